@@ -1,0 +1,59 @@
+//! Reading links: one targeted RTM_GETLINK by index or IFLA_IFNAME, or a full dump.
+
+use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
+use netlink_packet_route::RouteNetlinkMessage;
+
+use crate::error::{Error, Result};
+use crate::handle::Handle;
+use crate::message::{decode, encode, Flags};
+
+use super::{LinkRecord, LinkRef};
+
+/// A request that selects one link by index, or by name through IFLA_IFNAME.
+pub(crate) fn selector(link: &LinkRef) -> LinkMessage {
+    let mut msg = LinkMessage::default();
+    match link {
+        LinkRef::Index(i) => msg.header.index = *i,
+        LinkRef::Name(n) => msg.attributes.push(LinkAttribute::IfName(n.clone())),
+    }
+    msg
+}
+
+fn records(op: &str, messages: &[Vec<u8>]) -> Result<Vec<LinkRecord>> {
+    let mut out = Vec::with_capacity(messages.len());
+    for bytes in messages {
+        if let RouteNetlinkMessage::NewLink(m) = decode(op, bytes)? {
+            out.push(LinkRecord::from_message(&m));
+        }
+    }
+    Ok(out)
+}
+
+impl Handle {
+    pub async fn link_get(&self, link: &LinkRef) -> Result<LinkRecord> {
+        link.validate("link")?;
+        let mut msg = selector(link);
+        msg.attributes.push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        let reply = self
+            .ack("link.get", Some(&link.describe()), encode(RouteNetlinkMessage::GetLink(msg), Flags::Plain))
+            .await?;
+        records("link.get", &reply.messages)?.into_iter().next().ok_or_else(|| Error::Protocol {
+            op: "link.get".into(),
+            detail: "no link in the reply".into(),
+        })
+    }
+
+    /// The index of a link named by index or name (no request for an index).
+    pub async fn link_index(&self, link: &LinkRef) -> Result<u32> {
+        match link {
+            LinkRef::Index(i) => Ok(*i),
+            LinkRef::Name(_) => Ok(self.link_get(link).await?.index),
+        }
+    }
+
+    pub async fn link_list(&self) -> Result<Vec<LinkRecord>> {
+        let msg = encode(RouteNetlinkMessage::GetLink(LinkMessage::default()), Flags::Dump);
+        let messages = self.dump("link.list", msg).await?;
+        records("link.list", &messages)
+    }
+}

@@ -1,0 +1,22 @@
+//! Links: one file per kind (`bridge.rs`, `veth.rs`, ...), the request spec (`spec.rs`), message
+//! building (`build.rs`), decoding (`record.rs`) and one file per verb (`add.rs`, `get.rs`,
+//! `set.rs`, `del.rs`).
+
+pub mod bridge;
+pub mod build;
+pub mod dummy;
+pub mod macvlan;
+pub mod record;
+pub mod spec;
+pub mod veth;
+pub mod vlan;
+pub mod vxlan;
+
+mod add;
+mod del;
+mod get;
+mod set;
+
+pub use record::{LinkRecord, LinkStats};
+pub use set::LinkChange;
+pub use spec::{CommonSpec, KindSpec, LinkRef, LinkSpec};

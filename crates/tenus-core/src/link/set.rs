@@ -1,0 +1,146 @@
+//! Changing links: `ip link set DEV [up|down] [mtu] [address] [name] [alias] [txqueuelen]
+//! [group] [master|nomaster] [netns]`, all in one RTM_SETLINK.
+
+use netlink_packet_route::link::{LinkAttribute, LinkFlags};
+use netlink_packet_route::RouteNetlinkMessage;
+
+use crate::error::{Error, Result};
+use crate::handle::Handle;
+use crate::message::{encode, Flags};
+use crate::netns::Namespace;
+use crate::validate;
+
+use super::get::selector;
+use super::LinkRef;
+
+#[derive(Debug, Clone, Default)]
+pub struct LinkChange {
+    pub up: Option<bool>,
+    pub mtu: Option<u32>,
+    pub mac: Option<String>,
+    pub name: Option<String>,
+    /// Empty string clears the alias.
+    pub alias: Option<String>,
+    pub txqlen: Option<u32>,
+    pub group: Option<u32>,
+    /// `Some(None)` detaches from the current master (`nomaster`).
+    pub master: Option<Option<LinkRef>>,
+    pub promisc: Option<bool>,
+}
+
+impl LinkChange {
+    pub fn is_empty(&self) -> bool {
+        self.up.is_none()
+            && self.mtu.is_none()
+            && self.mac.is_none()
+            && self.name.is_none()
+            && self.alias.is_none()
+            && self.txqlen.is_none()
+            && self.group.is_none()
+            && self.master.is_none()
+            && self.promisc.is_none()
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if let Some(mtu) = self.mtu {
+            validate::mtu("mtu", mtu)?;
+        }
+        if let Some(mac) = &self.mac {
+            validate::mac("mac", mac)?;
+        }
+        if let Some(name) = &self.name {
+            validate::ifname("name", name)?;
+        }
+        if let Some(alias) = &self.alias {
+            if alias.len() > 255 {
+                return Err(Error::invalid("alias", "alias is longer than 255 bytes (IFALIASZ - 1)"));
+            }
+        }
+        if let Some(Some(master)) = &self.master {
+            master.validate("master")?;
+        }
+        Ok(())
+    }
+}
+
+impl Handle {
+    pub async fn link_set(&self, link: &LinkRef, change: &LinkChange) -> Result<()> {
+        link.validate("link")?;
+        change.validate()?;
+        if change.is_empty() {
+            return Ok(());
+        }
+        let label = link.describe();
+        let master = match &change.master {
+            Some(Some(m)) => Some(self.link_index(m).await.map_err(|e| e.context("link.set", Some(&label)))?),
+            Some(None) => Some(0),
+            None => None,
+        };
+        let mut msg = selector(link);
+        if let Some(up) = change.up {
+            msg.header.change_mask |= LinkFlags::Up;
+            if up {
+                msg.header.flags |= LinkFlags::Up;
+            }
+        }
+        if let Some(p) = change.promisc {
+            msg.header.change_mask |= LinkFlags::Promisc;
+            if p {
+                msg.header.flags |= LinkFlags::Promisc;
+            }
+        }
+        let attrs = &mut msg.attributes;
+        if let Some(mtu) = change.mtu {
+            attrs.push(LinkAttribute::Mtu(mtu));
+        }
+        if let Some(mac) = &change.mac {
+            attrs.push(LinkAttribute::Address(validate::mac("mac", mac)?.to_vec()));
+        }
+        if let Some(name) = &change.name {
+            // With a name selector the request already holds IFLA_IFNAME; a rename needs the index.
+            if let LinkRef::Name(_) = link {
+                let index = self.link_index(link).await?;
+                attrs.retain(|a| !matches!(a, LinkAttribute::IfName(_)));
+                msg.header.index = index;
+            }
+            msg.attributes.push(LinkAttribute::IfName(name.clone()));
+        }
+        let attrs = &mut msg.attributes;
+        if let Some(alias) = &change.alias {
+            attrs.push(LinkAttribute::IfAlias(alias.clone()));
+        }
+        if let Some(q) = change.txqlen {
+            attrs.push(LinkAttribute::TxQueueLen(q));
+        }
+        if let Some(g) = change.group {
+            attrs.push(LinkAttribute::Group(g));
+        }
+        if let Some(m) = master {
+            attrs.push(LinkAttribute::Controller(m));
+        }
+        self.ack("link.set", Some(&label), encode(RouteNetlinkMessage::SetLink(msg), Flags::Plain))
+            .await
+            .map(drop)
+    }
+
+    /// `ip link set DEV netns NS [name NEW]`: moves the link; returns its index in the target.
+    pub async fn link_move(&self, link: &LinkRef, target: &Namespace, new_name: Option<&str>) -> Result<()> {
+        link.validate("link")?;
+        if let Some(n) = new_name {
+            validate::ifname("name", n)?;
+        }
+        let label = link.describe();
+        let mut msg = selector(link);
+        if let Some(n) = new_name {
+            if let LinkRef::Name(_) = link {
+                msg.header.index = self.link_index(link).await?;
+                msg.attributes.clear();
+            }
+            msg.attributes.push(LinkAttribute::IfName(n.to_string()));
+        }
+        msg.attributes.push(LinkAttribute::NetNsFd(target.raw_fd()));
+        self.ack("link.move", Some(&label), encode(RouteNetlinkMessage::SetLink(msg), Flags::Plain))
+            .await
+            .map(drop)
+    }
+}

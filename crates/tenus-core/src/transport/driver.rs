@@ -1,0 +1,321 @@
+//! The task that owns a socket. Callers hand it serialized requests through a channel; it
+//! stamps sequence numbers, packs as many requests as the window allows into one `sendmsg`,
+//! reads replies and completes each caller's oneshot.
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::time::Duration;
+
+use netlink_sys::Socket;
+use tokio::io::unix::AsyncFd;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::ack::{self, Header, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN};
+use crate::error::{Error, Result};
+
+/// Requests in flight at once. Each ACK costs the receive queue about 1 KiB of skb truesize.
+const WINDOW: usize = 256;
+/// Upper bound on bytes handed to one `sendmsg` (the default netlink send buffer is 208 KiB).
+const SEND_CHUNK: usize = 64 * 1024;
+/// The kernel caps a dump skb at 32 KiB; twice that leaves room.
+const RECV_BUFFER: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// A request with NLM_F_ACK: done at the NLMSG_ERROR (errno 0 = success).
+    Ack,
+    /// A dump: done at NLMSG_DONE.
+    Dump,
+}
+
+/// The data messages a request produced (raw netlink messages, header included).
+#[derive(Debug, Default)]
+pub struct Reply {
+    pub messages: Vec<Vec<u8>>,
+    /// Some part of the dump carried NLM_F_DUMP_INTR.
+    pub interrupted: bool,
+    /// A warning the kernel attached to a successful ACK.
+    pub warning: Option<String>,
+}
+
+struct Job {
+    message: Vec<u8>,
+    expect: Expect,
+    timeout: Duration,
+    reply: oneshot::Sender<Result<Reply>>,
+}
+
+struct Pending {
+    expect: Expect,
+    deadline: Instant,
+    timeout: Duration,
+    reply: oneshot::Sender<Result<Reply>>,
+    collected: Reply,
+}
+
+/// A cheap, cloneable sender of requests to one socket's driver task.
+#[derive(Clone)]
+pub struct Connection {
+    jobs: mpsc::UnboundedSender<Job>,
+}
+
+impl Connection {
+    /// Starts the driver on the current tokio runtime. The socket must be non-blocking.
+    pub fn spawn(socket: Socket) -> io::Result<Self> {
+        // SAFETY: the socket is owned by the AsyncFd for its whole life, and nothing else
+        // closes its descriptor.
+        let fd = unsafe { AsyncFd::register(socket) }.map_err(|e| e.into_parts().1)?;
+        let (jobs, rx) = mpsc::unbounded_channel();
+        tokio::spawn(Driver::new().run(fd, rx));
+        Ok(Connection { jobs })
+    }
+
+    /// Sends one serialized message (its sequence number is filled in here) and waits for
+    /// its completion or the timeout.
+    pub async fn request(&self, message: Vec<u8>, expect: Expect, timeout: Duration) -> Result<Reply> {
+        self.submit(message, expect, timeout)?
+            .await
+            .unwrap_or_else(|_| Err(Error::Closed { op: String::new() }))
+    }
+
+    /// Queues a request without waiting; the receiver completes when the kernel answers.
+    /// Queuing many before awaiting any lets the driver pipeline them.
+    pub fn submit(
+        &self,
+        message: Vec<u8>,
+        expect: Expect,
+        timeout: Duration,
+    ) -> Result<oneshot::Receiver<Result<Reply>>> {
+        let (reply, rx) = oneshot::channel();
+        self.jobs
+            .send(Job { message, expect, timeout, reply })
+            .map_err(|_| Error::Closed { op: String::new() })?;
+        Ok(rx)
+    }
+}
+
+struct Driver {
+    pending: HashMap<u32, Pending>,
+    queue: VecDeque<Job>,
+    next_seq: u32,
+    out: Vec<u8>,
+    inbuf: Vec<u8>,
+}
+
+impl Driver {
+    fn new() -> Self {
+        Driver {
+            pending: HashMap::new(),
+            queue: VecDeque::new(),
+            next_seq: 1,
+            out: Vec::with_capacity(SEND_CHUNK),
+            inbuf: vec![0; RECV_BUFFER],
+        }
+    }
+
+    async fn run(mut self, socket: AsyncFd<Socket>, mut jobs: mpsc::UnboundedReceiver<Job>) {
+        let mut open = true;
+        loop {
+            while open && self.pending.len() + self.queue.len() < WINDOW {
+                match jobs.try_recv() {
+                    Ok(job) => self.queue.push_back(job),
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => open = false,
+                }
+            }
+            if let Err(e) = self.flush(&socket).await {
+                self.fail_all(&e);
+            }
+            if !open && self.pending.is_empty() && self.queue.is_empty() {
+                return;
+            }
+            let deadline = self.pending.values().map(|p| p.deadline).min();
+            let room = self.pending.len() + self.queue.len() < WINDOW;
+            tokio::select! {
+                biased;
+                ready = socket.readable(), if !self.pending.is_empty() => match ready {
+                    Ok(mut guard) => {
+                        if let Err(e) = self.read_available(socket.get_ref().as_raw_fd()) {
+                            self.fail_all(&e);
+                        }
+                        guard.clear_ready();
+                    }
+                    Err(e) => self.fail_all(&Error::os("netlink.recv", "poll", &e)),
+                },
+                job = jobs.recv(), if open && room => match job {
+                    Some(job) => self.queue.push_back(job),
+                    None => open = false,
+                },
+                _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                    self.expire(Instant::now());
+                }
+            }
+        }
+    }
+
+    /// Moves queued jobs into flight, up to the window, and writes them in large sendmsg calls.
+    async fn flush(&mut self, socket: &AsyncFd<Socket>) -> Result<()> {
+        while let Some(job) = self.queue.pop_front() {
+            if self.pending.len() >= WINDOW {
+                self.queue.push_front(job);
+                break;
+            }
+            if job.reply.is_closed() {
+                continue; // the caller gave up before it was sent
+            }
+            let seq = self.take_seq();
+            let mut message = job.message;
+            if message.len() < ack::NLMSG_HDRLEN {
+                let _ = job.reply.send(Err(Error::Protocol {
+                    op: String::new(),
+                    detail: "request shorter than a netlink header".into(),
+                }));
+                continue;
+            }
+            message[8..12].copy_from_slice(&seq.to_ne_bytes());
+            if self.out.len() + message.len() > SEND_CHUNK && !self.out.is_empty() {
+                self.send_out(socket).await?;
+            }
+            self.out.extend_from_slice(&message);
+            let now = Instant::now();
+            self.pending.insert(
+                seq,
+                Pending {
+                    expect: job.expect,
+                    deadline: now + job.timeout,
+                    timeout: job.timeout,
+                    reply: job.reply,
+                    collected: Reply::default(),
+                },
+            );
+        }
+        if !self.out.is_empty() {
+            self.send_out(socket).await?;
+        }
+        Ok(())
+    }
+
+    fn take_seq(&mut self) -> u32 {
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(1).max(1);
+        seq
+    }
+
+    async fn send_out(&mut self, socket: &AsyncFd<Socket>) -> Result<()> {
+        let mut sent = 0;
+        while sent < self.out.len() {
+            let mut guard = socket
+                .writable()
+                .await
+                .map_err(|e| Error::os("netlink.send", "poll", &e))?;
+            let rest = &self.out[sent..];
+            match guard.try_io(|s| {
+                let n = unsafe {
+                    libc::send(s.get_ref().as_raw_fd(), rest.as_ptr().cast(), rest.len(), 0)
+                };
+                if n < 0 {
+                    Err(io::Error::last_os_error())
+                } else {
+                    Ok(n as usize)
+                }
+            }) {
+                Ok(Ok(n)) => sent += n,
+                Ok(Err(e)) => {
+                    self.out.clear();
+                    return Err(Error::os("netlink.send", "sendmsg", &e));
+                }
+                Err(_would_block) => continue,
+            }
+        }
+        self.out.clear();
+        Ok(())
+    }
+
+    fn read_available(&mut self, fd: std::os::fd::RawFd) -> Result<()> {
+        loop {
+            let n = unsafe {
+                libc::recv(fd, self.inbuf.as_mut_ptr().cast(), self.inbuf.len(), libc::MSG_DONTWAIT)
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                return match e.kind() {
+                    io::ErrorKind::WouldBlock => Ok(()),
+                    io::ErrorKind::Interrupted => continue,
+                    // ENOBUFS: the kernel dropped replies; callers waiting for them must learn it.
+                    _ => Err(Error::os("netlink.recv", "recvmsg", &e)),
+                };
+            }
+            let datagram = std::mem::take(&mut self.inbuf);
+            self.dispatch(&datagram[..n as usize]);
+            self.inbuf = datagram;
+        }
+    }
+
+    fn dispatch(&mut self, mut buf: &[u8]) {
+        while let Some(hdr) = ack::header(buf) {
+            let msg = &buf[..hdr.len];
+            self.on_message(msg, &hdr);
+            buf = &buf[ack::align4(hdr.len).min(buf.len())..];
+        }
+    }
+
+    fn on_message(&mut self, msg: &[u8], hdr: &Header) {
+        let Some(pending) = self.pending.get_mut(&hdr.seq) else {
+            return; // late reply to a request that timed out, or a notification
+        };
+        if hdr.flags & ack::NLM_F_DUMP_INTR != 0 {
+            pending.collected.interrupted = true;
+        }
+        match hdr.kind {
+            NLMSG_NOOP | NLMSG_OVERRUN => {}
+            NLMSG_ERROR => {
+                let outcome = ack::parse_error(msg, hdr);
+                self.complete(hdr.seq, outcome);
+            }
+            NLMSG_DONE if pending.expect == Expect::Dump => {
+                let outcome = ack::parse_done(msg, hdr);
+                self.complete(hdr.seq, outcome);
+            }
+            _ => pending.collected.messages.push(msg.to_vec()),
+        }
+    }
+
+    fn complete(&mut self, seq: u32, outcome: ack::Ack) {
+        let Some(mut pending) = self.pending.remove(&seq) else { return };
+        let result = if outcome.errno == 0 {
+            pending.collected.warning = outcome.message;
+            Ok(pending.collected)
+        } else {
+            Err(Error::Kernel {
+                errno: outcome.errno,
+                op: String::new(),
+                link: None,
+                extack: outcome.message,
+                extack_offset: outcome.offset,
+            })
+        };
+        let _ = pending.reply.send(result);
+    }
+
+    fn expire(&mut self, now: Instant) {
+        let expired: Vec<u32> =
+            self.pending.iter().filter(|(_, p)| p.deadline <= now).map(|(s, _)| *s).collect();
+        for seq in expired {
+            if let Some(p) = self.pending.remove(&seq) {
+                let millis = p.timeout.as_millis() as u64;
+                let _ = p.reply.send(Err(Error::Timeout { op: String::new(), link: None, millis }));
+            }
+        }
+    }
+
+    fn fail_all(&mut self, error: &Error) {
+        for (_, p) in self.pending.drain() {
+            let _ = p.reply.send(Err(error.clone()));
+        }
+        for job in self.queue.drain(..) {
+            let _ = job.reply.send(Err(error.clone()));
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! One netlink socket and the task that drives it: requests are pipelined (many messages per
+//! `sendmsg`, a bounded window in flight), replies are matched to requests by sequence number,
+//! dumps are checked for `NLM_F_DUMP_INTR`, and every request has a deadline.
+
+pub mod ack;
+mod driver;
+mod socket;
+
+pub use driver::{Connection, Expect, Reply};
+pub use socket::open_route_socket;

@@ -1,0 +1,265 @@
+//! `NativeNetns`: a namespace handle as a JS class. Every kernel round trip runs on the Rust
+//! side and resolves a promise; the JS thread never changes namespace.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::RwLock;
+use std::time::Duration;
+
+use futures::FutureExt;
+use napi::bindgen_prelude::{Either, PromiseRaw, ToNapiValue};
+use napi::Env;
+use napi_derive::napi;
+use tenus_core::{Error, Handle, Namespace, Origin};
+
+use crate::error::{from_panic, to_napi};
+use crate::record::{NativeAddress, NativeLink};
+use crate::spec::{link_change, link_ref, link_spec, NativeLinkChange, NativeLinkSpec};
+
+/// Spawns `fut` on napi's tokio runtime; errors and panics reject the promise.
+fn spawn<'env, T, F>(env: &'env Env, op: &'static str, fut: F) -> napi::Result<PromiseRaw<'env, T>>
+where
+    T: 'static + Send + ToNapiValue,
+    F: 'static + Send + Future<Output = Result<T, Error>>,
+{
+    env.spawn_future(async move {
+        match AssertUnwindSafe(fut).catch_unwind().await {
+            Ok(result) => result.map_err(to_napi),
+            Err(_) => Err(from_panic(op)),
+        }
+    })
+}
+
+#[napi(object)]
+pub struct NativeNetnsInfo {
+    /// "current" | "anonymous" | "path"
+    pub origin: String,
+    pub path: Option<String>,
+    /// `/proc/<pid>/fd/<fd>`: usable by other processes (nsenter --net=...) while open.
+    pub proc_path: String,
+    /// nsfs inode number: equal for handles on the same namespace.
+    pub inode: f64,
+}
+
+#[napi]
+pub struct NativeNetns {
+    handle: RwLock<Option<Handle>>,
+}
+
+impl NativeNetns {
+    fn wrap(handle: Handle) -> Self {
+        NativeNetns { handle: RwLock::new(Some(handle)) }
+    }
+
+    fn get(&self, op: &str) -> Result<Handle, Error> {
+        self.handle
+            .read()
+            .ok()
+            .and_then(|h| h.clone())
+            .ok_or_else(|| Error::Closed { op: op.into() })
+    }
+}
+
+async fn open(ns: Result<Namespace, Error>) -> Result<NativeNetns, Error> {
+    Ok(NativeNetns::wrap(Handle::open(ns?).await?))
+}
+
+/// A handle on the namespace the process started in.
+#[napi]
+pub fn netns_current(env: &Env) -> napi::Result<PromiseRaw<'_, NativeNetns>> {
+    spawn(env, "netns.current", open(Namespace::current()))
+}
+
+/// A new, empty namespace created on a native thread; alive while a handle holds it.
+#[napi]
+pub fn netns_create_anonymous(env: &Env) -> napi::Result<PromiseRaw<'_, NativeNetns>> {
+    spawn(env, "netns.create", async { open(Namespace::create_anonymous().await).await })
+}
+
+/// A namespace file: /proc/PID/ns/net, /run/netns/NAME or any nsfs bind mount.
+#[napi]
+pub fn netns_open_path(env: &Env, path: String) -> napi::Result<PromiseRaw<'_, NativeNetns>> {
+    spawn(env, "netns.open", async move { open(Namespace::from_path(&path)).await })
+}
+
+#[napi]
+impl NativeNetns {
+    #[napi]
+    pub fn info(&self) -> napi::Result<NativeNetnsInfo> {
+        let h = self.get("netns.info").map_err(to_napi)?;
+        let ns = h.namespace();
+        Ok(NativeNetnsInfo {
+            origin: match ns.origin() {
+                Origin::Current => "current",
+                Origin::Anonymous => "anonymous",
+                Origin::Path => "path",
+            }
+            .into(),
+            path: ns.path().map(str::to_string),
+            proc_path: ns.proc_path(),
+            inode: ns.inode() as f64,
+        })
+    }
+
+    /// Replies slower than this reject with ETIMEDOUT.
+    #[napi]
+    pub fn set_timeout(&self, millis: u32) -> napi::Result<()> {
+        if millis == 0 {
+            return Err(to_napi(Error::invalid("timeout", "timeout must be at least 1 ms")));
+        }
+        let mut guard = self.handle.write().map_err(|_| from_panic("netns.setTimeout"))?;
+        match guard.as_mut() {
+            Some(h) => {
+                h.set_timeout(Duration::from_millis(u64::from(millis)));
+                Ok(())
+            }
+            None => Err(to_napi(Error::Closed { op: "netns.setTimeout".into() })),
+        }
+    }
+
+    /// Drops the socket and the namespace fd (the namespace goes when nothing else holds it).
+    #[napi]
+    pub fn close(&self) {
+        if let Ok(mut guard) = self.handle.write() {
+            guard.take();
+        }
+    }
+
+    #[napi]
+    pub fn is_closed(&self) -> bool {
+        self.handle.read().map(|h| h.is_none()).unwrap_or(true)
+    }
+
+    #[napi(ts_return_type = "Promise<NativeLink>")]
+    pub fn link_add<'env>(
+        &self,
+        env: &'env Env,
+        spec: NativeLinkSpec,
+        peer_ns: Option<&NativeNetns>,
+    ) -> napi::Result<PromiseRaw<'env, NativeLink>> {
+        let h = self.get("link.add");
+        let peer = peer_ns.map(|p| p.get("link.add").map(|h| h.namespace().clone())).transpose();
+        spawn(env, "link.add", async move {
+            let spec = link_spec(spec, peer?)?;
+            Ok(h?.link_add(&spec).await?.into())
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<NativeLink>")]
+    pub fn link_get<'env>(&self, env: &'env Env, link: Either<u32, String>) -> napi::Result<PromiseRaw<'env, NativeLink>> {
+        let h = self.get("link.get");
+        spawn(env, "link.get", async move { Ok(h?.link_get(&link_ref(link)).await?.into()) })
+    }
+
+    #[napi(ts_return_type = "Promise<NativeLink[]>")]
+    pub fn link_list<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Vec<NativeLink>>> {
+        let h = self.get("link.list");
+        spawn(env, "link.list", async move {
+            Ok(h?.link_list().await?.into_iter().map(NativeLink::from).collect())
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn link_set<'env>(
+        &self,
+        env: &'env Env,
+        link: Either<u32, String>,
+        change: NativeLinkChange,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let h = self.get("link.set");
+        spawn(env, "link.set", async move { h?.link_set(&link_ref(link), &link_change(change)?).await })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn link_delete<'env>(&self, env: &'env Env, link: Either<u32, String>) -> napi::Result<PromiseRaw<'env, ()>> {
+        let h = self.get("link.delete");
+        spawn(env, "link.delete", async move { h?.link_del(&link_ref(link)).await })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn link_delete_group<'env>(&self, env: &'env Env, group: u32) -> napi::Result<PromiseRaw<'env, ()>> {
+        let h = self.get("link.deleteGroup");
+        spawn(env, "link.deleteGroup", async move { h?.link_del_group(group).await })
+    }
+
+    /// Moves a link into `target`'s namespace, optionally renaming it on the way.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn link_move<'env>(
+        &self,
+        env: &'env Env,
+        link: Either<u32, String>,
+        target: &NativeNetns,
+        new_name: Option<String>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let h = self.get("link.move");
+        let target = target.get("link.move").map(|t| t.namespace().clone());
+        spawn(env, "link.move", async move {
+            h?.link_move(&link_ref(link), &target?, new_name.as_deref()).await
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn addr_add<'env>(
+        &self,
+        env: &'env Env,
+        link: Either<u32, String>,
+        cidr: String,
+        replace: Option<bool>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let h = self.get("address.add");
+        spawn(env, "address.add", async move {
+            h?.addr_add(&link_ref(link), &cidr, replace.unwrap_or(false)).await
+        })
+    }
+
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn addr_delete<'env>(
+        &self,
+        env: &'env Env,
+        link: Either<u32, String>,
+        cidr: String,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let h = self.get("address.delete");
+        spawn(env, "address.delete", async move { h?.addr_del(&link_ref(link), &cidr).await })
+    }
+
+    #[napi(ts_return_type = "Promise<NativeAddress[]>")]
+    pub fn addr_list<'env>(
+        &self,
+        env: &'env Env,
+        link: Option<Either<u32, String>>,
+    ) -> napi::Result<PromiseRaw<'env, Vec<NativeAddress>>> {
+        let h = self.get("address.list");
+        spawn(env, "address.list", async move {
+            let link = link.map(link_ref);
+            Ok(h?.addr_list(link.as_ref()).await?.into_iter().map(NativeAddress::from).collect())
+        })
+    }
+
+    /// `ip route add default via GATEWAY dev LINK`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn default_gateway<'env>(
+        &self,
+        env: &'env Env,
+        link: Either<u32, String>,
+        gateway: String,
+        replace: Option<bool>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let h = self.get("route.gateway");
+        spawn(env, "route.gateway", async move {
+            h?.default_gateway(&link_ref(link), &gateway, replace.unwrap_or(false)).await
+        })
+    }
+
+    /// `ip route del default via GATEWAY dev LINK`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn default_gateway_delete<'env>(
+        &self,
+        env: &'env Env,
+        link: Either<u32, String>,
+        gateway: String,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let h = self.get("route.delete");
+        spawn(env, "route.delete", async move { h?.default_gateway_del(&link_ref(link), &gateway).await })
+    }
+}

@@ -1,0 +1,153 @@
+import { constants } from 'node:os';
+
+/** What kind of failure a TenusError is. */
+export type TenusErrorKind =
+  | 'invalid-argument'
+  | 'kernel'
+  | 'timeout'
+  | 'dump-interrupted'
+  | 'os'
+  | 'protocol'
+  | 'closed'
+  | 'docker';
+
+const MARKER = 'TENUS_ERROR:';
+
+// os.constants.errno lists aliases under one number; these are the names the kernel's own
+// headers and `ip` use.
+const PREFERRED = new Set(['EOPNOTSUPP', 'EAGAIN', 'EDEADLK']);
+
+const errnoNames: Map<number, string> = (() => {
+  const names = new Map<number, string>();
+  for (const [name, value] of Object.entries(constants.errno)) {
+    if (!names.has(value) || PREFERRED.has(name)) names.set(value, name);
+  }
+  return names;
+})();
+
+/** The Node-style code for an errno number ('EEXIST' for 17). */
+export function errnoCode(errno: number): string {
+  return errnoNames.get(errno) ?? `ERRNO_${errno}`;
+}
+
+interface NativeErrorDoc {
+  kind: TenusErrorKind;
+  message: string;
+  errno?: number | null;
+  op?: string | null;
+  link?: string | null;
+  arg?: string | null;
+  extack?: string | null;
+  extackOffset?: number | null;
+}
+
+/** Fields of a TenusError beyond its message. */
+export interface TenusErrorFields {
+  kind: TenusErrorKind;
+  code: string;
+  errno?: number;
+  op?: string;
+  link?: string;
+  arg?: string;
+  extack?: string;
+  extackOffset?: number;
+}
+
+/**
+ * Every error tenus throws or rejects with.
+ *
+ * - `code`: 'EEXIST', 'ENODEV', 'EOPNOTSUPP', ... for kernel and system errors (from `errno`),
+ *   'ETIMEDOUT' when no reply came in time, 'ERR_INVALID_ARG_VALUE' for arguments rejected
+ *   before anything was sent (then `arg` names the argument).
+ * - `op`: the operation ('link.add', 'address.add', ...); `link`: the link it was about.
+ * - `extack`: the kernel's own explanation (netlink extended ACK), when it sent one.
+ */
+export class TenusError extends Error implements TenusErrorFields {
+  readonly kind: TenusErrorKind;
+  readonly code: string;
+  readonly errno?: number;
+  readonly op?: string;
+  /** The link's name (or '#index' when only the index was known). */
+  link?: string;
+  readonly arg?: string;
+  readonly extack?: string;
+  readonly extackOffset?: number;
+  /** Errors met while a failed chain undid its earlier steps (the chain's own error is this one). */
+  undoErrors?: unknown[];
+
+  constructor(message: string, fields: TenusErrorFields) {
+    super(message);
+    this.name = 'TenusError';
+    this.kind = fields.kind;
+    this.code = fields.code;
+    if (fields.errno !== undefined) this.errno = fields.errno;
+    if (fields.op !== undefined) this.op = fields.op;
+    if (fields.link !== undefined) this.link = fields.link;
+    if (fields.arg !== undefined) this.arg = fields.arg;
+    if (fields.extack !== undefined) this.extack = fields.extack;
+    if (fields.extackOffset !== undefined) this.extackOffset = fields.extackOffset;
+  }
+
+  /** An argument rejected before anything reached the kernel. */
+  static invalid(arg: string, message: string): TenusError {
+    return new TenusError(`invalid ${arg}: ${message}`, {
+      kind: 'invalid-argument',
+      code: 'ERR_INVALID_ARG_VALUE',
+      errno: constants.errno.EINVAL,
+      arg,
+    });
+  }
+
+  /** Converts whatever the addon threw; anything unexpected is passed through. */
+  static from(e: unknown): unknown {
+    if (e instanceof TenusError || !(e instanceof Error)) return e;
+    const at = e.message.indexOf(MARKER);
+    if (at < 0) return e;
+    let doc: NativeErrorDoc;
+    try {
+      doc = JSON.parse(e.message.slice(at + MARKER.length)) as NativeErrorDoc;
+    } catch {
+      return e;
+    }
+    const errno = doc.errno ?? undefined;
+    const code =
+      doc.kind === 'invalid-argument'
+        ? 'ERR_INVALID_ARG_VALUE'
+        : errno !== undefined
+          ? errnoCode(errno)
+          : 'EIO';
+    return new TenusError(doc.message, {
+      kind: doc.kind,
+      code,
+      errno,
+      op: doc.op ?? undefined,
+      link: doc.link ?? undefined,
+      arg: doc.arg ?? undefined,
+      extack: doc.extack ?? undefined,
+      extackOffset: doc.extackOffset ?? undefined,
+    });
+  }
+
+  /** Names the link in place of its index, once the caller knows the name. */
+  nameLink(name: string): void {
+    if (this.link === undefined || !this.link.startsWith('#')) return;
+    this.message = this.message.replace(` ${this.link}:`, ` ${name}:`);
+    this.link = name;
+  }
+
+  /** A plain object with every field, for logs and JSON. */
+  toJSON(): TenusErrorFields & { name: string; message: string } {
+    return {
+      name: this.name,
+      message: this.message,
+      kind: this.kind,
+      code: this.code,
+      errno: this.errno,
+      op: this.op,
+      link: this.link,
+      arg: this.arg,
+      extack: this.extack,
+      extackOffset: this.extackOffset,
+    };
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * tenus: create, configure and wire Linux network devices from Node.js over netlink.
+ *
+ * ```ts
+ * import { netns } from 'tenus';
+ * const lab = await netns.create();
+ * const br = await lab.bridge('br0').mtu(9000).address('10.0.41.1/16').up();
+ * ```
+ * @packageDocumentation
+ */
+export { Netns, netns, type NetnsInfo, type LinkKind } from './netns';
+export { Link, VethLink } from './link';
+export { LinkChain, VethChain } from './chain';
+export { TenusError, errnoCode, type TenusErrorKind, type TenusErrorFields } from './errors';
+export type { LinkRecord, LinkStats, AddressRecord, LinkLike } from './types';
+export type { CommonOptions } from './kinds/common';
+export type { BridgeOptions } from './kinds/bridge';
+export type { DummyOptions } from './kinds/dummy';
+export type { VethOptions, VethPeerOptions } from './kinds/veth';
+export type { MacvlanOptions, MacvlanMode } from './kinds/macvlan';
+export type { VlanOptions } from './kinds/vlan';
+export type { VxlanOptions } from './kinds/vxlan';
+export type { NativeLinkChange as LinkChange } from './native';

@@ -1,0 +1,205 @@
+import { LinkChain, VethChain, linkRef } from './chain';
+import { TenusError } from './errors';
+import { bridgeSpec, type BridgeOptions } from './kinds/bridge';
+import type { CommonOptions } from './kinds/common';
+import { dummySpec, type DummyOptions } from './kinds/dummy';
+import { macvlanSpec, type MacvlanOptions } from './kinds/macvlan';
+import { vethSpec, type VethOptions } from './kinds/veth';
+import { vlanSpec, type VlanOptions } from './kinds/vlan';
+import { vxlanSpec, type VxlanOptions } from './kinds/vxlan';
+import { Link } from './link';
+import { addon, call, type NativeLinkSpec, type NativeNetns } from './native';
+import type { AddressRecord, LinkLike, LinkRecord } from './types';
+
+/** How a namespace handle was obtained. */
+export interface NetnsInfo {
+  /** 'current' (the process's own), 'anonymous' (made by tenus), 'path' (opened from a file). */
+  origin: 'current' | 'anonymous' | 'path';
+  /** The file it was opened from. */
+  path?: string;
+  /** `/proc/<pid>/fd/<fd>`: other processes can enter it here (e.g. `nsenter --net=`) while open. */
+  procPath: string;
+  /** nsfs inode: two handles on one namespace have the same. */
+  inode: number;
+}
+
+/** Link kinds tenus can create. */
+export type LinkKind = 'bridge' | 'veth' | 'macvlan' | 'macvtap' | 'vlan' | 'vxlan' | 'dummy';
+
+const asyncDispose: symbol = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose');
+
+/**
+ * A handle on one network namespace. Every operation runs against it over its own netlink
+ * socket, opened inside the namespace on a native thread; the JS thread never switches.
+ * Close it (or `await using`) when done: a namespace tenus created goes away with its last handle.
+ */
+export class Netns {
+  private constructor(
+    /** @internal */
+    readonly native: NativeNetns,
+  ) {}
+
+  /** The namespace this process runs in. */
+  static async current(): Promise<Netns> {
+    return new Netns(await call(() => addon.netnsCurrent()));
+  }
+
+  /** A new, empty, anonymous namespace; it is destroyed, with its links, when closed. */
+  static async create(): Promise<Netns> {
+    return new Netns(await call(() => addon.netnsCreateAnonymous()));
+  }
+
+  /** A namespace file: `/proc/PID/ns/net`, `/run/netns/NAME` or any nsfs bind mount. */
+  static async fromPath(path: string): Promise<Netns> {
+    return new Netns(await call(() => addon.netnsOpenPath(path)));
+  }
+
+  /** The namespace of a process (tenus' `SetLinkNetNsPid` target). */
+  static async fromPid(pid: number): Promise<Netns> {
+    if (!Number.isInteger(pid) || pid <= 0) throw TenusError.invalid('pid', `${pid} is not a process id`);
+    return Netns.fromPath(`/proc/${pid}/ns/net`);
+  }
+
+  /**
+   * Whether this kernel can create links of `kind`, found by trying in a throwaway namespace
+   * (a missing module answers EOPNOTSUPP "Unknown device type").
+   */
+  static async kernelSupports(kind: LinkKind): Promise<boolean> {
+    const ns = await Netns.create();
+    try {
+      const probe: NativeLinkSpec =
+        kind === 'macvlan' || kind === 'macvtap' || kind === 'vlan'
+          ? { kind, parent: (await ns.bridge('probe0')).index, vlanId: 1 }
+          : { kind, vni: 1 };
+      await call(() => ns.native.linkAdd(probe));
+      return true;
+    } catch (e) {
+      if (e instanceof TenusError && e.code === 'EOPNOTSUPP') return false;
+      throw e;
+    } finally {
+      ns.close();
+    }
+  }
+
+  get info(): NetnsInfo {
+    const i = this.native.info();
+    return { origin: i.origin as NetnsInfo['origin'], path: i.path, procPath: i.procPath, inode: i.inode };
+  }
+
+  /** Replies slower than this reject with code 'ETIMEDOUT' (default 30 s). */
+  setTimeout(millis: number): void {
+    if (!Number.isInteger(millis) || millis < 1 || millis > 0xffffffff) {
+      throw TenusError.invalid('timeout', `${millis} is not a number of milliseconds`);
+    }
+    this.native.setTimeout(millis);
+  }
+
+  /** Releases the socket and the namespace fd. Operations after this reject with EBADF. */
+  close(): void {
+    this.native.close();
+  }
+
+  get closed(): boolean {
+    return this.native.isClosed();
+  }
+
+  async [asyncDispose](): Promise<void> {
+    this.close();
+  }
+
+  /** Every link (`ip link show`), as plain records. */
+  async links(): Promise<LinkRecord[]> {
+    return call(() => this.native.linkList());
+  }
+
+  /** One link by name or index, with one targeted request. Rejects with ENODEV if absent. */
+  async link(link: LinkLike): Promise<Link> {
+    const ref = linkRef(this, link, 'link');
+    return new Link(this, await call(() => this.native.linkGet(ref)));
+  }
+
+  /** Addresses of one link, or of all links. */
+  async addresses(link?: LinkLike): Promise<AddressRecord[]> {
+    const ref = link === undefined ? undefined : linkRef(this, link, 'link');
+    return call(() => this.native.addrList(ref));
+  }
+
+  /** `ip link del DEV` */
+  async deleteLink(link: LinkLike): Promise<void> {
+    const ref = linkRef(this, link, 'link');
+    await call(() => this.native.linkDelete(ref));
+  }
+
+  /** `ip link del group N`: every link in the group, in one kernel operation. */
+  async deleteGroup(group: number): Promise<void> {
+    await call(() => this.native.linkDeleteGroup(group));
+  }
+
+  /** `ip link add NAME type bridge` — name generated when omitted. */
+  bridge(name?: string, options: BridgeOptions = {}): LinkChain<Link> {
+    return this.build(name, options, bridgeSpec(options));
+  }
+
+  /** `ip link add NAME type veth peer name PEER` — `.peer(name, { in: ns })` to place the peer. */
+  veth(name?: string, options: VethOptions = {}): VethChain {
+    const spec = this.spec(name, options, vethSpec(options));
+    return VethChain.create(this, spec, options.peerOptions?.in);
+  }
+
+  /** `ip link add link PARENT name NAME type macvlan mode MODE` */
+  macvlan(name: string | undefined, options: MacvlanOptions): LinkChain<Link> {
+    return this.build(name, options, { ...macvlanSpec('macvlan', options), parent: this.parent(options.parent) });
+  }
+
+  /** `ip link add link PARENT name NAME type macvtap mode MODE` */
+  macvtap(name: string | undefined, options: MacvlanOptions): LinkChain<Link> {
+    return this.build(name, options, { ...macvlanSpec('macvtap', options), parent: this.parent(options.parent) });
+  }
+
+  /** `ip link add link PARENT name NAME type vlan id ID` */
+  vlan(name: string | undefined, options: VlanOptions): LinkChain<Link> {
+    return this.build(name, options, { ...vlanSpec(options), parent: this.parent(options.parent) });
+  }
+
+  /** `ip link add NAME type vxlan id VNI ...` */
+  vxlan(name: string | undefined, options: VxlanOptions): LinkChain<Link> {
+    const parent = options.parent === undefined ? undefined : this.parent(options.parent);
+    return this.build(name, options, { ...vxlanSpec(options), parent });
+  }
+
+  /** `ip link add NAME type dummy` */
+  dummy(name?: string, options: DummyOptions = {}): LinkChain<Link> {
+    return this.build(name, options, dummySpec());
+  }
+
+  private parent(like: LinkLike | undefined): number | string {
+    if (like === undefined) throw TenusError.invalid('parent', 'this link kind needs a parent link');
+    return linkRef(this, like, 'parent');
+  }
+
+  private spec(name: string | undefined, common: CommonOptions, kind: NativeLinkSpec): NativeLinkSpec {
+    return {
+      ...kind,
+      name,
+      mtu: common.mtu,
+      mac: common.mac,
+      txqlen: common.txqlen,
+      group: common.group,
+      master: common.master === undefined ? undefined : linkRef(this, common.master, 'master'),
+      up: common.up,
+    };
+  }
+
+  private build(name: string | undefined, common: CommonOptions, kind: NativeLinkSpec): LinkChain<Link> {
+    return LinkChain.create(this, this.spec(name, common, kind));
+  }
+}
+
+/** Entry points for namespace handles. */
+export const netns = {
+  current: Netns.current,
+  create: Netns.create,
+  fromPath: Netns.fromPath,
+  fromPid: Netns.fromPid,
+  kernelSupports: Netns.kernelSupports,
+};
