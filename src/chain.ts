@@ -66,11 +66,14 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   private readonly steps: Step[] = [];
   private error?: unknown;
   private running?: Promise<L>;
-  /** Set for chains that create their link; options are folded into it until a step exists. */
+  /** @internal Set for chains that create their link; options are folded into it until a step exists. */
   protected readonly spec?: NativeLinkSpec;
+  /** @internal */
   protected peerIn?: Netns;
 
+  /** @internal */
   protected constructor(
+    /** @internal */
     protected readonly ns: Netns,
     origin: { spec: NativeLinkSpec; peerIn?: Netns } | { link: Link },
   ) {
@@ -85,7 +88,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 
   private existingLink?: Link;
 
-  /** A chain that creates a link from `spec`. */
+  /** @internal A chain that creates a link from `spec` (use `Netns.bridge()` and friends). */
   static create(ns: Netns, spec: NativeLinkSpec): LinkChain<Link> {
     return new LinkChain<Link>(ns, { spec });
   }
@@ -95,7 +98,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     return new LinkChain<Link>(link.ns, { link });
   }
 
-  /** Records the first invalid argument; the chain then rejects with it when awaited. */
+  /** @internal Records the first invalid argument; the chain then rejects with it when awaited. */
   protected guard(fn: () => void): void {
     if (this.running) throw new Error('tenus: this chain has already started; build a new one');
     if (this.error !== undefined) return;
@@ -286,9 +289,10 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     return cursor;
   }
 
-  /** The record returned by creation (veth chains read the peer from it). */
+  /** @internal The record returned by creation (veth chains read the peer from it). */
   protected created?: LinkRecord;
 
+  /** @internal */
   protected async finish(c: Cursor): Promise<L> {
     const rec = await call(() => c.ns.native.linkGet(c.index));
     return new Link(c.ns, rec) as L;
@@ -308,6 +312,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 
 /** A veth chain: `ns.veth('veth-h').peer('eth1', { in: ctr })` resolves to a VethLink. */
 export class VethChain extends LinkChain<VethLink> {
+  /** @internal */
   static override create(ns: Netns, spec: NativeLinkSpec, peerIn?: Netns): VethChain {
     return new VethChain(ns, { spec, peerIn });
   }
@@ -323,6 +328,7 @@ export class VethChain extends LinkChain<VethLink> {
     return this;
   }
 
+  /** @internal */
   protected override async finish(c: Cursor): Promise<VethLink> {
     const rec = await call(() => c.ns.native.linkGet(c.index));
     // A veth's IFLA_LINK is its peer's index in the peer's own namespace.

@@ -19,7 +19,11 @@ pub enum Error {
         extack_offset: Option<u32>,
     },
     /// No reply arrived before the deadline.
-    Timeout { op: String, link: Option<String>, millis: u64 },
+    Timeout {
+        op: String,
+        link: Option<String>,
+        millis: u64,
+    },
     /// A dump kept being interrupted by concurrent changes (`NLM_F_DUMP_INTR`).
     DumpInterrupted { op: String, attempts: u32 },
     /// A system call outside netlink failed (namespace files, sockets, threads).
@@ -34,7 +38,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn invalid(arg: &str, message: impl Into<String>) -> Self {
-        Error::InvalidArgument { arg: arg.to_string(), message: message.into() }
+        Error::InvalidArgument {
+            arg: arg.to_string(),
+            message: message.into(),
+        }
     }
 
     pub fn os(op: &str, detail: impl Into<String>, err: &std::io::Error) -> Self {
@@ -108,7 +115,13 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidArgument { arg, message } => write!(f, "invalid {arg}: {message}"),
-            Error::Kernel { errno, op, link, extack, .. } => {
+            Error::Kernel {
+                errno,
+                op,
+                link,
+                extack,
+                ..
+            } => {
                 write!(f, "{op}")?;
                 if let Some(link) = link {
                     write!(f, " {link}")?;

@@ -27,7 +27,11 @@ impl Handle {
             .await?
             .map_err(|e| Error::os("netns.open", "netlink socket", &e))?;
         let conn = Connection::spawn(socket).map_err(|e| Error::os("netns.open", "register socket", &e))?;
-        Ok(Handle { ns, conn, timeout: DEFAULT_TIMEOUT })
+        Ok(Handle {
+            ns,
+            conn,
+            timeout: DEFAULT_TIMEOUT,
+        })
     }
 
     pub fn namespace(&self) -> &Namespace {
@@ -67,6 +71,9 @@ impl Handle {
                 return Ok(reply.messages);
             }
         }
-        Err(Error::DumpInterrupted { op: op.into(), attempts: DUMP_ATTEMPTS })
+        Err(Error::DumpInterrupted {
+            op: op.into(),
+            attempts: DUMP_ATTEMPTS,
+        })
     }
 }

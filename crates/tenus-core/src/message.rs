@@ -42,8 +42,17 @@ pub fn encode(payload: RouteNetlinkMessage, flags: Flags) -> Vec<u8> {
 
 pub fn decode(op: &str, bytes: &[u8]) -> Result<RouteNetlinkMessage> {
     match NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes) {
-        Ok(NetlinkMessage { payload: NetlinkPayload::InnerMessage(m), .. }) => Ok(m),
-        Ok(other) => Err(Error::Protocol { op: op.into(), detail: format!("unexpected payload {:?}", other.payload) }),
-        Err(e) => Err(Error::Protocol { op: op.into(), detail: e.to_string() }),
+        Ok(NetlinkMessage {
+            payload: NetlinkPayload::InnerMessage(m),
+            ..
+        }) => Ok(m),
+        Ok(other) => Err(Error::Protocol {
+            op: op.into(),
+            detail: format!("unexpected payload {:?}", other.payload),
+        }),
+        Err(e) => Err(Error::Protocol {
+            op: op.into(),
+            detail: e.to_string(),
+        }),
     }
 }

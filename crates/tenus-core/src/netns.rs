@@ -43,7 +43,10 @@ impl Namespace {
     /// Any file that refers to a network namespace.
     pub fn from_path(path: &str) -> Result<Self> {
         if path.is_empty() || path.contains('\0') {
-            return Err(Error::invalid("path", format!("{path:?} is not a usable namespace path")));
+            return Err(Error::invalid(
+                "path",
+                format!("{path:?} is not a usable namespace path"),
+            ));
         }
         Self::open(path, Origin::Path)
     }
@@ -53,14 +56,23 @@ impl Namespace {
         let fd = OwnedFd::from(file);
         check_is_netns(fd.as_raw_fd(), path)?;
         let inode = inode_of(&fd, path)?;
-        Ok(Namespace { fd: Arc::new(fd), origin, path: Some(path.to_string()), inode })
+        Ok(Namespace {
+            fd: Arc::new(fd),
+            origin,
+            path: Some(path.to_string()),
+            inode,
+        })
     }
 
     /// A new, empty network namespace created on a throwaway native thread.
     pub async fn create_anonymous() -> Result<Self> {
         let fd = on_native_thread(|| {
             if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
-                return Err(Error::os("netns.create", "unshare(CLONE_NEWNET)", &io::Error::last_os_error()));
+                return Err(Error::os(
+                    "netns.create",
+                    "unshare(CLONE_NEWNET)",
+                    &io::Error::last_os_error(),
+                ));
             }
             let file = File::open("/proc/thread-self/ns/net")
                 .map_err(|e| Error::os("netns.create", "open /proc/thread-self/ns/net", &e))?;
@@ -68,7 +80,12 @@ impl Namespace {
         })
         .await??;
         let inode = inode_of(&fd, "anonymous namespace")?;
-        Ok(Namespace { fd: Arc::new(fd), origin: Origin::Anonymous, path: None, inode })
+        Ok(Namespace {
+            fd: Arc::new(fd),
+            origin: Origin::Anonymous,
+            path: None,
+            inode,
+        })
     }
 
     pub fn origin(&self) -> Origin {
@@ -135,14 +152,24 @@ where
 fn check_is_netns(fd: RawFd, path: &str) -> Result<()> {
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     if unsafe { libc::fstatfs(fd, &mut st) } != 0 {
-        return Err(Error::os("netns.open", format!("statfs {path}"), &io::Error::last_os_error()));
+        return Err(Error::os(
+            "netns.open",
+            format!("statfs {path}"),
+            &io::Error::last_os_error(),
+        ));
     }
     if st.f_type as i64 != NSFS_MAGIC {
-        return Err(Error::invalid("path", format!("{path} is not a namespace file (nsfs)")));
+        return Err(Error::invalid(
+            "path",
+            format!("{path} is not a namespace file (nsfs)"),
+        ));
     }
     let kind = unsafe { libc::ioctl(fd, NS_GET_NSTYPE as _) };
     if kind >= 0 && kind != libc::CLONE_NEWNET {
-        return Err(Error::invalid("path", format!("{path} is a namespace but not a network namespace")));
+        return Err(Error::invalid(
+            "path",
+            format!("{path} is a namespace but not a network namespace"),
+        ));
     }
     Ok(())
 }
@@ -152,9 +179,9 @@ fn inode_of(fd: &OwnedFd, what: &str) -> Result<u64> {
     let file = unsafe { File::from_raw_fd(fd.as_raw_fd()) };
     let meta = file.metadata();
     std::mem::forget(file);
-    meta.map(|m| m.ino()).map_err(|e| Error::os("netns.open", format!("stat {what}"), &e))
+    meta.map(|m| m.ino())
+        .map_err(|e| Error::os("netns.open", format!("stat {what}"), &e))
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -163,7 +190,10 @@ mod tests {
     #[test]
     fn refuses_files_that_are_not_namespaces() {
         let err = Namespace::from_path("/proc/self/status").unwrap_err();
-        assert!(matches!(err, Error::InvalidArgument { ref arg, .. } if arg == "path"), "{err:?}");
+        assert!(
+            matches!(err, Error::InvalidArgument { ref arg, .. } if arg == "path"),
+            "{err:?}"
+        );
         let err = Namespace::from_path("/nonexistent/ns").unwrap_err();
         assert_eq!(err.errno(), Some(libc::ENOENT));
     }

@@ -32,7 +32,10 @@ impl Handle {
     pub async fn default_gateway(&self, link: &LinkRef, gateway: &str, replace: bool) -> Result<()> {
         let gw = validate::ip("gateway", gateway)?;
         let label = link.describe();
-        let index = self.link_index(link).await.map_err(|e| e.context("route.gateway", Some(&label)))?;
+        let index = self
+            .link_index(link)
+            .await
+            .map_err(|e| e.context("route.gateway", Some(&label)))?;
         let flags = if replace { Flags::Replace } else { Flags::Create };
         let msg = encode(RouteNetlinkMessage::NewRoute(default_route(index, gw)), flags);
         self.ack("route.gateway", Some(&label), msg).await.map(drop)
@@ -41,8 +44,14 @@ impl Handle {
     pub async fn default_gateway_del(&self, link: &LinkRef, gateway: &str) -> Result<()> {
         let gw = validate::ip("gateway", gateway)?;
         let label = link.describe();
-        let index = self.link_index(link).await.map_err(|e| e.context("route.delete", Some(&label)))?;
-        let msg = encode(RouteNetlinkMessage::DelRoute(default_route(index, gw)), Flags::Plain);
+        let index = self
+            .link_index(link)
+            .await
+            .map_err(|e| e.context("route.delete", Some(&label)))?;
+        let msg = encode(
+            RouteNetlinkMessage::DelRoute(default_route(index, gw)),
+            Flags::Plain,
+        );
         self.ack("route.delete", Some(&label), msg).await.map(drop)
     }
 }

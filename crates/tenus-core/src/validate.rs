@@ -26,7 +26,10 @@ pub fn ifname(arg: &str, name: &str) -> Result<()> {
         ));
     }
     if name == "." || name == ".." {
-        return Err(Error::invalid(arg, format!("interface name {name:?} is reserved")));
+        return Err(Error::invalid(
+            arg,
+            format!("interface name {name:?} is reserved"),
+        ));
     }
     if let Some(bad) = name
         .chars()
@@ -76,13 +79,20 @@ pub fn mac(arg: &str, text: &str) -> Result<[u8; 6]> {
         ));
     }
     if out == [0; 6] {
-        return Err(Error::invalid(arg, "the all-zero MAC address is not a valid link address"));
+        return Err(Error::invalid(
+            arg,
+            "the all-zero MAC address is not a valid link address",
+        ));
     }
     Ok(out)
 }
 
 pub fn format_mac(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    bytes
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 pub fn ip(arg: &str, text: &str) -> Result<IpAddr> {
@@ -97,7 +107,10 @@ pub fn cidr(arg: &str, text: &str) -> Result<(IpAddr, u8)> {
         None => (text, None),
     };
     let addr = addr_text.parse::<IpAddr>().map_err(|_| {
-        Error::invalid(arg, format!("{text:?} is not a CIDR address (like 10.0.0.1/24 or fd00::1/64)"))
+        Error::invalid(
+            arg,
+            format!("{text:?} is not a CIDR address (like 10.0.0.1/24 or fd00::1/64)"),
+        )
     })?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let prefix = match prefix_text {
@@ -117,7 +130,10 @@ pub fn cidr(arg: &str, text: &str) -> Result<(IpAddr, u8)> {
 
 pub fn vlan_id(arg: &str, id: u32) -> Result<u16> {
     if !(1..=4094).contains(&id) {
-        return Err(Error::invalid(arg, format!("VLAN id {id} is out of range 1..=4094")));
+        return Err(Error::invalid(
+            arg,
+            format!("VLAN id {id} is out of range 1..=4094"),
+        ));
     }
     Ok(id as u16)
 }
@@ -131,7 +147,10 @@ pub fn vni(arg: &str, vni: u32) -> Result<u32> {
 
 pub fn port(arg: &str, port: u32) -> Result<u16> {
     if port == 0 || port > 65535 {
-        return Err(Error::invalid(arg, format!("UDP port {port} is out of range 1..=65535")));
+        return Err(Error::invalid(
+            arg,
+            format!("UDP port {port} is out of range 1..=65535"),
+        ));
     }
     Ok(port as u16)
 }
@@ -169,9 +188,21 @@ mod tests {
 
     #[test]
     fn macs() {
-        assert_eq!(mac("mac", "02:42:AC:11:00:02").unwrap(), [2, 0x42, 0xac, 0x11, 0, 2]);
-        assert_eq!(mac("mac", "02-42-ac-11-00-02").unwrap(), [2, 0x42, 0xac, 0x11, 0, 2]);
-        for bad in ["", "02:42:ac:11:00", "02:42:ac:11:00:02:03", "0g:42:ac:11:00:02", "2:42:ac:11:00:02"] {
+        assert_eq!(
+            mac("mac", "02:42:AC:11:00:02").unwrap(),
+            [2, 0x42, 0xac, 0x11, 0, 2]
+        );
+        assert_eq!(
+            mac("mac", "02-42-ac-11-00-02").unwrap(),
+            [2, 0x42, 0xac, 0x11, 0, 2]
+        );
+        for bad in [
+            "",
+            "02:42:ac:11:00",
+            "02:42:ac:11:00:02:03",
+            "0g:42:ac:11:00:02",
+            "2:42:ac:11:00:02",
+        ] {
             assert!(mac("mac", bad).is_err(), "{bad:?}");
         }
         assert!(mac("mac", "01:00:5e:00:00:01").is_err(), "multicast");
@@ -181,11 +212,22 @@ mod tests {
 
     #[test]
     fn cidrs() {
-        assert_eq!(cidr("a", "10.0.0.1/24").unwrap(), ("10.0.0.1".parse().unwrap(), 24));
+        assert_eq!(
+            cidr("a", "10.0.0.1/24").unwrap(),
+            ("10.0.0.1".parse().unwrap(), 24)
+        );
         assert_eq!(cidr("a", "10.0.0.1").unwrap().1, 32);
         assert_eq!(cidr("a", "fd00::1/64").unwrap(), ("fd00::1".parse().unwrap(), 64));
         assert_eq!(cidr("a", "fd00::1").unwrap().1, 128);
-        for bad in ["10.0.0.1/33", "fd00::1/129", "10.0.0/24", "10.0.0.1/", "10.0.0.1/x", "x", "10.0.0.1/+8"] {
+        for bad in [
+            "10.0.0.1/33",
+            "fd00::1/129",
+            "10.0.0/24",
+            "10.0.0.1/",
+            "10.0.0.1/x",
+            "x",
+            "10.0.0.1/+8",
+        ] {
             assert!(cidr("a", bad).is_err(), "{bad:?}");
         }
     }

@@ -8,7 +8,11 @@ pub const MARKER: &str = "TENUS_ERROR:";
 pub fn to_napi(e: Error) -> napi::Error {
     let (kind, arg, extack, offset) = match &e {
         Error::InvalidArgument { arg, .. } => ("invalid-argument", Some(arg.as_str()), None, None),
-        Error::Kernel { extack, extack_offset, .. } => ("kernel", None, extack.as_deref(), *extack_offset),
+        Error::Kernel {
+            extack,
+            extack_offset,
+            ..
+        } => ("kernel", None, extack.as_deref(), *extack_offset),
         Error::Timeout { .. } => ("timeout", None, None, None),
         Error::DumpInterrupted { .. } => ("dump-interrupted", None, None, None),
         Error::Os { .. } => ("os", None, None, None),
@@ -30,5 +34,8 @@ pub fn to_napi(e: Error) -> napi::Error {
 
 /// A panic inside a request becomes a rejected promise, never an abort.
 pub fn from_panic(op: &str) -> napi::Error {
-    to_napi(Error::Protocol { op: op.into(), detail: "internal panic in tenus (this is a bug)".into() })
+    to_napi(Error::Protocol {
+        op: op.into(),
+        detail: "internal panic in tenus (this is a bug)".into(),
+    })
 }

@@ -48,7 +48,9 @@ pub struct NativeNetns {
 
 impl NativeNetns {
     fn wrap(handle: Handle) -> Self {
-        NativeNetns { handle: RwLock::new(Some(handle)) }
+        NativeNetns {
+            handle: RwLock::new(Some(handle)),
+        }
     }
 
     fn get(&self, op: &str) -> Result<Handle, Error> {
@@ -73,13 +75,17 @@ pub fn netns_current(env: &Env) -> napi::Result<PromiseRaw<'_, NativeNetns>> {
 /// A new, empty namespace created on a native thread; alive while a handle holds it.
 #[napi]
 pub fn netns_create_anonymous(env: &Env) -> napi::Result<PromiseRaw<'_, NativeNetns>> {
-    spawn(env, "netns.create", async { open(Namespace::create_anonymous().await).await })
+    spawn(env, "netns.create", async {
+        open(Namespace::create_anonymous().await).await
+    })
 }
 
 /// A namespace file: /proc/PID/ns/net, /run/netns/NAME or any nsfs bind mount.
 #[napi]
 pub fn netns_open_path(env: &Env, path: String) -> napi::Result<PromiseRaw<'_, NativeNetns>> {
-    spawn(env, "netns.open", async move { open(Namespace::from_path(&path)).await })
+    spawn(env, "netns.open", async move {
+        open(Namespace::from_path(&path)).await
+    })
 }
 
 #[napi]
@@ -105,7 +111,10 @@ impl NativeNetns {
     #[napi]
     pub fn set_timeout(&self, millis: u32) -> napi::Result<()> {
         if millis == 0 {
-            return Err(to_napi(Error::invalid("timeout", "timeout must be at least 1 ms")));
+            return Err(to_napi(Error::invalid(
+                "timeout",
+                "timeout must be at least 1 ms",
+            )));
         }
         let mut guard = self.handle.write().map_err(|_| from_panic("netns.setTimeout"))?;
         match guard.as_mut() {
@@ -113,7 +122,9 @@ impl NativeNetns {
                 h.set_timeout(Duration::from_millis(u64::from(millis)));
                 Ok(())
             }
-            None => Err(to_napi(Error::Closed { op: "netns.setTimeout".into() })),
+            None => Err(to_napi(Error::Closed {
+                op: "netns.setTimeout".into(),
+            })),
         }
     }
 
@@ -138,7 +149,9 @@ impl NativeNetns {
         peer_ns: Option<&NativeNetns>,
     ) -> napi::Result<PromiseRaw<'env, NativeLink>> {
         let h = self.get("link.add");
-        let peer = peer_ns.map(|p| p.get("link.add").map(|h| h.namespace().clone())).transpose();
+        let peer = peer_ns
+            .map(|p| p.get("link.add").map(|h| h.namespace().clone()))
+            .transpose();
         spawn(env, "link.add", async move {
             let spec = link_spec(spec, peer?)?;
             Ok(h?.link_add(&spec).await?.into())
@@ -146,9 +159,15 @@ impl NativeNetns {
     }
 
     #[napi(ts_return_type = "Promise<NativeLink>")]
-    pub fn link_get<'env>(&self, env: &'env Env, link: Either<u32, String>) -> napi::Result<PromiseRaw<'env, NativeLink>> {
+    pub fn link_get<'env>(
+        &self,
+        env: &'env Env,
+        link: Either<u32, String>,
+    ) -> napi::Result<PromiseRaw<'env, NativeLink>> {
         let h = self.get("link.get");
-        spawn(env, "link.get", async move { Ok(h?.link_get(&link_ref(link)).await?.into()) })
+        spawn(env, "link.get", async move {
+            Ok(h?.link_get(&link_ref(link)).await?.into())
+        })
     }
 
     #[napi(ts_return_type = "Promise<NativeLink[]>")]
@@ -167,19 +186,33 @@ impl NativeNetns {
         change: NativeLinkChange,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
         let h = self.get("link.set");
-        spawn(env, "link.set", async move { h?.link_set(&link_ref(link), &link_change(change)?).await })
+        spawn(env, "link.set", async move {
+            h?.link_set(&link_ref(link), &link_change(change)?).await
+        })
     }
 
     #[napi(ts_return_type = "Promise<void>")]
-    pub fn link_delete<'env>(&self, env: &'env Env, link: Either<u32, String>) -> napi::Result<PromiseRaw<'env, ()>> {
+    pub fn link_delete<'env>(
+        &self,
+        env: &'env Env,
+        link: Either<u32, String>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
         let h = self.get("link.delete");
-        spawn(env, "link.delete", async move { h?.link_del(&link_ref(link)).await })
+        spawn(
+            env,
+            "link.delete",
+            async move { h?.link_del(&link_ref(link)).await },
+        )
     }
 
     #[napi(ts_return_type = "Promise<void>")]
     pub fn link_delete_group<'env>(&self, env: &'env Env, group: u32) -> napi::Result<PromiseRaw<'env, ()>> {
         let h = self.get("link.deleteGroup");
-        spawn(env, "link.deleteGroup", async move { h?.link_del_group(group).await })
+        spawn(
+            env,
+            "link.deleteGroup",
+            async move { h?.link_del_group(group).await },
+        )
     }
 
     /// Moves a link into `target`'s namespace, optionally renaming it on the way.
@@ -208,7 +241,8 @@ impl NativeNetns {
     ) -> napi::Result<PromiseRaw<'env, ()>> {
         let h = self.get("address.add");
         spawn(env, "address.add", async move {
-            h?.addr_add(&link_ref(link), &cidr, replace.unwrap_or(false)).await
+            h?.addr_add(&link_ref(link), &cidr, replace.unwrap_or(false))
+                .await
         })
     }
 
@@ -220,7 +254,9 @@ impl NativeNetns {
         cidr: String,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
         let h = self.get("address.delete");
-        spawn(env, "address.delete", async move { h?.addr_del(&link_ref(link), &cidr).await })
+        spawn(env, "address.delete", async move {
+            h?.addr_del(&link_ref(link), &cidr).await
+        })
     }
 
     #[napi(ts_return_type = "Promise<NativeAddress[]>")]
@@ -232,7 +268,12 @@ impl NativeNetns {
         let h = self.get("address.list");
         spawn(env, "address.list", async move {
             let link = link.map(link_ref);
-            Ok(h?.addr_list(link.as_ref()).await?.into_iter().map(NativeAddress::from).collect())
+            Ok(h?
+                .addr_list(link.as_ref())
+                .await?
+                .into_iter()
+                .map(NativeAddress::from)
+                .collect())
         })
     }
 
@@ -247,7 +288,8 @@ impl NativeNetns {
     ) -> napi::Result<PromiseRaw<'env, ()>> {
         let h = self.get("route.gateway");
         spawn(env, "route.gateway", async move {
-            h?.default_gateway(&link_ref(link), &gateway, replace.unwrap_or(false)).await
+            h?.default_gateway(&link_ref(link), &gateway, replace.unwrap_or(false))
+                .await
         })
     }
 
@@ -260,6 +302,8 @@ impl NativeNetns {
         gateway: String,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
         let h = self.get("route.delete");
-        spawn(env, "route.delete", async move { h?.default_gateway_del(&link_ref(link), &gateway).await })
+        spawn(env, "route.delete", async move {
+            h?.default_gateway_del(&link_ref(link), &gateway).await
+        })
     }
 }

@@ -9,7 +9,6 @@ use tenus_core::link::vlan::VlanSpec;
 use tenus_core::link::vxlan::VxlanSpec;
 use tenus_core::{Error, KindSpec, LinkChange, LinkRef, LinkSpec, Namespace};
 
-
 pub fn link_ref(r: Either<u32, String>) -> LinkRef {
     match r {
         Either::A(i) => LinkRef::Index(i),
@@ -62,7 +61,12 @@ pub fn link_spec(js: NativeLinkSpec, peer_ns: Option<Namespace>) -> Result<LinkS
     let macvlan = |js: &NativeLinkSpec| -> Result<MacVlanSpec, Error> {
         Ok(MacVlanSpec {
             parent: required(parent.clone(), "parent", kind)?,
-            mode: js.mode.as_deref().map(Mode::parse).transpose()?.unwrap_or_default(),
+            mode: js
+                .mode
+                .as_deref()
+                .map(Mode::parse)
+                .transpose()?
+                .unwrap_or_default(),
         })
     };
     let kind_spec = match kind {
@@ -72,7 +76,11 @@ pub fn link_spec(js: NativeLinkSpec, peer_ns: Option<Namespace>) -> Result<LinkS
             forward_delay: None,
         }),
         "dummy" => KindSpec::Dummy,
-        "veth" => KindSpec::Veth(VethSpec { peer: js.peer.clone(), peer_ns, peer_mac: js.peer_mac.clone() }),
+        "veth" => KindSpec::Veth(VethSpec {
+            peer: js.peer.clone(),
+            peer_ns,
+            peer_mac: js.peer_mac.clone(),
+        }),
         "macvlan" => KindSpec::MacVlan(macvlan(&js)?),
         "macvtap" => KindSpec::MacVtap(macvlan(&js)?),
         "vlan" => KindSpec::Vlan(VlanSpec {
@@ -90,12 +98,12 @@ pub fn link_spec(js: NativeLinkSpec, peer_ns: Option<Namespace>) -> Result<LinkS
             ttl: js.ttl,
             learning: js.learning,
         }),
-        other => {
-            return Err(Error::invalid(
-                "kind",
-                format!("unknown link kind {other:?} (expected bridge, veth, macvlan, macvtap, vlan, vxlan or dummy)"),
-            ))
-        }
+        other => return Err(Error::invalid(
+            "kind",
+            format!(
+                "unknown link kind {other:?} (expected bridge, veth, macvlan, macvtap, vlan, vxlan or dummy)"
+            ),
+        )),
     };
     let mut spec = LinkSpec::new(kind_spec);
     spec.common.name = js.name;

@@ -9,7 +9,9 @@ use crate::spec::{link_change, link_spec, NativeLinkChange, NativeLinkSpec};
 
 #[napi(catch_unwind)]
 pub fn validate_link_spec(spec: NativeLinkSpec) -> napi::Result<()> {
-    link_spec(spec, None).and_then(|s| s.validate().map(drop)).map_err(to_napi)
+    link_spec(spec, None)
+        .and_then(|s| s.validate().map(drop))
+        .map_err(to_napi)
 }
 
 #[napi(catch_unwind)]

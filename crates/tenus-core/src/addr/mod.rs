@@ -40,8 +40,14 @@ fn scope_name(s: &AddressScope) -> String {
 
 pub(crate) fn address_message(index: u32, addr: IpAddr, prefix: u8) -> AddressMessage {
     match addr {
-        IpAddr::V4(a) => AddressMessageBuilder::<std::net::Ipv4Addr>::new().index(index).address(a, prefix).build(),
-        IpAddr::V6(a) => AddressMessageBuilder::<std::net::Ipv6Addr>::new().index(index).address(a, prefix).build(),
+        IpAddr::V4(a) => AddressMessageBuilder::<std::net::Ipv4Addr>::new()
+            .index(index)
+            .address(a, prefix)
+            .build(),
+        IpAddr::V6(a) => AddressMessageBuilder::<std::net::Ipv6Addr>::new()
+            .index(index)
+            .address(a, prefix)
+            .build(),
     }
 }
 
@@ -59,7 +65,11 @@ impl AddressRecord {
             }
         }
         let address = address?;
-        let family = if m.header.family == AddressFamily::Inet { "inet" } else { "inet6" };
+        let family = if m.header.family == AddressFamily::Inet {
+            "inet"
+        } else {
+            "inet6"
+        };
         Some(AddressRecord {
             index: m.header.index,
             family: family.into(),
@@ -77,22 +87,36 @@ impl Handle {
     pub fn encode_addr_add(index: u32, cidr: &str, replace: bool) -> Result<Vec<u8>> {
         let (addr, prefix) = validate::cidr("address", cidr)?;
         let flags = if replace { Flags::Replace } else { Flags::Create };
-        Ok(encode(RouteNetlinkMessage::NewAddress(address_message(index, addr, prefix)), flags))
+        Ok(encode(
+            RouteNetlinkMessage::NewAddress(address_message(index, addr, prefix)),
+            flags,
+        ))
     }
 
     pub async fn addr_add(&self, link: &LinkRef, cidr: &str, replace: bool) -> Result<()> {
         validate::cidr("address", cidr)?;
         let label = link.describe();
-        let index = self.link_index(link).await.map_err(|e| e.context("address.add", Some(&label)))?;
+        let index = self
+            .link_index(link)
+            .await
+            .map_err(|e| e.context("address.add", Some(&label)))?;
         let op = if replace { "address.replace" } else { "address.add" };
-        self.ack(op, Some(&label), Self::encode_addr_add(index, cidr, replace)?).await.map(drop)
+        self.ack(op, Some(&label), Self::encode_addr_add(index, cidr, replace)?)
+            .await
+            .map(drop)
     }
 
     pub async fn addr_del(&self, link: &LinkRef, cidr: &str) -> Result<()> {
         let (addr, prefix) = validate::cidr("address", cidr)?;
         let label = link.describe();
-        let index = self.link_index(link).await.map_err(|e| e.context("address.delete", Some(&label)))?;
-        let msg = encode(RouteNetlinkMessage::DelAddress(address_message(index, addr, prefix)), Flags::Plain);
+        let index = self
+            .link_index(link)
+            .await
+            .map_err(|e| e.context("address.delete", Some(&label)))?;
+        let msg = encode(
+            RouteNetlinkMessage::DelAddress(address_message(index, addr, prefix)),
+            Flags::Plain,
+        );
         self.ack("address.delete", Some(&label), msg).await.map(drop)
     }
 
@@ -100,9 +124,17 @@ impl Handle {
     pub async fn addr_list(&self, link: Option<&LinkRef>) -> Result<Vec<AddressRecord>> {
         let mut msg = AddressMessage::default();
         if let Some(l) = link {
-            msg.header.index = self.link_index(l).await.map_err(|e| e.context("address.list", Some(&l.describe())))?;
+            msg.header.index = self
+                .link_index(l)
+                .await
+                .map_err(|e| e.context("address.list", Some(&l.describe())))?;
         }
-        let messages = self.dump("address.list", encode(RouteNetlinkMessage::GetAddress(msg), Flags::Dump)).await?;
+        let messages = self
+            .dump(
+                "address.list",
+                encode(RouteNetlinkMessage::GetAddress(msg), Flags::Dump),
+            )
+            .await?;
         let mut out = Vec::with_capacity(messages.len());
         for bytes in &messages {
             if let RouteNetlinkMessage::NewAddress(m) = decode("address.list", bytes)? {

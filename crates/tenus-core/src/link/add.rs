@@ -12,7 +12,11 @@ impl Handle {
     /// Validates, resolves and encodes a creation request without sending it.
     pub async fn prepare_link_add(&self, spec: &LinkSpec) -> Result<(Resolved, Vec<u8>)> {
         let mac = spec.validate()?;
-        let name = spec.common.name.clone().unwrap_or_else(|| generate_name(spec.kind.name_prefix()));
+        let name = spec
+            .common
+            .name
+            .clone()
+            .unwrap_or_else(|| generate_name(spec.kind.name_prefix()));
         let peer = match &spec.kind {
             KindSpec::Veth(v) => Some(v.peer.clone().unwrap_or_else(|| generate_name("veth"))),
             _ => None,
@@ -25,7 +29,13 @@ impl Handle {
             Some(m) => Some(self.resolve("link.add", &name, m).await?),
             None => None,
         };
-        let resolved = Resolved { name, peer, parent, master, mac };
+        let resolved = Resolved {
+            name,
+            peer,
+            parent,
+            master,
+            mac,
+        };
         let bytes = encode_new_link(spec, &resolved)?;
         Ok((resolved, bytes))
     }

@@ -13,7 +13,11 @@ pub struct BridgeSpec {
 pub(crate) fn info(spec: &BridgeSpec) -> (InfoKind, Option<InfoData>) {
     let mut data = Vec::new();
     if let Some(stp) = spec.stp {
-        data.push(InfoBridge::StpState(if stp { BridgeStpState::KernelStp } else { BridgeStpState::Disabled }));
+        data.push(InfoBridge::StpState(if stp {
+            BridgeStpState::KernelStp
+        } else {
+            BridgeStpState::Disabled
+        }));
     }
     if let Some(v) = spec.vlan_filtering {
         data.push(InfoBridge::VlanFiltering(v));
@@ -21,5 +25,8 @@ pub(crate) fn info(spec: &BridgeSpec) -> (InfoKind, Option<InfoData>) {
     if let Some(d) = spec.forward_delay {
         data.push(InfoBridge::ForwardDelay(d));
     }
-    (InfoKind::Bridge, (!data.is_empty()).then_some(InfoData::Bridge(data)))
+    (
+        InfoKind::Bridge,
+        (!data.is_empty()).then_some(InfoData::Bridge(data)),
+    )
 }

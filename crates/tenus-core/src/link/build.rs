@@ -58,7 +58,10 @@ pub fn new_link_message(spec: &LinkSpec, r: &Resolved) -> Result<LinkMessage> {
 }
 
 pub fn encode_new_link(spec: &LinkSpec, r: &Resolved) -> Result<Vec<u8>> {
-    Ok(encode(RouteNetlinkMessage::NewLink(new_link_message(spec, r)?), Flags::Create))
+    Ok(encode(
+        RouteNetlinkMessage::NewLink(new_link_message(spec, r)?),
+        Flags::Create,
+    ))
 }
 
 fn kind_info(spec: &LinkSpec, r: &Resolved) -> Result<(InfoKind, Option<InfoData>)> {

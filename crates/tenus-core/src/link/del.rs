@@ -15,13 +15,18 @@ impl Handle {
     pub async fn link_del(&self, link: &LinkRef) -> Result<()> {
         link.validate("link")?;
         let msg = encode(RouteNetlinkMessage::DelLink(selector(link)), Flags::Plain);
-        self.ack("link.delete", Some(&link.describe()), msg).await.map(drop)
+        self.ack("link.delete", Some(&link.describe()), msg)
+            .await
+            .map(drop)
     }
 
     /// `ip link del group N`: every link in the group, in one kernel operation.
     pub async fn link_del_group(&self, group: u32) -> Result<()> {
         if group == 0 {
-            return Err(Error::invalid("group", "group 0 is the default group of every link; refusing to delete it"));
+            return Err(Error::invalid(
+                "group",
+                "group 0 is the default group of every link; refusing to delete it",
+            ));
         }
         let mut msg = LinkMessage::default();
         msg.attributes.push(LinkAttribute::Group(group));

@@ -33,14 +33,22 @@ impl Handle {
     pub async fn link_get(&self, link: &LinkRef) -> Result<LinkRecord> {
         link.validate("link")?;
         let mut msg = selector(link);
-        msg.attributes.push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        msg.attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
         let reply = self
-            .ack("link.get", Some(&link.describe()), encode(RouteNetlinkMessage::GetLink(msg), Flags::Plain))
+            .ack(
+                "link.get",
+                Some(&link.describe()),
+                encode(RouteNetlinkMessage::GetLink(msg), Flags::Plain),
+            )
             .await?;
-        records("link.get", &reply.messages)?.into_iter().next().ok_or_else(|| Error::Protocol {
-            op: "link.get".into(),
-            detail: "no link in the reply".into(),
-        })
+        records("link.get", &reply.messages)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Protocol {
+                op: "link.get".into(),
+                detail: "no link in the reply".into(),
+            })
     }
 
     /// The index of a link named by index or name (no request for an index).

@@ -64,11 +64,17 @@ pub struct MacVlanSpec {
 }
 
 pub(crate) fn info_macvlan(spec: &MacVlanSpec) -> (InfoKind, Option<InfoData>) {
-    (InfoKind::MacVlan, Some(InfoData::MacVlan(vec![InfoMacVlan::Mode(spec.mode.to_netlink())])))
+    (
+        InfoKind::MacVlan,
+        Some(InfoData::MacVlan(vec![InfoMacVlan::Mode(spec.mode.to_netlink())])),
+    )
 }
 
 pub(crate) fn info_macvtap(spec: &MacVlanSpec) -> (InfoKind, Option<InfoData>) {
-    (InfoKind::MacVtap, Some(InfoData::MacVtap(vec![InfoMacVtap::Mode(spec.mode.to_netlink())])))
+    (
+        InfoKind::MacVtap,
+        Some(InfoData::MacVtap(vec![InfoMacVtap::Mode(spec.mode.to_netlink())])),
+    )
 }
 
 #[cfg(test)]

@@ -85,7 +85,11 @@ const FLAG_NAMES: [(u32, &str); 19] = [
 ];
 
 pub fn flag_names(bits: u32) -> Vec<String> {
-    FLAG_NAMES.iter().filter(|(b, _)| bits & b != 0).map(|(_, n)| n.to_string()).collect()
+    FLAG_NAMES
+        .iter()
+        .filter(|(b, _)| bits & b != 0)
+        .map(|(_, n)| n.to_string())
+        .collect()
 }
 
 fn operstate(s: &State) -> String {
@@ -189,7 +193,9 @@ impl LinkRecord {
                         InfoVxlan::Local(a) => self.vxlan_local = Some(a.to_string()),
                         InfoVxlan::Local6(a) => self.vxlan_local = Some(a.to_string()),
                         InfoVxlan::Group(a) if !a.is_unspecified() => self.vxlan_remote = Some(a.to_string()),
-                        InfoVxlan::Group6(a) if !a.is_unspecified() => self.vxlan_remote = Some(a.to_string()),
+                        InfoVxlan::Group6(a) if !a.is_unspecified() => {
+                            self.vxlan_remote = Some(a.to_string())
+                        }
                         _ => {}
                     }
                 }
@@ -205,7 +211,10 @@ mod tests {
 
     #[test]
     fn flags_use_iproute2_names() {
-        assert_eq!(flag_names(0x11043), vec!["UP", "BROADCAST", "RUNNING", "MULTICAST", "LOWER_UP"]);
+        assert_eq!(
+            flag_names(0x11043),
+            vec!["UP", "BROADCAST", "RUNNING", "MULTICAST", "LOWER_UP"]
+        );
         assert!(flag_names(0).is_empty());
     }
 }

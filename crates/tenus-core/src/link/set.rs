@@ -53,7 +53,10 @@ impl LinkChange {
         }
         if let Some(alias) = &self.alias {
             if alias.len() > 255 {
-                return Err(Error::invalid("alias", "alias is longer than 255 bytes (IFALIASZ - 1)"));
+                return Err(Error::invalid(
+                    "alias",
+                    "alias is longer than 255 bytes (IFALIASZ - 1)",
+                ));
             }
         }
         if let Some(Some(master)) = &self.master {
@@ -72,7 +75,11 @@ impl Handle {
         }
         let label = link.describe();
         let master = match &change.master {
-            Some(Some(m)) => Some(self.link_index(m).await.map_err(|e| e.context("link.set", Some(&label)))?),
+            Some(Some(m)) => Some(
+                self.link_index(m)
+                    .await
+                    .map_err(|e| e.context("link.set", Some(&label)))?,
+            ),
             Some(None) => Some(0),
             None => None,
         };
@@ -118,9 +125,13 @@ impl Handle {
         if let Some(m) = master {
             attrs.push(LinkAttribute::Controller(m));
         }
-        self.ack("link.set", Some(&label), encode(RouteNetlinkMessage::SetLink(msg), Flags::Plain))
-            .await
-            .map(drop)
+        self.ack(
+            "link.set",
+            Some(&label),
+            encode(RouteNetlinkMessage::SetLink(msg), Flags::Plain),
+        )
+        .await
+        .map(drop)
     }
 
     /// `ip link set DEV netns NS [name NEW]`: moves the link; returns its index in the target.
@@ -139,8 +150,12 @@ impl Handle {
             msg.attributes.push(LinkAttribute::IfName(n.to_string()));
         }
         msg.attributes.push(LinkAttribute::NetNsFd(target.raw_fd()));
-        self.ack("link.move", Some(&label), encode(RouteNetlinkMessage::SetLink(msg), Flags::Plain))
-            .await
-            .map(drop)
+        self.ack(
+            "link.move",
+            Some(&label),
+            encode(RouteNetlinkMessage::SetLink(msg), Flags::Plain),
+        )
+        .await
+        .map(drop)
     }
 }

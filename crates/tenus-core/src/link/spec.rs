@@ -99,7 +99,10 @@ pub struct LinkSpec {
 
 impl LinkSpec {
     pub fn new(kind: KindSpec) -> Self {
-        LinkSpec { common: CommonSpec::default(), kind }
+        LinkSpec {
+            common: CommonSpec::default(),
+            kind,
+        }
     }
 
     /// Checks every argument; returns the parsed MAC so it is parsed once.

@@ -30,7 +30,8 @@ impl VethSpec {
 pub(crate) fn info(spec: &VethSpec, peer: &str) -> Result<(InfoKind, Option<InfoData>)> {
     let mut msg = LinkMessage::default();
     if let Some(mac) = &spec.peer_mac {
-        msg.attributes.push(LinkAttribute::Address(validate::mac("peerMac", mac)?.to_vec()));
+        msg.attributes
+            .push(LinkAttribute::Address(validate::mac("peerMac", mac)?.to_vec()));
     }
     msg.attributes.push(LinkAttribute::IfName(peer.to_string()));
     if let Some(ns) = &spec.peer_ns {

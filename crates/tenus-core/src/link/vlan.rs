@@ -20,7 +20,10 @@ pub fn parse_protocol(text: &str) -> Result<VlanProtocol> {
     match text.to_ascii_lowercase().as_str() {
         "802.1q" => Ok(VlanProtocol::Ieee8021Q),
         "802.1ad" => Ok(VlanProtocol::Ieee8021Ad),
-        _ => Err(Error::invalid("protocol", format!("unknown VLAN protocol {text:?} (expected 802.1Q or 802.1ad)"))),
+        _ => Err(Error::invalid(
+            "protocol",
+            format!("unknown VLAN protocol {text:?} (expected 802.1Q or 802.1ad)"),
+        )),
     }
 }
 

@@ -36,9 +36,21 @@ impl VxlanSpec {
         if self.remote.is_some() && self.group.is_some() {
             return Err(Error::invalid("group", "remote and group are exclusive"));
         }
-        let local = self.local.as_deref().map(|t| validate::ip("local", t)).transpose()?;
-        let remote = self.remote.as_deref().map(|t| validate::ip("remote", t)).transpose()?;
-        let group = self.group.as_deref().map(|t| validate::ip("group", t)).transpose()?;
+        let local = self
+            .local
+            .as_deref()
+            .map(|t| validate::ip("local", t))
+            .transpose()?;
+        let remote = self
+            .remote
+            .as_deref()
+            .map(|t| validate::ip("remote", t))
+            .transpose()?;
+        let group = self
+            .group
+            .as_deref()
+            .map(|t| validate::ip("group", t))
+            .transpose()?;
         if let Some(g) = group {
             if !g.is_multicast() {
                 return Err(Error::invalid("group", format!("{g} is not a multicast address")));
@@ -49,13 +61,23 @@ impl VxlanSpec {
                 return Err(Error::invalid("remote", format!("{r} is multicast; use group")));
             }
         }
-        let families: Vec<bool> = [local, remote, group].iter().flatten().map(IpAddr::is_ipv4).collect();
+        let families: Vec<bool> = [local, remote, group]
+            .iter()
+            .flatten()
+            .map(IpAddr::is_ipv4)
+            .collect();
         if families.windows(2).any(|w| w[0] != w[1]) {
-            return Err(Error::invalid("local", "local and remote/group must be the same address family"));
+            return Err(Error::invalid(
+                "local",
+                "local and remote/group must be the same address family",
+            ));
         }
         if let Some(ttl) = self.ttl {
             if ttl > 255 {
-                return Err(Error::invalid("ttl", format!("TTL {ttl} is out of range 0..=255")));
+                return Err(Error::invalid(
+                    "ttl",
+                    format!("TTL {ttl} is out of range 0..=255"),
+                ));
             }
         }
         Ok(())
@@ -74,7 +96,11 @@ pub(crate) fn info(spec: &VxlanSpec, parent_index: Option<u32>) -> Result<(InfoK
             IpAddr::V6(a) => InfoVxlan::Local6(a),
         });
     }
-    let peer = spec.remote.as_ref().map(|t| ("remote", t)).or(spec.group.as_ref().map(|t| ("group", t)));
+    let peer = spec
+        .remote
+        .as_ref()
+        .map(|t| ("remote", t))
+        .or(spec.group.as_ref().map(|t| ("group", t)));
     if let Some((arg, text)) = peer {
         // The kernel keeps unicast remotes and multicast groups in the same attribute.
         data.push(match validate::ip(arg, text)? {
@@ -98,13 +124,26 @@ mod tests {
 
     #[test]
     fn refuses_mixed_families_and_bad_groups() {
-        let base = VxlanSpec { vni: 42, ..Default::default() };
+        let base = VxlanSpec {
+            vni: 42,
+            ..Default::default()
+        };
         assert!(base.validate().is_ok());
-        let mixed = VxlanSpec { local: Some("10.0.0.1".into()), remote: Some("fd00::2".into()), ..base.clone() };
+        let mixed = VxlanSpec {
+            local: Some("10.0.0.1".into()),
+            remote: Some("fd00::2".into()),
+            ..base.clone()
+        };
         assert!(mixed.validate().is_err());
-        let unicast_group = VxlanSpec { group: Some("10.0.0.2".into()), ..base.clone() };
+        let unicast_group = VxlanSpec {
+            group: Some("10.0.0.2".into()),
+            ..base.clone()
+        };
         assert!(unicast_group.validate().is_err());
-        let mcast_remote = VxlanSpec { remote: Some("239.1.1.1".into()), ..base.clone() };
+        let mcast_remote = VxlanSpec {
+            remote: Some("239.1.1.1".into()),
+            ..base.clone()
+        };
         assert!(mcast_remote.validate().is_err());
         let big = VxlanSpec { vni: 1 << 24, ..base };
         assert!(big.validate().is_err());

@@ -57,10 +57,16 @@ pub struct Ack {
 pub fn parse_error(msg: &[u8], hdr: &Header) -> Ack {
     let payload = &msg[NLMSG_HDRLEN..hdr.len];
     if payload.len() < 4 {
-        return Ack { errno: libc::EPROTO, ..Ack::default() };
+        return Ack {
+            errno: libc::EPROTO,
+            ..Ack::default()
+        };
     }
     let code = i32::from_ne_bytes(payload[0..4].try_into().unwrap());
-    let mut ack = Ack { errno: -code, ..Ack::default() };
+    let mut ack = Ack {
+        errno: -code,
+        ..Ack::default()
+    };
     if hdr.flags & NLM_F_ACK_TLVS == 0 {
         return ack;
     }
@@ -87,7 +93,10 @@ pub fn parse_done(msg: &[u8], hdr: &Header) -> Ack {
         return Ack::default();
     }
     let code = i32::from_ne_bytes(payload[0..4].try_into().unwrap());
-    let mut ack = Ack { errno: -code, ..Ack::default() };
+    let mut ack = Ack {
+        errno: -code,
+        ..Ack::default()
+    };
     if hdr.flags & NLM_F_ACK_TLVS != 0 {
         parse_tlvs(&payload[4..], &mut ack);
     }

@@ -90,7 +90,12 @@ impl Connection {
     ) -> Result<oneshot::Receiver<Result<Reply>>> {
         let (reply, rx) = oneshot::channel();
         self.jobs
-            .send(Job { message, expect, timeout, reply })
+            .send(Job {
+                message,
+                expect,
+                timeout,
+                reply,
+            })
             .map_err(|_| Error::Closed { op: String::new() })?;
         Ok(rx)
     }
@@ -212,9 +217,7 @@ impl Driver {
                 .map_err(|e| Error::os("netlink.send", "poll", &e))?;
             let rest = &self.out[sent..];
             match guard.try_io(|s| {
-                let n = unsafe {
-                    libc::send(s.get_ref().as_raw_fd(), rest.as_ptr().cast(), rest.len(), 0)
-                };
+                let n = unsafe { libc::send(s.get_ref().as_raw_fd(), rest.as_ptr().cast(), rest.len(), 0) };
                 if n < 0 {
                     Err(io::Error::last_os_error())
                 } else {
@@ -236,7 +239,12 @@ impl Driver {
     fn read_available(&mut self, fd: std::os::fd::RawFd) -> Result<()> {
         loop {
             let n = unsafe {
-                libc::recv(fd, self.inbuf.as_mut_ptr().cast(), self.inbuf.len(), libc::MSG_DONTWAIT)
+                libc::recv(
+                    fd,
+                    self.inbuf.as_mut_ptr().cast(),
+                    self.inbuf.len(),
+                    libc::MSG_DONTWAIT,
+                )
             };
             if n < 0 {
                 let e = io::Error::last_os_error();
@@ -283,7 +291,9 @@ impl Driver {
     }
 
     fn complete(&mut self, seq: u32, outcome: ack::Ack) {
-        let Some(mut pending) = self.pending.remove(&seq) else { return };
+        let Some(mut pending) = self.pending.remove(&seq) else {
+            return;
+        };
         let result = if outcome.errno == 0 {
             pending.collected.warning = outcome.message;
             Ok(pending.collected)
@@ -300,12 +310,20 @@ impl Driver {
     }
 
     fn expire(&mut self, now: Instant) {
-        let expired: Vec<u32> =
-            self.pending.iter().filter(|(_, p)| p.deadline <= now).map(|(s, _)| *s).collect();
+        let expired: Vec<u32> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(s, _)| *s)
+            .collect();
         for seq in expired {
             if let Some(p) = self.pending.remove(&seq) {
                 let millis = p.timeout.as_millis() as u64;
-                let _ = p.reply.send(Err(Error::Timeout { op: String::new(), link: None, millis }));
+                let _ = p.reply.send(Err(Error::Timeout {
+                    op: String::new(),
+                    link: None,
+                    millis,
+                }));
             }
         }
     }
@@ -317,5 +335,126 @@ impl Driver {
         for job in self.queue.drain(..) {
             let _ = job.reply.send(Err(error.clone()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ack::{NLMSG_DONE, NLM_F_DUMP_INTR, NLM_F_MULTI};
+    use super::super::testpeer::{ack_for, message, pair, requests};
+    use super::*;
+
+    fn request() -> Vec<u8> {
+        message(18, 0x5, 0, &[0; 16])
+    }
+
+    #[tokio::test]
+    async fn a_reply_that_never_comes_times_out() {
+        let (sock, _peer) = pair();
+        let conn = Connection::spawn(sock).unwrap();
+        let err = conn
+            .request(request(), Expect::Ack, Duration::from_millis(50))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            Error::Timeout {
+                op: String::new(),
+                link: None,
+                millis: 50
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn pipelined_requests_share_sendmsg_calls_and_get_their_own_replies() {
+        let (sock, peer) = pair();
+        let conn = Connection::spawn(sock).unwrap();
+        let n = 300;
+        let receivers: Vec<_> = (0..n)
+            .map(|_| {
+                conn.submit(request(), Expect::Ack, Duration::from_secs(5))
+                    .unwrap()
+            })
+            .collect();
+        let peer = tokio::task::spawn_blocking(move || {
+            let mut seqs = Vec::new();
+            let mut datagrams = 0;
+            let mut buf = vec![0u8; 1 << 20];
+            while seqs.len() < n {
+                let len = peer.recv(&mut buf).unwrap();
+                datagrams += 1;
+                let batch: Vec<u32> = requests(&buf[..len]).into_iter().map(|(s, _)| s).collect();
+                // Answer each batch in reverse order; every tenth request with an error and a message.
+                for seq in batch.iter().rev() {
+                    let i = seqs.len() + batch.iter().position(|s| s == seq).unwrap();
+                    let reply = if i % 10 == 0 {
+                        ack_for(*seq, 17, Some("exists"))
+                    } else {
+                        ack_for(*seq, 0, None)
+                    };
+                    peer.send(&reply).unwrap();
+                }
+                seqs.extend(batch);
+            }
+            (seqs, datagrams)
+        });
+        let mut outcomes = Vec::new();
+        for rx in receivers {
+            outcomes.push(rx.await.unwrap());
+        }
+        let (seqs, datagrams) = peer.await.unwrap();
+        assert!(datagrams < n / 10, "{n} requests took {datagrams} sendmsg calls");
+        let mut unique = seqs.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), n, "sequence numbers must be distinct");
+        for (i, outcome) in outcomes.iter().enumerate() {
+            if i % 10 == 0 {
+                assert!(
+                    matches!(outcome, Err(Error::Kernel { errno: 17, extack: Some(t), .. }) if t == "exists"),
+                    "request {i}: {outcome:?}"
+                );
+            } else {
+                assert!(outcome.is_ok(), "request {i}: {outcome:?}");
+            }
+        }
+    }
+
+    // The scripted peer below blocks its thread, so the driver needs a worker of its own.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn dump_parts_are_collected_and_interruption_is_reported() {
+        let (sock, peer) = pair();
+        let conn = Connection::spawn(sock).unwrap();
+        let rx = conn
+            .submit(
+                message(18, 0x301, 0, &[0; 16]),
+                Expect::Dump,
+                Duration::from_secs(5),
+            )
+            .unwrap();
+        let mut buf = vec![0u8; 4096];
+        let len = peer.recv(&mut buf).unwrap();
+        let (seq, _) = requests(&buf[..len])[0];
+        let mut datagram = message(16, NLM_F_MULTI, seq, &[1; 16]);
+        datagram.extend(message(16, NLM_F_MULTI | NLM_F_DUMP_INTR, seq, &[2; 16]));
+        peer.send(&datagram).unwrap();
+        peer.send(&message(NLMSG_DONE, NLM_F_MULTI, seq, &0i32.to_ne_bytes()))
+            .unwrap();
+        let reply = rx.await.unwrap().unwrap();
+        assert_eq!(reply.messages.len(), 2);
+        assert!(reply.interrupted);
+    }
+
+    #[tokio::test]
+    async fn a_closed_peer_fails_requests_instead_of_hanging() {
+        let (sock, peer) = pair();
+        drop(peer);
+        let conn = Connection::spawn(sock).unwrap();
+        let err = conn
+            .request(request(), Expect::Ack, Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Os { .. }), "{err:?}");
     }
 }

@@ -5,6 +5,8 @@
 pub mod ack;
 mod driver;
 mod socket;
+#[cfg(test)]
+pub(crate) mod testpeer;
 
 pub use driver::{Connection, Expect, Reply};
 pub use socket::open_route_socket;

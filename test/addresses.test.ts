@@ -1,0 +1,227 @@
+// Addresses (`ip addr add|replace|del`, CIDR strings in and out) and default gateways
+// (`ip route add default via GW dev DEV`), compared with iproute2's view.
+import { describe, expect, it } from 'vitest';
+import type { AddressRecord } from '../src';
+import { rejection } from './helpers/check';
+import { ipAddrs, ipRoutes, lab, needRoot } from './helpers/lab';
+
+const cidrs = (list: AddressRecord[]): string[] => list.map((a) => a.cidr).sort();
+const global = (list: AddressRecord[]): AddressRecord[] => list.filter((a) => a.scope === 'global');
+
+describe('adding and listing', () => {
+  it('IPv4 addresses with different prefix lengths', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    await br.address('10.0.41.1/16').address('192.168.7.9/24').address('172.16.0.1/32');
+
+    const list = await br.addresses();
+    expect(cidrs(list)).toEqual(['10.0.41.1/16', '172.16.0.1/32', '192.168.7.9/24']);
+    const one = list.find((a) => a.address === '10.0.41.1');
+    expect(one).toEqual({
+      index: br.index,
+      family: 'inet',
+      address: '10.0.41.1',
+      prefixLen: 16,
+      cidr: '10.0.41.1/16',
+      scope: 'global',
+      label: 'br0',
+    });
+    expect(ipAddrs(ns, 'br0').sort()).toEqual(cidrs(list));
+  });
+
+  it('IPv6 addresses with different prefix lengths', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    await br.address('fd00::1/64').address('2001:db8:1::7/48').address('fd00:aa::5/128');
+
+    const list = await br.addresses();
+    // Down link: no link-local address yet.
+    expect(cidrs(list)).toEqual(['2001:db8:1::7/48', 'fd00::1/64', 'fd00:aa::5/128']);
+    for (const a of list) {
+      expect(a.family).toBe('inet6');
+      expect(a.index).toBe(br.index);
+      expect(a.scope).toBe('global');
+    }
+    expect(list.find((a) => a.address === '2001:db8:1::7')?.prefixLen).toBe(48);
+    expect(ipAddrs(ns, 'br0').sort()).toEqual(cidrs(list));
+  });
+
+  it('a bare address means a host address (/32, /128)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    await br.address('10.9.9.9').address('fd09::9');
+    expect(cidrs(await br.addresses())).toEqual(['10.9.9.9/32', 'fd09::9/128']);
+    expect(ipAddrs(ns, 'br0').sort()).toEqual(['10.9.9.9/32', 'fd09::9/128']);
+  });
+
+  it('IPv6 addresses are reported in canonical form', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    await br.address('FD00:0000:0000:0000:0000:0000:0000:0042/64');
+    expect(cidrs(await br.addresses())).toEqual(['fd00::42/64']);
+    expect(ipAddrs(ns, 'br0')).toEqual(['fd00::42/64']);
+  });
+
+  it('both families on a link that is up (with its link-local address), same as ip', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const v = await ns.veth('v0', { peer: 'v1' }).address('10.0.0.1/24').address('fd00::1/64').up();
+    await v.peer.up(); // carrier: only then does IPv6 give v0 its link-local address
+    const list = await v.addresses();
+    expect(cidrs(global(list))).toEqual(['10.0.0.1/24', 'fd00::1/64']);
+    const linkLocal = list.filter((a) => a.scope === 'link');
+    expect(linkLocal).toHaveLength(1);
+    expect(linkLocal[0].address).toMatch(/^fe80::/);
+    expect(linkLocal[0].prefixLen).toBe(64);
+    expect(ipAddrs(ns, 'v0').sort()).toEqual(cidrs(list));
+  });
+
+  it('ns.addresses() lists every link; ns.addresses(link) only that one', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const a = await ns.bridge('a0').address('10.1.0.1/24');
+    const b = await ns.bridge('b0').address('10.2.0.1/24').address('fd02::1/64');
+    const all = await ns.addresses();
+    expect(cidrs(all)).toEqual(['10.1.0.1/24', '10.2.0.1/24', 'fd02::1/64']);
+    expect(all.filter((x) => x.index === a.index).map((x) => x.cidr)).toEqual(['10.1.0.1/24']);
+    expect(cidrs(await ns.addresses('b0'))).toEqual(['10.2.0.1/24', 'fd02::1/64']);
+    expect(cidrs(await ns.addresses(b.index))).toEqual(['10.2.0.1/24', 'fd02::1/64']);
+    expect(cidrs(await ns.addresses(b))).toEqual(['10.2.0.1/24', 'fd02::1/64']);
+    expect(ipAddrs(ns, 'b0').sort()).toEqual(['10.2.0.1/24', 'fd02::1/64']);
+  });
+
+  it('lo reports 127.0.0.1/8 and ::1/128 with host scope once up', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await (await ns.link('lo')).up();
+    const list = await ns.addresses('lo');
+    expect(cidrs(list)).toEqual(['127.0.0.1/8', '::1/128']);
+    expect(list.every((a) => a.scope === 'host')).toBe(true);
+    expect(ipAddrs(ns, 'lo').sort()).toEqual(['127.0.0.1/8', '::1/128']);
+  });
+
+  it('adding an address twice is refused with EEXIST', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').address('10.0.0.1/24');
+    const e = await rejection(br.address('10.0.0.1/24'));
+    expect(e.code).toBe('EEXIST');
+    expect(e.errno).toBe(17);
+    expect(e.op).toBe('address.add');
+    expect(e.link).toBe('br0');
+    expect(ipAddrs(ns, 'br0')).toEqual(['10.0.0.1/24']);
+  });
+
+  it('an address on a missing link rejects with ENODEV', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const e = await rejection(ns.addresses('nosuch0'));
+    expect(e.code).toBe('ENODEV');
+  });
+});
+
+describe('replace', () => {
+  it('replaceAddress adds when absent and is idempotent when present', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    await br.replaceAddress('10.0.0.1/24');
+    await br.replaceAddress('10.0.0.1/24');
+    await br.replaceAddress('fd00::1/64');
+    await br.replaceAddress('fd00::1/64');
+    expect(cidrs(await br.addresses())).toEqual(['10.0.0.1/24', 'fd00::1/64']);
+    expect(ipAddrs(ns, 'br0').sort()).toEqual(['10.0.0.1/24', 'fd00::1/64']);
+  });
+});
+
+describe('delete', () => {
+  it('deleteAddress removes exactly the address named (v4 and v6)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns
+      .bridge('br0')
+      .address('10.0.1.1/24')
+      .address('10.0.2.1/24')
+      .address('fd00::1/64')
+      .address('fd00::2/64');
+    // (Different IPv4 subnets: deleting a primary address also drops its subnet's secondaries.)
+    await br.deleteAddress('10.0.1.1/24').deleteAddress('fd00::2/64');
+    expect(cidrs(await br.addresses())).toEqual(['10.0.2.1/24', 'fd00::1/64']);
+    expect(ipAddrs(ns, 'br0').sort()).toEqual(['10.0.2.1/24', 'fd00::1/64']);
+  });
+
+  it('deleting an address that is not there rejects with EADDRNOTAVAIL', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').address('10.0.0.1/24');
+    const e = await rejection(br.deleteAddress('10.0.0.9/24'));
+    expect(e.code).toBe('EADDRNOTAVAIL');
+    expect(e.op).toBe('address.delete');
+    expect(ipAddrs(ns, 'br0')).toEqual(['10.0.0.1/24']);
+  });
+});
+
+describe('default gateway', () => {
+  it('IPv4: gateway() adds "default via X dev Y"', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').address('10.0.41.2/16').up();
+    await br.gateway('10.0.41.1');
+    const routes = ipRoutes(ns, '-4');
+    const def = routes.filter((r) => r.dst === 'default');
+    expect(def).toHaveLength(1);
+    expect(def[0]).toMatchObject({ dst: 'default', gateway: '10.0.41.1', dev: 'br0' });
+  });
+
+  it('IPv6: gateway() adds "default via X dev Y"', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').address('fd00::2/64').up();
+    await br.gateway('fd00::1');
+    const def = ipRoutes(ns, '-6').filter((r) => r.dst === 'default');
+    expect(def).toHaveLength(1);
+    expect(def[0]).toMatchObject({ dst: 'default', gateway: 'fd00::1', dev: 'br0' });
+    // The IPv4 table is untouched.
+    expect(ipRoutes(ns, '-4').filter((r) => r.dst === 'default')).toEqual([]);
+  });
+
+  it('v4 and v6 gateways side by side on one link', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const v = await ns
+      .veth('v0', { peer: 'v1' })
+      .address('10.0.0.2/24')
+      .address('fd00::2/64')
+      .up()
+      .gateway('10.0.0.1')
+      .gateway('fd00::1');
+    expect(ipRoutes(ns, '-4').find((r) => r.dst === 'default')).toMatchObject({ gateway: '10.0.0.1', dev: v.name });
+    expect(ipRoutes(ns, '-6').find((r) => r.dst === 'default')).toMatchObject({ gateway: 'fd00::1', dev: v.name });
+  });
+
+  it('an unreachable gateway is refused with ENETUNREACH and no route is added', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').address('10.0.41.2/16').up();
+    const e = await rejection(br.gateway('192.168.99.1'));
+    expect(e.code).toBe('ENETUNREACH');
+    expect(e.op).toBe('route.gateway');
+    expect(e.link).toBe('br0');
+    expect(ipRoutes(ns, '-4').filter((r) => r.dst === 'default')).toEqual([]);
+  });
+
+  it('a second default route is refused with EEXIST', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').address('10.0.41.2/16').up().gateway('10.0.41.1');
+    const e = await rejection(br.gateway('10.0.41.3'));
+    expect(e.code).toBe('EEXIST');
+    const def = ipRoutes(ns, '-4').filter((r) => r.dst === 'default');
+    expect(def).toHaveLength(1);
+    expect(def[0].gateway).toBe('10.0.41.1');
+  });
+});

@@ -1,0 +1,419 @@
+// The fluent chain: `await ns.bridge('br0').mtu(9000).address(...).up()` runs its steps in
+// order when awaited; a failing step rejects with its own error and undoes the steps before
+// it; invalid arguments reject before anything is sent.
+import { describe, expect, it } from 'vitest';
+import { Link, LinkChain, VethLink } from '../src';
+import { ipLinkNames, linkNames, rejection } from './helpers/check';
+import { ipAddrs, ipLink, ipRoutes, lab, needRoot } from './helpers/lab';
+
+const macrotask = () => new Promise((r) => setTimeout(r, 0));
+
+describe('a chain that succeeds', () => {
+  it('bridge + mtu + v4 and v6 addresses + up, in one await', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').mtu(9000).address('10.0.41.1/16').address('fd00::1/64').up();
+
+    expect(br).toBeInstanceOf(Link);
+    expect(br.ns).toBe(ns);
+    expect(br.info).toMatchObject({ name: 'br0', kind: 'bridge', mtu: 9000, up: true });
+    const addrs = (await br.addresses()).filter((a) => a.scope === 'global').map((a) => a.cidr);
+    expect(addrs.sort()).toEqual(['10.0.41.1/16', 'fd00::1/64']);
+
+    const ip = ipLink(ns, 'br0');
+    expect(ip.mtu).toBe(9000);
+    expect(ip.flags).toContain('UP');
+    expect(ipAddrs(ns, 'br0')).toEqual(expect.arrayContaining(['10.0.41.1/16', 'fd00::1/64']));
+  });
+
+  it('resolves to the link as it is after the last step', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').up().mtu(1400).rename('lan0').alias('renamed in a chain');
+    // up() before mtu: the steps after the first are separate requests, rename included.
+    expect(br.info).toMatchObject({ name: 'lan0', mtu: 1400, alias: 'renamed in a chain', up: true });
+    expect(ipLink(ns, 'lan0').ifalias).toBe('renamed in a chain');
+  });
+
+  it('runs steps in order (a later mtu wins)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').address('10.0.0.1/24').mtu(1400).mtu(1300);
+    expect(br.info.mtu).toBe(1300);
+    expect(ipLink(ns, 'br0').mtu).toBe(1300);
+  });
+
+  it('on an existing link', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    const changed = await br.mtu(1400).txqlen(10).address('10.0.0.1/24').up();
+    expect(changed.index).toBe(br.index);
+    expect(changed.info).toMatchObject({ mtu: 1400, txqlen: 10, up: true });
+    expect(ipLink(ns, 'br0')).toMatchObject({ mtu: 1400, txqlen: 10 });
+    expect(ipAddrs(ns, 'br0')).toContain('10.0.0.1/24');
+  });
+
+  it('an empty chain on an existing link resolves to the link re-read', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    await ns.deleteLink('br0').then(() => ns.bridge('br0', { mtu: 1280 }));
+    // The old Link's index no longer exists.
+    await expect(br.chain()).rejects.toMatchObject({ code: 'ENODEV' });
+    const again = await ns.link('br0');
+    expect((await again.chain()).info.mtu).toBe(1280);
+  });
+});
+
+describe('undo on failure, for a chain that creates its link', () => {
+  it('a duplicate second address rejects with EEXIST and leaves no link behind', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const e = await rejection(ns.bridge('br0').mtu(9000).address('10.0.41.1/16').address('10.0.41.1/16').up());
+    expect(e.code).toBe('EEXIST');
+    expect(e.errno).toBe(17);
+    expect(e.kind).toBe('kernel');
+    expect(e.op).toBe('address.add');
+    expect(e.link).toBe('br0');
+    expect(e.undoErrors).toBeUndefined();
+    expect(await linkNames(ns)).toEqual(['lo']);
+    expect(ipLinkNames(ns)).toEqual(['lo']);
+  });
+
+  it('an unreachable gateway rejects with ENETUNREACH and leaves no link behind', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const e = await rejection(ns.bridge('br0').address('10.0.41.1/16').up().gateway('192.168.1.1'));
+    expect(e.code).toBe('ENETUNREACH');
+    expect(e.op).toBe('route.gateway');
+    expect(e.link).toBe('br0');
+    expect(typeof e.extack === 'string' && e.extack.length > 0).toBe(true);
+    expect(await linkNames(ns)).toEqual(['lo']);
+    expect(ipLinkNames(ns)).toEqual(['lo']);
+    expect(ipRoutes(ns, '-4')).toEqual([]);
+  });
+
+  it('a failing veth chain removes both ends', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const e = await rejection(ns.veth('v0', { peer: 'v1' }).address('10.0.0.1/24').address('10.0.0.1/24'));
+    expect(e.code).toBe('EEXIST');
+    expect(ipLinkNames(ns)).toEqual(['lo']);
+  });
+
+  it('a failing veth chain with the peer in another namespace removes it there too', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    const e = await rejection(ns.veth('v0').peer('eth1', { in: other }).mtu(1400).up().gateway('10.0.0.1'));
+    expect(e.code).toBe('ENETUNREACH');
+    expect(ipLinkNames(ns)).toEqual(['lo']);
+    expect(ipLinkNames(other)).toEqual(['lo']);
+  });
+
+  it('a link-creation error (EEXIST) leaves the existing link alone', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const first = await ns.bridge('br0', { mtu: 1400 });
+    const e = await rejection(ns.bridge('br0', { mtu: 9000 }).address('10.0.0.1/24'));
+    expect(e.code).toBe('EEXIST');
+    expect(e.op).toBe('link.add');
+    const still = await ns.link('br0');
+    expect(still.index).toBe(first.index);
+    expect(still.info.mtu).toBe(1400);
+    expect(ipAddrs(ns, 'br0')).toEqual([]);
+  });
+});
+
+describe('undo on failure, for a chain on an existing link', () => {
+  it('restores mtu and removes the address it added', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    const e = await rejection(br.mtu(1400).address('10.0.0.5/24').address('10.0.0.5/24'));
+    expect(e.code).toBe('EEXIST');
+    expect(e.op).toBe('address.add');
+    expect(e.link).toBe('br0');
+    expect(e.undoErrors).toBeUndefined();
+    const now = await ns.link('br0');
+    expect(now.info.mtu).toBe(1500);
+    expect(await now.addresses()).toEqual([]);
+    expect(ipLink(ns, 'br0').mtu).toBe(1500);
+    expect(ipAddrs(ns, 'br0')).toEqual([]);
+  });
+
+  it('restores up, alias, txqlen, group, mac and name', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0', { mac: '02:00:00:00:00:01' }).alias('before');
+    const before = ipLink(ns, 'br0');
+    const e = await rejection(
+      br
+        .up()
+        .alias('during')
+        .txqlen(5)
+        .group(9)
+        .mac('02:00:00:00:00:02')
+        .rename('lan0')
+        .gateway('10.99.0.1'),
+    );
+    expect(e.code).toBe('ENETUNREACH');
+    expect(e.link).toBe('lan0'); // the name it had when the step failed
+    expect(e.undoErrors).toBeUndefined();
+    const after = ipLink(ns, 'br0');
+    expect(after.ifindex).toBe(before.ifindex);
+    expect(after.flags).not.toContain('UP');
+    expect(after.ifalias).toBe('before');
+    expect(after.txqlen).toBe(before.txqlen);
+    expect(after.group).toBe('default');
+    expect(after.address).toBe('02:00:00:00:00:01');
+    expect(ipLinkNames(ns)).toEqual(['br0', 'lo']);
+  });
+
+  it('detaches from a bridge it attached to', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('br0');
+    const v = await ns.veth('v0', { peer: 'v1' });
+    const e = await rejection(v.master('br0').address('10.0.0.1/24').address('10.0.0.1/24'));
+    expect(e.code).toBe('EEXIST');
+    expect(ipLink(ns, 'v0').master).toBeUndefined();
+    expect(ipAddrs(ns, 'v0')).toEqual([]);
+  });
+
+  it('puts back an address it deleted', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').address('10.0.0.1/24');
+    const e = await rejection(br.deleteAddress('10.0.0.1/24').deleteAddress('10.0.0.1/24'));
+    expect(e.code).toBe('EADDRNOTAVAIL');
+    expect(ipAddrs(ns, 'br0')).toEqual(['10.0.0.1/24']);
+  });
+
+  it('restores changes made before a moveTo, back in the source namespace', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    const v = await ns.veth('v0', { peer: 'v1' });
+    const e = await rejection(v.mtu(1400).moveTo(other).address('10.0.0.1/24').address('10.0.0.1/24'));
+    expect(e.code).toBe('EEXIST');
+    // The link is back where it was, as it was.
+    expect(ipLinkNames(other)).toEqual(['lo']);
+    expect(ipLinkNames(ns)).toEqual(['lo', 'v0', 'v1']);
+    expect(ipLink(ns, 'v0').mtu).toBe(1500);
+    expect(e.undoErrors).toBeUndefined();
+  });
+
+  it('an error reported by index is renamed to the link name', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    const e = await rejection(br.mtu(65536));
+    expect(e.code).toBe('EINVAL');
+    expect(e.op).toBe('link.set');
+    expect(e.link).toBe('br0');
+    expect(e.message).toContain('br0');
+    expect(e.message).not.toContain(`#${br.index}`);
+    expect(ipLink(ns, 'br0').mtu).toBe(1500);
+  });
+});
+
+describe('invalid arguments', () => {
+  it('reject with ERR_INVALID_ARG_VALUE naming the argument, and nothing is created', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    const cases: [PromiseLike<unknown>, string][] = [
+      [ns.bridge('br0').mtu(9000).address('10.0.0.1/99'), 'address'],
+      [ns.bridge('br0').address('10.0.0.1/24').up().gateway('not-an-ip'), 'gateway'],
+      [ns.bridge('br0').up().mac('01:00:5e:00:00:01'), 'mac'],
+      [ns.bridge('br0').address('10.0.0.1/24').mtu(10), 'mtu'],
+      [ns.bridge('br0').address('10.0.0.1/24').rename('bad name'), 'name'],
+      [ns.veth('v0').peer('p/0'), 'peer'],
+      [ns.veth('v0').moveTo(other, { name: 'x'.repeat(16) }), 'name'],
+      [ns.bridge('br0').address('10.0.0.1/24').master('a:b'), 'master'],
+    ];
+    for (const [chain, arg] of cases) {
+      const e = await rejection(chain);
+      expect(e.code, arg).toBe('ERR_INVALID_ARG_VALUE');
+      expect(e.kind, arg).toBe('invalid-argument');
+      expect(e.arg, arg).toBe(arg);
+      expect(e.message, arg).toContain(arg);
+    }
+    expect(await linkNames(ns)).toEqual(['lo']);
+    expect(ipLinkNames(ns)).toEqual(['lo']);
+    expect(ipLinkNames(other)).toEqual(['lo']);
+  });
+
+  it('on an existing link: nothing is changed', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    const e = await rejection(br.mtu(1400).address('10.0.0.1/24').mtu(70000));
+    expect(e.code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(e.arg).toBe('mtu');
+    expect(ipLink(ns, 'br0').mtu).toBe(1500);
+    expect(ipAddrs(ns, 'br0')).toEqual([]);
+  });
+
+  it('the first invalid argument is the one reported', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const e = await rejection(ns.bridge('br0').address('nope').mtu(1));
+    expect(e.arg).toBe('address');
+  });
+});
+
+describe('laziness', () => {
+  it('nothing happens until the chain is awaited', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const chain = ns.bridge('br0').mtu(1400).address('10.0.0.1/24').up();
+    expect(chain).toBeInstanceOf(LinkChain);
+    await macrotask();
+    await macrotask();
+    expect(await linkNames(ns)).toEqual(['lo']);
+    expect(ipLinkNames(ns)).toEqual(['lo']);
+
+    const br = await chain;
+    expect(br.info.mtu).toBe(1400);
+    expect(ipLinkNames(ns)).toEqual(['br0', 'lo']);
+  });
+
+  it('a chain on an existing link is lazy too', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    const chain = br.mtu(1400).up();
+    await macrotask();
+    expect(ipLink(ns, 'br0').mtu).toBe(1500);
+    await chain;
+    expect(ipLink(ns, 'br0').mtu).toBe(1400);
+  });
+
+  it('runs once: awaiting a chain twice gives the same link, without a second creation', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const chain = ns.bridge('br0').address('10.0.0.1/24');
+    const [a, b] = await Promise.all([chain, chain]);
+    const c = await chain;
+    expect(a).toBe(b);
+    expect(c).toBe(a);
+    expect(ipLinkNames(ns)).toEqual(['br0', 'lo']);
+    expect(ipAddrs(ns, 'br0')).toEqual(['10.0.0.1/24']);
+  });
+
+  it('a started chain cannot be extended', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const chain = ns.bridge('br0');
+    const done = chain.then((l) => l);
+    expect(() => chain.mtu(1400)).toThrow(/already started/);
+    await done;
+  });
+
+  it('works with .catch() and .finally()', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('br0');
+    let finallyRan = false;
+    const caught = await ns
+      .bridge('br0')
+      .finally(() => (finallyRan = true))
+      .catch((e: unknown) => e);
+    expect(finallyRan).toBe(true);
+    expect(caught).toMatchObject({ code: 'EEXIST' });
+  });
+});
+
+describe('moveTo inside a chain (SetLinkNetInNs)', () => {
+  it('moveTo, then address, up and gateway happen in the target namespace', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const ctr = await lab();
+    const v = await ns.veth('v0', { peer: 'v1' });
+    const moved = await v.moveTo(ctr, { name: 'eth0' }).address('10.0.41.2/16').up().gateway('10.0.41.1');
+
+    expect(moved.ns).toBe(ctr);
+    expect(moved.name).toBe('eth0');
+    expect(moved.info.up).toBe(true);
+    expect((await ctr.addresses('eth0')).map((a) => a.cidr)).toContain('10.0.41.2/16');
+
+    expect(ipLinkNames(ns)).toEqual(['lo', 'v1']);
+    expect(ipLinkNames(ctr)).toEqual(['eth0', 'lo']);
+    expect(ipLink(ctr, 'eth0').flags).toContain('UP');
+    expect(ipAddrs(ctr, 'eth0')).toContain('10.0.41.2/16');
+    expect(ipRoutes(ctr, '-4').find((r) => r.dst === 'default')).toMatchObject({ gateway: '10.0.41.1', dev: 'eth0' });
+    expect(ipRoutes(ns, '-4')).toEqual([]);
+  });
+
+  it('a creation chain can move its link before configuring it', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const ctr = await lab();
+    const v = await ns.veth('v0', { peer: 'v1' }).moveTo(ctr).address('fd00::2/64').up().gateway('fd00::1');
+    expect(v.ns).toBe(ctr);
+    expect(ipLinkNames(ctr)).toEqual(['lo', 'v0']);
+    expect(ipAddrs(ctr, 'v0')).toContain('fd00::2/64');
+    expect(ipRoutes(ctr, '-6').find((r) => r.dst === 'default')).toMatchObject({ gateway: 'fd00::1', dev: 'v0' });
+  });
+
+  it('a creation chain that fails after moveTo leaves nothing in either namespace', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const ctr = await lab();
+    const e = await rejection(ns.veth('v0', { peer: 'v1' }).moveTo(ctr).address('10.0.0.2/24').up().gateway('192.168.5.1'));
+    expect(e.code).toBe('ENETUNREACH');
+    expect(ipLinkNames(ns)).toEqual(['lo']);
+    expect(ipLinkNames(ctr)).toEqual(['lo']);
+  });
+
+  it('an existing-link chain that fails after moveTo moves the link back under its old name', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const ctr = await lab();
+    const v = await ns.veth('v0', { peer: 'v1' });
+    const e = await rejection(v.moveTo(ctr, { name: 'eth0' }).up().gateway('192.168.5.1'));
+    expect(e.code).toBe('ENETUNREACH');
+    expect(e.link).toBe('eth0');
+    expect(ipLinkNames(ctr)).toEqual(['lo']);
+    expect(ipLinkNames(ns)).toEqual(['lo', 'v0', 'v1']);
+  });
+});
+
+describe('veth chains', () => {
+  it('resolve to a VethLink whose peer is bound to the peer namespace', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const ctr = await lab();
+    const br = await ns.bridge('br0').up();
+    const v = await ns.veth('veth-h', { master: br }).peer('eth1', { in: ctr }).up();
+
+    expect(v).toBeInstanceOf(VethLink);
+    expect(v.ns).toBe(ns);
+    expect(v.info).toMatchObject({ name: 'veth-h', kind: 'veth', up: true, master: br.index });
+    expect(v.peer).toBeInstanceOf(Link);
+    expect(v.peer.ns).toBe(ctr);
+    expect(v.peer.name).toBe('eth1');
+    expect((await ctr.link('eth1')).index).toBe(v.peer.index);
+
+    // The peer Link works in its own namespace.
+    const peer = await v.peer.address('10.0.41.2/16').up();
+    expect(peer.ns).toBe(ctr);
+    expect(ipAddrs(ctr, 'eth1')).toContain('10.0.41.2/16');
+    expect(ipLink(ctr, 'eth1').flags).toContain('UP');
+    expect(ipLink(ns, 'veth-h').master).toBe('br0');
+  });
+
+  it('resolve to a VethLink with both ends in one namespace', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const v = await ns.veth('a0').peer('b0').mtu(1400).up();
+    expect(v).toBeInstanceOf(VethLink);
+    expect(v.peer.ns).toBe(ns);
+    expect(v.peer.name).toBe('b0');
+    expect(v.peer.info.parent).toBe(v.index);
+    expect(ipLink(ns, 'a0').mtu).toBe(1400);
+  });
+});

@@ -1,0 +1,491 @@
+// Errors: arguments refused before anything reaches the kernel (ERR_INVALID_ARG_VALUE with
+// `arg`), kernel errors (errno, op, link, extack), closed handles, bad namespace paths.
+import { describe, expect, it } from 'vitest';
+import { Netns, TenusError, errnoCode, type MacvlanMode, type VlanOptions } from '../src';
+import { ipLinkNames, linkNames, rejection } from './helpers/check';
+import { ipLink, lab, needRoot } from './helpers/lab';
+
+type Make = (ns: Netns) => PromiseLike<unknown>;
+
+/** Runs `make`, which must reject with ERR_INVALID_ARG_VALUE for `arg`, leaving `ns` as it was. */
+async function expectInvalid(ns: Netns, make: Make, arg: string): Promise<TenusError> {
+  const before = await linkNames(ns);
+  const ipBefore = ipLinkNames(ns);
+  const e = await rejection(make(ns));
+  expect(e.code, arg).toBe('ERR_INVALID_ARG_VALUE');
+  expect(e.kind, arg).toBe('invalid-argument');
+  expect(e.errno, arg).toBe(22);
+  expect(e.arg, arg).toBe(arg);
+  expect(e.message, arg).toContain(arg);
+  expect(e.op, arg).toBeUndefined();
+  expect(await linkNames(ns), arg).toEqual(before);
+  expect(ipLinkNames(ns), arg).toEqual(ipBefore);
+  return e;
+}
+
+describe('invalid interface names', () => {
+  const bad: [string, string][] = [
+    ['16 bytes', 'a234567890123456'],
+    ['16 bytes in 9 characters', 'ééééééééx'],
+    ['a slash', 'br/0'],
+    ['a colon', 'br:0'],
+    ['a space', 'br 0'],
+    ['a tab', 'br\t0'],
+    ['a newline', 'br\n0'],
+    ['empty', ''],
+    ['"."', '.'],
+    ['".."', '..'],
+    ['a % template', 'br%d'],
+  ];
+
+  it.for(bad)('%s is refused as a link name', async ([, name], ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await expectInvalid(ns, (n) => n.bridge(name), 'name');
+  });
+
+  it.for(bad)('%s is refused as a veth peer name', async ([, name], ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await expectInvalid(ns, (n) => n.veth('v0').peer(name), 'peer');
+    await expectInvalid(ns, (n) => n.veth('v0', { peer: name }), 'peer');
+  });
+
+  it('a 15-byte name is the longest accepted', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('a23456789012345');
+    expect(br.name).toBe('a23456789012345');
+    expect(ipLink(ns, 'a23456789012345').linkinfo.info_kind).toBe('bridge');
+  });
+
+  it('invalid names are refused for rename, moveTo and lookup', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    const br = await ns.bridge('br0');
+    const v = await ns.veth('v0', { peer: 'v1' });
+    await expectInvalid(ns, () => br.rename('x'.repeat(16)), 'name');
+    await expectInvalid(ns, () => br.rename('a/b'), 'name');
+    await expectInvalid(ns, () => v.moveTo(other, { name: 'a b' }), 'name');
+    await expectInvalid(ns, (n) => n.link('a:b'), 'link');
+    await expectInvalid(ns, (n) => n.link(0), 'link');
+    await expectInvalid(ns, (n) => n.link(-1), 'link');
+    await expectInvalid(ns, (n) => n.link(1.5), 'link');
+    await expectInvalid(ns, (n) => n.deleteLink('bad/name'), 'link');
+    await expectInvalid(ns, (n) => n.addresses('bad name'), 'link');
+    expect(ipLinkNames(other)).toEqual(['lo']);
+  });
+
+  it('a Link from another namespace is refused as a link argument', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    const foreign = await other.bridge('br9');
+    const v = await ns.veth('v0', { peer: 'v1' });
+    await expectInvalid(ns, () => v.master(foreign), 'master');
+    await expectInvalid(ns, (n) => n.link(foreign), 'link');
+    await expectInvalid(ns, (n) => n.deleteLink(foreign), 'link');
+  });
+});
+
+describe('invalid attribute values', () => {
+  it.for([67, 65537, 0, 2 ** 31])('MTU %i is refused at creation and as a change', async (mtu, ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await expectInvalid(ns, (n) => n.bridge('br0', { mtu }), 'mtu');
+    await expectInvalid(ns, (n) => n.bridge('br0').mtu(mtu), 'mtu');
+    const br = await ns.bridge('br1');
+    await expectInvalid(ns, () => br.mtu(mtu), 'mtu');
+    expect(ipLink(ns, 'br1').mtu).toBe(1500);
+  });
+
+  it.for(['02:42:ac:11:00', '02:42:ac:11:00:02:03', '0g:42:ac:11:00:02', '2:42:ac:11:00:02', 'zz', '', '00:00:00:00:00:00'])(
+    'malformed MAC %j is refused',
+    async (mac, ctx) => {
+      needRoot(ctx);
+      const ns = await lab();
+      await expectInvalid(ns, (n) => n.bridge('br0', { mac }), 'mac');
+      await expectInvalid(ns, (n) => n.bridge('br0').mac(mac), 'mac');
+      const br = await ns.bridge('br1');
+      await expectInvalid(ns, () => br.mac(mac), 'mac');
+    },
+  );
+
+  it.for(['01:00:5e:00:00:01', 'ff:ff:ff:ff:ff:ff', '33:33:00:00:00:01'])('multicast MAC %s is refused', async (mac, ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const e = await expectInvalid(ns, (n) => n.bridge('br0', { mac }), 'mac');
+    expect(e.message).toContain('multicast');
+    await expectInvalid(ns, (n) => n.veth('v0').peer('v1', { mac }), 'peerMac');
+  });
+
+  it.for(['10.0.0.1/33', 'fd00::1/129', '10.0.0/24', '10.0.0.1/', '10.0.0.1/x', 'x', '10.0.0.1/+8', '', '10.0.0.1/24/1'])(
+    'malformed CIDR %j is refused',
+    async (cidr, ctx) => {
+      needRoot(ctx);
+      const ns = await lab();
+      await expectInvalid(ns, (n) => n.bridge('br0').address(cidr), 'address');
+      const br = await ns.bridge('br1');
+      await expectInvalid(ns, () => br.address(cidr), 'address');
+      await expectInvalid(ns, () => br.replaceAddress(cidr), 'address');
+      await expectInvalid(ns, () => br.deleteAddress(cidr), 'address');
+    },
+  );
+
+  it.for(['10.0.0.1/24', 'gw', '', '10.0.0.256'])('gateway %j that is not an address is refused', async (gw, ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await expectInvalid(ns, (n) => n.bridge('br0').gateway(gw), 'gateway');
+  });
+
+  it.for([0, 4095, 5000])('VLAN id %i is refused', async (id, ctx) => {
+    // Checked before the kernel is asked, so this runs even where vlan is not available.
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('trunk0');
+    await expectInvalid(ns, (n) => n.vlan('vl0', { parent: 'trunk0', id }), 'id');
+  });
+
+  it('an unknown VLAN protocol is refused', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('trunk0');
+    const protocol = '802.1x' as VlanOptions['protocol'];
+    const e = await expectInvalid(ns, (n) => n.vlan('vl0', { parent: 'trunk0', id: 10, protocol }), 'protocol');
+    expect(e.message).toContain('802.1x');
+  });
+
+  it.for(['macvlan', 'macvtap'] as const)('an unknown %s mode is refused', async (kind, ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('parent0');
+    const mode = 'bogus' as MacvlanMode;
+    const e = await expectInvalid(ns, (n) => n[kind]('mv0', { parent: 'parent0', mode }), 'mode');
+    expect(e.message).toContain('bogus');
+  });
+
+  it.for([2 ** 24, 2 ** 32 - 1])('vxlan vni %i (>= 2^24) is refused', async (vni, ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await expectInvalid(ns, (n) => n.vxlan('vx0', { vni }), 'vni');
+  });
+
+  it('other vxlan arguments are checked', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await expectInvalid(ns, (n) => n.vxlan('vx0', { vni: 1, port: 0 }), 'port');
+    await expectInvalid(ns, (n) => n.vxlan('vx0', { vni: 1, port: 65536 }), 'port');
+    await expectInvalid(ns, (n) => n.vxlan('vx0', { vni: 1, local: 'nope' }), 'local');
+    await expectInvalid(ns, (n) => n.vxlan('vx0', { vni: 1, remote: '239.1.1.1' }), 'remote');
+    await expectInvalid(ns, (n) => n.vxlan('vx0', { vni: 1, multicastGroup: '10.0.0.1' }), 'group');
+    await expectInvalid(ns, (n) => n.vxlan('vx0', { vni: 1, local: '10.0.0.1', remote: 'fd00::2' }), 'local');
+    await expectInvalid(ns, (n) => n.vxlan('vx0', { vni: 1, ttl: 256 }), 'ttl');
+  });
+
+  it('an alias longer than 255 bytes is refused', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    await expectInvalid(ns, () => br.alias('a'.repeat(256)), 'alias');
+    expect(ipLink(ns, 'br0').ifalias).toBeUndefined();
+  });
+
+  /** Builds each chain; returns the labels of those whose builder threw instead of returning a chain. */
+  async function builderThrows(ns: Netns, cases: [string, string, Make][]): Promise<string[]> {
+    const threw: string[] = [];
+    for (const [label, arg, make] of cases) {
+      let chain: PromiseLike<unknown>;
+      try {
+        chain = make(ns);
+      } catch (e) {
+        // It must at least be the right error.
+        expect(e, label).toBeInstanceOf(TenusError);
+        expect(e, label).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg });
+        threw.push(label);
+        continue;
+      }
+      await expectInvalid(ns, () => chain, arg);
+    }
+    return threw;
+  }
+
+  it('a builder given a bad parent rejects when awaited instead of throwing', async (ctx) => {
+    // A builder returns a chain; a bad argument must surface when it is awaited, as for
+    // every other argument (ns.bridge('a/b') rejects).
+    needRoot(ctx);
+    const ns = await lab();
+    const threw = await builderThrows(ns, [
+      ['macvlan parent "bad/name"', 'parent', (n) => n.macvlan('mv0', { parent: 'bad/name' })],
+      ['macvtap parent 0', 'parent', (n) => n.macvtap('mv0', { parent: 0 })],
+      ['vlan parent "a b"', 'parent', (n) => n.vlan('vl0', { parent: 'a b', id: 5 })],
+      ['vxlan parent "a:b"', 'parent', (n) => n.vxlan('vx0', { vni: 1, parent: 'a:b' })],
+    ]);
+    expect(threw).toEqual([]);
+  });
+
+  it('a builder given a bad master rejects when awaited instead of throwing', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    const foreign = await other.bridge('br9');
+    const threw = await builderThrows(ns, [
+      ['bridge master of 16 bytes', 'master', (n) => n.bridge('br0', { master: 'x'.repeat(16) })],
+      ['veth master 0', 'master', (n) => n.veth('v0', { master: 0 })],
+      ['bridge master in another namespace', 'master', (n) => n.bridge('br0', { master: foreign })],
+    ]);
+    expect(threw).toEqual([]);
+  });
+
+  it('setTimeout refuses values that are not a positive whole number of milliseconds', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    for (const ms of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 32]) {
+      let thrown: unknown;
+      try {
+        ns.setTimeout(ms);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown, String(ms)).toBeInstanceOf(TenusError);
+      expect(thrown, String(ms)).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'timeout' });
+    }
+    expect(() => ns.setTimeout(1)).not.toThrow();
+    expect(() => ns.setTimeout(2 ** 32 - 1)).not.toThrow();
+  });
+
+  it('Netns.fromPid refuses what is not a pid', async () => {
+    for (const pid of [0, -5, 1.5]) {
+      const e = await rejection(Netns.fromPid(pid));
+      expect(e.code).toBe('ERR_INVALID_ARG_VALUE');
+      expect(e.arg).toBe('pid');
+    }
+  });
+});
+
+describe('kernel errors', () => {
+  it('a duplicate name is EEXIST (errno 17) from link.add, naming the link', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const first = await ns.bridge('br0');
+    const e = await rejection(ns.bridge('br0'));
+    expect(e.kind).toBe('kernel');
+    expect(e.code).toBe('EEXIST');
+    expect(e.errno).toBe(17);
+    expect(e.op).toBe('link.add');
+    expect(e.link).toBe('br0');
+    expect(e.arg).toBeUndefined();
+    expect(e.message).toContain('link.add');
+    expect(e.message).toContain('br0');
+    expect(e.message).toContain('File exists');
+    // The first one is untouched.
+    expect((await ns.link('br0')).index).toBe(first.index);
+    expect(ipLinkNames(ns)).toEqual(['br0', 'lo']);
+  });
+
+  it('a duplicate name of another kind is EEXIST too', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('x0');
+    await expect(ns.veth('x0')).rejects.toMatchObject({ code: 'EEXIST', op: 'link.add', link: 'x0' });
+    await expect(ns.veth('v0', { peer: 'x0' })).rejects.toMatchObject({ code: 'EEXIST', op: 'link.add' });
+    expect(ipLinkNames(ns)).toEqual(['lo', 'x0']);
+  });
+
+  it('looking up a missing link is ENODEV from link.get', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const byName = await rejection(ns.link('nosuch0'));
+    expect(byName).toMatchObject({ kind: 'kernel', code: 'ENODEV', errno: 19, op: 'link.get', link: 'nosuch0' });
+    const byIndex = await rejection(ns.link(4242));
+    expect(byIndex).toMatchObject({ code: 'ENODEV', op: 'link.get' });
+    expect(byIndex.link).toContain('4242');
+  });
+
+  it('a kind this kernel lacks is EOPNOTSUPP with extack "Unknown device type"', async (ctx) => {
+    needRoot(ctx);
+    if (await Netns.kernelSupports('dummy')) {
+      ctx.skip('this kernel has the dummy module; the extack of a real kernel error is checked below');
+    }
+    const ns = await lab();
+    const e = await rejection(ns.dummy('d0'));
+    expect(e.kind).toBe('kernel');
+    expect(e.code).toBe('EOPNOTSUPP');
+    expect(e.errno).toBe(95);
+    expect(e.op).toBe('link.add');
+    expect(e.link).toBe('d0');
+    expect(e.extack).toBe('Unknown device type');
+    expect(e.message).toContain('Unknown device type');
+    expect(ipLinkNames(ns)).toEqual(['lo']);
+  });
+
+  it('a kernel refusal carries its extack text (mtu 65536 on a bridge)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    const e = await rejection(br.mtu(65536));
+    expect(e.kind).toBe('kernel');
+    expect(e.code).toBe('EINVAL');
+    expect(e.op).toBe('link.set');
+    expect(e.link).toBe('br0');
+    expect(typeof e.extack).toBe('string');
+    expect((e.extack as string).length).toBeGreaterThan(0);
+    expect(e.message).toContain(e.extack as string);
+    expect(ipLink(ns, 'br0').mtu).toBe(1500);
+  });
+
+  it('kernelSupports answers for every kind without throwing', async (ctx) => {
+    needRoot(ctx);
+    for (const kind of ['bridge', 'veth', 'macvlan', 'macvtap', 'vxlan', 'vlan', 'dummy'] as const) {
+      expect(typeof (await Netns.kernelSupports(kind)), kind).toBe('boolean');
+    }
+    expect(await Netns.kernelSupports('bridge')).toBe(true);
+    expect(await Netns.kernelSupports('veth')).toBe(true);
+  });
+});
+
+describe('the TenusError object', () => {
+  it('is an Error and a TenusError, with toJSON() giving every field', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('br0');
+    const e = await rejection(ns.bridge('br0'));
+    expect(e).toBeInstanceOf(Error);
+    expect(e).toBeInstanceOf(TenusError);
+    expect(e.name).toBe('TenusError');
+    expect(typeof e.stack).toBe('string');
+
+    const json = e.toJSON();
+    expect(Object.keys(json).sort()).toEqual(
+      ['name', 'message', 'kind', 'code', 'errno', 'op', 'link', 'arg', 'extack', 'extackOffset'].sort(),
+    );
+    expect(json).toMatchObject({
+      name: 'TenusError',
+      message: e.message,
+      kind: 'kernel',
+      code: 'EEXIST',
+      errno: 17,
+      op: 'link.add',
+      link: 'br0',
+    });
+    const round = JSON.parse(JSON.stringify(e));
+    expect(round).toMatchObject({ name: 'TenusError', code: 'EEXIST', errno: 17, op: 'link.add', link: 'br0' });
+  });
+
+  it('invalid-argument errors serialise with arg', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const e = await rejection(ns.bridge('br0', { mtu: 1 }));
+    expect(JSON.parse(JSON.stringify(e))).toMatchObject({
+      name: 'TenusError',
+      kind: 'invalid-argument',
+      code: 'ERR_INVALID_ARG_VALUE',
+      errno: 22,
+      arg: 'mtu',
+    });
+  });
+
+  it('errnoCode names errnos as the kernel headers do', () => {
+    expect(errnoCode(17)).toBe('EEXIST');
+    expect(errnoCode(19)).toBe('ENODEV');
+    expect(errnoCode(95)).toBe('EOPNOTSUPP');
+    expect(errnoCode(11)).toBe('EAGAIN');
+    expect(errnoCode(101)).toBe('ENETUNREACH');
+    expect(errnoCode(99999)).toBe('ERRNO_99999');
+  });
+});
+
+describe('closed namespace handles', () => {
+  it('every operation rejects with EBADF, kind "closed"', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    const br = await ns.bridge('br0');
+    ns.close();
+    expect(ns.closed).toBe(true);
+
+    const ops: [string, () => PromiseLike<unknown>][] = [
+      ['links', () => ns.links()],
+      ['link', () => ns.link('br0')],
+      ['addresses', () => ns.addresses()],
+      ['bridge', () => ns.bridge('br1')],
+      ['veth', () => ns.veth('v0')],
+      ['deleteLink', () => ns.deleteLink('br0')],
+      ['deleteGroup', () => ns.deleteGroup(3)],
+      ['link.mtu', () => br.mtu(1400)],
+      ['link.address', () => br.address('10.0.0.1/24')],
+      ['link.gateway', () => br.gateway('10.0.0.1')],
+      ['link.delete', () => br.delete()],
+      ['link.refresh', () => br.refresh()],
+    ];
+    for (const [name, op] of ops) {
+      const e = await rejection(op());
+      expect(e.code, name).toBe('EBADF');
+      expect(e.kind, name).toBe('closed');
+      expect(e.errno, name).toBe(9);
+    }
+    // A peer or move target that is closed is refused the same way.
+    const e = await rejection(other.veth('v0').peer('eth1', { in: ns }));
+    expect(e).toMatchObject({ code: 'EBADF', kind: 'closed' });
+    expect(ipLinkNames(other)).toEqual(['lo']);
+  });
+
+  it('close() is idempotent', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    expect(ns.closed).toBe(false);
+    ns.close();
+    ns.close();
+    expect(ns.closed).toBe(true);
+  });
+
+  it('synchronous methods on a closed handle throw TenusError EBADF too', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    ns.close();
+    const seen = [
+      ['setTimeout', () => ns.setTimeout(1000)],
+      ['info', () => ns.info],
+    ].map(([name, fn]) => {
+      try {
+        (fn as () => unknown)();
+        return { name, thrown: 'nothing' };
+      } catch (e) {
+        return { name, tenusError: e instanceof TenusError, code: (e as TenusError).code, kind: (e as TenusError).kind };
+      }
+    });
+    expect(seen).toEqual([
+      { name: 'setTimeout', tenusError: true, code: 'EBADF', kind: 'closed' },
+      { name: 'info', tenusError: true, code: 'EBADF', kind: 'closed' },
+    ]);
+  });
+});
+
+describe('namespace paths', () => {
+  it('a file that is not a namespace is ERR_INVALID_ARG_VALUE (arg "path")', async () => {
+    const e = await rejection(Netns.fromPath('/proc/self/status'));
+    expect(e.code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(e.arg).toBe('path');
+    expect(e.message).toContain('/proc/self/status');
+  });
+
+  it('a namespace of another type is ERR_INVALID_ARG_VALUE', async () => {
+    const e = await rejection(Netns.fromPath('/proc/self/ns/uts'));
+    expect(e.code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(e.arg).toBe('path');
+  });
+
+  it('a missing file is ENOENT', async () => {
+    const e = await rejection(Netns.fromPath('/nonexistent'));
+    expect(e.code).toBe('ENOENT');
+    expect(e.errno).toBe(2);
+    expect(e.kind).toBe('os');
+    expect(e.message).toContain('/nonexistent');
+  });
+
+  it('an empty path is ERR_INVALID_ARG_VALUE', async () => {
+    const e = await rejection(Netns.fromPath(''));
+    expect(e.code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(e.arg).toBe('path');
+  });
+});

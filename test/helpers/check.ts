@@ -1,0 +1,70 @@
+// Assertion helpers shared by the kernel-facing tests.
+import { expect } from 'vitest';
+import { TenusError, type Netns } from '../../src';
+import { ipLinks } from './lab';
+
+/** Awaits `p`, which must reject with a TenusError; returns that error for further checks. */
+export async function rejection(p: PromiseLike<unknown>): Promise<TenusError> {
+  let settled: unknown;
+  try {
+    await p;
+  } catch (e) {
+    settled = e;
+    expect(e).toBeInstanceOf(TenusError);
+    return e as TenusError;
+  }
+  throw new Error(`expected a rejection, but it resolved (${String(settled)})`);
+}
+
+/** Link names in `ns` as tenus lists them, sorted. */
+export async function linkNames(ns: Netns): Promise<string[]> {
+  return (await ns.links()).map((l) => l.name).sort();
+}
+
+/** Link names in `ns` as iproute2 lists them, sorted. */
+export function ipLinkNames(ns: Netns): string[] {
+  return ipLinks(ns)
+    .map((l) => l.ifname as string)
+    .sort();
+}
+
+// IFF_* names iproute2 prints; it hides RUNNING and adds pseudo-flags (NO-CARRIER, M-DOWN).
+const IFF = new Set([
+  'UP',
+  'BROADCAST',
+  'DEBUG',
+  'LOOPBACK',
+  'POINTOPOINT',
+  'NOTRAILERS',
+  'NOARP',
+  'PROMISC',
+  'ALLMULTI',
+  'MASTER',
+  'SLAVE',
+  'MULTICAST',
+  'PORTSEL',
+  'AUTOMEDIA',
+  'DYNAMIC',
+  'LOWER_UP',
+  'DORMANT',
+  'ECHO',
+]);
+
+/** A flag list reduced to what both tenus and iproute2 report, sorted. */
+export function comparableFlags(flags: string[]): string[] {
+  return flags.filter((f) => IFF.has(f)).sort();
+}
+
+/** iproute2 prints group 0 as "default" and others as decimal strings. */
+export function ipGroup(group: number): string {
+  return group === 0 ? 'default' : String(group);
+}
+
+/** Polls `cond` (async allowed) until true, up to `tries` times `delayMs` apart. */
+export async function eventually(cond: () => boolean | Promise<boolean>, tries = 200, delayMs = 25): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    if (await cond()) return true;
+    await new Promise((r) => setTimeout(r, delayMs));
+  }
+  return false;
+}

@@ -1,0 +1,462 @@
+// Creating links of every kind, and reading them back: through tenus' own listing and lookup,
+// and through iproute2 (`ip -d -j link show`), so an encode/decode bug cannot hide by being
+// symmetric.
+import { describe, expect, it } from 'vitest';
+import { Link, TenusError, VethLink, type LinkRecord, type MacvlanMode } from '../src';
+import { comparableFlags, ipGroup } from './helpers/check';
+import { ipLink, ipLinks, lab, needKind, needRoot } from './helpers/lab';
+
+const MODES: MacvlanMode[] = ['private', 'vepa', 'bridge', 'passthru', 'source'];
+const IFNAMSIZ_MAX = 15;
+
+describe('bridge', () => {
+  it('is created with mtu, group, txqlen and mac, as tenus and ip report', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0', { mtu: 1400, group: 7, txqlen: 77, mac: '02:11:22:33:44:55' });
+
+    expect(br).toBeInstanceOf(Link);
+    expect(br.name).toBe('br0');
+    expect(br.kind).toBe('bridge');
+    expect(br.info).toMatchObject({ mtu: 1400, group: 7, txqlen: 77, mac: '02:11:22:33:44:55', up: false });
+
+    const listed = (await ns.links()).find((l) => l.name === 'br0');
+    expect(listed).toMatchObject({ index: br.index, kind: 'bridge', mtu: 1400, group: 7, txqlen: 77, mac: '02:11:22:33:44:55' });
+
+    const ip = ipLink(ns, 'br0');
+    expect(ip.ifindex).toBe(br.index);
+    expect(ip.linkinfo.info_kind).toBe('bridge');
+    expect(ip.mtu).toBe(1400);
+    expect(ip.group).toBe('7');
+    expect(ip.txqlen).toBe(77);
+    expect(ip.address).toBe('02:11:22:33:44:55');
+  });
+
+  it('is created up when asked (up option) and down by default', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const up = await ns.bridge('br-up', { up: true });
+    const down = await ns.bridge('br-down');
+    expect(up.info.up).toBe(true);
+    expect(up.info.flags).toContain('UP');
+    expect(down.info.up).toBe(false);
+    expect(down.info.flags).not.toContain('UP');
+    expect(ipLink(ns, 'br-up').flags).toContain('UP');
+    expect(ipLink(ns, 'br-down').flags).not.toContain('UP');
+  });
+
+  it('with the stp option turns STP on in the kernel', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('br0', { stp: true });
+    await ns.bridge('br1', { stp: false });
+    expect(ipLink(ns, 'br0').linkinfo.info_data.stp_state).not.toBe(0);
+    expect(ipLink(ns, 'br1').linkinfo.info_data.stp_state).toBe(0);
+  });
+
+  it('with the vlanFiltering option turns VLAN filtering on in the kernel', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    try {
+      await ns.bridge('br0', { vlanFiltering: true });
+    } catch (e) {
+      // Kernels built without CONFIG_BRIDGE_VLAN_FILTERING refuse the attribute.
+      if (e instanceof TenusError && e.code === 'EOPNOTSUPP') {
+        ctx.skip('this kernel has no bridge VLAN filtering (EOPNOTSUPP)');
+      }
+      throw e;
+    }
+    expect(ipLink(ns, 'br0').linkinfo.info_data.vlan_filtering).toBe(1);
+  });
+
+  it('gets a generated name "br" + 8 hex digits when none is given', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge();
+    expect(br.name).toMatch(/^br[0-9a-f]{8}$/);
+    expect(Buffer.byteLength(br.name)).toBeLessThanOrEqual(IFNAMSIZ_MAX);
+    expect(ipLink(ns, br.name).linkinfo.info_kind).toBe('bridge');
+  });
+});
+
+describe('veth', () => {
+  it('is created with the peer name given, both ends in the same namespace', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const v = await ns.veth('v0', { peer: 'v1' });
+
+    expect(v).toBeInstanceOf(VethLink);
+    expect(v.name).toBe('v0');
+    expect(v.kind).toBe('veth');
+    expect(v.peer.name).toBe('v1');
+    expect(v.peer.kind).toBe('veth');
+    expect(v.peer.ns).toBe(ns);
+    // Each end's IFLA_LINK is the other end.
+    expect(v.info.parent).toBe(v.peer.index);
+    expect(v.peer.info.parent).toBe(v.index);
+
+    const ip0 = ipLink(ns, 'v0');
+    const ip1 = ipLink(ns, 'v1');
+    expect(ip0.linkinfo.info_kind).toBe('veth');
+    expect(ip1.linkinfo.info_kind).toBe('veth');
+    expect(ip0.link).toBe('v1');
+    expect(ip1.link).toBe('v0');
+  });
+
+  it('.peer(name) names the peer like the peer option does', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const v = await ns.veth('v0').peer('p0', { mac: '02:00:00:00:00:aa' });
+    expect(v.peer.name).toBe('p0');
+    expect(v.peer.info.mac).toBe('02:00:00:00:00:aa');
+    expect(ipLink(ns, 'p0').address).toBe('02:00:00:00:00:aa');
+    expect(ipLink(ns, 'p0').link).toBe('v0');
+  });
+
+  it('gets generated names "veth" + 8 hex digits (<= 15 bytes) for both ends when none are given', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const v = await ns.veth();
+    for (const name of [v.name, v.peer.name]) {
+      expect(name).toMatch(/^veth[0-9a-f]{8}$/);
+      expect(Buffer.byteLength(name)).toBeLessThanOrEqual(IFNAMSIZ_MAX);
+    }
+    expect(v.name).not.toBe(v.peer.name);
+    const ip = ipLink(ns, v.name);
+    expect(ip.linkinfo.info_kind).toBe('veth');
+    expect(ip.link).toBe(v.peer.name);
+  });
+
+  it('peer born in another namespace with .peer(name, { in }) (fresh namespaces)', async (ctx) => {
+    // Two fresh namespaces: the peer gets ifindex 2 in `other`, the host end ifindex 2 here.
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    const v = await ns.veth('v0').peer('eth1', { in: other });
+
+    expect(v.name).toBe('v0');
+    expect(v.peer.name).toBe('eth1');
+    expect(v.peer.ns).toBe(other);
+    expect(v.peer.info.kind).toBe('veth');
+    expect(v.info.parent).toBe(v.peer.index);
+
+    expect(ipLinks(ns).map((l) => l.ifname)).not.toContain('eth1');
+    expect(ipLink(other, 'eth1').linkinfo.info_kind).toBe('veth');
+    expect((await other.link('eth1')).index).toBe(v.peer.index);
+  });
+
+  it('peer born in another namespace when the two ends get different ifindexes', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    await ns.bridge('br0'); // takes ifindex 2 here, so the two ends' indexes differ
+    const v = await ns.veth('v0').peer('eth1', { in: other });
+
+    expect(v.peer.name).toBe('eth1');
+    expect(v.peer.ns).toBe(other);
+    expect(v.info.parent).toBe(v.peer.index);
+    expect(v.info.linkNetnsid).toBeTypeOf('number');
+
+    const host = ipLink(ns, 'v0');
+    expect(host.linkinfo.info_kind).toBe('veth');
+    expect(host.link_index).toBe(v.peer.index);
+    expect(host.link_netnsid).toBe(v.info.linkNetnsid);
+    expect(ipLinks(ns).map((l) => l.ifname)).not.toContain('eth1');
+    const peer = ipLink(other, 'eth1');
+    expect(peer.ifindex).toBe(v.peer.index);
+    expect(peer.link_index).toBe(v.index);
+  });
+
+  it('peer placed through the peerOptions.in creation option', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    await ns.bridge('pad0');
+    const v = await ns.veth('v0', { peer: 'eth1', peerOptions: { in: other } });
+    expect(v.peer.ns).toBe(other);
+    expect(ipLink(other, 'eth1').linkinfo.info_kind).toBe('veth');
+  });
+});
+
+describe.each(['macvlan', 'macvtap'] as const)('%s', (kind) => {
+  it.for(MODES)(`mode %s on a parent bridge`, async (mode, ctx) => {
+    needRoot(ctx);
+    await needKind(ctx, kind);
+    const ns = await lab();
+    const parent = await ns.bridge('parent0', { mtu: 1400 });
+    const link = await ns[kind]('mv0', { parent, mode });
+
+    expect(link.kind).toBe(kind);
+    expect(link.info.mode).toBe(mode);
+    expect(link.info.parent).toBe(parent.index);
+    expect(link.info.mtu).toBe(1400); // inherited from the parent
+
+    const listed = (await ns.links()).find((l) => l.name === 'mv0');
+    expect(listed).toMatchObject({ kind, mode, parent: parent.index });
+
+    const ip = ipLink(ns, 'mv0');
+    expect(ip.linkinfo.info_kind).toBe(kind);
+    expect(ip.linkinfo.info_data.mode).toBe(mode);
+    expect(ip.link).toBe('parent0');
+  });
+
+  it('defaults to mode bridge, and accepts the parent by name', async (ctx) => {
+    needRoot(ctx);
+    await needKind(ctx, kind);
+    const ns = await lab();
+    await ns.bridge('parent0');
+    const link = await ns[kind]('mv0', { parent: 'parent0' });
+    expect(link.info.mode).toBe('bridge');
+    expect(ipLink(ns, 'mv0').linkinfo.info_data.mode).toBe('bridge');
+    expect(ipLink(ns, 'mv0').link).toBe('parent0');
+  });
+
+  it('gets a generated name when none is given', async (ctx) => {
+    needRoot(ctx);
+    await needKind(ctx, kind);
+    const ns = await lab();
+    const parent = await ns.bridge('parent0');
+    const link = await ns[kind](undefined, { parent: parent.index });
+    expect(link.name).toMatch(kind === 'macvlan' ? /^mvl[0-9a-f]{8}$/ : /^mvt[0-9a-f]{8}$/);
+    expect(ipLink(ns, link.name).linkinfo.info_kind).toBe(kind);
+  });
+
+  it('with a missing parent is refused by the kernel with ENODEV', async (ctx) => {
+    needRoot(ctx);
+    await needKind(ctx, kind);
+    const ns = await lab();
+    await expect(ns[kind]('mv0', { parent: 'nosuch0' })).rejects.toMatchObject({ code: 'ENODEV' });
+    expect(ipLinks(ns).map((l) => l.ifname)).not.toContain('mv0');
+  });
+});
+
+describe('vxlan', () => {
+  it('with vni, port, local, remote and parent, as tenus and ip report', async (ctx) => {
+    needRoot(ctx);
+    await needKind(ctx, 'vxlan');
+    const ns = await lab();
+    const parent = await ns.bridge('under0');
+    const vx = await ns.vxlan('vx0', { vni: 42, port: 4789, local: '10.1.1.1', remote: '10.1.1.2', parent });
+
+    expect(vx.kind).toBe('vxlan');
+    expect(vx.info).toMatchObject({ vni: 42, vxlanPort: 4789, vxlanLocal: '10.1.1.1', vxlanRemote: '10.1.1.2' });
+    const listed = (await ns.links()).find((l) => l.name === 'vx0');
+    expect(listed).toMatchObject({ kind: 'vxlan', vni: 42, vxlanPort: 4789, vxlanLocal: '10.1.1.1', vxlanRemote: '10.1.1.2' });
+
+    const ip = ipLink(ns, 'vx0');
+    expect(ip.linkinfo.info_kind).toBe('vxlan');
+    const data = ip.linkinfo.info_data;
+    expect(data.id).toBe(42);
+    expect(data.port).toBe(4789);
+    expect(data.local).toBe('10.1.1.1');
+    expect(data.remote).toBe('10.1.1.2');
+    expect(data.link).toBe('under0');
+  });
+
+  it('the largest 24-bit vni and an IPv6 underlay', async (ctx) => {
+    needRoot(ctx);
+    await needKind(ctx, 'vxlan');
+    const ns = await lab();
+    const vx = await ns.vxlan('vx6', { vni: 2 ** 24 - 1, port: 8472, local: 'fd00::1', remote: 'fd00::2' });
+    expect(vx.info).toMatchObject({ vni: 2 ** 24 - 1, vxlanPort: 8472, vxlanLocal: 'fd00::1', vxlanRemote: 'fd00::2' });
+    const data = ipLink(ns, 'vx6').linkinfo.info_data;
+    expect(data.id).toBe(2 ** 24 - 1);
+    expect(data.port).toBe(8472);
+    expect(data.local6).toBe('fd00::1');
+    expect(data.remote6).toBe('fd00::2');
+  });
+
+  it('with a multicast group on a parent', async (ctx) => {
+    needRoot(ctx);
+    await needKind(ctx, 'vxlan');
+    const ns = await lab();
+    await ns.bridge('under0');
+    const vx = await ns.vxlan('vxg', { vni: 8, multicastGroup: '239.1.1.1', parent: 'under0' });
+    expect(vx.info.vni).toBe(8);
+    expect(vx.info.vxlanRemote).toBe('239.1.1.1');
+    const data = ipLink(ns, 'vxg').linkinfo.info_data;
+    expect(data.group).toBe('239.1.1.1');
+    expect(data.link).toBe('under0');
+  });
+
+  it('learning off and a ttl reach the kernel', async (ctx) => {
+    needRoot(ctx);
+    await needKind(ctx, 'vxlan');
+    const ns = await lab();
+    await ns.vxlan('vx0', { vni: 5, learning: false, ttl: 64 });
+    const data = ipLink(ns, 'vx0').linkinfo.info_data;
+    expect(data.learning).toBe(false);
+    expect(data.ttl).toBe(64);
+  });
+});
+
+describe('vlan', () => {
+  it.for([
+    ['802.1Q', 100],
+    ['802.1ad', 4094],
+  ] as const)('protocol %s with id %i on a parent', async ([protocol, id], ctx) => {
+    await needKind(ctx, 'vlan');
+    const ns = await lab();
+    const parent = await ns.bridge('trunk0');
+    const vlan = await ns.vlan('vl0', { parent, id, protocol });
+
+    expect(vlan.kind).toBe('vlan');
+    expect(vlan.info).toMatchObject({ vlanId: id, vlanProtocol: protocol, parent: parent.index });
+    const listed = (await ns.links()).find((l) => l.name === 'vl0');
+    expect(listed).toMatchObject({ kind: 'vlan', vlanId: id, vlanProtocol: protocol, parent: parent.index });
+
+    const ip = ipLink(ns, 'vl0');
+    expect(ip.linkinfo.info_kind).toBe('vlan');
+    expect(ip.linkinfo.info_data.protocol).toBe(protocol);
+    expect(ip.linkinfo.info_data.id).toBe(id);
+    expect(ip.link).toBe('trunk0');
+  });
+
+  it('defaults to 802.1Q and accepts id 1', async (ctx) => {
+    await needKind(ctx, 'vlan');
+    const ns = await lab();
+    await ns.bridge('trunk0');
+    const vlan = await ns.vlan(undefined, { parent: 'trunk0', id: 1 });
+    expect(vlan.name).toMatch(/^vlan[0-9a-f]{8}$/);
+    expect(vlan.info).toMatchObject({ vlanId: 1, vlanProtocol: '802.1Q' });
+    expect(ipLink(ns, vlan.name).linkinfo.info_data).toMatchObject({ protocol: '802.1Q', id: 1 });
+  });
+});
+
+describe('dummy', () => {
+  it('is created with options, as tenus and ip report', async (ctx) => {
+    await needKind(ctx, 'dummy');
+    const ns = await lab();
+    const d = await ns.dummy('d0', { mtu: 9000, mac: '02:00:00:00:00:d0', up: true });
+    expect(d.kind).toBe('dummy');
+    expect(d.info).toMatchObject({ mtu: 9000, mac: '02:00:00:00:00:d0', up: true });
+    const ip = ipLink(ns, 'd0');
+    expect(ip.linkinfo.info_kind).toBe('dummy');
+    expect(ip.mtu).toBe(9000);
+    expect(ip.address).toBe('02:00:00:00:00:d0');
+    expect(ip.flags).toContain('UP');
+  });
+
+  it('gets a generated name when none is given', async (ctx) => {
+    await needKind(ctx, 'dummy');
+    const ns = await lab();
+    const d = await ns.dummy();
+    expect(d.name).toMatch(/^dummy[0-9a-f]{8}$/);
+    expect(Buffer.byteLength(d.name)).toBeLessThanOrEqual(IFNAMSIZ_MAX);
+  });
+});
+
+describe('lookup', () => {
+  it('ns.link(name) and ns.link(index) find the same link', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0', { mtu: 1450 });
+    const byName = await ns.link('br0');
+    const byIndex = await ns.link(br.index);
+    const byObject = await ns.link(br);
+    for (const l of [byName, byIndex, byObject]) {
+      expect(l).toBeInstanceOf(Link);
+      expect(l.ns).toBe(ns);
+      expect(l.index).toBe(br.index);
+      expect(l.name).toBe('br0');
+      expect(l.info.mtu).toBe(1450);
+    }
+    expect(ipLink(ns, 'br0').ifindex).toBe(byName.index);
+  });
+
+  it('a fresh namespace holds only lo', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const links = await ns.links();
+    expect(links.map((l) => l.name)).toEqual(['lo']);
+    expect(links[0]).toMatchObject({ index: 1, flags: ['LOOPBACK'], up: false });
+    expect(links[0].kind).toBeUndefined();
+    expect(ipLinks(ns).map((l) => l.ifname)).toEqual(['lo']);
+  });
+
+  it('link.refresh() reads the current state again', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    await br.mtu(1300);
+    expect(br.info.mtu).toBe(1500); // a snapshot
+    expect((await br.refresh()).info.mtu).toBe(1300);
+  });
+});
+
+describe('listing', () => {
+  it('ns.links() reports every field as ip does', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0', { group: 5, txqlen: 500 }).alias('lab bridge').up();
+    const v = await ns.veth('v0', { peer: 'v1', master: br, mac: '02:00:00:00:00:01' }).alias('port 1').up();
+    await v.peer.up();
+    await ns.macvlan('mv0', { parent: 'v1', mode: 'vepa' });
+
+    const links = await ns.links();
+    const byIndex = new Map(links.map((l) => [l.index, l]));
+    const ip = ipLinks(ns);
+    expect(links.map((l) => l.index).sort()).toEqual(ip.map((l) => l.ifindex).sort());
+
+    for (const l of ip) {
+      const rec = byIndex.get(l.ifindex) as LinkRecord;
+      expect(rec.name, l.ifname).toBe(l.ifname);
+      expect(rec.kind, l.ifname).toBe(l.linkinfo?.info_kind);
+      expect(comparableFlags(rec.flags), l.ifname).toEqual(comparableFlags(l.flags));
+      expect(rec.up, l.ifname).toBe(l.flags.includes('UP'));
+      expect(rec.operstate, l.ifname).toBe(l.operstate);
+      expect(rec.mtu, l.ifname).toBe(l.mtu);
+      expect(rec.mac, l.ifname).toBe(l.address);
+      expect(rec.master === undefined ? undefined : byIndex.get(rec.master)?.name, l.ifname).toBe(l.master);
+      expect(rec.parent === undefined ? undefined : byIndex.get(rec.parent)?.name, l.ifname).toBe(l.link);
+      expect(ipGroup(rec.group), l.ifname).toBe(l.group);
+      expect(rec.alias, l.ifname).toBe(l.ifalias);
+      expect(rec.txqlen, l.ifname).toBe(l.txqlen);
+      expect(rec.stats, l.ifname).toBeDefined();
+      for (const [key, n] of Object.entries(rec.stats ?? {})) {
+        expect(Number.isInteger(n) && n >= 0, `${l.ifname} stats.${key}`).toBe(true);
+      }
+    }
+
+    // The values asked for, spelled out.
+    expect(byIndex.get(br.index)).toMatchObject({
+      name: 'br0',
+      kind: 'bridge',
+      group: 5,
+      txqlen: 500,
+      alias: 'lab bridge',
+      up: true,
+    });
+    expect(byIndex.get(v.index)).toMatchObject({
+      name: 'v0',
+      kind: 'veth',
+      master: br.index,
+      portKind: 'bridge',
+      parent: v.peer.index,
+      mac: '02:00:00:00:00:01',
+      alias: 'port 1',
+      up: true,
+      operstate: 'UP',
+    });
+    expect(byIndex.get(v.index)?.flags).toEqual(expect.arrayContaining(['UP', 'LOWER_UP']));
+    expect(ipLink(ns, 'v0').master).toBe('br0');
+  });
+
+  it('link records and Link objects are JSON-serialisable', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0', { group: 3 }).alias('x').up();
+    const v = await ns.veth('v0', { peer: 'v1', master: 'br0' });
+    await ns.vxlan('vx0', { vni: 9, remote: '10.9.9.9' });
+    await ns.macvlan('mv0', { parent: 'v1', mode: 'private' });
+
+    const links = await ns.links();
+    expect(links.length).toBe(6);
+    expect(JSON.parse(JSON.stringify(links))).toEqual(links);
+    expect(JSON.parse(JSON.stringify(br.info))).toEqual(br.info);
+    // A Link serialises as its record; a VethLink too.
+    expect(JSON.parse(JSON.stringify(br))).toEqual(br.info);
+    expect(JSON.parse(JSON.stringify(v))).toEqual(v.info);
+    expect(JSON.parse(JSON.stringify(await ns.addresses()))).toEqual(await ns.addresses());
+  });
+});
