@@ -132,7 +132,7 @@ export interface NativeLinkStats {
 }
 
 export interface NativeNetnsInfo {
-  /** "current" | "anonymous" | "path" */
+  /** "current" | "anonymous" | "path" | "named" */
   origin: string
   path?: string
   /** `/proc/<pid>/fd/<fd>`: usable by other processes (nsenter --net=...) while open. */
@@ -144,11 +144,29 @@ export interface NativeNetnsInfo {
 /** A new, empty namespace created on a native thread; alive while a handle holds it. */
 export declare function netnsCreateAnonymous(): Promise<NativeNetns>
 
+/** `ip netns add NAME`, returning a handle on the new namespace. */
+export declare function netnsCreateNamed(name: string): Promise<NativeNetns>
+
 /** A handle on the namespace the process started in. */
 export declare function netnsCurrent(): Promise<NativeNetns>
 
+/** `ip netns delete NAME`; resolves to the PIDs that were still inside (only with `force`). */
+export declare function netnsDeleteNamed(name: string, force?: boolean | undefined | null): Promise<Array<number>>
+
+/** `ip netns list`. */
+export declare function netnsListNamed(): Promise<Array<string>>
+
+/** A named namespace (/run/netns/NAME), as `ip netns` names them. */
+export declare function netnsOpenName(name: string): Promise<NativeNetns>
+
 /** A namespace file: /proc/PID/ns/net, /run/netns/NAME or any nsfs bind mount. */
 export declare function netnsOpenPath(path: string): Promise<NativeNetns>
+
+/** The namespace of process `pid`. */
+export declare function netnsOpenPid(pid: number): Promise<NativeNetns>
+
+/** PIDs of the processes inside the namespace with this nsfs inode. */
+export declare function netnsProcesses(inode: number): Promise<Array<number>>
 
 /** Checks a CIDR (`10.0.0.1/24`, `fd00::1/64`; a bare address means /32 or /128). */
 export declare function validateCidr(arg: string, cidr: string): void

@@ -13,8 +13,11 @@ import type { AddressRecord, LinkLike, LinkRecord } from './types';
 
 /** How a namespace handle was obtained. */
 export interface NetnsInfo {
-  /** 'current' (the process's own), 'anonymous' (made by tenus), 'path' (opened from a file). */
-  origin: 'current' | 'anonymous' | 'path';
+  /**
+   * 'current' (the process's own), 'anonymous' (made by tenus, nameless), 'named'
+   * (/run/netns/NAME, shared with `ip netns`), 'path' (opened from a file or a PID).
+   */
+  origin: 'current' | 'anonymous' | 'named' | 'path';
   /** The file it was opened from. */
   path?: string;
   /** `/proc/<pid>/fd/<fd>`: other processes can enter it here (e.g. `nsenter --net=`) while open. */
@@ -44,9 +47,33 @@ export class Netns {
     return new Netns(await call(() => addon.netnsCurrent()));
   }
 
-  /** A new, empty, anonymous namespace; it is destroyed, with its links, when closed. */
-  static async create(): Promise<Netns> {
-    return new Netns(await call(() => addon.netnsCreateAnonymous()));
+  /**
+   * A new, empty namespace. Without a name it is anonymous and destroyed, with its links, when
+   * its last handle closes. With a name it is made as `ip netns add NAME` makes it (visible to
+   * `ip netns list` / `ip netns exec`) and lives until `Netns.delete(name)`.
+   */
+  static async create(name?: string): Promise<Netns> {
+    if (name === undefined) return new Netns(await call(() => addon.netnsCreateAnonymous()));
+    return new Netns(await call(() => addon.netnsCreateNamed(name)));
+  }
+
+  /** A named namespace, /run/netns/NAME (made by tenus or by `ip netns add`). */
+  static async fromName(name: string): Promise<Netns> {
+    return new Netns(await call(() => addon.netnsOpenName(name)));
+  }
+
+  /**
+   * `ip netns delete NAME`: unmounts and removes the name. Refuses with EBUSY, naming them,
+   * while processes run inside, unless `force` (the namespace then lives on until they exit).
+   * Open handles also keep the namespace itself alive until closed. Resolves to the PIDs found.
+   */
+  static async delete(name: string, options: { force?: boolean } = {}): Promise<number[]> {
+    return call(() => addon.netnsDeleteNamed(name, options.force ?? false));
+  }
+
+  /** `ip netns list`: the names under /run/netns. */
+  static async list(): Promise<string[]> {
+    return call(() => addon.netnsListNamed());
   }
 
   /** A namespace file: `/proc/PID/ns/net`, `/run/netns/NAME` or any nsfs bind mount. */
@@ -56,8 +83,10 @@ export class Netns {
 
   /** The namespace of a process (tenus' `SetLinkNetNsPid` target). */
   static async fromPid(pid: number): Promise<Netns> {
-    if (!Number.isInteger(pid) || pid <= 0) throw TenusError.invalid('pid', `${pid} is not a process id`);
-    return Netns.fromPath(`/proc/${pid}/ns/net`);
+    if (!Number.isInteger(pid) || pid <= 0 || pid > 0xffffffff) {
+      throw TenusError.invalid('pid', `${pid} is not a process id`);
+    }
+    return new Netns(await call(() => addon.netnsOpenPid(pid)));
   }
 
   /**
@@ -84,6 +113,11 @@ export class Netns {
   get info(): NetnsInfo {
     const i = this.native.info();
     return { origin: i.origin as NetnsInfo['origin'], path: i.path, procPath: i.procPath, inode: i.inode };
+  }
+
+  /** PIDs of the processes running inside this namespace. */
+  async processes(): Promise<number[]> {
+    return call(() => addon.netnsProcesses(this.info.inode));
   }
 
   /** Replies slower than this reject with code 'ETIMEDOUT' (default 30 s). */
@@ -199,7 +233,10 @@ export class Netns {
 export const netns = {
   current: Netns.current,
   create: Netns.create,
+  fromName: Netns.fromName,
   fromPath: Netns.fromPath,
   fromPid: Netns.fromPid,
+  delete: Netns.delete,
+  list: Netns.list,
   kernelSupports: Netns.kernelSupports,
 };

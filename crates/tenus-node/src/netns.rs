@@ -10,6 +10,7 @@ use futures::FutureExt;
 use napi::bindgen_prelude::{Either, PromiseRaw, ToNapiValue};
 use napi::Env;
 use napi_derive::napi;
+use tenus_core::netns;
 use tenus_core::{Error, Handle, Namespace, Origin};
 
 use crate::error::{from_panic, to_napi};
@@ -32,7 +33,7 @@ where
 
 #[napi(object)]
 pub struct NativeNetnsInfo {
-    /// "current" | "anonymous" | "path"
+    /// "current" | "anonymous" | "path" | "named"
     pub origin: String,
     pub path: Option<String>,
     /// `/proc/<pid>/fd/<fd>`: usable by other processes (nsenter --net=...) while open.
@@ -88,6 +89,77 @@ pub fn netns_open_path(env: &Env, path: String) -> napi::Result<PromiseRaw<'_, N
     })
 }
 
+/// The namespace of process `pid`.
+#[napi]
+pub fn netns_open_pid(env: &Env, pid: u32) -> napi::Result<PromiseRaw<'_, NativeNetns>> {
+    spawn(
+        env,
+        "netns.open",
+        async move { open(Namespace::from_pid(pid)).await },
+    )
+}
+
+/// A named namespace (/run/netns/NAME), as `ip netns` names them.
+#[napi]
+pub fn netns_open_name(env: &Env, name: String) -> napi::Result<PromiseRaw<'_, NativeNetns>> {
+    spawn(env, "netns.open", async move {
+        open(Namespace::from_name(&name)).await
+    })
+}
+
+/// `ip netns add NAME`, returning a handle on the new namespace.
+#[napi]
+pub fn netns_create_named(env: &Env, name: String) -> napi::Result<PromiseRaw<'_, NativeNetns>> {
+    spawn(env, "netns.create", async move {
+        open(Namespace::create_named(&name).await).await
+    })
+}
+
+/// Runs a short filesystem job off the JS thread.
+async fn blocking<T: Send + 'static>(
+    op: &'static str,
+    f: impl FnOnce() -> Result<T, Error> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| {
+        Err(Error::Protocol {
+            op: op.into(),
+            detail: "internal panic in tenus (this is a bug)".into(),
+        })
+    })
+}
+
+/// `ip netns delete NAME`; resolves to the PIDs that were still inside (only with `force`).
+#[napi]
+pub fn netns_delete_named(
+    env: &Env,
+    name: String,
+    force: Option<bool>,
+) -> napi::Result<PromiseRaw<'_, Vec<u32>>> {
+    spawn(
+        env,
+        "netns.delete",
+        blocking("netns.delete", move || {
+            netns::delete_named(&name, force.unwrap_or(false))
+        }),
+    )
+}
+
+/// `ip netns list`.
+#[napi]
+pub fn netns_list_named(env: &Env) -> napi::Result<PromiseRaw<'_, Vec<String>>> {
+    spawn(env, "netns.list", blocking("netns.list", netns::list_named))
+}
+
+/// PIDs of the processes inside the namespace with this nsfs inode.
+#[napi]
+pub fn netns_processes(env: &Env, inode: f64) -> napi::Result<PromiseRaw<'_, Vec<u32>>> {
+    spawn(
+        env,
+        "netns.processes",
+        blocking("netns.processes", move || Ok(netns::processes_in(inode as u64))),
+    )
+}
+
 #[napi]
 impl NativeNetns {
     #[napi]
@@ -99,6 +171,7 @@ impl NativeNetns {
                 Origin::Current => "current",
                 Origin::Anonymous => "anonymous",
                 Origin::Path => "path",
+                Origin::Named => "named",
             }
             .into(),
             path: ns.path().map(str::to_string),

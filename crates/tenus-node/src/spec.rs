@@ -98,12 +98,14 @@ pub fn link_spec(js: NativeLinkSpec, peer_ns: Option<Namespace>) -> Result<LinkS
             ttl: js.ttl,
             learning: js.learning,
         }),
-        other => return Err(Error::invalid(
-            "kind",
-            format!(
+        other => {
+            return Err(Error::invalid(
+                "kind",
+                format!(
                 "unknown link kind {other:?} (expected bridge, veth, macvlan, macvtap, vlan, vxlan or dummy)"
             ),
-        )),
+            ))
+        }
     };
     let mut spec = LinkSpec::new(kind_spec);
     spec.common.name = js.name;

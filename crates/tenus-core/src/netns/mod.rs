@@ -11,6 +11,12 @@ use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
 
+mod holders;
+mod named;
+
+pub use holders::processes_in;
+pub use named::{delete_named, list_named, NETNS_RUN_DIR};
+
 const NSFS_MAGIC: i64 = 0x6e736673;
 /// `NS_GET_NSTYPE` from <linux/nsfs.h>: _IO(0xb7, 0x3).
 const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
@@ -21,8 +27,10 @@ pub enum Origin {
     Current,
     /// Created here with `unshare(CLONE_NEWNET)`; alive as long as something holds it.
     Anonymous,
-    /// Opened from a file: /proc/PID/ns/net, /run/netns/NAME or any nsfs bind mount.
+    /// Opened from a file: /proc/PID/ns/net or any nsfs bind mount.
     Path,
+    /// A named namespace under /run/netns (as `ip netns` makes them).
+    Named,
 }
 
 /// An open network namespace. Cloning shares the descriptor.
@@ -49,6 +57,45 @@ impl Namespace {
             ));
         }
         Self::open(path, Origin::Path)
+    }
+
+    /// The namespace of a process.
+    pub fn from_pid(pid: u32) -> Result<Self> {
+        if pid == 0 {
+            return Err(Error::invalid("pid", "0 is not a process id"));
+        }
+        let path = format!("/proc/{pid}/ns/net");
+        Self::open(&path, Origin::Path).map_err(|e| match e {
+            Error::Os {
+                errno: libc::ENOENT, ..
+            } => Error::Os {
+                errno: libc::ESRCH,
+                op: "netns.open".into(),
+                detail: format!("process {pid} does not exist (it may have exited)"),
+            },
+            other => other,
+        })
+    }
+
+    /// A namespace named like `ip netns` names them (/run/netns/NAME).
+    pub fn from_name(name: &str) -> Result<Self> {
+        named::validate_name(name)?;
+        Self::open(&format!("{NETNS_RUN_DIR}/{name}"), Origin::Named)
+    }
+
+    /// Creates a named namespace as `ip netns add NAME` does: a new namespace bind-mounted on
+    /// /run/netns/NAME, visible to `ip netns list` and `ip netns exec`.
+    pub async fn create_named(name: &str) -> Result<Self> {
+        let path = named::prepare(name)?;
+        let target = path.clone();
+        let mounted = on_native_thread(move || named::unshare_and_bind(&target))
+            .await
+            .and_then(|r| r);
+        if let Err(e) = mounted {
+            let _ = std::fs::remove_file(&path);
+            return Err(e);
+        }
+        Self::open(&path, Origin::Named)
     }
 
     fn open(path: &str, origin: Origin) -> Result<Self> {
