@@ -75,12 +75,17 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   protected constructor(
     /** @internal */
     protected readonly ns: Netns,
-    origin: { spec: NativeLinkSpec; peerIn?: Netns } | { link: Link },
+    origin: { spec: () => NativeLinkSpec; peerIn?: Netns } | { link: Link },
   ) {
     if ('spec' in origin) {
-      this.spec = origin.spec;
+      // Resolving the spec (parent, master) may refuse an argument: the chain then rejects.
+      let spec: NativeLinkSpec = { kind: '' };
+      this.guard(() => {
+        spec = origin.spec();
+        addon.validateLinkSpec(spec);
+      });
+      this.spec = spec;
       this.peerIn = origin.peerIn;
-      this.guard(() => addon.validateLinkSpec(this.spec as NativeLinkSpec));
     } else {
       this.existingLink = origin.link;
     }
@@ -89,7 +94,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   private existingLink?: Link;
 
   /** @internal A chain that creates a link from `spec` (use `Netns.bridge()` and friends). */
-  static create(ns: Netns, spec: NativeLinkSpec): LinkChain<Link> {
+  static create(ns: Netns, spec: () => NativeLinkSpec): LinkChain<Link> {
     return new LinkChain<Link>(ns, { spec });
   }
 
@@ -120,7 +125,13 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
       return this;
     }
     this.steps.push(async (c) => {
-      if (c.before) c.undo.push(() => this.setLink(c, revert(change, c.before as LinkRecord)));
+      if (c.before) {
+        const back = revert(change, c.before);
+        c.undo.push(async () => {
+          await this.setLink(c, back);
+          if (back.name !== undefined) c.name = back.name;
+        });
+      }
       await this.setLink(c, change);
       if (change.name !== undefined) c.name = change.name;
     });
@@ -236,8 +247,14 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
       c.ns = target;
       c.index = moved.index;
       c.name = moved.name;
-      const there = { ns: target, index: moved.index };
-      c.undo.push(() => call(() => there.ns.native.linkMove(there.index, from.native, oldName)));
+      // Moving back puts the cursor back too, so that earlier undos act where the link is.
+      c.undo.push(async () => {
+        await call(() => c.ns.native.linkMove(c.index, from.native, oldName));
+        const back = await call(() => from.native.linkGet(oldName));
+        c.ns = from;
+        c.index = back.index;
+        c.name = back.name;
+      });
     });
     return this;
   }
@@ -280,7 +297,6 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   private async begin(): Promise<Cursor> {
     if (this.spec) {
       const rec = await call(() => this.ns.native.linkAdd(this.spec as NativeLinkSpec, this.peerIn?.native));
-      this.created = rec;
       return { ns: this.ns, index: rec.index, name: rec.name, undo: [] };
     }
     const link = this.existingLink as Link;
@@ -288,9 +304,6 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     if (this.steps.length > 0) cursor.before = await call(() => this.ns.native.linkGet(link.index));
     return cursor;
   }
-
-  /** @internal The record returned by creation (veth chains read the peer from it). */
-  protected created?: LinkRecord;
 
   /** @internal */
   protected async finish(c: Cursor): Promise<L> {
@@ -313,7 +326,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 /** A veth chain: `ns.veth('veth-h').peer('eth1', { in: ctr })` resolves to a VethLink. */
 export class VethChain extends LinkChain<VethLink> {
   /** @internal */
-  static override create(ns: Netns, spec: NativeLinkSpec, peerIn?: Netns): VethChain {
+  static override create(ns: Netns, spec: () => NativeLinkSpec, peerIn?: Netns): VethChain {
     return new VethChain(ns, { spec, peerIn });
   }
 
@@ -333,8 +346,9 @@ export class VethChain extends LinkChain<VethLink> {
     const rec = await call(() => c.ns.native.linkGet(c.index));
     // A veth's IFLA_LINK is its peer's index in the peer's own namespace.
     const peerNs = this.peerIn ?? this.ns;
-    const peerIndex = rec.parent ?? this.created?.parent;
-    if (peerIndex === undefined) throw TenusError.invalid('peer', 'the kernel did not report the veth peer');
+    // The kernel omits IFLA_LINK when it equals the link's own index, which happens when the
+    // peer got the same index in its namespace.
+    const peerIndex = rec.parent ?? rec.index;
     const peer = await call(() => peerNs.native.linkGet(peerIndex));
     return new VethLink(c.ns, rec, new Link(peerNs, peer));
   }

@@ -8,7 +8,7 @@ import { vethSpec, type VethOptions } from './kinds/veth';
 import { vlanSpec, type VlanOptions } from './kinds/vlan';
 import { vxlanSpec, type VxlanOptions } from './kinds/vxlan';
 import { Link } from './link';
-import { addon, call, type NativeLinkSpec, type NativeNetns } from './native';
+import { addon, call, check, type NativeLinkSpec, type NativeNetns } from './native';
 import type { AddressRecord, LinkLike, LinkRecord } from './types';
 
 /** How a namespace handle was obtained. */
@@ -111,7 +111,8 @@ export class Netns {
   }
 
   get info(): NetnsInfo {
-    const i = this.native.info();
+    let i!: ReturnType<NativeNetns['info']>;
+    check(() => (i = this.native.info()));
     return { origin: i.origin as NetnsInfo['origin'], path: i.path, procPath: i.procPath, inode: i.inode };
   }
 
@@ -125,7 +126,7 @@ export class Netns {
     if (!Number.isInteger(millis) || millis < 1 || millis > 0xffffffff) {
       throw TenusError.invalid('timeout', `${millis} is not a number of milliseconds`);
     }
-    this.native.setTimeout(millis);
+    check(() => this.native.setTimeout(millis));
   }
 
   /** Releases the socket and the namespace fd. Operations after this reject with EBADF. */
@@ -171,39 +172,40 @@ export class Netns {
 
   /** `ip link add NAME type bridge` — name generated when omitted. */
   bridge(name?: string, options: BridgeOptions = {}): LinkChain<Link> {
-    return this.build(name, options, bridgeSpec(options));
+    return this.build(name, options, () => bridgeSpec(options));
   }
 
   /** `ip link add NAME type veth peer name PEER` — `.peer(name, { in: ns })` to place the peer. */
   veth(name?: string, options: VethOptions = {}): VethChain {
-    const spec = this.spec(name, options, vethSpec(options));
-    return VethChain.create(this, spec, options.peerOptions?.in);
+    return VethChain.create(this, () => this.spec(name, options, vethSpec(options)), options.peerOptions?.in);
   }
 
   /** `ip link add link PARENT name NAME type macvlan mode MODE` */
   macvlan(name: string | undefined, options: MacvlanOptions): LinkChain<Link> {
-    return this.build(name, options, { ...macvlanSpec('macvlan', options), parent: this.parent(options.parent) });
+    return this.build(name, options, () => ({ ...macvlanSpec('macvlan', options), parent: this.parent(options.parent) }));
   }
 
   /** `ip link add link PARENT name NAME type macvtap mode MODE` */
   macvtap(name: string | undefined, options: MacvlanOptions): LinkChain<Link> {
-    return this.build(name, options, { ...macvlanSpec('macvtap', options), parent: this.parent(options.parent) });
+    return this.build(name, options, () => ({ ...macvlanSpec('macvtap', options), parent: this.parent(options.parent) }));
   }
 
   /** `ip link add link PARENT name NAME type vlan id ID` */
   vlan(name: string | undefined, options: VlanOptions): LinkChain<Link> {
-    return this.build(name, options, { ...vlanSpec(options), parent: this.parent(options.parent) });
+    return this.build(name, options, () => ({ ...vlanSpec(options), parent: this.parent(options.parent) }));
   }
 
   /** `ip link add NAME type vxlan id VNI ...` */
   vxlan(name: string | undefined, options: VxlanOptions): LinkChain<Link> {
-    const parent = options.parent === undefined ? undefined : this.parent(options.parent);
-    return this.build(name, options, { ...vxlanSpec(options), parent });
+    return this.build(name, options, () => ({
+      ...vxlanSpec(options),
+      parent: options.parent === undefined ? undefined : this.parent(options.parent),
+    }));
   }
 
   /** `ip link add NAME type dummy` */
   dummy(name?: string, options: DummyOptions = {}): LinkChain<Link> {
-    return this.build(name, options, dummySpec());
+    return this.build(name, options, () => dummySpec());
   }
 
   private parent(like: LinkLike | undefined): number | string {
@@ -224,8 +226,8 @@ export class Netns {
     };
   }
 
-  private build(name: string | undefined, common: CommonOptions, kind: NativeLinkSpec): LinkChain<Link> {
-    return LinkChain.create(this, this.spec(name, common, kind));
+  private build(name: string | undefined, common: CommonOptions, kind: () => NativeLinkSpec): LinkChain<Link> {
+    return LinkChain.create(this, () => this.spec(name, common, kind()));
   }
 }
 

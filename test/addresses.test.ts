@@ -2,7 +2,7 @@
 // (`ip route add default via GW dev DEV`), compared with iproute2's view.
 import { describe, expect, it } from 'vitest';
 import type { AddressRecord } from '../src';
-import { rejection } from './helpers/check';
+import { eventually, rejection } from './helpers/check';
 import { ipAddrs, ipRoutes, lab, needRoot } from './helpers/lab';
 
 const cidrs = (list: AddressRecord[]): string[] => list.map((a) => a.cidr).sort();
@@ -71,6 +71,8 @@ describe('adding and listing', () => {
     const ns = await lab();
     const v = await ns.veth('v0', { peer: 'v1' }).address('10.0.0.1/24').address('fd00::1/64').up();
     await v.peer.up(); // carrier: only then does IPv6 give v0 its link-local address
+    // ...which happens asynchronously, once the kernel has noticed the carrier (linkwatch).
+    expect(await eventually(async () => (await v.addresses()).some((a) => a.scope === 'link'))).toBe(true);
     const list = await v.addresses();
     expect(cidrs(global(list))).toEqual(['10.0.0.1/24', 'fd00::1/64']);
     const linkLocal = list.filter((a) => a.scope === 'link');

@@ -2,7 +2,7 @@
 // them; every change is read back through tenus and through iproute2.
 import { describe, expect, it } from 'vitest';
 import { Link } from '../src';
-import { ipLinkNames, linkNames, rejection } from './helpers/check';
+import { ipLinkNames, linkNames, operstate, rejection } from './helpers/check';
 import { ipLink, ipLinks, lab, needRoot } from './helpers/lab';
 
 describe('up and down', () => {
@@ -22,6 +22,7 @@ describe('up and down', () => {
     expect(up.info.flags).not.toContain('LOWER_UP');
 
     await v.peer.up();
+    expect(await operstate(ns, ['v0', 'v1'], 'UP')).toBe(true);
     const both = await ns.link('v0');
     expect(both.info.flags).toEqual(expect.arrayContaining(['UP', 'LOWER_UP', 'RUNNING']));
     expect(both.info.operstate).toBe('UP');
@@ -31,7 +32,7 @@ describe('up and down', () => {
     const down = await v.down();
     expect(down.info.up).toBe(false);
     expect(down.info.flags).not.toContain('UP');
-    expect(down.info.operstate).toBe('DOWN');
+    expect(await operstate(ns, ['v0'], 'DOWN')).toBe(true);
     expect(ipLink(ns, 'v0').flags).not.toContain('UP');
     expect(ipLink(ns, 'v0').operstate).toBe('DOWN');
   });

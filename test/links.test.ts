@@ -3,7 +3,7 @@
 // symmetric.
 import { describe, expect, it } from 'vitest';
 import { Link, TenusError, VethLink, type LinkRecord, type MacvlanMode } from '../src';
-import { comparableFlags, ipGroup } from './helpers/check';
+import { comparableFlags, ipGroup, operstate } from './helpers/check';
 import { ipLink, ipLinks, lab, needKind, needRoot } from './helpers/lab';
 
 const MODES: MacvlanMode[] = ['private', 'vepa', 'bridge', 'passthru', 'source'];
@@ -392,6 +392,8 @@ describe('listing', () => {
     const v = await ns.veth('v0', { peer: 'v1', master: br, mac: '02:00:00:00:00:01' }).alias('port 1').up();
     await v.peer.up();
     await ns.macvlan('mv0', { parent: 'v1', mode: 'vepa' });
+    // Let the asynchronous operstate settle, so both readers see the same.
+    expect(await operstate(ns, ['br0', 'v0', 'v1'])).toBe(true);
 
     const links = await ns.links();
     const byIndex = new Map(links.map((l) => [l.index, l]));

@@ -30,6 +30,7 @@ describe('containers by pid', () => {
     expect(a.ns.info.path).toBe(a.nsPath);
     expect(a.ns.info.inode).toBe(theirs);
     expect((await a.ns.links()).map((l) => l.name)).toEqual(['lo']);
+    expect(await a.ns.processes()).toEqual([a.pid]);
   });
 
   it('a link moved into the container is seen there by `nsenter --net=/proc/PID/ns/net ip -j addr`', async (ctx) => {
@@ -45,14 +46,34 @@ describe('containers by pid', () => {
     expect(addrs.mv0).toContain('10.0.45.2/24');
     expect(ipLinks(host).map((l) => l.ifname)).not.toContain('mv0');
     // tenus' own view, through the pid handle, agrees.
-    expect((await a.ns.addresses(moved)).map((x) => x.cidr)).toEqual(['10.0.45.2/24']);
+    const v4 = (await a.ns.addresses(moved)).filter((x) => x.family === 'inet');
+    expect(v4.map((x) => x.cidr)).toEqual(['10.0.45.2/24']);
+  });
+
+  // LIBRARY BUG (kept failing on purpose): the kernel leaves IFLA_LINK out of a link's report
+  // when it equals the link's own index (rtnetlink's nla_put_iflink). A veth whose peer is born
+  // in another namespace under the same index as the host end — both are index 2 when each
+  // namespace is fresh — so comes back without `parent`, and VethChain.finish rejects with
+  // ERR_INVALID_ARG_VALUE "invalid peer: the kernel did not report the veth peer", after
+  // deleting the pair it had just made. (With any link made on the host first, the indexes
+  // differ and all is well — which is why the demo and the README example work.)
+  it('a veth whose peer is born in a fresh container (peer index == host end index) resolves', async (ctx) => {
+    needRoot(ctx);
+    const host = await lab();
+    const a = await container();
+    const veth = await host.veth('veth-a').peer('eth0', { in: a.ns });
+    expect(veth.index).toBe(2);
+    expect(veth.peer.ns).toBe(a.ns);
+    expect(veth.peer.name).toBe('eth0');
+    expect(veth.peer.index).toBe(2);
   });
 
   it('a handle opened by pid keeps the namespace after the process is gone', async (ctx) => {
     needRoot(ctx);
     const host = await lab();
     const a = await container();
-    await host.veth('veth-a').peer('eth0', { in: a.ns });
+    const parent = await host.bridge('br0').up();
+    await host.macvlan('mv0', { parent, mode: 'bridge' }).moveTo(a.ns, { name: 'eth0' });
     await new Promise<void>((resolve) => {
       a.child.once('exit', () => resolve());
       a.child.kill('SIGKILL');
@@ -60,7 +81,8 @@ describe('containers by pid', () => {
     expect((await a.ns.links()).map((l) => l.name).sort()).toEqual(['eth0', 'lo']);
     // The pid itself no longer leads anywhere.
     const err = await rejection(Netns.fromPid(a.pid));
-    expect(err.code).toBe('ENOENT');
+    expect(err.code).toBe('ESRCH');
+    expect(err.op).toBe('netns.open');
   });
 });
 

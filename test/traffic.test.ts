@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { Netns } from '../src';
-import { ipLinkNames } from './helpers/check';
+import { eventually, ipLinkNames, operstate } from './helpers/check';
 import { ipAddrs, ipLink, ipLinks, ipRoutes, lab, needRoot, ping, runIn } from './helpers/lab';
 
 const havePing = (() => {
@@ -20,7 +20,19 @@ async function demo(a: Netns, b: Netns) {
   const br = await a.bridge('br0').address('10.0.41.1/16').up();
   const veth = await a.veth('veth-b', { master: br }).peer('eth1', { in: b }).up();
   const eth1 = await veth.peer.address('10.0.41.2/16').up().gateway('10.0.41.1');
+  await settled(a, b);
   return { br, veth, eth1 };
+}
+
+/**
+ * Waits for what the kernel finishes asynchronously after the links are up: operstate, and the
+ * bridge port reaching the forwarding state (before that the bridge drops its frames).
+ */
+async function settled(a: Netns, b: Netns): Promise<void> {
+  expect(await operstate(a, ['br0', 'veth-b'])).toBe(true);
+  expect(await operstate(b, ['eth1'])).toBe(true);
+  const forwarding = () => ipLink(a, 'veth-b').linkinfo?.info_slave_data?.state === 'forwarding';
+  expect(await eventually(forwarding)).toBe(true);
 }
 
 describe('the demo scenario', () => {
@@ -97,6 +109,7 @@ describe('the demo scenario', () => {
     const br = await a.bridge('br0').address('fd41::1/64').up();
     const veth = await a.veth('veth-b', { master: br }).peer('eth1', { in: b }).up();
     await veth.peer.address('fd41::2/64').up().gateway('fd41::1');
+    await settled(a, b);
     expect(ipRoutes(b, '-6').find((r) => r.dst === 'default')).toMatchObject({ gateway: 'fd41::1', dev: 'eth1' });
     expect(ping(a, 'fd41::2')).toBe(true);
     expect(ping(b, 'fd41::1')).toBe(true);

@@ -68,3 +68,14 @@ export async function eventually(cond: () => boolean | Promise<boolean>, tries =
   }
   return false;
 }
+
+/**
+ * Waits until the kernel reports `state` as the operstate of each named link. The kernel
+ * updates operstate asynchronously (linkwatch), a little after the flags change.
+ */
+export async function operstate(ns: Netns, names: string[], state = 'UP'): Promise<boolean> {
+  return eventually(async () => {
+    const links = await ns.links();
+    return names.every((n) => links.find((l) => l.name === n)?.operstate === state);
+  });
+}

@@ -124,7 +124,9 @@ impl LinkRecord {
                 LinkAttribute::Address(a) if !a.is_empty() => r.mac = Some(format_mac(a)),
                 LinkAttribute::Broadcast(a) if !a.is_empty() => r.broadcast = Some(format_mac(a)),
                 LinkAttribute::Controller(m) if *m != 0 => r.master = Some(*m),
-                LinkAttribute::Link(l) if *l != 0 && *l != msg.header.index => r.parent = Some(*l),
+                // The kernel leaves IFLA_LINK out when it equals the link's own index (a veth whose peer
+                // has the same index in another namespace): callers must allow for that.
+                LinkAttribute::Link(l) if *l != 0 => r.parent = Some(*l),
                 LinkAttribute::LinkNetNsId(id) => r.link_netnsid = Some(*id),
                 LinkAttribute::Group(g) => r.group = *g,
                 LinkAttribute::IfAlias(a) if !a.is_empty() => r.alias = Some(a.clone()),

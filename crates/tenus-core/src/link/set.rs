@@ -1,7 +1,10 @@
 //! Changing links: `ip link set DEV [up|down] [mtu] [address] [name] [alias] [txqueuelen]
 //! [group] [master|nomaster] [netns]`, all in one RTM_SETLINK.
 
+use netlink_packet_core::DefaultNla;
 use netlink_packet_route::link::{LinkAttribute, LinkFlags};
+
+const IFLA_IFALIAS: u16 = 20;
 use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::error::{Error, Result};
@@ -114,7 +117,12 @@ impl Handle {
         }
         let attrs = &mut msg.attributes;
         if let Some(alias) = &change.alias {
-            attrs.push(LinkAttribute::IfAlias(alias.clone()));
+            // Sent without a trailing NUL, as iproute2 does: the kernel counts the attribute's
+            // whole length against IFALIASZ, so a NUL would refuse a 255-byte alias.
+            attrs.push(LinkAttribute::Other(DefaultNla::new(
+                IFLA_IFALIAS,
+                alias.as_bytes().to_vec(),
+            )));
         }
         if let Some(q) = change.txqlen {
             attrs.push(LinkAttribute::TxQueueLen(q));

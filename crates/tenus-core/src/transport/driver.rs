@@ -103,6 +103,8 @@ impl Connection {
 
 struct Driver {
     pending: HashMap<u32, Pending>,
+    /// The kernel runs one dump per socket at a time (a second gets EBUSY): dumps wait their turn.
+    dump_running: bool,
     queue: VecDeque<Job>,
     next_seq: u32,
     out: Vec<u8>,
@@ -113,6 +115,7 @@ impl Driver {
     fn new() -> Self {
         Driver {
             pending: HashMap::new(),
+            dump_running: false,
             queue: VecDeque::new(),
             next_seq: 1,
             out: Vec::with_capacity(SEND_CHUNK),
@@ -162,6 +165,7 @@ impl Driver {
 
     /// Moves queued jobs into flight, up to the window, and writes them in large sendmsg calls.
     async fn flush(&mut self, socket: &AsyncFd<Socket>) -> Result<()> {
+        let mut waiting_dumps = VecDeque::new();
         while let Some(job) = self.queue.pop_front() {
             if self.pending.len() >= WINDOW {
                 self.queue.push_front(job);
@@ -169,6 +173,10 @@ impl Driver {
             }
             if job.reply.is_closed() {
                 continue; // the caller gave up before it was sent
+            }
+            if job.expect == Expect::Dump && self.dump_running {
+                waiting_dumps.push_back(job);
+                continue;
             }
             let seq = self.take_seq();
             let mut message = job.message;
@@ -184,22 +192,34 @@ impl Driver {
                 self.send_out(socket).await?;
             }
             self.out.extend_from_slice(&message);
-            let now = Instant::now();
+            self.dump_running |= job.expect == Expect::Dump;
             self.pending.insert(
                 seq,
                 Pending {
                     expect: job.expect,
-                    deadline: now + job.timeout,
+                    deadline: Instant::now() + job.timeout,
                     timeout: job.timeout,
                     reply: job.reply,
                     collected: Reply::default(),
                 },
             );
         }
+        while let Some(job) = waiting_dumps.pop_back() {
+            self.queue.push_front(job);
+        }
         if !self.out.is_empty() {
             self.send_out(socket).await?;
         }
         Ok(())
+    }
+
+    /// Forgets a request; a finished dump lets the next one go.
+    fn finish(&mut self, seq: u32) -> Option<Pending> {
+        let pending = self.pending.remove(&seq)?;
+        if pending.expect == Expect::Dump {
+            self.dump_running = false;
+        }
+        Some(pending)
     }
 
     fn take_seq(&mut self) -> u32 {
@@ -291,7 +311,7 @@ impl Driver {
     }
 
     fn complete(&mut self, seq: u32, outcome: ack::Ack) {
-        let Some(mut pending) = self.pending.remove(&seq) else {
+        let Some(mut pending) = self.finish(seq) else {
             return;
         };
         let result = if outcome.errno == 0 {
@@ -317,7 +337,7 @@ impl Driver {
             .map(|(s, _)| *s)
             .collect();
         for seq in expired {
-            if let Some(p) = self.pending.remove(&seq) {
+            if let Some(p) = self.finish(seq) {
                 let millis = p.timeout.as_millis() as u64;
                 let _ = p.reply.send(Err(Error::Timeout {
                     op: String::new(),
@@ -329,6 +349,7 @@ impl Driver {
     }
 
     fn fail_all(&mut self, error: &Error) {
+        self.dump_running = false;
         for (_, p) in self.pending.drain() {
             let _ = p.reply.send(Err(error.clone()));
         }
@@ -421,10 +442,27 @@ mod tests {
         }
     }
 
-    // The scripted peer below blocks its thread, so the driver needs a worker of its own.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    /// The scripted kernel end, driven asynchronously so that it never blocks the driver.
+    fn async_peer(peer: std::os::unix::net::UnixDatagram) -> tokio::net::UnixDatagram {
+        peer.set_nonblocking(true).unwrap();
+        tokio::net::UnixDatagram::from_std(peer).unwrap()
+    }
+
+    /// Reads datagrams until `n` requests have arrived.
+    async fn read_requests(peer: &tokio::net::UnixDatagram, n: usize) -> Vec<(u32, u16)> {
+        let mut buf = vec![0u8; 65536];
+        let mut out = Vec::new();
+        while out.len() < n {
+            let len = peer.recv(&mut buf).await.unwrap();
+            out.extend(requests(&buf[..len]));
+        }
+        out
+    }
+
+    #[tokio::test]
     async fn dump_parts_are_collected_and_interruption_is_reported() {
         let (sock, peer) = pair();
+        let peer = async_peer(peer);
         let conn = Connection::spawn(sock).unwrap();
         let rx = conn
             .submit(
@@ -433,17 +471,45 @@ mod tests {
                 Duration::from_secs(5),
             )
             .unwrap();
-        let mut buf = vec![0u8; 4096];
-        let len = peer.recv(&mut buf).unwrap();
-        let (seq, _) = requests(&buf[..len])[0];
+        let (seq, _) = read_requests(&peer, 1).await[0];
         let mut datagram = message(16, NLM_F_MULTI, seq, &[1; 16]);
         datagram.extend(message(16, NLM_F_MULTI | NLM_F_DUMP_INTR, seq, &[2; 16]));
-        peer.send(&datagram).unwrap();
+        peer.send(&datagram).await.unwrap();
         peer.send(&message(NLMSG_DONE, NLM_F_MULTI, seq, &0i32.to_ne_bytes()))
+            .await
             .unwrap();
         let reply = rx.await.unwrap().unwrap();
         assert_eq!(reply.messages.len(), 2);
         assert!(reply.interrupted);
+    }
+
+    #[tokio::test]
+    async fn dumps_wait_for_each_other_but_other_requests_do_not() {
+        let (sock, peer) = pair();
+        let peer = async_peer(peer);
+        let conn = Connection::spawn(sock).unwrap();
+        let timeout = Duration::from_secs(5);
+        let dump = || message(18, 0x301, 0, &[0; 16]);
+        let first = conn.submit(dump(), Expect::Dump, timeout).unwrap();
+        let second = conn.submit(dump(), Expect::Dump, timeout).unwrap();
+        let plain = conn.submit(request(), Expect::Ack, timeout).unwrap();
+        // The first dump and the plain request go out; the second dump waits for the first.
+        let sent = read_requests(&peer, 2).await;
+        let (dump_seq, plain_seq) = (sent[0].0, sent[1].0);
+        let mut buf = vec![0u8; 4096];
+        let early = tokio::time::timeout(Duration::from_millis(100), peer.recv(&mut buf)).await;
+        assert!(early.is_err(), "a second dump was sent while the first ran");
+        peer.send(&ack_for(plain_seq, 0, None)).await.unwrap();
+        plain.await.unwrap().unwrap();
+        peer.send(&message(NLMSG_DONE, NLM_F_MULTI, dump_seq, &0i32.to_ne_bytes()))
+            .await
+            .unwrap();
+        first.await.unwrap().unwrap();
+        let (second_seq, _) = read_requests(&peer, 1).await[0];
+        peer.send(&message(NLMSG_DONE, NLM_F_MULTI, second_seq, &0i32.to_ne_bytes()))
+            .await
+            .unwrap();
+        second.await.unwrap().unwrap();
     }
 
     #[tokio::test]
