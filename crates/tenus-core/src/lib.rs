@@ -5,6 +5,7 @@
 //! interrupted dumps and time out. Nothing here knows about JavaScript.
 
 pub mod addr;
+pub mod batch;
 pub mod error;
 pub mod handle;
 pub mod link;

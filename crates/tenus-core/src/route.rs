@@ -28,30 +28,51 @@ fn default_route(index: u32, gw: IpAddr) -> RouteMessage {
     }
 }
 
+/// `ip route add|replace default via GW dev INDEX`.
+pub fn encode_gateway(index: u32, gateway: &str, replace: bool) -> Result<Vec<u8>> {
+    let gw = validate::ip("gateway", gateway)?;
+    let flags = if replace { Flags::Replace } else { Flags::Create };
+    Ok(encode(
+        RouteNetlinkMessage::NewRoute(default_route(index, gw)),
+        flags,
+    ))
+}
+
+/// `ip route del default via GW dev INDEX`.
+pub fn encode_gateway_del(index: u32, gateway: &str) -> Result<Vec<u8>> {
+    let gw = validate::ip("gateway", gateway)?;
+    Ok(encode(
+        RouteNetlinkMessage::DelRoute(default_route(index, gw)),
+        Flags::Plain,
+    ))
+}
+
 impl Handle {
     pub async fn default_gateway(&self, link: &LinkRef, gateway: &str, replace: bool) -> Result<()> {
-        let gw = validate::ip("gateway", gateway)?;
+        validate::ip("gateway", gateway)?;
         let label = link.describe();
         let index = self
             .link_index(link)
             .await
             .map_err(|e| e.context("route.gateway", Some(&label)))?;
-        let flags = if replace { Flags::Replace } else { Flags::Create };
-        let msg = encode(RouteNetlinkMessage::NewRoute(default_route(index, gw)), flags);
-        self.ack("route.gateway", Some(&label), msg).await.map(drop)
+        self.ack(
+            "route.gateway",
+            Some(&label),
+            encode_gateway(index, gateway, replace)?,
+        )
+        .await
+        .map(drop)
     }
 
     pub async fn default_gateway_del(&self, link: &LinkRef, gateway: &str) -> Result<()> {
-        let gw = validate::ip("gateway", gateway)?;
+        validate::ip("gateway", gateway)?;
         let label = link.describe();
         let index = self
             .link_index(link)
             .await
             .map_err(|e| e.context("route.delete", Some(&label)))?;
-        let msg = encode(
-            RouteNetlinkMessage::DelRoute(default_route(index, gw)),
-            Flags::Plain,
-        );
-        self.ack("route.delete", Some(&label), msg).await.map(drop)
+        self.ack("route.delete", Some(&label), encode_gateway_del(index, gateway)?)
+            .await
+            .map(drop)
     }
 }

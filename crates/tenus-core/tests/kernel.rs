@@ -141,3 +141,179 @@ async fn veth_peer_born_in_another_namespace_and_addresses() {
     assert!(b.link_get(&LinkRef::Name("eth2".into())).await.is_ok());
     assert_eq!(a.link_list().await.unwrap().len(), 1);
 }
+
+mod batch {
+    use super::*;
+    use tenus_core::batch::{BatchOp, BatchOptions, OnError, Outcome};
+
+    fn veth(i: usize, group: u32) -> BatchOp {
+        let mut spec = named(
+            KindSpec::Veth(VethSpec {
+                peer: Some(format!("v{i}b")),
+                ..Default::default()
+            }),
+            &format!("v{i}a"),
+        );
+        spec.common.group = Some(group);
+        BatchOp::AddLink(spec)
+    }
+
+    #[tokio::test]
+    async fn pipelined_links_and_addresses_with_per_item_errors() {
+        if !privileged() {
+            return;
+        }
+        let h = lab().await;
+        let mut ops: Vec<BatchOp> = vec![BatchOp::AddLink(named(
+            KindSpec::Bridge(BridgeSpec::default()),
+            "br0",
+        ))];
+        ops.extend((0..50).map(|i| veth(i, 7)));
+        // Attach to a bridge the batch itself made: its index is looked up when first needed.
+        ops.push(BatchOp::SetLink(
+            LinkRef::Name("v0a".into()),
+            LinkChange {
+                master: Some(Some(LinkRef::Name("br0".into()))),
+                up: Some(true),
+                ..Default::default()
+            },
+        ));
+        ops.extend((0..200).map(|i| BatchOp::AddAddr {
+            link: LinkRef::Name("br0".into()),
+            cidr: format!("10.1.{}.{}/32", i / 250, i % 250 + 1),
+            replace: false,
+        }));
+        // A duplicate address fails alone.
+        ops.push(BatchOp::AddAddr {
+            link: LinkRef::Name("br0".into()),
+            cidr: "10.1.0.1/32".into(),
+            replace: false,
+        });
+        let seen = std::sync::atomic::AtomicUsize::new(0);
+        let report = h
+            .batch(ops, &BatchOptions::default(), &|done, _| {
+                seen.store(done, std::sync::atomic::Ordering::Relaxed);
+            })
+            .await;
+        let last = report.outcomes.len() - 1;
+        assert!(
+            report.outcomes[..last].iter().all(|o| *o == Outcome::Done),
+            "{:?}",
+            report.outcomes
+        );
+        assert!(
+            matches!(&report.outcomes[last], Outcome::Failed(Error::Kernel { errno, op, .. }) if *errno == libc::EEXIST && op == "address.add")
+        );
+        assert_eq!(seen.into_inner(), report.outcomes.len());
+        let links = h.link_list().await.unwrap();
+        assert_eq!(links.len(), 1 + 1 + 100);
+        let br = links.iter().find(|l| l.name == "br0").unwrap();
+        assert_eq!(
+            links.iter().find(|l| l.name == "v0a").unwrap().master,
+            Some(br.index)
+        );
+        assert_eq!(
+            h.addr_list(Some(&LinkRef::Name("br0".into())))
+                .await
+                .unwrap()
+                .len(),
+            200
+        );
+        // One request deletes the 50 pairs that carry group 7.
+        h.link_del_group(7).await.unwrap();
+        assert_eq!(h.link_list().await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn rollback_undoes_what_the_batch_made() {
+        if !privileged() {
+            return;
+        }
+        let h = lab().await;
+        h.link_add(&named(KindSpec::Bridge(BridgeSpec::default()), "keep0"))
+            .await
+            .unwrap();
+        let mut ops: Vec<BatchOp> = (0..20).map(|i| veth(i, 0)).collect();
+        ops.push(BatchOp::AddAddr {
+            link: LinkRef::Name("keep0".into()),
+            cidr: "10.2.0.1/24".into(),
+            replace: false,
+        });
+        ops.push(BatchOp::AddLink(named(
+            KindSpec::Bridge(BridgeSpec::default()),
+            "keep0",
+        ))); // EEXIST
+        ops.extend((20..30).map(|i| veth(i, 0)));
+        let options = BatchOptions {
+            on_error: OnError::Rollback,
+            ..Default::default()
+        };
+        let report = h.batch(ops, &options, &|_, _| {}).await;
+        assert!(report.undo_errors.is_empty(), "{:?}", report.undo_errors);
+        assert!(
+            report.outcomes[..21].iter().all(|o| *o == Outcome::Undone),
+            "{:?}",
+            report.outcomes
+        );
+        assert!(matches!(
+            report.outcomes[21],
+            Outcome::Failed(Error::Kernel {
+                errno: libc::EEXIST,
+                ..
+            })
+        ));
+        // Items already in flight when the failure came back ran and were undone; the rest never ran.
+        assert!(report.outcomes[22..].iter().all(|o| matches!(o, Outcome::NotRun | Outcome::Undone)));
+        let names: Vec<String> = h.link_list().await.unwrap().into_iter().map(|l| l.name).collect();
+        assert_eq!(names, vec!["lo", "keep0"]);
+        assert!(h
+            .addr_list(Some(&LinkRef::Name("keep0".into())))
+            .await
+            .unwrap()
+            .is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_invalid_item_stops_a_rollback_batch_before_anything_is_sent() {
+        if !privileged() {
+            return;
+        }
+        let h = lab().await;
+        let mut bad = named(KindSpec::Bridge(BridgeSpec::default()), "br0");
+        bad.common.mtu = Some(10);
+        let ops = vec![veth(0, 0), BatchOp::AddLink(bad)];
+        let report = h
+            .batch(
+                ops,
+                &BatchOptions {
+                    on_error: OnError::Rollback,
+                    ..Default::default()
+                },
+                &|_, _| {},
+            )
+            .await;
+        assert_eq!(report.outcomes[0], Outcome::NotRun);
+        assert!(
+            matches!(&report.outcomes[1], Outcome::Failed(Error::InvalidArgument { arg, .. }) if arg == "mtu")
+        );
+        assert_eq!(h.link_list().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn delete_links_by_temporary_group() {
+        if !privileged() {
+            return;
+        }
+        let h = lab().await;
+        let ops: Vec<BatchOp> = (0..40).map(|i| veth(i, 0)).collect();
+        h.batch(ops, &BatchOptions::default(), &|_, _| {}).await;
+        let doomed: Vec<LinkRef> = (0..40)
+            .step_by(2)
+            .map(|i| LinkRef::Name(format!("v{i}a")))
+            .collect();
+        h.delete_links(&doomed).await.unwrap();
+        let left = h.link_list().await.unwrap();
+        assert_eq!(left.len(), 1 + 40, "20 pairs of 40 remain");
+        assert!(left.iter().all(|l| l.group == 0));
+    }
+}

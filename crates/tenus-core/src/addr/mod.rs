@@ -106,18 +106,28 @@ impl Handle {
             .map(drop)
     }
 
-    pub async fn addr_del(&self, link: &LinkRef, cidr: &str) -> Result<()> {
+    pub fn encode_addr_del(index: u32, cidr: &str) -> Result<Vec<u8>> {
         let (addr, prefix) = validate::cidr("address", cidr)?;
+        Ok(encode(
+            RouteNetlinkMessage::DelAddress(address_message(index, addr, prefix)),
+            Flags::Plain,
+        ))
+    }
+
+    pub async fn addr_del(&self, link: &LinkRef, cidr: &str) -> Result<()> {
+        validate::cidr("address", cidr)?;
         let label = link.describe();
         let index = self
             .link_index(link)
             .await
             .map_err(|e| e.context("address.delete", Some(&label)))?;
-        let msg = encode(
-            RouteNetlinkMessage::DelAddress(address_message(index, addr, prefix)),
-            Flags::Plain,
-        );
-        self.ack("address.delete", Some(&label), msg).await.map(drop)
+        self.ack(
+            "address.delete",
+            Some(&label),
+            Self::encode_addr_del(index, cidr)?,
+        )
+        .await
+        .map(drop)
     }
 
     /// Addresses of one link (filtered by the kernel) or of every link.

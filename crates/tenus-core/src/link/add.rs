@@ -8,34 +8,38 @@ use super::build::{encode_new_link, Resolved};
 use super::spec::{generate_name, KindSpec, LinkRef, LinkSpec};
 use super::LinkRecord;
 
+/// Validates `spec` and decides its names (generated where not given); indexes are left for
+/// the caller to resolve.
+pub(crate) fn plan(spec: &LinkSpec) -> Result<Resolved> {
+    let mac = spec.validate()?;
+    let name = spec
+        .common
+        .name
+        .clone()
+        .unwrap_or_else(|| generate_name(spec.kind.name_prefix()));
+    let peer = match &spec.kind {
+        KindSpec::Veth(v) => Some(v.peer.clone().unwrap_or_else(|| generate_name("veth"))),
+        _ => None,
+    };
+    Ok(Resolved {
+        name,
+        peer,
+        parent: None,
+        master: None,
+        mac,
+    })
+}
+
 impl Handle {
     /// Validates, resolves and encodes a creation request without sending it.
     pub async fn prepare_link_add(&self, spec: &LinkSpec) -> Result<(Resolved, Vec<u8>)> {
-        let mac = spec.validate()?;
-        let name = spec
-            .common
-            .name
-            .clone()
-            .unwrap_or_else(|| generate_name(spec.kind.name_prefix()));
-        let peer = match &spec.kind {
-            KindSpec::Veth(v) => Some(v.peer.clone().unwrap_or_else(|| generate_name("veth"))),
-            _ => None,
-        };
-        let parent = match spec.kind.parent() {
-            Some(p) => Some(self.resolve("link.add", &name, p).await?),
-            None => None,
-        };
-        let master = match &spec.common.master {
-            Some(m) => Some(self.resolve("link.add", &name, m).await?),
-            None => None,
-        };
-        let resolved = Resolved {
-            name,
-            peer,
-            parent,
-            master,
-            mac,
-        };
+        let mut resolved = plan(spec)?;
+        if let Some(p) = spec.kind.parent() {
+            resolved.parent = Some(self.resolve("link.add", &resolved.name, p).await?);
+        }
+        if let Some(m) = &spec.common.master {
+            resolved.master = Some(self.resolve("link.add", &resolved.name, m).await?);
+        }
         let bytes = encode_new_link(spec, &resolved)?;
         Ok((resolved, bytes))
     }

@@ -12,10 +12,10 @@ pub mod veth;
 pub mod vlan;
 pub mod vxlan;
 
-mod add;
-mod del;
-mod get;
-mod set;
+pub(crate) mod add;
+pub(crate) mod del;
+pub(crate) mod get;
+pub(crate) mod set;
 
 pub use record::{LinkRecord, LinkStats};
 pub use set::LinkChange;

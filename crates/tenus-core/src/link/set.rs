@@ -69,6 +69,64 @@ impl LinkChange {
     }
 }
 
+/// Encodes `ip link set` for `link` (`index` must be known when renaming a link named by name;
+/// `master` is the resolved master index, 0 for nomaster).
+pub(crate) fn encode_link_set(
+    link: &LinkRef,
+    change: &LinkChange,
+    index: Option<u32>,
+    master: Option<u32>,
+) -> Result<Vec<u8>> {
+    let mut msg = selector(link);
+    if change.name.is_some() {
+        if let (LinkRef::Name(_), Some(index)) = (link, index) {
+            // With a name selector the request already holds IFLA_IFNAME; a rename needs the index.
+            msg.attributes.clear();
+            msg.header.index = index;
+        }
+    }
+    if let Some(up) = change.up {
+        msg.header.change_mask |= LinkFlags::Up;
+        if up {
+            msg.header.flags |= LinkFlags::Up;
+        }
+    }
+    if let Some(p) = change.promisc {
+        msg.header.change_mask |= LinkFlags::Promisc;
+        if p {
+            msg.header.flags |= LinkFlags::Promisc;
+        }
+    }
+    let attrs = &mut msg.attributes;
+    if let Some(mtu) = change.mtu {
+        attrs.push(LinkAttribute::Mtu(mtu));
+    }
+    if let Some(mac) = &change.mac {
+        attrs.push(LinkAttribute::Address(validate::mac("mac", mac)?.to_vec()));
+    }
+    if let Some(name) = &change.name {
+        attrs.push(LinkAttribute::IfName(name.clone()));
+    }
+    if let Some(alias) = &change.alias {
+        // Sent without a trailing NUL, as iproute2 does: the kernel counts the attribute's
+        // whole length against IFALIASZ, so a NUL would refuse a 255-byte alias.
+        attrs.push(LinkAttribute::Other(DefaultNla::new(
+            IFLA_IFALIAS,
+            alias.as_bytes().to_vec(),
+        )));
+    }
+    if let Some(q) = change.txqlen {
+        attrs.push(LinkAttribute::TxQueueLen(q));
+    }
+    if let Some(g) = change.group {
+        attrs.push(LinkAttribute::Group(g));
+    }
+    if let Some(m) = master {
+        attrs.push(LinkAttribute::Controller(m));
+    }
+    Ok(encode(RouteNetlinkMessage::SetLink(msg), Flags::Plain))
+}
+
 impl Handle {
     pub async fn link_set(&self, link: &LinkRef, change: &LinkChange) -> Result<()> {
         link.validate("link")?;
@@ -86,60 +144,12 @@ impl Handle {
             Some(None) => Some(0),
             None => None,
         };
-        let mut msg = selector(link);
-        if let Some(up) = change.up {
-            msg.header.change_mask |= LinkFlags::Up;
-            if up {
-                msg.header.flags |= LinkFlags::Up;
-            }
-        }
-        if let Some(p) = change.promisc {
-            msg.header.change_mask |= LinkFlags::Promisc;
-            if p {
-                msg.header.flags |= LinkFlags::Promisc;
-            }
-        }
-        let attrs = &mut msg.attributes;
-        if let Some(mtu) = change.mtu {
-            attrs.push(LinkAttribute::Mtu(mtu));
-        }
-        if let Some(mac) = &change.mac {
-            attrs.push(LinkAttribute::Address(validate::mac("mac", mac)?.to_vec()));
-        }
-        if let Some(name) = &change.name {
-            // With a name selector the request already holds IFLA_IFNAME; a rename needs the index.
-            if let LinkRef::Name(_) = link {
-                let index = self.link_index(link).await?;
-                attrs.retain(|a| !matches!(a, LinkAttribute::IfName(_)));
-                msg.header.index = index;
-            }
-            msg.attributes.push(LinkAttribute::IfName(name.clone()));
-        }
-        let attrs = &mut msg.attributes;
-        if let Some(alias) = &change.alias {
-            // Sent without a trailing NUL, as iproute2 does: the kernel counts the attribute's
-            // whole length against IFALIASZ, so a NUL would refuse a 255-byte alias.
-            attrs.push(LinkAttribute::Other(DefaultNla::new(
-                IFLA_IFALIAS,
-                alias.as_bytes().to_vec(),
-            )));
-        }
-        if let Some(q) = change.txqlen {
-            attrs.push(LinkAttribute::TxQueueLen(q));
-        }
-        if let Some(g) = change.group {
-            attrs.push(LinkAttribute::Group(g));
-        }
-        if let Some(m) = master {
-            attrs.push(LinkAttribute::Controller(m));
-        }
-        self.ack(
-            "link.set",
-            Some(&label),
-            encode(RouteNetlinkMessage::SetLink(msg), Flags::Plain),
-        )
-        .await
-        .map(drop)
+        let index = match (link, &change.name) {
+            (LinkRef::Name(_), Some(_)) => Some(self.link_index(link).await?),
+            _ => None,
+        };
+        let msg = encode_link_set(link, change, index, master)?;
+        self.ack("link.set", Some(&label), msg).await.map(drop)
     }
 
     /// `ip link set DEV netns NS [name NEW]`: moves the link; returns its index in the target.

@@ -69,7 +69,7 @@ pub(super) fn prepare(name: &str) -> Result<String> {
         .read(true)
         .write(true)
         .create_new(true)
-        .mode(0)
+        .mode(0o000)
         .open(&path)
         .map_err(|e| {
             let mut err = Error::os("netns.create", format!("create {path}"), &e);

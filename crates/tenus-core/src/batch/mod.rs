@@ -1,0 +1,262 @@
+//! Batches: many operations pipelined over one socket — as many messages per `sendmsg` as the
+//! window allows, every ACK matched to its request by sequence number — with per-item results
+//! and a choice between continuing past errors and undoing what the batch made.
+//!
+//! Names are resolved to indexes once: names that exist before the batch up front (in one
+//! pipelined round), names the batch itself creates when first needed (after the requests
+//! already sent have been answered, since the kernel handles a socket's requests in order).
+
+mod op;
+mod resolve;
+mod undo;
+
+use futures::stream::{FuturesOrdered, StreamExt};
+use tokio::sync::oneshot;
+
+use crate::error::{Error, Result};
+use crate::handle::Handle;
+use crate::transport::{Expect, Reply};
+
+pub use op::BatchOp;
+use resolve::Names;
+
+/// What to do when an item fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnError {
+    /// Run every item; failures are reported per item.
+    #[default]
+    Continue,
+    /// Stop at the first failure and undo what the batch made (links created, addresses and
+    /// gateways added). Changes and deletions of existing things are not reverted.
+    Rollback,
+}
+
+#[derive(Debug, Clone)]
+pub struct BatchOptions {
+    pub on_error: OnError,
+    /// Requests in flight at once.
+    pub window: usize,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        BatchOptions {
+            on_error: OnError::Continue,
+            window: 256,
+        }
+    }
+}
+
+/// The fate of one item.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Done,
+    Failed(Error),
+    /// Not attempted: the batch stopped before it.
+    NotRun,
+    /// Done, then undone by a rollback.
+    Undone,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchReport {
+    pub outcomes: Vec<Outcome>,
+    /// Errors met while undoing (rollback mode).
+    pub undo_errors: Vec<Error>,
+}
+
+impl Handle {
+    /// Runs `ops` pipelined. `progress(done, total)` is called as items complete.
+    pub async fn batch(
+        &self,
+        ops: Vec<BatchOp>,
+        options: &BatchOptions,
+        progress: &(dyn Fn(usize, usize) + Send + Sync),
+    ) -> BatchReport {
+        let total = ops.len();
+        let mut outcomes = vec![Outcome::NotRun; total];
+        let rollback = options.on_error == OnError::Rollback;
+
+        // Arguments are checked before anything is sent; with rollback, one bad item stops all.
+        let mut planned = Vec::with_capacity(total);
+        for (i, op) in ops.iter().enumerate() {
+            match op.plan() {
+                Ok(p) => planned.push(Some(p)),
+                Err(e) => {
+                    outcomes[i] = Outcome::Failed(e);
+                    planned.push(None);
+                }
+            }
+        }
+        if rollback && outcomes.iter().any(|o| matches!(o, Outcome::Failed(_))) {
+            return BatchReport {
+                outcomes,
+                undo_errors: Vec::new(),
+            };
+        }
+
+        let mut names = Names::prefetch(self, &ops).await;
+        let mut in_flight: FuturesOrdered<_> = FuturesOrdered::new();
+        let mut completed = 0usize;
+        let mut stop = false;
+        let window = options.window.clamp(1, 4096);
+        let timeout = self.timeout();
+
+        for (i, op) in ops.iter().enumerate() {
+            if stop {
+                break;
+            }
+            let Some(plan) = &planned[i] else { continue };
+            // A name this batch creates is known once the requests before it are answered.
+            if names.needs_drain(op) {
+                while let Some((j, result)) = in_flight.next().await {
+                    stop |= record(&mut outcomes, &ops, j, result, rollback);
+                    completed += 1;
+                    progress(completed, total);
+                }
+                if stop {
+                    break;
+                }
+                names.resolve_created(self, op).await;
+            }
+            let bytes = match names.encode(op, plan) {
+                Ok(b) => b,
+                Err(e) => {
+                    outcomes[i] = Outcome::Failed(e.context(op.name(), op.link_label().as_deref()));
+                    stop |= rollback;
+                    completed += 1;
+                    progress(completed, total);
+                    continue;
+                }
+            };
+            names.note(op, plan);
+            match self.connection().submit(bytes, Expect::Ack, timeout) {
+                Ok(rx) => in_flight.push_back(wait(i, rx)),
+                Err(e) => {
+                    outcomes[i] = Outcome::Failed(e.context(op.name(), None));
+                    stop = true;
+                }
+            }
+            if in_flight.len() >= window {
+                if let Some((j, result)) = in_flight.next().await {
+                    stop |= record(&mut outcomes, &ops, j, result, rollback);
+                    completed += 1;
+                    progress(completed, total);
+                }
+            }
+        }
+        while let Some((j, result)) = in_flight.next().await {
+            record(&mut outcomes, &ops, j, result, rollback);
+            completed += 1;
+            progress(completed, total);
+        }
+
+        let mut undo_errors = Vec::new();
+        if rollback && outcomes.iter().any(|o| matches!(o, Outcome::Failed(_))) {
+            undo_errors = undo::rollback(self, &ops, &planned, &mut outcomes, &names).await;
+        }
+        BatchReport {
+            outcomes,
+            undo_errors,
+        }
+    }
+}
+
+async fn wait(i: usize, rx: oneshot::Receiver<Result<Reply>>) -> (usize, Result<()>) {
+    let result = match rx.await {
+        Ok(r) => r.map(drop),
+        Err(_) => Err(Error::Closed { op: String::new() }),
+    };
+    (i, result)
+}
+
+/// Stores an item's result; true when the batch must stop.
+fn record(outcomes: &mut [Outcome], ops: &[BatchOp], i: usize, result: Result<()>, rollback: bool) -> bool {
+    match result {
+        Ok(()) => {
+            outcomes[i] = Outcome::Done;
+            false
+        }
+        Err(e) => {
+            outcomes[i] = Outcome::Failed(e.context(ops[i].name(), ops[i].link_label().as_deref()));
+            rollback
+        }
+    }
+}
+
+/// Unused group ids are picked from here up, away from the small numbers people use by hand.
+const TAG_GROUP_FLOOR: u32 = 0x7000_0000;
+
+impl Handle {
+    /// Deletes many links fast: tags them with a group no other link carries, checks that
+    /// still holds, and deletes the group in one request (one RCU grace period for all, where
+    /// one-by-one deletion waits for one per link). Veth peers go with their pair.
+    pub async fn delete_links(&self, links: &[crate::link::LinkRef]) -> Result<()> {
+        if links.is_empty() {
+            return Ok(());
+        }
+        for attempt in 0..3 {
+            let used: std::collections::HashSet<u32> =
+                self.link_list().await?.iter().map(|l| l.group).collect();
+            let group = pick_group(&used, attempt);
+            let change = crate::link::LinkChange {
+                group: Some(group),
+                ..Default::default()
+            };
+            let mut tags = Vec::with_capacity(links.len());
+            for l in links {
+                l.validate("links")?;
+                tags.push(crate::link::set::encode_link_set(l, &change, None, None)?);
+            }
+            for (l, result) in links.iter().zip(self.send_all(tags).await) {
+                result.map_err(|e| e.context("link.deleteMany", Some(&l.describe())))?;
+            }
+            let carriers = self
+                .link_list()
+                .await?
+                .iter()
+                .filter(|l| l.group == group)
+                .count();
+            if carriers == links.len() {
+                return self
+                    .link_del_group(group)
+                    .await
+                    .map_err(|e| e.context("link.deleteMany", None));
+            }
+            // Someone else used the group meanwhile (or a link was listed twice): try another.
+        }
+        Err(Error::Protocol {
+            op: "link.deleteMany".into(),
+            detail: "could not find an unused link group".into(),
+        })
+    }
+}
+
+impl Handle {
+    /// Sends requests pipelined (the driver bounds the window) and waits for every answer.
+    pub(crate) async fn send_all(&self, messages: Vec<Vec<u8>>) -> Vec<Result<()>> {
+        let timeout = self.timeout();
+        let receivers: Vec<_> = messages
+            .into_iter()
+            .map(|m| self.connection().submit(m, Expect::Ack, timeout))
+            .collect();
+        let mut out = Vec::with_capacity(receivers.len());
+        for rx in receivers {
+            out.push(match rx {
+                Ok(rx) => wait(0, rx).await.1,
+                Err(e) => Err(e),
+            });
+        }
+        out
+    }
+}
+
+fn pick_group(used: &std::collections::HashSet<u32>, attempt: u32) -> u32 {
+    let mut seed = [0u8; 4];
+    unsafe { libc::getrandom(seed.as_mut_ptr().cast(), 4, 0) };
+    let mut g = TAG_GROUP_FLOOR | (u32::from_ne_bytes(seed) >> 4).wrapping_add(attempt);
+    while used.contains(&g) || g == 0 {
+        g = g.wrapping_add(1) | TAG_GROUP_FLOOR;
+    }
+    g
+}
