@@ -9,8 +9,10 @@
  * @packageDocumentation
  */
 export { Netns, netns, type NetnsInfo, type LinkKind } from './netns';
+export { containerPid, DEFAULT_DOCKER_SOCKET, type DockerOptions } from './docker';
 export { Link, VethLink } from './link';
 export { LinkChain, VethChain } from './chain';
+export { BatchBuilder, BatchLink, type BatchOptions, type BatchResult, type BatchItemResult } from './batch';
 export { TenusError, errnoCode, type TenusErrorKind, type TenusErrorFields } from './errors';
 export type { LinkRecord, LinkStats, AddressRecord, LinkLike } from './types';
 export type { CommonOptions } from './kinds/common';

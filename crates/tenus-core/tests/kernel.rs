@@ -263,7 +263,9 @@ mod batch {
             })
         ));
         // Items already in flight when the failure came back ran and were undone; the rest never ran.
-        assert!(report.outcomes[22..].iter().all(|o| matches!(o, Outcome::NotRun | Outcome::Undone)));
+        assert!(report.outcomes[22..]
+            .iter()
+            .all(|o| matches!(o, Outcome::NotRun | Outcome::Undone)));
         let names: Vec<String> = h.link_list().await.unwrap().into_iter().map(|l| l.name).collect();
         assert_eq!(names, vec!["lo", "keep0"]);
         assert!(h

@@ -6,7 +6,12 @@ use tenus_core::Error;
 pub const MARKER: &str = "TENUS_ERROR:";
 
 pub fn to_napi(e: Error) -> napi::Error {
-    let (kind, arg, extack, offset) = match &e {
+    napi::Error::from_reason(format!("{MARKER}{}", error_doc(&e)))
+}
+
+/// The JSON document describing an error (also used per item in batch reports).
+pub fn error_doc(e: &Error) -> serde_json::Value {
+    let (kind, arg, extack, offset) = match e {
         Error::InvalidArgument { arg, .. } => ("invalid-argument", Some(arg.as_str()), None, None),
         Error::Kernel {
             extack,
@@ -19,7 +24,7 @@ pub fn to_napi(e: Error) -> napi::Error {
         Error::Protocol { .. } => ("protocol", None, None, None),
         Error::Closed { .. } => ("closed", None, None, None),
     };
-    let doc = serde_json::json!({
+    serde_json::json!({
         "kind": kind,
         "message": e.to_string(),
         "errno": e.errno(),
@@ -28,8 +33,7 @@ pub fn to_napi(e: Error) -> napi::Error {
         "arg": arg,
         "extack": extack,
         "extackOffset": offset,
-    });
-    napi::Error::from_reason(format!("{MARKER}{doc}"))
+    })
 }
 
 /// A panic inside a request becomes a rejected promise, never an abort.

@@ -18,7 +18,7 @@ use crate::record::{NativeAddress, NativeLink};
 use crate::spec::{link_change, link_ref, link_spec, NativeLinkChange, NativeLinkSpec};
 
 /// Spawns `fut` on napi's tokio runtime; errors and panics reject the promise.
-fn spawn<'env, T, F>(env: &'env Env, op: &'static str, fut: F) -> napi::Result<PromiseRaw<'env, T>>
+pub(crate) fn spawn<'env, T, F>(env: &'env Env, op: &'static str, fut: F) -> napi::Result<PromiseRaw<'env, T>>
 where
     T: 'static + Send + ToNapiValue,
     F: 'static + Send + Future<Output = Result<T, Error>>,
@@ -54,7 +54,7 @@ impl NativeNetns {
         }
     }
 
-    fn get(&self, op: &str) -> Result<Handle, Error> {
+    pub(crate) fn get(&self, op: &str) -> Result<Handle, Error> {
         self.handle
             .read()
             .ok()
@@ -286,6 +286,20 @@ impl NativeNetns {
             "link.deleteGroup",
             async move { h?.link_del_group(group).await },
         )
+    }
+
+    /// Deletes many links fast: tagged with an unused group, then deleted as a group.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn link_delete_many<'env>(
+        &self,
+        env: &'env Env,
+        links: Vec<Either<u32, String>>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let h = self.get("link.deleteMany");
+        spawn(env, "link.deleteMany", async move {
+            let refs: Vec<_> = links.into_iter().map(link_ref).collect();
+            h?.delete_links(&refs).await
+        })
     }
 
     /// Moves a link into `target`'s namespace, optionally renaming it on the way.

@@ -2,12 +2,34 @@
 
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
+use serde::{Deserialize, Deserializer};
 use tenus_core::link::bridge::BridgeSpec;
 use tenus_core::link::macvlan::{MacVlanSpec, Mode};
 use tenus_core::link::veth::VethSpec;
 use tenus_core::link::vlan::VlanSpec;
 use tenus_core::link::vxlan::VxlanSpec;
 use tenus_core::{Error, KindSpec, LinkChange, LinkRef, LinkSpec, Namespace};
+
+/// Batches arrive as JSON: a link there is a number (index) or a string (name).
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum JsonLinkRef {
+    Index(u32),
+    Name(String),
+}
+
+impl From<JsonLinkRef> for Either<u32, String> {
+    fn from(r: JsonLinkRef) -> Self {
+        match r {
+            JsonLinkRef::Index(i) => Either::A(i),
+            JsonLinkRef::Name(n) => Either::B(n),
+        }
+    }
+}
+
+fn de_link_ref<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Either<u32, String>>, D::Error> {
+    Ok(Option::<JsonLinkRef>::deserialize(d)?.map(Into::into))
+}
 
 pub fn link_ref(r: Either<u32, String>) -> LinkRef {
     match r {
@@ -18,7 +40,8 @@ pub fn link_ref(r: Either<u32, String>) -> LinkRef {
 
 /// Everything a link creation can carry; which fields apply depends on `kind`.
 #[napi(object)]
-#[derive(Clone, Default)]
+#[derive(Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct NativeLinkSpec {
     /// bridge | veth | macvlan | macvtap | vlan | vxlan | dummy
     pub kind: String,
@@ -27,12 +50,14 @@ pub struct NativeLinkSpec {
     pub mac: Option<String>,
     pub txqlen: Option<u32>,
     pub group: Option<u32>,
+    #[serde(deserialize_with = "de_link_ref")]
     pub master: Option<Either<u32, String>>,
     pub up: Option<bool>,
     /// veth: the peer's name.
     pub peer: Option<String>,
     pub peer_mac: Option<String>,
     /// macvlan, macvtap, vlan, vxlan: the lower link.
+    #[serde(deserialize_with = "de_link_ref")]
     pub parent: Option<Either<u32, String>>,
     /// macvlan/macvtap: private | vepa | bridge | passthru | source
     pub mode: Option<String>,
@@ -120,7 +145,8 @@ pub fn link_spec(js: NativeLinkSpec, peer_ns: Option<Namespace>) -> Result<LinkS
 
 /// `ip link set` options; absent fields are left alone.
 #[napi(object)]
-#[derive(Clone, Default)]
+#[derive(Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct NativeLinkChange {
     pub up: Option<bool>,
     pub mtu: Option<u32>,
@@ -129,6 +155,7 @@ pub struct NativeLinkChange {
     pub alias: Option<String>,
     pub txqlen: Option<u32>,
     pub group: Option<u32>,
+    #[serde(deserialize_with = "de_link_ref")]
     pub master: Option<Either<u32, String>>,
     /// Detach from the current master.
     pub nomaster: Option<bool>,

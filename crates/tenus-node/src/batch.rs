@@ -1,0 +1,179 @@
+//! Batches cross from JavaScript as one JSON document (one crossing for the whole batch, parsed
+//! off the JS thread) and come back as one: a status letter per item plus the errors.
+
+use std::collections::HashMap;
+
+use napi::bindgen_prelude::PromiseRaw;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::Env;
+use napi_derive::napi;
+use serde::Deserialize;
+use tenus_core::batch::{BatchOp, BatchOptions, BatchReport, OnError, Outcome};
+use tenus_core::{Error, Namespace};
+
+use crate::error::error_doc;
+use crate::netns::{spawn, NativeNetns};
+use crate::spec::{link_change, link_ref, link_spec, JsonLinkRef, NativeLinkChange, NativeLinkSpec};
+
+#[derive(Deserialize)]
+#[serde(tag = "op")]
+enum Item {
+    #[serde(rename = "link.add")]
+    AddLink {
+        spec: Box<NativeLinkSpec>,
+        /// A path to the namespace the veth peer is born in (a handle's procPath).
+        #[serde(rename = "peerNs")]
+        peer_ns: Option<String>,
+    },
+    #[serde(rename = "link.set")]
+    SetLink {
+        link: JsonLinkRef,
+        change: NativeLinkChange,
+    },
+    #[serde(rename = "link.delete")]
+    DelLink { link: JsonLinkRef },
+    #[serde(rename = "address.add")]
+    AddAddr {
+        link: JsonLinkRef,
+        cidr: String,
+        #[serde(default)]
+        replace: bool,
+    },
+    #[serde(rename = "address.delete")]
+    DelAddr { link: JsonLinkRef, cidr: String },
+    #[serde(rename = "route.gateway")]
+    Gateway { link: JsonLinkRef, gateway: String },
+}
+
+/// Options of `NativeNetns.batch`.
+#[napi(object)]
+pub struct NativeBatchOptions {
+    /// "continue" (default) or "rollback".
+    pub on_error: Option<String>,
+    /// Requests in flight at once (default 256).
+    pub window: Option<u32>,
+}
+
+fn convert(item: Item, namespaces: &mut HashMap<String, Namespace>) -> Result<BatchOp, Error> {
+    Ok(match item {
+        Item::AddLink { spec, peer_ns } => {
+            let ns = match peer_ns {
+                Some(path) => Some(match namespaces.get(&path) {
+                    Some(ns) => ns.clone(),
+                    None => {
+                        let ns = Namespace::from_path(&path)?;
+                        namespaces.insert(path, ns.clone());
+                        ns
+                    }
+                }),
+                None => None,
+            };
+            BatchOp::AddLink(link_spec(*spec, ns)?)
+        }
+        Item::SetLink { link, change } => BatchOp::SetLink(link_ref(link.into()), link_change(change)?),
+        Item::DelLink { link } => BatchOp::DelLink(link_ref(link.into())),
+        Item::AddAddr { link, cidr, replace } => BatchOp::AddAddr {
+            link: link_ref(link.into()),
+            cidr,
+            replace,
+        },
+        Item::DelAddr { link, cidr } => BatchOp::DelAddr {
+            link: link_ref(link.into()),
+            cidr,
+        },
+        Item::Gateway { link, gateway } => BatchOp::Gateway {
+            link: link_ref(link.into()),
+            gateway,
+        },
+    })
+}
+
+fn report_json(report: BatchReport, invalid: HashMap<usize, Error>) -> String {
+    let mut status = String::with_capacity(report.outcomes.len());
+    let mut errors = serde_json::Map::new();
+    for (i, outcome) in report.outcomes.into_iter().enumerate() {
+        if let Some(e) = invalid.get(&i) {
+            status.push('f');
+            errors.insert(i.to_string(), error_doc(e));
+            continue;
+        }
+        status.push(match outcome {
+            Outcome::Done => 'd',
+            Outcome::NotRun => 'n',
+            Outcome::Undone => 'u',
+            Outcome::Failed(e) => {
+                errors.insert(i.to_string(), error_doc(&e));
+                'f'
+            }
+        });
+    }
+    let undo: Vec<serde_json::Value> = report.undo_errors.iter().map(error_doc).collect();
+    serde_json::json!({ "status": status, "errors": errors, "undoErrors": undo }).to_string()
+}
+
+#[napi]
+impl NativeNetns {
+    /// Runs a batch given as a JSON array of items; resolves to a JSON report
+    /// `{ status: "ddf...", errors: { "2": {...} }, undoErrors: [...] }`.
+    /// `progress(done)` is called now and then while items complete.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn batch<'env>(
+        &self,
+        env: &'env Env,
+        items_json: String,
+        options: NativeBatchOptions,
+        progress: Option<ThreadsafeFunction<u32, (), u32, napi::Status, false, true>>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let h = self.get("batch");
+        spawn(env, "batch", async move {
+            let h = h?;
+            let items: Vec<Item> = serde_json::from_str(&items_json)
+                .map_err(|e| Error::invalid("items", format!("malformed batch: {e}")))?;
+            let on_error = match options.on_error.as_deref() {
+                None | Some("continue") => OnError::Continue,
+                Some("rollback") => OnError::Rollback,
+                Some(other) => {
+                    return Err(Error::invalid(
+                        "onError",
+                        format!("{other:?} is not 'continue' or 'rollback'"),
+                    ))
+                }
+            };
+            let total = items.len();
+            let mut namespaces = HashMap::new();
+            let mut ops = Vec::with_capacity(total);
+            let mut invalid = HashMap::new();
+            for (i, item) in items.into_iter().enumerate() {
+                match convert(item, &mut namespaces) {
+                    Ok(op) => ops.push(op),
+                    Err(e) => {
+                        // Keeps positions aligned; the core reports it as failed before sending.
+                        ops.push(BatchOp::DelLink(tenus_core::LinkRef::Index(0)));
+                        invalid.insert(i, e);
+                    }
+                }
+            }
+            if !invalid.is_empty() && on_error == OnError::Rollback {
+                let outcomes = vec![Outcome::NotRun; total];
+                return Ok(report_json(
+                    BatchReport {
+                        outcomes,
+                        undo_errors: Vec::new(),
+                    },
+                    invalid,
+                ));
+            }
+            let window = options.window.map(|w| w as usize).unwrap_or(256);
+            let step = (total / 100).max(1);
+            let notify = |done: usize, total: usize| {
+                if let Some(p) = &progress {
+                    if done.is_multiple_of(step) || done == total {
+                        p.call(done as u32, ThreadsafeFunctionCallMode::NonBlocking);
+                    }
+                }
+            };
+            let report = h.batch(ops, &BatchOptions { on_error, window }, &notify).await;
+            Ok(report_json(report, invalid))
+        })
+    }
+}
