@@ -145,7 +145,7 @@ export class Netns {
 
   /** Every link (`ip link show`), as plain records. */
   async links(): Promise<LinkRecord[]> {
-    return call(() => this.native.linkList());
+    return JSON.parse(await call(() => this.native.linkListJson())) as LinkRecord[];
   }
 
   /** One link by name or index, with one targeted request. Rejects with ENODEV if absent. */

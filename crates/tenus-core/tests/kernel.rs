@@ -319,3 +319,67 @@ mod batch {
         assert!(left.iter().all(|l| l.group == 0));
     }
 }
+
+/// The listing's direct reader and netlink-packet-route's full decoder agree on every link.
+#[tokio::test]
+async fn fast_link_reader_matches_the_full_decoder() {
+    use netlink_packet_route::{link::LinkMessage, RouteNetlinkMessage};
+    use tenus_core::link::{fast, macvlan, vxlan};
+    use tenus_core::message::{decode, encode, Flags};
+    if !privileged() {
+        return;
+    }
+    let h = lab().await;
+    let mut br = named(KindSpec::Bridge(BridgeSpec::default()), "br0");
+    br.common.up = true;
+    h.link_add(&br).await.unwrap();
+    let mut v = named(
+        KindSpec::Veth(VethSpec {
+            peer: Some("v1".into()),
+            ..Default::default()
+        }),
+        "v0",
+    );
+    v.common.master = Some(LinkRef::Name("br0".into()));
+    v.common.group = Some(3);
+    v.common.mtu = Some(1400);
+    h.link_add(&v).await.unwrap();
+    let mv = macvlan::MacVlanSpec {
+        parent: LinkRef::Name("v1".into()),
+        mode: macvlan::Mode::Vepa,
+    };
+    h.link_add(&named(KindSpec::MacVtap(mv), "mt0")).await.unwrap();
+    let vx = vxlan::VxlanSpec {
+        vni: 42,
+        port: Some(4789),
+        remote: Some("10.0.0.2".into()),
+        ..Default::default()
+    };
+    h.link_add(&named(KindSpec::Vxlan(vx), "vx0")).await.unwrap();
+    h.link_set(
+        &LinkRef::Name("v1".into()),
+        &LinkChange {
+            alias: Some("peer end".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let raw = h
+        .dump(
+            "test",
+            encode(RouteNetlinkMessage::GetLink(LinkMessage::default()), Flags::Dump),
+        )
+        .await
+        .unwrap();
+    assert_eq!(raw.len(), 6);
+    for bytes in &raw {
+        let RouteNetlinkMessage::NewLink(m) = decode("test", bytes).unwrap() else {
+            panic!("not a link")
+        };
+        assert_eq!(
+            fast::read_link(bytes).unwrap(),
+            tenus_core::LinkRecord::from_message(&m)
+        );
+    }
+}

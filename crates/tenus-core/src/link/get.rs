@@ -5,7 +5,7 @@ use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::error::{Error, Result};
 use crate::handle::Handle;
-use crate::message::{decode, encode, Flags};
+use crate::message::{encode, Flags};
 
 use super::{LinkRecord, LinkRef};
 
@@ -19,14 +19,11 @@ pub(crate) fn selector(link: &LinkRef) -> LinkMessage {
     msg
 }
 
-fn records(op: &str, messages: &[Vec<u8>]) -> Result<Vec<LinkRecord>> {
-    let mut out = Vec::with_capacity(messages.len());
-    for bytes in messages {
-        if let RouteNetlinkMessage::NewLink(m) = decode(op, bytes)? {
-            out.push(LinkRecord::from_message(&m));
-        }
-    }
-    Ok(out)
+fn records(_op: &str, messages: &[Vec<u8>]) -> Result<Vec<LinkRecord>> {
+    Ok(messages
+        .iter()
+        .filter_map(|m| super::fast::read_link(m))
+        .collect())
 }
 
 impl Handle {

@@ -5,6 +5,7 @@
 pub mod bridge;
 pub mod build;
 pub mod dummy;
+pub mod fast;
 pub mod macvlan;
 pub mod record;
 pub mod spec;

@@ -4,12 +4,15 @@ use netlink_packet_route::link::{
     InfoData, InfoMacVlan, InfoMacVtap, InfoVlan, InfoVxlan, LinkAttribute, LinkInfo, LinkMessage, State,
 };
 
+use serde::Serialize;
+
 use crate::validate::format_mac;
 
 use super::{macvlan, vlan};
 
 /// Byte and packet counters (IFLA_STATS64).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkStats {
     pub rx_bytes: u64,
     pub tx_bytes: u64,
@@ -21,12 +24,15 @@ pub struct LinkStats {
     pub tx_dropped: u64,
 }
 
-/// One link as the kernel reports it.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// One link as the kernel reports it. Serializes to JSON with camelCase names and absent
+/// fields left out (how listings cross to JavaScript).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LinkRecord {
     pub index: u32,
     pub name: String,
     /// IFLA_INFO_KIND ("bridge", "veth", ...); None for devices without one (lo, physical NICs).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// IFF_* flags by their iproute2 names ("UP", "BROADCAST", "LOWER_UP", ...).
     pub flags: Vec<String>,
@@ -34,31 +40,50 @@ pub struct LinkRecord {
     pub up: bool,
     /// "UP", "DOWN", "UNKNOWN", "LOWERLAYERDOWN", ...
     pub operstate: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mtu: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub min_mtu: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_mtu: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mac: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub broadcast: Option<String>,
     /// Index of the bridge/bond this link is attached to.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub master: Option<u32>,
     /// IFLA_LINK: the parent (macvlan, vlan) or, for veth, the peer's index.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<u32>,
     /// Set when `parent` lives in another namespace (its id as seen from this one).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub link_netnsid: Option<i32>,
     pub group: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alias: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub txqlen: Option<u32>,
     /// Kind of the master this link is a port of ("bridge", "bond").
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub port_kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stats: Option<LinkStats>,
     /// macvlan/macvtap mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub vlan_id: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub vlan_protocol: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub vni: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub vxlan_port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub vxlan_local: Option<String>,
     /// vxlan remote or group.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub vxlan_remote: Option<String>,
 }
 
@@ -92,7 +117,7 @@ pub fn flag_names(bits: u32) -> Vec<String> {
         .collect()
 }
 
-fn operstate(s: &State) -> String {
+pub(crate) fn operstate_name(s: &State) -> String {
     match s {
         State::Unknown => "UNKNOWN".into(),
         State::NotPresent => "NOTPRESENT".into(),
@@ -131,7 +156,7 @@ impl LinkRecord {
                 LinkAttribute::Group(g) => r.group = *g,
                 LinkAttribute::IfAlias(a) if !a.is_empty() => r.alias = Some(a.clone()),
                 LinkAttribute::TxQueueLen(q) => r.txqlen = Some(*q),
-                LinkAttribute::OperState(s) => r.operstate = operstate(s),
+                LinkAttribute::OperState(s) => r.operstate = operstate_name(s),
                 LinkAttribute::Stats64(s) => {
                     r.stats = Some(LinkStats {
                         rx_bytes: s.rx_bytes,
@@ -151,7 +176,7 @@ impl LinkRecord {
         r
     }
 
-    fn read_link_info(&mut self, infos: &[LinkInfo]) {
+    pub(crate) fn read_link_info(&mut self, infos: &[LinkInfo]) {
         for info in infos {
             match info {
                 LinkInfo::Kind(k) => self.kind = Some(k.to_string()),

@@ -1,0 +1,121 @@
+//! A direct reader of RTM_NEWLINK messages for listings. A dump of a few thousand links is
+//! megabytes of attributes (per-link IPv4/IPv6 settings, statistics, ...); decoding all of it
+//! into `netlink-packet-route` types costs more than the kernel takes to send it. This reads
+//! only what a `LinkRecord` holds, and hands the small IFLA_LINKINFO nest to
+//! `netlink-packet-route` for the kind details.
+
+use netlink_packet_route::link::{LinkAttribute, LinkMessage, State};
+
+use netlink_packet_core::Parseable;
+
+use crate::transport::ack::{align4, NLMSG_HDRLEN};
+use crate::validate::format_mac;
+
+use super::record::{flag_names, operstate_name, LinkRecord, LinkStats};
+
+const RTM_NEWLINK: u16 = 16;
+const IFINFO_LEN: usize = 16;
+
+const IFLA_ADDRESS: u16 = 1;
+const IFLA_BROADCAST: u16 = 2;
+const IFLA_IFNAME: u16 = 3;
+const IFLA_MTU: u16 = 4;
+const IFLA_LINK: u16 = 5;
+const IFLA_MASTER: u16 = 10;
+const IFLA_TXQLEN: u16 = 13;
+const IFLA_OPERSTATE: u16 = 16;
+const IFLA_LINKINFO: u16 = 18;
+const IFLA_IFALIAS: u16 = 20;
+const IFLA_STATS64: u16 = 23;
+const IFLA_GROUP: u16 = 27;
+const IFLA_LINK_NETNSID: u16 = 37;
+const IFLA_MIN_MTU: u16 = 50;
+const IFLA_MAX_MTU: u16 = 51;
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8)
+        .and_then(|s| s.try_into().ok())
+        .map(u64::from_ne_bytes)
+        .unwrap_or(0)
+}
+
+fn text(b: &[u8]) -> String {
+    let end = b.iter().position(|c| *c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end]).into_owned()
+}
+
+/// Reads one netlink message; None unless it is an RTM_NEWLINK.
+pub fn read_link(msg: &[u8]) -> Option<LinkRecord> {
+    if msg.len() < NLMSG_HDRLEN + IFINFO_LEN || u16::from_ne_bytes([msg[4], msg[5]]) != RTM_NEWLINK {
+        return None;
+    }
+    let ifinfo = &msg[NLMSG_HDRLEN..NLMSG_HDRLEN + IFINFO_LEN];
+    let index = u32_at(ifinfo, 4)?;
+    let flags = u32_at(ifinfo, 8)?;
+    let mut r = LinkRecord {
+        index,
+        flags: flag_names(flags),
+        up: flags & 1 != 0,
+        operstate: "UNKNOWN".into(),
+        ..Default::default()
+    };
+    let mut attrs = &msg[NLMSG_HDRLEN + IFINFO_LEN..];
+    while attrs.len() >= 4 {
+        let len = u16::from_ne_bytes([attrs[0], attrs[1]]) as usize;
+        let kind = u16::from_ne_bytes([attrs[2], attrs[3]]) & 0x3fff;
+        if len < 4 || len > attrs.len() {
+            break;
+        }
+        let v = &attrs[4..len];
+        match kind {
+            IFLA_IFNAME => r.name = text(v),
+            IFLA_MTU => r.mtu = u32_at(v, 0),
+            IFLA_MIN_MTU => r.min_mtu = u32_at(v, 0),
+            IFLA_MAX_MTU => r.max_mtu = u32_at(v, 0),
+            IFLA_ADDRESS if !v.is_empty() => r.mac = Some(format_mac(v)),
+            IFLA_BROADCAST if !v.is_empty() => r.broadcast = Some(format_mac(v)),
+            IFLA_MASTER => r.master = u32_at(v, 0).filter(|m| *m != 0),
+            IFLA_LINK => r.parent = u32_at(v, 0).filter(|l| *l != 0),
+            IFLA_LINK_NETNSID => r.link_netnsid = u32_at(v, 0).map(|n| n as i32),
+            IFLA_GROUP => r.group = u32_at(v, 0).unwrap_or(0),
+            IFLA_IFALIAS => r.alias = Some(text(v)).filter(|a| !a.is_empty()),
+            IFLA_TXQLEN => r.txqlen = u32_at(v, 0),
+            IFLA_OPERSTATE if !v.is_empty() => r.operstate = operstate_name(&State::from(v[0])),
+            IFLA_STATS64 if v.len() >= 64 => {
+                r.stats = Some(LinkStats {
+                    rx_packets: u64_at(v, 0),
+                    tx_packets: u64_at(v, 8),
+                    rx_bytes: u64_at(v, 16),
+                    tx_bytes: u64_at(v, 24),
+                    rx_errors: u64_at(v, 32),
+                    tx_errors: u64_at(v, 40),
+                    rx_dropped: u64_at(v, 48),
+                    tx_dropped: u64_at(v, 56),
+                })
+            }
+            IFLA_LINKINFO => read_link_info(&mut r, ifinfo, &attrs[..len]),
+            _ => {}
+        }
+        attrs = &attrs[align4(len).min(attrs.len())..];
+    }
+    Some(r)
+}
+
+/// Parses the IFLA_LINKINFO nest with `netlink-packet-route`, wrapped in a minimal message.
+fn read_link_info(r: &mut LinkRecord, ifinfo: &[u8], nla: &[u8]) {
+    let mut buf = Vec::with_capacity(IFINFO_LEN + nla.len() + 3);
+    buf.extend_from_slice(ifinfo);
+    buf.extend_from_slice(nla);
+    buf.resize(align4(buf.len()), 0);
+    if let Ok(msg) = LinkMessage::parse(buf.as_slice()) {
+        for attr in &msg.attributes {
+            if let LinkAttribute::LinkInfo(infos) = attr {
+                r.read_link_info(infos);
+            }
+        }
+    }
+}
