@@ -51,6 +51,12 @@ export interface TenusErrorFields {
   arg?: string;
   extack?: string;
   extackOffset?: number;
+  /** kind 'docker': the container name or id asked for. */
+  container?: string;
+  /** kind 'docker': the engine's unix socket. */
+  socket?: string;
+  /** kind 'docker': the engine's HTTP status, when it answered. */
+  status?: number;
 }
 
 /**
@@ -61,6 +67,9 @@ export interface TenusErrorFields {
  *   before anything was sent (then `arg` names the argument).
  * - `op`: the operation ('link.add', 'address.add', ...); `link`: the link it was about.
  * - `extack`: the kernel's own explanation (netlink extended ACK), when it sent one.
+ * - kind 'docker' (container engine look-ups): `container`, `socket` and, when the engine
+ *   answered, its HTTP `status`; `code` is 'ENOENT', 'ECONNREFUSED', ... for the socket,
+ *   'ERR_CONTAINER_NOT_FOUND', 'ERR_CONTAINER_NOT_RUNNING' or 'ERR_DOCKER_API' for answers.
  */
 export class TenusError extends Error implements TenusErrorFields {
   readonly kind: TenusErrorKind;
@@ -72,6 +81,9 @@ export class TenusError extends Error implements TenusErrorFields {
   readonly arg?: string;
   readonly extack?: string;
   readonly extackOffset?: number;
+  readonly container?: string;
+  readonly socket?: string;
+  readonly status?: number;
   /** Errors met while a failed chain undid its earlier steps (the chain's own error is this one). */
   undoErrors?: unknown[];
 
@@ -86,6 +98,9 @@ export class TenusError extends Error implements TenusErrorFields {
     if (fields.arg !== undefined) this.arg = fields.arg;
     if (fields.extack !== undefined) this.extack = fields.extack;
     if (fields.extackOffset !== undefined) this.extackOffset = fields.extackOffset;
+    if (fields.container !== undefined) this.container = fields.container;
+    if (fields.socket !== undefined) this.socket = fields.socket;
+    if (fields.status !== undefined) this.status = fields.status;
   }
 
   /** An argument rejected before anything reached the kernel. */
@@ -148,6 +163,10 @@ export class TenusError extends Error implements TenusErrorFields {
       arg: this.arg,
       extack: this.extack,
       extackOffset: this.extackOffset,
+      // Only on container-engine errors, so the other kinds keep their shape.
+      ...(this.container !== undefined && { container: this.container }),
+      ...(this.socket !== undefined && { socket: this.socket }),
+      ...(this.status !== undefined && { status: this.status }),
     };
   }
 }

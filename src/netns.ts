@@ -1,5 +1,6 @@
 import { BatchBuilder, readReport, type BatchOptions, type BatchResult } from './batch';
 import { LinkChain, VethChain, linkRef } from './chain';
+import { containerPid, type DockerOptions } from './docker';
 import { TenusError } from './errors';
 import { bridgeSpec, type BridgeOptions } from './kinds/bridge';
 import type { CommonOptions } from './kinds/common';
@@ -88,6 +89,15 @@ export class Netns {
       throw TenusError.invalid('pid', `${pid} is not a process id`);
     }
     return new Netns(await call(() => addon.netnsOpenPid(pid)));
+  }
+
+  /**
+   * The namespace of a running container, found through the Docker Engine API on its unix
+   * socket (default /var/run/docker.sock; Podman's Docker-compatible socket works too).
+   * Rejects with ERR_CONTAINER_NOT_FOUND / ERR_CONTAINER_NOT_RUNNING, or the socket's errno.
+   */
+  static async fromDocker(nameOrId: string, options: DockerOptions = {}): Promise<Netns> {
+    return Netns.fromPid(await containerPid(nameOrId, options));
   }
 
   /**
@@ -275,6 +285,7 @@ export const netns = {
   fromName: Netns.fromName,
   fromPath: Netns.fromPath,
   fromPid: Netns.fromPid,
+  fromDocker: Netns.fromDocker,
   delete: Netns.delete,
   list: Netns.list,
   kernelSupports: Netns.kernelSupports,
