@@ -64,6 +64,8 @@ function revert(change: NativeLinkChange, before: LinkRecord): NativeLinkChange 
  */
 export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   private readonly steps: Step[] = [];
+  /** Whether a step changes the link itself (then it is read before, to undo, and after). */
+  private changesLink = false;
   private error?: unknown;
   private running?: Promise<L>;
   /** @internal Set for chains that create their link; options are folded into it until a step exists. */
@@ -124,6 +126,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
       fold(this.spec);
       return this;
     }
+    this.changesLink = true;
     this.steps.push(async (c) => {
       if (c.before) {
         const back = revert(change, c.before);
@@ -239,6 +242,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   moveTo(target: Netns, options: { name?: string } = {}): this {
     const newName = options.name;
     if (newName !== undefined) this.guard(() => addon.validateIfname('name', newName));
+    this.changesLink = true;
     this.steps.push(async (c) => {
       const from = c.ns;
       const oldName = c.name;
@@ -301,12 +305,14 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     }
     const link = this.existingLink as Link;
     const cursor: Cursor = { ns: this.ns, index: link.index, name: link.name, undo: [] };
-    if (this.steps.length > 0) cursor.before = await call(() => this.ns.native.linkGet(link.index));
+    if (this.changesLink) cursor.before = await call(() => this.ns.native.linkGet(link.index));
     return cursor;
   }
 
   /** @internal */
   protected async finish(c: Cursor): Promise<L> {
+    // Addresses and routes do not change the link's record: one round trip per step, no more.
+    if (this.existingLink && this.steps.length > 0 && !this.changesLink) return this.existingLink as L;
     const rec = await call(() => c.ns.native.linkGet(c.index));
     return new Link(c.ns, rec) as L;
   }

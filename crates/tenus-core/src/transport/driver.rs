@@ -133,8 +133,16 @@ impl Driver {
                     Err(mpsc::error::TryRecvError::Disconnected) => open = false,
                 }
             }
+            let before = self.pending.len();
             if let Err(e) = self.flush(&socket).await {
                 self.fail_all(&e);
+            }
+            // The kernel handles route requests inside sendmsg: the answers are usually queued
+            // already, so read them now instead of waiting for the poller to say so.
+            if self.pending.len() > before {
+                if let Err(e) = self.read_available(socket.get_ref().as_raw_fd()) {
+                    self.fail_all(&e);
+                }
             }
             if !open && self.pending.is_empty() && self.queue.is_empty() {
                 return;
