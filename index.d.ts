@@ -32,6 +32,11 @@ export declare class NativeNetns {
   linkSet(link: number | string, change: NativeLinkChange): Promise<void>
   linkDelete(link: number | string): Promise<void>
   linkDeleteGroup(group: number): Promise<void>
+  /**
+   * `ip tuntap add NAME mode tun|tap [user U] [group G] [multi_queue]`: made with ioctls on
+   * /dev/net/tun inside the namespace (the kernel refuses tun/tap over netlink); persistent.
+   */
+  tuntapAdd(spec: NativeTunTapSpec): Promise<NativeLink>
   /** Deletes many links fast: tagged with an unused group, then deleted as a group. */
   linkDeleteMany(links: Array<number | string>): Promise<void>
   /** Moves a link into `target`'s namespace, optionally renaming it on the way. */
@@ -90,6 +95,12 @@ export interface NativeLink {
   vxlanPort?: number
   vxlanLocal?: string
   vxlanRemote?: string
+  vrfTable?: number
+  bondMiimon?: number
+  tunnelLocal?: string
+  tunnelRemote?: string
+  tunnelKey?: number
+  ttl?: number
 }
 
 /** `ip link set` options; absent fields are left alone. */
@@ -109,7 +120,10 @@ export interface NativeLinkChange {
 
 /** Everything a link creation can carry; which fields apply depends on `kind`. */
 export interface NativeLinkSpec {
-  /** bridge | veth | macvlan | macvtap | vlan | vxlan | dummy */
+  /**
+   * bridge | veth | macvlan | macvtap | vlan | vxlan | dummy | ipvlan | bond | vrf | gre |
+   * gretap | ip6gre | ip6gretap | wireguard
+   */
   kind: string
   name?: string
   mtu?: number
@@ -138,6 +152,14 @@ export interface NativeLinkSpec {
   learning?: boolean
   stp?: boolean
   vlanFiltering?: boolean
+  /** ipvlan: bridge | private | vepa */
+  ipvlanFlag?: string
+  /** bond: link monitoring interval (ms). */
+  miimon?: number
+  /** vrf: routing table. */
+  table?: number
+  /** gre, gretap, ip6gre, ip6gretap: input and output key. */
+  key?: number
 }
 
 export interface NativeLinkStats {
@@ -159,6 +181,18 @@ export interface NativeNetnsInfo {
   procPath: string
   /** nsfs inode number: equal for handles on the same namespace. */
   inode: number
+}
+
+/** A tun/tap device to create. */
+export interface NativeTunTapSpec {
+  name: string
+  /** "tun" or "tap". */
+  mode: string
+  /** Owning user id. */
+  owner?: number
+  /** Owning group id. */
+  group?: number
+  multiQueue?: boolean
 }
 
 /** A new, empty namespace created on a native thread; alive while a handle holds it. */

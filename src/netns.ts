@@ -2,12 +2,17 @@ import { BatchBuilder, readReport, type BatchOptions, type BatchResult } from '.
 import { LinkChain, VethChain, linkRef } from './chain';
 import { containerPid, type DockerOptions } from './docker';
 import { TenusError } from './errors';
+import { bondSpec, type BondOptions } from './kinds/bond';
 import { bridgeSpec, type BridgeOptions } from './kinds/bridge';
 import type { CommonOptions } from './kinds/common';
 import { dummySpec, type DummyOptions } from './kinds/dummy';
+import { greSpec, type GreKind, type GreOptions } from './kinds/gre';
+import { ipvlanSpec, type IpvlanOptions } from './kinds/ipvlan';
+import type { TunTapOptions } from './kinds/tuntap';
 import { macvlanSpec, type MacvlanOptions } from './kinds/macvlan';
 import { vethSpec, type VethOptions } from './kinds/veth';
 import { vlanSpec, type VlanOptions } from './kinds/vlan';
+import { vrfSpec, type VrfOptions } from './kinds/vrf';
 import { vxlanSpec, type VxlanOptions } from './kinds/vxlan';
 import { Link } from './link';
 import { addon, call, check, type NativeLinkSpec, type NativeNetns } from './native';
@@ -29,7 +34,19 @@ export interface NetnsInfo {
 }
 
 /** Link kinds tenus can create. */
-export type LinkKind = 'bridge' | 'veth' | 'macvlan' | 'macvtap' | 'vlan' | 'vxlan' | 'dummy';
+export type LinkKind =
+  | 'bridge'
+  | 'veth'
+  | 'macvlan'
+  | 'macvtap'
+  | 'vlan'
+  | 'vxlan'
+  | 'dummy'
+  | 'ipvlan'
+  | 'bond'
+  | 'vrf'
+  | GreKind
+  | 'wireguard';
 
 const asyncDispose: symbol = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose');
 
@@ -107,10 +124,11 @@ export class Netns {
   static async kernelSupports(kind: LinkKind): Promise<boolean> {
     const ns = await Netns.create();
     try {
-      const probe: NativeLinkSpec =
-        kind === 'macvlan' || kind === 'macvtap' || kind === 'vlan'
-          ? { kind, parent: (await ns.bridge('probe0')).index, vlanId: 1 }
-          : { kind, vni: 1 };
+      const needsParent = kind === 'macvlan' || kind === 'macvtap' || kind === 'vlan' || kind === 'ipvlan';
+      const remote = kind.startsWith('ip6') ? 'fd00::2' : '10.0.0.2';
+      const probe: NativeLinkSpec = needsParent
+        ? { kind, parent: (await ns.bridge('probe0')).index, vlanId: 1 }
+        : { kind, vni: 1, table: 10, remote };
       await call(() => ns.native.linkAdd(probe));
       return true;
     } catch (e) {
@@ -248,6 +266,56 @@ export class Netns {
       ...vxlanSpec(options),
       parent: options.parent === undefined ? undefined : this.parent(options.parent),
     }));
+  }
+
+  /** `ip link add link PARENT name NAME type ipvlan mode l2|l3|l3s` */
+  ipvlan(name: string | undefined, options: IpvlanOptions): LinkChain<Link> {
+    return this.build(name, options, () => ({ ...ipvlanSpec(options), parent: this.parent(options.parent) }));
+  }
+
+  /** `ip link add NAME type bond mode MODE` — attach slaves with `link.master(bond)` */
+  bond(name?: string, options: BondOptions = {}): LinkChain<Link> {
+    return this.build(name, options, () => bondSpec(options));
+  }
+
+  /** `ip link add NAME type vrf table N` — enslave links with `link.master(vrf)` */
+  vrf(name: string | undefined, options: VrfOptions): LinkChain<Link> {
+    return this.build(name, options, () => vrfSpec(options));
+  }
+
+  /** `ip link add NAME type gre|gretap|ip6gre|ip6gretap remote B ...` */
+  gre(name: string | undefined, kind: GreKind, options: GreOptions): LinkChain<Link> {
+    return this.build(name, options, () => ({
+      ...greSpec(kind, options),
+      parent: options.parent === undefined ? undefined : this.parent(options.parent),
+    }));
+  }
+
+  /** `ip link add NAME type wireguard` (the link only: keys and peers are not set here) */
+  wireguard(name?: string, options: CommonOptions = {}): LinkChain<Link> {
+    return this.build(name, options, () => ({ kind: 'wireguard' }));
+  }
+
+  /**
+   * `ip tuntap add NAME mode tun|tap`: a persistent tun (IP packets) or tap (Ethernet frames)
+   * device, made with ioctls on /dev/net/tun on a native thread inside this namespace.
+   */
+  async tuntap(name: string, mode: 'tun' | 'tap', options: TunTapOptions = {}): Promise<Link> {
+    check(() => addon.validateIfname('name', name));
+    const rec = await call(() =>
+      this.native.tuntapAdd({ name, mode, owner: options.owner, group: options.group, multiQueue: options.multiQueue }),
+    );
+    const link = new Link(this, rec);
+    if (options.mtu === undefined && !options.up) return link;
+    let chain = link.chain();
+    if (options.mtu !== undefined) chain = chain.mtu(options.mtu);
+    if (options.up) chain = chain.up();
+    try {
+      return await chain;
+    } catch (e) {
+      await this.deleteLink(link.index).catch(() => undefined);
+      throw e;
+    }
   }
 
   /** `ip link add NAME type dummy` */

@@ -44,7 +44,7 @@ export interface LinkRecord {
   /** Kind of the master this link is a port of ('bridge', 'bond'). */
   portKind?: string;
   stats?: LinkStats;
-  /** macvlan / macvtap mode. */
+  /** macvlan / macvtap mode ('bridge', ...), ipvlan mode ('l2', ...) or bond mode ('active-backup', ...). */
   mode?: string;
   vlanId?: number;
   vlanProtocol?: string;
@@ -53,6 +53,18 @@ export interface LinkRecord {
   vxlanLocal?: string;
   /** vxlan remote endpoint or multicast group. */
   vxlanRemote?: string;
+  /** vrf routing table. */
+  vrfTable?: number;
+  /** bond link monitoring interval (ms). */
+  bondMiimon?: number;
+  /** gre/gretap/ip6gre local endpoint. */
+  tunnelLocal?: string;
+  /** gre/gretap/ip6gre remote endpoint. */
+  tunnelRemote?: string;
+  /** gre key. */
+  tunnelKey?: number;
+  /** Tunnel TTL (vxlan, gre); 0 means inherit. */
+  ttl?: number;
 }
 
 /** One address on a link. */

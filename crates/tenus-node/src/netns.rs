@@ -10,6 +10,7 @@ use futures::FutureExt;
 use napi::bindgen_prelude::{Either, PromiseRaw, ToNapiValue};
 use napi::Env;
 use napi_derive::napi;
+use tenus_core::link::tuntap::TunTapSpec;
 use tenus_core::netns;
 use tenus_core::{Error, Handle, Namespace, Origin};
 
@@ -29,6 +30,19 @@ where
             Err(_) => Err(from_panic(op)),
         }
     })
+}
+
+/// A tun/tap device to create.
+#[napi(object)]
+pub struct NativeTunTapSpec {
+    pub name: String,
+    /// "tun" or "tap".
+    pub mode: String,
+    /// Owning user id.
+    pub owner: Option<u32>,
+    /// Owning group id.
+    pub group: Option<u32>,
+    pub multi_queue: Option<bool>,
 }
 
 #[napi(object)]
@@ -250,8 +264,10 @@ impl NativeNetns {
         let h = self.get("link.list");
         spawn(env, "link.list", async move {
             let links = h?.link_list().await?;
-            serde_json::to_string(&links)
-                .map_err(|e| Error::Protocol { op: "link.list".into(), detail: e.to_string() })
+            serde_json::to_string(&links).map_err(|e| Error::Protocol {
+                op: "link.list".into(),
+                detail: e.to_string(),
+            })
         })
     }
 
@@ -290,6 +306,32 @@ impl NativeNetns {
             "link.deleteGroup",
             async move { h?.link_del_group(group).await },
         )
+    }
+
+    /// `ip tuntap add NAME mode tun|tap [user U] [group G] [multi_queue]`: made with ioctls on
+    /// /dev/net/tun inside the namespace (the kernel refuses tun/tap over netlink); persistent.
+    #[napi(ts_return_type = "Promise<NativeLink>")]
+    pub fn tuntap_add<'env>(
+        &self,
+        env: &'env Env,
+        spec: NativeTunTapSpec,
+    ) -> napi::Result<PromiseRaw<'env, NativeLink>> {
+        let h = self.get("tuntap.add");
+        spawn(env, "tuntap.add", async move {
+            let tap = match spec.mode.as_str() {
+                "tun" => false,
+                "tap" => true,
+                other => return Err(Error::invalid("mode", format!("{other:?} is not tun or tap"))),
+            };
+            let spec = TunTapSpec {
+                name: spec.name,
+                tap,
+                owner: spec.owner,
+                group: spec.group,
+                multi_queue: spec.multi_queue.unwrap_or(false),
+            };
+            Ok(h?.tuntap_add(&spec).await?.into())
+        })
     }
 
     /// Deletes many links fast: tagged with an unused group, then deleted as a group.

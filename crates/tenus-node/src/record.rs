@@ -44,6 +44,12 @@ pub struct NativeLink {
     pub vxlan_port: Option<u32>,
     pub vxlan_local: Option<String>,
     pub vxlan_remote: Option<String>,
+    pub vrf_table: Option<u32>,
+    pub bond_miimon: Option<u32>,
+    pub tunnel_local: Option<String>,
+    pub tunnel_remote: Option<String>,
+    pub tunnel_key: Option<u32>,
+    pub ttl: Option<u32>,
 }
 
 fn stats(s: LinkStats) -> NativeLinkStats {
@@ -89,6 +95,12 @@ impl From<LinkRecord> for NativeLink {
             vxlan_port: r.vxlan_port.map(u32::from),
             vxlan_local: r.vxlan_local,
             vxlan_remote: r.vxlan_remote,
+            vrf_table: r.vrf_table,
+            bond_miimon: r.bond_miimon,
+            tunnel_local: r.tunnel_local,
+            tunnel_remote: r.tunnel_remote,
+            tunnel_key: r.tunnel_key,
+            ttl: r.ttl,
         }
     }
 }

@@ -3,10 +3,14 @@
 use napi::bindgen_prelude::Either;
 use napi_derive::napi;
 use serde::{Deserialize, Deserializer};
+use tenus_core::link::bond::BondSpec;
 use tenus_core::link::bridge::BridgeSpec;
+use tenus_core::link::gre::{GreKind, GreSpec};
+use tenus_core::link::ipvlan::IpVlanSpec;
 use tenus_core::link::macvlan::{MacVlanSpec, Mode};
 use tenus_core::link::veth::VethSpec;
 use tenus_core::link::vlan::VlanSpec;
+use tenus_core::link::vrf::VrfSpec;
 use tenus_core::link::vxlan::VxlanSpec;
 use tenus_core::{Error, KindSpec, LinkChange, LinkRef, LinkSpec, Namespace};
 
@@ -43,7 +47,8 @@ pub fn link_ref(r: Either<u32, String>) -> LinkRef {
 #[derive(Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct NativeLinkSpec {
-    /// bridge | veth | macvlan | macvtap | vlan | vxlan | dummy
+    /// bridge | veth | macvlan | macvtap | vlan | vxlan | dummy | ipvlan | bond | vrf | gre |
+    /// gretap | ip6gre | ip6gretap | wireguard
     pub kind: String,
     pub name: Option<String>,
     pub mtu: Option<u32>,
@@ -74,6 +79,14 @@ pub struct NativeLinkSpec {
     pub learning: Option<bool>,
     pub stp: Option<bool>,
     pub vlan_filtering: Option<bool>,
+    /// ipvlan: bridge | private | vepa
+    pub ipvlan_flag: Option<String>,
+    /// bond: link monitoring interval (ms).
+    pub miimon: Option<u32>,
+    /// vrf: routing table.
+    pub table: Option<u32>,
+    /// gre, gretap, ip6gre, ip6gretap: input and output key.
+    pub key: Option<u32>,
 }
 
 fn required<T>(value: Option<T>, arg: &str, kind: &str) -> Result<T, Error> {
@@ -123,12 +136,34 @@ pub fn link_spec(js: NativeLinkSpec, peer_ns: Option<Namespace>) -> Result<LinkS
             ttl: js.ttl,
             learning: js.learning,
         }),
+        "ipvlan" => KindSpec::IpVlan(IpVlanSpec {
+            parent: required(parent.clone(), "parent", kind)?,
+            mode: js.mode.clone(),
+            flag: js.ipvlan_flag.clone(),
+        }),
+        "bond" => KindSpec::Bond(BondSpec { mode: js.mode.clone(), miimon: js.miimon }),
+        "vrf" => KindSpec::Vrf(VrfSpec { table: required(js.table, "table", kind)? }),
+        "gre" | "gretap" | "ip6gre" | "ip6gretap" => KindSpec::Gre(GreSpec {
+            kind: match kind {
+                "gre" => GreKind::Gre,
+                "gretap" => GreKind::GreTap,
+                "ip6gre" => GreKind::Ip6Gre,
+                _ => GreKind::Ip6GreTap,
+            },
+            local: js.local.clone(),
+            remote: required(js.remote.clone(), "remote", kind)?,
+            ttl: js.ttl,
+            key: js.key,
+            parent,
+        }),
+        "wireguard" => KindSpec::Wireguard,
         other => {
             return Err(Error::invalid(
                 "kind",
                 format!(
-                "unknown link kind {other:?} (expected bridge, veth, macvlan, macvtap, vlan, vxlan or dummy)"
-            ),
+                    "unknown link kind {other:?} (expected bridge, veth, macvlan, macvtap, vlan, vxlan, dummy, \
+                     ipvlan, bond, vrf, gre, gretap, ip6gre, ip6gretap or wireguard; tun/tap have their own call)"
+                ),
             ))
         }
     };

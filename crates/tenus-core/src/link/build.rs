@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::message::{encode, Flags};
 
 use super::spec::{KindSpec, LinkSpec};
-use super::{bridge, dummy, macvlan, veth, vlan, vxlan};
+use super::{bond, bridge, dummy, gre, ipvlan, macvlan, veth, vlan, vrf, vxlan, wireguard};
 
 /// Names and indexes the request needs, decided before building it.
 #[derive(Debug, Clone, Default)]
@@ -41,8 +41,11 @@ pub fn new_link_message(spec: &LinkSpec, r: &Resolved) -> Result<LinkMessage> {
     if let Some(mac) = r.mac {
         attrs.push(LinkAttribute::Address(mac.to_vec()));
     }
-    // vxlan names its parent inside its own data (IFLA_VXLAN_LINK), as iproute2 does.
-    if let (Some(parent), false) = (r.parent, matches!(spec.kind, KindSpec::Vxlan(_))) {
+    // vxlan and gre name their parent inside their own data (IFLA_*_LINK), as iproute2 does.
+    if let (Some(parent), false) = (
+        r.parent,
+        matches!(spec.kind, KindSpec::Vxlan(_) | KindSpec::Gre(_)),
+    ) {
         attrs.push(LinkAttribute::Link(parent));
     }
     if let Some(master) = r.master {
@@ -73,5 +76,10 @@ fn kind_info(spec: &LinkSpec, r: &Resolved) -> Result<(InfoKind, Option<InfoData
         KindSpec::MacVtap(m) => macvlan::info_macvtap(m),
         KindSpec::Vlan(v) => vlan::info(v)?,
         KindSpec::Vxlan(v) => vxlan::info(v, r.parent)?,
+        KindSpec::IpVlan(v) => ipvlan::info(v)?,
+        KindSpec::Bond(b) => bond::info(b)?,
+        KindSpec::Vrf(v) => vrf::info(v),
+        KindSpec::Gre(g) => gre::info(g, r.parent)?,
+        KindSpec::Wireguard => wireguard::info(),
     })
 }

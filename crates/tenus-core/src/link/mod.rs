@@ -2,16 +2,22 @@
 //! building (`build.rs`), decoding (`record.rs`) and one file per verb (`add.rs`, `get.rs`,
 //! `set.rs`, `del.rs`).
 
+pub mod bond;
 pub mod bridge;
 pub mod build;
 pub mod dummy;
 pub mod fast;
+pub mod gre;
+pub mod ipvlan;
 pub mod macvlan;
 pub mod record;
 pub mod spec;
+pub mod tuntap;
 pub mod veth;
 pub mod vlan;
+pub mod vrf;
 pub mod vxlan;
+pub mod wireguard;
 
 pub(crate) mod add;
 pub(crate) mod del;

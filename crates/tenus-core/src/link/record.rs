@@ -1,14 +1,15 @@
 //! Decoding RTM_NEWLINK replies into plain records, in the vocabulary of `ip -j link`.
 
 use netlink_packet_route::link::{
-    InfoData, InfoMacVlan, InfoMacVtap, InfoVlan, InfoVxlan, LinkAttribute, LinkInfo, LinkMessage, State,
+    InfoBond, InfoData, InfoGre, InfoGre6, InfoIpVlan, InfoMacVlan, InfoMacVtap, InfoVlan, InfoVrf,
+    InfoVxlan, LinkAttribute, LinkInfo, LinkMessage, State,
 };
 
 use serde::Serialize;
 
 use crate::validate::format_mac;
 
-use super::{macvlan, vlan};
+use super::{bond, ipvlan, macvlan, vlan};
 
 /// Byte and packet counters (IFLA_STATS64).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -85,6 +86,24 @@ pub struct LinkRecord {
     /// vxlan remote or group.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vxlan_remote: Option<String>,
+    /// vrf routing table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vrf_table: Option<u32>,
+    /// bond link monitoring interval (ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bond_miimon: Option<u32>,
+    /// gre/gretap/ip6gre local endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tunnel_local: Option<String>,
+    /// gre/gretap/ip6gre remote endpoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tunnel_remote: Option<String>,
+    /// gre key (input key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tunnel_key: Option<u32>,
+    /// Tunnel TTL (vxlan, gre); 0 means inherit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u32>,
 }
 
 const FLAG_NAMES: [(u32, &str); 19] = [
@@ -223,6 +242,56 @@ impl LinkRecord {
                         InfoVxlan::Group6(a) if !a.is_unspecified() => {
                             self.vxlan_remote = Some(a.to_string())
                         }
+                        InfoVxlan::Ttl(t) => self.ttl = Some(u32::from(*t)),
+                        _ => {}
+                    }
+                }
+            }
+            InfoData::IpVlan(items) => {
+                for i in items {
+                    if let InfoIpVlan::Mode(m) = i {
+                        self.mode = Some(ipvlan::mode_name(m));
+                    }
+                }
+            }
+            InfoData::Bond(items) => {
+                for i in items {
+                    match i {
+                        InfoBond::Mode(m) => self.mode = Some(bond::mode_name(m)),
+                        InfoBond::MiiMon(ms) => self.bond_miimon = Some(*ms),
+                        _ => {}
+                    }
+                }
+            }
+            InfoData::Vrf(items) => {
+                for i in items {
+                    if let InfoVrf::TableId(t) = i {
+                        self.vrf_table = Some(*t);
+                    }
+                }
+            }
+            InfoData::GreTun(items) | InfoData::GreTap(items) => {
+                for i in items {
+                    match i {
+                        InfoGre::Local(a) if !a.is_unspecified() => self.tunnel_local = Some(a.to_string()),
+                        InfoGre::Remote(a) if !a.is_unspecified() => self.tunnel_remote = Some(a.to_string()),
+                        InfoGre::IKey(k) if *k != 0 => self.tunnel_key = Some(*k),
+                        InfoGre::Ttl(t) => self.ttl = Some(u32::from(*t)),
+                        InfoGre::Link(l) if *l != 0 => self.parent = Some(*l),
+                        _ => {}
+                    }
+                }
+            }
+            InfoData::GreTun6(items) | InfoData::GreTap6(items) => {
+                for i in items {
+                    match i {
+                        InfoGre6::Local(a) if !a.is_unspecified() => self.tunnel_local = Some(a.to_string()),
+                        InfoGre6::Remote(a) if !a.is_unspecified() => {
+                            self.tunnel_remote = Some(a.to_string())
+                        }
+                        InfoGre6::IKey(k) if *k != 0 => self.tunnel_key = Some(*k),
+                        InfoGre6::Ttl(t) => self.ttl = Some(u32::from(*t)),
+                        InfoGre6::Link(l) if *l != 0 => self.parent = Some(*l),
                         _ => {}
                     }
                 }

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::netns::Namespace;
 use crate::validate;
 
-use super::{bridge, dummy, macvlan, veth, vlan, vxlan};
+use super::{bond, bridge, dummy, gre, ipvlan, macvlan, veth, vlan, vrf, vxlan};
 
 /// A link named by index or by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +52,11 @@ pub enum KindSpec {
     MacVtap(macvlan::MacVlanSpec),
     Vlan(vlan::VlanSpec),
     Vxlan(vxlan::VxlanSpec),
+    IpVlan(ipvlan::IpVlanSpec),
+    Bond(bond::BondSpec),
+    Vrf(vrf::VrfSpec),
+    Gre(gre::GreSpec),
+    Wireguard,
 }
 
 impl KindSpec {
@@ -64,6 +69,11 @@ impl KindSpec {
             KindSpec::MacVtap(_) => "macvtap",
             KindSpec::Vlan(_) => "vlan",
             KindSpec::Vxlan(_) => "vxlan",
+            KindSpec::IpVlan(_) => "ipvlan",
+            KindSpec::Bond(_) => "bond",
+            KindSpec::Vrf(_) => "vrf",
+            KindSpec::Gre(g) => g.kind.name(),
+            KindSpec::Wireguard => "wireguard",
         }
     }
 
@@ -77,6 +87,11 @@ impl KindSpec {
             KindSpec::MacVtap(_) => "mvt",
             KindSpec::Vlan(_) => "vlan",
             KindSpec::Vxlan(_) => "vx",
+            KindSpec::IpVlan(_) => "ipvl",
+            KindSpec::Bond(_) => "bond",
+            KindSpec::Vrf(_) => "vrf",
+            KindSpec::Gre(_) => "gre",
+            KindSpec::Wireguard => "wg",
         }
     }
 
@@ -86,6 +101,8 @@ impl KindSpec {
             KindSpec::MacVlan(s) | KindSpec::MacVtap(s) => Some(&s.parent),
             KindSpec::Vlan(s) => Some(&s.parent),
             KindSpec::Vxlan(s) => s.parent.as_ref(),
+            KindSpec::IpVlan(s) => Some(&s.parent),
+            KindSpec::Gre(s) => s.parent.as_ref(),
             _ => None,
         }
     }
@@ -119,7 +136,11 @@ impl LinkSpec {
         }
         let mac = c.mac.as_deref().map(|m| validate::mac("mac", m)).transpose()?;
         match &self.kind {
-            KindSpec::Bridge(_) | KindSpec::Dummy => {}
+            KindSpec::Bridge(_) | KindSpec::Dummy | KindSpec::Wireguard => {}
+            KindSpec::IpVlan(s) => s.validate()?,
+            KindSpec::Bond(s) => s.validate()?,
+            KindSpec::Vrf(s) => s.validate()?,
+            KindSpec::Gre(s) => s.validate()?,
             KindSpec::Veth(s) => s.validate()?,
             KindSpec::MacVlan(s) | KindSpec::MacVtap(s) => s.parent.validate("parent")?,
             KindSpec::Vlan(s) => s.validate()?,

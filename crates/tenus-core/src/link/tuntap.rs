@@ -1,0 +1,113 @@
+//! TUN/TAP: the kernel refuses to create these over netlink, so they are made as
+//! `ip tuntap add NAME mode tun|tap [user U] [group G] [multi_queue]` makes them: the
+//! TUNSETIFF, TUNSETOWNER/TUNSETGROUP and TUNSETPERSIST ioctls on /dev/net/tun, run on a native
+//! thread inside the target namespace. The device is persistent: it outlives the descriptor.
+
+use std::fs::OpenOptions;
+use std::io;
+use std::os::fd::AsRawFd;
+
+use crate::error::{Error, Result};
+use crate::handle::Handle;
+use crate::validate;
+
+use super::{LinkRecord, LinkRef};
+
+const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
+const TUNSETPERSIST: libc::c_ulong = 0x4004_54cb;
+const TUNSETOWNER: libc::c_ulong = 0x4004_54cc;
+const TUNSETGROUP: libc::c_ulong = 0x4004_54ce;
+const IFF_TUN: libc::c_short = 0x0001;
+const IFF_TAP: libc::c_short = 0x0002;
+const IFF_MULTI_QUEUE: libc::c_short = 0x0100;
+const IFF_NO_PI: libc::c_short = 0x1000;
+
+#[derive(Debug, Clone, Default)]
+pub struct TunTapSpec {
+    pub name: String,
+    /// true for tap (Ethernet frames), false for tun (IP packets).
+    pub tap: bool,
+    pub owner: Option<u32>,
+    pub group: Option<u32>,
+    pub multi_queue: bool,
+}
+
+#[repr(C)]
+struct IfReq {
+    name: [u8; libc::IFNAMSIZ],
+    flags: libc::c_short,
+    _pad: [u8; 22],
+}
+
+fn ioctl(fd: i32, request: libc::c_ulong, arg: libc::c_ulong, what: &str) -> Result<()> {
+    if unsafe { libc::ioctl(fd, request as _, arg) } < 0 {
+        return Err(Error::os(
+            "tuntap.add",
+            what.to_string(),
+            &io::Error::last_os_error(),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs inside the target namespace.
+fn create(spec: &TunTapSpec) -> Result<()> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/net/tun")
+        .map_err(|e| Error::os("tuntap.add", "open /dev/net/tun", &e))?;
+    let fd = file.as_raw_fd();
+    let mut req = IfReq {
+        name: [0; libc::IFNAMSIZ],
+        flags: 0,
+        _pad: [0; 22],
+    };
+    req.name[..spec.name.len()].copy_from_slice(spec.name.as_bytes());
+    req.flags = if spec.tap { IFF_TAP } else { IFF_TUN } | IFF_NO_PI;
+    if spec.multi_queue {
+        req.flags |= IFF_MULTI_QUEUE;
+    }
+    if unsafe { libc::ioctl(fd, TUNSETIFF as _, &mut req as *mut IfReq) } < 0 {
+        let e = io::Error::last_os_error();
+        let mut err = Error::os("tuntap.add", "TUNSETIFF", &e);
+        if let Error::Os {
+            errno: libc::EBUSY, ..
+        } = err
+        {
+            err = Error::Os {
+                errno: libc::EEXIST,
+                op: "tuntap.add".into(),
+                detail: format!("a link named {:?} already exists", spec.name),
+            };
+        }
+        return Err(err);
+    }
+    if let Some(uid) = spec.owner {
+        ioctl(fd, TUNSETOWNER, uid as libc::c_ulong, "TUNSETOWNER")?;
+    }
+    if let Some(gid) = spec.group {
+        ioctl(fd, TUNSETGROUP, gid as libc::c_ulong, "TUNSETGROUP")?;
+    }
+    ioctl(fd, TUNSETPERSIST, 1, "TUNSETPERSIST")
+}
+
+impl Handle {
+    /// Creates a persistent tun or tap device in this handle's namespace.
+    pub async fn tuntap_add(&self, spec: &TunTapSpec) -> Result<LinkRecord> {
+        validate::ifname("name", &spec.name)?;
+        // TUNSETIFF on an existing persistent device attaches to it instead of failing.
+        if self.link_get(&LinkRef::Name(spec.name.clone())).await.is_ok() {
+            return Err(Error::Kernel {
+                errno: libc::EEXIST,
+                op: "tuntap.add".into(),
+                link: Some(spec.name.clone()),
+                extack: None,
+                extack_offset: None,
+            });
+        }
+        let job = spec.clone();
+        self.namespace().run_in(move || create(&job)).await??;
+        self.link_get(&LinkRef::Name(spec.name.clone())).await
+    }
+}
