@@ -383,3 +383,24 @@ async fn fast_link_reader_matches_the_full_decoder() {
         );
     }
 }
+
+/// Dumps share the socket one at a time; concurrent listings must all come back.
+#[tokio::test]
+async fn concurrent_listings_all_resolve() {
+    if !privileged() {
+        return;
+    }
+    let h = lab().await;
+    h.link_add(&named(KindSpec::Bridge(BridgeSpec::default()), "br0"))
+        .await
+        .unwrap();
+    h.addr_add(&LinkRef::Name("br0".into()), "10.0.0.1/24", false)
+        .await
+        .unwrap();
+    for _ in 0..20 {
+        let (a, b, c, d) = tokio::join!(h.link_list(), h.addr_list(None), h.link_list(), h.addr_list(None));
+        assert_eq!(a.unwrap().len(), 2);
+        assert_eq!(b.unwrap().len(), c.unwrap().len() - 1);
+        assert_eq!(d.unwrap().len(), 1);
+    }
+}

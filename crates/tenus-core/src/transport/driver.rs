@@ -140,8 +140,13 @@ impl Driver {
             // The kernel handles route requests inside sendmsg: the answers are usually queued
             // already, so read them now instead of waiting for the poller to say so.
             if self.pending.len() > before {
+                let sent = self.pending.len();
                 if let Err(e) = self.read_available(socket.get_ref().as_raw_fd()) {
                     self.fail_all(&e);
+                }
+                // Something finished (a dump, say): queued requests may go now.
+                if self.pending.len() < sent && !self.queue.is_empty() {
+                    continue;
                 }
             }
             if !open && self.pending.is_empty() && self.queue.is_empty() {
