@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::netns::Namespace;
-use crate::transport::{open_route_socket, Connection, Expect, Reply};
+use crate::transport::{open_route_socket, Connection, Expect, Messages, Reply};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A dump flagged NLM_F_DUMP_INTR is read again this many times before giving up.
@@ -60,7 +60,7 @@ impl Handle {
     }
 
     /// Runs a dump, reading it again when the kernel says it changed underway.
-    pub async fn dump(&self, op: &str, message: Vec<u8>) -> Result<Vec<Vec<u8>>> {
+    pub async fn dump(&self, op: &str, message: Vec<u8>) -> Result<Messages> {
         for _ in 0..DUMP_ATTEMPTS {
             let reply = self
                 .conn

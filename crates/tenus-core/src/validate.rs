@@ -87,12 +87,18 @@ pub fn mac(arg: &str, text: &str) -> Result<[u8; 6]> {
     Ok(out)
 }
 
+/// `aa:bb:cc:...`, written into one string (listings format thousands of these).
 pub fn format_mac(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+    out
 }
 
 pub fn ip(arg: &str, text: &str) -> Result<IpAddr> {

@@ -72,7 +72,7 @@ impl From<LinkRecord> for NativeLink {
             index: r.index,
             name: r.name,
             kind: r.kind,
-            flags: r.flags,
+            flags: r.flags.into_iter().map(String::from).collect(),
             up: r.up,
             operstate: r.operstate,
             mtu: r.mtu,

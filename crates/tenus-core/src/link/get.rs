@@ -6,6 +6,7 @@ use netlink_packet_route::RouteNetlinkMessage;
 use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::message::{encode, Flags};
+use crate::transport::Messages;
 
 use super::{LinkRecord, LinkRef};
 
@@ -19,11 +20,8 @@ pub(crate) fn selector(link: &LinkRef) -> LinkMessage {
     msg
 }
 
-fn records(_op: &str, messages: &[Vec<u8>]) -> Result<Vec<LinkRecord>> {
-    Ok(messages
-        .iter()
-        .filter_map(|m| super::fast::read_link(m))
-        .collect())
+fn records(messages: &Messages) -> Vec<LinkRecord> {
+    messages.iter().filter_map(super::fast::read_link).collect()
 }
 
 impl Handle {
@@ -39,7 +37,7 @@ impl Handle {
                 encode(RouteNetlinkMessage::GetLink(msg), Flags::Plain),
             )
             .await?;
-        records("link.get", &reply.messages)?
+        records(&reply.messages)
             .into_iter()
             .next()
             .ok_or_else(|| Error::Protocol {
@@ -59,6 +57,6 @@ impl Handle {
     pub async fn link_list(&self) -> Result<Vec<LinkRecord>> {
         let msg = encode(RouteNetlinkMessage::GetLink(LinkMessage::default()), Flags::Dump);
         let messages = self.dump("link.list", msg).await?;
-        records("link.list", &messages)
+        Ok(records(&messages))
     }
 }

@@ -36,7 +36,7 @@ pub struct LinkRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// IFF_* flags by their iproute2 names ("UP", "BROADCAST", "LOWER_UP", ...).
-    pub flags: Vec<String>,
+    pub flags: Vec<&'static str>,
     /// Administratively up (IFF_UP).
     pub up: bool,
     /// "UP", "DOWN", "UNKNOWN", "LOWERLAYERDOWN", ...
@@ -128,11 +128,11 @@ const FLAG_NAMES: [(u32, &str); 19] = [
     (1 << 18, "ECHO"),
 ];
 
-pub fn flag_names(bits: u32) -> Vec<String> {
+pub fn flag_names(bits: u32) -> Vec<&'static str> {
     FLAG_NAMES
         .iter()
         .filter(|(b, _)| bits & b != 0)
-        .map(|(_, n)| n.to_string())
+        .map(|(_, n)| *n)
         .collect()
 }
 

@@ -30,10 +30,49 @@ pub enum Expect {
     Dump,
 }
 
-/// The data messages a request produced (raw netlink messages, header included).
+/// Raw netlink messages (header included) kept end to end in one buffer: a dump of thousands
+/// of links is then a handful of allocations, not one per link.
+#[derive(Debug, Default, Clone)]
+pub struct Messages {
+    data: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Messages {
+    pub fn push(&mut self, msg: &[u8]) {
+        self.data.extend_from_slice(msg);
+        self.ends.push(self.data.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter())
+            .map(|(start, end)| &self.data[start..*end])
+    }
+}
+
+impl<'a> IntoIterator for &'a Messages {
+    type Item = &'a [u8];
+    type IntoIter = Box<dyn Iterator<Item = &'a [u8]> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+/// The data messages a request produced.
 #[derive(Debug, Default)]
 pub struct Reply {
-    pub messages: Vec<Vec<u8>>,
+    pub messages: Messages,
     /// Some part of the dump carried NLM_F_DUMP_INTR.
     pub interrupted: bool,
     /// A warning the kernel attached to a successful ACK.
@@ -319,7 +358,7 @@ impl Driver {
                 let outcome = ack::parse_done(msg, hdr);
                 self.complete(hdr.seq, outcome);
             }
-            _ => pending.collected.messages.push(msg.to_vec()),
+            _ => pending.collected.messages.push(msg),
         }
     }
 

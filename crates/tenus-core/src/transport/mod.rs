@@ -8,5 +8,5 @@ mod socket;
 #[cfg(test)]
 pub(crate) mod testpeer;
 
-pub use driver::{Connection, Expect, Reply};
+pub use driver::{Connection, Expect, Messages, Reply};
 pub use socket::open_route_socket;
