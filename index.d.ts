@@ -28,7 +28,7 @@ export declare class NativeNetns {
    * Every link, as a JSON array of link records: one string crosses to JavaScript and
    * `JSON.parse` builds the objects, much faster than setting their properties one by one.
    */
-  linkListJson(): Promise<string>
+  linkListJson(stats?: boolean | undefined | null): Promise<string>
   linkSet(link: number | string, change: NativeLinkChange): Promise<void>
   linkDelete(link: number | string): Promise<void>
   linkDeleteGroup(group: number): Promise<void>

@@ -1,7 +1,7 @@
 import { linkRef } from './chain';
 import { TenusError } from './errors';
 import { bridgeSpec, type BridgeOptions } from './kinds/bridge';
-import type { CommonOptions } from './kinds/common';
+import { completeSpec, type CommonOptions } from './kinds/common';
 import { dummySpec } from './kinds/dummy';
 import { macvlanSpec, type MacvlanOptions } from './kinds/macvlan';
 import { vlanSpec, type VlanOptions } from './kinds/vlan';
@@ -116,11 +116,14 @@ export class BatchBuilder {
     return linkRef(this.ns, like, arg);
   }
 
-  private link(name: string | undefined, common: CommonOptions, kind: NativeLinkSpec): BatchLink {
-    const spec: NativeLinkSpec = { ...kind, name, mtu: common.mtu, mac: common.mac, txqlen: common.txqlen };
-    spec.group = common.group;
-    spec.up = common.up;
-    if (common.master !== undefined) spec.master = this.ref(common.master, 'master');
+  private link(
+    name: string | undefined,
+    common: CommonOptions,
+    kind: NativeLinkSpec,
+    parent?: LinkLike,
+  ): BatchLink {
+    const master = common.master === undefined ? undefined : this.ref(common.master, 'master');
+    const spec = completeSpec(kind, name, common, master, parent === undefined ? undefined : this.ref(parent, 'parent'));
     const item = { op: 'link.add', spec };
     this.items.push(item);
     return new BatchLink(this, item);
@@ -135,20 +138,19 @@ export class BatchBuilder {
   }
 
   macvlan(name: string | undefined, options: MacvlanOptions): BatchLink {
-    return this.link(name, options, { ...macvlanSpec('macvlan', options), parent: this.ref(options.parent, 'parent') });
+    return this.link(name, options, macvlanSpec('macvlan', options), options.parent);
   }
 
   macvtap(name: string | undefined, options: MacvlanOptions): BatchLink {
-    return this.link(name, options, { ...macvlanSpec('macvtap', options), parent: this.ref(options.parent, 'parent') });
+    return this.link(name, options, macvlanSpec('macvtap', options), options.parent);
   }
 
   vlan(name: string | undefined, options: VlanOptions): BatchLink {
-    return this.link(name, options, { ...vlanSpec(options), parent: this.ref(options.parent, 'parent') });
+    return this.link(name, options, vlanSpec(options), options.parent);
   }
 
   vxlan(name: string | undefined, options: VxlanOptions): BatchLink {
-    const parent = options.parent === undefined ? undefined : this.ref(options.parent, 'parent');
-    return this.link(name, options, { ...vxlanSpec(options), parent });
+    return this.link(name, options, vxlanSpec(options), options.parent);
   }
 
   dummy(name?: string, options: CommonOptions = {}): BatchLink {

@@ -301,6 +301,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   private async begin(): Promise<Cursor> {
     if (this.spec) {
       const rec = await call(() => this.ns.native.linkAdd(this.spec as NativeLinkSpec, this.peerIn?.native));
+      this.created = rec;
       return { ns: this.ns, index: rec.index, name: rec.name, undo: [] };
     }
     const link = this.existingLink as Link;
@@ -309,11 +310,20 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     return cursor;
   }
 
+  /** @internal The link as creation reported it. */
+  protected created?: LinkRecord;
+
+  /** @internal The link as it is at the end: as created when no step followed, else read again. */
+  protected async current(c: Cursor): Promise<LinkRecord> {
+    if (this.created && this.steps.length === 0) return this.created;
+    return call(() => c.ns.native.linkGet(c.index));
+  }
+
   /** @internal */
   protected async finish(c: Cursor): Promise<L> {
     // Addresses and routes do not change the link's record: one round trip per step, no more.
     if (this.existingLink && this.steps.length > 0 && !this.changesLink) return this.existingLink as L;
-    const rec = await call(() => c.ns.native.linkGet(c.index));
+    const rec = await this.current(c);
     return new Link(c.ns, rec) as L;
   }
 
@@ -349,7 +359,7 @@ export class VethChain extends LinkChain<VethLink> {
 
   /** @internal */
   protected override async finish(c: Cursor): Promise<VethLink> {
-    const rec = await call(() => c.ns.native.linkGet(c.index));
+    const rec = await this.current(c);
     // A veth's IFLA_LINK is its peer's index in the peer's own namespace.
     const peerNs = this.peerIn ?? this.ns;
     // The kernel omits IFLA_LINK when it equals the link's own index, which happens when the

@@ -4,7 +4,7 @@ import { containerPid, type DockerOptions } from './docker';
 import { TenusError } from './errors';
 import { bondSpec, type BondOptions } from './kinds/bond';
 import { bridgeSpec, type BridgeOptions } from './kinds/bridge';
-import type { CommonOptions } from './kinds/common';
+import { completeSpec, type CommonOptions } from './kinds/common';
 import { dummySpec, type DummyOptions } from './kinds/dummy';
 import { greSpec, type GreKind, type GreOptions } from './kinds/gre';
 import { ipvlanSpec, type IpvlanOptions } from './kinds/ipvlan';
@@ -171,9 +171,13 @@ export class Netns {
     this.close();
   }
 
-  /** Every link (`ip link show`), as plain records. */
-  async links(): Promise<LinkRecord[]> {
-    return JSON.parse(await call(() => this.native.linkListJson())) as LinkRecord[];
+  /**
+   * Every link (`ip link show`), as plain records. `{ stats: false }` asks the kernel to leave
+   * the counters out, which makes large listings noticeably cheaper.
+   */
+  async links(options: { stats?: boolean } = {}): Promise<LinkRecord[]> {
+    const stats = options.stats ?? true;
+    return JSON.parse(await call(() => this.native.linkListJson(stats))) as LinkRecord[];
   }
 
   /** One link by name or index, with one targeted request. Rejects with ENODEV if absent. */
@@ -329,16 +333,8 @@ export class Netns {
   }
 
   private spec(name: string | undefined, common: CommonOptions, kind: NativeLinkSpec): NativeLinkSpec {
-    return {
-      ...kind,
-      name,
-      mtu: common.mtu,
-      mac: common.mac,
-      txqlen: common.txqlen,
-      group: common.group,
-      master: common.master === undefined ? undefined : linkRef(this, common.master, 'master'),
-      up: common.up,
-    };
+    const master = common.master === undefined ? undefined : linkRef(this, common.master, 'master');
+    return completeSpec(kind, name, common, master);
   }
 
   private build(name: string | undefined, common: CommonOptions, kind: () => NativeLinkSpec): LinkChain<Link> {

@@ -260,10 +260,14 @@ impl NativeNetns {
     /// Every link, as a JSON array of link records: one string crosses to JavaScript and
     /// `JSON.parse` builds the objects, much faster than setting their properties one by one.
     #[napi(ts_return_type = "Promise<string>")]
-    pub fn link_list_json<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, String>> {
+    pub fn link_list_json<'env>(
+        &self,
+        env: &'env Env,
+        stats: Option<bool>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
         let h = self.get("link.list");
         spawn(env, "link.list", async move {
-            let links = h?.link_list().await?;
+            let links = h?.link_list_with(stats.unwrap_or(true)).await?;
             serde_json::to_string(&links).map_err(|e| Error::Protocol {
                 op: "link.list".into(),
                 detail: e.to_string(),

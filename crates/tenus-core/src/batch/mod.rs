@@ -196,8 +196,12 @@ impl Handle {
             return Ok(());
         }
         for attempt in 0..3 {
-            let used: std::collections::HashSet<u32> =
-                self.link_list().await?.iter().map(|l| l.group).collect();
+            let used: std::collections::HashSet<u32> = self
+                .link_list_with(false)
+                .await?
+                .iter()
+                .map(|l| l.group)
+                .collect();
             let group = pick_group(&used, attempt);
             let change = crate::link::LinkChange {
                 group: Some(group),
@@ -212,7 +216,7 @@ impl Handle {
                 result.map_err(|e| e.context("link.deleteMany", Some(&l.describe())))?;
             }
             let carriers = self
-                .link_list()
+                .link_list_with(false)
                 .await?
                 .iter()
                 .filter(|l| l.group == group)

@@ -55,8 +55,22 @@ impl Handle {
     }
 
     pub async fn link_list(&self) -> Result<Vec<LinkRecord>> {
-        let msg = encode(RouteNetlinkMessage::GetLink(LinkMessage::default()), Flags::Dump);
-        let messages = self.dump("link.list", msg).await?;
+        self.link_list_with(true).await
+    }
+
+    /// Every link; without `stats` the kernel leaves the counters out (RTEXT_FILTER_SKIP_STATS).
+    pub async fn link_list_with(&self, stats: bool) -> Result<Vec<LinkRecord>> {
+        let mut req = LinkMessage::default();
+        if !stats {
+            req.attributes
+                .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+        }
+        let messages = self
+            .dump(
+                "link.list",
+                encode(RouteNetlinkMessage::GetLink(req), Flags::Dump),
+            )
+            .await?;
         Ok(records(&messages))
     }
 }

@@ -19,6 +19,9 @@ use crate::error::{Error, Result};
 const WINDOW: usize = 256;
 /// Upper bound on bytes handed to one `sendmsg` (the default netlink send buffer is 208 KiB).
 const SEND_CHUNK: usize = 64 * 1024;
+/// Upper bound on requests in one `sendmsg`: the kernel handles them all inside the call, and
+/// on a non-preemptible kernel 256 address changes hold a CPU for tens of milliseconds.
+const SEND_MAX_MESSAGES: usize = 32;
 /// The kernel caps a dump skb at 32 KiB; twice that leaves room.
 const RECV_BUFFER: usize = 64 * 1024;
 
@@ -218,6 +221,7 @@ impl Driver {
     /// Moves queued jobs into flight, up to the window, and writes them in large sendmsg calls.
     async fn flush(&mut self, socket: &AsyncFd<Socket>) -> Result<()> {
         let mut waiting_dumps = VecDeque::new();
+        let mut in_chunk = 0;
         while let Some(job) = self.queue.pop_front() {
             if self.pending.len() >= WINDOW {
                 self.queue.push_front(job);
@@ -240,10 +244,14 @@ impl Driver {
                 continue;
             }
             message[8..12].copy_from_slice(&seq.to_ne_bytes());
-            if self.out.len() + message.len() > SEND_CHUNK && !self.out.is_empty() {
+            if (self.out.len() + message.len() > SEND_CHUNK || in_chunk == SEND_MAX_MESSAGES)
+                && !self.out.is_empty()
+            {
                 self.send_out(socket).await?;
+                in_chunk = 0;
             }
             self.out.extend_from_slice(&message);
+            in_chunk += 1;
             self.dump_running |= job.expect == Expect::Dump;
             self.pending.insert(
                 seq,
