@@ -1,0 +1,98 @@
+// The benchmark's iproute2 program: `ip -batch FILE` (the file is written before the clock
+// starts), or `ip` spawned once per operation from Node (child_process.execFile, awaited one
+// at a time, as most Node programs do it today). Run inside the namespace to measure (the
+// harness uses nsenter --net=...); the children inherit it.
+//
+//   node --import tsx benches/tools/iproute2.ts VARIANT WORKLOAD N [ARG]
+//
+// VARIANT: batch or perop. WORKLOAD: veth, macvlan (on par0), addr (on adr0), dump
+// (`ip -j -d link show` + JSON.parse), steps (ARG: step size), delete-each (ARG: pair
+// numbers), netns (perop only; ARG: namespace paths joined by ',', one pair in each, all
+// spawned at once through `nsenter --net=PATH ip ...`).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { address, emit, fail, pair, pickList, seconds, type ToolResult } from './common';
+
+const run = promisify(execFile);
+const [variant, workload, nArg, arg] = process.argv.slice(2);
+const n = Number(nArg);
+const dir = mkdtempSync(join(tmpdir(), 'tenus-bench-ip-'));
+
+/** Times the commands (each a line of `ip -batch`, or the argv of one `ip`). */
+async function timeCommands(lines: string[]): Promise<number> {
+  if (variant === 'batch') {
+    const file = join(dir, 'batch');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const t = process.hrtime.bigint();
+    await run('ip', ['-batch', file]);
+    return seconds(t);
+  }
+  if (variant !== 'perop') throw new Error(`unknown variant ${variant}`);
+  const argvs = lines.map((l) => l.split(' '));
+  const t = process.hrtime.bigint();
+  for (const argv of argvs) await run('ip', argv);
+  return seconds(t);
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, k) => from + k);
+}
+
+const veth = (i: number): string => `link add ${pair(i)[0]} type veth peer name ${pair(i)[1]}`;
+
+async function main(): Promise<void> {
+  const out: ToolResult = { tool: 'iproute2', variant, workload, n, seconds: 0 };
+  switch (workload) {
+    case 'veth':
+      out.seconds = await timeCommands(range(0, n).map(veth));
+      break;
+    case 'macvlan':
+      out.seconds = await timeCommands(range(0, n).map((i) => `link add link par0 name mv${i} type macvlan mode bridge`));
+      break;
+    case 'addr':
+      out.seconds = await timeCommands(range(0, n).map((i) => `addr add ${address(i)}/32 dev adr0`));
+      break;
+    case 'dump': {
+      const t = process.hrtime.bigint();
+      const { stdout } = await run('ip', ['-j', '-d', 'link', 'show'], { maxBuffer: 1 << 30 });
+      const links = JSON.parse(stdout) as unknown[];
+      out.seconds = seconds(t);
+      out.count = links.length;
+      break;
+    }
+    case 'steps': {
+      const step = Number(arg ?? 1000);
+      const steps: number[] = [];
+      for (let start = 0; start < n; start += step) {
+        steps.push(await timeCommands(range(start, Math.min(n, start + step)).map(veth)));
+      }
+      out.seconds = steps.reduce((a, b) => a + b, 0);
+      out.steps = steps;
+      out.step = step;
+      break;
+    }
+    case 'delete-each':
+      out.seconds = await timeCommands(pickList(arg).map((i) => `link del ${pair(i)[0]}`));
+      break;
+    case 'netns': {
+      const paths = (arg ?? '').split(',').filter((p) => p !== '');
+      if (paths.length !== n) throw new Error(`netns: ${n} namespaces wanted, ${paths.length} given`);
+      const t = process.hrtime.bigint();
+      await Promise.all(
+        paths.map((p) => run('nsenter', [`--net=${p}`, 'ip', 'link', 'add', 'name', 'va', 'type', 'veth', 'peer', 'name', 'vb'])),
+      );
+      out.seconds = seconds(t);
+      break;
+    }
+    default:
+      throw new Error(`unknown workload ${workload}`);
+  }
+  emit(out);
+}
+
+main()
+  .catch(fail)
+  .finally(() => rmSync(dir, { recursive: true, force: true }));

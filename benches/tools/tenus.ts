@@ -1,0 +1,267 @@
+// The benchmark's tenus program. Makes its own namespace (Netns.create()), sets it up, times
+// only the workload, cleans up, and prints one JSON line.
+//
+//   node --import tsx benches/tools/tenus.ts VARIANT WORKLOAD N [ARG] [POOL]
+//
+// VARIANT
+//   batch  one ns.batch() for all operations (one crossing into Rust, pipelined)
+//   await  one `await ns.batch(b => b.op())` per operation: one request, no read-back
+//   chain  one awaited fluent chain per operation (`await ns.veth(a).peer(b)`,
+//          `await link.address(cidr)`): the chain reads the link back (and, on an existing
+//          link, reads it before too, for its undo)
+// WORKLOAD
+//   veth N            N veth pairs v{i}a/v{i}b
+//   macvlan N         N macvlans mv{i} on par0 (bridge mode)
+//   addr N            N /32 addresses on adr0
+//   dump N            (after creating N pairs) ns.links()
+//   steps N ARG       N pairs in steps of ARG, each step timed
+//   delete N ARG POOL (POOL pairs made first) delete the pairs listed in ARG:
+//                     VARIANT many = ns.deleteLinks(names), each = await ns.deleteLink(name)
+//   netns N           N namespaces, each gets one veth pair, all at once (chain or batch)
+//   eld N [ARG]       event-loop delay (monitorEventLoopDelay, 1 ms) while one batch of N
+//                     operations runs (VARIANT addr or veth), after ARG ms idle (default 1000)
+//                     measured the same way
+//   rss N ARG         RSS before and after N rounds of creating and deleting ARG pairs
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Netns, type Link } from '../../src';
+import { address, emit, fail, pair, pickList, seconds, type ToolResult } from './common';
+
+const [variant, workload, nArg, arg, poolArg] = process.argv.slice(2);
+const n = Number(nArg);
+
+function check(r: { ok: boolean; failed: number; errors: Map<number, Error> }, what: string): void {
+  if (!r.ok) {
+    const first = [...r.errors.values()][0];
+    throw new Error(`${what}: ${r.failed} items failed, first: ${first?.message}`);
+  }
+}
+
+async function makePairs(ns: Netns, from: number, to: number): Promise<void> {
+  const r = await ns.batch((b) => {
+    for (let i = from; i < to; i++) b.veth(pair(i)[0]).peer(pair(i)[1]);
+  });
+  check(r, 'creating veth pairs');
+}
+
+/** Deletes every link but lo, untimed, so that the namespace goes away cheaply. */
+async function cleanup(ns: Netns): Promise<void> {
+  const links = (await ns.links()).filter((l) => l.name !== 'lo');
+  if (links.length > 0) await ns.deleteLinks(links.map((l) => l.index));
+  ns.close();
+}
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await fn();
+  return seconds(t);
+}
+
+/** Runs `count` operations: all in one batch, one batch each, or one chain each. */
+async function ops(
+  ns: Netns,
+  count: number,
+  start: number,
+  batchOp: (b: Parameters<Parameters<Netns['batch']>[0]>[0], i: number) => void,
+  chainOp: (i: number) => PromiseLike<unknown>,
+): Promise<void> {
+  if (variant === 'batch') {
+    check(
+      await ns.batch((b) => {
+        for (let i = start; i < start + count; i++) batchOp(b, i);
+      }),
+      workload,
+    );
+  } else if (variant === 'await') {
+    for (let i = start; i < start + count; i++) check(await ns.batch((b) => batchOp(b, i)), workload);
+  } else if (variant === 'chain') {
+    for (let i = start; i < start + count; i++) await chainOp(i);
+  } else {
+    throw new Error(`unknown variant ${variant}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const out: ToolResult = { tool: 'tenus', variant, workload, n, seconds: 0 };
+  if (workload === 'netns') {
+    const spaces: Netns[] = [];
+    for (let i = 0; i < n; i++) spaces.push(await Netns.create());
+    out.seconds = await timed(async () => {
+      if (variant === 'batch') {
+        const results = await Promise.all(spaces.map((ns) => ns.batch((b) => b.veth('va').peer('vb'))));
+        results.forEach((r) => check(r, 'netns'));
+      } else {
+        await Promise.all(spaces.map((ns) => ns.veth('va').peer('vb')));
+      }
+    });
+    // Two links each: closing lets the kernel tear them all down in one batch.
+    for (const ns of spaces) ns.close();
+    emit(out);
+    return;
+  }
+  if (workload === 'rss') {
+    await rss(out);
+    emit(out);
+    return;
+  }
+
+  const ns = await Netns.create();
+  switch (workload) {
+    case 'veth':
+      out.seconds = await timed(() =>
+        ops(
+          ns,
+          n,
+          0,
+          (b, i) => b.veth(pair(i)[0]).peer(pair(i)[1]),
+          (i) => ns.veth(pair(i)[0]).peer(pair(i)[1]),
+        ),
+      );
+      break;
+    case 'macvlan': {
+      await ns.veth('par0').peer('par1');
+      const parent = await ns.link('par0');
+      out.seconds = await timed(() =>
+        ops(
+          ns,
+          n,
+          0,
+          (b, i) => b.macvlan(`mv${i}`, { parent, mode: 'bridge' }),
+          (i) => ns.macvlan(`mv${i}`, { parent, mode: 'bridge' }),
+        ),
+      );
+      break;
+    }
+    case 'addr': {
+      await ns.veth('adr0').peer('adr1');
+      const link: Link = await ns.link('adr0');
+      out.seconds = await timed(() =>
+        ops(
+          ns,
+          n,
+          0,
+          (b, i) => b.address(link, `${address(i)}/32`),
+          (i) => link.address(`${address(i)}/32`),
+        ),
+      );
+      break;
+    }
+    case 'dump': {
+      await makePairs(ns, 0, n);
+      let count = 0;
+      out.seconds = await timed(async () => {
+        const links = await ns.links();
+        count = links.length;
+      });
+      out.count = count;
+      break;
+    }
+    case 'steps': {
+      const step = Number(arg ?? 1000);
+      const steps: number[] = [];
+      const t = process.hrtime.bigint();
+      for (let start = 0; start < n; start += step) {
+        const count = Math.min(step, n - start);
+        steps.push(
+          await timed(() =>
+            ops(
+              ns,
+              count,
+              start,
+              (b, i) => b.veth(pair(i)[0]).peer(pair(i)[1]),
+              (i) => ns.veth(pair(i)[0]).peer(pair(i)[1]),
+            ),
+          ),
+        );
+      }
+      out.seconds = seconds(t);
+      out.steps = steps;
+      out.step = step;
+      break;
+    }
+    case 'delete': {
+      const pool = Number(poolArg);
+      await makePairs(ns, 0, pool);
+      const names = pickList(arg).map((i) => pair(i)[0]);
+      if (variant === 'many') {
+        out.seconds = await timed(() => ns.deleteLinks(names));
+      } else if (variant === 'each') {
+        out.seconds = await timed(async () => {
+          for (const name of names) await ns.deleteLink(name);
+        });
+      } else {
+        throw new Error(`unknown variant ${variant}`);
+      }
+      const left = (await ns.links()).length;
+      if (left !== 1 + 2 * (pool - names.length)) throw new Error(`${left} links left after deleting`);
+      break;
+    }
+    case 'eld': {
+      let link: Link | undefined;
+      if (variant === 'addr') {
+        await ns.veth('adr0').peer('adr1');
+        link = await ns.link('adr0');
+      }
+      // The same histogram over an idle second first: on a busy machine the JS thread also
+      // waits for a CPU, and that shows in both.
+      const idle = monitorEventLoopDelay({ resolution: 1 });
+      idle.enable();
+      await new Promise((r) => setTimeout(r, Number(arg ?? 1000)));
+      idle.disable();
+      const delay = monitorEventLoopDelay({ resolution: 1 });
+      delay.enable();
+      let syncMs = 0;
+      out.seconds = await timed(async () => {
+        const t = process.hrtime.bigint();
+        const running = ns.batch((b) => {
+          for (let i = 0; i < n; i++) {
+            if (link) b.address(link, `${address(i)}/32`);
+            else b.veth(pair(i)[0]).peer(pair(i)[1]);
+          }
+        });
+        // What ns.batch() did before returning its promise: filling and serializing, on the JS thread.
+        syncMs = Number(process.hrtime.bigint() - t) / 1e6;
+        check(await running, 'eld');
+      });
+      delay.disable();
+      out.p50ms = delay.percentile(50) / 1e6;
+      out.p99ms = delay.percentile(99) / 1e6;
+      out.maxms = delay.max / 1e6;
+      out.samples = delay.count;
+      out.syncMs = syncMs;
+      out.idleP50ms = idle.percentile(50) / 1e6;
+      out.idleP99ms = idle.percentile(99) / 1e6;
+      out.idleMaxms = idle.max / 1e6;
+      break;
+    }
+    default:
+      throw new Error(`unknown workload ${workload}`);
+  }
+  await cleanup(ns);
+  emit(out);
+}
+
+/** RSS around `n` rounds of creating and deleting `arg` pairs (batch, then deleteLinks). */
+async function rss(out: ToolResult): Promise<void> {
+  const pairs = Number(arg ?? 1000);
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const mb = (): number => {
+    gc?.();
+    return process.memoryUsage().rss / 2 ** 20;
+  };
+  const ns = await Netns.create();
+  const names = Array.from({ length: pairs }, (_, i) => pair(i)[0]);
+  const samples: number[] = [mb()];
+  const t = process.hrtime.bigint();
+  for (let round = 0; round < n; round++) {
+    await makePairs(ns, 0, pairs);
+    await ns.deleteLinks(names);
+    samples.push(mb());
+  }
+  out.seconds = seconds(t);
+  ns.close();
+  out.pairs = pairs;
+  out.gc = gc !== undefined;
+  out.rssMb = samples;
+}
+
+main().catch(fail);
