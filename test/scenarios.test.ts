@@ -50,13 +50,6 @@ describe('containers by pid', () => {
     expect(v4.map((x) => x.cidr)).toEqual(['10.0.45.2/24']);
   });
 
-  // LIBRARY BUG (kept failing on purpose): the kernel leaves IFLA_LINK out of a link's report
-  // when it equals the link's own index (rtnetlink's nla_put_iflink). A veth whose peer is born
-  // in another namespace under the same index as the host end — both are index 2 when each
-  // namespace is fresh — so comes back without `parent`, and VethChain.finish rejects with
-  // ERR_INVALID_ARG_VALUE "invalid peer: the kernel did not report the veth peer", after
-  // deleting the pair it had just made. (With any link made on the host first, the indexes
-  // differ and all is well — which is why the demo and the README example work.)
   it('a veth whose peer is born in a fresh container (peer index == host end index) resolves', async (ctx) => {
     needRoot(ctx);
     const host = await lab();

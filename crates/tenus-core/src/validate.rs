@@ -87,6 +87,16 @@ pub fn mac(arg: &str, text: &str) -> Result<[u8; 6]> {
     Ok(out)
 }
 
+/// A link-layer address as `ip` shows it: tunnels over IPv4/IPv6 (gre, ipip, ip6gre, ...) have
+/// an IP address there; everything else is hex octets.
+pub fn format_lladdr(bytes: &[u8]) -> String {
+    match bytes.len() {
+        4 => std::net::Ipv4Addr::from(<[u8; 4]>::try_from(bytes).unwrap_or_default()).to_string(),
+        16 => std::net::Ipv6Addr::from(<[u8; 16]>::try_from(bytes).unwrap_or_default()).to_string(),
+        _ => format_mac(bytes),
+    }
+}
+
 /// `aa:bb:cc:...`, written into one string (listings format thousands of these).
 pub fn format_mac(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";

@@ -106,7 +106,11 @@ impl Handle {
             if stop {
                 break;
             }
-            let Some(plan) = &planned[i] else { continue };
+            let Some(plan) = &planned[i] else {
+                completed += 1;
+                progress(completed, total);
+                continue;
+            };
             // A name this batch creates is known once the requests before it are answered.
             if names.needs_drain(op) {
                 while let Some((j, result)) = in_flight.next().await {
@@ -190,30 +194,55 @@ const TAG_GROUP_FLOOR: u32 = 0x7000_0000;
 impl Handle {
     /// Deletes many links fast: tags them with a group no other link carries, checks that
     /// still holds, and deletes the group in one request (one RCU grace period for all, where
-    /// one-by-one deletion waits for one per link). Veth peers go with their pair.
+    /// one-by-one deletion waits for one per link). Veth peers go with their pair. A link named
+    /// twice counts once; an unknown link fails the call before anything is changed, and a
+    /// failure while tagging puts the groups back.
     pub async fn delete_links(&self, links: &[crate::link::LinkRef]) -> Result<()> {
+        use crate::link::{LinkChange, LinkRef};
+        use std::collections::{BTreeMap, HashSet};
         if links.is_empty() {
             return Ok(());
         }
         for attempt in 0..3 {
-            let used: std::collections::HashSet<u32> = self
-                .link_list_with(false)
-                .await?
-                .iter()
-                .map(|l| l.group)
-                .collect();
-            let group = pick_group(&used, attempt);
-            let change = crate::link::LinkChange {
-                group: Some(group),
-                ..Default::default()
-            };
-            let mut tags = Vec::with_capacity(links.len());
+            let all = self.link_list_with(false).await?;
+            let mut targets: BTreeMap<u32, u32> = BTreeMap::new(); // index -> original group
             for l in links {
                 l.validate("links")?;
-                tags.push(crate::link::set::encode_link_set(l, &change, None, None)?);
+                let found = all.iter().find(|r| match l {
+                    LinkRef::Index(i) => r.index == *i,
+                    LinkRef::Name(n) => &r.name == n,
+                });
+                let Some(rec) = found else {
+                    return Err(Error::Kernel {
+                        errno: libc::ENODEV,
+                        op: "link.deleteMany".into(),
+                        link: Some(l.describe()),
+                        extack: None,
+                        extack_offset: None,
+                    });
+                };
+                targets.insert(rec.index, rec.group);
             }
-            for (l, result) in links.iter().zip(self.send_all(tags).await) {
-                result.map_err(|e| e.context("link.deleteMany", Some(&l.describe())))?;
+            let used: HashSet<u32> = all.iter().map(|l| l.group).collect();
+            let group = pick_group(&used, attempt);
+            let tag = |g: u32| LinkChange {
+                group: Some(g),
+                ..Default::default()
+            };
+            let mut msgs = Vec::with_capacity(targets.len());
+            for index in targets.keys() {
+                msgs.push(crate::link::set::encode_link_set(
+                    &LinkRef::Index(*index),
+                    &tag(group),
+                    None,
+                    None,
+                )?);
+            }
+            let results = self.send_all(msgs).await;
+            if let Some((i, Err(e))) = targets.keys().zip(&results).find(|(_, r)| r.is_err()) {
+                let e = e.clone().context("link.deleteMany", Some(&format!("#{i}")));
+                self.untag(&targets).await;
+                return Err(e);
             }
             let carriers = self
                 .link_list_with(false)
@@ -221,18 +250,35 @@ impl Handle {
                 .iter()
                 .filter(|l| l.group == group)
                 .count();
-            if carriers == links.len() {
+            if carriers == targets.len() {
                 return self
                     .link_del_group(group)
                     .await
                     .map_err(|e| e.context("link.deleteMany", None));
             }
-            // Someone else used the group meanwhile (or a link was listed twice): try another.
+            // Someone else used the group meanwhile: put ours back and try another.
+            self.untag(&targets).await;
         }
         Err(Error::Protocol {
             op: "link.deleteMany".into(),
             detail: "could not find an unused link group".into(),
         })
+    }
+
+    /// Gives tagged links their groups back (best effort: the caller is already failing).
+    async fn untag(&self, targets: &std::collections::BTreeMap<u32, u32>) {
+        let msgs = targets
+            .iter()
+            .filter_map(|(index, group)| {
+                let change = crate::link::LinkChange {
+                    group: Some(*group),
+                    ..Default::default()
+                };
+                crate::link::set::encode_link_set(&crate::link::LinkRef::Index(*index), &change, None, None)
+                    .ok()
+            })
+            .collect();
+        let _ = self.send_all(msgs).await;
     }
 }
 

@@ -28,7 +28,26 @@ pub(crate) async fn rollback(
             _ => None,
         })
         .collect();
-    let created_names: std::collections::HashSet<&str> = created.iter().map(|(_, n)| n.as_str()).collect();
+    // A created link renamed later in the batch is deleted under its new name.
+    let mut current: std::collections::HashMap<String, String> =
+        created.iter().map(|(_, n)| (n.clone(), n.clone())).collect();
+    // Changes made to links the batch created go with them.
+    let mut sets_on_created = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        if let (Outcome::Done, BatchOp::SetLink(LinkRef::Name(from), change)) = (&outcomes[i], op) {
+            if current.values().any(|n| n == from) {
+                sets_on_created.push(i);
+            }
+            if let Some(to) = &change.name {
+                for name in current.values_mut() {
+                    if name == from {
+                        *name = to.clone();
+                    }
+                }
+            }
+        }
+    }
+    let created_names: std::collections::HashSet<&str> = current.values().map(String::as_str).collect();
 
     // Addresses and gateways on links that stay; those on created links go with the links.
     let mut waits = Vec::new();
@@ -71,11 +90,14 @@ pub(crate) async fn rollback(
     }
 
     if !created.is_empty() {
-        let refs: Vec<LinkRef> = created.iter().map(|(_, n)| LinkRef::Name(n.clone())).collect();
+        let refs: Vec<LinkRef> = created
+            .iter()
+            .map(|(_, n)| LinkRef::Name(current[n].clone()))
+            .collect();
         match h.delete_links(&refs).await {
             Ok(()) => {
-                for (i, _) in &created {
-                    outcomes[*i] = Outcome::Undone;
+                for i in created.iter().map(|(i, _)| *i).chain(sets_on_created) {
+                    outcomes[i] = Outcome::Undone;
                 }
             }
             Err(e) => errors.push(e.context("batch.undo", None)),

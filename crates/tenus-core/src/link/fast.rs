@@ -9,7 +9,7 @@ use netlink_packet_route::link::{LinkAttribute, LinkMessage, State};
 use netlink_packet_core::Parseable;
 
 use crate::transport::ack::{align4, NLMSG_HDRLEN};
-use crate::validate::format_mac;
+use crate::validate::format_lladdr;
 
 use super::record::{flag_names, operstate_name, LinkRecord, LinkStats};
 
@@ -76,8 +76,8 @@ pub fn read_link(msg: &[u8]) -> Option<LinkRecord> {
             IFLA_MTU => r.mtu = u32_at(v, 0),
             IFLA_MIN_MTU => r.min_mtu = u32_at(v, 0),
             IFLA_MAX_MTU => r.max_mtu = u32_at(v, 0),
-            IFLA_ADDRESS if !v.is_empty() => r.mac = Some(format_mac(v)),
-            IFLA_BROADCAST if !v.is_empty() => r.broadcast = Some(format_mac(v)),
+            IFLA_ADDRESS if !v.is_empty() => r.mac = Some(format_lladdr(v)),
+            IFLA_BROADCAST if !v.is_empty() => r.broadcast = Some(format_lladdr(v)),
             IFLA_MASTER => r.master = u32_at(v, 0).filter(|m| *m != 0),
             IFLA_LINK => r.parent = u32_at(v, 0).filter(|l| *l != 0),
             IFLA_LINK_NETNSID => r.link_netnsid = u32_at(v, 0).map(|n| n as i32),

@@ -10,6 +10,8 @@ use crate::validate;
 
 use super::spec::LinkRef;
 
+const IP6_DEFAULT_ENCAP_LIMIT: u8 = 4;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GreKind {
     Gre,
@@ -114,6 +116,9 @@ pub(crate) fn info(spec: &GreSpec, parent: Option<u32>) -> Result<(InfoKind, Opt
         if let Some(t) = spec.ttl {
             d.push(InfoGre6::Ttl(t as u8));
         }
+        // The kernel zeroes ip6gre parameters and reads the limit only when sent; iproute2
+        // always sends the RFC 2473 default of 4 (0 would forbid any further encapsulation).
+        d.push(InfoGre6::EncapLimit(IP6_DEFAULT_ENCAP_LIMIT));
         if spec.kind == GreKind::Ip6Gre {
             InfoData::GreTun6(d)
         } else {

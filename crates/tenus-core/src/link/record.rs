@@ -7,7 +7,7 @@ use netlink_packet_route::link::{
 
 use serde::Serialize;
 
-use crate::validate::format_mac;
+use crate::validate::format_lladdr;
 
 use super::{bond, ipvlan, macvlan, vlan};
 
@@ -165,8 +165,8 @@ impl LinkRecord {
                 LinkAttribute::Mtu(v) => r.mtu = Some(*v),
                 LinkAttribute::MinMtu(v) => r.min_mtu = Some(*v),
                 LinkAttribute::MaxMtu(v) => r.max_mtu = Some(*v),
-                LinkAttribute::Address(a) if !a.is_empty() => r.mac = Some(format_mac(a)),
-                LinkAttribute::Broadcast(a) if !a.is_empty() => r.broadcast = Some(format_mac(a)),
+                LinkAttribute::Address(a) if !a.is_empty() => r.mac = Some(format_lladdr(a)),
+                LinkAttribute::Broadcast(a) if !a.is_empty() => r.broadcast = Some(format_lladdr(a)),
                 LinkAttribute::Controller(m) if *m != 0 => r.master = Some(*m),
                 // The kernel leaves IFLA_LINK out when it equals the link's own index (a veth whose peer
                 // has the same index in another namespace): callers must allow for that.

@@ -1,0 +1,472 @@
+// ns.batch: many operations in one crossing into Rust, pipelined on one socket, with per-item
+// results; 'continue' and 'rollback' modes; progress; and ns.deleteLinks. Everything is read
+// back through tenus and through iproute2. No test assumes a namespace starts with only lo
+// (other kinds' modules may add fallback devices to every namespace): each compares with what
+// was there before.
+import { describe, expect, it } from 'vitest';
+import { TenusError, type BatchItemResult, type Netns } from '../src';
+import { ipLinkNames, linkNames, rejection } from './helpers/check';
+import { ipAddrs, ipLink, ipLinks, lab, needRoot } from './helpers/lab';
+
+/** deleteLinks tags links with a group from here up (crates/tenus-core/src/batch/mod.rs). */
+const TAG_GROUP_FLOOR = 0x7000_0000;
+
+function statuses(items: BatchItemResult[]): string[] {
+  return items.map((i) => i.status);
+}
+
+/** A small deterministic PRNG (mulberry32), so an "arbitrary" choice is the same every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Both views of the links, for "nothing changed" checks. */
+async function snapshot(ns: Netns): Promise<{ tenus: string[]; ip: string[] }> {
+  return { tenus: await linkNames(ns), ip: ipLinkNames(ns) };
+}
+
+describe('batch: bulk creation', () => {
+  it('300 veth pairs with group 7 in one batch; deleteGroup(7) removes them all at once', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const before = await snapshot(ns);
+    const r = await ns.batch((b) => {
+      for (let i = 0; i < 300; i++) b.veth(`v${i}a`).peer(`v${i}b`).group(7);
+    });
+
+    expect(r.ok).toBe(true);
+    expect(r.done).toBe(300);
+    expect(r.failed).toBe(0);
+    expect(r.errors.size).toBe(0);
+    expect(r.undoErrors).toEqual([]);
+    expect(r.items).toHaveLength(300);
+    expect(new Set(statuses(r.items))).toEqual(new Set(['done']));
+
+    const links = await ns.links();
+    const byName = new Map(links.map((l) => [l.name, l]));
+    const ip = new Map(ipLinks(ns).map((l) => [l.ifname as string, l]));
+    expect(links).toHaveLength(before.tenus.length + 600);
+    expect(ip.size).toBe(before.ip.length + 600);
+    for (let i = 0; i < 300; i++) {
+      const a = byName.get(`v${i}a`);
+      const b = byName.get(`v${i}b`);
+      expect(a, `v${i}a`).toMatchObject({ kind: 'veth', group: 7, parent: b?.index });
+      expect(b, `v${i}b`).toMatchObject({ kind: 'veth', parent: a?.index });
+      expect(ip.get(`v${i}a`)?.group, `v${i}a`).toBe('7');
+      expect(ip.get(`v${i}a`)?.link, `v${i}a`).toBe(`v${i}b`);
+    }
+
+    await ns.deleteGroup(7);
+    expect(await snapshot(ns)).toEqual(before);
+    expect((await ns.links()).filter((l) => l.group === 7)).toEqual([]);
+  });
+
+  it('500 addresses on one link, as ip sees them', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    const cidrs: string[] = [];
+    for (let i = 0; i < 450; i++) cidrs.push(`10.77.${i >> 8}.${i & 255}/32`);
+    for (let i = 0; i < 50; i++) cidrs.push(`fd00:77::${(i + 1).toString(16)}/128`);
+    const r = await ns.batch((b) => {
+      for (const c of cidrs) b.address('br0', c);
+    });
+    expect(r.ok).toBe(true);
+    expect(r.done).toBe(500);
+
+    const seen = ipAddrs(ns, 'br0');
+    expect(seen.filter((a) => !a.startsWith('fe80:')).sort()).toEqual([...cidrs].sort());
+    const ours = (await br.addresses()).map((a) => a.cidr).filter((c) => !c.startsWith('fe80:'));
+    expect(ours.sort()).toEqual([...cidrs].sort());
+  });
+
+  it('refers to a bridge made earlier in the same batch (master option and link.set)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('x0', { peer: 'x1' }); // exists before the batch
+    const r = await ns.batch((b) => {
+      b.bridge('br0');
+      b.veth('v0').master('br0');
+      b.veth('v1').peer('v1p');
+      b.set('v1', { master: 'br0', up: true });
+      b.set('x0', { master: 'br0' });
+      b.address('br0', '10.8.0.1/24');
+    });
+    expect(r.ok).toBe(true);
+    expect(statuses(r.items)).toEqual(['done', 'done', 'done', 'done', 'done', 'done']);
+
+    const br = await ns.link('br0');
+    for (const name of ['v0', 'v1', 'x0']) {
+      expect((await ns.link(name)).info.master, name).toBe(br.index);
+      expect(ipLink(ns, name).master, name).toBe('br0');
+    }
+    expect(ipLink(ns, 'v1').flags).toContain('UP');
+    // v0's peer got a generated name; it is not attached.
+    const v0 = ipLink(ns, 'v0');
+    expect(v0.link).toMatch(/^veth[0-9a-f]{8}$/);
+    expect(ipLink(ns, v0.link).master).toBeUndefined();
+    expect(ipAddrs(ns, 'br0')).toContain('10.8.0.1/24');
+  });
+
+  it('a veth whose peer is born in another namespace', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    await ns.bridge('pad0'); // so the two ends get different ifindexes
+    const otherBefore = await snapshot(other);
+    const r = await ns.batch((b) => {
+      b.veth('v0').peer('eth1', { in: other });
+      b.veth('v1').peer('eth2', { in: other, mac: '02:00:00:00:00:e2' }).group(3);
+      b.address('v0', '10.6.0.1/24');
+    });
+    expect(r.ok).toBe(true);
+
+    const here = ipLinks(ns).map((l) => l.ifname);
+    expect(here).toEqual(expect.arrayContaining(['v0', 'v1']));
+    expect(here).not.toContain('eth1');
+    expect(here).not.toContain('eth2');
+    expect((await snapshot(other)).ip).toEqual([...otherBefore.ip, 'eth1', 'eth2'].sort());
+
+    const eth1 = await other.link('eth1');
+    const v0 = await ns.link('v0');
+    expect(eth1.kind).toBe('veth');
+    expect(v0.info.parent).toBe(eth1.index);
+    expect(v0.info.linkNetnsid).toBeTypeOf('number');
+    expect(ipLink(ns, 'v0').link_index).toBe(eth1.index);
+    expect(ipLink(other, 'eth1').link_index).toBe(v0.index);
+    expect(ipLink(other, 'eth2').address).toBe('02:00:00:00:00:e2');
+    expect(ipLink(ns, 'v1').group).toBe('3');
+    expect(ipAddrs(ns, 'v0')).toContain('10.6.0.1/24');
+  });
+});
+
+describe("batch: 'continue' mode", () => {
+  it('a failing item fails alone, with its own TenusError; the others are done', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('pre0');
+    const r = await ns.batch((b) => {
+      b.bridge('br0'); // 0
+      b.bridge('br1'); // 1
+      b.bridge('br0'); // 2: duplicate of 0
+      b.bridge('pre0'); // 3: duplicate of a link that was there
+      b.bridge('br2'); // 4
+      b.address('br1', '10.5.0.1/24'); // 5
+      b.address('nosuch0', '10.5.1.1/24'); // 6: no such link
+      b.veth('v0').peer('br2'); // 7: the peer's name is taken
+    });
+
+    expect(statuses(r.items)).toEqual(['done', 'done', 'failed', 'failed', 'done', 'done', 'failed', 'failed']);
+    expect(r.ok).toBe(false);
+    expect(r.done).toBe(4);
+    expect(r.failed).toBe(4);
+    expect([...r.errors.keys()].sort()).toEqual([2, 3, 6, 7]);
+    for (const i of [2, 3, 7]) {
+      const item = r.items[i];
+      expect(item.status).toBe('failed');
+      const e = (item as { error: TenusError }).error;
+      expect(e, `item ${i}`).toBeInstanceOf(TenusError);
+      expect(e.code, `item ${i}`).toBe('EEXIST');
+      expect(e.errno, `item ${i}`).toBe(17);
+      expect(e.op, `item ${i}`).toBe('link.add');
+      expect(e, `item ${i}`).toBe(r.errors.get(i));
+    }
+    expect(r.errors.get(2)?.link).toBe('br0');
+    expect(r.errors.get(3)?.link).toBe('pre0');
+    const missing = r.errors.get(6) as TenusError;
+    expect(missing.code).toBe('ENODEV');
+    expect(missing.op).toBe('address.add');
+
+    const ip = ipLinkNames(ns);
+    expect(ip).toEqual(expect.arrayContaining(['br0', 'br1', 'br2', 'pre0']));
+    expect(ip).not.toContain('v0');
+    expect(ipLinks(ns).filter((l) => l.ifname === 'br0')).toHaveLength(1);
+    expect(ipAddrs(ns, 'br1')).toContain('10.5.0.1/24');
+  });
+
+  it('an invalid item fails with ERR_INVALID_ARG_VALUE and its arg; the rest still run', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const r = await ns.batch((b) => {
+      b.bridge('br0');
+      b.bridge('br1', { mtu: 10 });
+      b.address('br0', '10.0.0.300/24');
+      b.bridge('br2');
+    });
+    expect(statuses(r.items)).toEqual(['done', 'failed', 'failed', 'done']);
+    expect(r.errors.get(1)).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'mtu' });
+    expect(r.errors.get(2)).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'address' });
+    expect(ipLinkNames(ns)).toEqual(expect.arrayContaining(['br0', 'br2']));
+    expect(ipLinkNames(ns)).not.toContain('br1');
+  });
+});
+
+describe("batch: 'rollback' mode", () => {
+  it('a failure midway undoes everything the batch made; later items are not run (or undone)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const pre = await ns.bridge('pre0').address('10.1.0.1/24');
+    await ns.veth('px0', { peer: 'px1' });
+    const before = await snapshot(ns);
+    const addrsBefore = { pre0: ipAddrs(ns, 'pre0'), px0: ipAddrs(ns, 'px0') };
+
+    const r = await ns.batch(
+      (b) => {
+        b.bridge('br0'); // 0
+        b.veth('v0').peer('v1').master('br0'); // 1
+        b.address('pre0', '10.2.0.1/24'); // 2: on a link that was there
+        b.address('br0', '10.3.0.1/24'); // 3
+        b.address('px0', 'fd00:2::1/64'); // 4: on a link that was there
+        b.address(pre.index, '10.2.1.1/24'); // 5: the same, by index
+        b.bridge('pre0'); // 6: EEXIST
+        b.bridge('br9'); // 7
+        b.address('pre0', '10.4.0.1/24'); // 8
+        b.veth('v8').peer('v9'); // 9
+      },
+      { onError: 'rollback' },
+    );
+
+    expect(r.ok).toBe(false);
+    expect(r.undoErrors).toEqual([]);
+    const s = statuses(r.items);
+    expect(s.slice(0, 6)).toEqual(['undone', 'undone', 'undone', 'undone', 'undone', 'undone']);
+    expect(s[6]).toBe('failed');
+    for (const later of s.slice(7)) expect(['not-run', 'undone']).toContain(later);
+    expect(r.errors.get(6)).toMatchObject({ code: 'EEXIST', op: 'link.add', link: 'pre0' });
+    expect(r.failed).toBe(1);
+    expect(r.done).toBe(0);
+
+    // Nothing the batch made remains: no link, no address, by either account.
+    expect(await snapshot(ns)).toEqual(before);
+    expect(ipAddrs(ns, 'pre0')).toEqual(addrsBefore.pre0);
+    expect(ipAddrs(ns, 'px0')).toEqual(addrsBefore.px0);
+    expect((await ns.addresses('pre0')).map((a) => a.cidr)).toEqual(['10.1.0.1/24']);
+    expect((await ns.addresses('px0')).map((a) => a.cidr)).toEqual([]);
+    // Nor any link left with a temporary group from the group delete.
+    expect((await ns.links()).filter((l) => l.group >= TAG_GROUP_FLOOR)).toEqual([]);
+  });
+
+  it('a link the batch made and then renamed is removed by the rollback too', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('pre0');
+    const before = await snapshot(ns);
+    const r = await ns.batch(
+      (b) => {
+        b.bridge('br0');
+        b.bridge('br5');
+        b.set('br0', { name: 'br1' });
+        b.bridge('pre0'); // EEXIST
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items[3].status).toBe('failed');
+    expect.soft(await snapshot(ns)).toEqual(before);
+    expect.soft(r.undoErrors).toEqual([]);
+    expect.soft(statuses(r.items).slice(0, 3)).toEqual(['undone', 'undone', 'undone']);
+    expect.soft((await ns.links()).filter((l) => l.group >= TAG_GROUP_FLOOR)).toEqual([]);
+  });
+
+  it.for([
+    ['mtu', (b: any) => b.bridge('bad0', { mtu: 10 })],
+    ['name', (b: any) => b.bridge('this-name-is-too-long')],
+    ['address', (b: any) => b.address('pre0', '10.0.0.300/24')],
+    ['gateway', (b: any) => b.gateway('pre0', 'not-an-ip')],
+  ] as const)('an invalid %s stops the batch before anything is sent', async ([arg, bad], ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('pre0').address('10.1.0.1/24');
+    const before = await snapshot(ns);
+    const r = await ns.batch(
+      (b) => {
+        b.bridge('br0');
+        b.veth('v0').peer('v1');
+        b.address('pre0', '10.2.0.1/24');
+        bad(b);
+        b.bridge('br1');
+      },
+      { onError: 'rollback' },
+    );
+    expect(statuses(r.items)).toEqual(['not-run', 'not-run', 'not-run', 'failed', 'not-run']);
+    const e = r.errors.get(3) as TenusError;
+    expect(e).toBeInstanceOf(TenusError);
+    expect(e.code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(e.kind).toBe('invalid-argument');
+    expect(e.arg).toBe(arg);
+    expect(r.done).toBe(0);
+    expect(r.undoErrors).toEqual([]);
+    expect(await snapshot(ns)).toEqual(before);
+    expect(ipAddrs(ns, 'pre0')).toEqual(['10.1.0.1/24']);
+  });
+
+  it('a name the batch builder itself refuses throws from ns.batch, and nothing is sent', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const before = await snapshot(ns);
+    const e = await rejection(
+      ns.batch(
+        (b) => {
+          b.bridge('br0');
+          b.address('no/slash', '10.0.0.1/24');
+        },
+        { onError: 'rollback' },
+      ),
+    );
+    expect(e.code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(e.arg).toBe('link');
+    expect(await snapshot(ns)).toEqual(before);
+  });
+});
+
+describe('batch: progress', () => {
+  it('onProgress is called with increasing done, a fixed total, and finally done === total', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const calls: [number, number][] = [];
+    const r = await ns.batch(
+      (b) => {
+        for (let i = 0; i < 500; i++) b.veth(`p${i}a`).peer(`p${i}b`);
+        for (let i = 0; i < 500; i++) b.address(`p${i}a`, `10.3.${i >> 8}.${i & 255}/32`);
+      },
+      { onProgress: (done, total) => calls.push([done, total]) },
+    );
+    expect(r.ok).toBe(true);
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    for (const [, total] of calls) expect(total).toBe(1000);
+    for (let i = 1; i < calls.length; i++) expect(calls[i][0]).toBeGreaterThan(calls[i - 1][0]);
+    expect(calls[0][0]).toBeGreaterThan(0);
+    expect(calls.at(-1)).toEqual([1000, 1000]);
+  });
+
+  it('onProgress reaches done === total when some items fail', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const calls: [number, number][] = [];
+    const r = await ns.batch(
+      (b) => {
+        for (let i = 0; i < 150; i++) b.bridge(`b${i}`);
+        b.bridge('b0'); // kernel refuses: EEXIST
+        b.bridge('bad0', { mtu: 10 }); // refused before sending
+      },
+      { onProgress: (done, total) => calls.push([done, total]) },
+    );
+    expect(r.failed).toBe(2);
+    expect(calls.at(-1)).toEqual([152, 152]);
+  });
+});
+
+describe('ns.deleteLinks', () => {
+  it('deletes 100 of 200 veth pairs named arbitrarily; exactly the other 100 stay, no temporary group left', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const before = await snapshot(ns);
+    const r = await ns.batch((b) => {
+      for (let i = 0; i < 200; i++) b.veth(`d${i}a`).peer(`d${i}b`);
+    });
+    expect(r.ok).toBe(true);
+
+    // An arbitrary half, each named by its a end, its b end, or an index.
+    const random = prng(0x7e5);
+    const order = [...Array(200).keys()];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    const gone = new Set(order.slice(0, 100));
+    const links = new Map((await ns.links()).map((l) => [l.name, l]));
+    const refs = [...gone].map((i, k) => {
+      const end = random() < 0.5 ? `d${i}a` : `d${i}b`;
+      return k % 3 === 0 ? (links.get(end)?.index as number) : k % 3 === 1 ? end : links.get(end)!;
+    });
+    await ns.deleteLinks(refs);
+
+    const kept = [...Array(200).keys()].filter((i) => !gone.has(i)).flatMap((i) => [`d${i}a`, `d${i}b`]);
+    expect(await linkNames(ns)).toEqual([...before.tenus, ...kept].sort());
+    expect(ipLinkNames(ns)).toEqual([...before.ip, ...kept].sort());
+    // The tag group went with the links it was put on; the others keep group 0.
+    const after = await ns.links();
+    expect(after.filter((l) => l.group >= TAG_GROUP_FLOOR)).toEqual([]);
+    expect(after.filter((l) => kept.includes(l.name) && l.group !== 0)).toEqual([]);
+    expect(ipLinks(ns).filter((l) => l.group !== 'default')).toEqual([]);
+  });
+
+  it('naming both ends of a pair works', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const before = await snapshot(ns);
+    await ns.veth('e0a', { peer: 'e0b' });
+    await ns.veth('e1a', { peer: 'e1b' });
+    await ns.deleteLinks(['e0a', 'e0b', 'e1b']);
+    expect(await snapshot(ns)).toEqual(before);
+  });
+
+  it('a link named twice (by name and by index) is deleted once, and leaves no temporary group', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const before = await snapshot(ns);
+    const v = await ns.veth('f0a', { peer: 'f0b' });
+    let error: unknown;
+    await ns.deleteLinks(['f0a', v.index]).catch((e: unknown) => (error = e));
+    expect.soft(error).toBeUndefined();
+    expect.soft(await snapshot(ns)).toEqual(before);
+    expect.soft((await ns.links()).filter((l) => l.group >= TAG_GROUP_FLOOR)).toEqual([]);
+  });
+
+  it('a missing link rejects with ENODEV, deletes nothing and leaves no temporary group', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('g0a', { peer: 'g0b' });
+    const before = await snapshot(ns);
+    const e = await rejection(ns.deleteLinks(['g0a', 'nosuch0']));
+    expect(e.code).toBe('ENODEV');
+    expect(await snapshot(ns)).toEqual(before);
+    expect((await ns.links()).filter((l) => l.group >= TAG_GROUP_FLOOR)).toEqual([]);
+  });
+
+  it('an empty list does nothing', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const before = await snapshot(ns);
+    await ns.deleteLinks([]);
+    expect(await snapshot(ns)).toEqual(before);
+  });
+});
+
+describe('batch: the event loop', () => {
+  it('keeps ticking during a 5000-op batch', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('br0');
+    let ticks = 0;
+    let immediates = 0;
+    const timer = setInterval(() => ticks++, 1);
+    let stop = false;
+    const spin = (): void => {
+      immediates++;
+      if (!stop) setImmediate(spin);
+    };
+    setImmediate(spin);
+    let during = 0;
+    try {
+      const r = await ns.batch((b) => {
+        for (let i = 0; i < 1000; i++) b.veth(`t${i}a`).peer(`t${i}b`);
+        for (let i = 0; i < 4000; i++) b.address('br0', `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32`);
+      });
+      during = ticks;
+      expect(r.items).toHaveLength(5000);
+      expect(r.ok).toBe(true);
+    } finally {
+      clearInterval(timer);
+      stop = true;
+    }
+    expect(during).toBeGreaterThan(0);
+    expect(immediates).toBeGreaterThan(0);
+  });
+});
