@@ -44,6 +44,18 @@ impl Error {
         }
     }
 
+    /// An errno with no extended ACK, for answers we can give without asking the kernel again
+    /// (a link a listing did not contain, a name already taken).
+    pub fn kernel_errno(errno: i32, op: &str, link: &str) -> Self {
+        Error::Kernel {
+            errno,
+            op: op.to_string(),
+            link: Some(link.to_string()),
+            extack: None,
+            extack_offset: None,
+        }
+    }
+
     pub fn os(op: &str, detail: impl Into<String>, err: &std::io::Error) -> Self {
         Error::Os {
             errno: err.raw_os_error().unwrap_or(libc::EIO),

@@ -166,12 +166,15 @@ impl Handle {
     }
 }
 
-async fn wait(i: usize, rx: oneshot::Receiver<Result<Reply>>) -> (usize, Result<()>) {
-    let result = match rx.await {
+async fn answer(rx: oneshot::Receiver<Result<Reply>>) -> Result<()> {
+    match rx.await {
         Ok(r) => r.map(drop),
         Err(_) => Err(Error::Closed { op: String::new() }),
-    };
-    (i, result)
+    }
+}
+
+async fn wait(i: usize, rx: oneshot::Receiver<Result<Reply>>) -> (usize, Result<()>) {
+    (i, answer(rx).await)
 }
 
 /// Stores an item's result; true when the batch must stop.
@@ -213,13 +216,11 @@ impl Handle {
                     LinkRef::Name(n) => &r.name == n,
                 });
                 let Some(rec) = found else {
-                    return Err(Error::Kernel {
-                        errno: libc::ENODEV,
-                        op: "link.deleteMany".into(),
-                        link: Some(l.describe()),
-                        extack: None,
-                        extack_offset: None,
-                    });
+                    return Err(Error::kernel_errno(
+                        libc::ENODEV,
+                        "link.deleteMany",
+                        &l.describe(),
+                    ));
                 };
                 targets.insert(rec.index, rec.group);
             }
@@ -293,7 +294,7 @@ impl Handle {
         let mut out = Vec::with_capacity(receivers.len());
         for rx in receivers {
             out.push(match rx {
-                Ok(rx) => wait(0, rx).await.1,
+                Ok(rx) => answer(rx).await,
                 Err(e) => Err(e),
             });
         }

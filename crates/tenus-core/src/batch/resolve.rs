@@ -84,13 +84,10 @@ impl Names {
         match r {
             LinkRef::Index(i) => Ok(*i),
             LinkRef::Name(n) => self.index.get(n).copied().ok_or_else(|| {
-                self.missing.get(n).cloned().unwrap_or_else(|| Error::Kernel {
-                    errno: libc::ENODEV,
-                    op: String::new(),
-                    link: Some(n.clone()),
-                    extack: None,
-                    extack_offset: None,
-                })
+                self.missing
+                    .get(n)
+                    .cloned()
+                    .unwrap_or_else(|| Error::kernel_errno(libc::ENODEV, "", n))
             }),
         }
     }

@@ -98,13 +98,7 @@ impl Handle {
         validate::ifname("name", &spec.name)?;
         // TUNSETIFF on an existing persistent device attaches to it instead of failing.
         if self.link_get(&LinkRef::Name(spec.name.clone())).await.is_ok() {
-            return Err(Error::Kernel {
-                errno: libc::EEXIST,
-                op: "tuntap.add".into(),
-                link: Some(spec.name.clone()),
-                extack: None,
-                extack_offset: None,
-            });
+            return Err(Error::kernel_errno(libc::EEXIST, "tuntap.add", &spec.name));
         }
         let job = spec.clone();
         self.namespace().run_in(move || create(&job)).await??;
