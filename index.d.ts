@@ -13,9 +13,11 @@ export declare class NativeNetns {
   /**
    * Runs a batch given as a JSON array of items; resolves to a JSON report
    * `{ status: "ddf...", errors: { "2": {...} }, undoErrors: [...] }`.
-   * `progress(done)` is called now and then while items complete.
+   * `progress(done)` is called now and then while items complete, and last with
+   * `PROGRESS_END` (0xffffffff): progress calls and the promise travel separately, so a
+   * caller that must see every call before the result waits for that one.
    */
-  batch(itemsJson: string, options: NativeBatchOptions, progress?: (((arg: number) => void)) | undefined | null): Promise<string>
+  batch(itemsJson: string, options: NativeBatchOptions, progress?: Progress | undefined | null): Promise<string>
   info(): NativeNetnsInfo
   /** Replies slower than this reject with ETIMEDOUT. */
   setTimeout(millis: number): void
@@ -25,10 +27,14 @@ export declare class NativeNetns {
   linkAdd(spec: NativeLinkSpec, peerNs?: NativeNetns | undefined | null): Promise<NativeLink>
   linkGet(link: number | string): Promise<NativeLink>
   /**
-   * Every link, as a JSON array of link records: one string crosses to JavaScript and
-   * `JSON.parse` builds the objects, much faster than setting their properties one by one.
+   * Every link, streamed: `onPart(attempt, json)` gets JSON arrays of link records a few
+   * hundred at a time while the dump is still arriving, so JavaScript parses one part while
+   * the kernel produces the next (`JSON.parse` builds the objects much faster than setting
+   * their properties one by one from here). Resolves to the final attempt's number and how many
+   * parts it had (parts of earlier attempts — dumps the kernel said changed underway — are
+   * stale). Parts and the promise travel separately: wait for that many parts.
    */
-  linkListJson(stats?: boolean | undefined | null): Promise<string>
+  linkListParts(stats: boolean, onPart: (attempt: number, json: string) => void): Promise<NativeListEnd>
   linkSet(link: number | string, change: NativeLinkChange): Promise<void>
   linkDelete(link: number | string): Promise<void>
   linkDeleteGroup(group: number): Promise<void>
@@ -171,6 +177,14 @@ export interface NativeLinkStats {
   txErrors: number
   rxDropped: number
   txDropped: number
+}
+
+/** How a streamed listing ended. */
+export interface NativeListEnd {
+  /** The attempt whose parts are valid. */
+  attempt: number
+  /** How many parts that attempt delivered. */
+  parts: number
 }
 
 export interface NativeNetnsInfo {

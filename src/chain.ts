@@ -128,6 +128,9 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     }
     this.changesLink = true;
     this.steps.push(async (c) => {
+      // The undo is registered before the request: the kernel applies a change attribute by
+      // attribute, so a request that fails (a rename refused, say) may have changed the MTU
+      // or MAC already. Restoring what did not change is harmless.
       if (c.before) {
         const back = revert(change, c.before);
         c.undo.push(async () => {
@@ -333,7 +336,12 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
       // Deleting what the chain created undoes every step at once (a veth takes its peer along).
       await call(() => c.ns.native.linkDelete(c.index)).catch((e: unknown) => failures.push(e));
     } else {
-      for (const undo of c.undo.reverse()) await undo().catch((e: unknown) => failures.push(e));
+      for (const undo of c.undo.reverse()) {
+        await undo().catch((e: unknown) => {
+          if (e instanceof TenusError) e.nameLink(c.name);
+          failures.push(e);
+        });
+      }
     }
     if (failures.length > 0 && cause instanceof TenusError) cause.undoErrors = failures;
   }

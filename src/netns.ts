@@ -16,6 +16,9 @@ import { vrfSpec, type VrfOptions } from './kinds/vrf';
 import { vxlanSpec, type VxlanOptions } from './kinds/vxlan';
 import { Link } from './link';
 import { addon, call, check, type NativeLinkSpec, type NativeNetns } from './native';
+
+/** The addon's last progress call: the batch is over (never passed to onProgress). */
+const PROGRESS_END = 0xffffffff;
 import type { AddressRecord, LinkLike, LinkRecord } from './types';
 
 /** How a namespace handle was obtained. */
@@ -172,12 +175,30 @@ export class Netns {
   }
 
   /**
-   * Every link (`ip link show`), as plain records. `{ stats: false }` asks the kernel to leave
-   * the counters out, which makes large listings noticeably cheaper.
+   * Every link (`ip link show`), as plain records. `{ stats: false }` leaves the counters out
+   * of the records (and asks the kernel to skip its per-protocol statistics).
    */
   async links(options: { stats?: boolean } = {}): Promise<LinkRecord[]> {
     const stats = options.stats ?? true;
-    return JSON.parse(await call(() => this.native.linkListJson(stats))) as LinkRecord[];
+    // The dump arrives in parts, parsed here while the kernel produces the next ones.
+    let attempt = 0;
+    let parts: LinkRecord[][] = [];
+    let complete: { attempt: number; parts: number; resolve: () => void } | undefined;
+    const onPart = (partAttempt: number, json: string): void => {
+      if (partAttempt !== attempt) {
+        // The kernel said the dump changed underway; it is being read again from the start.
+        attempt = partAttempt;
+        parts = [];
+      }
+      parts.push(JSON.parse(json) as LinkRecord[]);
+      if (complete && complete.attempt === attempt && parts.length === complete.parts) complete.resolve();
+    };
+    const end = await call(() => this.native.linkListParts(stats, onPart));
+    // The promise and the parts travel separately: the last parts may still be on their way.
+    if (attempt !== end.attempt || parts.length < end.parts) {
+      await new Promise<void>((resolve) => (complete = { ...end, resolve }));
+    }
+    return parts.length === 1 ? parts[0] : parts.flat();
   }
 
   /** One link by name or index, with one targeted request. Rejects with ENODEV if absent. */
@@ -224,13 +245,19 @@ export class Netns {
     fill(builder);
     const total = builder.items.length;
     const progress = options.onProgress;
+    // Progress calls and the result travel separately; the addon ends the calls with
+    // PROGRESS_END, and the result waits for it so that no call comes after it.
+    let ended: Promise<void> | undefined;
+    let onProgress: ((done: number) => void) | undefined;
+    if (progress) {
+      let end = (): void => undefined;
+      ended = new Promise<void>((resolve) => (end = resolve));
+      onProgress = (done) => (done === PROGRESS_END ? end() : progress(done, total));
+    }
     const json = await call(() =>
-      this.native.batch(
-        JSON.stringify(builder.items),
-        { onError: options.onError, window: options.window },
-        progress ? (done: number) => progress(done, total) : undefined,
-      ),
+      this.native.batch(JSON.stringify(builder.items), { onError: options.onError, window: options.window }, onProgress),
     );
+    await ended;
     return readReport(json);
   }
 

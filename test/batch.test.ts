@@ -145,6 +145,24 @@ describe('batch: bulk creation', () => {
     expect(ipLink(ns, 'v1').group).toBe('3');
     expect(ipAddrs(ns, 'v0')).toContain('10.6.0.1/24');
   });
+
+  it('renames links that are up (down, rename, up before Linux 6.2) and later items find the new name', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('pre0').up();
+    const r = await ns.batch((b) => {
+      b.bridge('br0').up();
+      b.set('br0', { name: 'br1' });
+      b.set('pre0', { name: 'pre1', mtu: 1400 });
+      b.address('br1', '10.7.0.1/24');
+      b.set('pre1', { name: 'pre0' }); // the old name is free again
+    });
+    expect(statuses(r.items)).toEqual(['done', 'done', 'done', 'done', 'done']);
+    expect(ipLink(ns, 'br1').flags).toContain('UP');
+    expect(ipLink(ns, 'pre0').flags).toContain('UP');
+    expect(ipLink(ns, 'pre0').mtu).toBe(1400);
+    expect(ipAddrs(ns, 'br1')).toContain('10.7.0.1/24');
+  });
 });
 
 describe("batch: 'continue' mode", () => {

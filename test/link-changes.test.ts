@@ -90,6 +90,41 @@ describe('attributes', () => {
     expect(ipLink(ns, 'br0').ifindex).toBe(br.index);
   });
 
+  // Linux before 6.2 refuses to rename a link that is up (EBUSY); tenus then brings it down,
+  // renames it and brings it up again. These run on both kernels (the guest has 6.1).
+  it('renames a link that is up, and it stays up', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0', { mtu: 1400 }).up();
+    const renamed = await br.set({ name: 'lan0', mtu: 1300 });
+    expect(renamed.name).toBe('lan0');
+    expect(renamed.info.up).toBe(true);
+    expect(renamed.info.mtu).toBe(1300);
+    expect(ipLink(ns, 'lan0').flags).toContain('UP');
+    expect(ipLink(ns, 'lan0').ifindex).toBe(br.index);
+  });
+
+  it('renames an up link and brings it down in the same change', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').up();
+    const renamed = await br.set({ name: 'lan0', up: false });
+    expect(renamed.info.up).toBe(false);
+    expect(ipLink(ns, 'lan0').flags).not.toContain('UP');
+  });
+
+  it('a refused rename of an up link leaves it up, under its old name', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').up();
+    await ns.bridge('lan0');
+    const e = await rejection(br.rename('lan0'));
+    expect(e.code).toBe('EEXIST');
+    expect(e.link).toBe('br0');
+    expect(ipLink(ns, 'br0').flags).toContain('UP');
+    expect(ipLinkNames(ns)).toEqual(['br0', 'lan0', 'lo']);
+  });
+
   it('alias is set, changed and cleared', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

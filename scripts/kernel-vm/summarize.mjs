@@ -1,6 +1,6 @@
 // Checks a guest run of vitest (scripts/kernel-vm/test) and writes its counts to
 // target/kernel-vm-summary.json, which scripts/test-all adds to the combined summary line
-// when TENUS_KERNEL_VM_SUMMARY names it (as .ci/run does).
+// when it runs the guest (TENUS_KERNEL_VM=1, as `npm test` and .ci/run do).
 //
 //   node scripts/kernel-vm/summarize.mjs <exit status of scripts/kernel-vm/run>
 //

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use tokio::sync::mpsc;
+
 use crate::error::{Error, Result};
 use crate::netns::Namespace;
 use crate::transport::{open_route_socket, Connection, Expect, Messages, Reply};
@@ -57,6 +59,47 @@ impl Handle {
             .request(message, Expect::Ack, self.timeout)
             .await
             .map_err(|e| e.context(op, link))
+    }
+
+    /// Runs a dump, handing its messages to `part(attempt, messages)` a few hundred at a time
+    /// as they arrive, so that the caller can work on one part while the kernel produces the
+    /// next. When the kernel says the dump changed underway it is read again from the start
+    /// with the next `attempt` number: parts of an earlier attempt are stale.
+    pub async fn dump_parts(
+        &self,
+        op: &str,
+        message: Vec<u8>,
+        mut part: impl FnMut(u32, Messages),
+    ) -> Result<()> {
+        for attempt in 0..DUMP_ATTEMPTS {
+            let (tx, mut rx) = mpsc::unbounded_channel();
+            let mut done = self
+                .conn
+                .submit_streamed(message.clone(), self.timeout, tx)
+                .map_err(|e| e.context(op, None))?;
+            let reply = loop {
+                tokio::select! {
+                    biased;
+                    Some(messages) = rx.recv() => part(attempt, messages),
+                    reply = &mut done => break reply,
+                }
+            };
+            // Parts are sent before the reply completes: whatever is left is waiting here.
+            while let Ok(messages) = rx.try_recv() {
+                part(attempt, messages);
+            }
+            let reply = reply
+                .unwrap_or_else(|_| Err(Error::Closed { op: String::new() }))
+                .map_err(|e| e.context(op, None))?;
+            if !reply.interrupted {
+                part(attempt, reply.messages);
+                return Ok(());
+            }
+        }
+        Err(Error::DumpInterrupted {
+            op: op.into(),
+            attempts: DUMP_ATTEMPTS,
+        })
     }
 
     /// Runs a dump, reading it again when the kernel says it changed underway.

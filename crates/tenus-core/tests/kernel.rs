@@ -404,3 +404,44 @@ async fn concurrent_listings_all_resolve() {
         assert_eq!(d.unwrap().len(), 1);
     }
 }
+
+/// A listing streamed in parts has the same links, in the same order, as a whole one; a
+/// listing without stats has none.
+#[tokio::test]
+async fn streamed_listing_matches_the_whole_one() {
+    if !privileged() {
+        return;
+    }
+    let h = lab().await;
+    let ops = (0..400)
+        .map(|i| {
+            let peer = Some(format!("vb{i}"));
+            let kind = KindSpec::Veth(VethSpec {
+                peer,
+                ..Default::default()
+            });
+            tenus_core::batch::BatchOp::AddLink(named(kind, &format!("va{i}")))
+        })
+        .collect();
+    h.batch(ops, &Default::default(), &|_, _| {}).await;
+    let whole = h.link_list().await.unwrap();
+    assert_eq!(whole.len(), 801);
+    let mut parts = Vec::new();
+    h.link_list_parts(true, |attempt, links| parts.push((attempt, links)))
+        .await
+        .unwrap();
+    assert!(
+        parts.len() >= 3,
+        "801 links come in several parts, got {}",
+        parts.len()
+    );
+    let streamed: Vec<_> = parts
+        .iter()
+        .filter(|(attempt, _)| *attempt == parts.last().unwrap().0)
+        .flat_map(|(_, links)| links.iter().map(|l| (l.index, l.name.clone(), l.stats.is_some())))
+        .collect();
+    let expected: Vec<_> = whole.iter().map(|l| (l.index, l.name.clone(), true)).collect();
+    assert_eq!(streamed, expected);
+    let bare = h.link_list_with(false).await.unwrap();
+    assert!(bare.iter().all(|l| l.stats.is_none()));
+}

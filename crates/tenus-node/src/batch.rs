@@ -12,7 +12,8 @@ use tenus_core::batch::{BatchOp, BatchOptions, BatchReport, OnError, Outcome};
 use tenus_core::{Error, Namespace};
 
 use crate::error::error_doc;
-use crate::netns::{spawn, NativeNetns};
+use crate::netns::NativeNetns;
+use crate::settle::spawn;
 use crate::spec::{link_change, link_ref, link_spec, JsonLinkRef, NativeLinkChange, NativeLinkSpec};
 
 #[derive(Deserialize)]
@@ -115,65 +116,84 @@ fn report_json(report: BatchReport, invalid: HashMap<usize, Error>) -> String {
 impl NativeNetns {
     /// Runs a batch given as a JSON array of items; resolves to a JSON report
     /// `{ status: "ddf...", errors: { "2": {...} }, undoErrors: [...] }`.
-    /// `progress(done)` is called now and then while items complete.
+    /// `progress(done)` is called now and then while items complete, and last with
+    /// `PROGRESS_END` (0xffffffff): progress calls and the promise travel separately, so a
+    /// caller that must see every call before the result waits for that one.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn batch<'env>(
         &self,
         env: &'env Env,
         items_json: String,
         options: NativeBatchOptions,
-        progress: Option<ThreadsafeFunction<u32, (), u32, napi::Status, false, true>>,
+        progress: Option<Progress>,
     ) -> napi::Result<PromiseRaw<'env, String>> {
         let h = self.get("batch");
         spawn(env, "batch", async move {
-            let h = h?;
-            let items: Vec<Item> = serde_json::from_str(&items_json)
-                .map_err(|e| Error::invalid("items", format!("malformed batch: {e}")))?;
-            let on_error = match options.on_error.as_deref() {
-                None | Some("continue") => OnError::Continue,
-                Some("rollback") => OnError::Rollback,
-                Some(other) => {
-                    return Err(Error::invalid(
-                        "onError",
-                        format!("{other:?} is not 'continue' or 'rollback'"),
-                    ))
-                }
-            };
-            let total = items.len();
-            let mut namespaces = HashMap::new();
-            let mut ops = Vec::with_capacity(total);
-            let mut invalid = HashMap::new();
-            for (i, item) in items.into_iter().enumerate() {
-                match convert(item, &mut namespaces) {
-                    Ok(op) => ops.push(op),
-                    Err(e) => {
-                        // Keeps positions aligned; the core reports it as failed before sending.
-                        ops.push(BatchOp::DelLink(tenus_core::LinkRef::Index(0)));
-                        invalid.insert(i, e);
-                    }
-                }
+            let report = run_batch(h, items_json, options, progress.as_ref()).await;
+            if let Some(p) = &progress {
+                p.call(PROGRESS_END, ThreadsafeFunctionCallMode::NonBlocking);
             }
-            if !invalid.is_empty() && on_error == OnError::Rollback {
-                let outcomes = vec![Outcome::NotRun; total];
-                return Ok(report_json(
-                    BatchReport {
-                        outcomes,
-                        undo_errors: Vec::new(),
-                    },
-                    invalid,
-                ));
-            }
-            let window = options.window.map(|w| w as usize).unwrap_or(256);
-            let step = (total / 100).max(1);
-            let notify = |done: usize, total: usize| {
-                if let Some(p) = &progress {
-                    if done.is_multiple_of(step) || done == total {
-                        p.call(done as u32, ThreadsafeFunctionCallMode::NonBlocking);
-                    }
-                }
-            };
-            let report = h.batch(ops, &BatchOptions { on_error, window }, &notify).await;
-            Ok(report_json(report, invalid))
+            report
         })
     }
+}
+
+/// Kept alive (not weak) while the batch runs, so that its last calls are delivered.
+type Progress = ThreadsafeFunction<u32, (), u32, napi::Status, false>;
+const PROGRESS_END: u32 = u32::MAX;
+
+async fn run_batch(
+    h: Result<tenus_core::Handle, Error>,
+    items_json: String,
+    options: NativeBatchOptions,
+    progress: Option<&Progress>,
+) -> Result<String, Error> {
+    let h = h?;
+    let items: Vec<Item> = serde_json::from_str(&items_json)
+        .map_err(|e| Error::invalid("items", format!("malformed batch: {e}")))?;
+    let on_error = match options.on_error.as_deref() {
+        None | Some("continue") => OnError::Continue,
+        Some("rollback") => OnError::Rollback,
+        Some(other) => {
+            return Err(Error::invalid(
+                "onError",
+                format!("{other:?} is not 'continue' or 'rollback'"),
+            ))
+        }
+    };
+    let total = items.len();
+    let mut namespaces = HashMap::new();
+    let mut ops = Vec::with_capacity(total);
+    let mut invalid = HashMap::new();
+    for (i, item) in items.into_iter().enumerate() {
+        match convert(item, &mut namespaces) {
+            Ok(op) => ops.push(op),
+            Err(e) => {
+                // Keeps positions aligned; the core reports it as failed before sending.
+                ops.push(BatchOp::DelLink(tenus_core::LinkRef::Index(0)));
+                invalid.insert(i, e);
+            }
+        }
+    }
+    if !invalid.is_empty() && on_error == OnError::Rollback {
+        let outcomes = vec![Outcome::NotRun; total];
+        return Ok(report_json(
+            BatchReport {
+                outcomes,
+                undo_errors: Vec::new(),
+            },
+            invalid,
+        ));
+    }
+    let window = options.window.map(|w| w as usize).unwrap_or(256);
+    let step = (total / 100).max(1);
+    let notify = |done: usize, total: usize| {
+        if let Some(p) = progress {
+            if done.is_multiple_of(step) || done == total {
+                p.call(done as u32, ThreadsafeFunctionCallMode::NonBlocking);
+            }
+        }
+    };
+    let report = h.batch(ops, &BatchOptions { on_error, window }, &notify).await;
+    Ok(report_json(report, invalid))
 }

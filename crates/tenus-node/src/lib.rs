@@ -5,5 +5,7 @@ pub mod batch;
 pub mod error;
 pub mod netns;
 pub mod record;
+mod runtime;
+mod settle;
 pub mod spec;
 pub mod validate;

@@ -1,13 +1,11 @@
 //! `NativeNetns`: a namespace handle as a JS class. Every kernel round trip runs on the Rust
 //! side and resolves a promise; the JS thread never changes namespace.
 
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::sync::RwLock;
 use std::time::Duration;
 
-use futures::FutureExt;
-use napi::bindgen_prelude::{Either, PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::{Either, FnArgs, PromiseRaw};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Env;
 use napi_derive::napi;
 use tenus_core::link::tuntap::TunTapSpec;
@@ -16,21 +14,8 @@ use tenus_core::{Error, Handle, Namespace, Origin};
 
 use crate::error::{from_panic, to_napi};
 use crate::record::{NativeAddress, NativeLink};
+use crate::settle::spawn;
 use crate::spec::{link_change, link_ref, link_spec, NativeLinkChange, NativeLinkSpec};
-
-/// Spawns `fut` on napi's tokio runtime; errors and panics reject the promise.
-pub(crate) fn spawn<'env, T, F>(env: &'env Env, op: &'static str, fut: F) -> napi::Result<PromiseRaw<'env, T>>
-where
-    T: 'static + Send + ToNapiValue,
-    F: 'static + Send + Future<Output = Result<T, Error>>,
-{
-    env.spawn_future(async move {
-        match AssertUnwindSafe(fut).catch_unwind().await {
-            Ok(result) => result.map_err(to_napi),
-            Err(_) => Err(from_panic(op)),
-        }
-    })
-}
 
 /// A tun/tap device to create.
 #[napi(object)]
@@ -43,6 +28,17 @@ pub struct NativeTunTapSpec {
     /// Owning group id.
     pub group: Option<u32>,
     pub multi_queue: Option<bool>,
+}
+
+type PartCallback = ThreadsafeFunction<FnArgs<(u32, String)>, (), FnArgs<(u32, String)>, napi::Status, false>;
+
+/// How a streamed listing ended.
+#[napi(object)]
+pub struct NativeListEnd {
+    /// The attempt whose parts are valid.
+    pub attempt: u32,
+    /// How many parts that attempt delivered.
+    pub parts: u32,
 }
 
 #[napi(object)]
@@ -257,21 +253,46 @@ impl NativeNetns {
         })
     }
 
-    /// Every link, as a JSON array of link records: one string crosses to JavaScript and
-    /// `JSON.parse` builds the objects, much faster than setting their properties one by one.
-    #[napi(ts_return_type = "Promise<string>")]
-    pub fn link_list_json<'env>(
+    /// Every link, streamed: `onPart(attempt, json)` gets JSON arrays of link records a few
+    /// hundred at a time while the dump is still arriving, so JavaScript parses one part while
+    /// the kernel produces the next (`JSON.parse` builds the objects much faster than setting
+    /// their properties one by one from here). Resolves to the final attempt's number and how many
+    /// parts it had (parts of earlier attempts — dumps the kernel said changed underway — are
+    /// stale). Parts and the promise travel separately: wait for that many parts.
+    #[napi(ts_return_type = "Promise<NativeListEnd>")]
+    pub fn link_list_parts<'env>(
         &self,
         env: &'env Env,
-        stats: Option<bool>,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+        stats: bool,
+        #[napi(ts_arg_type = "(attempt: number, json: string) => void")] on_part: PartCallback,
+    ) -> napi::Result<PromiseRaw<'env, NativeListEnd>> {
         let h = self.get("link.list");
         spawn(env, "link.list", async move {
-            let links = h?.link_list_with(stats.unwrap_or(true)).await?;
-            serde_json::to_string(&links).map_err(|e| Error::Protocol {
-                op: "link.list".into(),
-                detail: e.to_string(),
+            let mut end = NativeListEnd { attempt: 0, parts: 0 };
+            let mut failed = None;
+            h?.link_list_parts(stats, |attempt, links| {
+                if attempt != end.attempt {
+                    end = NativeListEnd { attempt, parts: 0 };
+                }
+                match serde_json::to_string(&links) {
+                    Ok(json) => {
+                        end.parts += 1;
+                        on_part.call(
+                            FnArgs::from((attempt, json)),
+                            ThreadsafeFunctionCallMode::NonBlocking,
+                        );
+                    }
+                    Err(e) => failed = Some(e),
+                }
             })
+            .await?;
+            match failed {
+                Some(e) => Err(Error::Protocol {
+                    op: "link.list".into(),
+                    detail: e.to_string(),
+                }),
+                None => Ok(end),
+            }
         })
     }
 

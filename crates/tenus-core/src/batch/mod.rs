@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
 use crate::handle::Handle;
+use crate::link::{LinkChange, LinkRef};
 use crate::transport::{Expect, Reply};
 
 pub use op::BatchOp;
@@ -133,6 +134,26 @@ impl Handle {
                     continue;
                 }
             };
+            if let BatchOp::SetLink(link, change) = op {
+                if change.name.is_some() {
+                    // Renames go one at a time, after what was sent before: before Linux 6.2 a
+                    // link that is up must be brought down to be renamed (rename_while_down).
+                    while let Some((j, result)) = in_flight.next().await {
+                        stop |= record(&mut outcomes, &ops, j, result, rollback);
+                        completed += 1;
+                        progress(completed, total);
+                    }
+                    if stop {
+                        break;
+                    }
+                    let result = self.rename(&names, link, change, bytes).await;
+                    names.note(op, plan);
+                    stop |= record(&mut outcomes, &ops, i, result, rollback);
+                    completed += 1;
+                    progress(completed, total);
+                    continue;
+                }
+            }
             names.note(op, plan);
             match self.connection().submit(bytes, Expect::Ack, timeout) {
                 Ok(rx) => in_flight.push_back(wait(i, rx)),
@@ -162,6 +183,26 @@ impl Handle {
         BatchReport {
             outcomes,
             undo_errors,
+        }
+    }
+}
+
+impl Handle {
+    async fn rename(
+        &self,
+        names: &Names,
+        link: &LinkRef,
+        change: &LinkChange,
+        request: Vec<u8>,
+    ) -> Result<()> {
+        match answer(self.connection().submit(request, Expect::Ack, self.timeout())?).await {
+            Err(e) if e.errno() == Some(libc::EBUSY) => {
+                let index = names.index_of(link)?;
+                let master = names.master_of(change)?;
+                let label = link.describe();
+                self.rename_while_down(index, change, master, &label, e).await
+            }
+            result => result,
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::handle::Handle;
 use crate::link::build::encode_new_link;
 use crate::link::del::encode_link_del;
 use crate::link::set::encode_link_set;
-use crate::link::LinkRef;
+use crate::link::{LinkChange, LinkRef};
 use crate::route::{encode_gateway, encode_gateway_del};
 
 use super::op::{BatchOp, Plan};
@@ -92,6 +92,15 @@ impl Names {
         }
     }
 
+    /// The master index a change sets: `Some(0)` for nomaster.
+    pub(crate) fn master_of(&self, change: &LinkChange) -> Result<Option<u32>> {
+        Ok(match &change.master {
+            Some(Some(m)) => Some(self.index_of(m)?),
+            Some(None) => Some(0),
+            None => None,
+        })
+    }
+
     /// Records what submitting `op` will change about names.
     pub(crate) fn note(&mut self, op: &BatchOp, plan: &Plan) {
         match (op, plan) {
@@ -132,12 +141,7 @@ impl Names {
                     (LinkRef::Name(_), Some(_)) => Some(self.index_of(link)?),
                     _ => None,
                 };
-                let master = match &change.master {
-                    Some(Some(m)) => Some(self.index_of(m)?),
-                    Some(None) => Some(0),
-                    None => None,
-                };
-                encode_link_set(link, change, index, master)
+                encode_link_set(link, change, index, self.master_of(change)?)
             }
             (BatchOp::DelLink(link), _) => Ok(encode_link_del(link)),
             (BatchOp::AddAddr { link, cidr, replace }, _) => {

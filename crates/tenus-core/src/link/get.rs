@@ -60,17 +60,39 @@ impl Handle {
 
     /// Every link; without `stats` the kernel leaves the counters out (RTEXT_FILTER_SKIP_STATS).
     pub async fn link_list_with(&self, stats: bool) -> Result<Vec<LinkRecord>> {
-        let mut req = LinkMessage::default();
+        let messages = self.dump("link.list", list_request(stats)).await?;
+        let mut links = records(&messages);
         if !stats {
-            req.attributes
-                .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+            links.iter_mut().for_each(|l| l.stats = None);
         }
-        let messages = self
-            .dump(
-                "link.list",
-                encode(RouteNetlinkMessage::GetLink(req), Flags::Dump),
-            )
-            .await?;
-        Ok(records(&messages))
+        Ok(links)
     }
+
+    /// Every link, handed to `part(attempt, links)` a few hundred at a time as the dump
+    /// arrives (see `Handle::dump_parts`: parts of an earlier attempt are stale).
+    pub async fn link_list_parts(
+        &self,
+        stats: bool,
+        mut part: impl FnMut(u32, Vec<LinkRecord>),
+    ) -> Result<()> {
+        self.dump_parts("link.list", list_request(stats), |attempt, messages| {
+            let mut links = records(&messages);
+            if !stats {
+                links.iter_mut().for_each(|l| l.stats = None);
+            }
+            part(attempt, links)
+        })
+        .await
+    }
+}
+
+/// `ip link show`. RTEXT_FILTER_SKIP_STATS spares the kernel the per-family (IPv6) and VF
+/// statistics; the link's own counters always come, and are dropped here when not wanted.
+fn list_request(stats: bool) -> Vec<u8> {
+    let mut req = LinkMessage::default();
+    if !stats {
+        req.attributes
+            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+    }
+    encode(RouteNetlinkMessage::GetLink(req), Flags::Dump)
 }

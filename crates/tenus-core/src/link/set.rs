@@ -149,7 +149,54 @@ impl Handle {
             _ => None,
         };
         let msg = encode_link_set(link, change, index, master)?;
-        self.ack("link.set", Some(&label), msg).await.map(drop)
+        match self.ack("link.set", Some(&label), msg).await {
+            Err(e) if change.name.is_some() && e.errno() == Some(libc::EBUSY) => {
+                let index = match index {
+                    Some(i) => i,
+                    None => self.link_index(link).await?,
+                };
+                self.rename_while_down(index, change, master, &label, e).await
+            }
+            result => result.map(drop),
+        }
+    }
+
+    /// Linux before 6.2 refuses to rename a link that is up (EBUSY). Then the change is made
+    /// the way `ip` users do it by hand: down, change (the kernel renames before it applies
+    /// flags, so the same request brings it up again), and up again if the change failed.
+    /// `refused` is returned as is when the link was not up (EBUSY for another reason).
+    pub(crate) async fn rename_while_down(
+        &self,
+        index: u32,
+        change: &LinkChange,
+        master: Option<u32>,
+        label: &str,
+        refused: Error,
+    ) -> Result<()> {
+        let target = LinkRef::Index(index);
+        if !self.link_get(&target).await?.up {
+            return Err(refused);
+        }
+        let flag = |up: bool| LinkChange {
+            up: Some(up),
+            ..Default::default()
+        };
+        let down = encode_link_set(&target, &flag(false), None, None)?;
+        self.ack("link.set", Some(label), down).await?;
+        let again = LinkChange {
+            up: Some(change.up.unwrap_or(true)),
+            ..change.clone()
+        };
+        let msg = encode_link_set(&target, &again, None, master)?;
+        match self.ack("link.set", Some(label), msg).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                // Best effort: the caller gets the change's error, not this one's.
+                let up = encode_link_set(&target, &flag(true), None, None)?;
+                let _ = self.ack("link.set", Some(label), up).await;
+                Err(e)
+            }
+        }
     }
 
     /// `ip link set DEV netns NS [name NEW]`: moves the link; returns its index in the target.

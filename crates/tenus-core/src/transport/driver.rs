@@ -24,6 +24,8 @@ const SEND_CHUNK: usize = 64 * 1024;
 const SEND_MAX_MESSAGES: usize = 32;
 /// The kernel caps a dump skb at 32 KiB; twice that leaves room.
 const RECV_BUFFER: usize = 64 * 1024;
+/// A streamed dump hands its data messages over this many at a time.
+const PART_MESSAGES: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expect {
@@ -87,6 +89,7 @@ struct Job {
     expect: Expect,
     timeout: Duration,
     reply: oneshot::Sender<Result<Reply>>,
+    parts: Option<mpsc::UnboundedSender<Messages>>,
 }
 
 struct Pending {
@@ -95,6 +98,8 @@ struct Pending {
     timeout: Duration,
     reply: oneshot::Sender<Result<Reply>>,
     collected: Reply,
+    /// Where a streamed dump's messages go as they arrive (the reply then holds the rest).
+    parts: Option<mpsc::UnboundedSender<Messages>>,
 }
 
 /// A cheap, cloneable sender of requests to one socket's driver task.
@@ -130,6 +135,28 @@ impl Connection {
         expect: Expect,
         timeout: Duration,
     ) -> Result<oneshot::Receiver<Result<Reply>>> {
+        self.queue(message, expect, timeout, None)
+    }
+
+    /// Queues a dump whose data messages are sent to `parts` a few hundred at a time as they
+    /// arrive; the reply holds the last of them. The driver pauses reading after each part so
+    /// that its consumer can run while the kernel has the next one to produce.
+    pub fn submit_streamed(
+        &self,
+        message: Vec<u8>,
+        timeout: Duration,
+        parts: mpsc::UnboundedSender<Messages>,
+    ) -> Result<oneshot::Receiver<Result<Reply>>> {
+        self.queue(message, Expect::Dump, timeout, Some(parts))
+    }
+
+    fn queue(
+        &self,
+        message: Vec<u8>,
+        expect: Expect,
+        timeout: Duration,
+        parts: Option<mpsc::UnboundedSender<Messages>>,
+    ) -> Result<oneshot::Receiver<Result<Reply>>> {
         let (reply, rx) = oneshot::channel();
         self.jobs
             .send(Job {
@@ -137,6 +164,7 @@ impl Connection {
                 expect,
                 timeout,
                 reply,
+                parts,
             })
             .map_err(|_| Error::Closed { op: String::new() })?;
         Ok(rx)
@@ -151,6 +179,8 @@ struct Driver {
     next_seq: u32,
     out: Vec<u8>,
     inbuf: Vec<u8>,
+    /// A part of a streamed dump was just handed over: stop reading for a moment.
+    handed_over: bool,
 }
 
 impl Driver {
@@ -162,6 +192,7 @@ impl Driver {
             next_seq: 1,
             out: Vec::with_capacity(SEND_CHUNK),
             inbuf: vec![0; RECV_BUFFER],
+            handed_over: false,
         }
     }
 
@@ -183,8 +214,10 @@ impl Driver {
             // already, so read them now instead of waiting for the poller to say so.
             if self.pending.len() > before {
                 let sent = self.pending.len();
-                if let Err(e) = self.read_available(socket.get_ref().as_raw_fd()) {
-                    self.fail_all(&e);
+                match self.read_available(socket.get_ref().as_raw_fd()) {
+                    Ok(true) => {}
+                    Ok(false) => tokio::task::yield_now().await,
+                    Err(e) => self.fail_all(&e),
                 }
                 // Something finished (a dump, say): queued requests may go now.
                 if self.pending.len() < sent && !self.queue.is_empty() {
@@ -199,12 +232,18 @@ impl Driver {
             tokio::select! {
                 biased;
                 ready = socket.readable(), if !self.pending.is_empty() => match ready {
-                    Ok(mut guard) => {
-                        if let Err(e) = self.read_available(socket.get_ref().as_raw_fd()) {
-                            self.fail_all(&e);
+                    Ok(mut guard) => match self.read_available(socket.get_ref().as_raw_fd()) {
+                        Ok(true) => guard.clear_ready(),
+                        // More is waiting; the socket stays marked readable for the next turn.
+                        Ok(false) => {
+                            drop(guard);
+                            tokio::task::yield_now().await;
                         }
-                        guard.clear_ready();
-                    }
+                        Err(e) => {
+                            self.fail_all(&e);
+                            guard.clear_ready();
+                        }
+                    },
                     Err(e) => self.fail_all(&Error::os("netlink.recv", "poll", &e)),
                 },
                 job = jobs.recv(), if open && room => match job {
@@ -261,6 +300,7 @@ impl Driver {
                     timeout: job.timeout,
                     reply: job.reply,
                     collected: Reply::default(),
+                    parts: job.parts,
                 },
             );
         }
@@ -316,7 +356,8 @@ impl Driver {
         Ok(())
     }
 
-    fn read_available(&mut self, fd: std::os::fd::RawFd) -> Result<()> {
+    /// Reads until the socket is empty (true) or a streamed dump handed a part over (false).
+    fn read_available(&mut self, fd: std::os::fd::RawFd) -> Result<bool> {
         loop {
             let n = unsafe {
                 libc::recv(
@@ -329,7 +370,7 @@ impl Driver {
             if n < 0 {
                 let e = io::Error::last_os_error();
                 return match e.kind() {
-                    io::ErrorKind::WouldBlock => Ok(()),
+                    io::ErrorKind::WouldBlock => Ok(true),
                     io::ErrorKind::Interrupted => continue,
                     // ENOBUFS: the kernel dropped replies; callers waiting for them must learn it.
                     _ => Err(Error::os("netlink.recv", "recvmsg", &e)),
@@ -338,6 +379,9 @@ impl Driver {
             let datagram = std::mem::take(&mut self.inbuf);
             self.dispatch(&datagram[..n as usize]);
             self.inbuf = datagram;
+            if std::mem::take(&mut self.handed_over) {
+                return Ok(false);
+            }
         }
     }
 
@@ -366,7 +410,15 @@ impl Driver {
                 let outcome = ack::parse_done(msg, hdr);
                 self.complete(hdr.seq, outcome);
             }
-            _ => pending.collected.messages.push(msg),
+            _ => {
+                pending.collected.messages.push(msg);
+                if let Some(parts) = &pending.parts {
+                    if pending.collected.messages.len() >= PART_MESSAGES {
+                        let _ = parts.send(std::mem::take(&mut pending.collected.messages));
+                        self.handed_over = true;
+                    }
+                }
+            }
         }
     }
 
@@ -541,6 +593,47 @@ mod tests {
         let reply = rx.await.unwrap().unwrap();
         assert_eq!(reply.messages.len(), 2);
         assert!(reply.interrupted);
+    }
+
+    #[tokio::test]
+    async fn a_streamed_dump_hands_over_parts_in_order_and_the_reply_holds_the_rest() {
+        let (sock, peer) = pair();
+        let peer = async_peer(peer);
+        let conn = Connection::spawn(sock).unwrap();
+        let (tx, mut parts) = mpsc::unbounded_channel();
+        let rx = conn
+            .submit_streamed(message(18, 0x301, 0, &[0; 16]), Duration::from_secs(5), tx)
+            .unwrap();
+        let (seq, _) = read_requests(&peer, 1).await[0];
+        // 600 data messages, 20 per datagram (as a kernel dump skb would carry them).
+        for first in (0..600u32).step_by(20) {
+            let mut datagram = Vec::new();
+            for n in first..first + 20 {
+                datagram.extend(message(16, NLM_F_MULTI, seq, &n.to_ne_bytes()));
+            }
+            peer.send(&datagram).await.unwrap();
+        }
+        peer.send(&message(NLMSG_DONE, NLM_F_MULTI, seq, &0i32.to_ne_bytes()))
+            .await
+            .unwrap();
+        let reply = rx.await.unwrap().unwrap();
+        let mut sizes = Vec::new();
+        let mut numbers = Vec::new();
+        while let Ok(part) = parts.try_recv() {
+            sizes.push(part.len());
+            numbers.extend(
+                part.iter()
+                    .map(|m| u32::from_ne_bytes(m[16..20].try_into().unwrap())),
+            );
+        }
+        assert_eq!(sizes, vec![PART_MESSAGES, PART_MESSAGES], "full parts, in order");
+        numbers.extend(
+            reply
+                .messages
+                .iter()
+                .map(|m| u32::from_ne_bytes(m[16..20].try_into().unwrap())),
+        );
+        assert_eq!(numbers, (0..600).collect::<Vec<_>>());
     }
 
     #[tokio::test]

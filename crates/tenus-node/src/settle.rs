@@ -1,0 +1,330 @@
+//! Turning the I/O thread's futures into promises, cheaply.
+//!
+//! Most requests are answered by the kernel within tens of microseconds, but handing an answer
+//! to the JS thread through a threadsafe function wakes it from epoll, which costs about as
+//! much again on virtual machines (an awaited address addition: ~100 µs that way, ~30 µs
+//! settled in place). So the calling JS thread waits a little (`TENUS_INLINE_WAIT_US`, default
+//! 100 µs; 0 turns it off) for the answer and settles the promise itself when it comes in
+//! time; otherwise the I/O thread settles it later through one threadsafe function shared by
+//! every request of this JS environment.
+//!
+//! Waiting in place must not starve the event loop: it is skipped for operations that
+//! usually take longer than the wait (link creation, say), and after 1 ms of answers settled
+//! in place the next request always goes the asynchronous way, so that the event loop turns.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::ptr::null_mut;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use futures::FutureExt;
+use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
+use napi::{sys, Env, JsError};
+use tenus_core::Error;
+
+use crate::error::{from_panic, to_napi};
+use crate::runtime;
+
+const DEFAULT_INLINE_WAIT: Duration = Duration::from_micros(100);
+/// After this much time spent settling in place, the next request goes asynchronously.
+const INLINE_STREAK: Duration = Duration::from_millis(1);
+
+fn inline_wait() -> Duration {
+    static WAIT: OnceLock<Duration> = OnceLock::new();
+    *WAIT.get_or_init(|| {
+        std::env::var("TENUS_INLINE_WAIT_US")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_micros)
+            .unwrap_or(DEFAULT_INLINE_WAIT)
+    })
+}
+
+type Outcome<T> = Result<T, napi::Error>;
+type Settle = Box<dyn FnOnce(sys::napi_env) + Send>;
+
+const WAITING: u8 = 0;
+const READY: u8 = 1;
+const DETACHED: u8 = 2;
+
+/// Where the I/O thread leaves an answer for a JS thread that may still be waiting for it.
+/// Exactly one side settles the promise: the JS thread if the answer is READY before it
+/// gives up (DETACHED), the I/O thread otherwise.
+struct Slot<T> {
+    state: AtomicU8,
+    value: Mutex<Option<Outcome<T>>>,
+}
+
+impl<T> Slot<T> {
+    fn new() -> Self {
+        Slot {
+            state: AtomicU8::new(WAITING),
+            value: Mutex::new(None),
+        }
+    }
+
+    /// I/O thread: leaves the answer; gives it back when the JS thread stopped waiting.
+    fn offer(&self, outcome: Outcome<T>) -> Option<Outcome<T>> {
+        let mut value = self.value.lock().unwrap_or_else(|p| p.into_inner());
+        *value = Some(outcome);
+        match self
+            .state
+            .compare_exchange(WAITING, READY, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => None,
+            Err(_) => value.take(),
+        }
+    }
+
+    /// JS thread: waits up to `wait` for the answer; None once it has stopped waiting.
+    fn wait(&self, wait: Duration) -> Option<Outcome<T>> {
+        let start = Instant::now();
+        while self.state.load(Ordering::Acquire) == WAITING && start.elapsed() < wait {
+            std::hint::spin_loop();
+        }
+        let ready = match self
+            .state
+            .compare_exchange(WAITING, DETACHED, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => false,
+            Err(state) => state == READY,
+        };
+        if ready {
+            self.value.lock().unwrap_or_else(|p| p.into_inner()).take()
+        } else {
+            None
+        }
+    }
+}
+
+/// The threadsafe function answers travel through, as the I/O thread sees it: gone once the
+/// environment is torn down (Node frees it then).
+struct Channel(Mutex<Option<Tsfn>>);
+
+struct Tsfn(sys::napi_threadsafe_function);
+// SAFETY: calling a threadsafe function from any thread is what it is for; the mutex around
+// it is dropped (set to None) before Node frees it.
+unsafe impl Send for Tsfn {}
+
+impl Channel {
+    fn send(&self, settle: Settle) {
+        let guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(tsfn) = guard.as_ref() else { return };
+        let data = Box::into_raw(Box::new(settle));
+        let status = unsafe {
+            sys::napi_call_threadsafe_function(
+                tsfn.0,
+                data.cast(),
+                sys::ThreadsafeFunctionCallMode::nonblocking,
+            )
+        };
+        if status != sys::Status::napi_ok {
+            // SAFETY: Node did not take the data.
+            drop(unsafe { Box::from_raw(data) });
+        }
+    }
+}
+
+/// One per JS environment (so per JS thread).
+struct Bridge {
+    env: sys::napi_env,
+    tsfn: sys::napi_threadsafe_function,
+    channel: Arc<Channel>,
+    /// Requests to be settled through the threadsafe function; it keeps the event loop alive
+    /// only while there are some.
+    detached: std::cell::Cell<u32>,
+    /// When the current run of answers settled in place began.
+    streak: std::cell::Cell<Option<Instant>>,
+    /// Recent time to answer, by operation (µs, moving average).
+    latency: RefCell<HashMap<&'static str, f64>>,
+}
+
+thread_local! {
+    static BRIDGE: RefCell<Option<Rc<Bridge>>> = const { RefCell::new(None) };
+}
+
+unsafe extern "C" fn call_js(env: sys::napi_env, _js: sys::napi_value, _ctx: *mut c_void, data: *mut c_void) {
+    // SAFETY: `data` is the box `Channel::send` made.
+    let settle = unsafe { Box::from_raw(data.cast::<Settle>()) };
+    if !env.is_null() {
+        settle(env);
+    }
+}
+
+unsafe extern "C" fn env_teardown(arg: *mut c_void) {
+    // SAFETY: `arg` is the channel `Bridge::open` leaked a reference to.
+    let channel = unsafe { Arc::from_raw(arg.cast::<Channel>()) };
+    channel.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+    BRIDGE.with(|b| b.borrow_mut().take());
+}
+
+impl Bridge {
+    fn get(env: sys::napi_env) -> napi::Result<Rc<Bridge>> {
+        BRIDGE.with(|b| {
+            if let Some(bridge) = b.borrow().as_ref().filter(|br| br.env == env) {
+                return Ok(bridge.clone());
+            }
+            let bridge = Rc::new(Bridge::open(env)?);
+            *b.borrow_mut() = Some(bridge.clone());
+            Ok(bridge)
+        })
+    }
+
+    fn open(env: sys::napi_env) -> napi::Result<Bridge> {
+        let mut name = null_mut();
+        let mut tsfn = null_mut();
+        unsafe {
+            check(sys::napi_create_string_utf8(env, c"tenus".as_ptr(), 5, &mut name))?;
+            check(sys::napi_create_threadsafe_function(
+                env,
+                null_mut(),
+                null_mut(),
+                name,
+                0,
+                1,
+                null_mut(),
+                None,
+                null_mut(),
+                Some(call_js),
+                &mut tsfn,
+            ))?;
+            check(sys::napi_unref_threadsafe_function(env, tsfn))?;
+        }
+        let channel = Arc::new(Channel(Mutex::new(Some(Tsfn(tsfn)))));
+        // Registered after the threadsafe function, so it runs before Node frees it.
+        let hook_arg = Arc::into_raw(channel.clone()) as *mut c_void;
+        check(unsafe { sys::napi_add_env_cleanup_hook(env, Some(env_teardown), hook_arg) })?;
+        Ok(Bridge {
+            env,
+            tsfn,
+            channel,
+            detached: Default::default(),
+            streak: Default::default(),
+            latency: Default::default(),
+        })
+    }
+
+    /// Whether to wait in place for an answer to `op`.
+    fn should_wait(&self, op: &'static str, wait: Duration) -> bool {
+        if wait.is_zero() || self.streak.get().is_some_and(|s| s.elapsed() > INLINE_STREAK) {
+            return false;
+        }
+        let usual = self.latency.borrow().get(op).copied();
+        usual.is_none_or(|us| us <= wait.as_micros() as f64)
+    }
+
+    fn note(&self, op: &'static str, took: Duration) {
+        let us = took.as_micros() as f64;
+        let mut latency = self.latency.borrow_mut();
+        let avg = latency.entry(op).or_insert(us);
+        *avg = 0.8 * *avg + 0.2 * us;
+    }
+
+    fn settled_in_place(&self) {
+        if self.streak.get().is_none() {
+            self.streak.set(Some(Instant::now()));
+        }
+    }
+
+    fn detach(&self) {
+        // An answer settled asynchronously means the event loop turns: a new streak may begin.
+        self.streak.set(None);
+        if self.detached.get() == 0 {
+            unsafe { sys::napi_ref_threadsafe_function(self.env, self.tsfn) };
+        }
+        self.detached.set(self.detached.get() + 1);
+    }
+
+    fn reattach(&self) {
+        let left = self.detached.get().saturating_sub(1);
+        self.detached.set(left);
+        if left == 0 {
+            unsafe { sys::napi_unref_threadsafe_function(self.env, self.tsfn) };
+        }
+    }
+}
+
+fn check(status: sys::napi_status) -> napi::Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(napi::Error::from_reason(format!(
+            "tenus: napi call failed with status {status}"
+        )))
+    }
+}
+
+/// Resolves or rejects; runs on the JS thread.
+unsafe fn settle<T: ToNapiValue>(env: sys::napi_env, deferred: sys::napi_deferred, outcome: Outcome<T>) {
+    match outcome.and_then(|v| unsafe { T::to_napi_value(env, v) }) {
+        Ok(value) => unsafe { sys::napi_resolve_deferred(env, deferred, value) },
+        Err(e) => unsafe { sys::napi_reject_deferred(env, deferred, JsError::from(e).into_value(env)) },
+    };
+}
+
+struct Deferred(sys::napi_deferred);
+// SAFETY: only ever used on the JS thread (it is carried through the I/O thread untouched).
+unsafe impl Send for Deferred {}
+
+impl Deferred {
+    // A method, so that closures capture the whole (Send) wrapper rather than its field.
+    fn into_raw(self) -> sys::napi_deferred {
+        self.0
+    }
+}
+
+/// Runs `fut` on the I/O thread; its error or panic rejects the returned promise.
+pub(crate) fn spawn<'env, T, F>(env: &'env Env, op: &'static str, fut: F) -> napi::Result<PromiseRaw<'env, T>>
+where
+    T: 'static + Send + ToNapiValue,
+    F: 'static + Send + Future<Output = Result<T, Error>>,
+{
+    let raw = env.raw();
+    let bridge = Bridge::get(raw)?;
+    let mut deferred = null_mut();
+    let mut promise = null_mut();
+    check(unsafe { sys::napi_create_promise(raw, &mut deferred, &mut promise) })?;
+
+    let slot = Arc::new(Slot::<T>::new());
+    let answer = slot.clone();
+    let channel = bridge.channel.clone();
+    let carried = Deferred(deferred);
+    let started = Instant::now();
+    runtime::spawn(async move {
+        let outcome = match AssertUnwindSafe(fut).catch_unwind().await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(to_napi(e)),
+            Err(_) => Err(from_panic(op)),
+        };
+        if let Some(outcome) = answer.offer(outcome) {
+            channel.send(Box::new(move |env| {
+                if let Ok(bridge) = Bridge::get(env) {
+                    bridge.note(op, started.elapsed());
+                    bridge.reattach();
+                }
+                unsafe { settle(env, carried.into_raw(), outcome) };
+            }));
+        }
+    });
+
+    let wait = if bridge.should_wait(op, inline_wait()) {
+        inline_wait()
+    } else {
+        Duration::ZERO
+    };
+    match slot.wait(wait) {
+        Some(outcome) => {
+            bridge.note(op, started.elapsed());
+            bridge.settled_in_place();
+            unsafe { settle(raw, deferred, outcome) };
+        }
+        None => bridge.detach(),
+    }
+    Ok(PromiseRaw::new(raw, promise))
+}
