@@ -2,7 +2,7 @@
 // iproute2 (`ip -batch` and `ip` per operation), npm `netlink`, pyroute2, Go's
 // vishvananda/netlink and a floor (raw netlink socket, pipelined). Writes benches/RESULTS.md.
 //
-//   npm run bench                       full run (3 runs per cell; BENCH_RUNS=n to change)
+//   npm run bench                       full run (5 runs per cell; BENCH_RUNS=n to change)
 //   npm run bench -- --quick            1 run, small N: a smoke test
 //   npm run bench -- --tools=tenus,floor --workloads=veth,addr
 //   options: --runs=N --no-build --out=FILE.md --json=FILE.json --settle=MS
@@ -58,7 +58,7 @@ function parseOptions(argv: string[]): Options {
   const has = (name: string): boolean => argv.includes(`--${name}`);
   const quick = has('quick');
   const list = (v: string | undefined): Set<string> | null => (v ? new Set(v.split(',')) : null);
-  const runs = Number(get('runs') ?? process.env.BENCH_RUNS ?? (quick ? 1 : 3));
+  const runs = Number(get('runs') ?? process.env.BENCH_RUNS ?? (quick ? 1 : 5));
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`runs must be a positive integer, not ${runs}`);
   return {
     quick,
@@ -349,6 +349,11 @@ interface CellResult {
   n: number;
   runs: RunResult[];
   error?: string;
+}
+
+/** "+1.2" / "-3.4": a change in MB. */
+function signed(x: number): string {
+  return `${x < 0 ? '-' : '+'}${Math.abs(x).toFixed(1)}`;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -911,7 +916,7 @@ function targets(report: Report): TargetRow[] {
       const growth = mb[mb.length - 1] - mb[0];
       rows.push({
         target: `RSS growth < 20 MB over the ${mb.length - 1} rounds`,
-        measured: `${mb[0].toFixed(1)} → ${mb[mb.length - 1].toFixed(1)} MB: +${growth.toFixed(1)} MB (+${(mb[mb.length - 1] - mb[1]).toFixed(1)} MB after round 1)`,
+        measured: `${mb[0].toFixed(1)} → ${mb[mb.length - 1].toFixed(1)} MB: ${signed(growth)} MB (${signed(mb[mb.length - 1] - mb[1])} MB after round 1)`,
         met: growth < 20 ? 'met' : 'not met',
       });
     } else {

@@ -210,13 +210,16 @@ impl Bridge {
         })
     }
 
-    /// Whether to wait in place for an answer to `op`.
+    /// After a long enough run of answers settled in place, the next goes through the event
+    /// loop whatever happens.
+    fn streak_over(&self) -> bool {
+        self.streak.get().is_some_and(|s| s.elapsed() > INLINE_STREAK)
+    }
+
+    /// Whether to wait in place for an answer to `op`: not when it usually takes longer.
     fn should_wait(&self, op: &'static str, wait: Duration) -> bool {
-        if wait.is_zero() || self.streak.get().is_some_and(|s| s.elapsed() > INLINE_STREAK) {
-            return false;
-        }
         let usual = self.latency.borrow().get(op).copied();
-        usual.is_none_or(|us| us <= wait.as_micros() as f64)
+        !wait.is_zero() && usual.is_none_or(|us| us <= wait.as_micros() as f64)
     }
 
     fn note(&self, op: &'static str, took: Duration) {
@@ -303,28 +306,46 @@ where
             Err(_) => Err(from_panic(op)),
         };
         if let Some(outcome) = answer.offer(outcome) {
-            channel.send(Box::new(move |env| {
-                if let Ok(bridge) = Bridge::get(env) {
-                    bridge.note(op, started.elapsed());
-                    bridge.reattach();
-                }
-                unsafe { settle(env, carried.into_raw(), outcome) };
-            }));
+            channel.send(later(op, started, carried, outcome));
         }
     });
 
-    let wait = if bridge.should_wait(op, inline_wait()) {
+    let force_async = bridge.streak_over();
+    let wait = if !force_async && bridge.should_wait(op, inline_wait()) {
         inline_wait()
     } else {
         Duration::ZERO
     };
     match slot.wait(wait) {
-        Some(outcome) => {
+        Some(outcome) if !force_async => {
             bridge.note(op, started.elapsed());
             bridge.settled_in_place();
             unsafe { settle(raw, deferred, outcome) };
         }
+        // Answered already, but the event loop must turn first: settle it from the queue.
+        Some(outcome) => {
+            bridge.detach();
+            bridge
+                .channel
+                .send(later(op, started, Deferred(deferred), outcome));
+        }
         None => bridge.detach(),
     }
     Ok(PromiseRaw::new(raw, promise))
+}
+
+/// Settling through the threadsafe function, on a later turn of the event loop.
+fn later<T: ToNapiValue + Send + 'static>(
+    op: &'static str,
+    started: Instant,
+    deferred: Deferred,
+    outcome: Outcome<T>,
+) -> Settle {
+    Box::new(move |env| {
+        if let Ok(bridge) = Bridge::get(env) {
+            bridge.note(op, started.elapsed());
+            bridge.reattach();
+        }
+        unsafe { settle(env, deferred.into_raw(), outcome) };
+    })
 }
