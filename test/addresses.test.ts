@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AddressRecord } from '../src';
 import { eventually, rejection } from './helpers/check';
-import { ipAddrs, ipRoutes, lab, needRoot } from './helpers/lab';
+import { ipAddrs, ipRoutes, lab, needRoot, runIn } from './helpers/lab';
 
 const cidrs = (list: AddressRecord[]): string[] => list.map((a) => a.cidr).sort();
 const global = (list: AddressRecord[]): AddressRecord[] => list.filter((a) => a.scope === 'global');
@@ -28,6 +28,20 @@ describe('adding and listing', () => {
       label: 'br0',
     });
     expect(ipAddrs(ns, 'br0').sort()).toEqual(cidrs(list));
+  });
+
+  it('IPv4 broadcast as `ip addr add ... brd +` sets it: up to /30, none for /31 and /32', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').up(); // up: the kernel adds local routes then
+    await br.address('10.0.41.1/24').address('10.0.42.0/31').address('10.0.43.1/32');
+    const [link] = JSON.parse(runIn(ns, 'ip', ['-j', '-4', 'addr', 'show', 'dev', 'br0'])) as any[];
+    const brd = Object.fromEntries(link.addr_info.map((a: any) => [`${a.local}/${a.prefixlen}`, a.broadcast ?? null]));
+    expect(brd).toEqual({ '10.0.41.1/24': '10.0.41.255', '10.0.42.0/31': null, '10.0.43.1/32': null });
+    // And so no broadcast route for an address that is its own "broadcast".
+    const local = runIn(ns, 'ip', ['route', 'show', 'table', 'local', 'type', 'broadcast']);
+    expect(local).toContain('10.0.41.255');
+    expect(local).not.toMatch(/10\.0\.4[23]\./);
   });
 
   it('IPv6 addresses with different prefix lengths', async (ctx) => {

@@ -40,6 +40,7 @@ fn scope_name(s: &AddressScope) -> String {
 
 pub(crate) fn address_message(index: u32, addr: IpAddr, prefix: u8) -> AddressMessage {
     match addr {
+        // The builder adds IFA_BROADCAST up to /30, as `ip addr add ... brd +` would.
         IpAddr::V4(a) => AddressMessageBuilder::<std::net::Ipv4Addr>::new()
             .index(index)
             .address(a, prefix)
@@ -152,5 +153,30 @@ impl Handle {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn broadcast(cidr: &str) -> Option<IpAddr> {
+        let (addr, prefix) = validate::cidr("address", cidr).unwrap();
+        address_message(2, addr, prefix)
+            .attributes
+            .into_iter()
+            .find_map(|a| match a {
+                AddressAttribute::Broadcast(b) => Some(IpAddr::V4(b)),
+                _ => None,
+            })
+    }
+
+    #[test]
+    fn ipv4_broadcast_up_to_slash_30_only() {
+        assert_eq!(broadcast("10.1.2.3/24"), Some("10.1.2.255".parse().unwrap()));
+        assert_eq!(broadcast("10.1.2.1/30"), Some("10.1.2.3".parse().unwrap()));
+        assert_eq!(broadcast("10.1.2.0/31"), None);
+        assert_eq!(broadcast("10.1.2.3/32"), None);
+        assert_eq!(broadcast("fd00::1/64"), None);
     }
 }
