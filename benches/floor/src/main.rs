@@ -242,15 +242,9 @@ impl Nl {
     fn read_acks(&mut self, mut want: usize) {
         while want > 0 {
             let n = self.recv();
-            let mut off = 0;
-            while off + 16 <= n {
-                let len = u32::from_ne_bytes(self.inbuf[off..off + 4].try_into().unwrap()) as usize;
-                let kind = u16::from_ne_bytes(self.inbuf[off + 4..off + 6].try_into().unwrap());
-                if len < 16 || off + len > n {
-                    fail("bad message length");
-                }
+            messages(&self.inbuf[..n], |kind, msg| {
                 if kind == NLMSG_ERROR {
-                    let code = i32::from_ne_bytes(self.inbuf[off + 16..off + 20].try_into().unwrap());
+                    let code = i32::from_ne_bytes(msg[16..20].try_into().unwrap());
                     if code != 0 {
                         fail(&format!(
                             "request failed: {}",
@@ -259,8 +253,8 @@ impl Nl {
                     }
                     want -= 1;
                 }
-                off += (len + 3) & !3;
-            }
+                true
+            });
         }
     }
 
@@ -277,22 +271,20 @@ impl Nl {
         self.sock
             .send(&msg, 0)
             .unwrap_or_else(|e| fail(&format!("send: {e}")));
-        loop {
+        let mut done = false;
+        while !done {
             let n = self.recv();
-            let mut off = 0;
-            while off + 16 <= n {
-                let len = u32::from_ne_bytes(self.inbuf[off..off + 4].try_into().unwrap()) as usize;
-                let kind = u16::from_ne_bytes(self.inbuf[off + 4..off + 6].try_into().unwrap());
-                if len < 16 || off + len > n {
-                    fail("bad message length");
+            messages(&self.inbuf[..n], |kind, msg| match kind {
+                NLMSG_DONE => {
+                    done = true;
+                    false
                 }
-                match kind {
-                    NLMSG_DONE => return,
-                    NLMSG_ERROR => fail("dump failed"),
-                    _ => each(&self.inbuf[off..off + len]),
+                NLMSG_ERROR => fail("dump failed"),
+                _ => {
+                    each(msg);
+                    true
                 }
-                off += (len + 3) & !3;
-            }
+            });
         }
     }
 
@@ -328,6 +320,23 @@ struct Link {
     group: u32,
     operstate: u8,
     txqlen: u32,
+}
+
+/// Hands each netlink message of a datagram (header included) to `each(type, message)`
+/// until it returns false.
+fn messages(buf: &[u8], mut each: impl FnMut(u16, &[u8]) -> bool) {
+    let mut off = 0;
+    while off + 16 <= buf.len() {
+        let len = u32::from_ne_bytes(buf[off..off + 4].try_into().unwrap()) as usize;
+        let kind = u16::from_ne_bytes(buf[off + 4..off + 6].try_into().unwrap());
+        if len < 16 || off + len > buf.len() {
+            fail("bad message length");
+        }
+        if !each(kind, &buf[off..off + len]) {
+            return;
+        }
+        off += (len + 3) & !3;
+    }
 }
 
 fn attrs(mut buf: &[u8], mut each: impl FnMut(u16, &[u8])) {

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
-use napi::{sys, Env, JsError};
+use napi::{check_status, sys, Env, JsError};
 use tenus_core::Error;
 
 use crate::error::{from_panic, to_napi};
@@ -180,26 +180,38 @@ impl Bridge {
         let mut name = null_mut();
         let mut tsfn = null_mut();
         unsafe {
-            check(sys::napi_create_string_utf8(env, c"tenus".as_ptr(), 5, &mut name))?;
-            check(sys::napi_create_threadsafe_function(
-                env,
-                null_mut(),
-                null_mut(),
-                name,
-                0,
-                1,
-                null_mut(),
-                None,
-                null_mut(),
-                Some(call_js),
-                &mut tsfn,
-            ))?;
-            check(sys::napi_unref_threadsafe_function(env, tsfn))?;
+            check_status!(
+                sys::napi_create_string_utf8(env, c"tenus".as_ptr(), 5, &mut name),
+                "tenus: settling promises"
+            )?;
+            check_status!(
+                sys::napi_create_threadsafe_function(
+                    env,
+                    null_mut(),
+                    null_mut(),
+                    name,
+                    0,
+                    1,
+                    null_mut(),
+                    None,
+                    null_mut(),
+                    Some(call_js),
+                    &mut tsfn,
+                ),
+                "tenus: settling promises"
+            )?;
+            check_status!(
+                sys::napi_unref_threadsafe_function(env, tsfn),
+                "tenus: settling promises"
+            )?;
         }
         let channel = Arc::new(Channel(Mutex::new(Some(Tsfn(tsfn)))));
         // Registered after the threadsafe function, so it runs before Node frees it.
         let hook_arg = Arc::into_raw(channel.clone()) as *mut c_void;
-        check(unsafe { sys::napi_add_env_cleanup_hook(env, Some(env_teardown), hook_arg) })?;
+        check_status!(
+            unsafe { sys::napi_add_env_cleanup_hook(env, Some(env_teardown), hook_arg) },
+            "tenus: settling promises"
+        )?;
         Ok(Bridge {
             env,
             tsfn,
@@ -253,16 +265,6 @@ impl Bridge {
     }
 }
 
-fn check(status: sys::napi_status) -> napi::Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(napi::Error::from_reason(format!(
-            "tenus: napi call failed with status {status}"
-        )))
-    }
-}
-
 /// Resolves or rejects; runs on the JS thread.
 unsafe fn settle<T: ToNapiValue>(env: sys::napi_env, deferred: sys::napi_deferred, outcome: Outcome<T>) {
     match outcome.and_then(|v| unsafe { T::to_napi_value(env, v) }) {
@@ -292,7 +294,10 @@ where
     let bridge = Bridge::get(raw)?;
     let mut deferred = null_mut();
     let mut promise = null_mut();
-    check(unsafe { sys::napi_create_promise(raw, &mut deferred, &mut promise) })?;
+    check_status!(
+        unsafe { sys::napi_create_promise(raw, &mut deferred, &mut promise) },
+        "tenus: settling promises"
+    )?;
 
     let slot = Arc::new(Slot::<T>::new());
     let answer = slot.clone();

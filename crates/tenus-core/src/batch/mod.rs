@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
 use crate::handle::Handle;
+use crate::link::set::is_refused_rename;
 use crate::link::{LinkChange, LinkRef};
 use crate::transport::{Expect, Reply};
 
@@ -196,7 +197,7 @@ impl Handle {
         request: Vec<u8>,
     ) -> Result<()> {
         match answer(self.connection().submit(request, Expect::Ack, self.timeout())?).await {
-            Err(e) if e.errno() == Some(libc::EBUSY) => {
+            Err(e) if is_refused_rename(change, &e) => {
                 let index = names.index_of(link)?;
                 let master = names.master_of(change)?;
                 let label = link.describe();
@@ -241,8 +242,7 @@ impl Handle {
     /// one-by-one deletion waits for one per link). Veth peers go with their pair. A link named
     /// twice counts once; an unknown link fails the call before anything is changed, and a
     /// failure while tagging puts the groups back.
-    pub async fn delete_links(&self, links: &[crate::link::LinkRef]) -> Result<()> {
-        use crate::link::{LinkChange, LinkRef};
+    pub async fn delete_links(&self, links: &[LinkRef]) -> Result<()> {
         use std::collections::{BTreeMap, HashSet};
         if links.is_empty() {
             return Ok(());

@@ -61,11 +61,7 @@ impl Handle {
     /// Every link; without `stats` the kernel leaves the counters out (RTEXT_FILTER_SKIP_STATS).
     pub async fn link_list_with(&self, stats: bool) -> Result<Vec<LinkRecord>> {
         let messages = self.dump("link.list", list_request(stats)).await?;
-        let mut links = records(&messages);
-        if !stats {
-            links.iter_mut().for_each(|l| l.stats = None);
-        }
-        Ok(links)
+        Ok(listed(&messages, stats))
     }
 
     /// Every link, handed to `part(attempt, links)` a few hundred at a time as the dump
@@ -76,14 +72,19 @@ impl Handle {
         mut part: impl FnMut(u32, Vec<LinkRecord>),
     ) -> Result<()> {
         self.dump_parts("link.list", list_request(stats), |attempt, messages| {
-            let mut links = records(&messages);
-            if !stats {
-                links.iter_mut().for_each(|l| l.stats = None);
-            }
-            part(attempt, links)
+            part(attempt, listed(&messages, stats))
         })
         .await
     }
+}
+
+/// A listing's records; the counters the kernel always sends are dropped when not wanted.
+fn listed(messages: &Messages, stats: bool) -> Vec<LinkRecord> {
+    let mut links = records(messages);
+    if !stats {
+        links.iter_mut().for_each(|l| l.stats = None);
+    }
+    links
 }
 
 /// `ip link show`. RTEXT_FILTER_SKIP_STATS spares the kernel the per-family (IPv6) and VF

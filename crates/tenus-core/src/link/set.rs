@@ -127,6 +127,11 @@ pub(crate) fn encode_link_set(
     Ok(encode(RouteNetlinkMessage::SetLink(msg), Flags::Plain))
 }
 
+/// Whether `error` answered a rename the way Linux before 6.2 refuses one on a link that is up.
+pub(crate) fn is_refused_rename(change: &LinkChange, error: &Error) -> bool {
+    change.name.is_some() && error.errno() == Some(libc::EBUSY)
+}
+
 impl Handle {
     pub async fn link_set(&self, link: &LinkRef, change: &LinkChange) -> Result<()> {
         link.validate("link")?;
@@ -150,7 +155,7 @@ impl Handle {
         };
         let msg = encode_link_set(link, change, index, master)?;
         match self.ack("link.set", Some(&label), msg).await {
-            Err(e) if change.name.is_some() && e.errno() == Some(libc::EBUSY) => {
+            Err(e) if is_refused_rename(change, &e) => {
                 let index = match index {
                     Some(i) => i,
                     None => self.link_index(link).await?,
@@ -164,7 +169,7 @@ impl Handle {
     /// Linux before 6.2 refuses to rename a link that is up (EBUSY). Then the change is made
     /// the way `ip` users do it by hand: down, change (the kernel renames before it applies
     /// flags, so the same request brings it up again), and up again if the change failed.
-    /// `refused` is returned as is when the link was not up (EBUSY for another reason).
+    /// `refused` (see `is_refused_rename`) is returned as is when the link was not up.
     pub(crate) async fn rename_while_down(
         &self,
         index: u32,
