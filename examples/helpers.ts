@@ -4,6 +4,7 @@
 // Nothing here touches the machine's own network namespace.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
+import { netns, type Netns } from '../src';
 
 export interface Container {
   pid: number;
@@ -95,4 +96,23 @@ export function runExample(main: () => Promise<void>): void {
       process.exit(1);
     },
   );
+}
+
+/**
+ * The setting of the Go tenus examples: a throwaway "host" namespace and a running "container"
+ * reached by PID, handed to `body` and torn down after it, whatever happens.
+ */
+export async function withHostAndContainer(
+  body: (lab: { host: Netns; ctr: Container; ctrNs: Netns }) => Promise<void>,
+): Promise<void> {
+  const host = await netns.create();
+  const ctr = await startContainer();
+  const ctrNs = await netns.fromPid(ctr.pid);
+  try {
+    await body({ host, ctr, ctrNs });
+  } finally {
+    ctrNs.close();
+    host.close();
+    await ctr.stop();
+  }
 }

@@ -6,14 +6,10 @@
 // container is an `unshare --net sleep` process. The machine's own network is untouched.
 //
 //   npx tsx examples/macvlan-ns.ts      (as root)
-import { netns } from '../src';
-import { ipAddresses, ping, runExample, startContainer, verify } from './helpers';
+import { ipAddresses, ping, runExample, verify, withHostAndContainer } from './helpers';
 
 runExample(async () => {
-  const host = await netns.create();
-  const ctr = await startContainer();
-  const ctrNs = await netns.fromPid(ctr.pid);
-  try {
+  await withHostAndContainer(async ({ host, ctr, ctrNs }) => {
     console.log(`container: pid ${ctr.pid}, namespace ${ctr.nsPath}`);
     const eth1 = await host.bridge('eth1').up();
     console.log(`host: parent link ${eth1.name} (a bridge, no address), up`);
@@ -37,9 +33,5 @@ runExample(async () => {
     console.log(`host -> container: ${ping(host.info.procPath, '10.0.41.3')}`);
     console.log(`container -> host: ${ping(ctr.nsPath, '10.0.41.2')}`);
     console.log('macvlan-ns: OK');
-  } finally {
-    ctrNs.close();
-    host.close();
-    await ctr.stop();
-  }
+  });
 });

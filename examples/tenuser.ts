@@ -8,7 +8,7 @@
 //
 //   npx tsx examples/tenuser.ts      (as root)
 import { netns, type Netns } from '../src';
-import { ipAddresses, ping, runExample, runIn, startContainer, verify } from './helpers';
+import { ipAddresses, ping, runExample, runIn, verify, withHostAndContainer } from './helpers';
 
 let step = 0;
 function say(what: string): void {
@@ -34,10 +34,7 @@ async function table(where: string, ns: Netns) {
 }
 
 runExample(async () => {
-  const host = await netns.create();
-  const ctr = await startContainer();
-  const ctrNs = await netns.fromPid(ctr.pid);
-  try {
+  await withHostAndContainer(async ({ host, ctr, ctrNs }) => {
     // CREATE BRIDGE, GIVE IT AN ADDRESS AND BRING IT UP
     const br = await host.bridge('mybridge').address('10.0.41.1/16').up();
     say(`bridge ${br.name} with 10.0.41.1/16, up`);
@@ -91,9 +88,5 @@ runExample(async () => {
     say(`host -> container: ${ping(host.info.procPath, '10.0.41.3')}`);
     say(`container -> bridge: ${ping(ctr.nsPath, '10.0.41.1')}`);
     console.log('tenuser: OK');
-  } finally {
-    ctrNs.close();
-    host.close();
-    await ctr.stop();
-  }
+  });
 });

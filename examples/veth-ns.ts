@@ -10,14 +10,10 @@
 // process. The machine's own network is untouched.
 //
 //   npx tsx examples/veth-ns.ts      (as root)
-import { netns } from '../src';
-import { ipAddresses, ping, runExample, runIn, startContainer, verify } from './helpers';
+import { ipAddresses, ping, runExample, runIn, verify, withHostAndContainer } from './helpers';
 
 runExample(async () => {
-  const host = await netns.create();
-  const ctr = await startContainer();
-  const ctrNs = await netns.fromPid(ctr.pid);
-  try {
+  await withHostAndContainer(async ({ host, ctr, ctrNs }) => {
     console.log(`container: pid ${ctr.pid}, namespace ${ctr.nsPath}`);
 
     // tenus.NewBridgeWithName("vethbridge"); SetLinkIp(10.0.41.1/16); SetLinkUp()
@@ -41,9 +37,5 @@ runExample(async () => {
     console.log(`host -> container: ${ping(host.info.procPath, '10.0.41.5')}`);
     console.log(`container -> gateway: ${ping(ctr.nsPath, '10.0.41.1')}`);
     console.log('veth-ns: OK');
-  } finally {
-    ctrNs.close();
-    host.close();
-    await ctr.stop();
-  }
+  });
 });

@@ -8,17 +8,14 @@
 //
 //   npx tsx examples/vlan-ns.ts      (as root)
 import { netns } from '../src';
-import { ipAddresses, ping, runExample, runIn, startContainer, verify } from './helpers';
+import { ipAddresses, ping, runExample, runIn, verify, withHostAndContainer } from './helpers';
 
 runExample(async () => {
   if (!(await netns.kernelSupports('vlan'))) {
     console.log('vlan is unsupported here: this kernel cannot create vlan links (no 802.1Q / 8021q module); nothing to do');
     return;
   }
-  const host = await netns.create();
-  const ctr = await startContainer();
-  const ctrNs = await netns.fromPid(ctr.pid);
-  try {
+  await withHostAndContainer(async ({ host, ctr, ctrNs }) => {
     console.log(`container: pid ${ctr.pid}, namespace ${ctr.nsPath}`);
     const wire = await host.veth('eth1').peer('wire').up();
     await wire.peer.up();
@@ -40,9 +37,5 @@ runExample(async () => {
     console.log(`host -> container: ${ping(host.info.procPath, '10.1.41.3')}`);
     console.log(`container -> host: ${ping(ctr.nsPath, '10.1.41.2')}`);
     console.log('vlan-ns: OK');
-  } finally {
-    ctrNs.close();
-    host.close();
-    await ctr.stop();
-  }
+  });
 });

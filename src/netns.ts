@@ -16,10 +16,10 @@ import { vrfSpec, type VrfOptions } from './kinds/vrf';
 import { vxlanSpec, type VxlanOptions } from './kinds/vxlan';
 import { Link } from './link';
 import { addon, call, check, type NativeLinkSpec, type NativeNetns } from './native';
+import type { AddressRecord, LinkLike, LinkRecord } from './types';
 
 /** The addon's last progress call: the batch is over (never passed to onProgress). */
 const PROGRESS_END = 0xffffffff;
-import type { AddressRecord, LinkLike, LinkRecord } from './types';
 
 /** How a namespace handle was obtained. */
 export interface NetnsInfo {
