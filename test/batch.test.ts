@@ -209,6 +209,33 @@ describe("batch: 'continue' mode", () => {
     expect(ipAddrs(ns, 'br1')).toContain('10.5.0.1/24');
   });
 
+  it('only failures are answered among hundreds of items: each gets its own error and extack, the rest are done', async (ctx) => {
+    // Items go out without NLM_F_ACK but for the last of each sendmsg (32 at most per call, 256
+    // in flight): failures spread over several calls and windows must land on their own items.
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('q0');
+    const dup = [37, 130, 257, 511]; // each the same address as the item before it: EEXIST
+    const mtu = 300; // a change the kernel refuses, with an extended-ACK text
+    const cidr = (n: number): string => `10.7.${n >> 8}.${n & 255}/32`;
+    const r = await ns.batch((b) => {
+      for (let i = 0; i < 600; i++) {
+        if (i === mtu) b.set('q0', { mtu: 65536 });
+        else b.address('q0', cidr(dup.includes(i) ? i - 1 : i));
+      }
+    });
+    expect([...r.errors.keys()].sort((a, b) => a - b)).toEqual([37, 130, 257, mtu, 511]);
+    for (const i of dup) expect(r.errors.get(i), `item ${i}`).toMatchObject({ code: 'EEXIST', op: 'address.add', link: 'q0' });
+    const refused = r.errors.get(mtu) as TenusError;
+    expect(refused).toMatchObject({ code: 'EINVAL', op: 'link.set', link: 'q0' });
+    expect((refused.extack ?? '').length).toBeGreaterThan(0);
+    expect(r.done).toBe(595);
+    const want = [];
+    for (let i = 0; i < 600; i++) if (i !== mtu && !dup.includes(i)) want.push(cidr(i));
+    expect(ipAddrs(ns, 'q0').filter((a) => a.startsWith('10.7.')).sort()).toEqual(want.sort());
+    expect(ipLink(ns, 'q0').mtu).toBe(1500);
+  });
+
   it('an invalid item fails with ERR_INVALID_ARG_VALUE and its arg; the rest still run', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

@@ -155,7 +155,7 @@ mod batch {
             &format!("v{i}a"),
         );
         spec.common.group = Some(group);
-        BatchOp::AddLink(spec)
+        BatchOp::AddLink(spec.into())
     }
 
     #[tokio::test]
@@ -164,10 +164,9 @@ mod batch {
             return;
         }
         let h = lab().await;
-        let mut ops: Vec<BatchOp> = vec![BatchOp::AddLink(named(
-            KindSpec::Bridge(BridgeSpec::default()),
-            "br0",
-        ))];
+        let mut ops: Vec<BatchOp> = vec![BatchOp::AddLink(
+            named(KindSpec::Bridge(BridgeSpec::default()), "br0").into(),
+        )];
         ops.extend((0..50).map(|i| veth(i, 7)));
         // Attach to a bridge the batch itself made: its index is looked up when first needed.
         ops.push(BatchOp::SetLink(
@@ -176,7 +175,8 @@ mod batch {
                 master: Some(Some(LinkRef::Name("br0".into()))),
                 up: Some(true),
                 ..Default::default()
-            },
+            }
+            .into(),
         ));
         ops.extend((0..200).map(|i| BatchOp::AddAddr {
             link: LinkRef::Name("br0".into()),
@@ -239,10 +239,9 @@ mod batch {
             cidr: "10.2.0.1/24".into(),
             replace: false,
         });
-        ops.push(BatchOp::AddLink(named(
-            KindSpec::Bridge(BridgeSpec::default()),
-            "keep0",
-        ))); // EEXIST
+        ops.push(BatchOp::AddLink(
+            named(KindSpec::Bridge(BridgeSpec::default()), "keep0").into(),
+        )); // EEXIST
         ops.extend((20..30).map(|i| veth(i, 0)));
         let options = BatchOptions {
             on_error: OnError::Rollback,
@@ -283,7 +282,7 @@ mod batch {
         let h = lab().await;
         let mut bad = named(KindSpec::Bridge(BridgeSpec::default()), "br0");
         bad.common.mtu = Some(10);
-        let ops = vec![veth(0, 0), BatchOp::AddLink(bad)];
+        let ops = vec![veth(0, 0), BatchOp::AddLink(bad.into())];
         let report = h
             .batch(
                 ops,
@@ -420,7 +419,7 @@ async fn streamed_listing_matches_the_whole_one() {
                 peer,
                 ..Default::default()
             });
-            tenus_core::batch::BatchOp::AddLink(named(kind, &format!("va{i}")))
+            tenus_core::batch::BatchOp::AddLink(named(kind, &format!("va{i}")).into())
         })
         .collect();
     h.batch(ops, &Default::default(), &|_, _| {}).await;

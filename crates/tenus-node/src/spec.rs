@@ -15,11 +15,38 @@ use tenus_core::link::vxlan::VxlanSpec;
 use tenus_core::{Error, KindSpec, LinkChange, LinkRef, LinkSpec, Namespace};
 
 /// Batches arrive as JSON: a link there is a number (index) or a string (name).
-#[derive(Deserialize)]
-#[serde(untagged)]
 pub enum JsonLinkRef {
     Index(u32),
     Name(String),
+}
+
+// By hand rather than `#[serde(untagged)]`, which buffers every value before trying each
+// variant: a batch of thousands of items pays for that.
+impl<'de> Deserialize<'de> for JsonLinkRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = JsonLinkRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an interface index or name")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<JsonLinkRef, E> {
+                u32::try_from(v)
+                    .map(JsonLinkRef::Index)
+                    .map_err(|_| E::custom(format!("{v} is not an interface index")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<JsonLinkRef, E> {
+                Err(E::custom(format!("{v} is not an interface index")))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<JsonLinkRef, E> {
+                Err(E::custom(format!("{v} is not an interface index")))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<JsonLinkRef, E> {
+                Ok(JsonLinkRef::Name(v.to_string()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 impl From<JsonLinkRef> for Either<u32, String> {

@@ -1,6 +1,12 @@
 //! Batches: many operations pipelined over one socket — as many messages per `sendmsg` as the
-//! window allows, every ACK matched to its request by sequence number — with per-item results
-//! and a choice between continuing past errors and undoing what the batch made.
+//! window allows, every answer matched to its request by sequence number — with per-item
+//! results and a choice between continuing past errors and undoing what the batch made.
+//!
+//! Items go out as quiet requests (`Expect::Quiet`): the kernel answers a failure always, with
+//! the item's sequence number and extended ACK, but a success only when asked. The driver asks
+//! on the last request of each `sendmsg`; its ACK means that the items before it that did not
+//! fail are done. That spares a message built and queued by the kernel and a `recvmsg` here
+//! per item, which counts for cheap requests (addresses, routes).
 //!
 //! Names are resolved to indexes once: names that exist before the batch up front (in one
 //! pipelined round), names the batch itself creates when first needed (after the requests
@@ -10,7 +16,8 @@ mod op;
 mod resolve;
 mod undo;
 
-use futures::stream::{FuturesOrdered, StreamExt};
+use std::collections::VecDeque;
+
 use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
@@ -98,7 +105,8 @@ impl Handle {
         }
 
         let mut names = Names::prefetch(self, &ops).await;
-        let mut in_flight: FuturesOrdered<_> = FuturesOrdered::new();
+        // Answers come in the order requests were sent: the oldest is always the next one due.
+        let mut in_flight = InFlight::default();
         let mut completed = 0usize;
         let mut stop = false;
         let window = options.window.clamp(1, 4096);
@@ -156,14 +164,14 @@ impl Handle {
                 }
             }
             names.note(op, plan);
-            match self.connection().submit(bytes, Expect::Ack, timeout) {
-                Ok(rx) => in_flight.push_back(wait(i, rx)),
+            match self.connection().submit(bytes, Expect::Quiet, timeout) {
+                Ok(rx) => in_flight.0.push_back((i, rx)),
                 Err(e) => {
                     outcomes[i] = Outcome::Failed(e.context(op.name(), None));
                     stop = true;
                 }
             }
-            if in_flight.len() >= window {
+            if in_flight.0.len() >= window {
                 if let Some((j, result)) = in_flight.next().await {
                     stop |= record(&mut outcomes, &ops, j, result, rollback);
                     completed += 1;
@@ -215,8 +223,16 @@ async fn answer(rx: oneshot::Receiver<Result<Reply>>) -> Result<()> {
     }
 }
 
-async fn wait(i: usize, rx: oneshot::Receiver<Result<Reply>>) -> (usize, Result<()>) {
-    (i, answer(rx).await)
+/// Requests sent and not answered yet, oldest first, with their items' positions.
+#[derive(Default)]
+struct InFlight(VecDeque<(usize, oneshot::Receiver<Result<Reply>>)>);
+
+impl InFlight {
+    /// The oldest request's answer (None when nothing is in flight).
+    async fn next(&mut self) -> Option<(usize, Result<()>)> {
+        let (i, rx) = self.0.pop_front()?;
+        Some((i, answer(rx).await))
+    }
 }
 
 /// Stores an item's result; true when the batch must stop.

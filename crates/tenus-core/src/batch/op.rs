@@ -6,10 +6,11 @@ use crate::link::build::Resolved;
 use crate::link::{LinkChange, LinkRef, LinkSpec};
 use crate::validate;
 
+/// Link specs and changes are boxed: batches hold thousands of items, most of them small.
 #[derive(Debug, Clone)]
 pub enum BatchOp {
-    AddLink(LinkSpec),
-    SetLink(LinkRef, LinkChange),
+    AddLink(Box<LinkSpec>),
+    SetLink(LinkRef, Box<LinkChange>),
     DelLink(LinkRef),
     AddAddr {
         link: LinkRef,
@@ -29,7 +30,7 @@ pub enum BatchOp {
 /// What checking an item produced: for a new link its final names.
 #[derive(Debug, Clone)]
 pub enum Plan {
-    Link(Resolved),
+    Link(Box<Resolved>),
     Checked,
 }
 
@@ -60,7 +61,7 @@ impl BatchOp {
     /// Checks every argument without sending anything.
     pub(crate) fn plan(&self) -> Result<Plan> {
         match self {
-            BatchOp::AddLink(spec) => return plan(spec).map(Plan::Link),
+            BatchOp::AddLink(spec) => return plan(spec).map(|r| Plan::Link(Box::new(r))),
             BatchOp::SetLink(link, change) => {
                 link.validate("link")?;
                 change.validate()?;

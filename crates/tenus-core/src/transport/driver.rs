@@ -12,7 +12,7 @@ use tokio::io::unix::AsyncFd;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::ack::{self, Header, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN};
+use super::ack::{self, Header, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK};
 use crate::error::{Error, Result};
 
 /// Requests in flight at once. Each ACK costs the receive queue about 1 KiB of skb truesize.
@@ -33,6 +33,12 @@ pub enum Expect {
     Ack,
     /// A dump: done at NLMSG_DONE.
     Dump,
+    /// A request sent without NLM_F_ACK: the kernel answers it only if it fails. It is done
+    /// (successfully) once a request sent after it is answered, since the kernel handles a
+    /// socket's requests in order; the driver asks for an ACK on the last request of every
+    /// `sendmsg`, so that there always is one. Batches use it to spare the kernel and the
+    /// reader an ACK per item.
+    Quiet,
 }
 
 /// Raw netlink messages (header included) kept end to end in one buffer: a dump of thousands
@@ -94,6 +100,8 @@ struct Job {
 
 struct Pending {
     expect: Expect,
+    /// Position in sending order (quiet requests are done by answers to later ones).
+    order: u64,
     deadline: Instant,
     timeout: Duration,
     reply: oneshot::Sender<Result<Reply>>,
@@ -181,6 +189,11 @@ struct Driver {
     inbuf: Vec<u8>,
     /// A part of a streamed dump was just handed over: stop reading for a moment.
     handed_over: bool,
+    next_order: u64,
+    /// Quiet requests in flight, oldest first: (order, seq).
+    quiet: VecDeque<(u64, u32)>,
+    /// Where the last request in `out` starts, and its seq: it must ask for an ACK.
+    last_out: Option<(usize, u32)>,
 }
 
 impl Driver {
@@ -193,6 +206,9 @@ impl Driver {
             out: Vec::with_capacity(SEND_CHUNK),
             inbuf: vec![0; RECV_BUFFER],
             handed_over: false,
+            next_order: 0,
+            quiet: VecDeque::new(),
+            last_out: None,
         }
     }
 
@@ -283,19 +299,30 @@ impl Driver {
                 continue;
             }
             message[8..12].copy_from_slice(&seq.to_ne_bytes());
+            if job.expect == Expect::Quiet {
+                let flags = u16::from_ne_bytes([message[6], message[7]]) & !NLM_F_ACK;
+                message[6..8].copy_from_slice(&flags.to_ne_bytes());
+            }
             if (self.out.len() + message.len() > SEND_CHUNK || in_chunk == SEND_MAX_MESSAGES)
                 && !self.out.is_empty()
             {
                 self.send_out(socket).await?;
                 in_chunk = 0;
             }
+            self.last_out = Some((self.out.len(), seq));
             self.out.extend_from_slice(&message);
             in_chunk += 1;
             self.dump_running |= job.expect == Expect::Dump;
+            let order = self.next_order;
+            self.next_order += 1;
+            if job.expect == Expect::Quiet {
+                self.quiet.push_back((order, seq));
+            }
             self.pending.insert(
                 seq,
                 Pending {
                     expect: job.expect,
+                    order,
                     deadline: Instant::now() + job.timeout,
                     timeout: job.timeout,
                     reply: job.reply,
@@ -328,7 +355,41 @@ impl Driver {
         seq
     }
 
+    /// A quiet request last in a `sendmsg` asks for an ACK after all: its answer tells that
+    /// the quiet ones before it are done.
+    fn ack_last_out(&mut self) {
+        let Some((at, seq)) = self.last_out.take() else {
+            return;
+        };
+        if let Some(p) = self.pending.get_mut(&seq).filter(|p| p.expect == Expect::Quiet) {
+            p.expect = Expect::Ack;
+            let flags = u16::from_ne_bytes([self.out[at + 6], self.out[at + 7]]) | NLM_F_ACK;
+            self.out[at + 6..at + 8].copy_from_slice(&flags.to_ne_bytes());
+        }
+    }
+
+    /// Quiet requests sent before the one of `order` got no failure: they are done.
+    fn settle_quiet_before(&mut self, order: u64) {
+        while let Some(&(o, seq)) = self.quiet.front() {
+            if o >= order {
+                break;
+            }
+            self.quiet.pop_front();
+            // Skipped when it failed (answered already) or was turned into an acked one.
+            if self
+                .pending
+                .get(&seq)
+                .is_some_and(|p| p.order == o && p.expect == Expect::Quiet)
+            {
+                if let Some(p) = self.finish(seq) {
+                    let _ = p.reply.send(Ok(p.collected));
+                }
+            }
+        }
+    }
+
     async fn send_out(&mut self, socket: &AsyncFd<Socket>) -> Result<()> {
+        self.ack_last_out();
         let mut sent = 0;
         while sent < self.out.len() {
             let mut guard = socket
@@ -394,8 +455,14 @@ impl Driver {
     }
 
     fn on_message(&mut self, msg: &[u8], hdr: &Header) {
-        let Some(pending) = self.pending.get_mut(&hdr.seq) else {
+        let Some(order) = self.pending.get(&hdr.seq).map(|p| p.order) else {
             return; // late reply to a request that timed out, or a notification
+        };
+        if self.quiet.front().is_some_and(|&(o, _)| o < order) {
+            self.settle_quiet_before(order);
+        }
+        let Some(pending) = self.pending.get_mut(&hdr.seq) else {
+            return;
         };
         if hdr.flags & ack::NLM_F_DUMP_INTR != 0 {
             pending.collected.interrupted = true;
@@ -462,6 +529,8 @@ impl Driver {
 
     fn fail_all(&mut self, error: &Error) {
         self.dump_running = false;
+        self.quiet.clear();
+        self.last_out = None;
         for (_, p) in self.pending.drain() {
             let _ = p.reply.send(Err(error.clone()));
         }
@@ -551,6 +620,74 @@ mod tests {
             } else {
                 assert!(outcome.is_ok(), "request {i}: {outcome:?}");
             }
+        }
+    }
+
+    #[tokio::test]
+    async fn quiet_requests_are_done_by_the_answer_to_a_later_one() {
+        let (sock, peer) = pair();
+        let conn = Connection::spawn(sock).unwrap();
+        let n = 100;
+        let receivers: Vec<_> = (0..n)
+            .map(|_| {
+                conn.submit(request(), Expect::Quiet, Duration::from_secs(5))
+                    .unwrap()
+            })
+            .collect();
+        // Behaves as the kernel does: a failure is always answered, a success only when the
+        // request has NLM_F_ACK. Requests 7 and 40 fail.
+        let peer = tokio::task::spawn_blocking(move || {
+            let mut seen = Vec::new();
+            let mut buf = vec![0u8; 1 << 20];
+            while seen.len() < n {
+                let len = peer.recv(&mut buf).unwrap();
+                let batch = requests(&buf[..len]);
+                let last = batch.len() - 1;
+                for (k, (seq, flags)) in batch.iter().enumerate() {
+                    let acked = flags & NLM_F_ACK != 0;
+                    // Only the last request of each sendmsg asks for an ACK.
+                    assert_eq!(acked, k == last, "request {} flags {flags:#x}", seen.len() + k);
+                    let i = seen.len() + k;
+                    if i == 7 || i == 40 {
+                        peer.send(&ack_for(*seq, 17, Some("exists"))).unwrap();
+                    } else if acked {
+                        peer.send(&ack_for(*seq, 0, None)).unwrap();
+                    }
+                }
+                seen.extend(batch);
+            }
+        });
+        let mut outcomes = Vec::new();
+        for rx in receivers {
+            outcomes.push(rx.await.unwrap());
+        }
+        peer.await.unwrap();
+        for (i, outcome) in outcomes.iter().enumerate() {
+            if i == 7 || i == 40 {
+                assert!(
+                    matches!(outcome, Err(Error::Kernel { errno: 17, extack: Some(t), .. }) if t == "exists"),
+                    "request {i}: {outcome:?}"
+                );
+            } else {
+                assert!(outcome.is_ok(), "request {i}: {outcome:?}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_quiet_request_without_a_later_answer_times_out() {
+        // The peer never answers: the ACK asked of the last request never comes, and nothing
+        // is taken for done.
+        let (sock, _peer) = pair();
+        let conn = Connection::spawn(sock).unwrap();
+        let rx: Vec<_> = (0..3)
+            .map(|_| {
+                conn.submit(request(), Expect::Quiet, Duration::from_millis(50))
+                    .unwrap()
+            })
+            .collect();
+        for r in rx {
+            assert!(matches!(r.await.unwrap(), Err(Error::Timeout { .. })));
         }
     }
 

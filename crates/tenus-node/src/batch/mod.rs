@@ -1,5 +1,8 @@
 //! Batches cross from JavaScript as one JSON document (one crossing for the whole batch, parsed
-//! off the JS thread) and come back as one: a status letter per item plus the errors.
+//! off the JS thread; its format is in `wire`) and come back as one: a status letter per item
+//! plus the errors.
+
+mod wire;
 
 use std::collections::HashMap;
 
@@ -7,44 +10,12 @@ use napi::bindgen_prelude::PromiseRaw;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Env;
 use napi_derive::napi;
-use serde::Deserialize;
-use tenus_core::batch::{BatchOp, BatchOptions, BatchReport, OnError, Outcome};
-use tenus_core::{Error, Namespace};
+use tenus_core::batch::{BatchOptions, BatchReport, OnError, Outcome};
+use tenus_core::Error;
 
 use crate::error::error_doc;
 use crate::netns::NativeNetns;
 use crate::settle::spawn;
-use crate::spec::{link_change, link_ref, link_spec, JsonLinkRef, NativeLinkChange, NativeLinkSpec};
-
-#[derive(Deserialize)]
-#[serde(tag = "op")]
-enum Item {
-    #[serde(rename = "link.add")]
-    AddLink {
-        spec: Box<NativeLinkSpec>,
-        /// A path to the namespace the veth peer is born in (a handle's procPath).
-        #[serde(rename = "peerNs")]
-        peer_ns: Option<String>,
-    },
-    #[serde(rename = "link.set")]
-    SetLink {
-        link: JsonLinkRef,
-        change: NativeLinkChange,
-    },
-    #[serde(rename = "link.delete")]
-    DelLink { link: JsonLinkRef },
-    #[serde(rename = "address.add")]
-    AddAddr {
-        link: JsonLinkRef,
-        cidr: String,
-        #[serde(default)]
-        replace: bool,
-    },
-    #[serde(rename = "address.delete")]
-    DelAddr { link: JsonLinkRef, cidr: String },
-    #[serde(rename = "route.gateway")]
-    Gateway { link: JsonLinkRef, gateway: String },
-}
 
 /// Options of `NativeNetns.batch`.
 #[napi(object)]
@@ -53,40 +24,6 @@ pub struct NativeBatchOptions {
     pub on_error: Option<String>,
     /// Requests in flight at once (default 256).
     pub window: Option<u32>,
-}
-
-fn convert(item: Item, namespaces: &mut HashMap<String, Namespace>) -> Result<BatchOp, Error> {
-    Ok(match item {
-        Item::AddLink { spec, peer_ns } => {
-            let ns = match peer_ns {
-                Some(path) => Some(match namespaces.get(&path) {
-                    Some(ns) => ns.clone(),
-                    None => {
-                        let ns = Namespace::from_path(&path)?;
-                        namespaces.insert(path, ns.clone());
-                        ns
-                    }
-                }),
-                None => None,
-            };
-            BatchOp::AddLink(link_spec(*spec, ns)?)
-        }
-        Item::SetLink { link, change } => BatchOp::SetLink(link_ref(link.into()), link_change(change)?),
-        Item::DelLink { link } => BatchOp::DelLink(link_ref(link.into())),
-        Item::AddAddr { link, cidr, replace } => BatchOp::AddAddr {
-            link: link_ref(link.into()),
-            cidr,
-            replace,
-        },
-        Item::DelAddr { link, cidr } => BatchOp::DelAddr {
-            link: link_ref(link.into()),
-            cidr,
-        },
-        Item::Gateway { link, gateway } => BatchOp::Gateway {
-            link: link_ref(link.into()),
-            gateway,
-        },
-    })
 }
 
 fn report_json(report: BatchReport, invalid: HashMap<usize, Error>) -> String {
@@ -149,8 +86,6 @@ async fn run_batch(
     progress: Option<&Progress>,
 ) -> Result<String, Error> {
     let h = h?;
-    let items: Vec<Item> = serde_json::from_str(&items_json)
-        .map_err(|e| Error::invalid("items", format!("malformed batch: {e}")))?;
     let on_error = match options.on_error.as_deref() {
         None | Some("continue") => OnError::Continue,
         Some("rollback") => OnError::Rollback,
@@ -161,20 +96,8 @@ async fn run_batch(
             ))
         }
     };
-    let total = items.len();
-    let mut namespaces = HashMap::new();
-    let mut ops = Vec::with_capacity(total);
-    let mut invalid = HashMap::new();
-    for (i, item) in items.into_iter().enumerate() {
-        match convert(item, &mut namespaces) {
-            Ok(op) => ops.push(op),
-            Err(e) => {
-                // Keeps positions aligned; the core reports it as failed before sending.
-                ops.push(BatchOp::DelLink(tenus_core::LinkRef::Index(0)));
-                invalid.insert(i, e);
-            }
-        }
-    }
+    let wire::Items { ops, invalid, .. } = wire::Items::parse(&items_json)?;
+    let total = ops.len();
     if !invalid.is_empty() && on_error == OnError::Rollback {
         let outcomes = vec![Outcome::NotRun; total];
         return Ok(report_json(
