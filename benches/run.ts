@@ -89,7 +89,7 @@ interface Column {
 
 const COLUMNS: Column[] = [
   { id: 'floor', label: 'floor', family: 'floor', how: 'Rust, netlink-sys raw socket, 128 requests per sendmsg, ACKs read after each' },
-  { id: 'tenus-batch', label: 'tenus batch', family: 'tenus', how: '`ns.batch()` with every operation (one crossing, pipelined)' },
+  { id: 'tenus-batch', label: 'tenus batch', family: 'tenus', how: '`ns.batch()` with every operation (one crossing, pipelined; the kernel answers failures, and an ACK only for the last request of each sendmsg)' },
   { id: 'tenus-await', label: 'tenus await (batch of 1)', family: 'tenus', how: '`await ns.batch(b => b.op())` per operation: one request each' },
   { id: 'tenus-chain', label: 'tenus await (chain)', family: 'tenus', how: '`await ns.veth(a).peer(b)` / `await ns.macvlan(...)` / `await link.address(cidr)` per operation, with the reads the chain makes to resolve to a Link' },
   { id: 'ip-batch', label: 'ip -batch', family: 'iproute2', how: '`ip -batch FILE` (file written before the clock starts)' },

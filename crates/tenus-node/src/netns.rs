@@ -4,13 +4,13 @@
 use std::sync::RwLock;
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Either, FnArgs, PromiseRaw};
+use napi::bindgen_prelude::{Either, FnArgs, Function, PromiseRaw};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::Env;
 use napi_derive::napi;
 use tenus_core::link::tuntap::TunTapSpec;
 use tenus_core::netns;
-use tenus_core::{Error, Handle, Namespace, Origin};
+use tenus_core::{Error, Handle, LinkRecord, Namespace, Origin};
 
 use crate::error::{from_panic, to_napi};
 use crate::record::{NativeAddress, NativeLink};
@@ -30,7 +30,11 @@ pub struct NativeTunTapSpec {
     pub multi_queue: Option<bool>,
 }
 
-type PartCallback = ThreadsafeFunction<FnArgs<(u32, String)>, (), FnArgs<(u32, String)>, napi::Status, false>;
+/// A listing's part: the I/O thread decodes the records, the JS thread (in the threadsafe
+/// function's callback) serialises them for `JSON.parse`, so that the I/O thread can go back to
+/// reading the dump sooner.
+type PartCallback =
+    ThreadsafeFunction<(u32, Vec<LinkRecord>), (), FnArgs<(u32, String)>, napi::Status, false>;
 
 /// How a streamed listing ended.
 #[napi(object)]
@@ -264,35 +268,32 @@ impl NativeNetns {
         &self,
         env: &'env Env,
         stats: bool,
-        #[napi(ts_arg_type = "(attempt: number, json: string) => void")] on_part: PartCallback,
+        #[napi(ts_arg_type = "(attempt: number, json: string) => void")] on_part: Function<
+            'env,
+            FnArgs<(u32, String)>,
+            (),
+        >,
     ) -> napi::Result<PromiseRaw<'env, NativeListEnd>> {
         let h = self.get("link.list");
+        let on_part: PartCallback = on_part
+            .build_threadsafe_function::<(u32, Vec<LinkRecord>)>()
+            .build_callback(|ctx| {
+                let (attempt, links) = ctx.value;
+                let json = serde_json::to_string(&links)
+                    .map_err(|e| napi::Error::from_reason(format!("tenus: link.list: {e}")))?;
+                Ok(FnArgs::from((attempt, json)))
+            })?;
         spawn(env, "link.list", async move {
             let mut end = NativeListEnd { attempt: 0, parts: 0 };
-            let mut failed = None;
             h?.link_list_parts(stats, |attempt, links| {
                 if attempt != end.attempt {
                     end = NativeListEnd { attempt, parts: 0 };
                 }
-                match serde_json::to_string(&links) {
-                    Ok(json) => {
-                        end.parts += 1;
-                        on_part.call(
-                            FnArgs::from((attempt, json)),
-                            ThreadsafeFunctionCallMode::NonBlocking,
-                        );
-                    }
-                    Err(e) => failed = Some(e),
-                }
+                end.parts += 1;
+                on_part.call((attempt, links), ThreadsafeFunctionCallMode::NonBlocking);
             })
             .await?;
-            match failed {
-                Some(e) => Err(Error::Protocol {
-                    op: "link.list".into(),
-                    detail: e.to_string(),
-                }),
-                None => Ok(end),
-            }
+            Ok(end)
         })
     }
 
