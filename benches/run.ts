@@ -2,7 +2,7 @@
 // iproute2 (`ip -batch` and `ip` per operation), npm `netlink`, pyroute2, Go's
 // vishvananda/netlink and a floor (raw netlink socket, pipelined). Writes benches/RESULTS.md.
 //
-//   npm run bench                       full run (5 runs per cell; BENCH_RUNS=n to change)
+//   npm run bench                       full run (5 runs per cell, 9 for the target workloads; BENCH_RUNS=n for all)
 //   npm run bench -- --quick            1 run, small N: a smoke test
 //   npm run bench -- --tools=tenus,floor --workloads=veth,addr
 //   options: --runs=N --no-build --out=FILE.md --json=FILE.json --settle=MS
@@ -40,6 +40,8 @@ const TOOLS = join(ROOT, 'benches', 'tools');
 interface Options {
   quick: boolean;
   runs: number;
+  /** Runs of the four workloads with ratio targets (their verdicts need the steadier medians). */
+  targetRuns: number;
   tools: Set<string> | null;
   workloads: Set<string> | null;
   build: boolean;
@@ -58,11 +60,13 @@ function parseOptions(argv: string[]): Options {
   const has = (name: string): boolean => argv.includes(`--${name}`);
   const quick = has('quick');
   const list = (v: string | undefined): Set<string> | null => (v ? new Set(v.split(',')) : null);
-  const runs = Number(get('runs') ?? process.env.BENCH_RUNS ?? (quick ? 1 : 5));
+  const given = get('runs') ?? process.env.BENCH_RUNS;
+  const runs = Number(given ?? (quick ? 1 : 5));
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`runs must be a positive integer, not ${runs}`);
   return {
     quick,
     runs,
+    targetRuns: given !== undefined || quick ? runs : 9,
     tools: list(get('tools')),
     workloads: list(get('workloads')),
     build: !has('no-build'),
@@ -207,7 +211,7 @@ function workloads(o: Options): Workload[] {
   const rssPairs = q ? 100 : 1000;
   const pickArg = (ctx: CellContext): string => ctx.pick.join(',');
   return [
-    { id: 'veth', title: `create ${n} veth pairs`, unit: 'pairs', one: 'pair', n, cells: createCells('veth', n), ratio: true },
+    { id: 'veth', title: `create ${n} veth pairs`, unit: 'pairs', one: 'pair', n, cells: createCells('veth', n), ratio: true, runs: o.targetRuns },
     {
       id: 'macvlan',
       title: `create ${n} macvlans on one parent`,
@@ -217,6 +221,7 @@ function workloads(o: Options): Workload[] {
       prepare: async (ns) => void (await ns.veth('par0').peer('par1')),
       cells: createCells('macvlan', n),
       ratio: true,
+      runs: o.targetRuns,
     },
     {
       id: 'addr',
@@ -227,6 +232,7 @@ function workloads(o: Options): Workload[] {
       prepare: async (ns) => void (await ns.veth('adr0').peer('adr1')),
       cells: createCells('addr', n),
       ratio: true,
+      runs: o.targetRuns,
     },
     {
       id: 'dump',
@@ -250,6 +256,7 @@ function workloads(o: Options): Workload[] {
         { column: 'go', n: 2 * dumpPairs + 1, argv: () => externalArgv('go', '', 'dump', 0), note: 'LinkList(): []netlink.Link' },
       ],
       ratio: true,
+      runs: o.targetRuns,
     },
     {
       id: 'steps',
@@ -643,6 +650,7 @@ function markdown(report: Report, ws: Workload[], o: Options): string {
     date: string;
     mode: string;
     runs: number;
+    targetRuns: number;
     wallSeconds: number;
     buildSeconds: number;
     machine: Record<string, string>;
@@ -653,7 +661,7 @@ function markdown(report: Report, ws: Workload[], o: Options): string {
   const L: string[] = [];
   L.push('# tenus benchmarks', '');
   L.push(
-    `Written by \`npm run bench\` (benches/run.ts) on ${m.date}: ${m.mode} mode, ${m.runs} run(s) per cell, ` +
+    `Written by \`npm run bench\` (benches/run.ts) on ${m.date}: ${m.mode} mode, ${m.runs} run(s) per cell (${m.targetRuns ?? m.runs} for veth, macvlan, addr and dump, whose targets compare medians), ` +
       `measuring took ${(m.wallSeconds / 60).toFixed(1)} min (building before it ${(m.buildSeconds / 60).toFixed(1)} min). Every workload ran in fresh network namespaces; each tool is its ` +
       'own process and timed only its workload (setup, cleanup and library load untimed).',
     '',
@@ -1002,6 +1010,7 @@ async function measure(o: Options): Promise<void> {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     mode: o.quick ? 'quick' : 'full',
     runs: o.runs,
+    targetRuns: o.targetRuns,
     wallSeconds: (Date.now() - started) / 1000,
     buildSeconds: Number(process.env.TENUS_BENCH_BUILD_SECONDS ?? 0),
     machine: machine(),
