@@ -661,7 +661,7 @@ function markdown(report: Report, ws: Workload[], o: Options): string {
   const L: string[] = [];
   L.push('# tenus benchmarks', '');
   L.push(
-    `Written by \`npm run bench\` (benches/run.ts) on ${m.date}: ${m.mode} mode, ${m.runs} run(s) per cell (${m.targetRuns ?? m.runs} for veth, macvlan, addr and dump, whose targets compare medians), ` +
+    `Written by \`npm run bench\` (benches/run.ts) on ${m.date}: ${m.mode} mode, ${m.runs} run(s) per cell (${m.targetRuns} for veth, macvlan, addr and dump, whose targets compare medians), ` +
       `measuring took ${(m.wallSeconds / 60).toFixed(1)} min (building before it ${(m.buildSeconds / 60).toFixed(1)} min). Every workload ran in fresh network namespaces; each tool is its ` +
       'own process and timed only its workload (setup, cleanup and library load untimed).',
     '',

@@ -197,27 +197,28 @@ export class BatchBuilder {
   }
 
   address(link: LinkLike, cidr: string): this {
-    this.items.push([OP.addressAdd, this.ref(link, 'link'), cidr]);
-    return this;
+    return this.onLink(OP.addressAdd, link, cidr);
   }
 
   replaceAddress(link: LinkLike, cidr: string): this {
-    this.items.push([OP.addressReplace, this.ref(link, 'link'), cidr]);
-    return this;
+    return this.onLink(OP.addressReplace, link, cidr);
   }
 
   deleteAddress(link: LinkLike, cidr: string): this {
-    this.items.push([OP.addressDelete, this.ref(link, 'link'), cidr]);
-    return this;
+    return this.onLink(OP.addressDelete, link, cidr);
   }
 
   gateway(link: LinkLike, gateway: string): this {
-    this.items.push([OP.gateway, this.ref(link, 'link'), gateway]);
+    return this.onLink(OP.gateway, link, gateway);
+  }
+
+  /** An item `[op, link, argument]`. */
+  private onLink(op: number, link: LinkLike, arg: string): this {
+    this.items.push([op, this.ref(link, 'link'), arg]);
     return this;
   }
 }
 
-const STATUS: Record<string, BatchItemResult['status']> = { d: 'done', f: 'failed', n: 'not-run', u: 'undone' };
 // Results without an error are shared (and frozen): a batch of thousands allocates none.
 const SHARED: Record<string, BatchItemResult> = {
   d: Object.freeze({ status: 'done' }),
@@ -236,20 +237,22 @@ export function readReport(json: string): BatchResult {
   const errors = new Map<number, TenusError>();
   for (const i in report.errors) errors.set(Number(i), toError(report.errors[i]));
   const { status } = report;
-  // The common case, every item done, in one builtin call instead of a loop.
-  if (status === 'd'.repeat(status.length)) {
-    const items: BatchItemResult[] = new Array<BatchItemResult>(status.length).fill(SHARED.d);
-    return { items, ok: true, done: items.length, failed: 0, errors, undoErrors: report.undoErrors.map(toError) };
-  }
-  const items: BatchItemResult[] = [];
+  let items: BatchItemResult[];
   let done = 0;
-  for (let i = 0; i < status.length; i++) {
-    const letter = status[i];
-    const shared = SHARED[letter];
-    if (shared) items.push(shared);
-    else if (STATUS[letter] === 'failed') items.push({ status: 'failed', error: errors.get(i) as TenusError });
-    else throw new TenusError(`unknown batch status ${JSON.stringify(letter)}`, { kind: 'protocol', code: 'EIO' });
-    if (letter === 'd') done++;
+  if (status === 'd'.repeat(status.length)) {
+    // The common case, every item done, in one builtin call instead of a loop.
+    items = new Array<BatchItemResult>(status.length).fill(SHARED.d);
+    done = items.length;
+  } else {
+    items = [];
+    for (let i = 0; i < status.length; i++) {
+      const letter = status[i];
+      const shared = SHARED[letter];
+      if (shared) items.push(shared);
+      else if (letter === 'f') items.push({ status: 'failed', error: errors.get(i) as TenusError });
+      else throw new TenusError(`unknown batch status ${JSON.stringify(letter)}`, { kind: 'protocol', code: 'EIO' });
+      if (letter === 'd') done++;
+    }
   }
   return {
     items,

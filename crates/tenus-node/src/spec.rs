@@ -35,12 +35,6 @@ impl<'de> Deserialize<'de> for JsonLinkRef {
                     .map(JsonLinkRef::Index)
                     .map_err(|_| E::custom(format!("{v} is not an interface index")))
             }
-            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<JsonLinkRef, E> {
-                Err(E::custom(format!("{v} is not an interface index")))
-            }
-            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<JsonLinkRef, E> {
-                Err(E::custom(format!("{v} is not an interface index")))
-            }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<JsonLinkRef, E> {
                 Ok(JsonLinkRef::Name(v.to_string()))
             }

@@ -83,8 +83,12 @@ impl Handle {
         progress: &(dyn Fn(usize, usize) + Send + Sync),
     ) -> BatchReport {
         let total = ops.len();
-        let mut outcomes = vec![Outcome::NotRun; total];
-        let rollback = options.on_error == OnError::Rollback;
+        let mut tally = Tally {
+            outcomes: vec![Outcome::NotRun; total],
+            completed: 0,
+            rollback: options.on_error == OnError::Rollback,
+            progress,
+        };
 
         // Arguments are checked before anything is sent; with rollback, one bad item stops all.
         let mut planned = Vec::with_capacity(total);
@@ -92,22 +96,20 @@ impl Handle {
             match op.plan() {
                 Ok(p) => planned.push(Some(p)),
                 Err(e) => {
-                    outcomes[i] = Outcome::Failed(e);
+                    tally.outcomes[i] = Outcome::Failed(e);
                     planned.push(None);
                 }
             }
         }
-        if rollback && outcomes.iter().any(|o| matches!(o, Outcome::Failed(_))) {
+        if tally.rollback && tally.any_failed() {
             return BatchReport {
-                outcomes,
+                outcomes: tally.outcomes,
                 undo_errors: Vec::new(),
             };
         }
 
         let mut names = Names::prefetch(self, &ops).await;
-        // Answers come in the order requests were sent: the oldest is always the next one due.
         let mut in_flight = InFlight::default();
-        let mut completed = 0usize;
         let mut stop = false;
         let window = options.window.clamp(1, 4096);
         let timeout = self.timeout();
@@ -117,18 +119,12 @@ impl Handle {
                 break;
             }
             let Some(plan) = &planned[i] else {
-                completed += 1;
-                progress(completed, total);
+                tally.count();
                 continue;
             };
             // A name this batch creates is known once the requests before it are answered.
             if names.needs_drain(op) {
-                while let Some((j, result)) = in_flight.next().await {
-                    stop |= record(&mut outcomes, &ops, j, result, rollback);
-                    completed += 1;
-                    progress(completed, total);
-                }
-                if stop {
+                if in_flight.drain(&mut tally, &ops).await {
                     break;
                 }
                 names.resolve_created(self, op).await;
@@ -136,10 +132,7 @@ impl Handle {
             let bytes = match names.encode(op, plan) {
                 Ok(b) => b,
                 Err(e) => {
-                    outcomes[i] = Outcome::Failed(e.context(op.name(), op.link_label().as_deref()));
-                    stop |= rollback;
-                    completed += 1;
-                    progress(completed, total);
+                    stop |= tally.record(&ops, i, Err(e));
                     continue;
                 }
             };
@@ -147,52 +140,75 @@ impl Handle {
                 if change.name.is_some() {
                     // Renames go one at a time, after what was sent before: before Linux 6.2 a
                     // link that is up must be brought down to be renamed (rename_while_down).
-                    while let Some((j, result)) = in_flight.next().await {
-                        stop |= record(&mut outcomes, &ops, j, result, rollback);
-                        completed += 1;
-                        progress(completed, total);
-                    }
-                    if stop {
+                    if in_flight.drain(&mut tally, &ops).await {
                         break;
                     }
                     let result = self.rename(&names, link, change, bytes).await;
                     names.note(op, plan);
-                    stop |= record(&mut outcomes, &ops, i, result, rollback);
-                    completed += 1;
-                    progress(completed, total);
+                    stop |= tally.record(&ops, i, result);
                     continue;
                 }
             }
             names.note(op, plan);
             match self.connection().submit(bytes, Expect::Quiet, timeout) {
-                Ok(rx) => in_flight.0.push_back((i, rx)),
+                Ok(rx) => in_flight.push(i, rx),
                 Err(e) => {
-                    outcomes[i] = Outcome::Failed(e.context(op.name(), None));
+                    tally.outcomes[i] = Outcome::Failed(e.context(op.name(), None));
                     stop = true;
                 }
             }
-            if in_flight.0.len() >= window {
+            if in_flight.len() >= window {
                 if let Some((j, result)) = in_flight.next().await {
-                    stop |= record(&mut outcomes, &ops, j, result, rollback);
-                    completed += 1;
-                    progress(completed, total);
+                    stop |= tally.record(&ops, j, result);
                 }
             }
         }
-        while let Some((j, result)) = in_flight.next().await {
-            record(&mut outcomes, &ops, j, result, rollback);
-            completed += 1;
-            progress(completed, total);
-        }
+        in_flight.drain(&mut tally, &ops).await;
 
         let mut undo_errors = Vec::new();
-        if rollback && outcomes.iter().any(|o| matches!(o, Outcome::Failed(_))) {
-            undo_errors = undo::rollback(self, &ops, &planned, &mut outcomes, &names).await;
+        if tally.rollback && tally.any_failed() {
+            undo_errors = undo::rollback(self, &ops, &planned, &mut tally.outcomes, &names).await;
         }
         BatchReport {
-            outcomes,
+            outcomes: tally.outcomes,
             undo_errors,
         }
+    }
+}
+
+/// The items' outcomes as they come in, counted for the progress callback.
+struct Tally<'a> {
+    outcomes: Vec<Outcome>,
+    completed: usize,
+    rollback: bool,
+    progress: &'a (dyn Fn(usize, usize) + Send + Sync),
+}
+
+impl Tally<'_> {
+    /// One more item is over (its outcome is already stored).
+    fn count(&mut self) {
+        self.completed += 1;
+        (self.progress)(self.completed, self.outcomes.len());
+    }
+
+    /// Stores an item's result; true when the batch must stop.
+    fn record(&mut self, ops: &[BatchOp], i: usize, result: Result<()>) -> bool {
+        let stop = match result {
+            Ok(()) => {
+                self.outcomes[i] = Outcome::Done;
+                false
+            }
+            Err(e) => {
+                self.outcomes[i] = Outcome::Failed(e.context(ops[i].name(), ops[i].link_label().as_deref()));
+                self.rollback
+            }
+        };
+        self.count();
+        stop
+    }
+
+    fn any_failed(&self) -> bool {
+        self.outcomes.iter().any(|o| matches!(o, Outcome::Failed(_)))
     }
 }
 
@@ -223,29 +239,33 @@ async fn answer(rx: oneshot::Receiver<Result<Reply>>) -> Result<()> {
     }
 }
 
-/// Requests sent and not answered yet, oldest first, with their items' positions.
+/// Requests sent and not answered yet, oldest first, with their items' positions: answers
+/// come in the order requests were sent, so the oldest is always the next one due.
 #[derive(Default)]
 struct InFlight(VecDeque<(usize, oneshot::Receiver<Result<Reply>>)>);
 
 impl InFlight {
+    fn push(&mut self, i: usize, rx: oneshot::Receiver<Result<Reply>>) {
+        self.0.push_back((i, rx));
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
     /// The oldest request's answer (None when nothing is in flight).
     async fn next(&mut self) -> Option<(usize, Result<()>)> {
         let (i, rx) = self.0.pop_front()?;
         Some((i, answer(rx).await))
     }
-}
 
-/// Stores an item's result; true when the batch must stop.
-fn record(outcomes: &mut [Outcome], ops: &[BatchOp], i: usize, result: Result<()>, rollback: bool) -> bool {
-    match result {
-        Ok(()) => {
-            outcomes[i] = Outcome::Done;
-            false
+    /// Waits for every answer; true when one of them stops the batch.
+    async fn drain(&mut self, tally: &mut Tally<'_>, ops: &[BatchOp]) -> bool {
+        let mut stop = false;
+        while let Some((i, result)) = self.next().await {
+            stop |= tally.record(ops, i, result);
         }
-        Err(e) => {
-            outcomes[i] = Outcome::Failed(e.context(ops[i].name(), ops[i].link_label().as_deref()));
-            rollback
-        }
+        stop
     }
 }
 

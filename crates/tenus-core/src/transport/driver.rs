@@ -455,14 +455,14 @@ impl Driver {
     }
 
     fn on_message(&mut self, msg: &[u8], hdr: &Header) {
-        let Some(order) = self.pending.get(&hdr.seq).map(|p| p.order) else {
-            return; // late reply to a request that timed out, or a notification
-        };
-        if self.quiet.front().is_some_and(|&(o, _)| o < order) {
-            self.settle_quiet_before(order);
+        // Only while quiet requests are in flight does an answer need its request's order.
+        if !self.quiet.is_empty() {
+            if let Some(order) = self.pending.get(&hdr.seq).map(|p| p.order) {
+                self.settle_quiet_before(order);
+            }
         }
         let Some(pending) = self.pending.get_mut(&hdr.seq) else {
-            return;
+            return; // late reply to a request that timed out, or a notification
         };
         if hdr.flags & ack::NLM_F_DUMP_INTR != 0 {
             pending.collected.interrupted = true;
