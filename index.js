@@ -835,7 +835,15 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.BondMode = nativeBinding.BondMode
+module.exports.IpvlanFlag = nativeBinding.IpvlanFlag
+module.exports.IpvlanMode = nativeBinding.IpvlanMode
+module.exports.MacvlanMode = nativeBinding.MacvlanMode
+module.exports.TunTapMode = nativeBinding.TunTapMode
+module.exports.VlanProtocolName = nativeBinding.VlanProtocolName
 module.exports.NativeNetns = nativeBinding.NativeNetns
+module.exports.kernelSupports = nativeBinding.kernelSupports
+module.exports.linkKinds = nativeBinding.linkKinds
 module.exports.netnsCreateAnonymous = nativeBinding.netnsCreateAnonymous
 module.exports.netnsCreateNamed = nativeBinding.netnsCreateNamed
 module.exports.netnsCurrent = nativeBinding.netnsCurrent
@@ -845,8 +853,4 @@ module.exports.netnsOpenName = nativeBinding.netnsOpenName
 module.exports.netnsOpenPath = nativeBinding.netnsOpenPath
 module.exports.netnsOpenPid = nativeBinding.netnsOpenPid
 module.exports.netnsProcesses = nativeBinding.netnsProcesses
-module.exports.validateCidr = nativeBinding.validateCidr
-module.exports.validateIfname = nativeBinding.validateIfname
-module.exports.validateIp = nativeBinding.validateIp
-module.exports.validateLinkChange = nativeBinding.validateLinkChange
-module.exports.validateLinkSpec = nativeBinding.validateLinkSpec
+module.exports.opCodes = nativeBinding.opCodes

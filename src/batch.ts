@@ -1,37 +1,29 @@
-import { linkRef } from './chain';
-import { TenusError } from './errors';
-import { bridgeSpec, type BridgeOptions } from './kinds/bridge';
-import { completeSpec, type CommonOptions } from './kinds/common';
-import { dummySpec } from './kinds/dummy';
-import { macvlanSpec, type MacvlanOptions } from './kinds/macvlan';
-import { vlanSpec, type VlanOptions } from './kinds/vlan';
-import { vxlanSpec, type VxlanOptions } from './kinds/vxlan';
-import type { NativeLinkChange, NativeLinkSpec } from './native';
+import * as args from './args';
+import { linkOptions, LinkMakers, netnsArg } from './kinds';
 import type { Netns } from './netns';
-import type { LinkLike } from './types';
+import { OP } from './ops';
+import { Run, type BatchItemResult } from './run';
+import type { TenusError } from './errors';
+import type { LinkChangeOptions, LinkKind, LinkLike } from './types';
+
+export type { BatchItemResult };
 
 /** How a batch treats a failing item. */
 export interface BatchOptions {
   /**
    * 'continue' (default): run every item and report failures per item. 'rollback': stop at the
-   * first failure and undo what the batch made (links created, addresses and gateways added);
-   * an invalid argument anywhere stops the batch before anything is sent.
+   * first failure and undo what the batch did, newest first — the same rule as a failed chain:
+   * links it created are deleted, changes to existing links are put back from what was read
+   * just before them, addresses and routes it added are removed, moved links moved back.
+   * Deletions cannot be undone: in rollback mode a deletion is sent only once everything before
+   * it has succeeded. An invalid argument anywhere stops a rollback batch before anything is sent.
    */
   onError?: 'continue' | 'rollback';
-  /** Requests in flight at once (default 256). */
+  /** Requests in flight at once (default 256, at most 4096). */
   window?: number;
-  /** Called now and then (about every 1%) as items complete. */
+  /** Called now and then (about every 1%) as items complete, always before the batch resolves. */
   onProgress?: (done: number, total: number) => void;
 }
-
-/** What became of one item. */
-export type BatchItemResult =
-  | { status: 'done' }
-  | { status: 'failed'; error: TenusError }
-  /** The batch stopped (rollback) before this item was sent. */
-  | { status: 'not-run' }
-  /** Done, then undone by the rollback. */
-  | { status: 'undone' };
 
 export interface BatchResult {
   /** One entry per item, in the order they were added. */
@@ -46,220 +38,164 @@ export interface BatchResult {
   undoErrors: TenusError[];
 }
 
-interface ErrorDoc {
-  kind: string;
-  message: string;
-}
-
-/**
- * How items cross into the addon: a small array per item, `[op, ...arguments]`, less for
- * JSON.stringify and the addon's parser to get through than objects with named fields (1000
- * addresses: ~22 KB instead of ~55 KB). The codes match `crates/tenus-node/src/batch/wire.rs`.
- */
-const OP = {
-  linkAdd: 0, // [0, spec, peerNamespacePath?]
-  linkSet: 1, // [1, link, change]
-  linkDelete: 2, // [2, link]
-  addressAdd: 3, // [3, link, cidr]
-  addressReplace: 4, // [4, link, cidr]
-  addressDelete: 5, // [5, link, cidr]
-  gateway: 6, // [6, link, gateway]
-} as const;
-
-type LinkItem = [typeof OP.linkAdd, NativeLinkSpec] | [typeof OP.linkAdd, NativeLinkSpec, string];
-type Item = LinkItem | [number, number | string, ...unknown[]];
-
 /** Options of one link in a batch; chain them like `b.veth('v0').peer('v1').group(7)`. */
 export class BatchLink {
   /** @internal */
   constructor(
     private readonly owner: BatchBuilder,
-    private readonly item: LinkItem,
+    private readonly options: Record<string, unknown>,
   ) {}
 
-  private get spec(): NativeLinkSpec {
-    return this.item[1];
-  }
-
   mtu(mtu: number): this {
-    this.spec.mtu = mtu;
+    this.options.mtu = args.uint('mtu', mtu);
     return this;
   }
 
   mac(mac: string): this {
-    this.spec.mac = mac;
+    this.options.mac = args.text('mac', mac);
     return this;
   }
 
   txqlen(txqlen: number): this {
-    this.spec.txqlen = txqlen;
+    this.options.txqlen = args.uint('txqlen', txqlen);
     return this;
   }
 
   group(group: number): this {
-    this.spec.group = group;
+    this.options.group = args.uint('group', group);
     return this;
   }
 
   master(master: LinkLike): this {
-    this.spec.master = this.owner.ref(master, 'master');
+    this.options.master = this.owner.ref(master, 'master');
     return this;
   }
 
   up(): this {
-    this.spec.up = true;
+    this.options.up = true;
     return this;
   }
 
   /** veth only: the peer's name and, with `{ in }`, the namespace it is born in. */
   peer(name: string, options: { in?: Netns; mac?: string } = {}): this {
-    this.spec.peer = name;
-    if (options.mac !== undefined) this.spec.peerMac = options.mac;
-    if (options.in) this.item[2] = options.in.info.procPath;
+    this.options.peer = args.text('peer', name);
+    const o = args.options('options', options, { in: netnsArg });
+    if (o.mac !== undefined) this.options.peerMac = o.mac;
+    if (o.in !== undefined) this.options.peerNetns = this.owner.peer(o.in as Netns);
     return this;
   }
 }
 
 /**
  * Collects the items of a batch. Nothing is sent until the batch runs; all items then cross
- * into Rust at once and go out pipelined on one socket.
+ * into Rust at once and go out pipelined on one socket. Its methods take the same arguments,
+ * checked the same way, as the chains they mirror.
  */
-export class BatchBuilder {
+export class BatchBuilder extends LinkMakers<BatchLink> {
   /** @internal */
-  readonly items: Item[] = [];
+  readonly run: Run;
 
   /** @internal */
-  constructor(private readonly ns: Netns) {}
+  constructor(ns: Netns) {
+    super();
+    this.run = new Run(ns);
+  }
 
   // The last link referred to and its checked reference: batches name the same link over and over.
-  private lastLike: LinkLike | undefined;
+  private lastLike: unknown;
   private lastRef: number | string = 0;
 
   /** @internal */
   ref(like: LinkLike, arg: string): number | string {
-    if (like === this.lastLike) return this.lastRef;
-    const ref = linkRef(this.ns, like, arg);
+    if (like === this.lastLike && like !== undefined) return this.lastRef;
+    const ref = args.link(arg, like);
     this.lastLike = like;
     this.lastRef = ref;
     return ref;
   }
 
-  private link(
-    name: string | undefined,
-    common: CommonOptions,
-    kind: NativeLinkSpec,
-    parent?: LinkLike,
-  ): BatchLink {
-    const master = common.master === undefined ? undefined : this.ref(common.master, 'master');
-    const spec = completeSpec(kind, name, common, master, parent === undefined ? undefined : this.ref(parent, 'parent'));
-    const item: LinkItem = [OP.linkAdd, spec];
-    this.items.push(item);
-    return new BatchLink(this, item);
+  /** @internal */
+  peer(ns: Netns): number {
+    return this.run.peer(ns);
   }
 
-  bridge(name?: string, options: BridgeOptions = {}): BatchLink {
-    return this.link(name, options, bridgeSpec(options));
+  /** @internal */
+  protected make(kind: LinkKind, name: string | undefined, options: object | undefined): BatchLink {
+    const opts = linkOptions(name, options, (ns) => this.run.peer(ns));
+    this.run.push([OP.linkAdd, kind, opts]);
+    return new BatchLink(this, opts);
   }
 
-  veth(name?: string, options: CommonOptions & { peer?: string } = {}): BatchLink {
-    return this.link(name, options, { kind: 'veth', peer: options.peer });
-  }
-
-  macvlan(name: string | undefined, options: MacvlanOptions): BatchLink {
-    return this.link(name, options, macvlanSpec('macvlan', options), options.parent);
-  }
-
-  macvtap(name: string | undefined, options: MacvlanOptions): BatchLink {
-    return this.link(name, options, macvlanSpec('macvtap', options), options.parent);
-  }
-
-  vlan(name: string | undefined, options: VlanOptions): BatchLink {
-    return this.link(name, options, vlanSpec(options), options.parent);
-  }
-
-  vxlan(name: string | undefined, options: VxlanOptions): BatchLink {
-    return this.link(name, options, vxlanSpec(options), options.parent);
-  }
-
-  dummy(name?: string, options: CommonOptions = {}): BatchLink {
-    return this.link(name, options, dummySpec());
+  /** @internal */
+  protected makePair(name: string | undefined, options: object | undefined): BatchLink {
+    return this.make('veth', name, options);
   }
 
   /** `ip link set` on an existing link (or one made earlier in this batch). */
-  set(link: LinkLike, change: NativeLinkChange): this {
-    this.items.push([OP.linkSet, this.ref(link, 'link'), change]);
+  set(link: LinkLike, change: LinkChangeOptions): this {
+    const ref = this.ref(link, 'link');
+    this.run.push([OP.linkSet, ref, args.options('change', change, { master: (a, v) => this.ref(v as LinkLike, a) })]);
     return this;
   }
 
+  /** `ip link del DEV` */
   delete(link: LinkLike): this {
-    this.items.push([OP.linkDelete, this.ref(link, 'link')]);
+    this.run.push([OP.linkDelete, this.ref(link, 'link')]);
     return this;
   }
 
+  /** `ip link del group N` */
+  deleteGroup(group: number): this {
+    this.run.push([OP.linkDeleteGroup, args.uint('group', group)]);
+    return this;
+  }
+
+  /** `ip link set DEV netns NS [name NEW]` (items after it still act in this namespace). */
+  moveTo(link: LinkLike, target: Netns, options: { name?: string } = {}): this {
+    const ref = this.ref(link, 'link');
+    const n = this.run.peer(netnsArg('target', target));
+    const name = args.optionalName('name', args.options('options', options).name);
+    this.run.push([OP.linkMove, ref, n, name ?? null]);
+    return this;
+  }
+
+  /** `ip addr add CIDR dev DEV` */
   address(link: LinkLike, cidr: string): this {
-    return this.onLink(OP.addressAdd, link, cidr);
+    return this.onLink(OP.addressAdd, link, 'address', cidr);
   }
 
+  /** `ip addr replace CIDR dev DEV` */
   replaceAddress(link: LinkLike, cidr: string): this {
-    return this.onLink(OP.addressReplace, link, cidr);
+    return this.onLink(OP.addressReplace, link, 'address', cidr);
   }
 
+  /** `ip addr del CIDR dev DEV` */
   deleteAddress(link: LinkLike, cidr: string): this {
-    return this.onLink(OP.addressDelete, link, cidr);
+    return this.onLink(OP.addressDelete, link, 'address', cidr);
   }
 
+  /** `ip route add default via GATEWAY dev DEV` */
   gateway(link: LinkLike, gateway: string): this {
-    return this.onLink(OP.gateway, link, gateway);
+    return this.onLink(OP.gateway, link, 'gateway', gateway);
   }
 
-  /** An item `[op, link, argument]`. */
-  private onLink(op: number, link: LinkLike, arg: string): this {
-    this.items.push([op, this.ref(link, 'link'), arg]);
+  /** An item `[op, link, text]`. */
+  private onLink(op: number, link: LinkLike, arg: string, value: string): this {
+    this.run.push([op, this.ref(link, 'link'), args.text(arg, value)]);
     return this;
   }
 }
 
-// Results without an error are shared (and frozen): a batch of thousands allocates none.
-const SHARED: Record<string, BatchItemResult> = {
-  d: Object.freeze({ status: 'done' }),
-  n: Object.freeze({ status: 'not-run' }),
-  u: Object.freeze({ status: 'undone' }),
-};
-
-function toError(doc: ErrorDoc): TenusError {
-  const e = TenusError.from(new Error(`TENUS_ERROR:${JSON.stringify(doc)}`));
-  return e instanceof TenusError ? e : new TenusError(doc.message, { kind: 'protocol', code: 'EIO' });
-}
-
-/** @internal Turns the addon's JSON report into per-item results. */
-export function readReport(json: string): BatchResult {
-  const report = JSON.parse(json) as { status: string; errors: Record<string, ErrorDoc>; undoErrors: ErrorDoc[] };
-  const errors = new Map<number, TenusError>();
-  for (const i in report.errors) errors.set(Number(i), toError(report.errors[i]));
-  const { status } = report;
-  let items: BatchItemResult[];
-  let done = 0;
-  if (status === 'd'.repeat(status.length)) {
-    // The common case, every item done, in one builtin call instead of a loop.
-    items = new Array<BatchItemResult>(status.length).fill(SHARED.d);
-    done = items.length;
-  } else {
-    items = [];
-    for (let i = 0; i < status.length; i++) {
-      const letter = status[i];
-      const shared = SHARED[letter];
-      if (shared) items.push(shared);
-      else if (letter === 'f') items.push({ status: 'failed', error: errors.get(i) as TenusError });
-      else throw new TenusError(`unknown batch status ${JSON.stringify(letter)}`, { kind: 'protocol', code: 'EIO' });
-      if (letter === 'd') done++;
-    }
+/** @internal Checks batch options. */
+export function batchOptions(options: unknown): Required<Pick<BatchOptions, 'onError'>> & BatchOptions {
+  const o = args.options('options', options, { onProgress: args.fn });
+  const onError = o.onError ?? 'continue';
+  if (onError !== 'continue' && onError !== 'rollback') {
+    throw args.invalidChoice('onError', onError, ['continue', 'rollback']);
   }
   return {
-    items,
-    ok: done === items.length,
-    done,
-    failed: errors.size,
-    errors,
-    undoErrors: report.undoErrors.map(toError),
+    onError,
+    window: o.window === undefined ? undefined : args.uint('window', o.window),
+    onProgress: o.onProgress as BatchOptions['onProgress'],
   };
 }

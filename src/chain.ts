@@ -1,241 +1,180 @@
+import * as args from './args';
 import { TenusError } from './errors';
+import { linkOptions, netnsArg } from './kinds';
 import { Link, VethLink } from './link';
-import { addon, call, check, type NativeLinkChange, type NativeLinkSpec } from './native';
 import type { Netns } from './netns';
-import type { LinkLike, LinkRecord } from './types';
+import { OP, type WireLink } from './ops';
+import { Run, type Report } from './run';
+import type { LinkChangeOptions, LinkKind, LinkLike, LinkRecord } from './types';
 
-type Undo = () => Promise<unknown>;
+/** Where a chain starts: a link to create, a Link, or a link named by name or index. */
+type Start =
+  | { create: LinkKind; name: unknown; options: unknown }
+  | { link: Link }
+  | { ref: number | string };
 
-/** Where a running chain's link is now. */
-export interface Cursor {
-  ns: Netns;
-  index: number;
-  name: string;
-  /** Undo actions of the steps done so far (only for chains on existing links). */
-  undo: Undo[];
-  /** The link before this chain changed it (existing links only). */
-  before?: LinkRecord;
+/** What compiling a chain into items keeps track of. */
+interface Cursor {
+  run: Run;
+  /** How the items name the link now. */
+  ref: WireLink;
+  /** Its name, when known (it is not for a generated name until the link exists). */
+  name?: string;
+  /** The namespace it is in now, as the run numbers them. */
+  target: number;
 }
 
-type Step = (c: Cursor) => Promise<void>;
-
-/** Turns a LinkLike into what the addon takes, refusing a Link from another namespace. */
-export function linkRef(ns: Netns, like: LinkLike, arg: string): number | string {
-  if (typeof like === 'string') {
-    check(() => addon.validateIfname(arg, like));
-    return like;
-  }
-  if (typeof like === 'number') {
-    if (!Number.isInteger(like) || like <= 0 || like > 0xffffffff) {
-      throw TenusError.invalid(arg, `${like} is not an interface index`);
-    }
-    return like;
-  }
-  if (like instanceof Link && like.ns !== ns) {
-    throw TenusError.invalid(arg, `link ${like.name} is in another namespace`);
-  }
-  return linkRef(ns, like.index, arg);
-}
-
-/** The change that puts back what `change` alters, from the link as it was. */
-function revert(change: NativeLinkChange, before: LinkRecord): NativeLinkChange {
-  const back: NativeLinkChange = {};
-  if (change.up !== undefined) back.up = before.up;
-  if (change.mtu !== undefined) back.mtu = before.mtu;
-  if (change.mac !== undefined) back.mac = before.mac;
-  if (change.name !== undefined) back.name = before.name;
-  if (change.alias !== undefined) back.alias = before.alias ?? '';
-  if (change.txqlen !== undefined) back.txqlen = before.txqlen;
-  if (change.group !== undefined) back.group = before.group;
-  if (change.promisc !== undefined) back.promisc = before.flags.includes('PROMISC');
-  if (change.master !== undefined || change.nomaster !== undefined) {
-    if (before.master !== undefined) back.master = before.master;
-    else back.nomaster = true;
-  }
-  return back;
-}
+type Step = (c: Cursor) => void;
 
 /**
  * A fluent, awaitable sequence of operations on one link: `await ns.bridge('br0').mtu(9000)
  * .address('10.0.41.1/16').up()`. Arguments are checked as the chain is built, so a bad one
- * rejects before anything is sent. Steps run in order when the chain is awaited; if one
- * fails, the chain undoes what it did — a link it created is deleted, changes to an existing
- * link are put back — and rejects with the failing step's error.
+ * rejects before anything is sent. When awaited, the chain crosses into Rust once and runs as
+ * one transaction, pipelined: if a step fails, what the chain did is undone — a link it created
+ * is deleted, changes to an existing link are put back from what was read just before them,
+ * a moved link is moved back — and the chain rejects with the failing step's error.
  */
 export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   private readonly steps: Step[] = [];
-  /** Whether a step changes the link itself (then it is read before, to undo, and after). */
+  /** Whether a step changes the link itself (then it is read back at the end). */
   private changesLink = false;
   private error?: unknown;
   private running?: Promise<L>;
-  /** @internal Set for chains that create their link; options are folded into it until a step exists. */
-  protected readonly spec?: NativeLinkSpec;
-  /** @internal */
+  /** @internal Creation options, checked (for `create` starts). */
+  protected options: Record<string, unknown> = {};
+  /** @internal Where a veth's peer is born. */
   protected peerIn?: Netns;
 
-  /** @internal */
-  protected constructor(
+  /** @internal Use `Netns.bridge()` and friends, `Link.chain()` or `Netns.link()`. */
+  constructor(
     /** @internal */
     protected readonly ns: Netns,
-    origin: { spec: () => NativeLinkSpec; peerIn?: Netns } | { link: Link },
+    private readonly start: Start,
   ) {
-    if ('spec' in origin) {
-      // Resolving the spec (parent, master) may refuse an argument: the chain then rejects.
-      let spec: NativeLinkSpec = { kind: '' };
+    if ('create' in start) {
       this.guard(() => {
-        spec = origin.spec();
-        addon.validateLinkSpec(spec);
+        this.options = linkOptions(start.name, start.options, (ns) => {
+          this.peerIn = ns;
+          return 0;
+        });
+        delete this.options.peerNetns;
       });
-      this.spec = spec;
-      this.peerIn = origin.peerIn;
-    } else {
-      this.existingLink = origin.link;
     }
   }
 
-  private existingLink?: Link;
-
-  /** @internal A chain that creates a link from `spec` (use `Netns.bridge()` and friends). */
-  static create(ns: Netns, spec: () => NativeLinkSpec): LinkChain<Link> {
-    return new LinkChain<Link>(ns, { spec });
-  }
-
-  /** A chain on a link that exists. */
-  static existing(link: Link): LinkChain<Link> {
-    return new LinkChain<Link>(link.ns, { link });
-  }
-
   /** @internal Records the first invalid argument; the chain then rejects with it when awaited. */
-  protected guard(fn: () => void): void {
+  protected guard(fn: () => void): this {
     if (this.running) throw new Error('tenus: this chain has already started; build a new one');
-    if (this.error !== undefined) return;
+    if (this.error !== undefined) return this;
     try {
       fn();
     } catch (e) {
       this.error = TenusError.from(e);
     }
-  }
-
-  private foldable(): this is { spec: NativeLinkSpec } {
-    return this.spec !== undefined && this.steps.length === 0;
-  }
-
-  private change(change: NativeLinkChange, fold?: (spec: NativeLinkSpec) => void): this {
-    this.guard(() => addon.validateLinkChange(change));
-    if (fold && this.foldable()) {
-      fold(this.spec);
-      return this;
-    }
-    this.changesLink = true;
-    this.steps.push(async (c) => {
-      // The undo is registered before the request: the kernel applies a change attribute by
-      // attribute, so a request that fails (a rename refused, say) may have changed the MTU
-      // or MAC already. Restoring what did not change is harmless.
-      if (c.before) {
-        const back = revert(change, c.before);
-        c.undo.push(async () => {
-          await this.setLink(c, back);
-          if (back.name !== undefined) c.name = back.name;
-        });
-      }
-      await this.setLink(c, change);
-      if (change.name !== undefined) c.name = change.name;
-    });
     return this;
   }
 
-  private setLink(c: Cursor, change: NativeLinkChange): Promise<void> {
-    return call(() => c.ns.native.linkSet(c.index, change));
+  private step(step: Step, changesLink: boolean): this {
+    return this.guard(() => {
+      this.steps.push(step);
+      this.changesLink ||= changesLink;
+    });
+  }
+
+  /** `ip link set` with the changes given (checked now). */
+  private change(arg: string, fields: () => LinkChangeOptions): this {
+    let change: Record<string, unknown> = {};
+    this.guard(() => {
+      change = args.options(arg, fields(), { master: args.link });
+    });
+    return this.step((c) => {
+      c.run.push([OP.linkSet, c.ref, change]);
+      if (typeof change.name === 'string') {
+        c.name = change.name;
+        if (typeof c.ref !== 'number') c.ref = change.name;
+      }
+    }, true);
   }
 
   /** Bring the link up (`ip link set DEV up`). */
   up(): this {
-    return this.change({ up: true }, (s) => (s.up = true));
+    return this.change('up', () => ({ up: true }));
   }
 
   down(): this {
-    return this.change({ up: false }, (s) => (s.up = false));
+    return this.change('down', () => ({ up: false }));
   }
 
   mtu(mtu: number): this {
-    return this.change({ mtu }, (s) => (s.mtu = mtu));
+    return this.change('mtu', () => ({ mtu: args.uint('mtu', mtu) }));
   }
 
   mac(mac: string): this {
-    return this.change({ mac }, (s) => (s.mac = mac));
+    return this.change('mac', () => ({ mac: args.text('mac', mac) }));
   }
 
   txqlen(txqlen: number): this {
-    return this.change({ txqlen }, (s) => (s.txqlen = txqlen));
+    return this.change('txqlen', () => ({ txqlen: args.uint('txqlen', txqlen) }));
   }
 
   /** Link group; see `Netns.deleteGroup`. */
   group(group: number): this {
-    return this.change({ group }, (s) => (s.group = group));
+    return this.change('group', () => ({ group: args.uint('group', group) }));
   }
 
   rename(name: string): this {
-    return this.change({ name }, (s) => (s.name = name));
+    return this.change('name', () => ({ name: args.text('name', name) }));
   }
 
+  /** `ip link set DEV alias TEXT` (empty clears it). */
   alias(alias: string): this {
-    return this.change({ alias });
+    return this.change('alias', () => ({ alias: args.text('alias', alias) }));
   }
 
-  /** Attach to a bridge or bond (tenus' `AddSlaveIfc`). */
+  promisc(on: boolean): this {
+    return this.change('promisc', () => ({ promisc: args.bool('promisc', on) }));
+  }
+
+  /** Attach to a bridge, bond or VRF (tenus' `AddSlaveIfc`). */
   master(master: LinkLike): this {
-    let ref: number | string = 0;
-    this.guard(() => (ref = linkRef(this.ns, master, 'master')));
-    return this.change({ master: ref }, (s) => (s.master = ref));
+    return this.change('master', () => ({ master: args.link('master', master) }));
   }
 
   /** Detach from the bridge or bond (tenus' `RemoveSlaveIfc`). */
   nomaster(): this {
-    return this.change({ nomaster: true });
+    return this.change('nomaster', () => ({ nomaster: true }));
   }
 
   /** Several `ip link set` changes in one request. */
-  set(change: NativeLinkChange): this {
-    return this.change(change);
+  set(change: LinkChangeOptions): this {
+    return this.change('change', () => change);
   }
 
   /** `ip addr add CIDR dev DEV` */
   address(cidr: string): this {
-    return this.addressStep(cidr, false);
+    return this.onLink(OP.addressAdd, 'address', cidr);
   }
 
   /** `ip addr replace CIDR dev DEV` */
   replaceAddress(cidr: string): this {
-    return this.addressStep(cidr, true);
-  }
-
-  private addressStep(cidr: string, replace: boolean): this {
-    this.guard(() => addon.validateCidr('address', cidr));
-    this.steps.push(async (c) => {
-      await call(() => c.ns.native.addrAdd(c.index, cidr, replace));
-      c.undo.push(() => call(() => c.ns.native.addrDelete(c.index, cidr)));
-    });
-    return this;
+    return this.onLink(OP.addressReplace, 'address', cidr);
   }
 
   /** `ip addr del CIDR dev DEV` */
   deleteAddress(cidr: string): this {
-    this.guard(() => addon.validateCidr('address', cidr));
-    this.steps.push(async (c) => {
-      await call(() => c.ns.native.addrDelete(c.index, cidr));
-      c.undo.push(() => call(() => c.ns.native.addrAdd(c.index, cidr, false)));
-    });
-    return this;
+    return this.onLink(OP.addressDelete, 'address', cidr);
   }
 
   /** Default route via `gateway` on this link (tenus' `SetLinkDefaultGw`). */
   gateway(gateway: string): this {
-    this.guard(() => addon.validateIp('gateway', gateway));
-    this.steps.push(async (c) => {
-      await call(() => c.ns.native.defaultGateway(c.index, gateway, false));
-      c.undo.push(() => call(() => c.ns.native.defaultGatewayDelete(c.index, gateway)));
-    });
-    return this;
+    return this.onLink(OP.gateway, 'gateway', gateway);
+  }
+
+  /** An item `[op, link, text]`. */
+  private onLink(op: number, arg: string, value: string): this {
+    let checked = '';
+    this.guard(() => (checked = args.text(arg, value)));
+    return this.step((c) => c.run.push([op, c.ref, checked]), false);
   }
 
   /**
@@ -243,27 +182,21 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
    * act on it there. The kernel brings a moved link down, so put `up()` after `moveTo()`.
    */
   moveTo(target: Netns, options: { name?: string } = {}): this {
-    const newName = options.name;
-    if (newName !== undefined) this.guard(() => addon.validateIfname('name', newName));
-    this.changesLink = true;
-    this.steps.push(async (c) => {
-      const from = c.ns;
-      const oldName = c.name;
-      await call(() => from.native.linkMove(c.index, target.native, newName));
-      const moved = await call(() => target.native.linkGet(newName ?? oldName));
-      c.ns = target;
-      c.index = moved.index;
-      c.name = moved.name;
-      // Moving back puts the cursor back too, so that earlier undos act where the link is.
-      c.undo.push(async () => {
-        await call(() => c.ns.native.linkMove(c.index, from.native, oldName));
-        const back = await call(() => from.native.linkGet(oldName));
-        c.ns = from;
-        c.index = back.index;
-        c.name = back.name;
-      });
+    let name: string | undefined;
+    let to!: Netns;
+    this.guard(() => {
+      to = netnsArg('target', target);
+      name = args.optionalName('name', args.options('options', options).name);
     });
-    return this;
+    return this.step((c) => {
+      const n = c.run.peer(to);
+      c.run.push([OP.linkMove, c.ref, n, name ?? null]);
+      c.run.in(n);
+      c.target = n;
+      // The index changes with the namespace: from now on the link goes by its name.
+      if (name !== undefined) c.name = name;
+      if (typeof c.ref === 'number' || name !== undefined) c.ref = c.name as string;
+    }, true);
   }
 
   then<R1 = L, R2 = never>(
@@ -284,96 +217,106 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 
   private async execute(): Promise<L> {
     if (this.error !== undefined) throw this.error;
-    const cursor = await this.begin();
-    try {
-      for (const step of this.steps) {
-        try {
-          await step(cursor);
-        } catch (e) {
-          if (e instanceof TenusError) e.nameLink(cursor.name);
-          throw e;
-        }
-      }
-      return await this.finish(cursor);
-    } catch (e) {
-      await this.rollback(cursor, e);
-      throw e;
-    }
-  }
-
-  private async begin(): Promise<Cursor> {
-    if (this.spec) {
-      const rec = await call(() => this.ns.native.linkAdd(this.spec as NativeLinkSpec, this.peerIn?.native));
-      this.created = rec;
-      return { ns: this.ns, index: rec.index, name: rec.name, undo: [] };
-    }
-    const link = this.existingLink as Link;
-    const cursor: Cursor = { ns: this.ns, index: link.index, name: link.name, undo: [] };
-    if (this.changesLink) cursor.before = await call(() => this.ns.native.linkGet(link.index));
-    return cursor;
-  }
-
-  /** @internal The link as creation reported it. */
-  protected created?: LinkRecord;
-
-  /** @internal The link as it is at the end: as created when no step followed, else read again. */
-  protected async current(c: Cursor): Promise<LinkRecord> {
-    if (this.created && this.steps.length === 0) return this.created;
-    return call(() => c.ns.native.linkGet(c.index));
-  }
-
-  /** @internal */
-  protected async finish(c: Cursor): Promise<L> {
-    // Addresses and routes do not change the link's record: one round trip per step, no more.
-    if (this.existingLink && this.steps.length > 0 && !this.changesLink) return this.existingLink as L;
-    const rec = await this.current(c);
-    return new Link(c.ns, rec) as L;
-  }
-
-  private async rollback(c: Cursor, cause: unknown): Promise<void> {
-    const failures: unknown[] = [];
-    if (this.spec) {
-      // Deleting what the chain created undoes every step at once (a veth takes its peer along).
-      await call(() => c.ns.native.linkDelete(c.index)).catch((e: unknown) => failures.push(e));
+    const run = new Run(this.ns);
+    const c: Cursor = { run, ref: 0, target: 0 };
+    const start = this.start;
+    let created: number | undefined;
+    if ('create' in start) {
+      const options = { ...this.options };
+      if (this.peerIn) options.peerNetns = run.peer(this.peerIn);
+      created = run.push([OP.linkAdd, start.create, options]);
+      c.ref = { created };
+      if (typeof options.name === 'string') c.name = options.name;
+    } else if ('link' in start) {
+      c.ref = start.link.index;
+      c.name = start.link.name;
+      c.target = run.peer(start.link.ns);
     } else {
-      for (const undo of c.undo.reverse()) {
-        await undo().catch((e: unknown) => {
-          if (e instanceof TenusError) e.nameLink(c.name);
-          failures.push(e);
-        });
+      c.ref = start.ref;
+      if (typeof start.ref === 'string') c.name = start.ref;
+      else if (this.steps.length > 0 && this.changesLink) {
+        // A move needs the name (the index changes with the namespace).
+        c.name = (await this.ns.readLink(start.ref)).name;
       }
     }
-    if (failures.length > 0 && cause instanceof TenusError) cause.undoErrors = failures;
+    for (const step of this.steps) step(c);
+    const read = created !== undefined || this.changesLink || 'ref' in start;
+    const got = read ? run.push([OP.linkGet, c.ref]) : undefined;
+    const peer = this.peerStep(run, c, created);
+    const report = await run.run({ rollback: true });
+    if (!report.ok) throw failure(report, c.name);
+    const where = run.namespace(c.target);
+    return this.result(where, got === undefined ? undefined : record(report, got), report, peer, start);
+  }
+
+  /** @internal Reads a pair's peer back at the end (VethChain). */
+  protected peerStep(_run: Run, _c: Cursor, _created: number | undefined): { at: number; ns: Netns } | undefined {
+    return undefined;
+  }
+
+  /** @internal The chain's value: the created link, or the link it started from, followed. */
+  protected result(
+    ns: Netns,
+    rec: LinkRecord | undefined,
+    _report: Report,
+    _peer: { at: number; ns: Netns } | undefined,
+    start: Start,
+  ): L {
+    if ('link' in start) {
+      if (rec) start.link.follow(ns, rec);
+      return start.link as L;
+    }
+    return new Link(ns, rec as LinkRecord) as L;
   }
 }
 
 /** A veth chain: `ns.veth('veth-h').peer('eth1', { in: ctr })` resolves to a VethLink. */
 export class VethChain extends LinkChain<VethLink> {
-  /** @internal */
-  static override create(ns: Netns, spec: () => NativeLinkSpec, peerIn?: Netns): VethChain {
-    return new VethChain(ns, { spec, peerIn });
-  }
-
   /** Names the peer and, with `{ in: ns }`, creates it directly in another namespace. */
   peer(name: string, options: { in?: Netns; mac?: string } = {}): this {
-    this.guard(() => addon.validateIfname('peer', name));
-    const spec = this.spec as NativeLinkSpec;
-    spec.peer = name;
-    if (options.mac !== undefined) spec.peerMac = options.mac;
-    this.guard(() => addon.validateLinkSpec(spec));
-    if (options.in) this.peerIn = options.in;
-    return this;
+    return this.guard(() => {
+      this.options.peer = args.text('peer', name);
+      const o = args.options('options', options, { in: netnsArg });
+      if (o.mac !== undefined) this.options.peerMac = args.text('mac', o.mac);
+      if (o.in !== undefined) this.peerIn = o.in as Netns;
+    });
   }
 
   /** @internal */
-  protected override async finish(c: Cursor): Promise<VethLink> {
-    const rec = await this.current(c);
-    // A veth's IFLA_LINK is its peer's index in the peer's own namespace.
-    const peerNs = this.peerIn ?? this.ns;
-    // The kernel omits IFLA_LINK when it equals the link's own index, which happens when the
-    // peer got the same index in its namespace.
-    const peerIndex = rec.parent ?? rec.index;
-    const peer = await call(() => peerNs.native.linkGet(peerIndex));
-    return new VethLink(c.ns, rec, new Link(peerNs, peer));
+  protected override peerStep(run: Run, c: Cursor, created: number | undefined): { at: number; ns: Netns } | undefined {
+    if (created === undefined) return undefined;
+    const n = run.peer(this.peerIn ?? this.ns);
+    if (n !== c.target) run.in(n);
+    return { at: run.push([OP.linkGet, { peerOf: created }]), ns: run.namespace(n) };
   }
+
+  /** @internal */
+  protected override result(
+    ns: Netns,
+    rec: LinkRecord | undefined,
+    report: Report,
+    peer: { at: number; ns: Netns } | undefined,
+  ): VethLink {
+    const peerLink = new Link(peer?.ns ?? ns, record(report, peer?.at ?? -1));
+    return new VethLink(ns, rec as LinkRecord, peerLink);
+  }
+}
+
+/** The record an item read back. */
+function record(report: Report, at: number): LinkRecord {
+  const rec = report.records.get(at);
+  if (!rec) throw new TenusError(`tenus: no link record for item ${at}`, { kind: 'protocol', code: 'EPROTO' });
+  return rec;
+}
+
+/** The error a failed chain rejects with: its failing step's, naming the link. */
+function failure(report: Report, name: string | undefined): TenusError {
+  const first = report.items.findIndex((r) => r.status === 'failed');
+  const e = report.errors.get(first) as TenusError;
+  if (name !== undefined) e.nameLink(name);
+  if (report.undoErrors.length > 0) {
+    for (const u of report.undoErrors) if (name !== undefined) u.nameLink(name);
+    e.undoErrors = report.undoErrors;
+  }
+  return e;
 }

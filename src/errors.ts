@@ -9,6 +9,7 @@ export type TenusErrorKind =
   | 'os'
   | 'protocol'
   | 'closed'
+  | 'refused'
   | 'docker';
 
 const MARKER = 'TENUS_ERROR:';
@@ -30,8 +31,11 @@ export function errnoCode(errno: number): string {
   return errnoNames.get(errno) ?? `ERRNO_${errno}`;
 }
 
-interface NativeErrorDoc {
+/** @internal What the addon reports of an error (crates/tenus-node/src/error.rs). */
+export interface NativeErrorDoc {
   kind: TenusErrorKind;
+  /** For invalid arguments and refusals: the Node-style code. */
+  code?: string | null;
   message: string;
   errno?: number | null;
   op?: string | null;
@@ -63,8 +67,12 @@ export interface TenusErrorFields {
  * Every error tenus throws or rejects with.
  *
  * - `code`: 'EEXIST', 'ENODEV', 'EOPNOTSUPP', ... for kernel and system errors (from `errno`),
- *   'ETIMEDOUT' when no reply came in time, 'ERR_INVALID_ARG_VALUE' for arguments rejected
- *   before anything was sent (then `arg` names the argument).
+ *   'ETIMEDOUT' when no reply came in time; for arguments rejected before anything was sent,
+ *   'ERR_INVALID_ARG_TYPE' (a value of the wrong type: a string where a number is due, a
+ *   BigInt, `undefined` where a value is required) or 'ERR_INVALID_ARG_VALUE' (the right type
+ *   but not a value the argument takes: NaN, a fraction, out of range, a NUL byte, `null`),
+ *   with `arg` naming the argument or option; 'ERR_OWN_NETNS' (kind 'refused') when
+ *   `netns.fromPid` finds the caller's own namespace.
  * - `op`: the operation ('link.add', 'address.add', ...); `link`: the link it was about.
  * - `extack`: the kernel's own explanation (netlink extended ACK), when it sent one.
  * - kind 'docker' (container engine look-ups): `container`, `socket` and, when the engine
@@ -103,13 +111,39 @@ export class TenusError extends Error implements TenusErrorFields {
     if (fields.status !== undefined) this.status = fields.status;
   }
 
-  /** An argument rejected before anything reached the kernel. */
+  /** An argument rejected before anything reached the kernel: not a value it takes. */
   static invalid(arg: string, message: string): TenusError {
     return new TenusError(`invalid ${arg}: ${message}`, {
       kind: 'invalid-argument',
       code: 'ERR_INVALID_ARG_VALUE',
       errno: constants.errno.EINVAL,
       arg,
+    });
+  }
+
+  /** An argument rejected before anything reached the kernel: not of the type it takes. */
+  static invalidType(arg: string, message: string): TenusError {
+    return new TenusError(`invalid ${arg}: ${message}`, {
+      kind: 'invalid-argument',
+      code: 'ERR_INVALID_ARG_TYPE',
+      errno: constants.errno.EINVAL,
+      arg,
+    });
+  }
+
+  /** An error the addon describes (thrown, or in a batch report). */
+  static fromDoc(doc: NativeErrorDoc): TenusError {
+    const errno = doc.errno ?? undefined;
+    const code = doc.code ?? (errno !== undefined ? errnoCode(errno) : 'EIO');
+    return new TenusError(doc.message, {
+      kind: doc.kind,
+      code,
+      errno,
+      op: doc.op ?? undefined,
+      link: doc.link ?? undefined,
+      arg: doc.arg ?? undefined,
+      extack: doc.extack ?? undefined,
+      extackOffset: doc.extackOffset ?? undefined,
     });
   }
 
@@ -124,28 +158,16 @@ export class TenusError extends Error implements TenusErrorFields {
     } catch {
       return e;
     }
-    const errno = doc.errno ?? undefined;
-    const code =
-      doc.kind === 'invalid-argument'
-        ? 'ERR_INVALID_ARG_VALUE'
-        : errno !== undefined
-          ? errnoCode(errno)
-          : 'EIO';
-    return new TenusError(doc.message, {
-      kind: doc.kind,
-      code,
-      errno,
-      op: doc.op ?? undefined,
-      link: doc.link ?? undefined,
-      arg: doc.arg ?? undefined,
-      extack: doc.extack ?? undefined,
-      extackOffset: doc.extackOffset ?? undefined,
-    });
+    return TenusError.fromDoc(doc);
   }
 
   /** Names the link in place of its index, once the caller knows the name. */
   nameLink(name: string): void {
-    if (this.link === undefined || !this.link.startsWith('#')) return;
+    if (this.link === undefined) {
+      if (this.kind !== 'invalid-argument') this.link = name;
+      return;
+    }
+    if (!this.link.startsWith('#')) return;
     this.message = this.message.replace(` ${this.link}:`, ` ${name}:`);
     this.link = name;
   }

@@ -1,43 +1,22 @@
+import type { LinkChain } from './chain';
 import type { Netns } from './netns';
-import type { AddressRecord, LinkRecord } from './types';
-import { LinkChain } from './chain';
-import type { NativeLinkChange } from './native';
-import type { LinkLike } from './types';
+import type { AddressRecord, LinkChangeOptions, LinkLike, LinkRecord } from './types';
 
 /**
- * A link in a namespace, as it was when last read (`info`), with fluent operations. Each
- * operation returns a chain: `await link.mtu(1400).address('10.0.0.1/24').up()` runs the steps
- * in order and, if one fails, undoes the ones before it.
+ * The operations on an existing link. Each returns a chain: `await link.mtu(1400)
+ * .address('10.0.0.1/24').up()` runs the steps in order, in one crossing, and if one fails,
+ * undoes the ones before it.
  */
-export class Link {
-  constructor(
-    /** The namespace the link is in. */
-    readonly ns: Netns,
-    /** The kernel's report at the time this object was made. */
-    readonly info: LinkRecord,
-  ) {}
+export abstract class LinkOps {
+  /** A chain of operations on this link. */
+  abstract chain(): LinkChain<Link>;
 
-  get index(): number {
-    return this.info.index;
-  }
-
-  get name(): string {
-    return this.info.name;
-  }
-
-  get kind(): string | undefined {
-    return this.info.kind;
-  }
-
-  /** A chain of operations on this existing link. */
-  chain(): LinkChain<Link> {
-    return LinkChain.existing(this);
-  }
-
+  /** `ip link set DEV up` */
   up(): LinkChain<Link> {
     return this.chain().up();
   }
 
+  /** `ip link set DEV down` */
   down(): LinkChain<Link> {
     return this.chain().down();
   }
@@ -62,11 +41,16 @@ export class Link {
     return this.chain().txqlen(txqlen);
   }
 
+  /** Link group; see `Netns.deleteGroup`. */
   group(group: number): LinkChain<Link> {
     return this.chain().group(group);
   }
 
-  /** Attach to a bridge (tenus' `AddSlaveIfc`). */
+  promisc(on: boolean): LinkChain<Link> {
+    return this.chain().promisc(on);
+  }
+
+  /** Attach to a bridge, bond or VRF (tenus' `AddSlaveIfc`). */
   master(master: LinkLike): LinkChain<Link> {
     return this.chain().master(master);
   }
@@ -76,18 +60,22 @@ export class Link {
     return this.chain().nomaster();
   }
 
-  set(change: NativeLinkChange): LinkChain<Link> {
+  /** Several `ip link set` changes in one request. */
+  set(change: LinkChangeOptions): LinkChain<Link> {
     return this.chain().set(change);
   }
 
+  /** `ip addr add CIDR dev DEV` */
   address(cidr: string): LinkChain<Link> {
     return this.chain().address(cidr);
   }
 
+  /** `ip addr replace CIDR dev DEV` */
   replaceAddress(cidr: string): LinkChain<Link> {
     return this.chain().replaceAddress(cidr);
   }
 
+  /** `ip addr del CIDR dev DEV` */
   deleteAddress(cidr: string): LinkChain<Link> {
     return this.chain().deleteAddress(cidr);
   }
@@ -97,9 +85,47 @@ export class Link {
     return this.chain().gateway(gateway);
   }
 
-  /** Move into another namespace; the chain continues there. */
+  /** Move into another namespace (tenus' `SetLinkNetInNs`); the chain continues there. */
   moveTo(target: Netns, options?: { name?: string }): LinkChain<Link> {
     return this.chain().moveTo(target, options);
+  }
+}
+
+/**
+ * A link in a namespace, as it was when last read (`info`). A Link follows its link: after a
+ * chain started from it moves or renames the link, `ns`, `index`, `name` and `info` say where
+ * and what it is now.
+ */
+export class Link extends LinkOps {
+  constructor(
+    /** The namespace the link is in. */
+    public ns: Netns,
+    /** The kernel's report when the link was last read. */
+    public info: LinkRecord,
+  ) {
+    super();
+  }
+
+  get index(): number {
+    return this.info.index;
+  }
+
+  get name(): string {
+    return this.info.name;
+  }
+
+  get kind(): string | undefined {
+    return this.info.kind;
+  }
+
+  chain(): LinkChain<Link> {
+    return this.ns.chainOn(this);
+  }
+
+  /** @internal Where the link is now, after a chain moved, renamed or changed it. */
+  follow(ns: Netns, info: LinkRecord): void {
+    this.ns = ns;
+    this.info = info;
   }
 
   /** The addresses on this link. */
@@ -107,9 +133,11 @@ export class Link {
     return this.ns.addresses(this.index);
   }
 
-  /** Reads the link again. */
-  refresh(): Promise<Link> {
-    return this.ns.link(this.index);
+  /** Reads the link again (and updates `info`). */
+  async refresh(): Promise<this> {
+    const fresh = await this.ns.link(this.index);
+    this.info = fresh.info;
+    return this;
   }
 
   /** `ip link del`. For a veth this removes both ends. */
@@ -131,5 +159,31 @@ export class VethLink extends Link {
     readonly peer: Link,
   ) {
     super(ns, info);
+  }
+}
+
+/**
+ * A link named by name or index, not read yet: `await ns.link('eth1')` reads it (one targeted
+ * request), `ns.link('eth1').address(cidr)` changes it without reading it first.
+ */
+export class LinkRef extends LinkOps implements PromiseLike<Link> {
+  /** @internal */
+  constructor(
+    readonly ns: Netns,
+    /** The name or index given. */
+    readonly ref: number | string,
+  ) {
+    super();
+  }
+
+  chain(): LinkChain<Link> {
+    return this.ns.chainOn(this.ref);
+  }
+
+  then<R1 = Link, R2 = never>(
+    onfulfilled?: ((value: Link) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.ns.readLink(this.ref).then(onfulfilled, onrejected);
   }
 }

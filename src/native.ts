@@ -3,7 +3,7 @@
 import * as addon from '../index.js';
 import { TenusError } from './errors';
 
-export type { NativeNetns, NativeLink, NativeAddress, NativeLinkSpec, NativeLinkChange } from '../index.js';
+export type * from '../index.js';
 export { addon };
 
 /** Awaits a native promise, rethrowing its error as a TenusError. */
@@ -15,10 +15,10 @@ export async function call<T>(promise: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs a synchronous native check, rethrowing its error as a TenusError. */
-export function check(fn: () => void): void {
+/** Runs a synchronous native call, rethrowing its error as a TenusError. */
+export function check<T>(fn: () => T): T {
   try {
-    fn();
+    return fn();
   } catch (e) {
     throw TenusError.from(e);
   }

@@ -1,25 +1,14 @@
-import { BatchBuilder, readReport, type BatchOptions, type BatchResult } from './batch';
-import { LinkChain, VethChain, linkRef } from './chain';
+import * as args from './args';
+import { BatchBuilder, batchOptions, type BatchOptions, type BatchResult } from './batch';
+import { LinkChain, VethChain } from './chain';
 import { containerPid, type DockerOptions } from './docker';
 import { TenusError } from './errors';
-import { bondSpec, type BondOptions } from './kinds/bond';
-import { bridgeSpec, type BridgeOptions } from './kinds/bridge';
-import { completeSpec, type CommonOptions } from './kinds/common';
-import { dummySpec, type DummyOptions } from './kinds/dummy';
-import { greSpec, type GreKind, type GreOptions } from './kinds/gre';
-import { ipvlanSpec, type IpvlanOptions } from './kinds/ipvlan';
-import type { TunTapOptions } from './kinds/tuntap';
-import { macvlanSpec, type MacvlanOptions } from './kinds/macvlan';
-import { vethSpec, type VethOptions } from './kinds/veth';
-import { vlanSpec, type VlanOptions } from './kinds/vlan';
-import { vrfSpec, type VrfOptions } from './kinds/vrf';
-import { vxlanSpec, type VxlanOptions } from './kinds/vxlan';
-import { Link } from './link';
-import { addon, call, check, type NativeLinkSpec, type NativeNetns } from './native';
-import type { AddressRecord, LinkLike, LinkRecord } from './types';
-
-/** The addon's last progress call: the batch is over (never passed to onProgress). */
-const PROGRESS_END = 0xffffffff;
+import { LinkMakers } from './kinds';
+import { Link, LinkRef } from './link';
+import { addon, call, check, type NativeNetns } from './native';
+import { OP } from './ops';
+import { Run } from './run';
+import type { AddressRecord, LinkKind, LinkLike, LinkRecord, TunTapOptions } from './types';
 
 /** How a namespace handle was obtained. */
 export interface NetnsInfo {
@@ -36,20 +25,11 @@ export interface NetnsInfo {
   inode: number;
 }
 
-/** Link kinds tenus can create. */
-export type LinkKind =
-  | 'bridge'
-  | 'veth'
-  | 'macvlan'
-  | 'macvtap'
-  | 'vlan'
-  | 'vxlan'
-  | 'dummy'
-  | 'ipvlan'
-  | 'bond'
-  | 'vrf'
-  | GreKind
-  | 'wireguard';
+/** tun/tap options besides the name and mode, and settings applied right after. */
+export interface TunTapExtra extends Omit<TunTapOptions, 'name' | 'mode'> {
+  mtu?: number;
+  up?: boolean;
+}
 
 const asyncDispose: symbol = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose');
 
@@ -58,11 +38,13 @@ const asyncDispose: symbol = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDisp
  * socket, opened inside the namespace on a native thread; the JS thread never switches.
  * Close it (or `await using`) when done: a namespace tenus created goes away with its last handle.
  */
-export class Netns {
+export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   private constructor(
     /** @internal */
     readonly native: NativeNetns,
-  ) {}
+  ) {
+    super();
+  }
 
   /** The namespace this process runs in. */
   static async current(): Promise<Netns> {
@@ -72,16 +54,18 @@ export class Netns {
   /**
    * A new, empty namespace. Without a name it is anonymous and destroyed, with its links, when
    * its last handle closes. With a name it is made as `ip netns add NAME` makes it (visible to
-   * `ip netns list` / `ip netns exec`) and lives until `Netns.delete(name)`.
+   * `ip netns list` / `ip netns exec`) and lives until `Netns.delete(name)` (or `ns.delete()`).
    */
   static async create(name?: string): Promise<Netns> {
-    if (name === undefined) return new Netns(await call(() => addon.netnsCreateAnonymous()));
-    return new Netns(await call(() => addon.netnsCreateNamed(name)));
+    const given = args.optionalName('name', name);
+    if (given === undefined) return new Netns(await call(() => addon.netnsCreateAnonymous()));
+    return new Netns(await call(() => addon.netnsCreateNamed(given)));
   }
 
   /** A named namespace, /run/netns/NAME (made by tenus or by `ip netns add`). */
   static async fromName(name: string): Promise<Netns> {
-    return new Netns(await call(() => addon.netnsOpenName(name)));
+    const n = args.text('name', name);
+    return new Netns(await call(() => addon.netnsOpenName(n)));
   }
 
   /**
@@ -90,7 +74,10 @@ export class Netns {
    * Open handles also keep the namespace itself alive until closed. Resolves to the PIDs found.
    */
   static async delete(name: string, options: { force?: boolean } = {}): Promise<number[]> {
-    return call(() => addon.netnsDeleteNamed(name, options.force ?? false));
+    const n = args.text('name', name);
+    const o = args.options('options', options);
+    const force = o.force === undefined ? false : args.bool('force', o.force);
+    return call(() => addon.netnsDeleteNamed(n, force));
   }
 
   /** `ip netns list`: the names under /run/netns. */
@@ -100,15 +87,21 @@ export class Netns {
 
   /** A namespace file: `/proc/PID/ns/net`, `/run/netns/NAME` or any nsfs bind mount. */
   static async fromPath(path: string): Promise<Netns> {
-    return new Netns(await call(() => addon.netnsOpenPath(path)));
+    const p = args.text('path', path);
+    return new Netns(await call(() => addon.netnsOpenPath(p)));
   }
 
-  /** The namespace of a process (tenus' `SetLinkNetNsPid` target). */
-  static async fromPid(pid: number): Promise<Netns> {
-    if (!Number.isInteger(pid) || pid <= 0 || pid > 0xffffffff) {
-      throw TenusError.invalid('pid', `${pid} is not a process id`);
-    }
-    return new Netns(await call(() => addon.netnsOpenPid(pid)));
+  /**
+   * The namespace of a process (tenus' `SetLinkNetNsPid` target). Refuses, with code
+   * 'ERR_OWN_NETNS', to open the caller's own namespace unless `{ allowOwn: true }`: a process
+   * just spawned to make a namespace of its own (`unshare --net ...`) may not have made it yet.
+   */
+  static async fromPid(pid: number, options: { allowOwn?: boolean } = {}): Promise<Netns> {
+    const p = args.uint('pid', pid);
+    if (p === 0 || p > 0xffffffff) throw TenusError.invalid('pid', `${p} is not a process id`);
+    const o = args.options('options', options);
+    const allowOwn = o.allowOwn === undefined ? false : args.bool('allowOwn', o.allowOwn);
+    return new Netns(await call(() => addon.netnsOpenPid(p, allowOwn)));
   }
 
   /**
@@ -116,8 +109,10 @@ export class Netns {
    * socket (default /var/run/docker.sock; Podman's Docker-compatible socket works too).
    * Rejects with ERR_CONTAINER_NOT_FOUND / ERR_CONTAINER_NOT_RUNNING, or the socket's errno.
    */
-  static async fromDocker(nameOrId: string, options: DockerOptions = {}): Promise<Netns> {
-    return Netns.fromPid(await containerPid(nameOrId, options));
+  static async fromDocker(nameOrId: string, options: DockerOptions & { allowOwn?: boolean } = {}): Promise<Netns> {
+    const o = args.options('options', options);
+    const { allowOwn, ...docker } = o as DockerOptions & { allowOwn?: boolean };
+    return Netns.fromPid(await containerPid(nameOrId, docker), { allowOwn });
   }
 
   /**
@@ -125,26 +120,13 @@ export class Netns {
    * (a missing module answers EOPNOTSUPP "Unknown device type").
    */
   static async kernelSupports(kind: LinkKind): Promise<boolean> {
-    const ns = await Netns.create();
-    try {
-      const needsParent = kind === 'macvlan' || kind === 'macvtap' || kind === 'vlan' || kind === 'ipvlan';
-      const remote = kind.startsWith('ip6') ? 'fd00::2' : '10.0.0.2';
-      const probe: NativeLinkSpec = needsParent
-        ? { kind, parent: (await ns.bridge('probe0')).index, vlanId: 1 }
-        : { kind, vni: 1, table: 10, remote };
-      await call(() => ns.native.linkAdd(probe));
-      return true;
-    } catch (e) {
-      if (e instanceof TenusError && e.code === 'EOPNOTSUPP') return false;
-      throw e;
-    } finally {
-      ns.close();
-    }
+    const kinds = addon.linkKinds();
+    if (!kinds.includes(kind)) throw args.invalidChoice('kind', kind, kinds);
+    return call(() => addon.kernelSupports(kind));
   }
 
   get info(): NetnsInfo {
-    let i!: ReturnType<NativeNetns['info']>;
-    check(() => (i = this.native.info()));
+    const i = check(() => this.native.info());
     return { origin: i.origin as NetnsInfo['origin'], path: i.path, procPath: i.procPath, inode: i.inode };
   }
 
@@ -153,12 +135,14 @@ export class Netns {
     return call(() => addon.netnsProcesses(this.info.inode));
   }
 
-  /** Replies slower than this reject with code 'ETIMEDOUT' (default 30 s). */
+  /**
+   * Replies slower than this reject with code 'ETIMEDOUT' (default 30 s). The deadline counts
+   * from when the request is sent: an answer that comes later is a timeout even when the
+   * kernel did the work (the operation may then have taken effect).
+   */
   setTimeout(millis: number): void {
-    if (!Number.isInteger(millis) || millis < 1 || millis > 0xffffffff) {
-      throw TenusError.invalid('timeout', `${millis} is not a number of milliseconds`);
-    }
-    check(() => this.native.setTimeout(millis));
+    const ms = args.uint('timeout', millis);
+    check(() => this.native.setTimeout(ms));
   }
 
   /** Releases the socket and the namespace fd. Operations after this reject with EBADF. */
@@ -170,6 +154,21 @@ export class Netns {
     return this.native.isClosed();
   }
 
+  /**
+   * For a named namespace: `ip netns delete NAME` and close this handle (see `Netns.delete`
+   * for `force`). Other handles close only.
+   */
+  async delete(options: { force?: boolean } = {}): Promise<number[]> {
+    const { origin, path } = this.info;
+    if (origin !== 'named' || path === undefined) {
+      this.close();
+      return [];
+    }
+    const pids = await Netns.delete(path.slice(path.lastIndexOf('/') + 1), options);
+    this.close();
+    return pids;
+  }
+
   async [asyncDispose](): Promise<void> {
     this.close();
   }
@@ -179,55 +178,80 @@ export class Netns {
    * of the records (and asks the kernel to skip its per-protocol statistics).
    */
   async links(options: { stats?: boolean } = {}): Promise<LinkRecord[]> {
-    const stats = options.stats ?? true;
-    // The dump arrives in parts, parsed here while the kernel produces the next ones.
+    const o = args.options('options', options);
+    const stats = o.stats === undefined ? true : args.bool('stats', o.stats);
+    // The dump arrives in parts, parsed here while the kernel produces the next ones; every
+    // part arrives before the promise settles.
     let attempt = 0;
     let parts: LinkRecord[][] = [];
-    let complete: { attempt: number; parts: number; resolve: () => void } | undefined;
-    const onPart = (partAttempt: number, json: string): void => {
-      if (partAttempt !== attempt) {
-        // The kernel said the dump changed underway; it is being read again from the start.
-        attempt = partAttempt;
-        parts = [];
-      }
-      parts.push(JSON.parse(json) as LinkRecord[]);
-      if (complete && complete.attempt === attempt && parts.length === complete.parts) complete.resolve();
-    };
-    const end = await call(() => this.native.linkListParts(stats, onPart));
-    // The promise and the parts travel separately: the last parts may still be on their way.
-    if (attempt !== end.attempt || parts.length < end.parts) {
-      await new Promise<void>((resolve) => (complete = { ...end, resolve }));
-    }
+    await call(() =>
+      this.native.linkList(stats, (partAttempt: number, json: string) => {
+        if (partAttempt !== attempt) {
+          // The kernel said the dump changed underway; it is being read again from the start.
+          attempt = partAttempt;
+          parts = [];
+        }
+        parts.push(JSON.parse(json) as LinkRecord[]);
+      }),
+    );
     return parts.length === 1 ? parts[0] : parts.flat();
   }
 
-  /** One link by name or index, with one targeted request. Rejects with ENODEV if absent. */
-  async link(link: LinkLike): Promise<Link> {
-    const ref = linkRef(this, link, 'link');
-    return new Link(this, await call(() => this.native.linkGet(ref)));
+  /**
+   * A link by name or index: `await ns.link('eth1')` reads it (one targeted request, ENODEV if
+   * absent); `ns.link('eth1').mtu(1400).up()` changes it without reading it first.
+   */
+  link(link: LinkLike): LinkRef {
+    return new LinkRef(this, args.link('link', link));
+  }
+
+  /** @internal Reads one link. */
+  async readLink(ref: number | string): Promise<Link> {
+    const json = await call(() => this.native.linkGet(JSON.stringify(ref)));
+    return new Link(this, JSON.parse(json) as LinkRecord);
+  }
+
+  /** @internal A chain on an existing link. */
+  chainOn(link: Link | number | string): LinkChain<Link> {
+    return new LinkChain<Link>(this, link instanceof Link ? { link } : { ref: link });
   }
 
   /** Addresses of one link, or of all links. */
   async addresses(link?: LinkLike): Promise<AddressRecord[]> {
-    const ref = link === undefined ? undefined : linkRef(this, link, 'link');
-    return call(() => this.native.addrList(ref));
+    const ref = link === undefined ? null : args.link('link', link);
+    return JSON.parse(await call(() => this.native.addrList(JSON.stringify(ref)))) as AddressRecord[];
   }
 
-  /** `ip link del DEV` */
+  /** `ip link del DEV` (for a veth, both ends). */
   async deleteLink(link: LinkLike): Promise<void> {
-    const ref = linkRef(this, link, 'link');
-    await call(() => this.native.linkDelete(ref));
+    await this.runOne([OP.linkDelete, args.link('link', link)]);
   }
 
   /**
    * Deletes many links at once: they are tagged with a link group no other link carries and
    * the group is deleted in one request — one RCU grace period for all of them, where deleting
-   * one by one waits for one per link (~16 ms each). Veth peers go with their pairs.
+   * one by one waits for one per link (~16 ms each). Veth peers go with their pairs. Bridges
+   * are the exception: the kernel waits for each bridge even in a group delete (~16 ms each).
    * (Closing an anonymous namespace destroys all its links in one go too.)
    */
   async deleteLinks(links: LinkLike[]): Promise<void> {
-    const refs = links.map((l) => linkRef(this, l, 'links'));
-    await call(() => this.native.linkDeleteMany(refs));
+    if (!Array.isArray(links)) throw TenusError.invalidType('links', 'must be an array of links');
+    const refs = links.map((l, i) => args.link(`links[${i}]`, l));
+    await call(() => this.native.linkDeleteMany(JSON.stringify(refs)));
+  }
+
+  /** `ip link del group N`: every link in the group, in one kernel operation. */
+  async deleteGroup(group: number): Promise<void> {
+    await this.runOne([OP.linkDeleteGroup, args.uint('group', group)]);
+  }
+
+  /** Runs one item on its own; rejects with its error. */
+  private async runOne(item: [number, ...unknown[]]): Promise<void> {
+    const run = new Run(this);
+    run.push(item);
+    const report = await run.run({ rollback: false });
+    const e = report.errors.get(0);
+    if (e) throw e;
   }
 
   /**
@@ -241,106 +265,41 @@ export class Netns {
    * ```
    */
   async batch(fill: (b: BatchBuilder) => void, options: BatchOptions = {}): Promise<BatchResult> {
+    const f = args.fn('fill', fill) as (b: BatchBuilder) => void;
+    const o = batchOptions(options);
     const builder = new BatchBuilder(this);
-    fill(builder);
-    const total = builder.items.length;
-    const progress = options.onProgress;
-    // Progress calls and the result travel separately; the addon ends the calls with
-    // PROGRESS_END, and the result waits for it so that no call comes after it.
-    let ended: Promise<void> | undefined;
-    let onProgress: ((done: number) => void) | undefined;
-    if (progress) {
-      let end = (): void => undefined;
-      ended = new Promise<void>((resolve) => (end = resolve));
-      onProgress = (done) => (done === PROGRESS_END ? end() : progress(done, total));
-    }
-    const json = await call(() =>
-      this.native.batch(JSON.stringify(builder.items), { onError: options.onError, window: options.window }, onProgress),
-    );
-    await ended;
-    return readReport(json);
-  }
-
-  /** `ip link del group N`: every link in the group, in one kernel operation. */
-  async deleteGroup(group: number): Promise<void> {
-    await call(() => this.native.linkDeleteGroup(group));
-  }
-
-  /** `ip link add NAME type bridge` — name generated when omitted. */
-  bridge(name?: string, options: BridgeOptions = {}): LinkChain<Link> {
-    return this.build(name, options, () => bridgeSpec(options));
-  }
-
-  /** `ip link add NAME type veth peer name PEER` — `.peer(name, { in: ns })` to place the peer. */
-  veth(name?: string, options: VethOptions = {}): VethChain {
-    return VethChain.create(this, () => this.spec(name, options, vethSpec(options)), options.peerOptions?.in);
-  }
-
-  /** `ip link add link PARENT name NAME type macvlan mode MODE` */
-  macvlan(name: string | undefined, options: MacvlanOptions): LinkChain<Link> {
-    return this.build(name, options, () => ({ ...macvlanSpec('macvlan', options), parent: this.parent(options.parent) }));
-  }
-
-  /** `ip link add link PARENT name NAME type macvtap mode MODE` */
-  macvtap(name: string | undefined, options: MacvlanOptions): LinkChain<Link> {
-    return this.build(name, options, () => ({ ...macvlanSpec('macvtap', options), parent: this.parent(options.parent) }));
-  }
-
-  /** `ip link add link PARENT name NAME type vlan id ID` */
-  vlan(name: string | undefined, options: VlanOptions): LinkChain<Link> {
-    return this.build(name, options, () => ({ ...vlanSpec(options), parent: this.parent(options.parent) }));
-  }
-
-  /** `ip link add NAME type vxlan id VNI ...` */
-  vxlan(name: string | undefined, options: VxlanOptions): LinkChain<Link> {
-    return this.build(name, options, () => ({
-      ...vxlanSpec(options),
-      parent: options.parent === undefined ? undefined : this.parent(options.parent),
-    }));
-  }
-
-  /** `ip link add link PARENT name NAME type ipvlan mode l2|l3|l3s` */
-  ipvlan(name: string | undefined, options: IpvlanOptions): LinkChain<Link> {
-    return this.build(name, options, () => ({ ...ipvlanSpec(options), parent: this.parent(options.parent) }));
-  }
-
-  /** `ip link add NAME type bond mode MODE` — attach slaves with `link.master(bond)` */
-  bond(name?: string, options: BondOptions = {}): LinkChain<Link> {
-    return this.build(name, options, () => bondSpec(options));
-  }
-
-  /** `ip link add NAME type vrf table N` — enslave links with `link.master(vrf)` */
-  vrf(name: string | undefined, options: VrfOptions): LinkChain<Link> {
-    return this.build(name, options, () => vrfSpec(options));
-  }
-
-  /** `ip link add NAME type gre|gretap|ip6gre|ip6gretap remote B ...` */
-  gre(name: string | undefined, kind: GreKind, options: GreOptions): LinkChain<Link> {
-    return this.build(name, options, () => ({
-      ...greSpec(kind, options),
-      parent: options.parent === undefined ? undefined : this.parent(options.parent),
-    }));
-  }
-
-  /** `ip link add NAME type wireguard` (the link only: keys and peers are not set here) */
-  wireguard(name?: string, options: CommonOptions = {}): LinkChain<Link> {
-    return this.build(name, options, () => ({ kind: 'wireguard' }));
+    f(builder);
+    const total = builder.run.items.length;
+    const progress = o.onProgress;
+    const report = await builder.run.run({
+      rollback: o.onError === 'rollback',
+      window: o.window,
+      onProgress: progress && ((done) => progress(done, total)),
+    });
+    return {
+      items: report.items,
+      ok: report.ok,
+      done: report.done,
+      failed: report.failed,
+      errors: report.errors,
+      undoErrors: report.undoErrors,
+    };
   }
 
   /**
    * `ip tuntap add NAME mode tun|tap`: a persistent tun (IP packets) or tap (Ethernet frames)
    * device, made with ioctls on /dev/net/tun on a native thread inside this namespace.
    */
-  async tuntap(name: string, mode: 'tun' | 'tap', options: TunTapOptions = {}): Promise<Link> {
-    check(() => addon.validateIfname('name', name));
-    const rec = await call(() =>
-      this.native.tuntapAdd({ name, mode, owner: options.owner, group: options.group, multiQueue: options.multiQueue }),
-    );
-    const link = new Link(this, rec);
-    if (options.mtu === undefined && !options.up) return link;
+  async tuntap(name: string, mode: 'tun' | 'tap', options: TunTapExtra = {}): Promise<Link> {
+    const n = args.text('name', name);
+    if (mode !== 'tun' && mode !== 'tap') throw args.invalidChoice('mode', mode, ['tun', 'tap']);
+    const { mtu, up, ...rest } = args.options('options', options);
+    const json = await call(() => this.native.tuntapAdd(JSON.stringify({ ...rest, name: n, mode })));
+    const link = new Link(this, JSON.parse(json) as LinkRecord);
+    if (mtu === undefined && up === undefined) return link;
     let chain = link.chain();
-    if (options.mtu !== undefined) chain = chain.mtu(options.mtu);
-    if (options.up) chain = chain.up();
+    if (mtu !== undefined) chain = chain.mtu(mtu as number);
+    if (up !== undefined && args.bool('up', up)) chain = chain.up();
     try {
       return await chain;
     } catch (e) {
@@ -349,23 +308,14 @@ export class Netns {
     }
   }
 
-  /** `ip link add NAME type dummy` */
-  dummy(name?: string, options: DummyOptions = {}): LinkChain<Link> {
-    return this.build(name, options, () => dummySpec());
+  /** @internal */
+  protected make(kind: LinkKind, name: string | undefined, options: object | undefined): LinkChain<Link> {
+    return new LinkChain<Link>(this, { create: kind, name, options });
   }
 
-  private parent(like: LinkLike | undefined): number | string {
-    if (like === undefined) throw TenusError.invalid('parent', 'this link kind needs a parent link');
-    return linkRef(this, like, 'parent');
-  }
-
-  private spec(name: string | undefined, common: CommonOptions, kind: NativeLinkSpec): NativeLinkSpec {
-    const master = common.master === undefined ? undefined : linkRef(this, common.master, 'master');
-    return completeSpec(kind, name, common, master);
-  }
-
-  private build(name: string | undefined, common: CommonOptions, kind: () => NativeLinkSpec): LinkChain<Link> {
-    return LinkChain.create(this, () => this.spec(name, common, kind()));
+  /** @internal */
+  protected makePair(name: string | undefined, options: object | undefined): VethChain {
+    return new VethChain(this, { create: 'veth', name, options });
   }
 }
 

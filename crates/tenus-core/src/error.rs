@@ -7,7 +7,11 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
     /// An argument was rejected before anything was sent to the kernel.
-    InvalidArgument { arg: String, message: String },
+    InvalidArgument {
+        arg: String,
+        message: String,
+        problem: Problem,
+    },
     /// The kernel answered a request with a negative errno.
     Kernel {
         errno: i32,
@@ -32,15 +36,67 @@ pub enum Error {
     Protocol { op: String, detail: String },
     /// The connection's worker is gone (handle closed).
     Closed { op: String },
+    /// tenus refuses to do this, for a reason its `code` names (not an argument's fault).
+    Refused {
+        code: &'static str,
+        op: String,
+        message: String,
+    },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// What is wrong with a refused argument, as Node.js names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// Not of the type asked for (`ERR_INVALID_ARG_TYPE`): a string where a number is due, ...
+    Type,
+    /// Of the right type, but not a value the argument takes (`ERR_INVALID_ARG_VALUE`).
+    Value,
+}
+
+impl Problem {
+    /// The Node.js error code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Problem::Type => "ERR_INVALID_ARG_TYPE",
+            Problem::Value => "ERR_INVALID_ARG_VALUE",
+        }
+    }
+}
+
 impl Error {
+    /// A value the argument does not take.
     pub fn invalid(arg: &str, message: impl Into<String>) -> Self {
         Error::InvalidArgument {
             arg: arg.to_string(),
             message: message.into(),
+            problem: Problem::Value,
+        }
+    }
+
+    /// A value of the wrong type.
+    pub fn invalid_type(arg: &str, message: impl Into<String>) -> Self {
+        Error::InvalidArgument {
+            arg: arg.to_string(),
+            message: message.into(),
+            problem: Problem::Type,
+        }
+    }
+
+    /// The message without the operation and argument in front.
+    pub fn message(&self) -> String {
+        match self {
+            Error::InvalidArgument { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The refused argument's name, for invalid-argument errors.
+    pub fn arg(&self) -> Option<&str> {
+        match self {
+            Error::InvalidArgument { arg, .. } => Some(arg),
+            _ => None,
         }
     }
 
@@ -73,6 +129,7 @@ impl Error {
             Error::DumpInterrupted { .. } => Some(libc::EINTR),
             Error::Protocol { .. } => Some(libc::EPROTO),
             Error::Closed { .. } => Some(libc::EBADF),
+            Error::Refused { .. } => None,
         }
     }
 
@@ -88,7 +145,8 @@ impl Error {
             Error::DumpInterrupted { op, .. }
             | Error::Os { op, .. }
             | Error::Protocol { op, .. }
-            | Error::Closed { op } => *op = new_op.to_string(),
+            | Error::Closed { op }
+            | Error::Refused { op, .. } => *op = new_op.to_string(),
             Error::InvalidArgument { .. } => {}
         }
         self
@@ -101,7 +159,8 @@ impl Error {
             | Error::DumpInterrupted { op, .. }
             | Error::Os { op, .. }
             | Error::Protocol { op, .. }
-            | Error::Closed { op } => Some(op),
+            | Error::Closed { op }
+            | Error::Refused { op, .. } => Some(op),
             Error::InvalidArgument { .. } => None,
         }
     }
@@ -126,7 +185,7 @@ fn strerror(errno: i32) -> String {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::InvalidArgument { arg, message } => write!(f, "invalid {arg}: {message}"),
+            Error::InvalidArgument { arg, message, .. } => write!(f, "invalid {arg}: {message}"),
             Error::Kernel {
                 errno,
                 op,
@@ -158,6 +217,7 @@ impl fmt::Display for Error {
             Error::Os { errno, op, detail } => write!(f, "{op}: {detail}: {}", strerror(*errno)),
             Error::Protocol { op, detail } => write!(f, "{op}: unexpected reply: {detail}"),
             Error::Closed { op } => write!(f, "{op}: the namespace handle is closed"),
+            Error::Refused { op, message, .. } => write!(f, "{op}: {message}"),
         }
     }
 }

@@ -11,8 +11,8 @@ pub fn to_napi(e: Error) -> napi::Error {
 
 /// The JSON document describing an error (also used per item in batch reports).
 pub fn error_doc(e: &Error) -> serde_json::Value {
-    let (kind, arg, extack, offset) = match e {
-        Error::InvalidArgument { arg, .. } => ("invalid-argument", Some(arg.as_str()), None, None),
+    let (kind, code, extack, offset) = match e {
+        Error::InvalidArgument { problem, .. } => ("invalid-argument", Some(problem.code()), None, None),
         Error::Kernel {
             extack,
             extack_offset,
@@ -23,14 +23,16 @@ pub fn error_doc(e: &Error) -> serde_json::Value {
         Error::Os { .. } => ("os", None, None, None),
         Error::Protocol { .. } => ("protocol", None, None, None),
         Error::Closed { .. } => ("closed", None, None, None),
+        Error::Refused { code, .. } => ("refused", Some(*code), None, None),
     };
     serde_json::json!({
         "kind": kind,
+        "code": code,
         "message": e.to_string(),
         "errno": e.errno(),
         "op": e.op(),
         "link": e.link(),
-        "arg": arg,
+        "arg": e.arg(),
         "extack": extack,
         "extackOffset": offset,
     })

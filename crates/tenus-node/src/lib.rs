@@ -1,11 +1,12 @@
-//! The Node.js binding of tenus: converts JavaScript values to the core's types and core errors
-//! to JavaScript errors, nothing else.
+//! The Node.js binding of tenus: a namespace handle class whose methods hand JSON to the core's
+//! transaction engine and listings, and the namespace functions. How answers become promises
+//! (and stream parts become callback calls, in order with them) is `settle.rs`; the I/O thread
+//! every request runs on is `runtime.rs`. Option and record types reach `index.d.ts` from the
+//! core (its `napi` feature).
 
-pub mod batch;
 pub mod error;
+mod list;
 pub mod netns;
-pub mod record;
+mod run;
 mod runtime;
 mod settle;
-pub mod spec;
-pub mod validate;

@@ -1,49 +1,18 @@
-//! `NativeNetns`: a namespace handle as a JS class. Every kernel round trip runs on the Rust
-//! side and resolves a promise; the JS thread never changes namespace.
+//! `NativeNetns`: a namespace handle as a JS class, and the namespace functions. Every kernel
+//! round trip runs on the I/O thread and resolves a promise; the JS thread never changes
+//! namespace.
 
 use std::sync::RwLock;
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Either, FnArgs, Function, PromiseRaw};
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
 use tenus_core::link::tuntap::TunTapSpec;
-use tenus_core::netns;
-use tenus_core::{Error, Handle, LinkRecord, Namespace, Origin};
+use tenus_core::{args, netns, Error, Handle, Namespace, Origin};
 
-use crate::error::{from_panic, to_napi};
-use crate::record::{NativeAddress, NativeLink};
+use crate::error::to_napi;
 use crate::settle::spawn;
-use crate::spec::{link_change, link_ref, link_spec, NativeLinkChange, NativeLinkSpec};
-
-/// A tun/tap device to create.
-#[napi(object)]
-pub struct NativeTunTapSpec {
-    pub name: String,
-    /// "tun" or "tap".
-    pub mode: String,
-    /// Owning user id.
-    pub owner: Option<u32>,
-    /// Owning group id.
-    pub group: Option<u32>,
-    pub multi_queue: Option<bool>,
-}
-
-/// A listing's part: the I/O thread decodes the records, the JS thread (in the threadsafe
-/// function's callback) serialises them for `JSON.parse`, so that the I/O thread can go back to
-/// reading the dump sooner.
-type PartCallback =
-    ThreadsafeFunction<(u32, Vec<LinkRecord>), (), FnArgs<(u32, String)>, napi::Status, false>;
-
-/// How a streamed listing ended.
-#[napi(object)]
-pub struct NativeListEnd {
-    /// The attempt whose parts are valid.
-    pub attempt: u32,
-    /// How many parts that attempt delivered.
-    pub parts: u32,
-}
 
 #[napi(object)]
 pub struct NativeNetnsInfo {
@@ -103,14 +72,12 @@ pub fn netns_open_path(env: &Env, path: String) -> napi::Result<PromiseRaw<'_, N
     })
 }
 
-/// The namespace of process `pid`.
+/// The namespace of process `pid`; the caller's own is refused unless `allow_own`.
 #[napi]
-pub fn netns_open_pid(env: &Env, pid: u32) -> napi::Result<PromiseRaw<'_, NativeNetns>> {
-    spawn(
-        env,
-        "netns.open",
-        async move { open(Namespace::from_pid(pid)).await },
-    )
+pub fn netns_open_pid(env: &Env, pid: u32, allow_own: bool) -> napi::Result<PromiseRaw<'_, NativeNetns>> {
+    spawn(env, "netns.open", async move {
+        open(Namespace::from_pid(pid, allow_own)).await
+    })
 }
 
 /// A named namespace (/run/netns/NAME), as `ip netns` names them.
@@ -129,7 +96,7 @@ pub fn netns_create_named(env: &Env, name: String) -> napi::Result<PromiseRaw<'_
     })
 }
 
-/// Runs a short filesystem job off the JS thread.
+/// Runs a short filesystem job off the I/O thread.
 async fn blocking<T: Send + 'static>(
     op: &'static str,
     f: impl FnOnce() -> Result<T, Error> + Send + 'static,
@@ -144,17 +111,11 @@ async fn blocking<T: Send + 'static>(
 
 /// `ip netns delete NAME`; resolves to the PIDs that were still inside (only with `force`).
 #[napi]
-pub fn netns_delete_named(
-    env: &Env,
-    name: String,
-    force: Option<bool>,
-) -> napi::Result<PromiseRaw<'_, Vec<u32>>> {
+pub fn netns_delete_named(env: &Env, name: String, force: bool) -> napi::Result<PromiseRaw<'_, Vec<u32>>> {
     spawn(
         env,
         "netns.delete",
-        blocking("netns.delete", move || {
-            netns::delete_named(&name, force.unwrap_or(false))
-        }),
+        blocking("netns.delete", move || netns::delete_named(&name, force)),
     )
 }
 
@@ -172,6 +133,33 @@ pub fn netns_processes(env: &Env, inode: f64) -> napi::Result<PromiseRaw<'_, Vec
         "netns.processes",
         blocking("netns.processes", move || Ok(netns::processes_in(inode as u64))),
     )
+}
+
+/// The batch operations' wire codes, `[name, code]` (see `tenus_core::batch::wire`).
+#[napi]
+pub fn op_codes() -> Vec<(String, u32)> {
+    tenus_core::batch::OP_CODES
+        .iter()
+        .map(|(name, code)| (name.to_string(), u32::from(*code)))
+        .chain(std::iter::once((
+            "in".to_string(),
+            u32::from(tenus_core::batch::wire::IN),
+        )))
+        .collect()
+}
+
+/// Whether the running kernel can create links of `kind` (tried in a throwaway namespace).
+#[napi]
+pub fn kernel_supports(env: &Env, kind: String) -> napi::Result<PromiseRaw<'_, bool>> {
+    spawn(env, "kernelSupports", async move {
+        tenus_core::link::kinds::kernel_supports(&kind).await
+    })
+}
+
+/// The link kinds this build can create.
+#[napi]
+pub fn link_kinds() -> Vec<&'static str> {
+    tenus_core::link::KIND_NAMES.to_vec()
 }
 
 #[napi]
@@ -196,17 +184,17 @@ impl NativeNetns {
 
     /// Replies slower than this reject with ETIMEDOUT.
     #[napi]
-    pub fn set_timeout(&self, millis: u32) -> napi::Result<()> {
-        if millis == 0 {
-            return Err(to_napi(Error::invalid(
-                "timeout",
-                "timeout must be at least 1 ms",
-            )));
-        }
-        let mut guard = self.handle.write().map_err(|_| from_panic("netns.setTimeout"))?;
+    pub fn set_timeout(&self, millis: f64) -> napi::Result<()> {
+        let millis = args::TIMEOUT_MS
+            .check("timeout", millis as u64)
+            .map_err(to_napi)?;
+        let mut guard = self
+            .handle
+            .write()
+            .map_err(|_| crate::error::from_panic("netns.setTimeout"))?;
         match guard.as_mut() {
             Some(h) => {
-                h.set_timeout(Duration::from_millis(u64::from(millis)));
+                h.set_timeout(Duration::from_millis(millis));
                 Ok(())
             }
             None => Err(to_napi(Error::Closed {
@@ -228,241 +216,20 @@ impl NativeNetns {
         self.handle.read().map(|h| h.is_none()).unwrap_or(true)
     }
 
-    #[napi(ts_return_type = "Promise<NativeLink>")]
-    pub fn link_add<'env>(
-        &self,
-        env: &'env Env,
-        spec: NativeLinkSpec,
-        peer_ns: Option<&NativeNetns>,
-    ) -> napi::Result<PromiseRaw<'env, NativeLink>> {
-        let h = self.get("link.add");
-        let peer = peer_ns
-            .map(|p| p.get("link.add").map(|h| h.namespace().clone()))
-            .transpose();
-        spawn(env, "link.add", async move {
-            let spec = link_spec(spec, peer?)?;
-            Ok(h?.link_add(&spec).await?.into())
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<NativeLink>")]
-    pub fn link_get<'env>(
-        &self,
-        env: &'env Env,
-        link: Either<u32, String>,
-    ) -> napi::Result<PromiseRaw<'env, NativeLink>> {
-        let h = self.get("link.get");
-        spawn(env, "link.get", async move {
-            Ok(h?.link_get(&link_ref(link)).await?.into())
-        })
-    }
-
-    /// Every link, streamed: `onPart(attempt, json)` gets JSON arrays of link records a few
-    /// hundred at a time while the dump is still arriving, so JavaScript parses one part while
-    /// the kernel produces the next (`JSON.parse` builds the objects much faster than setting
-    /// their properties one by one from here). Resolves to the final attempt's number and how many
-    /// parts it had (parts of earlier attempts — dumps the kernel said changed underway — are
-    /// stale). Parts and the promise travel separately: wait for that many parts.
-    #[napi(ts_return_type = "Promise<NativeListEnd>")]
-    pub fn link_list_parts<'env>(
-        &self,
-        env: &'env Env,
-        stats: bool,
-        #[napi(ts_arg_type = "(attempt: number, json: string) => void")] on_part: Function<
-            'env,
-            FnArgs<(u32, String)>,
-            (),
-        >,
-    ) -> napi::Result<PromiseRaw<'env, NativeListEnd>> {
-        let h = self.get("link.list");
-        let on_part: PartCallback = on_part
-            .build_threadsafe_function::<(u32, Vec<LinkRecord>)>()
-            .build_callback(|ctx| {
-                let (attempt, links) = ctx.value;
-                let json = serde_json::to_string(&links)
-                    .map_err(|e| napi::Error::from_reason(format!("tenus: link.list: {e}")))?;
-                Ok(FnArgs::from((attempt, json)))
-            })?;
-        spawn(env, "link.list", async move {
-            let mut end = NativeListEnd { attempt: 0, parts: 0 };
-            h?.link_list_parts(stats, |attempt, links| {
-                if attempt != end.attempt {
-                    end = NativeListEnd { attempt, parts: 0 };
-                }
-                end.parts += 1;
-                on_part.call((attempt, links), ThreadsafeFunctionCallMode::NonBlocking);
-            })
-            .await?;
-            Ok(end)
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn link_set<'env>(
-        &self,
-        env: &'env Env,
-        link: Either<u32, String>,
-        change: NativeLinkChange,
-    ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let h = self.get("link.set");
-        spawn(env, "link.set", async move {
-            h?.link_set(&link_ref(link), &link_change(change)?).await
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn link_delete<'env>(
-        &self,
-        env: &'env Env,
-        link: Either<u32, String>,
-    ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let h = self.get("link.delete");
-        spawn(
-            env,
-            "link.delete",
-            async move { h?.link_del(&link_ref(link)).await },
-        )
-    }
-
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn link_delete_group<'env>(&self, env: &'env Env, group: u32) -> napi::Result<PromiseRaw<'env, ()>> {
-        let h = self.get("link.deleteGroup");
-        spawn(
-            env,
-            "link.deleteGroup",
-            async move { h?.link_del_group(group).await },
-        )
-    }
-
     /// `ip tuntap add NAME mode tun|tap [user U] [group G] [multi_queue]`: made with ioctls on
     /// /dev/net/tun inside the namespace (the kernel refuses tun/tap over netlink); persistent.
-    #[napi(ts_return_type = "Promise<NativeLink>")]
+    /// Resolves to the new link's record as JSON.
+    #[napi(ts_return_type = "Promise<string>")]
     pub fn tuntap_add<'env>(
         &self,
         env: &'env Env,
-        spec: NativeTunTapSpec,
-    ) -> napi::Result<PromiseRaw<'env, NativeLink>> {
+        options_json: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
         let h = self.get("tuntap.add");
         spawn(env, "tuntap.add", async move {
-            let tap = match spec.mode.as_str() {
-                "tun" => false,
-                "tap" => true,
-                other => return Err(Error::invalid("mode", format!("{other:?} is not tun or tap"))),
-            };
-            let spec = TunTapSpec {
-                name: spec.name,
-                tap,
-                owner: spec.owner,
-                group: spec.group,
-                multi_queue: spec.multi_queue.unwrap_or(false),
-            };
-            Ok(h?.tuntap_add(&spec).await?.into())
-        })
-    }
-
-    /// Deletes many links fast: tagged with an unused group, then deleted as a group.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn link_delete_many<'env>(
-        &self,
-        env: &'env Env,
-        links: Vec<Either<u32, String>>,
-    ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let h = self.get("link.deleteMany");
-        spawn(env, "link.deleteMany", async move {
-            let refs: Vec<_> = links.into_iter().map(link_ref).collect();
-            h?.delete_links(&refs).await
-        })
-    }
-
-    /// Moves a link into `target`'s namespace, optionally renaming it on the way.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn link_move<'env>(
-        &self,
-        env: &'env Env,
-        link: Either<u32, String>,
-        target: &NativeNetns,
-        new_name: Option<String>,
-    ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let h = self.get("link.move");
-        let target = target.get("link.move").map(|t| t.namespace().clone());
-        spawn(env, "link.move", async move {
-            h?.link_move(&link_ref(link), &target?, new_name.as_deref()).await
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn addr_add<'env>(
-        &self,
-        env: &'env Env,
-        link: Either<u32, String>,
-        cidr: String,
-        replace: Option<bool>,
-    ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let h = self.get("address.add");
-        spawn(env, "address.add", async move {
-            h?.addr_add(&link_ref(link), &cidr, replace.unwrap_or(false))
-                .await
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn addr_delete<'env>(
-        &self,
-        env: &'env Env,
-        link: Either<u32, String>,
-        cidr: String,
-    ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let h = self.get("address.delete");
-        spawn(env, "address.delete", async move {
-            h?.addr_del(&link_ref(link), &cidr).await
-        })
-    }
-
-    #[napi(ts_return_type = "Promise<NativeAddress[]>")]
-    pub fn addr_list<'env>(
-        &self,
-        env: &'env Env,
-        link: Option<Either<u32, String>>,
-    ) -> napi::Result<PromiseRaw<'env, Vec<NativeAddress>>> {
-        let h = self.get("address.list");
-        spawn(env, "address.list", async move {
-            let link = link.map(link_ref);
-            Ok(h?
-                .addr_list(link.as_ref())
-                .await?
-                .into_iter()
-                .map(NativeAddress::from)
-                .collect())
-        })
-    }
-
-    /// `ip route add default via GATEWAY dev LINK`.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn default_gateway<'env>(
-        &self,
-        env: &'env Env,
-        link: Either<u32, String>,
-        gateway: String,
-        replace: Option<bool>,
-    ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let h = self.get("route.gateway");
-        spawn(env, "route.gateway", async move {
-            h?.default_gateway(&link_ref(link), &gateway, replace.unwrap_or(false))
-                .await
-        })
-    }
-
-    /// `ip route del default via GATEWAY dev LINK`.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn default_gateway_delete<'env>(
-        &self,
-        env: &'env Env,
-        link: Either<u32, String>,
-        gateway: String,
-    ) -> napi::Result<PromiseRaw<'env, ()>> {
-        let h = self.get("route.delete");
-        spawn(env, "route.delete", async move {
-            h?.default_gateway_del(&link_ref(link), &gateway).await
+            let spec = TunTapSpec::from_json(&options_json)?;
+            let record = h?.tuntap_add(&spec).await?;
+            Ok(serde_json::to_string(&record).unwrap_or_default())
         })
     }
 }

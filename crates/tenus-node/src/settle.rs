@@ -11,6 +11,13 @@
 //! Waiting in place must not starve the event loop: it is skipped for operations that
 //! usually take longer than the wait (link creation, say), and after 1 ms of answers settled
 //! in place the next request always goes the asynchronous way, so that the event loop turns.
+//!
+//! A call may also take a JavaScript callback (a listing's parts, a batch's progress): the I/O
+//! thread calls it through the same queue the promise is settled by, so every call made before
+//! the work ends reaches JavaScript before the promise settles, with no waiting on either side.
+//! Such calls never settle in place.
+//!
+//! Every `unsafe` block of the binding is in this file.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -284,14 +291,96 @@ impl Deferred {
     }
 }
 
+/// A reference to a JavaScript function, carried through the I/O thread untouched.
+#[derive(Clone, Copy)]
+struct FunctionRef(sys::napi_ref);
+// SAFETY: only dereferenced on the JS thread, in closures the channel runs there.
+unsafe impl Send for FunctionRef {}
+unsafe impl Sync for FunctionRef {}
+
+/// Builds a callback's arguments, on the JS thread.
+type Arguments = Box<dyn FnOnce(sys::napi_env) -> napi::Result<Vec<sys::napi_value>> + Send>;
+
+/// A JavaScript function the I/O thread calls, in order with the promise's settlement.
+#[derive(Clone)]
+pub(crate) struct Callback {
+    channel: Arc<Channel>,
+    function: FunctionRef,
+}
+
+impl Callback {
+    /// Queues a call; `arguments` runs on the JS thread and makes the call's arguments.
+    pub(crate) fn call(
+        &self,
+        arguments: impl FnOnce(sys::napi_env) -> napi::Result<Vec<sys::napi_value>> + Send + 'static,
+    ) {
+        let function = self.function;
+        let arguments: Arguments = Box::new(arguments);
+        self.channel.send(Box::new(move |env| unsafe {
+            call_function(env, function, arguments)
+        }));
+    }
+}
+
+/// Calls the referenced function; an exception it throws is left for Node to report as it
+/// reports any callback's.
+unsafe fn call_function(env: sys::napi_env, function: FunctionRef, arguments: Arguments) {
+    let Ok(args) = arguments(env) else { return };
+    let mut f = null_mut();
+    let mut undefined = null_mut();
+    let mut result = null_mut();
+    unsafe {
+        if sys::napi_get_reference_value(env, function.0, &mut f) != sys::Status::napi_ok || f.is_null() {
+            return;
+        }
+        sys::napi_get_undefined(env, &mut undefined);
+        sys::napi_call_function(env, undefined, f, args.len(), args.as_ptr(), &mut result);
+    }
+}
+
+/// Makes a JavaScript value on the JS thread (for callback arguments).
+pub(crate) fn js<T: ToNapiValue>(env: sys::napi_env, value: T) -> napi::Result<sys::napi_value> {
+    unsafe { T::to_napi_value(env, value) }
+}
+
 /// Runs `fut` on the I/O thread; its error or panic rejects the returned promise.
 pub(crate) fn spawn<'env, T, F>(env: &'env Env, op: &'static str, fut: F) -> napi::Result<PromiseRaw<'env, T>>
 where
     T: 'static + Send + ToNapiValue,
     F: 'static + Send + Future<Output = Result<T, Error>>,
 {
+    spawn_with(env, op, None, |_| fut)
+}
+
+/// Like `spawn`, with a JavaScript function the work may call (`Callback`) while it runs.
+pub(crate) fn spawn_with<'env, T, F>(
+    env: &'env Env,
+    op: &'static str,
+    function: Option<sys::napi_value>,
+    make: impl FnOnce(Option<Callback>) -> F,
+) -> napi::Result<PromiseRaw<'env, T>>
+where
+    T: 'static + Send + ToNapiValue,
+    F: 'static + Send + Future<Output = Result<T, Error>>,
+{
     let raw = env.raw();
     let bridge = Bridge::get(raw)?;
+    let callback = match function {
+        Some(f) => {
+            let mut reference = null_mut();
+            check_status!(
+                unsafe { sys::napi_create_reference(raw, f, 1, &mut reference) },
+                "tenus: settling promises"
+            )?;
+            Some(Callback {
+                channel: bridge.channel.clone(),
+                function: FunctionRef(reference),
+            })
+        }
+        None => None,
+    };
+    let function = callback.as_ref().map(|c| c.function);
+    let fut = make(callback);
     let mut deferred = null_mut();
     let mut promise = null_mut();
     check_status!(
@@ -311,11 +400,12 @@ where
             Err(_) => Err(from_panic(op)),
         };
         if let Some(outcome) = answer.offer(outcome) {
-            channel.send(later(op, started, carried, outcome));
+            channel.send(later(op, started, carried, outcome, function));
         }
     });
 
-    let force_async = bridge.streak_over();
+    // Calls of a callback travel through the queue: the settlement must come after them.
+    let force_async = bridge.streak_over() || function.is_some();
     let wait = if !force_async && bridge.should_wait(op, inline_wait()) {
         inline_wait()
     } else {
@@ -332,7 +422,7 @@ where
             bridge.detach();
             bridge
                 .channel
-                .send(later(op, started, Deferred(deferred), outcome));
+                .send(later(op, started, Deferred(deferred), outcome, function));
         }
         None => bridge.detach(),
     }
@@ -340,11 +430,13 @@ where
 }
 
 /// Settling through the threadsafe function, on a later turn of the event loop.
+/// The callback's reference, if any, goes with it.
 fn later<T: ToNapiValue + Send + 'static>(
     op: &'static str,
     started: Instant,
     deferred: Deferred,
     outcome: Outcome<T>,
+    function: Option<FunctionRef>,
 ) -> Settle {
     Box::new(move |env| {
         if let Ok(bridge) = Bridge::get(env) {
@@ -352,5 +444,8 @@ fn later<T: ToNapiValue + Send + 'static>(
             bridge.reattach();
         }
         unsafe { settle(env, deferred.into_raw(), outcome) };
+        if let Some(f) = function {
+            unsafe { sys::napi_delete_reference(env, f.0) };
+        }
     })
 }

@@ -6,24 +6,36 @@ use std::net::IpAddr;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use rtnetlink::AddressMessageBuilder;
+use serde::de::SeqAccess;
+use serde::Serialize;
 
+use crate::args;
+use crate::batch::wire::{next, ReadContext, WireLink};
+use crate::batch::{Before, Parsed, Step, Undo, UndoRequest, View};
 use crate::error::Result;
 use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::message::{decode, encode, Flags};
-use crate::validate;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One address on a link, as `ip -j addr` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
 pub struct AddressRecord {
+    /// The link's index.
     pub index: u32,
-    /// "inet" or "inet6", as `ip -j` says.
+    /// 'inet' or 'inet6', as `ip -j` says.
     pub family: String,
     pub address: String,
     pub prefix_len: u8,
-    /// `address/prefix_len`.
+    /// `address/prefixLen`.
     pub cidr: String,
-    /// "global", "link", "host", ...
+    /// 'global', 'link', 'host', ...
     pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
 }
 
@@ -83,40 +95,162 @@ impl AddressRecord {
     }
 }
 
-impl Handle {
-    /// Validates and encodes `ip addr add|replace`; used alone and by batches.
-    pub fn encode_addr_add(index: u32, cidr: &str, replace: bool) -> Result<Vec<u8>> {
-        let (addr, prefix) = validate::cidr("address", cidr)?;
-        let flags = if replace { Flags::Replace } else { Flags::Create };
-        Ok(encode(
-            RouteNetlinkMessage::NewAddress(address_message(index, addr, prefix)),
-            flags,
-        ))
+/// `ip addr add|replace CIDR dev INDEX`.
+pub fn encode_addr_add(index: u32, addr: IpAddr, prefix: u8, replace: bool) -> Vec<u8> {
+    let flags = if replace { Flags::Replace } else { Flags::Create };
+    encode(
+        RouteNetlinkMessage::NewAddress(address_message(index, addr, prefix)),
+        flags,
+    )
+}
+
+/// `ip addr del CIDR dev INDEX`.
+pub fn encode_addr_del(index: u32, addr: IpAddr, prefix: u8) -> Vec<u8> {
+    encode(
+        RouteNetlinkMessage::DelAddress(address_message(index, addr, prefix)),
+        Flags::Plain,
+    )
+}
+
+/// An address on a link, as items carry it: `[code, link, cidr]`.
+#[derive(Debug)]
+pub struct OnLink {
+    pub link: LinkRef,
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl OnLink {
+    fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &ReadContext) -> Parsed<Self, A::Error> {
+        let link: WireLink = next(seq, "link")?;
+        let cidr: String = next(seq, "address")?;
+        Ok((|| {
+            let link = cx.link(link)?;
+            let (addr, prefix) = args::cidr("address", &cidr)?;
+            Ok(OnLink { link, addr, prefix })
+        })())
     }
 
+    fn label(&self) -> Option<String> {
+        Some(self.link.describe())
+    }
+}
+
+/// `ip addr add CIDR dev DEV`.
+#[derive(Debug)]
+pub struct AddAddr(pub OnLink);
+
+/// `ip addr replace CIDR dev DEV`: adds it, or changes it when it is there.
+#[derive(Debug)]
+pub struct ReplaceAddr(pub OnLink);
+
+/// `ip addr del CIDR dev DEV`.
+#[derive(Debug)]
+pub struct DelAddr(pub OnLink);
+
+impl Step for AddAddr {
+    const OP: &'static str = "address.add";
+
+    fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
+        Ok(OnLink::read(seq, cx)?.map(AddAddr))
+    }
+    fn label(&self) -> Option<String> {
+        self.0.label()
+    }
+    fn links(&self) -> Vec<&LinkRef> {
+        vec![&self.0.link]
+    }
+    fn undo(&self) -> Undo {
+        Undo::Inverse
+    }
+    fn encode(&self, names: &View) -> Result<Vec<u8>> {
+        let a = &self.0;
+        Ok(encode_addr_add(names.index_of(&a.link)?, a.addr, a.prefix, false))
+    }
+    fn encode_undo(&self, names: &View, _: &Before) -> Result<Vec<UndoRequest>> {
+        let a = &self.0;
+        Ok(vec![(
+            names.target,
+            encode_addr_del(names.index_of(&a.link)?, a.addr, a.prefix),
+        )])
+    }
+}
+
+impl Step for ReplaceAddr {
+    const OP: &'static str = "address.replace";
+
+    fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
+        Ok(OnLink::read(seq, cx)?.map(ReplaceAddr))
+    }
+    fn label(&self) -> Option<String> {
+        self.0.label()
+    }
+    fn links(&self) -> Vec<&LinkRef> {
+        vec![&self.0.link]
+    }
+    /// Undone by deleting it again (what a replace changed of an address that was there is
+    /// not kept).
+    fn undo(&self) -> Undo {
+        Undo::Inverse
+    }
+    fn encode(&self, names: &View) -> Result<Vec<u8>> {
+        let a = &self.0;
+        Ok(encode_addr_add(names.index_of(&a.link)?, a.addr, a.prefix, true))
+    }
+    fn encode_undo(&self, names: &View, _: &Before) -> Result<Vec<UndoRequest>> {
+        let a = &self.0;
+        Ok(vec![(
+            names.target,
+            encode_addr_del(names.index_of(&a.link)?, a.addr, a.prefix),
+        )])
+    }
+}
+
+impl Step for DelAddr {
+    const OP: &'static str = "address.delete";
+
+    fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
+        Ok(OnLink::read(seq, cx)?.map(DelAddr))
+    }
+    fn label(&self) -> Option<String> {
+        self.0.label()
+    }
+    fn links(&self) -> Vec<&LinkRef> {
+        vec![&self.0.link]
+    }
+    /// Undone by adding it again, with its prefix length (lifetimes are not kept).
+    fn undo(&self) -> Undo {
+        Undo::Inverse
+    }
+    fn encode(&self, names: &View) -> Result<Vec<u8>> {
+        let a = &self.0;
+        Ok(encode_addr_del(names.index_of(&a.link)?, a.addr, a.prefix))
+    }
+    fn encode_undo(&self, names: &View, _: &Before) -> Result<Vec<UndoRequest>> {
+        let a = &self.0;
+        Ok(vec![(
+            names.target,
+            encode_addr_add(names.index_of(&a.link)?, a.addr, a.prefix, false),
+        )])
+    }
+}
+
+impl Handle {
     pub async fn addr_add(&self, link: &LinkRef, cidr: &str, replace: bool) -> Result<()> {
-        validate::cidr("address", cidr)?;
+        let (addr, prefix) = args::cidr("address", cidr)?;
         let label = link.describe();
+        let op = if replace { "address.replace" } else { "address.add" };
         let index = self
             .link_index(link)
             .await
-            .map_err(|e| e.context("address.add", Some(&label)))?;
-        let op = if replace { "address.replace" } else { "address.add" };
-        self.ack(op, Some(&label), Self::encode_addr_add(index, cidr, replace)?)
+            .map_err(|e| e.context(op, Some(&label)))?;
+        self.ack(op, Some(&label), encode_addr_add(index, addr, prefix, replace))
             .await
             .map(drop)
     }
 
-    pub fn encode_addr_del(index: u32, cidr: &str) -> Result<Vec<u8>> {
-        let (addr, prefix) = validate::cidr("address", cidr)?;
-        Ok(encode(
-            RouteNetlinkMessage::DelAddress(address_message(index, addr, prefix)),
-            Flags::Plain,
-        ))
-    }
-
     pub async fn addr_del(&self, link: &LinkRef, cidr: &str) -> Result<()> {
-        validate::cidr("address", cidr)?;
+        let (addr, prefix) = args::cidr("address", cidr)?;
         let label = link.describe();
         let index = self
             .link_index(link)
@@ -125,7 +259,7 @@ impl Handle {
         self.ack(
             "address.delete",
             Some(&label),
-            Self::encode_addr_del(index, cidr)?,
+            encode_addr_del(index, addr, prefix),
         )
         .await
         .map(drop)
@@ -161,7 +295,7 @@ mod tests {
     use super::*;
 
     fn broadcast(cidr: &str) -> Option<IpAddr> {
-        let (addr, prefix) = validate::cidr("address", cidr).unwrap();
+        let (addr, prefix) = args::cidr("address", cidr).unwrap();
         address_message(2, addr, prefix)
             .attributes
             .into_iter()

@@ -1,6 +1,9 @@
-//! Batches: many operations pipelined over one socket — as many messages per `sendmsg` as the
-//! window allows, every answer matched to its request by sequence number — with per-item
-//! results and a choice between continuing past errors and undoing what the batch made.
+//! The transaction engine: every change tenus makes runs here, a chain (`await ns.bridge('br0')
+//! .mtu(9000).up()`) as much as a batch of ten thousand items. Items are pipelined over one
+//! socket per namespace — as many messages per `sendmsg` as the window allows, every answer
+//! matched to its request by sequence number — with per-item results, and a choice between
+//! continuing past errors and undoing what was done (one undo rule for chains and batches:
+//! `step.rs`).
 //!
 //! Items go out as quiet requests (`Expect::Quiet`): the kernel answers a failure always, with
 //! the item's sequence number and extended ACK, but a success only when asked. The driver asks
@@ -8,13 +11,15 @@
 //! fail are done. That spares a message built and queued by the kernel and a `recvmsg` here
 //! per item, which counts for cheap requests (addresses, routes).
 //!
-//! Names are resolved to indexes once: names that exist before the batch up front (in one
-//! pipelined round), names the batch itself creates when first needed (after the requests
-//! already sent have been answered, since the kernel handles a socket's requests in order).
+//! In rollback mode, what an item's undo needs is read just before it, in the same pipeline
+//! (the kernel answers a socket's requests in order, so the read sees what the items before it
+//! did), and an item nothing can undo waits until everything before it has succeeded.
 
-mod op;
-mod resolve;
+mod names;
+pub mod ops;
+mod step;
 mod undo;
+pub mod wire;
 
 use std::collections::VecDeque;
 
@@ -22,12 +27,13 @@ use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
 use crate::handle::Handle;
-use crate::link::set::is_refused_rename;
-use crate::link::{LinkChange, LinkRef};
-use crate::transport::{Expect, Reply};
+use crate::link::LinkRecord;
+use crate::transport::{Expect, Messages, Reply};
 
-pub use op::BatchOp;
-use resolve::Names;
+pub use names::{Names, View};
+pub use ops::{Op, OP_CODES};
+pub use step::{Before, Effect, Parsed, Read, Reads, Step, Undo, UndoRequest};
+pub use wire::{Item, Items, ReadContext};
 
 /// What to do when an item fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,8 +41,7 @@ pub enum OnError {
     /// Run every item; failures are reported per item.
     #[default]
     Continue,
-    /// Stop at the first failure and undo what the batch made (links created, addresses and
-    /// gateways added). Changes and deletions of existing things are not reverted.
+    /// Stop at the first failure and undo what was done, newest first.
     Rollback,
 }
 
@@ -47,11 +52,13 @@ pub struct BatchOptions {
     pub window: usize,
 }
 
+pub const DEFAULT_WINDOW: usize = 256;
+
 impl Default for BatchOptions {
     fn default() -> Self {
         BatchOptions {
             on_error: OnError::Continue,
-            window: 256,
+            window: DEFAULT_WINDOW,
         }
     }
 }
@@ -70,115 +77,239 @@ pub enum Outcome {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchReport {
     pub outcomes: Vec<Outcome>,
+    /// Link records that items read or made, by item position.
+    pub records: Vec<(usize, LinkRecord)>,
     /// Errors met while undoing (rollback mode).
     pub undo_errors: Vec<Error>,
 }
 
-impl Handle {
-    /// Runs `ops` pipelined. `progress(done, total)` is called as items complete.
-    pub async fn batch(
-        &self,
-        ops: Vec<BatchOp>,
-        options: &BatchOptions,
-        progress: &(dyn Fn(usize, usize) + Send + Sync),
-    ) -> BatchReport {
-        let total = ops.len();
-        let mut tally = Tally {
-            outcomes: vec![Outcome::NotRun; total],
-            completed: 0,
-            rollback: options.on_error == OnError::Rollback,
-            progress,
-        };
-
-        // Arguments are checked before anything is sent; with rollback, one bad item stops all.
-        let mut planned = Vec::with_capacity(total);
-        for (i, op) in ops.iter().enumerate() {
-            match op.plan() {
-                Ok(p) => planned.push(Some(p)),
-                Err(e) => {
-                    tally.outcomes[i] = Outcome::Failed(e);
-                    planned.push(None);
-                }
+/// Runs `items` pipelined. `handles[0]` is the batch's own namespace, the others its peers
+/// (items after `[IN, n]` act in `handles[n]`). `progress(done, total)` is called as items
+/// complete.
+pub async fn run(
+    handles: &[Handle],
+    items: Vec<Result<Item>>,
+    options: &BatchOptions,
+    progress: &(dyn Fn(usize, usize) + Send + Sync),
+) -> BatchReport {
+    let total = items.len();
+    let mut tally = Tally {
+        outcomes: vec![Outcome::NotRun; total],
+        records: Vec::new(),
+        completed: 0,
+        rollback: options.on_error == OnError::Rollback,
+        progress,
+    };
+    // Arguments were checked as the items were read; with rollback, one bad item stops all.
+    let mut ops: Vec<Option<&Item>> = Vec::with_capacity(total);
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            Ok(item) => ops.push(Some(item)),
+            Err(e) => {
+                tally.outcomes[i] = Outcome::Failed(e.clone());
+                ops.push(None);
             }
-        }
-        if tally.rollback && tally.any_failed() {
-            return BatchReport {
-                outcomes: tally.outcomes,
-                undo_errors: Vec::new(),
-            };
-        }
-
-        let mut names = Names::prefetch(self, &ops).await;
-        let mut in_flight = InFlight::default();
-        let mut stop = false;
-        let window = options.window.clamp(1, 4096);
-        let timeout = self.timeout();
-
-        for (i, op) in ops.iter().enumerate() {
-            if stop {
-                break;
-            }
-            let Some(plan) = &planned[i] else {
-                tally.count();
-                continue;
-            };
-            // A name this batch creates is known once the requests before it are answered.
-            if names.needs_drain(op) {
-                if in_flight.drain(&mut tally, &ops).await {
-                    break;
-                }
-                names.resolve_created(self, op).await;
-            }
-            let bytes = match names.encode(op, plan) {
-                Ok(b) => b,
-                Err(e) => {
-                    stop |= tally.record(&ops, i, Err(e));
-                    continue;
-                }
-            };
-            if let BatchOp::SetLink(link, change) = op {
-                if change.name.is_some() {
-                    // Renames go one at a time, after what was sent before: before Linux 6.2 a
-                    // link that is up must be brought down to be renamed (rename_while_down).
-                    if in_flight.drain(&mut tally, &ops).await {
-                        break;
-                    }
-                    let result = self.rename(&names, link, change, bytes).await;
-                    names.note(op, plan);
-                    stop |= tally.record(&ops, i, result);
-                    continue;
-                }
-            }
-            names.note(op, plan);
-            match self.connection().submit(bytes, Expect::Quiet, timeout) {
-                Ok(rx) => in_flight.push(i, rx),
-                Err(e) => {
-                    tally.outcomes[i] = Outcome::Failed(e.context(op.name(), None));
-                    stop = true;
-                }
-            }
-            if in_flight.len() >= window {
-                if let Some((j, result)) = in_flight.next().await {
-                    stop |= tally.record(&ops, j, result);
-                }
-            }
-        }
-        in_flight.drain(&mut tally, &ops).await;
-
-        let mut undo_errors = Vec::new();
-        if tally.rollback && tally.any_failed() {
-            undo_errors = undo::rollback(self, &ops, &planned, &mut tally.outcomes, &names).await;
-        }
-        BatchReport {
-            outcomes: tally.outcomes,
-            undo_errors,
         }
     }
+    if tally.rollback && tally.any_failed() {
+        return tally.report(Vec::new());
+    }
+
+    let mut names = Names::default();
+    let wanted: Vec<(usize, &str)> = ops
+        .iter()
+        .flatten()
+        .flat_map(|it| {
+            it.op
+                .links()
+                .into_iter()
+                .filter_map(|l| l.name())
+                .map(|n| (it.target, n))
+        })
+        .collect();
+    names.lookup(handles, wanted).await;
+
+    let mut before: Vec<Vec<Messages>> = (0..total).map(|_| Vec::new()).collect();
+    let mut in_flight = InFlight::default();
+    let window = options.window.clamp(1, 4096);
+    let mut target = 0;
+
+    for (i, item) in ops.iter().enumerate() {
+        let Some(item) = item else {
+            tally.count();
+            continue;
+        };
+        let op = &item.op;
+        let h = &handles[item.target];
+        // Requests on different sockets are not ordered: finish one namespace's before the next.
+        let switching = item.target != target;
+        let barrier = tally.rollback && op.undo() == step::Undo::Irreversible;
+        let pending: Vec<&str> = op
+            .links()
+            .into_iter()
+            .filter(|l| names.is_pending(item.target, l))
+            .filter_map(|l| l.name())
+            .collect();
+        if (switching || barrier || !pending.is_empty())
+            && in_flight.drain(&mut tally, &ops, &mut before).await
+        {
+            break;
+        }
+        target = item.target;
+        if !pending.is_empty() {
+            names
+                .lookup(handles, pending.into_iter().map(|n| (item.target, n)).collect())
+                .await;
+        }
+        let view = View {
+            names: &names,
+            target: item.target,
+        };
+
+        if tally.rollback && op.undo() == step::Undo::Restore {
+            match read_before(h, op, &view, i, &mut in_flight, &mut before, &mut tally, &ops).await {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(stop) => {
+                    if stop {
+                        break;
+                    }
+                    continue;
+                }
+            }
+        }
+
+        if let Op::MoveLink(mv) = op {
+            // Moves check the link and the target first (link/mv.rs), after what came before.
+            if in_flight.drain(&mut tally, &ops, &mut before).await {
+                break;
+            }
+            let result = mv.send(h, &handles[mv.to]).await;
+            names.note(item.target, op.effect());
+            if tally.record(&ops, i, result, None) {
+                break;
+            }
+            continue;
+        }
+        let bytes = match op.encode(&view) {
+            Ok(b) => b,
+            Err(e) => {
+                if tally.record(&ops, i, Err(e), None) {
+                    break;
+                }
+                continue;
+            }
+        };
+        if let Op::SetLink(set) = op {
+            if set.renames() {
+                // Renames go one at a time, after what was sent before: before Linux 6.2 a link
+                // that is up must be brought down to be renamed (link/set.rs).
+                if in_flight.drain(&mut tally, &ops, &mut before).await {
+                    break;
+                }
+                let result = set.send_alone(h, &view, bytes).await;
+                names.note(item.target, op.effect());
+                if tally.record(&ops, i, result.map(drop), None) {
+                    break;
+                }
+                continue;
+            }
+        }
+        names.note(item.target, op.effect());
+        let expect = if op.returns_data() {
+            Expect::Ack
+        } else {
+            Expect::Quiet
+        };
+        match h.connection().submit(bytes, expect, h.timeout()) {
+            Ok(rx) => in_flight.push(i, Slot::Main, rx),
+            Err(e) => {
+                tally.outcomes[i] = Outcome::Failed(e.context(op.name(), None));
+                break;
+            }
+        }
+        if in_flight.len() >= window {
+            if let Some((j, slot, result)) = in_flight.next().await {
+                if settle(&mut tally, &ops, &mut before, j, slot, result) {
+                    break;
+                }
+            }
+        }
+    }
+    in_flight.drain(&mut tally, &ops, &mut before).await;
+
+    let mut undo_errors = Vec::new();
+    if tally.rollback && tally.any_failed() {
+        undo_errors = undo::rollback(handles, &ops, &before, &mut tally.outcomes, &names).await;
+    }
+    tally.report(undo_errors)
+}
+
+/// Sends (or, when they are dumps, runs) the reads an item's undo needs. Ok(true): go on and
+/// send the item; Ok(false): the item failed and was recorded; Err(stop): the batch stops
+/// when `stop`.
+#[allow(clippy::too_many_arguments)]
+async fn read_before(
+    h: &Handle,
+    op: &Op,
+    view: &View<'_>,
+    i: usize,
+    in_flight: &mut InFlight,
+    before: &mut [Vec<Messages>],
+    tally: &mut Tally<'_>,
+    ops: &[Option<&Item>],
+) -> std::result::Result<bool, bool> {
+    let reads = match op.reads(view) {
+        Ok(r) => r,
+        Err(e) => return Err(tally.record(ops, i, Err(e), None)),
+    };
+    if reads.must_wait() {
+        // The driver runs dumps one at a time, so a dump would not keep its place in the
+        // pipeline, and follow-up reads depend on the first: everything before the item is
+        // answered first, then the reads, then the item is sent.
+        if in_flight.drain(tally, ops, before).await {
+            return Err(true);
+        }
+        let follow_up = reads.follow_up;
+        if let Err(e) = read_now(h, reads, &mut before[i]).await {
+            return Err(tally.record(ops, i, Err(e), None));
+        }
+        if follow_up {
+            let more = op.reads_more(view, &before[i]);
+            if let Err(e) = async { read_now(h, more?, &mut before[i]).await }.await {
+                return Err(tally.record(ops, i, Err(e), None));
+            }
+        }
+        return Ok(true);
+    }
+    for (k, read) in reads.requests.into_iter().enumerate() {
+        match h.connection().submit(read.message, Expect::Ack, h.timeout()) {
+            Ok(rx) => in_flight.push(i, Slot::Read(k), rx),
+            Err(e) => return Err(tally.record(ops, i, Err(e), None)),
+        }
+    }
+    Ok(true)
+}
+
+/// Runs reads one after the other, keeping their answers.
+async fn read_now(h: &Handle, reads: Reads, into: &mut Vec<Messages>) -> Result<()> {
+    for read in reads.requests {
+        into.push(if read.dump {
+            h.dump("batch.read", read.message).await?
+        } else {
+            h.connection()
+                .request(read.message, Expect::Ack, h.timeout())
+                .await?
+                .messages
+        });
+    }
+    Ok(())
 }
 
 /// The items' outcomes as they come in, counted for the progress callback.
 struct Tally<'a> {
     outcomes: Vec<Outcome>,
+    records: Vec<(usize, LinkRecord)>,
     completed: usize,
     rollback: bool,
     progress: &'a (dyn Fn(usize, usize) + Send + Sync),
@@ -192,14 +323,29 @@ impl Tally<'_> {
     }
 
     /// Stores an item's result; true when the batch must stop.
-    fn record(&mut self, ops: &[BatchOp], i: usize, result: Result<()>) -> bool {
+    fn record(
+        &mut self,
+        ops: &[Option<&Item>],
+        i: usize,
+        result: Result<()>,
+        record: Option<LinkRecord>,
+    ) -> bool {
         let stop = match result {
             Ok(()) => {
-                self.outcomes[i] = Outcome::Done;
+                // An item is failed already when a read before it failed.
+                if !matches!(self.outcomes[i], Outcome::Failed(_)) {
+                    self.outcomes[i] = Outcome::Done;
+                    if let Some(r) = record {
+                        self.records.push((i, r));
+                    }
+                }
                 false
             }
             Err(e) => {
-                self.outcomes[i] = Outcome::Failed(e.context(ops[i].name(), ops[i].link_label().as_deref()));
+                let op = ops[i].map(|it| &it.op);
+                self.outcomes[i] = Outcome::Failed(
+                    e.context(op.map_or("batch", Op::name), op.and_then(Op::label).as_deref()),
+                );
                 self.rollback
             }
         };
@@ -210,43 +356,74 @@ impl Tally<'_> {
     fn any_failed(&self) -> bool {
         self.outcomes.iter().any(|o| matches!(o, Outcome::Failed(_)))
     }
-}
 
-impl Handle {
-    async fn rename(
-        &self,
-        names: &Names,
-        link: &LinkRef,
-        change: &LinkChange,
-        request: Vec<u8>,
-    ) -> Result<()> {
-        match answer(self.connection().submit(request, Expect::Ack, self.timeout())?).await {
-            Err(e) if is_refused_rename(change, &e) => {
-                let index = names.index_of(link)?;
-                let master = names.master_of(change)?;
-                let label = link.describe();
-                self.rename_while_down(index, change, master, &label, e).await
-            }
-            result => result,
+    fn report(mut self, undo_errors: Vec<Error>) -> BatchReport {
+        self.records.sort_by_key(|(i, _)| *i);
+        BatchReport {
+            outcomes: self.outcomes,
+            records: self.records,
+            undo_errors,
         }
     }
 }
 
-async fn answer(rx: oneshot::Receiver<Result<Reply>>) -> Result<()> {
-    match rx.await {
-        Ok(r) => r.map(drop),
-        Err(_) => Err(Error::Closed { op: String::new() }),
+/// Which request of an item an answer belongs to.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// The item's own request.
+    Main,
+    /// The k-th read before it.
+    Read(usize),
+}
+
+/// Stores one answer; true when the batch must stop.
+fn settle(
+    tally: &mut Tally<'_>,
+    ops: &[Option<&Item>],
+    before: &mut [Vec<Messages>],
+    i: usize,
+    slot: Slot,
+    result: Result<Reply>,
+) -> bool {
+    match (slot, result) {
+        (Slot::Read(k), Ok(reply)) => {
+            debug_assert_eq!(before[i].len(), k);
+            before[i].push(reply.messages);
+            false
+        }
+        (Slot::Read(_), Err(e)) => {
+            // The read failed (the link is gone, say): so will the item, and nothing is to undo.
+            if matches!(tally.outcomes[i], Outcome::Failed(_)) {
+                return false;
+            }
+            let stop = tally.rollback;
+            let op = ops[i].map(|it| &it.op);
+            tally.outcomes[i] =
+                Outcome::Failed(e.context(op.map_or("batch", Op::name), op.and_then(Op::label).as_deref()));
+            // Counted when the item's own answer comes.
+            stop
+        }
+        (Slot::Main, Ok(reply)) => {
+            let record = ops[i].and_then(|it| it.op.record(&reply.messages));
+            tally.record(ops, i, Ok(()), record)
+        }
+        (Slot::Main, Err(e)) => tally.record(ops, i, Err(e), None),
     }
 }
 
+async fn answer(rx: oneshot::Receiver<Result<Reply>>) -> Result<Reply> {
+    rx.await
+        .unwrap_or_else(|_| Err(Error::Closed { op: String::new() }))
+}
+
 /// Requests sent and not answered yet, oldest first, with their items' positions: answers
-/// come in the order requests were sent, so the oldest is always the next one due.
+/// come in the order requests were sent (per socket; the engine drains before it switches).
 #[derive(Default)]
-struct InFlight(VecDeque<(usize, oneshot::Receiver<Result<Reply>>)>);
+struct InFlight(VecDeque<(usize, Slot, oneshot::Receiver<Result<Reply>>)>);
 
 impl InFlight {
-    fn push(&mut self, i: usize, rx: oneshot::Receiver<Result<Reply>>) {
-        self.0.push_back((i, rx));
+    fn push(&mut self, i: usize, slot: Slot, rx: oneshot::Receiver<Result<Reply>>) {
+        self.0.push_back((i, slot, rx));
     }
 
     fn len(&self) -> usize {
@@ -254,113 +431,37 @@ impl InFlight {
     }
 
     /// The oldest request's answer (None when nothing is in flight).
-    async fn next(&mut self) -> Option<(usize, Result<()>)> {
-        let (i, rx) = self.0.pop_front()?;
-        Some((i, answer(rx).await))
+    async fn next(&mut self) -> Option<(usize, Slot, Result<Reply>)> {
+        let (i, slot, rx) = self.0.pop_front()?;
+        Some((i, slot, answer(rx).await))
     }
 
     /// Waits for every answer; true when one of them stops the batch.
-    async fn drain(&mut self, tally: &mut Tally<'_>, ops: &[BatchOp]) -> bool {
+    async fn drain(
+        &mut self,
+        tally: &mut Tally<'_>,
+        ops: &[Option<&Item>],
+        before: &mut [Vec<Messages>],
+    ) -> bool {
         let mut stop = false;
-        while let Some((i, result)) = self.next().await {
-            stop |= tally.record(ops, i, result);
+        while let Some((i, slot, result)) = self.next().await {
+            stop |= settle(tally, ops, before, i, slot, result);
         }
         stop
     }
 }
 
-/// Unused group ids are picked from here up, away from the small numbers people use by hand.
-const TAG_GROUP_FLOOR: u32 = 0x7000_0000;
-
 impl Handle {
-    /// Deletes many links fast: tags them with a group no other link carries, checks that
-    /// still holds, and deletes the group in one request (one RCU grace period for all, where
-    /// one-by-one deletion waits for one per link). Veth peers go with their pair. A link named
-    /// twice counts once; an unknown link fails the call before anything is changed, and a
-    /// failure while tagging puts the groups back.
-    pub async fn delete_links(&self, links: &[LinkRef]) -> Result<()> {
-        use std::collections::{BTreeMap, HashSet};
-        if links.is_empty() {
-            return Ok(());
-        }
-        for attempt in 0..3 {
-            let all = self.link_list_with(false).await?;
-            let mut targets: BTreeMap<u32, u32> = BTreeMap::new(); // index -> original group
-            for l in links {
-                l.validate("links")?;
-                let found = all.iter().find(|r| match l {
-                    LinkRef::Index(i) => r.index == *i,
-                    LinkRef::Name(n) => &r.name == n,
-                });
-                let Some(rec) = found else {
-                    return Err(Error::kernel_errno(
-                        libc::ENODEV,
-                        "link.deleteMany",
-                        &l.describe(),
-                    ));
-                };
-                targets.insert(rec.index, rec.group);
-            }
-            let used: HashSet<u32> = all.iter().map(|l| l.group).collect();
-            let group = pick_group(&used, attempt);
-            let tag = |g: u32| LinkChange {
-                group: Some(g),
-                ..Default::default()
-            };
-            let mut msgs = Vec::with_capacity(targets.len());
-            for index in targets.keys() {
-                msgs.push(crate::link::set::encode_link_set(
-                    &LinkRef::Index(*index),
-                    &tag(group),
-                    None,
-                    None,
-                )?);
-            }
-            let results = self.send_all(msgs).await;
-            if let Some((i, Err(e))) = targets.keys().zip(&results).find(|(_, r)| r.is_err()) {
-                let e = e.clone().context("link.deleteMany", Some(&format!("#{i}")));
-                self.untag(&targets).await;
-                return Err(e);
-            }
-            let carriers = self
-                .link_list_with(false)
-                .await?
-                .iter()
-                .filter(|l| l.group == group)
-                .count();
-            if carriers == targets.len() {
-                return self
-                    .link_del_group(group)
-                    .await
-                    .map_err(|e| e.context("link.deleteMany", None));
-            }
-            // Someone else used the group meanwhile: put ours back and try another.
-            self.untag(&targets).await;
-        }
-        Err(Error::Protocol {
-            op: "link.deleteMany".into(),
-            detail: "could not find an unused link group".into(),
-        })
+    /// Runs items on this handle's namespace alone (no peers).
+    pub async fn batch(
+        &self,
+        items: Vec<Result<Item>>,
+        options: &BatchOptions,
+        progress: &(dyn Fn(usize, usize) + Send + Sync),
+    ) -> BatchReport {
+        run(std::slice::from_ref(self), items, options, progress).await
     }
 
-    /// Gives tagged links their groups back (best effort: the caller is already failing).
-    async fn untag(&self, targets: &std::collections::BTreeMap<u32, u32>) {
-        let msgs = targets
-            .iter()
-            .filter_map(|(index, group)| {
-                let change = crate::link::LinkChange {
-                    group: Some(*group),
-                    ..Default::default()
-                };
-                crate::link::set::encode_link_set(&crate::link::LinkRef::Index(*index), &change, None, None)
-                    .ok()
-            })
-            .collect();
-        let _ = self.send_all(msgs).await;
-    }
-}
-
-impl Handle {
     /// Sends requests pipelined (the driver bounds the window) and waits for every answer.
     pub(crate) async fn send_all(&self, messages: Vec<Vec<u8>>) -> Vec<Result<()>> {
         let timeout = self.timeout();
@@ -371,20 +472,10 @@ impl Handle {
         let mut out = Vec::with_capacity(receivers.len());
         for rx in receivers {
             out.push(match rx {
-                Ok(rx) => answer(rx).await,
+                Ok(rx) => answer(rx).await.map(drop),
                 Err(e) => Err(e),
             });
         }
         out
     }
-}
-
-fn pick_group(used: &std::collections::HashSet<u32>, attempt: u32) -> u32 {
-    let mut seed = [0u8; 4];
-    unsafe { libc::getrandom(seed.as_mut_ptr().cast(), 4, 0) };
-    let mut g = TAG_GROUP_FLOOR | (u32::from_ne_bytes(seed) >> 4).wrapping_add(attempt);
-    while used.contains(&g) || g == 0 {
-        g = g.wrapping_add(1) | TAG_GROUP_FLOOR;
-    }
-    g
 }

@@ -1,107 +1,197 @@
-//! Rollback: undoing what a failed batch made, newest first.
+//! Rollback: undoing what a failed batch did, newest first. Links the batch created are
+//! deleted at the end (all at once per namespace, by group), and with them whatever the batch
+//! did to them; everything else is taken back by its own undo requests (`Step::encode_undo`),
+//! from what was read before it where it needs that. Deletions are not undone: in rollback
+//! mode they were sent only after everything before them had succeeded.
 
-use crate::error::Error;
+use std::collections::HashMap;
+
+use tokio::sync::oneshot;
+
+use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::link::LinkRef;
-use crate::transport::Expect;
+use crate::transport::{Expect, Messages, Reply};
 
-use super::op::{BatchOp, Plan};
-use super::resolve::Names;
-use super::Outcome;
+use super::names::{Names, View};
+use super::step::{Effect, Undo};
+use super::{answer, Item, Op, Outcome};
 
-/// Deletes the links the batch created (all at once, by group) and removes the addresses and
-/// gateways it added to links that remain. Returns the errors met.
-pub(crate) async fn rollback(
-    h: &Handle,
-    ops: &[BatchOp],
-    plans: &[Option<Plan>],
+/// Where a link this batch created is now: (namespace, name).
+type Place = (usize, String);
+
+pub(super) async fn rollback(
+    handles: &[Handle],
+    ops: &[Option<&Item>],
+    before: &[Vec<Messages>],
     outcomes: &mut [Outcome],
     names: &Names,
 ) -> Vec<Error> {
     let mut errors = Vec::new();
-    let created: Vec<(usize, String)> = plans
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| outcomes[*i] == Outcome::Done)
-        .filter_map(|(i, p)| match p {
-            Some(Plan::Link(r)) => Some((i, r.name.clone())),
-            _ => None,
-        })
-        .collect();
-    // A created link renamed later in the batch is deleted under its new name.
-    let mut current: std::collections::HashMap<String, String> =
-        created.iter().map(|(_, n)| (n.clone(), n.clone())).collect();
-    // Changes made to links the batch created go with them.
-    let mut sets_on_created = Vec::new();
-    for (i, op) in ops.iter().enumerate() {
-        if let (Outcome::Done, BatchOp::SetLink(LinkRef::Name(from), change)) = (&outcomes[i], op) {
-            if current.values().any(|n| n == from) {
-                sets_on_created.push(i);
-            }
-            if let Some(to) = &change.name {
-                for name in current.values_mut() {
-                    if name == from {
-                        *name = to.clone();
-                    }
-                }
-            }
-        }
-    }
-    let created_names: std::collections::HashSet<&str> = current.values().map(String::as_str).collect();
 
-    // Addresses and gateways on links that stay; those on created links go with the links.
-    let mut waits = Vec::new();
-    for (i, op) in ops.iter().enumerate().rev() {
+    // Follow each created link through renames and moves; items on them go with them.
+    let mut created: HashMap<Place, usize> = HashMap::new();
+    // (item, the item that created the link it acts on)
+    let mut on_created: Vec<(usize, usize)> = Vec::new();
+    for (i, item) in ops.iter().enumerate() {
+        let Some(item) = item else { continue };
         if outcomes[i] != Outcome::Done {
             continue;
         }
-        let on_created = match op {
-            BatchOp::AddAddr {
-                link: LinkRef::Name(n),
-                ..
+        let here = |l: &LinkRef| l.name().map(|n| (item.target, n.to_string()));
+        let touches = item
+            .op
+            .links()
+            .into_iter()
+            .filter_map(here)
+            .chain(match item.op.effect() {
+                Effect::Renames(l, _) | Effect::Moves(l, _, _) | Effect::Removes(l) => here(l),
+                _ => None,
+            })
+            .find_map(|p| created.get(&p).copied());
+        match item.op.effect() {
+            Effect::Creates(name) if item.op.undo() == Undo::Created => {
+                created.insert((item.target, name.to_string()), i);
             }
-            | BatchOp::Gateway {
-                link: LinkRef::Name(n),
-                ..
-            } => created_names.contains(n.as_str()),
-            _ => false,
-        };
-        if on_created {
-            outcomes[i] = Outcome::Undone;
+            Effect::Renames(l, to) => {
+                if let Some(from) = here(l) {
+                    if let Some(origin) = created.remove(&from) {
+                        created.insert((item.target, to.to_string()), origin);
+                    }
+                }
+            }
+            Effect::Moves(l, to, new_name) => {
+                if let Some(from) = here(l) {
+                    if let Some(origin) = created.remove(&from) {
+                        let name = new_name.map_or(from.1.clone(), str::to_string);
+                        created.insert((to, name), origin);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if let Some(origin) = touches {
+            on_created.push((i, origin));
+        }
+    }
+    let goes_with_link: std::collections::HashSet<usize> = on_created.iter().map(|(i, _)| *i).collect();
+
+    // Everything else, newest first; requests pipelined per namespace, in order.
+    let mut waits: Vec<Wait> = Vec::new();
+    let mut target = None;
+    for (i, item) in ops.iter().enumerate().rev() {
+        let Some(item) = item else { continue };
+        if outcomes[i] != Outcome::Done || goes_with_link.contains(&i) {
             continue;
         }
-        match names.encode_undo(op) {
-            Some(Ok(bytes)) => match h.connection().submit(bytes, Expect::Ack, h.timeout()) {
+        if !matches!(item.op.undo(), Undo::Inverse | Undo::Restore) {
+            continue;
+        }
+        if let Some(alone) = undo_alone(handles, item, &before[i]) {
+            // Not pipelined: these take more than one request and look at what they find.
+            settle_all(&mut waits, ops, outcomes, &mut errors).await;
+            match alone.await {
+                Ok(()) => outcomes[i] = Outcome::Undone,
+                Err(e) => errors.push(e.context("batch.undo", item.op.label().as_deref())),
+            }
+            continue;
+        }
+        let view = View {
+            names,
+            target: item.target,
+        };
+        let requests = match item.op.encode_undo(&view, &before[i]) {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(e.context("batch.undo", item.op.label().as_deref()));
+                continue;
+            }
+        };
+        if requests.is_empty() {
+            continue;
+        }
+        for (t, bytes) in requests {
+            if target.is_some_and(|prev| prev != t) {
+                // Requests on different sockets are not ordered: finish one before the other.
+                settle_all(&mut waits, ops, outcomes, &mut errors).await;
+            }
+            target = Some(t);
+            let h = &handles[t];
+            match h.connection().submit(bytes, Expect::Ack, h.timeout()) {
                 Ok(rx) => waits.push((i, rx)),
-                Err(e) => errors.push(e),
-            },
-            Some(Err(e)) => errors.push(e),
-            None => {}
+                Err(e) => errors.push(e.context("batch.undo", item.op.label().as_deref())),
+            }
         }
     }
-    for (i, rx) in waits {
-        match rx.await {
-            Ok(Ok(_)) => outcomes[i] = Outcome::Undone,
-            Ok(Err(e)) => errors.push(e.context("batch.undo", ops[i].link_label().as_deref())),
-            Err(_) => errors.push(Error::Closed {
-                op: "batch.undo".into(),
-            }),
-        }
-    }
+    settle_all(&mut waits, ops, outcomes, &mut errors).await;
 
-    if !created.is_empty() {
-        let refs: Vec<LinkRef> = created
-            .iter()
-            .map(|(_, n)| LinkRef::Name(current[n].clone()))
-            .collect();
-        match h.delete_links(&refs).await {
+    // Links the batch created, per namespace, in one group delete each.
+    let mut by_target: HashMap<usize, Vec<(Place, usize)>> = HashMap::new();
+    for (place, origin) in created {
+        by_target.entry(place.0).or_default().push((place, origin));
+    }
+    for (t, links) in by_target {
+        let refs: Vec<LinkRef> = links.iter().map(|((_, n), _)| LinkRef::Name(n.clone())).collect();
+        match handles[t].delete_links(&refs).await {
             Ok(()) => {
-                for i in created.iter().map(|(i, _)| *i).chain(sets_on_created) {
-                    outcomes[i] = Outcome::Undone;
+                for (_, origin) in &links {
+                    outcomes[*origin] = Outcome::Undone;
+                    for (i, o) in &on_created {
+                        if o == origin {
+                            outcomes[*i] = Outcome::Undone;
+                        }
+                    }
                 }
             }
             Err(e) => errors.push(e.context("batch.undo", None)),
         }
     }
     errors
+}
+
+/// The undo of items that cannot be undone with plain requests: a move (the link is found
+/// again in the target), a rename (on Linux < 6.2 an up link is renamed while down).
+fn undo_alone<'a>(
+    handles: &'a [Handle],
+    item: &'a Item,
+    before: &'a [Messages],
+) -> Option<std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>> {
+    match &item.op {
+        Op::MoveLink(mv) => Some(Box::pin(mv.move_back(&handles[item.target], &handles[mv.to]))),
+        Op::SetLink(set) if set.renames() => {
+            let (link, back) = set.reverted(before)?;
+            let h = &handles[item.target];
+            Some(Box::pin(async move { h.link_set(&link, &back).await }))
+        }
+        _ => None,
+    }
+}
+
+/// An undo request in flight, and the item it undoes.
+type Wait = (usize, oneshot::Receiver<Result<Reply>>);
+
+/// Waits for undo requests; an item is undone when all its requests succeeded.
+async fn settle_all(
+    waits: &mut Vec<Wait>,
+    ops: &[Option<&Item>],
+    outcomes: &mut [Outcome],
+    errors: &mut Vec<Error>,
+) {
+    let mut failed_items = std::collections::HashSet::new();
+    let mut done_items = Vec::new();
+    for (i, rx) in waits.drain(..) {
+        match answer(rx).await {
+            Ok(_) => done_items.push(i),
+            Err(e) => {
+                let label = ops[i].and_then(|it| it.op.label());
+                errors.push(e.context("batch.undo", label.as_deref()));
+                failed_items.insert(i);
+            }
+        }
+    }
+    for i in done_items {
+        if !failed_items.contains(&i) {
+            outcomes[i] = Outcome::Undone;
+        }
+    }
 }

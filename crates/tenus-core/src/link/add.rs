@@ -1,59 +1,104 @@
-//! Creating links: resolve names to indexes, fill in generated names, send one RTM_NEWLINK,
-//! read the new link back.
+//! `ip link add ...`: one RTM_NEWLINK, with parent and master resolved to indexes.
 
+use serde::de::SeqAccess;
+
+use crate::batch::wire::{next, ReadContext};
+use crate::batch::{Effect, Parsed, Step, Undo, View};
 use crate::error::Result;
 use crate::handle::Handle;
 
 use super::build::{encode_new_link, Resolved};
-use super::spec::{generate_name, KindSpec, LinkRef, LinkSpec};
+use super::spec::{LinkRef, LinkSpec};
 use super::LinkRecord;
 
-/// Validates `spec` and decides its names (generated where not given); indexes are left for
-/// the caller to resolve.
-pub(crate) fn plan(spec: &LinkSpec) -> Result<Resolved> {
-    let mac = spec.validate()?;
-    let name = spec
-        .common
-        .name
-        .clone()
-        .unwrap_or_else(|| generate_name(spec.kind.name_prefix()));
-    let peer = match &spec.kind {
-        KindSpec::Veth(v) => Some(v.peer.clone().unwrap_or_else(|| generate_name("veth"))),
-        _ => None,
-    };
-    Ok(Resolved {
-        name,
-        peer,
-        parent: None,
-        master: None,
-        mac,
-    })
+/// A link to create: its spec and the names decided for it (generated where not given).
+#[derive(Debug)]
+pub struct AddLink {
+    pub spec: LinkSpec,
+    pub names: Resolved,
+}
+
+impl AddLink {
+    pub fn new(spec: LinkSpec) -> Self {
+        AddLink {
+            names: Resolved::names(&spec),
+            spec,
+        }
+    }
+
+    fn resolved(&self, names: &View) -> Result<Resolved> {
+        let mut r = self.names.clone();
+        r.parent = self.spec.kind.parent().map(|p| names.index_of(p)).transpose()?;
+        r.master = self
+            .spec
+            .common
+            .master
+            .as_ref()
+            .map(|m| names.index_of(m))
+            .transpose()?;
+        Ok(r)
+    }
+}
+
+impl Step for AddLink {
+    const OP: &'static str = "link.add";
+
+    /// `[code, kind, options]`
+    fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
+        let kind: String = next(seq, "kind")?;
+        let options: serde_json::Value = next(seq, "options")?;
+        Ok(LinkSpec::from_json(&kind, options, cx).map(AddLink::new))
+    }
+
+    fn label(&self) -> Option<String> {
+        Some(self.names.name.clone())
+    }
+
+    fn links(&self) -> Vec<&LinkRef> {
+        self.spec
+            .kind
+            .parent()
+            .into_iter()
+            .chain(self.spec.common.master.as_ref())
+            .collect()
+    }
+
+    fn undo(&self) -> Undo {
+        Undo::Created
+    }
+
+    fn encode(&self, names: &View) -> Result<Vec<u8>> {
+        encode_new_link(&self.spec, &self.resolved(names)?)
+    }
+
+    fn effect(&self) -> Effect<'_> {
+        Effect::Creates(&self.names.name)
+    }
 }
 
 impl Handle {
-    /// Validates, resolves and encodes a creation request without sending it.
-    pub async fn prepare_link_add(&self, spec: &LinkSpec) -> Result<(Resolved, Vec<u8>)> {
-        let mut resolved = plan(spec)?;
-        if let Some(p) = spec.kind.parent() {
-            resolved.parent = Some(self.resolve("link.add", &resolved.name, p).await?);
-        }
-        if let Some(m) = &spec.common.master {
-            resolved.master = Some(self.resolve("link.add", &resolved.name, m).await?);
-        }
-        let bytes = encode_new_link(spec, &resolved)?;
-        Ok((resolved, bytes))
-    }
-
     /// `ip link add ...`: creates the link and returns it as the kernel now reports it.
-    pub async fn link_add(&self, spec: &LinkSpec) -> Result<LinkRecord> {
-        let (resolved, bytes) = self.prepare_link_add(spec).await?;
-        // The peer namespace's fd must stay open until the kernel has read the request.
-        let _keep = spec.referenced_namespaces();
-        self.ack("link.add", Some(&resolved.name), bytes).await?;
-        self.link_get(&LinkRef::Name(resolved.name)).await
-    }
-
-    async fn resolve(&self, op: &str, name: &str, link: &LinkRef) -> Result<u32> {
-        self.link_index(link).await.map_err(|e| e.context(op, Some(name)))
+    pub async fn link_add(&self, spec: LinkSpec) -> Result<LinkRecord> {
+        let add = AddLink::new(spec);
+        let label = add.names.name.clone();
+        let mut r = add.names.clone();
+        if let Some(p) = add.spec.kind.parent() {
+            r.parent = Some(
+                self.link_index(p)
+                    .await
+                    .map_err(|e| e.context("link.add", Some(&label)))?,
+            );
+        }
+        if let Some(m) = &add.spec.common.master {
+            r.master = Some(
+                self.link_index(m)
+                    .await
+                    .map_err(|e| e.context("link.add", Some(&label)))?,
+            );
+        }
+        // The peer namespace's fd stays open (in `add`) until the kernel has read the request.
+        self.ack("link.add", Some(&label), encode_new_link(&add.spec, &r)?)
+            .await?;
+        self.link_get(&LinkRef::Name(label)).await
     }
 }

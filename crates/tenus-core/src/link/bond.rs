@@ -1,67 +1,111 @@
-//! Bond: `ip link add NAME type bond mode MODE [miimon MS]`; slaves join with `master NAME`
-//! (they must be down when they join). Needs the `bonding` module.
+//! Bonding: `ip link add NAME type bond [mode MODE] [miimon MS]`; slaves join with
+//! `ip link set DEV master BOND` (`link.master(bond)`).
 
-use netlink_packet_route::link::{BondMode, InfoBond, InfoData, InfoKind};
+use netlink_packet_route::link::{BondMode as NlBondMode, InfoBond, InfoData, InfoKind};
+use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::args;
+use crate::error::Result;
 
-#[derive(Debug, Clone, Default)]
-pub struct BondSpec {
-    /// balance-rr (default), active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb
-    pub mode: Option<String>,
-    /// Link monitoring interval in ms.
+use super::build::Resolved;
+use super::kind::{Kind, ParseContext};
+
+crate::js_enum!(BondMode {
+    BalanceRr = "balance-rr",
+    ActiveBackup = "active-backup",
+    BalanceXor = "balance-xor",
+    Broadcast = "broadcast",
+    Ieee8023Ad = "802.3ad",
+    BalanceTlb = "balance-tlb",
+    BalanceAlb = "balance-alb",
+});
+
+impl BondMode {
+    fn to_netlink(self) -> NlBondMode {
+        match self {
+            BondMode::BalanceRr => NlBondMode::BalanceRr,
+            BondMode::ActiveBackup => NlBondMode::ActiveBackup,
+            BondMode::BalanceXor => NlBondMode::BalanceXor,
+            BondMode::Broadcast => NlBondMode::Broadcast,
+            BondMode::Ieee8023Ad => NlBondMode::Ieee8023Ad,
+            BondMode::BalanceTlb => NlBondMode::BalanceTlb,
+            BondMode::BalanceAlb => NlBondMode::BalanceAlb,
+        }
+    }
+}
+
+/// `ip link add NAME type bond` options.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct BondOptions {
+    /// Default 'balance-rr'.
+    pub mode: Option<BondMode>,
+    /// Link monitoring interval (ms).
     pub miimon: Option<u32>,
 }
 
-const MODES: [(&str, BondMode); 7] = [
-    ("balance-rr", BondMode::BalanceRr),
-    ("active-backup", BondMode::ActiveBackup),
-    ("balance-xor", BondMode::BalanceXor),
-    ("broadcast", BondMode::Broadcast),
-    ("802.3ad", BondMode::Ieee8023Ad),
-    ("balance-tlb", BondMode::BalanceTlb),
-    ("balance-alb", BondMode::BalanceAlb),
-];
+/// What a bond reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct BondInfo {
+    pub mode: Option<BondMode>,
+    pub miimon: Option<u32>,
+}
 
-pub fn parse_mode(text: &str) -> Result<BondMode> {
-    MODES
-        .iter()
-        .find(|(n, _)| *n == text)
-        .map(|(_, m)| *m)
-        .ok_or_else(|| {
-            let names: Vec<&str> = MODES.iter().map(|(n, _)| *n).collect();
-            Error::invalid(
-                "mode",
-                format!(
-                    "unknown bond mode {text:?} (expected one of {})",
-                    names.join(", ")
-                ),
-            )
+#[derive(Debug, Clone)]
+pub struct Bond {
+    mode: Option<BondMode>,
+    miimon: Option<u32>,
+}
+
+impl Kind for Bond {
+    const NAME: &'static str = "bond";
+    const PREFIX: &'static str = "bond";
+    type Options = BondOptions;
+    type Info = BondInfo;
+
+    fn parse(o: BondOptions, _: &mut dyn ParseContext) -> Result<Self> {
+        Ok(Bond {
+            mode: o.mode,
+            miimon: o.miimon.map(|m| args::MIIMON.check("miimon", m)).transpose()?,
         })
-}
-
-pub fn mode_name(mode: &BondMode) -> String {
-    MODES
-        .iter()
-        .find(|(_, m)| m == mode)
-        .map(|(n, _)| n.to_string())
-        .unwrap_or_else(|| format!("{mode:?}"))
-}
-
-impl BondSpec {
-    pub fn validate(&self) -> Result<()> {
-        self.mode.as_deref().map(parse_mode).transpose()?;
-        Ok(())
     }
-}
 
-pub(crate) fn info(spec: &BondSpec) -> Result<(InfoKind, Option<InfoData>)> {
-    let mut data = Vec::new();
-    if let Some(m) = &spec.mode {
-        data.push(InfoBond::Mode(parse_mode(m)?));
+    /// Bonds stay in their namespace (NETIF_F_NETNS_LOCAL).
+    fn movable() -> bool {
+        false
     }
-    if let Some(ms) = spec.miimon {
-        data.push(InfoBond::MiiMon(ms));
+
+    fn info(&self, _: &Resolved) -> Result<(InfoKind, Option<InfoData>)> {
+        let mut data = Vec::new();
+        if let Some(m) = self.mode {
+            data.push(InfoBond::Mode(m.to_netlink()));
+        }
+        if let Some(ms) = self.miimon {
+            data.push(InfoBond::MiiMon(ms));
+        }
+        Ok((InfoKind::Bond, (!data.is_empty()).then_some(InfoData::Bond(data))))
     }
-    Ok((InfoKind::Bond, (!data.is_empty()).then_some(InfoData::Bond(data))))
+
+    fn decode(data: Option<&InfoData>) -> Option<BondInfo> {
+        let Some(InfoData::Bond(items)) = data else {
+            return None;
+        };
+        let mut info = BondInfo::default();
+        for item in items {
+            match item {
+                InfoBond::Mode(m) => info.mode = BondMode::ALL.iter().copied().find(|x| x.to_netlink() == *m),
+                InfoBond::MiiMon(ms) => info.miimon = Some(*ms),
+                _ => {}
+            }
+        }
+        Some(info)
+    }
 }

@@ -1,32 +1,130 @@
-//! Bridge: `ip link add NAME type bridge [stp_state 0|1] [vlan_filtering 0|1] [forward_delay T]`.
+//! Bridge: `ip link add NAME type bridge [stp_state 0|1] [vlan_filtering 0|1]
+//! [vlan_default_pvid ID] [vlan_protocol 802.1Q|802.1ad] [forward_delay CS]`.
 
-use netlink_packet_route::link::{BridgeStpState, InfoBridge, InfoData, InfoKind};
+use netlink_packet_route::link::{BridgeStpState, InfoBridge, InfoData, InfoKind, VlanProtocol};
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default)]
-pub struct BridgeSpec {
+use crate::args;
+use crate::error::Result;
+
+use super::build::Resolved;
+use super::kind::{Kind, ParseContext};
+use super::vlan::{protocol_from, VlanProtocolName};
+
+/// `ip link add NAME type bridge ...` options.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct BridgeOptions {
+    /// Spanning tree protocol on (kernel STP) or off.
     pub stp: Option<bool>,
+    /// VLAN filtering on the bridge's ports (`bridge vlan`).
     pub vlan_filtering: Option<bool>,
-    /// In centiseconds, as the kernel stores it.
+    /// The VLAN new ports get as PVID, untagged (default 1; 0 for none).
+    pub vlan_default_pvid: Option<u32>,
+    /// The VLAN protocol filtering works with.
+    pub vlan_protocol: Option<VlanProtocolName>,
+    /// STP forward delay, in hundredths of a second.
     pub forward_delay: Option<u32>,
 }
 
-pub(crate) fn info(spec: &BridgeSpec) -> (InfoKind, Option<InfoData>) {
-    let mut data = Vec::new();
-    if let Some(stp) = spec.stp {
-        data.push(InfoBridge::StpState(if stp {
-            BridgeStpState::KernelStp
-        } else {
-            BridgeStpState::Disabled
-        }));
+/// What a bridge reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct BridgeInfo {
+    pub stp: bool,
+    pub vlan_filtering: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vlan_default_pvid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vlan_protocol: Option<VlanProtocolName>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_delay: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Bridge {
+    stp: Option<bool>,
+    vlan_filtering: Option<bool>,
+    vlan_default_pvid: Option<u16>,
+    vlan_protocol: Option<VlanProtocol>,
+    forward_delay: Option<u32>,
+}
+
+impl Kind for Bridge {
+    const NAME: &'static str = "bridge";
+    const PREFIX: &'static str = "br";
+    type Options = BridgeOptions;
+    type Info = BridgeInfo;
+
+    fn parse(o: BridgeOptions, _: &mut dyn ParseContext) -> Result<Self> {
+        let pvid = o
+            .vlan_default_pvid
+            .map(|p| args::Int::new("VLAN id", 0..=4094).check("vlanDefaultPvid", p))
+            .transpose()?;
+        Ok(Bridge {
+            stp: o.stp,
+            vlan_filtering: o.vlan_filtering,
+            vlan_default_pvid: pvid.map(|p| p as u16),
+            vlan_protocol: o.vlan_protocol.map(protocol_from),
+            forward_delay: o.forward_delay,
+        })
     }
-    if let Some(v) = spec.vlan_filtering {
-        data.push(InfoBridge::VlanFiltering(v));
+
+    fn info(&self, _: &Resolved) -> Result<(InfoKind, Option<InfoData>)> {
+        let mut data = Vec::new();
+        if let Some(stp) = self.stp {
+            data.push(InfoBridge::StpState(if stp {
+                BridgeStpState::KernelStp
+            } else {
+                BridgeStpState::Disabled
+            }));
+        }
+        if let Some(v) = self.vlan_filtering {
+            data.push(InfoBridge::VlanFiltering(v));
+        }
+        if let Some(p) = self.vlan_default_pvid {
+            data.push(InfoBridge::VlanDefaultPvid(p));
+        }
+        if let Some(p) = self.vlan_protocol {
+            data.push(InfoBridge::VlanProtocol(p));
+        }
+        if let Some(d) = self.forward_delay {
+            data.push(InfoBridge::ForwardDelay(d));
+        }
+        Ok((
+            InfoKind::Bridge,
+            (!data.is_empty()).then_some(InfoData::Bridge(data)),
+        ))
     }
-    if let Some(d) = spec.forward_delay {
-        data.push(InfoBridge::ForwardDelay(d));
+
+    /// The kernel keeps bridges in their namespace ("The interface netns is immutable").
+    fn movable() -> bool {
+        false
     }
-    (
-        InfoKind::Bridge,
-        (!data.is_empty()).then_some(InfoData::Bridge(data)),
-    )
+
+    fn decode(data: Option<&InfoData>) -> Option<BridgeInfo> {
+        let Some(InfoData::Bridge(items)) = data else {
+            return None;
+        };
+        let mut info = BridgeInfo::default();
+        for item in items {
+            match item {
+                InfoBridge::StpState(s) => info.stp = *s != BridgeStpState::Disabled,
+                InfoBridge::VlanFiltering(v) => info.vlan_filtering = *v,
+                InfoBridge::VlanDefaultPvid(p) => info.vlan_default_pvid = Some(u32::from(*p)),
+                InfoBridge::VlanProtocol(p) => info.vlan_protocol = Some(VlanProtocolName::from_netlink(*p)),
+                InfoBridge::ForwardDelay(d) => info.forward_delay = Some(*d),
+                _ => {}
+            }
+        }
+        Some(info)
+    }
 }

@@ -1,27 +1,46 @@
-//! Turning a validated `LinkSpec` (with parent and master resolved to indexes) into the
+//! Turning a checked `LinkSpec` (with parent and master resolved to indexes) into the
 //! RTM_NEWLINK message. Attribute order follows iproute2 so requests compare byte for byte.
 
-use netlink_packet_route::link::{InfoData, InfoKind, LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkInfo, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::error::Result;
 use crate::message::{encode, Flags};
 
-use super::spec::{KindSpec, LinkSpec};
-use super::{bond, bridge, dummy, gre, ipvlan, macvlan, veth, vlan, vrf, vxlan, wireguard};
+use super::spec::{generate_name, LinkSpec};
 
 /// Names and indexes the request needs, decided before building it.
 #[derive(Debug, Clone, Default)]
 pub struct Resolved {
     pub name: String,
+    /// The second link's name, for kinds that make two (veth, netkit).
     pub peer: Option<String>,
     pub parent: Option<u32>,
     pub master: Option<u32>,
-    pub mac: Option<[u8; 6]>,
+}
+
+impl Resolved {
+    /// The final names of what `spec` creates (generated where not given); indexes are left
+    /// for the caller to resolve.
+    pub fn names(spec: &LinkSpec) -> Resolved {
+        Resolved {
+            name: spec
+                .common
+                .name
+                .clone()
+                .unwrap_or_else(|| generate_name(spec.kind.prefix())),
+            peer: spec
+                .kind
+                .peer()
+                .map(|p| p.map_or_else(|| generate_name(spec.kind.prefix()), str::to_string)),
+            parent: None,
+            master: None,
+        }
+    }
 }
 
 pub fn new_link_message(spec: &LinkSpec, r: &Resolved) -> Result<LinkMessage> {
-    let (kind, data) = kind_info(spec, r)?;
+    let (kind, data) = spec.kind.info(r)?;
     let c = &spec.common;
     let mut msg = LinkMessage::default();
     if c.up {
@@ -38,14 +57,10 @@ pub fn new_link_message(spec: &LinkSpec, r: &Resolved) -> Result<LinkMessage> {
     if let Some(g) = c.group {
         attrs.push(LinkAttribute::Group(g));
     }
-    if let Some(mac) = r.mac {
+    if let Some(mac) = c.mac {
         attrs.push(LinkAttribute::Address(mac.to_vec()));
     }
-    // vxlan and gre name their parent inside their own data (IFLA_*_LINK), as iproute2 does.
-    if let (Some(parent), false) = (
-        r.parent,
-        matches!(spec.kind, KindSpec::Vxlan(_) | KindSpec::Gre(_)),
-    ) {
+    if let (Some(parent), false) = (r.parent, spec.kind.parent_in_data()) {
         attrs.push(LinkAttribute::Link(parent));
     }
     if let Some(master) = r.master {
@@ -65,21 +80,4 @@ pub fn encode_new_link(spec: &LinkSpec, r: &Resolved) -> Result<Vec<u8>> {
         RouteNetlinkMessage::NewLink(new_link_message(spec, r)?),
         Flags::Create,
     ))
-}
-
-fn kind_info(spec: &LinkSpec, r: &Resolved) -> Result<(InfoKind, Option<InfoData>)> {
-    Ok(match &spec.kind {
-        KindSpec::Bridge(b) => bridge::info(b),
-        KindSpec::Dummy => dummy::info(),
-        KindSpec::Veth(v) => veth::info(v, r.peer.as_deref().unwrap_or_default())?,
-        KindSpec::MacVlan(m) => macvlan::info_macvlan(m),
-        KindSpec::MacVtap(m) => macvlan::info_macvtap(m),
-        KindSpec::Vlan(v) => vlan::info(v)?,
-        KindSpec::Vxlan(v) => vxlan::info(v, r.parent)?,
-        KindSpec::IpVlan(v) => ipvlan::info(v)?,
-        KindSpec::Bond(b) => bond::info(b)?,
-        KindSpec::Vrf(v) => vrf::info(v),
-        KindSpec::Gre(g) => gre::info(g, r.parent)?,
-        KindSpec::Wireguard => wireguard::info(),
-    })
 }

@@ -1,9 +1,30 @@
-//! Dummy: `ip link add NAME type dummy`. Needs the `dummy` module, which some kernels lack.
+//! Dummy: `ip link add NAME type dummy`.
 
 use netlink_packet_route::link::{InfoData, InfoKind};
 
-pub const KIND: &str = "dummy";
+use crate::error::Result;
 
-pub(crate) fn info() -> (InfoKind, Option<InfoData>) {
-    (InfoKind::Dummy, None)
+use super::build::Resolved;
+use super::kind::{Kind, NoOptions, ParseContext};
+
+#[derive(Debug, Clone)]
+pub struct Dummy;
+
+impl Kind for Dummy {
+    const NAME: &'static str = "dummy";
+    const PREFIX: &'static str = "dummy";
+    type Options = NoOptions;
+    type Info = NoOptions;
+
+    fn parse(_: NoOptions, _: &mut dyn ParseContext) -> Result<Self> {
+        Ok(Dummy)
+    }
+
+    fn info(&self, _: &Resolved) -> Result<(InfoKind, Option<InfoData>)> {
+        Ok((InfoKind::Dummy, None))
+    }
+
+    fn decode(_: Option<&InfoData>) -> Option<NoOptions> {
+        Some(NoOptions {})
+    }
 }

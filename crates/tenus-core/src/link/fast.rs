@@ -8,8 +8,8 @@ use netlink_packet_route::link::{LinkAttribute, LinkMessage, State};
 
 use netlink_packet_core::Parseable;
 
+use crate::args::format_lladdr;
 use crate::transport::ack::{align4, NLMSG_HDRLEN};
-use crate::validate::format_lladdr;
 
 use super::record::{flag_names, operstate_name, LinkRecord, LinkStats};
 

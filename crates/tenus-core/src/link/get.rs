@@ -2,13 +2,63 @@
 
 use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
 use netlink_packet_route::RouteNetlinkMessage;
+use serde::de::SeqAccess;
 
+use crate::batch::wire::ReadContext;
+use crate::batch::{Parsed, Step, Undo, View};
 use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::message::{encode, Flags};
 use crate::transport::Messages;
 
 use super::{LinkRecord, LinkRef};
+
+/// `ip link show DEV` as a batch item, `[code, link]`: a chain reads its link back with it, in
+/// the same `sendmsg` as the changes before it.
+#[derive(Debug)]
+pub struct GetLink {
+    pub link: LinkRef,
+}
+
+/// RTM_GETLINK for one link, without the per-protocol statistics.
+pub(crate) fn encode_link_get(link: &LinkRef) -> Vec<u8> {
+    let mut msg = selector(link);
+    msg.attributes
+        .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
+    encode(RouteNetlinkMessage::GetLink(msg), Flags::Plain)
+}
+
+impl Step for GetLink {
+    const OP: &'static str = "link.get";
+
+    fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
+        let link = match cx.read_link(seq)? {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(link.validate("link").map(|()| GetLink { link }))
+    }
+
+    fn label(&self) -> Option<String> {
+        Some(self.link.describe())
+    }
+
+    fn undo(&self) -> Undo {
+        Undo::Nothing
+    }
+
+    fn encode(&self, _: &View) -> Result<Vec<u8>> {
+        Ok(encode_link_get(&self.link))
+    }
+
+    fn returns_data(&self) -> bool {
+        true
+    }
+
+    fn record(&self, reply: &Messages) -> Option<LinkRecord> {
+        reply.iter().find_map(super::fast::read_link)
+    }
+}
 
 /// A request that selects one link by index, or by name through IFLA_IFNAME.
 pub(crate) fn selector(link: &LinkRef) -> LinkMessage {
@@ -27,15 +77,8 @@ fn records(messages: &Messages) -> Vec<LinkRecord> {
 impl Handle {
     pub async fn link_get(&self, link: &LinkRef) -> Result<LinkRecord> {
         link.validate("link")?;
-        let mut msg = selector(link);
-        msg.attributes
-            .push(LinkAttribute::ExtMask(vec![LinkExtentMask::SkipStats]));
         let reply = self
-            .ack(
-                "link.get",
-                Some(&link.describe()),
-                encode(RouteNetlinkMessage::GetLink(msg), Flags::Plain),
-            )
+            .ack("link.get", Some(&link.describe()), encode_link_get(link))
             .await?;
         records(&reply.messages)
             .into_iter()

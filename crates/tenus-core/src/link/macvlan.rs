@@ -2,79 +2,153 @@
 //! They share IFLA_MACVLAN_* attributes; only the kind string differs.
 
 use netlink_packet_route::link::{InfoData, InfoKind, InfoMacVlan, InfoMacVtap, MacVlanMode};
+use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 
+use super::build::Resolved;
+use super::kind::{Kind, ParseContext};
 use super::spec::LinkRef;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    Private,
-    Vepa,
-    #[default]
-    Bridge,
-    Passthru,
-    Source,
-}
+crate::js_enum!(MacvlanMode {
+    Private = "private",
+    Vepa = "vepa",
+    Bridge = "bridge",
+    Passthru = "passthru",
+    Source = "source",
+});
 
-impl Mode {
-    pub fn parse(text: &str) -> Result<Self> {
-        Ok(match text {
-            "private" => Mode::Private,
-            "vepa" => Mode::Vepa,
-            "bridge" => Mode::Bridge,
-            "passthru" => Mode::Passthru,
-            "source" => Mode::Source,
-            other => {
-                return Err(Error::invalid(
-                    "mode",
-                    format!("unknown macvlan/macvtap mode {other:?} (expected private, vepa, bridge, passthru or source)"),
-                ))
-            }
-        })
-    }
-
-    pub fn name(mode: &MacVlanMode) -> String {
-        match mode {
-            MacVlanMode::Private => "private".into(),
-            MacVlanMode::Vepa => "vepa".into(),
-            MacVlanMode::Bridge => "bridge".into(),
-            MacVlanMode::Passthrough => "passthru".into(),
-            MacVlanMode::Source => "source".into(),
-            MacVlanMode::Other(n) => format!("mode-{n}"),
-            _ => "unknown".into(),
-        }
-    }
-
+impl MacvlanMode {
     fn to_netlink(self) -> MacVlanMode {
         match self {
-            Mode::Private => MacVlanMode::Private,
-            Mode::Vepa => MacVlanMode::Vepa,
-            Mode::Bridge => MacVlanMode::Bridge,
-            Mode::Passthru => MacVlanMode::Passthrough,
-            Mode::Source => MacVlanMode::Source,
+            MacvlanMode::Private => MacVlanMode::Private,
+            MacvlanMode::Vepa => MacVlanMode::Vepa,
+            MacvlanMode::Bridge => MacVlanMode::Bridge,
+            MacvlanMode::Passthru => MacVlanMode::Passthrough,
+            MacvlanMode::Source => MacVlanMode::Source,
         }
     }
+
+    fn from_netlink(m: &MacVlanMode) -> Option<Self> {
+        MacvlanMode::ALL.iter().copied().find(|x| x.to_netlink() == *m)
+    }
+}
+
+/// `ip link add link PARENT name NAME type macvlan|macvtap mode MODE` options.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct MacvlanOptions {
+    /// The lower link.
+    #[cfg_attr(feature = "napi", napi(ts_type = "LinkLike"))]
+    pub parent: Option<LinkRef>,
+    /// Default 'bridge'.
+    pub mode: Option<MacvlanMode>,
+}
+
+/// What a macvlan or macvtap reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct MacvlanInfo {
+    pub mode: Option<MacvlanMode>,
 }
 
 #[derive(Debug, Clone)]
-pub struct MacVlanSpec {
-    pub parent: LinkRef,
-    pub mode: Mode,
+pub struct Macvlan {
+    parent: LinkRef,
+    mode: MacvlanMode,
 }
 
-pub(crate) fn info_macvlan(spec: &MacVlanSpec) -> (InfoKind, Option<InfoData>) {
-    (
-        InfoKind::MacVlan,
-        Some(InfoData::MacVlan(vec![InfoMacVlan::Mode(spec.mode.to_netlink())])),
-    )
+#[derive(Debug, Clone)]
+pub struct Macvtap(Macvlan);
+
+fn parse(o: MacvlanOptions, kind: &str) -> Result<Macvlan> {
+    Ok(Macvlan {
+        parent: LinkRef::required(o.parent, "parent", kind)?,
+        mode: o.mode.unwrap_or(MacvlanMode::Bridge),
+    })
 }
 
-pub(crate) fn info_macvtap(spec: &MacVlanSpec) -> (InfoKind, Option<InfoData>) {
-    (
-        InfoKind::MacVtap,
-        Some(InfoData::MacVtap(vec![InfoMacVtap::Mode(spec.mode.to_netlink())])),
-    )
+impl Kind for Macvlan {
+    fn probe() -> serde_json::Value {
+        serde_json::json!({"parent": "probe0"})
+    }
+
+    const NAME: &'static str = "macvlan";
+    const PREFIX: &'static str = "mvl";
+    type Options = MacvlanOptions;
+    type Info = MacvlanInfo;
+
+    fn parse(o: MacvlanOptions, _: &mut dyn ParseContext) -> Result<Self> {
+        parse(o, Self::NAME)
+    }
+
+    fn parent(&self) -> Option<&LinkRef> {
+        Some(&self.parent)
+    }
+
+    fn info(&self, _: &Resolved) -> Result<(InfoKind, Option<InfoData>)> {
+        Ok((
+            InfoKind::MacVlan,
+            Some(InfoData::MacVlan(vec![InfoMacVlan::Mode(self.mode.to_netlink())])),
+        ))
+    }
+
+    fn decode(data: Option<&InfoData>) -> Option<MacvlanInfo> {
+        let Some(InfoData::MacVlan(items)) = data else {
+            return None;
+        };
+        let mode = items.iter().find_map(|i| match i {
+            InfoMacVlan::Mode(m) => MacvlanMode::from_netlink(m),
+            _ => None,
+        });
+        Some(MacvlanInfo { mode })
+    }
+}
+
+impl Kind for Macvtap {
+    fn probe() -> serde_json::Value {
+        serde_json::json!({"parent": "probe0"})
+    }
+
+    const NAME: &'static str = "macvtap";
+    const PREFIX: &'static str = "mvt";
+    type Options = MacvlanOptions;
+    type Info = MacvlanInfo;
+
+    fn parse(o: MacvlanOptions, _: &mut dyn ParseContext) -> Result<Self> {
+        parse(o, Self::NAME).map(Macvtap)
+    }
+
+    fn parent(&self) -> Option<&LinkRef> {
+        Some(&self.0.parent)
+    }
+
+    fn info(&self, _: &Resolved) -> Result<(InfoKind, Option<InfoData>)> {
+        Ok((
+            InfoKind::MacVtap,
+            Some(InfoData::MacVtap(vec![InfoMacVtap::Mode(
+                self.0.mode.to_netlink(),
+            )])),
+        ))
+    }
+
+    fn decode(data: Option<&InfoData>) -> Option<MacvlanInfo> {
+        let Some(InfoData::MacVtap(items)) = data else {
+            return None;
+        };
+        let mode = items.iter().find_map(|i| match i {
+            InfoMacVtap::Mode(m) => MacvlanMode::from_netlink(m),
+            _ => None,
+        });
+        Some(MacvlanInfo { mode })
+    }
 }
 
 #[cfg(test)]
@@ -82,10 +156,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn modes_round_trip_and_unknown_is_refused() {
-        for name in ["private", "vepa", "bridge", "passthru", "source"] {
-            assert_eq!(Mode::name(&Mode::parse(name).unwrap().to_netlink()), name);
+    fn modes_round_trip() {
+        for m in MacvlanMode::ALL {
+            assert_eq!(MacvlanMode::from_netlink(&m.to_netlink()), Some(*m));
         }
-        assert!(matches!(Mode::parse("bogus"), Err(Error::InvalidArgument { arg, .. }) if arg == "mode"));
     }
 }

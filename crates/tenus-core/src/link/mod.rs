@@ -1,6 +1,7 @@
-//! Links: one file per kind (`bridge.rs`, `veth.rs`, ...), the request spec (`spec.rs`), message
-//! building (`build.rs`), decoding (`record.rs`) and one file per verb (`add.rs`, `get.rs`,
-//! `set.rs`, `del.rs`).
+//! Links: one file per kind (`bridge.rs`, `veth.rs`, ...) implementing `Kind` (`kind.rs`),
+//! registered in `kinds.rs`; the creation spec (`spec.rs`), message building (`build.rs`),
+//! decoding (`record.rs`, `fast.rs`) and one file per verb (`add.rs`, `get.rs`, `set.rs`,
+//! `del.rs`, `mv.rs`).
 
 pub mod bond;
 pub mod bridge;
@@ -9,6 +10,8 @@ pub mod dummy;
 pub mod fast;
 pub mod gre;
 pub mod ipvlan;
+pub mod kind;
+pub mod kinds;
 pub mod macvlan;
 pub mod record;
 pub mod spec;
@@ -22,8 +25,10 @@ pub mod wireguard;
 pub(crate) mod add;
 pub(crate) mod del;
 pub(crate) mod get;
+pub(crate) mod mv;
 pub(crate) mod set;
 
+pub use kinds::{KindInfo, KindSpec, KIND_NAMES};
 pub use record::{LinkRecord, LinkStats};
 pub use set::LinkChange;
-pub use spec::{CommonSpec, KindSpec, LinkRef, LinkSpec};
+pub use spec::{CommonOptions, CommonSpec, LinkRef, LinkSpec};

@@ -1,45 +1,59 @@
 //! Decoding RTM_NEWLINK replies into plain records, in the vocabulary of `ip -j link`.
 
-use netlink_packet_route::link::{
-    InfoBond, InfoData, InfoGre, InfoGre6, InfoIpVlan, InfoMacVlan, InfoMacVtap, InfoVlan, InfoVrf,
-    InfoVxlan, LinkAttribute, LinkInfo, LinkMessage, State,
-};
+use netlink_packet_route::link::{LinkAttribute, LinkInfo, LinkMessage, State};
 
 use serde::Serialize;
 
-use crate::validate::format_lladdr;
+use crate::args::format_lladdr;
 
-use super::{bond, ipvlan, macvlan, vlan};
+use super::kinds::KindInfo;
 
-/// Byte and packet counters (IFLA_STATS64).
+/// Byte and packet counters (IFLA_STATS64). Exact up to 2^53 in JavaScript, which is plenty.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
 pub struct LinkStats {
+    #[cfg_attr(feature = "napi", napi(ts_type = "number"))]
     pub rx_bytes: u64,
+    #[cfg_attr(feature = "napi", napi(ts_type = "number"))]
     pub tx_bytes: u64,
+    #[cfg_attr(feature = "napi", napi(ts_type = "number"))]
     pub rx_packets: u64,
+    #[cfg_attr(feature = "napi", napi(ts_type = "number"))]
     pub tx_packets: u64,
+    #[cfg_attr(feature = "napi", napi(ts_type = "number"))]
     pub rx_errors: u64,
+    #[cfg_attr(feature = "napi", napi(ts_type = "number"))]
     pub tx_errors: u64,
+    #[cfg_attr(feature = "napi", napi(ts_type = "number"))]
     pub rx_dropped: u64,
+    #[cfg_attr(feature = "napi", napi(ts_type = "number"))]
     pub tx_dropped: u64,
 }
 
-/// One link as the kernel reports it. Serializes to JSON with camelCase names and absent
-/// fields left out (how listings cross to JavaScript).
+/// One link as the kernel reports it, in the vocabulary of `ip -j link` where it fits. Crosses
+/// to JavaScript as JSON, absent fields left out; the same record for `link()`, `links()` and
+/// change events.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
 pub struct LinkRecord {
     pub index: u32,
     pub name: String,
-    /// IFLA_INFO_KIND ("bridge", "veth", ...); None for devices without one (lo, physical NICs).
+    /// IFLA_INFO_KIND ('bridge', 'veth', ...); absent for devices without one (lo, physical NICs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    /// IFF_* flags by their iproute2 names ("UP", "BROADCAST", "LOWER_UP", ...).
+    /// IFF_* flags by their iproute2 names ('UP', 'BROADCAST', 'LOWER_UP', ...).
     pub flags: Vec<&'static str>,
     /// Administratively up (IFF_UP).
     pub up: bool,
-    /// "UP", "DOWN", "UNKNOWN", "LOWERLAYERDOWN", ...
+    /// 'UP', 'DOWN', 'UNKNOWN', 'LOWERLAYERDOWN', ...
     pub operstate: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mtu: Option<u32>,
@@ -51,10 +65,10 @@ pub struct LinkRecord {
     pub mac: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub broadcast: Option<String>,
-    /// Index of the bridge/bond this link is attached to.
+    /// Index of the bridge, bond or VRF this link is attached to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub master: Option<u32>,
-    /// IFLA_LINK: the parent (macvlan, vlan) or, for veth, the peer's index.
+    /// IFLA_LINK: the parent (macvlan, vlan, tunnels) or, for veth, the peer's index.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<u32>,
     /// Set when `parent` lives in another namespace (its id as seen from this one).
@@ -65,45 +79,15 @@ pub struct LinkRecord {
     pub alias: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub txqlen: Option<u32>,
-    /// Kind of the master this link is a port of ("bridge", "bond").
+    /// Kind of the master this link is a port of ('bridge', 'bond', 'vrf').
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port_kind: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stats: Option<LinkStats>,
-    /// macvlan/macvtap mode.
+    /// The kind's own details, tagged with the kind ('vxlan': vni, port, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vlan_id: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vlan_protocol: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vni: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vxlan_port: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vxlan_local: Option<String>,
-    /// vxlan remote or group.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vxlan_remote: Option<String>,
-    /// vrf routing table.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub vrf_table: Option<u32>,
-    /// bond link monitoring interval (ms).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bond_miimon: Option<u32>,
-    /// gre/gretap/ip6gre local endpoint.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tunnel_local: Option<String>,
-    /// gre/gretap/ip6gre remote endpoint.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tunnel_remote: Option<String>,
-    /// gre key (input key).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tunnel_key: Option<u32>,
-    /// Tunnel TTL (vxlan, gre); 0 means inherit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ttl: Option<u32>,
+    #[cfg_attr(feature = "napi", napi(ts_type = "LinkInfo"))]
+    pub info: Option<KindInfo>,
 }
 
 const FLAG_NAMES: [(u32, &str); 19] = [
@@ -196,107 +180,17 @@ impl LinkRecord {
     }
 
     pub(crate) fn read_link_info(&mut self, infos: &[LinkInfo]) {
+        let mut data = None;
         for info in infos {
             match info {
                 LinkInfo::Kind(k) => self.kind = Some(k.to_string()),
                 LinkInfo::PortKind(k) => self.port_kind = Some(k.to_string()),
-                LinkInfo::Data(data) => self.read_info_data(data),
+                LinkInfo::Data(d) => data = Some(d),
                 _ => {}
             }
         }
-    }
-
-    fn read_info_data(&mut self, data: &InfoData) {
-        match data {
-            InfoData::MacVlan(items) => {
-                for i in items {
-                    if let InfoMacVlan::Mode(m) = i {
-                        self.mode = Some(macvlan::Mode::name(m));
-                    }
-                }
-            }
-            InfoData::MacVtap(items) => {
-                for i in items {
-                    if let InfoMacVtap::Mode(m) = i {
-                        self.mode = Some(macvlan::Mode::name(m));
-                    }
-                }
-            }
-            InfoData::Vlan(items) => {
-                for i in items {
-                    match i {
-                        InfoVlan::Id(id) => self.vlan_id = Some(*id),
-                        InfoVlan::Protocol(p) => self.vlan_protocol = Some(vlan::protocol_name(*p).into()),
-                        _ => {}
-                    }
-                }
-            }
-            InfoData::Vxlan(items) => {
-                for i in items {
-                    match i {
-                        InfoVxlan::Id(v) => self.vni = Some(*v),
-                        InfoVxlan::Port(p) => self.vxlan_port = Some(*p),
-                        InfoVxlan::Local(a) => self.vxlan_local = Some(a.to_string()),
-                        InfoVxlan::Local6(a) => self.vxlan_local = Some(a.to_string()),
-                        InfoVxlan::Group(a) if !a.is_unspecified() => self.vxlan_remote = Some(a.to_string()),
-                        InfoVxlan::Group6(a) if !a.is_unspecified() => {
-                            self.vxlan_remote = Some(a.to_string())
-                        }
-                        InfoVxlan::Ttl(t) => self.ttl = Some(u32::from(*t)),
-                        _ => {}
-                    }
-                }
-            }
-            InfoData::IpVlan(items) => {
-                for i in items {
-                    if let InfoIpVlan::Mode(m) = i {
-                        self.mode = Some(ipvlan::mode_name(m));
-                    }
-                }
-            }
-            InfoData::Bond(items) => {
-                for i in items {
-                    match i {
-                        InfoBond::Mode(m) => self.mode = Some(bond::mode_name(m)),
-                        InfoBond::MiiMon(ms) => self.bond_miimon = Some(*ms),
-                        _ => {}
-                    }
-                }
-            }
-            InfoData::Vrf(items) => {
-                for i in items {
-                    if let InfoVrf::TableId(t) = i {
-                        self.vrf_table = Some(*t);
-                    }
-                }
-            }
-            InfoData::GreTun(items) | InfoData::GreTap(items) => {
-                for i in items {
-                    match i {
-                        InfoGre::Local(a) if !a.is_unspecified() => self.tunnel_local = Some(a.to_string()),
-                        InfoGre::Remote(a) if !a.is_unspecified() => self.tunnel_remote = Some(a.to_string()),
-                        InfoGre::IKey(k) if *k != 0 => self.tunnel_key = Some(*k),
-                        InfoGre::Ttl(t) => self.ttl = Some(u32::from(*t)),
-                        InfoGre::Link(l) if *l != 0 => self.parent = Some(*l),
-                        _ => {}
-                    }
-                }
-            }
-            InfoData::GreTun6(items) | InfoData::GreTap6(items) => {
-                for i in items {
-                    match i {
-                        InfoGre6::Local(a) if !a.is_unspecified() => self.tunnel_local = Some(a.to_string()),
-                        InfoGre6::Remote(a) if !a.is_unspecified() => {
-                            self.tunnel_remote = Some(a.to_string())
-                        }
-                        InfoGre6::IKey(k) if *k != 0 => self.tunnel_key = Some(*k),
-                        InfoGre6::Ttl(t) => self.ttl = Some(u32::from(*t)),
-                        InfoGre6::Link(l) if *l != 0 => self.parent = Some(*l),
-                        _ => {}
-                    }
-                }
-            }
-            _ => {}
+        if let Some(kind) = &self.kind {
+            self.info = KindInfo::decode(kind, data);
         }
     }
 }

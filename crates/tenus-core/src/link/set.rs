@@ -1,26 +1,71 @@
 //! Changing links: `ip link set DEV [up|down] [mtu] [address] [name] [alias] [txqueuelen]
-//! [group] [master|nomaster] [netns]`, all in one RTM_SETLINK.
+//! [group] [master|nomaster] [promisc]`, all in one RTM_SETLINK.
+//!
+//! A change is undone from the link as it was read just before it. The kernel also changes
+//! things on its own when an MTU goes down: links on top of this one (macvlan, vlan, ipvlan)
+//! that had a larger MTU follow it down, and below 1280 the link loses its IPv6 addresses.
+//! So an MTU decrease reads those too (dumps: the item waits for them), and its undo puts them
+//! back after the MTU: the upper links' MTUs and the IPv6 addresses (re-added with their prefix
+//! length; lifetimes and flags are not kept, and the kernel makes link-local addresses again
+//! by itself).
+
+use std::net::IpAddr;
 
 use netlink_packet_core::DefaultNla;
-use netlink_packet_route::link::{LinkAttribute, LinkFlags};
+use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use serde::de::SeqAccess;
+use serde::Deserialize;
 
-const IFLA_IFALIAS: u16 = 20;
-use netlink_packet_route::RouteNetlinkMessage;
-
+use crate::addr::address_message;
+use crate::args;
+use crate::batch::wire::{next, ReadContext, WireLink};
+use crate::batch::{Before, Effect, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
 use crate::error::{Error, Result};
 use crate::handle::Handle;
-use crate::message::{encode, Flags};
-use crate::netns::Namespace;
-use crate::validate;
+use crate::message::{decode, encode, Flags};
+use crate::transport::Messages;
 
+use super::fast::read_link;
 use super::get::selector;
-use super::LinkRef;
+use super::{LinkRecord, LinkRef};
 
-#[derive(Debug, Clone, Default)]
-pub struct LinkChange {
+const IFLA_IFALIAS: u16 = 20;
+/// Below this MTU the kernel turns IPv6 off on a link and drops its addresses.
+const IPV6_MIN_MTU: u32 = 1280;
+
+/// `ip link set` options as JavaScript passes them; absent fields are left alone.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct LinkChangeOptions {
     pub up: Option<bool>,
     pub mtu: Option<u32>,
     pub mac: Option<String>,
+    /// A new name.
+    pub name: Option<String>,
+    /// Empty clears it.
+    pub alias: Option<String>,
+    pub txqlen: Option<u32>,
+    pub group: Option<u32>,
+    /// Attach to this bridge, bond or VRF.
+    #[cfg_attr(feature = "napi", napi(ts_type = "LinkLike"))]
+    pub master: Option<LinkRef>,
+    /// Detach from the current master.
+    pub nomaster: Option<bool>,
+    pub promisc: Option<bool>,
+}
+
+/// A checked change.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LinkChange {
+    pub up: Option<bool>,
+    pub mtu: Option<u32>,
+    pub mac: Option<[u8; 6]>,
     pub name: Option<String>,
     /// Empty string clears the alias.
     pub alias: Option<String>,
@@ -32,40 +77,59 @@ pub struct LinkChange {
 }
 
 impl LinkChange {
-    pub fn is_empty(&self) -> bool {
-        self.up.is_none()
-            && self.mtu.is_none()
-            && self.mac.is_none()
-            && self.name.is_none()
-            && self.alias.is_none()
-            && self.txqlen.is_none()
-            && self.group.is_none()
-            && self.master.is_none()
-            && self.promisc.is_none()
+    pub fn parse(o: LinkChangeOptions) -> Result<Self> {
+        if o.master.is_some() && o.nomaster == Some(true) {
+            return Err(Error::invalid("nomaster", "master and nomaster are exclusive"));
+        }
+        if let Some(name) = &o.name {
+            args::ifname("name", name)?;
+        }
+        if let Some(alias) = &o.alias {
+            args::alias("alias", alias)?;
+        }
+        if let Some(m) = &o.master {
+            m.validate("master")?;
+        }
+        Ok(LinkChange {
+            up: o.up,
+            mtu: o.mtu.map(|m| args::mtu("mtu", m)).transpose()?,
+            mac: o.mac.as_deref().map(|m| args::mac("mac", m)).transpose()?,
+            name: o.name,
+            alias: o.alias,
+            txqlen: o.txqlen,
+            group: o.group,
+            master: match (o.master, o.nomaster) {
+                (Some(m), _) => Some(Some(m)),
+                (None, Some(true)) => Some(None),
+                _ => None,
+            },
+            promisc: o.promisc,
+        })
     }
 
-    pub fn validate(&self) -> Result<()> {
-        if let Some(mtu) = self.mtu {
-            validate::mtu("mtu", mtu)?;
+    pub fn is_empty(&self) -> bool {
+        *self == LinkChange::default()
+    }
+
+    /// The change that puts back what this one changes, from the link as it was.
+    fn revert(&self, before: &LinkRecord) -> LinkChange {
+        let has = |flag: &str| before.flags.contains(&flag);
+        LinkChange {
+            up: self.up.map(|_| before.up),
+            mtu: self.mtu.and(before.mtu),
+            mac: self
+                .mac
+                .and_then(|_| before.mac.as_deref().and_then(|m| args::mac("mac", m).ok())),
+            name: self.name.as_ref().map(|_| before.name.clone()),
+            alias: self
+                .alias
+                .as_ref()
+                .map(|_| before.alias.clone().unwrap_or_default()),
+            txqlen: self.txqlen.and(before.txqlen),
+            group: self.group.map(|_| before.group),
+            master: self.master.as_ref().map(|_| before.master.map(LinkRef::Index)),
+            promisc: self.promisc.map(|_| has("PROMISC")),
         }
-        if let Some(mac) = &self.mac {
-            validate::mac("mac", mac)?;
-        }
-        if let Some(name) = &self.name {
-            validate::ifname("name", name)?;
-        }
-        if let Some(alias) = &self.alias {
-            if alias.len() > 255 {
-                return Err(Error::invalid(
-                    "alias",
-                    "alias is longer than 255 bytes (IFALIASZ - 1)",
-                ));
-            }
-        }
-        if let Some(Some(master)) = &self.master {
-            master.validate("master")?;
-        }
-        Ok(())
     }
 }
 
@@ -76,7 +140,7 @@ pub(crate) fn encode_link_set(
     change: &LinkChange,
     index: Option<u32>,
     master: Option<u32>,
-) -> Result<Vec<u8>> {
+) -> Vec<u8> {
     let mut msg = selector(link);
     if change.name.is_some() {
         if let (LinkRef::Name(_), Some(index)) = (link, index) {
@@ -101,8 +165,8 @@ pub(crate) fn encode_link_set(
     if let Some(mtu) = change.mtu {
         attrs.push(LinkAttribute::Mtu(mtu));
     }
-    if let Some(mac) = &change.mac {
-        attrs.push(LinkAttribute::Address(validate::mac("mac", mac)?.to_vec()));
+    if let Some(mac) = change.mac {
+        attrs.push(LinkAttribute::Address(mac.to_vec()));
     }
     if let Some(name) = &change.name {
         attrs.push(LinkAttribute::IfName(name.clone()));
@@ -124,7 +188,7 @@ pub(crate) fn encode_link_set(
     if let Some(m) = master {
         attrs.push(LinkAttribute::Controller(m));
     }
-    Ok(encode(RouteNetlinkMessage::SetLink(msg), Flags::Plain))
+    encode(RouteNetlinkMessage::SetLink(msg), Flags::Plain)
 }
 
 /// Whether `error` answered a rename the way Linux before 6.2 refuses one on a link that is up.
@@ -132,10 +196,206 @@ pub(crate) fn is_refused_rename(change: &LinkChange, error: &Error) -> bool {
     change.name.is_some() && error.errno() == Some(libc::EBUSY)
 }
 
+/// `ip link set DEV ...` as a batch item: `[code, link, change]`.
+#[derive(Debug)]
+pub struct SetLink {
+    pub link: LinkRef,
+    pub change: LinkChange,
+}
+
+impl SetLink {
+    pub fn renames(&self) -> bool {
+        self.change.name.is_some()
+    }
+
+    fn master(&self, names: &View) -> Result<Option<u32>> {
+        Ok(match &self.change.master {
+            Some(Some(m)) => Some(names.index_of(m)?),
+            Some(None) => Some(0),
+            None => None,
+        })
+    }
+
+    fn index(&self, names: &View) -> Result<Option<u32>> {
+        match (&self.link, &self.change.name) {
+            (LinkRef::Name(_), Some(_)) => names.index_of(&self.link).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Sends the change on its own, renaming an up link the pre-6.2 way when refused.
+    pub(crate) async fn send_alone(&self, h: &Handle, names: &View<'_>, request: Vec<u8>) -> Result<()> {
+        match h.ack(Self::OP, Some(&self.link.describe()), request).await {
+            Err(e) if is_refused_rename(&self.change, &e) => {
+                let index = names.index_of(&self.link)?;
+                h.rename_while_down(index, &self.change, self.master(names)?, &self.link.describe(), e)
+                    .await
+            }
+            result => result.map(drop),
+        }
+    }
+
+    /// The link as read before the change.
+    fn before(before: &Before) -> Option<LinkRecord> {
+        before.first().and_then(|m| m.iter().find_map(read_link))
+    }
+
+    /// The link (by index) and the change that puts it back as it was read before.
+    pub(crate) fn reverted(&self, before: &Before) -> Option<(LinkRef, LinkChange)> {
+        let was = Self::before(before)?;
+        Some((LinkRef::Index(was.index), self.change.revert(&was)))
+    }
+
+    /// True when the change lowers the MTU: then the kernel may change other things too.
+    fn lowers_mtu(&self, before: &LinkRecord) -> bool {
+        matches!((self.change.mtu, before.mtu), (Some(new), Some(old)) if new < old)
+    }
+}
+
+impl Step for SetLink {
+    const OP: &'static str = "link.set";
+
+    fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
+        let link: WireLink = next(seq, "link")?;
+        let change: serde_json::Value = next(seq, "change")?;
+        Ok((|| {
+            let link = cx.link(link)?;
+            let change = LinkChange::parse(args::options("change", change)?)?;
+            Ok(SetLink { link, change })
+        })())
+    }
+
+    fn label(&self) -> Option<String> {
+        Some(self.link.describe())
+    }
+
+    fn links(&self) -> Vec<&LinkRef> {
+        let mut refs = Vec::new();
+        if self.change.name.is_some() {
+            refs.push(&self.link);
+        }
+        if let Some(Some(m)) = &self.change.master {
+            refs.push(m);
+        }
+        refs
+    }
+
+    fn undo(&self) -> Undo {
+        Undo::Restore
+    }
+
+    /// The link itself; for an MTU change also the links and IPv6 addresses the kernel may
+    /// change with it (read after the link, when the MTU turns out to go down).
+    fn reads(&self, _: &View) -> Result<Reads> {
+        let mut get = selector(&self.link);
+        get.attributes.push(LinkAttribute::ExtMask(vec![
+            netlink_packet_route::link::LinkExtentMask::SkipStats,
+        ]));
+        let mut reads = Reads::one(encode(RouteNetlinkMessage::GetLink(get), Flags::Plain));
+        reads.follow_up = self.change.mtu.is_some();
+        Ok(reads)
+    }
+
+    fn reads_more(&self, _: &View, first: &Before) -> Result<Reads> {
+        let Some(before) = Self::before(first) else {
+            return Ok(Reads::default());
+        };
+        if !self.lowers_mtu(&before) {
+            return Ok(Reads::default());
+        }
+        let mut reads = Reads::default();
+        let links = encode(RouteNetlinkMessage::GetLink(LinkMessage::default()), Flags::Dump);
+        reads.requests.push(Read {
+            message: links,
+            dump: true,
+        });
+        let new = self.change.mtu.unwrap_or_default();
+        if new < IPV6_MIN_MTU && before.mtu.is_some_and(|old| old >= IPV6_MIN_MTU) {
+            let mut msg = AddressMessage::default();
+            msg.header.family = AddressFamily::Inet6;
+            msg.header.index = before.index;
+            reads.requests.push(Read {
+                message: encode(RouteNetlinkMessage::GetAddress(msg), Flags::Dump),
+                dump: true,
+            });
+        }
+        Ok(reads)
+    }
+
+    fn encode(&self, names: &View) -> Result<Vec<u8>> {
+        Ok(encode_link_set(
+            &self.link,
+            &self.change,
+            self.index(names)?,
+            self.master(names)?,
+        ))
+    }
+
+    fn encode_undo(&self, _: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+        let Some(was) = Self::before(before) else {
+            return Ok(Vec::new());
+        };
+        let target = LinkRef::Index(was.index);
+        let back = self.change.revert(&was);
+        let master = back.master.as_ref().map(|m| match m {
+            Some(LinkRef::Index(i)) => *i,
+            _ => 0,
+        });
+        let mut out = vec![(0, encode_link_set(&target, &back, None, master))];
+        if let (Some(new), Some(links)) = (self.change.mtu, before.get(1)) {
+            // Upper links the kernel lowered with it get their MTU back.
+            for upper in links.iter().filter_map(read_link) {
+                let upper_mtu = upper.mtu.unwrap_or_default();
+                if upper.parent == Some(was.index) && upper.index != was.index && upper_mtu > new {
+                    let change = LinkChange {
+                        mtu: Some(upper_mtu),
+                        ..Default::default()
+                    };
+                    out.push((
+                        0,
+                        encode_link_set(&LinkRef::Index(upper.index), &change, None, None),
+                    ));
+                }
+            }
+        }
+        if let Some(addresses) = before.get(2) {
+            out.extend(readd_ipv6(was.index, addresses).into_iter().map(|m| (0, m)));
+        }
+        Ok(out)
+    }
+
+    fn effect(&self) -> Effect<'_> {
+        match &self.change.name {
+            Some(to) => Effect::Renames(&self.link, to),
+            None => Effect::None,
+        }
+    }
+}
+
+/// Requests that put back the IPv6 addresses read before an MTU change (replace: the kernel
+/// may have made the link-local ones again already).
+fn readd_ipv6(index: u32, addresses: &Messages) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for bytes in addresses {
+        let Ok(RouteNetlinkMessage::NewAddress(m)) = decode("link.set", bytes) else {
+            continue;
+        };
+        let address = m.attributes.iter().find_map(|a| match a {
+            AddressAttribute::Address(IpAddr::V6(ip)) => Some(*ip),
+            _ => None,
+        });
+        if let Some(ip) = address {
+            let msg = address_message(index, IpAddr::V6(ip), m.header.prefix_len);
+            out.push(encode(RouteNetlinkMessage::NewAddress(msg), Flags::Replace));
+        }
+    }
+    out
+}
+
 impl Handle {
+    /// `ip link set DEV ...` on its own (not in a batch).
     pub async fn link_set(&self, link: &LinkRef, change: &LinkChange) -> Result<()> {
         link.validate("link")?;
-        change.validate()?;
         if change.is_empty() {
             return Ok(());
         }
@@ -153,7 +413,7 @@ impl Handle {
             (LinkRef::Name(_), Some(_)) => Some(self.link_index(link).await?),
             _ => None,
         };
-        let msg = encode_link_set(link, change, index, master)?;
+        let msg = encode_link_set(link, change, index, master);
         match self.ack("link.set", Some(&label), msg).await {
             Err(e) if is_refused_rename(change, &e) => {
                 let index = match index {
@@ -186,46 +446,21 @@ impl Handle {
             up: Some(up),
             ..Default::default()
         };
-        let down = encode_link_set(&target, &flag(false), None, None)?;
+        let down = encode_link_set(&target, &flag(false), None, None);
         self.ack("link.set", Some(label), down).await?;
         let again = LinkChange {
             up: Some(change.up.unwrap_or(true)),
             ..change.clone()
         };
-        let msg = encode_link_set(&target, &again, None, master)?;
+        let msg = encode_link_set(&target, &again, None, master);
         match self.ack("link.set", Some(label), msg).await {
             Ok(_) => Ok(()),
             Err(e) => {
                 // Best effort: the caller gets the change's error, not this one's.
-                let up = encode_link_set(&target, &flag(true), None, None)?;
+                let up = encode_link_set(&target, &flag(true), None, None);
                 let _ = self.ack("link.set", Some(label), up).await;
                 Err(e)
             }
         }
-    }
-
-    /// `ip link set DEV netns NS [name NEW]`: moves the link; returns its index in the target.
-    pub async fn link_move(&self, link: &LinkRef, target: &Namespace, new_name: Option<&str>) -> Result<()> {
-        link.validate("link")?;
-        if let Some(n) = new_name {
-            validate::ifname("name", n)?;
-        }
-        let label = link.describe();
-        let mut msg = selector(link);
-        if let Some(n) = new_name {
-            if let LinkRef::Name(_) = link {
-                msg.header.index = self.link_index(link).await?;
-                msg.attributes.clear();
-            }
-            msg.attributes.push(LinkAttribute::IfName(n.to_string()));
-        }
-        msg.attributes.push(LinkAttribute::NetNsFd(target.raw_fd()));
-        self.ack(
-            "link.move",
-            Some(&label),
-            encode(RouteNetlinkMessage::SetLink(msg), Flags::Plain),
-        )
-        .await
-        .map(drop)
     }
 }

@@ -1,14 +1,19 @@
-//! What a caller asks for when creating a link: the attributes every kind shares, and the
-//! kind with its own options. Validation happens here, before any message exists.
+//! What a caller asks for when creating a link: the attributes every kind shares and the kind
+//! with its own options, read and checked once into typed values before any message exists.
 
+use std::fmt;
+
+use serde::{Deserialize, Deserializer};
+
+use crate::args;
 use crate::error::{Error, Result};
 use crate::netns::Namespace;
-use crate::validate;
 
-use super::{bond, bridge, dummy, gre, ipvlan, macvlan, veth, vlan, vrf, vxlan};
+use super::kind::ParseContext;
+use super::kinds::KindSpec;
 
 /// A link named by index or by name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum LinkRef {
     Index(u32),
     Name(String),
@@ -17,10 +22,16 @@ pub enum LinkRef {
 impl LinkRef {
     pub fn validate(&self, arg: &str) -> Result<()> {
         match self {
-            LinkRef::Index(0) => Err(Error::invalid(arg, "interface index 0 does not name a link")),
-            LinkRef::Index(_) => Ok(()),
-            LinkRef::Name(name) => validate::ifname(arg, name),
+            LinkRef::Index(i) => args::INDEX.check(arg, *i).map(drop),
+            LinkRef::Name(name) => args::ifname(arg, name),
         }
+    }
+
+    /// `value` checked as the argument `arg`, or an error saying the kind needs it.
+    pub fn required(value: Option<LinkRef>, arg: &str, kind: &str) -> Result<LinkRef> {
+        let link = args::required(value, arg, kind)?;
+        link.validate(arg)?;
+        Ok(link)
     }
 
     pub fn describe(&self) -> String {
@@ -29,84 +40,94 @@ impl LinkRef {
             LinkRef::Name(n) => n.clone(),
         }
     }
+
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            LinkRef::Name(n) => Some(n),
+            LinkRef::Index(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for LinkRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LinkRef::Index(i) => write!(f, "#{i}"),
+            LinkRef::Name(n) => f.write_str(n),
+        }
+    }
+}
+
+// JSON names a link by its index (a number) or its name (a string). By hand rather than
+// `#[serde(untagged)]`, which buffers every value before trying each variant: batches of
+// thousands of items pay for that.
+impl<'de> Deserialize<'de> for LinkRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = LinkRef;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an interface index or name")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<LinkRef, E> {
+                u32::try_from(v)
+                    .ok()
+                    .filter(|i| *i >= 1 && *i <= i32::MAX as u32)
+                    .map(LinkRef::Index)
+                    .ok_or_else(|| E::custom(format!("invalid value: {v} is not an interface index")))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<LinkRef, E> {
+                Err(E::custom(format!("invalid value: {v} is not an interface index")))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> std::result::Result<LinkRef, E> {
+                Err(E::custom(format!("invalid value: {v} is not an interface index")))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<LinkRef, E> {
+                args::ifname("link", v).map_err(|e| E::custom(format!("invalid value: {}", e.message())))?;
+                Ok(LinkRef::Name(v.to_string()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// Attributes any kind accepts at creation (`ip link add NAME mtu .. address .. group .. master ..`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct CommonOptions {
+    /// The link's name; generated (kind prefix + 8 hex digits) when omitted.
+    pub name: Option<String>,
+    pub mtu: Option<u32>,
+    /// Unicast MAC address, 'aa:bb:cc:dd:ee:ff'.
+    pub mac: Option<String>,
+    pub txqlen: Option<u32>,
+    /// Link group (see `Netns.deleteGroup`).
+    pub group: Option<u32>,
+    /// Bridge, bond or VRF to attach to.
+    #[cfg_attr(feature = "napi", napi(ts_type = "LinkLike"))]
+    pub master: Option<LinkRef>,
+    /// Bring the link up as it is created.
+    pub up: Option<bool>,
+}
+
+/// The common attributes, checked.
 #[derive(Debug, Clone, Default)]
 pub struct CommonSpec {
     pub name: Option<String>,
     pub mtu: Option<u32>,
-    pub mac: Option<String>,
+    pub mac: Option<[u8; 6]>,
     pub txqlen: Option<u32>,
     pub group: Option<u32>,
     pub master: Option<LinkRef>,
     pub up: bool,
 }
 
-#[derive(Debug, Clone)]
-pub enum KindSpec {
-    Bridge(bridge::BridgeSpec),
-    Dummy,
-    Veth(veth::VethSpec),
-    MacVlan(macvlan::MacVlanSpec),
-    MacVtap(macvlan::MacVlanSpec),
-    Vlan(vlan::VlanSpec),
-    Vxlan(vxlan::VxlanSpec),
-    IpVlan(ipvlan::IpVlanSpec),
-    Bond(bond::BondSpec),
-    Vrf(vrf::VrfSpec),
-    Gre(gre::GreSpec),
-    Wireguard,
-}
-
-impl KindSpec {
-    pub fn kind_name(&self) -> &'static str {
-        match self {
-            KindSpec::Bridge(_) => "bridge",
-            KindSpec::Dummy => dummy::KIND,
-            KindSpec::Veth(_) => "veth",
-            KindSpec::MacVlan(_) => "macvlan",
-            KindSpec::MacVtap(_) => "macvtap",
-            KindSpec::Vlan(_) => "vlan",
-            KindSpec::Vxlan(_) => "vxlan",
-            KindSpec::IpVlan(_) => "ipvlan",
-            KindSpec::Bond(_) => "bond",
-            KindSpec::Vrf(_) => "vrf",
-            KindSpec::Gre(g) => g.kind.name(),
-            KindSpec::Wireguard => "wireguard",
-        }
-    }
-
-    /// Prefix of generated names, in the spirit of tenus' `MakeNetInterfaceName`.
-    pub fn name_prefix(&self) -> &'static str {
-        match self {
-            KindSpec::Bridge(_) => "br",
-            KindSpec::Dummy => "dummy",
-            KindSpec::Veth(_) => "veth",
-            KindSpec::MacVlan(_) => "mvl",
-            KindSpec::MacVtap(_) => "mvt",
-            KindSpec::Vlan(_) => "vlan",
-            KindSpec::Vxlan(_) => "vx",
-            KindSpec::IpVlan(_) => "ipvl",
-            KindSpec::Bond(_) => "bond",
-            KindSpec::Vrf(_) => "vrf",
-            KindSpec::Gre(_) => "gre",
-            KindSpec::Wireguard => "wg",
-        }
-    }
-
-    /// The link this one sits on (IFLA_LINK), if the kind has one.
-    pub fn parent(&self) -> Option<&LinkRef> {
-        match self {
-            KindSpec::MacVlan(s) | KindSpec::MacVtap(s) => Some(&s.parent),
-            KindSpec::Vlan(s) => Some(&s.parent),
-            KindSpec::Vxlan(s) => s.parent.as_ref(),
-            KindSpec::IpVlan(s) => Some(&s.parent),
-            KindSpec::Gre(s) => s.parent.as_ref(),
-            _ => None,
-        }
-    }
-}
+/// The option names every kind shares (taken out of an option bag before the kind reads it).
+const COMMON: [&str; 7] = ["name", "mtu", "mac", "txqlen", "group", "master", "up"];
 
 #[derive(Debug, Clone)]
 pub struct LinkSpec {
@@ -115,46 +136,51 @@ pub struct LinkSpec {
 }
 
 impl LinkSpec {
-    pub fn new(kind: KindSpec) -> Self {
-        LinkSpec {
+    /// Reads `ip link add` options: one JSON object with the common options and the kind's.
+    pub fn from_json(kind: &str, options: serde_json::Value, ctx: &mut dyn ParseContext) -> Result<Self> {
+        let serde_json::Value::Object(mut all) = options else {
+            return Err(Error::invalid_type("options", "link options must be an object"));
+        };
+        let mut common = serde_json::Map::new();
+        for key in COMMON {
+            if let Some(v) = all.remove(key) {
+                common.insert(key.to_string(), v);
+            }
+        }
+        let common: CommonOptions = args::options("options", serde_json::Value::Object(common))?;
+        let kind = KindSpec::parse(kind, serde_json::Value::Object(all), ctx)?;
+        let mut spec = LinkSpec {
             common: CommonSpec::default(),
             kind,
-        }
+        };
+        spec.common = spec.check_common(common)?;
+        Ok(spec)
     }
 
-    /// Checks every argument; returns the parsed MAC so it is parsed once.
-    pub fn validate(&self) -> Result<Option<[u8; 6]>> {
-        let c = &self.common;
+    fn check_common(&self, c: CommonOptions) -> Result<CommonSpec> {
         if let Some(name) = &c.name {
-            validate::ifname("name", name)?;
-        }
-        if let Some(mtu) = c.mtu {
-            validate::mtu("mtu", mtu)?;
+            args::ifname("name", name)?;
         }
         if let Some(master) = &c.master {
             master.validate("master")?;
         }
-        let mac = c.mac.as_deref().map(|m| validate::mac("mac", m)).transpose()?;
-        match &self.kind {
-            KindSpec::Bridge(_) | KindSpec::Dummy | KindSpec::Wireguard => {}
-            KindSpec::IpVlan(s) => s.validate()?,
-            KindSpec::Bond(s) => s.validate()?,
-            KindSpec::Vrf(s) => s.validate()?,
-            KindSpec::Gre(s) => s.validate()?,
-            KindSpec::Veth(s) => s.validate()?,
-            KindSpec::MacVlan(s) | KindSpec::MacVtap(s) => s.parent.validate("parent")?,
-            KindSpec::Vlan(s) => s.validate()?,
-            KindSpec::Vxlan(s) => s.validate()?,
-        }
-        Ok(mac)
+        Ok(CommonSpec {
+            name: c.name,
+            mtu: c
+                .mtu
+                .map(|m| args::mtu_in("mtu", m, self.kind.mtu_range()))
+                .transpose()?,
+            mac: c.mac.as_deref().map(|m| args::mac("mac", m)).transpose()?,
+            txqlen: c.txqlen,
+            group: c.group,
+            master: c.master,
+            up: c.up.unwrap_or(false),
+        })
     }
 
     /// Namespaces the request refers to by fd; they must stay open until it is sent.
     pub fn referenced_namespaces(&self) -> Vec<Namespace> {
-        match &self.kind {
-            KindSpec::Veth(v) => v.peer_ns.iter().cloned().collect(),
-            _ => Vec::new(),
-        }
+        self.kind.namespaces()
     }
 }
 
@@ -172,37 +198,72 @@ pub fn generate_name(prefix: &str) -> String {
     }
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let mut name = format!("{prefix}{hex}");
-    name.truncate(validate::IFNAME_MAX_BYTES);
+    name.truncate(args::IFNAME_MAX_BYTES);
     name
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::link::kind::tests::NoContext;
+    use serde_json::json;
+
+    fn arg_of(kind: &str, v: serde_json::Value) -> String {
+        let e = LinkSpec::from_json(kind, v, &mut NoContext).unwrap_err();
+        e.arg().unwrap_or("<none>").to_string()
+    }
 
     #[test]
     fn generated_names_are_valid_and_distinct() {
         let a = generate_name("veth");
         let b = generate_name("veth");
-        assert!(validate::ifname("name", &a).is_ok());
+        assert!(args::ifname("name", &a).is_ok());
         assert_eq!(a.len(), 12);
         assert_ne!(a, b);
         assert_eq!(generate_name("abcdefghijkl").len(), 15);
     }
 
     #[test]
-    fn validation_names_the_argument() {
-        let mut spec = LinkSpec::new(KindSpec::Bridge(Default::default()));
-        spec.common.name = Some("way-too-long-name".into());
-        assert!(matches!(spec.validate(), Err(Error::InvalidArgument { arg, .. }) if arg == "name"));
-        spec.common.name = Some("br0".into());
-        spec.common.mtu = Some(10);
-        assert!(matches!(spec.validate(), Err(Error::InvalidArgument { arg, .. }) if arg == "mtu"));
-        spec.common.mtu = Some(9000);
-        spec.common.mac = Some("zz".into());
-        assert!(matches!(spec.validate(), Err(Error::InvalidArgument { arg, .. }) if arg == "mac"));
-        spec.common.mac = None;
-        spec.common.master = Some(LinkRef::Index(0));
-        assert!(matches!(spec.validate(), Err(Error::InvalidArgument { arg, .. }) if arg == "master"));
+    fn every_refusal_names_its_argument() {
+        assert_eq!(arg_of("bridge", json!({"name": "way-too-long-name"})), "name");
+        assert_eq!(arg_of("bridge", json!({"mtu": 10})), "mtu");
+        assert_eq!(arg_of("bridge", json!({"mtu": 65536})), "mtu");
+        assert_eq!(arg_of("bridge", json!({"mtu": 1500.5})), "mtu");
+        assert_eq!(arg_of("bridge", json!({"mtu": "1500"})), "mtu");
+        assert_eq!(arg_of("bridge", json!({"mtu": 4294968796u64})), "mtu");
+        assert_eq!(arg_of("bridge", json!({"mac": "zz"})), "mac");
+        assert_eq!(arg_of("bridge", json!({"master": 0})), "master");
+        assert_eq!(arg_of("bridge", json!({"master": true})), "master");
+        assert_eq!(arg_of("bridge", json!({"stp": 1})), "stp");
+        assert_eq!(arg_of("bridge", json!({"mtuu": 1})), "mtuu");
+        assert_eq!(arg_of("vxlan", json!({"vni": null})), "vni");
+        assert_eq!(arg_of("vlan", json!({"parent": "eth0", "id": 1.5})), "id");
+        assert_eq!(arg_of("vlan", json!({"parent": "eth0", "id": 4095})), "id");
+        assert_eq!(
+            arg_of("macvlan", json!({"parent": "eth0", "mode": "bogus"})),
+            "mode"
+        );
+        assert_eq!(arg_of("nope", json!({})), "kind");
+    }
+
+    #[test]
+    fn type_and_value_problems_are_told_apart() {
+        use crate::error::Problem;
+        let problem = |v: serde_json::Value| match LinkSpec::from_json("bridge", v, &mut NoContext) {
+            Err(Error::InvalidArgument { problem, .. }) => problem,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(problem(json!({"mtu": "9000"})), Problem::Type);
+        assert_eq!(problem(json!({"mtu": null})), Problem::Type);
+        assert_eq!(problem(json!({"mtu": 1500.5})), Problem::Value);
+        assert_eq!(problem(json!({"mtu": -1})), Problem::Value);
+        assert_eq!(problem(json!({"mtu": 70000})), Problem::Value);
+    }
+
+    #[test]
+    fn per_kind_mtu_bounds() {
+        assert_eq!(arg_of("veth", json!({"mtu": 65536})), "mtu");
+        assert!(LinkSpec::from_json("veth", json!({"mtu": 65535}), &mut NoContext).is_ok());
+        assert_eq!(arg_of("gre", json!({"remote": "10.0.0.2", "mtu": 65535})), "mtu");
     }
 }

@@ -7,9 +7,11 @@ use std::fs::OpenOptions;
 use std::io;
 use std::os::fd::AsRawFd;
 
+use serde::Deserialize;
+
+use crate::args;
 use crate::error::{Error, Result};
 use crate::handle::Handle;
-use crate::validate;
 
 use super::{LinkRecord, LinkRef};
 
@@ -22,6 +24,26 @@ const IFF_TAP: libc::c_short = 0x0002;
 const IFF_MULTI_QUEUE: libc::c_short = 0x0100;
 const IFF_NO_PI: libc::c_short = 0x1000;
 
+crate::js_enum!(TunTapMode { Tun = "tun", Tap = "tap" });
+
+/// `ip tuntap add NAME mode tun|tap [user U] [group G] [multi_queue]` options.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct TunTapOptions {
+    pub name: String,
+    /// 'tun' (IP packets) or 'tap' (Ethernet frames).
+    pub mode: TunTapMode,
+    /// Owning user id.
+    pub owner: Option<u32>,
+    /// Owning group id.
+    pub group: Option<u32>,
+    pub multi_queue: Option<bool>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct TunTapSpec {
     pub name: String,
@@ -30,6 +52,22 @@ pub struct TunTapSpec {
     pub owner: Option<u32>,
     pub group: Option<u32>,
     pub multi_queue: bool,
+}
+
+impl TunTapSpec {
+    /// Reads and checks `TunTapOptions` given as JSON.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let value = serde_json::from_str(json).map_err(|e| Error::invalid("options", e.to_string()))?;
+        let o: TunTapOptions = args::options("options", value)?;
+        args::ifname("name", &o.name)?;
+        Ok(TunTapSpec {
+            name: o.name,
+            tap: o.mode == TunTapMode::Tap,
+            owner: o.owner,
+            group: o.group,
+            multi_queue: o.multi_queue.unwrap_or(false),
+        })
+    }
 }
 
 #[repr(C)]
@@ -95,7 +133,7 @@ fn create(spec: &TunTapSpec) -> Result<()> {
 impl Handle {
     /// Creates a persistent tun or tap device in this handle's namespace.
     pub async fn tuntap_add(&self, spec: &TunTapSpec) -> Result<LinkRecord> {
-        validate::ifname("name", &spec.name)?;
+        args::ifname("name", &spec.name)?;
         // TUNSETIFF on an existing persistent device attaches to it instead of failing.
         if self.link_get(&LinkRef::Name(spec.name.clone())).await.is_ok() {
             return Err(Error::kernel_errno(libc::EEXIST, "tuntap.add", &spec.name));

@@ -1,56 +1,115 @@
-//! 802.1Q / 802.1ad VLAN: `ip link add link PARENT name NAME type vlan [protocol 802.1ad] id ID`.
-//! Needs the `8021q` module, which some kernels lack.
+//! 802.1Q / 802.1ad VLAN: `ip link add link PARENT name NAME type vlan id ID [protocol P]`.
 
 use netlink_packet_route::link::{InfoData, InfoKind, InfoVlan, VlanProtocol};
+use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::validate;
+use crate::args;
+use crate::error::Result;
 
+use super::build::Resolved;
+use super::kind::{Kind, ParseContext};
 use super::spec::LinkRef;
 
-#[derive(Debug, Clone)]
-pub struct VlanSpec {
-    pub parent: LinkRef,
-    pub id: u32,
-    /// "802.1Q" (default) or "802.1ad".
-    pub protocol: Option<String>,
-}
+crate::js_enum!(VlanProtocolName {
+    Ieee8021Q = "802.1Q",
+    Ieee8021Ad = "802.1ad",
+});
 
-pub fn parse_protocol(text: &str) -> Result<VlanProtocol> {
-    match text.to_ascii_lowercase().as_str() {
-        "802.1q" => Ok(VlanProtocol::Ieee8021Q),
-        "802.1ad" => Ok(VlanProtocol::Ieee8021Ad),
-        _ => Err(Error::invalid(
-            "protocol",
-            format!("unknown VLAN protocol {text:?} (expected 802.1Q or 802.1ad)"),
-        )),
-    }
-}
-
-pub fn protocol_name(p: VlanProtocol) -> &'static str {
-    match p {
-        VlanProtocol::Ieee8021Ad => "802.1ad",
-        _ => "802.1Q",
-    }
-}
-
-impl VlanSpec {
-    pub fn validate(&self) -> Result<()> {
-        self.parent.validate("parent")?;
-        validate::vlan_id("id", self.id)?;
-        if let Some(p) = &self.protocol {
-            parse_protocol(p)?;
+impl VlanProtocolName {
+    pub fn from_netlink(p: VlanProtocol) -> Self {
+        match p {
+            VlanProtocol::Ieee8021Ad => VlanProtocolName::Ieee8021Ad,
+            _ => VlanProtocolName::Ieee8021Q,
         }
-        Ok(())
     }
 }
 
-/// Like iproute2, the protocol is only sent when one was asked for (the kernel defaults to 802.1Q).
-pub(crate) fn info(spec: &VlanSpec) -> Result<(InfoKind, Option<InfoData>)> {
-    let mut data = Vec::new();
-    if let Some(p) = &spec.protocol {
-        data.push(InfoVlan::Protocol(parse_protocol(p)?));
+pub(crate) fn protocol_from(p: VlanProtocolName) -> VlanProtocol {
+    match p {
+        VlanProtocolName::Ieee8021Q => VlanProtocol::Ieee8021Q,
+        VlanProtocolName::Ieee8021Ad => VlanProtocol::Ieee8021Ad,
     }
-    data.push(InfoVlan::Id(validate::vlan_id("id", spec.id)?));
-    Ok((InfoKind::Vlan, Some(InfoData::Vlan(data))))
+}
+
+/// `ip link add link PARENT name NAME type vlan id ID` options.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct VlanOptions {
+    /// The link the VLAN is on.
+    #[cfg_attr(feature = "napi", napi(ts_type = "LinkLike"))]
+    pub parent: Option<LinkRef>,
+    /// VLAN id, 1..=4094.
+    pub id: Option<u32>,
+    /// 802.1Q (default) or 802.1ad (QinQ).
+    pub protocol: Option<VlanProtocolName>,
+}
+
+/// What a VLAN reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct VlanInfo {
+    pub id: u32,
+    pub protocol: Option<VlanProtocolName>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Vlan {
+    parent: LinkRef,
+    id: u16,
+    protocol: Option<VlanProtocol>,
+}
+
+impl Kind for Vlan {
+    const NAME: &'static str = "vlan";
+    const PREFIX: &'static str = "vlan";
+    type Options = VlanOptions;
+    type Info = VlanInfo;
+
+    fn probe() -> serde_json::Value {
+        serde_json::json!({"parent": "probe0", "id": 1})
+    }
+
+    fn parse(o: VlanOptions, _: &mut dyn ParseContext) -> Result<Self> {
+        Ok(Vlan {
+            parent: LinkRef::required(o.parent, "parent", Self::NAME)?,
+            id: args::vlan_id("id", args::required(o.id, "id", Self::NAME)?)?,
+            protocol: o.protocol.map(protocol_from),
+        })
+    }
+
+    fn parent(&self) -> Option<&LinkRef> {
+        Some(&self.parent)
+    }
+
+    fn info(&self, _: &Resolved) -> Result<(InfoKind, Option<InfoData>)> {
+        let mut data = Vec::new();
+        if let Some(p) = self.protocol {
+            data.push(InfoVlan::Protocol(p));
+        }
+        data.push(InfoVlan::Id(self.id));
+        Ok((InfoKind::Vlan, Some(InfoData::Vlan(data))))
+    }
+
+    fn decode(data: Option<&InfoData>) -> Option<VlanInfo> {
+        let Some(InfoData::Vlan(items)) = data else {
+            return None;
+        };
+        let mut info = VlanInfo::default();
+        for item in items {
+            match item {
+                InfoVlan::Id(id) => info.id = u32::from(*id),
+                InfoVlan::Protocol(p) => info.protocol = Some(VlanProtocolName::from_netlink(*p)),
+                _ => {}
+            }
+        }
+        Some(info)
+    }
 }

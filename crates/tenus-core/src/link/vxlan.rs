@@ -1,151 +1,225 @@
-//! VXLAN: `ip link add NAME type vxlan id VNI [dstport PORT] [local IP] [remote IP | group IP] [dev PARENT]`.
+//! VXLAN: `ip link add NAME type vxlan id VNI [dstport PORT] [local IP] [remote IP | group IP]
+//! [dev PARENT] [ttl TTL] [nolearning]`.
 //! Attribute order follows iproute2: LINK, ID, LOCAL, GROUP, TTL, LEARNING, PORT.
 
 use std::net::IpAddr;
 
 use netlink_packet_route::link::{InfoData, InfoKind, InfoVxlan};
+use serde::{Deserialize, Serialize};
 
+use crate::args;
 use crate::error::{Error, Result};
-use crate::validate;
 
+use super::build::Resolved;
+use super::kind::{Kind, ParseContext};
 use super::spec::LinkRef;
 
-#[derive(Debug, Clone, Default)]
-pub struct VxlanSpec {
-    pub vni: u32,
+/// `ip link add NAME type vxlan id VNI ...` options.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct VxlanOptions {
+    /// 24-bit VXLAN network identifier.
+    pub vni: Option<u32>,
+    /// UDP destination port (IANA: 4789; the kernel's default is 8472).
     pub port: Option<u32>,
     pub local: Option<String>,
     /// Unicast remote endpoint.
     pub remote: Option<String>,
-    /// Multicast group (needs a parent).
-    pub group: Option<String>,
+    /// Multicast group (needs `parent`); `group` is the link group, as for every kind.
+    pub multicast_group: Option<String>,
+    /// The link the tunnel's packets leave by.
+    #[cfg_attr(feature = "napi", napi(ts_type = "LinkLike"))]
     pub parent: Option<LinkRef>,
     pub ttl: Option<u32>,
+    /// MAC learning; default true, as with iproute2.
     pub learning: Option<bool>,
 }
 
-impl VxlanSpec {
-    pub fn validate(&self) -> Result<()> {
-        validate::vni("vni", self.vni)?;
-        if let Some(p) = self.port {
-            validate::port("port", p)?;
-        }
-        if let Some(parent) = &self.parent {
-            parent.validate("parent")?;
-        }
-        if self.remote.is_some() && self.group.is_some() {
-            return Err(Error::invalid("group", "remote and group are exclusive"));
-        }
-        let local = self
-            .local
-            .as_deref()
-            .map(|t| validate::ip("local", t))
-            .transpose()?;
-        let remote = self
-            .remote
-            .as_deref()
-            .map(|t| validate::ip("remote", t))
-            .transpose()?;
-        let group = self
-            .group
-            .as_deref()
-            .map(|t| validate::ip("group", t))
-            .transpose()?;
-        if let Some(g) = group {
-            if !g.is_multicast() {
-                return Err(Error::invalid("group", format!("{g} is not a multicast address")));
-            }
-        }
-        if let Some(r) = remote {
-            if r.is_multicast() {
-                return Err(Error::invalid("remote", format!("{r} is multicast; use group")));
-            }
-        }
-        let families: Vec<bool> = [local, remote, group]
-            .iter()
-            .flatten()
-            .map(IpAddr::is_ipv4)
-            .collect();
-        if families.windows(2).any(|w| w[0] != w[1]) {
+/// What a vxlan reports.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct VxlanInfo {
+    pub vni: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local: Option<String>,
+    /// The remote endpoint or multicast group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u32>,
+    pub learning: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Vxlan {
+    vni: u32,
+    port: Option<u16>,
+    local: Option<IpAddr>,
+    /// The remote endpoint or multicast group: the kernel keeps both in one attribute.
+    peer: Option<IpAddr>,
+    parent: Option<LinkRef>,
+    ttl: Option<u8>,
+    learning: bool,
+}
+
+impl Kind for Vxlan {
+    const NAME: &'static str = "vxlan";
+    const PREFIX: &'static str = "vx";
+    type Options = VxlanOptions;
+    type Info = VxlanInfo;
+
+    fn probe() -> serde_json::Value {
+        serde_json::json!({"vni": 1})
+    }
+
+    fn parse(o: VxlanOptions, _: &mut dyn ParseContext) -> Result<Self> {
+        let vni = args::vni("vni", args::required(o.vni, "vni", Self::NAME)?)?;
+        if o.remote.is_some() && o.multicast_group.is_some() {
             return Err(Error::invalid(
-                "local",
-                "local and remote/group must be the same address family",
+                "multicastGroup",
+                "remote and multicastGroup are exclusive",
             ));
         }
-        if let Some(ttl) = self.ttl {
-            if ttl > 255 {
+        let ip = |arg: &str, t: &Option<String>| t.as_deref().map(|t| args::ip(arg, t)).transpose();
+        let local = ip("local", &o.local)?;
+        let remote = ip("remote", &o.remote)?;
+        let group = ip("multicastGroup", &o.multicast_group)?;
+        if let Some(g) = group.filter(|g| !g.is_multicast()) {
+            return Err(Error::invalid(
+                "multicastGroup",
+                format!("{g} is not a multicast address"),
+            ));
+        }
+        if let Some(r) = remote.filter(IpAddr::is_multicast) {
+            return Err(Error::invalid(
+                "remote",
+                format!("{r} is multicast; use multicastGroup"),
+            ));
+        }
+        let peer = remote.or(group);
+        if let (Some(l), Some(p)) = (local, peer) {
+            if l.is_ipv4() != p.is_ipv4() {
                 return Err(Error::invalid(
-                    "ttl",
-                    format!("TTL {ttl} is out of range 0..=255"),
+                    "local",
+                    "local and remote/multicastGroup must be the same address family",
                 ));
             }
         }
-        Ok(())
+        Ok(Vxlan {
+            vni,
+            port: o.port.map(|p| args::port("port", p)).transpose()?,
+            local,
+            peer,
+            parent: o.parent,
+            ttl: o.ttl.map(|t| args::ttl("ttl", t)).transpose()?,
+            learning: o.learning.unwrap_or(true),
+        })
     }
-}
 
-pub(crate) fn info(spec: &VxlanSpec, parent_index: Option<u32>) -> Result<(InfoKind, Option<InfoData>)> {
-    let mut data = Vec::new();
-    if let Some(index) = parent_index {
-        data.push(InfoVxlan::Link(index));
+    fn parent(&self) -> Option<&LinkRef> {
+        self.parent.as_ref()
     }
-    data.push(InfoVxlan::Id(validate::vni("vni", spec.vni)?));
-    if let Some(text) = &spec.local {
-        data.push(match validate::ip("local", text)? {
-            IpAddr::V4(a) => InfoVxlan::Local(a),
-            IpAddr::V6(a) => InfoVxlan::Local6(a),
-        });
+
+    fn parent_in_data(&self) -> bool {
+        true
     }
-    let peer = spec
-        .remote
-        .as_ref()
-        .map(|t| ("remote", t))
-        .or(spec.group.as_ref().map(|t| ("group", t)));
-    if let Some((arg, text)) = peer {
-        // The kernel keeps unicast remotes and multicast groups in the same attribute.
-        data.push(match validate::ip(arg, text)? {
-            IpAddr::V4(a) => InfoVxlan::Group(a),
-            IpAddr::V6(a) => InfoVxlan::Group6(a),
-        });
+
+    fn info(&self, r: &Resolved) -> Result<(InfoKind, Option<InfoData>)> {
+        let mut data = Vec::new();
+        if let Some(index) = r.parent {
+            data.push(InfoVxlan::Link(index));
+        }
+        data.push(InfoVxlan::Id(self.vni));
+        match self.local {
+            Some(IpAddr::V4(a)) => data.push(InfoVxlan::Local(a)),
+            Some(IpAddr::V6(a)) => data.push(InfoVxlan::Local6(a)),
+            None => {}
+        }
+        match self.peer {
+            Some(IpAddr::V4(a)) => data.push(InfoVxlan::Group(a)),
+            Some(IpAddr::V6(a)) => data.push(InfoVxlan::Group6(a)),
+            None => {}
+        }
+        if let Some(ttl) = self.ttl {
+            data.push(InfoVxlan::Ttl(ttl));
+        }
+        data.push(InfoVxlan::Learning(self.learning));
+        if let Some(port) = self.port {
+            data.push(InfoVxlan::Port(port));
+        }
+        Ok((InfoKind::Vxlan, Some(InfoData::Vxlan(data))))
     }
-    if let Some(ttl) = spec.ttl {
-        data.push(InfoVxlan::Ttl(ttl as u8));
+
+    fn decode(data: Option<&InfoData>) -> Option<VxlanInfo> {
+        let Some(InfoData::Vxlan(items)) = data else {
+            return None;
+        };
+        let mut info = VxlanInfo::default();
+        for item in items {
+            match item {
+                InfoVxlan::Id(v) => info.vni = *v,
+                InfoVxlan::Port(p) => info.port = Some(u32::from(*p)),
+                InfoVxlan::Local(a) => info.local = Some(a.to_string()),
+                InfoVxlan::Local6(a) => info.local = Some(a.to_string()),
+                InfoVxlan::Group(a) if !a.is_unspecified() => info.remote = Some(a.to_string()),
+                InfoVxlan::Group6(a) if !a.is_unspecified() => info.remote = Some(a.to_string()),
+                InfoVxlan::Ttl(t) => info.ttl = Some(u32::from(*t)),
+                InfoVxlan::Learning(l) => info.learning = *l,
+                _ => {}
+            }
+        }
+        Some(info)
     }
-    data.push(InfoVxlan::Learning(spec.learning.unwrap_or(true)));
-    if let Some(port) = spec.port {
-        data.push(InfoVxlan::Port(validate::port("port", port)?));
-    }
-    Ok((InfoKind::Vxlan, Some(InfoData::Vxlan(data))))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::link::kind::tests::NoContext;
+
+    fn parse(o: VxlanOptions) -> Result<Vxlan> {
+        Vxlan::parse(o, &mut NoContext)
+    }
 
     #[test]
     fn refuses_mixed_families_and_bad_groups() {
-        let base = VxlanSpec {
-            vni: 42,
+        let base = VxlanOptions {
+            vni: Some(42),
             ..Default::default()
         };
-        assert!(base.validate().is_ok());
-        let mixed = VxlanSpec {
+        assert!(parse(base.clone()).is_ok());
+        let arg = |o: VxlanOptions| parse(o).unwrap_err().arg().map(str::to_string);
+        let mixed = VxlanOptions {
             local: Some("10.0.0.1".into()),
             remote: Some("fd00::2".into()),
             ..base.clone()
         };
-        assert!(mixed.validate().is_err());
-        let unicast_group = VxlanSpec {
-            group: Some("10.0.0.2".into()),
+        assert_eq!(arg(mixed).as_deref(), Some("local"));
+        let unicast_group = VxlanOptions {
+            multicast_group: Some("10.0.0.2".into()),
             ..base.clone()
         };
-        assert!(unicast_group.validate().is_err());
-        let mcast_remote = VxlanSpec {
+        assert_eq!(arg(unicast_group).as_deref(), Some("multicastGroup"));
+        let mcast_remote = VxlanOptions {
             remote: Some("239.1.1.1".into()),
             ..base.clone()
         };
-        assert!(mcast_remote.validate().is_err());
-        let big = VxlanSpec { vni: 1 << 24, ..base };
-        assert!(big.validate().is_err());
+        assert_eq!(arg(mcast_remote).as_deref(), Some("remote"));
+        let big = VxlanOptions {
+            vni: Some(1 << 24),
+            ..base.clone()
+        };
+        assert_eq!(arg(big).as_deref(), Some("vni"));
+        assert_eq!(arg(VxlanOptions::default()).as_deref(), Some("vni"));
     }
 }

@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::sync::Arc;
 
 use tokio::sync::oneshot;
@@ -59,11 +59,28 @@ impl Namespace {
         Self::open(path, Origin::Path)
     }
 
-    /// The namespace of a process.
-    pub fn from_pid(pid: u32) -> Result<Self> {
+    /// The namespace of a process. Unless `allow_own`, refuses the caller's own namespace: a
+    /// process started to make a namespace of its own (`unshare --net ...`) has not always done
+    /// so yet, and opening "its" namespace then silently opens ours.
+    pub fn from_pid(pid: u32, allow_own: bool) -> Result<Self> {
         if pid == 0 {
             return Err(Error::invalid("pid", "0 is not a process id"));
         }
+        let ns = Self::from_pid_any(pid)?;
+        if !allow_own && ns.inode == Self::current()?.inode {
+            return Err(Error::Refused {
+                code: "ERR_OWN_NETNS",
+                op: "netns.open".into(),
+                message: format!(
+                    "process {pid} is in this process's own network namespace (it may not have \
+                     entered its own yet); pass {{ allowOwn: true }} to open it anyway"
+                ),
+            });
+        }
+        Ok(ns)
+    }
+
+    fn from_pid_any(pid: u32) -> Result<Self> {
         let path = format!("/proc/{pid}/ns/net");
         Self::open(&path, Origin::Path).map_err(|e| match e {
             Error::Os {
@@ -99,7 +116,13 @@ impl Namespace {
     }
 
     fn open(path: &str, origin: Origin) -> Result<Self> {
-        let file = File::open(path).map_err(|e| Error::os("netns.open", format!("open {path}"), &e))?;
+        // Non-blocking: opening a FIFO (or a device) must not hold the I/O thread; whatever it
+        // is, it is refused right after unless it is a network namespace.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY)
+            .open(path)
+            .map_err(|e| Error::os("netns.open", format!("open {path}"), &e))?;
         let fd = OwnedFd::from(file);
         check_is_netns(fd.as_raw_fd(), path)?;
         let inode = inode_of(&fd, path)?;

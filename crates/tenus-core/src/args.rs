@@ -1,14 +1,143 @@
-//! Argument checks that run before any message is built, so that bad input never reaches the
-//! kernel and the error names the argument at fault.
+//! The argument table: every kind of argument a caller can pass, with its type and its range,
+//! and the one checker that applies it. Requests are built from values checked here, so bad
+//! input never reaches the kernel and the error names the argument at fault.
+//!
+//! Options arrive from JavaScript as JSON objects; `options()` reads them into typed structs
+//! (serde) and turns serde's complaints into errors that name the option. JavaScript-only
+//! mistakes (NaN, fractions, BigInt, `undefined` where a value is due) are caught by the
+//! TypeScript layer before anything is serialised (`src/args.ts`).
 
 use std::net::IpAddr;
+use std::ops::RangeInclusive;
 
-use crate::error::{Error, Result};
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Problem, Result};
 
 /// IFNAMSIZ is 16 including the terminating NUL.
 pub const IFNAME_MAX_BYTES: usize = 15;
+/// The smallest MTU an IPv4 link takes (ETH_MIN_MTU / IPV4_MIN_MTU).
 pub const MTU_MIN: u32 = 68;
-pub const MTU_MAX: u32 = 65536;
+/// ETH_MAX_MTU: the largest MTU of every Ethernet-like kind (bridge, veth, macvlan, ...).
+pub const MTU_MAX: u32 = 65535;
+/// IFALIASZ - 1.
+pub const ALIAS_MAX_BYTES: usize = 255;
+
+/// An integer argument: what it is called in messages, and the values it takes.
+#[derive(Debug, Clone, Copy)]
+pub struct Int {
+    pub what: &'static str,
+    pub min: u64,
+    pub max: u64,
+}
+
+impl Int {
+    pub const fn new(what: &'static str, range: RangeInclusive<u64>) -> Self {
+        Int {
+            what,
+            min: *range.start(),
+            max: *range.end(),
+        }
+    }
+
+    /// Checks `value` for the argument `arg`.
+    pub fn check<T: Copy + Into<u64> + TryFrom<u64>>(&self, arg: &str, value: T) -> Result<T> {
+        let v: u64 = value.into();
+        if v < self.min || v > self.max {
+            return Err(Error::invalid(
+                arg,
+                format!("{} {v} is out of range {}..={}", self.what, self.min, self.max),
+            ));
+        }
+        Ok(value)
+    }
+}
+
+/// The integer arguments, with their ranges.
+pub const MTU: Int = Int::new("MTU", MTU_MIN as u64..=MTU_MAX as u64);
+pub const TXQLEN: Int = Int::new("transmit queue length", 0..=u32::MAX as u64);
+pub const GROUP: Int = Int::new("link group", 0..=u32::MAX as u64);
+pub const VLAN_ID: Int = Int::new("VLAN id", 1..=4094);
+pub const VNI: Int = Int::new("VNI", 0..=(1 << 24) - 1);
+pub const UDP_PORT: Int = Int::new("UDP port", 1..=65535);
+pub const TTL: Int = Int::new("TTL", 0..=255);
+pub const TABLE: Int = Int::new("routing table", 1..=u32::MAX as u64);
+pub const INDEX: Int = Int::new("interface index", 1..=i32::MAX as u64);
+pub const TIMEOUT_MS: Int = Int::new("timeout (ms)", 1..=u32::MAX as u64);
+pub const WINDOW: Int = Int::new("window", 1..=4096);
+pub const MIIMON: Int = Int::new("MII monitoring interval (ms)", 0..=i32::MAX as u64);
+pub const ID: Int = Int::new("id", 0..=u32::MAX as u64);
+
+/// A value a kind cannot do without, or an error naming it.
+pub fn required<T>(value: Option<T>, arg: &str, kind: &str) -> Result<T> {
+    value.ok_or_else(|| Error::invalid_type(arg, format!("a {kind} link needs {arg}")))
+}
+
+/// A text argument: no NUL (C strings end there, so the kernel would see less than was
+/// asked) and at most `max` bytes.
+pub fn text(arg: &str, value: &str, max: usize) -> Result<()> {
+    if value.contains('\0') {
+        return Err(Error::invalid(arg, format!("{value:?} contains a NUL byte")));
+    }
+    if value.len() > max {
+        return Err(Error::invalid(
+            arg,
+            format!("is {} bytes long; the limit is {max}", value.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// A link's alias (`ip link set DEV alias TEXT`); empty clears it.
+pub fn alias(arg: &str, value: &str) -> Result<()> {
+    text(arg, value, ALIAS_MAX_BYTES)
+}
+
+/// Reads a JSON object of options into `T`, naming the option serde could not read.
+pub fn options<T: DeserializeOwned>(arg: &str, value: serde_json::Value) -> Result<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.to_string();
+        let named = message.starts_with("unknown field") || message.starts_with("missing field");
+        let field = match (path.as_str(), named) {
+            ("." | "", true) => unknown_field(&message).unwrap_or(arg).to_string(),
+            ("." | "", false) => arg.to_string(),
+            _ => path,
+        };
+        from_serde(&field, &message)
+    })
+}
+
+/// The option serde complained about when it is not in the path (unknown and missing fields).
+fn unknown_field(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let len = message[start..].find('`')?;
+    Some(&message[start..start + len])
+}
+
+/// Turns a serde message into an argument error of the kind Node.js would raise.
+pub fn from_serde(arg: &str, message: &str) -> Error {
+    let problem = if message.starts_with("invalid type: floating point")
+        || message.starts_with("invalid value")
+        || message.starts_with("unknown field")
+        || message.starts_with("unknown variant")
+    {
+        Problem::Value
+    } else {
+        // invalid type (a string where a number is due, null, ...), missing field
+        Problem::Type
+    };
+    let message = message
+        .replace("u32", "a 32-bit unsigned integer")
+        .replace("u16", "a 16-bit unsigned integer")
+        .replace("u8", "an 8-bit unsigned integer");
+    Error::InvalidArgument {
+        arg: arg.to_string(),
+        message,
+        problem,
+    }
+}
 
 /// An interface name as the kernel's `dev_valid_name()` accepts it; '%' is refused too because
 /// the kernel would expand it as a template ("eth%d") and the link would not have the name asked.
@@ -43,11 +172,21 @@ pub fn ifname(arg: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// An MTU within the bounds of the kind of link it is for (`MTU` for Ethernet-like kinds).
 pub fn mtu(arg: &str, value: u32) -> Result<u32> {
-    if !(MTU_MIN..=MTU_MAX).contains(&value) {
+    MTU.check(arg, value)
+}
+
+/// An MTU within `range` (a kind's or a link's own `min_mtu..=max_mtu`).
+pub fn mtu_in(arg: &str, value: u32, range: RangeInclusive<u32>) -> Result<u32> {
+    if !range.contains(&value) {
         return Err(Error::invalid(
             arg,
-            format!("MTU {value} is out of range {MTU_MIN}..={MTU_MAX}"),
+            format!(
+                "MTU {value} is out of range {}..={} for this link",
+                range.start(),
+                range.end()
+            ),
         ));
     }
     Ok(value)
@@ -112,6 +251,9 @@ pub fn format_mac(bytes: &[u8]) -> String {
 }
 
 pub fn ip(arg: &str, text: &str) -> Result<IpAddr> {
+    if text.contains('\0') {
+        return Err(Error::invalid(arg, format!("{text:?} contains a NUL byte")));
+    }
     text.parse::<IpAddr>()
         .map_err(|_| Error::invalid(arg, format!("{text:?} is not an IPv4 or IPv6 address")))
 }
@@ -145,30 +287,19 @@ pub fn cidr(arg: &str, text: &str) -> Result<(IpAddr, u8)> {
 }
 
 pub fn vlan_id(arg: &str, id: u32) -> Result<u16> {
-    if !(1..=4094).contains(&id) {
-        return Err(Error::invalid(
-            arg,
-            format!("VLAN id {id} is out of range 1..=4094"),
-        ));
-    }
-    Ok(id as u16)
+    Ok(VLAN_ID.check(arg, id)? as u16)
 }
 
 pub fn vni(arg: &str, vni: u32) -> Result<u32> {
-    if vni >= 1 << 24 {
-        return Err(Error::invalid(arg, format!("VNI {vni} does not fit in 24 bits")));
-    }
-    Ok(vni)
+    VNI.check(arg, vni)
 }
 
 pub fn port(arg: &str, port: u32) -> Result<u16> {
-    if port == 0 || port > 65535 {
-        return Err(Error::invalid(
-            arg,
-            format!("UDP port {port} is out of range 1..=65535"),
-        ));
-    }
-    Ok(port as u16)
+    Ok(UDP_PORT.check(arg, port)? as u16)
+}
+
+pub fn ttl(arg: &str, ttl: u32) -> Result<u8> {
+    Ok(TTL.check(arg, ttl)? as u8)
 }
 
 #[cfg(test)]
@@ -199,7 +330,8 @@ mod tests {
         assert!(mtu("mtu", 67).is_err());
         assert_eq!(mtu("mtu", 68).unwrap(), 68);
         assert_eq!(mtu("mtu", 9000).unwrap(), 9000);
-        assert!(mtu("mtu", 65537).is_err());
+        assert!(mtu("mtu", 65536).is_err());
+        assert_eq!(mtu("mtu", 65535).unwrap(), 65535);
     }
 
     #[test]

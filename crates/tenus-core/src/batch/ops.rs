@@ -1,0 +1,94 @@
+//! The table of batch operations: one line per verb, `code => Variant(Type)`. The `Op` enum,
+//! every dispatch on it and the wire codes handed to JavaScript are generated from it; each
+//! type implements `Step` next to the object it acts on.
+
+use serde::de::SeqAccess;
+
+use crate::addr::{AddAddr, DelAddr, ReplaceAddr};
+use crate::error::Result;
+use crate::link::add::AddLink;
+use crate::link::del::{DelGroup, DelLink};
+use crate::link::get::GetLink;
+use crate::link::mv::MoveLink;
+use crate::link::set::SetLink;
+use crate::link::{LinkRecord, LinkRef};
+use crate::route::Gateway;
+use crate::transport::Messages;
+
+use super::names::View;
+use super::step::{Before, Effect, Parsed, Reads, Step, Undo, UndoRequest};
+use super::wire::ReadContext;
+
+macro_rules! ops {
+    ($($code:literal => $variant:ident($ty:ty),)*) => {
+        /// One batch item's operation.
+        #[derive(Debug)]
+        pub enum Op {
+            $($variant($ty),)*
+        }
+
+        /// Operation names and their wire codes (`[code, ...arguments]`).
+        pub const OP_CODES: &[(&str, u8)] = &[$((<$ty as Step>::OP, $code),)*];
+
+        /// Reads the arguments of the item with `code`.
+        pub(crate) fn read_op<'de, A: SeqAccess<'de>>(
+            code: u8,
+            seq: &mut A,
+            cx: &mut ReadContext,
+        ) -> Parsed<Op, A::Error> {
+            match code {
+                $($code => Ok(<$ty as Step>::read(seq, cx)?.map(Op::$variant)),)*
+                other => Err(serde::de::Error::custom(format!("unknown batch operation {other}"))),
+            }
+        }
+
+        impl Op {
+            pub fn name(&self) -> &'static str {
+                match self { $(Op::$variant(_) => <$ty as Step>::OP,)* }
+            }
+            pub fn label(&self) -> Option<String> {
+                match self { $(Op::$variant(s) => s.label(),)* }
+            }
+            pub fn links(&self) -> Vec<&LinkRef> {
+                match self { $(Op::$variant(s) => s.links(),)* }
+            }
+            pub fn undo(&self) -> Undo {
+                match self { $(Op::$variant(s) => s.undo(),)* }
+            }
+            pub fn reads(&self, names: &View) -> Result<Reads> {
+                match self { $(Op::$variant(s) => s.reads(names),)* }
+            }
+            pub fn reads_more(&self, names: &View, first: &Before) -> Result<Reads> {
+                match self { $(Op::$variant(s) => s.reads_more(names, first),)* }
+            }
+            pub fn encode(&self, names: &View) -> Result<Vec<u8>> {
+                match self { $(Op::$variant(s) => s.encode(names),)* }
+            }
+            pub fn returns_data(&self) -> bool {
+                match self { $(Op::$variant(s) => s.returns_data(),)* }
+            }
+            pub fn record(&self, reply: &Messages) -> Option<LinkRecord> {
+                match self { $(Op::$variant(s) => s.record(reply),)* }
+            }
+            pub fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+                match self { $(Op::$variant(s) => s.encode_undo(names, before),)* }
+            }
+            pub fn effect(&self) -> Effect<'_> {
+                match self { $(Op::$variant(s) => s.effect(),)* }
+            }
+        }
+    };
+}
+
+ops! {
+    0 => AddLink(AddLink),
+    1 => SetLink(SetLink),
+    2 => DelLink(DelLink),
+    3 => AddAddr(AddAddr),
+    4 => ReplaceAddr(ReplaceAddr),
+    5 => DelAddr(DelAddr),
+    6 => Gateway(Gateway),
+    7 => DelGroup(DelGroup),
+    8 => MoveLink(MoveLink),
+    9 => GetLink(GetLink),
+}

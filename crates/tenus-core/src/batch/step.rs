@@ -1,0 +1,138 @@
+//! What the transaction engine needs to know of one kind of item: how it is read from the
+//! wire, which links it names, what it sends, and how a rollback takes it back. Each object
+//! type implements `Step` for its verbs in its own folder (`link/add.rs`, `addr/mod.rs`, ...);
+//! `ops.rs` registers them.
+
+use serde::de::SeqAccess;
+
+use crate::error::Result;
+use crate::link::{LinkRecord, LinkRef};
+use crate::transport::Messages;
+
+use super::names::View;
+
+/// How a rollback undoes a done item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Undo {
+    /// It changed nothing (a read).
+    Nothing,
+    /// One request computed from the item alone takes it back (delete what was added).
+    Inverse,
+    /// The state it changes is read just before it is sent, and written back to undo it.
+    Restore,
+    /// It created a link: deleting the link takes back it and everything done to it since.
+    Created,
+    /// Nothing can take it back (a deletion): in rollback mode it is sent only once everything
+    /// before it is known to have succeeded.
+    Irreversible,
+}
+
+/// The requests that read what an item's undo will need, and whether any is a dump (then the
+/// item waits for them: the driver runs one dump at a time, so a dump would not keep its place
+/// in the pipeline).
+#[derive(Debug, Default)]
+pub struct Reads {
+    pub requests: Vec<Read>,
+    /// What these reads find decides whether more are needed (`Step::reads_more`): the item
+    /// waits for them.
+    pub follow_up: bool,
+}
+
+#[derive(Debug)]
+pub struct Read {
+    pub message: Vec<u8>,
+    pub dump: bool,
+}
+
+impl Reads {
+    pub fn one(message: Vec<u8>) -> Self {
+        Reads {
+            requests: vec![Read { message, dump: false }],
+            follow_up: false,
+        }
+    }
+
+    /// Whether the item must wait for these reads before it is sent.
+    pub fn must_wait(&self) -> bool {
+        self.follow_up || self.requests.iter().any(|r| r.dump)
+    }
+}
+
+/// What was read before an item, one entry per request of its `Reads`.
+pub type Before = [Messages];
+
+/// An item reads its arguments from the wire: `Err` on the outside is a document the builder
+/// could not have written (the whole batch fails), on the inside a bad argument (the item fails).
+pub type Parsed<T, E> = std::result::Result<Result<T>, E>;
+
+/// What sending an item changes about the names a batch refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect<'a> {
+    None,
+    /// A new link with this name (and a peer's, for pairs; the peer may be in another namespace).
+    Creates(&'a str),
+    /// A link gets a new name.
+    Renames(&'a LinkRef, &'a str),
+    /// A link is gone from the target's namespace.
+    Removes(&'a LinkRef),
+    /// A link leaves for the batch's n-th namespace, under a new name or its own.
+    Moves(&'a LinkRef, usize, Option<&'a str>),
+}
+
+/// A request of an undo, and the namespace it is sent in (0: the batch's own, n: its n-th peer).
+pub type UndoRequest = (usize, Vec<u8>);
+
+/// One verb on one kind of object.
+pub trait Step: Sized + Send + Sync {
+    /// The operation's name in errors and in the wire table ('link.add', 'address.add', ...).
+    const OP: &'static str;
+
+    /// Reads the item's arguments (what follows the code in `[code, ...arguments]`).
+    fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut super::wire::ReadContext)
+        -> Parsed<Self, A::Error>;
+
+    /// What the item is about, for errors (a link's name, an address, ...).
+    fn label(&self) -> Option<String>;
+
+    /// Links it names whose index the request needs (in the namespace it acts in).
+    fn links(&self) -> Vec<&LinkRef> {
+        Vec::new()
+    }
+
+    /// How a rollback takes it back.
+    fn undo(&self) -> Undo;
+
+    /// What to read before it, for `Undo::Restore`.
+    fn reads(&self, _names: &View) -> Result<Reads> {
+        Ok(Reads::default())
+    }
+
+    /// More reads, once the first ones are in (`Reads::follow_up`).
+    fn reads_more(&self, _names: &View, _first: &Before) -> Result<Reads> {
+        Ok(Reads::default())
+    }
+
+    /// The request.
+    fn encode(&self, names: &View) -> Result<Vec<u8>>;
+
+    /// Whether the answer carries data the caller wants (a read): then it is asked for an ACK
+    /// and its messages are kept.
+    fn returns_data(&self) -> bool {
+        false
+    }
+
+    /// The link record its answer carries, for items that read or create a link.
+    fn record(&self, _reply: &Messages) -> Option<LinkRecord> {
+        None
+    }
+
+    /// Requests that undo it, given what was read before it (`Undo::Inverse`, `Undo::Restore`).
+    fn encode_undo(&self, _names: &View, _before: &Before) -> Result<Vec<UndoRequest>> {
+        Ok(Vec::new())
+    }
+
+    /// What sending it changes about names.
+    fn effect(&self) -> Effect<'_> {
+        Effect::None
+    }
+}

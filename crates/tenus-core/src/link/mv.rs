@@ -1,0 +1,170 @@
+//! Moving a link into another namespace: `ip link set DEV netns NS [name NEW]`.
+//!
+//! The kernel moves the link first and renames it after (do_setlink), so a rename that fails
+//! in the target (the name is taken there) would leave the link moved under its old name; and
+//! it refuses to move some kinds at all (bridges, bonds, VRFs: "The interface netns is
+//! immutable") only once asked. So a move checks both first — the link's kind in its
+//! namespace, the new name in the target — and if the kernel still moved without renaming,
+//! moves the link back before reporting the error. A rollback moves it back from the target.
+
+use netlink_packet_route::link::LinkAttribute;
+use netlink_packet_route::RouteNetlinkMessage;
+use serde::de::SeqAccess;
+
+use crate::args;
+use crate::batch::wire::{next, ReadContext, WireLink};
+use crate::batch::{Effect, Parsed, Step, Undo, View};
+use crate::error::{Error, Result};
+use crate::handle::Handle;
+use crate::message::{encode, Flags};
+use crate::netns::Namespace;
+
+use super::get::selector;
+use super::kinds::movable;
+use super::LinkRef;
+
+/// `[code, link, namespace, newName | null]`: moves `link` into the batch's `namespace`-th
+/// namespace; the items after it that act on it say `[IN, namespace]` first.
+#[derive(Debug)]
+pub struct MoveLink {
+    pub link: LinkRef,
+    /// Where to (the batch's n-th namespace).
+    pub to: usize,
+    pub new_name: Option<String>,
+}
+
+/// `ip link set INDEX netns NS [name NEW]`.
+fn encode_move(index: u32, to: &Namespace, new_name: Option<&str>) -> Vec<u8> {
+    let mut msg = selector(&LinkRef::Index(index));
+    if let Some(n) = new_name {
+        msg.attributes.push(LinkAttribute::IfName(n.to_string()));
+    }
+    msg.attributes.push(LinkAttribute::NetNsFd(to.raw_fd()));
+    encode(RouteNetlinkMessage::SetLink(msg), Flags::Plain)
+}
+
+impl MoveLink {
+    /// Checks, moves, and recovers from a half-done move (see the module's comment).
+    pub(crate) async fn send(&self, from: &Handle, to: &Handle) -> Result<()> {
+        let label = self.link.describe();
+        let op = Self::OP;
+        let link = from
+            .link_get(&self.link)
+            .await
+            .map_err(|e| e.context(op, Some(&label)))?;
+        if let Some(kind) = link.kind.as_deref().filter(|k| !movable(k)) {
+            return Err(Error::invalid(
+                "link",
+                format!(
+                    "{} is a {kind}: the kernel keeps {kind} links in their namespace",
+                    link.name
+                ),
+            ));
+        }
+        let name_there = self.new_name.clone().unwrap_or_else(|| link.name.clone());
+        if to.link_get(&LinkRef::Name(name_there.clone())).await.is_ok() {
+            return Err(Error::Kernel {
+                errno: libc::EEXIST,
+                op: op.into(),
+                link: Some(label),
+                extack: Some(format!(
+                    "a link named {name_there} exists in the target namespace"
+                )),
+                extack_offset: None,
+            });
+        }
+        let request = encode_move(link.index, to.namespace(), self.new_name.as_deref());
+        match from.ack(op, Some(&label), request).await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                // Moved, but not renamed: bring it back under its own name.
+                if self.new_name.is_some() {
+                    if let Ok(there) = to.link_get(&LinkRef::Name(link.name.clone())).await {
+                        let back = encode_move(there.index, from.namespace(), None);
+                        let _ = to.ack(op, Some(&label), back).await;
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Moves the link back from the target, under its old name.
+    pub(crate) async fn move_back(&self, from: &Handle, to: &Handle) -> Result<()> {
+        let old = match &self.link {
+            LinkRef::Name(n) => Some(n.as_str()),
+            LinkRef::Index(_) => None,
+        };
+        let there = match (&self.new_name, old) {
+            (Some(n), _) => n.clone(),
+            (None, Some(o)) => o.to_string(),
+            (None, None) => {
+                return Err(Error::invalid(
+                    "link",
+                    "a link moved by index and not renamed cannot be found again",
+                ))
+            }
+        };
+        let rec = to.link_get(&LinkRef::Name(there)).await?;
+        let rename = self.new_name.as_ref().and(old);
+        to.ack(
+            "batch.undo",
+            Some(&rec.name),
+            encode_move(rec.index, from.namespace(), rename),
+        )
+        .await
+        .map(drop)
+    }
+}
+
+impl Step for MoveLink {
+    const OP: &'static str = "link.move";
+
+    fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
+        let link: WireLink = next(seq, "link")?;
+        let to: u64 = next(seq, "namespace")?;
+        let new_name: Option<String> = next(seq, "name")?;
+        Ok((|| {
+            let link = cx.link(link)?;
+            if let Some(n) = &new_name {
+                args::ifname("name", n)?;
+            }
+            let to = cx.peer_index("target", to)?;
+            Ok(MoveLink { link, to, new_name })
+        })())
+    }
+
+    fn label(&self) -> Option<String> {
+        Some(self.link.describe())
+    }
+
+    fn undo(&self) -> Undo {
+        Undo::Inverse
+    }
+
+    /// Moves go through `send` (they check first); this is the bare request.
+    fn encode(&self, names: &View) -> Result<Vec<u8>> {
+        let _ = names;
+        Err(Error::Protocol {
+            op: Self::OP.into(),
+            detail: "a move is sent with MoveLink::send".into(),
+        })
+    }
+
+    fn effect(&self) -> Effect<'_> {
+        Effect::Moves(&self.link, self.to, self.new_name.as_deref())
+    }
+}
+
+impl Handle {
+    /// `ip link set DEV netns NS [name NEW]` on its own (not in a batch).
+    pub async fn link_move(&self, link: &LinkRef, target: &Handle, new_name: Option<&str>) -> Result<()> {
+        MoveLink {
+            link: link.clone(),
+            to: 1,
+            new_name: new_name.map(str::to_string),
+        }
+        .send(self, target)
+        .await
+    }
+}

@@ -1,0 +1,94 @@
+//! Listings: the kernel's dumps, streamed to JavaScript as JSON parts while they arrive.
+
+use napi::bindgen_prelude::{PromiseRaw, Unknown};
+use napi::{Env, JsValue};
+use napi_derive::napi;
+
+use crate::netns::NativeNetns;
+use crate::settle::{js, spawn, spawn_with};
+
+#[napi]
+impl NativeNetns {
+    /// Every link, streamed: `onPart(attempt, json)` gets JSON arrays of link records a few
+    /// hundred at a time while the dump is still arriving, so JavaScript parses one part while
+    /// the kernel produces the next (the records are serialised on the JS thread, so the I/O
+    /// thread goes back to reading sooner). A new `attempt` number means the kernel said the
+    /// dump changed underway and it is being read again: earlier parts are stale. Every part
+    /// arrives before the promise settles.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn link_list<'env>(
+        &self,
+        env: &'env Env,
+        stats: bool,
+        #[napi(ts_arg_type = "(attempt: number, json: string) => void")] on_part: Unknown<'env>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let h = self.get("link.list");
+        spawn_with(
+            env,
+            "link.list",
+            Some(on_part.raw()),
+            move |callback| async move {
+                let callback = callback.expect("a callback was given");
+                h?.link_list_parts(stats, |attempt, links| {
+                    callback.call(move |env| {
+                        let json = serde_json::to_string(&links)
+                            .map_err(|e| napi::Error::from_reason(format!("tenus: link.list: {e}")))?;
+                        Ok(vec![js(env, attempt)?, js(env, json)?])
+                    })
+                })
+                .await
+            },
+        )
+    }
+
+    /// One link by index or name (one targeted request), as JSON.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn link_get<'env>(
+        &self,
+        env: &'env Env,
+        link_json: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let h = self.get("link.get");
+        spawn(env, "link.get", async move {
+            let link =
+                tenus_core::args::options("link", serde_json::from_str(&link_json).unwrap_or_default())?;
+            let record = h?.link_get(&link).await?;
+            Ok(serde_json::to_string(&record).unwrap_or_default())
+        })
+    }
+
+    /// Addresses of one link (an index or name as JSON) or of all (`null`), as JSON.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn addr_list<'env>(
+        &self,
+        env: &'env Env,
+        link_json: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let h = self.get("address.list");
+        spawn(env, "address.list", async move {
+            let link: Option<tenus_core::LinkRef> =
+                tenus_core::args::options("link", serde_json::from_str(&link_json).unwrap_or_default())?;
+            let records = h?.addr_list(link.as_ref()).await?;
+            Ok(serde_json::to_string(&records).unwrap_or_default())
+        })
+    }
+}
+
+#[napi]
+impl NativeNetns {
+    /// Deletes many links (a JSON array of indexes and names) fast: tagged with an unused
+    /// group, then deleted as that group.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn link_delete_many<'env>(
+        &self,
+        env: &'env Env,
+        links_json: String,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let h = self.get("link.deleteMany");
+        spawn(env, "link.deleteMany", async move {
+            let links: Vec<tenus_core::LinkRef> =
+                tenus_core::args::options("links", serde_json::from_str(&links_json).unwrap_or_default())?;
+            h?.delete_links(&links).await
+        })
+    }
+}

@@ -1,0 +1,104 @@
+//! `NativeNetns.run`: hands a JSON document of items to the core's transaction engine (chains
+//! and batches alike) and resolves to a JSON report.
+
+use std::collections::HashMap;
+
+use napi::bindgen_prelude::{ClassInstance, PromiseRaw, Unknown};
+use napi::{Env, JsValue};
+use napi_derive::napi;
+use tenus_core::batch::{self, BatchOptions, BatchReport, Items, OnError, Outcome, ReadContext};
+use tenus_core::{args, Error};
+
+use crate::error::error_doc;
+use crate::netns::NativeNetns;
+use crate::settle::{js, spawn_with, Callback};
+
+/// Options of `NativeNetns.run`.
+#[napi(object)]
+pub struct NativeRunOptions {
+    /// Undo what was done when an item fails (else go on and report per item).
+    pub rollback: bool,
+    /// Requests in flight at once (default 256).
+    pub window: Option<u32>,
+}
+
+/// The report: a status letter per item (d: done, f: failed, n: not run, u: undone), the
+/// errors by position, the link records items read, and the errors met while undoing.
+fn report_json(report: BatchReport) -> String {
+    let mut status = String::with_capacity(report.outcomes.len());
+    let mut errors = serde_json::Map::new();
+    for (i, outcome) in report.outcomes.into_iter().enumerate() {
+        status.push(match outcome {
+            Outcome::Done => 'd',
+            Outcome::NotRun => 'n',
+            Outcome::Undone => 'u',
+            Outcome::Failed(e) => {
+                errors.insert(i.to_string(), error_doc(&e));
+                'f'
+            }
+        });
+    }
+    let records: HashMap<String, _> = report
+        .records
+        .into_iter()
+        .map(|(i, r)| (i.to_string(), r))
+        .collect();
+    let undo: Vec<serde_json::Value> = report.undo_errors.iter().map(error_doc).collect();
+    serde_json::json!({ "status": status, "errors": errors, "records": records, "undoErrors": undo })
+        .to_string()
+}
+
+#[napi]
+impl NativeNetns {
+    /// Runs items given as a JSON array `[[code, ...arguments], ...]` (codes: `opCodes()`);
+    /// `peers` are the other namespaces items may act in (`[IN, n]` is `peers[n - 1]`).
+    /// Resolves to the JSON report `{ status, errors, records, undoErrors }`. `progress(done)`
+    /// is called now and then while items complete, always before the promise settles.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn run<'env>(
+        &self,
+        env: &'env Env,
+        items_json: String,
+        options: NativeRunOptions,
+        peers: Vec<ClassInstance<'env, NativeNetns>>,
+        #[napi(ts_arg_type = "((done: number) => void) | undefined | null")] progress: Option<Unknown<'env>>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let handles: Result<Vec<_>, Error> = std::iter::once(self.get("batch"))
+            .chain(peers.iter().map(|p| p.get("batch")))
+            .collect();
+        let function = progress.map(|p| p.raw());
+        spawn_with(env, "batch", function, move |callback| async move {
+            let handles = handles?;
+            let window = options
+                .window
+                .map(|w| args::WINDOW.check("window", w))
+                .transpose()?
+                .unwrap_or(batch::DEFAULT_WINDOW as u32);
+            let mut cx = ReadContext::new(handles.iter().map(|h| h.namespace().clone()).collect());
+            let items = Items::parse(&items_json, &mut cx)?.items;
+            let total = items.len();
+            let options = BatchOptions {
+                on_error: if options.rollback {
+                    OnError::Rollback
+                } else {
+                    OnError::Continue
+                },
+                window: window as usize,
+            };
+            let report = batch::run(&handles, items, &options, &notify(callback, total)).await;
+            Ok(report_json(report))
+        })
+    }
+}
+
+/// Progress now and then (about every 1 %), and at the end.
+fn notify(callback: Option<Callback>, total: usize) -> impl Fn(usize, usize) + Send + Sync {
+    let step = (total / 100).max(1);
+    move |done, total| {
+        if let Some(c) = &callback {
+            if done.is_multiple_of(step) || done == total {
+                c.call(move |env| Ok(vec![js(env, done as u32)?]));
+            }
+        }
+    }
+}

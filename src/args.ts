@@ -1,0 +1,138 @@
+// The JavaScript half of the argument checker. Every public entry point passes its arguments
+// through one of the checks below before anything is serialised: they catch what only a
+// JavaScript value can be (NaN, fractions, BigInt, symbols, functions, `undefined` or `null`
+// where a value is due, getters that throw) with an error that names the argument. Ranges,
+// formats and what each kind accepts are checked once, in Rust (crates/tenus-core/src/args.rs),
+// which names the argument the same way.
+import { TenusError } from './errors';
+import type { LinkLike } from './native';
+
+/** How a value is shown in an error message. */
+function show(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+    case 'bigint':
+      return `the BigInt ${value}n`;
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
+    case 'object':
+      return value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object';
+    default:
+      return String(value);
+  }
+}
+
+function wrongType(arg: string, want: string, value: unknown): TenusError {
+  return TenusError.invalidType(arg, `must be ${want}, not ${show(value)}`);
+}
+
+/** A non-negative safe integer (its range is checked in Rust). */
+export function uint(arg: string, value: unknown): number {
+  if (typeof value !== 'number') throw wrongType(arg, 'an integer', value);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw TenusError.invalid(arg, `${show(value)} is not a non-negative integer`);
+  }
+  return value;
+}
+
+/** A string without NUL bytes (C strings end there: the kernel would see less than asked). */
+export function text(arg: string, value: unknown): string {
+  if (typeof value !== 'string') throw wrongType(arg, 'a string', value);
+  if (value.includes('\0')) throw TenusError.invalid(arg, `${show(value)} contains a NUL byte`);
+  return value;
+}
+
+export function bool(arg: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw wrongType(arg, 'true or false', value);
+  return value;
+}
+
+export function fn(arg: string, value: unknown): (...args: never[]) => unknown {
+  if (typeof value !== 'function') throw wrongType(arg, 'a function', value);
+  return value as (...args: never[]) => unknown;
+}
+
+/** A link: its name, its index, or anything with an `index` (a Link, a LinkRecord). */
+export function link(arg: string, value: unknown): number | string {
+  if (typeof value === 'string') return text(arg, value);
+  if (typeof value === 'number') return uint(arg, value);
+  if (typeof value === 'object' && value !== null && 'index' in value) {
+    return uint(arg, read(arg, value, 'index'));
+  }
+  throw wrongType(arg, 'a link name, an index or a link', value);
+}
+
+/** Reads one property, turning a getter that throws into an error naming the argument. */
+function read(arg: string, from: object, key: string): unknown {
+  try {
+    return (from as Record<string, unknown>)[key];
+  } catch (e) {
+    throw TenusError.invalid(arg, `reading it threw: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Checks and converts one option (`link`, say), by option name. */
+export type Converters = Readonly<Record<string, (arg: string, value: unknown) => unknown>>;
+
+/**
+ * An option bag, copied into a plain object that JSON can carry unchanged: each property is
+ * read once (a getter that throws is an error naming it), `undefined` means absent, and a
+ * value JSON would mangle (NaN and ±Infinity become null, BigInt throws) or drop (functions,
+ * symbols) is refused by name. Options with a converter go through it (`link()` for links).
+ * Whether each option exists and has the right type and range is Rust's to say.
+ */
+export function options(arg: string, value: unknown, convert: Converters = {}): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw wrongType(arg, 'an object of options', value);
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = read(key, value, key);
+    if (v === undefined) continue;
+    const c = Object.hasOwn(convert, key) ? convert[key] : undefined;
+    out[key] = c ? c(key, v) : json(key, v);
+  }
+  return out;
+}
+
+/** A value JSON carries unchanged, checked all the way down. */
+function json(arg: string, value: unknown): unknown {
+  switch (typeof value) {
+    case 'number':
+      if (!Number.isFinite(value)) throw TenusError.invalid(arg, `${value} is not a number it takes`);
+      return value;
+    case 'string':
+      return text(arg, value);
+    case 'boolean':
+      return value;
+    case 'object':
+      if (value === null) throw TenusError.invalid(arg, 'null is not a value it takes (leave it out instead)');
+      if (Array.isArray(value)) return value.map((v, i) => json(`${arg}[${i}]`, v));
+      return options(arg, value);
+    default:
+      throw wrongType(arg, 'a number, a string, a boolean or an object', value);
+  }
+}
+
+/** The name argument of a builder: a string, or `undefined` for a generated one. */
+export function optionalName(arg: string, value: unknown): string | undefined {
+  return value === undefined ? undefined : text(arg, value);
+}
+
+/** Re-exported for callers that name links (see `link`). */
+export type { LinkLike };
+
+/** Not a namespace handle. */
+export function invalidNetns(arg: string, value: unknown): TenusError {
+  return wrongType(arg, 'a Netns (a namespace handle)', value);
+}
+
+/** Not one of the values an argument takes. */
+export function invalidChoice(arg: string, value: unknown, choices: readonly string[]): TenusError {
+  if (typeof value !== 'string') return wrongType(arg, `one of ${choices.join(', ')}`, value);
+  return TenusError.invalid(arg, `${show(value)} is not one of ${choices.join(', ')}`);
+}

@@ -1,0 +1,132 @@
+// One method per link kind, shared by the namespace handle (which returns a chain to await)
+// and the batch builder (which returns the item's options): a kind added in Rust needs one
+// method here, with the option type napi generated for it.
+import * as args from './args';
+import type { Netns } from './netns';
+import type {
+  BondOptions,
+  BridgeOptions,
+  CommonOptions,
+  GreOptions,
+  IpvlanOptions,
+  LinkKindTable,
+  MacvlanOptions,
+  VethOptions,
+  VlanOptions,
+  VrfOptions,
+  VxlanOptions,
+} from './native';
+
+/** Options every kind takes when created (its name is the builder's first argument). */
+export type Common = Omit<CommonOptions, 'name'>;
+
+/** A kind's options and the common ones. */
+export type With<T> = T & Common;
+
+/** veth options: `peerIn` makes the peer in another namespace (`ip link add ... peer netns NS`). */
+export type VethLinkOptions = With<Omit<VethOptions, 'peerNetns'>> & { peerIn?: Netns };
+
+/** The GRE flavours: gre and ip6gre carry IP packets, gretap and ip6gretap Ethernet frames. */
+export type GreKind = 'gre' | 'gretap' | 'ip6gre' | 'ip6gretap';
+
+/** Options that name links or namespaces (turned into a name, an index or a number). */
+const LINK_OPTIONS: args.Converters = { parent: args.link, master: args.link, peerIn: netnsArg };
+
+/**
+ * The options of a new link as they cross into Rust: checked for what only JavaScript values
+ * can get wrong (args.ts), links turned into names or indexes, `peerIn` into the number of the
+ * namespace in the run.
+ */
+export function linkOptions(
+  name: unknown,
+  options: unknown,
+  peer: (ns: Netns) => number,
+): Record<string, unknown> {
+  const out = args.options('options', options, LINK_OPTIONS);
+  const given = args.optionalName('name', name);
+  if (given !== undefined) out.name = given;
+  if (out.peerIn !== undefined) {
+    out.peerNetns = peer(out.peerIn as Netns);
+    delete out.peerIn;
+  }
+  return out;
+}
+
+/** Checks that `value` is a namespace handle (structurally: the class is not imported here). */
+export function netnsArg(arg: string, value: unknown): Netns {
+  if (typeof value !== 'object' || value === null || !('native' in value) || !('info' in value)) {
+    throw args.invalidNetns(arg, value);
+  }
+  return value as Netns;
+}
+
+export abstract class LinkMakers<R, V = R> {
+  /** @internal Makes a link of `kind` (what `R` is depends on who makes it). */
+  protected abstract make(kind: keyof LinkKindTable, name: string | undefined, options: object | undefined): R;
+
+  /** @internal Makes a veth pair. */
+  protected abstract makePair(name: string | undefined, options: object | undefined): V;
+
+  /** `ip link add NAME type bridge` — name generated when omitted. */
+  bridge(name?: string, options?: With<BridgeOptions>): R {
+    return this.make('bridge', name, options);
+  }
+
+  /** `ip link add NAME type veth peer name PEER [netns NS]` — `.peer(name, { in: ns })` to place the peer. */
+  veth(name?: string, options?: VethLinkOptions): V {
+    return this.makePair(name, options);
+  }
+
+  /** `ip link add link PARENT name NAME type macvlan mode MODE` */
+  macvlan(name: string | undefined, options: With<MacvlanOptions>): R {
+    return this.make('macvlan', name, options);
+  }
+
+  /** `ip link add link PARENT name NAME type macvtap mode MODE` */
+  macvtap(name: string | undefined, options: With<MacvlanOptions>): R {
+    return this.make('macvtap', name, options);
+  }
+
+  /** `ip link add link PARENT name NAME type vlan id ID [protocol 802.1Q|802.1ad]` */
+  vlan(name: string | undefined, options: With<VlanOptions>): R {
+    return this.make('vlan', name, options);
+  }
+
+  /** `ip link add NAME type vxlan id VNI [dstport P] [local IP] [remote IP | group IP] [dev PARENT]` */
+  vxlan(name: string | undefined, options: With<VxlanOptions>): R {
+    return this.make('vxlan', name, options);
+  }
+
+  /** `ip link add NAME type dummy` */
+  dummy(name?: string, options?: Common): R {
+    return this.make('dummy', name, options);
+  }
+
+  /** `ip link add link PARENT name NAME type ipvlan mode l2|l3|l3s [bridge|private|vepa]` */
+  ipvlan(name: string | undefined, options: With<IpvlanOptions>): R {
+    return this.make('ipvlan', name, options);
+  }
+
+  /** `ip link add NAME type bond [mode MODE] [miimon MS]` — attach slaves with `link.master(bond)` */
+  bond(name?: string, options?: With<BondOptions>): R {
+    return this.make('bond', name, options);
+  }
+
+  /** `ip link add NAME type vrf table N` — enslave links with `link.master(vrf)` */
+  vrf(name: string | undefined, options: With<VrfOptions>): R {
+    return this.make('vrf', name, options);
+  }
+
+  /** `ip link add NAME type gre|gretap|ip6gre|ip6gretap remote ADDR [local ADDR] [ttl T] [key K]` */
+  gre(name: string | undefined, kind: GreKind, options: With<GreOptions>): R {
+    if (kind !== 'gre' && kind !== 'gretap' && kind !== 'ip6gre' && kind !== 'ip6gretap') {
+      throw args.invalidChoice('kind', kind, ['gre', 'gretap', 'ip6gre', 'ip6gretap']);
+    }
+    return this.make(kind, name, options);
+  }
+
+  /** `ip link add NAME type wireguard` (the link only: keys and peers are not set here) */
+  wireguard(name?: string, options?: Common): R {
+    return this.make('wireguard', name, options);
+  }
+}

@@ -1,0 +1,32 @@
+// The wire codes of batch items, as the addon reports them (its table is generated from the
+// Rust registry of operations, crates/tenus-core/src/batch/ops.rs): nothing here restates it.
+import { addon } from './native';
+
+const codes = new Map(addon.opCodes());
+
+function code(name: string): number {
+  const c = codes.get(name);
+  if (c === undefined) throw new Error(`tenus: the addon has no operation ${name} (a build mismatch)`);
+  return c;
+}
+
+/** `[code, ...arguments]` for each operation; `in` switches the namespace items act in. */
+export const OP = {
+  linkAdd: code('link.add'),
+  linkSet: code('link.set'),
+  linkDelete: code('link.delete'),
+  linkDeleteGroup: code('link.deleteGroup'),
+  linkMove: code('link.move'),
+  linkGet: code('link.get'),
+  addressAdd: code('address.add'),
+  addressReplace: code('address.replace'),
+  addressDelete: code('address.delete'),
+  gateway: code('route.gateway'),
+  in: code('in'),
+} as const;
+
+/** A link as an item names it: an index, a name, or a link an earlier item of the run creates. */
+export type WireLink = number | string | { created: number } | { peerOf: number };
+
+/** One item: `[code, ...arguments]`. */
+export type Item = [number, ...unknown[]];
