@@ -3,7 +3,7 @@
 //! `tests/fixtures/iproute2/<case>.hex` holds the exact RTM_NEWLINK / RTM_NEWADDR message `ip`
 //! sent, captured with strace inside a throwaway `unshare --net` namespace (README.md there
 //! explains; cases.json gives each case's command). Each test builds the same request with
-//! `encode_new_link` (links) or `Handle::encode_addr_add` (addresses) and compares it with the
+//! `encode_new_link` (links) or `encode_addr_add` (addresses) and compares it with the
 //! fixture after `normalise`, which only zeroes seq/pid and clears NLA_F_NESTED on nests.
 //!
 //! A case either matches byte for byte, or it lists the `Difference`s tenus makes on purpose.
@@ -35,16 +35,11 @@
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
+use serde_json::json;
+use tenus_core::addr::encode_addr_add;
 use tenus_core::link::build::{encode_new_link, Resolved};
-use tenus_core::link::macvlan::{MacVlanSpec, Mode};
-use tenus_core::link::{
-    bond::BondSpec,
-    gre::{GreKind, GreSpec},
-    ipvlan::IpVlanSpec,
-    vrf::VrfSpec,
-};
-use tenus_core::link::{bridge::BridgeSpec, veth::VethSpec, vlan::VlanSpec, vxlan::VxlanSpec};
-use tenus_core::{Handle, KindSpec, LinkRef, LinkSpec};
+use tenus_core::link::kind::ParseContext;
+use tenus_core::{args, LinkSpec, Namespace};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/iproute2");
 
@@ -827,28 +822,30 @@ fn check(case: &str, ours: &[u8], differences: &[Difference]) {
 // ---------------------------------------------------------------------------------------------
 // Link cases: the same request as each fixture's `ip link add` command (cases.json)
 
-fn named(kind: KindSpec, name: &str) -> LinkSpec {
-    let mut spec = LinkSpec::new(kind);
-    spec.common.name = Some(name.into());
-    spec
+/// No namespace but the process's own (no case has a peer elsewhere).
+struct Here;
+
+impl ParseContext for Here {
+    fn peer(&mut self, _: &str, _: u32) -> tenus_core::Result<Namespace> {
+        Namespace::current()
+    }
 }
 
-/// Validates as `link_add` does and resolves names as they were in the capture's namespace:
-/// the parent `p0` is ifindex 2.
-fn encode(spec: &LinkSpec, peer: Option<&str>) -> Vec<u8> {
-    let mac = spec.validate().expect("the spec is valid");
-    let resolved = Resolved {
-        name: spec.common.name.clone().expect("every case names its link"),
-        peer: peer.map(str::to_string),
-        parent: spec.kind.parent().map(|_| P0_INDEX),
-        master: None,
-        mac,
-    };
+/// A link spec as JavaScript would give it: `kind` and a JSON object of options.
+fn spec(kind: &str, options: serde_json::Value) -> LinkSpec {
+    LinkSpec::from_json(kind, options, &mut Here).expect("the spec is valid")
+}
+
+/// Resolves names as they were in the capture's namespace: the parent `p0` is ifindex 2.
+fn encode(spec: &LinkSpec) -> Vec<u8> {
+    let mut resolved = Resolved::names(spec);
+    resolved.parent = spec.kind.parent().map(|_| P0_INDEX);
     encode_new_link(spec, &resolved).expect("encodes")
 }
 
-fn p0() -> LinkRef {
-    LinkRef::Name("p0".into())
+fn addr(cidr: &str) -> Vec<u8> {
+    let (a, prefix) = args::cidr("address", cidr).unwrap();
+    encode_addr_add(P0_INDEX, a, prefix, false)
 }
 
 /// Every link case: the kind string's NUL is the only difference (see `InfoKindNul`).
@@ -857,67 +854,45 @@ const LINK: &[Difference] = &[Difference::InfoKindNul];
 /// `ip link add d0 type dummy`
 #[test]
 fn dummy() {
-    check("dummy", &encode(&named(KindSpec::Dummy, "d0"), None), LINK);
+    check("dummy", &encode(&spec("dummy", json!({"name": "d0"}))), LINK);
 }
 
 /// `ip link add d0 mtu 1400 up type dummy`: `up` is IFF_UP in the same request.
 #[test]
 fn dummy_mtu_up() {
-    let mut spec = named(KindSpec::Dummy, "d0");
-    spec.common.mtu = Some(1400);
-    spec.common.up = true;
-    check("dummy_mtu_up", &encode(&spec, None), LINK);
+    let spec = spec("dummy", json!({"name": "d0", "mtu": 1400, "up": true}));
+    check("dummy_mtu_up", &encode(&spec), LINK);
 }
 
 /// `ip link add link p0 name p0.10 type vlan id 10`: no IFLA_VLAN_PROTOCOL for the default.
 #[test]
 fn vlan_8021q() {
-    let spec = named(
-        KindSpec::Vlan(VlanSpec {
-            parent: p0(),
-            id: 10,
-            protocol: None,
-        }),
-        "p0.10",
-    );
-    check("vlan_8021q", &encode(&spec, None), LINK);
+    let spec = spec("vlan", json!({"name": "p0.10", "parent": "p0", "id": 10}));
+    check("vlan_8021q", &encode(&spec), LINK);
 }
 
 /// `ip link add link p0 name p0.20 type vlan protocol 802.1ad id 20`
 #[test]
 fn vlan_8021ad() {
-    let vlan = VlanSpec {
-        parent: p0(),
-        id: 20,
-        protocol: Some("802.1ad".into()),
-    };
-    check(
-        "vlan_8021ad",
-        &encode(&named(KindSpec::Vlan(vlan), "p0.20"), None),
-        LINK,
+    let spec = spec(
+        "vlan",
+        json!({"name": "p0.20", "parent": "p0", "id": 20, "protocol": "802.1ad"}),
     );
+    check("vlan_8021ad", &encode(&spec), LINK);
 }
 
 /// `ip link add br0 type bridge`: no IFLA_INFO_DATA when no bridge option is given.
 #[test]
 fn bridge() {
-    check(
-        "bridge",
-        &encode(&named(KindSpec::Bridge(BridgeSpec::default()), "br0"), None),
-        LINK,
-    );
+    check("bridge", &encode(&spec("bridge", json!({"name": "br0"}))), LINK);
 }
 
 /// `ip link add v0 type veth peer name v1`
 #[test]
 fn veth() {
-    let veth = VethSpec {
-        peer: Some("v1".into()),
-        ..Default::default()
-    };
     check(
         "veth",
-        &encode(&named(KindSpec::Veth(veth), "v0"), Some("v1")),
+        &encode(&spec("veth", json!({"name": "v0", "peer": "v1"}))),
         LINK,
     );
 }
@@ -925,55 +900,36 @@ fn veth() {
 /// `ip link add link p0 name mv0 type macvlan mode bridge`
 #[test]
 fn macvlan_bridge() {
-    let spec = named(
-        KindSpec::MacVlan(MacVlanSpec {
-            parent: p0(),
-            mode: Mode::Bridge,
-        }),
-        "mv0",
+    let spec = spec(
+        "macvlan",
+        json!({"name": "mv0", "parent": "p0", "mode": "bridge"}),
     );
-    check("macvlan_bridge", &encode(&spec, None), LINK);
+    check("macvlan_bridge", &encode(&spec), LINK);
 }
 
 /// `ip link add link p0 name mt0 type macvtap mode vepa`
 #[test]
 fn macvtap_vepa() {
-    let spec = named(
-        KindSpec::MacVtap(MacVlanSpec {
-            parent: p0(),
-            mode: Mode::Vepa,
-        }),
-        "mt0",
-    );
-    check("macvtap_vepa", &encode(&spec, None), LINK);
+    let spec = spec("macvtap", json!({"name": "mt0", "parent": "p0", "mode": "vepa"}));
+    check("macvtap_vepa", &encode(&spec), LINK);
 }
 
 /// `ip link add vx0 type vxlan id 42 dstport 4789 local 10.0.0.1 remote 10.0.0.2 dev p0`:
 /// the parent goes in IFLA_VXLAN_LINK, not IFLA_LINK, and learning is sent unasked.
 #[test]
 fn vxlan() {
-    let vxlan = VxlanSpec {
-        vni: 42,
-        port: Some(4789),
-        local: Some("10.0.0.1".into()),
-        remote: Some("10.0.0.2".into()),
-        parent: Some(p0()),
-        ..Default::default()
-    };
-    check(
+    let spec = spec(
         "vxlan",
-        &encode(&named(KindSpec::Vxlan(vxlan), "vx0"), None),
-        LINK,
+        json!({"name": "vx0", "vni": 42, "port": 4789, "local": "10.0.0.1", "remote": "10.0.0.2", "parent": "p0"}),
     );
+    check("vxlan", &encode(&spec), LINK);
 }
 
 /// `ip link add d1 mtu 1400 group 7 type bridge`
 #[test]
 fn link_group_mtu() {
-    let mut spec = named(KindSpec::Bridge(BridgeSpec::default()), "d1");
-    spec.common.mtu = Some(1400);
-    spec.common.group = Some(7);
-    check("link_group_mtu", &encode(&spec, None), LINK);
+    let spec = spec("bridge", json!({"name": "d1", "mtu": 1400, "group": 7}));
+    check("link_group_mtu", &encode(&spec), LINK);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -985,17 +941,10 @@ fn link_group_mtu() {
 /// zero-allocates it), so leaving it out gives the same bridge-mode link.
 #[test]
 fn ipvlan_l2() {
-    let spec = named(
-        KindSpec::IpVlan(IpVlanSpec {
-            parent: p0(),
-            mode: Some("l2".into()),
-            flag: None,
-        }),
-        "ipv0",
-    );
+    let spec = spec("ipvlan", json!({"name": "ipv0", "parent": "p0", "mode": "l2"}));
     check(
         "ipvlan_l2",
-        &encode(&spec, None),
+        &encode(&spec),
         &[
             Difference::InfoKindNul,
             Difference::KernelDefault(IFLA_IPVLAN_FLAGS, &[0, 0]),
@@ -1006,36 +955,32 @@ fn ipvlan_l2() {
 /// `ip link add link p0 name ipv1 type ipvlan mode l3 private`: mode 1 (l3), flags 1 (private).
 #[test]
 fn ipvlan_l3_private() {
-    let spec = named(
-        KindSpec::IpVlan(IpVlanSpec {
-            parent: p0(),
-            mode: Some("l3".into()),
-            flag: Some("private".into()),
-        }),
-        "ipv1",
+    let spec = spec(
+        "ipvlan",
+        json!({"name": "ipv1", "parent": "p0", "mode": "l3", "flag": "private"}),
     );
-    check("ipvlan_l3_private", &encode(&spec, None), LINK);
+    check("ipvlan_l3_private", &encode(&spec), LINK);
 }
 
 /// `ip link add bond0 type bond mode active-backup miimon 100`: IFLA_BOND_MODE (u8) = 1, then
 /// IFLA_BOND_MIIMON (u32) = 100.
 #[test]
 fn bond() {
-    let spec = named(
-        KindSpec::Bond(BondSpec {
-            mode: Some("active-backup".into()),
-            miimon: Some(100),
-        }),
-        "bond0",
+    let spec = spec(
+        "bond",
+        json!({"name": "bond0", "mode": "active-backup", "miimon": 100}),
     );
-    check("bond", &encode(&spec, None), LINK);
+    check("bond", &encode(&spec), LINK);
 }
 
 /// `ip link add vrf0 type vrf table 10`
 #[test]
 fn vrf() {
-    let spec = named(KindSpec::Vrf(VrfSpec { table: 10 }), "vrf0");
-    check("vrf", &encode(&spec, None), LINK);
+    check(
+        "vrf",
+        &encode(&spec("vrf", json!({"name": "vrf0", "table": 10}))),
+        LINK,
+    );
 }
 
 /// `ip link add wg0 type wireguard`: the kind alone, no IFLA_INFO_DATA.
@@ -1043,20 +988,16 @@ fn vrf() {
 fn wireguard() {
     check(
         "wireguard",
-        &encode(&named(KindSpec::Wireguard, "wg0"), None),
+        &encode(&spec("wireguard", json!({"name": "wg0"}))),
         LINK,
     );
 }
 
-fn gre_spec(kind: GreKind, local: &str, remote: &str) -> KindSpec {
-    KindSpec::Gre(GreSpec {
+fn gre_spec(kind: &str, name: &str, local: &str, remote: &str) -> LinkSpec {
+    spec(
         kind,
-        local: Some(local.into()),
-        remote: remote.into(),
-        ttl: Some(64),
-        key: Some(42),
-        parent: None,
-    })
+        json!({"name": name, "local": local, "remote": remote, "ttl": 64, "key": 42}),
+    )
 }
 
 /// gre and gretap (ip/link_gre.c): what ip sends beyond tenus, and its order. The values are
@@ -1138,15 +1079,21 @@ const IP6GRE_HARMLESS: &[Difference] = &[
 /// the name gre0 is taken by the fallback device; the capture kernel has no GRE.)
 #[test]
 fn gre() {
-    let spec = named(gre_spec(GreKind::Gre, "10.0.0.1", "10.0.0.2"), "gre0");
-    check("gre", &encode(&spec, None), GRE);
+    check(
+        "gre",
+        &encode(&gre_spec("gre", "gre0", "10.0.0.1", "10.0.0.2")),
+        GRE,
+    );
 }
 
 /// `ip link add gt0 type gretap local 10.0.0.1 remote 10.0.0.2 ttl 64 key 42`
 #[test]
 fn gretap() {
-    let spec = named(gre_spec(GreKind::GreTap, "10.0.0.1", "10.0.0.2"), "gt0");
-    check("gretap", &encode(&spec, None), GRE);
+    check(
+        "gretap",
+        &encode(&gre_spec("gretap", "gt0", "10.0.0.1", "10.0.0.2")),
+        GRE,
+    );
 }
 
 /// `ip link add g60 type ip6gre local fd00::1 remote fd00::2 ttl 64 key 42`.
@@ -1155,15 +1102,21 @@ fn gretap() {
 /// ip's gets 4 (see `IP6GRE_HARMLESS`). Once tenus sends it (u8 4, after IFLA_GRE_TTL), this passes.
 #[test]
 fn ip6gre() {
-    let spec = named(gre_spec(GreKind::Ip6Gre, "fd00::1", "fd00::2"), "g60");
-    check("ip6gre", &encode(&spec, None), IP6GRE_HARMLESS);
+    check(
+        "ip6gre",
+        &encode(&gre_spec("ip6gre", "g60", "fd00::1", "fd00::2")),
+        IP6GRE_HARMLESS,
+    );
 }
 
 /// `ip link add g6t0 type ip6gretap local fd00::1 remote fd00::2 ttl 64 key 42`. Fails like `ip6gre`.
 #[test]
 fn ip6gretap() {
-    let spec = named(gre_spec(GreKind::Ip6GreTap, "fd00::1", "fd00::2"), "g6t0");
-    check("ip6gretap", &encode(&spec, None), IP6GRE_HARMLESS);
+    check(
+        "ip6gretap",
+        &encode(&gre_spec("ip6gretap", "g6t0", "fd00::1", "fd00::2")),
+        IP6GRE_HARMLESS,
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1176,7 +1129,7 @@ fn ip6gretap() {
 /// `ip addr add 10.0.0.1/24 dev p0`
 #[test]
 fn addr_add_v4() {
-    let ours = Handle::encode_addr_add(P0_INDEX, "10.0.0.1/24", false).unwrap();
+    let ours = addr("10.0.0.1/24");
     let broadcast = Difference::AddrBroadcast(Ipv4Addr::new(10, 0, 0, 255));
     check("addr_add_v4", &ours, &[Difference::AddrOrder, broadcast]);
 }
@@ -1184,7 +1137,7 @@ fn addr_add_v4() {
 /// `ip addr add fd00::1/64 dev p0`: IPv6 has no broadcast, so only the order differs.
 #[test]
 fn addr_add_v6() {
-    let ours = Handle::encode_addr_add(P0_INDEX, "fd00::1/64", false).unwrap();
+    let ours = addr("fd00::1/64");
     check("addr_add_v6", &ours, &[Difference::AddrOrder]);
 }
 
@@ -1278,13 +1231,13 @@ fn normalisation_touches_only_seq_pid_and_nest_flags() {
 /// A difference that isn't listed fails, and so does a listed one that isn't there.
 #[test]
 fn unlisted_or_missing_differences_fail() {
-    let ours = encode(&named(KindSpec::Bridge(BridgeSpec::default()), "br0"), None);
+    let ours = encode(&spec("bridge", json!({"name": "br0"})));
     let result = std::panic::catch_unwind(|| check("bridge", &ours, &[]));
     assert!(
         result.is_err(),
         "the kind's NUL must count as a difference when not listed"
     );
-    let ours = Handle::encode_addr_add(P0_INDEX, "fd00::1/64", false).unwrap();
+    let ours = addr("fd00::1/64");
     let broadcast = Difference::AddrBroadcast(Ipv4Addr::new(10, 0, 0, 255));
     let result =
         std::panic::catch_unwind(|| check("addr_add_v6", &ours, &[Difference::AddrOrder, broadcast]));
@@ -1293,15 +1246,7 @@ fn unlisted_or_missing_differences_fail() {
         "a listed difference that tenus doesn't make must fail"
     );
     // A wrong value is reported, not undone: tenus' vlan id 11 against ip's 10.
-    let spec = named(
-        KindSpec::Vlan(VlanSpec {
-            parent: p0(),
-            id: 11,
-            protocol: None,
-        }),
-        "p0.10",
-    );
-    let ours = encode(&spec, None);
+    let ours = encode(&spec("vlan", json!({"name": "p0.10", "parent": "p0", "id": 11})));
     assert!(std::panic::catch_unwind(|| check("vlan_8021q", &ours, LINK)).is_err());
 }
 
@@ -1311,30 +1256,21 @@ fn unlisted_or_missing_differences_fail() {
 #[test]
 fn kernel_defaults_and_order_are_checked() {
     // tenus sends IFLA_VRF_TABLE itself: "omitted" is refused.
-    let vrf = encode(&named(KindSpec::Vrf(VrfSpec { table: 10 }), "vrf0"), None);
+    let vrf = encode(&spec("vrf", json!({"name": "vrf0", "table": 10})));
     let listed = &[
         Difference::InfoKindNul,
         Difference::KernelDefault(1, &[10, 0, 0, 0]),
     ];
     assert!(std::panic::catch_unwind(|| check("vrf", &vrf, listed)).is_err());
     // bond: tenus already sends mode then miimon, as ip does.
-    let bond = encode(
-        &named(
-            KindSpec::Bond(BondSpec {
-                mode: Some("active-backup".into()),
-                miimon: Some(100),
-            }),
-            "bond0",
-        ),
-        None,
-    );
+    let bond = encode(&spec(
+        "bond",
+        json!({"name": "bond0", "mode": "active-backup", "miimon": 100}),
+    ));
     let listed = &[Difference::InfoKindNul, Difference::DataOrder(&[1, 3])];
     assert!(std::panic::catch_unwind(|| check("bond", &bond, listed)).is_err());
     // gre without the reordering, or without one of the defaults.
-    let gre = encode(
-        &named(gre_spec(GreKind::Gre, "10.0.0.1", "10.0.0.2"), "gre0"),
-        None,
-    );
+    let gre = encode(&gre_spec("gre", "gre0", "10.0.0.1", "10.0.0.2"));
     let without_order = &GRE[..GRE.len() - 1];
     assert!(std::panic::catch_unwind(|| check("gre", &gre, without_order)).is_err());
     let without_tos: Vec<Difference> = GRE
@@ -1344,10 +1280,9 @@ fn kernel_defaults_and_order_are_checked() {
         .collect();
     assert!(std::panic::catch_unwind(|| check("gre", &gre, &without_tos)).is_err());
     // A wrong key fails even with every listed difference: tenus' key 43 against ip's 42.
-    let mut spec = named(gre_spec(GreKind::Gre, "10.0.0.1", "10.0.0.2"), "gre0");
-    if let KindSpec::Gre(g) = &mut spec.kind {
-        g.key = Some(43);
-    }
-    let wrong_key = encode(&spec, None);
+    let wrong_key = encode(&spec(
+        "gre",
+        json!({"name": "gre0", "local": "10.0.0.1", "remote": "10.0.0.2", "ttl": 64, "key": 43}),
+    ));
     assert!(std::panic::catch_unwind(|| check("gre", &wrong_key, GRE)).is_err());
 }

@@ -1,8 +1,10 @@
 //! Round trips against the real kernel, each in its own anonymous namespace. Skipped (with a
 //! message) when not root; under CI=true that skip is a failure.
 
-use tenus_core::link::{bridge::BridgeSpec, veth::VethSpec};
-use tenus_core::{Error, Handle, KindSpec, LinkChange, LinkRef, LinkSpec, Namespace};
+use serde_json::{json, Value};
+use tenus_core::batch::{Item, Items, ReadContext, OP_CODES};
+use tenus_core::link::kind::ParseContext;
+use tenus_core::{Error, Handle, LinkChange, LinkRef, LinkSpec, Namespace};
 
 fn privileged() -> bool {
     if unsafe { libc::geteuid() } == 0 {
@@ -21,10 +23,31 @@ async fn lab() -> Handle {
         .unwrap()
 }
 
-fn named(kind: KindSpec, name: &str) -> LinkSpec {
-    let mut s = LinkSpec::new(kind);
-    s.common.name = Some(name.into());
-    s
+/// Peers for specs parsed on their own: `peerNetns: n` is `peers[n]`.
+struct Peers(Vec<Namespace>);
+
+impl ParseContext for Peers {
+    fn peer(&mut self, _: &str, index: u32) -> tenus_core::Result<Namespace> {
+        Ok(self.0[index as usize].clone())
+    }
+}
+
+/// A link spec as JavaScript gives it: a kind and a JSON object of options.
+fn spec(kind: &str, options: Value) -> LinkSpec {
+    LinkSpec::from_json(kind, options, &mut Peers(vec![])).unwrap()
+}
+
+/// A batch item's wire code.
+fn code(op: &str) -> u8 {
+    OP_CODES.iter().find(|(n, _)| *n == op).unwrap().1
+}
+
+/// Items as JavaScript sends them, `[[code, ...arguments], ...]`, for `h`'s namespace.
+fn items(h: &Handle, items: Vec<Value>) -> Vec<tenus_core::Result<Item>> {
+    let mut cx = ReadContext::new(vec![h.namespace().clone()]);
+    Items::parse(&Value::Array(items).to_string(), &mut cx)
+        .unwrap()
+        .items
 }
 
 #[tokio::test]
@@ -33,10 +56,10 @@ async fn bridge_create_get_list_change_delete() {
         return;
     }
     let h = lab().await;
-    let mut spec = named(KindSpec::Bridge(BridgeSpec::default()), "br0");
-    spec.common.mtu = Some(1400);
-    spec.common.group = Some(7);
-    let rec = h.link_add(&spec).await.unwrap();
+    let rec = h
+        .link_add(spec("bridge", json!({"name": "br0", "mtu": 1400, "group": 7})))
+        .await
+        .unwrap();
     assert_eq!(rec.name, "br0");
     assert_eq!(rec.kind.as_deref(), Some("bridge"));
     assert_eq!(rec.mtu, Some(1400));
@@ -66,11 +89,9 @@ async fn kernel_errors_carry_errno_and_extended_ack() {
         return;
     }
     let h = lab().await;
-    h.link_add(&named(KindSpec::Bridge(BridgeSpec::default()), "br0"))
-        .await
-        .unwrap();
+    h.link_add(spec("bridge", json!({"name": "br0"}))).await.unwrap();
     let err = h
-        .link_add(&named(KindSpec::Bridge(BridgeSpec::default()), "br0"))
+        .link_add(spec("bridge", json!({"name": "br0"})))
         .await
         .unwrap_err();
     match &err {
@@ -86,6 +107,7 @@ async fn kernel_errors_carry_errno_and_extended_ack() {
         .link_set(
             &LinkRef::Name("br0".into()),
             &LinkChange {
+                // Not checked here: `LinkChange` holds values already read (LinkChange::parse).
                 mtu: Some(65536),
                 ..Default::default()
             },
@@ -104,12 +126,13 @@ async fn veth_peer_born_in_another_namespace_and_addresses() {
         return;
     }
     let (a, b) = (lab().await, lab().await);
-    let veth = VethSpec {
-        peer: Some("eth1".into()),
-        peer_ns: Some(b.namespace().clone()),
-        ..Default::default()
-    };
-    let rec = a.link_add(&named(KindSpec::Veth(veth), "veth-h")).await.unwrap();
+    let veth = LinkSpec::from_json(
+        "veth",
+        json!({"name": "veth-h", "peer": "eth1", "peerNetns": 1}),
+        &mut Peers(vec![a.namespace().clone(), b.namespace().clone()]),
+    )
+    .unwrap();
+    let rec = a.link_add(veth).await.unwrap();
     assert_eq!(rec.kind.as_deref(), Some("veth"));
     let peer = b.link_get(&LinkRef::Name("eth1".into())).await.unwrap();
     assert_eq!(peer.kind.as_deref(), Some("veth"));
@@ -135,7 +158,7 @@ async fn veth_peer_born_in_another_namespace_and_addresses() {
         .iter()
         .all(|a| a.cidr != "10.9.0.2/24"));
     // Move the host end over too, renaming it on the way.
-    a.link_move(&LinkRef::Name("veth-h".into()), b.namespace(), Some("eth2"))
+    a.link_move(&LinkRef::Name("veth-h".into()), &b, Some("eth2"))
         .await
         .unwrap();
     assert!(b.link_get(&LinkRef::Name("eth2".into())).await.is_ok());
@@ -144,18 +167,14 @@ async fn veth_peer_born_in_another_namespace_and_addresses() {
 
 mod batch {
     use super::*;
-    use tenus_core::batch::{BatchOp, BatchOptions, OnError, Outcome};
+    use tenus_core::batch::{BatchOptions, OnError, Outcome};
 
-    fn veth(i: usize, group: u32) -> BatchOp {
-        let mut spec = named(
-            KindSpec::Veth(VethSpec {
-                peer: Some(format!("v{i}b")),
-                ..Default::default()
-            }),
-            &format!("v{i}a"),
-        );
-        spec.common.group = Some(group);
-        BatchOp::AddLink(spec.into())
+    fn veth(i: usize, group: u32) -> Value {
+        json!([code("link.add"), "veth", {"name": format!("v{i}a"), "peer": format!("v{i}b"), "group": group}])
+    }
+
+    fn address(link: &str, cidr: &str) -> Value {
+        json!([code("address.add"), link, cidr])
     }
 
     #[tokio::test]
@@ -164,34 +183,16 @@ mod batch {
             return;
         }
         let h = lab().await;
-        let mut ops: Vec<BatchOp> = vec![BatchOp::AddLink(
-            named(KindSpec::Bridge(BridgeSpec::default()), "br0").into(),
-        )];
+        let mut ops = vec![json!([code("link.add"), "bridge", {"name": "br0"}])];
         ops.extend((0..50).map(|i| veth(i, 7)));
         // Attach to a bridge the batch itself made: its index is looked up when first needed.
-        ops.push(BatchOp::SetLink(
-            LinkRef::Name("v0a".into()),
-            LinkChange {
-                master: Some(Some(LinkRef::Name("br0".into()))),
-                up: Some(true),
-                ..Default::default()
-            }
-            .into(),
-        ));
-        ops.extend((0..200).map(|i| BatchOp::AddAddr {
-            link: LinkRef::Name("br0".into()),
-            cidr: format!("10.1.{}.{}/32", i / 250, i % 250 + 1),
-            replace: false,
-        }));
+        ops.push(json!([code("link.set"), "v0a", {"master": "br0", "up": true}]));
+        ops.extend((0..200).map(|i| address("br0", &format!("10.1.{}.{}/32", i / 250, i % 250 + 1))));
         // A duplicate address fails alone.
-        ops.push(BatchOp::AddAddr {
-            link: LinkRef::Name("br0".into()),
-            cidr: "10.1.0.1/32".into(),
-            replace: false,
-        });
+        ops.push(address("br0", "10.1.0.1/32"));
         let seen = std::sync::atomic::AtomicUsize::new(0);
         let report = h
-            .batch(ops, &BatchOptions::default(), &|done, _| {
+            .batch(items(&h, ops), &BatchOptions::default(), &|done, _| {
                 seen.store(done, std::sync::atomic::Ordering::Relaxed);
             })
             .await;
@@ -225,48 +226,46 @@ mod batch {
     }
 
     #[tokio::test]
-    async fn rollback_undoes_what_the_batch_made() {
+    async fn rollback_undoes_what_the_batch_made_and_changed() {
         if !privileged() {
             return;
         }
         let h = lab().await;
-        h.link_add(&named(KindSpec::Bridge(BridgeSpec::default()), "keep0"))
+        h.link_add(spec("bridge", json!({"name": "keep0", "mtu": 1500})))
             .await
             .unwrap();
-        let mut ops: Vec<BatchOp> = (0..20).map(|i| veth(i, 0)).collect();
-        ops.push(BatchOp::AddAddr {
-            link: LinkRef::Name("keep0".into()),
-            cidr: "10.2.0.1/24".into(),
-            replace: false,
-        });
-        ops.push(BatchOp::AddLink(
-            named(KindSpec::Bridge(BridgeSpec::default()), "keep0").into(),
-        )); // EEXIST
+        let mut ops: Vec<Value> = (0..20).map(|i| veth(i, 0)).collect();
+        ops.push(address("keep0", "10.2.0.1/24"));
+        // A change to a link that was there before: put back from what was read before it.
+        ops.push(json!([code("link.set"), "keep0", {"mtu": 1400, "alias": "changed"}]));
+        ops.push(json!([code("link.add"), "bridge", {"name": "keep0"}])); // EEXIST
         ops.extend((20..30).map(|i| veth(i, 0)));
         let options = BatchOptions {
             on_error: OnError::Rollback,
             ..Default::default()
         };
-        let report = h.batch(ops, &options, &|_, _| {}).await;
+        let report = h.batch(items(&h, ops), &options, &|_, _| {}).await;
         assert!(report.undo_errors.is_empty(), "{:?}", report.undo_errors);
         assert!(
-            report.outcomes[..21].iter().all(|o| *o == Outcome::Undone),
+            report.outcomes[..22].iter().all(|o| *o == Outcome::Undone),
             "{:?}",
             report.outcomes
         );
         assert!(matches!(
-            report.outcomes[21],
+            report.outcomes[22],
             Outcome::Failed(Error::Kernel {
                 errno: libc::EEXIST,
                 ..
             })
         ));
         // Items already in flight when the failure came back ran and were undone; the rest never ran.
-        assert!(report.outcomes[22..]
+        assert!(report.outcomes[23..]
             .iter()
             .all(|o| matches!(o, Outcome::NotRun | Outcome::Undone)));
         let names: Vec<String> = h.link_list().await.unwrap().into_iter().map(|l| l.name).collect();
         assert_eq!(names, vec!["lo", "keep0"]);
+        let keep = h.link_get(&LinkRef::Name("keep0".into())).await.unwrap();
+        assert_eq!((keep.mtu, keep.alias), (Some(1500), None));
         assert!(h
             .addr_list(Some(&LinkRef::Name("keep0".into())))
             .await
@@ -280,12 +279,13 @@ mod batch {
             return;
         }
         let h = lab().await;
-        let mut bad = named(KindSpec::Bridge(BridgeSpec::default()), "br0");
-        bad.common.mtu = Some(10);
-        let ops = vec![veth(0, 0), BatchOp::AddLink(bad.into())];
+        let ops = vec![
+            veth(0, 0),
+            json!([code("link.add"), "bridge", {"name": "br0", "mtu": 10}]),
+        ];
         let report = h
             .batch(
-                ops,
+                items(&h, ops),
                 &BatchOptions {
                     on_error: OnError::Rollback,
                     ..Default::default()
@@ -306,8 +306,9 @@ mod batch {
             return;
         }
         let h = lab().await;
-        let ops: Vec<BatchOp> = (0..40).map(|i| veth(i, 0)).collect();
-        h.batch(ops, &BatchOptions::default(), &|_, _| {}).await;
+        let ops: Vec<Value> = (0..40).map(|i| veth(i, 0)).collect();
+        h.batch(items(&h, ops), &BatchOptions::default(), &|_, _| {})
+            .await;
         let doomed: Vec<LinkRef> = (0..40)
             .step_by(2)
             .map(|i| LinkRef::Name(format!("v{i}a")))
@@ -323,38 +324,33 @@ mod batch {
 #[tokio::test]
 async fn fast_link_reader_matches_the_full_decoder() {
     use netlink_packet_route::{link::LinkMessage, RouteNetlinkMessage};
-    use tenus_core::link::{fast, macvlan, vxlan};
+    use tenus_core::link::fast;
     use tenus_core::message::{decode, encode, Flags};
     if !privileged() {
         return;
     }
     let h = lab().await;
-    let mut br = named(KindSpec::Bridge(BridgeSpec::default()), "br0");
-    br.common.up = true;
-    h.link_add(&br).await.unwrap();
-    let mut v = named(
-        KindSpec::Veth(VethSpec {
-            peer: Some("v1".into()),
-            ..Default::default()
-        }),
-        "v0",
-    );
-    v.common.master = Some(LinkRef::Name("br0".into()));
-    v.common.group = Some(3);
-    v.common.mtu = Some(1400);
-    h.link_add(&v).await.unwrap();
-    let mv = macvlan::MacVlanSpec {
-        parent: LinkRef::Name("v1".into()),
-        mode: macvlan::Mode::Vepa,
-    };
-    h.link_add(&named(KindSpec::MacVtap(mv), "mt0")).await.unwrap();
-    let vx = vxlan::VxlanSpec {
-        vni: 42,
-        port: Some(4789),
-        remote: Some("10.0.0.2".into()),
-        ..Default::default()
-    };
-    h.link_add(&named(KindSpec::Vxlan(vx), "vx0")).await.unwrap();
+    h.link_add(spec("bridge", json!({"name": "br0", "up": true})))
+        .await
+        .unwrap();
+    h.link_add(spec(
+        "veth",
+        json!({"name": "v0", "peer": "v1", "master": "br0", "group": 3, "mtu": 1400}),
+    ))
+    .await
+    .unwrap();
+    h.link_add(spec(
+        "macvtap",
+        json!({"name": "mt0", "parent": "v1", "mode": "vepa"}),
+    ))
+    .await
+    .unwrap();
+    h.link_add(spec(
+        "vxlan",
+        json!({"name": "vx0", "vni": 42, "port": 4789, "remote": "10.0.0.2"}),
+    ))
+    .await
+    .unwrap();
     h.link_set(
         &LinkRef::Name("v1".into()),
         &LinkChange {
@@ -390,9 +386,7 @@ async fn concurrent_listings_all_resolve() {
         return;
     }
     let h = lab().await;
-    h.link_add(&named(KindSpec::Bridge(BridgeSpec::default()), "br0"))
-        .await
-        .unwrap();
+    h.link_add(spec("bridge", json!({"name": "br0"}))).await.unwrap();
     h.addr_add(&LinkRef::Name("br0".into()), "10.0.0.1/24", false)
         .await
         .unwrap();
@@ -413,16 +407,9 @@ async fn streamed_listing_matches_the_whole_one() {
     }
     let h = lab().await;
     let ops = (0..400)
-        .map(|i| {
-            let peer = Some(format!("vb{i}"));
-            let kind = KindSpec::Veth(VethSpec {
-                peer,
-                ..Default::default()
-            });
-            tenus_core::batch::BatchOp::AddLink(named(kind, &format!("va{i}")).into())
-        })
+        .map(|i| json!([code("link.add"), "veth", {"name": format!("va{i}"), "peer": format!("vb{i}")}]))
         .collect();
-    h.batch(ops, &Default::default(), &|_, _| {}).await;
+    h.batch(items(&h, ops), &Default::default(), &|_, _| {}).await;
     let whole = h.link_list().await.unwrap();
     assert_eq!(whole.len(), 801);
     let mut parts = Vec::new();
