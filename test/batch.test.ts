@@ -377,6 +377,105 @@ describe("batch: 'rollback' mode", () => {
   });
 });
 
+describe("batch: 'rollback' mode and existing links (the chains' undo rule)", () => {
+  it('a change to an existing link is put back as it was read before the change', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('br9');
+    await ns.veth('px0', { peer: 'px1', mtu: 1400 }).alias('before');
+    const before = ipLink(ns, 'px0');
+    const r = await ns.batch(
+      (b) => {
+        b.set('px0', { mtu: 1300, alias: 'during', txqlen: 7, group: 4, master: 'br9', up: true }); // 0
+        b.bridge('br9'); // 1: EEXIST
+      },
+      { onError: 'rollback' },
+    );
+    expect(statuses(r.items)).toEqual(['undone', 'failed']);
+    expect(r.undoErrors).toEqual([]);
+    const after = ipLink(ns, 'px0');
+    expect(after.mtu).toBe(1400);
+    expect(after.ifalias).toBe('before');
+    expect(after.txqlen).toBe(before.txqlen);
+    expect(after.group).toBe('default');
+    expect(after.master).toBeUndefined();
+    expect(after.flags).not.toContain('UP');
+  });
+
+  it('a link moved into another namespace is moved back (b.moveTo)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    await ns.veth('px0', { peer: 'px1' });
+    await ns.bridge('pre0');
+    const before = { here: await snapshot(ns), there: await snapshot(other) };
+    const r = await ns.batch(
+      (b) => {
+        b.moveTo('px0', other, { name: 'eth0' }); // 0
+        b.bridge('pre0'); // 1: EEXIST
+      },
+      { onError: 'rollback' },
+    );
+    expect(statuses(r.items)).toEqual(['undone', 'failed']);
+    expect(r.undoErrors).toEqual([]);
+    expect(await snapshot(ns)).toEqual(before.here);
+    expect(await snapshot(other)).toEqual(before.there);
+  });
+
+  it('a deletion is not sent until everything before it has succeeded (issue 10, defect 8)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('keep').address('10.8.0.1/24');
+    const before = await snapshot(ns);
+    const r = await ns.batch(
+      (b) => {
+        b.bridge('new0'); // 0
+        b.address('keep', '10.8.0.1/24'); // 1: EEXIST
+        b.delete('keep'); // 2: must not run
+        b.bridge('new1'); // 3
+      },
+      { onError: 'rollback' },
+    );
+    expect(statuses(r.items)).toEqual(['undone', 'failed', 'not-run', 'not-run']);
+    expect(r.errors.get(1)).toMatchObject({ code: 'EEXIST', op: 'address.add' });
+    expect(await snapshot(ns)).toEqual(before);
+    expect(ipAddrs(ns, 'keep')).toEqual(['10.8.0.1/24']);
+  });
+});
+
+describe('batch: every kind and operation the chains have', () => {
+  it('veth options peer, peerIn and peerMac, as the chain takes them', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    const r = await ns.batch((b) => {
+      b.veth('v0', { peer: 'eth1', peerIn: other, peerMac: '02:00:00:00:00:e1', mtu: 1400 });
+    });
+    expect(r.ok).toBe(true);
+    expect(ipLink(ns, 'v0').mtu).toBe(1400);
+    expect(ipLink(other, 'eth1').address).toBe('02:00:00:00:00:e1');
+    expect(ipLinkNames(ns)).not.toContain('eth1');
+  });
+
+  it('b.moveTo moves a link (later items still act in the batch namespace); b.deleteGroup deletes a group', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    const before = await snapshot(ns);
+    const r = await ns.batch((b) => {
+      b.veth('m0').peer('m1').group(9);
+      b.veth('g0').peer('g1').group(8);
+      b.moveTo('m1', other, { name: 'eth0' });
+      b.address('m0', '10.9.0.1/24');
+      b.deleteGroup(8);
+    });
+    expect(statuses(r.items)).toEqual(['done', 'done', 'done', 'done', 'done']);
+    expect(await snapshot(ns)).toEqual({ tenus: [...before.tenus, 'm0'].sort(), ip: [...before.ip, 'm0'].sort() });
+    expect(ipLinkNames(other)).toContain('eth0');
+    expect(ipAddrs(ns, 'm0')).toContain('10.9.0.1/24');
+  });
+});
+
 describe('batch: progress', () => {
   it('onProgress is called with increasing done, a fixed total, and finally done === total', async (ctx) => {
     needRoot(ctx);
