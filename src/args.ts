@@ -55,14 +55,31 @@ export function fn(arg: string, value: unknown): (...args: never[]) => unknown {
   return value as (...args: never[]) => unknown;
 }
 
-/** A link: its name, its index, or anything with an `index` (a Link, a LinkRecord). */
-export function link(arg: string, value: unknown): number | string {
+/**
+ * A link: its name, its index, or anything with an `index` (a Link, a LinkRecord). A Link of
+ * another namespace than `ns` (the one the operation acts in) is refused: its index means
+ * another link here.
+ */
+export function link(arg: string, value: unknown, ns?: object): number | string {
   if (typeof value === 'string') return text(arg, value);
   if (typeof value === 'number') return uint(arg, value);
   if (typeof value === 'object' && value !== null && 'index' in value) {
+    const owner = 'ns' in value ? read(arg, value, 'ns') : undefined;
+    if (ns !== undefined && owner !== undefined && owner !== ns) {
+      throw TenusError.invalid(arg, 'is a link of another namespace');
+    }
     return uint(arg, read(arg, value, 'index'));
   }
   throw wrongType(arg, 'a link name, an index or a link', value);
+}
+
+/** Refuses options other than `names` (where a typo would silently mean the default). */
+export function known(arg: string, options: Record<string, unknown>, names: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!names.includes(key)) {
+      throw TenusError.invalid(key, `is not an option of ${arg} (expected ${names.join(', ')})`);
+    }
+  }
 }
 
 /** Reads one property, turning a getter that throws into an error naming the argument. */
@@ -110,7 +127,7 @@ function json(arg: string, value: unknown): unknown {
     case 'boolean':
       return value;
     case 'object':
-      if (value === null) throw TenusError.invalid(arg, 'null is not a value it takes (leave it out instead)');
+      if (value === null) throw wrongType(arg, 'a value (leave the option out instead of null)', value);
       if (Array.isArray(value)) return value.map((v, i) => json(`${arg}[${i}]`, v));
       return options(arg, value);
     default:

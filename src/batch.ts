@@ -108,7 +108,7 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
   /** @internal */
   ref(like: LinkLike, arg: string): number | string {
     if (like === this.lastLike && like !== undefined) return this.lastRef;
-    const ref = args.link(arg, like);
+    const ref = args.link(arg, like, this.run.ns);
     this.lastLike = like;
     this.lastRef = ref;
     return ref;
@@ -121,7 +121,7 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
 
   /** @internal */
   protected make(kind: LinkKind, name: string | undefined, options: object | undefined): BatchLink {
-    const opts = linkOptions(name, options, (ns) => this.run.peer(ns));
+    const opts = linkOptions(this.run.ns, name, options, (ns) => this.run.peer(ns));
     this.run.push([OP.linkAdd, kind, opts]);
     return new BatchLink(this, opts);
   }

@@ -30,7 +30,10 @@ export type VethLinkOptions = With<Omit<VethOptions, 'peerNetns'>> & { peerIn?: 
 export type GreKind = 'gre' | 'gretap' | 'ip6gre' | 'ip6gretap';
 
 /** Options that name links or namespaces (turned into a name, an index or a number). */
-const LINK_OPTIONS: args.Converters = { parent: args.link, master: args.link, peerIn: netnsArg };
+function linkConverters(ns: Netns): args.Converters {
+  const link = (arg: string, v: unknown): unknown => args.link(arg, v, ns);
+  return { parent: link, master: link, peerIn: netnsArg };
+}
 
 /**
  * The options of a new link as they cross into Rust: checked for what only JavaScript values
@@ -38,11 +41,12 @@ const LINK_OPTIONS: args.Converters = { parent: args.link, master: args.link, pe
  * namespace in the run.
  */
 export function linkOptions(
+  ns: Netns,
   name: unknown,
   options: unknown,
   peer: (ns: Netns) => number,
 ): Record<string, unknown> {
-  const out = args.options('options', options, LINK_OPTIONS);
+  const out = args.options('options', options, linkConverters(ns));
   const given = args.optionalName('name', name);
   if (given !== undefined) out.name = given;
   if (out.peerIn !== undefined) {

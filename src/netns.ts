@@ -202,7 +202,11 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    * absent); `ns.link('eth1').mtu(1400).up()` changes it without reading it first.
    */
   link(link: LinkLike): LinkRef {
-    return new LinkRef(this, args.link('link', link));
+    try {
+      return new LinkRef(this, args.link('link', link, this));
+    } catch (e) {
+      return new LinkRef(this, e as TenusError);
+    }
   }
 
   /** @internal Reads one link. */
@@ -211,20 +215,21 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     return new Link(this, JSON.parse(json) as LinkRecord);
   }
 
-  /** @internal A chain on an existing link. */
-  chainOn(link: Link | number | string): LinkChain<Link> {
+  /** @internal A chain on an existing link (or on a refused argument: it rejects with it). */
+  chainOn(link: Link | number | string | TenusError): LinkChain<Link> {
+    if (link instanceof TenusError) return new LinkChain<Link>(this, { refused: link });
     return new LinkChain<Link>(this, link instanceof Link ? { link } : { ref: link });
   }
 
   /** Addresses of one link, or of all links. */
   async addresses(link?: LinkLike): Promise<AddressRecord[]> {
-    const ref = link === undefined ? null : args.link('link', link);
+    const ref = link === undefined ? null : args.link('link', link, this);
     return JSON.parse(await call(() => this.native.addrList(JSON.stringify(ref)))) as AddressRecord[];
   }
 
   /** `ip link del DEV` (for a veth, both ends). */
   async deleteLink(link: LinkLike): Promise<void> {
-    await this.runOne([OP.linkDelete, args.link('link', link)]);
+    await this.runOne([OP.linkDelete, args.link('link', link, this)]);
   }
 
   /**
@@ -236,7 +241,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    */
   async deleteLinks(links: LinkLike[]): Promise<void> {
     if (!Array.isArray(links)) throw TenusError.invalidType('links', 'must be an array of links');
-    const refs = links.map((l, i) => args.link(`links[${i}]`, l));
+    const refs = links.map((l, i) => args.link(`links[${i}]`, l, this));
     await call(() => this.native.linkDeleteMany(JSON.stringify(refs)));
   }
 

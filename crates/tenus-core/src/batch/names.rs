@@ -96,11 +96,11 @@ impl Names {
                     self.index.remove(&(target, n.clone()));
                 }
             }
-            Effect::Moves(link, to, new_name) => {
+            Effect::Moves(link, to, there) => {
                 if let LinkRef::Name(n) = link {
                     self.index.remove(&(target, n.clone()));
                 }
-                if let Some(name) = new_name.or(link.name()) {
+                if let Some(name) = there {
                     self.forget(to, name);
                 }
             }

@@ -75,7 +75,7 @@ pub enum Effect<'a> {
     Renames(&'a LinkRef, &'a str),
     /// A link is gone from the target's namespace.
     Removes(&'a LinkRef),
-    /// A link leaves for the batch's n-th namespace, under a new name or its own.
+    /// A link leaves for the batch's n-th namespace, where it has this name.
     Moves(&'a LinkRef, usize, Option<&'a str>),
 }
 

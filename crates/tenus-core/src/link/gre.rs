@@ -78,6 +78,9 @@ impl Tunnel {
                 ));
             }
         }
+        if let Some(p) = &o.parent {
+            p.validate("parent")?;
+        }
         Ok(Tunnel {
             local,
             remote,

@@ -115,6 +115,9 @@ impl Kind for Vxlan {
                 ));
             }
         }
+        if let Some(p) = &o.parent {
+            p.validate("parent")?;
+        }
         Ok(Vxlan {
             vni,
             port: o.port.map(|p| args::port("port", p)).transpose()?,
