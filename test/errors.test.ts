@@ -251,6 +251,55 @@ describe('invalid attribute values', () => {
     expect(threw).toEqual([]);
   });
 
+  it('unknown options of links and changes are refused, named by the option, before anything is sent', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br1');
+    const unknown = { mtuu: 1400 } as object;
+    await expectInvalid(ns, (n) => n.bridge('br0', unknown), 'mtuu');
+    await expectInvalid(ns, (n) => n.veth('v0', unknown), 'mtuu');
+    await expectInvalid(ns, () => br.set(unknown), 'mtuu');
+    await expectInvalid(ns, (n) => n.tuntap('tap0', 'tap', unknown), 'mtuu');
+    const r = await ns.batch((b) => {
+      b.bridge('br2', unknown);
+      b.set('br1', unknown);
+    });
+    expect(r.items.map((i) => i.status)).toEqual(['failed', 'failed']);
+    for (const i of [0, 1]) expect(r.errors.get(i)).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'mtuu' });
+    expect(ipLink(ns, 'br1').mtu).toBe(1500);
+  });
+
+  it('unknown options of the other option bags are refused too, named by the option', async (ctx) => {
+    // A typo must not pass silently: { onerror: 'rollback' } would run a batch in 'continue' mode.
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    await ns.veth('x0', { peer: 'x1' });
+    await ns.veth('y0', { peer: 'y1' });
+    // Each case names links of its own, so that one accepted by mistake does not fail the next.
+    const cases: [string, Make, string][] = [
+      ['chain moveTo', (n) => n.veth('v0', { peer: 'v1' }).moveTo(other, { nam: 'e0' } as object), 'nam'],
+      ['Link moveTo', (n) => n.link('x0').moveTo(other, { nam: 'e1' } as object), 'nam'],
+      ['peer', (n) => n.veth('v2').peer('v3', { inn: other } as object), 'inn'],
+      ['batch options', (n) => n.batch(() => undefined, { onerror: 'rollback' } as object), 'onerror'],
+      ['batch peer', (n) => n.batch((b) => void b.veth('v4').peer('v5', { inn: other } as object)), 'inn'],
+      ['batch moveTo', (n) => n.batch((b) => void b.moveTo('y0', other, { nam: 'e2' } as object)), 'nam'],
+      ['links', (n) => n.links({ stat: false } as object), 'stat'],
+      ['fromPid', () => Netns.fromPid(process.pid, { allowown: true } as object), 'allowown'],
+      ['Netns.delete', () => Netns.delete('nosuch', { forse: true } as object), 'forse'],
+    ];
+    const wrong: string[] = [];
+    for (const [label, make, arg] of cases) {
+      const got = await Promise.resolve(make(ns)).then(
+        (v) => `resolved ${JSON.stringify(v && typeof v === 'object' && 'ok' in v ? { ok: v.ok } : typeof v)}`,
+        (e: TenusError) => `${e.code} ${e.arg}`,
+      );
+      if (got !== `ERR_INVALID_ARG_VALUE ${arg}`) wrong.push(`${label}: ${got}`);
+    }
+    expect(wrong).toEqual([]);
+    expect(ipLinkNames(other)).toEqual(['lo']);
+  });
+
   it('setTimeout refuses values that are not a positive whole number of milliseconds', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();
