@@ -64,11 +64,17 @@ impl Names {
             LinkRef::Index(i) => Ok(*i),
             LinkRef::Name(n) => {
                 let key = (target, n.clone());
+                // The error is the item's (it names the link the item acts on); the text says
+                // which name was not found.
                 self.index.get(&key).copied().ok_or_else(|| {
-                    self.missing
-                        .get(&key)
-                        .cloned()
-                        .unwrap_or_else(|| Error::kernel_errno(libc::ENODEV, "", n))
+                    let errno = self.missing.get(&key).and_then(Error::errno).unwrap_or(libc::ENODEV);
+                    Error::Kernel {
+                        errno,
+                        op: String::new(),
+                        link: None,
+                        extack: Some(format!("no link named {n}")),
+                        extack_offset: None,
+                    }
                 })
             }
         }
