@@ -67,7 +67,11 @@ impl Names {
                 // The error is the item's (it names the link the item acts on); the text says
                 // which name was not found.
                 self.index.get(&key).copied().ok_or_else(|| {
-                    let errno = self.missing.get(&key).and_then(Error::errno).unwrap_or(libc::ENODEV);
+                    let errno = self
+                        .missing
+                        .get(&key)
+                        .and_then(Error::errno)
+                        .unwrap_or(libc::ENODEV);
                     Error::Kernel {
                         errno,
                         op: String::new(),

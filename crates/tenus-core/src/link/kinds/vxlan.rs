@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::args;
 use crate::error::{Error, Result};
 
-use super::build::Resolved;
-use super::kind::{Kind, ParseContext};
-use super::spec::LinkRef;
+use crate::link::build::Resolved;
+use crate::link::kind::{Kind, ParseContext};
+use crate::link::spec::LinkRef;
 
 /// `ip link add NAME type vxlan id VNI ...` options.
 #[derive(Debug, Clone, Default, Deserialize)]
