@@ -3,28 +3,16 @@
 // method here, with the option type napi generated for it.
 import * as args from './args';
 import type { Netns } from './netns';
-import type {
-  BondOptions,
-  BridgeOptions,
-  CommonOptions,
-  GreOptions,
-  IpvlanOptions,
-  LinkKindTable,
-  MacvlanOptions,
-  VethOptions,
-  VlanOptions,
-  VrfOptions,
-  VxlanOptions,
-} from './native';
+import type * as T from './native';
 
 /** Options every kind takes when created (its name is the builder's first argument). */
-export type Common = Omit<CommonOptions, 'name'>;
+export type Common = Omit<T.CommonOptions, 'name'>;
 
 /** A kind's options and the common ones. */
 export type With<T> = T & Common;
 
 /** veth options: `peerIn` makes the peer in another namespace (`ip link add ... peer netns NS`). */
-export type VethLinkOptions = With<Omit<VethOptions, 'peerNetns'>> & { peerIn?: Netns };
+export type VethLinkOptions = With<Omit<T.VethOptions, 'peerNetns'>> & { peerIn?: Netns };
 
 /** The GRE flavours: gre and ip6gre carry IP packets, gretap and ip6gretap Ethernet frames. */
 export type GreKind = 'gre' | 'gretap' | 'ip6gre' | 'ip6gretap';
@@ -66,13 +54,13 @@ export function netnsArg(arg: string, value: unknown): Netns {
 
 export abstract class LinkMakers<R, V = R> {
   /** @internal Makes a link of `kind` (what `R` is depends on who makes it). */
-  protected abstract make(kind: keyof LinkKindTable, name: string | undefined, options: object | undefined): R;
+  protected abstract make(kind: keyof T.LinkKindTable, name: string | undefined, options: object | undefined): R;
 
   /** @internal Makes a veth pair. */
   protected abstract makePair(name: string | undefined, options: object | undefined): V;
 
   /** `ip link add NAME type bridge` — name generated when omitted. */
-  bridge(name?: string, options?: With<BridgeOptions>): R {
+  bridge(name?: string, options?: With<T.BridgeOptions>): R {
     return this.make('bridge', name, options);
   }
 
@@ -82,22 +70,22 @@ export abstract class LinkMakers<R, V = R> {
   }
 
   /** `ip link add link PARENT name NAME type macvlan mode MODE` */
-  macvlan(name: string | undefined, options: With<MacvlanOptions>): R {
+  macvlan(name: string | undefined, options: With<T.MacvlanOptions>): R {
     return this.make('macvlan', name, options);
   }
 
   /** `ip link add link PARENT name NAME type macvtap mode MODE` */
-  macvtap(name: string | undefined, options: With<MacvlanOptions>): R {
+  macvtap(name: string | undefined, options: With<T.MacvlanOptions>): R {
     return this.make('macvtap', name, options);
   }
 
   /** `ip link add link PARENT name NAME type vlan id ID [protocol 802.1Q|802.1ad]` */
-  vlan(name: string | undefined, options: With<VlanOptions>): R {
+  vlan(name: string | undefined, options: With<T.VlanOptions>): R {
     return this.make('vlan', name, options);
   }
 
   /** `ip link add NAME type vxlan id VNI [dstport P] [local IP] [remote IP | group IP] [dev PARENT]` */
-  vxlan(name: string | undefined, options: With<VxlanOptions>): R {
+  vxlan(name: string | undefined, options: With<T.VxlanOptions>): R {
     return this.make('vxlan', name, options);
   }
 
@@ -107,22 +95,22 @@ export abstract class LinkMakers<R, V = R> {
   }
 
   /** `ip link add link PARENT name NAME type ipvlan mode l2|l3|l3s [bridge|private|vepa]` */
-  ipvlan(name: string | undefined, options: With<IpvlanOptions>): R {
+  ipvlan(name: string | undefined, options: With<T.IpvlanOptions>): R {
     return this.make('ipvlan', name, options);
   }
 
   /** `ip link add NAME type bond [mode MODE] [miimon MS]` — attach slaves with `link.master(bond)` */
-  bond(name?: string, options?: With<BondOptions>): R {
+  bond(name?: string, options?: With<T.BondOptions>): R {
     return this.make('bond', name, options);
   }
 
   /** `ip link add NAME type vrf table N` — enslave links with `link.master(vrf)` */
-  vrf(name: string | undefined, options: With<VrfOptions>): R {
+  vrf(name: string | undefined, options: With<T.VrfOptions>): R {
     return this.make('vrf', name, options);
   }
 
   /** `ip link add NAME type gre|gretap|ip6gre|ip6gretap remote ADDR [local ADDR] [ttl T] [key K]` */
-  gre(name: string | undefined, kind: GreKind, options: With<GreOptions>): R {
+  gre(name: string | undefined, kind: GreKind, options: With<T.GreOptions>): R {
     if (kind !== 'gre' && kind !== 'gretap' && kind !== 'ip6gre' && kind !== 'ip6gretap') {
       throw args.invalidChoice('kind', kind, ['gre', 'gretap', 'ip6gre', 'ip6gretap']);
     }
