@@ -95,6 +95,31 @@ export interface CommonOptions {
   up?: boolean
 }
 
+export type GeneveDfMode = 'unset' | 'set' | 'inherit'
+
+/** What a GENEVE link reports. */
+export interface GeneveInfo {
+  id: number
+  remote?: string
+  port?: number
+  ttl?: number
+  df?: GeneveDfMode
+}
+
+/** `ip link add NAME type geneve id VNI remote ADDR ...` options. */
+export interface GeneveOptions {
+  /** 24-bit virtual network identifier. */
+  id?: number
+  /** The far end (IPv4 or IPv6). */
+  remote?: string
+  /** UDP destination port (IANA and the kernel's default: 6081). */
+  port?: number
+  /** 0 inherits the inner packet's TTL. */
+  ttl?: number
+  /** The outer header's don't-fragment bit. */
+  df?: GeneveDfMode
+}
+
 /** What a GRE tunnel reports. */
 export interface GreInfo {
   local?: string
@@ -171,6 +196,7 @@ export interface LinkInfoTable {
   ip6gre?: GreInfo
   ip6gretap?: GreInfo
   wireguard?: NoOptions
+  geneve?: GeneveInfo
 }
 
 /** Every kind's options, by kind name: `index.d.ts` derives the `LinkSpec` union from it. */
@@ -190,6 +216,7 @@ export interface LinkKindTable {
   ip6gre?: GreOptions
   ip6gretap?: GreOptions
   wireguard?: NoOptions
+  geneve?: GeneveOptions
 }
 
 /**

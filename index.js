@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.BondMode = nativeBinding.BondMode
+module.exports.GeneveDfMode = nativeBinding.GeneveDfMode
 module.exports.IpvlanFlag = nativeBinding.IpvlanFlag
 module.exports.IpvlanMode = nativeBinding.IpvlanMode
 module.exports.MacvlanMode = nativeBinding.MacvlanMode

@@ -121,4 +121,9 @@ export abstract class LinkMakers<R, V = R> {
   wireguard(name?: string, options?: Common): R {
     return this.make('wireguard', name, options);
   }
+
+  /** `ip link add NAME type geneve id VNI remote ADDR [ttl TTL] [dstport PORT] [df unset|set|inherit]` */
+  geneve(name: string | undefined, options: With<T.GeneveOptions>): R {
+    return this.make('geneve', name, options);
+  }
 }

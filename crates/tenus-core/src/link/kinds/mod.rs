@@ -179,6 +179,7 @@ kinds! {
         ip6gretap = "ip6gretap": Ip6GreTap => Ip6GreTap, GreOptions, GreInfo;
     }
     mod wireguard { wireguard = "wireguard": Wireguard => Wireguard, NoOptions, NoOptions; }
+    mod geneve { geneve = "geneve": Geneve => Geneve, GeneveOptions, GeneveInfo; }
 }
 /// Whether the running kernel can create links of `kind`: tried in a throwaway namespace (a
 /// missing module answers EOPNOTSUPP "Unknown device type").
