@@ -68,13 +68,14 @@ describe('containerPid: arguments', () => {
   it('rejects bad names before dialling anything', async () => {
     const fake = await fakeEngine(json(200, inspect({ Running: true, Pid: 1 })));
     try {
-      // A value of the wrong JS type is ERR_INVALID_ARG_TYPE, a bad string (or null)
-      // ERR_INVALID_ARG_VALUE: the split of issue 10 (42 was ERR_INVALID_ARG_VALUE before).
+      // A value of the wrong JS type (null included, as Node.js says it) is
+      // ERR_INVALID_ARG_TYPE, a bad string ERR_INVALID_ARG_VALUE: the split of issue 10 (42 and
+      // null were ERR_INVALID_ARG_VALUE before).
       const bad: [unknown, string][] = [
         ...['', 'a\0b', '.', '..', '../_ping', 'a/../b', 'a//b', 'web/', '/', './web'].map(
           (n): [unknown, string] => [n, 'ERR_INVALID_ARG_VALUE'],
         ),
-        [null, 'ERR_INVALID_ARG_VALUE'],
+        [null, 'ERR_INVALID_ARG_TYPE'],
         [42, 'ERR_INVALID_ARG_TYPE'],
         [undefined, 'ERR_INVALID_ARG_TYPE'],
         [['web'], 'ERR_INVALID_ARG_TYPE'],
@@ -109,7 +110,7 @@ describe('containerPid: arguments', () => {
       [{ timeoutMs: -1 }, 'timeoutMs', VALUE],
       [{ timeoutMs: 2 ** 31 }, 'timeoutMs', VALUE],
       [{ timeoutMs: Number.NaN }, 'timeoutMs', VALUE],
-      [null, 'options', VALUE],
+      [null, 'options', TYPE],
       ['unix:///x.sock', 'options', TYPE],
       // Unknown options are refused, named by the option.
       [{ sokcet: '/x.sock' }, 'sokcet', VALUE],
