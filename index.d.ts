@@ -197,6 +197,7 @@ export interface LinkInfoTable {
   ip6gretap?: GreInfo
   wireguard?: NoOptions
   geneve?: GeneveInfo
+  ifb?: NoOptions
 }
 
 /** Every kind's options, by kind name: `index.d.ts` derives the `LinkSpec` union from it. */
@@ -217,6 +218,7 @@ export interface LinkKindTable {
   ip6gretap?: GreOptions
   wireguard?: NoOptions
   geneve?: GeneveOptions
+  ifb?: NoOptions
 }
 
 /**

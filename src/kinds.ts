@@ -126,4 +126,9 @@ export abstract class LinkMakers<R, V = R> {
   geneve(name: string | undefined, options: With<T.GeneveOptions>): R {
     return this.make('geneve', name, options);
   }
+
+  /** `ip link add NAME type ifb` (the device `tc` redirects ingress traffic to) */
+  ifb(name?: string, options?: Common): R {
+    return this.make('ifb', name, options);
+  }
 }
