@@ -55,3 +55,20 @@ describe('geneve', () => {
     expect(ipLink(ns, 'gnv3').linkinfo.info_data.id).toBe(103);
   });
 });
+
+describe('ifb', () => {
+  it('is created, listed and deleted; its record says ifb', async (ctx) => {
+    await needKind(ctx, 'ifb');
+    const ns = await lab();
+    const a = await ns.ifb('ifb0', { mtu: 9000, up: true });
+    const b = await ns.ifb();
+    expect(b.name).toMatch(/^ifb[0-9a-f]{8}$/);
+    expect(a.info.info).toEqual({ kind: 'ifb' });
+    expect(ipLink(ns, 'ifb0')).toMatchObject({ mtu: 9000, linkinfo: { info_kind: 'ifb' } });
+    expect(ipLink(ns, 'ifb0').flags).toContain('UP');
+    const listed = await ns.links();
+    expect(listed.find((l) => l.name === b.name)?.kind).toBe('ifb');
+    await a.delete();
+    expect((await ns.links()).map((l) => l.name)).toEqual(['lo', b.name]);
+  });
+});

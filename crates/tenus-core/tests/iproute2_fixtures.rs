@@ -1164,6 +1164,12 @@ fn geneve() {
     );
 }
 
+/// `ip link add ifb0 type ifb`
+#[test]
+fn ifb() {
+    check("ifb", &encode(&spec("ifb", json!({"name": "ifb0"}))), LINK);
+}
+
 /// `ip addr add 10.0.0.1/24 dev p0`
 #[test]
 fn addr_add_v4() {
@@ -1182,7 +1188,7 @@ fn addr_add_v6() {
 // ---------------------------------------------------------------------------------------------
 // The fixture set and the comparison itself
 
-const CASES: [&str; 22] = [
+const CASES: [&str; 23] = [
     "dummy",
     "dummy_mtu_up",
     "vlan_8021q",
@@ -1205,6 +1211,7 @@ const CASES: [&str; 22] = [
     "ip6gretap",
     "wireguard",
     "geneve",
+    "ifb",
 ];
 
 /// Every `<case>.hex` has a test above and an entry in cases.json, so a new capture can't go
