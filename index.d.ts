@@ -198,6 +198,7 @@ export interface LinkInfoTable {
   wireguard?: NoOptions
   geneve?: GeneveInfo
   ifb?: NoOptions
+  netkit?: NetkitInfo
 }
 
 /** Every kind's options, by kind name: `index.d.ts` derives the `LinkSpec` union from it. */
@@ -219,6 +220,7 @@ export interface LinkKindTable {
   wireguard?: NoOptions
   geneve?: GeneveOptions
   ifb?: NoOptions
+  netkit?: NetkitOptions
 }
 
 /**
@@ -284,6 +286,36 @@ export interface MacvlanOptions {
   /** Default 'bridge'. */
   mode?: MacvlanMode
 }
+
+/** What a netkit link reports. */
+export interface NetkitInfo {
+  mode?: NetkitMode
+  policy?: NetkitPolicy
+  peerPolicy?: NetkitPolicy
+  /** True on the end that was created (the one BPF programs attach to as primary). */
+  primary: boolean
+}
+
+export type NetkitMode = 'l2' | 'l3'
+
+/** `ip link add NAME type netkit ...` options. */
+export interface NetkitOptions {
+  /** 'l3' (the kernel's default: IP packets) or 'l2' (Ethernet frames). */
+  mode?: NetkitMode
+  /** What the primary does with traffic no BPF program decided on (default 'pass'). */
+  policy?: NetkitPolicy
+  /** The same, for the peer. */
+  peerPolicy?: NetkitPolicy
+  /** The peer's name; generated when omitted. */
+  peer?: string
+  /**
+   * Where the peer is born (the batch's n-th namespace; the TypeScript API fills this in
+   * from `{ in: netns }`).
+   */
+  peerNetns?: number
+}
+
+export type NetkitPolicy = 'pass' | 'drop'
 
 /** A kind with no options and nothing to report beyond its name (dummy, ifb, wireguard). */
 export interface NoOptions {

@@ -131,4 +131,9 @@ export abstract class LinkMakers<R, V = R> {
   ifb(name?: string, options?: Common): R {
     return this.make('ifb', name, options);
   }
+
+  /** `ip link add NAME type netkit [mode l2|l3] [policy P] [peer policy P] [peer name PEER]` (Linux ≥ 6.7); `peerIn` places the peer */
+  netkit(name?: string, options?: With<Omit<T.NetkitOptions, 'peerNetns'>> & { peerIn?: Netns }): R {
+    return this.make('netkit', name, options);
+  }
 }

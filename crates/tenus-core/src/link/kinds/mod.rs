@@ -181,6 +181,7 @@ kinds! {
     mod wireguard { wireguard = "wireguard": Wireguard => Wireguard, NoOptions, NoOptions; }
     mod geneve { geneve = "geneve": Geneve => Geneve, GeneveOptions, GeneveInfo; }
     mod ifb { ifb = "ifb": Ifb => Ifb, NoOptions, NoOptions; }
+    mod netkit { netkit = "netkit": Netkit => Netkit, NetkitOptions, NetkitInfo; }
 }
 /// Whether the running kernel can create links of `kind`: tried in a throwaway namespace (a
 /// missing module answers EOPNOTSUPP "Unknown device type").
