@@ -72,3 +72,14 @@ describe('ifb', () => {
     expect((await ns.links()).map((l) => l.name)).toEqual(['lo', b.name]);
   });
 });
+
+describe('netkit (Linux ≥ 6.7)', () => {
+  it('a pair with its peer born in another namespace, mode and policies as ip -d -j shows them', async (ctx) => {
+    await needKind(ctx, 'netkit');
+    const [ns, other] = [await lab(), await lab()];
+    const nk = await ns.netkit('nk0', { mode: 'l2', policy: 'pass', peerPolicy: 'drop', peer: 'nk1', peerIn: other });
+    expect(nk.info.info).toMatchObject({ kind: 'netkit', mode: 'l2', policy: 'pass', peerPolicy: 'drop', primary: true });
+    expect(ipLink(ns, 'nk0').linkinfo.info_kind).toBe('netkit');
+    expect(ipLink(other, 'nk1').linkinfo.info_kind).toBe('netkit');
+  });
+});
