@@ -730,9 +730,15 @@ const KINDS: LinkKind[] = [
   'ip6gre',
   'ip6gretap',
   'wireguard',
+  'geneve',
+  'ifb',
+  'netkit',
 ];
 
-/** Creates one link of `kind` in `ns` through the library, with the arguments it needs. */
+/**
+ * Creates one link of `kind` in `ns` through the library, with the arguments it needs. The
+ * switch covers every LinkKind: a kind added to the table without a case here fails to compile.
+ */
 async function create(ns: Netns, kind: LinkKind): Promise<Link> {
   switch (kind) {
     case 'bridge':
@@ -762,6 +768,12 @@ async function create(ns: Netns, kind: LinkKind): Promise<Link> {
       return ns.gre('k0', kind, { remote: 'fd00::2' });
     case 'wireguard':
       return ns.wireguard('k0');
+    case 'geneve':
+      return ns.geneve('k0', { id: 5, remote: '10.0.0.2' });
+    case 'ifb':
+      return ns.ifb('k0');
+    case 'netkit':
+      return ns.netkit('k0', { peer: 'k1' });
   }
 }
 
