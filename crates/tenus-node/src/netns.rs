@@ -12,7 +12,7 @@ use tenus_core::link::tuntap::TunTapSpec;
 use tenus_core::{args, netns, Error, Handle, Namespace, Origin};
 
 use crate::error::to_napi;
-use crate::settle::spawn;
+use crate::promise::spawn;
 
 #[napi(object)]
 pub struct NativeNetnsInfo {

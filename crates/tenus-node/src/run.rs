@@ -11,7 +11,7 @@ use tenus_core::{args, Error};
 
 use crate::error::error_doc;
 use crate::netns::NativeNetns;
-use crate::settle::{js, spawn_with, Callback};
+use crate::promise::{js, spawn_with, Callback};
 
 /// Options of `NativeNetns.run`.
 #[napi(object)]
