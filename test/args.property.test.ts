@@ -144,7 +144,7 @@ type Domain =
   | { t: 'path' }
   | { t: 'container' }
   | { t: 'socket' }
-  | { t: 'enum'; values: readonly string[] }
+  | { t: 'enum'; values: readonly string[]; /** the library accepts any case ('802.1ad' / '802.1AD') */ anyCase?: boolean }
   | { t: 'bool' }
   | { t: 'link' }
   | { t: 'links' }
@@ -163,6 +163,7 @@ const MAC: Domain = { t: 'mac' };
 const IP: Domain = { t: 'ip' };
 const NETNS: Domain = { t: 'netns' };
 const enumOf = (...values: string[]): Domain => ({ t: 'enum', values });
+const enumAnyCase = (...values: string[]): Domain => ({ t: 'enum', values, anyCase: true });
 
 interface BadClass {
   label: string;
@@ -297,6 +298,7 @@ function malformed(d: Domain): fc.Arbitrary<unknown> | undefined {
       return fc.constantFrom('tcp://127.0.0.1:2375', 'http://localhost/', 'unix://', 'ssh://host');
     case 'enum': {
       const values = d.values;
+      const lower = values.map((v) => v.toLowerCase());
       return fc
         .oneof(
           fc.string({ minLength: 1, maxLength: 12 }),
@@ -304,7 +306,7 @@ function malformed(d: Domain): fc.Arbitrary<unknown> | undefined {
           fc.constantFrom(...values).map((v) => `${v} `),
           fc.constantFrom(...values).map((v) => ` ${v}`),
         )
-        .filter((s) => !values.includes(s));
+        .filter((s) => !values.includes(s) && !(d.anyCase && lower.includes(s.toLowerCase())));
     }
     default:
       return undefined;
@@ -879,7 +881,7 @@ const vlanOptions = (): OptSpec[] => [
   ...common(),
   { key: 'parent', arg: ARG.parent, domain: LINK, required: true },
   { key: 'id', arg: ARG.id, domain: int(1, 4094), required: true, alsoBad: [1.5] },
-  { key: 'protocol', arg: ARG.protocol, domain: enumOf('802.1Q', '802.1ad') },
+  { key: 'protocol', arg: ARG.protocol, domain: enumAnyCase('802.1Q', '802.1ad') },
 ];
 
 const macvlanOptions = (): OptSpec[] => [
