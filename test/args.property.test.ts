@@ -20,7 +20,8 @@
 // TENUS_PROP_RUNS times (default 1) by fast-check from TENUS_PROP_SEED (default DEFAULT_SEED),
 // each class from a seed of its own, so a failure replays alone. Every case runs: failures are
 // collected rather than shrunk, reported per entry point (one line per parameter and value
-// class, with the first value that failed), and all written to target/args-property-failures.json.
+// class, with the first value that failed), all written to target/args-property-failures.json,
+// and grouped by what happened instead in target/args-property-summary.md (a checklist).
 //
 // Each entry point works in its own throwaway namespace (the fixture below), reused across its
 // cases and rebuilt only after a case changed it.
@@ -115,6 +116,7 @@ const RUNS = envInt('TENUS_PROP_RUNS', 1);
 /** A case that has not settled by then is reported as hung. */
 const CASE_DEADLINE_MS = 10_000;
 const REPORT = join(__dirname, '..', 'target', 'args-property-failures.json');
+const SUMMARY = join(__dirname, '..', 'target', 'args-property-summary.md');
 /** A socket path no engine listens on: a container name that got through is not looked up. */
 const NO_SOCKET = '/nonexistent/tenus-args-property/docker.sock';
 
@@ -1517,11 +1519,72 @@ describe('after every case', () => {
   });
 });
 
+/** What happened instead, in a few words shared by many cases (for the summary). */
+function outcomeOf(f: Failure): string {
+  const g = f.got;
+  let m: RegExpExecArray | null;
+  let what: string;
+  if (g.startsWith('the batch did not resolve with a failed item: rejected with the expected error')) {
+    what = 'the batch rejected (with the right error) instead of failing the item';
+  } else if ((m = /(\w*Error)\{code: (\w+)\} "/.exec(g))) {
+    what = `${m[1]} with code ${m[2]} (not a TenusError)`;
+  } else if ((m = /TenusError\{code: (\w+), arg: ([^,]+), kind: ([\w-]+)/.exec(g))) {
+    const [, code, arg, kind] = m;
+    if (kind === 'invalid-argument') {
+      const [, wantCode, wantArg] = /(\w+), arg '([^']+)'/.exec(f.expected) ?? [];
+      const off = [code !== wantCode ? `code ${code}` : '', arg !== wantArg ? `arg '${arg}'` : ''].filter(Boolean).join(', ');
+      what = `TenusError invalid-argument with ${off}`;
+    } else {
+      what = `TenusError ${code} (kind ${kind}) instead of an argument error`;
+    }
+    if (g.includes('failed(')) what += ', as a failed item';
+    else if (g.includes('batch did not resolve')) what += ', the batch rejected';
+  } else if ((m = /(TypeError|RangeError|Error) "([^"]*)"/.exec(g))) {
+    const text = m[2]
+      .replace(/the getter of \w+ throws|index getter throws/, "the test's getter throws (its own Error passed through)")
+      .replace(/of (null|undefined) \(reading '[^']*'\)/, "of null/undefined (reading '...')")
+      .replace(/\d+/g, 'N');
+    what = `${m[1]} "${text.slice(0, 70)}"`;
+  } else if (g.startsWith('resolved') || g.startsWith('returned')) {
+    what = 'accepted';
+  } else {
+    what = g.slice(0, 80);
+  }
+  if (f.changed.length) what += ' | namespace changed';
+  if (f.unhandled.length) what += ' | unhandled rejection';
+  return what;
+}
+
+/** Every failing case, by what happened: `entry param {value classes}`, one line per set of classes. */
+function summary(): string {
+  const byOutcome = new Map<string, Map<string, Set<string>>>();
+  for (const f of allFailures) {
+    const o = outcomeOf(f);
+    const params = byOutcome.get(o) ?? new Map<string, Set<string>>();
+    byOutcome.set(o, params);
+    const key = `${f.entry} ${f.param}`;
+    params.set(key, (params.get(key) ?? new Set<string>()).add(f.valueClass));
+  }
+  const out = [`# args.property: ${allFailures.length} of ${cases} cases broke the contract (seed ${SEED}, runs ${RUNS})`];
+  for (const [o, params] of [...byOutcome].sort((a, b) => b[1].size - a[1].size)) {
+    out.push('', `## ${o}`);
+    const byClasses = new Map<string, string[]>();
+    for (const [key, classes] of params) {
+      const k = [...classes].join(', ');
+      byClasses.set(k, [...(byClasses.get(k) ?? []), key]);
+    }
+    for (const [classes, keys] of byClasses) out.push(`- {${classes}}: ${keys.join('; ')}`);
+  }
+  return out.join('\n') + '\n';
+}
+
 afterAll(() => {
   if (!isRoot) return;
   mkdirSync(join(__dirname, '..', 'target'), { recursive: true });
   writeFileSync(REPORT, JSON.stringify({ seed: SEED, runs: RUNS, cases, failures: allFailures }, null, 1));
+  writeFileSync(SUMMARY, summary());
   console.log(
-    `args.property: ${cases} cases (seed ${SEED}, TENUS_PROP_RUNS=${RUNS}), ${allFailures.length} broke the contract; list in ${REPORT}`,
+    `args.property: ${cases} cases (seed ${SEED}, TENUS_PROP_RUNS=${RUNS}), ${allFailures.length} broke the contract; ` +
+      `every case in ${REPORT}, grouped by what happened in ${SUMMARY}`,
   );
 });
