@@ -17,7 +17,7 @@ export declare class NativeNetns {
    * `PROGRESS_END` (0xffffffff): progress calls and the promise travel separately, so a
    * caller that must see every call before the result waits for that one.
    */
-  batch(itemsJson: string, options: NativeBatchOptions, progress?: Progress | undefined | null): Promise<string>
+  batch(itemsJson: string, options: NativeBatchOptions, progress?: ((done: number) => void) | undefined | null): Promise<string>
   info(): NativeNetnsInfo
   /** Replies slower than this reject with ETIMEDOUT. */
   setTimeout(millis: number): void

@@ -62,7 +62,7 @@ impl NativeNetns {
         env: &'env Env,
         items_json: String,
         options: NativeBatchOptions,
-        progress: Option<Progress>,
+        #[napi(ts_arg_type = "((done: number) => void) | undefined | null")] progress: Option<Progress>,
     ) -> napi::Result<PromiseRaw<'env, String>> {
         let h = self.get("batch");
         spawn(env, "batch", async move {
