@@ -402,6 +402,26 @@ describe("batch: 'rollback' mode and existing links (the chains' undo rule)", ()
     expect(after.flags).not.toContain('UP');
   });
 
+  it('undoing up puts back the IPv6 addresses the kernel dropped when the link went down again', async (ctx) => {
+    // keep_addr_on_down = 0 (the default): down drops a link's IPv6 addresses (differential
+    // test, seed 303).
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('br0').address('fd00:6::1/64');
+    await ns.bridge('pre0');
+    const r = await ns.batch(
+      (b) => {
+        b.set('br0', { up: true }); // 0
+        b.bridge('pre0'); // 1: EEXIST
+      },
+      { onError: 'rollback' },
+    );
+    expect(statuses(r.items)).toEqual(['undone', 'failed']);
+    expect(r.undoErrors).toEqual([]);
+    expect(ipLink(ns, 'br0').flags).not.toContain('UP');
+    expect(ipAddrs(ns, 'br0')).toEqual(['fd00:6::1/64']);
+  });
+
   it('a link moved into another namespace is moved back (b.moveTo)', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

@@ -205,6 +205,29 @@ describe('undo on failure, for a chain on an existing link', () => {
     expect(ipAddrs(ns, 'br0')).toEqual(['10.0.0.1/24']);
   });
 
+  it('undoing up() puts back the IPv6 addresses the kernel dropped when the link went down again', async (ctx) => {
+    // With net.ipv6.conf.*.keep_addr_on_down = 0 (the default) a link that goes down loses its
+    // IPv6 addresses: undoing an up() must not lose the ones it had before (found by the
+    // differential test, seed 303).
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').address('fd00:5::1/64').address('10.5.0.1/24');
+    const e = await rejection(br.up().address('10.5.0.1/24'));
+    expect(e.code).toBe('EEXIST');
+    expect(ipLink(ns, 'br0').flags).not.toContain('UP');
+    expect(ipAddrs(ns, 'br0').sort()).toEqual(['10.5.0.1/24', 'fd00:5::1/64']);
+  });
+
+  it('undoing down() puts back the IPv6 addresses the kernel dropped with it', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').address('fd00:5::1/64').address('10.5.0.1/24').up();
+    const e = await rejection(br.down().address('10.5.0.1/24'));
+    expect(e.code).toBe('EEXIST');
+    expect(ipLink(ns, 'br0').flags).toContain('UP');
+    expect(ipAddrs(ns, 'br0')).toEqual(expect.arrayContaining(['10.5.0.1/24', 'fd00:5::1/64']));
+  });
+
   it('restores changes made before a moveTo, back in the source namespace', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

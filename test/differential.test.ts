@@ -112,29 +112,32 @@ function linkMismatches(t: LinkRecord, l: any, byName: Map<string, number>): str
   eq('alias', t.alias, l.ifalias);
   eq('txqlen', t.txqlen, l.txqlen);
   eq('portKind', t.portKind, info.info_slave_kind);
-  switch (t.kind) {
+  // The kind's own details: `info`, tagged with the kind.
+  const k = t.info;
+  if (t.kind !== undefined && k !== undefined) eq('info.kind', k.kind, t.kind);
+  switch (k?.kind) {
     case 'macvlan':
     case 'macvtap':
     case 'ipvlan':
-      eq('mode', t.mode, data.mode);
+      eq('info.mode', k.mode, data.mode);
       break;
     case 'bond':
-      eq('mode', t.mode, data.mode);
-      eq('bondMiimon', t.bondMiimon, data.miimon);
+      eq('info.mode', k.mode, data.mode);
+      eq('info.miimon', k.miimon, data.miimon);
       break;
     case 'vlan':
-      eq('vlanId', t.vlanId, data.id);
-      eq('vlanProtocol', t.vlanProtocol, data.protocol);
+      eq('info.id', k.id, data.id);
+      eq('info.protocol', k.protocol, data.protocol);
       break;
     case 'vxlan':
-      eq('vni', t.vni, data.id);
-      eq('vxlanPort', t.vxlanPort, data.port);
-      eq('vxlanLocal', t.vxlanLocal, data.local ?? data.local6);
-      eq('vxlanRemote', t.vxlanRemote, data.remote ?? data.remote6 ?? data.group ?? data.group6);
-      eq('ttl', t.ttl, data.ttl);
+      eq('info.vni', k.vni, data.id);
+      eq('info.port', k.port, data.port);
+      eq('info.local', k.local, data.local ?? data.local6);
+      eq('info.remote', k.remote, data.remote ?? data.remote6 ?? data.group ?? data.group6);
+      eq('info.ttl', k.ttl, data.ttl);
       break;
     case 'vrf':
-      eq('vrfTable', t.vrfTable, data.table);
+      eq('info.table', k.table, data.table);
       break;
   }
   return out;
@@ -414,12 +417,17 @@ function changeOp(w: World, ns: Netns, where: string, links: LinkRecord[], addrs
   if (failing) {
     const own = addrs.filter((x) => x.index === l.index);
     const others = links.filter((x) => x.index !== l.index);
+    const bridges = others.filter((x) => x.kind === 'bridge');
     steps.push(
       rng.weighted<ChangeStep>([
         [others.length ? 2 : 0, ['rename', [others.length ? rng.pick(others).name : 'lo']]],
         [own.length ? 2 : 0, ['address', [own.length ? rng.pick(own).cidr : '']]],
         [1, ['deleteAddress', ['10.255.255.254/32']]],
-        [l.kind === 'bridge' ? 1 : 0, ['mtu', [65536]]],
+        // Refused by tenus before anything is sent (65535 is the bridge's maximum)...
+        [l.kind === 'bridge' ? 0.5 : 0, ['mtu', [65536]]],
+        // ... and by the kernel after the steps before it ran: ELOOP "Can not enslave a bridge to
+        // a bridge" (mtu 65536 was that kernel refusal before tenus checked it).
+        [l.kind === 'bridge' && bridges.length ? 1 : 0, ['master', [bridges.length ? rng.pick(bridges).name : 'lo']]],
       ]),
     );
   }
