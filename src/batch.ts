@@ -134,7 +134,7 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
   /** `ip link set` on an existing link (or one made earlier in this batch). */
   set(link: LinkLike, change: LinkChangeOptions): this {
     const ref = this.ref(link, 'link');
-    this.run.push([OP.linkSet, ref, args.options('change', change, { master: (a, v) => this.ref(v as LinkLike, a) })]);
+    this.run.push([OP.linkSet, ref, args.requiredOptions('change', change, { master: (a, v) => this.ref(v as LinkLike, a) })]);
     return this;
   }
 

@@ -145,7 +145,8 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 
   /** Attach to a bridge, bond or VRF (tenus' `AddSlaveIfc`). */
   master(master: LinkLike): this {
-    return this.change('master', () => ({ master: master as number | string }));
+    const at = this.at;
+    return this.change('master', () => ({ master: args.link('master', master, at) }));
   }
 
   /** Detach from the bridge or bond (tenus' `RemoveSlaveIfc`). */
@@ -155,7 +156,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 
   /** Several `ip link set` changes in one request. */
   set(change: LinkChangeOptions): this {
-    return this.change('change', () => change);
+    return this.change('change', () => args.requiredOptions('change', change) as LinkChangeOptions);
   }
 
   /** `ip addr add CIDR dev DEV` */

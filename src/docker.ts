@@ -21,6 +21,8 @@ export interface DockerOptions {
 /** The socket `containerPid` dials when `options.socket` is not given. */
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** Longer than any container name or id an engine accepts. */
+const MAX_NAME_BYTES = 4096;
 /** An inspect reply is a few KiB; anything this large is not one. */
 const MAX_REPLY_BYTES = 16 * 1024 * 1024;
 
@@ -82,6 +84,10 @@ export async function containerPid(nameOrId: string, options: DockerOptions = {}
 function checkName(value: unknown): string {
   const nameOrId = args.text('container', value);
   if (nameOrId === '') throw TenusError.invalid('container', 'a container name or id cannot be empty');
+  // Engines take names of a few hundred bytes at most; anything longer is not one.
+  if (Buffer.byteLength(nameOrId) > MAX_NAME_BYTES) {
+    throw TenusError.invalid('container', `is ${Buffer.byteLength(nameOrId)} bytes long; no container name or id is longer than ${MAX_NAME_BYTES}`);
+  }
   // Docker reports names with a leading '/' ("/web"); the lookup wants them without.
   const name = nameOrId.startsWith('/') ? nameOrId.slice(1) : nameOrId;
   // Engines built on Go's router clean such paths and redirect elsewhere; no container has them.
@@ -104,6 +110,10 @@ function checkOptions(options: unknown): { socket: string; timeoutMs: number } {
   }
   if (socket.length === 0 || socket.includes('\0')) {
     throw TenusError.invalid('socket', `${JSON.stringify(socket)} is not a socket path`);
+  }
+  // sockaddr_un holds 108 bytes, the terminating NUL included.
+  if (Buffer.byteLength(socket) > 107) {
+    throw TenusError.invalid('socket', `is ${Buffer.byteLength(socket)} bytes long; a unix socket path has at most 107`);
   }
   const timeoutMs = o.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : args.uint('timeoutMs', o.timeoutMs);
   if (timeoutMs < 1 || timeoutMs > 0x7fffffff) {

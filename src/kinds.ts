@@ -34,7 +34,10 @@ export function linkOptions(
   options: unknown,
   peer: (ns: Netns) => number,
 ): Record<string, unknown> {
-  const out = args.options('options', options, linkConverters(ns));
+  const out =
+    options instanceof Required
+      ? args.requiredOptions('options', options.options, linkConverters(ns))
+      : args.options('options', options, linkConverters(ns));
   const given = args.optionalName('name', name);
   if (given !== undefined) out.name = given;
   if (out.peerIn !== undefined) {
@@ -51,6 +54,13 @@ export function netnsArg(arg: string, value: unknown): Netns {
   }
   return value as Netns;
 }
+
+/** The options of a kind that cannot do without them (a missing bag is refused by name). */
+class Required {
+  constructor(readonly options: unknown) {}
+}
+
+const need = (options: unknown): Required => new Required(options);
 
 export abstract class LinkMakers<R, V = R> {
   /** @internal Makes a link of `kind` (what `R` is depends on who makes it). */
@@ -71,22 +81,22 @@ export abstract class LinkMakers<R, V = R> {
 
   /** `ip link add link PARENT name NAME type macvlan mode MODE` */
   macvlan(name: string | undefined, options: With<T.MacvlanOptions>): R {
-    return this.make('macvlan', name, options);
+    return this.make('macvlan', name, need(options));
   }
 
   /** `ip link add link PARENT name NAME type macvtap mode MODE` */
   macvtap(name: string | undefined, options: With<T.MacvlanOptions>): R {
-    return this.make('macvtap', name, options);
+    return this.make('macvtap', name, need(options));
   }
 
   /** `ip link add link PARENT name NAME type vlan id ID [protocol 802.1Q|802.1ad]` */
   vlan(name: string | undefined, options: With<T.VlanOptions>): R {
-    return this.make('vlan', name, options);
+    return this.make('vlan', name, need(options));
   }
 
   /** `ip link add NAME type vxlan id VNI [dstport P] [local IP] [remote IP | group IP] [dev PARENT]` */
   vxlan(name: string | undefined, options: With<T.VxlanOptions>): R {
-    return this.make('vxlan', name, options);
+    return this.make('vxlan', name, need(options));
   }
 
   /** `ip link add NAME type dummy` */
@@ -96,7 +106,7 @@ export abstract class LinkMakers<R, V = R> {
 
   /** `ip link add link PARENT name NAME type ipvlan mode l2|l3|l3s [bridge|private|vepa]` */
   ipvlan(name: string | undefined, options: With<T.IpvlanOptions>): R {
-    return this.make('ipvlan', name, options);
+    return this.make('ipvlan', name, need(options));
   }
 
   /** `ip link add NAME type bond [mode MODE] [miimon MS]` — attach slaves with `link.master(bond)` */
@@ -106,7 +116,7 @@ export abstract class LinkMakers<R, V = R> {
 
   /** `ip link add NAME type vrf table N` — enslave links with `link.master(vrf)` */
   vrf(name: string | undefined, options: With<T.VrfOptions>): R {
-    return this.make('vrf', name, options);
+    return this.make('vrf', name, need(options));
   }
 
   /** `ip link add NAME type gre|gretap|ip6gre|ip6gretap remote ADDR [local ADDR] [ttl T] [key K]` */
@@ -114,7 +124,7 @@ export abstract class LinkMakers<R, V = R> {
     if (kind !== 'gre' && kind !== 'gretap' && kind !== 'ip6gre' && kind !== 'ip6gretap') {
       throw args.invalidChoice('kind', kind, ['gre', 'gretap', 'ip6gre', 'ip6gretap']);
     }
-    return this.make(kind, name, options);
+    return this.make(kind, name, need(options));
   }
 
   /** `ip link add NAME type wireguard` (the link only: keys and peers are not set here) */
@@ -124,7 +134,7 @@ export abstract class LinkMakers<R, V = R> {
 
   /** `ip link add NAME type geneve id VNI remote ADDR [ttl TTL] [dstport PORT] [df unset|set|inherit]` */
   geneve(name: string | undefined, options: With<T.GeneveOptions>): R {
-    return this.make('geneve', name, options);
+    return this.make('geneve', name, need(options));
   }
 
   /** `ip link add NAME type ifb` (the device `tc` redirects ingress traffic to) */

@@ -18,8 +18,8 @@ use crate::promise::{js, spawn_with, Callback};
 pub struct NativeRunOptions {
     /// Undo what was done when an item fails (else go on and report per item).
     pub rollback: bool,
-    /// Requests in flight at once (default 256).
-    pub window: Option<u32>,
+    /// Requests in flight at once (default 256; 1..=4096).
+    pub window: Option<f64>,
 }
 
 /// The report: a status letter per item (d: done, f: failed, n: not run, u: undone), the
@@ -69,11 +69,16 @@ impl NativeNetns {
         let function = progress.map(|p| p.raw());
         spawn_with(env, label(&items_json), function, move |callback| async move {
             let handles = handles?;
-            let window = options
-                .window
-                .map(|w| args::WINDOW.check("window", w))
-                .transpose()?
-                .unwrap_or(batch::DEFAULT_WINDOW as u32);
+            let window = match options.window {
+                Some(w) if w.fract() != 0.0 || !(0.0..=u64::MAX as f64).contains(&w) => {
+                    return Err(Error::invalid(
+                        "window",
+                        format!("{w} is not a number of requests"),
+                    ))
+                }
+                Some(w) => args::WINDOW.check("window", w as u64)?,
+                None => batch::DEFAULT_WINDOW as u64,
+            };
             let mut cx = ReadContext::new(handles.iter().map(|h| h.namespace().clone()).collect());
             let items = Items::parse(&items_json, &mut cx)?.items;
             let total = items.len();
