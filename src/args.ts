@@ -111,9 +111,16 @@ export type Converters = Readonly<Record<string, (arg: string, value: unknown) =
  * symbols) is refused by name. Options with a converter go through it (`link()` for links).
  * Whether each option exists and has the right type and range is Rust's to say.
  */
-export function options(arg: string, value: unknown, convert: Converters = {}): Record<string, unknown> {
+export function options(
+  arg: string,
+  value: unknown,
+  convert: Converters = {},
+  names?: readonly string[],
+): Record<string, unknown> {
   if (value === undefined) return {};
-  return bag(arg, value, convert, undefined);
+  const out = bag(arg, value, convert, undefined);
+  if (names) known(arg, out, names);
+  return out;
 }
 
 /** An options bag that must be given (`set(change)`, a kind that cannot do without options). */

@@ -79,7 +79,7 @@ export class BatchLink {
   /** veth only: the peer's name and, with `{ in }`, the namespace it is born in. */
   peer(name: string, options: { in?: Netns; mac?: string } = {}): this {
     this.options.peer = args.text('peer', name);
-    const o = args.options('options', options, { in: netnsArg });
+    const o = args.options('options', options, { in: netnsArg }, ['in', 'mac']);
     if (o.mac !== undefined) this.options.peerMac = o.mac;
     if (o.in !== undefined) this.options.peerNetns = this.owner.peer(o.in as Netns);
     return this;
@@ -154,7 +154,7 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
   moveTo(link: LinkLike, target: Netns, options: { name?: string } = {}): this {
     const ref = this.ref(link, 'link');
     const n = this.run.peer(netnsArg('target', target));
-    const name = args.optionalName('name', args.options('options', options).name);
+    const name = args.optionalName('name', args.options('options', options, {}, ['name']).name);
     this.run.push([OP.linkMove, ref, n, name ?? null]);
     return this;
   }
@@ -188,7 +188,7 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
 
 /** @internal Checks batch options. */
 export function batchOptions(options: unknown): Required<Pick<BatchOptions, 'onError'>> & BatchOptions {
-  const o = args.options('options', options, { onProgress: args.fn });
+  const o = args.options('options', options, { onProgress: args.fn }, ['onError', 'window', 'onProgress']);
   const onError = o.onError ?? 'continue';
   if (onError !== 'continue' && onError !== 'rollback') {
     throw args.invalidChoice('onError', onError, ['continue', 'rollback']);

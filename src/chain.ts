@@ -195,7 +195,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     let to!: Netns;
     this.guard(() => {
       to = netnsArg('target', target);
-      name = args.optionalName('name', args.options('options', options).name);
+      name = args.optionalName('name', args.options('options', options, {}, ['name']).name);
       this.at = to;
     });
     return this.step((c) => {
@@ -290,7 +290,7 @@ export class VethChain extends LinkChain<VethLink> {
   peer(name: string, options: { in?: Netns; mac?: string } = {}): this {
     return this.guard(() => {
       this.options.peer = args.text('peer', name);
-      const o = args.options('options', options, { in: netnsArg });
+      const o = args.options('options', options, { in: netnsArg }, ['in', 'mac']);
       if (o.mac !== undefined) this.options.peerMac = args.text('mac', o.mac);
       if (o.in !== undefined) this.peerIn = o.in as Netns;
     });

@@ -132,7 +132,7 @@ export class TenusError extends Error implements TenusErrorFields {
     });
   }
 
-  /** An error the addon describes (thrown, or in a batch report). */
+  /** @internal An error the addon describes (thrown, or in a batch report). */
   static fromDoc(doc: NativeErrorDoc): TenusError {
     const errno = doc.errno ?? undefined;
     const code = doc.code ?? (errno !== undefined ? errnoCode(errno) : 'EIO');

@@ -75,7 +75,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    */
   static async delete(name: string, options: { force?: boolean } = {}): Promise<number[]> {
     const n = args.text('name', name);
-    const o = args.options('options', options);
+    const o = args.options('options', options, {}, ['force']);
     const force = o.force === undefined ? false : args.bool('force', o.force);
     return call(() => addon.netnsDeleteNamed(n, force));
   }
@@ -99,7 +99,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   static async fromPid(pid: number, options: { allowOwn?: boolean } = {}): Promise<Netns> {
     const p = args.uint('pid', pid);
     if (p === 0 || p > 0xffffffff) throw TenusError.invalid('pid', `${p} is not a process id`);
-    const o = args.options('options', options);
+    const o = args.options('options', options, {}, ['allowOwn']);
     const allowOwn = o.allowOwn === undefined ? false : args.bool('allowOwn', o.allowOwn);
     return new Netns(await call(() => addon.netnsOpenPid(p, allowOwn)));
   }
@@ -178,7 +178,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    * of the records (and asks the kernel to skip its per-protocol statistics).
    */
   async links(options: { stats?: boolean } = {}): Promise<LinkRecord[]> {
-    const o = args.options('options', options);
+    const o = args.options('options', options, {}, ['stats']);
     const stats = o.stats === undefined ? true : args.bool('stats', o.stats);
     // The dump arrives in parts, parsed here while the kernel produces the next ones; every
     // part arrives before the promise settles.

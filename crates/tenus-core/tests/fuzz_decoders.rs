@@ -43,18 +43,16 @@ use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::LinkMessage;
 use netlink_packet_route::route::RouteMessage;
 use netlink_packet_route::RouteNetlinkMessage;
+use serde_json::json;
 use tenus_core::addr::AddressRecord;
-use tenus_core::link::bridge::BridgeSpec;
+use tenus_core::addr::{encode_addr_add, encode_addr_del};
 use tenus_core::link::build::{encode_new_link, Resolved};
 use tenus_core::link::fast::read_link;
-use tenus_core::link::gre::{GreKind, GreSpec};
-use tenus_core::link::macvlan::{MacVlanSpec, Mode};
-use tenus_core::link::veth::VethSpec;
-use tenus_core::link::vxlan::VxlanSpec;
+use tenus_core::link::kind::ParseContext;
 use tenus_core::message::{decode, encode, Flags};
 use tenus_core::transport::ack::{self, header, parse_done, parse_error, NLMSG_HDRLEN};
 use tenus_core::transport::{open_route_socket, Connection, Expect, Messages};
-use tenus_core::{Handle, KindSpec, LinkRecord, LinkRef, LinkSpec, Namespace};
+use tenus_core::{args, Handle, LinkRecord, LinkRef, LinkSpec, Namespace};
 
 // ---------------------------------------------------------------------------------------------
 // Counting allocator: bytes live on this thread, and their peak.
@@ -393,79 +391,51 @@ fn fixture_corpus() -> Vec<Vec<u8>> {
     out
 }
 
-fn spec(kind: KindSpec, name: &str) -> LinkSpec {
-    let mut s = LinkSpec::new(kind);
-    s.common.name = Some(name.into());
-    s
+/// Specs are parsed here with no namespace but the process's own.
+struct Here;
+
+impl ParseContext for Here {
+    fn peer(&mut self, _: &str, _: u32) -> tenus_core::Result<Namespace> {
+        Namespace::current()
+    }
+}
+
+/// A link spec as JavaScript gives it: a kind and a JSON object of options.
+fn spec(kind: &str, options: serde_json::Value) -> LinkSpec {
+    LinkSpec::from_json(kind, options, &mut Here).unwrap()
 }
 
 /// Messages built with the core's own encoders, and hand-made ACK / DONE / error messages.
 fn encoder_corpus() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    let resolved = |name: &str| Resolved {
-        name: name.into(),
-        peer: Some("p1".into()),
-        parent: Some(2),
-        master: Some(3),
-        mac: Some([2, 0, 0, 0, 0, 9]),
-    };
-    let mut br = spec(
-        KindSpec::Bridge(BridgeSpec {
-            stp: Some(true),
-            vlan_filtering: Some(true),
-            forward_delay: Some(400),
-        }),
-        "br0",
-    );
-    br.common.mtu = Some(9000);
-    br.common.group = Some(7);
-    br.common.txqlen = Some(500);
-    br.common.up = true;
     let kinds = vec![
-        br,
         spec(
-            KindSpec::Veth(VethSpec {
-                peer: Some("p1".into()),
-                peer_ns: None,
-                peer_mac: Some("02:00:00:00:00:0a".into()),
-            }),
-            "v0",
+            "bridge",
+            json!({"name": "br0", "stp": true, "vlanFiltering": true, "forwardDelay": 400,
+                   "mtu": 9000, "group": 7, "txqlen": 500, "up": true, "mac": "02:00:00:00:00:09"}),
         ),
         spec(
-            KindSpec::MacVtap(MacVlanSpec {
-                parent: LinkRef::Index(2),
-                mode: Mode::Source,
-            }),
-            "mvt0",
+            "veth",
+            json!({"name": "v0", "peer": "p1", "peerMac": "02:00:00:00:00:0a"}),
+        ),
+        spec("macvtap", json!({"name": "mvt0", "parent": 2, "mode": "source"})),
+        spec(
+            "vxlan",
+            json!({"name": "vx0", "vni": 0xffffff, "port": 4789, "local": "fd00::1",
+                   "multicastGroup": "ff05::1", "parent": 2, "ttl": 255, "learning": false}),
         ),
         spec(
-            KindSpec::Vxlan(VxlanSpec {
-                vni: 0xffffff,
-                port: Some(4789),
-                local: Some("fd00::1".into()),
-                group: Some("ff05::1".into()),
-                parent: Some(LinkRef::Index(2)),
-                ttl: Some(255),
-                learning: Some(false),
-                ..Default::default()
-            }),
-            "vx0",
+            "ip6gretap",
+            json!({"name": "g0", "local": "fd00::1", "remote": "fd00::2", "ttl": 64,
+                   "key": 0xdead_beefu32, "parent": 2}),
         ),
-        spec(
-            KindSpec::Gre(GreSpec {
-                kind: GreKind::Ip6GreTap,
-                local: Some("fd00::1".into()),
-                remote: "fd00::2".into(),
-                ttl: Some(64),
-                key: Some(0xdead_beef),
-                parent: Some(LinkRef::Index(2)),
-            }),
-            "g0",
-        ),
-        spec(KindSpec::Wireguard, "wg0"),
+        spec("wireguard", json!({"name": "wg0"})),
     ];
     for s in &kinds {
-        out.push(encode_new_link(s, &resolved(s.common.name.as_deref().unwrap())).unwrap());
+        let mut r = Resolved::names(s);
+        r.parent = Some(2);
+        r.master = Some(3);
+        out.push(encode_new_link(s, &r).unwrap());
     }
     for c in [
         "10.1.2.3/24",
@@ -474,11 +444,20 @@ fn encoder_corpus() -> Vec<Vec<u8>> {
         "fe80::1/10",
         "0.0.0.0/0",
     ] {
-        out.push(Handle::encode_addr_add(2, c, false).unwrap());
-        out.push(Handle::encode_addr_del(2, c).unwrap());
+        let (a, p) = args::cidr("address", c).unwrap();
+        out.push(encode_addr_add(2, a, p, false));
+        out.push(encode_addr_del(2, a, p));
     }
-    out.push(tenus_core::route::encode_gateway(2, "10.0.0.1", false).unwrap());
-    out.push(tenus_core::route::encode_gateway(2, "fd00::1", true).unwrap());
+    out.push(tenus_core::route::encode_gateway(
+        2,
+        "10.0.0.1".parse().unwrap(),
+        false,
+    ));
+    out.push(tenus_core::route::encode_gateway(
+        2,
+        "fd00::1".parse().unwrap(),
+        true,
+    ));
     out.push(encode(
         RouteNetlinkMessage::GetLink(LinkMessage::default()),
         Flags::Dump,
@@ -549,40 +528,16 @@ fn kernel_datagrams() -> Vec<Vec<u8>> {
     rt.block_on(async {
         let ns = Namespace::create_anonymous().await.unwrap();
         let h = Handle::open(ns.clone()).await.unwrap();
-        let add = |kind: KindSpec, name: &str| {
-            let s = spec(kind, name);
+        let add = |kind: &'static str, options: serde_json::Value| {
             let h = h.clone();
-            async move { h.link_add(&s).await.map(drop) }
+            async move { h.link_add(spec(kind, options)).await.map(drop) }
         };
-        add(KindSpec::Bridge(BridgeSpec::default()), "br0").await.unwrap();
-        add(
-            KindSpec::Veth(VethSpec {
-                peer: Some("v1".into()),
-                ..Default::default()
-            }),
-            "v0",
-        )
-        .await
-        .unwrap();
+        add("bridge", json!({"name": "br0"})).await.unwrap();
+        add("veth", json!({"name": "v0", "peer": "v1"})).await.unwrap();
         // Kinds this kernel may lack: whatever it refuses is simply not in the dumps.
-        let _ = add(
-            KindSpec::MacVlan(MacVlanSpec {
-                parent: LinkRef::Name("v0".into()),
-                mode: Mode::Vepa,
-            }),
-            "mv0",
-        )
-        .await;
-        let _ = add(
-            KindSpec::Vxlan(VxlanSpec {
-                vni: 42,
-                remote: Some("10.9.0.2".into()),
-                ..Default::default()
-            }),
-            "vx0",
-        )
-        .await;
-        let _ = add(KindSpec::Dummy, "d0").await;
+        let _ = add("macvlan", json!({"name": "mv0", "parent": "v0", "mode": "vepa"})).await;
+        let _ = add("vxlan", json!({"name": "vx0", "vni": 42, "remote": "10.9.0.2"})).await;
+        let _ = add("dummy", json!({"name": "d0"})).await;
         for c in ["10.0.0.1/24", "fd00::1/64"] {
             h.addr_add(&LinkRef::Name("br0".into()), c, false).await.unwrap();
         }

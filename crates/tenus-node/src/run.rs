@@ -13,7 +13,8 @@ use crate::error::error_doc;
 use crate::netns::NativeNetns;
 use crate::promise::{js, spawn_with, Callback};
 
-/// Options of `NativeNetns.run`.
+/// Options of `NativeNetns.run` (the public API sets them from `BatchOptions`).
+/// @internal
 #[napi(object)]
 pub struct NativeRunOptions {
     /// Undo what was done when an item fails (else go on and report per item).

@@ -305,7 +305,10 @@ async fn read_before(
 /// Runs reads one after the other, keeping their answers.
 async fn read_now(h: &Handle, reads: Reads, into: &mut Vec<Messages>) -> Result<()> {
     for read in reads.requests {
-        into.push(if read.dump {
+        // An empty request keeps its slot: nothing needed to be read there.
+        into.push(if read.message.is_empty() {
+            Messages::default()
+        } else if read.dump {
             h.dump("batch.read", read.message).await?
         } else {
             h.connection()

@@ -40,6 +40,7 @@ pub struct Reads {
 
 #[derive(Debug)]
 pub struct Read {
+    /// Empty: nothing to read in this slot (it keeps the slots of later reads where they are).
     pub message: Vec<u8>,
     pub dump: bool,
 }
