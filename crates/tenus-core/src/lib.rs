@@ -18,6 +18,7 @@ pub mod message;
 pub mod netns;
 pub mod route;
 pub mod transport;
+pub mod watch;
 
 pub use addr::AddressRecord;
 pub use error::{Error, Result};
