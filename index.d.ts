@@ -322,6 +322,8 @@ export interface NoOptions {
 
 }
 
+export type ResyncReason = 'overrun' | 'slow-consumer'
+
 export type TunTapMode = 'tun' | 'tap'
 
 /** `ip tuntap add NAME mode tun|tap [user U] [group G] [multi_queue]` options. */
@@ -412,6 +414,62 @@ export interface VxlanOptions {
   learning?: boolean
 }
 
+export type WatchAction = 'new' | 'changed' | 'deleted'
+
+/** What `watch()` takes: which objects to follow, and how. */
+export interface WatchOptions {
+  links?: boolean
+  addresses?: boolean
+  /** Report the objects that exist first (action 'new'), then the changes. */
+  existing?: boolean
+  /**
+   * Bytes of kernel buffer for events not read yet (SO_RCVBUFFORCE when privileged,
+   * else capped by net.core.rmem_max). A burst larger than this is an overrun,
+   * recovered by a resync. Default 4 MiB.
+   */
+  receiveBuffer?: number
+  /**
+   * Events held for a consumer that reads slower than they come; past this many the
+   * watcher stops holding them and resyncs when the consumer catches up. Default 4096.
+   */
+  queue?: number
+}
+
+/**
+ * The record each object's events carry, by object name: `ChangeEvent` is derived
+ * from it.
+ */
+export interface WatchRecordTable {
+  link?: any
+  address?: any
+}
+
+/** What a watcher reports about itself (`watcher.status`). */
+export interface WatchStatus {
+  /** Change events queued for the consumer so far (synthesised ones included). */
+  events: number
+  /** Resync markers queued. */
+  resyncs: number
+  /** Events synthesised by resyncs. */
+  synthesised: number
+  /** Times the kernel dropped events for the watcher (ENOBUFS). */
+  overruns: number
+  /** Dumps run (one per kind of object per sync, and every retry). */
+  dumps: number
+  /** Dumps the kernel reported interrupted by changes, and ran again. */
+  interrupted: number
+  /** Events waiting in the watcher for the consumer. */
+  queued: number
+  /** Objects the watcher knows. */
+  objects: number
+  /** The socket's receive buffer as the kernel granted it (bytes; it doubles what is asked). */
+  receiveBuffer: number
+}
+
+/**
+ * The addon's handle on a namespace: use `Netns`, which wraps it.
+ * @internal
+ */
 export declare class NativeNetns {
   /**
    * Every link, streamed: `onPart(attempt, json)` gets JSON arrays of link records a few
@@ -450,14 +508,44 @@ export declare class NativeNetns {
    * is called now and then while items complete, always before the promise settles.
    */
   run(itemsJson: string, options: NativeRunOptions, peers: Array<NativeNetns>, progress?: ((done: number) => void) | undefined | null): Promise<string>
+  /**
+   * Runs a watcher (`options_json`: `WatchOptions`, checked here: a bad option throws).
+   * `on_batch(json)` gets a JSON array of events after each `control.want()`. The promise
+   * resolves when the watcher is closed, or rejects with the error that ended it.
+   */
+  watch(optionsJson: string, control: NativeWatch, onBatch: (json: string) => void): Promise<void>
 }
 
-/** Whether the running kernel can create links of `kind` (tried in a throwaway namespace). */
+/**
+ * The JavaScript side's hold on a running watcher: `Watcher` wraps it.
+ * @internal
+ */
+export declare class NativeWatch {
+  constructor()
+  /** Asks for the next batch (the callback gets it as soon as there is one). */
+  want(): void
+  /** Ends the watcher; the promise `watch` returned resolves once its socket is closed. */
+  close(): void
+  /** The watcher's counters, as JSON (`WatchStatus`). */
+  status(): string
+}
+
+/**
+ * Whether the running kernel can create links of `kind` (tried in a throwaway namespace).
+ * @internal
+ */
 export declare function kernelSupports(kind: string): Promise<boolean>
 
-/** The link kinds this build can create. */
+/**
+ * The link kinds this build can create.
+ * @internal
+ */
 export declare function linkKinds(): Array<string>
 
+/**
+ * What `NativeNetns.info()` returns (`Netns.info` is the public form).
+ * @internal
+ */
 export interface NativeNetnsInfo {
   /** "current" | "anonymous" | "path" | "named" */
   origin: string
@@ -468,40 +556,73 @@ export interface NativeNetnsInfo {
   inode: number
 }
 
-/** Options of `NativeNetns.run`. */
+/**
+ * Options of `NativeNetns.run` (the public API sets them from `BatchOptions`).
+ * @internal
+ */
 export interface NativeRunOptions {
   /** Undo what was done when an item fails (else go on and report per item). */
   rollback: boolean
-  /** Requests in flight at once (default 256). */
+  /** Requests in flight at once (default 256; 1..=4096). */
   window?: number
 }
 
-/** A new, empty namespace created on a native thread; alive while a handle holds it. */
+/**
+ * A new, empty namespace created on a native thread; alive while a handle holds it.
+ * @internal
+ */
 export declare function netnsCreateAnonymous(): Promise<NativeNetns>
 
-/** `ip netns add NAME`, returning a handle on the new namespace. */
+/**
+ * `ip netns add NAME`, returning a handle on the new namespace.
+ * @internal
+ */
 export declare function netnsCreateNamed(name: string): Promise<NativeNetns>
 
-/** A handle on the namespace the process started in. */
+/**
+ * A handle on the namespace the process started in.
+ * @internal
+ */
 export declare function netnsCurrent(): Promise<NativeNetns>
 
-/** `ip netns delete NAME`; resolves to the PIDs that were still inside (only with `force`). */
+/**
+ * `ip netns delete NAME`; resolves to the PIDs that were still inside (only with `force`).
+ * @internal
+ */
 export declare function netnsDeleteNamed(name: string, force: boolean): Promise<Array<number>>
 
-/** `ip netns list`. */
+/**
+ * `ip netns list`.
+ * @internal
+ */
 export declare function netnsListNamed(): Promise<Array<string>>
 
-/** A named namespace (/run/netns/NAME), as `ip netns` names them. */
+/**
+ * A named namespace (/run/netns/NAME), as `ip netns` names them.
+ * @internal
+ */
 export declare function netnsOpenName(name: string): Promise<NativeNetns>
 
-/** A namespace file: /proc/PID/ns/net, /run/netns/NAME or any nsfs bind mount. */
+/**
+ * A namespace file: /proc/PID/ns/net, /run/netns/NAME or any nsfs bind mount.
+ * @internal
+ */
 export declare function netnsOpenPath(path: string): Promise<NativeNetns>
 
-/** The namespace of process `pid`; the caller's own is refused unless `allow_own`. */
+/**
+ * The namespace of process `pid`; the caller's own is refused unless `allow_own`.
+ * @internal
+ */
 export declare function netnsOpenPid(pid: number, allowOwn: boolean): Promise<NativeNetns>
 
-/** PIDs of the processes inside the namespace with this nsfs inode. */
+/**
+ * PIDs of the processes inside the namespace with this nsfs inode.
+ * @internal
+ */
 export declare function netnsProcesses(inode: number): Promise<Array<number>>
 
-/** The batch operations' wire codes, `[name, code]` (see `tenus_core::batch::wire`). */
+/**
+ * The batch operations' wire codes, `[name, code]` (see `tenus_core::batch::wire`).
+ * @internal
+ */
 export declare function opCodes(): Array<[string, number]>

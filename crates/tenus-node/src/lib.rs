@@ -8,3 +8,4 @@ mod list;
 pub mod netns;
 mod promise;
 mod run;
+mod watch;
