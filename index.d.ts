@@ -412,6 +412,10 @@ export interface VxlanOptions {
   learning?: boolean
 }
 
+/**
+ * The addon's handle on a namespace: use `Netns`, which wraps it.
+ * @internal
+ */
 export declare class NativeNetns {
   /**
    * Every link, streamed: `onPart(attempt, json)` gets JSON arrays of link records a few
@@ -452,12 +456,22 @@ export declare class NativeNetns {
   run(itemsJson: string, options: NativeRunOptions, peers: Array<NativeNetns>, progress?: ((done: number) => void) | undefined | null): Promise<string>
 }
 
-/** Whether the running kernel can create links of `kind` (tried in a throwaway namespace). */
+/**
+ * Whether the running kernel can create links of `kind` (tried in a throwaway namespace).
+ * @internal
+ */
 export declare function kernelSupports(kind: string): Promise<boolean>
 
-/** The link kinds this build can create. */
+/**
+ * The link kinds this build can create.
+ * @internal
+ */
 export declare function linkKinds(): Array<string>
 
+/**
+ * What `NativeNetns.info()` returns (`Netns.info` is the public form).
+ * @internal
+ */
 export interface NativeNetnsInfo {
   /** "current" | "anonymous" | "path" | "named" */
   origin: string
@@ -468,40 +482,73 @@ export interface NativeNetnsInfo {
   inode: number
 }
 
-/** Options of `NativeNetns.run`. */
+/**
+ * Options of `NativeNetns.run` (the public API sets them from `BatchOptions`).
+ * @internal
+ */
 export interface NativeRunOptions {
   /** Undo what was done when an item fails (else go on and report per item). */
   rollback: boolean
-  /** Requests in flight at once (default 256). */
+  /** Requests in flight at once (default 256; 1..=4096). */
   window?: number
 }
 
-/** A new, empty namespace created on a native thread; alive while a handle holds it. */
+/**
+ * A new, empty namespace created on a native thread; alive while a handle holds it.
+ * @internal
+ */
 export declare function netnsCreateAnonymous(): Promise<NativeNetns>
 
-/** `ip netns add NAME`, returning a handle on the new namespace. */
+/**
+ * `ip netns add NAME`, returning a handle on the new namespace.
+ * @internal
+ */
 export declare function netnsCreateNamed(name: string): Promise<NativeNetns>
 
-/** A handle on the namespace the process started in. */
+/**
+ * A handle on the namespace the process started in.
+ * @internal
+ */
 export declare function netnsCurrent(): Promise<NativeNetns>
 
-/** `ip netns delete NAME`; resolves to the PIDs that were still inside (only with `force`). */
+/**
+ * `ip netns delete NAME`; resolves to the PIDs that were still inside (only with `force`).
+ * @internal
+ */
 export declare function netnsDeleteNamed(name: string, force: boolean): Promise<Array<number>>
 
-/** `ip netns list`. */
+/**
+ * `ip netns list`.
+ * @internal
+ */
 export declare function netnsListNamed(): Promise<Array<string>>
 
-/** A named namespace (/run/netns/NAME), as `ip netns` names them. */
+/**
+ * A named namespace (/run/netns/NAME), as `ip netns` names them.
+ * @internal
+ */
 export declare function netnsOpenName(name: string): Promise<NativeNetns>
 
-/** A namespace file: /proc/PID/ns/net, /run/netns/NAME or any nsfs bind mount. */
+/**
+ * A namespace file: /proc/PID/ns/net, /run/netns/NAME or any nsfs bind mount.
+ * @internal
+ */
 export declare function netnsOpenPath(path: string): Promise<NativeNetns>
 
-/** The namespace of process `pid`; the caller's own is refused unless `allow_own`. */
+/**
+ * The namespace of process `pid`; the caller's own is refused unless `allow_own`.
+ * @internal
+ */
 export declare function netnsOpenPid(pid: number, allowOwn: boolean): Promise<NativeNetns>
 
-/** PIDs of the processes inside the namespace with this nsfs inode. */
+/**
+ * PIDs of the processes inside the namespace with this nsfs inode.
+ * @internal
+ */
 export declare function netnsProcesses(inode: number): Promise<Array<number>>
 
-/** The batch operations' wire codes, `[name, code]` (see `tenus_core::batch::wire`). */
+/**
+ * The batch operations' wire codes, `[name, code]` (see `tenus_core::batch::wire`).
+ * @internal
+ */
 export declare function opCodes(): Array<[string, number]>
