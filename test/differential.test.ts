@@ -1095,3 +1095,18 @@ describe('rollback puts back what the kernel dropped or changed with a step it u
     await expectNothingLeft(ns, other, () => ns.ipvlan('ipv1', { parent: 'low0', mode: 'l3' }).rename('low1'), 'EEXIST');
   });
 });
+
+// What a change that succeeds must not take along (found in the guest, seed 303).
+describe('side effects of a change that succeeds', () => {
+  it('renaming a link that is up keeps its IPv6 addresses (Linux < 6.2 renames it down, then up)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    quietIpv6(ns);
+    await ns.bridge('br0').address('10.7.0.1/24').address('fd00:7::1/64').up();
+    const addrs = async (name: string): Promise<string[]> =>
+      ((await ipDump(ns)).addrs.find((l) => l.ifname === name)?.addr_info ?? []).map((a: any) => `${a.local}/${a.prefixlen}`).sort();
+    const before = await addrs('br0');
+    await ns.link('br0').rename('br1');
+    expect(await addrs('br1')).toEqual(before);
+  });
+});
