@@ -446,6 +446,11 @@ export interface WatchRecordTable {
 
 /** What a watcher reports about itself (`watcher.status`). */
 export interface WatchStatus {
+  /**
+   * Announcements of the kernel's read and decoded (repeats and the ones raced by a dump
+   * included).
+   */
+  notifications: number
   /** Change events queued for the consumer so far (synthesised ones included). */
   events: number
   /** Resync markers queued. */

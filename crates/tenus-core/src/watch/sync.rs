@@ -53,6 +53,8 @@ pub struct Dump {
 /// What happened so far (reported in `WatchStatus`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counters {
+    /// Announcements read from the kernel (each decoded, whether or not it changed anything).
+    pub notifications: u64,
     /// Change events queued (synthesised ones included).
     pub events: u64,
     /// Resync markers queued.
@@ -195,6 +197,7 @@ impl Sync {
         };
         if !reply {
             if let Some(d) = objects::read(&self.settings.kinds, msg) {
+                self.counters.notifications += 1;
                 self.on_event(d);
             }
             return Ok(None);

@@ -39,6 +39,10 @@ pub struct Control {
     napi_derive::napi(object, object_to_js = false, object_from_js = false)
 )]
 pub struct WatchStatus {
+    /// Announcements of the kernel's read and decoded (repeats and the ones raced by a dump
+    /// included).
+    #[cfg_attr(feature = "napi", napi(ts_type = "number"))]
+    pub notifications: u64,
     /// Change events queued for the consumer so far (synthesised ones included).
     #[cfg_attr(feature = "napi", napi(ts_type = "number"))]
     pub events: u64,
@@ -96,6 +100,7 @@ impl Control {
     fn set_status(&self, sync: &Sync, receive_buffer: u64) {
         let c = sync.counters();
         *self.status.lock().unwrap_or_else(|p| p.into_inner()) = WatchStatus {
+            notifications: c.notifications,
             events: c.events,
             resyncs: c.resyncs,
             synthesised: c.synthesised,
