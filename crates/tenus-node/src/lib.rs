@@ -7,6 +7,8 @@
 pub mod error;
 mod list;
 pub mod netns;
+// Routing (issue 13 part A): routes, rules, nexthop objects.
+mod routing;
 mod run;
 mod runtime;
 mod settle;

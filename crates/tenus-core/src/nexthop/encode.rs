@@ -219,12 +219,12 @@ pub struct NexthopRecord {
     /// The link's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dev: Option<String>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub blackhole: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub onlink: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub fdb: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blackhole: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onlink: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fdb: Option<bool>,
     /// Members, each with its weight.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<Vec<GroupMember>>,
@@ -233,8 +233,8 @@ pub struct NexthopRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resilient: Option<Resilience>,
     /// 'dead', 'linkdown'.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub flags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flags: Option<Vec<String>>,
 }
 
 impl Nexthop {
@@ -245,17 +245,20 @@ impl Nexthop {
             protocol: NameOr::of(u32::from(self.protocol)),
             via: None,
             dev: None,
-            blackhole: false,
-            onlink: self.flags & RTNH_F_ONLINK != 0,
-            fdb: self.fdb,
+            blackhole: None,
+            onlink: (self.flags & RTNH_F_ONLINK != 0).then_some(true),
+            fdb: self.fdb.then_some(true),
             group: None,
             group_type: None,
             resilient: None,
-            flags: [(RTNH_F_DEAD, "dead"), (RTNH_F_LINKDOWN, "linkdown")]
-                .into_iter()
-                .filter(|(bit, _)| self.flags & bit != 0)
-                .map(|(_, n)| n.to_string())
-                .collect(),
+            flags: Some(
+                [(RTNH_F_DEAD, "dead"), (RTNH_F_LINKDOWN, "linkdown")]
+                    .into_iter()
+                    .filter(|(bit, _)| self.flags & bit != 0)
+                    .map(|(_, n)| n.to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .filter(|f| !f.is_empty()),
         };
         match &self.kind {
             Kind::Path { gateway, dev } => {
@@ -266,7 +269,7 @@ impl Nexthop {
                     None => None,
                 };
             }
-            Kind::Blackhole => r.blackhole = true,
+            Kind::Blackhole => r.blackhole = Some(true),
             Kind::Group { members, resilient } => {
                 r.group = Some(
                     members

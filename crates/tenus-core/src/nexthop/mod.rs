@@ -39,7 +39,8 @@ pub struct AddNexthop(pub Nexthop);
 #[derive(Debug)]
 pub struct ReplaceNexthop(pub Nexthop);
 
-/// `ip nexthop del id ID` as a batch item: `[code, id]`.
+/// `ip nexthop del id ID` as a batch item: `[code, id]` or `[code, options]` (the id alone
+/// counts: a builder turned into a deletion keeps the options it had).
 #[derive(Debug)]
 pub struct DeleteNexthop(pub u32);
 
@@ -129,7 +130,19 @@ impl Step for DeleteNexthop {
     const OP: &'static str = "nexthop.delete";
 
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, _: &mut ReadContext) -> Parsed<Self, A::Error> {
-        let id: u32 = next(seq, "id")?;
+        #[derive(Deserialize)]
+        struct Id {
+            id: u32,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum IdOrOptions {
+            Id(u32),
+            Options(Id),
+        }
+        let id = match next(seq, "id")? {
+            IdOrOptions::Id(id) | IdOrOptions::Options(Id { id }) => id,
+        };
         Ok(NEXTHOP_ID.check("id", id).map(DeleteNexthop))
     }
     fn label(&self) -> Option<String> {

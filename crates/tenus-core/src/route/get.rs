@@ -73,10 +73,11 @@ pub fn encode_get(
         .transpose()?;
     let tos = o.tos.map(|t| TOS.check("tos", t)).transpose()?.unwrap_or(0) as u8;
     let fibmatch = o.fibmatch.unwrap_or(false);
-    let flags = if fibmatch {
-        RTM_F_FIB_MATCH
-    } else {
-        RTM_F_LOOKUP_TABLE
+    // IPv6 refuses RTM_F_LOOKUP_TABLE (its answer says the table anyway).
+    let flags = match (fibmatch, family) {
+        (true, _) => RTM_F_FIB_MATCH,
+        (false, Family::Inet) => RTM_F_LOOKUP_TABLE,
+        (false, Family::Inet6) => 0,
     };
     let max = family.max_prefix();
     let header = rtmsg(

@@ -55,8 +55,8 @@ pub struct RouteRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub src: Option<String>,
     /// 'onlink', 'dead', 'linkdown', 'offload', 'trap'.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub flags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flags: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<RouteMetrics>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,12 +82,13 @@ pub struct NexthopLegRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dev: Option<String>,
     pub weight: u32,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub flags: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flags: Option<Vec<String>>,
 }
 
-fn flag_names(flags: u32) -> Vec<String> {
-    [
+/// The names of the flags set, None when there are none.
+fn flag_names(flags: u32) -> Option<Vec<String>> {
+    let names: Vec<String> = [
         (RTNH_F_ONLINK, "onlink"),
         (RTNH_F_DEAD, "dead"),
         (RTNH_F_LINKDOWN, "linkdown"),
@@ -97,7 +98,8 @@ fn flag_names(flags: u32) -> Vec<String> {
     .into_iter()
     .filter(|(bit, _)| flags & u32::from(*bit) != 0)
     .map(|(_, name)| name.to_string())
-    .collect()
+    .collect();
+    (!names.is_empty()).then_some(names)
 }
 
 /// A gateway from RTA_GATEWAY, or from RTA_VIA (a family, then the address).

@@ -184,8 +184,14 @@ pub struct Prefix {
 }
 
 impl std::fmt::Display for Prefix {
+    /// As `ip` shows it: a whole address (/32, /128) without its length.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.addr, self.len)
+        let whole = if self.addr.is_ipv4() { 32 } else { 128 };
+        if self.len == whole {
+            write!(f, "{}", self.addr)
+        } else {
+            write!(f, "{}/{}", self.addr, self.len)
+        }
     }
 }
 

@@ -169,8 +169,9 @@ pub fn read_rule(msg: &[u8]) -> Option<Rule> {
             FRA_FWMARK => r.fwmark = u32_of(v),
             FRA_FWMASK => r.fwmask = u32_of(v),
             FRA_TABLE => r.table = u32_of(v).unwrap_or(r.table),
-            FRA_SUPPRESS_PREFIXLEN => r.suppress_prefixlength = u32_of(v),
-            FRA_SUPPRESS_IFGROUP => r.suppress_ifgroup = u32_of(v),
+            // The kernel reports -1 for "not set".
+            FRA_SUPPRESS_PREFIXLEN => r.suppress_prefixlength = u32_of(v).filter(|n| *n != u32::MAX),
+            FRA_SUPPRESS_IFGROUP => r.suppress_ifgroup = u32_of(v).filter(|n| *n != u32::MAX),
             FRA_L3MDEV => r.l3mdev = v.first().is_some_and(|b| *b != 0),
             FRA_UID_RANGE => {
                 r.uidrange = (|| {
@@ -233,15 +234,16 @@ pub struct RuleRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppress_ifgroup: Option<u32>,
     /// The selectors are inverted.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub not: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not: Option<bool>,
     #[cfg_attr(feature = "napi", napi(ts_type = "number | RouteProtocol"))]
     pub protocol: NameOr<RouteProtocol>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub l3mdev: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "napi", napi(js_name = "l3mdev"))]
+    pub l3mdev: Option<bool>,
     /// The link `iif` or `oif` names does not exist (the rule waits for it).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub detached: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detached: Option<bool>,
 }
 
 impl Rule {
@@ -258,7 +260,8 @@ impl Rule {
             iif: self.iif.clone(),
             oif: self.oif.clone(),
             fwmark: self.fwmark,
-            fwmask: self.fwmask,
+            // All ones is what a mark without a mask gets: shown as `ip rule` shows it, without.
+            fwmask: self.fwmask.filter(|m| *m != u32::MAX),
             tos: (self.tos != 0).then_some(u32::from(self.tos)),
             uidrange: self.uidrange,
             sport: self.sport,
@@ -266,10 +269,10 @@ impl Rule {
             ipproto: self.ipproto.map(u32::from),
             suppress_prefixlength: self.suppress_prefixlength,
             suppress_ifgroup: self.suppress_ifgroup,
-            not: self.flags & FIB_RULE_INVERT != 0,
+            not: (self.flags & FIB_RULE_INVERT != 0).then_some(true),
             protocol: NameOr::of(u32::from(self.protocol)),
-            l3mdev: self.l3mdev,
-            detached: self.flags & DETACHED != 0,
+            l3mdev: self.l3mdev.then_some(true),
+            detached: (self.flags & DETACHED != 0).then_some(true),
         }
     }
 

@@ -187,6 +187,7 @@ pub struct RuleOptions {
     #[cfg_attr(feature = "napi", napi(ts_type = "number | RouteProtocol"))]
     pub protocol: Option<NameOr<RouteProtocol>>,
     /// Look up in the table of the VRF the packet belongs to.
+    #[cfg_attr(feature = "napi", napi(js_name = "l3mdev"))]
     pub l3mdev: Option<bool>,
 }
 
