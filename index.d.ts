@@ -691,12 +691,13 @@ export declare class NativeNetns {
    */
   tuntapAdd(optionsJson: string): Promise<string>
   /**
-   * Routes a filter selects (JSON `RouteListOptions`), streamed: `onPart(attempt, json)`
-   * gets JSON arrays of route records a few hundred at a time while the dump arrives (as
-   * `linkList`; a new `attempt` means earlier parts are stale). Every part arrives before
-   * the promise settles.
+   * Routes a filter selects (JSON `RouteListOptions`), streamed: `onPart(attempt, values,
+   * columns)` gets a few hundred routes at a time while the dump arrives, in columns
+   * (tenus-core's route/columns.rs: a JSON array of values and `WIDTH` numbers per route,
+   * turned into records by src/route.ts). A new `attempt` means earlier parts are stale (as
+   * for `linkList`). Every part arrives before the promise settles.
    */
-  routeList(filterJson: string, onPart: (attempt: number, json: string) => void): Promise<void>
+  routeList(filterJson: string, onPart: (attempt: number, values: string, columns: Uint32Array) => void): Promise<void>
   /** `ip route get DST ...` (JSON `RouteGetOptions`): the chosen route as JSON. */
   routeGet(dst: string, optionsJson: string): Promise<string>
   /** Deletes every route a filter selects (`ip route flush`); resolves to how many. */

@@ -214,22 +214,66 @@ export class BatchRoute extends RouteBuilder {
   }
 }
 
-/** @internal `ns.routes(filter)`: the dump arrives in parts, parsed while the rest comes. */
+// The columns of a listing part (crates/tenus-core/src/route/columns.rs): per route, WIDTH
+// numbers; values are indexes into the part's array of values.
+const WIDTH = 16;
+const HAS_METRIC = 1;
+const HAS_VIA = 2;
+const HAS_DEV = 4;
+const HAS_SRC = 8;
+const HAS_FROM = 16;
+const HAS_TOS = 32;
+const HAS_NEXTHOP = 64;
+const HAS_PREF = 128;
+const HAS_EXTRA = 256;
+
+type Value = string | number | Partial<RouteRecord>;
+
+/** @internal Builds the records of one listing part from its columns. */
+export function fromColumns(valuesJson: string, c: Uint32Array, out: RouteRecord[]): void {
+  const v = JSON.parse(valuesJson) as Value[];
+  for (let k = 0; k < c.length; k += WIDTH) {
+    const r = {
+      family: v[c[k]],
+      type: v[c[k + 1]],
+      dst: v[c[k + 2]],
+      table: c[k + 3],
+      protocol: v[c[k + 4]],
+      scope: v[c[k + 5]],
+    } as RouteRecord;
+    const has = c[k + 6];
+    if (has !== 0) {
+      if (has & HAS_METRIC) r.metric = c[k + 7];
+      if (has & HAS_VIA) r.via = v[c[k + 8]] as string;
+      if (has & HAS_DEV) r.dev = v[c[k + 9]] as string;
+      if (has & HAS_SRC) r.src = v[c[k + 10]] as string;
+      if (has & HAS_FROM) r.from = v[c[k + 11]] as string;
+      if (has & HAS_TOS) r.tos = c[k + 12];
+      if (has & HAS_NEXTHOP) r.nexthop = c[k + 13];
+      if (has & HAS_PREF) r.pref = v[c[k + 14]] as string;
+      // Flags, metrics, multipath legs: one object per route that has them (not shared).
+      if (has & HAS_EXTRA) Object.assign(r, v[c[k + 15]]);
+    }
+    out.push(r);
+  }
+}
+
+/** @internal `ns.routes(filter)`: the dump arrives in parts, turned into records while the rest comes. */
 export async function listRoutes(ns: Netns, filter?: RouteListOptions): Promise<RouteRecord[]> {
   const f = JSON.stringify(args.options('filter', filter, { dev: args.link, table: numberOrName, protocol: numberOrName }));
   let attempt = 0;
-  let parts: RouteRecord[][] = [];
+  let out: RouteRecord[] = [];
   await call(() =>
-    ns.native.routeList(f, (partAttempt: number, json: string) => {
+    ns.native.routeList(f, (partAttempt: number, values: string, columns: Uint32Array) => {
       if (partAttempt !== attempt) {
         // The kernel said the dump changed underway; it is being read again from the start.
         attempt = partAttempt;
-        parts = [];
+        out = [];
       }
-      parts.push(JSON.parse(json) as RouteRecord[]);
+      fromColumns(values, columns, out);
     }),
   );
-  return parts.length === 1 ? parts[0] : parts.flat();
+  return out;
 }
 
 /** @internal `ns.routeGet(dst, options)`. */

@@ -359,6 +359,29 @@ describe('routes: listings filtered by the kernel', () => {
     expect(tenus).toEqual(ip);
   });
 
+  it('listings (columns) and lookups (records) say the same of a route', async (ctx) => {
+    needRoot(ctx);
+    const { ns1 } = await routeSetup();
+    await ns1.nexthop(7).via('172.16.101.2').dev('veth1');
+    await ns1.route('10.40.0.0/24').via('172.16.101.2').metrics({ mtu: 1400, initcwnd: 10, lock: ['mtu'] }).src('172.16.101.1');
+    await ns1.route('10.41.0.0/24').multipath([{ via: '172.16.101.2', weight: 3 }, { via: '172.16.103.2', dev: 'veth3', onlink: true }]);
+    await ns1.route('10.42.0.0/24').via('192.168.9.1').dev('veth1').onlink().tos(0x10).metric(9);
+    await ns1.route('10.43.0.0/24').nexthop(7);
+    await ns1.route('2001:db8:140::/64').from('2001:db8:101::/64').via('2001:db8:101::2').metrics({ mtu: 1300 });
+    await ns1.link('veth3').down();
+    const listed = [...(await ns1.routes({ family: 'inet' })), ...(await ns1.routes({ family: 'inet6' }))];
+    for (const [dst, addr, options] of [
+      ['10.40.0.0/24', '10.40.0.1', {}],
+      ['10.41.0.0/24', '10.41.0.1', {}],
+      ['10.42.0.0/24', '10.42.0.1', { tos: 0x10 }],
+      ['10.43.0.0/24', '10.43.0.1', {}],
+      ['2001:db8:140::/64', '2001:db8:140::1', { from: '2001:db8:101::1' }],
+    ] as const) {
+      const fib = await ns1.routeGet(addr, { fibmatch: true, ...options });
+      expect(listed.find((r) => r.dst === dst), dst).toEqual(fib);
+    }
+  });
+
   it('flushRoutes deletes what a filter selects and nothing else', async (ctx) => {
     needRoot(ctx);
     const { ns1 } = await routeSetup();

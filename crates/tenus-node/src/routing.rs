@@ -2,7 +2,7 @@
 //! rules and nexthop objects; and deleting the routes a filter selects. Changes go through
 //! `NativeNetns.run` like every other change (route, rule and nexthop batch items).
 
-use napi::bindgen_prelude::{PromiseRaw, Unknown};
+use napi::bindgen_prelude::{PromiseRaw, Uint32Array, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 use tenus_core::args;
@@ -22,22 +22,20 @@ fn options<T: serde::de::DeserializeOwned + Default>(arg: &str, json: &str) -> R
     args::options(arg, value)
 }
 
-fn to_json<T: serde::Serialize>(op: &str, value: &T) -> napi::Result<String> {
-    serde_json::to_string(value).map_err(|e| napi::Error::from_reason(format!("tenus: {op}: {e}")))
-}
-
 #[napi]
 impl NativeNetns {
-    /// Routes a filter selects (JSON `RouteListOptions`), streamed: `onPart(attempt, json)`
-    /// gets JSON arrays of route records a few hundred at a time while the dump arrives (as
-    /// `linkList`; a new `attempt` means earlier parts are stale). Every part arrives before
-    /// the promise settles.
+    /// Routes a filter selects (JSON `RouteListOptions`), streamed: `onPart(attempt, values,
+    /// columns)` gets a few hundred routes at a time while the dump arrives, in columns
+    /// (tenus-core's route/columns.rs: a JSON array of values and `WIDTH` numbers per route,
+    /// turned into records by src/route.ts). A new `attempt` means earlier parts are stale (as
+    /// for `linkList`). Every part arrives before the promise settles.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn route_list<'env>(
         &self,
         env: &'env Env,
         filter_json: String,
-        #[napi(ts_arg_type = "(attempt: number, json: string) => void")] on_part: Unknown<'env>,
+        #[napi(ts_arg_type = "(attempt: number, values: string, columns: Uint32Array) => void")]
+        on_part: Unknown<'env>,
     ) -> napi::Result<PromiseRaw<'env, ()>> {
         let h = self.get("route.list");
         spawn_with(
@@ -50,10 +48,13 @@ impl NativeNetns {
                 let filter = options::<RouteListOptions>("filter", &filter_json)?
                     .filter(&h)
                     .await?;
-                h.route_list_parts(&filter, |attempt, routes| {
+                h.route_list_columns(&filter, |attempt, part| {
                     callback.call(move |env| {
-                        let json = to_json("route.list", &routes)?;
-                        Ok(vec![js(env, attempt)?, js(env, json)?])
+                        Ok(vec![
+                            js(env, attempt)?,
+                            js(env, part.values)?,
+                            js(env, Uint32Array::new(part.cols))?,
+                        ])
                     })
                 })
                 .await

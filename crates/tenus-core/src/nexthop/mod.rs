@@ -203,12 +203,16 @@ impl Handle {
             }
             None => None,
         };
-        let request = dump_request(oif, o.groups.unwrap_or(false), o.fdb.unwrap_or(false));
+        let fdb = o.fdb.unwrap_or(false);
+        let request = dump_request(oif, o.groups.unwrap_or(false), fdb);
         let messages = self.dump("nexthop.list", request).await?;
         let names = self.link_names().await?;
         Ok(messages
             .iter()
             .filter_map(read_nexthop)
+            // The kernel takes NHA_FDB in a dump request but (up to 6.18 at least) does not
+            // filter by it: done here.
+            .filter(|n| !fdb || n.fdb)
             .map(|n| n.record(&|i| names.get(&i).cloned()))
             .collect())
     }

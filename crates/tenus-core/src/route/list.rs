@@ -15,6 +15,7 @@ use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::nla::{Writer, DUMP};
 
+use super::columns::{ColumnWriter, RouteColumns};
 use super::encode::{encode_route, rtmsg, Verb, RTA_OIF, RTA_TABLE, RTM_GETROUTE};
 use super::names::{Coded, NameOr, RouteProtocol, RouteTableName, RouteType, RT_TABLE_MAIN};
 use super::record::{read_route, RouteRecord};
@@ -161,38 +162,34 @@ impl Handle {
             .collect())
     }
 
-    /// The routes `filter` selects, handed to `part(attempt, records)` a few hundred at a
-    /// time as the dump arrives (see `Handle::dump_parts`).
-    pub async fn route_list_parts(
+    /// The routes `filter` selects, handed to `part(attempt, columns)` a few hundred at a
+    /// time as the dump arrives (see `Handle::dump_parts`), in columns (`columns.rs`).
+    pub async fn route_list_columns(
         &self,
         filter: &RouteFilter,
-        mut part: impl FnMut(u32, Vec<RouteRecord>),
+        mut part: impl FnMut(u32, RouteColumns),
     ) -> Result<()> {
         let names = self.link_names().await?;
         let name = |i: u32| names.get(&i).cloned();
         self.dump_parts("route.list", dump_request(filter), |attempt, messages| {
-            let records = messages
-                .iter()
-                .filter_map(read_route)
-                .map(|r| r.record(&name))
-                .collect();
-            part(attempt, records)
+            let mut w = ColumnWriter::new(&name);
+            for r in messages.iter().filter_map(read_route) {
+                w.push(&r);
+            }
+            part(attempt, w.finish())
         })
         .await
     }
 
+    /// The routes `filter` selects, as records.
     pub async fn route_list(&self, filter: &RouteFilter) -> Result<Vec<RouteRecord>> {
-        let mut out = Vec::new();
-        let mut current = 0;
-        self.route_list_parts(filter, |attempt, mut records| {
-            if attempt != current {
-                current = attempt;
-                out.clear();
-            }
-            out.append(&mut records);
-        })
-        .await?;
-        Ok(out)
+        let names = self.link_names().await?;
+        let messages = self.dump("route.list", dump_request(filter)).await?;
+        Ok(messages
+            .iter()
+            .filter_map(read_route)
+            .map(|r| r.record(&|i| names.get(&i).cloned()))
+            .collect())
     }
 
     /// Deletes every route `filter` selects (`ip route flush ...`), pipelined; resolves to how
