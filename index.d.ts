@@ -422,7 +422,10 @@ export interface RouteMetrics {
 
 /** A route (`ip route add|replace|append|prepend|change|del ...`). */
 export interface RouteOptions {
-  /** 'default', a prefix ('10.9.0.0/16', 'fd00::/64'), or an address (a host route). */
+  /**
+   * 'default', a prefix ('10.9.0.0/16', 'fd00::/64'), or an address (a host route).
+   * (Batch items carry it beside the options: `[code, dst, options]`.)
+   */
   dst: string
   /** Needed only for 'default' when nothing else says the family (default 'inet'). */
   family?: Family

@@ -26,13 +26,27 @@ export abstract class ItemBuilder {
   protected constructor(
     /** @internal The namespace an awaitable builder runs in (none in a batch). */
     protected readonly ns: Netns | undefined,
-    /** @internal `[code, options]`, already in the batch for a batch builder. */
+    /** @internal `[code, ..., options]`, already in the batch for a batch builder. */
     protected readonly item: Item,
+    /** @internal Where the options are in the item. */
+    private readonly at = 1,
+    /** @internal The options object is shared with other items (copied before a change). */
+    private shared = false,
   ) {}
 
-  /** @internal The item's options. */
+  /** @internal The item's options, the builder's own (copied first when shared). */
   protected get o(): Record<string, unknown> {
-    return this.item[1] as Record<string, unknown>;
+    if (this.shared) {
+      this.item[this.at] = { ...(this.item[this.at] as Record<string, unknown>) };
+      this.shared = false;
+    }
+    return this.item[this.at] as Record<string, unknown>;
+  }
+
+  /** @internal Replaces the item's options. */
+  protected setOptions(options: Record<string, unknown>): void {
+    this.item[this.at] = options;
+    this.shared = false;
   }
 
   /** @internal Runs a check-and-set; its error is kept (awaitable) or thrown (batch). */

@@ -104,7 +104,7 @@ export class NexthopChain extends NexthopBuilder implements PromiseLike<void> {
   /** @internal Use `Netns.nexthop()`. */
   constructor(ns: Netns, id: number, options?: NexthopSettings) {
     super(ns, [OP.nexthopAdd, { id }]);
-    this.put(() => (this.item[1] = nexthopOptions(id, options)));
+    this.put(() => this.setOptions(nexthopOptions(id, options)));
   }
 
   then<R1 = void, R2 = never>(

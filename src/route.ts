@@ -50,11 +50,12 @@ const CHECKS: Record<string, (arg: string, v: unknown) => unknown> = {
 };
 
 /**
- * Route options as they cross into Rust: each known option checked for what only JavaScript
- * values get wrong; anything else passed on for Rust to refuse by name.
+ * Route options as they cross into Rust (the destination goes beside them): each known option
+ * checked for what only JavaScript values get wrong; anything else passed on for Rust to
+ * refuse by name.
  */
-export function routeOptions(dst: unknown, options: unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = { dst: args.text('dst', dst) };
+export function routeOptions(options: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
   if (options === undefined) return out;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw args.invalidChoice('options', options, ['an object of route options']);
@@ -67,6 +68,39 @@ export function routeOptions(dst: unknown, options: unknown): Record<string, unk
     out[key] = check ? check(key, v) : args.options('options', { [key]: v })[key];
   }
   return out;
+}
+
+/**
+ * The options of the last batch route and what they were checked into: bulk work passes the
+ * same options (a fresh literal each time) to thousands of routes, which then share one checked
+ * object (copied by a builder before it changes it). Primitive values are compared; an object
+ * value (a Link, metrics, legs) is the same only if it is the same object.
+ */
+let lastGiven: Record<string, unknown> | undefined;
+let lastCount = 0;
+let lastChecked: Record<string, unknown> = {};
+
+function sharedOptions(options: unknown): Record<string, unknown> | undefined {
+  if (lastGiven === undefined || typeof options !== 'object' || options === null) return undefined;
+  const given = options as Record<string, unknown>;
+  let count = 0;
+  for (const key in given) {
+    if (given[key] !== lastGiven[key]) return undefined;
+    count++;
+  }
+  return count === lastCount ? lastChecked : undefined;
+}
+
+function batchOptions(options: unknown): { checked: Record<string, unknown>; shared: boolean } {
+  const hit = sharedOptions(options);
+  if (hit) return { checked: hit, shared: true };
+  const checked = routeOptions(options);
+  if (typeof options === 'object' && options !== null) {
+    lastGiven = { ...(options as Record<string, unknown>) };
+    lastCount = Object.keys(lastGiven).length;
+    lastChecked = checked;
+  }
+  return { checked, shared: true };
 }
 
 /** The methods of a route builder, awaited or in a batch. */
@@ -147,7 +181,7 @@ export abstract class RouteBuilder extends ItemBuilder {
 
   /** Several options at once. */
   set(options: RouteSettings): this {
-    return this.put(() => Object.assign(this.o, routeOptions(this.o.dst, options)));
+    return this.put(() => Object.assign(this.o, routeOptions(options)));
   }
 
   /** `ip route replace`: add it, or replace the route with the same key. */
@@ -184,8 +218,11 @@ export abstract class RouteBuilder extends ItemBuilder {
 export class RouteChain extends RouteBuilder implements PromiseLike<void> {
   /** @internal Use `Netns.route()`. */
   constructor(ns: Netns, dst: string, options?: RouteSettings) {
-    super(ns, [OP.routeAdd, { dst }]);
-    this.put(() => (this.item[1] = routeOptions(dst, options)));
+    super(ns, [OP.routeAdd, dst, {}], 2);
+    this.put(() => {
+      this.item[1] = args.text('dst', dst);
+      this.setOptions(routeOptions(options));
+    });
   }
 
   then<R1 = void, R2 = never>(
@@ -208,8 +245,9 @@ export class RouteChain extends RouteBuilder implements PromiseLike<void> {
 export class BatchRoute extends RouteBuilder {
   /** @internal Use `BatchBuilder.route()`. */
   constructor(run: Run, dst: string, options?: RouteSettings) {
-    const item: Item = [OP.routeAdd, routeOptions(dst, options)];
-    super(undefined, item);
+    const { checked, shared } = batchOptions(options);
+    const item: Item = [OP.routeAdd, args.text('dst', dst), checked];
+    super(undefined, item, 2, shared);
     run.push(item);
   }
 }

@@ -136,7 +136,7 @@ export class RuleChain extends RuleBuilder implements PromiseLike<void> {
   /** @internal Use `Netns.rule()`. */
   constructor(ns: Netns, options?: RuleOptions) {
     super(ns, [OP.ruleAdd, {}]);
-    this.put(() => (this.item[1] = ruleOptions(options)));
+    this.put(() => this.setOptions(ruleOptions(options)));
   }
 
   then<R1 = void, R2 = never>(

@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use crate::link::LinkRef;
 
 use super::names::{Coded, RouteProtocol, RouteScope, RouteType};
-use super::spec::Route;
+use super::spec::{Prefix, Route};
 
 pub const WIDTH: usize = 16;
 
@@ -40,24 +40,26 @@ pub struct RouteColumns {
     pub cols: Vec<u32>,
 }
 
-/// Builds the columns of one part, sharing repeated values.
+/// Builds the columns of one part, sharing repeated values. Routes of a bulk table share
+/// nearly everything but their prefix, so the last gateway and link are checked before the
+/// maps, and names are found by number in small tables.
 pub struct ColumnWriter<'a> {
     out: RouteColumns,
     count: u32,
-    /// Index of a repeated value (names, gateways, links) in `values`.
-    seen: HashMap<Key, u32>,
+    /// Index in `values` of each type, protocol and scope by number (NONE: not there yet).
+    types: [u32; 256],
+    protocols: [u32; 256],
+    scopes: [u32; 256],
+    strings: HashMap<&'static str, u32>,
+    ips: HashMap<IpAddr, u32>,
+    last_ip: Option<(IpAddr, u32)>,
     /// Links by index: where their name is in `values` (None: no such link).
     devs: HashMap<u32, Option<u32>>,
+    last_dev: Option<(u32, Option<u32>)>,
     name: &'a dyn Fn(u32) -> Option<String>,
 }
 
-/// A value worth sharing between routes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Str(&'static str),
-    Num(u32),
-    Ip(IpAddr),
-}
+const NONE: u32 = u32::MAX;
 
 impl<'a> ColumnWriter<'a> {
     pub fn new(name: &'a dyn Fn(u32) -> Option<String>) -> Self {
@@ -66,8 +68,14 @@ impl<'a> ColumnWriter<'a> {
         ColumnWriter {
             out,
             count: 0,
-            seen: HashMap::new(),
+            types: [NONE; 256],
+            protocols: [NONE; 256],
+            scopes: [NONE; 256],
+            strings: HashMap::new(),
+            ips: HashMap::new(),
+            last_ip: None,
             devs: HashMap::new(),
+            last_dev: None,
             name,
         }
     }
@@ -82,70 +90,108 @@ impl<'a> ColumnWriter<'a> {
         self.count - 1
     }
 
-    fn shared(&mut self, key: Key) -> u32 {
-        if let Some(i) = self.seen.get(&key) {
+    fn string(&mut self, s: &'static str) -> u32 {
+        if let Some(i) = self.strings.get(s) {
             return *i;
         }
-        let i = match &key {
-            Key::Str(s) => self.push_raw(|v| {
-                let _ = write!(v, "\"{s}\"");
-            }),
-            Key::Num(n) => self.push_raw(|v| {
-                let _ = write!(v, "{n}");
-            }),
-            Key::Ip(ip) => self.push_raw(|v| {
-                let _ = write!(v, "\"{ip}\"");
-            }),
+        let i = self.push_raw(|v| {
+            v.push('"');
+            v.push_str(s);
+            v.push('"');
+        });
+        self.strings.insert(s, i);
+        i
+    }
+
+    fn ip(&mut self, ip: IpAddr) -> u32 {
+        if let Some((last, i)) = self.last_ip {
+            if last == ip {
+                return i;
+            }
+        }
+        let i = match self.ips.get(&ip) {
+            Some(i) => *i,
+            None => {
+                let i = self.push_raw(|v| {
+                    v.push('"');
+                    write_ip(v, &ip);
+                    v.push('"');
+                });
+                self.ips.insert(ip, i);
+                i
+            }
         };
-        self.seen.insert(key, i);
+        self.last_ip = Some((ip, i));
         i
     }
 
     /// Where the name of link `index` is in `values`.
     fn dev(&mut self, index: u32) -> Option<u32> {
-        if let Some(at) = self.devs.get(&index) {
-            return *at;
+        if let Some((last, at)) = self.last_dev {
+            if last == index {
+                return at;
+            }
         }
-        let at = (self.name)(index).map(|n| {
-            let json = serde_json::to_string(&n).unwrap_or_default();
-            self.push_raw(|v| v.push_str(&json))
-        });
-        self.devs.insert(index, at);
+        let at = match self.devs.get(&index) {
+            Some(at) => *at,
+            None => {
+                let at = (self.name)(index).map(|n| {
+                    let json = serde_json::to_string(&n).unwrap_or_default();
+                    self.push_raw(|v| v.push_str(&json))
+                });
+                self.devs.insert(index, at);
+                at
+            }
+        };
+        self.last_dev = Some((index, at));
         at
     }
 
     /// A name when the number has one, else the number (as `NameOr` says it).
-    fn named<N: Coded>(&mut self, code: u32) -> u32 {
-        match N::from_code(code) {
-            Some(n) => self.shared(Key::Str(n.name())),
-            None => self.shared(Key::Num(code)),
+    fn named<N: Coded>(&mut self, table: fn(&mut Self) -> &mut [u32; 256], code: u8) -> u32 {
+        let known = table(self)[usize::from(code)];
+        if known != NONE {
+            return known;
         }
+        let i = match N::from_code(u32::from(code)) {
+            Some(n) => self.string(n.name()),
+            None => self.push_raw(|v| {
+                let _ = write!(v, "{code}");
+            }),
+        };
+        table(self)[usize::from(code)] = i;
+        i
+    }
+
+    fn prefix(&mut self, p: &Prefix) -> u32 {
+        self.push_raw(|v| {
+            v.push('"');
+            write_ip(v, &p.addr);
+            if p.len != if p.addr.is_ipv4() { 32 } else { 128 } {
+                let _ = write!(v, "/{}", p.len);
+            }
+            v.push('"');
+        })
     }
 
     /// Adds one route.
     pub fn push(&mut self, r: &Route) {
-        let family = self.shared(Key::Str(r.family.as_str()));
-        let kind = self.named::<RouteType>(u32::from(r.kind));
+        let family = self.string(r.family.as_str());
+        let kind = self.named::<RouteType>(|w| &mut w.types, r.kind);
         let dst = match &r.dst {
-            Some(p) => self.push_raw(|v| {
-                let _ = write!(v, "\"{p}\"");
-            }),
-            None => self.shared(Key::Str("default")),
+            Some(p) => self.prefix(p),
+            None => self.string("default"),
         };
-        let protocol = self.named::<RouteProtocol>(u32::from(r.protocol));
-        let scope = self.named::<RouteScope>(u32::from(r.scope.unwrap_or(0)));
-        let via = r.gateway.map(|g| self.shared(Key::Ip(g)));
+        let protocol = self.named::<RouteProtocol>(|w| &mut w.protocols, r.protocol);
+        let scope = self.named::<RouteScope>(|w| &mut w.scopes, r.scope.unwrap_or(0));
+        let via = r.gateway.map(|g| self.ip(g));
         let dev = match &r.dev {
             Some(LinkRef::Index(i)) => self.dev(*i),
             _ => None,
         };
-        let src = r.prefsrc.map(|g| self.shared(Key::Ip(g)));
-        let from = r.src.map(|p| {
-            self.push_raw(|v| {
-                let _ = write!(v, "\"{p}\"");
-            })
-        });
-        let pref = r.pref.map(|p| self.shared(Key::Str(pref_name(p))));
+        let src = r.prefsrc.map(|g| self.ip(g));
+        let from = r.src.as_ref().map(|p| self.prefix(p));
+        let pref = r.pref.map(|p| self.string(pref_name(p)));
         // The rare fields, as the record has them.
         let extra = if r.flags & 0xff != 0 || !r.metrics.is_empty() || !r.multipath.is_empty() {
             let record = r.record(self.name);
@@ -191,6 +237,31 @@ impl<'a> ColumnWriter<'a> {
     pub fn finish(mut self) -> RouteColumns {
         self.out.values.push(']');
         self.out
+    }
+}
+
+/// An address as `Ipv4Addr`'s Display writes it, without its formatting machinery (a dump of
+/// 100,000 routes writes 100,000 of them).
+fn write_ip(v: &mut String, ip: &IpAddr) {
+    match ip {
+        IpAddr::V4(a) => {
+            for (k, octet) in a.octets().iter().enumerate() {
+                if k > 0 {
+                    v.push('.');
+                }
+                let o = *octet;
+                if o >= 100 {
+                    v.push(char::from(b'0' + o / 100));
+                }
+                if o >= 10 {
+                    v.push(char::from(b'0' + (o / 10) % 10));
+                }
+                v.push(char::from(b'0' + o % 10));
+            }
+        }
+        IpAddr::V6(a) => {
+            let _ = write!(v, "{a}");
+        }
     }
 }
 
@@ -257,6 +328,16 @@ mod tests {
     use crate::route::encode::{encode_route, Verb, RTM_NEWROUTE};
     use crate::route::record::read_route;
     use crate::route::spec::Purpose;
+
+    #[test]
+    fn addresses_are_written_as_display_writes_them() {
+        for text in ["0.0.0.0", "9.10.99.100", "255.254.200.1", "10.0.0.2", "fd00::1", "::"] {
+            let ip: IpAddr = text.parse().unwrap();
+            let mut v = String::new();
+            write_ip(&mut v, &ip);
+            assert_eq!(v, ip.to_string());
+        }
+    }
 
     #[test]
     fn columns_say_what_records_say() {

@@ -139,6 +139,8 @@ pub struct NexthopLeg {
 )]
 pub struct RouteOptions {
     /// 'default', a prefix ('10.9.0.0/16', 'fd00::/64'), or an address (a host route).
+    /// (Batch items carry it beside the options: `[code, dst, options]`.)
+    #[serde(default)]
     pub dst: String,
     /// Needed only for 'default' when nothing else says the family (default 'inet').
     pub family: Option<Family>,
@@ -265,7 +267,8 @@ pub enum Purpose {
     Delete,
 }
 
-fn prefix(arg: &str, text: &str) -> Result<Prefix> {
+/// A destination or source prefix, checked (IPv4 host bits refused, IPv6 masked).
+pub(crate) fn prefix(arg: &str, text: &str) -> Result<Prefix> {
     let (addr, len) = args::cidr(arg, text)?;
     let addr = match addr {
         IpAddr::V4(a) => {

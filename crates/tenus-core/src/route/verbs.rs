@@ -31,7 +31,7 @@ use crate::link::LinkRef;
 use super::encode::{encode_route, Verb};
 use super::list::{dump_request, RouteFilter};
 use super::record::read_route;
-use super::spec::{Family, Route};
+use super::spec::{Family, Purpose, Route, RouteOptions};
 
 /// One verb's name and request flags.
 pub trait RouteVerb: Send + Sync + 'static {
@@ -60,7 +60,7 @@ verbs! {
     DeleteVerb, DeleteRoute, "route.delete", Delete;
 }
 
-/// A route item: `[code, options]`.
+/// A route item: `[code, dst, options]`.
 #[derive(Debug)]
 pub struct RouteItem<V> {
     pub route: Route,
@@ -123,10 +123,9 @@ impl<V: RouteVerb> Step for RouteItem<V> {
     const OP: &'static str = V::OP;
 
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, _cx: &mut ReadContext) -> Parsed<Self, A::Error> {
+        let dst: String = next(seq, "dst")?;
         let raw: &RawValue = next(seq, "route")?;
-        Ok(args::options_raw("route", raw)
-            .and_then(|o| Route::parse(o, V::VERB.purpose()))
-            .map(Self::new))
+        Ok(parse_item(dst, raw, V::VERB.purpose()).map(Self::new))
     }
 
     fn label(&self) -> Option<String> {
@@ -194,6 +193,74 @@ impl<V: RouteVerb> Step for RouteItem<V> {
             }
         }
     }
+}
+
+/// What a batch's routes share: bulk work adds thousands of routes that differ only in their
+/// destination (`b.route(dst, { via, dev, table })` in a loop). The last options read, with
+/// the route they made, are kept (per thread: batches are read on the I/O thread, one at a
+/// time); an item with the same options text, purpose and kind of destination reuses that
+/// route with its own destination instead of reading and checking the options again. Nothing
+/// else in the checks depends on the destination's value.
+struct Template {
+    text: String,
+    purpose: Purpose,
+    kind: DstKind,
+    route: Route,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DstKind {
+    Default,
+    V4,
+    V6,
+}
+
+fn dst_kind(dst: &str) -> DstKind {
+    if dst == "default" {
+        DstKind::Default
+    } else if dst.contains(':') {
+        DstKind::V6
+    } else {
+        DstKind::V4
+    }
+}
+
+thread_local! {
+    static LAST: std::cell::RefCell<Option<Template>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Reads one item's destination and options into a checked route.
+fn parse_item(dst: String, raw: &RawValue, purpose: Purpose) -> Result<Route> {
+    let kind = dst_kind(&dst);
+    let cached = LAST.with(|last| {
+        let last = last.borrow();
+        let t = last.as_ref()?;
+        (t.text == raw.get() && t.purpose == purpose && t.kind == kind).then(|| t.route.clone())
+    });
+    if let Some(mut route) = cached {
+        if kind != DstKind::Default {
+            route.dst = Some(super::spec::prefix("dst", &dst)?);
+        }
+        return Ok(route);
+    }
+    let mut o: RouteOptions = args::options_raw("route", raw)?;
+    if !o.dst.is_empty() {
+        return Err(crate::error::Error::invalid(
+            "dst",
+            "the destination goes before the options",
+        ));
+    }
+    o.dst = dst;
+    let route = Route::parse(o, purpose)?;
+    LAST.with(|last| {
+        *last.borrow_mut() = Some(Template {
+            text: raw.get().to_string(),
+            purpose,
+            kind,
+            route: route.clone(),
+        })
+    });
+    Ok(route)
 }
 
 /// Links of a route read from the kernel are indexes.
