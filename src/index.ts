@@ -20,29 +20,3 @@ export type * from './types';
 export { RouteBuilder, RouteChain, BatchRoute, type RouteSettings } from './route';
 export { RuleBuilder, RuleChain, BatchRule } from './rule';
 export { NexthopBuilder, NexthopChain, BatchNexthop, type NexthopSettings } from './nexthop';
-export type {
-  Family,
-  GroupMember,
-  GroupType,
-  IpProtocol,
-  MetricName,
-  NexthopLeg,
-  NexthopLegRecord,
-  NexthopListOptions,
-  NexthopOptions,
-  NexthopRecord,
-  Range,
-  Resilience,
-  RouteGetOptions,
-  RouteListOptions,
-  RouteMetrics,
-  RouteOptions,
-  RouteProtocol,
-  RouteRecord,
-  RouteScope,
-  RouteTableName,
-  RouteType,
-  RuleAction,
-  RuleOptions,
-  RuleRecord,
-} from './native';

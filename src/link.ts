@@ -1,4 +1,5 @@
 import type { LinkChain } from './chain';
+import { TenusError } from './errors';
 import type { Netns } from './netns';
 import type { AddressRecord, LinkChangeOptions, LinkLike, LinkRecord } from './types';
 
@@ -170,8 +171,8 @@ export class LinkRef extends LinkOps implements PromiseLike<Link> {
   /** @internal */
   constructor(
     readonly ns: Netns,
-    /** The name or index given. */
-    readonly ref: number | string,
+    /** The name or index given, or why it was refused (the chain rejects with it when awaited). */
+    private readonly ref: number | string | TenusError,
   ) {
     super();
   }
@@ -184,6 +185,15 @@ export class LinkRef extends LinkOps implements PromiseLike<Link> {
     onfulfilled?: ((value: Link) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    return this.ns.readLink(this.ref).then(onfulfilled, onrejected);
+    const read = this.ref instanceof TenusError ? Promise.reject(this.ref) : this.ns.readLink(this.ref);
+    return read.then(onfulfilled, onrejected);
+  }
+
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<Link | R> {
+    return this.then(undefined, onrejected);
+  }
+
+  finally(onfinally?: (() => void) | null): Promise<Link> {
+    return this.then().finally(onfinally);
   }
 }

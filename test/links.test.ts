@@ -3,7 +3,7 @@
 // symmetric.
 import { describe, expect, it } from 'vitest';
 import { Link, TenusError, VethLink, type LinkRecord, type MacvlanMode } from '../src';
-import { comparableFlags, ipGroup, operstate } from './helpers/check';
+import { comparableFlags, ipGroup, kindInfo, operstate } from './helpers/check';
 import { ipLink, ipLinks, lab, needKind, needRoot } from './helpers/lab';
 
 const MODES: MacvlanMode[] = ['private', 'vepa', 'bridge', 'passthru', 'source'];
@@ -167,14 +167,17 @@ describe('veth', () => {
     expect(peer.link_index).toBe(v.index);
   });
 
-  it('peer placed through the peerOptions.in creation option', async (ctx) => {
+  it('peer placed and given a mac through the peerIn and peerMac creation options', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();
     const other = await lab();
     await ns.bridge('pad0');
-    const v = await ns.veth('v0', { peer: 'eth1', peerOptions: { in: other } });
+    const v = await ns.veth('v0', { peer: 'eth1', peerIn: other, peerMac: '02:00:00:00:00:bb' });
     expect(v.peer.ns).toBe(other);
+    expect(v.peer.name).toBe('eth1');
+    expect(v.peer.info.mac).toBe('02:00:00:00:00:bb');
     expect(ipLink(other, 'eth1').linkinfo.info_kind).toBe('veth');
+    expect(ipLink(other, 'eth1').address).toBe('02:00:00:00:00:bb');
   });
 });
 
@@ -187,12 +190,12 @@ describe.each(['macvlan', 'macvtap'] as const)('%s', (kind) => {
     const link = await ns[kind]('mv0', { parent, mode });
 
     expect(link.kind).toBe(kind);
-    expect(link.info.mode).toBe(mode);
+    expect(kindInfo(link.info, kind).mode).toBe(mode);
     expect(link.info.parent).toBe(parent.index);
     expect(link.info.mtu).toBe(1400); // inherited from the parent
 
     const listed = (await ns.links()).find((l) => l.name === 'mv0');
-    expect(listed).toMatchObject({ kind, mode, parent: parent.index });
+    expect(listed).toMatchObject({ kind, info: { kind, mode }, parent: parent.index });
 
     const ip = ipLink(ns, 'mv0');
     expect(ip.linkinfo.info_kind).toBe(kind);
@@ -206,7 +209,7 @@ describe.each(['macvlan', 'macvtap'] as const)('%s', (kind) => {
     const ns = await lab();
     await ns.bridge('parent0');
     const link = await ns[kind]('mv0', { parent: 'parent0' });
-    expect(link.info.mode).toBe('bridge');
+    expect(kindInfo(link.info, kind).mode).toBe('bridge');
     expect(ipLink(ns, 'mv0').linkinfo.info_data.mode).toBe('bridge');
     expect(ipLink(ns, 'mv0').link).toBe('parent0');
   });
@@ -239,9 +242,9 @@ describe('vxlan', () => {
     const vx = await ns.vxlan('vx0', { vni: 42, port: 4789, local: '10.1.1.1', remote: '10.1.1.2', parent });
 
     expect(vx.kind).toBe('vxlan');
-    expect(vx.info).toMatchObject({ vni: 42, vxlanPort: 4789, vxlanLocal: '10.1.1.1', vxlanRemote: '10.1.1.2' });
+    expect(vx.info.info).toMatchObject({ kind: 'vxlan', vni: 42, port: 4789, local: '10.1.1.1', remote: '10.1.1.2' });
     const listed = (await ns.links()).find((l) => l.name === 'vx0');
-    expect(listed).toMatchObject({ kind: 'vxlan', vni: 42, vxlanPort: 4789, vxlanLocal: '10.1.1.1', vxlanRemote: '10.1.1.2' });
+    expect(listed).toMatchObject({ kind: 'vxlan', info: { kind: 'vxlan', vni: 42, port: 4789, local: '10.1.1.1', remote: '10.1.1.2' } });
 
     const ip = ipLink(ns, 'vx0');
     expect(ip.linkinfo.info_kind).toBe('vxlan');
@@ -258,7 +261,7 @@ describe('vxlan', () => {
     await needKind(ctx, 'vxlan');
     const ns = await lab();
     const vx = await ns.vxlan('vx6', { vni: 2 ** 24 - 1, port: 8472, local: 'fd00::1', remote: 'fd00::2' });
-    expect(vx.info).toMatchObject({ vni: 2 ** 24 - 1, vxlanPort: 8472, vxlanLocal: 'fd00::1', vxlanRemote: 'fd00::2' });
+    expect(vx.info.info).toMatchObject({ kind: 'vxlan', vni: 2 ** 24 - 1, port: 8472, local: 'fd00::1', remote: 'fd00::2' });
     const data = ipLink(ns, 'vx6').linkinfo.info_data;
     expect(data.id).toBe(2 ** 24 - 1);
     expect(data.port).toBe(8472);
@@ -272,8 +275,8 @@ describe('vxlan', () => {
     const ns = await lab();
     await ns.bridge('under0');
     const vx = await ns.vxlan('vxg', { vni: 8, multicastGroup: '239.1.1.1', parent: 'under0' });
-    expect(vx.info.vni).toBe(8);
-    expect(vx.info.vxlanRemote).toBe('239.1.1.1');
+    expect(kindInfo(vx.info, 'vxlan').vni).toBe(8);
+    expect(kindInfo(vx.info, 'vxlan').remote).toBe('239.1.1.1');
     const data = ipLink(ns, 'vxg').linkinfo.info_data;
     expect(data.group).toBe('239.1.1.1');
     expect(data.link).toBe('under0');
@@ -283,7 +286,8 @@ describe('vxlan', () => {
     needRoot(ctx);
     await needKind(ctx, 'vxlan');
     const ns = await lab();
-    await ns.vxlan('vx0', { vni: 5, learning: false, ttl: 64 });
+    const vx = await ns.vxlan('vx0', { vni: 5, learning: false, ttl: 64 });
+    expect(vx.info.info).toMatchObject({ kind: 'vxlan', vni: 5, learning: false, ttl: 64 });
     const data = ipLink(ns, 'vx0').linkinfo.info_data;
     expect(data.learning).toBe(false);
     expect(data.ttl).toBe(64);
@@ -301,9 +305,9 @@ describe('vlan', () => {
     const vlan = await ns.vlan('vl0', { parent, id, protocol });
 
     expect(vlan.kind).toBe('vlan');
-    expect(vlan.info).toMatchObject({ vlanId: id, vlanProtocol: protocol, parent: parent.index });
+    expect(vlan.info).toMatchObject({ info: { kind: 'vlan', id, protocol }, parent: parent.index });
     const listed = (await ns.links()).find((l) => l.name === 'vl0');
-    expect(listed).toMatchObject({ kind: 'vlan', vlanId: id, vlanProtocol: protocol, parent: parent.index });
+    expect(listed).toMatchObject({ kind: 'vlan', info: { kind: 'vlan', id, protocol }, parent: parent.index });
 
     const ip = ipLink(ns, 'vl0');
     expect(ip.linkinfo.info_kind).toBe('vlan');
@@ -318,7 +322,7 @@ describe('vlan', () => {
     await ns.bridge('trunk0');
     const vlan = await ns.vlan(undefined, { parent: 'trunk0', id: 1 });
     expect(vlan.name).toMatch(/^vlan[0-9a-f]{8}$/);
-    expect(vlan.info).toMatchObject({ vlanId: 1, vlanProtocol: '802.1Q' });
+    expect(vlan.info.info).toMatchObject({ kind: 'vlan', id: 1, protocol: '802.1Q' });
     expect(ipLink(ns, vlan.name).linkinfo.info_data).toMatchObject({ protocol: '802.1Q', id: 1 });
   });
 });
@@ -378,9 +382,22 @@ describe('lookup', () => {
     needRoot(ctx);
     const ns = await lab();
     const br = await ns.bridge('br0');
-    await br.mtu(1300);
+    // Changed through another reference: `br` is not told.
+    await ns.link('br0').mtu(1300);
     expect(br.info.mtu).toBe(1500); // a snapshot
     expect((await br.refresh()).info.mtu).toBe(1300);
+    expect(br.info.mtu).toBe(1300);
+  });
+
+  it('a Link follows changes made by chains started from it', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    const changed = await br.mtu(1300).rename('lan0');
+    expect(changed).toBe(br);
+    expect(br.info).toMatchObject({ name: 'lan0', mtu: 1300 });
+    expect(br.name).toBe('lan0');
+    expect(ipLink(ns, 'lan0').mtu).toBe(1300);
   });
 });
 

@@ -1,6 +1,6 @@
 // Assertion helpers shared by the kernel-facing tests.
 import { expect } from 'vitest';
-import { TenusError, type Netns } from '../../src';
+import { TenusError, type LinkInfo, type LinkRecord, type Netns } from '../../src';
 import { ipLinks } from './lab';
 
 /** Awaits `p`, which must reject with a TenusError; returns that error for further checks. */
@@ -78,4 +78,14 @@ export async function operstate(ns: Netns, names: string[], state = 'UP'): Promi
     const links = await ns.links();
     return names.every((n) => links.find((l) => l.name === n)?.operstate === state);
   });
+}
+
+/**
+ * The kind-specific part of a link record (`rec.info`), checked to be of `kind` and typed as
+ * that kind's details: `kindInfo(vx.info, 'vxlan').vni`.
+ */
+export function kindInfo<K extends LinkInfo['kind']>(rec: LinkRecord | undefined, kind: K): Extract<LinkInfo, { kind: K }> {
+  expect(rec?.info, `${rec?.name ?? 'the link'} has kind details`).toBeDefined();
+  expect(rec?.info?.kind, `${rec?.name}'s details are tagged with its kind`).toBe(kind);
+  return rec?.info as Extract<LinkInfo, { kind: K }>;
 }

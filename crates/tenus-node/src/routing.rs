@@ -11,7 +11,7 @@ use tenus_core::route::{RouteGetOptions, RouteListOptions};
 use tenus_core::Error;
 
 use crate::netns::NativeNetns;
-use crate::settle::{js, spawn, spawn_with};
+use crate::promise::{js, spawn, spawn_with};
 
 /// Reads an option bag given as JSON text (`null` for none).
 fn options<T: serde::de::DeserializeOwned + Default>(arg: &str, json: &str) -> Result<T, Error> {

@@ -7,6 +7,8 @@
 //! namespace, the new name in the target — and if the kernel still moved without renaming,
 //! moves the link back before reporting the error. A rollback moves it back from the target.
 
+use std::sync::OnceLock;
+
 use netlink_packet_route::link::LinkAttribute;
 use netlink_packet_route::RouteNetlinkMessage;
 use serde::de::SeqAccess;
@@ -31,6 +33,8 @@ pub struct MoveLink {
     /// Where to (the batch's n-th namespace).
     pub to: usize,
     pub new_name: Option<String>,
+    /// The link's name when it was moved (read by `send`: the item may name it by index).
+    moved: OnceLock<String>,
 }
 
 /// `ip link set INDEX netns NS [name NEW]`.
@@ -73,6 +77,7 @@ impl MoveLink {
                 extack_offset: None,
             });
         }
+        let _ = self.moved.set(link.name.clone());
         let request = encode_move(link.index, to.namespace(), self.new_name.as_deref());
         match from.ack(op, Some(&label), request).await {
             Ok(_) => Ok(()),
@@ -89,24 +94,24 @@ impl MoveLink {
         }
     }
 
+    /// The link's name in the target after the move.
+    pub fn name_there(&self) -> Option<&str> {
+        self.new_name
+            .as_deref()
+            .or(self.moved.get().map(String::as_str))
+            .or(self.link.name())
+    }
+
     /// Moves the link back from the target, under its old name.
     pub(crate) async fn move_back(&self, from: &Handle, to: &Handle) -> Result<()> {
-        let old = match &self.link {
-            LinkRef::Name(n) => Some(n.as_str()),
-            LinkRef::Index(_) => None,
+        let (Some(old), Some(there)) = (self.moved.get(), self.name_there()) else {
+            return Err(Error::Protocol {
+                op: "batch.undo".into(),
+                detail: "the move never read its link".into(),
+            });
         };
-        let there = match (&self.new_name, old) {
-            (Some(n), _) => n.clone(),
-            (None, Some(o)) => o.to_string(),
-            (None, None) => {
-                return Err(Error::invalid(
-                    "link",
-                    "a link moved by index and not renamed cannot be found again",
-                ))
-            }
-        };
-        let rec = to.link_get(&LinkRef::Name(there)).await?;
-        let rename = self.new_name.as_ref().and(old);
+        let rec = to.link_get(&LinkRef::Name(there.to_string())).await?;
+        let rename = self.new_name.as_ref().map(|_| old.as_str());
         to.ack(
             "batch.undo",
             Some(&rec.name),
@@ -130,7 +135,12 @@ impl Step for MoveLink {
                 args::ifname("name", n)?;
             }
             let to = cx.peer_index("target", to)?;
-            Ok(MoveLink { link, to, new_name })
+            Ok(MoveLink {
+                link,
+                to,
+                new_name,
+                moved: OnceLock::new(),
+            })
         })())
     }
 
@@ -152,7 +162,7 @@ impl Step for MoveLink {
     }
 
     fn effect(&self) -> Effect<'_> {
-        Effect::Moves(&self.link, self.to, self.new_name.as_deref())
+        Effect::Moves(&self.link, self.to, self.name_there())
     }
 }
 
@@ -163,6 +173,7 @@ impl Handle {
             link: link.clone(),
             to: 1,
             new_name: new_name.map(str::to_string),
+            moved: OnceLock::new(),
         }
         .send(self, target)
         .await

@@ -2,12 +2,13 @@
 //! [group] [master|nomaster] [promisc]`, all in one RTM_SETLINK.
 //!
 //! A change is undone from the link as it was read just before it. The kernel also changes
-//! things on its own when an MTU goes down: links on top of this one (macvlan, vlan, ipvlan)
-//! that had a larger MTU follow it down, and below 1280 the link loses its IPv6 addresses.
-//! So an MTU decrease reads those too (dumps: the item waits for them), and its undo puts them
-//! back after the MTU: the upper links' MTUs and the IPv6 addresses (re-added with their prefix
-//! length; lifetimes and flags are not kept, and the kernel makes link-local addresses again
-//! by itself).
+//! things on its own: when an MTU goes down, links on top of this one (macvlan, vlan, ipvlan)
+//! that had a larger MTU follow it down, and below 1280 the link loses its IPv6 addresses; and
+//! a link that goes down loses its IPv6 addresses (unless keep_addr_on_down), which an undo
+//! that brings it down again or up again would not bring back. So such a change reads those too
+//! (dumps: the item waits for them), and its undo puts them back after the link: the upper
+//! links' MTUs and the IPv6 addresses (re-added with their prefix length; lifetimes and flags
+//! are not kept, and the kernel makes link-local addresses again by itself).
 
 use std::net::IpAddr;
 
@@ -292,7 +293,7 @@ impl Step for SetLink {
             netlink_packet_route::link::LinkExtentMask::SkipStats,
         ]));
         let mut reads = Reads::one(encode(RouteNetlinkMessage::GetLink(get), Flags::Plain));
-        reads.follow_up = self.change.mtu.is_some();
+        reads.follow_up = self.change.mtu.is_some() || self.change.up.is_some();
         Ok(reads)
     }
 
@@ -300,17 +301,22 @@ impl Step for SetLink {
         let Some(before) = Self::before(first) else {
             return Ok(Reads::default());
         };
-        if !self.lowers_mtu(&before) {
-            return Ok(Reads::default());
-        }
         let mut reads = Reads::default();
-        let links = encode(RouteNetlinkMessage::GetLink(LinkMessage::default()), Flags::Dump);
+        // Slot 1: the links (for upper links' MTUs), empty unless the MTU goes down.
+        let links = if self.lowers_mtu(&before) {
+            encode(RouteNetlinkMessage::GetLink(LinkMessage::default()), Flags::Dump)
+        } else {
+            Vec::new()
+        };
         reads.requests.push(Read {
             message: links,
             dump: true,
         });
-        let new = self.change.mtu.unwrap_or_default();
-        if new < IPV6_MIN_MTU && before.mtu.is_some_and(|old| old >= IPV6_MIN_MTU) {
+        let new = self.change.mtu.unwrap_or(u32::MAX);
+        let mtu_drops_v6 = new < IPV6_MIN_MTU && before.mtu.is_some_and(|old| old >= IPV6_MIN_MTU);
+        // Up or down, either way: the undo takes the link through a state that flushes them.
+        let up_changes = self.change.up.is_some_and(|up| up != before.up);
+        if mtu_drops_v6 || up_changes {
             let mut msg = AddressMessage::default();
             msg.header.family = AddressFamily::Inet6;
             msg.header.index = before.index;
