@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Netns, RouteListOptions, RouteRecord, RouteTableName } from '../src';
 import { eventually, rejection } from './helpers/check';
-import { lab, needRoot, runIn } from './helpers/lab';
+import { lab, needKind, needRoot, runIn } from './helpers/lab';
 import { ipRoutes, noDad, routeSetup, routesTo, seenFromIp, seenFromTenus, type Seen } from './helpers/routing';
 
 /** Both views of the routes to `prefix`, which must agree; tenus' is returned. */
@@ -304,6 +304,25 @@ describe('routes: the kernel takes routes away (fib_tests unregister, down, carr
     expect(await eventually(async () => ((await ns1.routeGet('198.51.100.2', { fibmatch: true })).flags ?? []).includes('linkdown'))).toBe(true);
     await ns1.link('veth3').down();
     expect(await agreed(ns1, '198.51.100.0/24')).toEqual([]);
+  });
+});
+
+describe('routes: carrier on a dummy link (fib_tests carrier; dummy: the QEMU guest runs it)', () => {
+  it('carrier loss marks unicast routes linkdown and leaves local routes alone', async (ctx) => {
+    await needKind(ctx, 'dummy');
+    const ns = await lab();
+    noDad(ns);
+    await ns.dummy('dummy0').address('198.51.100.1/24').address('2001:db8:1::1/64').up();
+    runIn(ns, 'ip', ['link', 'set', 'dummy0', 'carrier', 'on']);
+    const flags = async (dst: string): Promise<string[]> => (await ns.routeGet(dst, { fibmatch: true })).flags ?? [];
+    for (const dst of ['198.51.100.1', '2001:db8:1::1', '198.51.100.2', '2001:db8:1::2']) expect(await flags(dst)).not.toContain('linkdown');
+    runIn(ns, 'ip', ['link', 'set', 'dummy0', 'carrier', 'off']);
+    expect(await eventually(async () => (await flags('198.51.100.2')).includes('linkdown'))).toBe(true);
+    expect(await flags('2001:db8:1::2')).toContain('linkdown');
+    for (const dst of ['198.51.100.1', '2001:db8:1::1']) expect(await flags(dst)).not.toContain('linkdown');
+    // A route added while the carrier is down says so from the start.
+    await ns.route('192.0.2.0/24').dev('dummy0');
+    expect(await flags('192.0.2.2')).toContain('linkdown');
   });
 });
 

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
@@ -14,6 +15,7 @@ use crate::error::Result;
 use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::nla::{Writer, DUMP};
+use crate::transport::Messages;
 
 use super::columns::{ColumnWriter, RouteColumns};
 use super::encode::{encode_route, rtmsg, Verb, RTA_OIF, RTA_TABLE, RTM_GETROUTE};
@@ -151,6 +153,16 @@ impl RouteListOptions {
     }
 }
 
+/// The routes among `messages`, in columns (`columns.rs`), naming links from `names`.
+pub fn route_columns(messages: &Messages, names: &HashMap<u32, String>) -> RouteColumns {
+    let name = |i: u32| names.get(&i).cloned();
+    let mut w = ColumnWriter::new(&name);
+    for r in messages.iter().filter_map(read_route) {
+        w.push(&r);
+    }
+    w.finish()
+}
+
 impl Handle {
     /// Index → name of every link (for records, which name links).
     pub(crate) async fn link_names(&self) -> Result<HashMap<u32, String>> {
@@ -162,21 +174,19 @@ impl Handle {
             .collect())
     }
 
-    /// The routes `filter` selects, handed to `part(attempt, columns)` a few hundred at a
-    /// time as the dump arrives (see `Handle::dump_parts`), in columns (`columns.rs`).
-    pub async fn route_list_columns(
+    /// The routes `filter` selects, handed to `part(attempt, messages, names)` a few hundred
+    /// at a time as the dump arrives (see `Handle::dump_parts`), with the link names their
+    /// records need. The caller turns them into columns (`route_columns`) where it likes: the
+    /// addon does it on the JavaScript thread, so that this thread goes back to reading the
+    /// dump (the kernel produces a dump as it is read) while the last part is being decoded.
+    pub async fn route_list_messages(
         &self,
         filter: &RouteFilter,
-        mut part: impl FnMut(u32, RouteColumns),
+        mut part: impl FnMut(u32, Messages, Arc<HashMap<u32, String>>),
     ) -> Result<()> {
-        let names = self.link_names().await?;
-        let name = |i: u32| names.get(&i).cloned();
+        let names = Arc::new(self.link_names().await?);
         self.dump_parts("route.list", dump_request(filter), |attempt, messages| {
-            let mut w = ColumnWriter::new(&name);
-            for r in messages.iter().filter_map(read_route) {
-                w.push(&r);
-            }
-            part(attempt, w.finish())
+            part(attempt, messages, names.clone())
         })
         .await
     }
