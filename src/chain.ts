@@ -4,6 +4,7 @@ import { linkOptions, netnsArg } from './kinds';
 import { Link, VethLink } from './link';
 import type { Netns } from './netns';
 import { OP, type WireLink } from './ops';
+import { routeOptions, type RouteSettings } from './route';
 import { Run, type Report } from './run';
 import type { LinkChangeOptions, LinkKind, LinkLike, LinkRecord } from './types';
 
@@ -177,6 +178,25 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   /** Default route via `gateway` on this link (tenus' `SetLinkDefaultGw`). */
   gateway(gateway: string): this {
     return this.onLink(OP.gateway, 'gateway', gateway);
+  }
+
+  /**
+   * `ip route add DST dev LINK ...`: a route out of this link (a gateway, table, metric, ...
+   * in `options`), deleted again if a later step fails. The link must have a name by then
+   * (a generated name is not known until the link exists).
+   */
+  route(dst: string, options: RouteSettings = {}): this {
+    let d = '';
+    let checked: Record<string, unknown> = {};
+    this.guard(() => {
+      d = args.text('dst', dst);
+      checked = routeOptions(options);
+    });
+    return this.step((c) => {
+      const dev = c.name ?? (typeof c.ref === 'number' ? c.ref : undefined);
+      if (dev === undefined) throw TenusError.invalid('dev', 'name the link to route through it: its name is generated when it is made');
+      c.names.set(c.run.push([OP.routeAdd, d, { ...checked, dev }]), c.name);
+    }, false);
   }
 
   /** An item `[op, link, text]`. */

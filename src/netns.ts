@@ -12,9 +12,8 @@ import type { AddressRecord, LinkKind, LinkLike, LinkRecord, TunTapOptions } fro
 // Routing (issue 13 part A).
 import { getNexthop, listNexthops, NexthopChain, type NexthopSettings } from './nexthop';
 import { flushRoutes, getRoute, listRoutes, RouteChain, type RouteSettings } from './route';
-import { listRules, RuleChain } from './rule';
+import { listRules, RuleChain, type RuleListOptions } from './rule';
 import type {
-  Family,
   NexthopListOptions,
   NexthopRecord,
   RouteGetOptions,
@@ -358,8 +357,8 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   }
 
   /** Policy rules (`ip rule show`) of one family or both, in the order the kernel tries them. */
-  rules(family?: Family): Promise<RuleRecord[]> {
-    return listRules(this, family);
+  rules(filter?: RuleListOptions): Promise<RuleRecord[]> {
+    return listRules(this, filter);
   }
 
   /** A nexthop object, added when awaited: `await ns.nexthop(10).via('10.0.41.254').dev('br0')`. */

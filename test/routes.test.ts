@@ -244,6 +244,18 @@ describe('routes: attributes', () => {
     expect(await agreed(ns1, '172.16.104.0/24')).toEqual([]);
   });
 
+  it('routes from a link chain: in the same transaction, undone when a later step fails', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    noDad(ns);
+    await ns.veth('v0').peer('v1').address('10.0.0.1/24').up().route('10.9.0.0/16', { via: '10.0.0.2', table: 100 });
+    expect(await agreed(ns, '10.9.0.0/16', 100)).toMatchObject([{ via: '10.0.0.2', dev: 'v0' }]);
+    const e = await rejection(ns.link('v0').route('10.8.0.0/16', { via: '10.0.0.2' }).route('10.7.0.0/16', { via: '10.99.0.1' }));
+    expect(e.code).toBe('ENETUNREACH');
+    expect(await agreed(ns, '10.8.0.0/16')).toEqual([]);
+    expect((await rejection(ns.bridge().route('10.6.0.0/16'))).arg).toBe('dev');
+  });
+
   it('IPv6 source routing (from) and the default route of each family', async (ctx) => {
     needRoot(ctx);
     const { ns1 } = await routeSetup();

@@ -153,11 +153,11 @@ impl RouteListOptions {
     }
 }
 
-/// The routes among `messages`, in columns (`columns.rs`), naming links from `names`.
-pub fn route_columns(messages: &Messages, names: &HashMap<u32, String>) -> RouteColumns {
+/// The routes among `parts`, in columns (`columns.rs`), naming links from `names`.
+pub fn route_columns(parts: &[Messages], names: &HashMap<u32, String>) -> RouteColumns {
     let name = |i: u32| names.get(&i).cloned();
     let mut w = ColumnWriter::new(&name);
-    for r in messages.iter().filter_map(read_route) {
+    for r in parts.iter().flat_map(|m| m.iter()).filter_map(read_route) {
         w.push(&r);
     }
     w.finish()
@@ -174,21 +174,41 @@ impl Handle {
             .collect())
     }
 
-    /// The routes `filter` selects, handed to `part(attempt, messages, names)` a few hundred
-    /// at a time as the dump arrives (see `Handle::dump_parts`), with the link names their
-    /// records need. The caller turns them into columns (`route_columns`) where it likes: the
-    /// addon does it on the JavaScript thread, so that this thread goes back to reading the
+    /// The routes `filter` selects, handed to `part(attempt, messages, names)` about `PART`
+    /// routes at a time as the dump arrives (see `Handle::dump_parts`), with the link names
+    /// their records need. The caller turns them into columns (`route_columns`) where it likes:
+    /// the addon does it on the JavaScript thread, so that this thread goes back to reading the
     /// dump (the kernel produces a dump as it is read) while the last part is being decoded.
+    /// Parts are larger than the driver's: each costs the JavaScript thread a wake-up.
     pub async fn route_list_messages(
         &self,
         filter: &RouteFilter,
-        mut part: impl FnMut(u32, Messages, Arc<HashMap<u32, String>>),
+        mut part: impl FnMut(u32, Vec<Messages>, Arc<HashMap<u32, String>>),
     ) -> Result<()> {
+        const PART: usize = 2048;
         let names = Arc::new(self.link_names().await?);
+        let mut held: Vec<Messages> = Vec::new();
+        let mut count = 0;
+        let mut current = 0;
         self.dump_parts("route.list", dump_request(filter), |attempt, messages| {
-            part(attempt, messages, names.clone())
+            if attempt != current {
+                // A new attempt: what is held is stale.
+                current = attempt;
+                held.clear();
+                count = 0;
+            }
+            count += messages.len();
+            held.push(messages);
+            if count >= PART {
+                part(attempt, std::mem::take(&mut held), names.clone());
+                count = 0;
+            }
         })
-        .await
+        .await?;
+        if !held.is_empty() {
+            part(current, held, names);
+        }
+        Ok(())
     }
 
     /// The routes `filter` selects, as records.
