@@ -960,12 +960,16 @@ function targets(report: Report): TargetRow[] {
       const rss = Math.max(...t.runs.map((r) => Number(r.data.peakRssMb)));
       rows.push({
         target: `dump of ${n('route-dump')} routes faster than every peer`,
-        measured: peers.map((c) => `${column(c.column).label} ${fmtMs((stat(c) as { med: number }).med)} ms`).join(', ') + `; tenus ${fmtMs(ts.med)} ms`,
-        met: slower.length === 0 ? 'met' : `not met (${slower.join(', ')})`,
+        measured:
+          peers.map((c) => `${column(c.column).label} ${fmtMs((stat(c) as { med: number }).med)} ms`).join(', ') +
+          `; tenus ${fmtMs(ts.med)} ms` +
+          (slower.length > 0 ? ` (not faster than ${slower.join(', ')})` : ''),
+        met: slower.length === 0 ? 'met' : 'not met',
       });
       rows.push({ target: 'peak RSS of the process during that dump < 150 MB', measured: `${rss.toFixed(1)} MB (worst run)`, met: rss < 150 ? 'met' : 'not met' });
     } else {
-      rows.push({ target: 'route dump faster than every peer; peak RSS < 150 MB', measured: 'not measured', met: '—' });
+      rows.push({ target: 'route dump faster than every peer', measured: 'not measured', met: '—' });
+      rows.push({ target: 'peak RSS of the process during the route dump < 150 MB', measured: 'not measured', met: '—' });
     }
   }
   {
