@@ -1,6 +1,6 @@
 import * as args from './args';
 import { TenusError } from './errors';
-import { linkOptions, netnsArg } from './kinds';
+import { linkOptions, netnsArg, peerMac } from './kinds';
 import { Link, VethLink } from './link';
 import type { Netns } from './netns';
 import { OP, type WireLink } from './ops';
@@ -157,7 +157,8 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 
   /** Several `ip link set` changes in one request. */
   set(change: LinkChangeOptions): this {
-    return this.change('change', () => args.requiredOptions('change', change) as LinkChangeOptions);
+    // `master` passes through untouched: change() checks it as a link of this namespace.
+    return this.change('change', () => args.requiredOptions('change', change, { master: (_, v) => v }) as LinkChangeOptions);
   }
 
   /** `ip addr add CIDR dev DEV` */
@@ -310,8 +311,8 @@ export class VethChain extends LinkChain<VethLink> {
   peer(name: string, options: { in?: Netns; mac?: string } = {}): this {
     return this.guard(() => {
       this.options.peer = args.text('peer', name);
-      const o = args.options('options', options, { in: netnsArg }, ['in', 'mac']);
-      if (o.mac !== undefined) this.options.peerMac = args.text('mac', o.mac);
+      const o = args.options('options', options, { in: netnsArg, mac: peerMac }, ['in', 'mac']);
+      if (o.mac !== undefined) this.options.peerMac = o.mac;
       if (o.in !== undefined) this.peerIn = o.in as Netns;
     });
   }

@@ -88,8 +88,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    */
   static async delete(name: string, options: { force?: boolean } = {}): Promise<number[]> {
     const n = args.text('name', name);
-    const o = args.options('options', options, {}, ['force']);
-    const force = o.force === undefined ? false : args.bool('force', o.force);
+    const force = forceOption(options);
     return call(() => addon.netnsDeleteNamed(n, force));
   }
 
@@ -125,6 +124,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   static async fromDocker(nameOrId: string, options: DockerOptions & { allowOwn?: boolean } = {}): Promise<Netns> {
     const o = args.options('options', options);
     const { allowOwn, ...docker } = o as DockerOptions & { allowOwn?: boolean };
+    if (allowOwn !== undefined) args.bool('allowOwn', allowOwn);
     return Netns.fromPid(await containerPid(nameOrId, docker), { allowOwn });
   }
 
@@ -172,12 +172,14 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    * for `force`). Other handles close only.
    */
   async delete(options: { force?: boolean } = {}): Promise<number[]> {
+    const force = forceOption(options);
     const { origin, path } = this.info;
     if (origin !== 'named' || path === undefined) {
       this.close();
       return [];
     }
-    const pids = await Netns.delete(path.slice(path.lastIndexOf('/') + 1), options);
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    const pids = await call(() => addon.netnsDeleteNamed(name, force));
     this.close();
     return pids;
   }
@@ -312,12 +314,15 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     const n = args.text('name', name);
     if (mode !== 'tun' && mode !== 'tap') throw args.invalidChoice('mode', mode, ['tun', 'tap']);
     const { mtu, up, ...rest } = args.options('options', options);
+    // Checked before the device exists (a range the kernel refuses is undone below).
+    if (mtu !== undefined) args.uint('mtu', mtu);
+    if (up !== undefined) args.bool('up', up);
     const json = await call(() => this.native.tuntapAdd(JSON.stringify({ ...rest, name: n, mode })));
     const link = new Link(this, JSON.parse(json) as LinkRecord);
     if (mtu === undefined && up === undefined) return link;
     let chain = link.chain();
     if (mtu !== undefined) chain = chain.mtu(mtu as number);
-    if (up !== undefined && args.bool('up', up)) chain = chain.up();
+    if (up === true) chain = chain.up();
     try {
       return await chain;
     } catch (e) {
@@ -385,6 +390,12 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   protected makePair(name: string | undefined, options: object | undefined): VethChain {
     return new VethChain(this, { create: 'veth', name, options });
   }
+}
+
+/** The `force` option of a namespace deletion. */
+function forceOption(options: unknown): boolean {
+  const o = args.options('options', options, {}, ['force']);
+  return o.force === undefined ? false : args.bool('force', o.force);
 }
 
 /** Entry points for namespace handles. */

@@ -21,11 +21,11 @@
 //!   absent (`KernelDefault`);
 //! * `gre`, `gretap`, `ip6gre`, `ip6gretap`: ip sends a dozen more `IFLA_GRE_*` attributes, most
 //!   with the value the kernel takes when they are absent (`KernelDefault`) or ones the kernel
-//!   ignores for these kinds (`Inert`), and in another order (`DataOrder`). For `ip6gre` and
-//!   `ip6gretap` that leaves `IFLA_GRE_ENCAP_LIMIT` = 4, which is **not** the kernel's default
-//!   (it zeroes the parameters and reads the attribute only if present): a tenus ip6gre gets
-//!   encapsulation limit 0 where `ip` gives 4. Those two cases fail on purpose until tenus sends
-//!   it (see their tests);
+//!   ignores for these kinds (`Inert`), and in another order (`DataOrder`). tenus sends
+//!   `IFLA_GRE_ENCAP_LIMIT` = 4 for `ip6gre` and `ip6gretap` as ip does (it is not the kernel's
+//!   default: the kernel zeroes the parameters and reads the attribute only if present);
+//! * `geneve`: ip also sends `IFLA_GENEVE_LABEL` and `IFLA_GENEVE_TOS` = 0, the kernel's values
+//!   when absent, and in another order;
 //! * address cases: attribute order, and for IPv4 an extra `IFA_BROADCAST` (`AddrOrder`,
 //!   `AddrBroadcast`).
 //!

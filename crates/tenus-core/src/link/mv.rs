@@ -5,7 +5,9 @@
 //! it refuses to move some kinds at all (bridges, bonds, VRFs: "The interface netns is
 //! immutable") only once asked. So a move checks both first — the link's kind in its
 //! namespace, the new name in the target — and if the kernel still moved without renaming,
-//! moves the link back before reporting the error. A rollback moves it back from the target.
+//! moves the link back before reporting the error. A rollback moves it back from the target,
+//! and puts back what the move took from it: its addresses, its master and its up state (a
+//! link arrives in a namespace down, detached and without addresses).
 
 use std::sync::OnceLock;
 
@@ -23,7 +25,9 @@ use crate::netns::Namespace;
 
 use super::get::selector;
 use super::kinds::movable;
-use super::LinkRef;
+use super::set::LinkChange;
+use super::{LinkRecord, LinkRef};
+use crate::addr::AddressRecord;
 
 /// `[code, link, namespace, newName | null]`: moves `link` into the batch's `namespace`-th
 /// namespace; the items after it that act on it say `[IN, namespace]` first.
@@ -33,8 +37,9 @@ pub struct MoveLink {
     /// Where to (the batch's n-th namespace).
     pub to: usize,
     pub new_name: Option<String>,
-    /// The link's name when it was moved (read by `send`: the item may name it by index).
-    moved: OnceLock<String>,
+    /// The link and its addresses when it was moved (read by `send`: the item may name it by
+    /// index, and the way back must restore what the move dropped).
+    moved: OnceLock<Box<(LinkRecord, Vec<AddressRecord>)>>,
 }
 
 /// `ip link set INDEX netns NS [name NEW]`.
@@ -54,6 +59,10 @@ impl MoveLink {
         let op = Self::OP;
         let link = from
             .link_get(&self.link)
+            .await
+            .map_err(|e| e.context(op, Some(&label)))?;
+        let addresses = from
+            .addr_list(Some(&LinkRef::Index(link.index)))
             .await
             .map_err(|e| e.context(op, Some(&label)))?;
         if let Some(kind) = link.kind.as_deref().filter(|k| !movable(k)) {
@@ -77,7 +86,7 @@ impl MoveLink {
                 extack_offset: None,
             });
         }
-        let _ = self.moved.set(link.name.clone());
+        let _ = self.moved.set(Box::new((link.clone(), addresses)));
         let request = encode_move(link.index, to.namespace(), self.new_name.as_deref());
         match from.ack(op, Some(&label), request).await {
             Ok(_) => Ok(()),
@@ -98,27 +107,39 @@ impl MoveLink {
     pub fn name_there(&self) -> Option<&str> {
         self.new_name
             .as_deref()
-            .or(self.moved.get().map(String::as_str))
+            .or(self.moved.get().map(|m| m.0.name.as_str()))
             .or(self.link.name())
     }
 
     /// Moves the link back from the target, under its old name.
     pub(crate) async fn move_back(&self, from: &Handle, to: &Handle) -> Result<()> {
-        let (Some(old), Some(there)) = (self.moved.get(), self.name_there()) else {
+        let (Some((was, addresses)), Some(there)) = (self.moved.get().map(|m| &**m), self.name_there())
+        else {
             return Err(Error::Protocol {
                 op: "batch.undo".into(),
                 detail: "the move never read its link".into(),
             });
         };
         let rec = to.link_get(&LinkRef::Name(there.to_string())).await?;
-        let rename = self.new_name.as_ref().map(|_| old.as_str());
+        let rename = self.new_name.as_ref().map(|_| was.name.as_str());
         to.ack(
             "batch.undo",
             Some(&rec.name),
             encode_move(rec.index, from.namespace(), rename),
         )
-        .await
-        .map(drop)
+        .await?;
+        // Back where it was: what the move took from it.
+        let back = from.link_get(&LinkRef::Name(was.name.clone())).await?;
+        let restore = LinkChange {
+            up: Some(was.up),
+            master: was.master.map(|m| Some(LinkRef::Index(m))),
+            ..Default::default()
+        };
+        from.link_set(&LinkRef::Index(back.index), &restore).await?;
+        for a in addresses {
+            from.addr_add(&LinkRef::Index(back.index), &a.cidr, true).await?;
+        }
+        Ok(())
     }
 }
 

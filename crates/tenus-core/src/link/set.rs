@@ -317,9 +317,11 @@ impl Step for SetLink {
         // Up or down, either way: the undo takes the link through a state that flushes them.
         let up_changes = self.change.up.is_some_and(|up| up != before.up);
         if mtu_drops_v6 || up_changes {
+            // Below 1280 the upper links that follow the MTU down lose theirs too: then every
+            // link's (the undo picks), else this link's only.
             let mut msg = AddressMessage::default();
             msg.header.family = AddressFamily::Inet6;
-            msg.header.index = before.index;
+            msg.header.index = if mtu_drops_v6 { 0 } else { before.index };
             reads.requests.push(Read {
                 message: encode(RouteNetlinkMessage::GetAddress(msg), Flags::Dump),
                 dump: true,
@@ -337,17 +339,21 @@ impl Step for SetLink {
         ))
     }
 
-    fn encode_undo(&self, _: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+    fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
         let Some(was) = Self::before(before) else {
             return Ok(Vec::new());
         };
+        let here = names.target;
         let target = LinkRef::Index(was.index);
         let back = self.change.revert(&was);
         let master = back.master.as_ref().map(|m| match m {
             Some(LinkRef::Index(i)) => *i,
             _ => 0,
         });
-        let mut out = vec![(0, encode_link_set(&target, &back, None, master))];
+        let mut out = vec![(here, encode_link_set(&target, &back, None, master))];
+        // Links whose IPv6 addresses the change made the kernel drop: this one, and upper
+        // links it took below 1280.
+        let mut lost_v6 = vec![was.index];
         if let (Some(new), Some(links)) = (self.change.mtu, before.get(1)) {
             // Upper links the kernel lowered with it get their MTU back.
             for upper in links.iter().filter_map(read_link) {
@@ -358,14 +364,17 @@ impl Step for SetLink {
                         ..Default::default()
                     };
                     out.push((
-                        0,
+                        here,
                         encode_link_set(&LinkRef::Index(upper.index), &change, None, None),
                     ));
+                    if new < IPV6_MIN_MTU && upper_mtu >= IPV6_MIN_MTU {
+                        lost_v6.push(upper.index);
+                    }
                 }
             }
         }
         if let Some(addresses) = before.get(2) {
-            out.extend(readd_ipv6(was.index, addresses).into_iter().map(|m| (0, m)));
+            out.extend(readd_ipv6(&lost_v6, addresses).into_iter().map(|m| (here, m)));
         }
         Ok(out)
     }
@@ -378,14 +387,18 @@ impl Step for SetLink {
     }
 }
 
-/// Requests that put back the IPv6 addresses read before an MTU change (replace: the kernel
-/// may have made the link-local ones again already).
-fn readd_ipv6(index: u32, addresses: &Messages) -> Vec<Vec<u8>> {
+/// Requests that put back the IPv6 addresses of the links `lost` that were read before the
+/// change (replace: the kernel may have made the link-local ones again already).
+fn readd_ipv6(lost: &[u32], addresses: &Messages) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for bytes in addresses {
         let Ok(RouteNetlinkMessage::NewAddress(m)) = decode("link.set", bytes) else {
             continue;
         };
+        if !lost.contains(&m.header.index) {
+            continue;
+        }
+        let index = m.header.index;
         let address = m.attributes.iter().find_map(|a| match a {
             AddressAttribute::Address(IpAddr::V6(ip)) => Some(*ip),
             _ => None,
@@ -452,6 +465,18 @@ impl Handle {
             up: Some(up),
             ..Default::default()
         };
+        // Going down flushes the link's IPv6 addresses (unless keep_addr_on_down): they are read
+        // first and put back once it is up again, so the rename changes nothing else.
+        let mut v6 = AddressMessage::default();
+        v6.header.family = AddressFamily::Inet6;
+        v6.header.index = index;
+        let addresses = self
+            .dump(
+                "link.set",
+                encode(RouteNetlinkMessage::GetAddress(v6), Flags::Dump),
+            )
+            .await?;
+        let readd = readd_ipv6(&[index], &addresses);
         let down = encode_link_set(&target, &flag(false), None, None);
         self.ack("link.set", Some(label), down).await?;
         let again = LinkChange {
@@ -459,7 +484,8 @@ impl Handle {
             ..change.clone()
         };
         let msg = encode_link_set(&target, &again, None, master);
-        match self.ack("link.set", Some(label), msg).await {
+        let result = match self.ack("link.set", Some(label), msg).await {
+            Ok(_) if !again.up.unwrap_or(true) => return Ok(()),
             Ok(_) => Ok(()),
             Err(e) => {
                 // Best effort: the caller gets the change's error, not this one's.
@@ -467,6 +493,12 @@ impl Handle {
                 let _ = self.ack("link.set", Some(label), up).await;
                 Err(e)
             }
+        };
+        for request in readd {
+            if let Err(e) = self.ack("link.set", Some(label), request).await {
+                return result.and(Err(e));
+            }
         }
+        result
     }
 }
