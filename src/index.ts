@@ -18,3 +18,7 @@ export { LinkMakers, type Common, type With, type VethLinkOptions, type GreKind 
 export { Watcher, type WatchOptions, type WatchEvent, type ChangeEvent, type ResyncEvent, type ReadyEvent } from './watch';
 export { WaitFor, type WaitOptions } from './wait';
 export type * from './types';
+// Routing (issue 13 part A).
+export { RouteBuilder, RouteChain, BatchRoute, type RouteSettings } from './route';
+export { RuleBuilder, RuleChain, BatchRule, type RuleListOptions } from './rule';
+export { NexthopBuilder, NexthopChain, BatchNexthop, type NexthopSettings } from './nexthop';
