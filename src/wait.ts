@@ -1,4 +1,4 @@
-// Waiting until something holds of a namespace's links or addresses: `ns.waitFor.linkUp(...)`.
+// Waiting until something holds of a namespace's links: `ns.waitFor.linkUp(...)`.
 // Each wait runs a watcher with `existing: true`: it subscribes before it reads the current
 // state, so a change made just before the call is in that state, and one made during or after
 // it comes as an event. The condition is checked once the current state is in (resolving at
@@ -6,7 +6,7 @@
 import * as args from './args';
 import { TenusError } from './errors';
 import type { Netns } from './netns';
-import type { AddressRecord, LinkLike, LinkRecord, WatchOptions as NativeWatchOptions } from './types';
+import type { LinkLike, LinkRecord, WatchOptions as NativeWatchOptions } from './types';
 import { Watcher, type ChangeEvent } from './watch';
 
 /** How long to wait, and what may cancel it. */
@@ -23,13 +23,11 @@ export interface WaitOptions {
 /** setTimeout's largest delay. */
 const TIMEOUT_MAX = 2 ** 31 - 1;
 
-/** The links and addresses of a namespace as a wait follows them. */
+/** The objects of a namespace as a wait follows them. */
 class Objects {
   readonly links = new Map<number, LinkRecord>();
   /** Link indexes by name. */
   private readonly names = new Map<string, number>();
-  /** Addresses by `index cidr`. */
-  readonly addresses = new Map<string, AddressRecord>();
 
   apply(ev: ChangeEvent): void {
     if (ev.object === 'link') {
@@ -41,10 +39,6 @@ class Objects {
         this.links.set(ev.record.index, ev.record);
         this.names.set(ev.record.name, ev.record.index);
       }
-    } else if (ev.object === 'address') {
-      const key = `${ev.record.index} ${ev.record.cidr}`;
-      if (ev.action === 'deleted') this.addresses.delete(key);
-      else this.addresses.set(key, ev.record);
     }
   }
 
