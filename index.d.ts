@@ -741,7 +741,8 @@ export interface WatchOptions {
   receiveBuffer?: number
   /**
    * Events held for a consumer that reads slower than they come; past this many the
-   * watcher stops holding them and resyncs when the consumer catches up. Default 4096.
+   * watcher stops holding them and resyncs when the consumer catches up. Default 4096
+   * (the JavaScript side holds up to two batches of 1,024 more).
    */
   queue?: number
 }

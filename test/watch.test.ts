@@ -95,6 +95,43 @@ describe('events', () => {
   });
 });
 
+describe('a consumer that falls behind', () => {
+  it('is resynced past the queue: the difference, then a slow-consumer marker', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const w = ns.watch({ links: true, addresses: true, queue: 5 });
+    await w.ready;
+    const br = await ns.bridge('br0');
+    await ns.batch((b) => {
+      for (let i = 0; i < 200; i++) b.address(br, `10.1.${i >> 8}.${i & 255}/32`);
+      for (let i = 0; i < 100; i++) b.deleteAddress(br, `10.1.${i >> 8}.${i & 255}/32`);
+    });
+    await br.mtu(1400);
+    // Nothing read meanwhile: past one batch on this side and 5 events in the watcher, the
+    // events were not held; what comes instead is the difference, then the marker (and the
+    // changes after it as they come).
+    const mirror = new Map<string, unknown>();
+    let resynced = false;
+    const events = await collect(w, (e) => {
+      if (e.type === 'resync') {
+        expect(e.reason).toBe('slow-consumer');
+        resynced = true;
+      } else if (e.type === 'change') {
+        const key = `${e.object} ${e.object === 'link' ? e.record.index : e.record.cidr}`;
+        if (e.action === 'deleted') mirror.delete(key);
+        else mirror.set(key, e.record);
+      }
+      return resynced && (mirror.get(`link ${br.index}`) as { mtu?: number } | undefined)?.mtu === 1400;
+    });
+    expect(changes(events).length).toBeLessThan(1 + 200 + 100 + 1);
+    const addresses = (await ns.addresses(br)).map((a) => `address ${a.cidr}`).sort();
+    expect([...mirror.keys()].filter((k) => k.startsWith('address')).sort()).toEqual(addresses);
+    expect(w.status.resyncs).toBeGreaterThanOrEqual(1);
+    expect(w.status.overruns).toBe(0);
+    await w.close();
+  });
+});
+
 /** The process's sockets (to see that a watcher's is closed). */
 function sockets(): number {
   let n = 0;

@@ -53,7 +53,8 @@ macro_rules! objects {
             #[cfg_attr(feature = "napi", napi(ts_type = "number"))]
             pub receive_buffer: Option<u64>,
             /// Events held for a consumer that reads slower than they come; past this many the
-            /// watcher stops holding them and resyncs when the consumer catches up. Default 4096.
+            /// watcher stops holding them and resyncs when the consumer catches up. Default 4096
+            /// (the JavaScript side holds up to two batches of 1,024 more).
             #[cfg_attr(feature = "napi", napi(ts_type = "number"))]
             pub queue: Option<u64>,
         }
