@@ -27,15 +27,17 @@ const arg = (name: string, fallback: string): string =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const CHANGES = Number(arg('changes', '100000'));
 const LATENCY_ROUNDS = Number(arg('latency', '1000'));
+/** `--only=tenus`: the tenus rows alone (for a quick look; EVENTS.md is written all the same). */
+const ONLY_TENUS = arg('only', '') === 'tenus';
 
 function sh(cmd: string, args: string[], cwd = ROOT): void {
   execFileSync(cmd, args, { cwd, stdio: 'inherit' });
 }
 
 function build(): void {
-  if (!existsSync(ADDON)) {
-    sh('npx', ['--no-install', 'napi', 'build', '--platform', '--release', '--manifest-path', 'crates/tenus-node/Cargo.toml', '--output-dir', join(BENCH, 'addon')]);
-  }
+  // Always (cargo builds nothing when it is up to date): a release addon older than the
+  // sources would measure something else, or not load.
+  sh('npx', ['--no-install', 'napi', 'build', '--platform', '--release', '--manifest-path', 'crates/tenus-node/Cargo.toml', '--output-dir', join(BENCH, 'addon')]);
   sh('go', ['build', '-o', GO, './events'], join(ROOT, 'benches', 'go'));
   if (!existsSync(PY)) {
     sh('python3', ['-m', 'venv', join(BENCH, 'venv')]);
@@ -191,9 +193,11 @@ async function measure(): Promise<void> {
   const rows: Row[] = [];
   const { row, loop } = await followTenus(t);
   rows.push(row);
-  rows.push(await followPeer(t, 'iproute2', 'ip', ['-o', 'monitor', 'link', 'address']));
-  rows.push(await followPeer(t, 'pyroute2', PY, [join(ROOT, 'benches', 'python', 'pyroute2_events.py'), String(BUFFER)]));
-  rows.push(await followPeer(t, 'go', GO, [String(BUFFER)]));
+  if (!ONLY_TENUS) {
+    rows.push(await followPeer(t, 'iproute2', 'ip', ['-o', 'monitor', 'link', 'address']));
+    rows.push(await followPeer(t, 'pyroute2', PY, [join(ROOT, 'benches', 'python', 'pyroute2_events.py'), String(BUFFER)]));
+    rows.push(await followPeer(t, 'go', GO, [String(BUFFER)]));
+  }
   const lat = await latency(t);
   const machine = { nproc: String(cpus().length), cpu: cpus()[0]?.model ?? '?', kernel: release(), node: process.version };
   writeFileSync(join(BENCH, 'events.json'), JSON.stringify({ changes: CHANGES, machine, rows, loop, latency: lat }, null, 2));
