@@ -91,6 +91,9 @@ async function follow(ns: Netns, w: Watcher, mirror: Mirror, storm: Promise<unkn
       if (failure) throw failure;
       if (got === 'idle') {
         if (!over) continue;
+        // Everything the watcher queued (markers included) has been taken.
+        const status = w.status;
+        if (status.queued > 0 || status.resyncs !== mirror.resyncs) continue;
         // Quiet: compare with the kernel (late changes — operstate, IPv6 DAD — may still come).
         const links = (await ns.links({ stats: false })).sort(byIndex);
         const addresses = (await ns.addresses()).sort(byKey);
