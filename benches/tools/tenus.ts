@@ -64,10 +64,22 @@ async function cleanup(ns: Netns): Promise<void> {
   ns.close();
 }
 
+/** CPU time (user + system, every thread of the process) spent in `timed` sections. */
+let cpuSeconds = 0;
+
 async function timed(fn: () => Promise<void>): Promise<number> {
+  const c = process.cpuUsage();
   const t = process.hrtime.bigint();
   await fn();
-  return seconds(t);
+  const s = seconds(t);
+  const used = process.cpuUsage(c);
+  cpuSeconds += (used.user + used.system) / 1e6;
+  return s;
+}
+
+/** Prints the result, with the CPU time of its timed sections. */
+function emitWithCpu(out: ToolResult): void {
+  emit(cpuSeconds > 0 ? { ...out, cpuSeconds } : out);
 }
 
 /** Runs `count` operations: all in one batch, one batch each, or one chain each. */
@@ -116,12 +128,12 @@ async function main(): Promise<void> {
     });
     // Two links each: closing lets the kernel tear them all down in one batch.
     for (const ns of spaces) ns.close();
-    emit(out);
+    emitWithCpu(out);
     return;
   }
   if (workload === 'rss') {
     await rss(out);
-    emit(out);
+    emitWithCpu(out);
     return;
   }
   if (workload === 'route-dump') {
@@ -133,7 +145,7 @@ async function main(): Promise<void> {
     out.count = count;
     out.peakRssMb = process.resourceUsage().maxRSS / 1024;
     ns.close();
-    emit(out);
+    emitWithCpu(out);
     return;
   }
 
@@ -293,7 +305,7 @@ async function main(): Promise<void> {
       throw new Error(`unknown workload ${workload}`);
   }
   await cleanup(ns);
-  emit(out);
+  emitWithCpu(out);
 }
 
 /** RSS around `n` rounds of creating and deleting `arg` pairs (batch, then deleteLinks). */
