@@ -1077,6 +1077,10 @@ describe('rollback puts back what the kernel dropped or changed with a step it u
           },
           { onError: 'rollback' },
         );
+        // The address is deleted after the move back (which adds back what v0 had when it
+        // moved, this address included), and the item says so.
+        expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'failed']);
+        expect(r.undoErrors).toEqual([]);
         if (!r.ok) throw r.errors.get(2) ?? new Error(`not ok: ${r.items.map((i) => i.status).join(' ')}`);
       },
       'EEXIST',

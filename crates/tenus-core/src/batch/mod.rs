@@ -245,7 +245,7 @@ pub async fn run(
 
     let mut undo_errors = Vec::new();
     if tally.rollback && tally.any_failed() {
-        undo_errors = undo::rollback(handles, &ops, &before, &mut tally.outcomes, &names).await;
+        undo_errors = undo::rollback(handles, &ops, &before, &mut tally.outcomes, &mut names).await;
     }
     for (i, origin) in folded.iter().enumerate() {
         if let Some(k) = origin {

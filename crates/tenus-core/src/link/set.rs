@@ -19,7 +19,7 @@ use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use serde::de::SeqAccess;
 use serde::Deserialize;
 
-use crate::addr::address_message;
+use crate::addr::{address_message, readd_order};
 use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
 use crate::batch::{Before, Effect, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
@@ -388,7 +388,8 @@ impl Step for SetLink {
 }
 
 /// Requests that put back the IPv6 addresses of the links `lost` that were read before the
-/// change (replace: the kernel may have made the link-local ones again already).
+/// change (replace: the kernel may have made the link-local ones again already), in the order
+/// that makes the kernel list them as it did (`readd_order`: the reverse of the order read).
 fn readd_ipv6(lost: &[u32], addresses: &Messages) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for bytes in addresses {
@@ -408,7 +409,7 @@ fn readd_ipv6(lost: &[u32], addresses: &Messages) -> Vec<Vec<u8>> {
             out.push(encode(RouteNetlinkMessage::NewAddress(msg), Flags::Replace));
         }
     }
-    out
+    readd_order(out, |_| true)
 }
 
 impl Handle {
