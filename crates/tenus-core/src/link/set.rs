@@ -9,6 +9,17 @@
 //! (dumps: the item waits for them), and its undo puts them back after the link: the upper
 //! links' MTUs and the IPv6 addresses (re-added with their prefix length; lifetimes and flags
 //! are not kept, and the kernel makes link-local addresses again by itself).
+//!
+//! A bridge's MTU follows its ports: unless it was set on the bridge after its creation, the
+//! kernel sets it to the least MTU of its ports, or to 1500 when the last one leaves
+//! (`br_mtu_auto_adjust`). So a change that attaches a link to a bridge reads the bridge too,
+//! and its undo, once the link has left again, sets the bridge's MTU back to what was read: a
+//! bridge without other ports would otherwise be left at 1500, or at the port's MTU. (With other
+//! ports the kernel's least MTU is what was read, and setting an MTU a link has is a no-op.)
+//! What cannot be put back: an MTU set this way marks the bridge's MTU as set by the user
+//! (BROPT_MTU_SET_BY_USER), so the kernel no longer adjusts it to ports that join later. A
+//! link that leaves a bridge needs nothing: attaching it again makes the kernel take the least
+//! MTU of the ports again, which is what the bridge had.
 
 use std::net::IpAddr;
 
@@ -197,6 +208,14 @@ pub(crate) fn is_refused_rename(change: &LinkChange, error: &Error) -> bool {
     change.name.is_some() && error.errno() == Some(libc::EBUSY)
 }
 
+/// The reads before a change after the link itself, which is always first (`SetLink::slot`).
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Master,
+    Links,
+    Addresses,
+}
+
 /// `ip link set DEV ...` as a batch item: `[code, link, change]`.
 #[derive(Debug)]
 pub struct SetLink {
@@ -247,6 +266,23 @@ impl SetLink {
         Some((LinkRef::Index(was.index), self.change.revert(&was)))
     }
 
+    /// True when the change attaches the link to a master (read before it: see the module's
+    /// comment on bridges).
+    fn attaches(&self) -> bool {
+        matches!(self.change.master, Some(Some(_)))
+    }
+
+    /// Where the reads before the change are in `Before`: the link (0), the master it attaches
+    /// to (1, when it `attaches`), then the follow-up reads: the links, and the IPv6 addresses.
+    fn slot(&self, read: Slot) -> usize {
+        let first = 1 + usize::from(self.attaches());
+        match read {
+            Slot::Master => 1,
+            Slot::Links => first,
+            Slot::Addresses => first + 1,
+        }
+    }
+
     /// True when the change lowers the MTU: then the kernel may change other things too.
     fn lowers_mtu(&self, before: &LinkRecord) -> bool {
         matches!((self.change.mtu, before.mtu), (Some(new), Some(old)) if new < old)
@@ -285,14 +321,25 @@ impl Step for SetLink {
         Undo::Restore
     }
 
-    /// The link itself; for an MTU change also the links and IPv6 addresses the kernel may
-    /// change with it (read after the link, when the MTU turns out to go down).
-    fn reads(&self, _: &View) -> Result<Reads> {
-        let mut get = selector(&self.link);
-        get.attributes.push(LinkAttribute::ExtMask(vec![
-            netlink_packet_route::link::LinkExtentMask::SkipStats,
-        ]));
-        let mut reads = Reads::one(encode(RouteNetlinkMessage::GetLink(get), Flags::Plain));
+    /// The link itself, and the master it attaches to; for an MTU change also the links and
+    /// IPv6 addresses the kernel may change with it (read after the link, when the MTU turns
+    /// out to go down).
+    fn reads(&self, names: &View) -> Result<Reads> {
+        let get = |link: &LinkRef| {
+            let mut get = selector(link);
+            get.attributes.push(LinkAttribute::ExtMask(vec![
+                netlink_packet_route::link::LinkExtentMask::SkipStats,
+            ]));
+            encode(RouteNetlinkMessage::GetLink(get), Flags::Plain)
+        };
+        let mut reads = Reads::one(get(&self.link));
+        if let Some(Some(master)) = &self.change.master {
+            let index = names.index_of(master)?;
+            reads.requests.push(Read {
+                message: get(&LinkRef::Index(index)),
+                dump: false,
+            });
+        }
         reads.follow_up = self.change.mtu.is_some() || self.change.up.is_some();
         Ok(reads)
     }
@@ -351,10 +398,28 @@ impl Step for SetLink {
             _ => 0,
         });
         let mut out = vec![(here, encode_link_set(&target, &back, None, master))];
+        // The bridge it attached to gets its MTU back, once the link has left it (see the
+        // module's comment).
+        let bridge = self
+            .attaches()
+            .then(|| before.get(self.slot(Slot::Master)))
+            .flatten()
+            .and_then(|m| m.iter().find_map(read_link))
+            .filter(|m| m.kind.as_deref() == Some("bridge") && m.index != was.index);
+        if let Some(bridge) = bridge {
+            let change = LinkChange {
+                mtu: bridge.mtu,
+                ..Default::default()
+            };
+            out.push((
+                here,
+                encode_link_set(&LinkRef::Index(bridge.index), &change, None, None),
+            ));
+        }
         // Links whose IPv6 addresses the change made the kernel drop: this one, and upper
         // links it took below 1280.
         let mut lost_v6 = vec![was.index];
-        if let (Some(new), Some(links)) = (self.change.mtu, before.get(1)) {
+        if let (Some(new), Some(links)) = (self.change.mtu, before.get(self.slot(Slot::Links))) {
             // Upper links the kernel lowered with it get their MTU back.
             for upper in links.iter().filter_map(read_link) {
                 let upper_mtu = upper.mtu.unwrap_or_default();
@@ -373,7 +438,7 @@ impl Step for SetLink {
                 }
             }
         }
-        if let Some(addresses) = before.get(2) {
+        if let Some(addresses) = before.get(self.slot(Slot::Addresses)) {
             out.extend(readd_ipv6(&lost_v6, addresses).into_iter().map(|m| (here, m)));
         }
         Ok(out)
