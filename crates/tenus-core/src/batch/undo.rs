@@ -137,12 +137,14 @@ pub(super) async fn rollback(
     for (place, origin) in created {
         by_target.entry(place.0).or_default().push((place, origin));
     }
+    let mut deleted = Vec::new();
     for (t, links) in by_target {
         let refs: Vec<LinkRef> = links.iter().map(|((_, n), _)| LinkRef::Name(n.clone())).collect();
         match handles[t].delete_links(&refs).await {
             Ok(()) => {
                 for (_, origin) in &links {
                     outcomes[*origin] = Outcome::Undone;
+                    deleted.push(*origin);
                     for (i, o) in &on_created {
                         if o == origin {
                             outcomes[*i] = Outcome::Undone;
@@ -151,6 +153,29 @@ pub(super) async fn rollback(
                 }
             }
             Err(e) => errors.push(e.context("batch.undo", None)),
+        }
+    }
+    // What creating them changed on links that stay (the mode of an ipvlan's siblings), put
+    // back now that they are gone, newest first, in the namespace each was created in.
+    deleted.sort_unstable();
+    for origin in deleted.into_iter().rev() {
+        let Some(item) = ops[origin] else { continue };
+        let view = View {
+            names: &*names,
+            target: item.target,
+        };
+        let label = item.op.label();
+        let requests = match item.op.encode_undo(&view, &before[origin]) {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(e.context("batch.undo", label.as_deref()));
+                continue;
+            }
+        };
+        for (t, bytes) in requests {
+            if let Err(e) = handles[t].ack("batch.undo", label.as_deref(), bytes).await {
+                errors.push(e.context("batch.undo", label.as_deref()));
+            }
         }
     }
     errors

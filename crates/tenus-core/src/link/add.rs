@@ -3,7 +3,7 @@
 use serde::de::SeqAccess;
 
 use crate::batch::wire::{next, ReadContext};
-use crate::batch::{Effect, Parsed, Step, Undo, View};
+use crate::batch::{Before, Effect, Parsed, Reads, Step, Undo, UndoRequest, View};
 use crate::error::Result;
 use crate::handle::Handle;
 
@@ -67,8 +67,29 @@ impl Step for AddLink {
         Undo::Created
     }
 
+    /// What the kind needs read to undo what creating the link changes on others
+    /// (`Kind::reads_before_create`; nothing for most kinds).
+    fn reads(&self, names: &View) -> Result<Reads> {
+        Ok(Reads {
+            requests: self.spec.kind.reads_before_create(&self.resolved(names)?),
+            follow_up: false,
+        })
+    }
+
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         encode_new_link(&self.spec, &self.resolved(names)?)
+    }
+
+    /// Sent once a rollback has deleted the link: what its creation changed on other links
+    /// (`Kind::restore_after_delete`).
+    fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+        Ok(self
+            .spec
+            .kind
+            .restore_after_delete(before)
+            .into_iter()
+            .map(|m| (names.target, m))
+            .collect())
     }
 
     fn effect(&self) -> Effect<'_> {
