@@ -1061,6 +1061,18 @@ describe('rollback puts back what the kernel dropped or changed with a step it u
     await expectNothingLeft(ns, other, () => ns.link('v0').master('br0').rename('v1'), 'EEXIST', '.master("br0")');
   });
 
+  it("chain: deleting a link created on a bridge puts back the bridge's MTU", async (ctx) => {
+    // As for master(): the port leaves when the rollback deletes it, and the kernel sets the
+    // bridge's MTU to 1500 (no ports).
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    quietIpv6(ns);
+    await ns.bridge('br0', { mtu: 3520 });
+    await ns.veth('v9', { peer: 'v8' });
+    await expectNothingLeft(ns, other, () => ns.veth('v0', { peer: 'v1', master: 'br0' }).rename('v8'), 'EEXIST', 'master');
+  });
+
   it('batch (rollback): an address added to a link that a later item moves is removed', async (ctx) => {
     needRoot(ctx);
     const { ns, other } = await setup(true);

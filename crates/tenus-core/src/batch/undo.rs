@@ -155,10 +155,15 @@ pub(super) async fn rollback(
             Err(e) => errors.push(e.context("batch.undo", None)),
         }
     }
-    // What creating them changed on links that stay (the mode of an ipvlan's siblings), put
-    // back now that they are gone, newest first, in the namespace each was created in.
+    // What creating them changed on links that stay (the MTU of a bridge they joined, the mode
+    // of an ipvlan's siblings), put back now that they are gone, newest first, in the
+    // namespace each was created in; not for links made on links the batch made (those are
+    // gone too).
     deleted.sort_unstable();
     for origin in deleted.into_iter().rev() {
+        if goes_with_link.contains(&origin) {
+            continue;
+        }
         let Some(item) = ops[origin] else { continue };
         let view = View {
             names: &*names,

@@ -16,6 +16,7 @@
 //! and its undo, once the link has left again, sets the bridge's MTU back to what was read: a
 //! bridge without other ports would otherwise be left at 1500, or at the port's MTU. (With other
 //! ports the kernel's least MTU is what was read, and setting an MTU a link has is a no-op.)
+//! The creation of a link with a master does the same (`AddLink`: after the link is deleted).
 //! What cannot be put back: an MTU set this way marks the bridge's MTU as set by the user
 //! (BROPT_MTU_SET_BY_USER), so the kernel no longer adjusts it to ports that join later. A
 //! link that leaves a bridge needs nothing: attaching it again makes the kernel take the least
@@ -334,11 +335,7 @@ impl Step for SetLink {
         };
         let mut reads = Reads::one(get(&self.link));
         if let Some(Some(master)) = &self.change.master {
-            let index = names.index_of(master)?;
-            reads.requests.push(Read {
-                message: get(&LinkRef::Index(index)),
-                dump: false,
-            });
+            reads.requests.push(read_master(names.index_of(master)?));
         }
         reads.follow_up = self.change.mtu.is_some() || self.change.up.is_some();
         Ok(reads)
@@ -400,21 +397,13 @@ impl Step for SetLink {
         let mut out = vec![(here, encode_link_set(&target, &back, None, master))];
         // The bridge it attached to gets its MTU back, once the link has left it (see the
         // module's comment).
-        let bridge = self
-            .attaches()
-            .then(|| before.get(self.slot(Slot::Master)))
-            .flatten()
-            .and_then(|m| m.iter().find_map(read_link))
-            .filter(|m| m.kind.as_deref() == Some("bridge") && m.index != was.index);
-        if let Some(bridge) = bridge {
-            let change = LinkChange {
-                mtu: bridge.mtu,
-                ..Default::default()
-            };
-            out.push((
-                here,
-                encode_link_set(&LinkRef::Index(bridge.index), &change, None, None),
-            ));
+        if self.attaches() {
+            let bridge = before.get(self.slot(Slot::Master));
+            out.extend(
+                bridge
+                    .and_then(|b| restore_bridge_mtu(b, was.index))
+                    .map(|m| (here, m)),
+            );
         }
         // Links whose IPv6 addresses the change made the kernel drop: this one, and upper
         // links it took below 1280.
@@ -450,6 +439,38 @@ impl Step for SetLink {
             None => Effect::None,
         }
     }
+}
+
+/// A GET of a master, for `restore_bridge_mtu`.
+pub(crate) fn read_master(master: u32) -> Read {
+    let mut get = selector(&LinkRef::Index(master));
+    get.attributes.push(LinkAttribute::ExtMask(vec![
+        netlink_packet_route::link::LinkExtentMask::SkipStats,
+    ]));
+    Read {
+        message: encode(RouteNetlinkMessage::GetLink(get), Flags::Plain),
+        dump: false,
+    }
+}
+
+/// The request that sets back the MTU of a bridge (`read` by `read_master` before `port` joined
+/// it), to send once `port` has left it again; None when the master is no bridge. See the
+/// module's comment.
+pub(crate) fn restore_bridge_mtu(read: &Messages, port: u32) -> Option<Vec<u8>> {
+    let bridge = read
+        .iter()
+        .find_map(read_link)
+        .filter(|m| m.kind.as_deref() == Some("bridge") && m.index != port)?;
+    let change = LinkChange {
+        mtu: Some(bridge.mtu?),
+        ..Default::default()
+    };
+    Some(encode_link_set(
+        &LinkRef::Index(bridge.index),
+        &change,
+        None,
+        None,
+    ))
 }
 
 /// Requests that put back the IPv6 addresses of the links `lost` that were read before the
