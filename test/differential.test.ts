@@ -583,7 +583,10 @@ function changeOp(w: World, ns: Netns, where: string, links: LinkRecord[], addrs
   const l = rng.pick(candidates);
   const steps: ChangeStep[] = Array.from({ length: rng.int(1, 3) }, () => randomChange(w, l, links));
   if (failing) {
-    const own = addrs.filter((x) => x.index === l.index);
+    // Adding an address the link has fails (EEXIST), unless a step before took it away: a down
+    // or an MTU below 1280 drops the link's IPv6 addresses.
+    const dropsV6 = steps.some(([m, args]) => m === 'down' || (m === 'mtu' && (args[0] as number) < 1280));
+    const own = addrs.filter((x) => x.index === l.index && !(dropsV6 && x.family === 'inet6'));
     const others = links.filter((x) => x.index !== l.index);
     const bridges = others.filter((x) => x.kind === 'bridge');
     steps.push(
