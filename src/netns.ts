@@ -1,6 +1,7 @@
 import * as args from './args';
 import { BatchBuilder, batchOptions, type BatchOptions, type BatchResult } from './batch';
 import { LinkChain, VethChain } from './chain';
+import { disposableOnOldNode } from './dispose';
 import { containerPid, type DockerOptions } from './docker';
 import { TenusError } from './errors';
 import { LinkMakers } from './kinds';
@@ -9,6 +10,21 @@ import { addon, call, check, type NativeNetns } from './native';
 import { OP } from './ops';
 import { Run } from './run';
 import type { AddressRecord, LinkKind, LinkLike, LinkRecord, TunTapOptions } from './types';
+import { WaitFor } from './wait';
+import { closeWatchers, Watcher, type WatchOptions } from './watch';
+// Routing (issue 13 part A).
+import { getNexthop, listNexthops, NexthopChain, type NexthopSettings } from './nexthop';
+import { flushRoutes, getRoute, listRoutes, RouteChain, type RouteSettings } from './route';
+import { listRules, RuleChain, type RuleListOptions } from './rule';
+import type {
+  NexthopListOptions,
+  NexthopRecord,
+  RouteGetOptions,
+  RouteListOptions,
+  RouteRecord,
+  RuleOptions,
+  RuleRecord,
+} from './native';
 
 /** How a namespace handle was obtained. */
 export interface NetnsInfo {
@@ -31,7 +47,6 @@ export interface TunTapExtra extends Omit<TunTapOptions, 'name' | 'mode'> {
   up?: boolean;
 }
 
-const asyncDispose: symbol = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose');
 
 /**
  * A handle on one network namespace. Every operation runs against it over its own netlink
@@ -75,8 +90,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    */
   static async delete(name: string, options: { force?: boolean } = {}): Promise<number[]> {
     const n = args.text('name', name);
-    const o = args.options('options', options, {}, ['force']);
-    const force = o.force === undefined ? false : args.bool('force', o.force);
+    const force = forceOption(options);
     return call(() => addon.netnsDeleteNamed(n, force));
   }
 
@@ -112,6 +126,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   static async fromDocker(nameOrId: string, options: DockerOptions & { allowOwn?: boolean } = {}): Promise<Netns> {
     const o = args.options('options', options);
     const { allowOwn, ...docker } = o as DockerOptions & { allowOwn?: boolean };
+    if (allowOwn !== undefined) args.bool('allowOwn', allowOwn);
     return Netns.fromPid(await containerPid(nameOrId, docker), { allowOwn });
   }
 
@@ -145,9 +160,32 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     check(() => this.native.setTimeout(ms));
   }
 
-  /** Releases the socket and the namespace fd. Operations after this reject with EBADF. */
+  /**
+   * Releases the socket and the namespace fd, and ends this handle's watchers. Operations after
+   * this reject with EBADF.
+   */
   close(): void {
+    closeWatchers(this);
     this.native.close();
+  }
+
+  /**
+   * Change events of this namespace's links, addresses, ... (the objects chosen in `options`),
+   * as an async iterator; see `Watcher` and `WatchEvent`.
+   *
+   * ```ts
+   * for await (const ev of ns.watch({ links: true, addresses: true, existing: true, signal })) {
+   *   if (ev.type === 'change') console.log(ev.object, ev.action, ev.record);
+   * }
+   * ```
+   */
+  watch(options: WatchOptions): Watcher {
+    return new Watcher(this, options);
+  }
+
+  /** Waiting until a link exists, is up, has carrier, is gone, ...: see `WaitFor`. */
+  get waitFor(): WaitFor {
+    return new WaitFor(this);
   }
 
   get closed(): boolean {
@@ -159,17 +197,19 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    * for `force`). Other handles close only.
    */
   async delete(options: { force?: boolean } = {}): Promise<number[]> {
+    const force = forceOption(options);
     const { origin, path } = this.info;
     if (origin !== 'named' || path === undefined) {
       this.close();
       return [];
     }
-    const pids = await Netns.delete(path.slice(path.lastIndexOf('/') + 1), options);
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    const pids = await call(() => addon.netnsDeleteNamed(name, force));
     this.close();
     return pids;
   }
 
-  async [asyncDispose](): Promise<void> {
+  async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
 
@@ -299,18 +339,71 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     const n = args.text('name', name);
     if (mode !== 'tun' && mode !== 'tap') throw args.invalidChoice('mode', mode, ['tun', 'tap']);
     const { mtu, up, ...rest } = args.options('options', options);
+    // Checked before the device exists (a range the kernel refuses is undone below).
+    if (mtu !== undefined) args.uint('mtu', mtu);
+    if (up !== undefined) args.bool('up', up);
     const json = await call(() => this.native.tuntapAdd(JSON.stringify({ ...rest, name: n, mode })));
     const link = new Link(this, JSON.parse(json) as LinkRecord);
     if (mtu === undefined && up === undefined) return link;
     let chain = link.chain();
     if (mtu !== undefined) chain = chain.mtu(mtu as number);
-    if (up !== undefined && args.bool('up', up)) chain = chain.up();
+    if (up === true) chain = chain.up();
     try {
       return await chain;
     } catch (e) {
       await this.deleteLink(link.index).catch(() => undefined);
       throw e;
     }
+  }
+
+  // Routing (issue 13 part A).
+
+  /**
+   * A route, added when awaited: `await ns.route('10.9.0.0/16').via('10.0.41.254').table(100)`.
+   * `.replace()`, `.append()`, `.prepend()`, `.change()` and `.delete()` switch the verb.
+   */
+  route(dst: string, options?: RouteSettings): RouteChain {
+    return new RouteChain(this, dst, options);
+  }
+
+  /** Routes (`ip route show`): the main table unless `table` says another or 'all'; filtered by the kernel. */
+  routes(filter?: RouteListOptions): Promise<RouteRecord[]> {
+    return listRoutes(this, filter);
+  }
+
+  /** The route the kernel chooses for `dst` (`ip route get`), policy rules included. */
+  routeGet(dst: string, options?: RouteGetOptions): Promise<RouteRecord> {
+    return getRoute(this, dst, options);
+  }
+
+  /** Deletes the routes a filter selects (`ip route flush`), e.g. `{ protocol: 'tenus' }`; resolves to how many. */
+  flushRoutes(filter?: RouteListOptions): Promise<number> {
+    return flushRoutes(this, filter);
+  }
+
+  /** A policy rule, added when awaited: `await ns.rule({ from, fwmark }).table(100).priority(1000)`. */
+  rule(options?: RuleOptions): RuleChain {
+    return new RuleChain(this, options);
+  }
+
+  /** Policy rules (`ip rule show`) of one family or both, in the order the kernel tries them. */
+  rules(filter?: RuleListOptions): Promise<RuleRecord[]> {
+    return listRules(this, filter);
+  }
+
+  /** A nexthop object, added when awaited: `await ns.nexthop(10).via('10.0.41.254').dev('br0')`. */
+  nexthop(id: number, options?: NexthopSettings): NexthopChain {
+    return new NexthopChain(this, id, options);
+  }
+
+  /** Nexthop objects (`ip nexthop show`), filtered by the kernel. */
+  nexthops(filter?: NexthopListOptions): Promise<NexthopRecord[]> {
+    return listNexthops(this, filter);
+  }
+
+  /** One nexthop object by id (ENOENT when there is none). */
+  nexthopGet(id: number): Promise<NexthopRecord> {
+    return getNexthop(this, id);
   }
 
   /** @internal */
@@ -322,6 +415,14 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   protected makePair(name: string | undefined, options: object | undefined): VethChain {
     return new VethChain(this, { create: 'veth', name, options });
   }
+}
+
+disposableOnOldNode(Netns.prototype);
+
+/** The `force` option of a namespace deletion. */
+function forceOption(options: unknown): boolean {
+  const o = args.options('options', options, {}, ['force']);
+  return o.force === undefined ? false : args.bool('force', o.force);
 }
 
 /** Entry points for namespace handles. */

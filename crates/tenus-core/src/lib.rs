@@ -16,8 +16,13 @@ mod js;
 pub mod link;
 pub mod message;
 pub mod netns;
+// Routing (issue 13 part A): routes, nexthop objects, policy rules.
+pub mod nexthop;
+pub mod nla;
 pub mod route;
+pub mod rule;
 pub mod transport;
+pub mod watch;
 
 pub use addr::AddressRecord;
 pub use error::{Error, Result};
