@@ -28,7 +28,7 @@
 // slower). A failing seed prints its whole sequence; replay it with TENUS_DIFF_SEEDS=<seed>.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { Netns, type AddressRecord, type BatchBuilder, type LinkKind, type LinkRecord } from '../src';
+import { Netns, type AddressRecord, type BatchBuilder, type LinkChain, type LinkKind, type LinkRecord } from '../src';
 import { comparableFlags } from './helpers/check';
 import { dumpDiff, ipDump, sameDump, type IpDump } from './helpers/ipdump';
 import { isRoot, lab, needKind, needRoot } from './helpers/lab';
@@ -583,9 +583,17 @@ function changeOp(w: World, ns: Netns, where: string, links: LinkRecord[], addrs
   const l = rng.pick(candidates);
   const steps: ChangeStep[] = Array.from({ length: rng.int(1, 3) }, () => randomChange(w, l, links));
   if (failing) {
-    // Adding an address the link has fails (EEXIST), unless a step before took it away: a down
-    // or an MTU below 1280 drops the link's IPv6 addresses.
-    const dropsV6 = steps.some(([m, args]) => m === 'down' || (m === 'mtu' && (args[0] as number) < 1280));
+    // Adding an address the link has fails (EEXIST), unless a step before took it away: a down,
+    // an MTU below 1280, joining or leaving a VRF drop the link's IPv6 addresses.
+    const kindOf = (name: unknown): string | undefined => links.find((x) => x.name === name || x.index === name)?.kind;
+    const dropsV6 = steps.some(
+      ([m, args]) =>
+        m === 'down' ||
+        (m === 'mtu' && (args[0] as number) < 1280) ||
+        (m === 'master' && kindOf(args[0]) === 'vrf') ||
+        (m === 'nomaster' && kindOf(l.master) === 'vrf') ||
+        (m === 'master' && kindOf(l.master) === 'vrf'),
+    );
     const own = addrs.filter((x) => x.index === l.index && !(dropsV6 && x.family === 'inet6'));
     const others = links.filter((x) => x.index !== l.index);
     const bridges = others.filter((x) => x.kind === 'bridge');
@@ -1122,6 +1130,24 @@ describe('rollback puts back what the kernel dropped or changed with a step it u
     await ns.veth('v9', { peer: 'v8' });
     await expectNothingLeft(ns, other, () => ns.veth('v0', { peer: 'v1', master: 'br0' }).rename('v8'), 'EEXIST', 'master');
   });
+
+  it.for(['master', 'nomaster'] as const)(
+    'chain: undoing %s() of a VRF port puts back its IPv6 addresses (a VRF flushes them on a link that joins or leaves)',
+    async (how, ctx) => {
+      await needKind(ctx, 'vrf');
+      const ns = await lab();
+      const other = await lab();
+      quietIpv6(ns);
+      await ns.vrf('vrf0', { table: 10 }).up();
+      await ns.veth('v0', { peer: 'v1' }).address('10.7.5.1/24').address('fd00:5::1/64').address('fd00:5::2/64').up();
+      if (how === 'nomaster') {
+        await ns.link('v0').master('vrf0');
+        await ns.link('v0').address('fd00:5::3/64').address('fd00:5::4/64');
+      }
+      const change = (c: LinkChain): LinkChain => (how === 'master' ? c.master('vrf0') : c.nomaster());
+      await expectNothingLeft(ns, other, () => change(ns.link('v0').chain()).rename('v1'), 'EEXIST', 'master');
+    },
+  );
 
   it('batch (rollback): an address added to a link that a later item moves is removed', async (ctx) => {
     needRoot(ctx);

@@ -21,6 +21,11 @@
 //! (BROPT_MTU_SET_BY_USER), so the kernel no longer adjusts it to ports that join later. A
 //! link that leaves a bridge needs nothing: attaching it again makes the kernel take the least
 //! MTU of the ports again, which is what the bridge had.
+//!
+//! A link that joins or leaves a VRF loses its IPv6 addresses (addrconf flushes a link linked
+//! to or unlinked from an L3 master), and so it would when the undo takes it back: such a change
+//! reads them (a master change waits for its first reads to know whether a VRF is involved) and
+//! its undo adds them back after the link.
 
 use std::net::IpAddr;
 
@@ -337,7 +342,9 @@ impl Step for SetLink {
         if let Some(Some(master)) = &self.change.master {
             reads.requests.push(read_master(names.index_of(master)?));
         }
-        reads.follow_up = self.change.mtu.is_some() || self.change.up.is_some();
+        // A master change waits for these: whether a VRF is involved decides (`reads_more`).
+        reads.follow_up =
+            self.change.mtu.is_some() || self.change.up.is_some() || self.change.master.is_some();
         Ok(reads)
     }
 
@@ -346,7 +353,7 @@ impl Step for SetLink {
             return Ok(Reads::default());
         };
         let mut reads = Reads::default();
-        // Slot 1: the links (for upper links' MTUs), empty unless the MTU goes down.
+        // The links (for upper links' MTUs), empty unless the MTU goes down.
         let links = if self.lowers_mtu(&before) {
             encode(RouteNetlinkMessage::GetLink(LinkMessage::default()), Flags::Dump)
         } else {
@@ -360,7 +367,20 @@ impl Step for SetLink {
         let mtu_drops_v6 = new < IPV6_MIN_MTU && before.mtu.is_some_and(|old| old >= IPV6_MIN_MTU);
         // Up or down, either way: the undo takes the link through a state that flushes them.
         let up_changes = self.change.up.is_some_and(|up| up != before.up);
-        if mtu_drops_v6 || up_changes {
+        // So does a VRF the link joins or leaves (addrconf flushes a link linked to or
+        // unlinked from an L3 master), and again when the undo takes it back.
+        let new_master = if self.attaches() {
+            first
+                .get(self.slot(Slot::Master))
+                .and_then(|m| m.iter().find_map(read_link))
+        } else {
+            None
+        };
+        let master_changes =
+            self.change.master.is_some() && new_master.as_ref().map(|m| m.index) != before.master;
+        let joins_vrf = master_changes && new_master.is_some_and(|m| m.kind.as_deref() == Some("vrf"));
+        let leaves_vrf = master_changes && before.port_kind.as_deref() == Some("vrf");
+        if mtu_drops_v6 || up_changes || joins_vrf || leaves_vrf {
             // Below 1280 the upper links that follow the MTU down lose theirs too: then every
             // link's (the undo picks), else this link's only.
             let mut msg = AddressMessage::default();
