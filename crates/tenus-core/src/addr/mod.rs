@@ -104,6 +104,29 @@ pub fn encode_addr_add(index: u32, addr: IpAddr, prefix: u8, replace: bool) -> V
     )
 }
 
+/// The order in which to add back a link's addresses, read from a dump in the kernel's order,
+/// so that the kernel lists them as it did. It lists IPv4 addresses oldest first (a primary
+/// after the primaries before it, a secondary at the end), but puts each new IPv6 address
+/// first among those of its scope (`ipv6_link_dev_addr`), so it lists them newest first:
+/// IPv4 ones go back in the order read, IPv6 ones in the reverse order.
+pub(crate) fn readd_order<T>(read: Vec<T>, is_v6: impl Fn(&T) -> bool) -> Vec<T> {
+    let (v6, mut out): (Vec<T>, Vec<T>) = read.into_iter().partition(|a| is_v6(a));
+    out.extend(v6.into_iter().rev());
+    out
+}
+
+/// `ip addr add CIDR dev INDEX label LABEL` with the address as it was read (`record`), to put it
+/// back where the link lost it (a move): IPv4 addresses get their label back, which a later
+/// change cannot set (the kernel keeps an address's label on NLM_F_REPLACE).
+pub(crate) fn encode_addr_readd(index: u32, record: &AddressRecord) -> Result<Vec<u8>> {
+    let (addr, prefix) = args::cidr("address", &record.cidr)?;
+    let mut msg = address_message(index, addr, prefix);
+    if let (IpAddr::V4(_), Some(label)) = (addr, &record.label) {
+        msg.attributes.push(AddressAttribute::Label(label.clone()));
+    }
+    Ok(encode(RouteNetlinkMessage::NewAddress(msg), Flags::Replace))
+}
+
 /// `ip addr del CIDR dev INDEX`.
 pub fn encode_addr_del(index: u32, addr: IpAddr, prefix: u8) -> Vec<u8> {
     encode(
@@ -315,5 +338,19 @@ mod tests {
         assert_eq!(broadcast("10.1.2.0/31"), None);
         assert_eq!(broadcast("10.1.2.3/32"), None);
         assert_eq!(broadcast("fd00::1/64"), None);
+    }
+
+    #[test]
+    fn addresses_are_added_back_ipv4_in_order_ipv6_reversed() {
+        // As a dump lists them: IPv4 oldest first, IPv6 newest first (fd00::3 added last).
+        let read = vec![
+            "10.0.0.1", "fd00::3", "10.0.0.2", "fd00::2", "fd00::1", "10.0.0.3",
+        ];
+        let order = readd_order(read, |a| a.contains(':'));
+        assert_eq!(
+            order,
+            vec!["10.0.0.1", "10.0.0.2", "10.0.0.3", "fd00::1", "fd00::2", "fd00::3"]
+        );
+        assert_eq!(readd_order(Vec::<&str>::new(), |_| true), Vec::<&str>::new());
     }
 }

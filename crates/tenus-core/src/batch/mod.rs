@@ -171,7 +171,9 @@ pub async fn run(
             target: item.target,
         };
 
-        if tally.rollback && op.undo() == step::Undo::Restore {
+        // What an undo needs is read before the item: the state a change overwrites, and what
+        // a creation changes on other links (`Kind::reads_before_create`).
+        if tally.rollback && matches!(op.undo(), step::Undo::Restore | step::Undo::Created) {
             match read_before(h, op, &view, i, &mut in_flight, &mut before, &mut tally, &ops).await {
                 Ok(true) => {}
                 Ok(false) => continue,
@@ -245,7 +247,7 @@ pub async fn run(
 
     let mut undo_errors = Vec::new();
     if tally.rollback && tally.any_failed() {
-        undo_errors = undo::rollback(handles, &ops, &before, &mut tally.outcomes, &names).await;
+        undo_errors = undo::rollback(handles, &ops, &before, &mut tally.outcomes, &mut names).await;
     }
     for (i, origin) in folded.iter().enumerate() {
         if let Some(k) = origin {

@@ -117,6 +117,14 @@ impl Names {
         }
     }
 
+    /// Records that `name` in namespace `target` is the link `index` (a rollback put it back).
+    pub(crate) fn found(&mut self, target: usize, name: &str, index: u32) {
+        let key = (target, name.to_string());
+        self.pending.remove(&key);
+        self.missing.remove(&key);
+        self.index.insert(key, index);
+    }
+
     /// Forgets what is known of a name, so that it is looked up again when next needed.
     pub(crate) fn forget(&mut self, target: usize, name: &str) {
         let key = (target, name.to_string());

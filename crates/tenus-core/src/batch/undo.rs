@@ -25,7 +25,7 @@ pub(super) async fn rollback(
     ops: &[Option<&Item>],
     before: &[Vec<Messages>],
     outcomes: &mut [Outcome],
-    names: &Names,
+    names: &mut Names,
 ) -> Vec<Error> {
     let mut errors = Vec::new();
 
@@ -91,13 +91,20 @@ pub(super) async fn rollback(
             // Not pipelined: these take more than one request and look at what they find.
             settle_all(&mut waits, ops, outcomes, &mut errors).await;
             match alone.await {
-                Ok(()) => outcomes[i] = Outcome::Undone,
+                Ok(back) => {
+                    // The link is known by its old name again, for the undos of the items
+                    // before (an address added to it before it moved is deleted there).
+                    if let Some((t, name, index)) = back {
+                        names.found(t, &name, index);
+                    }
+                    outcomes[i] = Outcome::Undone;
+                }
                 Err(e) => errors.push(e.context("batch.undo", item.op.label().as_deref())),
             }
             continue;
         }
         let view = View {
-            names,
+            names: &*names,
             target: item.target,
         };
         let requests = match item.op.encode_undo(&view, &before[i]) {
@@ -130,12 +137,14 @@ pub(super) async fn rollback(
     for (place, origin) in created {
         by_target.entry(place.0).or_default().push((place, origin));
     }
+    let mut deleted = Vec::new();
     for (t, links) in by_target {
         let refs: Vec<LinkRef> = links.iter().map(|((_, n), _)| LinkRef::Name(n.clone())).collect();
         match handles[t].delete_links(&refs).await {
             Ok(()) => {
                 for (_, origin) in &links {
                     outcomes[*origin] = Outcome::Undone;
+                    deleted.push(*origin);
                     for (i, o) in &on_created {
                         if o == origin {
                             outcomes[*i] = Outcome::Undone;
@@ -146,8 +155,40 @@ pub(super) async fn rollback(
             Err(e) => errors.push(e.context("batch.undo", None)),
         }
     }
+    // What creating them changed on links that stay (the MTU of a bridge they joined, the mode
+    // of an ipvlan's siblings), put back now that they are gone, newest first, in the
+    // namespace each was created in; not for links made on links the batch made (those are
+    // gone too).
+    deleted.sort_unstable();
+    for origin in deleted.into_iter().rev() {
+        if goes_with_link.contains(&origin) {
+            continue;
+        }
+        let Some(item) = ops[origin] else { continue };
+        let view = View {
+            names: &*names,
+            target: item.target,
+        };
+        let label = item.op.label();
+        let requests = match item.op.encode_undo(&view, &before[origin]) {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(e.context("batch.undo", label.as_deref()));
+                continue;
+            }
+        };
+        for (t, bytes) in requests {
+            if let Err(e) = handles[t].ack("batch.undo", label.as_deref(), bytes).await {
+                errors.push(e.context("batch.undo", label.as_deref()));
+            }
+        }
+    }
     errors
 }
+
+/// What an undo done alone gives back: a link under its old name, in a namespace, with its
+/// index there.
+type Back = Option<(usize, String, u32)>;
 
 /// The undo of items that cannot be undone with plain requests: a move (the link is found
 /// again in the target), a rename (on Linux < 6.2 an up link is renamed while down).
@@ -155,13 +196,22 @@ fn undo_alone<'a>(
     handles: &'a [Handle],
     item: &'a Item,
     before: &'a [Messages],
-) -> Option<std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + 'a>>> {
+) -> Option<std::pin::Pin<Box<dyn std::future::Future<Output = Result<Back>> + Send + 'a>>> {
     match &item.op {
-        Op::MoveLink(mv) => Some(Box::pin(mv.move_back(&handles[item.target], &handles[mv.to]))),
+        Op::MoveLink(mv) => Some(Box::pin(async move {
+            let index = mv.move_back(&handles[item.target], &handles[mv.to]).await?;
+            Ok(mv.name_before().map(|n| (item.target, n.to_string(), index)))
+        })),
         Op::SetLink(set) if set.renames() => {
             let (link, back) = set.reverted(before)?;
             let h = &handles[item.target];
-            Some(Box::pin(async move { h.link_set(&link, &back).await }))
+            Some(Box::pin(async move {
+                h.link_set(&link, &back).await?;
+                Ok(match (link, back.name) {
+                    (LinkRef::Index(index), Some(name)) => Some((item.target, name, index)),
+                    _ => None,
+                })
+            }))
         }
         _ => None,
     }

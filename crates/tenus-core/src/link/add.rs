@@ -3,11 +3,12 @@
 use serde::de::SeqAccess;
 
 use crate::batch::wire::{next, ReadContext};
-use crate::batch::{Effect, Parsed, Step, Undo, View};
+use crate::batch::{Before, Effect, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
 use crate::error::Result;
 use crate::handle::Handle;
 
 use super::build::{encode_new_link, Resolved};
+use super::set::{read_master, restore_bridge_mtu};
 use super::spec::{LinkRef, LinkSpec};
 use super::LinkRecord;
 
@@ -67,8 +68,35 @@ impl Step for AddLink {
         Undo::Created
     }
 
+    /// What undoing it needs besides deleting the link: the master it joins (a bridge's MTU
+    /// follows its ports: link/set.rs), then what the kind needs read to undo what creating
+    /// the link changes on others (`Kind::reads_before_create`; nothing for most kinds).
+    fn reads(&self, names: &View) -> Result<Reads> {
+        let resolved = self.resolved(names)?;
+        let mut requests: Vec<Read> = resolved.master.map(read_master).into_iter().collect();
+        requests.extend(self.spec.kind.reads_before_create(&resolved));
+        Ok(Reads {
+            requests,
+            follow_up: false,
+        })
+    }
+
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         encode_new_link(&self.spec, &self.resolved(names)?)
+    }
+
+    /// Sent once a rollback has deleted the link: what its creation changed on other links —
+    /// the MTU of the bridge it joined, and what the kind changed (`Kind::restore_after_delete`).
+    fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+        let (master, kind) =
+            before.split_at(usize::from(self.spec.common.master.is_some()).min(before.len()));
+        // The link is gone: no index of a bridge is its own.
+        let bridge = master.first().and_then(|m| restore_bridge_mtu(m, 0));
+        Ok(bridge
+            .into_iter()
+            .chain(self.spec.kind.restore_after_delete(kind))
+            .map(|m| (names.target, m))
+            .collect())
     }
 
     fn effect(&self) -> Effect<'_> {

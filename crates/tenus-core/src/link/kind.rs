@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::args;
+use crate::batch::{Before, Read};
 use crate::error::Result;
 use crate::netns::Namespace;
 
@@ -70,6 +71,20 @@ pub trait Kind: Sized + Clone + std::fmt::Debug + Send + Sync + 'static {
     /// Whether the kernel lets the link change namespace (NETIF_F_NETNS_LOCAL is not set).
     fn movable() -> bool {
         true
+    }
+
+    /// What to read before a link of the kind is created, in rollback mode, when creating it
+    /// changes links that are there already (an ipvlan switches the other ipvlans on its
+    /// parent to its mode): the undo of the creation puts them back from it
+    /// (`restore_after_delete`). `resolved` has the parent's and master's indexes.
+    fn reads_before_create(&self, _resolved: &Resolved) -> Vec<Read> {
+        Vec::new()
+    }
+
+    /// Requests that put back what creating the link changed on other links, once a rollback
+    /// has deleted it, from what `reads_before_create` read (one entry per read).
+    fn restore_after_delete(&self, _before: &Before) -> Vec<Vec<u8>> {
+        Vec::new()
     }
 
     /// The least options a link of the kind can be made with, to find out whether the running

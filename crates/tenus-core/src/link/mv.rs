@@ -27,7 +27,7 @@ use super::get::selector;
 use super::kinds::movable;
 use super::set::LinkChange;
 use super::{LinkRecord, LinkRef};
-use crate::addr::AddressRecord;
+use crate::addr::{encode_addr_readd, readd_order, AddressRecord};
 
 /// `[code, link, namespace, newName | null]`: moves `link` into the batch's `namespace`-th
 /// namespace; the items after it that act on it say `[IN, namespace]` first.
@@ -111,8 +111,9 @@ impl MoveLink {
             .or(self.link.name())
     }
 
-    /// Moves the link back from the target, under its old name.
-    pub(crate) async fn move_back(&self, from: &Handle, to: &Handle) -> Result<()> {
+    /// Moves the link back from the target, under its old name; returns its index back home
+    /// (the kernel keeps it unless another link took it meanwhile).
+    pub(crate) async fn move_back(&self, from: &Handle, to: &Handle) -> Result<u32> {
         let (Some((was, addresses)), Some(there)) = (self.moved.get().map(|m| &**m), self.name_there())
         else {
             return Err(Error::Protocol {
@@ -136,10 +137,18 @@ impl MoveLink {
             ..Default::default()
         };
         from.link_set(&LinkRef::Index(back.index), &restore).await?;
-        for a in addresses {
-            from.addr_add(&LinkRef::Index(back.index), &a.cidr, true).await?;
+        // In the order that makes the kernel list them as before (IPv6 newest first), IPv4
+        // ones with their labels.
+        for a in readd_order(addresses.iter().collect(), |a| a.family == "inet6") {
+            let request = encode_addr_readd(back.index, a)?;
+            from.ack("batch.undo", Some(&was.name), request).await?;
         }
-        Ok(())
+        Ok(back.index)
+    }
+
+    /// The link's name before the move (known once the move has read it).
+    pub(crate) fn name_before(&self) -> Option<&str> {
+        self.moved.get().map(|m| m.0.name.as_str())
     }
 }
 

@@ -9,6 +9,23 @@
 //! (dumps: the item waits for them), and its undo puts them back after the link: the upper
 //! links' MTUs and the IPv6 addresses (re-added with their prefix length; lifetimes and flags
 //! are not kept, and the kernel makes link-local addresses again by itself).
+//!
+//! A bridge's MTU follows its ports: unless it was set on the bridge after its creation, the
+//! kernel sets it to the least MTU of its ports, or to 1500 when the last one leaves
+//! (`br_mtu_auto_adjust`). So a change that attaches a link to a bridge reads the bridge too,
+//! and its undo, once the link has left again, sets the bridge's MTU back to what was read: a
+//! bridge without other ports would otherwise be left at 1500, or at the port's MTU. (With other
+//! ports the kernel's least MTU is what was read, and setting an MTU a link has is a no-op.)
+//! The creation of a link with a master does the same (`AddLink`: after the link is deleted).
+//! What cannot be put back: an MTU set this way marks the bridge's MTU as set by the user
+//! (BROPT_MTU_SET_BY_USER), so the kernel no longer adjusts it to ports that join later. A
+//! link that leaves a bridge needs nothing: attaching it again makes the kernel take the least
+//! MTU of the ports again, which is what the bridge had.
+//!
+//! A link that joins or leaves a VRF loses its IPv6 addresses (addrconf flushes a link linked
+//! to or unlinked from an L3 master), and so it would when the undo takes it back: such a change
+//! reads them (a master change waits for its first reads to know whether a VRF is involved) and
+//! its undo adds them back after the link.
 
 use std::net::IpAddr;
 
@@ -19,7 +36,7 @@ use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use serde::de::SeqAccess;
 use serde::Deserialize;
 
-use crate::addr::address_message;
+use crate::addr::{address_message, readd_order};
 use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
 use crate::batch::{Before, Effect, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
@@ -197,6 +214,14 @@ pub(crate) fn is_refused_rename(change: &LinkChange, error: &Error) -> bool {
     change.name.is_some() && error.errno() == Some(libc::EBUSY)
 }
 
+/// The reads before a change after the link itself, which is always first (`SetLink::slot`).
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Master,
+    Links,
+    Addresses,
+}
+
 /// `ip link set DEV ...` as a batch item: `[code, link, change]`.
 #[derive(Debug)]
 pub struct SetLink {
@@ -247,6 +272,23 @@ impl SetLink {
         Some((LinkRef::Index(was.index), self.change.revert(&was)))
     }
 
+    /// True when the change attaches the link to a master (read before it: see the module's
+    /// comment on bridges).
+    fn attaches(&self) -> bool {
+        matches!(self.change.master, Some(Some(_)))
+    }
+
+    /// Where the reads before the change are in `Before`: the link (0), the master it attaches
+    /// to (1, when it `attaches`), then the follow-up reads: the links, and the IPv6 addresses.
+    fn slot(&self, read: Slot) -> usize {
+        let first = 1 + usize::from(self.attaches());
+        match read {
+            Slot::Master => 1,
+            Slot::Links => first,
+            Slot::Addresses => first + 1,
+        }
+    }
+
     /// True when the change lowers the MTU: then the kernel may change other things too.
     fn lowers_mtu(&self, before: &LinkRecord) -> bool {
         matches!((self.change.mtu, before.mtu), (Some(new), Some(old)) if new < old)
@@ -285,15 +327,24 @@ impl Step for SetLink {
         Undo::Restore
     }
 
-    /// The link itself; for an MTU change also the links and IPv6 addresses the kernel may
-    /// change with it (read after the link, when the MTU turns out to go down).
-    fn reads(&self, _: &View) -> Result<Reads> {
-        let mut get = selector(&self.link);
-        get.attributes.push(LinkAttribute::ExtMask(vec![
-            netlink_packet_route::link::LinkExtentMask::SkipStats,
-        ]));
-        let mut reads = Reads::one(encode(RouteNetlinkMessage::GetLink(get), Flags::Plain));
-        reads.follow_up = self.change.mtu.is_some() || self.change.up.is_some();
+    /// The link itself, and the master it attaches to; for an MTU change also the links and
+    /// IPv6 addresses the kernel may change with it (read after the link, when the MTU turns
+    /// out to go down).
+    fn reads(&self, names: &View) -> Result<Reads> {
+        let get = |link: &LinkRef| {
+            let mut get = selector(link);
+            get.attributes.push(LinkAttribute::ExtMask(vec![
+                netlink_packet_route::link::LinkExtentMask::SkipStats,
+            ]));
+            encode(RouteNetlinkMessage::GetLink(get), Flags::Plain)
+        };
+        let mut reads = Reads::one(get(&self.link));
+        if let Some(Some(master)) = &self.change.master {
+            reads.requests.push(read_master(names.index_of(master)?));
+        }
+        // A master change waits for these: whether a VRF is involved decides (`reads_more`).
+        reads.follow_up =
+            self.change.mtu.is_some() || self.change.up.is_some() || self.change.master.is_some();
         Ok(reads)
     }
 
@@ -302,7 +353,7 @@ impl Step for SetLink {
             return Ok(Reads::default());
         };
         let mut reads = Reads::default();
-        // Slot 1: the links (for upper links' MTUs), empty unless the MTU goes down.
+        // The links (for upper links' MTUs), empty unless the MTU goes down.
         let links = if self.lowers_mtu(&before) {
             encode(RouteNetlinkMessage::GetLink(LinkMessage::default()), Flags::Dump)
         } else {
@@ -316,7 +367,20 @@ impl Step for SetLink {
         let mtu_drops_v6 = new < IPV6_MIN_MTU && before.mtu.is_some_and(|old| old >= IPV6_MIN_MTU);
         // Up or down, either way: the undo takes the link through a state that flushes them.
         let up_changes = self.change.up.is_some_and(|up| up != before.up);
-        if mtu_drops_v6 || up_changes {
+        // So does a VRF the link joins or leaves (addrconf flushes a link linked to or
+        // unlinked from an L3 master), and again when the undo takes it back.
+        let new_master = if self.attaches() {
+            first
+                .get(self.slot(Slot::Master))
+                .and_then(|m| m.iter().find_map(read_link))
+        } else {
+            None
+        };
+        let master_changes =
+            self.change.master.is_some() && new_master.as_ref().map(|m| m.index) != before.master;
+        let joins_vrf = master_changes && new_master.is_some_and(|m| m.kind.as_deref() == Some("vrf"));
+        let leaves_vrf = master_changes && before.port_kind.as_deref() == Some("vrf");
+        if mtu_drops_v6 || up_changes || joins_vrf || leaves_vrf {
             // Below 1280 the upper links that follow the MTU down lose theirs too: then every
             // link's (the undo picks), else this link's only.
             let mut msg = AddressMessage::default();
@@ -351,10 +415,20 @@ impl Step for SetLink {
             _ => 0,
         });
         let mut out = vec![(here, encode_link_set(&target, &back, None, master))];
+        // The bridge it attached to gets its MTU back, once the link has left it (see the
+        // module's comment).
+        if self.attaches() {
+            let bridge = before.get(self.slot(Slot::Master));
+            out.extend(
+                bridge
+                    .and_then(|b| restore_bridge_mtu(b, was.index))
+                    .map(|m| (here, m)),
+            );
+        }
         // Links whose IPv6 addresses the change made the kernel drop: this one, and upper
         // links it took below 1280.
         let mut lost_v6 = vec![was.index];
-        if let (Some(new), Some(links)) = (self.change.mtu, before.get(1)) {
+        if let (Some(new), Some(links)) = (self.change.mtu, before.get(self.slot(Slot::Links))) {
             // Upper links the kernel lowered with it get their MTU back.
             for upper in links.iter().filter_map(read_link) {
                 let upper_mtu = upper.mtu.unwrap_or_default();
@@ -373,7 +447,7 @@ impl Step for SetLink {
                 }
             }
         }
-        if let Some(addresses) = before.get(2) {
+        if let Some(addresses) = before.get(self.slot(Slot::Addresses)) {
             out.extend(readd_ipv6(&lost_v6, addresses).into_iter().map(|m| (here, m)));
         }
         Ok(out)
@@ -387,8 +461,41 @@ impl Step for SetLink {
     }
 }
 
+/// A GET of a master, for `restore_bridge_mtu`.
+pub(crate) fn read_master(master: u32) -> Read {
+    let mut get = selector(&LinkRef::Index(master));
+    get.attributes.push(LinkAttribute::ExtMask(vec![
+        netlink_packet_route::link::LinkExtentMask::SkipStats,
+    ]));
+    Read {
+        message: encode(RouteNetlinkMessage::GetLink(get), Flags::Plain),
+        dump: false,
+    }
+}
+
+/// The request that sets back the MTU of a bridge (`read` by `read_master` before `port` joined
+/// it), to send once `port` has left it again; None when the master is no bridge. See the
+/// module's comment.
+pub(crate) fn restore_bridge_mtu(read: &Messages, port: u32) -> Option<Vec<u8>> {
+    let bridge = read
+        .iter()
+        .find_map(read_link)
+        .filter(|m| m.kind.as_deref() == Some("bridge") && m.index != port)?;
+    let change = LinkChange {
+        mtu: Some(bridge.mtu?),
+        ..Default::default()
+    };
+    Some(encode_link_set(
+        &LinkRef::Index(bridge.index),
+        &change,
+        None,
+        None,
+    ))
+}
+
 /// Requests that put back the IPv6 addresses of the links `lost` that were read before the
-/// change (replace: the kernel may have made the link-local ones again already).
+/// change (replace: the kernel may have made the link-local ones again already), in the order
+/// that makes the kernel list them as it did (`readd_order`: the reverse of the order read).
 fn readd_ipv6(lost: &[u32], addresses: &Messages) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for bytes in addresses {
@@ -408,7 +515,7 @@ fn readd_ipv6(lost: &[u32], addresses: &Messages) -> Vec<Vec<u8>> {
             out.push(encode(RouteNetlinkMessage::NewAddress(msg), Flags::Replace));
         }
     }
-    out
+    readd_order(out, |_| true)
 }
 
 impl Handle {

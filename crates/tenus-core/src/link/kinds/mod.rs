@@ -11,6 +11,7 @@ use netlink_packet_route::link::{InfoData, InfoKind};
 use serde::{Serialize, Serializer};
 
 use crate::args;
+use crate::batch::{Before, Read};
 use crate::error::{Error, Result};
 use crate::netns::Namespace;
 
@@ -105,6 +106,14 @@ macro_rules! kinds {
 
             pub fn info(&self, r: &Resolved) -> Result<(InfoKind, Option<InfoData>)> {
                 match self { $(KindSpec::$variant(k) => k.info(r),)* }
+            }
+
+            pub fn reads_before_create(&self, r: &Resolved) -> Vec<Read> {
+                match self { $(KindSpec::$variant(k) => k.reads_before_create(r),)* }
+            }
+
+            pub fn restore_after_delete(&self, before: &Before) -> Vec<Vec<u8>> {
+                match self { $(KindSpec::$variant(k) => k.restore_after_delete(before),)* }
             }
         }
 
