@@ -67,6 +67,13 @@ pub const TIMEOUT_MS: Int = Int::new("timeout (ms)", 1..=u32::MAX as u64);
 pub const WINDOW: Int = Int::new("window", 1..=4096);
 pub const MIIMON: Int = Int::new("MII monitoring interval (ms)", 0..=i32::MAX as u64);
 pub const ID: Int = Int::new("id", 0..=u32::MAX as u64);
+// Neighbours, the bridge FDB, bridge VLANs and addresses (issue 13, part B).
+/// A VLAN id or the first of a range (`bridge vlan add vid 10-20`): 0 and 4095 are reserved.
+pub const BRIDGE_VID: Int = Int::new("VLAN id", 1..=4094);
+/// An address lifetime in seconds; 0xffffffff is "forever" (INFINITY_LIFE_TIME).
+pub const LIFETIME: Int = Int::new("lifetime (s)", 1..=u32::MAX as u64);
+/// The metric of an address's prefix route (IFA_RT_PRIORITY).
+pub const METRIC: Int = Int::new("metric", 0..=u32::MAX as u64);
 
 /// A value a kind cannot do without, or an error naming it.
 pub fn required<T>(value: Option<T>, arg: &str, kind: &str) -> Result<T> {
@@ -194,23 +201,7 @@ pub fn mtu_in(arg: &str, value: u32, range: RangeInclusive<u32>) -> Result<u32> 
 
 /// A unicast Ethernet address written as six hex octets separated by ':' or '-'.
 pub fn mac(arg: &str, text: &str) -> Result<[u8; 6]> {
-    let bad = || {
-        Error::invalid(
-            arg,
-            format!("{text:?} is not a MAC address (expected six hex octets like 02:42:ac:11:00:02)"),
-        )
-    };
-    let parts: Vec<&str> = text.split([':', '-']).collect();
-    if parts.len() != 6 {
-        return Err(bad());
-    }
-    let mut out = [0u8; 6];
-    for (slot, part) in out.iter_mut().zip(&parts) {
-        if part.len() != 2 {
-            return Err(bad());
-        }
-        *slot = u8::from_str_radix(part, 16).map_err(|_| bad())?;
-    }
+    let out = lladdr(arg, text)?;
     if out[0] & 1 == 1 {
         return Err(Error::invalid(
             arg,
@@ -222,6 +213,31 @@ pub fn mac(arg: &str, text: &str) -> Result<[u8; 6]> {
             arg,
             "the all-zero MAC address is not a valid link address",
         ));
+    }
+    Ok(out)
+}
+
+/// A link-layer address as neighbours and FDB entries carry it: six hex octets separated by ':'
+/// or '-'. Unlike a link's own address (`mac`), multicast and all-zero addresses are valid here
+/// (VXLAN's default destination is 00:00:00:00:00:00; a neighbour may map to a multicast MAC).
+pub fn lladdr(arg: &str, text: &str) -> Result<[u8; 6]> {
+    let bad = || {
+        Error::invalid(
+            arg,
+            format!("{text:?} is not a MAC address (expected six hex octets like 02:42:ac:11:00:02)"),
+        )
+    };
+    let mut out = [0u8; 6];
+    let mut parts = text.split([':', '-']);
+    for slot in out.iter_mut() {
+        let part = parts.next().ok_or_else(bad)?;
+        if part.len() != 2 {
+            return Err(bad());
+        }
+        *slot = u8::from_str_radix(part, 16).map_err(|_| bad())?;
+    }
+    if parts.next().is_some() {
+        return Err(bad());
     }
     Ok(out)
 }

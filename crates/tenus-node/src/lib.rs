@@ -4,8 +4,10 @@
 //! every request runs on is `runtime.rs`. Option and record types reach `index.d.ts` from the
 //! core (its `napi` feature).
 
+mod bridge;
 pub mod error;
 mod list;
+mod neigh;
 pub mod netns;
 mod run;
 mod runtime;

@@ -5,7 +5,7 @@
 use serde::de::SeqAccess;
 
 use crate::addr::{AddAddr, DelAddr, ReplaceAddr};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::link::add::AddLink;
 use crate::link::del::{DelGroup, DelLink};
 use crate::link::get::GetLink;
@@ -58,6 +58,9 @@ macro_rules! ops {
             pub fn reads(&self, names: &View) -> Result<Reads> {
                 match self { $(Op::$variant(s) => s.reads(names),)* }
             }
+            pub fn absent(&self, error: &Error) -> bool {
+                match self { $(Op::$variant(s) => s.absent(error),)* }
+            }
             pub fn reads_more(&self, names: &View, first: &Before) -> Result<Reads> {
                 match self { $(Op::$variant(s) => s.reads_more(names, first),)* }
             }
@@ -91,4 +94,15 @@ ops! {
     7 => DelGroup(DelGroup),
     8 => MoveLink(MoveLink),
     9 => GetLink(GetLink),
+    // Issue 13, part B: neighbours, the bridge FDB, bridge VLANs (codes 40-59).
+    40 => AddNeighbour(crate::neigh::add::AddNeighbour),
+    41 => ReplaceNeighbour(crate::neigh::add::ReplaceNeighbour),
+    42 => DelNeighbour(crate::neigh::del::DelNeighbour),
+    43 => AddFdb(crate::fdb::add::AddFdb),
+    44 => AppendFdb(crate::fdb::add::AppendFdb),
+    45 => ReplaceFdb(crate::fdb::add::ReplaceFdb),
+    46 => DelFdb(crate::fdb::del::DelFdb),
+    47 => AddBridgeVlan(crate::bridge::vlan::AddBridgeVlan),
+    48 => DelBridgeVlan(crate::bridge::vlan::DelBridgeVlan),
+    49 => SetBridge(crate::bridge::settings::SetBridge),
 }
