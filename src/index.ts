@@ -16,3 +16,9 @@ export { BatchBuilder, BatchLink, type BatchOptions, type BatchResult, type Batc
 export { TenusError, errnoCode, type TenusErrorKind, type TenusErrorFields } from './errors';
 export { LinkMakers, type Common, type With, type VethLinkOptions, type GreKind } from './kinds';
 export type * from './types';
+// Issue 13, part B: neighbours, the bridge FDB, bridge VLANs, addresses completed, statistics.
+export { Changes } from './changes';
+export type { NeighbourSpec, NeighbourSelector } from './neighbour';
+export type { FdbSpec } from './fdb';
+export type { BridgeVlanSpec, Vids } from './bridge-vlan';
+export type { DadOptions } from './address';

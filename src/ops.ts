@@ -22,6 +22,17 @@ export const OP = {
   addressReplace: code('address.replace'),
   addressDelete: code('address.delete'),
   gateway: code('route.gateway'),
+  // Issue 13, part B: neighbours, the bridge FDB, bridge VLANs and settings.
+  neighbourAdd: code('neighbour.add'),
+  neighbourReplace: code('neighbour.replace'),
+  neighbourDelete: code('neighbour.delete'),
+  fdbAdd: code('fdb.add'),
+  fdbAppend: code('fdb.append'),
+  fdbReplace: code('fdb.replace'),
+  fdbDelete: code('fdb.delete'),
+  bridgeVlanAdd: code('bridge.vlan.add'),
+  bridgeVlanDelete: code('bridge.vlan.delete'),
+  bridgeSet: code('bridge.set'),
   in: code('in'),
 } as const;
 

@@ -37,6 +37,22 @@ export type {
   NoOptions,
   TunTapOptions,
   TunTapMode,
+  // Issue 13, part B.
+  AddressOptions,
+  NeighbourOptions,
+  NeighbourKeyOptions,
+  NeighbourRecord,
+  NeighbourState,
+  NeighbourFilter,
+  IpFamily,
+  FdbOptions,
+  FdbRecord,
+  FdbState,
+  FdbFilter,
+  BridgeVlanOptions,
+  BridgeVlanRecord,
+  BridgeVlanFilter,
+  LinkStats64,
 } from './native';
 
 /** Link kinds tenus can create (over netlink; tun/tap have `Netns.tuntap`). */

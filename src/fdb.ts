@@ -1,0 +1,25 @@
+// The bridge forwarding database: `bridge fdb add|append|replace|del` as items for chains
+// (`Changes`) and batches, and `bridge fdb show`.
+import * as args from './args';
+import { type LinkNamer, splitLink } from './items';
+import { call, type FdbFilter, type FdbOptions, type FdbRecord, type LinkLike } from './native';
+import type { Netns } from './netns';
+import { OP, type Item } from './ops';
+
+/** `bridge fdb add MAC dev LINK ...`: the link, and the entry (`FdbOptions`). */
+export interface FdbSpec extends FdbOptions {
+  link: LinkLike;
+}
+
+/** `bridge fdb add|append|replace|del` as an item. */
+export function fdbItem(verb: 'add' | 'append' | 'replace' | 'delete', mac: unknown, options: unknown, name: LinkNamer): Item {
+  const code = { add: OP.fdbAdd, append: OP.fdbAppend, replace: OP.fdbReplace, delete: OP.fdbDelete }[verb];
+  const [link, rest] = splitLink('an FDB entry', options, name, { via: (arg, v) => name(arg, v as LinkLike) });
+  return [code, link, args.text('mac', mac), rest];
+}
+
+/** `bridge fdb show` with a filter. */
+export async function listFdb(ns: Netns, filter: FdbFilter | undefined): Promise<FdbRecord[]> {
+  const f = JSON.stringify(args.options('filter', filter, { link: args.link, master: args.link }));
+  return JSON.parse(await call(() => ns.native.fdbList(f))) as FdbRecord[];
+}
