@@ -836,9 +836,12 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.BondMode = nativeBinding.BondMode
+module.exports.FdbState = nativeBinding.FdbState
+module.exports.IpFamily = nativeBinding.IpFamily
 module.exports.IpvlanFlag = nativeBinding.IpvlanFlag
 module.exports.IpvlanMode = nativeBinding.IpvlanMode
 module.exports.MacvlanMode = nativeBinding.MacvlanMode
+module.exports.NeighbourState = nativeBinding.NeighbourState
 module.exports.TunTapMode = nativeBinding.TunTapMode
 module.exports.VlanProtocolName = nativeBinding.VlanProtocolName
 module.exports.NativeNetns = nativeBinding.NativeNetns

@@ -69,6 +69,17 @@ fn scope_name(s: &AddressScope) -> String {
 }
 
 pub(crate) fn address_message(index: u32, addr: IpAddr, prefix: u8) -> AddressMessage {
+    if addr.is_multicast() {
+        // rtnetlink's builder sends a multicast address as IFA_MULTICAST (IPv6) or not at all
+        // (IPv4); the kernel wants IFA_LOCAL and IFA_ADDRESS, as `ip addr add ... autojoin` sends.
+        let mut m = AddressMessage::default();
+        m.header.family = family_of(addr);
+        m.header.prefix_len = prefix;
+        m.header.index = index;
+        m.attributes.push(AddressAttribute::Address(addr));
+        m.attributes.push(AddressAttribute::Local(addr));
+        return m;
+    }
     match addr {
         // The builder adds IFA_BROADCAST up to /30, as `ip addr add ... brd +` would.
         IpAddr::V4(a) => AddressMessageBuilder::<std::net::Ipv4Addr>::new()
