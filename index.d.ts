@@ -384,30 +384,30 @@ export interface LinkStats {
  * JavaScript. Fields newer kernels added are absent where the kernel does not send them.
  */
 export interface LinkStats64 {
-  rxPackets?: number
-  txPackets?: number
-  rxBytes?: number
-  txBytes?: number
-  rxErrors?: number
-  txErrors?: number
-  rxDropped?: number
-  txDropped?: number
-  multicast?: number
-  collisions?: number
-  rxLengthErrors?: number
-  rxOverErrors?: number
-  rxCrcErrors?: number
-  rxFrameErrors?: number
-  rxFifoErrors?: number
-  rxMissedErrors?: number
-  txAbortedErrors?: number
-  txCarrierErrors?: number
-  txFifoErrors?: number
-  txHeartbeatErrors?: number
-  txWindowErrors?: number
-  rxCompressed?: number
-  txCompressed?: number
-  rxNohandler?: number
+  rxPackets: number
+  txPackets: number
+  rxBytes: number
+  txBytes: number
+  rxErrors: number
+  txErrors: number
+  rxDropped: number
+  txDropped: number
+  multicast: number
+  collisions: number
+  rxLengthErrors: number
+  rxOverErrors: number
+  rxCrcErrors: number
+  rxFrameErrors: number
+  rxFifoErrors: number
+  rxMissedErrors: number
+  txAbortedErrors: number
+  txCarrierErrors: number
+  txFifoErrors: number
+  txHeartbeatErrors: number
+  txWindowErrors: number
+  rxCompressed: number
+  txCompressed: number
+  rxNohandler: number
   rxOtherhostDropped?: number
 }
 

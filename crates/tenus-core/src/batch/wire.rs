@@ -65,14 +65,18 @@ impl<'de> serde::Deserialize<'de> for WireLink {
             Created(usize),
             PeerOf(usize),
         }
+        // Names and indexes are read as they are and checked in `ReadContext::link`, so that a
+        // bad one fails its item, naming the argument, not the whole document.
         #[derive(serde::Deserialize)]
         #[serde(untagged)]
         enum Either {
             Earlier(Earlier),
-            Ref(LinkRef),
+            Index(u64),
+            Name(String),
         }
         Ok(match Either::deserialize(d)? {
-            Either::Ref(r) => WireLink::Ref(r),
+            Either::Index(i) => WireLink::Ref(LinkRef::Index(u32::try_from(i).unwrap_or(u32::MAX))),
+            Either::Name(n) => WireLink::Ref(LinkRef::Name(n)),
             Either::Earlier(Earlier::Created(k)) => WireLink::Created(k),
             Either::Earlier(Earlier::PeerOf(k)) => WireLink::PeerOf(k),
         })
