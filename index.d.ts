@@ -576,6 +576,8 @@ export interface VxlanOptions {
 }
 
 export declare class NativeNetns {
+  /** `bridge fdb get MAC dev LINK ...` (link and `FdbOptions` as JSON): the record as JSON. */
+  fdbGet(linkJson: string, mac: string, optionsJson: string): Promise<string>
   /** `bridge fdb show` with a filter (`FdbFilter` as JSON): records as JSON. */
   fdbList(filterJson: string): Promise<string>
   /** `bridge vlan show` with a filter (`BridgeVlanFilter` as JSON): records as JSON. */

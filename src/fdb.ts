@@ -18,6 +18,16 @@ export function fdbItem(verb: 'add' | 'append' | 'replace' | 'delete', mac: unkn
   return [code, link, args.text('mac', mac), rest];
 }
 
+/** Which entry `bridge fdb get` reads: its link, table, VLAN and (VXLAN) VNI. */
+export type FdbSelector = Pick<FdbSpec, 'link' | 'master' | 'self' | 'vlan' | 'vni'>;
+
+/** `bridge fdb get MAC dev LINK [vlan VID] [vni VNI] self|master`: ENOENT when there is none. */
+export async function getFdb(ns: Netns, mac: unknown, selector: unknown): Promise<FdbRecord> {
+  const m = args.text('mac', mac);
+  const [link, rest] = splitLink('an FDB entry', selector, (arg, like) => args.link(arg, like));
+  return JSON.parse(await call(() => ns.native.fdbGet(JSON.stringify(link), m, JSON.stringify(rest)))) as FdbRecord;
+}
+
 /** `bridge fdb show` with a filter. */
 export async function listFdb(ns: Netns, filter: FdbFilter | undefined): Promise<FdbRecord[]> {
   const f = JSON.stringify(args.options('filter', filter, { link: args.link, master: args.link }));

@@ -19,6 +19,6 @@ export type * from './types';
 // Issue 13, part B: neighbours, the bridge FDB, bridge VLANs, addresses completed, statistics.
 export { Changes } from './changes';
 export type { NeighbourSpec, NeighbourSelector } from './neighbour';
-export type { FdbSpec } from './fdb';
+export type { FdbSpec, FdbSelector } from './fdb';
 export type { BridgeVlanSpec, Vids } from './bridge-vlan';
 export type { DadOptions } from './address';

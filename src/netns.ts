@@ -13,7 +13,7 @@ import type { AddressRecord, LinkKind, LinkLike, LinkRecord, TunTapOptions } fro
 import { waitForDad, type DadOptions } from './address';
 import { listVlans, type BridgeVlanSpec, type Vids } from './bridge-vlan';
 import { Changes } from './changes';
-import { listFdb, type FdbSpec } from './fdb';
+import { getFdb, listFdb, type FdbSelector, type FdbSpec } from './fdb';
 import { flushNeighbours, getNeighbour, listNeighbours, type NeighbourSelector, type NeighbourSpec } from './neighbour';
 import { linkStats } from './stats';
 import type {
@@ -378,6 +378,14 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   /** `bridge fdb del MAC dev LINK ...` */
   deleteFdb(mac: string, options: FdbSpec): Changes {
     return new Changes(this).deleteFdb(mac, options);
+  }
+
+  /**
+   * `bridge fdb get MAC dev LINK [vlan VID] [vni VNI] self|master`: one request; ENOENT when
+   * there is no such entry (a VXLAN entry: its first remote).
+   */
+  fdbGet(mac: string, options: FdbSelector): Promise<FdbRecord> {
+    return getFdb(this, mac, options);
   }
 
   /** `bridge fdb show [dev LINK] [br BRIDGE]`, filtered by the kernel, and by VLAN. */

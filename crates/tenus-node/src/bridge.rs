@@ -6,6 +6,7 @@ use napi_derive::napi;
 use tenus_core::args;
 use tenus_core::bridge::BridgeVlanFilter;
 use tenus_core::fdb::get::FdbFilter;
+use tenus_core::fdb::{FdbEntry, FdbOptions};
 use tenus_core::LinkRef;
 
 use crate::neigh::json;
@@ -14,6 +15,24 @@ use crate::settle::spawn;
 
 #[napi]
 impl NativeNetns {
+    /// `bridge fdb get MAC dev LINK ...` (link and `FdbOptions` as JSON): the record as JSON.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn fdb_get<'env>(
+        &self,
+        env: &'env Env,
+        link_json: String,
+        mac: String,
+        options_json: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let h = self.get("fdb.get");
+        spawn(env, "fdb.get", async move {
+            let link: LinkRef = args::options("link", json(&link_json))?;
+            let options: FdbOptions = args::options("options", json(&options_json))?;
+            let record = h?.fdb_get(&FdbEntry::parse(link, &mac, options)?).await?;
+            Ok(serde_json::to_string(&record).unwrap_or_default())
+        })
+    }
+
     /// `bridge fdb show` with a filter (`FdbFilter` as JSON): records as JSON.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn fdb_list<'env>(
