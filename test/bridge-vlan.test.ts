@@ -99,10 +99,10 @@ describe('bridge VLANs of ports and of the bridge itself', () => {
     await ns.bridgeVlan(100, { link: 'br0', self: true }).bridgeVlan([200, 202], { link: 'w0' });
     expect(await vlans(ns)).toEqual(ipVlans(ns));
     const mine = (await ns.bridgeVlans({ link: 'v0' })).map((v) => v.vid);
-    // The new PVID took the flag from the default VLAN 1, which stays as a tagged member.
+    // The new PVID took the flag from the default VLAN 1, which stays, still egress-untagged.
     expect(mine).toEqual([1, 5, ...Array.from({ length: 11 }, (_, i) => 10 + i), 30]);
     expect(await ns.bridgeVlans({ link: 'v0', vid: 5 })).toEqual([{ index: v0.index, vid: 5, pvid: true, untagged: true }]);
-    expect(await ns.bridgeVlans({ link: 'v0', vid: 1 })).toEqual([{ index: v0.index, vid: 1 }]);
+    expect(await ns.bridgeVlans({ link: 'v0', vid: 1 })).toEqual([{ index: v0.index, vid: 1, untagged: true }]);
     expect((await ns.bridgeVlans({ link: 'br0' })).map((v) => v.vid)).toEqual([1, 100]);
 
     await v0.deleteVlan([12, 18]).deleteVlan(30);

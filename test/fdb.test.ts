@@ -91,7 +91,9 @@ describe('FDB: VXLAN remotes and bridge entries, as bridge sees them', () => {
       .fdb('02:00:00:00:00:be', { link: 'v0', master: true });
     const v = await views(ns);
     expect(v.tenus).toEqual(v.ip);
-    expect(v.tenus).toHaveLength(8);
+    // A kernel with VLAN filtering also adds the bridge entries for each VLAN of the port
+    // (here the default, 1): the ones asked for are those without a VLAN.
+    expect(v.tenus.filter((e) => (JSON.parse(e) as unknown[])[3] === null)).toHaveLength(8);
     const vx0 = (await ns.link('vx0')).index;
     const remotes = (await ns.fdbEntries({ link: 'vx0' })).filter((e) => e.mac === '00:00:00:00:00:00');
     expect(remotes.map((e) => e.dst).sort()).toEqual(['10.0.0.2', '10.0.0.3']);
@@ -105,13 +107,14 @@ describe('FDB: VXLAN remotes and bridge entries, as bridge sees them', () => {
     await ns.fdb('02:00:00:00:00:ab', { link: 'vx0', master: true, state: 'static' }).fdb('02:00:00:00:00:ab', { link: 'vx0', dst: '10.0.0.9' });
     const br0 = (await ns.link('br0')).index;
     const vx0 = (await ns.link('vx0')).index;
-    const byBridge = (await ns.fdbEntries({ master: 'br0' })).filter((e) => e.mac === '02:00:00:00:00:ab');
-    const byPort = (await ns.fdbEntries({ link: 'vx0' })).filter((e) => e.mac === '02:00:00:00:00:ab');
+    const asked = (e: FdbRecord): boolean => e.mac === '02:00:00:00:00:ab' && e.vlan === undefined;
+    const byBridge = (await ns.fdbEntries({ master: 'br0' })).filter(asked);
+    const byPort = (await ns.fdbEntries({ link: 'vx0' })).filter(asked);
     expect(byBridge.map((e) => e.dst ?? 'bridge').sort()).toEqual(['10.0.0.9', 'bridge']);
     expect(byPort).toEqual(byBridge);
     expect(await ns.fdbGet('02:00:00:00:00:ab', { link: 'vx0', master: true })).toMatchObject({ index: vx0, master: br0, state: 'static' });
     expect(await ns.fdbGet('02:00:00:00:00:ab', { link: 'vx0', self: true })).toMatchObject({ index: vx0, self: true, dst: '10.0.0.9' });
-    expect(ipFdb(ns, 'dev', 'vx0').filter((e) => e.mac === '02:00:00:00:00:ab')).toHaveLength(2);
+    expect(ipFdb(ns, 'dev', 'vx0').filter((e) => e.mac === '02:00:00:00:00:ab' && e.vlan === undefined)).toHaveLength(2);
     expect((await rejection(ns.fdbGet('02:00:00:00:00:ff', { link: 'vx0', master: true }))).code).toBe('ENOENT');
   });
 

@@ -3,7 +3,7 @@
 // throwaway namespaces. Includes the kernel selftests' "neighbour add then get returns the MAC".
 import { describe, expect, it } from 'vitest';
 import { TenusError, type NeighbourRecord, type Netns } from '../src';
-import { rejection } from './helpers/check';
+import { operstate, rejection } from './helpers/check';
 import { lab, needRoot, runIn } from './helpers/lab';
 
 interface IpNeigh {
@@ -45,10 +45,17 @@ function comparable(r: NeighbourRecord): Partial<NeighbourRecord> {
 
 const byAddress = (a: { address?: string }, b: { address?: string }): number => String(a.address).localeCompare(String(b.address));
 
+/**
+ * br0 with the port v0 of the pair v0/v1, all up and with carrier: the kernel flushes a link's
+ * entries but permanent ones when it loses carrier, which a link without it may do while a
+ * test runs (linkwatch is late under the guest's emulation).
+ */
 async function bridgeLab(): Promise<Netns> {
   const ns = await lab();
   await ns.bridge('br0').up();
   await ns.veth('v0').peer('v1').master('br0').up();
+  await ns.link('v1').up();
+  expect(await operstate(ns, ['br0', 'v0', 'v1'])).toBe(true);
   return ns;
 }
 
@@ -145,6 +152,8 @@ describe('neighbours: add, list, get', () => {
     needRoot(ctx);
     const ns = await bridgeLab();
     await ns.veth('w0').peer('w1').up();
+    await ns.link('w1').up();
+    expect(await operstate(ns, ['w0', 'w1'])).toBe(true);
     await ns
       .neighbour('10.0.41.7', { link: 'br0', mac: '02:00:00:00:00:07' })
       .neighbour('10.0.42.7', { link: 'v0', mac: '02:00:00:00:00:08' })

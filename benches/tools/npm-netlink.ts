@@ -5,9 +5,10 @@
 //   node --import tsx benches/tools/npm-netlink.ts VARIANT WORKLOAD N [ARG]
 //
 // VARIANT: await (one request at a time) or inflight64 (64 requests in flight).
-// WORKLOAD: veth, macvlan (on par0), addr (on adr0), dump, delete-each (ARG: pair numbers).
+// WORKLOAD: veth, macvlan (on par0), addr (on adr0), neigh (on ngh0), fdb (on the VXLAN device
+// fdb0), dump, delete-each (ARG: pair numbers).
 import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
-import { address, emit, fail, pair, pickList, seconds, type ToolResult } from './common';
+import { address, emit, fail, mac as macOf, neighbourAddress, pair, pickList, seconds, vtep, type ToolResult } from './common';
 
 const [variant, workload, nArg, arg] = process.argv.slice(2);
 const n = Number(nArg);
@@ -84,6 +85,14 @@ async function run(count: number, op: (i: number) => Promise<unknown>): Promise<
   }
 }
 
+function ipv4(text: string): Buffer {
+  return Buffer.from(text.split('.').map(Number));
+}
+
+function macBytes(text: string): Buffer {
+  return Buffer.from(text.split(':').map((x) => parseInt(x, 16)));
+}
+
 async function indexOf(sock: RtNetlinkSocket, name: string): Promise<number> {
   const [link] = await sock.getLink({}, { ifname: name });
   return link.data.index as number;
@@ -117,6 +126,32 @@ async function main(): Promise<void> {
         const ip = Buffer.from(address(i).split('.').map(Number));
         return sock.newAddress({ family: 2, prefixlen: 32, index }, { local: ip, address: ip }, { flags: CREATE });
       });
+      out.seconds = seconds(t);
+      break;
+    }
+    case 'neigh': {
+      const ifindex = await indexOf(sock, 'ngh0');
+      t = process.hrtime.bigint();
+      await run(n, (i) =>
+        sock.newNeighbor(
+          { family: 2, ifindex, state: { permanent: true } },
+          { dst: ipv4(neighbourAddress(i)), lladdr: macBytes(macOf(i)) },
+          { flags: CREATE },
+        ),
+      );
+      out.seconds = seconds(t);
+      break;
+    }
+    case 'fdb': {
+      const ifindex = await indexOf(sock, 'fdb0');
+      t = process.hrtime.bigint();
+      await run(n, (i) =>
+        sock.newNeighbor(
+          { family: 7, ifindex, state: { permanent: true, noarp: true }, flags: { self: true } },
+          { lladdr: macBytes(macOf(i)), dst: ipv4(vtep(i)) },
+          { flags: CREATE },
+        ),
+      );
       out.seconds = seconds(t);
       break;
     }

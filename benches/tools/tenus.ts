@@ -13,6 +13,8 @@
 //   veth N            N veth pairs v{i}a/v{i}b
 //   macvlan N         N macvlans mv{i} on par0 (bridge mode)
 //   addr N            N /32 addresses on adr0
+//   neigh N           N permanent IPv4 neighbours on ngh0 (10.2.x.y, MAC 02:00:00:xx:xx:xx)
+//   fdb N             N VXLAN FDB entries on fdb0 (MAC 02:00:00:xx:xx:xx, dst 10.3.x.y, self)
 //   dump N            (after creating N pairs) ns.links()
 //   steps N ARG       N pairs in steps of ARG, each step timed
 //   delete N ARG POOL (POOL pairs made first) delete the pairs listed in ARG:
@@ -24,7 +26,7 @@
 //   rss N ARG         RSS before and after N rounds of creating and deleting ARG pairs
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Netns, type Link } from '../../src';
-import { address, emit, fail, pair, pickList, seconds, type ToolResult } from './common';
+import { address, emit, fail, mac, neighbourAddress, pair, pickList, seconds, vtep, type ToolResult } from './common';
 
 const [variant, workload, nArg, arg, poolArg] = process.argv.slice(2);
 const n = Number(nArg);
@@ -141,6 +143,32 @@ async function main(): Promise<void> {
           0,
           (b, i) => b.address(link, `${address(i)}/32`),
           (i) => link.address(`${address(i)}/32`),
+        ),
+      );
+      break;
+    }
+    case 'neigh': {
+      await ns.veth('ngh0').peer('ngh1');
+      out.seconds = await timed(() =>
+        ops(
+          ns,
+          n,
+          0,
+          (b, i) => b.neighbour(neighbourAddress(i), { link: 'ngh0', mac: mac(i) }),
+          (i) => ns.neighbour(neighbourAddress(i), { link: 'ngh0', mac: mac(i) }),
+        ),
+      );
+      break;
+    }
+    case 'fdb': {
+      await ns.vxlan('fdb0', { vni: 42, port: 4789, local: '10.0.0.1', learning: false });
+      out.seconds = await timed(() =>
+        ops(
+          ns,
+          n,
+          0,
+          (b, i) => b.fdb(mac(i), { link: 'fdb0', dst: vtep(i) }),
+          (i) => ns.fdb(mac(i), { link: 'fdb0', dst: vtep(i) }),
         ),
       );
       break;
