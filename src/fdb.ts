@@ -11,10 +11,13 @@ export interface FdbSpec extends FdbOptions {
   link: LinkLike;
 }
 
+/** FDB options that name links. */
+const VIA: ReadonlySet<string> = new Set(['via']);
+
 /** `bridge fdb add|append|replace|del` as an item. */
 export function fdbItem(verb: 'add' | 'append' | 'replace' | 'delete', mac: unknown, options: unknown, name: LinkNamer): Item {
-  const code = { add: OP.fdbAdd, append: OP.fdbAppend, replace: OP.fdbReplace, delete: OP.fdbDelete }[verb];
-  const [link, rest] = splitLink('an FDB entry', options, name, { via: (arg, v) => name(arg, v as LinkLike) });
+  const code = verb === 'add' ? OP.fdbAdd : verb === 'append' ? OP.fdbAppend : verb === 'replace' ? OP.fdbReplace : OP.fdbDelete;
+  const [link, rest] = splitLink('an FDB entry', options, name, VIA);
   return [code, link, args.text('mac', mac), rest];
 }
 

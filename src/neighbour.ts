@@ -25,7 +25,7 @@ export function neighbourItem(
   options: unknown,
   name: LinkNamer,
 ): Item {
-  const code = { add: OP.neighbourAdd, replace: OP.neighbourReplace, delete: OP.neighbourDelete }[verb];
+  const code = verb === 'add' ? OP.neighbourAdd : verb === 'replace' ? OP.neighbourReplace : OP.neighbourDelete;
   const [link, rest] = splitLink('a neighbour', options, name);
   return [code, link, args.text('address', address), rest];
 }

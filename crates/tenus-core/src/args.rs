@@ -116,6 +116,25 @@ pub fn options<T: DeserializeOwned>(arg: &str, value: serde_json::Value) -> Resu
     })
 }
 
+/// Options as an item carries them, still JSON text (absent: the defaults). Read straight into
+/// `T`, the way batches of thousands need; only when that fails are they read again through
+/// `options`, which names the option at fault.
+pub fn options_raw<T: DeserializeOwned + Default>(
+    arg: &str,
+    raw: Option<&serde_json::value::RawValue>,
+) -> Result<T> {
+    let Some(raw) = raw else {
+        return Ok(T::default());
+    };
+    match serde_json::from_str(raw.get()) {
+        Ok(v) => Ok(v),
+        Err(_) => {
+            let value = serde_json::from_str(raw.get()).map_err(|e| from_serde(arg, &e.to_string()))?;
+            options(arg, value)
+        }
+    }
+}
+
 /// The option serde complained about when it is not in the path (unknown and missing fields).
 fn unknown_field(message: &str) -> Option<&str> {
     let start = message.find('`')? + 1;

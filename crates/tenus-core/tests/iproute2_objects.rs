@@ -73,7 +73,10 @@ fn zero_seq_pid(mut m: Vec<u8>) -> Vec<u8> {
 }
 
 fn decoded(m: &[u8]) -> RouteNetlinkMessage {
-    match NetlinkMessage::<RouteNetlinkMessage>::deserialize(m).unwrap().payload {
+    match NetlinkMessage::<RouteNetlinkMessage>::deserialize(m)
+        .unwrap()
+        .payload
+    {
         NetlinkPayload::InnerMessage(inner) => inner,
         other => panic!("not a route message: {other:?}"),
     }
@@ -97,7 +100,12 @@ fn check(case: &str, ours: &[u8], diffs: &[Diff]) {
     let mut ours = zero_seq_pid(ours.to_vec());
     let show = |ours: &[u8]| format!("{case}\n  ip:    {}\n  tenus: {}", hex(&ip), hex(ours));
     if diffs.contains(&Diff::Ack) {
-        assert_eq!(u16_at(&ip, 6) & NLM_F_ACK, 0, "listed Ack, but ip asks for one: {}", show(&ours));
+        assert_eq!(
+            u16_at(&ip, 6) & NLM_F_ACK,
+            0,
+            "listed Ack, but ip asks for one: {}",
+            show(&ours)
+        );
         assert_ne!(u16_at(&ours, 6) & NLM_F_ACK, 0, "{}", show(&ours));
         let flags = u16_at(&ours, 6) & !NLM_F_ACK;
         ours[6..8].copy_from_slice(&flags.to_ne_bytes());
@@ -113,7 +121,12 @@ fn check(case: &str, ours: &[u8], diffs: &[Diff]) {
         assert_eq!(ours[16..24], ip[16..24], "ifaddrmsg: {}", show(&ours));
         let mut mine = attrs(&ours, 8);
         let theirs = attrs(&ip, 8);
-        assert_ne!(mine, theirs, "listed AddrOrder, but the order matches: {}", show(&ours));
+        assert_ne!(
+            mine,
+            theirs,
+            "listed AddrOrder, but the order matches: {}",
+            show(&ours)
+        );
         if diffs.contains(&Diff::AddrBroadcast) {
             let before = mine.len();
             mine.retain(|(t, _)| *t != IFA_BROADCAST);
@@ -140,55 +153,94 @@ fn item(op: &str, arguments: Value) -> Vec<u8> {
     let mut items = Items::parse(&json!([doc]).to_string(), &mut cx).unwrap().items;
     let item = items.pop().unwrap().unwrap();
     let names = Names::default();
-    item.op.encode(&View { names: &names, target: 0 }).unwrap()
+    item.op
+        .encode(&View {
+            names: &names,
+            target: 0,
+        })
+        .unwrap()
 }
 
 // --- ip neigh ---------------------------------------------------------------------------
 
 #[test]
 fn neigh_add_v4() {
-    let ours = item("neighbour.add", json!([P0, "10.0.0.7", {"mac": "02:00:00:00:00:07", "state": "permanent"}]));
+    let ours = item(
+        "neighbour.add",
+        json!([P0, "10.0.0.7", {"mac": "02:00:00:00:00:07", "state": "permanent"}]),
+    );
     check("neigh/add_v4", &ours, &[]);
 }
 
 #[test]
 fn neigh_add_default_state_is_permanent() {
-    let ours = item("neighbour.add", json!([P0, "10.0.0.7", {"mac": "02:00:00:00:00:07"}]));
+    let ours = item(
+        "neighbour.add",
+        json!([P0, "10.0.0.7", {"mac": "02:00:00:00:00:07"}]),
+    );
     check("neigh/add_default_state", &ours, &[]);
 }
 
 #[test]
 fn neigh_add_v6_router() {
     let o = json!({"mac": "02:00:00:00:00:07", "state": "reachable", "router": true});
-    check("neigh/add_v6_router", &item("neighbour.add", json!([P0, "fd00::7", o])), &[]);
+    check(
+        "neigh/add_v6_router",
+        &item("neighbour.add", json!([P0, "fd00::7", o])),
+        &[],
+    );
 }
 
 #[test]
 fn neigh_add_noarp() {
-    check("neigh/add_noarp", &item("neighbour.add", json!([P0, "10.0.0.10", {"state": "noarp"}])), &[]);
+    check(
+        "neigh/add_noarp",
+        &item("neighbour.add", json!([P0, "10.0.0.10", {"state": "noarp"}])),
+        &[],
+    );
 }
 
 #[test]
 fn neigh_add_extern_learn() {
     let o = json!({"mac": "02:00:00:00:00:0b", "state": "reachable", "externLearn": true});
-    check("neigh/add_extern_learn", &item("neighbour.add", json!([P0, "10.0.0.11", o])), &[]);
+    check(
+        "neigh/add_extern_learn",
+        &item("neighbour.add", json!([P0, "10.0.0.11", o])),
+        &[],
+    );
 }
 
 #[test]
 fn neigh_add_proxy() {
-    check("neigh/add_proxy", &item("neighbour.add", json!([P0, "10.0.0.9", {"proxy": true}])), &[]);
+    check(
+        "neigh/add_proxy",
+        &item("neighbour.add", json!([P0, "10.0.0.9", {"proxy": true}])),
+        &[],
+    );
 }
 
 #[test]
 fn neigh_replace_stale() {
     let o = json!({"mac": "02:00:00:00:00:08", "state": "stale"});
-    check("neigh/replace_stale", &item("neighbour.replace", json!([P0, "10.0.0.7", o])), &[]);
+    check(
+        "neigh/replace_stale",
+        &item("neighbour.replace", json!([P0, "10.0.0.7", o])),
+        &[],
+    );
 }
 
 #[test]
 fn neigh_del() {
-    check("neigh/del", &item("neighbour.delete", json!([P0, "10.0.0.7"])), &[]);
-    check("neigh/del_proxy", &item("neighbour.delete", json!([P0, "10.0.0.9", {"proxy": true}])), &[]);
+    check(
+        "neigh/del",
+        &item("neighbour.delete", json!([P0, "10.0.0.7"])),
+        &[],
+    );
+    check(
+        "neigh/del_proxy",
+        &item("neighbour.delete", json!([P0, "10.0.0.9", {"proxy": true}])),
+        &[],
+    );
 }
 
 #[test]
@@ -201,83 +253,155 @@ fn neigh_get() {
 
 #[test]
 fn fdb_append_vxlan_default_destination() {
-    let ours = item("fdb.append", json!([VX0, "00:00:00:00:00:00", {"dst": "10.0.0.2", "self": true}]));
+    let ours = item(
+        "fdb.append",
+        json!([VX0, "00:00:00:00:00:00", {"dst": "10.0.0.2", "self": true}]),
+    );
     check("fdb/append_vxlan", &ours, &[]);
 }
 
 #[test]
 fn fdb_add_vxlan_remote() {
     let o = json!({"dst": "10.0.0.4", "vni": 43, "port": 4790, "via": V0, "self": true});
-    check("fdb/add_vxlan_remote", &item("fdb.add", json!([VX0, "02:00:00:00:00:aa", o])), &[]);
+    check(
+        "fdb/add_vxlan_remote",
+        &item("fdb.add", json!([VX0, "02:00:00:00:00:aa", o])),
+        &[],
+    );
 }
 
 #[test]
 fn fdb_add_vxlan_src_vni() {
     let o = json!({"dst": "fd00::4", "srcVni": 42, "self": true});
-    check("fdb/add_vxlan_src_vni", &item("fdb.add", json!([VX0, "02:00:00:00:00:ab", o])), &[]);
+    check(
+        "fdb/add_vxlan_src_vni",
+        &item("fdb.add", json!([VX0, "02:00:00:00:00:ab", o])),
+        &[],
+    );
 }
 
 #[test]
 fn fdb_add_vxlan_every_option_in_bridges_order() {
-    let o = json!({"dst": "10.0.0.5", "vlan": 7, "port": 4790, "vni": 43, "srcVni": 44, "via": V0, "self": true});
-    check("fdb/add_vxlan_all", &item("fdb.add", json!([VX0, "02:00:00:00:00:ac", o])), &[]);
+    let o =
+        json!({"dst": "10.0.0.5", "vlan": 7, "port": 4790, "vni": 43, "srcVni": 44, "via": V0, "self": true});
+    check(
+        "fdb/add_vxlan_all",
+        &item("fdb.add", json!([VX0, "02:00:00:00:00:ac", o])),
+        &[],
+    );
 }
 
 #[test]
 fn fdb_add_master_static() {
     let o = json!({"master": true, "state": "static"});
-    check("fdb/add_master_static", &item("fdb.add", json!([V0, "02:00:00:00:00:bb", o])), &[]);
+    check(
+        "fdb/add_master_static",
+        &item("fdb.add", json!([V0, "02:00:00:00:00:bb", o])),
+        &[],
+    );
     let o = json!({"master": true, "state": "static", "vlan": 10});
-    check("fdb/add_master_vlan", &item("fdb.add", json!([V0, "02:00:00:00:00:bb", o])), &[]);
+    check(
+        "fdb/add_master_vlan",
+        &item("fdb.add", json!([V0, "02:00:00:00:00:bb", o])),
+        &[],
+    );
 }
 
 #[test]
 fn fdb_add_self_permanent_and_the_default() {
     let o = json!({"self": true, "state": "permanent"});
-    check("fdb/add_self_permanent", &item("fdb.add", json!([V0, "02:00:00:00:00:dd", o])), &[]);
-    check("fdb/add_default", &item("fdb.add", json!([V0, "02:00:00:00:00:ee", {}])), &[]);
+    check(
+        "fdb/add_self_permanent",
+        &item("fdb.add", json!([V0, "02:00:00:00:00:dd", o])),
+        &[],
+    );
+    check(
+        "fdb/add_default",
+        &item("fdb.add", json!([V0, "02:00:00:00:00:ee", {}])),
+        &[],
+    );
 }
 
 #[test]
 fn fdb_add_sticky() {
     let o = json!({"master": true, "sticky": true});
-    check("fdb/add_sticky", &item("fdb.add", json!([V0, "02:00:00:00:00:ef", o])), &[]);
+    check(
+        "fdb/add_sticky",
+        &item("fdb.add", json!([V0, "02:00:00:00:00:ef", o])),
+        &[],
+    );
 }
 
 #[test]
 fn fdb_replace_dynamic() {
     let o = json!({"master": true, "state": "dynamic"});
-    check("fdb/replace_dynamic", &item("fdb.replace", json!([V0, "02:00:00:00:00:cc", o])), &[]);
+    check(
+        "fdb/replace_dynamic",
+        &item("fdb.replace", json!([V0, "02:00:00:00:00:cc", o])),
+        &[],
+    );
 }
 
 #[test]
 fn fdb_del() {
     let o = json!({"master": true, "vlan": 10});
-    check("fdb/del_vlan", &item("fdb.delete", json!([V0, "02:00:00:00:00:bb", o])), &[]);
+    check(
+        "fdb/del_vlan",
+        &item("fdb.delete", json!([V0, "02:00:00:00:00:bb", o])),
+        &[],
+    );
     let o = json!({"dst": "10.0.0.2", "self": true});
-    check("fdb/del_vxlan_dst", &item("fdb.delete", json!([VX0, "00:00:00:00:00:00", o])), &[]);
+    check(
+        "fdb/del_vxlan_dst",
+        &item("fdb.delete", json!([VX0, "00:00:00:00:00:00", o])),
+        &[],
+    );
 }
 
 // --- bridge vlan, ip link set type bridge -----------------------------------------------
 
 #[test]
 fn vlan_add() {
-    check("vlan/add_range", &item("bridge.vlan.add", json!([V0, [10, 20]])), &[]);
+    check(
+        "vlan/add_range",
+        &item("bridge.vlan.add", json!([V0, [10, 20]])),
+        &[],
+    );
     let o = json!({"pvid": true, "untagged": true});
-    check("vlan/add_pvid_untagged", &item("bridge.vlan.add", json!([V0, 5, o])), &[]);
-    check("vlan/add_self", &item("bridge.vlan.add", json!([P0, 30, {"self": true}])), &[]);
-    check("vlan/add_master", &item("bridge.vlan.add", json!([V0, 31, {"master": true}])), &[]);
+    check(
+        "vlan/add_pvid_untagged",
+        &item("bridge.vlan.add", json!([V0, 5, o])),
+        &[],
+    );
+    check(
+        "vlan/add_self",
+        &item("bridge.vlan.add", json!([P0, 30, {"self": true}])),
+        &[],
+    );
+    check(
+        "vlan/add_master",
+        &item("bridge.vlan.add", json!([V0, 31, {"master": true}])),
+        &[],
+    );
 }
 
 #[test]
 fn vlan_del_range() {
-    check("vlan/del_range", &item("bridge.vlan.delete", json!([V0, [10, 20]])), &[]);
+    check(
+        "vlan/del_range",
+        &item("bridge.vlan.delete", json!([V0, [10, 20]])),
+        &[],
+    );
 }
 
 #[test]
 fn bridge_settings() {
     let o = json!({"vlanFiltering": true, "vlanDefaultPvid": 5, "vlanProtocol": "802.1ad"});
-    check("vlan/bridge_set", &item("bridge.set", json!([P0, o])), &[Diff::KindNul]);
+    check(
+        "vlan/bridge_set",
+        &item("bridge.set", json!([P0, o])),
+        &[Diff::KindNul],
+    );
 }
 
 // --- ip addr add with options, ip stats ---------------------------------------------------
@@ -326,9 +450,15 @@ fn every_fixture_is_tested() {
 /// A listed difference that is not there fails, and so does a difference not listed.
 #[test]
 fn differences_are_strict() {
-    let ours = item("neighbour.add", json!([P0, "10.0.0.7", {"mac": "02:00:00:00:00:07"}]));
+    let ours = item(
+        "neighbour.add",
+        json!([P0, "10.0.0.7", {"mac": "02:00:00:00:00:07"}]),
+    );
     assert!(std::panic::catch_unwind(|| check("neigh/add_v4", &ours, &[Diff::Ack])).is_err());
-    let other = item("neighbour.add", json!([P0, "10.0.0.8", {"mac": "02:00:00:00:00:07"}]));
+    let other = item(
+        "neighbour.add",
+        json!([P0, "10.0.0.8", {"mac": "02:00:00:00:00:07"}]),
+    );
     assert!(std::panic::catch_unwind(|| check("neigh/add_v4", &other, &[])).is_err());
     let key = NeighbourKey::parse(LinkRef::Index(P0), "10.0.0.7", NeighbourKeyOptions::default()).unwrap();
     assert!(std::panic::catch_unwind(|| check("neigh/get", &key.encode_get(P0), &[])).is_err());

@@ -209,12 +209,12 @@ impl OnLink {
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &ReadContext) -> Parsed<Self, A::Error> {
         let link: WireLink = next(seq, "link")?;
         let cidr: String = next(seq, "address")?;
-        let options: Option<serde_json::Value> = seq.next_element()?;
+        let options: Option<&serde_json::value::RawValue> = seq.next_element()?;
         Ok((|| {
             let link = cx.link(link)?;
             let (addr, prefix) = args::cidr("address", &cidr)?;
             let extras = match options {
-                Some(o) => AddressExtras::parse(args::options("options", o)?, addr)?,
+                Some(_) => AddressExtras::parse(args::options_raw("options", options)?, addr)?,
                 None => AddressExtras::default(),
             };
             Ok(OnLink {

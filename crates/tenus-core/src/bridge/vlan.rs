@@ -9,6 +9,7 @@
 //! settings, tunnel ids) are not read, so not restored.
 
 use serde::de::SeqAccess;
+use serde_json::value::RawValue;
 
 use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
@@ -55,13 +56,10 @@ impl BridgeVlan {
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &ReadContext) -> Parsed<Self, A::Error> {
         let link: WireLink = next(seq, "link")?;
         let vids: serde_json::Value = next(seq, "vid")?;
-        let options: Option<serde_json::Value> = seq.next_element()?;
+        let options: Option<&RawValue> = seq.next_element()?;
         Ok((|| {
             let vids: WireVids = args::options("vid", vids)?;
-            let options = match options {
-                Some(o) => args::options("options", o)?,
-                None => BridgeVlanOptions::default(),
-            };
+            let options: BridgeVlanOptions = args::options_raw("options", options)?;
             BridgeVlan::parse(cx.link(link)?, vids, options)
         })())
     }

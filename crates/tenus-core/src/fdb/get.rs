@@ -38,11 +38,17 @@ impl Handle {
         let op = "fdb.get";
         let label = entry.label();
         entry.link.validate("link")?;
-        let index = self.link_index(&entry.link).await.map_err(|e| e.context(op, Some(&label)))?;
+        let index = self
+            .link_index(&entry.link)
+            .await
+            .map_err(|e| e.context(op, Some(&label)))?;
         let mut by_index = entry.clone();
         by_index.link = crate::link::LinkRef::Index(index);
         let names = Names::default();
-        let request = by_index.encode_get(&View { names: &names, target: 0 })?;
+        let request = by_index.encode_get(&View {
+            names: &names,
+            target: 0,
+        })?;
         let reply = self.ack(op, Some(&label), request).await?;
         crate::neigh::messages(op, &reply.messages)
             .iter()

@@ -11,6 +11,7 @@ use netlink_packet_route::neighbour::{
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use serde::de::SeqAccess;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
@@ -130,13 +131,9 @@ impl FdbEntry {
     pub(crate) fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &ReadContext) -> Parsed<Self, A::Error> {
         let link: WireLink = next(seq, "link")?;
         let mac: String = next(seq, "mac")?;
-        let options: Option<serde_json::Value> = seq.next_element()?;
+        let options: Option<&RawValue> = seq.next_element()?;
         Ok((|| {
-            let options = match options {
-                Some(o) => args::options("options", o)?,
-                None => FdbOptions::default(),
-            };
-            FdbEntry::parse(cx.link(link)?, &mac, options)
+            FdbEntry::parse(cx.link(link)?, &mac, args::options_raw("options", options)?)
         })())
     }
 

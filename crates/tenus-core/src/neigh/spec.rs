@@ -10,6 +10,7 @@ use netlink_packet_route::neighbour::{
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use serde::de::SeqAccess;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
@@ -124,13 +125,9 @@ impl NeighbourKey {
     pub(crate) fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &ReadContext) -> Parsed<Self, A::Error> {
         let link: WireLink = next(seq, "link")?;
         let address: String = next(seq, "address")?;
-        let options: Option<serde_json::Value> = seq.next_element()?;
+        let options: Option<&RawValue> = seq.next_element()?;
         Ok((|| {
-            let options = match options {
-                Some(o) => args::options("options", o)?,
-                None => NeighbourKeyOptions::default(),
-            };
-            NeighbourKey::parse(cx.link(link)?, &address, options)
+            NeighbourKey::parse(cx.link(link)?, &address, args::options_raw("options", options)?)
         })())
     }
 
@@ -203,12 +200,12 @@ impl Neighbour {
     ) -> Parsed<Self, A::Error> {
         let link: WireLink = next(seq, "link")?;
         let address: String = next(seq, "address")?;
-        let options: serde_json::Value = next(seq, "options")?;
+        let options: &RawValue = next(seq, "options")?;
         Ok((|| {
             Neighbour::parse(
                 cx.link(link)?,
                 &address,
-                args::options("options", options)?,
+                args::options_raw("options", Some(options))?,
                 creating,
             )
         })())
