@@ -231,6 +231,31 @@ export interface FdbRecord {
 
 export type FdbState = 'permanent' | 'static' | 'dynamic' | 'stale'
 
+export type GeneveDfMode = 'unset' | 'set' | 'inherit'
+
+/** What a GENEVE link reports. */
+export interface GeneveInfo {
+  id: number
+  remote?: string
+  port?: number
+  ttl?: number
+  df?: GeneveDfMode
+}
+
+/** `ip link add NAME type geneve id VNI remote ADDR ...` options. */
+export interface GeneveOptions {
+  /** 24-bit virtual network identifier. */
+  id?: number
+  /** The far end (IPv4 or IPv6). */
+  remote?: string
+  /** UDP destination port (IANA and the kernel's default: 6081). */
+  port?: number
+  /** 0 inherits the inner packet's TTL. */
+  ttl?: number
+  /** The outer header's don't-fragment bit. */
+  df?: GeneveDfMode
+}
+
 /** What a GRE tunnel reports. */
 export interface GreInfo {
   local?: string
@@ -309,6 +334,9 @@ export interface LinkInfoTable {
   ip6gre?: GreInfo
   ip6gretap?: GreInfo
   wireguard?: NoOptions
+  geneve?: GeneveInfo
+  ifb?: NoOptions
+  netkit?: NetkitInfo
 }
 
 /** Every kind's options, by kind name: `index.d.ts` derives the `LinkSpec` union from it. */
@@ -328,6 +356,9 @@ export interface LinkKindTable {
   ip6gre?: GreOptions
   ip6gretap?: GreOptions
   wireguard?: NoOptions
+  geneve?: GeneveOptions
+  ifb?: NoOptions
+  netkit?: NetkitOptions
 }
 
 /**
@@ -480,6 +511,36 @@ export interface NeighbourRecord {
 
 export type NeighbourState = 'incomplete' | 'reachable' | 'stale' | 'delay' | 'probe' | 'failed' | 'noarp' | 'permanent' | 'none'
 
+/** What a netkit link reports. */
+export interface NetkitInfo {
+  mode?: NetkitMode
+  policy?: NetkitPolicy
+  peerPolicy?: NetkitPolicy
+  /** True on the end that was created (the one BPF programs attach to as primary). */
+  primary: boolean
+}
+
+export type NetkitMode = 'l2' | 'l3'
+
+/** `ip link add NAME type netkit ...` options. */
+export interface NetkitOptions {
+  /** 'l3' (the kernel's default: IP packets) or 'l2' (Ethernet frames). */
+  mode?: NetkitMode
+  /** What the primary does with traffic no BPF program decided on (default 'pass'). */
+  policy?: NetkitPolicy
+  /** The same, for the peer. */
+  peerPolicy?: NetkitPolicy
+  /** The peer's name; generated when omitted. */
+  peer?: string
+  /**
+   * Where the peer is born (the batch's n-th namespace; the TypeScript API fills this in
+   * from `{ in: netns }`).
+   */
+  peerNetns?: number
+}
+
+export type NetkitPolicy = 'pass' | 'drop'
+
 /** A kind with no options and nothing to report beyond its name (dummy, ifb, wireguard). */
 export interface NoOptions {
 
@@ -575,6 +636,10 @@ export interface VxlanOptions {
   learning?: boolean
 }
 
+/**
+ * The addon's handle on a namespace: use `Netns`, which wraps it.
+ * @internal
+ */
 export declare class NativeNetns {
   /** `bridge fdb get MAC dev LINK ...` (link and `FdbOptions` as JSON): the record as JSON. */
   fdbGet(linkJson: string, mac: string, optionsJson: string): Promise<string>
@@ -629,12 +694,22 @@ export declare class NativeNetns {
   run(itemsJson: string, options: NativeRunOptions, peers: Array<NativeNetns>, progress?: ((done: number) => void) | undefined | null): Promise<string>
 }
 
-/** Whether the running kernel can create links of `kind` (tried in a throwaway namespace). */
+/**
+ * Whether the running kernel can create links of `kind` (tried in a throwaway namespace).
+ * @internal
+ */
 export declare function kernelSupports(kind: string): Promise<boolean>
 
-/** The link kinds this build can create. */
+/**
+ * The link kinds this build can create.
+ * @internal
+ */
 export declare function linkKinds(): Array<string>
 
+/**
+ * What `NativeNetns.info()` returns (`Netns.info` is the public form).
+ * @internal
+ */
 export interface NativeNetnsInfo {
   /** "current" | "anonymous" | "path" | "named" */
   origin: string
@@ -645,40 +720,73 @@ export interface NativeNetnsInfo {
   inode: number
 }
 
-/** Options of `NativeNetns.run`. */
+/**
+ * Options of `NativeNetns.run` (the public API sets them from `BatchOptions`).
+ * @internal
+ */
 export interface NativeRunOptions {
   /** Undo what was done when an item fails (else go on and report per item). */
   rollback: boolean
-  /** Requests in flight at once (default 256). */
+  /** Requests in flight at once (default 256; 1..=4096). */
   window?: number
 }
 
-/** A new, empty namespace created on a native thread; alive while a handle holds it. */
+/**
+ * A new, empty namespace created on a native thread; alive while a handle holds it.
+ * @internal
+ */
 export declare function netnsCreateAnonymous(): Promise<NativeNetns>
 
-/** `ip netns add NAME`, returning a handle on the new namespace. */
+/**
+ * `ip netns add NAME`, returning a handle on the new namespace.
+ * @internal
+ */
 export declare function netnsCreateNamed(name: string): Promise<NativeNetns>
 
-/** A handle on the namespace the process started in. */
+/**
+ * A handle on the namespace the process started in.
+ * @internal
+ */
 export declare function netnsCurrent(): Promise<NativeNetns>
 
-/** `ip netns delete NAME`; resolves to the PIDs that were still inside (only with `force`). */
+/**
+ * `ip netns delete NAME`; resolves to the PIDs that were still inside (only with `force`).
+ * @internal
+ */
 export declare function netnsDeleteNamed(name: string, force: boolean): Promise<Array<number>>
 
-/** `ip netns list`. */
+/**
+ * `ip netns list`.
+ * @internal
+ */
 export declare function netnsListNamed(): Promise<Array<string>>
 
-/** A named namespace (/run/netns/NAME), as `ip netns` names them. */
+/**
+ * A named namespace (/run/netns/NAME), as `ip netns` names them.
+ * @internal
+ */
 export declare function netnsOpenName(name: string): Promise<NativeNetns>
 
-/** A namespace file: /proc/PID/ns/net, /run/netns/NAME or any nsfs bind mount. */
+/**
+ * A namespace file: /proc/PID/ns/net, /run/netns/NAME or any nsfs bind mount.
+ * @internal
+ */
 export declare function netnsOpenPath(path: string): Promise<NativeNetns>
 
-/** The namespace of process `pid`; the caller's own is refused unless `allow_own`. */
+/**
+ * The namespace of process `pid`; the caller's own is refused unless `allow_own`.
+ * @internal
+ */
 export declare function netnsOpenPid(pid: number, allowOwn: boolean): Promise<NativeNetns>
 
-/** PIDs of the processes inside the namespace with this nsfs inode. */
+/**
+ * PIDs of the processes inside the namespace with this nsfs inode.
+ * @internal
+ */
 export declare function netnsProcesses(inode: number): Promise<Array<number>>
 
-/** The batch operations' wire codes, `[name, code]` (see `tenus_core::batch::wire`). */
+/**
+ * The batch operations' wire codes, `[name, code]` (see `tenus_core::batch::wire`).
+ * @internal
+ */
 export declare function opCodes(): Array<[string, number]>

@@ -16,7 +16,10 @@ runExample(async () => {
 
     // tenus.NewMacVlanLinkWithOptions("eth1", {Mode: "bridge", Dev: "macvlanHostIfc"}); SetLinkIp; SetLinkUp
     const mvHost = await host.macvlan('macvlanHostIfc', { parent: eth1, mode: 'bridge' }).address('10.0.41.2/16').up();
-    console.log(`host: ${mvHost.name} (macvlan ${mvHost.info.mode} on ${eth1.name}) 10.0.41.2/16, up`);
+    // Kind-specific details are in `info.info`, tagged with the kind.
+    const details = mvHost.info.info;
+    const mode = details?.kind === 'macvlan' ? details.mode : undefined;
+    console.log(`host: ${mvHost.name} (macvlan ${mode} on ${eth1.name}) 10.0.41.2/16, up`);
 
     // tenus.NewMacVlanLinkWithOptions("eth1", {Mode: "bridge", Dev: "macvlanDckrIfc"});
     // SetLinkNetNsPid(pid); SetLinkNetInNs(pid, 10.0.41.3/16, nil)

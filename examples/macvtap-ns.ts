@@ -20,7 +20,9 @@ runExample(async () => {
     // tenus.NewMacVtapLinkWithOptions("eth1", {Mode: "bridge", Dev: "mvtDckrIfc"});
     // SetLinkNetNsPid(pid); SetLinkNetInNs(pid, 10.0.41.3/16, nil)
     const tap = await host.macvtap('mvtDckrIfc', { parent: eth1, mode: 'bridge' }).moveTo(ctrNs).address('10.0.41.3/16').up();
-    console.log(`container: ${tap.name} (${tap.kind}, mode ${tap.info.mode}) moved in by pid ${ctr.pid}, 10.0.41.3/16, up`);
+    const details = tap.info.info; // the kind's own details, tagged with the kind
+    const mode = details?.kind === 'macvtap' ? details.mode : undefined;
+    console.log(`container: ${tap.name} (${tap.kind}, mode ${mode}) moved in by pid ${ctr.pid}, 10.0.41.3/16, up`);
 
     const [seen] = JSON.parse(runIn(ctr.nsPath, 'ip', ['-d', '-j', 'link', 'show', 'dev', 'mvtDckrIfc'])) as any[];
     verify(seen?.linkinfo?.info_kind === 'macvtap', 'ip inside the container sees a macvtap');

@@ -61,12 +61,14 @@ runExample(async () => {
 
     // CREATE MACVLAN INTERFACE AND BRING IT UP (NewMacVlanLinkWithOptions, mode bridge)
     const mv = await host.macvlan('macvlan01', { parent: br, mode: 'bridge' }).up();
-    say(`macvlan ${mv.name} (mode ${mv.info.mode}) on ${br.name}, up`);
+    const mvInfo = mv.info.info; // the kind's own details, tagged with the kind
+    say(`macvlan ${mv.name} (mode ${mvInfo?.kind === 'macvlan' ? mvInfo.mode : '?'}) on ${br.name}, up`);
 
     // CREATE VLAN INTERFACE AND BRING IT UP (NewVlanLinkWithOptions, id 10)
     if (await netns.kernelSupports('vlan')) {
       const vlan = await host.vlan('vlan01', { parent: br, id: 10 }).up();
-      say(`vlan ${vlan.name} (id ${vlan.info.vlanId}) on ${br.name}, up`);
+      const vlanInfo = vlan.info.info;
+      say(`vlan ${vlan.name} (id ${vlanInfo?.kind === 'vlan' ? vlanInfo.id : '?'}) on ${br.name}, up`);
     } else {
       say('vlan01 skipped: vlan is unsupported here (this kernel has no 802.1Q / 8021q module)');
     }

@@ -7,8 +7,14 @@
 // On a kernel without 802.1Q support (no 8021q module) it says so and exits 0.
 //
 //   npx tsx examples/vlan-ns.ts      (as root)
-import { netns } from '../src';
+import { netns, type Link } from '../src';
 import { ipAddresses, ping, runExample, runIn, verify, withHostAndContainer } from './helpers';
+
+/** A vlan link's id, from the kind-tagged details of its record. */
+function vlanId(link: Link): number | undefined {
+  const details = link.info.info;
+  return details?.kind === 'vlan' ? details.id : undefined;
+}
 
 runExample(async () => {
   if (!(await netns.kernelSupports('vlan'))) {
@@ -22,12 +28,12 @@ runExample(async () => {
     console.log(`host: ${wire.name} <-> ${wire.peer.name} (a veth pair standing in for a cable), up`);
 
     const vlanHost = await host.vlan('vlanHost', { parent: wire.peer, id: 20 }).address('10.1.41.2/16').up();
-    console.log(`host: ${vlanHost.name} (vlan ${vlanHost.info.vlanId} on ${wire.peer.name}) 10.1.41.2/16, up`);
+    console.log(`host: ${vlanHost.name} (vlan ${vlanId(vlanHost)} on ${wire.peer.name}) 10.1.41.2/16, up`);
 
     // tenus.NewVlanLinkWithOptions("eth1", {Dev: "vlanDckr", Id: 20});
     // SetLinkNetNsPid(pid); SetLinkNetInNs(pid, 10.1.41.3/16, nil)
     const vlan = await host.vlan('vlanDckr', { parent: wire, id: 20 }).moveTo(ctrNs).address('10.1.41.3/16').up();
-    console.log(`container: ${vlan.name} (vlan ${vlan.info.vlanId}) moved in by pid ${ctr.pid}, 10.1.41.3/16, up`);
+    console.log(`container: ${vlan.name} (vlan ${vlanId(vlan)}) moved in by pid ${ctr.pid}, 10.1.41.3/16, up`);
 
     const [seen] = JSON.parse(runIn(ctr.nsPath, 'ip', ['-d', '-j', 'link', 'show', 'dev', 'vlanDckr'])) as any[];
     const isVlan20 = seen?.linkinfo?.info_kind === 'vlan' && seen?.linkinfo?.info_data?.id === 20;

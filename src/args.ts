@@ -55,14 +55,41 @@ export function fn(arg: string, value: unknown): (...args: never[]) => unknown {
   return value as (...args: never[]) => unknown;
 }
 
-/** A link: its name, its index, or anything with an `index` (a Link, a LinkRecord). */
-export function link(arg: string, value: unknown): number | string {
+/** The largest interface index (the kernel's ifindex is a signed int). */
+const INDEX_MAX = 0x7fffffff;
+
+/**
+ * A link: its name, its index, or anything with an `index` (a Link, a LinkRecord). A Link of
+ * another namespace than `ns` (the one the operation acts in) is refused: its index means
+ * another link here.
+ */
+export function link(arg: string, value: unknown, ns?: object): number | string {
   if (typeof value === 'string') return text(arg, value);
-  if (typeof value === 'number') return uint(arg, value);
+  if (typeof value === 'number') return index(arg, value);
   if (typeof value === 'object' && value !== null && 'index' in value) {
-    return uint(arg, read(arg, value, 'index'));
+    const owner = 'ns' in value ? read(arg, value, 'ns') : undefined;
+    if (ns !== undefined && owner !== undefined && owner !== ns) {
+      throw TenusError.invalid(arg, 'is a link of another namespace');
+    }
+    return index(arg, read(arg, value, 'index'));
   }
   throw wrongType(arg, 'a link name, an index or a link', value);
+}
+
+/** Refuses options other than `names` (where a typo would silently mean the default). */
+export function known(arg: string, options: Record<string, unknown>, names: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!names.includes(key)) {
+      throw TenusError.invalid(key, `is not an option of ${arg} (expected ${names.join(', ')})`);
+    }
+  }
+}
+
+/** An interface index: 1..2^31-1. */
+function index(arg: string, value: unknown): number {
+  const i = uint(arg, value);
+  if (i < 1 || i > INDEX_MAX) throw TenusError.invalid(arg, `${i} is not an interface index (1..${INDEX_MAX})`);
+  return i;
 }
 
 /** Reads one property, turning a getter that throws into an error naming the argument. */
@@ -84,17 +111,36 @@ export type Converters = Readonly<Record<string, (arg: string, value: unknown) =
  * symbols) is refused by name. Options with a converter go through it (`link()` for links).
  * Whether each option exists and has the right type and range is Rust's to say.
  */
-export function options(arg: string, value: unknown, convert: Converters = {}): Record<string, unknown> {
+export function options(
+  arg: string,
+  value: unknown,
+  convert: Converters = {},
+  names?: readonly string[],
+): Record<string, unknown> {
   if (value === undefined) return {};
+  const out = bag(arg, value, convert, undefined);
+  if (names) known(arg, out, names);
+  return out;
+}
+
+/** An options bag that must be given (`set(change)`, a kind that cannot do without options). */
+export function requiredOptions(arg: string, value: unknown, convert: Converters = {}): Record<string, unknown> {
+  if (value === undefined) throw wrongType(arg, 'an object of options', value);
+  return options(arg, value, convert);
+}
+
+/** Copies a bag; errors name its own keys, or `outer` for a bag nested in an option. */
+function bag(arg: string, value: unknown, convert: Converters, outer: string | undefined): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw wrongType(arg, 'an object of options', value);
   }
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
-    const v = read(key, value, key);
+    const name = outer ?? key;
+    const v = read(name, value, key);
     if (v === undefined) continue;
     const c = Object.hasOwn(convert, key) ? convert[key] : undefined;
-    out[key] = c ? c(key, v) : json(key, v);
+    out[key] = c ? c(name, v) : json(name, v);
   }
   return out;
 }
@@ -110,9 +156,9 @@ function json(arg: string, value: unknown): unknown {
     case 'boolean':
       return value;
     case 'object':
-      if (value === null) throw TenusError.invalid(arg, 'null is not a value it takes (leave it out instead)');
-      if (Array.isArray(value)) return value.map((v, i) => json(`${arg}[${i}]`, v));
-      return options(arg, value);
+      if (value === null) throw wrongType(arg, 'a value (leave the option out instead of null)', value);
+      if (Array.isArray(value)) return value.map((v) => json(arg, v));
+      return bag(arg, value, {}, arg);
     default:
       throw wrongType(arg, 'a number, a string, a boolean or an object', value);
   }

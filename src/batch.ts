@@ -86,7 +86,7 @@ export class BatchLink {
   /** veth only: the peer's name and, with `{ in }`, the namespace it is born in. */
   peer(name: string, options: { in?: Netns; mac?: string } = {}): this {
     this.options.peer = args.text('peer', name);
-    const o = args.options('options', options, { in: netnsArg });
+    const o = args.options('options', options, { in: netnsArg }, ['in', 'mac']);
     if (o.mac !== undefined) this.options.peerMac = o.mac;
     if (o.in !== undefined) this.options.peerNetns = this.owner.peer(o.in as Netns);
     return this;
@@ -115,7 +115,7 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
   /** @internal */
   ref(like: LinkLike, arg: string): number | string {
     if (like === this.lastLike && like !== undefined) return this.lastRef;
-    const ref = args.link(arg, like);
+    const ref = args.link(arg, like, this.run.ns);
     this.lastLike = like;
     this.lastRef = ref;
     return ref;
@@ -128,7 +128,7 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
 
   /** @internal */
   protected make(kind: LinkKind, name: string | undefined, options: object | undefined): BatchLink {
-    const opts = linkOptions(name, options, (ns) => this.run.peer(ns));
+    const opts = linkOptions(this.run.ns, name, options, (ns) => this.run.peer(ns));
     this.run.push([OP.linkAdd, kind, opts]);
     return new BatchLink(this, opts);
   }
@@ -141,7 +141,7 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
   /** `ip link set` on an existing link (or one made earlier in this batch). */
   set(link: LinkLike, change: LinkChangeOptions): this {
     const ref = this.ref(link, 'link');
-    this.run.push([OP.linkSet, ref, args.options('change', change, { master: (a, v) => this.ref(v as LinkLike, a) })]);
+    this.run.push([OP.linkSet, ref, args.requiredOptions('change', change, { master: (a, v) => this.ref(v as LinkLike, a) })]);
     return this;
   }
 
@@ -161,7 +161,7 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
   moveTo(link: LinkLike, target: Netns, options: { name?: string } = {}): this {
     const ref = this.ref(link, 'link');
     const n = this.run.peer(netnsArg('target', target));
-    const name = args.optionalName('name', args.options('options', options).name);
+    const name = args.optionalName('name', args.options('options', options, {}, ['name']).name);
     this.run.push([OP.linkMove, ref, n, name ?? null]);
     return this;
   }
@@ -255,7 +255,7 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
 
 /** @internal Checks batch options. */
 export function batchOptions(options: unknown): Required<Pick<BatchOptions, 'onError'>> & BatchOptions {
-  const o = args.options('options', options, { onProgress: args.fn });
+  const o = args.options('options', options, { onProgress: args.fn }, ['onError', 'window', 'onProgress']);
   const onError = o.onError ?? 'continue';
   if (onError !== 'continue' && onError !== 'rollback') {
     throw args.invalidChoice('onError', onError, ['continue', 'rollback']);

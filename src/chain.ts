@@ -14,7 +14,8 @@ import type { LinkChangeOptions, LinkKind, LinkLike, LinkRecord } from './types'
 type Start =
   | { create: LinkKind; name: unknown; options: unknown }
   | { link: Link }
-  | { ref: number | string };
+  | { ref: number | string }
+  | { refused: TenusError };
 
 /** What compiling a chain into items keeps track of. */
 interface Cursor {
@@ -25,6 +26,8 @@ interface Cursor {
   name?: string;
   /** The namespace it is in now, as the run numbers them. */
   target: number;
+  /** The link's name when each item was sent, by report position (errors name it so). */
+  names: Map<number, string | undefined>;
 }
 
 type Step = (c: Cursor) => void;
@@ -47,6 +50,8 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   protected options: Record<string, unknown> = {};
   /** @internal Where a veth's peer is born. */
   protected peerIn?: Netns;
+  /** The namespace the link is in at this point of the chain (moveTo changes it). */
+  private at: Netns;
 
   /** @internal Use `Netns.bridge()` and friends, `Link.chain()` or `Netns.link()`. */
   constructor(
@@ -54,9 +59,11 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     protected readonly ns: Netns,
     private readonly start: Start,
   ) {
+    this.at = 'link' in start ? start.link.ns : ns;
+    if ('refused' in start) this.error = start.refused;
     if ('create' in start) {
       this.guard(() => {
-        this.options = linkOptions(start.name, start.options, (ns) => {
+        this.options = linkOptions(ns, start.name, start.options, (ns) => {
           this.peerIn = ns;
           return 0;
         });
@@ -87,11 +94,12 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   /** `ip link set` with the changes given (checked now). */
   private change(arg: string, fields: () => LinkChangeOptions): this {
     let change: Record<string, unknown> = {};
+    const at = this.at;
     this.guard(() => {
-      change = args.options(arg, fields(), { master: args.link });
+      change = args.options(arg, fields(), { master: (a, v) => args.link(a, v, at) });
     });
     return this.step((c) => {
-      c.run.push([OP.linkSet, c.ref, change]);
+      c.names.set(c.run.push([OP.linkSet, c.ref, change]), c.name);
       if (typeof change.name === 'string') {
         c.name = change.name;
         if (typeof c.ref !== 'number') c.ref = change.name;
@@ -140,7 +148,8 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 
   /** Attach to a bridge, bond or VRF (tenus' `AddSlaveIfc`). */
   master(master: LinkLike): this {
-    return this.change('master', () => ({ master: args.link('master', master) }));
+    const at = this.at;
+    return this.change('master', () => ({ master: args.link('master', master, at) }));
   }
 
   /** Detach from the bridge or bond (tenus' `RemoveSlaveIfc`). */
@@ -150,7 +159,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 
   /** Several `ip link set` changes in one request. */
   set(change: LinkChangeOptions): this {
-    return this.change('change', () => change);
+    return this.change('change', () => args.requiredOptions('change', change) as LinkChangeOptions);
   }
 
   /** `ip addr add CIDR dev DEV [valid_lft ...] [metric ...] [label ...] [noprefixroute] ...` */
@@ -181,7 +190,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
       checked = args.text(arg, value);
       extra = addressOptions(options);
     });
-    return this.step((c) => c.run.push(extra ? [op, c.ref, checked, extra] : [op, c.ref, checked]), false);
+    return this.step((c) => c.names.set(c.run.push(extra ? [op, c.ref, checked, extra] : [op, c.ref, checked]), c.name), false);
   }
 
   // Issue 13, part B: bridge VLANs and settings on this link (bridge-vlan.ts).
@@ -205,7 +214,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   private onLinkItem(build: (ref: WireLink) => Item): this {
     let item: Item = [0];
     this.guard(() => (item = build(0)));
-    return this.step((c) => c.run.push([item[0], c.ref, ...item.slice(2)]), false);
+    return this.step((c) => c.names.set(c.run.push([item[0], c.ref, ...item.slice(2)]), c.name), false);
   }
 
   /**
@@ -217,11 +226,12 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     let to!: Netns;
     this.guard(() => {
       to = netnsArg('target', target);
-      name = args.optionalName('name', args.options('options', options).name);
+      name = args.optionalName('name', args.options('options', options, {}, ['name']).name);
+      this.at = to;
     });
     return this.step((c) => {
       const n = c.run.peer(to);
-      c.run.push([OP.linkMove, c.ref, n, name ?? null]);
+      c.names.set(c.run.push([OP.linkMove, c.ref, n, name ?? null]), c.name);
       c.run.in(n);
       c.target = n;
       // The index changes with the namespace: from now on the link goes by its name.
@@ -249,7 +259,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   private async execute(): Promise<L> {
     if (this.error !== undefined) throw this.error;
     const run = new Run(this.ns);
-    const c: Cursor = { run, ref: 0, target: 0 };
+    const c: Cursor = { run, ref: 0, target: 0, names: new Map() };
     const start = this.start;
     let created: number | undefined;
     if ('create' in start) {
@@ -258,11 +268,12 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
       created = run.push([OP.linkAdd, start.create, options]);
       c.ref = { created };
       if (typeof options.name === 'string') c.name = options.name;
+      c.names.set(created, c.name);
     } else if ('link' in start) {
       c.ref = start.link.index;
       c.name = start.link.name;
       c.target = run.peer(start.link.ns);
-    } else {
+    } else if ('ref' in start) {
       c.ref = start.ref;
       if (typeof start.ref === 'string') c.name = start.ref;
       else if (this.steps.length > 0 && this.changesLink) {
@@ -271,11 +282,14 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
       }
     }
     for (const step of this.steps) step(c);
-    const read = created !== undefined || this.changesLink || 'ref' in start;
+    // Read back what changed, and what an empty chain resolves to; addresses and routes do
+    // not change the link's record.
+    const read = created !== undefined || this.changesLink || 'ref' in start || this.steps.length === 0;
     const got = read ? run.push([OP.linkGet, c.ref]) : undefined;
+    if (got !== undefined) c.names.set(got, c.name);
     const peer = this.peerStep(run, c, created);
     const report = await run.run({ rollback: true });
-    if (!report.ok) throw failure(report, c.name);
+    if (!report.ok) throw failure(report, c.names, c.name);
     const where = run.namespace(c.target);
     return this.result(where, got === undefined ? undefined : record(report, got), report, peer, start);
   }
@@ -307,7 +321,7 @@ export class VethChain extends LinkChain<VethLink> {
   peer(name: string, options: { in?: Netns; mac?: string } = {}): this {
     return this.guard(() => {
       this.options.peer = args.text('peer', name);
-      const o = args.options('options', options, { in: netnsArg });
+      const o = args.options('options', options, { in: netnsArg }, ['in', 'mac']);
       if (o.mac !== undefined) this.options.peerMac = args.text('mac', o.mac);
       if (o.in !== undefined) this.peerIn = o.in as Netns;
     });
@@ -340,13 +354,17 @@ function record(report: Report, at: number): LinkRecord {
   return rec;
 }
 
-/** The error a failed chain rejects with: its failing step's, naming the link. */
-function failure(report: Report, name: string | undefined): TenusError {
+/**
+ * The error a failed chain rejects with: its failing step's, naming the link as it was called
+ * when that step ran (undo errors: as it is called at the end).
+ */
+function failure(report: Report, names: Map<number, string | undefined>, last: string | undefined): TenusError {
   const first = report.items.findIndex((r) => r.status === 'failed');
   const e = report.errors.get(first) as TenusError;
+  const name = names.get(first) ?? last;
   if (name !== undefined) e.nameLink(name);
   if (report.undoErrors.length > 0) {
-    for (const u of report.undoErrors) if (name !== undefined) u.nameLink(name);
+    for (const u of report.undoErrors) if (last !== undefined) u.nameLink(last);
     e.undoErrors = report.undoErrors;
   }
   return e;

@@ -4,6 +4,7 @@
 import { stat } from 'node:fs/promises';
 import { request, type IncomingMessage } from 'node:http';
 import { constants } from 'node:os';
+import * as args from './args';
 import { TenusError } from './errors';
 
 /** Where to reach the container engine, and how long to wait for it. */
@@ -20,6 +21,8 @@ export interface DockerOptions {
 /** The socket `containerPid` dials when `options.socket` is not given. */
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** Longer than any container name or id an engine accepts. */
+const MAX_NAME_BYTES = 4096;
 /** An inspect reply is a few KiB; anything this large is not one. */
 const MAX_REPLY_BYTES = 16 * 1024 * 1024;
 
@@ -78,11 +81,13 @@ export async function containerPid(nameOrId: string, options: DockerOptions = {}
   );
 }
 
-function checkName(nameOrId: unknown): string {
-  if (typeof nameOrId !== 'string' || nameOrId.length === 0) {
-    throw TenusError.invalid('container', `${JSON.stringify(nameOrId) ?? String(nameOrId)} is not a container name or id`);
+function checkName(value: unknown): string {
+  const nameOrId = args.text('container', value);
+  if (nameOrId === '') throw TenusError.invalid('container', 'a container name or id cannot be empty');
+  // Engines take names of a few hundred bytes at most; anything longer is not one.
+  if (Buffer.byteLength(nameOrId) > MAX_NAME_BYTES) {
+    throw TenusError.invalid('container', `is ${Buffer.byteLength(nameOrId)} bytes long; no container name or id is longer than ${MAX_NAME_BYTES}`);
   }
-  if (nameOrId.includes('\0')) throw TenusError.invalid('container', 'a container name cannot contain NUL');
   // Docker reports names with a leading '/' ("/web"); the lookup wants them without.
   const name = nameOrId.startsWith('/') ? nameOrId.slice(1) : nameOrId;
   // Engines built on Go's router clean such paths and redirect elsewhere; no container has them.
@@ -92,12 +97,13 @@ function checkName(nameOrId: unknown): string {
   return name;
 }
 
-function checkOptions(options: DockerOptions): { socket: string; timeoutMs: number } {
-  if (typeof options !== 'object' || options === null) {
-    throw TenusError.invalid('options', 'expected { socket?, timeoutMs? }');
-  }
-  let socket = options.socket ?? DEFAULT_DOCKER_SOCKET;
-  if (typeof socket !== 'string') throw TenusError.invalid('socket', `${String(socket)} is not a path`);
+/** The options `containerPid` takes (any other is refused: a typo must not dial the default socket). */
+const DOCKER_OPTIONS = ['socket', 'timeoutMs'];
+
+function checkOptions(options: unknown): { socket: string; timeoutMs: number } {
+  const o = args.options('options', options);
+  args.known('options', o, DOCKER_OPTIONS);
+  let socket = o.socket === undefined ? DEFAULT_DOCKER_SOCKET : args.text('socket', o.socket);
   if (socket.startsWith('unix://')) socket = socket.slice('unix://'.length);
   else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(socket)) {
     throw TenusError.invalid('socket', `${socket}: only a unix socket path (or unix://PATH) is dialled`);
@@ -105,8 +111,12 @@ function checkOptions(options: DockerOptions): { socket: string; timeoutMs: numb
   if (socket.length === 0 || socket.includes('\0')) {
     throw TenusError.invalid('socket', `${JSON.stringify(socket)} is not a socket path`);
   }
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 0x7fffffff) {
+  // sockaddr_un holds 108 bytes, the terminating NUL included.
+  if (Buffer.byteLength(socket) > 107) {
+    throw TenusError.invalid('socket', `is ${Buffer.byteLength(socket)} bytes long; a unix socket path has at most 107`);
+  }
+  const timeoutMs = o.timeoutMs === undefined ? DEFAULT_TIMEOUT_MS : args.uint('timeoutMs', o.timeoutMs);
+  if (timeoutMs < 1 || timeoutMs > 0x7fffffff) {
     throw TenusError.invalid('timeoutMs', `${timeoutMs} is not a number of milliseconds`);
   }
   return { socket, timeoutMs };

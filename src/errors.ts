@@ -68,9 +68,10 @@ export interface TenusErrorFields {
  *
  * - `code`: 'EEXIST', 'ENODEV', 'EOPNOTSUPP', ... for kernel and system errors (from `errno`),
  *   'ETIMEDOUT' when no reply came in time; for arguments rejected before anything was sent,
- *   'ERR_INVALID_ARG_TYPE' (a value of the wrong type: a string where a number is due, a
- *   BigInt, `undefined` where a value is required) or 'ERR_INVALID_ARG_VALUE' (the right type
- *   but not a value the argument takes: NaN, a fraction, out of range, a NUL byte, `null`),
+ *   'ERR_INVALID_ARG_TYPE' (a value of the wrong type, as Node.js says it: a string where a
+ *   number is due, a BigInt, a symbol, `null`, or `undefined` where a value is required) or
+ *   'ERR_INVALID_ARG_VALUE' (the right type but not a value the argument takes: NaN, ±Infinity,
+ *   a fraction, out of range, a NUL byte, an empty name, a getter that throws),
  *   with `arg` naming the argument or option; 'ERR_OWN_NETNS' (kind 'refused') when
  *   `netns.fromPid` finds the caller's own namespace.
  * - `op`: the operation ('link.add', 'address.add', ...); `link`: the link it was about.
@@ -131,7 +132,7 @@ export class TenusError extends Error implements TenusErrorFields {
     });
   }
 
-  /** An error the addon describes (thrown, or in a batch report). */
+  /** @internal An error the addon describes (thrown, or in a batch report). */
   static fromDoc(doc: NativeErrorDoc): TenusError {
     const errno = doc.errno ?? undefined;
     const code = doc.code ?? (errno !== undefined ? errnoCode(errno) : 'EIO');

@@ -1,4 +1,5 @@
 import type { LinkChain } from './chain';
+import { TenusError } from './errors';
 import type { Netns } from './netns';
 import type { AddressRecord, LinkChangeOptions, LinkLike, LinkRecord } from './types';
 import type { DadOptions } from './address';
@@ -198,8 +199,8 @@ export class LinkRef extends LinkOps implements PromiseLike<Link> {
   /** @internal */
   constructor(
     readonly ns: Netns,
-    /** The name or index given. */
-    readonly ref: number | string,
+    /** The name or index given, or why it was refused (the chain rejects with it when awaited). */
+    private readonly ref: number | string | TenusError,
   ) {
     super();
   }
@@ -210,18 +211,27 @@ export class LinkRef extends LinkOps implements PromiseLike<Link> {
 
   /** The link's 64-bit counters now, in one request. */
   stats(): Promise<LinkStats64> {
-    return this.ns.linkStats(this.ref);
+    return this.ref instanceof TenusError ? Promise.reject(this.ref) : this.ns.linkStats(this.ref);
   }
 
   /** Resolves once IPv6 duplicate address detection on the link is over (see `Netns.waitForDad`). */
   waitForDad(options?: DadOptions): Promise<AddressRecord[]> {
-    return this.ns.waitForDad(this.ref, options);
+    return this.ref instanceof TenusError ? Promise.reject(this.ref) : this.ns.waitForDad(this.ref, options);
   }
 
   then<R1 = Link, R2 = never>(
     onfulfilled?: ((value: Link) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    return this.ns.readLink(this.ref).then(onfulfilled, onrejected);
+    const read = this.ref instanceof TenusError ? Promise.reject(this.ref) : this.ns.readLink(this.ref);
+    return read.then(onfulfilled, onrejected);
+  }
+
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<Link | R> {
+    return this.then(undefined, onrejected);
+  }
+
+  finally(onfinally?: (() => void) | null): Promise<Link> {
+    return this.then().finally(onfinally);
   }
 }

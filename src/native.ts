@@ -1,10 +1,9 @@
-// The napi-rs addon, loaded through the loader napi generates (../index.js), and the one place
-// where its errors are turned into TenusError.
-import * as addon from '../index.js';
+// The napi-rs addon (loaded by ./loader.ts) and the one place where its errors are turned into
+// TenusError.
 import { TenusError } from './errors';
 
 export type * from '../index.js';
-export { addon };
+export { addon } from './loader';
 
 /** Awaits a native promise, rethrowing its error as a TenusError. */
 export async function call<T>(promise: () => Promise<T>): Promise<T> {

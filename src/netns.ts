@@ -92,7 +92,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    */
   static async delete(name: string, options: { force?: boolean } = {}): Promise<number[]> {
     const n = args.text('name', name);
-    const o = args.options('options', options);
+    const o = args.options('options', options, {}, ['force']);
     const force = o.force === undefined ? false : args.bool('force', o.force);
     return call(() => addon.netnsDeleteNamed(n, force));
   }
@@ -116,7 +116,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   static async fromPid(pid: number, options: { allowOwn?: boolean } = {}): Promise<Netns> {
     const p = args.uint('pid', pid);
     if (p === 0 || p > 0xffffffff) throw TenusError.invalid('pid', `${p} is not a process id`);
-    const o = args.options('options', options);
+    const o = args.options('options', options, {}, ['allowOwn']);
     const allowOwn = o.allowOwn === undefined ? false : args.bool('allowOwn', o.allowOwn);
     return new Netns(await call(() => addon.netnsOpenPid(p, allowOwn)));
   }
@@ -195,7 +195,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    * of the records (and asks the kernel to skip its per-protocol statistics).
    */
   async links(options: { stats?: boolean } = {}): Promise<LinkRecord[]> {
-    const o = args.options('options', options);
+    const o = args.options('options', options, {}, ['stats']);
     const stats = o.stats === undefined ? true : args.bool('stats', o.stats);
     // The dump arrives in parts, parsed here while the kernel produces the next ones; every
     // part arrives before the promise settles.
@@ -219,7 +219,11 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    * absent); `ns.link('eth1').mtu(1400).up()` changes it without reading it first.
    */
   link(link: LinkLike): LinkRef {
-    return new LinkRef(this, args.link('link', link));
+    try {
+      return new LinkRef(this, args.link('link', link, this));
+    } catch (e) {
+      return new LinkRef(this, e as TenusError);
+    }
   }
 
   /** @internal Reads one link. */
@@ -228,20 +232,21 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     return new Link(this, JSON.parse(json) as LinkRecord);
   }
 
-  /** @internal A chain on an existing link. */
-  chainOn(link: Link | number | string): LinkChain<Link> {
+  /** @internal A chain on an existing link (or on a refused argument: it rejects with it). */
+  chainOn(link: Link | number | string | TenusError): LinkChain<Link> {
+    if (link instanceof TenusError) return new LinkChain<Link>(this, { refused: link });
     return new LinkChain<Link>(this, link instanceof Link ? { link } : { ref: link });
   }
 
   /** Addresses of one link, or of all links. */
   async addresses(link?: LinkLike): Promise<AddressRecord[]> {
-    const ref = link === undefined ? null : args.link('link', link);
+    const ref = link === undefined ? null : args.link('link', link, this);
     return JSON.parse(await call(() => this.native.addrList(JSON.stringify(ref)))) as AddressRecord[];
   }
 
   /** `ip link del DEV` (for a veth, both ends). */
   async deleteLink(link: LinkLike): Promise<void> {
-    await this.runOne([OP.linkDelete, args.link('link', link)]);
+    await this.runOne([OP.linkDelete, args.link('link', link, this)]);
   }
 
   /**
@@ -253,7 +258,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    */
   async deleteLinks(links: LinkLike[]): Promise<void> {
     if (!Array.isArray(links)) throw TenusError.invalidType('links', 'must be an array of links');
-    const refs = links.map((l, i) => args.link(`links[${i}]`, l));
+    const refs = links.map((l, i) => args.link(`links[${i}]`, l, this));
     await call(() => this.native.linkDeleteMany(JSON.stringify(refs)));
   }
 

@@ -54,6 +54,20 @@ describe('a chain that succeeds', () => {
     expect(ipAddrs(ns, 'br0')).toContain('10.0.0.1/24');
   });
 
+  it('on a link named by ns.link(), without reading it first', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    const changed = await ns.link('br0').mtu(1400).address('10.0.0.1/24').up();
+    expect(changed).toBeInstanceOf(Link);
+    expect(changed.index).toBe(br.index);
+    expect(changed.info).toMatchObject({ name: 'br0', mtu: 1400, up: true });
+    expect(ipAddrs(ns, 'br0')).toContain('10.0.0.1/24');
+    const byIndex = await ns.link(br.index).rename('lan0');
+    expect(byIndex.name).toBe('lan0');
+    expect(ipLinkNames(ns)).toEqual(['lan0', 'lo']);
+  });
+
   it('an empty chain on an existing link resolves to the link re-read', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();
@@ -191,6 +205,29 @@ describe('undo on failure, for a chain on an existing link', () => {
     expect(ipAddrs(ns, 'br0')).toEqual(['10.0.0.1/24']);
   });
 
+  it('undoing up() puts back the IPv6 addresses the kernel dropped when the link went down again', async (ctx) => {
+    // With net.ipv6.conf.*.keep_addr_on_down = 0 (the default) a link that goes down loses its
+    // IPv6 addresses: undoing an up() must not lose the ones it had before (found by the
+    // differential test, seed 303).
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').address('fd00:5::1/64').address('10.5.0.1/24');
+    const e = await rejection(br.up().address('10.5.0.1/24'));
+    expect(e.code).toBe('EEXIST');
+    expect(ipLink(ns, 'br0').flags).not.toContain('UP');
+    expect(ipAddrs(ns, 'br0').sort()).toEqual(['10.5.0.1/24', 'fd00:5::1/64']);
+  });
+
+  it('undoing down() puts back the IPv6 addresses the kernel dropped with it', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').address('fd00:5::1/64').address('10.5.0.1/24').up();
+    const e = await rejection(br.down().address('10.5.0.1/24'));
+    expect(e.code).toBe('EEXIST');
+    expect(ipLink(ns, 'br0').flags).toContain('UP');
+    expect(ipAddrs(ns, 'br0')).toEqual(expect.arrayContaining(['10.5.0.1/24', 'fd00:5::1/64']));
+  });
+
   it('restores changes made before a moveTo, back in the source namespace', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();
@@ -209,13 +246,29 @@ describe('undo on failure, for a chain on an existing link', () => {
     needRoot(ctx);
     const ns = await lab();
     const br = await ns.bridge('br0');
-    const e = await rejection(br.mtu(65536));
-    expect(e.code).toBe('EINVAL');
+    await ns.veth('v0', { peer: 'v1' });
+    // A veth cannot be a master: the kernel refuses the request, which names br0 by index.
+    const e = await rejection(br.mtu(1400).master('v0'));
+    expect(e.code).toBe('EOPNOTSUPP');
+    expect(e.kind).toBe('kernel');
     expect(e.op).toBe('link.set');
     expect(e.link).toBe('br0');
     expect(e.message).toContain('br0');
     expect(e.message).not.toContain(`#${br.index}`);
     expect(ipLink(ns, 'br0').mtu).toBe(1500);
+  });
+
+  it('an MTU above 65535 on a bridge is refused before anything is sent', async (ctx) => {
+    // The kernel refused 65536 itself (EINVAL) before tenus checked the Ethernet-like maximum.
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    const e = await rejection(br.mtu(1400).mtu(65536));
+    expect(e.code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(e.arg).toBe('mtu');
+    expect(e.message).toContain('65536');
+    expect(ipLink(ns, 'br0').mtu).toBe(1500);
+    expect((await br.mtu(65535)).info.mtu).toBe(65535);
   });
 });
 
@@ -346,6 +399,33 @@ describe('moveTo inside a chain (SetLinkNetInNs)', () => {
     expect(ipAddrs(ctr, 'eth0')).toContain('10.0.41.2/16');
     expect(ipRoutes(ctr, '-4').find((r) => r.dst === 'default')).toMatchObject({ gateway: '10.0.41.1', dev: 'eth0' });
     expect(ipRoutes(ns, '-4')).toEqual([]);
+  });
+
+  it('a Link moved without a new name is configured in the target, and follows its link there', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const ctr = await lab();
+    const v = await ns.veth('v0', { peer: 'v1' });
+    const moved = await v.moveTo(ctr).address('10.0.41.2/16').up();
+    expect(moved).toBe(v);
+    expect(v.ns).toBe(ctr);
+    expect(v.name).toBe('v0');
+    expect(v.info.up).toBe(true);
+    expect(ipLinkNames(ctr)).toEqual(['lo', 'v0']);
+    expect(ipAddrs(ctr, 'v0')).toContain('10.0.41.2/16');
+  });
+
+  it('a link named by ns.link(name) moves and is configured in the target namespace', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const ctr = await lab();
+    await ns.veth('v0', { peer: 'v1' });
+    const moved = await ns.link('v1').moveTo(ctr).address('10.0.41.3/16').up();
+    expect(moved.ns).toBe(ctr);
+    expect(moved.name).toBe('v1');
+    expect(ipLinkNames(ns)).toEqual(['lo', 'v0']);
+    expect(ipAddrs(ctr, 'v1')).toContain('10.0.41.3/16');
+    expect(ipLink(ctr, 'v1').flags).toContain('UP');
   });
 
   it('a creation chain can move its link before configuring it', async (ctx) => {

@@ -68,10 +68,21 @@ describe('containerPid: arguments', () => {
   it('rejects bad names before dialling anything', async () => {
     const fake = await fakeEngine(json(200, inspect({ Running: true, Pid: 1 })));
     try {
-      const bad: unknown[] = ['', 'a\0b', '.', '..', '../_ping', 'a/../b', 'a//b', 'web/', '/', './web', 42, null];
-      for (const name of bad) {
+      // A value of the wrong JS type (null included, as Node.js says it) is
+      // ERR_INVALID_ARG_TYPE, a bad string ERR_INVALID_ARG_VALUE: the split of issue 10 (42 and
+      // null were ERR_INVALID_ARG_VALUE before).
+      const bad: [unknown, string][] = [
+        ...['', 'a\0b', '.', '..', '../_ping', 'a/../b', 'a//b', 'web/', '/', './web'].map(
+          (n): [unknown, string] => [n, 'ERR_INVALID_ARG_VALUE'],
+        ),
+        [null, 'ERR_INVALID_ARG_TYPE'],
+        [42, 'ERR_INVALID_ARG_TYPE'],
+        [undefined, 'ERR_INVALID_ARG_TYPE'],
+        [['web'], 'ERR_INVALID_ARG_TYPE'],
+      ];
+      for (const [name, code] of bad) {
         const e = await rejection(containerPid(name as string, { socket: fake.socket }));
-        expect(e.code, String(name)).toBe('ERR_INVALID_ARG_VALUE');
+        expect(e.code, String(name)).toBe(code);
         expect(e.kind).toBe('invalid-argument');
         expect(e.arg).toBe('container');
       }
@@ -82,23 +93,31 @@ describe('containerPid: arguments', () => {
   });
 
   it('rejects bad options: only a unix socket is ever dialled', async () => {
-    const cases: [unknown, string][] = [
-      [{ socket: 'tcp://127.0.0.1:2375' }, 'socket'],
-      [{ socket: 'http://localhost/' }, 'socket'],
-      [{ socket: 'ssh://host' }, 'socket'],
-      [{ socket: '' }, 'socket'],
-      [{ socket: 'unix://' }, 'socket'],
-      [{ socket: '/x\0y' }, 'socket'],
-      [{ socket: 7 }, 'socket'],
-      [{ timeoutMs: 0 }, 'timeoutMs'],
-      [{ timeoutMs: 1.5 }, 'timeoutMs'],
-      [{ timeoutMs: -1 }, 'timeoutMs'],
-      [{ timeoutMs: 2 ** 31 }, 'timeoutMs'],
-      [null, 'options'],
+    const VALUE = 'ERR_INVALID_ARG_VALUE';
+    const TYPE = 'ERR_INVALID_ARG_TYPE';
+    const cases: [unknown, string, string][] = [
+      [{ socket: 'tcp://127.0.0.1:2375' }, 'socket', VALUE],
+      [{ socket: 'http://localhost/' }, 'socket', VALUE],
+      [{ socket: 'ssh://host' }, 'socket', VALUE],
+      [{ socket: '' }, 'socket', VALUE],
+      [{ socket: 'unix://' }, 'socket', VALUE],
+      [{ socket: '/x\0y' }, 'socket', VALUE],
+      // Wrong JS types: ERR_INVALID_ARG_TYPE since issue 10 (were ERR_INVALID_ARG_VALUE).
+      [{ socket: 7 }, 'socket', TYPE],
+      [{ timeoutMs: '100' }, 'timeoutMs', TYPE],
+      [{ timeoutMs: 0 }, 'timeoutMs', VALUE],
+      [{ timeoutMs: 1.5 }, 'timeoutMs', VALUE],
+      [{ timeoutMs: -1 }, 'timeoutMs', VALUE],
+      [{ timeoutMs: 2 ** 31 }, 'timeoutMs', VALUE],
+      [{ timeoutMs: Number.NaN }, 'timeoutMs', VALUE],
+      [null, 'options', TYPE],
+      ['unix:///x.sock', 'options', TYPE],
+      // Unknown options are refused, named by the option.
+      [{ sokcet: '/x.sock' }, 'sokcet', VALUE],
     ];
-    for (const [options, arg] of cases) {
+    for (const [options, arg, code] of cases) {
       const e = await rejection(containerPid('web', options as object));
-      expect(e.code, JSON.stringify(options)).toBe('ERR_INVALID_ARG_VALUE');
+      expect(e.code, JSON.stringify(options)).toBe(code);
       expect(e.arg, JSON.stringify(options)).toBe(arg);
     }
   });

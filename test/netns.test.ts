@@ -2,7 +2,7 @@
 // (a namespace goes with its last handle), disposal, timeouts, and many at once.
 import { describe, expect, it } from 'vitest';
 import { Netns, netns } from '../src';
-import { eventually, ipLinkNames, linkNames } from './helpers/check';
+import { eventually, ipLinkNames, linkNames, rejection } from './helpers/check';
 import { adopt, ipLink, lab, needRoot, runIn } from './helpers/lab';
 
 describe('creating and opening', () => {
@@ -61,10 +61,19 @@ describe('creating and opening', () => {
     expect(ipLinkNames(same)).toEqual(['br0', 'br1', 'lo']);
   });
 
-  it('fromPid(process.pid) is the current namespace', async (ctx) => {
+  it('fromPid(process.pid) refuses the caller\'s own namespace (ERR_OWN_NETNS) unless allowOwn', async (ctx) => {
+    needRoot(ctx);
+    const e = await rejection(Netns.fromPid(process.pid));
+    expect(e.code).toBe('ERR_OWN_NETNS');
+    expect(e.kind).toBe('refused');
+    expect(e.message).toContain(String(process.pid));
+    await expect(Netns.fromPid(process.pid, { allowOwn: false })).rejects.toMatchObject({ code: 'ERR_OWN_NETNS' });
+  });
+
+  it('fromPid(process.pid, { allowOwn: true }) is the current namespace', async (ctx) => {
     needRoot(ctx);
     const cur = adopt(await Netns.current());
-    const byPid = adopt(await Netns.fromPid(process.pid));
+    const byPid = adopt(await Netns.fromPid(process.pid, { allowOwn: true }));
     expect(byPid.info.origin).toBe('path');
     expect(byPid.info.path).toBe(`/proc/${process.pid}/ns/net`);
     expect(byPid.info.inode).toBe(cur.info.inode);
@@ -75,11 +84,44 @@ describe('creating and opening', () => {
     const a = adopt(await netns.create());
     expect(a.info.origin).toBe('anonymous');
     const cur = adopt(await netns.current());
-    const byPid = adopt(await netns.fromPid(process.pid));
+    await expect(netns.fromPid(process.pid)).rejects.toMatchObject({ code: 'ERR_OWN_NETNS' });
+    const byPid = adopt(await netns.fromPid(process.pid, { allowOwn: true }));
     expect(byPid.info.inode).toBe(cur.info.inode);
     const same = adopt(await netns.fromPath(a.info.procPath));
     expect(same.info.inode).toBe(a.info.inode);
     expect(await netns.kernelSupports('bridge')).toBe(true);
+  });
+});
+
+describe('named namespaces (ip netns)', () => {
+  // scripts/test-all gives the run a private tmpfs on /run/netns.
+  it('create(name), fromName, list, and ns.delete() on the named handle', async (ctx) => {
+    needRoot(ctx);
+    const name = `tenus-test-${process.pid}`;
+    const blue = adopt(await Netns.create(name));
+    expect(blue.info.origin).toBe('named');
+    expect(blue.info.path).toBe(`/run/netns/${name}`);
+    expect(await Netns.list()).toContain(name);
+    await blue.bridge('br0');
+    const again = adopt(await Netns.fromName(name));
+    expect(again.info.inode).toBe(blue.info.inode);
+    expect(await linkNames(again)).toEqual(['br0', 'lo']);
+
+    expect(await blue.delete()).toEqual([]);
+    expect(blue.closed).toBe(true);
+    expect(await Netns.list()).not.toContain(name);
+    await expect(Netns.fromName(name)).rejects.toMatchObject({ code: 'ENOENT' });
+    // The other handle still holds the namespace itself.
+    expect(await linkNames(again)).toEqual(['br0', 'lo']);
+  });
+
+  it('ns.delete() on an anonymous handle only closes it', async (ctx) => {
+    needRoot(ctx);
+    const before = await Netns.list();
+    const a = adopt(await Netns.create());
+    expect(await a.delete()).toEqual([]);
+    expect(a.closed).toBe(true);
+    expect(await Netns.list()).toEqual(before);
   });
 });
 

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { Netns } from '../src';
-import { rejection } from './helpers/check';
+import { kindInfo, rejection } from './helpers/check';
 import { addrsAt, container, containers, pingAt, runAt } from './helpers/container';
 import { ipLink, ipLinks, ipRoutes, lab, needKind, needRoot } from './helpers/lab';
 
@@ -110,7 +110,7 @@ describe('scenario 1: bridge, veth pair, peer sent into a container with address
     expect(await pingAt(a.nsPath, '10.0.40.1')).toBe(true);
 
     // The gateway is really used: an address off A's subnet, held by the host, answers.
-    await (await host.link('lo')).address('10.99.0.1/32').up();
+    await host.link('lo').address('10.99.0.1/32').up();
     expect(await pingAt(a.nsPath, '10.99.0.1')).toBe(true);
   });
 });
@@ -127,7 +127,7 @@ describe('scenario 2: macvlan in bridge mode, host and containers on one parent'
     // Created on the host, then sent into A by pid and configured there (SetLinkNetInNs).
     const mvA = await host.macvlan('mv-a', { parent, mode: 'bridge' }).moveTo(a.ns).address('10.0.41.3/16').up();
     expect(mvA.ns).toBe(a.ns);
-    expect(mvA.info.mode).toBe('bridge');
+    expect(kindInfo(mvA.info, 'macvlan').mode).toBe('bridge');
     const seenInA = await linkAt(a.nsPath, 'mv-a');
     expect(seenInA.linkinfo).toMatchObject({ info_kind: 'macvlan', info_data: { mode: 'bridge' } });
     expect((await addrsAt(a.nsPath))['mv-a']).toContain('10.0.41.3/16');
@@ -189,7 +189,7 @@ describe('scenario 3: macvtap and vlan sent into a container', () => {
       .address('10.1.41.3/16')
       .up();
     expect(vlan.ns).toBe(a.ns);
-    expect(vlan.info.vlanId).toBe(20);
+    expect(kindInfo(vlan.info, 'vlan').id).toBe(20);
 
     const seen = await linkAt(a.nsPath, 'vlan-a');
     expect(seen.linkinfo).toMatchObject({ info_kind: 'vlan', info_data: { protocol: '802.1Q', id: 20 } });

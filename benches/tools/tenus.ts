@@ -6,9 +6,12 @@
 // VARIANT
 //   batch  one ns.batch() for all operations (one crossing into Rust, pipelined)
 //   await  one `await ns.batch(b => b.op())` per operation: one request, no read-back
+//   inflight  the chains of `chain`, 64 awaited at a time
 //   chain  one awaited fluent chain per operation (`await ns.veth(a).peer(b)`,
-//          `await link.address(cidr)`): the chain reads the link back (and, on an existing
-//          link, reads it before too, for its undo)
+//          `await link.address(cidr)`, `link` a Link read once before): each chain is one
+//          crossing into the transaction engine, with the reads it makes to resolve to a
+//          Link (a created link is read back; a change to an existing one is read first,
+//          for its undo)
 // WORKLOAD
 //   veth N            N veth pairs v{i}a/v{i}b
 //   macvlan N         N macvlans mv{i} on par0 (bridge mode)
@@ -77,6 +80,13 @@ async function ops(
     for (let i = start; i < start + count; i++) check(await ns.batch((b) => batchOp(b, i)), workload);
   } else if (variant === 'chain') {
     for (let i = start; i < start + count; i++) await chainOp(i);
+  } else if (variant === 'inflight') {
+    // 64 workers, each awaiting one chain after the other.
+    let next = start;
+    const worker = async (): Promise<void> => {
+      while (next < start + count) await chainOp(next++);
+    };
+    await Promise.all(Array.from({ length: 64 }, worker));
   } else {
     throw new Error(`unknown variant ${variant}`);
   }

@@ -15,6 +15,9 @@
 //! tenus-bench-floor delete-each 100 LIST   delete the listed pairs one by one (pipelined)
 //! ```
 //! LIST is a comma-separated list of pair numbers i (link v{i}a).
+//!
+//! `veth-reqack`, `macvlan-reqack`, `addr-reqack`: the same requests one at a time, each sent
+//! alone and its ACK awaited before the next — the floor for an awaited call.
 
 use std::hint::black_box;
 use std::process::exit;
@@ -234,6 +237,8 @@ fn by_name(kind: u16, flags: u16, name: &str) -> Msg {
 struct Nl {
     sock: Socket,
     seq: u32,
+    /// Requests per sendmsg (1: request, then wait for its ACK).
+    per_send: usize,
     out: Vec<u8>,
     inbuf: Vec<u8>,
 }
@@ -255,6 +260,7 @@ impl Nl {
         Nl {
             sock,
             seq: 0,
+            per_send: PER_SEND,
             out: Vec::with_capacity(64 * 1024),
             inbuf: vec![0; 64 * 1024],
         }
@@ -265,9 +271,10 @@ impl Nl {
         msg[8..12].copy_from_slice(&self.seq.to_ne_bytes());
     }
 
-    /// Sends `msgs`, PER_SEND per sendmsg, reading each batch's ACKs after the send.
+    /// Sends `msgs`, `per_send` per sendmsg, reading each batch's ACKs after the send.
     fn pipelined(&mut self, mut msgs: Vec<Vec<u8>>) {
-        for chunk in msgs.chunks_mut(PER_SEND) {
+        let per_send = self.per_send;
+        for chunk in msgs.chunks_mut(per_send) {
             self.out.clear();
             for m in chunk.iter_mut() {
                 self.stamp(m);
@@ -449,9 +456,13 @@ fn main() {
     if args.len() < 3 {
         fail("usage: tenus-bench-floor WORKLOAD N [ARG]");
     }
-    let workload = args[1].as_str();
+    let full = args[1].as_str();
+    let workload = full.strip_suffix("-reqack").unwrap_or(full);
     let n: usize = args[2].parse().unwrap_or_else(|_| fail("N must be a number"));
     let mut nl = Nl::open();
+    if workload != full {
+        nl.per_send = 1;
+    }
     let mut extra = String::new();
     let seconds = match workload {
         "veth" => {
@@ -551,5 +562,5 @@ fn main() {
         }
         other => fail(&format!("unknown workload {other}")),
     };
-    println!("{{\"tool\":\"floor\",\"workload\":\"{workload}\",\"n\":{n},\"seconds\":{seconds}{extra}}}");
+    println!("{{\"tool\":\"floor\",\"workload\":\"{full}\",\"n\":{n},\"seconds\":{seconds}{extra}}}");
 }

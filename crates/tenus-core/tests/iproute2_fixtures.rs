@@ -21,11 +21,11 @@
 //!   absent (`KernelDefault`);
 //! * `gre`, `gretap`, `ip6gre`, `ip6gretap`: ip sends a dozen more `IFLA_GRE_*` attributes, most
 //!   with the value the kernel takes when they are absent (`KernelDefault`) or ones the kernel
-//!   ignores for these kinds (`Inert`), and in another order (`DataOrder`). For `ip6gre` and
-//!   `ip6gretap` that leaves `IFLA_GRE_ENCAP_LIMIT` = 4, which is **not** the kernel's default
-//!   (it zeroes the parameters and reads the attribute only if present): a tenus ip6gre gets
-//!   encapsulation limit 0 where `ip` gives 4. Those two cases fail on purpose until tenus sends
-//!   it (see their tests);
+//!   ignores for these kinds (`Inert`), and in another order (`DataOrder`). tenus sends
+//!   `IFLA_GRE_ENCAP_LIMIT` = 4 for `ip6gre` and `ip6gretap` as ip does (it is not the kernel's
+//!   default: the kernel zeroes the parameters and reads the attribute only if present);
+//! * `geneve`: ip also sends `IFLA_GENEVE_LABEL` and `IFLA_GENEVE_TOS` = 0, the kernel's values
+//!   when absent, and in another order;
 //! * address cases: attribute order, and for IPv4 an extra `IFA_BROADCAST` (`AddrOrder`,
 //!   `AddrBroadcast`).
 //!
@@ -1126,6 +1126,50 @@ fn ip6gretap() {
 // universe, index 2), and neither sends IFA_FLAGS (`ip` only does for flags above 0xff). What
 // differs is the attribute order and, for IPv4, IFA_BROADCAST (`AddrOrder`, `AddrBroadcast`).
 
+const IFLA_GENEVE_ID: u16 = 1;
+const IFLA_GENEVE_REMOTE: u16 = 2;
+const IFLA_GENEVE_TTL: u16 = 3;
+const IFLA_GENEVE_TOS: u16 = 4;
+const IFLA_GENEVE_PORT: u16 = 5;
+const IFLA_GENEVE_LABEL: u16 = 11;
+const IFLA_GENEVE_DF: u16 = 13;
+
+/// `ip link add gnv0 type geneve id 42 remote 10.0.0.2 ttl 64 dstport 6081 df set`: ip also
+/// sends IFLA_GENEVE_LABEL = 0 and IFLA_GENEVE_TOS = 0, which geneve_nl2info reads only when
+/// present into a config it zero-fills first (geneve_newlink: `struct geneve_config cfg = {}`),
+/// so leaving them out gives the same link.
+#[test]
+fn geneve() {
+    let spec = spec(
+        "geneve",
+        json!({"name": "gnv0", "id": 42, "remote": "10.0.0.2", "ttl": 64, "port": 6081, "df": "set"}),
+    );
+    check(
+        "geneve",
+        &encode(&spec),
+        &[
+            Difference::InfoKindNul,
+            Difference::KernelDefault(IFLA_GENEVE_LABEL, &[0, 0, 0, 0]),
+            Difference::KernelDefault(IFLA_GENEVE_TOS, &[0]),
+            Difference::DataOrder(&[
+                IFLA_GENEVE_DF,
+                IFLA_GENEVE_ID,
+                IFLA_GENEVE_REMOTE,
+                IFLA_GENEVE_LABEL,
+                IFLA_GENEVE_TTL,
+                IFLA_GENEVE_TOS,
+                IFLA_GENEVE_PORT,
+            ]),
+        ],
+    );
+}
+
+/// `ip link add ifb0 type ifb`
+#[test]
+fn ifb() {
+    check("ifb", &encode(&spec("ifb", json!({"name": "ifb0"}))), LINK);
+}
+
 /// `ip addr add 10.0.0.1/24 dev p0`
 #[test]
 fn addr_add_v4() {
@@ -1144,7 +1188,7 @@ fn addr_add_v6() {
 // ---------------------------------------------------------------------------------------------
 // The fixture set and the comparison itself
 
-const CASES: [&str; 21] = [
+const CASES: [&str; 23] = [
     "dummy",
     "dummy_mtu_up",
     "vlan_8021q",
@@ -1166,6 +1210,8 @@ const CASES: [&str; 21] = [
     "ip6gre",
     "ip6gretap",
     "wireguard",
+    "geneve",
+    "ifb",
 ];
 
 /// Every `<case>.hex` has a test above and an entry in cases.json, so a new capture can't go

@@ -11,7 +11,7 @@ use tenus_core::LinkRef;
 
 use crate::neigh::json;
 use crate::netns::NativeNetns;
-use crate::settle::spawn;
+use crate::promise::spawn;
 
 #[napi]
 impl NativeNetns {

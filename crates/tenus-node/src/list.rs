@@ -5,7 +5,7 @@ use napi::{Env, JsValue};
 use napi_derive::napi;
 
 use crate::netns::NativeNetns;
-use crate::settle::{js, spawn, spawn_with};
+use crate::promise::{js, spawn, spawn_with};
 
 #[napi]
 impl NativeNetns {

@@ -11,7 +11,7 @@ use tenus_core::neigh::NeighbourKey;
 use tenus_core::LinkRef;
 
 use crate::netns::NativeNetns;
-use crate::settle::spawn;
+use crate::promise::spawn;
 
 /// A JSON document from JavaScript (its own layer wrote it: `null` when unparsable).
 pub(crate) fn json(text: &str) -> serde_json::Value {

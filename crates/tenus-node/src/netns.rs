@@ -12,8 +12,10 @@ use tenus_core::link::tuntap::TunTapSpec;
 use tenus_core::{args, netns, Error, Handle, Namespace, Origin};
 
 use crate::error::to_napi;
-use crate::settle::spawn;
+use crate::promise::spawn;
 
+/// What `NativeNetns.info()` returns (`Netns.info` is the public form).
+/// @internal
 #[napi(object)]
 pub struct NativeNetnsInfo {
     /// "current" | "anonymous" | "path" | "named"
@@ -25,6 +27,8 @@ pub struct NativeNetnsInfo {
     pub inode: f64,
 }
 
+/// The addon's handle on a namespace: use `Netns`, which wraps it.
+/// @internal
 #[napi]
 pub struct NativeNetns {
     handle: RwLock<Option<Handle>>,
@@ -51,12 +55,14 @@ async fn open(ns: Result<Namespace, Error>) -> Result<NativeNetns, Error> {
 }
 
 /// A handle on the namespace the process started in.
+/// @internal
 #[napi]
 pub fn netns_current(env: &Env) -> napi::Result<PromiseRaw<'_, NativeNetns>> {
     spawn(env, "netns.current", open(Namespace::current()))
 }
 
 /// A new, empty namespace created on a native thread; alive while a handle holds it.
+/// @internal
 #[napi]
 pub fn netns_create_anonymous(env: &Env) -> napi::Result<PromiseRaw<'_, NativeNetns>> {
     spawn(env, "netns.create", async {
@@ -65,6 +71,7 @@ pub fn netns_create_anonymous(env: &Env) -> napi::Result<PromiseRaw<'_, NativeNe
 }
 
 /// A namespace file: /proc/PID/ns/net, /run/netns/NAME or any nsfs bind mount.
+/// @internal
 #[napi]
 pub fn netns_open_path(env: &Env, path: String) -> napi::Result<PromiseRaw<'_, NativeNetns>> {
     spawn(env, "netns.open", async move {
@@ -73,6 +80,7 @@ pub fn netns_open_path(env: &Env, path: String) -> napi::Result<PromiseRaw<'_, N
 }
 
 /// The namespace of process `pid`; the caller's own is refused unless `allow_own`.
+/// @internal
 #[napi]
 pub fn netns_open_pid(env: &Env, pid: u32, allow_own: bool) -> napi::Result<PromiseRaw<'_, NativeNetns>> {
     spawn(env, "netns.open", async move {
@@ -81,6 +89,7 @@ pub fn netns_open_pid(env: &Env, pid: u32, allow_own: bool) -> napi::Result<Prom
 }
 
 /// A named namespace (/run/netns/NAME), as `ip netns` names them.
+/// @internal
 #[napi]
 pub fn netns_open_name(env: &Env, name: String) -> napi::Result<PromiseRaw<'_, NativeNetns>> {
     spawn(env, "netns.open", async move {
@@ -89,6 +98,7 @@ pub fn netns_open_name(env: &Env, name: String) -> napi::Result<PromiseRaw<'_, N
 }
 
 /// `ip netns add NAME`, returning a handle on the new namespace.
+/// @internal
 #[napi]
 pub fn netns_create_named(env: &Env, name: String) -> napi::Result<PromiseRaw<'_, NativeNetns>> {
     spawn(env, "netns.create", async move {
@@ -110,6 +120,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// `ip netns delete NAME`; resolves to the PIDs that were still inside (only with `force`).
+/// @internal
 #[napi]
 pub fn netns_delete_named(env: &Env, name: String, force: bool) -> napi::Result<PromiseRaw<'_, Vec<u32>>> {
     spawn(
@@ -120,12 +131,14 @@ pub fn netns_delete_named(env: &Env, name: String, force: bool) -> napi::Result<
 }
 
 /// `ip netns list`.
+/// @internal
 #[napi]
 pub fn netns_list_named(env: &Env) -> napi::Result<PromiseRaw<'_, Vec<String>>> {
     spawn(env, "netns.list", blocking("netns.list", netns::list_named))
 }
 
 /// PIDs of the processes inside the namespace with this nsfs inode.
+/// @internal
 #[napi]
 pub fn netns_processes(env: &Env, inode: f64) -> napi::Result<PromiseRaw<'_, Vec<u32>>> {
     spawn(
@@ -136,6 +149,7 @@ pub fn netns_processes(env: &Env, inode: f64) -> napi::Result<PromiseRaw<'_, Vec
 }
 
 /// The batch operations' wire codes, `[name, code]` (see `tenus_core::batch::wire`).
+/// @internal
 #[napi]
 pub fn op_codes() -> Vec<(String, u32)> {
     tenus_core::batch::OP_CODES
@@ -149,6 +163,7 @@ pub fn op_codes() -> Vec<(String, u32)> {
 }
 
 /// Whether the running kernel can create links of `kind` (tried in a throwaway namespace).
+/// @internal
 #[napi]
 pub fn kernel_supports(env: &Env, kind: String) -> napi::Result<PromiseRaw<'_, bool>> {
     spawn(env, "kernelSupports", async move {
@@ -157,6 +172,7 @@ pub fn kernel_supports(env: &Env, kind: String) -> napi::Result<PromiseRaw<'_, b
 }
 
 /// The link kinds this build can create.
+/// @internal
 #[napi]
 pub fn link_kinds() -> Vec<&'static str> {
     tenus_core::link::KIND_NAMES.to_vec()

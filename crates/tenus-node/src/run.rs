@@ -11,15 +11,16 @@ use tenus_core::{args, Error};
 
 use crate::error::error_doc;
 use crate::netns::NativeNetns;
-use crate::settle::{js, spawn_with, Callback};
+use crate::promise::{js, spawn_with, Callback};
 
-/// Options of `NativeNetns.run`.
+/// Options of `NativeNetns.run` (the public API sets them from `BatchOptions`).
+/// @internal
 #[napi(object)]
 pub struct NativeRunOptions {
     /// Undo what was done when an item fails (else go on and report per item).
     pub rollback: bool,
-    /// Requests in flight at once (default 256).
-    pub window: Option<u32>,
+    /// Requests in flight at once (default 256; 1..=4096).
+    pub window: Option<f64>,
 }
 
 /// The report: a status letter per item (d: done, f: failed, n: not run, u: undone), the
@@ -67,13 +68,18 @@ impl NativeNetns {
             .chain(peers.iter().map(|p| p.get("batch")))
             .collect();
         let function = progress.map(|p| p.raw());
-        spawn_with(env, "batch", function, move |callback| async move {
+        spawn_with(env, label(&items_json), function, move |callback| async move {
             let handles = handles?;
-            let window = options
-                .window
-                .map(|w| args::WINDOW.check("window", w))
-                .transpose()?
-                .unwrap_or(batch::DEFAULT_WINDOW as u32);
+            let window = match options.window {
+                Some(w) if w.fract() != 0.0 || !(0.0..=u64::MAX as f64).contains(&w) => {
+                    return Err(Error::invalid(
+                        "window",
+                        format!("{w} is not a number of requests"),
+                    ))
+                }
+                Some(w) => args::WINDOW.check("window", w as u64)?,
+                None => batch::DEFAULT_WINDOW as u64,
+            };
             let mut cx = ReadContext::new(handles.iter().map(|h| h.namespace().clone()).collect());
             let items = Items::parse(&items_json, &mut cx)?.items;
             let total = items.len();
@@ -88,6 +94,21 @@ impl NativeNetns {
             let report = batch::run(&handles, items, &options, &notify(callback, total)).await;
             Ok(report_json(report))
         })
+    }
+}
+
+/// What a run is called for the settling heuristics (settle.rs keeps a moving average of how
+/// long each kind of call takes): its first item's operation, when it is the only one.
+fn label(items_json: &str) -> &'static str {
+    let rest = items_json.strip_prefix("[[").unwrap_or_default();
+    let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(0);
+    let single = !items_json.contains("],[");
+    match (rest[..digits].parse::<u8>(), single) {
+        (Ok(code), true) => batch::OP_CODES
+            .iter()
+            .find(|(_, c)| *c == code)
+            .map_or("batch", |(name, _)| *name),
+        _ => "batch",
     }
 }
 

@@ -412,6 +412,9 @@ impl Handle {
 
     /// Addresses of one link (filtered by the kernel) or of every link.
     pub async fn addr_list(&self, link: Option<&LinkRef>) -> Result<Vec<AddressRecord>> {
+        if let Some(l) = link {
+            l.validate("link")?;
+        }
         let mut msg = AddressMessage::default();
         if let Some(l) = link {
             msg.header.index = self

@@ -15,6 +15,7 @@
 //! (the kernel answers a socket's requests in order, so the read sees what the items before it
 //! did), and an item nothing can undo waits until everything before it has succeeded.
 
+mod fold;
 mod names;
 pub mod ops;
 mod step;
@@ -88,11 +89,12 @@ pub struct BatchReport {
 /// complete.
 pub async fn run(
     handles: &[Handle],
-    items: Vec<Result<Item>>,
+    mut items: Vec<Result<Item>>,
     options: &BatchOptions,
     progress: &(dyn Fn(usize, usize) + Send + Sync),
 ) -> BatchReport {
     let total = items.len();
+    let folded = fold::fold(&mut items);
     let mut tally = Tally {
         outcomes: vec![Outcome::NotRun; total],
         records: Vec::new(),
@@ -139,6 +141,9 @@ pub async fn run(
             tally.count();
             continue;
         };
+        if folded[i].is_some() {
+            continue; // sent as part of the creation it follows
+        }
         let op = &item.op;
         let h = &handles[item.target];
         // Requests on different sockets are not ordered: finish one namespace's before the next.
@@ -242,6 +247,12 @@ pub async fn run(
     if tally.rollback && tally.any_failed() {
         undo_errors = undo::rollback(handles, &ops, &before, &mut tally.outcomes, &names).await;
     }
+    for (i, origin) in folded.iter().enumerate() {
+        if let Some(k) = origin {
+            tally.outcomes[i] = tally.outcomes[*k].clone();
+            tally.count();
+        }
+    }
     tally.report(undo_errors)
 }
 
@@ -294,7 +305,10 @@ async fn read_before(
 /// Runs reads one after the other, keeping their answers (empty for what `op` says is absent).
 async fn read_now(h: &Handle, op: &Op, reads: Reads, into: &mut Vec<Messages>) -> Result<()> {
     for read in reads.requests {
-        let answer = if read.dump {
+        // An empty request keeps its slot: nothing needed to be read there.
+        let answer = if read.message.is_empty() {
+            Ok(Messages::default())
+        } else if read.dump {
             h.dump("batch.read", read.message).await
         } else {
             h.connection()

@@ -64,11 +64,21 @@ impl Names {
             LinkRef::Index(i) => Ok(*i),
             LinkRef::Name(n) => {
                 let key = (target, n.clone());
+                // The error is the item's (it names the link the item acts on); the text says
+                // which name was not found.
                 self.index.get(&key).copied().ok_or_else(|| {
-                    self.missing
+                    let errno = self
+                        .missing
                         .get(&key)
-                        .cloned()
-                        .unwrap_or_else(|| Error::kernel_errno(libc::ENODEV, "", n))
+                        .and_then(Error::errno)
+                        .unwrap_or(libc::ENODEV);
+                    Error::Kernel {
+                        errno,
+                        op: String::new(),
+                        link: None,
+                        extack: Some(format!("no link named {n}")),
+                        extack_offset: None,
+                    }
                 })
             }
         }
@@ -96,11 +106,11 @@ impl Names {
                     self.index.remove(&(target, n.clone()));
                 }
             }
-            Effect::Moves(link, to, new_name) => {
+            Effect::Moves(link, to, there) => {
                 if let LinkRef::Name(n) = link {
                     self.index.remove(&(target, n.clone()));
                 }
-                if let Some(name) = new_name.or(link.name()) {
+                if let Some(name) = there {
                     self.forget(to, name);
                 }
             }

@@ -40,6 +40,7 @@ pub struct Reads {
 
 #[derive(Debug)]
 pub struct Read {
+    /// Empty: nothing to read in this slot (it keeps the slots of later reads where they are).
     pub message: Vec<u8>,
     pub dump: bool,
 }
@@ -75,7 +76,7 @@ pub enum Effect<'a> {
     Renames(&'a LinkRef, &'a str),
     /// A link is gone from the target's namespace.
     Removes(&'a LinkRef),
-    /// A link leaves for the batch's n-th namespace, under a new name or its own.
+    /// A link leaves for the batch's n-th namespace, where it has this name.
     Moves(&'a LinkRef, usize, Option<&'a str>),
 }
 

@@ -60,10 +60,10 @@ pub(super) async fn rollback(
                     }
                 }
             }
-            Effect::Moves(l, to, new_name) => {
+            Effect::Moves(l, to, there) => {
                 if let Some(from) = here(l) {
                     if let Some(origin) = created.remove(&from) {
-                        let name = new_name.map_or(from.1.clone(), str::to_string);
+                        let name = there.map_or(from.1.clone(), str::to_string);
                         created.insert((to, name), origin);
                     }
                 }

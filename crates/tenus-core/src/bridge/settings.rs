@@ -15,11 +15,11 @@ use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
 use crate::batch::{Before, Parsed, Reads, Step, Undo, UndoRequest, View};
 use crate::error::{Error, Result};
-use crate::link::bridge::{Bridge, BridgeInfo, BridgeOptions};
 use crate::link::build::Resolved;
 use crate::link::fast::read_link;
 use crate::link::get::{encode_link_get, selector};
 use crate::link::kind::{Kind, ParseContext};
+use crate::link::kinds::bridge::{Bridge, BridgeInfo, BridgeOptions};
 use crate::link::{KindInfo, LinkRef};
 use crate::message::{encode, Flags};
 use crate::netns::Namespace;
@@ -28,9 +28,10 @@ use crate::netns::Namespace;
 #[derive(Debug)]
 pub struct SetBridge {
     pub link: LinkRef,
-    /// The settings as given: which ones change, for the undo.
-    pub options: BridgeOptions,
-    pub bridge: Bridge,
+    /// The settings as given: which ones change, for the undo (boxed, as `bridge`: a batch's
+    /// items are as large as their largest kind).
+    pub options: Box<BridgeOptions>,
+    pub bridge: Box<Bridge>,
 }
 
 /// Bridge options name no namespace.
@@ -54,10 +55,10 @@ fn encode_settings(link: &LinkRef, bridge: &Bridge) -> Result<Vec<u8>> {
 
 impl SetBridge {
     pub fn parse(link: LinkRef, options: BridgeOptions) -> Result<Self> {
-        let bridge = Bridge::parse(options.clone(), &mut NoPeers)?;
+        let bridge = Box::new(Bridge::parse(options.clone(), &mut NoPeers)?);
         Ok(SetBridge {
             link,
-            options,
+            options: Box::new(options),
             bridge,
         })
     }

@@ -5,7 +5,11 @@
 //! it refuses to move some kinds at all (bridges, bonds, VRFs: "The interface netns is
 //! immutable") only once asked. So a move checks both first — the link's kind in its
 //! namespace, the new name in the target — and if the kernel still moved without renaming,
-//! moves the link back before reporting the error. A rollback moves it back from the target.
+//! moves the link back before reporting the error. A rollback moves it back from the target,
+//! and puts back what the move took from it: its addresses, its master and its up state (a
+//! link arrives in a namespace down, detached and without addresses).
+
+use std::sync::OnceLock;
 
 use netlink_packet_route::link::LinkAttribute;
 use netlink_packet_route::RouteNetlinkMessage;
@@ -21,7 +25,9 @@ use crate::netns::Namespace;
 
 use super::get::selector;
 use super::kinds::movable;
-use super::LinkRef;
+use super::set::LinkChange;
+use super::{LinkRecord, LinkRef};
+use crate::addr::AddressRecord;
 
 /// `[code, link, namespace, newName | null]`: moves `link` into the batch's `namespace`-th
 /// namespace; the items after it that act on it say `[IN, namespace]` first.
@@ -31,6 +37,9 @@ pub struct MoveLink {
     /// Where to (the batch's n-th namespace).
     pub to: usize,
     pub new_name: Option<String>,
+    /// The link and its addresses when it was moved (read by `send`: the item may name it by
+    /// index, and the way back must restore what the move dropped).
+    moved: OnceLock<(LinkRecord, Vec<AddressRecord>)>,
 }
 
 /// `ip link set INDEX netns NS [name NEW]`.
@@ -50,6 +59,10 @@ impl MoveLink {
         let op = Self::OP;
         let link = from
             .link_get(&self.link)
+            .await
+            .map_err(|e| e.context(op, Some(&label)))?;
+        let addresses = from
+            .addr_list(Some(&LinkRef::Index(link.index)))
             .await
             .map_err(|e| e.context(op, Some(&label)))?;
         if let Some(kind) = link.kind.as_deref().filter(|k| !movable(k)) {
@@ -73,6 +86,7 @@ impl MoveLink {
                 extack_offset: None,
             });
         }
+        let _ = self.moved.set((link.clone(), addresses));
         let request = encode_move(link.index, to.namespace(), self.new_name.as_deref());
         match from.ack(op, Some(&label), request).await {
             Ok(_) => Ok(()),
@@ -89,31 +103,42 @@ impl MoveLink {
         }
     }
 
+    /// The link's name in the target after the move.
+    pub fn name_there(&self) -> Option<&str> {
+        self.new_name
+            .as_deref()
+            .or(self.moved.get().map(|(l, _)| l.name.as_str()))
+            .or(self.link.name())
+    }
+
     /// Moves the link back from the target, under its old name.
     pub(crate) async fn move_back(&self, from: &Handle, to: &Handle) -> Result<()> {
-        let old = match &self.link {
-            LinkRef::Name(n) => Some(n.as_str()),
-            LinkRef::Index(_) => None,
+        let (Some((was, addresses)), Some(there)) = (self.moved.get(), self.name_there()) else {
+            return Err(Error::Protocol {
+                op: "batch.undo".into(),
+                detail: "the move never read its link".into(),
+            });
         };
-        let there = match (&self.new_name, old) {
-            (Some(n), _) => n.clone(),
-            (None, Some(o)) => o.to_string(),
-            (None, None) => {
-                return Err(Error::invalid(
-                    "link",
-                    "a link moved by index and not renamed cannot be found again",
-                ))
-            }
-        };
-        let rec = to.link_get(&LinkRef::Name(there)).await?;
-        let rename = self.new_name.as_ref().and(old);
+        let rec = to.link_get(&LinkRef::Name(there.to_string())).await?;
+        let rename = self.new_name.as_ref().map(|_| was.name.as_str());
         to.ack(
             "batch.undo",
             Some(&rec.name),
             encode_move(rec.index, from.namespace(), rename),
         )
-        .await
-        .map(drop)
+        .await?;
+        // Back where it was: what the move took from it.
+        let back = from.link_get(&LinkRef::Name(was.name.clone())).await?;
+        let restore = LinkChange {
+            up: Some(was.up),
+            master: was.master.map(|m| Some(LinkRef::Index(m))),
+            ..Default::default()
+        };
+        from.link_set(&LinkRef::Index(back.index), &restore).await?;
+        for a in addresses {
+            from.addr_add(&LinkRef::Index(back.index), &a.cidr, true).await?;
+        }
+        Ok(())
     }
 }
 
@@ -130,7 +155,12 @@ impl Step for MoveLink {
                 args::ifname("name", n)?;
             }
             let to = cx.peer_index("target", to)?;
-            Ok(MoveLink { link, to, new_name })
+            Ok(MoveLink {
+                link,
+                to,
+                new_name,
+                moved: OnceLock::new(),
+            })
         })())
     }
 
@@ -152,7 +182,7 @@ impl Step for MoveLink {
     }
 
     fn effect(&self) -> Effect<'_> {
-        Effect::Moves(&self.link, self.to, self.new_name.as_deref())
+        Effect::Moves(&self.link, self.to, self.name_there())
     }
 }
 
@@ -163,6 +193,7 @@ impl Handle {
             link: link.clone(),
             to: 1,
             new_name: new_name.map(str::to_string),
+            moved: OnceLock::new(),
         }
         .send(self, target)
         .await

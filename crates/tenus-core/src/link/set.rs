@@ -2,12 +2,13 @@
 //! [group] [master|nomaster] [promisc]`, all in one RTM_SETLINK.
 //!
 //! A change is undone from the link as it was read just before it. The kernel also changes
-//! things on its own when an MTU goes down: links on top of this one (macvlan, vlan, ipvlan)
-//! that had a larger MTU follow it down, and below 1280 the link loses its IPv6 addresses.
-//! So an MTU decrease reads those too (dumps: the item waits for them), and its undo puts them
-//! back after the MTU: the upper links' MTUs and the IPv6 addresses (re-added with their prefix
-//! length; lifetimes and flags are not kept, and the kernel makes link-local addresses again
-//! by itself).
+//! things on its own: when an MTU goes down, links on top of this one (macvlan, vlan, ipvlan)
+//! that had a larger MTU follow it down, and below 1280 the link loses its IPv6 addresses; and
+//! a link that goes down loses its IPv6 addresses (unless keep_addr_on_down), which an undo
+//! that brings it down again or up again would not bring back. So such a change reads those too
+//! (dumps: the item waits for them), and its undo puts them back after the link: the upper
+//! links' MTUs and the IPv6 addresses (re-added with their prefix length; lifetimes and flags
+//! are not kept, and the kernel makes link-local addresses again by itself).
 
 use std::net::IpAddr;
 
@@ -292,7 +293,7 @@ impl Step for SetLink {
             netlink_packet_route::link::LinkExtentMask::SkipStats,
         ]));
         let mut reads = Reads::one(encode(RouteNetlinkMessage::GetLink(get), Flags::Plain));
-        reads.follow_up = self.change.mtu.is_some();
+        reads.follow_up = self.change.mtu.is_some() || self.change.up.is_some();
         Ok(reads)
     }
 
@@ -300,20 +301,27 @@ impl Step for SetLink {
         let Some(before) = Self::before(first) else {
             return Ok(Reads::default());
         };
-        if !self.lowers_mtu(&before) {
-            return Ok(Reads::default());
-        }
         let mut reads = Reads::default();
-        let links = encode(RouteNetlinkMessage::GetLink(LinkMessage::default()), Flags::Dump);
+        // Slot 1: the links (for upper links' MTUs), empty unless the MTU goes down.
+        let links = if self.lowers_mtu(&before) {
+            encode(RouteNetlinkMessage::GetLink(LinkMessage::default()), Flags::Dump)
+        } else {
+            Vec::new()
+        };
         reads.requests.push(Read {
             message: links,
             dump: true,
         });
-        let new = self.change.mtu.unwrap_or_default();
-        if new < IPV6_MIN_MTU && before.mtu.is_some_and(|old| old >= IPV6_MIN_MTU) {
+        let new = self.change.mtu.unwrap_or(u32::MAX);
+        let mtu_drops_v6 = new < IPV6_MIN_MTU && before.mtu.is_some_and(|old| old >= IPV6_MIN_MTU);
+        // Up or down, either way: the undo takes the link through a state that flushes them.
+        let up_changes = self.change.up.is_some_and(|up| up != before.up);
+        if mtu_drops_v6 || up_changes {
+            // Below 1280 the upper links that follow the MTU down lose theirs too: then every
+            // link's (the undo picks), else this link's only.
             let mut msg = AddressMessage::default();
             msg.header.family = AddressFamily::Inet6;
-            msg.header.index = before.index;
+            msg.header.index = if mtu_drops_v6 { 0 } else { before.index };
             reads.requests.push(Read {
                 message: encode(RouteNetlinkMessage::GetAddress(msg), Flags::Dump),
                 dump: true,
@@ -331,17 +339,21 @@ impl Step for SetLink {
         ))
     }
 
-    fn encode_undo(&self, _: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+    fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
         let Some(was) = Self::before(before) else {
             return Ok(Vec::new());
         };
+        let here = names.target;
         let target = LinkRef::Index(was.index);
         let back = self.change.revert(&was);
         let master = back.master.as_ref().map(|m| match m {
             Some(LinkRef::Index(i)) => *i,
             _ => 0,
         });
-        let mut out = vec![(0, encode_link_set(&target, &back, None, master))];
+        let mut out = vec![(here, encode_link_set(&target, &back, None, master))];
+        // Links whose IPv6 addresses the change made the kernel drop: this one, and upper
+        // links it took below 1280.
+        let mut lost_v6 = vec![was.index];
         if let (Some(new), Some(links)) = (self.change.mtu, before.get(1)) {
             // Upper links the kernel lowered with it get their MTU back.
             for upper in links.iter().filter_map(read_link) {
@@ -352,14 +364,17 @@ impl Step for SetLink {
                         ..Default::default()
                     };
                     out.push((
-                        0,
+                        here,
                         encode_link_set(&LinkRef::Index(upper.index), &change, None, None),
                     ));
+                    if new < IPV6_MIN_MTU && upper_mtu >= IPV6_MIN_MTU {
+                        lost_v6.push(upper.index);
+                    }
                 }
             }
         }
         if let Some(addresses) = before.get(2) {
-            out.extend(readd_ipv6(was.index, addresses).into_iter().map(|m| (0, m)));
+            out.extend(readd_ipv6(&lost_v6, addresses).into_iter().map(|m| (here, m)));
         }
         Ok(out)
     }
@@ -372,14 +387,18 @@ impl Step for SetLink {
     }
 }
 
-/// Requests that put back the IPv6 addresses read before an MTU change (replace: the kernel
-/// may have made the link-local ones again already).
-fn readd_ipv6(index: u32, addresses: &Messages) -> Vec<Vec<u8>> {
+/// Requests that put back the IPv6 addresses of the links `lost` that were read before the
+/// change (replace: the kernel may have made the link-local ones again already).
+fn readd_ipv6(lost: &[u32], addresses: &Messages) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for bytes in addresses {
         let Ok(RouteNetlinkMessage::NewAddress(m)) = decode("link.set", bytes) else {
             continue;
         };
+        if !lost.contains(&m.header.index) {
+            continue;
+        }
+        let index = m.header.index;
         let address = m.attributes.iter().find_map(|a| match a {
             AddressAttribute::Address(IpAddr::V6(ip)) => Some(*ip),
             _ => None,

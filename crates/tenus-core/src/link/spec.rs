@@ -60,7 +60,9 @@ impl fmt::Display for LinkRef {
 
 // JSON names a link by its index (a number) or its name (a string). By hand rather than
 // `#[serde(untagged)]`, which buffers every value before trying each variant: batches of
-// thousands of items pay for that.
+// thousands of items pay for that. Only the type is checked here; whoever takes a `LinkRef`
+// checks its value with `validate` and names the argument (a bad name in an item fails that
+// item, not the whole document).
 impl<'de> Deserialize<'de> for LinkRef {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         struct Visitor;
@@ -71,10 +73,8 @@ impl<'de> Deserialize<'de> for LinkRef {
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<LinkRef, E> {
                 u32::try_from(v)
-                    .ok()
-                    .filter(|i| *i >= 1 && *i <= i32::MAX as u32)
                     .map(LinkRef::Index)
-                    .ok_or_else(|| E::custom(format!("invalid value: {v} is not an interface index")))
+                    .map_err(|_| E::custom(format!("invalid value: {v} is not an interface index")))
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<LinkRef, E> {
                 Err(E::custom(format!("invalid value: {v} is not an interface index")))
@@ -83,7 +83,6 @@ impl<'de> Deserialize<'de> for LinkRef {
                 Err(E::custom(format!("invalid value: {v} is not an interface index")))
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<LinkRef, E> {
-                args::ifname("link", v).map_err(|e| E::custom(format!("invalid value: {}", e.message())))?;
                 Ok(LinkRef::Name(v.to_string()))
             }
         }

@@ -65,7 +65,7 @@ pub fn parse_error(msg: &[u8], hdr: &Header) -> Ack {
     }
     let code = i32::from_ne_bytes(payload[0..4].try_into().unwrap());
     let mut ack = Ack {
-        errno: -code,
+        errno: errno_of(code),
         ..Ack::default()
     };
     if hdr.flags & NLM_F_ACK_TLVS == 0 {
@@ -95,13 +95,23 @@ pub fn parse_done(msg: &[u8], hdr: &Header) -> Ack {
     }
     let code = i32::from_ne_bytes(payload[0..4].try_into().unwrap());
     let mut ack = Ack {
-        errno: -code,
+        errno: errno_of(code),
         ..Ack::default()
     };
     if hdr.flags & NLM_F_ACK_TLVS != 0 {
         parse_tlvs(&payload[4..], &mut ack);
     }
     ack
+}
+
+/// The positive errno an error code carries. A kernel sends 0 or -errno; anything else (a
+/// corrupted or hostile message, `i32::MIN` included) is EPROTO rather than an overflow.
+fn errno_of(code: i32) -> i32 {
+    match code {
+        0 => 0,
+        c if c < 0 && c > -4096 => -c,
+        _ => libc::EPROTO,
+    }
 }
 
 fn parse_tlvs(mut buf: &[u8], ack: &mut Ack) {

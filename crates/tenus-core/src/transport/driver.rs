@@ -1,8 +1,8 @@
-//! The task that owns a socket. Callers hand it serialized requests through a channel; it
-//! stamps sequence numbers, packs as many requests as the window allows into one `sendmsg`,
-//! reads replies and completes each caller's oneshot.
+//! The task that owns a socket: it takes serialized requests from callers through a channel,
+//! packs as many as the window allows into one `sendmsg`, reads the answers and hands each to
+//! the request's state (`pending.rs`), which completes the caller's oneshot. Everything about
+//! which request an answer belongs to, and when it is done or late, is decided there.
 
-use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::os::fd::AsRawFd;
 use std::time::Duration;
@@ -12,11 +12,11 @@ use tokio::io::unix::AsyncFd;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::ack::{self, Header, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN, NLM_F_ACK};
+use super::ack::{self, NLM_F_ACK};
+use super::header;
+use super::pending::{Job, Pending, Received};
 use crate::error::{Error, Result};
 
-/// Requests in flight at once. Each ACK costs the receive queue about 1 KiB of skb truesize.
-const WINDOW: usize = 256;
 /// Upper bound on bytes handed to one `sendmsg` (the default netlink send buffer is 208 KiB).
 const SEND_CHUNK: usize = 64 * 1024;
 /// Upper bound on requests in one `sendmsg`: the kernel handles them all inside the call, and
@@ -24,8 +24,6 @@ const SEND_CHUNK: usize = 64 * 1024;
 const SEND_MAX_MESSAGES: usize = 32;
 /// The kernel caps a dump skb at 32 KiB; twice that leaves room.
 const RECV_BUFFER: usize = 64 * 1024;
-/// A streamed dump hands its data messages over this many at a time.
-const PART_MESSAGES: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expect {
@@ -90,26 +88,6 @@ pub struct Reply {
     pub warning: Option<String>,
 }
 
-struct Job {
-    message: Vec<u8>,
-    expect: Expect,
-    timeout: Duration,
-    reply: oneshot::Sender<Result<Reply>>,
-    parts: Option<mpsc::UnboundedSender<Messages>>,
-}
-
-struct Pending {
-    expect: Expect,
-    /// Position in sending order (quiet requests are done by answers to later ones).
-    order: u64,
-    deadline: Instant,
-    timeout: Duration,
-    reply: oneshot::Sender<Result<Reply>>,
-    collected: Reply,
-    /// Where a streamed dump's messages go as they arrive (the reply then holds the rest).
-    parts: Option<mpsc::UnboundedSender<Messages>>,
-}
-
 /// A cheap, cloneable sender of requests to one socket's driver task.
 #[derive(Clone)]
 pub struct Connection {
@@ -135,8 +113,10 @@ impl Connection {
             .unwrap_or_else(|_| Err(Error::Closed { op: String::new() }))
     }
 
-    /// Queues a request without waiting; the receiver completes when the kernel answers.
-    /// Queuing many before awaiting any lets the driver pipeline them.
+    /// Queues a request without waiting; the receiver completes when the kernel answers, or
+    /// with a timeout once `timeout` has passed since now (an answer after that is a timeout
+    /// too, even if the kernel did the work). Queuing many before awaiting any lets the driver
+    /// pipeline them.
     pub fn submit(
         &self,
         message: Vec<u8>,
@@ -170,6 +150,7 @@ impl Connection {
             .send(Job {
                 message,
                 expect,
+                deadline: Instant::now() + timeout,
                 timeout,
                 reply,
                 parts,
@@ -180,18 +161,9 @@ impl Connection {
 }
 
 struct Driver {
-    pending: HashMap<u32, Pending>,
-    /// The kernel runs one dump per socket at a time (a second gets EBUSY): dumps wait their turn.
-    dump_running: bool,
-    queue: VecDeque<Job>,
-    next_seq: u32,
+    pending: Pending,
     out: Vec<u8>,
     inbuf: Vec<u8>,
-    /// A part of a streamed dump was just handed over: stop reading for a moment.
-    handed_over: bool,
-    next_order: u64,
-    /// Quiet requests in flight, oldest first: (order, seq).
-    quiet: VecDeque<(u64, u32)>,
     /// Where the last request in `out` starts, and its seq: it must ask for an ACK.
     last_out: Option<(usize, u32)>,
 }
@@ -199,15 +171,9 @@ struct Driver {
 impl Driver {
     fn new() -> Self {
         Driver {
-            pending: HashMap::new(),
-            dump_running: false,
-            queue: VecDeque::new(),
-            next_seq: 1,
+            pending: Pending::new(),
             out: Vec::with_capacity(SEND_CHUNK),
             inbuf: vec![0; RECV_BUFFER],
-            handed_over: false,
-            next_order: 0,
-            quiet: VecDeque::new(),
             last_out: None,
         }
     }
@@ -215,39 +181,44 @@ impl Driver {
     async fn run(mut self, socket: AsyncFd<Socket>, mut jobs: mpsc::UnboundedReceiver<Job>) {
         let mut open = true;
         loop {
-            while open && self.pending.len() + self.queue.len() < WINDOW {
+            while open && self.pending.has_room() {
                 match jobs.try_recv() {
-                    Ok(job) => self.queue.push_back(job),
+                    Ok(job) => self.pending.enqueue(job),
                     Err(mpsc::error::TryRecvError::Empty) => break,
                     Err(mpsc::error::TryRecvError::Disconnected) => open = false,
                 }
             }
-            let before = self.pending.len();
+            let before = self.pending.in_flight();
             if let Err(e) = self.flush(&socket).await {
-                self.fail_all(&e);
+                self.pending.fail_all(&e);
             }
             // The kernel handles route requests inside sendmsg: the answers are usually queued
             // already, so read them now instead of waiting for the poller to say so.
-            if self.pending.len() > before {
-                let sent = self.pending.len();
+            if self.pending.in_flight() > before {
+                let sent = self.pending.in_flight();
                 match self.read_available(socket.get_ref().as_raw_fd()) {
                     Ok(true) => {}
                     Ok(false) => tokio::task::yield_now().await,
-                    Err(e) => self.fail_all(&e),
+                    Err(e) => self.pending.fail_all(&e),
                 }
                 // Something finished (a dump, say): queued requests may go now.
-                if self.pending.len() < sent && !self.queue.is_empty() {
+                if self.pending.in_flight() < sent && self.pending.queued() > 0 {
                     continue;
                 }
             }
-            if !open && self.pending.is_empty() && self.queue.is_empty() {
+            if !open && self.pending.is_idle() {
                 return;
             }
-            let deadline = self.pending.values().map(|p| p.deadline).min();
-            let room = self.pending.len() + self.queue.len() < WINDOW;
+            let deadline = self.pending.next_deadline();
+            let room = self.pending.has_room();
+            let busy = self.pending.in_flight() > 0;
             tokio::select! {
                 biased;
-                ready = socket.readable(), if !self.pending.is_empty() => match ready {
+                // Deadlines first: a socket that is always readable must not starve them.
+                _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                    self.pending.expire(Instant::now());
+                }
+                ready = socket.readable(), if busy => match ready {
                     Ok(mut guard) => match self.read_available(socket.get_ref().as_raw_fd()) {
                         Ok(true) => guard.clear_ready(),
                         // More is waiting; the socket stays marked readable for the next turn.
@@ -256,53 +227,24 @@ impl Driver {
                             tokio::task::yield_now().await;
                         }
                         Err(e) => {
-                            self.fail_all(&e);
+                            self.pending.fail_all(&e);
                             guard.clear_ready();
                         }
                     },
-                    Err(e) => self.fail_all(&Error::os("netlink.recv", "poll", &e)),
+                    Err(e) => self.pending.fail_all(&Error::os("netlink.recv", "poll", &e)),
                 },
                 job = jobs.recv(), if open && room => match job {
-                    Some(job) => self.queue.push_back(job),
+                    Some(job) => self.pending.enqueue(job),
                     None => open = false,
                 },
-                _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
-                    self.expire(Instant::now());
-                }
             }
         }
     }
 
     /// Moves queued jobs into flight, up to the window, and writes them in large sendmsg calls.
     async fn flush(&mut self, socket: &AsyncFd<Socket>) -> Result<()> {
-        let mut waiting_dumps = VecDeque::new();
         let mut in_chunk = 0;
-        while let Some(job) = self.queue.pop_front() {
-            if self.pending.len() >= WINDOW {
-                self.queue.push_front(job);
-                break;
-            }
-            if job.reply.is_closed() {
-                continue; // the caller gave up before it was sent
-            }
-            if job.expect == Expect::Dump && self.dump_running {
-                waiting_dumps.push_back(job);
-                continue;
-            }
-            let seq = self.take_seq();
-            let mut message = job.message;
-            if message.len() < ack::NLMSG_HDRLEN {
-                let _ = job.reply.send(Err(Error::Protocol {
-                    op: String::new(),
-                    detail: "request shorter than a netlink header".into(),
-                }));
-                continue;
-            }
-            message[8..12].copy_from_slice(&seq.to_ne_bytes());
-            if job.expect == Expect::Quiet {
-                let flags = u16::from_ne_bytes([message[6], message[7]]) & !NLM_F_ACK;
-                message[6..8].copy_from_slice(&flags.to_ne_bytes());
-            }
+        while let Some((seq, message)) = self.pending.next_to_send(Instant::now()) {
             if (self.out.len() + message.len() > SEND_CHUNK || in_chunk == SEND_MAX_MESSAGES)
                 && !self.out.is_empty()
             {
@@ -312,27 +254,6 @@ impl Driver {
             self.last_out = Some((self.out.len(), seq));
             self.out.extend_from_slice(&message);
             in_chunk += 1;
-            self.dump_running |= job.expect == Expect::Dump;
-            let order = self.next_order;
-            self.next_order += 1;
-            if job.expect == Expect::Quiet {
-                self.quiet.push_back((order, seq));
-            }
-            self.pending.insert(
-                seq,
-                Pending {
-                    expect: job.expect,
-                    order,
-                    deadline: Instant::now() + job.timeout,
-                    timeout: job.timeout,
-                    reply: job.reply,
-                    collected: Reply::default(),
-                    parts: job.parts,
-                },
-            );
-        }
-        while let Some(job) = waiting_dumps.pop_back() {
-            self.queue.push_front(job);
         }
         if !self.out.is_empty() {
             self.send_out(socket).await?;
@@ -340,51 +261,13 @@ impl Driver {
         Ok(())
     }
 
-    /// Forgets a request; a finished dump lets the next one go.
-    fn finish(&mut self, seq: u32) -> Option<Pending> {
-        let pending = self.pending.remove(&seq)?;
-        if pending.expect == Expect::Dump {
-            self.dump_running = false;
-        }
-        Some(pending)
-    }
-
-    fn take_seq(&mut self) -> u32 {
-        let seq = self.next_seq;
-        self.next_seq = self.next_seq.wrapping_add(1).max(1);
-        seq
-    }
-
-    /// A quiet request last in a `sendmsg` asks for an ACK after all: its answer tells that
-    /// the quiet ones before it are done.
+    /// The last request of a `sendmsg` asks for an ACK (see `Expect::Quiet`).
     fn ack_last_out(&mut self) {
         let Some((at, seq)) = self.last_out.take() else {
             return;
         };
-        if let Some(p) = self.pending.get_mut(&seq).filter(|p| p.expect == Expect::Quiet) {
-            p.expect = Expect::Ack;
-            let flags = u16::from_ne_bytes([self.out[at + 6], self.out[at + 7]]) | NLM_F_ACK;
-            self.out[at + 6..at + 8].copy_from_slice(&flags.to_ne_bytes());
-        }
-    }
-
-    /// Quiet requests sent before the one of `order` got no failure: they are done.
-    fn settle_quiet_before(&mut self, order: u64) {
-        while let Some(&(o, seq)) = self.quiet.front() {
-            if o >= order {
-                break;
-            }
-            self.quiet.pop_front();
-            // Skipped when it failed (answered already) or was turned into an acked one.
-            if self
-                .pending
-                .get(&seq)
-                .is_some_and(|p| p.order == o && p.expect == Expect::Quiet)
-            {
-                if let Some(p) = self.finish(seq) {
-                    let _ = p.reply.send(Ok(p.collected));
-                }
-            }
+        if self.pending.ask_ack(seq) {
+            header::add_flags(&mut self.out[at..], NLM_F_ACK);
         }
     }
 
@@ -437,105 +320,16 @@ impl Driver {
                     _ => Err(Error::os("netlink.recv", "recvmsg", &e)),
                 };
             }
-            let datagram = std::mem::take(&mut self.inbuf);
-            self.dispatch(&datagram[..n as usize]);
-            self.inbuf = datagram;
-            if std::mem::take(&mut self.handed_over) {
+            let now = Instant::now();
+            let mut handed_over = false;
+            let mut buf = &self.inbuf[..n as usize];
+            while let Some(hdr) = ack::header(buf) {
+                handed_over |= self.pending.on_message(&buf[..hdr.len], &hdr, now) == Received::HandedOver;
+                buf = &buf[ack::align4(hdr.len).min(buf.len())..];
+            }
+            if handed_over {
                 return Ok(false);
             }
-        }
-    }
-
-    fn dispatch(&mut self, mut buf: &[u8]) {
-        while let Some(hdr) = ack::header(buf) {
-            let msg = &buf[..hdr.len];
-            self.on_message(msg, &hdr);
-            buf = &buf[ack::align4(hdr.len).min(buf.len())..];
-        }
-    }
-
-    fn on_message(&mut self, msg: &[u8], hdr: &Header) {
-        // Only while quiet requests are in flight does an answer need its request's order.
-        if !self.quiet.is_empty() {
-            if let Some(order) = self.pending.get(&hdr.seq).map(|p| p.order) {
-                self.settle_quiet_before(order);
-            }
-        }
-        let Some(pending) = self.pending.get_mut(&hdr.seq) else {
-            return; // late reply to a request that timed out, or a notification
-        };
-        if hdr.flags & ack::NLM_F_DUMP_INTR != 0 {
-            pending.collected.interrupted = true;
-        }
-        match hdr.kind {
-            NLMSG_NOOP | NLMSG_OVERRUN => {}
-            NLMSG_ERROR => {
-                let outcome = ack::parse_error(msg, hdr);
-                self.complete(hdr.seq, outcome);
-            }
-            NLMSG_DONE if pending.expect == Expect::Dump => {
-                let outcome = ack::parse_done(msg, hdr);
-                self.complete(hdr.seq, outcome);
-            }
-            _ => {
-                pending.collected.messages.push(msg);
-                if let Some(parts) = &pending.parts {
-                    if pending.collected.messages.len() >= PART_MESSAGES {
-                        let _ = parts.send(std::mem::take(&mut pending.collected.messages));
-                        self.handed_over = true;
-                    }
-                }
-            }
-        }
-    }
-
-    fn complete(&mut self, seq: u32, outcome: ack::Ack) {
-        let Some(mut pending) = self.finish(seq) else {
-            return;
-        };
-        let result = if outcome.errno == 0 {
-            pending.collected.warning = outcome.message;
-            Ok(pending.collected)
-        } else {
-            Err(Error::Kernel {
-                errno: outcome.errno,
-                op: String::new(),
-                link: None,
-                extack: outcome.message,
-                extack_offset: outcome.offset,
-            })
-        };
-        let _ = pending.reply.send(result);
-    }
-
-    fn expire(&mut self, now: Instant) {
-        let expired: Vec<u32> = self
-            .pending
-            .iter()
-            .filter(|(_, p)| p.deadline <= now)
-            .map(|(s, _)| *s)
-            .collect();
-        for seq in expired {
-            if let Some(p) = self.finish(seq) {
-                let millis = p.timeout.as_millis() as u64;
-                let _ = p.reply.send(Err(Error::Timeout {
-                    op: String::new(),
-                    link: None,
-                    millis,
-                }));
-            }
-        }
-    }
-
-    fn fail_all(&mut self, error: &Error) {
-        self.dump_running = false;
-        self.quiet.clear();
-        self.last_out = None;
-        for (_, p) in self.pending.drain() {
-            let _ = p.reply.send(Err(error.clone()));
-        }
-        for job in self.queue.drain(..) {
-            let _ = job.reply.send(Err(error.clone()));
         }
     }
 }
@@ -759,7 +553,11 @@ mod tests {
                     .map(|m| u32::from_ne_bytes(m[16..20].try_into().unwrap())),
             );
         }
-        assert_eq!(sizes, vec![PART_MESSAGES, PART_MESSAGES], "full parts, in order");
+        assert_eq!(
+            sizes,
+            vec![super::super::pending::PART_MESSAGES; 2],
+            "full parts, in order"
+        );
         numbers.extend(
             reply
                 .messages

@@ -4,6 +4,8 @@
 
 pub mod ack;
 mod driver;
+pub mod header;
+mod pending;
 mod socket;
 #[cfg(test)]
 pub(crate) mod testpeer;

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
-use super::build::Resolved;
-use super::kind::{Kind, ParseContext};
-use super::spec::LinkRef;
+use crate::link::build::Resolved;
+use crate::link::kind::{Kind, ParseContext};
+use crate::link::spec::LinkRef;
 
 crate::js_enum!(MacvlanMode {
     Private = "private",

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
-use super::build::Resolved;
-use super::kind::{Kind, ParseContext};
-use super::spec::LinkRef;
+use crate::link::build::Resolved;
+use crate::link::kind::{Kind, ParseContext};
+use crate::link::spec::LinkRef;
 
 crate::js_enum!(IpvlanMode { L2 = "l2", L3 = "l3", L3s = "l3s" });
 crate::js_enum!(IpvlanFlag { Bridge = "bridge", Private = "private", Vepa = "vepa" });

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::args;
 use crate::error::{Error, Result};
 
-use super::build::Resolved;
-use super::kind::{Kind, ParseContext};
-use super::spec::LinkRef;
+use crate::link::build::Resolved;
+use crate::link::kind::{Kind, ParseContext};
+use crate::link::spec::LinkRef;
 
 const IP6_DEFAULT_ENCAP_LIMIT: u8 = 4;
 
@@ -77,6 +77,9 @@ impl Tunnel {
                     format!("{kind} needs an {want} address, not {a}"),
                 ));
             }
+        }
+        if let Some(p) = &o.parent {
+            p.validate("parent")?;
         }
         Ok(Tunnel {
             local,

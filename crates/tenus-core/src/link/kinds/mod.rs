@@ -1,6 +1,9 @@
-//! The table of link kinds: one line per kind, `field = "name": Variant => Type, Options, Info`
-//! (the name is the kind's `Kind::NAME`, which a test checks, spelled out here for napi-rs,
-//! which would write `ip6gre` as `ip6Gre`).
+//! The table of link kinds. Each kind is one file in this folder implementing `Kind`
+//! (`../kind.rs`), and one line here: `mod file { field = "name": Variant => Type, Options, Info; }`
+//! declares the file and registers the kinds in it (the name is the kind's `Kind::NAME`, which
+//! a test checks, spelled out for napi-rs, which would write `ip6gre` as `ip6Gre`). Every
+//! dispatch on the kind (parsing options, building requests, decoding records) and the kind
+//! tables in `index.d.ts` are generated from it.
 //! Every dispatch on the kind (parsing options, building requests, decoding records) and the
 //! kind tables in `index.d.ts` are generated from it.
 
@@ -11,38 +14,41 @@ use crate::args;
 use crate::error::{Error, Result};
 use crate::netns::Namespace;
 
-use super::build::Resolved;
-use super::kind::{Kind, ParseContext};
-use super::spec::{LinkRef, LinkSpec};
-use super::{bond, bridge, dummy, gre, ipvlan, kind, macvlan, veth, vlan, vrf, vxlan, wireguard};
+use crate::link::build::Resolved;
+use crate::link::kind::{Kind, ParseContext};
+use crate::link::spec::{LinkRef, LinkSpec};
 
 macro_rules! kinds {
-    ($($field:ident = $name:literal: $variant:ident => $ty:path, $options:path, $info:path;)*) => {
+    ($(mod $module:ident { $($field:ident = $name:literal: $variant:ident => $ty:ident, $options:ident, $info:ident;)* })*) => {
+        $(pub mod $module;)*
+        kinds!(@table $($($module $field = $name: $variant => $ty, $options, $info;)*)*);
+    };
+    (@table $($module:ident $field:ident = $name:literal: $variant:ident => $ty:ident, $options:ident, $info:ident;)*) => {
         /// A link to create: the kind and its checked, typed options.
         #[derive(Debug, Clone)]
         pub enum KindSpec {
-            $($variant($ty),)*
+            $($variant($module::$ty),)*
         }
 
         /// A link's kind details as the kernel reports them (`LinkRecord::info`), written to
         /// JSON with the kind as `kind`.
         #[derive(Debug, Clone, PartialEq)]
         pub enum KindInfo {
-            $($variant($info),)*
+            $($variant($module::$info),)*
         }
 
         /// Every kind's options, by kind name: `index.d.ts` derives the `LinkSpec` union from it.
         #[cfg(feature = "napi")]
         #[napi_derive::napi(object, object_to_js = false, object_from_js = false)]
         pub struct LinkKindTable {
-            $(#[napi(js_name = $name)] pub $field: Option<$options>,)*
+            $(#[napi(js_name = $name)] pub $field: Option<$module::$options>,)*
         }
 
         /// Every kind's record details, by kind name: `index.d.ts` derives `LinkInfo` from it.
         #[cfg(feature = "napi")]
         #[napi_derive::napi(object, object_to_js = false, object_from_js = false)]
         pub struct LinkInfoTable {
-            $(#[napi(js_name = $name)] pub $field: Option<$info>,)*
+            $(#[napi(js_name = $name)] pub $field: Option<$module::$info>,)*
         }
 
         /// The kind names tenus can create.
@@ -51,16 +57,16 @@ macro_rules! kinds {
         #[cfg(test)]
         #[test]
         fn the_table_spells_each_kind_as_the_kind_does() {
-            $(assert_eq!($name, <$ty as Kind>::NAME);)*
+            $(assert_eq!($name, <$module::$ty as Kind>::NAME);)*
         }
 
         impl KindSpec {
             /// Reads a kind's options (a JSON object without the common options).
             pub fn parse(kind: &str, options: serde_json::Value, ctx: &mut dyn ParseContext) -> Result<Self> {
                 $(
-                    if kind == <$ty as Kind>::NAME {
-                        let options = args::options::<$options>(kind, options)?;
-                        return <$ty as Kind>::parse(options, ctx).map(KindSpec::$variant);
+                    if kind == <$module::$ty as Kind>::NAME {
+                        let options = args::options::<$module::$options>(kind, options)?;
+                        return <$module::$ty as Kind>::parse(options, ctx).map(KindSpec::$variant);
                     }
                 )*
                 Err(Error::invalid(
@@ -70,11 +76,11 @@ macro_rules! kinds {
             }
 
             pub fn name(&self) -> &'static str {
-                match self { $(KindSpec::$variant(_) => <$ty as Kind>::NAME,)* }
+                match self { $(KindSpec::$variant(_) => <$module::$ty as Kind>::NAME,)* }
             }
 
             pub fn prefix(&self) -> &'static str {
-                match self { $(KindSpec::$variant(_) => <$ty as Kind>::PREFIX,)* }
+                match self { $(KindSpec::$variant(_) => <$module::$ty as Kind>::PREFIX,)* }
             }
 
             pub fn parent(&self) -> Option<&LinkRef> {
@@ -106,15 +112,15 @@ macro_rules! kinds {
             /// Decodes the details of a link of kind `kind` (None for kinds tenus does not know).
             pub fn decode(kind: &str, data: Option<&InfoData>) -> Option<KindInfo> {
                 $(
-                    if kind == <$ty as Kind>::NAME {
-                        return <$ty as Kind>::decode(data).map(KindInfo::$variant);
+                    if kind == <$module::$ty as Kind>::NAME {
+                        return <$module::$ty as Kind>::decode(data).map(KindInfo::$variant);
                     }
                 )*
                 None
             }
 
             pub fn name(&self) -> &'static str {
-                match self { $(KindInfo::$variant(_) => <$ty as Kind>::NAME,)* }
+                match self { $(KindInfo::$variant(_) => <$module::$ty as Kind>::NAME,)* }
             }
         }
 
@@ -127,8 +133,8 @@ macro_rules! kinds {
         /// The least options a link of `kind` can be made with (see `Kind::probe`).
         pub fn probe(kind: &str) -> Option<serde_json::Value> {
             $(
-                if kind == <$ty as Kind>::NAME {
-                    return Some(<$ty as Kind>::probe());
+                if kind == <$module::$ty as Kind>::NAME {
+                    return Some(<$module::$ty as Kind>::probe());
                 }
             )*
             None
@@ -137,8 +143,8 @@ macro_rules! kinds {
         /// Whether links of kind `kind` may change namespace (unknown kinds: the kernel decides).
         pub fn movable(kind: &str) -> bool {
             $(
-                if kind == <$ty as Kind>::NAME {
-                    return <$ty as Kind>::movable();
+                if kind == <$module::$ty as Kind>::NAME {
+                    return <$module::$ty as Kind>::movable();
                 }
             )*
             true
@@ -154,23 +160,29 @@ struct Tagged<'a, T: Serialize> {
 }
 
 kinds! {
-    bridge = "bridge": Bridge => bridge::Bridge, bridge::BridgeOptions, bridge::BridgeInfo;
-    veth = "veth": Veth => veth::Veth, veth::VethOptions, veth::VethInfo;
-    macvlan = "macvlan": Macvlan => macvlan::Macvlan, macvlan::MacvlanOptions, macvlan::MacvlanInfo;
-    macvtap = "macvtap": Macvtap => macvlan::Macvtap, macvlan::MacvlanOptions, macvlan::MacvlanInfo;
-    vlan = "vlan": Vlan => vlan::Vlan, vlan::VlanOptions, vlan::VlanInfo;
-    vxlan = "vxlan": Vxlan => vxlan::Vxlan, vxlan::VxlanOptions, vxlan::VxlanInfo;
-    dummy = "dummy": Dummy => dummy::Dummy, kind::NoOptions, kind::NoOptions;
-    ipvlan = "ipvlan": Ipvlan => ipvlan::Ipvlan, ipvlan::IpvlanOptions, ipvlan::IpvlanInfo;
-    bond = "bond": Bond => bond::Bond, bond::BondOptions, bond::BondInfo;
-    vrf = "vrf": Vrf => vrf::Vrf, vrf::VrfOptions, vrf::VrfInfo;
-    gre = "gre": Gre => gre::Gre, gre::GreOptions, gre::GreInfo;
-    gretap = "gretap": GreTap => gre::GreTap, gre::GreOptions, gre::GreInfo;
-    ip6gre = "ip6gre": Ip6Gre => gre::Ip6Gre, gre::GreOptions, gre::GreInfo;
-    ip6gretap = "ip6gretap": Ip6GreTap => gre::Ip6GreTap, gre::GreOptions, gre::GreInfo;
-    wireguard = "wireguard": Wireguard => wireguard::Wireguard, kind::NoOptions, kind::NoOptions;
+    mod bridge { bridge = "bridge": Bridge => Bridge, BridgeOptions, BridgeInfo; }
+    mod veth { veth = "veth": Veth => Veth, VethOptions, VethInfo; }
+    mod macvlan {
+        macvlan = "macvlan": Macvlan => Macvlan, MacvlanOptions, MacvlanInfo;
+        macvtap = "macvtap": Macvtap => Macvtap, MacvlanOptions, MacvlanInfo;
+    }
+    mod vlan { vlan = "vlan": Vlan => Vlan, VlanOptions, VlanInfo; }
+    mod vxlan { vxlan = "vxlan": Vxlan => Vxlan, VxlanOptions, VxlanInfo; }
+    mod dummy { dummy = "dummy": Dummy => Dummy, NoOptions, NoOptions; }
+    mod ipvlan { ipvlan = "ipvlan": Ipvlan => Ipvlan, IpvlanOptions, IpvlanInfo; }
+    mod bond { bond = "bond": Bond => Bond, BondOptions, BondInfo; }
+    mod vrf { vrf = "vrf": Vrf => Vrf, VrfOptions, VrfInfo; }
+    mod gre {
+        gre = "gre": Gre => Gre, GreOptions, GreInfo;
+        gretap = "gretap": GreTap => GreTap, GreOptions, GreInfo;
+        ip6gre = "ip6gre": Ip6Gre => Ip6Gre, GreOptions, GreInfo;
+        ip6gretap = "ip6gretap": Ip6GreTap => Ip6GreTap, GreOptions, GreInfo;
+    }
+    mod wireguard { wireguard = "wireguard": Wireguard => Wireguard, NoOptions, NoOptions; }
+    mod geneve { geneve = "geneve": Geneve => Geneve, GeneveOptions, GeneveInfo; }
+    mod ifb { ifb = "ifb": Ifb => Ifb, NoOptions, NoOptions; }
+    mod netkit { netkit = "netkit": Netkit => Netkit, NetkitOptions, NetkitInfo; }
 }
-
 /// Whether the running kernel can create links of `kind`: tried in a throwaway namespace (a
 /// missing module answers EOPNOTSUPP "Unknown device type").
 pub async fn kernel_supports(kind: &str) -> Result<bool> {

@@ -4,8 +4,9 @@ use netlink_packet_route::link::{InfoData, InfoKind};
 
 use crate::error::Result;
 
-use super::build::Resolved;
-use super::kind::{Kind, NoOptions, ParseContext};
+use crate::link::build::Resolved;
+pub use crate::link::kind::NoOptions;
+use crate::link::kind::{Kind, ParseContext};
 
 #[derive(Debug, Clone)]
 pub struct Dummy;

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::args;
 use crate::error::{Error, Result};
 
-use super::build::Resolved;
-use super::kind::{Kind, ParseContext};
+use crate::link::build::Resolved;
+use crate::link::kind::{Kind, ParseContext};
 
 /// `ip link add NAME type vrf table N` options.
 #[derive(Debug, Clone, Default, Deserialize)]

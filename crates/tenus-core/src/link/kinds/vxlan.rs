@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::args;
 use crate::error::{Error, Result};
 
-use super::build::Resolved;
-use super::kind::{Kind, ParseContext};
-use super::spec::LinkRef;
+use crate::link::build::Resolved;
+use crate::link::kind::{Kind, ParseContext};
+use crate::link::spec::LinkRef;
 
 /// `ip link add NAME type vxlan id VNI ...` options.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -114,6 +114,9 @@ impl Kind for Vxlan {
                     "local and remote/multicastGroup must be the same address family",
                 ));
             }
+        }
+        if let Some(p) = &o.parent {
+            p.validate("parent")?;
         }
         Ok(Vxlan {
             vni,

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::args;
 use crate::error::Result;
 
-use super::build::Resolved;
-use super::kind::{Kind, ParseContext};
+use crate::link::build::Resolved;
+use crate::link::kind::{Kind, ParseContext};
 
 crate::js_enum!(BondMode {
     BalanceRr = "balance-rr",

@@ -26,7 +26,6 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::ptr::null_mut;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -35,8 +34,12 @@ use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
 use napi::{check_status, sys, Env, JsError};
 use tenus_core::Error;
 
+use super::runtime;
+use super::slot::Slot;
 use crate::error::{from_panic, to_napi};
-use crate::runtime;
+
+/// What settles a promise: a value, or the error it rejects with.
+type Outcome<T> = Result<T, napi::Error>;
 
 const DEFAULT_INLINE_WAIT: Duration = Duration::from_micros(100);
 /// After this much time spent settling in place, the next request goes asynchronously.
@@ -53,62 +56,7 @@ fn inline_wait() -> Duration {
     })
 }
 
-type Outcome<T> = Result<T, napi::Error>;
 type Settle = Box<dyn FnOnce(sys::napi_env) + Send>;
-
-const WAITING: u8 = 0;
-const READY: u8 = 1;
-const DETACHED: u8 = 2;
-
-/// Where the I/O thread leaves an answer for a JS thread that may still be waiting for it.
-/// Exactly one side settles the promise: the JS thread if the answer is READY before it
-/// gives up (DETACHED), the I/O thread otherwise.
-struct Slot<T> {
-    state: AtomicU8,
-    value: Mutex<Option<Outcome<T>>>,
-}
-
-impl<T> Slot<T> {
-    fn new() -> Self {
-        Slot {
-            state: AtomicU8::new(WAITING),
-            value: Mutex::new(None),
-        }
-    }
-
-    /// I/O thread: leaves the answer; gives it back when the JS thread stopped waiting.
-    fn offer(&self, outcome: Outcome<T>) -> Option<Outcome<T>> {
-        let mut value = self.value.lock().unwrap_or_else(|p| p.into_inner());
-        *value = Some(outcome);
-        match self
-            .state
-            .compare_exchange(WAITING, READY, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => None,
-            Err(_) => value.take(),
-        }
-    }
-
-    /// JS thread: waits up to `wait` for the answer; None once it has stopped waiting.
-    fn wait(&self, wait: Duration) -> Option<Outcome<T>> {
-        let start = Instant::now();
-        while self.state.load(Ordering::Acquire) == WAITING && start.elapsed() < wait {
-            std::hint::spin_loop();
-        }
-        let ready = match self
-            .state
-            .compare_exchange(WAITING, DETACHED, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => false,
-            Err(state) => state == READY,
-        };
-        if ready {
-            self.value.lock().unwrap_or_else(|p| p.into_inner()).take()
-        } else {
-            None
-        }
-    }
-}
 
 /// The threadsafe function answers travel through, as the I/O thread sees it: gone once the
 /// environment is torn down (Node frees it then).
@@ -388,7 +336,7 @@ where
         "tenus: settling promises"
     )?;
 
-    let slot = Arc::new(Slot::<T>::new());
+    let slot = Arc::new(Slot::<Outcome<T>>::new());
     let answer = slot.clone();
     let channel = bridge.channel.clone();
     let carried = Deferred(deferred);

@@ -8,8 +8,8 @@ use crate::args;
 use crate::error::Result;
 use crate::netns::Namespace;
 
-use super::build::Resolved;
-use super::kind::{Kind, ParseContext};
+use crate::link::build::Resolved;
+use crate::link::kind::{Kind, ParseContext};
 
 /// `ip link add NAME type veth peer name PEER` options.
 #[derive(Debug, Clone, Default, Deserialize)]

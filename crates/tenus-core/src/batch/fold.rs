@@ -1,0 +1,144 @@
+//! Folding: `ns.bridge('br0').mtu(9000).up()` is a creation followed by two changes of the link
+//! it creates. The kernel takes MTU, MAC, queue length, group, master and up in the creation
+//! request itself, so such changes are folded into it: one request instead of three, and the
+//! link never exists without them. The folded items share the creation's outcome.
+
+use crate::error::Result;
+use crate::link::add::AddLink;
+use crate::link::set::{LinkChange, SetLink};
+use crate::link::LinkRef;
+
+use super::{Item, Op};
+
+/// Folds changes into the creations they follow; returns, by position, the creation each
+/// folded item went into.
+pub(super) fn fold(items: &mut [Result<Item>]) -> Vec<Option<usize>> {
+    let mut folded = vec![None; items.len()];
+    let mut i = 0;
+    while i < items.len() {
+        let mut j = i + 1;
+        if let Ok(Item {
+            target,
+            op: Op::AddLink(_),
+        }) = &items[i]
+        {
+            let target = *target;
+            while j < items.len() {
+                let (head, tail) = items.split_at_mut(j);
+                let (
+                    Ok(Item {
+                        op: Op::AddLink(add), ..
+                    }),
+                    Ok(Item {
+                        target: t,
+                        op: Op::SetLink(set),
+                    }),
+                ) = (&mut head[i], &tail[0])
+                else {
+                    break;
+                };
+                if *t != target || !foldable(add, set) {
+                    break;
+                }
+                apply(add, &set.change);
+                folded[j] = Some(i);
+                j += 1;
+            }
+        }
+        i = j;
+    }
+    folded
+}
+
+/// A change of the link just created, with nothing the creation request cannot carry.
+fn foldable(add: &AddLink, set: &SetLink) -> bool {
+    let c = &set.change;
+    let same_link = matches!(&set.link, LinkRef::Name(n) if *n == add.names.name);
+    let creatable = c.name.is_none()
+        && c.alias.is_none()
+        && c.promisc.is_none()
+        && !matches!(c.master, Some(None))
+        && c.mtu.is_none_or(|m| add.spec.kind.mtu_range().contains(&m));
+    same_link && creatable
+}
+
+fn apply(add: &mut AddLink, c: &LinkChange) {
+    let common = &mut add.spec.common;
+    if let Some(up) = c.up {
+        common.up = up;
+    }
+    if c.mtu.is_some() {
+        common.mtu = c.mtu;
+    }
+    if c.mac.is_some() {
+        common.mac = c.mac;
+    }
+    if c.txqlen.is_some() {
+        common.txqlen = c.txqlen;
+    }
+    if c.group.is_some() {
+        common.group = c.group;
+    }
+    if let Some(Some(m)) = &c.master {
+        common.master = Some(m.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::{Items, ReadContext, OP_CODES};
+    use crate::netns::Namespace;
+    use serde_json::json;
+
+    fn code(op: &str) -> u8 {
+        OP_CODES.iter().find(|(n, _)| *n == op).unwrap().1
+    }
+
+    fn items(json: serde_json::Value) -> Vec<Result<Item>> {
+        let mut cx = ReadContext::new(vec![Namespace::current().unwrap()]);
+        Items::parse(&json.to_string(), &mut cx).unwrap().items
+    }
+
+    #[test]
+    fn changes_of_the_created_link_fold_into_its_creation_until_one_cannot() {
+        let (add, set, get) = (code("link.add"), code("link.set"), code("link.get"));
+        let mut items = items(json!([
+            [add, "bridge", {"name": "br0"}],
+            [set, {"created": 0}, {"mtu": 9000}],
+            [set, {"created": 0}, {"up": true, "group": 7}],
+            [set, {"created": 0}, {"alias": "not at creation"}],
+            [set, {"created": 0}, {"txqlen": 5}],
+            [get, {"created": 0}],
+            [add, "veth", {"name": "v0"}],
+            [set, "other", {"mtu": 1400}],
+        ]));
+        let folded = fold(&mut items);
+        assert_eq!(
+            folded,
+            [None, Some(0), Some(0), None, None, None, None, None],
+            "the alias stops the folding; a change of another link does not fold"
+        );
+        let Ok(Item {
+            op: Op::AddLink(add), ..
+        }) = &items[0]
+        else {
+            panic!()
+        };
+        let c = &add.spec.common;
+        assert_eq!(
+            (c.mtu, c.up, c.group, c.txqlen),
+            (Some(9000), true, Some(7), None)
+        );
+    }
+
+    #[test]
+    fn an_mtu_the_kind_does_not_take_is_left_to_the_kernel() {
+        let (add, set) = (code("link.add"), code("link.set"));
+        let mut items = items(json!([
+            [add, "gre", {"name": "g0", "remote": "10.0.0.2"}],
+            [set, "g0", {"mtu": 65535}],
+        ]));
+        assert_eq!(fold(&mut items), [None, None]);
+    }
+}

@@ -1,0 +1,31 @@
+//! IFB (intermediate functional block): `ip link add NAME type ifb`, the device ingress
+//! traffic is redirected to for shaping with `tc`.
+
+use netlink_packet_route::link::{InfoData, InfoKind};
+
+use crate::error::Result;
+use crate::link::build::Resolved;
+pub use crate::link::kind::NoOptions;
+use crate::link::kind::{Kind, ParseContext};
+
+#[derive(Debug, Clone)]
+pub struct Ifb;
+
+impl Kind for Ifb {
+    const NAME: &'static str = "ifb";
+    const PREFIX: &'static str = "ifb";
+    type Options = NoOptions;
+    type Info = NoOptions;
+
+    fn parse(_: NoOptions, _: &mut dyn ParseContext) -> Result<Self> {
+        Ok(Ifb)
+    }
+
+    fn info(&self, _: &Resolved) -> Result<(InfoKind, Option<InfoData>)> {
+        Ok((InfoKind::Ifb, None))
+    }
+
+    fn decode(_: Option<&InfoData>) -> Option<NoOptions> {
+        Some(NoOptions {})
+    }
+}

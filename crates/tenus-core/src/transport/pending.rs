@@ -1,0 +1,440 @@
+//! The requests of one socket, from queued to answered: sequence numbers, the window, dumps
+//! one at a time, quiet requests (done by the answer to a later one), deadlines. Pure state:
+//! no socket, no clock of its own (callers pass `now`), so every rule is unit-tested here; the
+//! driver (`driver.rs`) moves bytes and calls in.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::ack::{self, Header, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP, NLMSG_OVERRUN};
+use super::header;
+use super::{Expect, Messages, Reply};
+use crate::error::{Error, Result};
+
+/// Requests in flight at once. Each ACK costs the receive queue about 1 KiB of skb truesize.
+pub const WINDOW: usize = 256;
+/// A streamed dump hands its data messages over this many at a time.
+pub const PART_MESSAGES: usize = 256;
+
+/// A request as a caller hands it in.
+pub struct Job {
+    pub message: Vec<u8>,
+    pub expect: Expect,
+    /// When the caller stops waiting: set when the request is submitted, so that time spent
+    /// queued behind others counts too.
+    pub deadline: Instant,
+    pub timeout: Duration,
+    pub reply: oneshot::Sender<Result<Reply>>,
+    pub parts: Option<mpsc::UnboundedSender<Messages>>,
+}
+
+struct Request {
+    expect: Expect,
+    /// Position in sending order (quiet requests are done by answers to later ones).
+    order: u64,
+    deadline: Instant,
+    timeout: Duration,
+    reply: oneshot::Sender<Result<Reply>>,
+    collected: Reply,
+    /// Where a streamed dump's messages go as they arrive (the reply then holds the rest).
+    parts: Option<mpsc::UnboundedSender<Messages>>,
+}
+
+/// What happened to the answer a message brought.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Received {
+    /// Nothing for the driver to do.
+    Nothing,
+    /// A streamed dump handed a part over: stop reading for a moment, so its consumer runs.
+    HandedOver,
+}
+
+#[derive(Default)]
+pub struct Pending {
+    requests: HashMap<u32, Request>,
+    queue: VecDeque<Job>,
+    /// The kernel runs one dump per socket at a time (a second gets EBUSY): dumps wait their turn.
+    dump_running: bool,
+    next_seq: u32,
+    next_order: u64,
+    /// Quiet requests in flight, oldest first: (order, seq).
+    quiet: VecDeque<(u64, u32)>,
+}
+
+impl Pending {
+    pub fn new() -> Self {
+        Pending {
+            next_seq: 1,
+            ..Default::default()
+        }
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.requests.len()
+    }
+
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn is_idle(&self) -> bool {
+        self.requests.is_empty() && self.queue.is_empty()
+    }
+
+    /// Whether another job may be taken in (the window counts queued and in-flight ones).
+    pub fn has_room(&self) -> bool {
+        self.requests.len() + self.queue.len() < WINDOW
+    }
+
+    pub fn enqueue(&mut self, job: Job) {
+        self.queue.push_back(job);
+    }
+
+    /// The next request to send, with its sequence number stamped in (and NLM_F_ACK cleared
+    /// for a quiet one), or None when the window is full or nothing can go yet. Dumps wait for
+    /// the running one; requests behind a waiting dump go ahead of it.
+    pub fn next_to_send(&mut self, now: Instant) -> Option<(u32, Vec<u8>)> {
+        let mut waiting_dumps = VecDeque::new();
+        let mut out = None;
+        while let Some(job) = self.queue.pop_front() {
+            if self.requests.len() >= WINDOW {
+                self.queue.push_front(job);
+                break;
+            }
+            if job.reply.is_closed() {
+                continue; // the caller gave up before it was sent
+            }
+            if job.deadline <= now {
+                let _ = job.reply.send(Err(timeout(job.timeout)));
+                continue;
+            }
+            if job.expect == Expect::Dump && self.dump_running {
+                waiting_dumps.push_back(job);
+                continue;
+            }
+            let mut message = job.message;
+            if message.len() < ack::NLMSG_HDRLEN {
+                let _ = job.reply.send(Err(Error::Protocol {
+                    op: String::new(),
+                    detail: "request shorter than a netlink header".into(),
+                }));
+                continue;
+            }
+            let seq = self.take_seq();
+            header::set_seq(&mut message, seq);
+            if job.expect == Expect::Quiet {
+                header::clear_flags(&mut message, ack::NLM_F_ACK);
+            }
+            self.dump_running |= job.expect == Expect::Dump;
+            let order = self.next_order;
+            self.next_order += 1;
+            if job.expect == Expect::Quiet {
+                self.quiet.push_back((order, seq));
+            }
+            self.requests.insert(
+                seq,
+                Request {
+                    expect: job.expect,
+                    order,
+                    deadline: job.deadline,
+                    timeout: job.timeout,
+                    reply: job.reply,
+                    collected: Reply::default(),
+                    parts: job.parts,
+                },
+            );
+            out = Some((seq, message));
+            break;
+        }
+        while let Some(job) = waiting_dumps.pop_back() {
+            self.queue.push_front(job);
+        }
+        out
+    }
+
+    /// A quiet request last in a `sendmsg` must ask for an ACK after all: its answer tells
+    /// that the quiet ones before it are done. True when `seq` was quiet (the caller sets
+    /// NLM_F_ACK on it in the bytes it is about to send).
+    pub fn ask_ack(&mut self, seq: u32) -> bool {
+        match self.requests.get_mut(&seq) {
+            Some(r) if r.expect == Expect::Quiet => {
+                r.expect = Expect::Ack;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn take_seq(&mut self) -> u32 {
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(1).max(1);
+        seq
+    }
+
+    /// Forgets a request; a finished dump lets the next one go.
+    fn finish(&mut self, seq: u32) -> Option<Request> {
+        let request = self.requests.remove(&seq)?;
+        if request.expect == Expect::Dump {
+            self.dump_running = false;
+        }
+        Some(request)
+    }
+
+    /// Answers a request: late answers (past the deadline) are timeouts, whatever they say.
+    fn answer(request: Request, result: Result<Reply>, now: Instant) {
+        let result = if now > request.deadline {
+            Err(timeout(request.timeout))
+        } else {
+            result
+        };
+        let _ = request.reply.send(result);
+    }
+
+    /// Quiet requests sent before the one of `order` got no failure: they are done.
+    fn settle_quiet_before(&mut self, order: u64, now: Instant) {
+        while let Some(&(o, seq)) = self.quiet.front() {
+            if o >= order {
+                break;
+            }
+            self.quiet.pop_front();
+            // Skipped when it failed (answered already) or was turned into an acked one.
+            if self
+                .requests
+                .get(&seq)
+                .is_some_and(|r| r.order == o && r.expect == Expect::Quiet)
+            {
+                if let Some(mut r) = self.finish(seq) {
+                    let collected = std::mem::take(&mut r.collected);
+                    Self::answer(r, Ok(collected), now);
+                }
+            }
+        }
+    }
+
+    /// One message the kernel sent.
+    pub fn on_message(&mut self, msg: &[u8], hdr: &Header, now: Instant) -> Received {
+        // Only while quiet requests are in flight does an answer need its request's order.
+        if !self.quiet.is_empty() {
+            if let Some(order) = self.requests.get(&hdr.seq).map(|r| r.order) {
+                self.settle_quiet_before(order, now);
+            }
+        }
+        let Some(request) = self.requests.get_mut(&hdr.seq) else {
+            return Received::Nothing; // late reply to a request that timed out, or a notification
+        };
+        if hdr.flags & ack::NLM_F_DUMP_INTR != 0 {
+            request.collected.interrupted = true;
+        }
+        match hdr.kind {
+            NLMSG_NOOP | NLMSG_OVERRUN => Received::Nothing,
+            NLMSG_ERROR => {
+                self.complete(hdr.seq, ack::parse_error(msg, hdr), now);
+                Received::Nothing
+            }
+            NLMSG_DONE if request.expect == Expect::Dump => {
+                self.complete(hdr.seq, ack::parse_done(msg, hdr), now);
+                Received::Nothing
+            }
+            _ => {
+                request.collected.messages.push(msg);
+                match &request.parts {
+                    Some(parts) if request.collected.messages.len() >= PART_MESSAGES => {
+                        let _ = parts.send(std::mem::take(&mut request.collected.messages));
+                        Received::HandedOver
+                    }
+                    _ => Received::Nothing,
+                }
+            }
+        }
+    }
+
+    fn complete(&mut self, seq: u32, outcome: ack::Ack, now: Instant) {
+        let Some(mut request) = self.finish(seq) else {
+            return;
+        };
+        let result = if outcome.errno == 0 {
+            request.collected.warning = outcome.message;
+            Ok(std::mem::take(&mut request.collected))
+        } else {
+            Err(Error::Kernel {
+                errno: outcome.errno,
+                op: String::new(),
+                link: None,
+                extack: outcome.message,
+                extack_offset: outcome.offset,
+            })
+        };
+        Self::answer(request, result, now);
+    }
+
+    /// The earliest deadline of anything in flight or queued.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.requests
+            .values()
+            .map(|r| r.deadline)
+            .chain(self.queue.iter().map(|j| j.deadline))
+            .min()
+    }
+
+    /// Times out everything whose deadline has passed.
+    pub fn expire(&mut self, now: Instant) {
+        let expired: Vec<u32> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| r.deadline <= now)
+            .map(|(s, _)| *s)
+            .collect();
+        for seq in expired {
+            if let Some(r) = self.finish(seq) {
+                let _ = r.reply.send(Err(timeout(r.timeout)));
+            }
+        }
+        let mut kept = VecDeque::with_capacity(self.queue.len());
+        for job in self.queue.drain(..) {
+            if job.deadline <= now {
+                let _ = job.reply.send(Err(timeout(job.timeout)));
+            } else {
+                kept.push_back(job);
+            }
+        }
+        self.queue = kept;
+    }
+
+    /// Fails everything (the socket broke: ENOBUFS, a closed peer, ...).
+    pub fn fail_all(&mut self, error: &Error) {
+        self.dump_running = false;
+        self.quiet.clear();
+        for (_, r) in self.requests.drain() {
+            let _ = r.reply.send(Err(error.clone()));
+        }
+        for job in self.queue.drain(..) {
+            let _ = job.reply.send(Err(error.clone()));
+        }
+    }
+}
+
+fn timeout(timeout: Duration) -> Error {
+    Error::Timeout {
+        op: String::new(),
+        link: None,
+        millis: timeout.as_millis() as u64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testpeer::{ack_for, message};
+    use super::*;
+
+    fn job(expect: Expect, timeout_ms: u64, now: Instant) -> (Job, oneshot::Receiver<Result<Reply>>) {
+        let (reply, rx) = oneshot::channel();
+        let timeout = Duration::from_millis(timeout_ms);
+        (
+            Job {
+                message: message(18, 0x5, 0, &[0; 16]),
+                expect,
+                deadline: now + timeout,
+                timeout,
+                reply,
+                parts: None,
+            },
+            rx,
+        )
+    }
+
+    fn answer(p: &mut Pending, bytes: &[u8], now: Instant) {
+        let hdr = ack::header(bytes).unwrap();
+        p.on_message(bytes, &hdr, now);
+    }
+
+    #[test]
+    fn sequence_numbers_are_stamped_and_quiet_requests_lose_their_ack_flag() {
+        let now = Instant::now();
+        let mut p = Pending::new();
+        let (a, _ra) = job(Expect::Ack, 1000, now);
+        let (q, _rq) = job(Expect::Quiet, 1000, now);
+        p.enqueue(a);
+        p.enqueue(q);
+        let (s1, m1) = p.next_to_send(now).unwrap();
+        let (s2, m2) = p.next_to_send(now).unwrap();
+        assert_eq!((s1, s2), (1, 2));
+        assert_eq!(header::seq(&m1), 1);
+        assert_ne!(header::flags(&m1) & ack::NLM_F_ACK, 0);
+        assert_eq!(header::flags(&m2) & ack::NLM_F_ACK, 0);
+        assert!(p.next_to_send(now).is_none());
+    }
+
+    #[test]
+    fn an_answer_after_the_deadline_is_a_timeout() {
+        let now = Instant::now();
+        let mut p = Pending::new();
+        let (j, mut rx) = job(Expect::Ack, 1, now);
+        p.enqueue(j);
+        let (seq, _) = p.next_to_send(now).unwrap();
+        // The kernel answered, but 30 ms later (a slow request inside sendmsg, say).
+        answer(&mut p, &ack_for(seq, 0, None), now + Duration::from_millis(30));
+        assert!(matches!(
+            rx.try_recv().unwrap(),
+            Err(Error::Timeout { millis: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn a_job_queued_past_its_deadline_times_out_unsent() {
+        let now = Instant::now();
+        let mut p = Pending::new();
+        let (d1, _r1) = job(Expect::Dump, 1000, now);
+        let (d2, mut r2) = job(Expect::Dump, 5, now);
+        p.enqueue(d1);
+        p.enqueue(d2);
+        assert!(p.next_to_send(now).is_some());
+        assert!(
+            p.next_to_send(now).is_none(),
+            "the second dump waits for the first"
+        );
+        assert_eq!(p.next_deadline(), Some(now + Duration::from_millis(5)));
+        p.expire(now + Duration::from_millis(6));
+        assert!(matches!(r2.try_recv().unwrap(), Err(Error::Timeout { .. })));
+        assert_eq!(p.queued(), 0);
+    }
+
+    #[test]
+    fn quiet_requests_are_done_by_a_later_answer_and_failures_land_on_their_own() {
+        let now = Instant::now();
+        let mut p = Pending::new();
+        let mut rx = Vec::new();
+        for _ in 0..5 {
+            let (j, r) = job(Expect::Quiet, 1000, now);
+            p.enqueue(j);
+            rx.push(r);
+        }
+        let seqs: Vec<u32> = (0..5).map(|_| p.next_to_send(now).unwrap().0).collect();
+        assert!(p.ask_ack(seqs[4]), "the last of a sendmsg asks for an ACK");
+        answer(&mut p, &ack_for(seqs[1], 17, Some("exists")), now);
+        answer(&mut p, &ack_for(seqs[4], 0, None), now);
+        let results: Vec<bool> = rx.iter_mut().map(|r| r.try_recv().unwrap().is_ok()).collect();
+        assert_eq!(results, [true, false, true, true, true]);
+        assert!(p.is_idle());
+    }
+
+    #[test]
+    fn the_window_bounds_what_is_in_flight() {
+        let now = Instant::now();
+        let mut p = Pending::new();
+        let mut rx = Vec::new();
+        for _ in 0..WINDOW + 10 {
+            let (j, r) = job(Expect::Ack, 1000, now);
+            p.enqueue(j);
+            rx.push(r);
+        }
+        let mut sent = 0;
+        while p.next_to_send(now).is_some() {
+            sent += 1;
+        }
+        assert_eq!(sent, WINDOW);
+        assert_eq!(p.queued(), 10);
+    }
+}

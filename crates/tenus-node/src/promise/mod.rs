@@ -1,0 +1,10 @@
+//! How native work becomes a JavaScript promise: the I/O thread it runs on (`runtime.rs`), the
+//! hand-over of an answer to a JS thread waiting in place (`slot.rs`, pure and unit-tested),
+//! and settling through one ordered queue per JS environment, callback calls included
+//! (`settle.rs`, where all of the binding's unsafe code is).
+
+mod runtime;
+mod settle;
+mod slot;
+
+pub(crate) use settle::{js, spawn, spawn_with, Callback};

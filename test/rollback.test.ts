@@ -1,0 +1,153 @@
+// What a failed chain or rollback batch leaves behind: exactly what was there before, including
+// what the kernel changed on its own as a consequence of a step that is undone (issue 10,
+// defects 7, 8 and 9).
+import { describe, expect, it } from 'vitest';
+import { TenusError, type Netns } from '../src';
+import { ipAddrs, ipLink, ipLinks, lab, needRoot, runIn } from './helpers/lab';
+
+/**
+ * Every link as `ip -d -j` sees it, without what moves by itself (counters, timers) and what
+ * the kernel derives and a rollback cannot set back (README, "What a rollback restores"): the
+ * qdisc a link gets when it first comes up, GSO/TSO limits, a bridge's MAC taken from its ports.
+ */
+function dump(ns: Netns): unknown[] {
+  return ipLinks(ns).map((l) => {
+    const { stats64: _s, qdisc: _q, ...rest } = l as Record<string, unknown>;
+    for (const k of Object.keys(rest)) if (/^(tso|gso|gro)_/.test(k)) delete rest[k];
+    if ((rest.linkinfo as { info_kind?: string } | undefined)?.info_kind === 'bridge') delete rest.address;
+    const info = rest.linkinfo as { info_data?: Record<string, unknown> } | undefined;
+    if (info?.info_data) {
+      for (const k of Object.keys(info.info_data)) if (k.endsWith('_timer')) delete info.info_data[k];
+    }
+    return rest;
+  });
+}
+
+async function rejection(p: PromiseLike<unknown>): Promise<TenusError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(TenusError);
+    return e as TenusError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('a move that renames on the way', () => {
+  it('refused because the name is taken in the target: the link stays where it was, under its name', async (ctx) => {
+    needRoot(ctx);
+    const [a, b] = [await lab(), await lab()];
+    await b.bridge('taken');
+    const v = await a.veth('v0').peer('v1');
+    const e = await rejection(v.moveTo(b, { name: 'taken' }));
+    expect(e.code).toBe('EEXIST');
+    expect(e.link).toBe('v0');
+    expect(ipLinks(a).map((l) => l.ifname)).toContain('v0');
+    expect(ipLinks(b).map((l) => l.ifname).sort()).toEqual(['lo', 'taken']);
+  });
+
+  it('a bridge cannot change namespace: refused before anything is sent', async (ctx) => {
+    needRoot(ctx);
+    const [a, b] = [await lab(), await lab()];
+    const br = await a.bridge('br0');
+    const before = dump(a);
+    const e = await rejection(br.moveTo(b));
+    expect(e.code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(e.message).toMatch(/bridge/);
+    expect(dump(a)).toEqual(before);
+  });
+});
+
+describe('a rollback batch', () => {
+  for (const window of [undefined, 1]) {
+    it(`does not run a deletion pipelined after a failure (window ${window ?? 'default'})`, async (ctx) => {
+      needRoot(ctx);
+      const ns = await lab();
+      await ns.bridge('keep').address('10.5.0.1/24');
+      const before = dump(ns);
+      const r = await ns.batch(
+        (b) => {
+          b.bridge('new0');
+          b.address('keep', '10.5.0.1/24'); // EEXIST
+          b.delete('keep');
+          b.bridge('new1');
+        },
+        { onError: 'rollback', window },
+      );
+      expect(r.items.map((i) => i.status)).toEqual(['undone', 'failed', 'not-run', 'not-run']);
+      expect(r.undoErrors).toEqual([]);
+      expect(dump(ns)).toEqual(before);
+    });
+  }
+
+  it('puts back changes to existing links, newest first', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('br0').mtu(1500);
+    await ns.veth('v0').peer('v1');
+    const before = dump(ns);
+    const r = await ns.batch(
+      (b) => {
+        b.set('br0', { mtu: 1400, alias: 'first' });
+        b.set('br0', { mtu: 1300, txqlen: 77 });
+        b.set('v0', { master: 'br0', up: true });
+        b.bridge('br0'); // EEXIST
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'undone', 'failed']);
+    expect(dump(ns)).toEqual(before);
+  });
+});
+
+describe('a failed chain undoes what the kernel did as a consequence of its steps', () => {
+  it('an MTU below 1280 drops the IPv6 addresses: they are back after the rollback', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').address('fd00:1::1/64').address('10.6.0.1/24').up();
+    const addrs = ipAddrs(ns, 'br0').filter((a) => !a.startsWith('fe80'));
+    const e = await rejection(br.mtu(576).address('10.6.0.1/24')); // EEXIST after the MTU step
+    expect(e.code).toBe('EEXIST');
+    expect(ipLink(ns, 'br0').mtu).toBe(1500);
+    expect(ipAddrs(ns, 'br0').filter((a) => !a.startsWith('fe80')).sort()).toEqual(addrs.sort());
+  });
+
+  it('lowering a link\'s MTU lowers its macvlans\': they get theirs back', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('low0').peer('low1').mtu(9000);
+    await ns.macvlan('mv0', { parent: 'low0', mtu: 9000 });
+    await ns.macvlan('mv1', { parent: 'low0', mtu: 1500 });
+    const before = dump(ns);
+    const low = await ns.link('low0');
+    const e = await rejection(low.mtu(1400).address('not-an-address' as string));
+    expect(e.code).toBe('ERR_INVALID_ARG_VALUE'); // refused before anything ran
+    expect(dump(ns)).toEqual(before);
+    // Now one that runs: the MTU goes down (mv0 follows), then a step fails.
+    const e2 = await rejection(low.mtu(1400).alias('lowered').master('no-such-link'));
+    expect(e2.code).toBe('ENODEV');
+    expect(e2.extack).toBe('no link named no-such-link');
+    expect(ipLink(ns, 'mv0').mtu).toBe(9000);
+    expect(ipLink(ns, 'mv1').mtu).toBe(1500);
+    expect(ipLink(ns, 'low0').mtu).toBe(9000);
+    expect(ipLink(ns, 'low0').ifalias).toBeUndefined();
+  });
+});
+
+describe('a handle follows its link', () => {
+  it('across moves and renames made through tenus, and errors name it', async (ctx) => {
+    needRoot(ctx);
+    const [a, b] = [await lab(), await lab()];
+    const pair = await a.veth('v0').peer('v1');
+    await pair.peer.moveTo(b);
+    expect(pair.peer.ns).toBe(b);
+    await pair.peer.mtu(1400);
+    expect(JSON.parse(runIn(b, 'ip', ['-j', 'link', 'show', 'v1']))[0].mtu).toBe(1400);
+    await pair.peer.rename('eth0');
+    expect(pair.peer.name).toBe('eth0');
+    await pair.peer.alias('moved');
+    expect(JSON.parse(runIn(b, 'ip', ['-j', 'link', 'show', 'eth0']))[0].ifalias).toBe('moved');
+    const e = await rejection(pair.peer.master('nope'));
+    expect(e.link).toBe('eth0');
+  });
+});
