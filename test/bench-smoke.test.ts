@@ -56,7 +56,7 @@ describe.skipIf(!root)('benchmark harness (quick mode, tenus + floor)', () => {
       }
     }
     const has = (w: string, col: string): boolean => report.cells.some((c) => c.workload === w && c.column === col);
-    for (const w of ['veth', 'macvlan', 'addr', 'dump', 'steps']) {
+    for (const w of ['veth', 'macvlan', 'addr', 'neigh', 'fdb', 'dump', 'steps']) {
       expect(has(w, 'floor'), w).toBe(true);
       expect(has(w, 'tenus-batch'), w).toBe(true);
     }
@@ -67,7 +67,7 @@ describe.skipIf(!root)('benchmark harness (quick mode, tenus + floor)', () => {
     expect(typeof eld.runs[0].data.p99ms).toBe('number');
     const rss = report.cells.find((c) => c.workload === 'rss') as Cell;
     expect((rss.runs[0].data.rssMb as number[]).length).toBe(4);
-    expect(report.targets.length).toBe(8);
+    expect(report.targets.length).toBe(16);
     for (const t of report.targets) expect(['met', 'not met', 'met (both ways)', 'met by the cheapest way only', '—', 'met in the median run, not in every run']).toContain(t.met);
 
     const md = readFileSync(out, 'utf8');
@@ -81,7 +81,7 @@ describe.skipIf(!root)('benchmark harness (quick mode, tenus + floor)', () => {
     expect(lines[header]).toContain('| floor |');
     expect(lines[header]).toContain('tenus batch');
     expect(lines[header + 1]).toMatch(/^\|---\|/);
-    for (let i = header + 1; i < header + 6; i++) expect(lines[i].split('|').length, lines[i]).toBe(columns);
+    for (let i = header + 1; i < header + 8; i++) expect(lines[i].split('|').length, lines[i]).toBe(columns);
     expect(md).toContain('## Targets');
     expect(md).toMatch(/\| create 100 veth pairs \| [\d,]+ \(1\.00×\) \|/);
   });
