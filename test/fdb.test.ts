@@ -162,6 +162,21 @@ describe('FDB: rollback and batches', () => {
     expect(await views(ns)).toEqual(before);
   });
 
+  it('a device that cannot read its own entries back (a veth\'s own table: EOPNOTSUPP) still has a replace undone', async (ctx) => {
+    needRoot(ctx);
+    const ns = await overlay();
+    const own = (): string[] => ipFdb(ns, 'dev', 'v1').filter((e) => made(e.mac)).map((e) => e.mac);
+    const e = await rejection(
+      ns.replaceFdb('02:00:00:00:00:e1', { link: 'v1', self: true }).fdb('02:00:00:00:00:e2', { link: 'nope', self: true }),
+    );
+    expect(e.code).toBe('ENODEV');
+    expect(e.undoErrors).toBeUndefined();
+    expect(own()).toEqual([]);
+    // Without the failure, the entry is there: the replace did something to undo.
+    await ns.replaceFdb('02:00:00:00:00:e1', { link: 'v1', self: true });
+    expect(own()).toEqual(['02:00:00:00:00:e1']);
+  });
+
   it('1000 entries in one batch with per-item results; a rollback batch undoes them on a failure', async (ctx) => {
     needRoot(ctx);
     const ns = await overlay();
