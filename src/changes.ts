@@ -1,3 +1,6 @@
+// Chains of changes to the objects of a namespace that are not links (neighbours, FDB entries,
+// bridge VLANs and settings): one transaction when awaited, the items of neighbour.ts, fdb.ts
+// and bridge-vlan.ts run through `Run` with rollback, like a link chain.
 import { bridgeSetItem, vlanItem, type BridgeVlanSpec, type Vids } from './bridge-vlan';
 import { TenusError } from './errors';
 import { fdbItem, type FdbSpec } from './fdb';
