@@ -1,10 +1,15 @@
 import * as args from './args';
-import { linkOptions, LinkMakers, netnsArg } from './kinds';
+import { linkOptions, LinkMakers, netnsArg, peerMac } from './kinds';
 import type { Netns } from './netns';
 import { OP } from './ops';
 import { Run, type BatchItemResult } from './run';
 import type { TenusError } from './errors';
 import type { LinkChangeOptions, LinkKind, LinkLike } from './types';
+// Routing (issue 13 part A).
+import { BatchNexthop, type NexthopSettings } from './nexthop';
+import { BatchRoute, type RouteSettings } from './route';
+import { BatchRule } from './rule';
+import type { RuleOptions } from './native';
 import { addressOptions } from './address';
 import { bridgeSetItem, vlanItem, type BridgeVlanSpec, type Vids } from './bridge-vlan';
 import { fdbItem, type FdbSpec } from './fdb';
@@ -86,7 +91,7 @@ export class BatchLink {
   /** veth only: the peer's name and, with `{ in }`, the namespace it is born in. */
   peer(name: string, options: { in?: Netns; mac?: string } = {}): this {
     this.options.peer = args.text('peer', name);
-    const o = args.options('options', options, { in: netnsArg }, ['in', 'mac']);
+    const o = args.options('options', options, { in: netnsArg, mac: peerMac }, ['in', 'mac']);
     if (o.mac !== undefined) this.options.peerMac = o.mac;
     if (o.in !== undefined) this.options.peerNetns = this.owner.peer(o.in as Netns);
     return this;
@@ -250,6 +255,23 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
   private item(item: Item): this {
     this.run.push(item);
     return this;
+  }
+
+  // Routing (issue 13 part A).
+
+  /** `ip route add DST ...`; `.replace()`, `.append()`, `.prepend()`, `.change()`, `.delete()` switch the verb. */
+  route(dst: string, options?: RouteSettings): BatchRoute {
+    return new BatchRoute(this.run, dst, options);
+  }
+
+  /** `ip rule add ...`; `.delete()` deletes instead. */
+  rule(options?: RuleOptions): BatchRule {
+    return new BatchRule(this.run, options);
+  }
+
+  /** `ip nexthop add id ID ...`; `.replace()`, `.delete()` switch the verb. */
+  nexthop(id: number, options?: NexthopSettings): BatchNexthop {
+    return new BatchNexthop(this.run, id, options);
   }
 }
 

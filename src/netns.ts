@@ -9,6 +9,10 @@ import { addon, call, check, type NativeNetns } from './native';
 import { OP } from './ops';
 import { Run } from './run';
 import type { AddressRecord, LinkKind, LinkLike, LinkRecord, TunTapOptions } from './types';
+// Routing (issue 13 part A).
+import { getNexthop, listNexthops, NexthopChain, type NexthopSettings } from './nexthop';
+import { flushRoutes, getRoute, listRoutes, RouteChain, type RouteSettings } from './route';
+import { listRules, RuleChain, type RuleListOptions } from './rule';
 // Issue 13, part B: neighbours, the bridge FDB, bridge VLANs, addresses completed, statistics.
 import { waitForDad, type DadOptions } from './address';
 import { listVlans, type BridgeVlanSpec, type Vids } from './bridge-vlan';
@@ -25,6 +29,13 @@ import type {
   LinkStats64,
   NeighbourFilter,
   NeighbourRecord,
+  NexthopListOptions,
+  NexthopRecord,
+  RouteGetOptions,
+  RouteListOptions,
+  RouteRecord,
+  RuleOptions,
+  RuleRecord,
 } from './native';
 
 /** How a namespace handle was obtained. */
@@ -92,8 +103,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    */
   static async delete(name: string, options: { force?: boolean } = {}): Promise<number[]> {
     const n = args.text('name', name);
-    const o = args.options('options', options, {}, ['force']);
-    const force = o.force === undefined ? false : args.bool('force', o.force);
+    const force = forceOption(options);
     return call(() => addon.netnsDeleteNamed(n, force));
   }
 
@@ -129,6 +139,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   static async fromDocker(nameOrId: string, options: DockerOptions & { allowOwn?: boolean } = {}): Promise<Netns> {
     const o = args.options('options', options);
     const { allowOwn, ...docker } = o as DockerOptions & { allowOwn?: boolean };
+    if (allowOwn !== undefined) args.bool('allowOwn', allowOwn);
     return Netns.fromPid(await containerPid(nameOrId, docker), { allowOwn });
   }
 
@@ -176,12 +187,14 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    * for `force`). Other handles close only.
    */
   async delete(options: { force?: boolean } = {}): Promise<number[]> {
+    const force = forceOption(options);
     const { origin, path } = this.info;
     if (origin !== 'named' || path === undefined) {
       this.close();
       return [];
     }
-    const pids = await Netns.delete(path.slice(path.lastIndexOf('/') + 1), options);
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    const pids = await call(() => addon.netnsDeleteNamed(name, force));
     this.close();
     return pids;
   }
@@ -316,18 +329,71 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     const n = args.text('name', name);
     if (mode !== 'tun' && mode !== 'tap') throw args.invalidChoice('mode', mode, ['tun', 'tap']);
     const { mtu, up, ...rest } = args.options('options', options);
+    // Checked before the device exists (a range the kernel refuses is undone below).
+    if (mtu !== undefined) args.uint('mtu', mtu);
+    if (up !== undefined) args.bool('up', up);
     const json = await call(() => this.native.tuntapAdd(JSON.stringify({ ...rest, name: n, mode })));
     const link = new Link(this, JSON.parse(json) as LinkRecord);
     if (mtu === undefined && up === undefined) return link;
     let chain = link.chain();
     if (mtu !== undefined) chain = chain.mtu(mtu as number);
-    if (up !== undefined && args.bool('up', up)) chain = chain.up();
+    if (up === true) chain = chain.up();
     try {
       return await chain;
     } catch (e) {
       await this.deleteLink(link.index).catch(() => undefined);
       throw e;
     }
+  }
+
+  // Routing (issue 13 part A).
+
+  /**
+   * A route, added when awaited: `await ns.route('10.9.0.0/16').via('10.0.41.254').table(100)`.
+   * `.replace()`, `.append()`, `.prepend()`, `.change()` and `.delete()` switch the verb.
+   */
+  route(dst: string, options?: RouteSettings): RouteChain {
+    return new RouteChain(this, dst, options);
+  }
+
+  /** Routes (`ip route show`): the main table unless `table` says another or 'all'; filtered by the kernel. */
+  routes(filter?: RouteListOptions): Promise<RouteRecord[]> {
+    return listRoutes(this, filter);
+  }
+
+  /** The route the kernel chooses for `dst` (`ip route get`), policy rules included. */
+  routeGet(dst: string, options?: RouteGetOptions): Promise<RouteRecord> {
+    return getRoute(this, dst, options);
+  }
+
+  /** Deletes the routes a filter selects (`ip route flush`), e.g. `{ protocol: 'tenus' }`; resolves to how many. */
+  flushRoutes(filter?: RouteListOptions): Promise<number> {
+    return flushRoutes(this, filter);
+  }
+
+  /** A policy rule, added when awaited: `await ns.rule({ from, fwmark }).table(100).priority(1000)`. */
+  rule(options?: RuleOptions): RuleChain {
+    return new RuleChain(this, options);
+  }
+
+  /** Policy rules (`ip rule show`) of one family or both, in the order the kernel tries them. */
+  rules(filter?: RuleListOptions): Promise<RuleRecord[]> {
+    return listRules(this, filter);
+  }
+
+  /** A nexthop object, added when awaited: `await ns.nexthop(10).via('10.0.41.254').dev('br0')`. */
+  nexthop(id: number, options?: NexthopSettings): NexthopChain {
+    return new NexthopChain(this, id, options);
+  }
+
+  /** Nexthop objects (`ip nexthop show`), filtered by the kernel. */
+  nexthops(filter?: NexthopListOptions): Promise<NexthopRecord[]> {
+    return listNexthops(this, filter);
+  }
+
+  /** One nexthop object by id (ENOENT when there is none). */
+  nexthopGet(id: number): Promise<NexthopRecord> {
+    return getNexthop(this, id);
   }
 
   // --- Neighbours, FDB entries, bridge VLANs and settings: chains of `Changes` (changes.ts) ---
@@ -440,6 +506,12 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   protected makePair(name: string | undefined, options: object | undefined): VethChain {
     return new VethChain(this, { create: 'veth', name, options });
   }
+}
+
+/** The `force` option of a namespace deletion. */
+function forceOption(options: unknown): boolean {
+  const o = args.options('options', options, {}, ['force']);
+  return o.force === undefined ? false : args.bool('force', o.force);
 }
 
 /** Entry points for namespace handles. */

@@ -20,7 +20,11 @@ pub mod message;
 // Issue 13, part B: neighbours, the bridge FDB, bridge VLANs.
 pub mod neigh;
 pub mod netns;
+// Routing (issue 13 part A): routes, nexthop objects, policy rules.
+pub mod nexthop;
+pub mod nla;
 pub mod route;
+pub mod rule;
 pub mod transport;
 
 pub use addr::AddressRecord;

@@ -9,4 +9,6 @@ mod list;
 mod neigh;
 pub mod netns;
 mod promise;
+// Routing (issue 13 part A): routes, rules, nexthop objects.
+mod routing;
 mod run;

@@ -214,7 +214,7 @@ impl OnLink {
             let link = cx.link(link)?;
             let (addr, prefix) = args::cidr("address", &cidr)?;
             let extras = match options {
-                Some(_) => AddressExtras::parse(args::options_raw("options", options)?, addr)?,
+                Some(raw) => AddressExtras::parse(args::options_raw("options", raw)?, addr)?,
                 None => AddressExtras::default(),
             };
             Ok(OnLink {

@@ -59,7 +59,7 @@ impl BridgeVlan {
         let options: Option<&RawValue> = seq.next_element()?;
         Ok((|| {
             let vids: WireVids = args::options("vid", vids)?;
-            let options: BridgeVlanOptions = args::options_raw("options", options)?;
+            let options: BridgeVlanOptions = args::options_raw_or_default("options", options)?;
             BridgeVlan::parse(cx.link(link)?, vids, options)
         })())
     }

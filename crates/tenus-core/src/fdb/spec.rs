@@ -133,7 +133,11 @@ impl FdbEntry {
         let mac: String = next(seq, "mac")?;
         let options: Option<&RawValue> = seq.next_element()?;
         Ok((|| {
-            FdbEntry::parse(cx.link(link)?, &mac, args::options_raw("options", options)?)
+            FdbEntry::parse(
+                cx.link(link)?,
+                &mac,
+                args::options_raw_or_default("options", options)?,
+            )
         })())
     }
 

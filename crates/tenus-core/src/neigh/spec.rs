@@ -127,7 +127,11 @@ impl NeighbourKey {
         let address: String = next(seq, "address")?;
         let options: Option<&RawValue> = seq.next_element()?;
         Ok((|| {
-            NeighbourKey::parse(cx.link(link)?, &address, args::options_raw("options", options)?)
+            NeighbourKey::parse(
+                cx.link(link)?,
+                &address,
+                args::options_raw_or_default("options", options)?,
+            )
         })())
     }
 
@@ -205,7 +209,7 @@ impl Neighbour {
             Neighbour::parse(
                 cx.link(link)?,
                 &address,
-                args::options_raw("options", Some(options))?,
+                args::options_raw("options", options)?,
                 creating,
             )
         })())
