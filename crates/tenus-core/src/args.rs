@@ -74,6 +74,10 @@ pub const BRIDGE_VID: Int = Int::new("VLAN id", 1..=4094);
 pub const LIFETIME: Int = Int::new("lifetime (s)", 1..=u32::MAX as u64);
 /// The metric of an address's prefix route (IFA_RT_PRIORITY).
 pub const METRIC: Int = Int::new("metric", 0..=u32::MAX as u64);
+/// A watcher's socket receive buffer (the kernel's floor is about 2 KiB).
+pub const RECEIVE_BUFFER: Int = Int::new("receive buffer (bytes)", 1024..=(1 << 30));
+/// Events a watcher holds for its consumer.
+pub const QUEUE: Int = Int::new("queue (events)", 1..=(1 << 24));
 
 /// A value a kind cannot do without, or an error naming it.
 pub fn required<T>(value: Option<T>, arg: &str, kind: &str) -> Result<T> {
