@@ -955,6 +955,11 @@ export type WatchAction = 'new' | 'changed' | 'deleted'
 export interface WatchOptions {
   links?: boolean
   addresses?: boolean
+  neighbours?: boolean
+  fdb?: boolean
+  nexthops?: boolean
+  routes?: boolean
+  rules?: boolean
   /** Report the objects that exist first (action 'new'), then the changes. */
   existing?: boolean
   /**
@@ -976,8 +981,13 @@ export interface WatchOptions {
  * from it.
  */
 export interface WatchRecordTable {
-  link?: any
-  address?: any
+  link?: LinkRecord
+  address?: AddressRecord
+  neighbour?: NeighbourRecord
+  fdb?: FdbRecord
+  nexthop?: NexthopRecord
+  route?: RouteRecord
+  rule?: RuleRecord
 }
 
 /** What a watcher reports about itself (`watcher.status`). */
