@@ -150,20 +150,22 @@ fn removals(
             }
         }
     }
+    // Routes before the nexthops they use.
     for (key, record) in &sorted {
-        match (key, &***record) {
-            (Key::Route(_), Record::Route(r)) => {
-                let on_gone = r
-                    .record
-                    .nexthop
-                    .is_some_and(|id| gone.contains(&id) || missing(id));
-                let dead_v4 = r.ipv4 && r.record.nexthop.is_none() && !r.links.is_empty() && dead(r);
-                if on_gone || dead_v4 {
-                    out.push(deleted(key, record));
-                }
+        if let (Key::Route(_), Record::Route(r)) = (key, &***record) {
+            let on_gone = r
+                .record
+                .nexthop
+                .is_some_and(|id| gone.contains(&id) || missing(id));
+            let dead_v4 = r.ipv4 && r.record.nexthop.is_none() && !r.links.is_empty() && dead(r);
+            if on_gone || dead_v4 {
+                out.push(deleted(key, record));
             }
-            (Key::Nexthop(id), _) if gone.contains(id) => out.push(deleted(key, record)),
-            _ => {}
+        }
+    }
+    for (key, record) in &sorted {
+        if matches!(key, Key::Nexthop(id) if gone.contains(id)) {
+            out.push(deleted(key, record));
         }
     }
     out
