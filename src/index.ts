@@ -16,7 +16,7 @@ export { BatchBuilder, BatchLink, type BatchOptions, type BatchResult, type Batc
 export { TenusError, errnoCode, type TenusErrorKind, type TenusErrorFields } from './errors';
 export { LinkMakers, type Common, type With, type VethLinkOptions, type GreKind } from './kinds';
 export { Watcher, type WatchOptions, type WatchEvent, type ChangeEvent, type ResyncEvent, type ReadyEvent } from './watch';
-export { WaitFor, type WaitOptions } from './wait';
+export { WaitFor, type RouteWaitOptions, type WaitOptions } from './wait';
 export type * from './types';
 // Routing (issue 13 part A).
 export { RouteBuilder, RouteChain, BatchRoute, type RouteSettings } from './route';
