@@ -25,6 +25,33 @@ export type LinkInfo = {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** `ip addr add|replace` options; absent ones are as `ip` leaves them. */
+export interface AddressOptions {
+  /** Seconds until the address goes (`valid_lft`); forever when absent. */
+  validLifetime?: number
+  /**
+   * Seconds until it is deprecated (`preferred_lft`), at most `validLifetime`; when absent,
+   * the valid lifetime (`ip` would refuse a valid lifetime alone as shorter than forever).
+   */
+  preferredLifetime?: number
+  /** The metric of the prefix route the kernel adds for it. */
+  metric?: number
+  /** IPv4 only: a label (`eth0:1`), at most 15 bytes. */
+  label?: string
+  /** No prefix route for it. */
+  noprefixroute?: boolean
+  /** IPv6 only: no duplicate address detection. */
+  nodad?: boolean
+  /** IPv6 only: usable while duplicate address detection runs (RFC 4429). */
+  optimistic?: boolean
+  /** IPv6 only: a Mobile IPv6 home address. */
+  home?: boolean
+  /** IPv6 only: make temporary (privacy) addresses from this prefix. */
+  mngtmpaddr?: boolean
+  /** A multicast address: join the group with it. */
+  autojoin?: boolean
+}
+
 /** One address on a link, as `ip -j addr` reports it. */
 export interface AddressRecord {
   /** The link's index. */
@@ -38,6 +65,17 @@ export interface AddressRecord {
   /** 'global', 'link', 'host', ... */
   scope: string
   label?: string
+  /**
+   * IFA_F_* flags by `ip`'s names: 'permanent', 'tentative', 'dadfailed', 'deprecated',
+   * 'nodad', 'noprefixroute', 'secondary' (IPv4) / 'temporary' (IPv6), ...
+   */
+  flags: Array<string>
+  /** Seconds left until the address goes; absent: forever. */
+  validLifetime?: number
+  /** Seconds left until it is deprecated; absent: forever. */
+  preferredLifetime?: number
+  /** The metric of its prefix route (IFA_RT_PRIORITY), when set. */
+  metric?: number
 }
 
 /** What a bond reports. */
@@ -79,6 +117,36 @@ export interface BridgeOptions {
   forwardDelay?: number
 }
 
+/** Which VLANs a listing returns; absent fields do not filter. */
+export interface BridgeVlanFilter {
+  /** VLANs of this port (or of this bridge itself). */
+  link?: LinkLike
+  vid?: number
+}
+
+/** `bridge vlan add|del` options; the VLANs and the link are arguments of their own. */
+export interface BridgeVlanOptions {
+  /** Untagged frames that come in on the port go to this VLAN (one VLAN, not a range). */
+  pvid?: boolean
+  /** Frames of these VLANs leave the port untagged. */
+  untagged?: boolean
+  /** The link's own VLANs (`self`): on the bridge itself, the VLANs the bridge device is in. */
+  self?: boolean
+  /** The VLANs of the port in its bridge (`master`, the default). */
+  master?: boolean
+}
+
+/** One VLAN of a port or of a bridge itself, as `bridge -j vlan show` reports it. */
+export interface BridgeVlanRecord {
+  /** The port, or the bridge for its own VLANs. */
+  index: number
+  vid: number
+  /** Untagged frames coming in go to this VLAN. */
+  pvid?: boolean
+  /** Frames of this VLAN leave untagged. */
+  untagged?: boolean
+}
+
 /** Attributes any kind accepts at creation (`ip link add NAME mtu .. address .. group .. master ..`). */
 export interface CommonOptions {
   /** The link's name; generated (kind prefix + 8 hex digits) when omitted. */
@@ -96,6 +164,74 @@ export interface CommonOptions {
 }
 
 export type Family = 'inet' | 'inet6'
+
+/** Which entries a listing returns; absent fields do not filter. */
+export interface FdbFilter {
+  /** Entries on this link: a port's in its bridge's table and its own (`bridge fdb show dev`). */
+  link?: LinkLike
+  /** Entries of this bridge's table and its ports' own (`bridge fdb show br`). */
+  master?: LinkLike
+  vlan?: number
+}
+
+/** `bridge fdb` options; the MAC and the link are arguments of their own. */
+export interface FdbOptions {
+  /** In the table of the bridge the link is a port of (NTF_MASTER). */
+  master?: boolean
+  /**
+   * In the link's own table (NTF_SELF): a VXLAN device's remotes. The default when neither
+   * `master` nor `self` is given, as with `bridge fdb`.
+   */
+  self?: boolean
+  vlan?: number
+  /** A VXLAN entry's remote VTEP (IPv4 or IPv6). */
+  dst?: string
+  /** A VXLAN entry's VNI, if not the device's. */
+  vni?: number
+  /** A VXLAN entry's UDP port, if not the device's. */
+  port?: number
+  /** A VXLAN entry's source VNI (collect-metadata devices). */
+  srcVni?: number
+  /** The link a VXLAN entry's packets leave by. */
+  via?: LinkLike
+  /** 'permanent' (the default: a local entry), 'static' or 'dynamic' (ages out). */
+  state?: FdbState
+  /** The entry does not move to another port when the MAC shows up there. */
+  sticky?: boolean
+  /** NTF_ROUTER on a VXLAN entry (the remote is a router: ARP/ND suppression). */
+  router?: boolean
+  /** NTF_EXT_LEARNED: learnt by a control plane (the bridge will not age it out). */
+  externLearn?: boolean
+}
+
+/** One FDB entry, as `bridge -j fdb show` reports it. */
+export interface FdbRecord {
+  /** The link the entry is on (a bridge port, a VXLAN device, the bridge itself). */
+  index: number
+  mac: string
+  /** The bridge whose table holds it (`master br0`); absent for the device's own entries. */
+  master?: number
+  vlan?: number
+  /** A VXLAN entry's remote VTEP. */
+  dst?: string
+  /** A VXLAN entry's VNI, when not the device's own. */
+  vni?: number
+  /** A VXLAN entry's UDP port, when not the device's own. */
+  port?: number
+  /** A VXLAN entry's source VNI (collect-metadata devices). */
+  srcVni?: number
+  /** The link a VXLAN entry's packets leave by (`via`). */
+  via?: number
+  /** NTF_SELF: in the device's own table (a VXLAN device's remotes, a port's own addresses). */
+  self?: boolean
+  router?: boolean
+  externLearn?: boolean
+  offloaded?: boolean
+  sticky?: boolean
+  state: FdbState
+}
+
+export type FdbState = 'permanent' | 'static' | 'dynamic' | 'stale'
 
 export type GeneveDfMode = 'unset' | 'set' | 'inherit'
 
@@ -152,6 +288,8 @@ export interface GroupMember {
 }
 
 export type GroupType = 'mpath' | 'resilient'
+
+export type IpFamily = 'inet' | 'inet6'
 
 export type IpProtocol = 'icmp' | 'tcp' | 'udp' | 'sctp' | 'ipv6-icmp'
 
@@ -286,6 +424,38 @@ export interface LinkStats {
   txDropped: number
 }
 
+/**
+ * `struct rtnl_link_stats64`, as `ip -s -j link` reports it. Exact up to 2^53 in
+ * JavaScript. Fields newer kernels added are absent where the kernel does not send them.
+ */
+export interface LinkStats64 {
+  rxPackets: number
+  txPackets: number
+  rxBytes: number
+  txBytes: number
+  rxErrors: number
+  txErrors: number
+  rxDropped: number
+  txDropped: number
+  multicast: number
+  collisions: number
+  rxLengthErrors: number
+  rxOverErrors: number
+  rxCrcErrors: number
+  rxFrameErrors: number
+  rxFifoErrors: number
+  rxMissedErrors: number
+  txAbortedErrors: number
+  txCarrierErrors: number
+  txFifoErrors: number
+  txHeartbeatErrors: number
+  txWindowErrors: number
+  rxCompressed: number
+  txCompressed: number
+  rxNohandler: number
+  rxOtherhostDropped?: number
+}
+
 /** What a macvlan or macvtap reports. */
 export interface MacvlanInfo {
   mode?: MacvlanMode
@@ -302,6 +472,60 @@ export interface MacvlanOptions {
 }
 
 export type MetricName = 'mtu' | 'advmss' | 'window' | 'initcwnd' | 'initrwnd' | 'hoplimit'
+
+/** Which neighbours a listing returns; absent fields do not filter. */
+export interface NeighbourFilter {
+  /** Entries on this link (`ip neigh show dev LINK`). */
+  link?: LinkLike
+  /** Entries on the ports of this bridge or VRF (`ip neigh show master LINK`). */
+  master?: LinkLike
+  family?: IpFamily
+  /** Proxy entries instead of neighbours (`ip neigh show proxy`). */
+  proxy?: boolean
+  /** Only entries in these states (`ip neigh show nud STATE`). */
+  states?: Array<NeighbourState>
+}
+
+/** `ip neigh del|get` options: which entry, besides its address and link. */
+export interface NeighbourKeyOptions {
+  /** The proxy entry for the address rather than the neighbour. */
+  proxy?: boolean
+}
+
+/** `ip neigh add|replace` options; the address and the link are arguments of their own. */
+export interface NeighbourOptions {
+  /** The link-layer address (`lladdr`): needed by every state but noarp and the transient ones. */
+  mac?: string
+  /** `nud STATE`; 'permanent' when absent, as with `ip`. */
+  state?: NeighbourState
+  /** NTF_ROUTER: the neighbour is an IPv6 router. */
+  router?: boolean
+  /** A proxy entry (`ip neigh add proxy ADDRESS dev LINK`): this host answers ARP/NDP for it. */
+  proxy?: boolean
+  /** NTF_EXT_LEARNED: mark it as learnt by a control plane (the kernel will not age it out). */
+  externLearn?: boolean
+}
+
+/** One neighbour entry, as `ip -j neigh` reports it. */
+export interface NeighbourRecord {
+  /** The link's index. */
+  index: number
+  /** 'inet' or 'inet6'. */
+  family: string
+  /** The neighbour's IP address. */
+  address: string
+  /** Its link-layer address (absent for proxy and incomplete entries). */
+  mac?: string
+  state: NeighbourState
+  /** NTF_ROUTER: the neighbour is an IPv6 router. */
+  router?: boolean
+  /** NTF_PROXY: a proxy entry (`ip neigh add proxy`): this host answers for the address. */
+  proxy?: boolean
+  /** NTF_EXT_LEARNED: learnt by something outside the kernel (a control plane). */
+  externLearn?: boolean
+}
+
+export type NeighbourState = 'incomplete' | 'reachable' | 'stale' | 'delay' | 'probe' | 'failed' | 'noarp' | 'permanent' | 'none'
 
 /** What a netkit link reports. */
 export interface NetkitInfo {
@@ -731,6 +955,11 @@ export type WatchAction = 'new' | 'changed' | 'deleted'
 export interface WatchOptions {
   links?: boolean
   addresses?: boolean
+  neighbours?: boolean
+  fdb?: boolean
+  nexthops?: boolean
+  routes?: boolean
+  rules?: boolean
   /** Report the objects that exist first (action 'new'), then the changes. */
   existing?: boolean
   /**
@@ -752,8 +981,13 @@ export interface WatchOptions {
  * from it.
  */
 export interface WatchRecordTable {
-  link?: any
-  address?: any
+  link?: LinkRecord
+  address?: AddressRecord
+  neighbour?: NeighbourRecord
+  fdb?: FdbRecord
+  nexthop?: NexthopRecord
+  route?: RouteRecord
+  rule?: RuleRecord
 }
 
 /** What a watcher reports about itself (`watcher.status`). */
@@ -788,6 +1022,14 @@ export interface WatchStatus {
  * @internal
  */
 export declare class NativeNetns {
+  /** `bridge fdb get MAC dev LINK ...` (link and `FdbOptions` as JSON): the record as JSON. */
+  fdbGet(linkJson: string, mac: string, optionsJson: string): Promise<string>
+  /** `bridge fdb show` with a filter (`FdbFilter` as JSON): records as JSON. */
+  fdbList(filterJson: string): Promise<string>
+  /** `bridge vlan show` with a filter (`BridgeVlanFilter` as JSON): records as JSON. */
+  bridgeVlanList(filterJson: string): Promise<string>
+  /** One link's 64-bit counters (the link as JSON), in one request: `LinkStats64` as JSON. */
+  linkStats(linkJson: string): Promise<string>
   /**
    * Every link, streamed: `onPart(attempt, json)` gets JSON arrays of link records a few
    * hundred at a time while the dump is still arriving, so JavaScript parses one part while
@@ -806,6 +1048,12 @@ export declare class NativeNetns {
    * group, then deleted as that group.
    */
   linkDeleteMany(linksJson: string): Promise<void>
+  /** `ip neigh get ADDRESS dev LINK [proxy]` (link and options as JSON): the record as JSON. */
+  neighbourGet(linkJson: string, address: string, optionsJson: string): Promise<string>
+  /** `ip neigh show` with a filter (`NeighbourFilter` as JSON): records as JSON. */
+  neighbourList(filterJson: string): Promise<string>
+  /** `ip neigh flush` with a filter (`NeighbourFilter` as JSON): how many were deleted. */
+  neighbourFlush(filterJson: string): Promise<number>
   info(): NativeNetnsInfo
   /** Replies slower than this reject with ETIMEDOUT. */
   setTimeout(millis: number): void

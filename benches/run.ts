@@ -8,7 +8,7 @@
 //   options: --runs=N --no-build --out=FILE.md --json=FILE.json --settle=MS
 //
 // Tools: floor, tenus, iproute2, npm-netlink, pyroute2, go. Workloads: veth, macvlan, addr,
-// dump, steps, delete, netns, eld, rss, load, netns-bench, routes, route-dump, route-replace.
+// neigh, fdb, dump, steps, delete, netns, eld, rss, load, netns-bench, routes, route-dump, route-replace.
 //
 // Safety: never touches this machine's own network namespace. Run as root; when not already in
 // a private network namespace, it builds what it needs (which may download), then runs itself
@@ -220,6 +220,7 @@ async function addRoutes(ns: NetnsType, count: number): Promise<void> {
 function workloads(o: Options): Workload[] {
   const q = o.quick;
   const n = q ? 100 : 1000;
+  const bulk = q ? 1000 : 10000;
   const dumpPairs = q ? 100 : 1000;
   const stepsN = q ? 1000 : 10000;
   const step = q ? 250 : 1000;
@@ -267,6 +268,31 @@ function workloads(o: Options): Workload[] {
       n,
       prepare: async (ns) => void (await ns.veth('adr0').peer('adr1')),
       cells: createCells('addr', n),
+      ratio: true,
+      runs: o.targetRuns,
+    },
+    // Issue 13, part B: neighbours and FDB entries (`ip per op` left out: 10,000 spawns).
+    {
+      id: 'neigh',
+      title: `add ${bulk} permanent IPv4 neighbours to one link`,
+      unit: 'neighbours',
+      one: 'neighbour',
+      n: bulk,
+      prepare: async (ns) => void (await ns.veth('ngh0').peer('ngh1')),
+      cells: createCells('neigh', bulk).filter((c) => c.column !== 'ip-perop'),
+      ratio: true,
+      runs: o.targetRuns,
+    },
+    {
+      id: 'fdb',
+      title: `add ${bulk} VXLAN FDB entries (MAC → remote VTEP) to one device`,
+      unit: 'entries',
+      one: 'entry',
+      n: bulk,
+      prepare: async (ns) => void (await ns.vxlan('fdb0', { vni: 42, port: 4789, local: '10.0.0.1', learning: false })),
+      cells: createCells('fdb', bulk)
+        .filter((c) => c.column !== 'ip-perop')
+        .map((c) => (c.column === 'ip-batch' ? { ...c, note: '`bridge -batch FILE` (file written before the clock starts)' } : c)),
       ratio: true,
       runs: o.targetRuns,
     },
@@ -754,7 +780,7 @@ function markdown(report: Report, ws: Workload[], o: Options): string {
   const L: string[] = [];
   L.push('# tenus benchmarks', '');
   L.push(
-    `Written by \`npm run bench\` (benches/run.ts) on ${m.date}: ${m.mode} mode, ${m.runs} run(s) per cell (${m.targetRuns} for veth, macvlan, addr and dump, whose targets compare medians), ` +
+    `Written by \`npm run bench\` (benches/run.ts) on ${m.date}: ${m.mode} mode, ${m.runs} run(s) per cell (${m.targetRuns} for veth, macvlan, addr, neigh, fdb and dump, whose targets compare medians), ` +
       `measuring took ${(m.wallSeconds / 60).toFixed(1)} min (building before it ${(m.buildSeconds / 60).toFixed(1)} min). Every workload ran in fresh network namespaces; each tool is its ` +
       'own process and timed only its workload (setup, cleanup and library load untimed).',
     '',
@@ -769,7 +795,7 @@ function markdown(report: Report, ws: Workload[], o: Options): string {
   L.push('');
 
   // Summary matrix.
-  const matrix = ws.filter((w) => ['veth', 'macvlan', 'addr', 'dump', 'routes', 'route-dump', 'route-replace'].includes(w.id));
+  const matrix = ws.filter((w) => ['veth', 'macvlan', 'addr', 'neigh', 'fdb', 'dump', 'routes', 'route-dump', 'route-replace'].includes(w.id));
   const cols = COLUMNS.filter((c) => matrix.some((w) => find(report, w.id, c.id)));
   if (matrix.length > 0 && cols.length > 0) {
     L.push('## Summary: median ops/s (median time ÷ floor median time)', '');
@@ -789,7 +815,8 @@ function markdown(report: Report, ws: Workload[], o: Options): string {
     }
     L.push(
       '',
-      'dump rows: tenus is `await ns.links()` / `await ns.routes({ table: 100 })` (shown under "tenus batch"); `ip per op` is `ip -j` + JSON.parse; floor decodes into Rust structs.',
+      'dump rows: tenus is `await ns.links()` / `await ns.routes({ table: 100 })` (shown under "tenus batch"); `ip per op` is `ip -j` + JSON.parse; floor decodes into Rust structs. ' +
+        'fdb row: the `ip -batch` column is `bridge -batch`.',
       '',
     );
   }
@@ -973,6 +1000,8 @@ function targets(report: Report): TargetRow[] {
   ratioTarget(`${n('macvlan')} macvlans ≤ 1.10× floor`, 'macvlan', 1.1);
   ratioTarget(`${n('addr')} addresses ≤ 1.3× floor`, 'addr', 1.3);
   ratioTarget(`dump of ${n('dump')} links into JS objects ≤ 1.5× floor`, 'dump', 1.5);
+  ratioTarget(`${n('neigh')} neighbours via batch ≤ 1.3× floor`, 'neigh', 1.3);
+  ratioTarget(`${n('fdb')} FDB entries via batch ≤ 1.3× floor`, 'fdb', 1.3);
   // The awaited path: a chain awaited per operation against the floor of an awaited call.
   const awaited = (label: string, w: string, col: string, base: string, limit: number): void => {
     const t = stat(find(report, w, col));

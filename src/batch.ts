@@ -10,6 +10,13 @@ import { BatchNexthop, type NexthopSettings } from './nexthop';
 import { BatchRoute, type RouteSettings } from './route';
 import { BatchRule } from './rule';
 import type { RuleOptions } from './native';
+import { addressOptions } from './address';
+import { bridgeSetItem, vlanItem, type BridgeVlanSpec, type Vids } from './bridge-vlan';
+import { fdbItem, type FdbSpec } from './fdb';
+import type { LinkNamer } from './items';
+import type { AddressOptions, BridgeOptions } from './native';
+import { neighbourItem, type NeighbourSelector, type NeighbourSpec } from './neighbour';
+import type { Item } from './ops';
 
 export type { BatchItemResult };
 
@@ -164,14 +171,14 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
     return this;
   }
 
-  /** `ip addr add CIDR dev DEV` */
-  address(link: LinkLike, cidr: string): this {
-    return this.onLink(OP.addressAdd, link, 'address', cidr);
+  /** `ip addr add CIDR dev DEV [valid_lft ...] [metric ...] [label ...] [noprefixroute] ...` */
+  address(link: LinkLike, cidr: string, options?: AddressOptions): this {
+    return this.onLink(OP.addressAdd, link, 'address', cidr, options);
   }
 
-  /** `ip addr replace CIDR dev DEV` */
-  replaceAddress(link: LinkLike, cidr: string): this {
-    return this.onLink(OP.addressReplace, link, 'address', cidr);
+  /** `ip addr replace CIDR dev DEV [options]` */
+  replaceAddress(link: LinkLike, cidr: string, options?: AddressOptions): this {
+    return this.onLink(OP.addressReplace, link, 'address', cidr, options);
   }
 
   /** `ip addr del CIDR dev DEV` */
@@ -184,9 +191,69 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
     return this.onLink(OP.gateway, link, 'gateway', gateway);
   }
 
-  /** An item `[op, link, text]`. */
-  private onLink(op: number, link: LinkLike, arg: string, value: string): this {
-    this.run.push([op, this.ref(link, 'link'), args.text(arg, value)]);
+  /** An item `[op, link, text]`, or `[op, link, text, options]`. */
+  private onLink(op: number, link: LinkLike, arg: string, value: string, options?: AddressOptions): this {
+    const extra = addressOptions(options);
+    const ref = this.ref(link, 'link');
+    this.run.push(extra ? [op, ref, args.text(arg, value), extra] : [op, ref, args.text(arg, value)]);
+    return this;
+  }
+
+  // Issue 13, part B: neighbours, FDB entries, bridge VLANs and settings (see `Changes`).
+  private readonly namer: LinkNamer = (arg, like) => this.ref(like, arg);
+
+  /** `ip neigh add ADDRESS dev LINK [lladdr MAC] [nud STATE] [router] [proxy]` */
+  neighbour(address: string, options: NeighbourSpec): this {
+    return this.item(neighbourItem('add', address, options, this.namer));
+  }
+
+  /** `ip neigh replace ...` */
+  replaceNeighbour(address: string, options: NeighbourSpec): this {
+    return this.item(neighbourItem('replace', address, options, this.namer));
+  }
+
+  /** `ip neigh del ADDRESS dev LINK [proxy]` */
+  deleteNeighbour(address: string, options: NeighbourSelector): this {
+    return this.item(neighbourItem('delete', address, options, this.namer));
+  }
+
+  /** `bridge fdb add MAC dev LINK ...` */
+  fdb(mac: string, options: FdbSpec): this {
+    return this.item(fdbItem('add', mac, options, this.namer));
+  }
+
+  /** `bridge fdb append MAC dev LINK dst IP ...` */
+  appendFdb(mac: string, options: FdbSpec): this {
+    return this.item(fdbItem('append', mac, options, this.namer));
+  }
+
+  /** `bridge fdb replace ...` */
+  replaceFdb(mac: string, options: FdbSpec): this {
+    return this.item(fdbItem('replace', mac, options, this.namer));
+  }
+
+  /** `bridge fdb del MAC dev LINK ...` */
+  deleteFdb(mac: string, options: FdbSpec): this {
+    return this.item(fdbItem('delete', mac, options, this.namer));
+  }
+
+  /** `bridge vlan add vid VID[-VID] dev LINK [pvid] [untagged] [self|master]` */
+  bridgeVlan(vid: Vids, options: BridgeVlanSpec): this {
+    return this.item(vlanItem('add', vid, options, this.namer));
+  }
+
+  /** `bridge vlan del vid VID[-VID] dev LINK [self|master]` */
+  deleteBridgeVlan(vid: Vids, options: BridgeVlanSpec): this {
+    return this.item(vlanItem('delete', vid, options, this.namer));
+  }
+
+  /** `ip link set BRIDGE type bridge [vlan_filtering 0|1] [vlan_default_pvid ID] ...` */
+  setBridge(bridge: LinkLike, options: BridgeOptions): this {
+    return this.item(bridgeSetItem(this.ref(bridge, 'bridge'), options));
+  }
+
+  private item(item: Item): this {
+    this.run.push(item);
     return this;
   }
 

@@ -3,8 +3,11 @@ import { TenusError } from './errors';
 import { linkOptions, netnsArg, peerMac } from './kinds';
 import { Link, VethLink } from './link';
 import type { Netns } from './netns';
-import { OP, type WireLink } from './ops';
+import { OP, type Item, type WireLink } from './ops';
 import { routeOptions, type RouteSettings } from './route';
+import { addressOptions } from './address';
+import { bridgeSetItem, vlanItemOn, type Vids } from './bridge-vlan';
+import type { AddressOptions, BridgeOptions, BridgeVlanOptions } from './native';
 import { Run, type Report } from './run';
 import type { LinkChangeOptions, LinkKind, LinkLike, LinkRecord } from './types';
 
@@ -161,14 +164,14 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     return this.change('change', () => args.requiredOptions('change', change, { master: (_, v) => v }) as LinkChangeOptions);
   }
 
-  /** `ip addr add CIDR dev DEV` */
-  address(cidr: string): this {
-    return this.onLink(OP.addressAdd, 'address', cidr);
+  /** `ip addr add CIDR dev DEV [valid_lft ...] [metric ...] [label ...] [noprefixroute] ...` */
+  address(cidr: string, options?: AddressOptions): this {
+    return this.onLink(OP.addressAdd, 'address', cidr, options);
   }
 
-  /** `ip addr replace CIDR dev DEV` */
-  replaceAddress(cidr: string): this {
-    return this.onLink(OP.addressReplace, 'address', cidr);
+  /** `ip addr replace CIDR dev DEV [options]` */
+  replaceAddress(cidr: string, options?: AddressOptions): this {
+    return this.onLink(OP.addressReplace, 'address', cidr, options);
   }
 
   /** `ip addr del CIDR dev DEV` */
@@ -200,11 +203,39 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     }, false);
   }
 
-  /** An item `[op, link, text]`. */
-  private onLink(op: number, arg: string, value: string): this {
+  /** An item `[op, link, text]`, or `[op, link, text, options]`. */
+  private onLink(op: number, arg: string, value: string, options?: AddressOptions): this {
     let checked = '';
-    this.guard(() => (checked = args.text(arg, value)));
-    return this.step((c) => c.names.set(c.run.push([op, c.ref, checked]), c.name), false);
+    let extra: Record<string, unknown> | undefined;
+    this.guard(() => {
+      checked = args.text(arg, value);
+      extra = addressOptions(options);
+    });
+    return this.step((c) => c.names.set(c.run.push(extra ? [op, c.ref, checked, extra] : [op, c.ref, checked]), c.name), false);
+  }
+
+  // Issue 13, part B: bridge VLANs and settings on this link (bridge-vlan.ts).
+
+  /** `bridge vlan add vid VID[-VID] dev DEV [pvid] [untagged] [self|master]` */
+  vlan(vid: Vids, options?: BridgeVlanOptions): this {
+    return this.onLinkItem((ref) => vlanItemOn('add', ref, vid, options));
+  }
+
+  /** `bridge vlan del vid VID[-VID] dev DEV [self|master]` */
+  deleteVlan(vid: Vids, options?: BridgeVlanOptions): this {
+    return this.onLinkItem((ref) => vlanItemOn('delete', ref, vid, options));
+  }
+
+  /** `ip link set DEV type bridge [vlan_filtering 0|1] [vlan_default_pvid ID] ...` */
+  setBridge(options: BridgeOptions): this {
+    return this.onLinkItem((ref) => bridgeSetItem(ref, options));
+  }
+
+  /** An item built (and checked) now, for whatever link the chain is on when it runs. */
+  private onLinkItem(build: (ref: WireLink) => Item): this {
+    let item: Item = [0];
+    this.guard(() => (item = build(0)));
+    return this.step((c) => c.names.set(c.run.push([item[0], c.ref, ...item.slice(2)]), c.name), false);
   }
 
   /**

@@ -16,9 +16,15 @@ export { BatchBuilder, BatchLink, type BatchOptions, type BatchResult, type Batc
 export { TenusError, errnoCode, type TenusErrorKind, type TenusErrorFields } from './errors';
 export { LinkMakers, type Common, type With, type VethLinkOptions, type GreKind } from './kinds';
 export { Watcher, type WatchOptions, type WatchEvent, type ChangeEvent, type ResyncEvent, type ReadyEvent } from './watch';
-export { WaitFor, type WaitOptions } from './wait';
+export { WaitFor, type RouteWaitOptions, type WaitOptions } from './wait';
 export type * from './types';
 // Routing (issue 13 part A).
 export { RouteBuilder, RouteChain, BatchRoute, type RouteSettings } from './route';
 export { RuleBuilder, RuleChain, BatchRule, type RuleListOptions } from './rule';
 export { NexthopBuilder, NexthopChain, BatchNexthop, type NexthopSettings } from './nexthop';
+// Issue 13, part B: neighbours, the bridge FDB, bridge VLANs, addresses completed, statistics.
+export { Changes } from './changes';
+export type { NeighbourSpec, NeighbourSelector } from './neighbour';
+export type { FdbSpec, FdbSelector } from './fdb';
+export type { BridgeVlanSpec, Vids } from './bridge-vlan';
+export type { DadOptions } from './address';

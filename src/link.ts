@@ -3,6 +3,9 @@ import type { RouteSettings } from './route';
 import { TenusError } from './errors';
 import type { Netns } from './netns';
 import type { AddressRecord, LinkChangeOptions, LinkLike, LinkRecord } from './types';
+import type { DadOptions } from './address';
+import type { Vids } from './bridge-vlan';
+import type { AddressOptions, BridgeOptions, BridgeVlanOptions, LinkStats64 } from './native';
 
 /**
  * The operations on an existing link. Each returns a chain: `await link.mtu(1400)
@@ -67,14 +70,14 @@ export abstract class LinkOps {
     return this.chain().set(change);
   }
 
-  /** `ip addr add CIDR dev DEV` */
-  address(cidr: string): LinkChain<Link> {
-    return this.chain().address(cidr);
+  /** `ip addr add CIDR dev DEV [valid_lft ...] [metric ...] [label ...] [noprefixroute] ...` */
+  address(cidr: string, options?: AddressOptions): LinkChain<Link> {
+    return this.chain().address(cidr, options);
   }
 
-  /** `ip addr replace CIDR dev DEV` */
-  replaceAddress(cidr: string): LinkChain<Link> {
-    return this.chain().replaceAddress(cidr);
+  /** `ip addr replace CIDR dev DEV [options]` */
+  replaceAddress(cidr: string, options?: AddressOptions): LinkChain<Link> {
+    return this.chain().replaceAddress(cidr, options);
   }
 
   /** `ip addr del CIDR dev DEV` */
@@ -95,6 +98,21 @@ export abstract class LinkOps {
   /** Move into another namespace (tenus' `SetLinkNetInNs`); the chain continues there. */
   moveTo(target: Netns, options?: { name?: string }): LinkChain<Link> {
     return this.chain().moveTo(target, options);
+  }
+
+  /** `bridge vlan add vid VID[-VID] dev DEV [pvid] [untagged] [self|master]` */
+  vlan(vid: Vids, options?: BridgeVlanOptions): LinkChain<Link> {
+    return this.chain().vlan(vid, options);
+  }
+
+  /** `bridge vlan del vid VID[-VID] dev DEV [self|master]` */
+  deleteVlan(vid: Vids, options?: BridgeVlanOptions): LinkChain<Link> {
+    return this.chain().deleteVlan(vid, options);
+  }
+
+  /** A bridge's settings: `ip link set DEV type bridge [vlan_filtering 0|1] ...` */
+  setBridge(options: BridgeOptions): LinkChain<Link> {
+    return this.chain().setBridge(options);
   }
 }
 
@@ -138,6 +156,16 @@ export class Link extends LinkOps {
   /** The addresses on this link. */
   addresses(): Promise<AddressRecord[]> {
     return this.ns.addresses(this.index);
+  }
+
+  /** The link's 64-bit counters now, in one request. */
+  stats(): Promise<LinkStats64> {
+    return this.ns.linkStats(this.index);
+  }
+
+  /** Resolves once IPv6 duplicate address detection on the link is over (see `Netns.waitForDad`). */
+  waitForDad(options?: DadOptions): Promise<AddressRecord[]> {
+    return this.ns.waitForDad(this.index, options);
   }
 
   /** Reads the link again (and updates `info`). */
@@ -185,6 +213,16 @@ export class LinkRef extends LinkOps implements PromiseLike<Link> {
 
   chain(): LinkChain<Link> {
     return this.ns.chainOn(this.ref);
+  }
+
+  /** The link's 64-bit counters now, in one request. */
+  stats(): Promise<LinkStats64> {
+    return this.ref instanceof TenusError ? Promise.reject(this.ref) : this.ns.linkStats(this.ref);
+  }
+
+  /** Resolves once IPv6 duplicate address detection on the link is over (see `Netns.waitForDad`). */
+  waitForDad(options?: DadOptions): Promise<AddressRecord[]> {
+    return this.ref instanceof TenusError ? Promise.reject(this.ref) : this.ns.waitForDad(this.ref, options);
   }
 
   then<R1 = Link, R2 = never>(

@@ -16,7 +16,22 @@ import { closeWatchers, Watcher, type WatchOptions } from './watch';
 import { getNexthop, listNexthops, NexthopChain, type NexthopSettings } from './nexthop';
 import { flushRoutes, getRoute, listRoutes, RouteChain, type RouteSettings } from './route';
 import { listRules, RuleChain, type RuleListOptions } from './rule';
+// Issue 13, part B: neighbours, the bridge FDB, bridge VLANs, addresses completed, statistics.
+import { waitForDad, type DadOptions } from './address';
+import { listVlans, type BridgeVlanSpec, type Vids } from './bridge-vlan';
+import { Changes } from './changes';
+import { getFdb, listFdb, type FdbSelector, type FdbSpec } from './fdb';
+import { flushNeighbours, getNeighbour, listNeighbours, type NeighbourSelector, type NeighbourSpec } from './neighbour';
+import { linkStats } from './stats';
 import type {
+  BridgeOptions,
+  BridgeVlanFilter,
+  BridgeVlanRecord,
+  FdbFilter,
+  FdbRecord,
+  LinkStats64,
+  NeighbourFilter,
+  NeighbourRecord,
   NexthopListOptions,
   NexthopRecord,
   RouteGetOptions,
@@ -404,6 +419,107 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   /** One nexthop object by id (ENOENT when there is none). */
   nexthopGet(id: number): Promise<NexthopRecord> {
     return getNexthop(this, id);
+  }
+
+  // --- Neighbours, FDB entries, bridge VLANs and settings: chains of `Changes` (changes.ts) ---
+
+  /** `ip neigh add ADDRESS dev LINK [lladdr MAC] [nud STATE] [router] [proxy]` */
+  neighbour(address: string, options: NeighbourSpec): Changes {
+    return new Changes(this).neighbour(address, options);
+  }
+
+  /** `ip neigh replace ...`: adds the entry or changes it. */
+  replaceNeighbour(address: string, options: NeighbourSpec): Changes {
+    return new Changes(this).replaceNeighbour(address, options);
+  }
+
+  /** `ip neigh del ADDRESS dev LINK [proxy]` */
+  deleteNeighbour(address: string, options: NeighbourSelector): Changes {
+    return new Changes(this).deleteNeighbour(address, options);
+  }
+
+  /** `ip neigh show nud all [dev LINK] [master BRIDGE] [proxy]`, filtered by the kernel where it can. */
+  neighbours(filter?: NeighbourFilter): Promise<NeighbourRecord[]> {
+    return listNeighbours(this, filter);
+  }
+
+  /** `ip neigh get ADDRESS dev LINK [proxy]`: one request; ENOENT when there is no such entry. */
+  neighbourGet(address: string, options: NeighbourSelector): Promise<NeighbourRecord> {
+    return getNeighbour(this, address, options);
+  }
+
+  /**
+   * `ip neigh flush`: deletes the entries the filter finds (by default every state but
+   * permanent and noarp); resolves to how many. Not undone.
+   */
+  flushNeighbours(filter?: NeighbourFilter): Promise<number> {
+    return flushNeighbours(this, filter);
+  }
+
+  /** `bridge fdb add MAC dev LINK [self|master] [vlan] [dst] [vni] [port] [src_vni] [via] ...` */
+  fdb(mac: string, options: FdbSpec): Changes {
+    return new Changes(this).fdb(mac, options);
+  }
+
+  /** `bridge fdb append MAC dev LINK dst IP ...`: one more remote for a VXLAN entry. */
+  appendFdb(mac: string, options: FdbSpec): Changes {
+    return new Changes(this).appendFdb(mac, options);
+  }
+
+  /** `bridge fdb replace ...`: adds the entry or changes it. */
+  replaceFdb(mac: string, options: FdbSpec): Changes {
+    return new Changes(this).replaceFdb(mac, options);
+  }
+
+  /** `bridge fdb del MAC dev LINK ...` */
+  deleteFdb(mac: string, options: FdbSpec): Changes {
+    return new Changes(this).deleteFdb(mac, options);
+  }
+
+  /**
+   * `bridge fdb get MAC dev LINK [vlan VID] [vni VNI] self|master`: one request; ENOENT when
+   * there is no such entry (a VXLAN entry: its first remote).
+   */
+  fdbGet(mac: string, options: FdbSelector): Promise<FdbRecord> {
+    return getFdb(this, mac, options);
+  }
+
+  /** `bridge fdb show [dev LINK] [br BRIDGE]`, filtered by the kernel, and by VLAN. */
+  fdbEntries(filter?: FdbFilter): Promise<FdbRecord[]> {
+    return listFdb(this, filter);
+  }
+
+  /**
+   * `bridge vlan add vid VID[-VID] dev LINK [pvid] [untagged] [self|master]` (a bridge port's
+   * VLANs; `ns.vlan()` makes a VLAN link, and `link.vlan()` is this on a link).
+   */
+  bridgeVlan(vid: Vids, options: BridgeVlanSpec): Changes {
+    return new Changes(this).bridgeVlan(vid, options);
+  }
+
+  /** `bridge vlan del vid VID[-VID] dev LINK [self|master]` */
+  deleteBridgeVlan(vid: Vids, options: BridgeVlanSpec): Changes {
+    return new Changes(this).deleteBridgeVlan(vid, options);
+  }
+
+  /** `bridge vlan show`: one record per VLAN of each port (and of each bridge itself). */
+  bridgeVlans(filter?: BridgeVlanFilter): Promise<BridgeVlanRecord[]> {
+    return listVlans(this, filter);
+  }
+
+  /** `ip link set BRIDGE type bridge [vlan_filtering 0|1] [vlan_default_pvid ID] ...` */
+  setBridge(bridge: LinkLike, options: BridgeOptions): Changes {
+    return new Changes(this).setBridge(bridge, options);
+  }
+
+  /** A link's 64-bit counters, in one request (no dump). */
+  linkStats(link: LinkLike): Promise<LinkStats64> {
+    return linkStats(this, link);
+  }
+
+  /** Resolves once IPv6 duplicate address detection on the link is over (see `DadOptions`). */
+  waitForDad(link: LinkLike, options?: DadOptions): Promise<AddressRecord[]> {
+    return waitForDad(this, link, options);
   }
 
   /** @internal */

@@ -34,6 +34,17 @@ export const OP = {
   nexthopAdd: code('nexthop.add'),
   nexthopReplace: code('nexthop.replace'),
   nexthopDelete: code('nexthop.delete'),
+  // Issue 13, part B: neighbours, the bridge FDB, bridge VLANs and settings.
+  neighbourAdd: code('neighbour.add'),
+  neighbourReplace: code('neighbour.replace'),
+  neighbourDelete: code('neighbour.delete'),
+  fdbAdd: code('fdb.add'),
+  fdbAppend: code('fdb.append'),
+  fdbReplace: code('fdb.replace'),
+  fdbDelete: code('fdb.delete'),
+  bridgeVlanAdd: code('bridge.vlan.add'),
+  bridgeVlanDelete: code('bridge.vlan.delete'),
+  bridgeSet: code('bridge.set'),
   in: code('in'),
 } as const;
 

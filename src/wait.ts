@@ -1,12 +1,15 @@
-// Waiting until something holds of a namespace's links: `ns.waitFor.linkUp(...)`.
+// Waiting until something holds of a namespace's links, addresses or routes:
+// `ns.waitFor.linkUp(...)`, `ns.waitFor.address(...)`, `ns.waitFor.route(...)`.
 // Each wait runs a watcher with `existing: true`: it subscribes before it reads the current
 // state, so a change made just before the call is in that state, and one made during or after
 // it comes as an event. The condition is checked once the current state is in (resolving at
 // once if it already holds), then after every change.
+import { isIP } from 'node:net';
+import { constants } from 'node:os';
 import * as args from './args';
 import { TenusError } from './errors';
 import type { Netns } from './netns';
-import type { LinkLike, LinkRecord, WatchOptions as NativeWatchOptions } from './types';
+import type { AddressRecord, LinkLike, LinkRecord, RouteRecord, WatchOptions as NativeWatchOptions } from './types';
 import { Watcher, type ChangeEvent } from './watch';
 
 /** How long to wait, and what may cancel it. */
@@ -23,14 +26,43 @@ export interface WaitOptions {
 /** setTimeout's largest delay. */
 const TIMEOUT_MAX = 2 ** 31 - 1;
 
+/** Where a route is looked for, and what else it must have. */
+export interface RouteWaitOptions extends WaitOptions {
+  /** Its table: a number, 'main' (the default, as listings), 'local', 'default' or 'all'. */
+  table?: number | 'main' | 'local' | 'default' | 'all';
+  /** Its output link (of one of its legs, for a multipath route). */
+  dev?: LinkLike;
+  /** Its gateway (of one of its legs). */
+  via?: string;
+  /** Anything else the route must satisfy. */
+  until?: (record: RouteRecord) => boolean;
+}
+
+const TABLES: Record<string, number> = { main: 254, local: 255, default: 253 };
+
 /** The objects of a namespace as a wait follows them. */
 class Objects {
   readonly links = new Map<number, LinkRecord>();
+  /** Addresses by `index address`. */
+  readonly addresses = new Map<string, AddressRecord>();
+  /** Routes by their key (table, destination, source, TOS, metric). */
+  readonly routes = new Map<string, RouteRecord>();
   /** Link indexes by name. */
   private readonly names = new Map<string, number>();
 
   apply(ev: ChangeEvent): void {
-    if (ev.object === 'link') {
+    if (ev.object === 'address') {
+      const key = `${ev.record.index} ${ev.record.address}`;
+      if (ev.action === 'deleted') this.addresses.delete(key);
+      else this.addresses.set(key, ev.record);
+    } else if (ev.object === 'route') {
+      const r = ev.record;
+      // As the watcher keys routes (crates/tenus-core/src/watch/objects/route.rs).
+      const leg = r.family === 'inet6' ? (r.multipath?.[0] ?? r) : undefined;
+      const key = `${r.family} ${r.table} ${r.dst} ${r.from ?? ''} ${r.tos ?? 0} ${r.metric ?? 0} ${leg?.dev ?? ''} ${leg?.via ?? ''}`;
+      if (ev.action === 'deleted') this.routes.delete(key);
+      else this.routes.set(key, r);
+    } else if (ev.object === 'link') {
       const old = this.links.get(ev.record.index);
       if (old && this.names.get(old.name) === old.index) this.names.delete(old.name);
       if (ev.action === 'deleted') {
@@ -100,6 +132,62 @@ export class WaitFor {
     );
   }
 
+  /**
+   * Until the address (with or without its prefix length) is on the link and usable: for
+   * IPv6, duplicate address detection is over (it is not 'tentative'). Resolves to its record.
+   * Rejects with code 'EADDRINUSE' (kind 'kernel') when detection found a duplicate (the
+   * address is 'dadfailed'). On a link that is down, IPv6 detection has not begun: the wait
+   * goes on until the link is up and detection is over.
+   */
+  address(link: LinkLike, address: string, options: WaitOptions = {}): Promise<AddressRecord> {
+    const ref = args.link('link', link, this.ns);
+    const { address: wanted, prefixLen } = addressArg(args.text('address', address));
+    const op = 'waitFor.address';
+    return this.until(op, label(ref), { links: true, addresses: true }, options, (o) => {
+      const index = o.link(ref)?.index;
+      if (index === undefined) return undefined;
+      const record = o.addresses.get(`${index} ${wanted}`);
+      if (!record || (prefixLen !== undefined && record.prefixLen !== prefixLen)) return undefined;
+      if (record.flags.includes('dadfailed')) {
+        throw new TenusError(`tenus: ${op} ${label(ref)}: duplicate address detection failed for ${record.cidr}`, {
+          kind: 'kernel',
+          code: 'EADDRINUSE',
+          errno: constants.errno.EADDRINUSE,
+          op,
+          link: label(ref),
+        });
+      }
+      return record.flags.includes('tentative') ? undefined : { value: record };
+    });
+  }
+
+  /**
+   * Until a route to `dst` ('default', a prefix, or an address for a host route) exists in
+   * the table (default 'main'), with the link, gateway and anything else asked for; resolves
+   * to its record.
+   */
+  route(dst: string, options: RouteWaitOptions = {}): Promise<RouteRecord> {
+    const want = routeDst(args.text('dst', dst));
+    const o = args.options('options', options, { signal: args.signal, until: args.fn, dev: (a, v) => args.link(a, v, this.ns) }, ['table', 'dev', 'via', 'until', 'timeout', 'signal']);
+    const table = tableArg(o.table);
+    const dev = o.dev as number | string | undefined;
+    const via = o.via === undefined ? undefined : addressArg(args.text('via', o.via)).address;
+    const until = (o.until ?? (() => true)) as (r: RouteRecord) => boolean;
+    const wait: WaitOptions = { timeout: o.timeout as number | undefined, signal: o.signal as AbortSignal | undefined };
+    return this.until('waitFor.route', undefined, { links: dev !== undefined, routes: true }, wait, (objects) => {
+      const devName = dev === undefined ? undefined : objects.link(dev)?.name;
+      if (dev !== undefined && devName === undefined) return undefined;
+      for (const r of objects.routes.values()) {
+        if (r.dst !== want || (table !== undefined && r.table !== table)) continue;
+        const legs = r.multipath ?? [{ dev: r.dev, via: r.via }];
+        if (devName !== undefined && !legs.some((l) => l.dev === devName)) continue;
+        if (via !== undefined && !legs.some((l) => l.via === via)) continue;
+        if (until(r)) return { value: r };
+      }
+      return undefined;
+    });
+  }
+
   /** Runs a watcher until `check` finds what it looks for. */
   private async until<T>(
     op: string,
@@ -152,4 +240,43 @@ export class WaitFor {
 /** A link as errors name it: its name, or '#index'. */
 function label(ref: number | string): string {
   return typeof ref === 'number' ? `#${ref}` : ref;
+}
+
+/** An address as the kernel's records spell it (IPv6 lowercase, zeros compressed), and its prefix length if given. */
+function addressArg(text: string): { address: string; prefixLen?: number } {
+  const [bare, len, ...rest] = text.split('/');
+  const family = isIP(bare);
+  const max = family === 4 ? 32 : 128;
+  const prefixLen = len === undefined ? undefined : Number(len);
+  if (family === 0 || rest.length > 0 || (prefixLen !== undefined && !(/^\d+$/.test(len) && prefixLen <= max))) {
+    throw TenusError.invalid('address', `${JSON.stringify(text)} is not an IP address (with or without /prefix)`);
+  }
+  const address = family === 4 ? bare : new URL(`http://[${bare}]`).hostname.slice(1, -1);
+  return { address, prefixLen };
+}
+
+/** A destination as route records spell it: 'default', or a prefix without a whole-address length. */
+function routeDst(text: string): string {
+  if (text === 'default') return text;
+  let parsed;
+  try {
+    parsed = addressArg(text);
+  } catch {
+    throw TenusError.invalid('dst', `${JSON.stringify(text)} is not 'default', a prefix or an address`);
+  }
+  const whole = parsed.address.includes(':') ? 128 : 32;
+  const len = parsed.prefixLen ?? whole;
+  return len === whole ? parsed.address : `${parsed.address}/${len}`;
+}
+
+/** A table option: its number, or undefined for 'all'. */
+function tableArg(value: unknown): number | undefined {
+  if (value === undefined) return TABLES.main;
+  if (value === 'all') return undefined;
+  if (typeof value === 'string') {
+    const t = TABLES[value];
+    if (t === undefined) throw TenusError.invalid('table', `${JSON.stringify(value)} is not a table (main, local, default, all or a number)`);
+    return t;
+  }
+  return args.uint('table', value);
 }

@@ -26,6 +26,7 @@ describe('adding and listing', () => {
       cidr: '10.0.41.1/16',
       scope: 'global',
       label: 'br0',
+      flags: ['permanent'],
     });
     expect(ipAddrs(ns, 'br0').sort()).toEqual(cidrs(list));
   });

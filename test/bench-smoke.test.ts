@@ -56,7 +56,7 @@ describe.skipIf(!root)('benchmark harness (quick mode, tenus + floor)', () => {
       }
     }
     const has = (w: string, col: string): boolean => report.cells.some((c) => c.workload === w && c.column === col);
-    for (const w of ['veth', 'macvlan', 'addr', 'dump', 'steps', 'routes', 'route-dump', 'route-replace']) {
+    for (const w of ['veth', 'macvlan', 'addr', 'neigh', 'fdb', 'dump', 'steps', 'routes', 'route-dump', 'route-replace']) {
       expect(has(w, 'floor'), w).toBe(true);
       expect(has(w, 'tenus-batch'), w).toBe(true);
     }
@@ -86,7 +86,7 @@ describe.skipIf(!root)('benchmark harness (quick mode, tenus + floor)', () => {
     expect(lines[header]).toContain('| floor |');
     expect(lines[header]).toContain('tenus batch');
     expect(lines[header + 1]).toMatch(/^\|---\|/);
-    for (let i = header + 1; i < header + 6; i++) expect(lines[i].split('|').length, lines[i]).toBe(columns);
+    for (let i = header + 1; i < header + 8; i++) expect(lines[i].split('|').length, lines[i]).toBe(columns);
     expect(md).toContain('## Targets');
     expect(md).toMatch(/\| create 100 veth pairs \| [\d,]+ \(1\.00×\) \|/);
   });

@@ -1,6 +1,7 @@
 // Waiting helpers (`ns.waitFor`) under races: the condition becoming true long before the
-// call, just before it, in the same tick, just after and long after; timeouts, aborts and a
-// closed handle; renames and indexes.
+// call, just before it, in the same tick, just after and long after (links, addresses,
+// routes); IPv6 duplicate address detection; timeouts, aborts and a closed handle; renames
+// and indexes.
 import { describe, expect, it } from 'vitest';
 import { TenusError } from '../src';
 import { lab, needRoot, runIn } from './helpers/lab';
@@ -101,6 +102,95 @@ describe('waitFor resolves whenever the condition became true', () => {
   });
 });
 
+describe('waitFor.address and waitFor.route resolve whenever the condition became true', () => {
+  const offsets = [-20, -2, -1, 0, 1, 2, 5, 20];
+
+  it('address (IPv4): before, in the same tick, just after and well after the call (24 rounds)', { timeout: 120_000 }, async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('br0');
+    for (let round = 0; round < 24; round++) {
+      const when = offsets[round % offsets.length];
+      const cidr = `10.3.${round}.1/24`;
+      const record = await race(
+        when,
+        () => ns.link('br0').address(cidr),
+        () => ns.waitFor.address('br0', round % 2 ? cidr : `10.3.${round}.1`, { timeout: 5000 }),
+      );
+      expect(record).toMatchObject({ cidr, family: 'inet' });
+    }
+  });
+
+  it('address (IPv6): only once duplicate address detection is over', { timeout: 30_000 }, async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('a0').peer('b0').up();
+    await ns.link('b0').up();
+    await ns.waitFor.carrier('a0', { timeout: 5000 });
+    await ns.link('a0').address('fd00::1/64');
+    const usable = ns.waitFor.address('a0', 'FD00:0::1', { timeout: 10_000 });
+    // The kernel holds it tentative while it probes (a second, by default).
+    expect((await ns.addresses('a0')).find((a) => a.address === 'fd00::1')?.flags).toContain('tentative');
+    expect(await pending(usable)).toBe(true);
+    const record = await usable;
+    expect(record.flags).not.toContain('tentative');
+    // At once when it already is.
+    const again = ns.waitFor.address('a0', 'fd00::1/64', { timeout: 1000 });
+    expect(await again).toEqual(record);
+  });
+
+  it('address (IPv6): EADDRINUSE when detection finds a duplicate', { timeout: 30_000 }, async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('a0').peer('b0').up();
+    await ns.link('b0').up();
+    await ns.waitFor.carrier('a0', { timeout: 5000 });
+    await ns.link('a0').address('fd00::7/64', { nodad: true });
+    const waiting = ns.waitFor.address('b0', 'fd00::7', { timeout: 10_000 });
+    await ns.link('b0').address('fd00::7/64');
+    await expect(waiting).rejects.toMatchObject({ code: 'EADDRINUSE', kind: 'kernel', op: 'waitFor.address', link: 'b0' });
+    expect((await ns.addresses('b0')).find((a) => a.address === 'fd00::7')?.flags).toContain('dadfailed');
+  });
+
+  it('route: before, in the same tick, just after and well after the call (24 rounds)', { timeout: 120_000 }, async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('a0').peer('b0').up();
+    for (let round = 0; round < 24; round++) {
+      const when = offsets[round % offsets.length];
+      const dst = `10.4.${round}.0/24`;
+      const table = round % 3 === 0 ? 100 : undefined;
+      const record = await race(
+        when,
+        () => ns.route(dst, { dev: 'a0', table }),
+        () => ns.waitFor.route(dst, { dev: 'a0', table, timeout: 5000 }),
+      );
+      expect(record).toMatchObject({ dst, dev: 'a0', table: table ?? 254 });
+    }
+  });
+
+  it('route: waits for the gateway and table asked for, and a host route by its address', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('a0').peer('b0').address('10.0.0.1/24').up();
+    const via = ns.waitFor.route('10.5.0.0/16', { via: '10.0.0.3', timeout: 10_000 });
+    const host = ns.waitFor.route('10.6.0.9/32', { table: 7, timeout: 10_000 });
+    const metric = ns.waitFor.route('default', { until: (r) => r.metric === 9, timeout: 10_000 });
+    await ns.route('10.5.0.0/16', { via: '10.0.0.2' });
+    await ns.route('10.6.0.9', { dev: 'a0' });
+    await ns.route('default', { via: '10.0.0.2' });
+    expect(await pending(via)).toBe(true);
+    expect(await pending(host)).toBe(true);
+    expect(await pending(metric)).toBe(true);
+    await ns.route('10.5.0.0/16', { via: '10.0.0.3' }).replace();
+    expect((await via).via).toBe('10.0.0.3');
+    await ns.route('10.6.0.9', { dev: 'a0', table: 7 });
+    expect((await host).dst).toBe('10.6.0.9');
+    await ns.route('default', { via: '10.0.0.2', metric: 9 });
+    expect((await metric).metric).toBe(9);
+  });
+});
+
 describe('waitFor gives up', () => {
   it('after the timeout, with ETIMEDOUT naming the operation and the link', async (ctx) => {
     needRoot(ctx);
@@ -140,5 +230,8 @@ describe('waitFor gives up', () => {
     await expect(ns.waitFor.linkUp('x', { timeout: 'soon' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'timeout' });
     await expect(ns.waitFor.linkUp('x', { later: 1 } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'later' });
     expect(() => ns.waitFor.link('x', 'up' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', arg: 'until' }));
+    expect(() => ns.waitFor.address('x', '10.0.0.300')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', arg: 'address' }));
+    expect(() => ns.waitFor.route('10.0.0.0/33')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', arg: 'dst' }));
+    expect(() => ns.waitFor.route('default', { table: 'nope' as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', arg: 'table' }));
   });
 });

@@ -1,6 +1,7 @@
 // The storm: another process makes TENUS_STORM_CHANGES changes (10,000 by default; 100,000 in
 // the benchmark) as fast as it can — veth pairs made and deleted, addresses added and removed,
-// MTUs changed, links set up and down — while a watcher with a deliberately small receive
+// routes added, moved and deleted, MTUs changed, links set up and down (taking their IPv4
+// routes with them, which the kernel does not announce) — while a watcher with a deliberately small receive
 // buffer and a slow consumer follows. The kernel drops events (overrun); the watcher must
 // resync, count it, keep its memory bounded, and in the end the consumer's view, rebuilt from
 // the events alone, must equal a fresh dump exactly. Then again with `existing: true`, started
@@ -8,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AddressRecord, LinkRecord, Netns, WatchEvent, Watcher } from '../src';
+import type { AddressRecord, LinkRecord, Netns, RouteRecord, WatchEvent, Watcher } from '../src';
 import { lab, needRoot } from './helpers/lab';
 
 const CHANGES = Number(process.env.TENUS_STORM_CHANGES ?? 10_000);
@@ -23,6 +24,7 @@ const RSS_BUDGET = 96 << 20;
 class Mirror {
   readonly links = new Map<number, LinkRecord>();
   readonly addresses = new Map<string, AddressRecord>();
+  readonly routes = new Map<string, RouteRecord>();
   resyncs = 0;
   synthesised = 0;
   events = 0;
@@ -30,6 +32,12 @@ class Mirror {
   /** An address as the kernel tells them apart (IPv4 by prefix too, IPv6 by address). */
   static key(a: AddressRecord): string {
     return `${a.index} ${a.address}${a.family === 'inet' ? `/${a.prefixLen}` : ''}`;
+  }
+
+  /** A route as the kernel tells them apart (IPv6: on each link). */
+  static routeKey(r: RouteRecord): string {
+    const leg = r.family === 'inet6' ? (r.multipath?.[0] ?? r) : undefined;
+    return `${r.family} ${r.table} ${r.dst} ${r.from ?? ''} ${r.tos ?? 0} ${r.metric ?? 0} ${leg?.dev ?? ''} ${leg?.via ?? ''}`;
   }
 
   apply(ev: WatchEvent): void {
@@ -43,12 +51,39 @@ class Mirror {
     } else if (ev.type === 'change' && ev.object === 'address') {
       if (ev.action === 'deleted') this.addresses.delete(Mirror.key(ev.record));
       else this.addresses.set(Mirror.key(ev.record), ev.record);
+    } else if (ev.type === 'change' && ev.object === 'route') {
+      if (ev.action === 'deleted') this.routes.delete(Mirror.routeKey(ev.record));
+      else this.routes.set(Mirror.routeKey(ev.record), ev.record);
     }
   }
 }
 
 const byIndex = (a: LinkRecord, b: LinkRecord): number => a.index - b.index;
 const byKey = (a: AddressRecord, b: AddressRecord): number => (Mirror.key(a) < Mirror.key(b) ? -1 : 1);
+
+/**
+ * Routes as comparable text: keys sorted (listings build records in another order), and
+ * without the flags the kernel changes unannounced ('linkdown' when a veth's peer goes down,
+ * 'dead'): events carry them as of the route's last announcement.
+ */
+function routesText(routes: Iterable<RouteRecord>): string {
+  const canon = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canon)
+      : typeof v === 'object' && v !== null
+        ? Object.fromEntries(
+            Object.entries(v)
+              .filter(([k]) => k !== 'flags')
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .map(([k, x]) => [k, canon(x)]),
+          )
+        : v;
+  const flags = (r: RouteRecord): string[] => (r.flags ?? []).filter((f) => f !== 'linkdown' && f !== 'dead');
+  return [...routes]
+    .map((r) => JSON.stringify([canon(r), flags(r)]))
+    .sort()
+    .join('\n');
+}
 
 /** Runs the storm maker in its own process; resolves when it is done. */
 function startStorm(ns: Netns, changes: number): { done: Promise<{ changes: number; seconds: number }>; made: () => number } {
@@ -97,14 +132,17 @@ async function follow(ns: Netns, w: Watcher, mirror: Mirror, storm: Promise<unkn
         // Quiet: compare with the kernel (late changes — operstate, IPv6 DAD — may still come).
         const links = (await ns.links({ stats: false })).sort(byIndex);
         const addresses = (await ns.addresses()).sort(byKey);
+        const routes = routesText(await ns.routes({ table: 'all' }));
         const same =
           JSON.stringify([...mirror.links.values()].sort(byIndex)) === JSON.stringify(links) &&
-          JSON.stringify([...mirror.addresses.values()].sort(byKey)) === JSON.stringify(addresses);
+          JSON.stringify([...mirror.addresses.values()].sort(byKey)) === JSON.stringify(addresses) &&
+          routesText(mirror.routes.values()) === routes;
         if (same) return rss;
         quietSince ||= Date.now();
         if (Date.now() - quietSince > 15_000) {
           expect([...mirror.links.values()].sort(byIndex)).toEqual(links);
           expect([...mirror.addresses.values()].sort(byKey)).toEqual(addresses);
+          expect(routesText(mirror.routes.values()).split('\n')).toEqual(routes.split('\n'));
         }
         continue;
       }
@@ -122,11 +160,13 @@ describe('the storm', () => {
   it(`${CHANGES} changes, a small buffer and a slow consumer: resynced, bounded, exact`, { timeout: 600_000 }, async (ctx) => {
     needRoot(ctx);
     const ns = await lab();
-    const w = ns.watch({ links: true, addresses: true, receiveBuffer: SMALL_BUFFER, queue: QUEUE });
+    const w = ns.watch({ links: true, addresses: true, routes: true, receiveBuffer: SMALL_BUFFER, queue: QUEUE });
     await w.ready;
-    // Nothing changes before the storm: the listing is the state the events start from.
+    // Nothing changes before the storm: the listings are the state the events start from.
     const mirror = new Mirror();
     for (const l of await ns.links({ stats: false })) mirror.links.set(l.index, l);
+    for (const a of await ns.addresses()) mirror.addresses.set(Mirror.key(a), a);
+    for (const r of await ns.routes({ table: 'all' })) mirror.routes.set(Mirror.routeKey(r), r);
     const before = process.memoryUsage().rss;
     const storm = startStorm(ns, CHANGES);
     const peak = await follow(ns, w, mirror, storm.done);
@@ -134,7 +174,7 @@ describe('the storm', () => {
     const status = w.status;
     await w.close();
     console.log(
-      `storm: ${changes} changes in ${seconds.toFixed(1)} s; ${mirror.events} events, ${status.overruns} overruns, ` +
+      `storm: ${changes} changes in ${seconds.toFixed(1)} s; ${mirror.events} events (${mirror.routes.size} routes at the end), ${status.overruns} overruns, ` +
         `${status.resyncs} resyncs (${status.synthesised} synthesised), ${status.dumps} dumps; RSS +${((peak - before) / 2 ** 20).toFixed(1)} MiB`,
     );
     expect(changes).toBe(CHANGES);
@@ -153,7 +193,7 @@ describe('the storm', () => {
     // Wait until the storm is well under way.
     while ((await ns.links({ stats: false })).length < 50) await new Promise((r) => setTimeout(r, 20));
     const before = process.memoryUsage().rss;
-    const w = ns.watch({ links: true, addresses: true, existing: true, receiveBuffer: SMALL_BUFFER, queue: QUEUE });
+    const w = ns.watch({ links: true, addresses: true, routes: true, existing: true, receiveBuffer: SMALL_BUFFER, queue: QUEUE });
     const mirror = new Mirror();
     const peak = await follow(ns, w, mirror, storm.done);
     const status = w.status;

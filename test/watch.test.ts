@@ -29,7 +29,7 @@ const changes = (events: WatchEvent[]): ChangeEvent[] => events.filter((e): e is
 
 /** `object action name-or-cidr` for each change event. */
 function summary(events: WatchEvent[]): string[] {
-  return changes(events).map((e) => `${e.object} ${e.action} ${e.object === 'link' ? e.record.name : e.record.cidr}`);
+  return changes(events).map((e) => `${e.object} ${e.action} ${e.object === 'link' ? e.record.name : e.object === 'address' ? e.record.cidr : JSON.stringify(e.record)}`);
 }
 
 describe('events', () => {
@@ -117,7 +117,7 @@ describe('a consumer that falls behind', () => {
         expect(e.reason).toBe('slow-consumer');
         resynced = true;
       } else if (e.type === 'change') {
-        const key = `${e.object} ${e.object === 'link' ? e.record.index : e.record.cidr}`;
+        const key = `${e.object} ${e.object === 'link' ? e.record.index : e.object === 'address' ? e.record.cidr : ''}`;
         if (e.action === 'deleted') mirror.delete(key);
         else mirror.set(key, e.record);
       }
@@ -232,7 +232,7 @@ describe('options', () => {
     expect(refused({})).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'options', message: expect.stringMatching(/links, addresses/) });
     expect(refused({ links: true, queue: 0 })).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'queue' });
     expect(refused({ links: true, receiveBuffer: 10 })).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'receiveBuffer' });
-    expect(refused({ links: true, routes: true })).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'routes' });
+    expect(refused({ links: true, bridgeVlans: true })).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'bridgeVlans' });
     expect(refused({ links: 'yes' })).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'links' });
     expect(refused({ links: true, signal: {} })).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'signal' });
     expect(refused(null)).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'options' });

@@ -5,6 +5,8 @@
 //	go-bench veth 1000                create v{i}a/v{i}b
 //	go-bench macvlan 1000             create mv{i} on par0, mode bridge
 //	go-bench addr 1000                add 10.1.x.y/32 to adr0
+//	go-bench neigh 10000              add permanent neighbours 10.2.x.y on ngh0
+//	go-bench fdb 10000                add VXLAN FDB entries 02:00:00:xx:xx:xx dst 10.3.x.y on fdb0 (self)
 //	go-bench dump 0                   LinkList into []netlink.Link
 //	go-bench steps 10000 1000         create v{i}a/v{i}b in steps, each step timed
 //	go-bench delete-each 100 LIST     delete the listed pairs (v{i}a) one by one
@@ -28,6 +30,9 @@ import (
 	"github.com/vishvananda/netlink"
 )
 
+// AF_BRIDGE: FDB entries are neighbours of this family.
+const afBridge = 7
+
 type result struct {
 	Tool     string    `json:"tool"`
 	Variant  string    `json:"variant"`
@@ -48,6 +53,15 @@ func address(i int) *netlink.Addr {
 	v := uint32(0x0a010000) + uint32(i) + 1
 	ip := net.IPv4(byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
 	return &netlink.Addr{IPNet: &net.IPNet{IP: ip, Mask: net.CIDRMask(32, 32)}}
+}
+
+func ipv4(base uint32, i int) net.IP {
+	v := base + uint32(i) + 1
+	return net.IPv4(byte(v>>24), byte(v>>16), byte(v>>8), byte(v)).To4()
+}
+
+func mac(i int) net.HardwareAddr {
+	return net.HardwareAddr{2, 0, 0, byte(i >> 16), byte(i >> 8), byte(i)}
 }
 
 func veth(h *netlink.Handle, i int) {
@@ -114,6 +128,39 @@ func main() {
 		for i := 0; i < n; i++ {
 			if err := h.AddrAdd(link, address(i)); err != nil {
 				fail("addr %d: %v", i, err)
+			}
+		}
+		r.Seconds = time.Since(t).Seconds()
+	case "neigh":
+		index := byName(h, "ngh0").Attrs().Index
+		t := time.Now()
+		for i := 0; i < n; i++ {
+			neigh := &netlink.Neigh{
+				LinkIndex:    index,
+				Family:       netlink.FAMILY_V4,
+				State:        netlink.NUD_PERMANENT,
+				IP:           ipv4(0x0a020000, i),
+				HardwareAddr: mac(i),
+			}
+			if err := h.NeighAdd(neigh); err != nil {
+				fail("neigh %d: %v", i, err)
+			}
+		}
+		r.Seconds = time.Since(t).Seconds()
+	case "fdb":
+		index := byName(h, "fdb0").Attrs().Index
+		t := time.Now()
+		for i := 0; i < n; i++ {
+			entry := &netlink.Neigh{
+				LinkIndex:    index,
+				Family:       afBridge,
+				State:        netlink.NUD_PERMANENT | netlink.NUD_NOARP,
+				Flags:        netlink.NTF_SELF,
+				IP:           ipv4(0x0a030000, i),
+				HardwareAddr: mac(i),
+			}
+			if err := h.NeighAdd(entry); err != nil {
+				fail("fdb %d: %v", i, err)
 			}
 		}
 		r.Seconds = time.Since(t).Seconds()

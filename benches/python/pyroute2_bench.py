@@ -7,7 +7,8 @@ Run inside the namespace to measure (the harness uses nsenter --net=...); prints
 VARIANT: iproute (IPRoute, one call per operation, each awaiting its ACK) or ipbatch (IPBatch
 compiles the requests; they are sent 128 per sendmsg on a plain netlink socket and the ACKs
 read after each send, as IPBatch's documentation suggests).
-WORKLOAD: veth (v{i}a/v{i}b), macvlan (mv{i} on par0), addr (10.1.x.y/32 on adr0), dump,
+WORKLOAD: veth (v{i}a/v{i}b), macvlan (mv{i} on par0), addr (10.1.x.y/32 on adr0), neigh
+(permanent 10.2.x.y on ngh0), fdb (VXLAN entries 02:00:00:xx:xx:xx dst 10.3.x.y on fdb0), dump,
 delete-each (pairs v{i}a listed in ARG, comma-separated), routes (route(i) via 10.0.0.2 dev rt0
 table 100), route-replace (the same, via 10.0.0.3, replacing), route-dump (table 100 into
 dicts). route(i) is the i-th /24 from 11.0.0.0 up.
@@ -65,6 +66,23 @@ def route_record(m):
         'oif': m.get_attr('RTA_OIF'),
         'priority': m.get_attr('RTA_PRIORITY'),
     }
+
+
+def neighbour_address(i):
+    return socket.inet_ntoa(struct.pack('!I', 0x0A020000 + i + 1))
+
+
+def vtep(i):
+    return socket.inet_ntoa(struct.pack('!I', 0x0A030000 + i + 1))
+
+
+def mac(i):
+    return '02:00:00:%02x:%02x:%02x' % ((i >> 16) & 255, (i >> 8) & 255, i & 255)
+
+
+NUD_PERMANENT = 0x80
+NUD_NOARP = 0x40
+NTF_SELF = 0x02
 
 
 def split(buf):
@@ -128,6 +146,18 @@ def main():
     elif workload == 'addr':
         index = ipr.link_lookup(ifname='adr0')[0]
         out['seconds'] = run(lambda ip, i: ip.addr('add', index=index, address=address(i), prefixlen=32))
+    elif workload == 'neigh':
+        index = ipr.link_lookup(ifname='ngh0')[0]
+        out['seconds'] = run(
+            lambda ip, i: ip.neigh('add', dst=neighbour_address(i), lladdr=mac(i), ifindex=index, state=NUD_PERMANENT)
+        )
+    elif workload == 'fdb':
+        index = ipr.link_lookup(ifname='fdb0')[0]
+        out['seconds'] = run(
+            lambda ip, i: ip.fdb(
+                'add', ifindex=index, lladdr=mac(i), dst=vtep(i), state=NUD_PERMANENT | NUD_NOARP, flags=NTF_SELF
+            )
+        )
     elif workload == 'dump':
         t = time.perf_counter()
         links = [record(m) for m in ipr.get_links()]

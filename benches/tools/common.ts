@@ -7,6 +7,24 @@ export function address(i: number): string {
   return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
 }
 
+/** 10.2.0.1, 10.2.0.2, ...: the neighbours every tool adds (IPv4, permanent). */
+export function neighbourAddress(i: number): string {
+  const v = 0x0a020000 + i + 1;
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+/** 10.3.0.1, ...: the remote VTEPs of the FDB entries every tool adds. */
+export function vtep(i: number): string {
+  const v = 0x0a030000 + i + 1;
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+/** 02:00:00:xx:xx:xx: entry i's MAC (neighbours and FDB entries alike). */
+export function mac(i: number): string {
+  const hex = (b: number): string => b.toString(16).padStart(2, '0');
+  return `02:00:00:${hex((i >> 16) & 255)}:${hex((i >> 8) & 255)}:${hex(i & 255)}`;
+}
+
 /** The names of pair i: v{i}a and v{i}b. */
 export function pair(i: number): [string, string] {
   return [`v${i}a`, `v${i}b`];

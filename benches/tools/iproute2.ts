@@ -5,7 +5,8 @@
 //
 //   node --import tsx benches/tools/iproute2.ts VARIANT WORKLOAD N [ARG]
 //
-// VARIANT: batch or perop. WORKLOAD: veth, macvlan (on par0), addr (on adr0), dump
+// VARIANT: batch or perop. WORKLOAD: veth, macvlan (on par0), addr (on adr0), neigh (on ngh0),
+// fdb (`bridge -batch` / `bridge` per op, on the VXLAN device fdb0), dump
 // (`ip -j -d link show` + JSON.parse), steps (ARG: step size), delete-each (ARG: pair
 // numbers), netns (perop only; ARG: namespace paths joined by ',', one pair in each, all
 // spawned at once through `nsenter --net=PATH ip ...`), routes / route-replace (batch only:
@@ -16,26 +17,26 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { address, emit, fail, pair, pickList, ROUTES, routeDst, seconds, type ToolResult } from './common';
+import { address, emit, fail, mac, neighbourAddress, pair, pickList, ROUTES, routeDst, seconds, vtep, type ToolResult } from './common';
 
 const run = promisify(execFile);
 const [variant, workload, nArg, arg] = process.argv.slice(2);
 const n = Number(nArg);
 const dir = mkdtempSync(join(tmpdir(), 'tenus-bench-ip-'));
 
-/** Times the commands (each a line of `ip -batch`, or the argv of one `ip`). */
-async function timeCommands(lines: string[]): Promise<number> {
+/** Times the commands (each a line of `ip -batch`, or the argv of one `ip`; `bridge` alike). */
+async function timeCommands(lines: string[], program: 'ip' | 'bridge' = 'ip'): Promise<number> {
   if (variant === 'batch') {
     const file = join(dir, 'batch');
     writeFileSync(file, `${lines.join('\n')}\n`);
     const t = process.hrtime.bigint();
-    await run('ip', ['-batch', file]);
+    await run(program, ['-batch', file]);
     return seconds(t);
   }
   if (variant !== 'perop') throw new Error(`unknown variant ${variant}`);
   const argvs = lines.map((l) => l.split(' '));
   const t = process.hrtime.bigint();
-  for (const argv of argvs) await run('ip', argv);
+  for (const argv of argvs) await run(program, argv);
   return seconds(t);
 }
 
@@ -56,6 +57,17 @@ async function main(): Promise<void> {
       break;
     case 'addr':
       out.seconds = await timeCommands(range(0, n).map((i) => `addr add ${address(i)}/32 dev adr0`));
+      break;
+    case 'neigh':
+      out.seconds = await timeCommands(
+        range(0, n).map((i) => `neigh add ${neighbourAddress(i)} lladdr ${mac(i)} dev ngh0 nud permanent`),
+      );
+      break;
+    case 'fdb':
+      out.seconds = await timeCommands(
+        range(0, n).map((i) => `fdb add ${mac(i)} dev fdb0 dst ${vtep(i)} self`),
+        'bridge',
+      );
       break;
     case 'dump': {
       const t = process.hrtime.bigint();

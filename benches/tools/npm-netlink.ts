@@ -5,11 +5,11 @@
 //   node --import tsx benches/tools/npm-netlink.ts VARIANT WORKLOAD N [ARG]
 //
 // VARIANT: await (one request at a time) or inflight64 (64 requests in flight).
-// WORKLOAD: veth, macvlan (on par0), addr (on adr0), dump, delete-each (ARG: pair numbers),
-// routes / route-replace (route(i) via 10.0.0.2 / 10.0.0.3 dev rt0 table 100), route-dump
-// (getRoutes of table 100 mapped to records).
+// WORKLOAD: veth, macvlan (on par0), addr (on adr0), neigh (on ngh0), fdb (on the VXLAN device
+// fdb0), dump, delete-each (ARG: pair numbers), routes / route-replace (route(i) via 10.0.0.2 /
+// 10.0.0.3 dev rt0 table 100), route-dump (getRoutes of table 100 mapped to records).
 import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
-import { address, emit, fail, pair, pickList, ROUTES, routeDst, seconds, type ToolResult } from './common';
+import { address, emit, fail, mac as macOf, neighbourAddress, pair, pickList, ROUTES, routeDst, seconds, vtep, type ToolResult } from './common';
 
 const [variant, workload, nArg, arg] = process.argv.slice(2);
 const n = Number(nArg);
@@ -86,6 +86,14 @@ async function run(count: number, op: (i: number) => Promise<unknown>): Promise<
   }
 }
 
+function ipv4(text: string): Buffer {
+  return Buffer.from(text.split('.').map(Number));
+}
+
+function macBytes(text: string): Buffer {
+  return Buffer.from(text.split(':').map((x) => parseInt(x, 16)));
+}
+
 async function indexOf(sock: RtNetlinkSocket, name: string): Promise<number> {
   const [link] = await sock.getLink({}, { ifname: name });
   return link.data.index as number;
@@ -119,6 +127,33 @@ async function main(): Promise<void> {
         const ip = Buffer.from(address(i).split('.').map(Number));
         return sock.newAddress({ family: 2, prefixlen: 32, index }, { local: ip, address: ip }, { flags: CREATE });
       });
+      out.seconds = seconds(t);
+      break;
+    }
+    case 'neigh': {
+      const ifindex = await indexOf(sock, 'ngh0');
+      // Entries made before the clock starts, as with tenus (benches/tools/tenus.ts).
+      const dsts = Array.from({ length: n }, (_, i) => ipv4(neighbourAddress(i)));
+      const macs = Array.from({ length: n }, (_, i) => macBytes(macOf(i)));
+      t = process.hrtime.bigint();
+      await run(n, (i) =>
+        sock.newNeighbor({ family: 2, ifindex, state: { permanent: true } }, { dst: dsts[i], lladdr: macs[i] }, { flags: CREATE }),
+      );
+      out.seconds = seconds(t);
+      break;
+    }
+    case 'fdb': {
+      const ifindex = await indexOf(sock, 'fdb0');
+      const macs = Array.from({ length: n }, (_, i) => macBytes(macOf(i)));
+      const dsts = Array.from({ length: n }, (_, i) => ipv4(vtep(i)));
+      t = process.hrtime.bigint();
+      await run(n, (i) =>
+        sock.newNeighbor(
+          { family: 7, ifindex, state: { permanent: true, noarp: true }, flags: { self: true } },
+          { lladdr: macs[i], dst: dsts[i] },
+          { flags: CREATE },
+        ),
+      );
       out.seconds = seconds(t);
       break;
     }

@@ -16,6 +16,8 @@
 //   veth N            N veth pairs v{i}a/v{i}b
 //   macvlan N         N macvlans mv{i} on par0 (bridge mode)
 //   addr N            N /32 addresses on adr0
+//   neigh N           N permanent IPv4 neighbours on ngh0 (10.2.x.y, MAC 02:00:00:xx:xx:xx)
+//   fdb N             N VXLAN FDB entries on fdb0 (MAC 02:00:00:xx:xx:xx, dst 10.3.x.y, self)
 //   dump N            (after creating N pairs) ns.links()
 //   steps N ARG       N pairs in steps of ARG, each step timed
 //   delete N ARG POOL (POOL pairs made first) delete the pairs listed in ARG:
@@ -32,7 +34,7 @@
 //                     process's peak RSS
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Netns, type Link } from '../../src';
-import { address, emit, fail, pair, pickList, ROUTES, routeDst, seconds, type ToolResult } from './common';
+import { address, emit, fail, mac, neighbourAddress, pair, pickList, ROUTES, routeDst, seconds, vtep, type ToolResult } from './common';
 
 const [variant, workload, nArg, arg, poolArg] = process.argv.slice(2);
 const n = Number(nArg);
@@ -186,6 +188,38 @@ async function main(): Promise<void> {
           0,
           (b, i) => b.address(link, `${address(i)}/32`),
           (i) => link.address(`${address(i)}/32`),
+        ),
+      );
+      break;
+    }
+    case 'neigh': {
+      await ns.veth('ngh0').peer('ngh1');
+      // The entries' text is made before the clock starts, as a program has it already (the
+      // floor and Go format binary values, far cheaper than JavaScript's string building).
+      const addrs = Array.from({ length: n }, (_, i) => neighbourAddress(i));
+      const macs = Array.from({ length: n }, (_, i) => mac(i));
+      out.seconds = await timed(() =>
+        ops(
+          ns,
+          n,
+          0,
+          (b, i) => b.neighbour(addrs[i], { link: 'ngh0', mac: macs[i] }),
+          (i) => ns.neighbour(addrs[i], { link: 'ngh0', mac: macs[i] }),
+        ),
+      );
+      break;
+    }
+    case 'fdb': {
+      await ns.vxlan('fdb0', { vni: 42, port: 4789, local: '10.0.0.1', learning: false });
+      const macs = Array.from({ length: n }, (_, i) => mac(i));
+      const vteps = Array.from({ length: n }, (_, i) => vtep(i));
+      out.seconds = await timed(() =>
+        ops(
+          ns,
+          n,
+          0,
+          (b, i) => b.fdb(macs[i], { link: 'fdb0', dst: vteps[i] }),
+          (i) => ns.fdb(macs[i], { link: 'fdb0', dst: vteps[i] }),
         ),
       );
       break;

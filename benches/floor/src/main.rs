@@ -7,6 +7,8 @@
 //! tenus-bench-floor veth 1000              create v{i}a/v{i}b
 //! tenus-bench-floor macvlan 1000           create mv{i} on par0, mode bridge
 //! tenus-bench-floor addr 1000              add 10.1.x.y/32 to adr0
+//! tenus-bench-floor neigh 10000            add permanent neighbours 10.2.x.y (02:00:00:xx:xx:xx) on ngh0
+//! tenus-bench-floor fdb 10000              add VXLAN FDB entries 02:00:00:xx:xx:xx dst 10.3.x.y on fdb0
 //! tenus-bench-floor dump 0                 dump every link into structs
 //! tenus-bench-floor steps 10000 1000       create v{i}a/v{i}b in steps, each step timed
 //! tenus-bench-floor delete-group 1000 LIST tag the listed pairs with a group, delete the group
@@ -35,6 +37,7 @@ const RTM_GETLINK: u16 = 18;
 const RTM_NEWADDR: u16 = 20;
 const RTM_NEWROUTE: u16 = 24;
 const RTM_GETROUTE: u16 = 26;
+const RTM_NEWNEIGH: u16 = 28;
 
 const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_ACK: u16 = 0x4;
@@ -62,6 +65,12 @@ const IFLA_MACVLAN_MODE: u16 = 1;
 const MACVLAN_MODE_BRIDGE: u32 = 4;
 const IFA_ADDRESS: u16 = 1;
 const IFA_LOCAL: u16 = 2;
+const NDA_DST: u16 = 1;
+const NDA_LLADDR: u16 = 2;
+const NUD_NOARP: u16 = 0x40;
+const NUD_PERMANENT: u16 = 0x80;
+const NTF_SELF: u8 = 0x02;
+const AF_BRIDGE: u8 = 7;
 const NLA_F_NESTED: u16 = 0x8000;
 const RTA_DST: u16 = 1;
 const RTA_OIF: u16 = 4;
@@ -96,6 +105,15 @@ impl Msg {
     /// struct ifinfomsg: family, pad, type, index, flags, change.
     fn ifinfo(mut self, index: u32) -> Self {
         ifinfo(&mut self.buf, index);
+        self
+    }
+
+    /// struct ndmsg: family, pad, ifindex, state, flags, type.
+    fn ndmsg(mut self, family: u8, index: u32, state: u16, flags: u8) -> Self {
+        self.buf.extend_from_slice(&[family, 0, 0, 0]);
+        self.buf.extend_from_slice(&index.to_ne_bytes());
+        self.buf.extend_from_slice(&state.to_ne_bytes());
+        self.buf.extend_from_slice(&[flags, 0]);
         self
     }
 
@@ -260,6 +278,33 @@ fn parse_route(msg: &[u8]) -> Option<Route> {
         _ => {}
     });
     Some(r)
+}
+
+/// Entry i's MAC, 02:00:00:xx:xx:xx, and its addresses 10.2.x.y (neighbour) and 10.3.x.y (VTEP).
+fn entry_mac(i: usize) -> [u8; 6] {
+    [2, 0, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8]
+}
+
+fn ipv4(base: u32, i: usize) -> [u8; 4] {
+    (base + i as u32 + 1).to_be_bytes()
+}
+
+/// `ip neigh add 10.2.x.y lladdr MAC dev INDEX nud permanent`
+fn neigh_add(index: u32, i: usize) -> Vec<u8> {
+    Msg::new(RTM_NEWNEIGH, CREATE)
+        .ndmsg(libc::AF_INET as u8, index, NUD_PERMANENT, 0)
+        .attr(NDA_DST, &ipv4(0x0a02_0000, i))
+        .attr(NDA_LLADDR, &entry_mac(i))
+        .finish()
+}
+
+/// `bridge fdb add MAC dev INDEX dst 10.3.x.y self`
+fn fdb_add(index: u32, i: usize) -> Vec<u8> {
+    Msg::new(RTM_NEWNEIGH, CREATE)
+        .ndmsg(AF_BRIDGE, index, NUD_NOARP | NUD_PERMANENT, NTF_SELF)
+        .attr(NDA_LLADDR, &entry_mac(i))
+        .attr(NDA_DST, &ipv4(0x0a03_0000, i))
+        .finish()
 }
 
 fn by_name(kind: u16, flags: u16, name: &str) -> Msg {
@@ -520,6 +565,20 @@ fn main() {
             let index = nl.index_of("adr0");
             let t = Instant::now();
             let msgs = (0..n).map(|i| addr_add(index, address(i))).collect();
+            nl.pipelined(msgs);
+            t.elapsed().as_secs_f64()
+        }
+        "neigh" => {
+            let index = nl.index_of("ngh0");
+            let t = Instant::now();
+            let msgs = (0..n).map(|i| neigh_add(index, i)).collect();
+            nl.pipelined(msgs);
+            t.elapsed().as_secs_f64()
+        }
+        "fdb" => {
+            let index = nl.index_of("fdb0");
+            let t = Instant::now();
+            let msgs = (0..n).map(|i| fdb_add(index, i)).collect();
             nl.pipelined(msgs);
             t.elapsed().as_secs_f64()
         }

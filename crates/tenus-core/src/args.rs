@@ -67,6 +67,13 @@ pub const TIMEOUT_MS: Int = Int::new("timeout (ms)", 1..=u32::MAX as u64);
 pub const WINDOW: Int = Int::new("window", 1..=4096);
 pub const MIIMON: Int = Int::new("MII monitoring interval (ms)", 0..=i32::MAX as u64);
 pub const ID: Int = Int::new("id", 0..=u32::MAX as u64);
+// Neighbours, the bridge FDB, bridge VLANs and addresses (issue 13, part B).
+/// A VLAN id or the first of a range (`bridge vlan add vid 10-20`): 0 and 4095 are reserved.
+pub const BRIDGE_VID: Int = Int::new("VLAN id", 1..=4094);
+/// An address lifetime in seconds; 0xffffffff is "forever" (INFINITY_LIFE_TIME).
+pub const LIFETIME: Int = Int::new("lifetime (s)", 1..=u32::MAX as u64);
+/// The metric of an address's prefix route (IFA_RT_PRIORITY).
+pub const METRIC: Int = Int::new("metric", 0..=u32::MAX as u64);
 /// A watcher's socket receive buffer (the kernel's floor is about 2 KiB).
 pub const RECEIVE_BUFFER: Int = Int::new("receive buffer (bytes)", 1024..=(1 << 30));
 /// Events a watcher holds for its consumer.
@@ -156,6 +163,14 @@ fn value_at<'v>(
         Segment::Map { key } => v.get(key),
         Segment::Enum { .. } | Segment::Unknown => Some(v),
     })
+}
+
+/// `options_raw` for options an item may leave out (then `T`'s defaults).
+pub fn options_raw_or_default<T: DeserializeOwned + Default>(
+    arg: &str,
+    raw: Option<&serde_json::value::RawValue>,
+) -> Result<T> {
+    raw.map_or_else(|| Ok(T::default()), |raw| options_raw(arg, raw))
 }
 
 /// The option serde complained about when it is not in the path (unknown and missing fields).
@@ -289,23 +304,7 @@ pub fn mtu_in(arg: &str, value: u32, range: RangeInclusive<u32>) -> Result<u32> 
 
 /// A unicast Ethernet address written as six hex octets separated by ':' or '-'.
 pub fn mac(arg: &str, text: &str) -> Result<[u8; 6]> {
-    let bad = || {
-        Error::invalid(
-            arg,
-            format!("{text:?} is not a MAC address (expected six hex octets like 02:42:ac:11:00:02)"),
-        )
-    };
-    let parts: Vec<&str> = text.split([':', '-']).collect();
-    if parts.len() != 6 {
-        return Err(bad());
-    }
-    let mut out = [0u8; 6];
-    for (slot, part) in out.iter_mut().zip(&parts) {
-        if part.len() != 2 {
-            return Err(bad());
-        }
-        *slot = u8::from_str_radix(part, 16).map_err(|_| bad())?;
-    }
+    let out = lladdr(arg, text)?;
     if out[0] & 1 == 1 {
         return Err(Error::invalid(
             arg,
@@ -317,6 +316,31 @@ pub fn mac(arg: &str, text: &str) -> Result<[u8; 6]> {
             arg,
             "the all-zero MAC address is not a valid link address",
         ));
+    }
+    Ok(out)
+}
+
+/// A link-layer address as neighbours and FDB entries carry it: six hex octets separated by ':'
+/// or '-'. Unlike a link's own address (`mac`), multicast and all-zero addresses are valid here
+/// (VXLAN's default destination is 00:00:00:00:00:00; a neighbour may map to a multicast MAC).
+pub fn lladdr(arg: &str, text: &str) -> Result<[u8; 6]> {
+    let bad = || {
+        Error::invalid(
+            arg,
+            format!("{text:?} is not a MAC address (expected six hex octets like 02:42:ac:11:00:02)"),
+        )
+    };
+    let mut out = [0u8; 6];
+    let mut parts = text.split([':', '-']);
+    for slot in out.iter_mut() {
+        let part = parts.next().ok_or_else(bad)?;
+        if part.len() != 2 {
+            return Err(bad());
+        }
+        *slot = u8::from_str_radix(part, 16).map_err(|_| bad())?;
+    }
+    if parts.next().is_some() {
+        return Err(bad());
     }
     Ok(out)
 }

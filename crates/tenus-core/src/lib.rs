@@ -10,11 +10,15 @@
 pub mod addr;
 pub mod args;
 pub mod batch;
+pub mod bridge;
 pub mod error;
+pub mod fdb;
 pub mod handle;
 mod js;
 pub mod link;
 pub mod message;
+// Issue 13, part B: neighbours, the bridge FDB, bridge VLANs.
+pub mod neigh;
 pub mod netns;
 // Routing (issue 13 part A): routes, nexthop objects, policy rules.
 pub mod nexthop;

@@ -1,7 +1,9 @@
 //! Framing: a route message plus netlink flags, serialized into the bytes the driver sends.
 
 use netlink_packet_core::{NetlinkHeader, NetlinkMessage, NetlinkPayload};
-use netlink_packet_core::{NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST};
+use netlink_packet_core::{
+    NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST,
+};
 use netlink_packet_route::RouteNetlinkMessage;
 
 use crate::error::{Error, Result};
@@ -13,6 +15,8 @@ pub enum Flags {
     Create,
     /// Create or replace (`ip ... replace`).
     Replace,
+    /// Create, or add to what is there (`bridge fdb append`: one more VXLAN remote).
+    Append,
     /// Change, delete or get one object.
     Plain,
     /// A dump.
@@ -24,6 +28,7 @@ impl Flags {
         match self {
             Flags::Create => NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
             Flags::Replace => NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
+            Flags::Append => NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND,
             Flags::Plain => NLM_F_REQUEST | NLM_F_ACK,
             Flags::Dump => NLM_F_REQUEST | NLM_F_DUMP,
         }

@@ -3,8 +3,10 @@
 //! How answers become promises (and stream parts callback calls, in order with them) is behind
 //! `promise/`. Option and record types reach `index.d.ts` from the core (its `napi` feature).
 
+mod bridge;
 pub mod error;
 mod list;
+mod neigh;
 pub mod netns;
 mod promise;
 // Routing (issue 13 part A): routes, rules, nexthop objects.

@@ -1,9 +1,12 @@
-//! Addresses: `ip addr add|replace|del CIDR dev DEV` and `ip addr show [dev DEV]`, CIDR strings
-//! in and out.
+//! Addresses: `ip addr add|replace|del CIDR dev DEV [options]` and `ip addr show [dev DEV]`,
+//! CIDR strings in and out. What `add` and `replace` take besides the address, and the flag
+//! names records carry: `options.rs`.
+
+pub mod options;
 
 use std::net::IpAddr;
 
-use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage, AddressScope};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use rtnetlink::AddressMessageBuilder;
 use serde::de::SeqAccess;
@@ -11,11 +14,14 @@ use serde::Serialize;
 
 use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
-use crate::batch::{Before, Parsed, Step, Undo, UndoRequest, View};
+use crate::batch::{Before, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
 use crate::error::Result;
 use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::message::{decode, encode, Flags};
+use crate::transport::Messages;
+
+pub use options::{AddressExtras, AddressOptions, FOREVER};
 
 /// One address on a link, as `ip -j addr` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -37,6 +43,18 @@ pub struct AddressRecord {
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// IFA_F_* flags by `ip`'s names: 'permanent', 'tentative', 'dadfailed', 'deprecated',
+    /// 'nodad', 'noprefixroute', 'secondary' (IPv4) / 'temporary' (IPv6), ...
+    pub flags: Vec<&'static str>,
+    /// Seconds left until the address goes; absent: forever.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid_lifetime: Option<u32>,
+    /// Seconds left until it is deprecated; absent: forever.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_lifetime: Option<u32>,
+    /// The metric of its prefix route (IFA_RT_PRIORITY), when set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric: Option<u32>,
 }
 
 fn scope_name(s: &AddressScope) -> String {
@@ -51,6 +69,17 @@ fn scope_name(s: &AddressScope) -> String {
 }
 
 pub(crate) fn address_message(index: u32, addr: IpAddr, prefix: u8) -> AddressMessage {
+    if addr.is_multicast() {
+        // rtnetlink's builder sends a multicast address as IFA_MULTICAST (IPv6) or not at all
+        // (IPv4); the kernel wants IFA_LOCAL and IFA_ADDRESS, as `ip addr add ... autojoin` sends.
+        let mut m = AddressMessage::default();
+        m.header.family = family_of(addr);
+        m.header.prefix_len = prefix;
+        m.header.index = index;
+        m.attributes.push(AddressAttribute::Address(addr));
+        m.attributes.push(AddressAttribute::Local(addr));
+        return m;
+    }
     match addr {
         // The builder adds IFA_BROADCAST up to /30, as `ip addr add ... brd +` would.
         IpAddr::V4(a) => AddressMessageBuilder::<std::net::Ipv4Addr>::new()
@@ -69,14 +98,22 @@ impl AddressRecord {
         // IFA_LOCAL is the interface's own address on point-to-point links; IFA_ADDRESS otherwise.
         let mut address = None;
         let mut label = None;
+        // IFA_FLAGS holds all 32 bits when present; the header byte only the low 8.
+        let mut flags = AddressFlags::from_bits_retain(u32::from(m.header.flags.bits()));
+        let mut cache = None;
+        let mut metric = None;
         for a in &m.attributes {
             match a {
                 AddressAttribute::Local(ip) => address = Some(*ip),
                 AddressAttribute::Address(ip) if address.is_none() => address = Some(*ip),
                 AddressAttribute::Label(l) => label = Some(l.clone()),
+                AddressAttribute::Flags(f) => flags = *f,
+                AddressAttribute::CacheInfo(c) => cache = Some((c.ifa_preferred, c.ifa_valid)),
+                AddressAttribute::RoutePriority(p) => metric = Some(*p),
                 _ => {}
             }
         }
+        let lifetime = |s: u32| (s != FOREVER).then_some(s);
         let address = address?;
         let family = if m.header.family == AddressFamily::Inet {
             "inet"
@@ -91,17 +128,63 @@ impl AddressRecord {
             cidr: format!("{address}/{}", m.header.prefix_len),
             scope: scope_name(&m.header.scope),
             label,
+            flags: options::flag_names(flags, m.header.family == AddressFamily::Inet6),
+            valid_lifetime: cache.and_then(|(_, v)| lifetime(v)),
+            preferred_lifetime: cache.and_then(|(p, _)| lifetime(p)),
+            metric,
         })
     }
 }
 
 /// `ip addr add|replace CIDR dev INDEX`.
 pub fn encode_addr_add(index: u32, addr: IpAddr, prefix: u8, replace: bool) -> Vec<u8> {
+    encode_addr_add_with(index, addr, prefix, replace, &AddressExtras::default())
+}
+
+/// `ip addr add|replace CIDR dev INDEX [valid_lft ...] [metric ...] [label ...] [flags]`.
+pub fn encode_addr_add_with(
+    index: u32,
+    addr: IpAddr,
+    prefix: u8,
+    replace: bool,
+    extras: &AddressExtras,
+) -> Vec<u8> {
     let flags = if replace { Flags::Replace } else { Flags::Create };
-    encode(
-        RouteNetlinkMessage::NewAddress(address_message(index, addr, prefix)),
-        flags,
-    )
+    let mut m = address_message(index, addr, prefix);
+    m.attributes.extend(extras.attributes());
+    encode(RouteNetlinkMessage::NewAddress(m), flags)
+}
+
+/// The request that puts an address back as a listing reported it (replace): its prefix,
+/// scope, label, metric, flags a caller can set and remaining lifetimes.
+fn encode_addr_restore(was: &AddressMessage) -> Vec<u8> {
+    let mut m = AddressMessage::default();
+    m.header = was.header.clone();
+    let settable = AddressFlags::Nodad
+        | AddressFlags::Optimistic
+        | AddressFlags::Homeaddress
+        | AddressFlags::Managetempaddr
+        | AddressFlags::Noprefixroute
+        | AddressFlags::Mcautojoin;
+    m.header.flags = netlink_packet_route::address::AddressHeaderFlags::empty();
+    for a in &was.attributes {
+        match a {
+            AddressAttribute::Flags(f) => m.attributes.push(AddressAttribute::Flags(*f & settable)),
+            AddressAttribute::CacheInfo(c) => {
+                let mut c = *c;
+                c.cstamp = 0;
+                c.tstamp = 0;
+                m.attributes.push(AddressAttribute::CacheInfo(c));
+            }
+            AddressAttribute::Address(_)
+            | AddressAttribute::Local(_)
+            | AddressAttribute::Label(_)
+            | AddressAttribute::Broadcast(_)
+            | AddressAttribute::RoutePriority(_) => m.attributes.push(a.clone()),
+            _ => {}
+        }
+    }
+    encode(RouteNetlinkMessage::NewAddress(m), Flags::Replace)
 }
 
 /// The order in which to add back a link's addresses, read from a dump in the kernel's order,
@@ -135,23 +218,46 @@ pub fn encode_addr_del(index: u32, addr: IpAddr, prefix: u8) -> Vec<u8> {
     )
 }
 
-/// An address on a link, as items carry it: `[code, link, cidr]`.
+/// An address on a link, as items carry it: `[code, link, cidr]`, and for additions
+/// `[code, link, cidr, options]` (`AddressOptions`).
 #[derive(Debug)]
 pub struct OnLink {
     pub link: LinkRef,
     pub addr: IpAddr,
     pub prefix: u8,
+    pub extras: AddressExtras,
 }
 
 impl OnLink {
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &ReadContext) -> Parsed<Self, A::Error> {
         let link: WireLink = next(seq, "link")?;
         let cidr: String = next(seq, "address")?;
+        let options: Option<&serde_json::value::RawValue> = seq.next_element()?;
         Ok((|| {
             let link = cx.link(link)?;
             let (addr, prefix) = args::cidr("address", &cidr)?;
-            Ok(OnLink { link, addr, prefix })
+            let extras = match options {
+                Some(raw) => AddressExtras::parse(args::options_raw("options", raw)?, addr)?,
+                None => AddressExtras::default(),
+            };
+            Ok(OnLink {
+                link,
+                addr,
+                prefix,
+                extras,
+            })
         })())
+    }
+
+    fn encode_add(&self, names: &View, replace: bool) -> Result<Vec<u8>> {
+        let index = names.index_of(&self.link)?;
+        Ok(encode_addr_add_with(
+            index,
+            self.addr,
+            self.prefix,
+            replace,
+            &self.extras,
+        ))
     }
 
     fn label(&self) -> Option<String> {
@@ -187,8 +293,7 @@ impl Step for AddAddr {
         Undo::Inverse
     }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
-        let a = &self.0;
-        Ok(encode_addr_add(names.index_of(&a.link)?, a.addr, a.prefix, false))
+        self.0.encode_add(names, false)
     }
     fn encode_undo(&self, names: &View, _: &Before) -> Result<Vec<UndoRequest>> {
         let a = &self.0;
@@ -211,20 +316,36 @@ impl Step for ReplaceAddr {
     fn links(&self) -> Vec<&LinkRef> {
         vec![&self.0.link]
     }
-    /// Undone by deleting it again (what a replace changed of an address that was there is
-    /// not kept).
+    /// Undone by putting the address back as a listing of the link's addresses of its family
+    /// read just before (a dump: the item waits for it) reported it, or by deleting it when
+    /// it was not there.
     fn undo(&self) -> Undo {
-        Undo::Inverse
+        Undo::Restore
+    }
+    fn reads(&self, names: &View) -> Result<Reads> {
+        let mut msg = AddressMessage::default();
+        msg.header.family = family_of(self.0.addr);
+        msg.header.index = names.index_of(&self.0.link)?;
+        Ok(Reads {
+            requests: vec![Read {
+                message: encode(RouteNetlinkMessage::GetAddress(msg), Flags::Dump),
+                dump: true,
+            }],
+            follow_up: false,
+        })
     }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
-        let a = &self.0;
-        Ok(encode_addr_add(names.index_of(&a.link)?, a.addr, a.prefix, true))
+        self.0.encode_add(names, true)
     }
-    fn encode_undo(&self, names: &View, _: &Before) -> Result<Vec<UndoRequest>> {
+    fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
         let a = &self.0;
+        let was = before.first().and_then(|m| find_address(m, a.addr, a.prefix));
         Ok(vec![(
             names.target,
-            encode_addr_del(names.index_of(&a.link)?, a.addr, a.prefix),
+            match was {
+                Some(m) => encode_addr_restore(&m),
+                None => encode_addr_del(names.index_of(&a.link)?, a.addr, a.prefix),
+            },
         )])
     }
 }
@@ -241,7 +362,8 @@ impl Step for DelAddr {
     fn links(&self) -> Vec<&LinkRef> {
         vec![&self.0.link]
     }
-    /// Undone by adding it again, with its prefix length (lifetimes are not kept).
+    /// Undone by adding it again, with its prefix length (lifetimes, flags, label and metric
+    /// are not read before, so not kept).
     fn undo(&self) -> Undo {
         Undo::Inverse
     }
@@ -256,6 +378,29 @@ impl Step for DelAddr {
             encode_addr_add(names.index_of(&a.link)?, a.addr, a.prefix, false),
         )])
     }
+}
+
+fn family_of(addr: IpAddr) -> AddressFamily {
+    if addr.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    }
+}
+
+/// The address `addr/prefix` among listed messages.
+fn find_address(messages: &Messages, addr: IpAddr, prefix: u8) -> Option<AddressMessage> {
+    messages
+        .iter()
+        .find_map(|bytes| match decode("address.replace", bytes) {
+            Ok(RouteNetlinkMessage::NewAddress(m))
+                if m.header.prefix_len == prefix
+                    && AddressRecord::from_message(&m).is_some_and(|r| r.address == addr.to_string()) =>
+            {
+                Some(m)
+            }
+            _ => None,
+        })
 }
 
 impl Handle {

@@ -284,12 +284,12 @@ async fn read_before(
             return Err(true);
         }
         let follow_up = reads.follow_up;
-        if let Err(e) = read_now(h, reads, &mut before[i]).await {
+        if let Err(e) = read_now(h, op, reads, &mut before[i]).await {
             return Err(tally.record(ops, i, Err(e), None));
         }
         if follow_up {
             let more = op.reads_more(view, &before[i]);
-            if let Err(e) = async { read_now(h, more?, &mut before[i]).await }.await {
+            if let Err(e) = async { read_now(h, op, more?, &mut before[i]).await }.await {
                 return Err(tally.record(ops, i, Err(e), None));
             }
         }
@@ -304,19 +304,23 @@ async fn read_before(
     Ok(true)
 }
 
-/// Runs reads one after the other, keeping their answers.
-async fn read_now(h: &Handle, reads: Reads, into: &mut Vec<Messages>) -> Result<()> {
+/// Runs reads one after the other, keeping their answers (empty for what `op` says is absent).
+async fn read_now(h: &Handle, op: &Op, reads: Reads, into: &mut Vec<Messages>) -> Result<()> {
     for read in reads.requests {
         // An empty request keeps its slot: nothing needed to be read there.
-        into.push(if read.message.is_empty() {
-            Messages::default()
+        let answer = if read.message.is_empty() {
+            Ok(Messages::default())
         } else if read.dump {
-            h.dump("batch.read", read.message).await?
+            h.dump("batch.read", read.message).await
         } else {
             h.connection()
                 .request(read.message, Expect::Ack, h.timeout())
-                .await?
-                .messages
+                .await
+                .map(|r| r.messages)
+        };
+        into.push(match answer {
+            Err(e) if op.absent(&e) => Messages::default(),
+            other => other?,
         });
     }
     Ok(())
@@ -405,6 +409,11 @@ fn settle(
         (Slot::Read(k), Ok(reply)) => {
             debug_assert_eq!(before[i].len(), k);
             before[i].push(reply.messages);
+            false
+        }
+        (Slot::Read(k), Err(e)) if ops[i].is_some_and(|it| it.op.absent(&e)) => {
+            debug_assert_eq!(before[i].len(), k);
+            before[i].push(Messages::default());
             false
         }
         (Slot::Read(_), Err(e)) => {

@@ -5,7 +5,7 @@
 use serde::de::SeqAccess;
 
 use crate::addr::{AddAddr, DelAddr, ReplaceAddr};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::link::add::AddLink;
 use crate::link::del::{DelGroup, DelLink};
 use crate::link::get::GetLink;
@@ -62,6 +62,9 @@ macro_rules! ops {
             pub fn reads(&self, names: &View) -> Result<Reads> {
                 match self { $(Op::$variant(s) => s.reads(names),)* }
             }
+            pub fn absent(&self, error: &Error) -> bool {
+                match self { $(Op::$variant(s) => s.absent(error),)* }
+            }
             pub fn reads_more(&self, names: &View, first: &Before) -> Result<Reads> {
                 match self { $(Op::$variant(s) => s.reads_more(names, first),)* }
             }
@@ -107,4 +110,15 @@ ops! {
     48 => AddNexthop(AddNexthop),
     49 => ReplaceNexthop(ReplaceNexthop),
     50 => DeleteNexthop(DeleteNexthop),
+    // Issue 13, part B: neighbours, the bridge FDB, bridge VLANs (codes 60-79).
+    60 => AddNeighbour(crate::neigh::add::AddNeighbour),
+    61 => ReplaceNeighbour(crate::neigh::add::ReplaceNeighbour),
+    62 => DelNeighbour(crate::neigh::del::DelNeighbour),
+    63 => AddFdb(crate::fdb::add::AddFdb),
+    64 => AppendFdb(crate::fdb::add::AppendFdb),
+    65 => ReplaceFdb(crate::fdb::add::ReplaceFdb),
+    66 => DelFdb(crate::fdb::del::DelFdb),
+    67 => AddBridgeVlan(crate::bridge::vlan::AddBridgeVlan),
+    68 => DelBridgeVlan(crate::bridge::vlan::DelBridgeVlan),
+    69 => SetBridge(crate::bridge::settings::SetBridge),
 }

@@ -5,7 +5,7 @@
 
 use serde::de::SeqAccess;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::link::{LinkRecord, LinkRef};
 use crate::transport::Messages;
 
@@ -106,6 +106,13 @@ pub trait Step: Sized + Send + Sync {
     /// What to read before it, for `Undo::Restore`.
     fn reads(&self, _names: &View) -> Result<Reads> {
         Ok(Reads::default())
+    }
+
+    /// Whether a read before it that failed with `error` found the object absent, rather than
+    /// failed: then the item goes on, and its undo sees an empty answer for that read (a
+    /// replace of something that was not there is undone by deleting it).
+    fn absent(&self, _error: &Error) -> bool {
+        false
     }
 
     /// More reads, once the first ones are in (`Reads::follow_up`).

@@ -58,6 +58,9 @@ pub enum WireLink {
 }
 
 impl<'de> serde::Deserialize<'de> for WireLink {
+    /// Names and indexes are read as they are and checked in `ReadContext::link`, so that a bad
+    /// one fails its item, naming the argument, not the whole document. A visitor of its own
+    /// (not an untagged enum, which buffers every value first): batches read thousands.
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -65,17 +68,35 @@ impl<'de> serde::Deserialize<'de> for WireLink {
             Created(usize),
             PeerOf(usize),
         }
-        #[derive(serde::Deserialize)]
-        #[serde(untagged)]
-        enum Either {
-            Earlier(Earlier),
-            Ref(LinkRef),
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = WireLink;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a link: an index, a name, {created: k} or {peerOf: k}")
+            }
+            fn visit_u64<E: de::Error>(self, i: u64) -> std::result::Result<WireLink, E> {
+                Ok(WireLink::Ref(LinkRef::Index(
+                    u32::try_from(i).unwrap_or(u32::MAX),
+                )))
+            }
+            fn visit_str<E: de::Error>(self, n: &str) -> std::result::Result<WireLink, E> {
+                Ok(WireLink::Ref(LinkRef::Name(n.to_string())))
+            }
+            fn visit_string<E: de::Error>(self, n: String) -> std::result::Result<WireLink, E> {
+                Ok(WireLink::Ref(LinkRef::Name(n)))
+            }
+            fn visit_map<M: de::MapAccess<'de>>(self, map: M) -> std::result::Result<WireLink, M::Error> {
+                Ok(
+                    match <Earlier as serde::Deserialize>::deserialize(
+                        de::value::MapAccessDeserializer::new(map),
+                    )? {
+                        Earlier::Created(k) => WireLink::Created(k),
+                        Earlier::PeerOf(k) => WireLink::PeerOf(k),
+                    },
+                )
+            }
         }
-        Ok(match Either::deserialize(d)? {
-            Either::Ref(r) => WireLink::Ref(r),
-            Either::Earlier(Earlier::Created(k)) => WireLink::Created(k),
-            Either::Earlier(Earlier::PeerOf(k)) => WireLink::PeerOf(k),
-        })
+        d.deserialize_any(V)
     }
 }
 

@@ -16,6 +16,7 @@ pub(crate) mod del;
 pub(crate) mod get;
 pub(crate) mod mv;
 pub(crate) mod set;
+pub mod stats;
 
 pub use kinds::{KindInfo, KindSpec, KIND_NAMES};
 pub use record::{LinkRecord, LinkStats};

@@ -141,7 +141,15 @@ pub fn dump_request(oif: Option<u32>, groups: bool, fdb: bool) -> Vec<u8> {
 
 /// Decodes one netlink message; None unless it is an RTM_NEWNEXTHOP.
 pub fn read_nexthop(msg: &[u8]) -> Option<Nexthop> {
-    if msg.len() < NLMSG_HDRLEN + NHMSG_LEN || nla::message_type(msg)? != RTM_NEWNEXTHOP {
+    if nla::message_type(msg)? != RTM_NEWNEXTHOP {
+        return None;
+    }
+    read_nexthop_message(msg)
+}
+
+/// Decodes an RTM_NEWNEXTHOP or RTM_DELNEXTHOP (a watcher's events).
+pub fn read_nexthop_message(msg: &[u8]) -> Option<Nexthop> {
+    if msg.len() < NLMSG_HDRLEN + NHMSG_LEN {
         return None;
     }
     let h = &msg[NLMSG_HDRLEN..NLMSG_HDRLEN + NHMSG_LEN];

@@ -135,7 +135,15 @@ fn legs_of(mut v: &[u8]) -> Vec<Leg> {
 
 /// Decodes one netlink message; None unless it is an RTM_NEWROUTE of IPv4 or IPv6.
 pub fn read_route(msg: &[u8]) -> Option<Route> {
-    if msg.len() < NLMSG_HDRLEN + RTMSG_LEN || crate::nla::message_type(msg)? != RTM_NEWROUTE {
+    if crate::nla::message_type(msg)? != RTM_NEWROUTE {
+        return None;
+    }
+    read_route_message(msg)
+}
+
+/// Decodes an RTM_NEWROUTE or RTM_DELROUTE (a watcher's events) of IPv4 or IPv6.
+pub fn read_route_message(msg: &[u8]) -> Option<Route> {
+    if msg.len() < NLMSG_HDRLEN + RTMSG_LEN {
         return None;
     }
     let h = &msg[NLMSG_HDRLEN..NLMSG_HDRLEN + RTMSG_LEN];

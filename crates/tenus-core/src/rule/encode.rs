@@ -138,7 +138,15 @@ pub fn dump_request(family: Option<Family>) -> Vec<u8> {
 
 /// Decodes one netlink message; None unless it is an RTM_NEWRULE of IPv4 or IPv6.
 pub fn read_rule(msg: &[u8]) -> Option<Rule> {
-    if msg.len() < NLMSG_HDRLEN + HDR_LEN || crate::nla::message_type(msg)? != RTM_NEWRULE {
+    if crate::nla::message_type(msg)? != RTM_NEWRULE {
+        return None;
+    }
+    read_rule_message(msg)
+}
+
+/// Decodes an RTM_NEWRULE or RTM_DELRULE (a watcher's events) of IPv4 or IPv6.
+pub fn read_rule_message(msg: &[u8]) -> Option<Rule> {
+    if msg.len() < NLMSG_HDRLEN + HDR_LEN {
         return None;
     }
     let h = &msg[NLMSG_HDRLEN..NLMSG_HDRLEN + HDR_LEN];

@@ -10,6 +10,7 @@
 //! `view.rs` (pure), the socket in `socket.rs`, the loop in `task.rs`.
 
 pub mod event;
+pub mod fallout;
 pub mod object;
 pub mod objects;
 pub mod socket;
@@ -41,8 +42,8 @@ impl WatchOptions {
 
     /// The settings it stands for, and the receive buffer; at least one object must be chosen.
     pub fn settings(&self) -> Result<(Settings, u64)> {
-        let kinds = self.selected();
-        if kinds.is_empty() {
+        let shown = self.selected();
+        if shown.is_empty() {
             return Err(Error::invalid(
                 "options",
                 format!(
@@ -56,9 +57,20 @@ impl WatchOptions {
             "receiveBuffer",
             self.receive_buffer.unwrap_or(DEFAULT_RECEIVE_BUFFER),
         )?;
+        // Records that name links need their names: links are followed too (first).
+        let mut kinds = shown.clone();
+        if kinds.iter().any(|k| k.names_links()) && !kinds.contains(&ObjectKind::Link) {
+            kinds.insert(0, ObjectKind::Link);
+        }
+        // A link's last IPv4 address takes its IPv4 routes with it, unannounced: routes need
+        // addresses followed to know (`fallout.rs`).
+        if kinds.contains(&ObjectKind::Route) && !kinds.contains(&ObjectKind::Address) {
+            kinds.insert(1, ObjectKind::Address);
+        }
         Ok((
             Settings {
                 kinds,
+                shown,
                 existing: self.existing.unwrap_or(false),
                 queue: queue as usize,
             },

@@ -8,6 +8,8 @@ use std::hash::Hash;
 
 use serde::Serialize;
 
+use super::objects::Names;
+
 /// One message of an object's, read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Read<K, R> {
@@ -27,8 +29,14 @@ pub trait Object {
     /// Netlink message types that carry it (RTM_NEW*, RTM_DEL*).
     const TYPES: &'static [u16];
 
+    /// Its records name links (by name): the watcher then follows links as well.
+    const NAMES_LINKS: bool = false;
+
     type Key: Clone + Debug + Eq + Hash + Ord + Send + Sync;
+    /// What the watcher holds; it writes to JSON as `Js`.
     type Record: Clone + Debug + PartialEq + Serialize + Send + Sync;
+    /// The record the listing returns, which events carry.
+    type Js;
 
     /// The dump request that lists every object of this kind (its sequence number is set by
     /// the watcher).
@@ -36,7 +44,7 @@ pub trait Object {
 
     /// Reads one message of one of `TYPES` (header included). None when the message is not
     /// this object's (another address family on a shared message type, say) or is malformed.
-    fn read(msg: &[u8]) -> Option<Read<Self::Key, Self::Record>>;
+    fn read(msg: &[u8], names: &Names) -> Option<Read<Self::Key, Self::Record>>;
 
     /// Whether two records describe the same state. Fields that change without the kernel
     /// announcing it (counters, lifetimes) must be left out, or every re-dump would report

@@ -27,7 +27,8 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::event::{Event, ResyncReason};
-use super::objects::{self, Decoded, Key, ObjectKind};
+use super::fallout;
+use super::objects::{self, Decoded, Key, Names, ObjectKind, Record};
 use super::view::View;
 use crate::error::{Error, Result};
 use crate::transport::ack::{self, Header, NLMSG_DONE, NLMSG_ERROR, NLM_F_DUMP_INTR};
@@ -36,8 +37,11 @@ use crate::transport::header;
 /// What a watcher follows, and how much it holds for its consumer.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// In table order, at least one.
+    /// What the watcher follows, in table order, at least one: what it reports, and links
+    /// when what it reports names them.
     pub kinds: Vec<ObjectKind>,
+    /// What it reports events of.
+    pub shown: Vec<ObjectKind>,
     pub existing: bool,
     /// Events queued before the watcher stops queuing and resyncs the consumer instead.
     pub queue: usize,
@@ -103,6 +107,11 @@ pub struct Sync {
     /// An overrun happened since the last resync marker.
     overrun: bool,
     counters: Counters,
+    /// Link names by index, from every link message read (dump or event), for the records of
+    /// routes and nexthops.
+    names: Names,
+    /// Links are followed: the kernel's silent removals are inferred (`fallout.rs`).
+    infer: bool,
 }
 
 /// A sequence number to start from that another socket's requests are unlikely to carry:
@@ -119,7 +128,10 @@ impl Sync {
     /// Starts with the first dump, to send.
     pub fn new(settings: Settings, port: u32) -> (Sync, Dump) {
         assert!(!settings.kinds.is_empty(), "a watcher follows at least one kind");
+        let infer = settings.kinds.contains(&ObjectKind::Link);
         let mut sync = Sync {
+            names: Names::new(),
+            infer,
             settings,
             port,
             next_seq: first_seq(),
@@ -177,6 +189,32 @@ impl Sync {
         dump
     }
 
+    /// Whether events of this kind are reported.
+    fn shows(&self, kind: ObjectKind) -> bool {
+        self.settings.shown.contains(&kind)
+    }
+
+    /// Whether an event is for the consumer (not about something followed only for names).
+    fn shown(&self, e: &Event) -> bool {
+        match e {
+            Event::Change { record, .. } => self.shows(record.kind()),
+            _ => true,
+        }
+    }
+
+    /// Reads one message, keeping the names of links up to date.
+    fn read(&mut self, msg: &[u8]) -> Option<Decoded> {
+        let d = objects::read(&self.settings.kinds, msg, &self.names)?;
+        if let Record::Link(l) = &*d.record {
+            if d.gone {
+                self.names.remove(&l.index);
+            } else if self.names.get(&l.index) != Some(&l.name) {
+                self.names.insert(l.index, l.name.clone());
+            }
+        }
+        Some(d)
+    }
+
     /// Takes in one datagram; returns the dump to send next, if any.
     pub fn on_datagram(&mut self, mut buf: &[u8]) -> Result<Option<Dump>> {
         let mut next = None;
@@ -196,7 +234,7 @@ impl Sync {
             _ => false,
         };
         if !reply {
-            if let Some(d) = objects::read(&self.settings.kinds, msg) {
+            if let Some(d) = self.read(msg) {
                 self.counters.notifications += 1;
                 self.on_event(d);
             }
@@ -239,9 +277,14 @@ impl Sync {
                 })
             }
             _ => {
-                if let Some(d) = objects::read(&self.settings.kinds, msg) {
-                    if !d.gone {
-                        r.dumped.insert(d.key, d.record);
+                let kind = self.settings.kinds[r.step];
+                if let Some(d) = self.read(msg) {
+                    // A dump of one kind may carry others (neighbours with FDB entries): only
+                    // its own kind's dump says what of those exists.
+                    if !d.gone && d.key.kind() == kind {
+                        if let Phase::Dumping(r) = &mut self.phase {
+                            r.dumped.insert(d.key, d.record);
+                        }
                     }
                 }
                 Ok(None)
@@ -261,14 +304,31 @@ impl Sync {
     }
 
     fn stream(&mut self, d: Decoded) {
-        if self.behind.is_none() && self.queue.len() >= self.settings.queue && self.live.changes(&d) {
+        // What the kernel did silently along with it follows it (`fallout.rs`).
+        let probe = (self.infer && self.live.changes(&d)).then(|| d.clone());
+        self.apply(d);
+        if let Some(probe) = probe {
+            for silent in fallout::after(&self.live, &probe) {
+                self.apply(silent);
+            }
+        }
+    }
+
+    fn apply(&mut self, d: Decoded) {
+        if self.behind.is_none()
+            && self.queue.len() >= self.settings.queue
+            && self.shows(d.key.kind())
+            && self.live.changes(&d)
+        {
             // The consumer is too far behind: stop queuing, resync it when it catches up.
             self.behind = Some(self.live.clone());
         }
         let event = self.live.apply(d);
         if let (Some(e), None) = (event, &self.behind) {
-            self.queue.push_back(e);
-            self.counters.events += 1;
+            if self.shown(&e) {
+                self.queue.push_back(e);
+                self.counters.events += 1;
+            }
         }
     }
 
@@ -314,11 +374,15 @@ impl Sync {
                 truth.insert(key, d.record);
             }
         }
+        if self.infer {
+            fallout::prune(&mut truth);
+        }
         if !self.ready {
             self.ready = true;
             self.overrun = false;
             if self.settings.existing {
-                let events = truth.snapshot();
+                let mut events = truth.snapshot();
+                events.retain(|e| self.shown(e));
                 self.counters.events += events.len() as u64;
                 self.queue.extend(events);
             }
@@ -367,7 +431,8 @@ impl Sync {
     pub fn take(&mut self, max: usize) -> Vec<Event> {
         if self.queue.is_empty() && matches!(self.phase, Phase::Streaming) {
             if let Some(behind) = self.behind.take() {
-                let events = behind.diff(&self.live);
+                let mut events = behind.diff(&self.live);
+                events.retain(|e| self.shown(e));
                 let synthesised = events.len();
                 self.queue.extend(events);
                 self.queue.push_back(Event::Resync {
@@ -414,6 +479,7 @@ mod tests {
                 prefix_len: a.prefix_len,
                 peer: None,
             }),
+            _ => unreachable!("links and addresses only"),
         }
     }
 
@@ -484,6 +550,7 @@ mod tests {
                         let last = a.address.rsplit('.').next().unwrap().parse().unwrap();
                         s.addresses.insert((a.index, last), ());
                     }
+                    _ => unreachable!(),
                 }
             }
             s
@@ -515,6 +582,7 @@ mod tests {
         while kernel.receive(&mut [0u8; 4096][..]) != Received::Empty {}
         let settings = Settings {
             kinds: vec![ObjectKind::Link, ObjectKind::Address],
+            shown: vec![ObjectKind::Link, ObjectKind::Address],
             existing,
             queue,
         };
@@ -653,6 +721,7 @@ mod tests {
     fn links_only(existing: bool, queue: usize) -> (Sync, u32) {
         let settings = Settings {
             kinds: vec![ObjectKind::Link],
+            shown: vec![ObjectKind::Link],
             existing,
             queue,
         };

@@ -198,12 +198,14 @@ impl Kernel {
                 .filter(after)
                 .take(n)
                 .collect(),
+            _ => unreachable!("the simulated kernel has links and addresses"),
         };
         let mut datagram = Vec::new();
         for k in &keys {
             datagram.extend(match d.kind {
                 ObjectKind::Link => link_message(RTM_NEWLINK, flags, seq, port, k.0, self.state.links[&k.0]),
                 ObjectKind::Address => address_message(RTM_NEWADDR, flags, seq, port, k.0, k.1),
+                _ => unreachable!(),
             });
         }
         if keys.is_empty() {

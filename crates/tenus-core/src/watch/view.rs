@@ -140,6 +140,10 @@ mod tests {
             cidr: format!("{ip}/24"),
             scope: "global".into(),
             label: None,
+            flags: vec!["permanent"],
+            valid_lifetime: None,
+            preferred_lifetime: None,
+            metric: None,
         };
         (Key::Address(key), Arc::new(Record::Address(r)))
     }
@@ -165,6 +169,7 @@ mod tests {
                 prefix_len: a.prefix_len,
                 peer: None,
             }),
+            _ => unreachable!("links and addresses only"),
         }
     }
 

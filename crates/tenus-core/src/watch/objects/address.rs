@@ -11,6 +11,7 @@ use crate::addr::AddressRecord;
 use crate::message::{encode, Flags};
 use crate::transport::ack::NLMSG_HDRLEN;
 use crate::watch::object::{Object, Read};
+use crate::watch::objects::Names;
 
 const RTNLGRP_IPV4_IFADDR: u32 = 5;
 const RTNLGRP_IPV6_IFADDR: u32 = 9;
@@ -38,6 +39,7 @@ impl Object for Addresses {
 
     type Key = AddressKey;
     type Record = AddressRecord;
+    type Js = AddressRecord;
 
     /// `ip addr show`: every family's addresses in one dump.
     fn dump() -> Vec<u8> {
@@ -47,7 +49,7 @@ impl Object for Addresses {
         )
     }
 
-    fn read(msg: &[u8]) -> Option<Read<AddressKey, AddressRecord>> {
+    fn read(msg: &[u8], _: &Names) -> Option<Read<AddressKey, AddressRecord>> {
         let m = AddressMessage::parse(msg.get(NLMSG_HDRLEN..)?).ok()?;
         let v4 = match m.header.family {
             AddressFamily::Inet => true,
@@ -76,5 +78,15 @@ impl Object for Addresses {
             record,
             gone: u16::from_ne_bytes([msg[4], msg[5]]) == RTM_DELADDR,
         })
+    }
+
+    /// Lifetimes count down unannounced: an address that only aged is the same.
+    fn same(a: &AddressRecord, b: &AddressRecord) -> bool {
+        let aged = |r: &AddressRecord| AddressRecord {
+            valid_lifetime: None,
+            preferred_lifetime: None,
+            ..r.clone()
+        };
+        a == b || aged(a) == aged(b)
     }
 }

@@ -3,6 +3,7 @@
 use crate::link::{fast, LinkRecord};
 use crate::transport::ack::NLMSG_HDRLEN;
 use crate::watch::object::{Object, Read};
+use crate::watch::objects::Names;
 
 const RTNLGRP_LINK: u32 = 1;
 const RTM_NEWLINK: u16 = 16;
@@ -21,13 +22,14 @@ impl Object for Links {
 
     type Key = u32;
     type Record = LinkRecord;
+    type Js = LinkRecord;
 
     /// `ip link show`, without the per-protocol statistics.
     fn dump() -> Vec<u8> {
         crate::link::get::list_request(false)
     }
 
-    fn read(msg: &[u8]) -> Option<Read<u32, LinkRecord>> {
+    fn read(msg: &[u8], _: &Names) -> Option<Read<u32, LinkRecord>> {
         if *msg.get(NLMSG_HDRLEN)? != AF_UNSPEC {
             return None;
         }

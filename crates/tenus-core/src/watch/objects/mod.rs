@@ -1,7 +1,9 @@
 //! The table of objects a watcher can follow. Each is one file in this folder implementing
 //! `Object` (`../object.rs`) and one line here:
-//! `mod file { option = "name": Variant => Type; }` — `option` is the `watch()` option that
-//! selects it (`links: true`), `name` its name in events (`Object::NAME`, which a test checks).
+//! `mod file { option = "name": Variant => Type(JsRecord); }` — `option` is the `watch()`
+//! option that selects it (`links: true`), `name` its name in events (`Object::NAME`, which a
+//! test checks), `JsRecord` the record type JavaScript sees (the listing's; named here so that
+//! index.d.ts can name it).
 //! Lines are in dependency order (a link before its addresses): a watcher dumps and reports
 //! existing objects in this order, and reports deletions that a resync finds in the reverse.
 //! The key, record and option types below, and the event types in `index.d.ts`, are generated
@@ -14,9 +16,11 @@ use serde::{Deserialize, Serialize};
 use super::object::{Object, Read};
 
 macro_rules! objects {
-    ($(mod $module:ident { $option:ident = $name:literal: $variant:ident => $ty:ident; })*) => {
+    ($(mod $module:ident { $option:ident = $name:literal: $variant:ident => $ty:ident($js:ident); })*) => {
         $(pub mod $module;)*
         $(use $module::$ty;)*
+        #[cfg(feature = "napi")]
+        use self::js_records::*;
 
         /// A kind of object a watcher follows.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -64,13 +68,17 @@ macro_rules! objects {
         #[cfg(feature = "napi")]
         #[napi_derive::napi(object, object_to_js = false, object_from_js = false)]
         pub struct WatchRecordTable {
-            $(#[napi(js_name = $name)] pub $option: Option<<$ty as Object>::Record>,)*
+            $(#[napi(js_name = $name)] pub $option: Option<$js>,)*
         }
 
         #[cfg(test)]
         #[test]
         fn the_table_spells_each_object_as_the_object_does() {
             $(assert_eq!($name, <$ty as Object>::NAME);)*
+            $(assert_eq!(
+                stringify!($js),
+                std::any::type_name::<<$ty as Object>::Js>().rsplit("::").next().unwrap()
+            );)*
         }
 
         impl ObjectKind {
@@ -93,10 +101,15 @@ macro_rules! objects {
                 match self { $(ObjectKind::$variant => <$ty as Object>::dump(),)* }
             }
 
+            /// Its records name links: the watcher follows links too, for their names.
+            pub fn names_links(self) -> bool {
+                match self { $(ObjectKind::$variant => <$ty as Object>::NAMES_LINKS,)* }
+            }
+
             /// Reads one message of this kind's.
-            pub fn read(self, msg: &[u8]) -> Option<Decoded> {
+            pub fn read(self, msg: &[u8], names: &Names) -> Option<Decoded> {
                 match self {
-                    $(ObjectKind::$variant => <$ty as Object>::read(msg).map(|r: Read<_, _>| Decoded {
+                    $(ObjectKind::$variant => <$ty as Object>::read(msg, names).map(|r: Read<_, _>| Decoded {
                         key: Key::$variant(r.key),
                         record: Arc::new(Record::$variant(r.record)),
                         gone: r.gone,
@@ -150,16 +163,36 @@ pub struct Decoded {
     pub gone: bool,
 }
 
+/// Link names by index, as the watcher last heard them (for records that name links).
+pub type Names = std::collections::HashMap<u32, String>;
+
 /// Reads a message of any of `kinds` (None: not theirs).
-pub fn read(kinds: &[ObjectKind], msg: &[u8]) -> Option<Decoded> {
+pub fn read(kinds: &[ObjectKind], msg: &[u8], names: &Names) -> Option<Decoded> {
     let kind = u16::from_ne_bytes([*msg.get(4)?, *msg.get(5)?]);
     kinds
         .iter()
         .filter(|k| k.types().contains(&kind))
-        .find_map(|k| k.read(msg))
+        .find_map(|k| k.read(msg, names))
+}
+
+/// The record types JavaScript sees, for the table's `JsRecord` column.
+#[cfg(feature = "napi")]
+mod js_records {
+    pub use crate::addr::AddressRecord;
+    pub use crate::fdb::FdbRecord;
+    pub use crate::link::LinkRecord;
+    pub use crate::neigh::NeighbourRecord;
+    pub use crate::nexthop::encode::NexthopRecord;
+    pub use crate::route::RouteRecord;
+    pub use crate::rule::encode::RuleRecord;
 }
 
 objects! {
-    mod link { links = "link": Link => Links; }
-    mod address { addresses = "address": Address => Addresses; }
+    mod link { links = "link": Link => Links(LinkRecord); }
+    mod address { addresses = "address": Address => Addresses(AddressRecord); }
+    mod neighbour { neighbours = "neighbour": Neighbour => Neighbours(NeighbourRecord); }
+    mod fdb { fdb = "fdb": Fdb => FdbEntries(FdbRecord); }
+    mod nexthop { nexthops = "nexthop": Nexthop => Nexthops(NexthopRecord); }
+    mod route { routes = "route": Route => Routes(RouteRecord); }
+    mod rule { rules = "rule": Rule => Rules(RuleRecord); }
 }

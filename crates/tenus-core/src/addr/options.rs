@@ -1,0 +1,224 @@
+//! What `ip addr add|replace` takes besides the address: `valid_lft`, `preferred_lft`,
+//! `metric`, `label`, and the flags `noprefixroute`, `nodad`, `optimistic`, `home`,
+//! `mngtmpaddr`, `autojoin`; checked once, and sent as ip sends them (IFA_CACHEINFO,
+//! IFA_RT_PRIORITY, IFA_LABEL, IFA_FLAGS). Also the flag names records report.
+
+use std::net::IpAddr;
+
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, CacheInfo};
+use serde::Deserialize;
+
+use crate::args;
+use crate::error::{Error, Result};
+
+/// The kernel's "forever" (INFINITY_LIFE_TIME).
+pub const FOREVER: u32 = u32::MAX;
+/// IFNAMSIZ - 1: an IPv4 address's label is an interface-like name (`eth0:1`).
+const LABEL_MAX_BYTES: usize = 15;
+
+/// `ip addr add|replace` options; absent ones are as `ip` leaves them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct AddressOptions {
+    /// Seconds until the address goes (`valid_lft`); forever when absent.
+    pub valid_lifetime: Option<u32>,
+    /// Seconds until it is deprecated (`preferred_lft`), at most `validLifetime`; when absent,
+    /// the valid lifetime (`ip` would refuse a valid lifetime alone as shorter than forever).
+    pub preferred_lifetime: Option<u32>,
+    /// The metric of the prefix route the kernel adds for it.
+    pub metric: Option<u32>,
+    /// IPv4 only: a label (`eth0:1`), at most 15 bytes.
+    pub label: Option<String>,
+    /// No prefix route for it.
+    pub noprefixroute: Option<bool>,
+    /// IPv6 only: no duplicate address detection.
+    pub nodad: Option<bool>,
+    /// IPv6 only: usable while duplicate address detection runs (RFC 4429).
+    pub optimistic: Option<bool>,
+    /// IPv6 only: a Mobile IPv6 home address.
+    pub home: Option<bool>,
+    /// IPv6 only: make temporary (privacy) addresses from this prefix.
+    pub mngtmpaddr: Option<bool>,
+    /// A multicast address: join the group with it.
+    pub autojoin: Option<bool>,
+}
+
+/// Checked options, as the request carries them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddressExtras {
+    /// (preferred, valid) seconds.
+    pub lifetimes: Option<(u32, u32)>,
+    pub metric: Option<u32>,
+    pub label: Option<String>,
+    pub flags: AddressFlags,
+}
+
+impl Default for AddressExtras {
+    fn default() -> Self {
+        AddressExtras {
+            lifetimes: None,
+            metric: None,
+            label: None,
+            flags: AddressFlags::empty(),
+        }
+    }
+}
+
+impl AddressExtras {
+    pub fn parse(o: AddressOptions, address: IpAddr) -> Result<Self> {
+        let v6 = address.is_ipv6();
+        let mut flags = AddressFlags::empty();
+        for (arg, given, flag, v6_only) in [
+            (
+                "noprefixroute",
+                o.noprefixroute,
+                AddressFlags::Noprefixroute,
+                false,
+            ),
+            ("nodad", o.nodad, AddressFlags::Nodad, true),
+            ("optimistic", o.optimistic, AddressFlags::Optimistic, true),
+            ("home", o.home, AddressFlags::Homeaddress, true),
+            ("mngtmpaddr", o.mngtmpaddr, AddressFlags::Managetempaddr, true),
+            ("autojoin", o.autojoin, AddressFlags::Mcautojoin, false),
+        ] {
+            if given != Some(true) {
+                continue;
+            }
+            if v6_only && !v6 {
+                return Err(Error::invalid(arg, format!("{arg} is for IPv6 addresses only")));
+            }
+            flags |= flag;
+        }
+        if flags.contains(AddressFlags::Mcautojoin) && !address.is_multicast() {
+            return Err(Error::invalid(
+                "autojoin",
+                format!("{address} is not a multicast address"),
+            ));
+        }
+        let lifetimes = match (o.preferred_lifetime, o.valid_lifetime) {
+            (None, None) => None,
+            (preferred, valid) => {
+                let valid = args::LIFETIME.check("validLifetime", valid.unwrap_or(FOREVER))?;
+                let preferred = preferred.unwrap_or(valid);
+                if preferred > valid {
+                    return Err(Error::invalid(
+                        "preferredLifetime",
+                        format!("{preferred} s is longer than the valid lifetime ({valid} s)"),
+                    ));
+                }
+                Some((preferred, valid))
+            }
+        };
+        if let Some(label) = &o.label {
+            if v6 {
+                return Err(Error::invalid("label", "IPv6 addresses have no label"));
+            }
+            args::text("label", label, LABEL_MAX_BYTES)?;
+        }
+        Ok(AddressExtras {
+            lifetimes,
+            metric: o.metric,
+            label: o.label,
+            flags,
+        })
+    }
+
+    /// The attributes, in the order `ip` sends them after the address.
+    pub fn attributes(&self) -> Vec<AddressAttribute> {
+        let mut out = Vec::new();
+        if let Some(label) = &self.label {
+            out.push(AddressAttribute::Label(label.clone()));
+        }
+        if let Some(m) = self.metric {
+            out.push(AddressAttribute::RoutePriority(m));
+        }
+        if !self.flags.is_empty() {
+            out.push(AddressAttribute::Flags(self.flags));
+        }
+        if let Some((preferred, valid)) = self.lifetimes {
+            let mut c = CacheInfo::default();
+            c.ifa_preferred = preferred;
+            c.ifa_valid = valid;
+            out.push(AddressAttribute::CacheInfo(c));
+        }
+        out
+    }
+}
+
+/// The names of IFA_F_* flags as `ip addr` prints them (0x01 is "secondary" for IPv4,
+/// "temporary" for IPv6).
+pub fn flag_names(flags: AddressFlags, v6: bool) -> Vec<&'static str> {
+    [
+        (
+            AddressFlags::Secondary,
+            if v6 { "temporary" } else { "secondary" },
+        ),
+        (AddressFlags::Nodad, "nodad"),
+        (AddressFlags::Optimistic, "optimistic"),
+        (AddressFlags::Dadfailed, "dadfailed"),
+        (AddressFlags::Homeaddress, "home"),
+        (AddressFlags::Deprecated, "deprecated"),
+        (AddressFlags::Tentative, "tentative"),
+        (AddressFlags::Permanent, "permanent"),
+        (AddressFlags::Managetempaddr, "mngtmpaddr"),
+        (AddressFlags::Noprefixroute, "noprefixroute"),
+        (AddressFlags::Mcautojoin, "autojoin"),
+        (AddressFlags::StablePrivacy, "stable-privacy"),
+    ]
+    .into_iter()
+    .filter(|(f, _)| flags.contains(*f))
+    .map(|(_, name)| name)
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(o: serde_json::Value, address: &str) -> Result<AddressExtras> {
+        AddressExtras::parse(args::options("options", o)?, address.parse().unwrap())
+    }
+
+    #[test]
+    fn refusals_name_the_argument() {
+        for (o, address, arg) in [
+            (
+                serde_json::json!({"validLifetime": 0}),
+                "fd00::1",
+                "validLifetime",
+            ),
+            (
+                serde_json::json!({"validLifetime": 10, "preferredLifetime": 20}),
+                "fd00::1",
+                "preferredLifetime",
+            ),
+            (serde_json::json!({"label": "p0:1"}), "fd00::1", "label"),
+            (
+                serde_json::json!({"label": "a234567890123456"}),
+                "10.0.0.1",
+                "label",
+            ),
+            (serde_json::json!({"nodad": true}), "10.0.0.1", "nodad"),
+            (serde_json::json!({"home": true}), "10.0.0.1", "home"),
+            (serde_json::json!({"mngtmpaddr": true}), "10.0.0.1", "mngtmpaddr"),
+            (serde_json::json!({"autojoin": true}), "fd00::1", "autojoin"),
+            (serde_json::json!({"metric": -1}), "fd00::1", "metric"),
+            (serde_json::json!({"scope": "link"}), "fd00::1", "scope"),
+        ] {
+            assert_eq!(parse(o.clone(), address).unwrap_err().arg(), Some(arg), "{o}");
+        }
+    }
+
+    #[test]
+    fn lifetimes_default_to_forever_and_preferred_to_valid() {
+        let e = parse(serde_json::json!({"preferredLifetime": 0}), "fd00::1").unwrap();
+        assert_eq!(e.lifetimes, Some((0, FOREVER)));
+        let e = parse(serde_json::json!({"validLifetime": 100}), "fd00::1").unwrap();
+        assert_eq!(e.lifetimes, Some((100, 100)));
+        assert_eq!(parse(serde_json::json!({}), "fd00::1").unwrap().lifetimes, None);
+    }
+}

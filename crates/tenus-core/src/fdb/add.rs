@@ -1,0 +1,143 @@
+//! `bridge fdb add`, `append` and `replace` as batch items: `[code, link, mac, options]`.
+//!
+//! Undo: an added entry is deleted. An appended VXLAN remote is deleted unless the device's
+//! table (read just before, a dump of the link's entries: the item waits for it) already had
+//! it — appending a remote that is there changes nothing. A replaced entry is put back as
+//! `bridge fdb get` read it just before (a VXLAN entry: its first remote, the one a replace
+//! changes), or deleted when there was none. Devices without `fdb get` (a plain port's own
+//! addresses, `self` on a veth) answer EOPNOTSUPP: a replace there is undone by deleting.
+
+use netlink_packet_route::neighbour::NeighbourFlags;
+use netlink_packet_route::AddressFamily;
+use serde::de::SeqAccess;
+
+use crate::batch::wire::ReadContext;
+use crate::batch::{Before, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
+use crate::error::{Error, Result};
+use crate::link::LinkRef;
+use crate::message::Flags;
+use crate::neigh::get::dump_request;
+use crate::transport::Messages;
+
+use super::spec::{encode_restore, FdbEntry};
+use super::FdbRecord;
+
+/// `bridge fdb add MAC dev LINK ...`: fails with EEXIST when the entry is there.
+#[derive(Debug)]
+pub struct AddFdb(pub FdbEntry);
+
+/// `bridge fdb append MAC dev LINK dst IP ...`: one more remote for a VXLAN entry (the
+/// all-zero MAC's remotes are where unknown and broadcast traffic goes).
+#[derive(Debug)]
+pub struct AppendFdb(pub FdbEntry);
+
+/// `bridge fdb replace MAC dev LINK ...`: adds it, or changes it when it is there.
+#[derive(Debug)]
+pub struct ReplaceFdb(pub FdbEntry);
+
+/// A dump of one link's FDB entries (the bridge's for a port, and the link's own).
+pub(crate) fn read_link_entries(entry: &FdbEntry, names: &View) -> Result<Reads> {
+    use netlink_packet_route::neighbour::NeighbourAttribute;
+    let index = names.index_of(&entry.link)?;
+    let message = dump_request(
+        AddressFamily::Bridge,
+        NeighbourFlags::empty(),
+        &[NeighbourAttribute::IfIndex(index)],
+    );
+    Ok(Reads {
+        requests: vec![Read { message, dump: true }],
+        follow_up: false,
+    })
+}
+
+/// The entries read before an item, decoded.
+pub(crate) fn listed(
+    op: &str,
+    before: &Before,
+) -> Vec<(FdbRecord, netlink_packet_route::neighbour::NeighbourMessage)> {
+    before
+        .first()
+        .map(|m: &Messages| crate::neigh::messages(op, m))
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| FdbRecord::from_message(&m).map(|r| (r, m)))
+        .collect()
+}
+
+macro_rules! fdb_step_common {
+    () => {
+        fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
+            Ok(FdbEntry::read(seq, cx)?.map(Self))
+        }
+        fn label(&self) -> Option<String> {
+            Some(self.0.label())
+        }
+        fn links(&self) -> Vec<&LinkRef> {
+            self.0.links()
+        }
+    };
+}
+
+impl Step for AddFdb {
+    const OP: &'static str = "fdb.add";
+    fdb_step_common!();
+
+    fn undo(&self) -> Undo {
+        Undo::Inverse
+    }
+    fn encode(&self, names: &View) -> Result<Vec<u8>> {
+        self.0.encode(names, Flags::Create)
+    }
+    fn encode_undo(&self, names: &View, _: &Before) -> Result<Vec<UndoRequest>> {
+        Ok(vec![(names.target, self.0.encode_del(names)?)])
+    }
+}
+
+impl Step for AppendFdb {
+    const OP: &'static str = "fdb.append";
+    fdb_step_common!();
+
+    fn undo(&self) -> Undo {
+        Undo::Restore
+    }
+    fn reads(&self, names: &View) -> Result<Reads> {
+        read_link_entries(&self.0, names)
+    }
+    fn encode(&self, names: &View) -> Result<Vec<u8>> {
+        self.0.encode(names, Flags::Append)
+    }
+    fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+        if listed(Self::OP, before).iter().any(|(r, _)| self.0.is(r)) {
+            return Ok(Vec::new());
+        }
+        Ok(vec![(names.target, self.0.encode_del(names)?)])
+    }
+}
+
+impl Step for ReplaceFdb {
+    const OP: &'static str = "fdb.replace";
+    fdb_step_common!();
+
+    fn undo(&self) -> Undo {
+        Undo::Restore
+    }
+    fn reads(&self, names: &View) -> Result<Reads> {
+        Ok(Reads::one(self.0.encode_get(names)?))
+    }
+    /// ENOENT: no such entry; EOPNOTSUPP: the device cannot say (no `fdb get`).
+    fn absent(&self, error: &Error) -> bool {
+        matches!(error.errno(), Some(libc::ENOENT | libc::EOPNOTSUPP))
+    }
+    fn encode(&self, names: &View) -> Result<Vec<u8>> {
+        self.0.encode(names, Flags::Replace)
+    }
+    fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+        Ok(vec![(
+            names.target,
+            match listed(Self::OP, before).first() {
+                Some((_, was)) => encode_restore(was, Flags::Replace),
+                None => self.0.encode_del(names)?,
+            },
+        )])
+    }
+}

@@ -1,0 +1,89 @@
+//! `ip neigh add` and `ip neigh replace` as batch items: `[code, link, address, options]`.
+//!
+//! Undo: an added entry is deleted. A replaced one is put back as it was read just before
+//! (RTM_GETNEIGH), or deleted when the read found none. An entry the kernel had learnt
+//! (reachable, stale, ...) comes back as an administratively set entry in the same state: the
+//! kernel's timers and probes for it start over.
+
+use serde::de::SeqAccess;
+
+use crate::batch::wire::ReadContext;
+use crate::batch::{Before, Parsed, Reads, Step, Undo, UndoRequest, View};
+use crate::error::{Error, Result};
+use crate::link::LinkRef;
+
+use super::spec::{encode_restore, Neighbour};
+
+/// `ip neigh add ADDRESS dev LINK ...`: fails with EEXIST when the entry is there.
+#[derive(Debug)]
+pub struct AddNeighbour(pub Neighbour);
+
+/// `ip neigh replace ADDRESS dev LINK ...`: adds it, or changes it when it is there.
+#[derive(Debug)]
+pub struct ReplaceNeighbour(pub Neighbour);
+
+impl Step for AddNeighbour {
+    const OP: &'static str = "neighbour.add";
+
+    fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
+        Ok(Neighbour::read(seq, cx, true)?.map(AddNeighbour))
+    }
+    fn label(&self) -> Option<String> {
+        Some(self.0.key.label())
+    }
+    fn links(&self) -> Vec<&LinkRef> {
+        vec![&self.0.key.link]
+    }
+    fn undo(&self) -> Undo {
+        Undo::Inverse
+    }
+    fn encode(&self, names: &View) -> Result<Vec<u8>> {
+        Ok(self.0.encode(self.0.key.index(names)?, false))
+    }
+    fn encode_undo(&self, names: &View, _: &Before) -> Result<Vec<UndoRequest>> {
+        let key = &self.0.key;
+        Ok(vec![(names.target, key.encode_del(key.index(names)?))])
+    }
+}
+
+impl Step for ReplaceNeighbour {
+    const OP: &'static str = "neighbour.replace";
+
+    fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
+        Ok(Neighbour::read(seq, cx, false)?.map(ReplaceNeighbour))
+    }
+    fn label(&self) -> Option<String> {
+        Some(self.0.key.label())
+    }
+    fn links(&self) -> Vec<&LinkRef> {
+        vec![&self.0.key.link]
+    }
+    fn undo(&self) -> Undo {
+        Undo::Restore
+    }
+    fn reads(&self, names: &View) -> Result<Reads> {
+        let key = &self.0.key;
+        Ok(Reads::one(key.encode_get(key.index(names)?)))
+    }
+    /// ENOENT: there was no entry to replace.
+    fn absent(&self, error: &Error) -> bool {
+        error.errno() == Some(libc::ENOENT)
+    }
+    fn encode(&self, names: &View) -> Result<Vec<u8>> {
+        Ok(self.0.encode(self.0.key.index(names)?, true))
+    }
+    fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+        let key = &self.0.key;
+        let was = before
+            .first()
+            .map(|m| super::messages(Self::OP, m))
+            .unwrap_or_default();
+        Ok(vec![(
+            names.target,
+            match was.first() {
+                Some(m) => encode_restore(m),
+                None => key.encode_del(key.index(names)?),
+            },
+        )])
+    }
+}

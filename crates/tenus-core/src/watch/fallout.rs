@@ -1,0 +1,172 @@
+//! What the kernel changes without announcing it, inferred from what it does announce.
+//!
+//! When a link goes down or away, the kernel removes the IPv4 routes whose every leg left by
+//! it (when it goes down, those of scope host stay: its addresses' local routes) and the nexthop objects on it (with the groups left empty, and the routes using them),
+//! and says nothing of it (only IPv6 routes are announced as they go). When a link loses its
+//! last IPv4 address, its IPv4 routes go the same way (the nexthop objects stay; the
+//! address's own routes are announced). When a nexthop object
+//! is deleted, so are the routes using it (announced for IPv6 only). A watcher that believed
+//! only announcements would keep those forever; these rules keep its view the kernel's. (Not
+//! inferred: IPv4 routes whose preferred source address was deleted; a resync corrects them.)
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::objects::route::WatchedRoute;
+use super::objects::{Decoded, Key, Record};
+use super::view::View;
+
+/// The changes the kernel made silently along with `d` (which `view` already holds), to be
+/// applied after it, in order.
+pub fn after(view: &View, d: &Decoded) -> Vec<Decoded> {
+    match (&d.key, &*d.record) {
+        (Key::Link(index), Record::Link(link)) if d.gone || !link.up => {
+            let index = *index;
+            let nexthops: HashSet<u32> = view
+                .iter()
+                .filter_map(|(k, r)| match (k, &**r) {
+                    (Key::Nexthop(id), Record::Nexthop(n)) if n.link == Some(index) => Some(*id),
+                    _ => None,
+                })
+                .collect();
+            let gone = d.gone;
+            removals(
+                view,
+                |_| false,
+                nexthops,
+                |r: &WatchedRoute| (gone || !r.host) && r.links.iter().all(|l| *l == index),
+            )
+        }
+        (Key::Nexthop(id), _) if d.gone => removals(view, |_| false, HashSet::from([*id]), |_| false),
+        (Key::Address(_), Record::Address(a)) if d.gone && a.family == "inet" => {
+            let index = a.index;
+            let last = !view
+                .iter()
+                .any(|(_, r)| matches!(&**r, Record::Address(o) if o.index == index && o.family == "inet"));
+            if last {
+                // The address's own routes (protocol kernel) go announced, just before.
+                removals(
+                    view,
+                    |_| false,
+                    HashSet::new(),
+                    |r: &WatchedRoute| !r.kernel && r.links.iter().all(|l| *l == index),
+                )
+            } else {
+                Vec::new()
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Brings a view made of dumps in line with the rules: no IPv4 route and no nexthop on a link
+/// that is down or absent, no route on a nexthop that is absent.
+pub fn prune(view: &mut View) {
+    let up: HashSet<u32> = view
+        .iter()
+        .filter_map(|(_, r)| match &**r {
+            Record::Link(l) if l.up => Some(l.index),
+            _ => None,
+        })
+        .collect();
+    let present: HashSet<u32> = view
+        .iter()
+        .filter_map(|(_, r)| match &**r {
+            Record::Link(l) => Some(l.index),
+            _ => None,
+        })
+        .collect();
+    let down = |i: &u32| !up.contains(i);
+    let nexthops: HashSet<u32> = view
+        .iter()
+        .filter_map(|(k, r)| match (k, &**r) {
+            (Key::Nexthop(id), Record::Nexthop(n)) if n.link.as_ref().is_some_and(down) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    let known: HashSet<u32> = view
+        .iter()
+        .filter_map(|(k, _)| match k {
+            Key::Nexthop(id) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    let missing = |id: u32| !known.contains(&id);
+    let dead = |r: &WatchedRoute| {
+        r.links.iter().all(|i| !present.contains(i)) || (!r.host && r.links.iter().all(down))
+    };
+    for d in removals(view, missing, nexthops, dead) {
+        if d.gone {
+            view.remove(&d.key);
+        } else {
+            view.insert(d.key, d.record);
+        }
+    }
+}
+
+/// Removes the nexthops `gone`, the members `gone` from groups (and the groups left empty),
+/// the routes on removed (or `missing`) nexthops, and the IPv4 routes (with links) that
+/// `dead` says are gone.
+fn removals(
+    view: &View,
+    missing: impl Fn(u32) -> bool,
+    mut gone: HashSet<u32>,
+    dead: impl Fn(&WatchedRoute) -> bool,
+) -> Vec<Decoded> {
+    let mut out = Vec::new();
+    let deleted = |key: &Key, record: &Arc<Record>| Decoded {
+        key: key.clone(),
+        record: record.clone(),
+        gone: true,
+    };
+    let mut sorted: Vec<(&Key, &Arc<Record>)> = view.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    if !gone.is_empty() {
+        // Groups first: a group left empty goes too.
+        for (key, record) in &sorted {
+            if let (Key::Nexthop(id), Record::Nexthop(n)) = (key, &***record) {
+                let Some(members) = &n.record.group else {
+                    continue;
+                };
+                if gone.contains(id) || !members.iter().any(|m| gone.contains(&m.id)) {
+                    continue;
+                }
+                let left: Vec<_> = members
+                    .iter()
+                    .filter(|m| !gone.contains(&m.id))
+                    .cloned()
+                    .collect();
+                if left.is_empty() {
+                    gone.insert(*id);
+                } else {
+                    let mut changed = n.clone();
+                    changed.record.group = Some(left);
+                    out.push(Decoded {
+                        key: (*key).clone(),
+                        record: Arc::new(Record::Nexthop(changed)),
+                        gone: false,
+                    });
+                }
+            }
+        }
+    }
+    // Routes before the nexthops they use.
+    for (key, record) in &sorted {
+        if let (Key::Route(_), Record::Route(r)) = (key, &***record) {
+            let on_gone = r
+                .record
+                .nexthop
+                .is_some_and(|id| gone.contains(&id) || missing(id));
+            let dead_v4 = r.ipv4 && r.record.nexthop.is_none() && !r.links.is_empty() && dead(r);
+            if on_gone || dead_v4 {
+                out.push(deleted(key, record));
+            }
+        }
+    }
+    for (key, record) in &sorted {
+        if matches!(key, Key::Nexthop(id) if gone.contains(id)) {
+            out.push(deleted(key, record));
+        }
+    }
+    out
+}

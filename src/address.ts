@@ -1,0 +1,68 @@
+// Addresses, completed: the options `ip addr add|replace` takes besides the address, and
+// waiting until IPv6 duplicate address detection is over (by polling the link's addresses:
+// change events come later).
+import { constants } from 'node:os';
+import * as args from './args';
+import { TenusError } from './errors';
+import type { AddressOptions, AddressRecord, LinkLike } from './native';
+import type { Netns } from './netns';
+
+/** Checks address options for what only JavaScript can get wrong (the rest is Rust's). */
+export function addressOptions(options: AddressOptions | undefined): Record<string, unknown> | undefined {
+  return options === undefined ? undefined : args.options('options', options);
+}
+
+/** How long `waitForDad` waits, and for what. */
+export interface DadOptions {
+  /** Only this address (with or without its prefix length); default every IPv6 address of the link. */
+  address?: string;
+  /** Milliseconds before it rejects with ETIMEDOUT (default 10 000). */
+  timeout?: number;
+  /** Milliseconds between two looks at the addresses (default 50). */
+  interval?: number;
+}
+
+/** An IPv6 address in the form the kernel's records use (lowercase, zeros compressed). */
+function canonical(arg: string, text: string): string {
+  const bare = text.split('/')[0];
+  try {
+    return new URL(`http://[${bare}]`).hostname.slice(1, -1);
+  } catch {
+    throw TenusError.invalid(arg, `${JSON.stringify(text)} is not an IPv6 address`);
+  }
+}
+
+/**
+ * Resolves, with the link's IPv6 addresses, once none of them (or the one asked for) is
+ * tentative any more: duplicate address detection is over. Rejects with EADDRINUSE when it
+ * found a duplicate (the address is 'dadfailed'), ENOENT when the address asked for is not on
+ * the link, ETIMEDOUT after `timeout`. An address added with `nodad` is never tentative; on a
+ * link that is down, detection has not started yet (addresses stay tentative until it is up).
+ */
+export async function waitForDad(ns: Netns, link: LinkLike, options: DadOptions = {}): Promise<AddressRecord[]> {
+  const ref = args.link('link', link);
+  const o = args.options('options', options);
+  const address = o.address === undefined ? undefined : canonical('address', args.text('address', o.address));
+  const timeout = o.timeout === undefined ? 10_000 : args.uint('timeout', o.timeout);
+  const interval = o.interval === undefined ? 50 : Math.max(1, args.uint('interval', o.interval));
+  const deadline = Date.now() + timeout;
+  const label = typeof ref === 'string' ? ref : `#${ref}`;
+  const fail = (code: 'EADDRINUSE' | 'ENOENT' | 'ETIMEDOUT', what: string): TenusError =>
+    new TenusError(`address.dad ${label}: ${what}`, {
+      kind: code === 'ETIMEDOUT' ? 'timeout' : 'kernel',
+      code,
+      errno: constants.errno[code],
+      op: 'address.dad',
+      link: label,
+    });
+  for (;;) {
+    const all = (await ns.addresses(ref)).filter((a) => a.family === 'inet6');
+    const watched = address === undefined ? all : all.filter((a) => a.address === address);
+    if (address !== undefined && watched.length === 0) throw fail('ENOENT', `${address} is not on the link`);
+    const failed = watched.find((a) => a.flags.includes('dadfailed'));
+    if (failed) throw fail('EADDRINUSE', `duplicate address detection failed for ${failed.cidr}`);
+    if (!watched.some((a) => a.flags.includes('tentative'))) return all;
+    if (Date.now() >= deadline) throw fail('ETIMEDOUT', `still tentative after ${timeout} ms`);
+    await new Promise((r) => setTimeout(r, Math.min(interval, Math.max(0, deadline - Date.now()))));
+  }
+}

@@ -1,0 +1,38 @@
+// The bridge forwarding database: `bridge fdb add|append|replace|del` as items for chains
+// (`Changes`) and batches, and `bridge fdb show`.
+import * as args from './args';
+import { type LinkNamer, splitLink } from './items';
+import { call, type FdbFilter, type FdbOptions, type FdbRecord, type LinkLike } from './native';
+import type { Netns } from './netns';
+import { OP, type Item } from './ops';
+
+/** `bridge fdb add MAC dev LINK ...`: the link, and the entry (`FdbOptions`). */
+export interface FdbSpec extends FdbOptions {
+  link: LinkLike;
+}
+
+/** FDB options that name links. */
+const VIA: ReadonlySet<string> = new Set(['via']);
+
+/** `bridge fdb add|append|replace|del` as an item. */
+export function fdbItem(verb: 'add' | 'append' | 'replace' | 'delete', mac: unknown, options: unknown, name: LinkNamer): Item {
+  const code = verb === 'add' ? OP.fdbAdd : verb === 'append' ? OP.fdbAppend : verb === 'replace' ? OP.fdbReplace : OP.fdbDelete;
+  const [link, rest] = splitLink('an FDB entry', options, name, VIA);
+  return [code, link, args.text('mac', mac), rest];
+}
+
+/** Which entry `bridge fdb get` reads: its link, table, VLAN and (VXLAN) VNI. */
+export type FdbSelector = Pick<FdbSpec, 'link' | 'master' | 'self' | 'vlan' | 'vni'>;
+
+/** `bridge fdb get MAC dev LINK [vlan VID] [vni VNI] self|master`: ENOENT when there is none. */
+export async function getFdb(ns: Netns, mac: unknown, selector: unknown): Promise<FdbRecord> {
+  const m = args.text('mac', mac);
+  const [link, rest] = splitLink('an FDB entry', selector, (arg, like) => args.link(arg, like));
+  return JSON.parse(await call(() => ns.native.fdbGet(JSON.stringify(link), m, JSON.stringify(rest)))) as FdbRecord;
+}
+
+/** `bridge fdb show` with a filter. */
+export async function listFdb(ns: Netns, filter: FdbFilter | undefined): Promise<FdbRecord[]> {
+  const f = JSON.stringify(args.options('filter', filter, { link: args.link, master: args.link }));
+  return JSON.parse(await call(() => ns.native.fdbList(f))) as FdbRecord[];
+}

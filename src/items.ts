@@ -1,0 +1,66 @@
+// What the items of neighbours, FDB entries and bridge VLANs share: the link an item acts on
+// is one of its options in the public API (`{ link: 'br0', mac, ... }`) and an argument of
+// its own on the wire (`[code, link, ...]`), named by a chain one way and by a batch another.
+import * as args from './args';
+import { TenusError } from './errors';
+import type { LinkLike } from './native';
+import type { WireLink } from './ops';
+
+/** How the caller names links in items: a chain by name or index, a batch also by earlier items. */
+export type LinkNamer = (arg: string, like: LinkLike) => WireLink;
+
+/** A chain's way: the name or index itself. */
+export const byNameOrIndex: LinkNamer = (arg, like) => args.link(arg, like);
+
+const NO_LINKS: ReadonlySet<string> = new Set();
+
+/**
+ * Splits `options` into the link the item acts on (required: `what` names the object in the
+ * error) and the rest, checked as `args.options` checks them; the options in `links` name
+ * links too. Batches of thousands come through here: a plain object of strings, numbers and
+ * booleans takes a short way (what it lets through, Rust checks and names as the long way
+ * would: formats, ranges, unknown options); anything else (getters, nested values, NaN, a
+ * missing link) takes the long way, which names what is wrong.
+ */
+export function splitLink(
+  what: string,
+  options: unknown,
+  name: LinkNamer,
+  links: ReadonlySet<string> = NO_LINKS,
+): [WireLink, Record<string, unknown>] {
+  if (typeof options === 'object' && options !== null && Object.getPrototypeOf(options) === Object.prototype) {
+    const fast = plain(options as Record<string, unknown>, name, links);
+    if (fast !== undefined) return fast;
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw TenusError.invalidType('options', `${what} needs its options, with the link it is on ({ link: ... })`);
+  }
+  const convert: Record<string, (arg: string, value: unknown) => unknown> = { link: (_arg, v) => v };
+  for (const key of links) convert[key] = (arg, v) => name(arg, v as LinkLike);
+  const { link, ...rest } = args.options('options', options, convert);
+  if (link === undefined) throw TenusError.invalidType('link', `${what} needs the link it is on`);
+  return [name('link', link as LinkLike), rest];
+}
+
+/** The short way of `splitLink`, or undefined when the options need the long one. */
+function plain(
+  options: Record<string, unknown>,
+  name: LinkNamer,
+  links: ReadonlySet<string>,
+): [WireLink, Record<string, unknown>] | undefined {
+  let link: WireLink | undefined;
+  const rest: Record<string, unknown> = {};
+  try {
+    for (const key in options) {
+      const v = options[key];
+      if (v === undefined) continue;
+      if (key === 'link') link = name('link', v as LinkLike);
+      else if (links.has(key)) rest[key] = name(key, v as LinkLike);
+      else if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) rest[key] = v;
+      else return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+  return link === undefined ? undefined : [link, rest];
+}

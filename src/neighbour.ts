@@ -1,0 +1,53 @@
+// Neighbours, the ARP (IPv4) and NDP (IPv6) entries of a link: `ip neigh add|replace|del` as
+// items for chains (`Changes`) and batches, and `ip neigh get|show|flush`.
+import * as args from './args';
+import { type LinkNamer, splitLink } from './items';
+import { call, type LinkLike, type NeighbourFilter, type NeighbourOptions, type NeighbourRecord } from './native';
+import type { Netns } from './netns';
+import { OP, type Item } from './ops';
+
+/** `ip neigh add|replace ADDRESS dev LINK ...`: the link, and the entry (`NeighbourOptions`). */
+export interface NeighbourSpec extends NeighbourOptions {
+  link: LinkLike;
+}
+
+/** Which entry `ip neigh del|get` names besides its address: the link, and proxy or not. */
+export interface NeighbourSelector {
+  link: LinkLike;
+  /** The proxy entry for the address. */
+  proxy?: boolean;
+}
+
+/** `ip neigh add|replace|del` as an item. */
+export function neighbourItem(
+  verb: 'add' | 'replace' | 'delete',
+  address: unknown,
+  options: unknown,
+  name: LinkNamer,
+): Item {
+  const code = verb === 'add' ? OP.neighbourAdd : verb === 'replace' ? OP.neighbourReplace : OP.neighbourDelete;
+  const [link, rest] = splitLink('a neighbour', options, name);
+  return [code, link, args.text('address', address), rest];
+}
+
+const FILTER_LINKS: args.Converters = { link: args.link, master: args.link };
+
+/** `ip neigh show` with a filter. */
+export async function listNeighbours(ns: Netns, filter: NeighbourFilter | undefined): Promise<NeighbourRecord[]> {
+  const f = JSON.stringify(args.options('filter', filter, FILTER_LINKS));
+  return JSON.parse(await call(() => ns.native.neighbourList(f))) as NeighbourRecord[];
+}
+
+/** `ip neigh get ADDRESS dev LINK [proxy]`: one request; ENOENT when there is none. */
+export async function getNeighbour(ns: Netns, address: unknown, selector: unknown): Promise<NeighbourRecord> {
+  const a = args.text('address', address);
+  const [link, rest] = splitLink('a neighbour', selector, (arg, like) => args.link(arg, like));
+  const json = await call(() => ns.native.neighbourGet(JSON.stringify(link), a, JSON.stringify(rest)));
+  return JSON.parse(json) as NeighbourRecord;
+}
+
+/** `ip neigh flush`: resolves to how many entries were deleted. */
+export async function flushNeighbours(ns: Netns, filter: NeighbourFilter | undefined): Promise<number> {
+  const f = JSON.stringify(args.options('filter', filter, FILTER_LINKS));
+  return call(() => ns.native.neighbourFlush(f));
+}

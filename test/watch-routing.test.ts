@@ -1,0 +1,103 @@
+// Change events of rules, nexthops, neighbours and FDB entries: the existing ones first, each
+// with the record its listing returns, then changes as they come; and the silent removals the
+// watcher infers (the IPv4 routes and nexthops of a link that goes down).
+import { describe, expect, it } from 'vitest';
+import type { ChangeEvent, Netns, WatchEvent, Watcher } from '../src';
+import { lab, needRoot } from './helpers/lab';
+
+/** Takes events until `until` holds of the last one, failing after `ms`. */
+async function collect(w: Watcher, until: (ev: WatchEvent) => boolean, ms = 10_000): Promise<WatchEvent[]> {
+  const all: WatchEvent[] = [];
+  const deadline = Date.now() + ms;
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), Math.max(0, deadline - Date.now()))));
+    const got = await Promise.race([w.next(), late]);
+    clearTimeout(timer);
+    if (got === 'late' || got.done) throw new Error(`no more events after ${all.length}: ${JSON.stringify(all.slice(-5))}`);
+    all.push(got.value);
+    if (until(got.value)) return all;
+  }
+}
+
+const changes = (events: WatchEvent[], object: string): ChangeEvent[] =>
+  events.filter((e): e is ChangeEvent => e.type === 'change' && e.object === object);
+
+/** A bridge with a port and a few of each object. */
+async function setUp(ns: Netns): Promise<void> {
+  await ns.bridge('br0').address('10.0.41.1/24').up();
+  await ns.veth('p0').peer('q0').master('br0').up();
+  await ns.link('q0').up();
+  await ns.veth('n0').peer('m0').address('10.0.42.1/24').up();
+  await ns.link('m0').up();
+  await ns.link('lo').up();
+  await ns.waitFor.carrier('n0', { timeout: 5000 });
+  await ns.rule({ from: '10.9.0.0/16' }).table(100).priority(1000);
+  await ns.nexthop(10).via('10.0.42.254').dev('n0');
+  await ns.nexthop(11, { blackhole: true });
+  await ns.nexthop(12, { group: [{ id: 10 }, { id: 11 }] } as never).catch(() => undefined);
+  await ns.neighbour('10.0.41.7', { link: 'br0', mac: '02:00:00:00:00:07', state: 'permanent' });
+  await ns.fdb('02:00:00:00:00:09', { link: 'p0', master: true, state: 'static' } as never);
+}
+
+describe('rules, nexthops, neighbours and FDB entries', () => {
+  it('existing: the same records as the listings, then changes', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await setUp(ns);
+    const w = ns.watch({ rules: true, nexthops: true, neighbours: true, fdb: true, existing: true });
+    const first = await collect(w, (e) => e.type === 'ready');
+    const sortJson = (l: unknown[]) => l.map((x) => JSON.stringify(x)).sort();
+    expect(sortJson(changes(first, 'rule').map((e) => e.record))).toEqual(sortJson(await ns.rules()));
+    expect(sortJson(changes(first, 'nexthop').map((e) => e.record))).toEqual(sortJson(await ns.nexthops()));
+    // Entries the kernel makes from traffic (learnt FDB entries, neighbours being resolved,
+    // multicast ones, which it makes unannounced) may come after ready: the ones made here
+    // must be there, as listed.
+    const made = (n: unknown) => ['permanent', 'static'].includes((n as { state: string }).state);
+    expect(sortJson(changes(first, 'neighbour').map((e) => e.record).filter(made))).toEqual(
+      sortJson((await ns.neighbours()).filter(made)),
+    );
+    expect(sortJson(changes(first, 'fdb').map((e) => e.record).filter(made))).toEqual(sortJson((await ns.fdbEntries()).filter(made)));
+    expect(first.some((e) => e.type === 'change' && e.object === 'link')).toBe(false);
+
+    await ns.rule({ from: '10.8.0.0/16' }).table(100).priority(1001);
+    const rule = await collect(w, (e) => e.type === 'change' && e.object === 'rule');
+    expect(changes(rule, 'rule')[0]).toMatchObject({ action: 'new', record: { priority: 1001, from: '10.8.0.0/16' } });
+
+    await ns.neighbour('10.0.41.8', { link: 'br0', mac: '02:00:00:00:00:08', state: 'permanent' });
+    const neigh = await collect(w, (e) => e.type === 'change' && e.object === 'neighbour');
+    expect(changes(neigh, 'neighbour')[0].record).toEqual((await ns.neighbours()).find((n) => n.address === '10.0.41.8'));
+
+    await ns.nexthop(13).via('10.0.42.253').dev('n0');
+    const nh = await collect(w, (e) => e.type === 'change' && e.object === 'nexthop');
+    expect(changes(nh, 'nexthop')[0].record).toEqual((await ns.nexthops()).find((n) => n.id === 13));
+
+    await ns.fdb('02:00:00:00:00:0a', { link: 'p0', master: true, state: 'static' } as never);
+    const fdb = await collect(w, (e) => e.type === 'change' && e.object === 'fdb');
+    expect(changes(fdb, 'fdb')[0].record).toEqual((await ns.fdbEntries()).find((f) => f.mac === '02:00:00:00:00:0a' && f.master !== undefined));
+    await w.close();
+  });
+
+  it('a link going down takes its IPv4 routes and nexthops: the watcher reports them deleted', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('a0').peer('b0').address('10.0.0.1/24').up();
+    await ns.link('b0').up();
+    await ns.waitFor.carrier('a0', { timeout: 5000 });
+    await ns.nexthop(20).via('10.0.0.2').dev('a0');
+    await ns.route('10.5.0.0/16', { via: '10.0.0.2' });
+    await ns.route('10.6.0.0/16', { nexthop: 20 });
+    const w = ns.watch({ routes: true, nexthops: true });
+    await w.ready;
+    await ns.link('a0').down();
+    const events = await collect(w, (e) => e.type === 'change' && e.object === 'nexthop' && e.action === 'deleted');
+    const deleted = events.filter((e): e is ChangeEvent => e.type === 'change' && e.action === 'deleted');
+    const dsts = deleted.filter((e) => e.object === 'route').map((e) => (e.record as { dst: string }).dst);
+    expect(dsts).toEqual(expect.arrayContaining(['10.5.0.0/16', '10.6.0.0/16', '10.0.0.0/24']));
+    // What the watcher still holds is what the kernel has.
+    const left = (await ns.routes({ table: 'all', family: 'inet' })).map((r) => r.dst);
+    expect(left).not.toContain('10.5.0.0/16');
+    expect(await ns.nexthops()).toEqual([]);
+    await w.close();
+  });
+});
