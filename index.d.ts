@@ -95,6 +95,8 @@ export interface CommonOptions {
   up?: boolean
 }
 
+export type Family = 'inet' | 'inet6'
+
 export type GeneveDfMode = 'unset' | 'set' | 'inherit'
 
 /** What a GENEVE link reports. */
@@ -140,6 +142,18 @@ export interface GreOptions {
   /** The link the tunnel's packets leave by. */
   parent?: LinkLike
 }
+
+/** One member of a group. */
+export interface GroupMember {
+  /** A nexthop object's id. */
+  id: number
+  /** 1..=256 (default 1). */
+  weight?: number
+}
+
+export type GroupType = 'mpath' | 'resilient'
+
+export type IpProtocol = 'icmp' | 'tcp' | 'udp' | 'sctp' | 'ipv6-icmp'
 
 export type IpvlanFlag = 'bridge' | 'private' | 'vepa'
 
@@ -287,6 +301,8 @@ export interface MacvlanOptions {
   mode?: MacvlanMode
 }
 
+export type MetricName = 'mtu' | 'advmss' | 'window' | 'initcwnd' | 'initrwnd' | 'hoplimit'
+
 /** What a netkit link reports. */
 export interface NetkitInfo {
   mode?: NetkitMode
@@ -317,9 +333,304 @@ export interface NetkitOptions {
 
 export type NetkitPolicy = 'pass' | 'drop'
 
+/** One leg of a multipath route (`nexthop via GW dev DEV weight W`). */
+export interface NexthopLeg {
+  /** Gateway: of the route's family, or IPv6 for an IPv4 route (RTA_VIA). */
+  via?: string
+  dev?: LinkLike
+  /** 1..=256 (default 1): the share of flows this leg gets. */
+  weight?: number
+  /** The gateway is on the link even if no address says so. */
+  onlink?: boolean
+}
+
+/** One leg of a multipath route. */
+export interface NexthopLegRecord {
+  via?: string
+  dev?: string
+  weight: number
+  flags?: Array<string>
+}
+
+/** Which objects a listing wants (`ns.nexthops(filter)`), filtered by the kernel. */
+export interface NexthopListOptions {
+  /** Nexthops out of this link. */
+  dev?: LinkLike
+  /** Groups only. */
+  groups?: boolean
+  /** FDB nexthops only. */
+  fdb?: boolean
+}
+
+/** A nexthop object. */
+export interface NexthopOptions {
+  /** The object's id (routes name it: `nexthop: id`). */
+  id: number
+  /** For a link-only or blackhole nexthop (default 'inet'); a gateway says its own. */
+  family?: Family
+  /** Gateway. */
+  via?: string
+  dev?: LinkLike
+  /** The gateway is on the link even if no address says so. */
+  onlink?: boolean
+  /** Drops what is sent to it. */
+  blackhole?: boolean
+  /** For VXLAN FDB entries only (no link, not for routes). */
+  fdb?: boolean
+  /** Members of a group: other nexthop objects, with weights. */
+  group?: Array<GroupMember>
+  /** 'mpath' (default: hash-threshold) or 'resilient'. */
+  groupType?: GroupType
+  /** A resilient group's settings (implies groupType 'resilient'). */
+  resilient?: Resilience
+  /** Who owns it; tenus marks its own 'tenus' (116) unless told otherwise. */
+  protocol?: number | RouteProtocol
+}
+
+/** A nexthop object as `ip -j nexthop` shows it. */
+export interface NexthopRecord {
+  id: number
+  family?: Family
+  protocol: number | RouteProtocol
+  via?: string
+  /** The link's name. */
+  dev?: string
+  blackhole?: boolean
+  onlink?: boolean
+  fdb?: boolean
+  /** Members, each with its weight. */
+  group?: Array<GroupMember>
+  groupType?: GroupType
+  resilient?: Resilience
+  /** 'dead', 'linkdown'. */
+  flags?: Array<string>
+}
+
 /** A kind with no options and nothing to report beyond its name (dummy, ifb, wireguard). */
 export interface NoOptions {
 
+}
+
+/** A range `start..=end` (ports, uids); a single number is a range of one. */
+export interface Range {
+  start: number
+  end: number
+}
+
+/** A resilient group's hash table (kernel 5.13 and later). */
+export interface Resilience {
+  /** Hash buckets (default 128). */
+  buckets?: number
+  /** Seconds a bucket must be idle before it may move to another nexthop (default 120). */
+  idleTimer?: number
+  /** Seconds a group may stay unbalanced before busy buckets move too (default 0: never). */
+  unbalancedTimer?: number
+}
+
+/** What the lookup is for, besides the destination. */
+export interface RouteGetOptions {
+  /** Source address. */
+  from?: string
+  /** As if the packet came in on this link (forwarding). */
+  iif?: LinkLike
+  /** As if sent out of this link. */
+  oif?: LinkLike
+  /** Firewall mark (fwmark rules). */
+  mark?: number
+  /** As if sent by this user (uidrange rules). */
+  uid?: number
+  tos?: number
+  /** 'tcp', 'udp', 'icmp', 'ipv6-icmp' or a protocol number (ipproto rules). */
+  ipproto?: number | IpProtocol
+  sport?: number
+  dport?: number
+  /**
+   * Answer with the table entry that matched (whole multipath route) rather than the
+   * route the kernel made for this destination.
+   */
+  fibmatch?: boolean
+}
+
+/** Which routes a listing wants (`ns.routes(filter)`). */
+export interface RouteListOptions {
+  /** 'inet' or 'inet6' (default both). */
+  family?: Family
+  /** A table (default 'main', as `ip route show`), or 'all'. */
+  table?: number | RouteTableName | 'all'
+  protocol?: number | RouteProtocol
+  /** Routes out of this link. */
+  dev?: LinkLike
+  type?: RouteType
+}
+
+/** `ip route ... mtu [lock] N advmss N window N initcwnd N initrwnd N hoplimit N`. */
+export interface RouteMetrics {
+  /** Path MTU (RTAX_MTU). */
+  mtu?: number
+  /** Advertised TCP MSS (RTAX_ADVMSS). */
+  advmss?: number
+  /** Largest TCP window to advertise (RTAX_WINDOW). */
+  window?: number
+  /** Initial TCP congestion window (RTAX_INITCWND). */
+  initcwnd?: number
+  /** Initial TCP receive window (RTAX_INITRWND). */
+  initrwnd?: number
+  /** IPv6 hop limit / IPv4 TTL (RTAX_HOPLIMIT). */
+  hoplimit?: number
+  /** Metrics the kernel must not change by itself (path MTU discovery, ...). */
+  lock?: Array<MetricName>
+}
+
+/** A route (`ip route add|replace|append|prepend|change|del ...`). */
+export interface RouteOptions {
+  /**
+   * 'default', a prefix ('10.9.0.0/16', 'fd00::/64'), or an address (a host route).
+   * (Batch items carry it beside the options: `[code, dst, options]`.)
+   */
+  dst: string
+  /** Needed only for 'default' when nothing else says the family (default 'inet'). */
+  family?: Family
+  /** Gateway: of the route's family, or IPv6 for an IPv4 route (sent as RTA_VIA). */
+  via?: string
+  /** Output link. */
+  dev?: LinkLike
+  /** The gateway is on the link even if no address says so. */
+  onlink?: boolean
+  /** Preferred source address for traffic the route carries (`src`). */
+  src?: string
+  /** Source prefix the route applies to (`from`; IPv6 only). */
+  from?: string
+  /** Table number, or 'main' (default), 'local', 'default'. */
+  table?: number | RouteTableName
+  /** Priority among routes to the same prefix (lower wins). */
+  metric?: number
+  scope?: number | RouteScope
+  /** Who owns the route; tenus marks its own 'tenus' (116) unless told otherwise. */
+  protocol?: number | RouteProtocol
+  /** Default 'unicast'. */
+  type?: RouteType
+  /** IPv4 type of service the route applies to. */
+  tos?: number
+  metrics?: RouteMetrics
+  /** Several nexthops (ECMP), each with its own gateway, link and weight. */
+  multipath?: Array<NexthopLeg>
+  /** A nexthop object's id (`nhid`): the route uses it instead of a gateway or link. */
+  nexthop?: number
+}
+
+export type RouteProtocol = 'redirect' | 'kernel' | 'boot' | 'static' | 'gated' | 'ra' | 'mrt' | 'zebra' | 'bird' | 'dnrouted' | 'xorp' | 'ntk' | 'dhcp' | 'keepalived' | 'babel' | 'openr' | 'tenus' | 'bgp' | 'isis' | 'ospf' | 'rip' | 'eigrp'
+
+/** A route as `ip -j route` shows it. */
+export interface RouteRecord {
+  family: Family
+  type: number | RouteType
+  /** 'default' or a prefix. */
+  dst: string
+  /** Source prefix (IPv6 `from`). */
+  from?: string
+  tos?: number
+  table: number
+  protocol: number | RouteProtocol
+  scope: number | RouteScope
+  metric?: number
+  /** Gateway (an IPv6 one on an IPv4 route is an RTA_VIA). */
+  via?: string
+  /** Output link's name. */
+  dev?: string
+  /** Preferred source address. */
+  src?: string
+  /** 'onlink', 'dead', 'linkdown', 'offload', 'trap'. */
+  flags?: Array<string>
+  metrics?: RouteMetrics
+  multipath?: Array<NexthopLegRecord>
+  /** The nexthop object's id. */
+  nexthop?: number
+  /** IPv6 router preference: 'low', 'medium', 'high'. */
+  pref?: string
+}
+
+export type RouteScope = 'global' | 'site' | 'link' | 'host' | 'nowhere'
+
+export type RouteTableName = 'default' | 'main' | 'local'
+
+export type RouteType = 'unicast' | 'local' | 'broadcast' | 'anycast' | 'multicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw'
+
+export type RuleAction = 'to' | 'goto' | 'nop' | 'blackhole' | 'unreachable' | 'prohibit'
+
+/** A policy rule. */
+export interface RuleOptions {
+  /** Needed only when no prefix says it (default 'inet'). */
+  family?: Family
+  /**
+   * Order among rules (lower first); the kernel picks one below the existing rules when
+   * left out.
+   */
+  priority?: number
+  /** Look the route up in this table (action 'to'). */
+  table?: number | RouteTableName
+  /**
+   * 'to' (with a table; the default), 'goto' (with `goto`), 'nop', 'blackhole',
+   * 'unreachable', 'prohibit'.
+   */
+  action?: RuleAction
+  /** The priority of the rule to go on at (action 'goto'). */
+  goto?: number
+  /** Source prefix (or address). */
+  from?: string
+  /** Destination prefix (or address). */
+  to?: string
+  /** Incoming link's name (the link need not exist yet). */
+  iif?: string
+  /** Outgoing link's name (the link need not exist yet). */
+  oif?: string
+  fwmark?: number
+  fwmask?: number
+  /** TOS / DS field (the same byte; `dsfield` is another name for it). */
+  tos?: number
+  dsfield?: number
+  uidrange?: number | Range
+  sport?: number | Range
+  dport?: number | Range
+  ipproto?: number | IpProtocol
+  /** Ignore routes found whose prefix is this long or shorter. */
+  suppressPrefixlength?: number
+  /** Ignore routes found whose link is in this group. */
+  suppressIfgroup?: number
+  /** Invert the selectors. */
+  not?: boolean
+  /** Who owns the rule; tenus marks its own 'tenus' (116) unless told otherwise. */
+  protocol?: number | RouteProtocol
+  /** Look up in the table of the VRF the packet belongs to. */
+  l3mdev?: boolean
+}
+
+/** A rule as `ip -j rule` shows it. */
+export interface RuleRecord {
+  family: Family
+  priority: number
+  action: RuleAction
+  /** The table looked up (action 'to'). */
+  table?: number
+  goto?: number
+  from?: string
+  to?: string
+  iif?: string
+  oif?: string
+  fwmark?: number
+  fwmask?: number
+  tos?: number
+  uidrange?: Range
+  sport?: Range
+  dport?: Range
+  ipproto?: number
+  suppressPrefixlength?: number
+  suppressIfgroup?: number
+  /** The selectors are inverted. */
+  not?: boolean
+  protocol: number | RouteProtocol
+  l3mdev?: boolean
+  /** The link `iif` or `oif` names does not exist (the rule waits for it). */
+  detached?: boolean
 }
 
 export type TunTapMode = 'tun' | 'tap'
@@ -412,6 +723,10 @@ export interface VxlanOptions {
   learning?: boolean
 }
 
+/**
+ * The addon's handle on a namespace: use `Netns`, which wraps it.
+ * @internal
+ */
 export declare class NativeNetns {
   /**
    * Every link, streamed: `onPart(attempt, json)` gets JSON arrays of link records a few
@@ -444,6 +759,24 @@ export declare class NativeNetns {
    */
   tuntapAdd(optionsJson: string): Promise<string>
   /**
+   * Routes a filter selects (JSON `RouteListOptions`), streamed: `onPart(attempt, values,
+   * columns)` gets a few hundred routes at a time while the dump arrives, in columns
+   * (tenus-core's route/columns.rs: a JSON array of values and `WIDTH` numbers per route,
+   * turned into records by src/route.ts). A new `attempt` means earlier parts are stale (as
+   * for `linkList`). Every part arrives before the promise settles.
+   */
+  routeList(filterJson: string, onPart: (attempt: number, values: string, columns: Uint32Array) => void): Promise<void>
+  /** `ip route get DST ...` (JSON `RouteGetOptions`): the chosen route as JSON. */
+  routeGet(dst: string, optionsJson: string): Promise<string>
+  /** Deletes every route a filter selects (`ip route flush`); resolves to how many. */
+  routeFlush(filterJson: string): Promise<number>
+  /** `ip rule show` (family 'inet', 'inet6' or null for both), as JSON. */
+  ruleList(familyJson: string): Promise<string>
+  /** `ip nexthop show [dev DEV] [groups] [fdb]` (JSON `NexthopListOptions`), as JSON. */
+  nexthopList(filterJson: string): Promise<string>
+  /** `ip nexthop get id ID`, as JSON (ENOENT when there is none). */
+  nexthopGet(id: number): Promise<string>
+  /**
    * Runs items given as a JSON array `[[code, ...arguments], ...]` (codes: `opCodes()`);
    * `peers` are the other namespaces items may act in (`[IN, n]` is `peers[n - 1]`).
    * Resolves to the JSON report `{ status, errors, records, undoErrors }`. `progress(done)`
@@ -452,12 +785,22 @@ export declare class NativeNetns {
   run(itemsJson: string, options: NativeRunOptions, peers: Array<NativeNetns>, progress?: ((done: number) => void) | undefined | null): Promise<string>
 }
 
-/** Whether the running kernel can create links of `kind` (tried in a throwaway namespace). */
+/**
+ * Whether the running kernel can create links of `kind` (tried in a throwaway namespace).
+ * @internal
+ */
 export declare function kernelSupports(kind: string): Promise<boolean>
 
-/** The link kinds this build can create. */
+/**
+ * The link kinds this build can create.
+ * @internal
+ */
 export declare function linkKinds(): Array<string>
 
+/**
+ * What `NativeNetns.info()` returns (`Netns.info` is the public form).
+ * @internal
+ */
 export interface NativeNetnsInfo {
   /** "current" | "anonymous" | "path" | "named" */
   origin: string
@@ -468,40 +811,73 @@ export interface NativeNetnsInfo {
   inode: number
 }
 
-/** Options of `NativeNetns.run`. */
+/**
+ * Options of `NativeNetns.run` (the public API sets them from `BatchOptions`).
+ * @internal
+ */
 export interface NativeRunOptions {
   /** Undo what was done when an item fails (else go on and report per item). */
   rollback: boolean
-  /** Requests in flight at once (default 256). */
+  /** Requests in flight at once (default 256; 1..=4096). */
   window?: number
 }
 
-/** A new, empty namespace created on a native thread; alive while a handle holds it. */
+/**
+ * A new, empty namespace created on a native thread; alive while a handle holds it.
+ * @internal
+ */
 export declare function netnsCreateAnonymous(): Promise<NativeNetns>
 
-/** `ip netns add NAME`, returning a handle on the new namespace. */
+/**
+ * `ip netns add NAME`, returning a handle on the new namespace.
+ * @internal
+ */
 export declare function netnsCreateNamed(name: string): Promise<NativeNetns>
 
-/** A handle on the namespace the process started in. */
+/**
+ * A handle on the namespace the process started in.
+ * @internal
+ */
 export declare function netnsCurrent(): Promise<NativeNetns>
 
-/** `ip netns delete NAME`; resolves to the PIDs that were still inside (only with `force`). */
+/**
+ * `ip netns delete NAME`; resolves to the PIDs that were still inside (only with `force`).
+ * @internal
+ */
 export declare function netnsDeleteNamed(name: string, force: boolean): Promise<Array<number>>
 
-/** `ip netns list`. */
+/**
+ * `ip netns list`.
+ * @internal
+ */
 export declare function netnsListNamed(): Promise<Array<string>>
 
-/** A named namespace (/run/netns/NAME), as `ip netns` names them. */
+/**
+ * A named namespace (/run/netns/NAME), as `ip netns` names them.
+ * @internal
+ */
 export declare function netnsOpenName(name: string): Promise<NativeNetns>
 
-/** A namespace file: /proc/PID/ns/net, /run/netns/NAME or any nsfs bind mount. */
+/**
+ * A namespace file: /proc/PID/ns/net, /run/netns/NAME or any nsfs bind mount.
+ * @internal
+ */
 export declare function netnsOpenPath(path: string): Promise<NativeNetns>
 
-/** The namespace of process `pid`; the caller's own is refused unless `allow_own`. */
+/**
+ * The namespace of process `pid`; the caller's own is refused unless `allow_own`.
+ * @internal
+ */
 export declare function netnsOpenPid(pid: number, allowOwn: boolean): Promise<NativeNetns>
 
-/** PIDs of the processes inside the namespace with this nsfs inode. */
+/**
+ * PIDs of the processes inside the namespace with this nsfs inode.
+ * @internal
+ */
 export declare function netnsProcesses(inode: number): Promise<Array<number>>
 
-/** The batch operations' wire codes, `[name, code]` (see `tenus_core::batch::wire`). */
+/**
+ * The batch operations' wire codes, `[name, code]` (see `tenus_core::batch::wire`).
+ * @internal
+ */
 export declare function opCodes(): Array<[string, number]>

@@ -8,7 +8,7 @@
 //   options: --runs=N --no-build --out=FILE.md --json=FILE.json --settle=MS
 //
 // Tools: floor, tenus, iproute2, npm-netlink, pyroute2, go. Workloads: veth, macvlan, addr,
-// dump, steps, delete, netns, eld, rss, load, netns-bench.
+// dump, steps, delete, netns, eld, rss, load, netns-bench, routes, route-dump, route-replace.
 //
 // Safety: never touches this machine's own network namespace. Run as root; when not already in
 // a private network namespace, it builds what it needs (which may download), then runs itself
@@ -195,6 +195,25 @@ async function makePairs(ns: NetnsType, count: number): Promise<void> {
   if (!r.ok) throw new Error(`prepare: ${r.failed} pairs failed: ${[...r.errors.values()][0]?.message}`);
 }
 
+/** rt0 (10.0.0.1/16, up) and its peer: the link the routes go out of (as benches/tools/tenus.ts makes it). */
+async function routeLink(ns: NetnsType): Promise<void> {
+  const v = await ns.veth('rt0').peer('rt1').address('10.0.0.1/16').up();
+  await v.peer.up();
+}
+
+/** route(i) via 10.0.0.2 dev rt0 table 100 for i < count, in batches of 20,000. */
+async function addRoutes(ns: NetnsType, count: number): Promise<void> {
+  for (let start = 0; start < count; start += 20000) {
+    const r = await ns.batch((b) => {
+      for (let i = start; i < Math.min(count, start + 20000); i++) {
+        const v = 0x0b000000 + i * 256;
+        b.route(`${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.0/24`, { via: '10.0.0.2', dev: 'rt0', table: 100 });
+      }
+    });
+    if (!r.ok) throw new Error(`prepare: ${r.failed} routes failed: ${[...r.errors.values()][0]?.message}`);
+  }
+}
+
 function workloads(o: Options): Workload[] {
   const q = o.quick;
   const n = q ? 100 : 1000;
@@ -210,6 +229,20 @@ function workloads(o: Options): Workload[] {
   const rounds = q ? 3 : 20;
   const rssPairs = q ? 100 : 1000;
   const pickArg = (ctx: CellContext): string => ctx.pick.join(',');
+  const routesN = q ? 2000 : 100000;
+  const replaceN = q ? 500 : 10000;
+  // Slow peers (one request awaited at a time) take seconds per run here: fewer runs.
+  const peerRuns = q ? 1 : 3;
+  const routeCells = (workload: string, count: number): Cell[] => [
+    { column: 'floor', n: count, argv: () => externalArgv('floor', '', workload, count) },
+    { column: 'tenus-batch', n: count, ownNamespace: true, argv: () => tenusArgv('batch', workload, count) },
+    { column: 'ip-batch', n: count, argv: () => externalArgv('iproute2', 'batch', workload, count) },
+    { column: 'netlink-await', n: count, runs: peerRuns, argv: () => externalArgv('npm-netlink', 'await', workload, count) },
+    { column: 'netlink-64', n: count, runs: peerRuns, argv: () => externalArgv('npm-netlink', 'inflight64', workload, count) },
+    { column: 'pyroute2', n: count, runs: peerRuns, argv: () => externalArgv('pyroute2', 'iproute', workload, count) },
+    { column: 'pyroute2-batch', n: count, runs: peerRuns, argv: () => externalArgv('pyroute2', 'ipbatch', workload, count) },
+    { column: 'go', n: count, runs: peerRuns, argv: () => externalArgv('go', '', workload, count) },
+  ];
   return [
     { id: 'veth', title: `create ${n} veth pairs`, unit: 'pairs', one: 'pair', n, cells: createCells('veth', n), ratio: true, runs: o.targetRuns },
     {
@@ -318,6 +351,54 @@ function workloads(o: Options): Workload[] {
         { column: 'tenus-await', n: eldN, ownNamespace: true, runs: 1, argv: () => tenusArgv('veth', 'eld', eldN, idleMs), note: `${eldN} veth pairs (one run)` },
       ],
       ratio: false,
+    },
+    // Routing (issue 13 part A): 100,000 routes into one table, the dump of such a table, and
+    // the churn of replacing 10,000 existing routes.
+    {
+      id: 'routes',
+      title: `install ${routesN} IPv4 routes into one table`,
+      unit: 'routes',
+      one: 'route',
+      n: routesN,
+      prepare: routeLink,
+      cells: routeCells('routes', routesN),
+      ratio: true,
+      runs: o.targetRuns,
+    },
+    {
+      id: 'route-dump',
+      title: `dump ${routesN} routes into records`,
+      unit: 'routes',
+      one: 'route',
+      n: routesN,
+      prepare: async (ns) => {
+        await routeLink(ns);
+        await addRoutes(ns, routesN);
+      },
+      cells: [
+        { column: 'floor', n: routesN, argv: () => externalArgv('floor', '', 'route-dump', 0), note: 'Rust structs' },
+        { column: 'tenus-batch', n: routesN, argv: () => tenusArgv('batch', 'route-dump', routesN), note: "`await ns.routes({ table: 100 })` (JS objects); peak RSS of the process reported" },
+        { column: 'ip-perop', n: routesN, argv: () => externalArgv('iproute2', 'perop', 'route-dump', 0), note: '`ip -j route show table 100` + JSON.parse' },
+        { column: 'netlink-await', n: routesN, argv: () => externalArgv('npm-netlink', 'await', 'route-dump', 0), runs: peerRuns, note: 'getRoutes() mapped to records (filtered in JS: it does not ask the kernel to)' },
+        { column: 'pyroute2', n: routesN, argv: () => externalArgv('pyroute2', 'iproute', 'route-dump', 0), runs: peerRuns, note: 'get_routes(table=100) mapped to dicts' },
+        { column: 'go', n: routesN, argv: () => externalArgv('go', '', 'route-dump', 0), note: 'RouteListFiltered(table 100): []netlink.Route' },
+      ],
+      ratio: true,
+      runs: o.targetRuns,
+    },
+    {
+      id: 'route-replace',
+      title: `replace ${replaceN} existing routes`,
+      unit: 'routes',
+      one: 'route',
+      n: replaceN,
+      prepare: async (ns) => {
+        await routeLink(ns);
+        await addRoutes(ns, replaceN);
+      },
+      cells: routeCells('route-replace', replaceN),
+      ratio: true,
+      runs: o.targetRuns,
     },
     {
       id: 'rss',
@@ -444,6 +525,7 @@ async function runCell(
   }
   if (typeof data.seconds !== 'number' || !(data.seconds > 0)) throw new Error(`bad result ${JSON.stringify(data)}`);
   if (w.id === 'dump' && data.count !== w.n) throw new Error(`dump found ${data.count} links, expected ${w.n}`);
+  if (w.id === 'route-dump' && data.count !== w.n) throw new Error(`dump found ${data.count} routes, expected ${w.n}`);
   return { seconds: data.seconds, data };
 }
 
@@ -676,7 +758,7 @@ function markdown(report: Report, ws: Workload[], o: Options): string {
   L.push('');
 
   // Summary matrix.
-  const matrix = ws.filter((w) => ['veth', 'macvlan', 'addr', 'dump'].includes(w.id));
+  const matrix = ws.filter((w) => ['veth', 'macvlan', 'addr', 'dump', 'routes', 'route-dump', 'route-replace'].includes(w.id));
   const cols = COLUMNS.filter((c) => matrix.some((w) => find(report, w.id, c.id)));
   if (matrix.length > 0 && cols.length > 0) {
     L.push('## Summary: median ops/s (median time ÷ floor median time)', '');
@@ -694,7 +776,11 @@ function markdown(report: Report, ws: Workload[], o: Options): string {
       });
       L.push(`| ${w.title} | ${row.join(' | ')} |`);
     }
-    L.push('', 'dump row: tenus is `await ns.links()` (shown under "tenus batch"); `ip per op` is `ip -j -d link show` + JSON.parse; floor decodes into Rust structs.', '');
+    L.push(
+      '',
+      'dump rows: tenus is `await ns.links()` / `await ns.routes({ table: 100 })` (shown under "tenus batch"); `ip per op` is `ip -j` + JSON.parse; floor decodes into Rust structs.',
+      '',
+    );
   }
 
   // Targets.
@@ -862,6 +948,26 @@ function targets(report: Report): TargetRow[] {
   ratioTarget(`${n('macvlan')} macvlans ≤ 1.10× floor`, 'macvlan', 1.1);
   ratioTarget(`${n('addr')} addresses ≤ 1.3× floor`, 'addr', 1.3);
   ratioTarget(`dump of ${n('dump')} links into JS objects ≤ 1.5× floor`, 'dump', 1.5);
+  ratioTarget(`install ${n('routes')} IPv4 routes via batch ≤ 1.2× floor`, 'routes', 1.2);
+  ratioTarget(`dump of ${n('route-dump')} routes into JS records ≤ 1.5× floor`, 'route-dump', 1.5);
+  ratioTarget(`replace ${n('route-replace')} existing routes ≤ 1.3× floor`, 'route-replace', 1.3);
+  {
+    const t = find(report, 'route-dump', 'tenus-batch');
+    const ts = stat(t);
+    const peers = report.cells.filter((c) => c.workload === 'route-dump' && !['floor', 'tenus-batch'].includes(c.column) && !c.error && c.runs.length > 0);
+    if (t && ts && peers.length > 0) {
+      const slower = peers.filter((c) => (stat(c) as { med: number }).med <= ts.med).map((c) => column(c.column).label);
+      const rss = Math.max(...t.runs.map((r) => Number(r.data.peakRssMb)));
+      rows.push({
+        target: `dump of ${n('route-dump')} routes faster than every peer`,
+        measured: peers.map((c) => `${column(c.column).label} ${fmtMs((stat(c) as { med: number }).med)} ms`).join(', ') + `; tenus ${fmtMs(ts.med)} ms`,
+        met: slower.length === 0 ? 'met' : `not met (${slower.join(', ')})`,
+      });
+      rows.push({ target: 'peak RSS of the process during that dump < 150 MB', measured: `${rss.toFixed(1)} MB (worst run)`, met: rss < 150 ? 'met' : 'not met' });
+    } else {
+      rows.push({ target: 'route dump faster than every peer; peak RSS < 150 MB', measured: 'not measured', met: '—' });
+    }
+  }
   {
     const nl = stat(find(report, 'addr', 'netlink-await'));
     const a = stat(find(report, 'addr', 'tenus-await'));

@@ -5,6 +5,11 @@ import { OP } from './ops';
 import { Run, type BatchItemResult } from './run';
 import type { TenusError } from './errors';
 import type { LinkChangeOptions, LinkKind, LinkLike } from './types';
+// Routing (issue 13 part A).
+import { BatchNexthop, type NexthopSettings } from './nexthop';
+import { BatchRoute, type RouteSettings } from './route';
+import { BatchRule } from './rule';
+import type { RuleOptions } from './native';
 
 export type { BatchItemResult };
 
@@ -183,6 +188,23 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
   private onLink(op: number, link: LinkLike, arg: string, value: string): this {
     this.run.push([op, this.ref(link, 'link'), args.text(arg, value)]);
     return this;
+  }
+
+  // Routing (issue 13 part A).
+
+  /** `ip route add DST ...`; `.replace()`, `.append()`, `.prepend()`, `.change()`, `.delete()` switch the verb. */
+  route(dst: string, options?: RouteSettings): BatchRoute {
+    return new BatchRoute(this.run, dst, options);
+  }
+
+  /** `ip rule add ...`; `.delete()` deletes instead. */
+  rule(options?: RuleOptions): BatchRule {
+    return new BatchRule(this.run, options);
+  }
+
+  /** `ip nexthop add id ID ...`; `.replace()`, `.delete()` switch the verb. */
+  nexthop(id: number, options?: NexthopSettings): BatchNexthop {
+    return new BatchNexthop(this.run, id, options);
   }
 }
 

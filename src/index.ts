@@ -16,3 +16,7 @@ export { BatchBuilder, BatchLink, type BatchOptions, type BatchResult, type Batc
 export { TenusError, errnoCode, type TenusErrorKind, type TenusErrorFields } from './errors';
 export { LinkMakers, type Common, type With, type VethLinkOptions, type GreKind } from './kinds';
 export type * from './types';
+// Routing (issue 13 part A).
+export { RouteBuilder, RouteChain, BatchRoute, type RouteSettings } from './route';
+export { RuleBuilder, RuleChain, BatchRule } from './rule';
+export { NexthopBuilder, NexthopChain, BatchNexthop, type NexthopSettings } from './nexthop';

@@ -9,6 +9,20 @@ import { addon, call, check, type NativeNetns } from './native';
 import { OP } from './ops';
 import { Run } from './run';
 import type { AddressRecord, LinkKind, LinkLike, LinkRecord, TunTapOptions } from './types';
+// Routing (issue 13 part A).
+import { getNexthop, listNexthops, NexthopChain, type NexthopSettings } from './nexthop';
+import { flushRoutes, getRoute, listRoutes, RouteChain, type RouteSettings } from './route';
+import { listRules, RuleChain } from './rule';
+import type {
+  Family,
+  NexthopListOptions,
+  NexthopRecord,
+  RouteGetOptions,
+  RouteListOptions,
+  RouteRecord,
+  RuleOptions,
+  RuleRecord,
+} from './native';
 
 /** How a namespace handle was obtained. */
 export interface NetnsInfo {
@@ -311,6 +325,56 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
       await this.deleteLink(link.index).catch(() => undefined);
       throw e;
     }
+  }
+
+  // Routing (issue 13 part A).
+
+  /**
+   * A route, added when awaited: `await ns.route('10.9.0.0/16').via('10.0.41.254').table(100)`.
+   * `.replace()`, `.append()`, `.prepend()`, `.change()` and `.delete()` switch the verb.
+   */
+  route(dst: string, options?: RouteSettings): RouteChain {
+    return new RouteChain(this, dst, options);
+  }
+
+  /** Routes (`ip route show`): the main table unless `table` says another or 'all'; filtered by the kernel. */
+  routes(filter?: RouteListOptions): Promise<RouteRecord[]> {
+    return listRoutes(this, filter);
+  }
+
+  /** The route the kernel chooses for `dst` (`ip route get`), policy rules included. */
+  routeGet(dst: string, options?: RouteGetOptions): Promise<RouteRecord> {
+    return getRoute(this, dst, options);
+  }
+
+  /** Deletes the routes a filter selects (`ip route flush`), e.g. `{ protocol: 'tenus' }`; resolves to how many. */
+  flushRoutes(filter?: RouteListOptions): Promise<number> {
+    return flushRoutes(this, filter);
+  }
+
+  /** A policy rule, added when awaited: `await ns.rule({ from, fwmark }).table(100).priority(1000)`. */
+  rule(options?: RuleOptions): RuleChain {
+    return new RuleChain(this, options);
+  }
+
+  /** Policy rules (`ip rule show`) of one family or both, in the order the kernel tries them. */
+  rules(family?: Family): Promise<RuleRecord[]> {
+    return listRules(this, family);
+  }
+
+  /** A nexthop object, added when awaited: `await ns.nexthop(10).via('10.0.41.254').dev('br0')`. */
+  nexthop(id: number, options?: NexthopSettings): NexthopChain {
+    return new NexthopChain(this, id, options);
+  }
+
+  /** Nexthop objects (`ip nexthop show`), filtered by the kernel. */
+  nexthops(filter?: NexthopListOptions): Promise<NexthopRecord[]> {
+    return listNexthops(this, filter);
+  }
+
+  /** One nexthop object by id (ENOENT when there is none). */
+  nexthopGet(id: number): Promise<NexthopRecord> {
+    return getNexthop(this, id);
   }
 
   /** @internal */

@@ -22,6 +22,18 @@ export const OP = {
   addressReplace: code('address.replace'),
   addressDelete: code('address.delete'),
   gateway: code('route.gateway'),
+  // Routing (issue 13 part A).
+  routeAdd: code('route.add'),
+  routeReplace: code('route.replace'),
+  routeAppend: code('route.append'),
+  routePrepend: code('route.prepend'),
+  routeChange: code('route.change'),
+  routeDelete: code('route.delete'),
+  ruleAdd: code('rule.add'),
+  ruleDelete: code('rule.delete'),
+  nexthopAdd: code('nexthop.add'),
+  nexthopReplace: code('nexthop.replace'),
+  nexthopDelete: code('nexthop.delete'),
   in: code('in'),
 } as const;
 

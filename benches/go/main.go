@@ -8,6 +8,11 @@
 //	go-bench dump 0                   LinkList into []netlink.Link
 //	go-bench steps 10000 1000         create v{i}a/v{i}b in steps, each step timed
 //	go-bench delete-each 100 LIST     delete the listed pairs (v{i}a) one by one
+//	go-bench routes 100000            RouteAdd route(i) via 10.0.0.2 dev rt0 table 100
+//	go-bench route-replace 10000      RouteReplace route(i) via 10.0.0.3
+//	go-bench route-dump 0             RouteListFiltered(table 100) into []netlink.Route
+//
+// route(i) is the i-th /24 from 11.0.0.0 up.
 package main
 
 import (
@@ -50,6 +55,12 @@ func veth(h *netlink.Handle, i int) {
 	if err := h.LinkAdd(link); err != nil {
 		fail("veth %d: %v", i, err)
 	}
+}
+
+func route(i int, gw net.IP, link int) *netlink.Route {
+	v := uint32(0x0b000000) + uint32(i)<<8
+	dst := &net.IPNet{IP: net.IPv4(byte(v>>24), byte(v>>16), byte(v>>8), 0).To4(), Mask: net.CIDRMask(24, 32)}
+	return &netlink.Route{Dst: dst, Gw: gw, LinkIndex: link, Table: 100, Protocol: 4}
 }
 
 func byName(h *netlink.Handle, name string) netlink.Link {
@@ -148,6 +159,28 @@ func main() {
 			}
 		}
 		r.Seconds = time.Since(t).Seconds()
+	case "routes", "route-replace":
+		link := byName(h, "rt0").Attrs().Index
+		gw, op := net.IPv4(10, 0, 0, 2), h.RouteAdd
+		if workload == "route-replace" {
+			gw, op = net.IPv4(10, 0, 0, 3), h.RouteReplace
+		}
+		t := time.Now()
+		for i := 0; i < n; i++ {
+			if err := op(route(i, gw, link)); err != nil {
+				fail("route %d: %v", i, err)
+			}
+		}
+		r.Seconds = time.Since(t).Seconds()
+	case "route-dump":
+		t := time.Now()
+		routes, err := h.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: 100}, netlink.RT_FILTER_TABLE)
+		r.Seconds = time.Since(t).Seconds()
+		if err != nil {
+			fail("route dump: %v", err)
+		}
+		count := len(routes)
+		r.Count = &count
 	default:
 		fail("unknown workload %s", workload)
 	}

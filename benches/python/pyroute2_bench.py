@@ -8,7 +8,9 @@ VARIANT: iproute (IPRoute, one call per operation, each awaiting its ACK) or ipb
 compiles the requests; they are sent 128 per sendmsg on a plain netlink socket and the ACKs
 read after each send, as IPBatch's documentation suggests).
 WORKLOAD: veth (v{i}a/v{i}b), macvlan (mv{i} on par0), addr (10.1.x.y/32 on adr0), dump,
-delete-each (pairs v{i}a listed in ARG, comma-separated).
+delete-each (pairs v{i}a listed in ARG, comma-separated), routes (route(i) via 10.0.0.2 dev rt0
+table 100), route-replace (the same, via 10.0.0.3, replacing), route-dump (table 100 into
+dicts). route(i) is the i-th /24 from 11.0.0.0 up.
 """
 
 import json
@@ -45,6 +47,24 @@ def send_batched(sock, messages):
                         raise OSError(-code, 'request failed')
                     want -= 1
                 off += (length + 3) & ~3
+
+
+def route_dst(i):
+    return socket.inet_ntoa(struct.pack('!I', 0x0B000000 + (i << 8)))
+
+
+def route_record(m):
+    return {
+        'dst': m.get_attr('RTA_DST'),
+        'dst_len': m['dst_len'],
+        'table': m.get_attr('RTA_TABLE'),
+        'protocol': m['proto'],
+        'scope': m['scope'],
+        'type': m['type'],
+        'gateway': m.get_attr('RTA_GATEWAY'),
+        'oif': m.get_attr('RTA_OIF'),
+        'priority': m.get_attr('RTA_PRIORITY'),
+    }
 
 
 def split(buf):
@@ -113,6 +133,17 @@ def main():
         links = [record(m) for m in ipr.get_links()]
         out['seconds'] = time.perf_counter() - t
         out['count'] = len(links)
+    elif workload in ('routes', 'route-replace'):
+        oif = ipr.link_lookup(ifname='rt0')[0]
+        verb, gw = ('add', '10.0.0.2') if workload == 'routes' else ('replace', '10.0.0.3')
+        out['seconds'] = run(
+            lambda ip, i: ip.route(verb, dst=route_dst(i), dst_len=24, gateway=gw, oif=oif, table=100, proto=4)
+        )
+    elif workload == 'route-dump':
+        t = time.perf_counter()
+        routes = [route_record(m) for m in ipr.get_routes(family=socket.AF_INET, table=100)]
+        out['seconds'] = time.perf_counter() - t
+        out['count'] = len(routes)
     elif workload == 'delete-each':
         names = [f'v{s}a' for s in arg.split(',') if s]
         t = time.perf_counter()

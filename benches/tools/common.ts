@@ -43,3 +43,12 @@ export function fail(e: unknown): never {
   console.error(e instanceof Error ? (e.stack ?? e.message) : e);
   process.exit(1);
 }
+
+/** The i-th /24 from 11.0.0.0 up: the routes every tool installs (route(i) in the floor). */
+export function routeDst(i: number): string {
+  const v = 0x0b000000 + i * 256;
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.0/24`;
+}
+
+/** The routes' table, link and gateways (the harness makes rt0 with 10.0.0.1/16). */
+export const ROUTES = { table: 100, dev: 'rt0', via: '10.0.0.2', replaceVia: '10.0.0.3' } as const;

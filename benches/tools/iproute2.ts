@@ -8,13 +8,15 @@
 // VARIANT: batch or perop. WORKLOAD: veth, macvlan (on par0), addr (on adr0), dump
 // (`ip -j -d link show` + JSON.parse), steps (ARG: step size), delete-each (ARG: pair
 // numbers), netns (perop only; ARG: namespace paths joined by ',', one pair in each, all
-// spawned at once through `nsenter --net=PATH ip ...`).
+// spawned at once through `nsenter --net=PATH ip ...`), routes / route-replace (batch only:
+// `route add|replace DST via GW dev rt0 table 100`), route-dump (`ip -j route show table 100`
+// + JSON.parse).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { address, emit, fail, pair, pickList, seconds, type ToolResult } from './common';
+import { address, emit, fail, pair, pickList, ROUTES, routeDst, seconds, type ToolResult } from './common';
 
 const run = promisify(execFile);
 const [variant, workload, nArg, arg] = process.argv.slice(2);
@@ -72,6 +74,22 @@ async function main(): Promise<void> {
       out.seconds = steps.reduce((a, b) => a + b, 0);
       out.steps = steps;
       out.step = step;
+      break;
+    }
+    case 'routes':
+    case 'route-replace': {
+      const [verb, via] = workload === 'routes' ? ['add', ROUTES.via] : ['replace', ROUTES.replaceVia];
+      out.seconds = await timeCommands(
+        range(0, n).map((i) => `route ${verb} ${routeDst(i)} via ${via} dev ${ROUTES.dev} table ${ROUTES.table} proto static`),
+      );
+      break;
+    }
+    case 'route-dump': {
+      const t = process.hrtime.bigint();
+      const { stdout } = await run('ip', ['-4', '-j', 'route', 'show', 'table', String(ROUTES.table)], { maxBuffer: 1 << 30 });
+      const routes = JSON.parse(stdout) as unknown[];
+      out.seconds = seconds(t);
+      out.count = routes.length;
       break;
     }
     case 'delete-each':

@@ -5,9 +5,11 @@
 //   node --import tsx benches/tools/npm-netlink.ts VARIANT WORKLOAD N [ARG]
 //
 // VARIANT: await (one request at a time) or inflight64 (64 requests in flight).
-// WORKLOAD: veth, macvlan (on par0), addr (on adr0), dump, delete-each (ARG: pair numbers).
+// WORKLOAD: veth, macvlan (on par0), addr (on adr0), dump, delete-each (ARG: pair numbers),
+// routes / route-replace (route(i) via 10.0.0.2 / 10.0.0.3 dev rt0 table 100), route-dump
+// (getRoutes of table 100 mapped to records).
 import { createRtNetlink, FlagsNew, type RtNetlinkSocket } from 'netlink';
-import { address, emit, fail, pair, pickList, seconds, type ToolResult } from './common';
+import { address, emit, fail, pair, pickList, ROUTES, routeDst, seconds, type ToolResult } from './common';
 
 const [variant, workload, nArg, arg] = process.argv.slice(2);
 const n = Number(nArg);
@@ -137,6 +139,43 @@ async function main(): Promise<void> {
       }));
       out.seconds = seconds(t);
       out.count = links.length;
+      break;
+    }
+    case 'routes':
+    case 'route-replace': {
+      const oif = await indexOf(sock, ROUTES.dev);
+      const replace = workload === 'route-replace';
+      const gateway = Buffer.from((replace ? ROUTES.replaceVia : ROUTES.via).split('.').map(Number));
+      const flags = replace ? FlagsNew.CREATE | FlagsNew.REPLACE : CREATE;
+      const dsts = Array.from({ length: n }, (_, i) => Buffer.from(routeDst(i).split('/')[0].split('.').map(Number)));
+      t = process.hrtime.bigint();
+      await run(n, (i) =>
+        sock.newRoute(
+          { family: 2, dstLen: 24, table: ROUTES.table, protocol: 'STATIC', scope: 'UNIVERSE', type: 'UNICAST' },
+          { dst: dsts[i], gateway, oif },
+          { flags },
+        ),
+      );
+      out.seconds = seconds(t);
+      break;
+    }
+    case 'route-dump': {
+      t = process.hrtime.bigint();
+      const routes = (await sock.getRoutes({ family: 2 }, { table: ROUTES.table }))
+        .filter((r) => (r.attrs.table ?? r.data.table) === ROUTES.table)
+        .map((r) => ({
+          dst: r.attrs.dst && [...r.attrs.dst].join('.'),
+          dstLen: r.data.dstLen,
+          table: r.attrs.table ?? r.data.table,
+          protocol: r.data.protocol,
+          scope: r.data.scope,
+          type: r.data.type,
+          gateway: r.attrs.gateway && [...r.attrs.gateway].join('.'),
+          oif: r.attrs.oif,
+          priority: r.attrs.priority,
+        }));
+      out.seconds = seconds(t);
+      out.count = routes.length;
       break;
     }
     case 'delete-each': {

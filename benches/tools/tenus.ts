@@ -24,9 +24,14 @@
 //                     operations runs (VARIANT addr or veth), after ARG ms idle (default 1000)
 //                     measured the same way
 //   rss N ARG         RSS before and after N rounds of creating and deleting ARG pairs
+//   routes N          N IPv4 routes (routeDst(i) via 10.0.0.2 dev rt0 table 100) in one batch
+//   route-replace N   (N such routes made first) replace each with one via 10.0.0.3
+//   route-dump N      in the namespace the harness prepared (entered with nsenter, opened with
+//                     Netns.current()): ns.routes({ table: 100 }); reports the count and the
+//                     process's peak RSS
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Netns, type Link } from '../../src';
-import { address, emit, fail, pair, pickList, seconds, type ToolResult } from './common';
+import { address, emit, fail, pair, pickList, ROUTES, routeDst, seconds, type ToolResult } from './common';
 
 const [variant, workload, nArg, arg, poolArg] = process.argv.slice(2);
 const n = Number(nArg);
@@ -43,6 +48,12 @@ async function makePairs(ns: Netns, from: number, to: number): Promise<void> {
     for (let i = from; i < to; i++) b.veth(pair(i)[0]).peer(pair(i)[1]);
   });
   check(r, 'creating veth pairs');
+}
+
+/** rt0 (10.0.0.1/16, up) and its peer: the link the routes go out of. */
+export async function routeLink(ns: Netns): Promise<void> {
+  const v = await ns.veth(ROUTES.dev).peer('rt1').address('10.0.0.1/16').up();
+  await v.peer.up();
 }
 
 /** Deletes every link but lo, untimed, so that the namespace goes away cheaply. */
@@ -102,6 +113,18 @@ async function main(): Promise<void> {
   }
   if (workload === 'rss') {
     await rss(out);
+    emit(out);
+    return;
+  }
+  if (workload === 'route-dump') {
+    const ns = await Netns.current();
+    let count = 0;
+    out.seconds = await timed(async () => {
+      count = (await ns.routes({ family: 'inet', table: ROUTES.table })).length;
+    });
+    out.count = count;
+    out.peakRssMb = process.resourceUsage().maxRSS / 1024;
+    ns.close();
     emit(out);
     return;
   }
@@ -233,6 +256,29 @@ async function main(): Promise<void> {
       out.idleP50ms = idle.percentile(50) / 1e6;
       out.idleP99ms = idle.percentile(99) / 1e6;
       out.idleMaxms = idle.max / 1e6;
+      break;
+    }
+    case 'routes':
+    case 'route-replace': {
+      await routeLink(ns);
+      const add = (b: Parameters<Parameters<Netns['batch']>[0]>[0], i: number, via: string) =>
+        b.route(routeDst(i), { via, dev: ROUTES.dev, table: ROUTES.table });
+      if (workload === 'route-replace') {
+        check(await ns.batch((b) => { for (let i = 0; i < n; i++) add(b, i, ROUTES.via); }), 'preparing routes');
+      }
+      out.seconds = await timed(async () =>
+        check(
+          await ns.batch((b) => {
+            for (let i = 0; i < n; i++) {
+              if (workload === 'routes') add(b, i, ROUTES.via);
+              else add(b, i, ROUTES.replaceVia).replace();
+            }
+          }),
+          workload,
+        ),
+      );
+      const have = (await ns.routes({ family: 'inet', table: ROUTES.table })).length;
+      if (have !== n) throw new Error(`${have} routes in table ${ROUTES.table}, expected ${n}`);
       break;
     }
     default:

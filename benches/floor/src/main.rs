@@ -11,7 +11,11 @@
 //! tenus-bench-floor steps 10000 1000       create v{i}a/v{i}b in steps, each step timed
 //! tenus-bench-floor delete-group 1000 LIST tag the listed pairs with a group, delete the group
 //! tenus-bench-floor delete-each 100 LIST   delete the listed pairs one by one (pipelined)
+//! tenus-bench-floor routes 100000          add route(i) via 10.0.0.2 dev rt0 table 100
+//! tenus-bench-floor route-dump 0           dump table 100 into structs
+//! tenus-bench-floor route-replace 10000    replace route(i) with one via 10.0.0.3
 //! ```
+//! route(i) is the i-th /24 from 11.0.0.0 up (11.0.0.0/24, 11.0.1.0/24, ...).
 //! LIST is a comma-separated list of pair numbers i (link v{i}a).
 //!
 //! `veth-reqack`, `macvlan-reqack`, `addr-reqack`: the same requests one at a time, each sent
@@ -29,6 +33,8 @@ const RTM_NEWLINK: u16 = 16;
 const RTM_DELLINK: u16 = 17;
 const RTM_GETLINK: u16 = 18;
 const RTM_NEWADDR: u16 = 20;
+const RTM_NEWROUTE: u16 = 24;
+const RTM_GETROUTE: u16 = 26;
 
 const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_ACK: u16 = 0x4;
@@ -37,6 +43,8 @@ const NLM_F_CREATE: u16 = 0x400;
 const NLM_F_DUMP: u16 = 0x300;
 const CREATE: u16 = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
 const PLAIN: u16 = NLM_F_REQUEST | NLM_F_ACK;
+const NLM_F_REPLACE: u16 = 0x100;
+const REPLACE: u16 = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
 
 const IFLA_ADDRESS: u16 = 1;
 const IFLA_IFNAME: u16 = 3;
@@ -55,6 +63,15 @@ const MACVLAN_MODE_BRIDGE: u32 = 4;
 const IFA_ADDRESS: u16 = 1;
 const IFA_LOCAL: u16 = 2;
 const NLA_F_NESTED: u16 = 0x8000;
+const RTA_DST: u16 = 1;
+const RTA_OIF: u16 = 4;
+const RTA_GATEWAY: u16 = 5;
+const RTA_PRIORITY: u16 = 6;
+const RTA_TABLE: u16 = 15;
+/// The routes' table.
+const ROUTE_TABLE: u8 = 100;
+const RTPROT_STATIC: u8 = 4;
+const RTN_UNICAST: u8 = 1;
 
 /// Messages per `sendmsg`.
 const PER_SEND: usize = 128;
@@ -185,6 +202,66 @@ fn addr_add(index: u32, ip: [u8; 4]) -> Vec<u8> {
         .finish()
 }
 
+/// struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags.
+fn rtmsg(buf: &mut Vec<u8>, dst_len: u8, table: u8, protocol: u8, kind: u8) {
+    buf.extend_from_slice(&[libc::AF_INET as u8, dst_len, 0, 0, table, protocol, 0, kind]);
+    buf.extend_from_slice(&0u32.to_ne_bytes());
+}
+
+/// The i-th /24 from 11.0.0.0 up (the same prefixes every tool installs).
+fn route_dst(i: usize) -> [u8; 4] {
+    (0x0b00_0000u32 + ((i as u32) << 8)).to_be_bytes()
+}
+
+/// `ip route add|replace DST/24 via GW dev INDEX table 100 proto static`.
+fn route(flags: u16, i: usize, gw: [u8; 4], oif: u32) -> Vec<u8> {
+    let mut m = Msg::new(RTM_NEWROUTE, flags);
+    rtmsg(&mut m.buf, 24, ROUTE_TABLE, RTPROT_STATIC, RTN_UNICAST);
+    m.attr(RTA_DST, &route_dst(i))
+        .attr(RTA_GATEWAY, &gw)
+        .attr(RTA_OIF, &oif.to_ne_bytes())
+        .finish()
+}
+
+/// A route as a struct: what a program would keep from a dump.
+#[derive(Debug, Default)]
+#[allow(dead_code)] // read through black_box only
+struct Route {
+    dst: [u8; 4],
+    dst_len: u8,
+    table: u32,
+    protocol: u8,
+    scope: u8,
+    kind: u8,
+    gateway: Option<[u8; 4]>,
+    oif: u32,
+    priority: u32,
+}
+
+fn parse_route(msg: &[u8]) -> Option<Route> {
+    if msg.len() < 28 || u16::from_ne_bytes([msg[4], msg[5]]) != RTM_NEWROUTE {
+        return None;
+    }
+    let h = &msg[16..28];
+    let mut r = Route {
+        dst_len: h[1],
+        table: u32::from(h[4]),
+        protocol: h[5],
+        scope: h[6],
+        kind: h[7],
+        ..Default::default()
+    };
+    attrs(&msg[28..], |kind, v| match kind {
+        RTA_DST if v.len() == 4 => r.dst = v.try_into().unwrap(),
+        RTA_GATEWAY if v.len() == 4 => r.gateway = Some(v.try_into().unwrap()),
+        RTA_OIF => r.oif = u32_of(v),
+        RTA_PRIORITY => r.priority = u32_of(v),
+        RTA_TABLE => r.table = u32_of(v),
+        _ => {}
+    });
+    Some(r)
+}
+
 fn by_name(kind: u16, flags: u16, name: &str) -> Msg {
     Msg::new(kind, flags).ifinfo(0).attr(IFLA_IFNAME, &cstr(name))
 }
@@ -207,11 +284,14 @@ impl Nl {
     fn open() -> Self {
         let mut sock = Socket::new(NETLINK_ROUTE).unwrap_or_else(|e| fail(&format!("socket: {e}")));
         sock.bind_auto().unwrap_or_else(|e| fail(&format!("bind: {e}")));
-        // The same socket options tenus uses: small ACKs, extended ACKs.
+        // The same socket options tenus uses: small ACKs, extended ACKs, dump filters applied
+        // by the kernel (the route dump asks for one table).
         sock.set_cap_ack(true)
             .unwrap_or_else(|e| fail(&format!("cap_ack: {e}")));
         sock.set_ext_ack(true)
             .unwrap_or_else(|e| fail(&format!("ext_ack: {e}")));
+        sock.set_netlink_get_strict_chk(true)
+            .unwrap_or_else(|e| fail(&format!("strict_chk: {e}")));
         Nl {
             sock,
             seq: 0,
@@ -500,6 +580,32 @@ fn main() {
                 .collect();
             nl.pipelined(msgs);
             t.elapsed().as_secs_f64()
+        }
+        "routes" | "route-replace" => {
+            let oif = nl.index_of("rt0");
+            let (flags, gw) = if workload == "routes" {
+                (CREATE, [10, 0, 0, 2])
+            } else {
+                (REPLACE, [10, 0, 0, 3])
+            };
+            let t = Instant::now();
+            let msgs = (0..n).map(|i| route(flags, i, gw, oif)).collect();
+            nl.pipelined(msgs);
+            t.elapsed().as_secs_f64()
+        }
+        "route-dump" => {
+            let t = Instant::now();
+            let mut routes = Vec::new();
+            let mut req = Msg::new(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP);
+            rtmsg(&mut req.buf, 0, 0, 0, 0);
+            let req = req
+                .attr(RTA_TABLE, &u32::from(ROUTE_TABLE).to_ne_bytes())
+                .finish();
+            nl.dump(req, |m| routes.extend(parse_route(m)));
+            let s = t.elapsed().as_secs_f64();
+            extra = format!(",\"count\":{}", routes.len());
+            black_box(routes);
+            s
         }
         other => fail(&format!("unknown workload {other}")),
     };

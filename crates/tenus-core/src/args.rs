@@ -95,18 +95,31 @@ pub fn alias(arg: &str, value: &str) -> Result<()> {
 
 /// Reads a JSON object of options into `T`, naming the option serde could not read.
 pub fn options<T: DeserializeOwned>(arg: &str, value: serde_json::Value) -> Result<T> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let message = inner.to_string();
-        let named = message.starts_with("unknown field") || message.starts_with("missing field");
-        let field = match (path.as_str(), named) {
-            ("." | "", true) => unknown_field(&message).unwrap_or(arg).to_string(),
-            ("." | "", false) => arg.to_string(),
-            _ => path,
-        };
-        from_serde(&field, &message)
-    })
+    serde_path_to_error::deserialize(value).map_err(|e| named(arg, e))
+}
+
+/// `options` on an item's JSON text as it stands in a batch document (no `Value` tree in
+/// between: batches of 100,000 routes read each item's options once, straight into `T`).
+pub fn options_raw<T: DeserializeOwned>(arg: &str, raw: &serde_json::value::RawValue) -> Result<T> {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    serde_path_to_error::deserialize(&mut de).map_err(|e| named(arg, e))
+}
+
+fn named<E: std::fmt::Display>(arg: &str, e: serde_path_to_error::Error<E>) -> Error {
+    let path = e.path().to_string();
+    let message = e.into_inner().to_string();
+    // serde_json appends the position ("... at line 1 column 9"): not the caller's concern.
+    let message = match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message,
+    };
+    let named = message.starts_with("unknown field") || message.starts_with("missing field");
+    let field = match (path.as_str(), named) {
+        ("." | "", true) => unknown_field(&message).unwrap_or(arg).to_string(),
+        ("." | "", false) => arg.to_string(),
+        _ => path,
+    };
+    from_serde(&field, &message)
 }
 
 /// The option serde complained about when it is not in the path (unknown and missing fields).

@@ -16,7 +16,11 @@ mod js;
 pub mod link;
 pub mod message;
 pub mod netns;
+// Routing (issue 13 part A): routes, nexthop objects, policy rules.
+pub mod nexthop;
+pub mod nla;
 pub mod route;
+pub mod rule;
 pub mod transport;
 
 pub use addr::AddressRecord;

@@ -7,4 +7,6 @@ pub mod error;
 mod list;
 pub mod netns;
 mod promise;
+// Routing (issue 13 part A): routes, rules, nexthop objects.
+mod routing;
 mod run;

@@ -13,6 +13,10 @@ use crate::link::mv::MoveLink;
 use crate::link::set::SetLink;
 use crate::link::{LinkRecord, LinkRef};
 use crate::route::Gateway;
+// Routing (issue 13 part A).
+use crate::nexthop::{AddNexthop, DeleteNexthop, ReplaceNexthop};
+use crate::route::verbs::{AddRoute, AppendRoute, ChangeRoute, DeleteRoute, PrependRoute, ReplaceRoute};
+use crate::rule::{AddRule, DeleteRule};
 use crate::transport::Messages;
 
 use super::names::View;
@@ -91,4 +95,16 @@ ops! {
     7 => DelGroup(DelGroup),
     8 => MoveLink(MoveLink),
     9 => GetLink(GetLink),
+    // Routing (issue 13 part A): codes 40..=59.
+    40 => AddRoute(AddRoute),
+    41 => ReplaceRoute(ReplaceRoute),
+    42 => AppendRoute(AppendRoute),
+    43 => PrependRoute(PrependRoute),
+    44 => ChangeRoute(ChangeRoute),
+    45 => DeleteRoute(DeleteRoute),
+    46 => AddRule(AddRule),
+    47 => DeleteRule(DeleteRule),
+    48 => AddNexthop(AddNexthop),
+    49 => ReplaceNexthop(ReplaceNexthop),
+    50 => DeleteNexthop(DeleteNexthop),
 }

@@ -1,5 +1,5 @@
-//! Routes tenus needs today: a link's default gateway (tenus' `SetLinkDefaultGw`),
-//! `ip route add|del default via GW dev DEV`.
+//! A link's default gateway (tenus' `SetLinkDefaultGw`), `ip route add|del default via GW dev
+//! DEV`, as the link chains set it.
 
 use std::net::IpAddr;
 

@@ -1,0 +1,272 @@
+//! The route verbs as batch items, `[code, options]`: add, replace, append, prepend, change
+//! and delete, and how a rollback takes each back.
+//!
+//! - add, append, prepend: undone by deleting exactly the route they added (same prefix,
+//!   table, metric, type, protocol, gateways and links; on IPv6 an appended leg that the
+//!   kernel merged into a multipath route is removed from it alone).
+//! - replace, change: the routes of the table are read just before (a dump filtered by table:
+//!   no request reads one route by its key) and the one with the same key (prefix, TOS,
+//!   metric; IPv6: prefix, source prefix, metric) is put back with a replace; when there was
+//!   none, the new route is deleted.
+//! - delete: read the same way; the route the kernel deleted (the first one matching what was
+//!   asked) is added back: on IPv4 in front of the routes with the same key (where a deletion
+//!   without gateway or link took it from; with one, it may have stood further back), on IPv6
+//!   as a replace, which also puts back a whole multipath route one leg was taken from.
+//!
+//! What cannot be undone: a route's expiry (RTA_EXPIRES) and cached exceptions (learnt path
+//! MTUs, redirects) are not read; the kernel's own routes put back get protocol 'kernel' again
+//! but are now static (they no longer follow their address).
+
+use std::marker::PhantomData;
+
+use serde::de::SeqAccess;
+use serde_json::value::RawValue;
+
+use crate::args;
+use crate::batch::wire::{next, ReadContext};
+use crate::batch::{Before, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
+use crate::error::Result;
+use crate::link::LinkRef;
+
+use super::encode::{encode_route, Verb};
+use super::list::{dump_request, RouteFilter};
+use super::record::read_route;
+use super::spec::{Family, Purpose, Route, RouteOptions};
+
+/// One verb's name and request flags.
+pub trait RouteVerb: Send + Sync + 'static {
+    const OP: &'static str;
+    const VERB: Verb;
+}
+
+macro_rules! verbs {
+    ($($marker:ident, $alias:ident, $op:literal, $verb:ident;)*) => {$(
+        #[derive(Debug)]
+        pub struct $marker;
+        impl RouteVerb for $marker {
+            const OP: &'static str = $op;
+            const VERB: Verb = Verb::$verb;
+        }
+        pub type $alias = RouteItem<$marker>;
+    )*};
+}
+
+verbs! {
+    AddVerb, AddRoute, "route.add", Add;
+    ReplaceVerb, ReplaceRoute, "route.replace", Replace;
+    AppendVerb, AppendRoute, "route.append", Append;
+    PrependVerb, PrependRoute, "route.prepend", Prepend;
+    ChangeVerb, ChangeRoute, "route.change", Change;
+    DeleteVerb, DeleteRoute, "route.delete", Delete;
+}
+
+/// A route item: `[code, dst, options]`.
+#[derive(Debug)]
+pub struct RouteItem<V> {
+    pub route: Route,
+    verb: PhantomData<V>,
+}
+
+impl<V: RouteVerb> RouteItem<V> {
+    pub fn new(route: Route) -> Self {
+        RouteItem {
+            route,
+            verb: PhantomData,
+        }
+    }
+
+    /// The request that deletes exactly the route this item installs.
+    fn delete_what_was_added(&self, names: &View) -> Result<Vec<u8>> {
+        let mut r = self.route.clone();
+        r.scope = Some(r.scope_for(V::VERB.purpose()));
+        encode_route(&r, Verb::Delete, |l| names.index_of(l))
+    }
+
+    /// The routes of the table as read before the item.
+    fn read_before(before: &Before) -> Vec<Route> {
+        before
+            .first()
+            .map(|m| m.iter().filter_map(read_route).collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether `read` is a route this deletion matches (as the kernel matches: what the
+    /// deletion leaves out matches anything).
+    fn deletes(&self, read: &Route, names: &View) -> bool {
+        let d = &self.route;
+        let index = |l: &Option<LinkRef>| l.as_ref().and_then(|l| names.index_of(l).ok());
+        let same_prefix = d.family == read.family
+            && d.table == read.table
+            && d.dst.map(|p| (p.addr, p.len)) == read.dst.map(|p| (p.addr, p.len))
+            && d.src == read.src
+            && d.tos == read.tos;
+        let gateways: Vec<_> = read
+            .gateway
+            .iter()
+            .chain(read.multipath.iter().filter_map(|l| l.gateway.as_ref()))
+            .collect();
+        let devs: Vec<u32> = index(&read.dev)
+            .into_iter()
+            .chain(read.multipath.iter().filter_map(|l| index(&l.dev)))
+            .collect();
+        same_prefix
+            && d.metric.is_none_or(|m| read.effective_metric() == m)
+            && (d.kind == 0 || d.kind == read.kind)
+            && (d.protocol == 0 || d.protocol == read.protocol)
+            && d.gateway.as_ref().is_none_or(|g| gateways.contains(&g))
+            && index(&d.dev).is_none_or(|i| devs.contains(&i))
+            && d.nexthop.is_none_or(|id| read.nexthop == Some(id))
+    }
+}
+
+impl<V: RouteVerb> Step for RouteItem<V> {
+    const OP: &'static str = V::OP;
+
+    fn read<'de, A: SeqAccess<'de>>(seq: &mut A, _cx: &mut ReadContext) -> Parsed<Self, A::Error> {
+        let dst: String = next(seq, "dst")?;
+        let raw: &RawValue = next(seq, "route")?;
+        Ok(parse_item(dst, raw, V::VERB.purpose()).map(Self::new))
+    }
+
+    fn label(&self) -> Option<String> {
+        Some(self.route.label())
+    }
+
+    fn links(&self) -> Vec<&LinkRef> {
+        self.route.links()
+    }
+
+    fn undo(&self) -> Undo {
+        match V::VERB {
+            Verb::Add | Verb::Append | Verb::Prepend => Undo::Inverse,
+            Verb::Replace | Verb::Change | Verb::Delete => Undo::Restore,
+        }
+    }
+
+    fn reads(&self, _: &View) -> Result<Reads> {
+        let filter = RouteFilter {
+            family: Some(self.route.family),
+            table: Some(self.route.table),
+            ..Default::default()
+        };
+        Ok(Reads {
+            requests: vec![Read {
+                message: dump_request(&filter),
+                dump: true,
+            }],
+            follow_up: false,
+        })
+    }
+
+    fn encode(&self, names: &View) -> Result<Vec<u8>> {
+        encode_route(&self.route, V::VERB, |l| names.index_of(l))
+    }
+
+    fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+        let t = names.target;
+        match V::VERB {
+            Verb::Add | Verb::Append | Verb::Prepend => Ok(vec![(t, self.delete_what_was_added(names)?)]),
+            Verb::Replace | Verb::Change => {
+                let was = Self::read_before(before)
+                    .into_iter()
+                    .find(|r| r.same_key(&self.route));
+                Ok(vec![(
+                    t,
+                    match was {
+                        Some(r) => encode_route(&r.as_request(), Verb::Replace, index_only)?,
+                        None => self.delete_what_was_added(names)?,
+                    },
+                )])
+            }
+            Verb::Delete => {
+                let Some(was) = Self::read_before(before)
+                    .into_iter()
+                    .find(|r| self.deletes(r, names))
+                else {
+                    return Ok(Vec::new());
+                };
+                let verb = match was.family {
+                    Family::Inet => Verb::Prepend,
+                    Family::Inet6 => Verb::Replace,
+                };
+                Ok(vec![(t, encode_route(&was.as_request(), verb, index_only)?)])
+            }
+        }
+    }
+}
+
+/// What a batch's routes share: bulk work adds thousands of routes that differ only in their
+/// destination (`b.route(dst, { via, dev, table })` in a loop). The last options read, with
+/// the route they made, are kept (per thread: batches are read on the I/O thread, one at a
+/// time); an item with the same options text, purpose and kind of destination reuses that
+/// route with its own destination instead of reading and checking the options again. Nothing
+/// else in the checks depends on the destination's value.
+struct Template {
+    text: String,
+    purpose: Purpose,
+    kind: DstKind,
+    route: Route,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DstKind {
+    Default,
+    V4,
+    V6,
+}
+
+fn dst_kind(dst: &str) -> DstKind {
+    if dst == "default" {
+        DstKind::Default
+    } else if dst.contains(':') {
+        DstKind::V6
+    } else {
+        DstKind::V4
+    }
+}
+
+thread_local! {
+    static LAST: std::cell::RefCell<Option<Template>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Reads one item's destination and options into a checked route.
+fn parse_item(dst: String, raw: &RawValue, purpose: Purpose) -> Result<Route> {
+    let kind = dst_kind(&dst);
+    let cached = LAST.with(|last| {
+        let last = last.borrow();
+        let t = last.as_ref()?;
+        (t.text == raw.get() && t.purpose == purpose && t.kind == kind).then(|| t.route.clone())
+    });
+    if let Some(mut route) = cached {
+        if kind != DstKind::Default {
+            route.dst = Some(super::spec::prefix("dst", &dst)?);
+        }
+        return Ok(route);
+    }
+    let mut o: RouteOptions = args::options_raw("route", raw)?;
+    if !o.dst.is_empty() {
+        return Err(crate::error::Error::invalid(
+            "dst",
+            "the destination goes before the options",
+        ));
+    }
+    o.dst = dst;
+    let route = Route::parse(o, purpose)?;
+    LAST.with(|last| {
+        *last.borrow_mut() = Some(Template {
+            text: raw.get().to_string(),
+            purpose,
+            kind,
+            route: route.clone(),
+        })
+    });
+    Ok(route)
+}
+
+/// Links of a route read from the kernel are indexes.
+pub(crate) fn index_only(l: &LinkRef) -> Result<u32> {
+    match l {
+        LinkRef::Index(i) => Ok(*i),
+        LinkRef::Name(n) => Err(crate::error::Error::kernel_errno(libc::ENODEV, "route", n)),
+    }
+}

@@ -1,0 +1,104 @@
+//! Policy rules (`ip rule add|del|show`): options and checks (`spec.rs`), requests and rules
+//! read back (`encode.rs`), and the batch items, with their undo (below).
+//!
+//! - add: undone by deleting it (the same selectors and priority).
+//! - delete: the family's rules are read just before (rule dumps take no filter but the
+//!   family) and the first one the deletion matches — the one the kernel deletes — is added
+//!   back with its priority. What cannot be undone: nothing else is lost with a rule.
+
+pub mod encode;
+pub mod spec;
+
+use serde::de::SeqAccess;
+use serde_json::value::RawValue;
+
+use crate::args;
+use crate::batch::wire::{next, ReadContext};
+use crate::batch::{Before, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
+use crate::error::Result;
+use crate::handle::Handle;
+use crate::route::spec::Family;
+
+pub use encode::RuleRecord;
+pub use spec::{IpProto, IpProtocol, Range, Rule, RuleAction, RuleOptions};
+
+use encode::{dump_request, encode_rule, read_rule};
+
+/// `ip rule add ...` as a batch item: `[code, options]`.
+#[derive(Debug)]
+pub struct AddRule(pub Rule);
+
+/// `ip rule del ...` as a batch item: `[code, options]` (what is left out matches any rule).
+#[derive(Debug)]
+pub struct DeleteRule(pub Rule);
+
+fn read_options<'de, A: SeqAccess<'de>>(seq: &mut A, install: bool) -> Parsed<Rule, A::Error> {
+    let raw: &RawValue = next(seq, "rule")?;
+    Ok(args::options_raw("rule", raw).and_then(|o| Rule::parse(o, install)))
+}
+
+impl Step for AddRule {
+    const OP: &'static str = "rule.add";
+
+    fn read<'de, A: SeqAccess<'de>>(seq: &mut A, _: &mut ReadContext) -> Parsed<Self, A::Error> {
+        Ok(read_options(seq, true)?.map(AddRule))
+    }
+    fn label(&self) -> Option<String> {
+        Some(self.0.label())
+    }
+    fn undo(&self) -> Undo {
+        Undo::Inverse
+    }
+    fn encode(&self, _: &View) -> Result<Vec<u8>> {
+        Ok(encode_rule(&self.0, false))
+    }
+    fn encode_undo(&self, names: &View, _: &Before) -> Result<Vec<UndoRequest>> {
+        Ok(vec![(names.target, encode_rule(&self.0, true))])
+    }
+}
+
+impl Step for DeleteRule {
+    const OP: &'static str = "rule.delete";
+
+    fn read<'de, A: SeqAccess<'de>>(seq: &mut A, _: &mut ReadContext) -> Parsed<Self, A::Error> {
+        Ok(read_options(seq, false)?.map(DeleteRule))
+    }
+    fn label(&self) -> Option<String> {
+        Some(self.0.label())
+    }
+    fn undo(&self) -> Undo {
+        Undo::Restore
+    }
+    fn reads(&self, _: &View) -> Result<Reads> {
+        Ok(Reads {
+            requests: vec![Read {
+                message: dump_request(self.0.family),
+                dump: true,
+            }],
+            follow_up: false,
+        })
+    }
+    fn encode(&self, _: &View) -> Result<Vec<u8>> {
+        Ok(encode_rule(&self.0, true))
+    }
+    fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+        let was = before
+            .first()
+            .and_then(|m| m.iter().filter_map(read_rule).find(|r| self.0.deletes(r)));
+        Ok(was
+            .map(|r| vec![(names.target, encode_rule(&r.as_request(), false))])
+            .unwrap_or_default())
+    }
+}
+
+impl Handle {
+    /// `ip rule show` (both families unless one is given), in the kernel's order.
+    pub async fn rule_list(&self, family: Option<Family>) -> Result<Vec<RuleRecord>> {
+        let messages = self.dump("rule.list", dump_request(family)).await?;
+        Ok(messages
+            .iter()
+            .filter_map(read_rule)
+            .map(|r| r.record())
+            .collect())
+    }
+}

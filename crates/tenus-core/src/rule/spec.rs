@@ -1,0 +1,489 @@
+//! A policy rule as a caller asks for it (`RuleOptions`) and as tenus holds it (`Rule`):
+//! `ip rule add|del [not] [from P] [to P] [iif DEV] [oif DEV] [fwmark M[/MASK]] [tos T]
+//! [uidrange A-B] [sport A[-B]] [dport A[-B]] [ipproto P] [proto P] [suppress_prefixlength N]
+//! [suppress_ifgroup G] [l3mdev] [pref N] ACTION`.
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::args::{self, Int};
+use crate::error::{Error, Result};
+use crate::route::names::{Coded, NameOr, RouteProtocol, RouteTableName, TENUS_PROTOCOL};
+use crate::route::spec::{Family, Prefix, PROTOCOL, TOS};
+
+crate::js_enum!(RuleAction {
+    To = "to",
+    Goto = "goto",
+    Nop = "nop",
+    Blackhole = "blackhole",
+    Unreachable = "unreachable",
+    Prohibit = "prohibit",
+});
+
+impl RuleAction {
+    /// FR_ACT_*.
+    pub fn code(self) -> u8 {
+        match self {
+            RuleAction::To => 1,
+            RuleAction::Goto => 2,
+            RuleAction::Nop => 3,
+            RuleAction::Blackhole => 6,
+            RuleAction::Unreachable => 7,
+            RuleAction::Prohibit => 8,
+        }
+    }
+
+    pub fn from_code(code: u8) -> Option<Self> {
+        RuleAction::ALL.iter().copied().find(|a| a.code() == code)
+    }
+}
+
+crate::js_enum!(IpProtocol {
+    Icmp = "icmp",
+    Tcp = "tcp",
+    Udp = "udp",
+    Sctp = "sctp",
+    Ipv6Icmp = "ipv6-icmp",
+});
+
+/// An IP protocol by name or number (`ipproto tcp`).
+pub type IpProto = NameOr<IpProtocol>;
+
+impl Coded for IpProtocol {
+    const WHAT: &'static str = "IP protocol";
+    fn all() -> &'static [Self] {
+        Self::ALL
+    }
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn code(self) -> u32 {
+        match self {
+            IpProtocol::Icmp => 1,
+            IpProtocol::Tcp => 6,
+            IpProtocol::Udp => 17,
+            IpProtocol::Sctp => 132,
+            IpProtocol::Ipv6Icmp => 58,
+        }
+    }
+}
+
+impl IpProto {
+    pub fn number(self, arg: &str) -> Result<u8> {
+        IP_PROTO.check(arg, self.code()).map(|p| p as u8)
+    }
+}
+
+pub const PRIORITY: Int = Int::new("rule priority", 0..=u32::MAX as u64);
+pub const IP_PROTO: Int = Int::new("IP protocol", 0..=255);
+pub const PREFIXLEN: Int = Int::new("prefix length", 0..=128);
+pub const GROUP: Int = Int::new("link group", 0..=i32::MAX as u64);
+pub const PORT: Int = Int::new("port", 0..=65535);
+pub const UID: Int = Int::new("uid", 0..=u32::MAX as u64);
+
+/// A range `start..=end` (ports, uids); a single number is a range of one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct Range {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Serialize for Range {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Range", 2)?;
+        st.serialize_field("start", &self.start)?;
+        st.serialize_field("end", &self.end)?;
+        st.end()
+    }
+}
+
+/// A number or a `{ start, end }` range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RangeArg(pub Range);
+
+impl<'de> Deserialize<'de> for RangeArg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RangeArg;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number or { start, end }")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<RangeArg, E> {
+                let n = u32::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))?;
+                Ok(RangeArg(Range { start: n, end: n }))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<RangeArg, E> {
+                Err(E::invalid_value(de::Unexpected::Signed(v), &self))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<RangeArg, E> {
+                Err(E::invalid_value(de::Unexpected::Float(v), &self))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> std::result::Result<RangeArg, A::Error> {
+                Range::deserialize(de::value::MapAccessDeserializer::new(map)).map(RangeArg)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A policy rule.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct RuleOptions {
+    /// Needed only when no prefix says it (default 'inet').
+    pub family: Option<Family>,
+    /// Order among rules (lower first); the kernel picks one below the existing rules when
+    /// left out.
+    pub priority: Option<u32>,
+    /// Look the route up in this table (action 'to').
+    #[cfg_attr(feature = "napi", napi(ts_type = "number | RouteTableName"))]
+    pub table: Option<NameOr<RouteTableName>>,
+    /// 'to' (with a table; the default), 'goto' (with `goto`), 'nop', 'blackhole',
+    /// 'unreachable', 'prohibit'.
+    pub action: Option<RuleAction>,
+    /// The priority of the rule to go on at (action 'goto').
+    pub goto: Option<u32>,
+    /// Source prefix (or address).
+    pub from: Option<String>,
+    /// Destination prefix (or address).
+    pub to: Option<String>,
+    /// Incoming link's name (the link need not exist yet).
+    pub iif: Option<String>,
+    /// Outgoing link's name (the link need not exist yet).
+    pub oif: Option<String>,
+    pub fwmark: Option<u32>,
+    pub fwmask: Option<u32>,
+    /// TOS / DS field (the same byte; `dsfield` is another name for it).
+    pub tos: Option<u32>,
+    pub dsfield: Option<u32>,
+    #[cfg_attr(feature = "napi", napi(ts_type = "number | Range"))]
+    pub uidrange: Option<RangeArg>,
+    #[cfg_attr(feature = "napi", napi(ts_type = "number | Range"))]
+    pub sport: Option<RangeArg>,
+    #[cfg_attr(feature = "napi", napi(ts_type = "number | Range"))]
+    pub dport: Option<RangeArg>,
+    #[cfg_attr(feature = "napi", napi(ts_type = "number | IpProtocol"))]
+    pub ipproto: Option<IpProto>,
+    /// Ignore routes found whose prefix is this long or shorter.
+    pub suppress_prefixlength: Option<u32>,
+    /// Ignore routes found whose link is in this group.
+    pub suppress_ifgroup: Option<u32>,
+    /// Invert the selectors.
+    pub not: Option<bool>,
+    /// Who owns the rule; tenus marks its own 'tenus' (116) unless told otherwise.
+    #[cfg_attr(feature = "napi", napi(ts_type = "number | RouteProtocol"))]
+    pub protocol: Option<NameOr<RouteProtocol>>,
+    /// Look up in the table of the VRF the packet belongs to.
+    #[cfg_attr(feature = "napi", napi(js_name = "l3mdev"))]
+    pub l3mdev: Option<bool>,
+}
+
+/// A checked rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rule {
+    pub family: Option<Family>,
+    pub priority: Option<u32>,
+    /// 0: none given.
+    pub table: u32,
+    /// FR_ACT_* (0 on a deletion: any).
+    pub action: u8,
+    pub goto: Option<u32>,
+    pub from: Option<Prefix>,
+    pub to: Option<Prefix>,
+    pub iif: Option<String>,
+    pub oif: Option<String>,
+    pub fwmark: Option<u32>,
+    pub fwmask: Option<u32>,
+    pub tos: u8,
+    pub uidrange: Option<Range>,
+    pub sport: Option<Range>,
+    pub dport: Option<Range>,
+    pub ipproto: Option<u8>,
+    pub suppress_prefixlength: Option<u32>,
+    pub suppress_ifgroup: Option<u32>,
+    /// FIB_RULE_* flags: INVERT on requests; IIF/OIF_DETACHED in dumps.
+    pub flags: u32,
+    /// 0 on a deletion: any.
+    pub protocol: u8,
+    pub l3mdev: bool,
+}
+
+pub const FIB_RULE_INVERT: u32 = 2;
+
+fn prefix(arg: &str, text: &str) -> Result<Prefix> {
+    let (addr, len) = args::cidr(arg, text)?;
+    Ok(Prefix { addr, len })
+}
+
+fn range(arg: &str, r: RangeArg, int: &Int) -> Result<Range> {
+    let Range { start, end } = r.0;
+    int.check(&format!("{arg}.start"), start)?;
+    int.check(&format!("{arg}.end"), end)?;
+    if start > end {
+        return Err(Error::invalid(arg, format!("range {start}-{end} is reversed")));
+    }
+    Ok(r.0)
+}
+
+impl Rule {
+    /// Checks options; `install`: defaults filled in (action, tenus' protocol), else what is
+    /// left out matches any rule.
+    pub fn parse(o: RuleOptions, install: bool) -> Result<Rule> {
+        let from = o.from.as_deref().map(|t| prefix("from", t)).transpose()?;
+        let to = o.to.as_deref().map(|t| prefix("to", t)).transpose()?;
+        let mut family = o.family;
+        for (arg, p) in [("from", &from), ("to", &to)] {
+            if let Some(p) = p {
+                let f = Family::of(&p.addr);
+                if family.is_some_and(|want| want != f) {
+                    return Err(Error::invalid(
+                        arg,
+                        format!("{p} is not an {} prefix", family.map_or("", Family::as_str)),
+                    ));
+                }
+                family = Some(f);
+            }
+        }
+        let family = family.unwrap_or(Family::Inet);
+        for (arg, name) in [("iif", &o.iif), ("oif", &o.oif)] {
+            if let Some(n) = name {
+                args::ifname(arg, n)?;
+            }
+        }
+        let table = match o.table {
+            Some(t) => args::TABLE.check("table", t.code())?,
+            None => 0,
+        };
+        let action = match (o.action, o.goto) {
+            (Some(RuleAction::Goto) | None, Some(_)) => Some(RuleAction::Goto),
+            (Some(a), Some(_)) => {
+                return Err(Error::invalid(
+                    "goto",
+                    format!("goto is for action 'goto', not {a:?}"),
+                ))
+            }
+            // A deletion that names a table matches any action (as `ip rule del` sends it).
+            (None, None) if table != 0 && install => Some(RuleAction::To),
+            (a, None) => a,
+        };
+        match action {
+            Some(RuleAction::To) if table == 0 && install => {
+                return Err(Error::invalid_type(
+                    "table",
+                    "a rule with action 'to' needs a table",
+                ))
+            }
+            Some(RuleAction::Goto) if o.goto.is_none() => {
+                return Err(Error::invalid_type(
+                    "goto",
+                    "action 'goto' needs the priority to go to (goto)",
+                ))
+            }
+            Some(a) if a != RuleAction::To && table != 0 => {
+                return Err(Error::invalid(
+                    "table",
+                    format!("a rule with action '{a}' looks nothing up"),
+                ))
+            }
+            None if install => return Err(Error::invalid_type("table", "a rule needs a table or an action")),
+            _ => {}
+        }
+        if o.tos.is_some() && o.dsfield.is_some() {
+            return Err(Error::invalid(
+                "dsfield",
+                "tos and dsfield are the same field: give one",
+            ));
+        }
+        let tos = match o.tos.or(o.dsfield) {
+            Some(t) => TOS.check(if o.tos.is_some() { "tos" } else { "dsfield" }, t)? as u8,
+            None => 0,
+        };
+        if o.fwmask.is_some() && o.fwmark.is_none() {
+            return Err(Error::invalid_type("fwmark", "fwmask needs fwmark"));
+        }
+        let protocol = match o.protocol {
+            Some(p) => PROTOCOL.check("protocol", p.code())? as u8,
+            None if install => TENUS_PROTOCOL,
+            None => 0,
+        };
+        let max = u32::from(family.max_prefix());
+        let suppress_prefixlength = o
+            .suppress_prefixlength
+            .map(|n| {
+                if n > max {
+                    Err(Error::invalid(
+                        "suppressPrefixlength",
+                        format!("prefix length {n} is out of range 0..={max}"),
+                    ))
+                } else {
+                    Ok(n)
+                }
+            })
+            .transpose()?;
+        Ok(Rule {
+            family: Some(family),
+            priority: o.priority.map(|p| PRIORITY.check("priority", p)).transpose()?,
+            table,
+            action: action.map_or(0, RuleAction::code),
+            goto: o.goto.map(|g| PRIORITY.check("goto", g)).transpose()?,
+            from,
+            to,
+            iif: o.iif,
+            oif: o.oif,
+            fwmark: o.fwmark,
+            fwmask: o.fwmask,
+            tos,
+            uidrange: o.uidrange.map(|r| range("uidrange", r, &UID)).transpose()?,
+            sport: o.sport.map(|r| range("sport", r, &PORT)).transpose()?,
+            dport: o.dport.map(|r| range("dport", r, &PORT)).transpose()?,
+            ipproto: o.ipproto.map(|p| p.number("ipproto")).transpose()?,
+            suppress_prefixlength,
+            suppress_ifgroup: o
+                .suppress_ifgroup
+                .map(|g| GROUP.check("suppressIfgroup", g))
+                .transpose()?,
+            flags: if o.not.unwrap_or(false) {
+                FIB_RULE_INVERT
+            } else {
+                0
+            },
+            protocol,
+            l3mdev: o.l3mdev.unwrap_or(false),
+        })
+    }
+
+    /// For errors.
+    pub fn label(&self) -> String {
+        match (self.priority, &self.from, &self.to) {
+            (Some(p), _, _) => format!("priority {p}"),
+            (None, Some(f), _) => format!("from {f}"),
+            (None, None, Some(t)) => format!("to {t}"),
+            _ => "rule".into(),
+        }
+    }
+
+    /// Whether `read` is a rule this deletion matches (the kernel's rule_find: what the
+    /// deletion leaves out matches anything).
+    pub fn deletes(&self, read: &Rule) -> bool {
+        let d = self;
+        d.family == read.family
+            && d.priority.is_none_or(|p| read.priority.unwrap_or(0) == p)
+            && (d.table == 0 || d.table == read.table)
+            && (d.action == 0 || d.action == read.action)
+            && d.goto.is_none_or(|g| read.goto == Some(g))
+            && (d.from.is_none() || d.from == read.from)
+            && (d.to.is_none() || d.to == read.to)
+            && (d.iif.is_none() || d.iif == read.iif)
+            && (d.oif.is_none() || d.oif == read.oif)
+            && (d.fwmark.is_none() || d.fwmark == read.fwmark)
+            && (d.fwmask.is_none() || d.fwmask == read.fwmask)
+            && (d.tos == 0 || d.tos == read.tos)
+            && (d.uidrange.is_none() || d.uidrange == read.uidrange)
+            && (d.sport.is_none() || d.sport == read.sport)
+            && (d.dport.is_none() || d.dport == read.dport)
+            && (d.ipproto.is_none() || d.ipproto == read.ipproto)
+            && (d.suppress_prefixlength.is_none() || d.suppress_prefixlength == read.suppress_prefixlength)
+            && (d.suppress_ifgroup.is_none() || d.suppress_ifgroup == read.suppress_ifgroup)
+            && (d.protocol == 0 || d.protocol == read.protocol)
+            && (!d.l3mdev || read.l3mdev)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: serde_json::Value) -> Result<Rule> {
+        Rule::parse(args::options("rule", json)?, true)
+    }
+
+    fn arg_of(r: Result<Rule>) -> String {
+        match r {
+            Err(Error::InvalidArgument { arg, .. }) => arg,
+            other => panic!("expected an invalid argument, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let r = parse(serde_json::json!({ "from": "fd00::/64", "table": 100 })).unwrap();
+        assert_eq!(
+            (r.family, r.action, r.protocol),
+            (Some(Family::Inet6), 1, TENUS_PROTOCOL)
+        );
+        let r = parse(serde_json::json!({ "goto": 300, "priority": 200 })).unwrap();
+        assert_eq!(r.action, 2);
+        let r = parse(
+            serde_json::json!({ "sport": 80, "dport": { "start": 1000, "end": 2000 }, "table": "main" }),
+        )
+        .unwrap();
+        assert_eq!(
+            (r.sport, r.dport),
+            (
+                Some(Range { start: 80, end: 80 }),
+                Some(Range {
+                    start: 1000,
+                    end: 2000
+                })
+            )
+        );
+    }
+
+    #[test]
+    fn bad_input_names_the_option() {
+        use serde_json::json;
+        assert_eq!(arg_of(parse(json!({ "table": 0 }))), "table");
+        assert_eq!(arg_of(parse(json!({ "from": "10.0.0.0/8" }))), "table");
+        assert_eq!(arg_of(parse(json!({ "action": "goto" }))), "goto");
+        assert_eq!(
+            arg_of(parse(json!({ "action": "blackhole", "table": 5 }))),
+            "table"
+        );
+        assert_eq!(
+            arg_of(parse(json!({ "table": 5, "sport": { "start": 20, "end": 10 } }))),
+            "sport"
+        );
+        assert_eq!(
+            arg_of(parse(json!({ "table": 5, "dport": 70000 }))),
+            "dport.start"
+        );
+        assert_eq!(
+            arg_of(parse(json!({ "table": 5, "uidrange": { "start": 5 } }))),
+            "uidrange"
+        );
+        assert_eq!(
+            arg_of(parse(
+                json!({ "table": 5, "from": "10.0.0.0/8", "to": "fd00::/8" })
+            )),
+            "to"
+        );
+        assert_eq!(arg_of(parse(json!({ "table": 5, "iif": "a/b" }))), "iif");
+        assert_eq!(
+            arg_of(parse(json!({ "table": 5, "ipproto": "carrier-pigeon" }))),
+            "ipproto"
+        );
+        assert_eq!(
+            arg_of(parse(json!({ "table": 5, "tos": 1, "dsfield": 1 }))),
+            "dsfield"
+        );
+        assert_eq!(arg_of(parse(json!({ "table": 5, "fwmask": 255 }))), "fwmark");
+        assert_eq!(
+            arg_of(parse(json!({ "table": 5, "suppressPrefixlength": 33 }))),
+            "suppressPrefixlength"
+        );
+        assert_eq!(arg_of(parse(json!({ "table": 5, "selector": 1 }))), "selector");
+    }
+}

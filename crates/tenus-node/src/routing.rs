@@ -1,0 +1,137 @@
+//! Reading the routing state: routes (streamed as the dump arrives, like links), FIB lookups,
+//! rules and nexthop objects; and deleting the routes a filter selects. Changes go through
+//! `NativeNetns.run` like every other change (route, rule and nexthop batch items).
+
+use napi::bindgen_prelude::{PromiseRaw, Uint32Array, Unknown};
+use napi::{Env, JsValue};
+use napi_derive::napi;
+use tenus_core::args;
+use tenus_core::nexthop::NexthopListOptions;
+use tenus_core::route::{RouteGetOptions, RouteListOptions};
+use tenus_core::Error;
+
+use crate::netns::NativeNetns;
+use crate::promise::{js, spawn, spawn_with};
+
+/// Reads an option bag given as JSON text (`null` for none).
+fn options<T: serde::de::DeserializeOwned + Default>(arg: &str, json: &str) -> Result<T, Error> {
+    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    if value.is_null() {
+        return Ok(T::default());
+    }
+    args::options(arg, value)
+}
+
+#[napi]
+impl NativeNetns {
+    /// Routes a filter selects (JSON `RouteListOptions`), streamed: `onPart(attempt, values,
+    /// columns)` gets a few hundred routes at a time while the dump arrives, in columns
+    /// (tenus-core's route/columns.rs: a JSON array of values and `WIDTH` numbers per route,
+    /// turned into records by src/route.ts). A new `attempt` means earlier parts are stale (as
+    /// for `linkList`). Every part arrives before the promise settles.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn route_list<'env>(
+        &self,
+        env: &'env Env,
+        filter_json: String,
+        #[napi(ts_arg_type = "(attempt: number, values: string, columns: Uint32Array) => void")]
+        on_part: Unknown<'env>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let h = self.get("route.list");
+        spawn_with(
+            env,
+            "route.list",
+            Some(on_part.raw()),
+            move |callback| async move {
+                let callback = callback.expect("a callback was given");
+                let h = h?;
+                let filter = options::<RouteListOptions>("filter", &filter_json)?
+                    .filter(&h)
+                    .await?;
+                h.route_list_columns(&filter, |attempt, part| {
+                    callback.call(move |env| {
+                        Ok(vec![
+                            js(env, attempt)?,
+                            js(env, part.values)?,
+                            js(env, Uint32Array::new(part.cols))?,
+                        ])
+                    })
+                })
+                .await
+            },
+        )
+    }
+
+    /// `ip route get DST ...` (JSON `RouteGetOptions`): the chosen route as JSON.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn route_get<'env>(
+        &self,
+        env: &'env Env,
+        dst: String,
+        options_json: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let h = self.get("route.get");
+        spawn(env, "route.get", async move {
+            let o: RouteGetOptions = options("options", &options_json)?;
+            let record = h?.route_get(&dst, &o).await?;
+            Ok(serde_json::to_string(&record).unwrap_or_default())
+        })
+    }
+
+    /// Deletes every route a filter selects (`ip route flush`); resolves to how many.
+    #[napi(ts_return_type = "Promise<number>")]
+    pub fn route_flush<'env>(
+        &self,
+        env: &'env Env,
+        filter_json: String,
+    ) -> napi::Result<PromiseRaw<'env, u32>> {
+        let h = self.get("route.flush");
+        spawn(env, "route.flush", async move {
+            let h = h?;
+            let filter = options::<RouteListOptions>("filter", &filter_json)?
+                .filter(&h)
+                .await?;
+            Ok(h.route_flush(&filter).await? as u32)
+        })
+    }
+
+    /// `ip rule show` (family 'inet', 'inet6' or null for both), as JSON.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn rule_list<'env>(
+        &self,
+        env: &'env Env,
+        family_json: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let h = self.get("rule.list");
+        spawn(env, "rule.list", async move {
+            let family = options::<Option<tenus_core::route::spec::Family>>("family", &family_json)?;
+            let records = h?.rule_list(family).await?;
+            Ok(serde_json::to_string(&records).unwrap_or_default())
+        })
+    }
+
+    /// `ip nexthop show [dev DEV] [groups] [fdb]` (JSON `NexthopListOptions`), as JSON.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn nexthop_list<'env>(
+        &self,
+        env: &'env Env,
+        filter_json: String,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let h = self.get("nexthop.list");
+        spawn(env, "nexthop.list", async move {
+            let o: NexthopListOptions = options("filter", &filter_json)?;
+            let records = h?.nexthop_list(&o).await?;
+            Ok(serde_json::to_string(&records).unwrap_or_default())
+        })
+    }
+
+    /// `ip nexthop get id ID`, as JSON (ENOENT when there is none).
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn nexthop_get<'env>(&self, env: &'env Env, id: u32) -> napi::Result<PromiseRaw<'env, String>> {
+        let h = self.get("nexthop.get");
+        spawn(env, "nexthop.get", async move {
+            let record = h?.nexthop_get(id).await?;
+            Ok(serde_json::to_string(&record).unwrap_or_default())
+        })
+    }
+}

@@ -1,0 +1,99 @@
+// What the builders of routes, rules and nexthop objects share: an item `[code, options]`
+// whose options their methods fill in, checked as they go, and — for the awaitable builders a
+// namespace hands out — running that item on its own.
+import * as args from './args';
+import { TenusError } from './errors';
+import type { Netns } from './netns';
+import type { Item } from './ops';
+import { Run } from './run';
+
+/** A number, or one of the names Rust knows for it (checked there). */
+export function numberOrName(arg: string, value: unknown): number | string {
+  if (typeof value === 'number') return args.uint(arg, value);
+  if (typeof value === 'string') return args.text(arg, value);
+  throw TenusError.invalidType(arg, `must be a number or a name, not ${value === null ? 'null' : typeof value}`);
+}
+
+/**
+ * A builder of one item. On a namespace (`ns` given) a bad argument is kept until the builder
+ * is awaited, which then rejects with it; in a batch it throws at once.
+ */
+export abstract class ItemBuilder {
+  private failure?: unknown;
+  private running?: Promise<void>;
+
+  /** @internal */
+  protected constructor(
+    /** @internal The namespace an awaitable builder runs in (none in a batch). */
+    protected readonly ns: Netns | undefined,
+    /** @internal `[code, ..., options]`, already in the batch for a batch builder. */
+    protected readonly item: Item,
+    /** @internal Where the options are in the item. */
+    private readonly at = 1,
+    /** @internal The options object is shared with other items (copied before a change). */
+    private shared = false,
+  ) {}
+
+  /** @internal The item's options, the builder's own (copied first when shared). */
+  protected get o(): Record<string, unknown> {
+    if (this.shared) {
+      this.item[this.at] = { ...(this.item[this.at] as Record<string, unknown>) };
+      this.shared = false;
+    }
+    return this.item[this.at] as Record<string, unknown>;
+  }
+
+  /** @internal Replaces the item's options. */
+  protected setOptions(options: Record<string, unknown>): void {
+    this.item[this.at] = options;
+    this.shared = false;
+  }
+
+  /** @internal Runs a check-and-set; its error is kept (awaitable) or thrown (batch). */
+  protected put(fn: () => void): this {
+    if (this.running) throw new Error('tenus: this builder has already run; make a new one');
+    if (this.ns === undefined) {
+      fn();
+      return this;
+    }
+    if (this.failure !== undefined) return this;
+    try {
+      fn();
+    } catch (e) {
+      this.failure = TenusError.from(e);
+    }
+    return this;
+  }
+
+  /** @internal Sets one option from a check. */
+  protected field(key: string, value: () => unknown): this {
+    return this.put(() => {
+      this.o[key] = value();
+    });
+  }
+
+  /** @internal Switches the item to another verb. */
+  protected verb(code: number): this {
+    return this.put(() => {
+      this.item[0] = code;
+    });
+  }
+
+  /**
+   * @internal Runs the item on its own, once (no rollback: with one item there is nothing else to
+   * undo, and replacing or deleting then needs no read before).
+   */
+  protected done(): Promise<void> {
+    this.running ??= this.execute();
+    return this.running;
+  }
+
+  private async execute(): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    const run = new Run(this.ns as Netns);
+    run.push(this.item);
+    const report = await run.run({ rollback: false });
+    const e = report.errors.get(0);
+    if (e) throw e;
+  }
+}

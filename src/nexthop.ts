@@ -1,0 +1,146 @@
+// Nexthop objects: builders that read like `ip nexthop add|replace|del`, awaited on a
+// namespace (`await ns.nexthop(10).via('10.0.41.254').dev('br0')`, `await ns.nexthop(100)
+// .group([{ id: 10 }, { id: 11, weight: 2 }])`) or added to a batch (`b.nexthop(...)`), and
+// listings.
+import * as args from './args';
+import { ItemBuilder, numberOrName } from './item';
+import { call } from './native';
+import type { Netns } from './netns';
+import { OP, type Item } from './ops';
+import type { Run } from './run';
+import type {
+  Family,
+  GroupMember,
+  GroupType,
+  LinkLike,
+  NexthopListOptions,
+  NexthopOptions,
+  NexthopRecord,
+  Resilience,
+  RouteProtocol,
+} from './native';
+
+/** A nexthop object's options besides its id. */
+export type NexthopSettings = Omit<NexthopOptions, 'id'>;
+
+function members(arg: string, value: unknown): unknown {
+  if (!Array.isArray(value)) throw args.invalidChoice(arg, value, ['an array of { id, weight }']);
+  return value.map((m, i) => args.options(`${arg}[${i}]`, m));
+}
+
+const CONVERT: args.Converters = { dev: args.link, protocol: numberOrName, group: members };
+
+/** Nexthop options as they cross into Rust. */
+export function nexthopOptions(id: unknown, options: unknown): Record<string, unknown> {
+  return { ...args.options('options', options, CONVERT), id: args.uint('id', id) };
+}
+
+/** The methods of a nexthop builder, awaited or in a batch. */
+export abstract class NexthopBuilder extends ItemBuilder {
+  /** Gateway (`via ADDR`). */
+  via(gateway: string): this {
+    return this.field('via', () => args.text('via', gateway));
+  }
+
+  /** Output link (`dev DEV`). */
+  dev(link: LinkLike): this {
+    return this.field('dev', () => args.link('dev', link));
+  }
+
+  /** The gateway is on the link even when no address says so. */
+  onlink(): this {
+    return this.field('onlink', () => true);
+  }
+
+  /** Drop what is sent to it. */
+  blackhole(): this {
+    return this.field('blackhole', () => true);
+  }
+
+  /** For VXLAN FDB entries (a gateway only; not usable by routes). */
+  fdb(): this {
+    return this.field('fdb', () => true);
+  }
+
+  /** A group of other nexthop objects, with weights (1..=256). */
+  group(group: GroupMember[], type?: GroupType): this {
+    this.field('group', () => members('group', group));
+    return type === undefined ? this : this.field('groupType', () => args.text('groupType', type));
+  }
+
+  /** Make the group resilient (hash buckets that move only when idle; Linux 5.13). */
+  resilient(settings: Resilience = {}): this {
+    return this.field('resilient', () => args.options('resilient', settings));
+  }
+
+  /** Family of a link-only or blackhole nexthop (default 'inet'). */
+  family(family: Family): this {
+    return this.field('family', () => args.text('family', family));
+  }
+
+  /** Owner mark (default 'tenus'). */
+  protocol(protocol: number | RouteProtocol): this {
+    return this.field('protocol', () => numberOrName('protocol', protocol));
+  }
+
+  /** Several options at once. */
+  set(options: NexthopSettings): this {
+    return this.put(() => Object.assign(this.o, nexthopOptions(this.o.id, options)));
+  }
+
+  /** `ip nexthop replace`: add it, or replace the object with this id. */
+  replace(): this {
+    return this.verb(OP.nexthopReplace);
+  }
+
+  /** `ip nexthop del id ID` (routes using it go with it; other options are ignored). */
+  delete(): this {
+    return this.verb(OP.nexthopDelete);
+  }
+}
+
+/** A nexthop object to add (or replace, or delete) in a namespace; runs when awaited. */
+export class NexthopChain extends NexthopBuilder implements PromiseLike<void> {
+  /** @internal Use `Netns.nexthop()`. */
+  constructor(ns: Netns, id: number, options?: NexthopSettings) {
+    super(ns, [OP.nexthopAdd, { id }]);
+    this.put(() => this.setOptions(nexthopOptions(id, options)));
+  }
+
+  then<R1 = void, R2 = never>(
+    onfulfilled?: ((value: void) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.done().then(onfulfilled, onrejected);
+  }
+
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<void | R> {
+    return this.then(undefined, onrejected);
+  }
+
+  finally(onfinally?: (() => void) | null): Promise<void> {
+    return this.done().finally(onfinally);
+  }
+}
+
+/** A nexthop object in a batch (`b.nexthop(id)`); its methods check their arguments at once. */
+export class BatchNexthop extends NexthopBuilder {
+  /** @internal Use `BatchBuilder.nexthop()`. */
+  constructor(run: Run, id: number, options?: NexthopSettings) {
+    const item: Item = [OP.nexthopAdd, nexthopOptions(id, options)];
+    super(undefined, item);
+    run.push(item);
+  }
+}
+
+/** @internal `ns.nexthops(filter)`. */
+export async function listNexthops(ns: Netns, filter?: NexthopListOptions): Promise<NexthopRecord[]> {
+  const f = JSON.stringify(args.options('filter', filter, { dev: args.link }));
+  return JSON.parse(await call(() => ns.native.nexthopList(f))) as NexthopRecord[];
+}
+
+/** @internal `ns.nexthopGet(id)`. */
+export async function getNexthop(ns: Netns, id: number): Promise<NexthopRecord> {
+  const i = args.uint('id', id);
+  return JSON.parse(await call(() => ns.native.nexthopGet(i))) as NexthopRecord;
+}

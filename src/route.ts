@@ -1,0 +1,328 @@
+// Routes: builders that read like `ip route add|replace|append|prepend|change|del`, awaited on
+// a namespace (`await ns.route('10.9.0.0/16').via('10.0.41.254').table(100)`) or added to a
+// batch (`b.route(...)`); listings, FIB lookups and flushes.
+import * as args from './args';
+import { ItemBuilder, numberOrName } from './item';
+import { call } from './native';
+import type { Netns } from './netns';
+import { OP, type Item } from './ops';
+import type { Run } from './run';
+import type {
+  Family,
+  LinkLike,
+  NexthopLeg,
+  RouteGetOptions,
+  RouteListOptions,
+  RouteMetrics,
+  RouteOptions,
+  RouteProtocol,
+  RouteRecord,
+  RouteScope,
+  RouteTableName,
+  RouteType,
+} from './native';
+
+/** A route's options besides its destination. */
+export type RouteSettings = Omit<RouteOptions, 'dst'>;
+
+const LEG: args.Converters = { dev: args.link };
+
+/** Each option's check in JavaScript (ranges, formats and names are Rust's). */
+const CHECKS: Record<string, (arg: string, v: unknown) => unknown> = {
+  family: args.text,
+  via: args.text,
+  dev: args.link,
+  onlink: args.bool,
+  src: args.text,
+  from: args.text,
+  table: numberOrName,
+  metric: args.uint,
+  scope: numberOrName,
+  protocol: numberOrName,
+  type: args.text,
+  tos: args.uint,
+  metrics: (a, v) => args.options(a, v),
+  multipath: (a, v) => {
+    if (!Array.isArray(v)) throw args.invalidChoice(a, v, ['an array of nexthops']);
+    return v.map((leg, i) => args.options(`${a}[${i}]`, leg, LEG));
+  },
+  nexthop: args.uint,
+};
+
+/**
+ * Route options as they cross into Rust (the destination goes beside them): each known option
+ * checked for what only JavaScript values get wrong; anything else passed on for Rust to
+ * refuse by name.
+ */
+export function routeOptions(options: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (options === undefined) return out;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw args.invalidChoice('options', options, ['an object of route options']);
+  }
+  const given = options as Record<string, unknown>;
+  for (const key in given) {
+    const v = given[key];
+    if (v === undefined) continue;
+    const check = CHECKS[key];
+    out[key] = check ? check(key, v) : args.options('options', { [key]: v })[key];
+  }
+  return out;
+}
+
+/**
+ * The options of the last batch route and what they were checked into: bulk work passes the
+ * same options (a fresh literal each time) to thousands of routes, which then share one checked
+ * object (copied by a builder before it changes it). Primitive values are compared; an object
+ * value (a Link, metrics, legs) is the same only if it is the same object.
+ */
+let lastGiven: Record<string, unknown> | undefined;
+let lastCount = 0;
+let lastChecked: Record<string, unknown> = {};
+
+function sharedOptions(options: unknown): Record<string, unknown> | undefined {
+  if (lastGiven === undefined || typeof options !== 'object' || options === null) return undefined;
+  const given = options as Record<string, unknown>;
+  let count = 0;
+  for (const key in given) {
+    if (given[key] !== lastGiven[key]) return undefined;
+    count++;
+  }
+  return count === lastCount ? lastChecked : undefined;
+}
+
+function batchOptions(options: unknown): { checked: Record<string, unknown>; shared: boolean } {
+  const hit = sharedOptions(options);
+  if (hit) return { checked: hit, shared: true };
+  const checked = routeOptions(options);
+  if (typeof options === 'object' && options !== null) {
+    lastGiven = { ...(options as Record<string, unknown>) };
+    lastCount = Object.keys(lastGiven).length;
+    lastChecked = checked;
+  }
+  return { checked, shared: true };
+}
+
+/** The methods of a route builder, awaited or in a batch. */
+export abstract class RouteBuilder extends ItemBuilder {
+  /** Gateway (`via ADDR`); an IPv6 gateway on an IPv4 route is sent as RTA_VIA. */
+  via(gateway: string): this {
+    return this.field('via', () => args.text('via', gateway));
+  }
+
+  /** Output link (`dev DEV`). */
+  dev(link: LinkLike): this {
+    return this.field('dev', () => args.link('dev', link));
+  }
+
+  /** The gateway is on the link even when no address says so. */
+  onlink(): this {
+    return this.field('onlink', () => true);
+  }
+
+  /** Preferred source address (`src ADDR`). */
+  src(address: string): this {
+    return this.field('src', () => args.text('src', address));
+  }
+
+  /** Source prefix the route applies to (`from PREFIX`, IPv6). */
+  from(prefix: string): this {
+    return this.field('from', () => args.text('from', prefix));
+  }
+
+  /** Routing table: a number or 'main', 'local', 'default'. */
+  table(table: number | RouteTableName): this {
+    return this.field('table', () => numberOrName('table', table));
+  }
+
+  /** Priority among routes to the same prefix (`metric N`). */
+  metric(metric: number): this {
+    return this.field('metric', () => args.uint('metric', metric));
+  }
+
+  scope(scope: number | RouteScope): this {
+    return this.field('scope', () => numberOrName('scope', scope));
+  }
+
+  /** Owner mark (default 'tenus', so that `ns.routes({ protocol: 'tenus' })` finds it). */
+  protocol(protocol: number | RouteProtocol): this {
+    return this.field('protocol', () => numberOrName('protocol', protocol));
+  }
+
+  /** 'unicast' (default), 'local', 'broadcast', 'blackhole', 'unreachable', 'prohibit', 'throw'. */
+  type(type: RouteType): this {
+    return this.field('type', () => args.text('type', type));
+  }
+
+  /** Family of a 'default' route nothing else says the family of. */
+  family(family: Family): this {
+    return this.field('family', () => args.text('family', family));
+  }
+
+  /** IPv4 TOS the route applies to. */
+  tos(tos: number): this {
+    return this.field('tos', () => args.uint('tos', tos));
+  }
+
+  /** `mtu [lock] N advmss N window N initcwnd N initrwnd N hoplimit N`. */
+  metrics(metrics: RouteMetrics): this {
+    return this.field('metrics', () => CHECKS.metrics('metrics', metrics));
+  }
+
+  /** Several nexthops (ECMP): `[{ via, dev, weight }, ...]`. */
+  multipath(legs: NexthopLeg[]): this {
+    return this.field('multipath', () => CHECKS.multipath('multipath', legs));
+  }
+
+  /** Use a nexthop object (`nhid ID`) instead of a gateway or link. */
+  nexthop(id: number): this {
+    return this.field('nexthop', () => args.uint('nexthop', id));
+  }
+
+  /** Several options at once. */
+  set(options: RouteSettings): this {
+    return this.put(() => Object.assign(this.o, routeOptions(options)));
+  }
+
+  /** `ip route replace`: add it, or replace the route with the same key. */
+  replace(): this {
+    return this.verb(OP.routeReplace);
+  }
+
+  /** `ip route append`: add it after routes with the same key (IPv6 merges it into them). */
+  append(): this {
+    return this.verb(OP.routeAppend);
+  }
+
+  /** `ip route prepend`: add it before routes with the same key. */
+  prepend(): this {
+    return this.verb(OP.routePrepend);
+  }
+
+  /** `ip route change`: replace a route that must exist. */
+  change(): this {
+    return this.verb(OP.routeChange);
+  }
+
+  /** `ip route del`: what is left out matches any route. */
+  delete(): this {
+    return this.verb(OP.routeDelete);
+  }
+}
+
+/**
+ * A route to add (or, after `.replace()`, `.delete()`, ...) in a namespace; runs when awaited
+ * and resolves when the kernel has it. Arguments are checked as the builder is used; a bad
+ * one rejects before anything is sent, with an error naming it.
+ */
+export class RouteChain extends RouteBuilder implements PromiseLike<void> {
+  /** @internal Use `Netns.route()`. */
+  constructor(ns: Netns, dst: string, options?: RouteSettings) {
+    super(ns, [OP.routeAdd, dst, {}], 2);
+    this.put(() => {
+      this.item[1] = args.text('dst', dst);
+      this.setOptions(routeOptions(options));
+    });
+  }
+
+  then<R1 = void, R2 = never>(
+    onfulfilled?: ((value: void) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.done().then(onfulfilled, onrejected);
+  }
+
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<void | R> {
+    return this.then(undefined, onrejected);
+  }
+
+  finally(onfinally?: (() => void) | null): Promise<void> {
+    return this.done().finally(onfinally);
+  }
+}
+
+/** A route in a batch (`b.route(dst)`); its methods check their arguments at once. */
+export class BatchRoute extends RouteBuilder {
+  /** @internal Use `BatchBuilder.route()`. */
+  constructor(run: Run, dst: string, options?: RouteSettings) {
+    const { checked, shared } = batchOptions(options);
+    const item: Item = [OP.routeAdd, args.text('dst', dst), checked];
+    super(undefined, item, 2, shared);
+    run.push(item);
+  }
+}
+
+// The columns of a listing part (crates/tenus-core/src/route/columns.rs): per route, WIDTH
+// numbers; values are indexes into the part's array of values.
+const WIDTH = 16;
+const HAS_METRIC = 1;
+const HAS_VIA = 2;
+const HAS_DEV = 4;
+const HAS_SRC = 8;
+const HAS_FROM = 16;
+const HAS_TOS = 32;
+const HAS_NEXTHOP = 64;
+const HAS_PREF = 128;
+const HAS_EXTRA = 256;
+
+type Value = string | number | Partial<RouteRecord>;
+
+/** @internal Builds the records of one listing part from its columns. */
+export function fromColumns(valuesJson: string, c: Uint32Array, out: RouteRecord[]): void {
+  const v = JSON.parse(valuesJson) as Value[];
+  for (let k = 0; k < c.length; k += WIDTH) {
+    const r = {
+      family: v[c[k]],
+      type: v[c[k + 1]],
+      dst: v[c[k + 2]],
+      table: c[k + 3],
+      protocol: v[c[k + 4]],
+      scope: v[c[k + 5]],
+    } as RouteRecord;
+    const has = c[k + 6];
+    if (has !== 0) {
+      if (has & HAS_METRIC) r.metric = c[k + 7];
+      if (has & HAS_VIA) r.via = v[c[k + 8]] as string;
+      if (has & HAS_DEV) r.dev = v[c[k + 9]] as string;
+      if (has & HAS_SRC) r.src = v[c[k + 10]] as string;
+      if (has & HAS_FROM) r.from = v[c[k + 11]] as string;
+      if (has & HAS_TOS) r.tos = c[k + 12];
+      if (has & HAS_NEXTHOP) r.nexthop = c[k + 13];
+      if (has & HAS_PREF) r.pref = v[c[k + 14]] as string;
+      // Flags, metrics, multipath legs: one object per route that has them (not shared).
+      if (has & HAS_EXTRA) Object.assign(r, v[c[k + 15]]);
+    }
+    out.push(r);
+  }
+}
+
+/** @internal `ns.routes(filter)`: the dump arrives in parts, turned into records while the rest comes. */
+export async function listRoutes(ns: Netns, filter?: RouteListOptions): Promise<RouteRecord[]> {
+  const f = JSON.stringify(args.options('filter', filter, { dev: args.link, table: numberOrName, protocol: numberOrName }));
+  let attempt = 0;
+  let out: RouteRecord[] = [];
+  await call(() =>
+    ns.native.routeList(f, (partAttempt: number, values: string, columns: Uint32Array) => {
+      if (partAttempt !== attempt) {
+        // The kernel said the dump changed underway; it is being read again from the start.
+        attempt = partAttempt;
+        out = [];
+      }
+      fromColumns(values, columns, out);
+    }),
+  );
+  return out;
+}
+
+/** @internal `ns.routeGet(dst, options)`. */
+export async function getRoute(ns: Netns, dst: string, options?: RouteGetOptions): Promise<RouteRecord> {
+  const d = args.text('dst', dst);
+  const o = JSON.stringify(args.options('options', options, { iif: args.link, oif: args.link, ipproto: numberOrName }));
+  return JSON.parse(await call(() => ns.native.routeGet(d, o))) as RouteRecord;
+}
+
+/** @internal `ns.flushRoutes(filter)`. */
+export async function flushRoutes(ns: Netns, filter?: RouteListOptions): Promise<number> {
+  const f = JSON.stringify(args.options('filter', filter, { dev: args.link, table: numberOrName, protocol: numberOrName }));
+  return call(() => ns.native.routeFlush(f));
+}

@@ -1,0 +1,174 @@
+// Policy rules: builders that read like `ip rule add|del`, awaited on a namespace
+// (`await ns.rule({ from: '10.0.41.0/24', fwmark: 0x10 }).table(100).priority(1000)`) or added
+// to a batch (`b.rule(...)`), and the listing.
+import * as args from './args';
+import { ItemBuilder, numberOrName } from './item';
+import { call } from './native';
+import type { Netns } from './netns';
+import { OP, type Item } from './ops';
+import type { Run } from './run';
+import type { Family, IpProtocol, RouteProtocol, RouteTableName, RuleAction, RuleOptions, RuleRecord } from './native';
+
+/** A number or a `{ start, end }` range. */
+function rangeArg(arg: string, value: unknown): unknown {
+  if (typeof value === 'number') return args.uint(arg, value);
+  return args.options(arg, value);
+}
+
+const CONVERT: args.Converters = {
+  table: numberOrName,
+  protocol: numberOrName,
+  ipproto: numberOrName,
+  uidrange: rangeArg,
+  sport: rangeArg,
+  dport: rangeArg,
+};
+
+/** Rule options as they cross into Rust (what only JavaScript values get wrong is checked here). */
+export function ruleOptions(options: unknown): Record<string, unknown> {
+  return args.options('options', options, CONVERT);
+}
+
+/** The methods of a rule builder, awaited or in a batch. */
+export abstract class RuleBuilder extends ItemBuilder {
+  /** Look the route up in this table (action 'to'). */
+  table(table: number | RouteTableName): this {
+    return this.field('table', () => numberOrName('table', table));
+  }
+
+  /** Order among rules, lower first (`pref N`). */
+  priority(priority: number): this {
+    return this.field('priority', () => args.uint('priority', priority));
+  }
+
+  /** 'to' (with a table), 'goto' (see `goto()`), 'nop', 'blackhole', 'unreachable', 'prohibit'. */
+  action(action: RuleAction): this {
+    return this.field('action', () => args.text('action', action));
+  }
+
+  /** Go on at the rule with this priority. */
+  goto(priority: number): this {
+    return this.field('goto', () => args.uint('goto', priority));
+  }
+
+  from(prefix: string): this {
+    return this.field('from', () => args.text('from', prefix));
+  }
+
+  to(prefix: string): this {
+    return this.field('to', () => args.text('to', prefix));
+  }
+
+  /** Incoming link's name (it need not exist yet). */
+  iif(name: string): this {
+    return this.field('iif', () => args.text('iif', name));
+  }
+
+  /** Outgoing link's name (it need not exist yet). */
+  oif(name: string): this {
+    return this.field('oif', () => args.text('oif', name));
+  }
+
+  /** `fwmark MARK[/MASK]`. */
+  fwmark(mark: number, mask?: number): this {
+    this.field('fwmark', () => args.uint('fwmark', mark));
+    return mask === undefined ? this : this.field('fwmask', () => args.uint('fwmask', mask));
+  }
+
+  tos(tos: number): this {
+    return this.field('tos', () => args.uint('tos', tos));
+  }
+
+  uidrange(start: number, end = start): this {
+    return this.field('uidrange', () => ({ start: args.uint('uidrange', start), end: args.uint('uidrange', end) }));
+  }
+
+  sport(start: number, end = start): this {
+    return this.field('sport', () => ({ start: args.uint('sport', start), end: args.uint('sport', end) }));
+  }
+
+  dport(start: number, end = start): this {
+    return this.field('dport', () => ({ start: args.uint('dport', start), end: args.uint('dport', end) }));
+  }
+
+  ipproto(protocol: number | IpProtocol): this {
+    return this.field('ipproto', () => numberOrName('ipproto', protocol));
+  }
+
+  /** Ignore routes found whose prefix is this long or shorter. */
+  suppressPrefixlength(length: number): this {
+    return this.field('suppressPrefixlength', () => args.uint('suppressPrefixlength', length));
+  }
+
+  /** Ignore routes found whose link is in this group. */
+  suppressIfgroup(group: number): this {
+    return this.field('suppressIfgroup', () => args.uint('suppressIfgroup', group));
+  }
+
+  /** Invert the selectors. */
+  not(): this {
+    return this.field('not', () => true);
+  }
+
+  /** Owner mark (default 'tenus'). */
+  protocol(protocol: number | RouteProtocol): this {
+    return this.field('protocol', () => numberOrName('protocol', protocol));
+  }
+
+  /** Needed only when no prefix says the family. */
+  family(family: Family): this {
+    return this.field('family', () => args.text('family', family));
+  }
+
+  /** Several options at once. */
+  set(options: RuleOptions): this {
+    return this.put(() => Object.assign(this.o, ruleOptions(options)));
+  }
+
+  /** `ip rule del`: the first rule matching what is given. */
+  delete(): this {
+    return this.verb(OP.ruleDelete);
+  }
+}
+
+/** A rule to add (or, after `.delete()`, delete) in a namespace; runs when awaited. */
+export class RuleChain extends RuleBuilder implements PromiseLike<void> {
+  /** @internal Use `Netns.rule()`. */
+  constructor(ns: Netns, options?: RuleOptions) {
+    super(ns, [OP.ruleAdd, {}]);
+    this.put(() => this.setOptions(ruleOptions(options)));
+  }
+
+  then<R1 = void, R2 = never>(
+    onfulfilled?: ((value: void) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.done().then(onfulfilled, onrejected);
+  }
+
+  catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<void | R> {
+    return this.then(undefined, onrejected);
+  }
+
+  finally(onfinally?: (() => void) | null): Promise<void> {
+    return this.done().finally(onfinally);
+  }
+}
+
+/** A rule in a batch (`b.rule(...)`); its methods check their arguments at once. */
+export class BatchRule extends RuleBuilder {
+  /** @internal Use `BatchBuilder.rule()`. */
+  constructor(run: Run, options?: RuleOptions) {
+    const item: Item = [OP.ruleAdd, ruleOptions(options)];
+    super(undefined, item);
+    run.push(item);
+  }
+}
+
+/** @internal `ns.rules(family)`. */
+export async function listRules(ns: Netns, family?: Family): Promise<RuleRecord[]> {
+  const f = JSON.stringify(family === undefined ? null : args.text('family', family));
+  return JSON.parse(await call(() => ns.native.ruleList(f))) as RuleRecord[];
+}
+
+

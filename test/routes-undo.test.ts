@@ -1,0 +1,92 @@
+// Undo of route changes: a rollback batch takes back what it did — added routes deleted,
+// replaced and changed routes restored from what was read before them (every attribute), and
+// deleted routes added back — checked with `ip -j -d route` before and after.
+import { describe, expect, it } from 'vitest';
+import type { Netns } from '../src';
+import { needRoot, runIn } from './helpers/lab';
+import { routeSetup } from './helpers/routing';
+
+/** Every route of both families in every table, as ip shows them (text: exact). */
+function allRoutes(ns: Netns): string {
+  return ['-4', '-6'].map((f) => runIn(ns, 'ip', [f, '-d', 'route', 'show', 'table', 'all'])).join('\n');
+}
+
+/** Runs a rollback batch whose last item fails; returns the statuses. */
+async function failing(ns: Netns, fill: Parameters<Netns['batch']>[0]): Promise<string[]> {
+  const r = await ns.batch(
+    (b) => {
+      fill(b);
+      b.route('10.99.0.0/16').via('172.16.199.1'); // unreachable gateway: fails
+    },
+    { onError: 'rollback' },
+  );
+  return r.items.map((i) => i.status);
+}
+
+describe('routes: undo in rollback batches', () => {
+  it('routes added, appended and prepended are deleted again (IPv6 appended legs too)', async (ctx) => {
+    needRoot(ctx);
+    const { ns1 } = await routeSetup();
+    await ns1.route('172.16.104.0/24').via('172.16.101.2');
+    await ns1.route('2001:db8:104::/64').via('2001:db8:101::2');
+    const before = allRoutes(ns1);
+    const statuses = await failing(ns1, (b) => {
+      b.route('172.16.105.0/24').via('172.16.101.2').table(100).metric(5);
+      b.route('172.16.104.0/24').via('172.16.103.2').append();
+      b.route('172.16.104.0/24').via('172.16.103.3').prepend();
+      b.route('2001:db8:104::/64').via('2001:db8:103::2').append();
+      b.route('172.16.106.0/24').multipath([{ via: '172.16.101.2' }, { via: '172.16.103.2', weight: 3 }]);
+    });
+    expect(statuses).toEqual(['undone', 'undone', 'undone', 'undone', 'undone', 'failed']);
+    expect(allRoutes(ns1)).toEqual(before);
+  });
+
+  it('a replaced route comes back with every attribute; a replace that created one is deleted', async (ctx) => {
+    needRoot(ctx);
+    const { ns1 } = await routeSetup();
+    await ns1.route('172.16.104.0/24').via('172.16.101.2').metric(7).protocol('static').src('172.16.101.1')
+      .metrics({ mtu: 1400, advmss: 1300, lock: ['mtu'] });
+    await ns1.route('172.16.107.0/24').multipath([{ via: '172.16.101.2', weight: 2 }, { via: '172.16.103.2' }]).table(100);
+    await ns1.route('2001:db8:104::/64').multipath([{ via: '2001:db8:101::2' }, { via: '2001:db8:103::2' }]);
+    await ns1.route('172.16.108.0/24').type('unreachable');
+    const before = allRoutes(ns1);
+    const statuses = await failing(ns1, (b) => {
+      b.route('172.16.104.0/24').via('172.16.103.2').metric(7).replace();
+      b.route('172.16.107.0/24').type('blackhole').table(100).replace();
+      b.route('2001:db8:104::/64').via('2001:db8:103::3').replace();
+      b.route('172.16.108.0/24').via('172.16.101.2').change();
+      b.route('172.16.109.0/24').via('172.16.101.2').replace(); // creates it
+    });
+    expect(statuses).toEqual(['undone', 'undone', 'undone', 'undone', 'undone', 'failed']);
+    expect(allRoutes(ns1)).toEqual(before);
+  });
+
+  it('deleted routes are added back: IPv4 with metrics, an IPv6 multipath leg, a reject route', async (ctx) => {
+    needRoot(ctx);
+    const { ns1 } = await routeSetup();
+    await ns1.route('172.16.104.0/24').via('172.16.101.2').metric(20).metrics({ mtu: 1300 }).protocol('static');
+    await ns1.route('2001:db8:104::/64').multipath([{ via: '2001:db8:101::2' }, { via: '2001:db8:103::2', weight: 4 }]);
+    await ns1.route('172.16.110.0/24').type('prohibit').table(300);
+    const before = allRoutes(ns1);
+    const statuses = await failing(ns1, (b) => {
+      b.route('172.16.104.0/24').metric(20).delete();
+      b.route('2001:db8:104::/64').via('2001:db8:103::2').delete();
+      b.route('172.16.110.0/24').table(300).delete();
+    });
+    expect(statuses).toEqual(['undone', 'undone', 'undone', 'failed']);
+    expect(allRoutes(ns1)).toEqual(before);
+  });
+
+  it('a route deleted then added again in one batch: both undone, newest first', async (ctx) => {
+    needRoot(ctx);
+    const { ns1 } = await routeSetup();
+    await ns1.route('172.16.104.0/24').via('172.16.101.2');
+    const before = allRoutes(ns1);
+    const statuses = await failing(ns1, (b) => {
+      b.route('172.16.104.0/24').delete();
+      b.route('172.16.104.0/24').via('172.16.103.2');
+    });
+    expect(statuses).toEqual(['undone', 'undone', 'failed']);
+    expect(allRoutes(ns1)).toEqual(before);
+  });
+});

@@ -1,0 +1,195 @@
+// Policy rules: add, delete and list checked against `ip -j rule`, every selector, and the
+// kernel's fib_rule_tests.sh ported: each selector makes `ip route get` with the same selector
+// answer from the rule's table (IPv4 and IPv6). Undo of rules in rollback batches; bad input.
+import { describe, expect, it } from 'vitest';
+import type { Netns, RuleOptions, RuleRecord } from '../src';
+import { rejection } from './helpers/check';
+import { lab, needRoot } from './helpers/lab';
+import { ipRules, noDad, sysctl } from './helpers/routing';
+
+const RTABLE = 100;
+const GW_IP4 = '192.51.100.2';
+const SRC_IP = '192.51.100.3';
+const GW_IP6 = '2001:db8:1::2';
+const SRC_IP6 = '2001:db8:1::3';
+
+/** fib_rule_tests' setup, on a veth (this host has no dummy): `dev0` with the test addresses. */
+async function setup(): Promise<Netns> {
+  const ns = await lab();
+  noDad(ns);
+  sysctl(ns, 'net.ipv4.ip_forward', 1);
+  await ns.link('lo').up();
+  const v = await ns.veth('dev0').peer('dev1').address('192.51.100.1/24').address('2001:db8:1::1/64').up();
+  await v.peer.up();
+  return ns;
+}
+
+/** What both tools say about a rule: priority, table or action, and the selectors. */
+function seenIp(r: any): Record<string, unknown> {
+  const tables: Record<string, number> = { main: 254, local: 255, default: 253 };
+  const prefix = (a: string | undefined, len: number | undefined): string | undefined =>
+    a === undefined || a === 'all' ? undefined : len === undefined || len === 32 || len === 128 ? a : `${a}/${len}`;
+  return {
+    priority: r.priority,
+    table: r.table === undefined ? undefined : (tables[r.table] ?? Number(r.table)),
+    from: prefix(r.src, r.srclen),
+    to: prefix(r.dst, r.dstlen),
+    iif: r.iif,
+    oif: r.oif,
+    fwmark: r.fwmark === undefined ? undefined : Number(r.fwmark),
+    not: r.not === undefined ? undefined : true,
+    uidrange: r.uid_start === undefined ? undefined : { start: r.uid_start, end: r.uid_end },
+    sport: r.sport === undefined && r.sport_start === undefined ? undefined : { start: r.sport ?? r.sport_start, end: r.sport ?? r.sport_end },
+    dport: r.dport === undefined && r.dport_start === undefined ? undefined : { start: r.dport ?? r.dport_start, end: r.dport ?? r.dport_end },
+  };
+}
+
+function seenTenus(r: RuleRecord): Record<string, unknown> {
+  return {
+    priority: r.priority,
+    table: r.table,
+    from: r.from,
+    to: r.to,
+    iif: r.iif,
+    oif: r.oif,
+    fwmark: r.fwmark,
+    not: r.not,
+    uidrange: r.uidrange,
+    sport: r.sport,
+    dport: r.dport,
+  };
+}
+
+async function agreed(ns: Netns, family: 'inet' | 'inet6' = 'inet'): Promise<RuleRecord[]> {
+  const tenus = await ns.rules(family);
+  const ip = ipRules(ns, family === 'inet' ? '-4' : '-6');
+  expect(tenus.map(seenTenus)).toEqual(ip.map(seenIp));
+  return tenus;
+}
+
+describe('rules: every selector, checked against ip -j rule', () => {
+  it('adds rules with each selector and action; lists them as ip does; deletes them', async (ctx) => {
+    needRoot(ctx);
+    const ns = await setup();
+    const rules: RuleOptions[] = [
+      { from: '10.0.41.0/24', fwmark: 0x10, fwmask: 0xff, table: RTABLE, priority: 1000 },
+      { not: true, to: '10.1.0.0/16', iif: 'dev0', oif: 'dev1', tos: 0x10, table: RTABLE, priority: 1001 },
+      { uidrange: { start: 100, end: 200 }, sport: { start: 1000, end: 2000 }, dport: 80, ipproto: 'tcp', table: RTABLE, priority: 1002 },
+      { table: 'main', suppressPrefixlength: 0, priority: 1003 },
+      { action: 'prohibit', from: '10.2.0.0/16', priority: 1004 },
+      { action: 'blackhole', iif: 'nosuchlink', priority: 1005 },
+      { action: 'nop', priority: 1006 },
+      { goto: 1008, priority: 1007 },
+      { table: 5000, fwmark: 7, priority: 1008, protocol: 'static' },
+    ];
+    for (const r of rules) await ns.rule(r);
+    const listed = await agreed(ns);
+    const byPriority = new Map(listed.map((r) => [r.priority, r]));
+    expect(byPriority.get(1000)).toMatchObject({ action: 'to', table: 100, from: '10.0.41.0/24', fwmark: 16, fwmask: 255, protocol: 'tenus' });
+    expect(byPriority.get(1001)).toMatchObject({ not: true, to: '10.1.0.0/16', iif: 'dev0', oif: 'dev1', tos: 16 });
+    expect(byPriority.get(1002)).toMatchObject({ ipproto: 6, dport: { start: 80, end: 80 } });
+    expect(byPriority.get(1003)).toMatchObject({ table: 254, suppressPrefixlength: 0 });
+    expect(byPriority.get(1004)).toMatchObject({ action: 'prohibit' });
+    expect(byPriority.get(1005)).toMatchObject({ action: 'blackhole', iif: 'nosuchlink', detached: true });
+    expect(byPriority.get(1006)).toMatchObject({ action: 'nop' });
+    expect(byPriority.get(1007)).toMatchObject({ action: 'goto', goto: 1008 });
+    expect(byPriority.get(1008)).toMatchObject({ table: 5000, protocol: 'static' });
+    expect((await rejection(ns.rule(rules[0]))).code).toBe('EEXIST');
+
+    for (const r of rules) await ns.rule({ priority: r.priority }).delete();
+    expect((await agreed(ns)).map((r) => r.priority)).toEqual([0, 32766, 32767]);
+    expect((await rejection(ns.rule({ priority: 1000 }).delete())).code).toBe('ENOENT');
+  });
+
+  it('deletes the first rule matching the selectors given (the priority left out)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await setup();
+    await ns.rule({ from: '10.0.41.0/24', table: RTABLE }).priority(200);
+    await ns.rule({ from: '10.0.42.0/24', table: RTABLE }).priority(100);
+    await ns.rule({ from: '10.0.41.0/24' }).delete();
+    expect((await agreed(ns)).map((r) => r.priority)).toEqual([0, 100, 32766, 32767]);
+  });
+
+  it('IPv6 rules, the family taken from the prefixes or given', async (ctx) => {
+    needRoot(ctx);
+    const ns = await setup();
+    await ns.rule({ from: 'fd00::/64', table: RTABLE, priority: 1000 });
+    await ns.rule({ fwmark: 3 }).family('inet6').table(RTABLE).priority(1001);
+    const listed = await agreed(ns, 'inet6');
+    expect(listed.filter((r) => r.table === RTABLE).map((r) => r.family)).toEqual(['inet6', 'inet6']);
+    expect((await ns.rules()).length).toBe((await ns.rules('inet')).length + listed.length);
+  });
+});
+
+describe('rules: each selector steers route lookups into its table (fib_rule_tests.sh)', () => {
+  for (const v6 of [false, true]) {
+    const fam = v6 ? 'IPv6' : 'IPv4';
+    it(`${fam}: oif, from+iif, tos, fwmark, uidrange, sport+dport, ipproto`, async (ctx) => {
+      needRoot(ctx);
+      const ns = await setup();
+      const gw = v6 ? GW_IP6 : GW_IP4;
+      await ns.route('default').family(v6 ? 'inet6' : 'inet').via(gw).dev('dev0').onlink().table(RTABLE);
+      const cases: [RuleOptions, Parameters<Netns['routeGet']>[1]][] = [
+        [{ oif: 'dev0' }, { oif: 'dev0' }],
+        [{ from: v6 ? SRC_IP6 : SRC_IP, iif: 'dev0' }, { from: v6 ? SRC_IP6 : SRC_IP, iif: 'dev0' }],
+        [{ tos: 0x10 }, { tos: 0x10 }],
+        [{ fwmark: 0x64 }, { mark: 0x64 }],
+        [{ uidrange: { start: 100, end: 100 } }, { uid: 100 }],
+        [{ sport: 666, dport: 777 }, { sport: 666, dport: 777 }],
+        [{ ipproto: 'tcp' }, { ipproto: 'tcp' }],
+        [{ ipproto: v6 ? 'ipv6-icmp' : 'icmp' }, { ipproto: v6 ? 'ipv6-icmp' : 'icmp' }],
+      ];
+      for (const [match, get] of cases) {
+        await ns.rule({ ...match, family: v6 ? 'inet6' : 'inet' }).table(RTABLE);
+        const got = await ns.routeGet(gw, get);
+        expect(got.table, `${fam} ${JSON.stringify(match)}`).toBe(RTABLE);
+        await ns.rule({ ...match, family: v6 ? 'inet6' : 'inet', table: RTABLE }).delete();
+        expect((await ns.routeGet(gw, get)).table, `after deleting ${JSON.stringify(match)}`).not.toBe(RTABLE);
+      }
+    });
+  }
+});
+
+describe('rules: undo in rollback batches, bad input', () => {
+  it('a failed batch deletes the rules it added and puts back the rules it deleted', async (ctx) => {
+    needRoot(ctx);
+    const ns = await setup();
+    await ns.rule({ from: '10.0.41.0/24', fwmark: 0x10, fwmask: 0xff, uidrange: { start: 5, end: 9 }, table: RTABLE, priority: 900 }).protocol('static');
+    const before = ipRules(ns);
+    const r = await ns.batch(
+      (b) => {
+        b.rule({ from: '10.0.50.0/24', table: RTABLE, priority: 800 });
+        b.rule({ from: '10.0.41.0/24', table: RTABLE }).delete();
+        b.rule({ priority: 12345 }).delete(); // no such rule: the batch fails here
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'failed']);
+    expect(ipRules(ns)).toEqual(before);
+  });
+
+  it('refuses bad selectors before sending, naming them', async (ctx) => {
+    needRoot(ctx);
+    const ns = await setup();
+    const before = ipRules(ns);
+    const cases: [RuleOptions, string][] = [
+      [{ table: 0 }, 'table'],
+      [{ from: '10.0.0.0/8' }, 'table'],
+      [{ table: 5, sport: { start: 2000, end: 1000 } }, 'sport'],
+      [{ table: 5, dport: { start: 80, end: 70000 } }, 'dport.end'],
+      [{ table: 5, from: '10.0.0.0/33' }, 'from'],
+      [{ table: 5, from: '10.0.0.0/8', to: 'fd00::/8' }, 'to'],
+      [{ table: 5, ipproto: 'carrier-pigeon' as 'tcp' }, 'ipproto'],
+      [{ action: 'goto' }, 'goto'],
+      [{ action: 'blackhole', table: 5 }, 'table'],
+      [{ table: 5, iif: 'a/b' }, 'iif'],
+      [{ table: 5, fwmask: 0xff }, 'fwmark'],
+      [{ table: 5, priority: -1 }, 'priority'],
+    ];
+    for (const [options, arg] of cases) {
+      const e = await rejection(ns.rule(options));
+      expect(e.arg, `${JSON.stringify(options)}: ${e.message}`).toBe(arg);
+    }
+    expect(ipRules(ns)).toEqual(before);
+  });
+});
