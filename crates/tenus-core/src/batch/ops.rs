@@ -107,4 +107,7 @@ ops! {
     48 => AddNexthop(AddNexthop),
     49 => ReplaceNexthop(ReplaceNexthop),
     50 => DeleteNexthop(DeleteNexthop),
+    // Bridge port settings (issue 15, the CNI bridge plugin's hairpinMode and portIsolation):
+    // codes 80..=89.
+    80 => SetPort(crate::link::port::SetPort),
 }
