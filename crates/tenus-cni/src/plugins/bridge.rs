@@ -1,0 +1,623 @@
+//! tenus-bridge: the reference `bridge` plugin's configuration and results. The bridge is
+//! shared by every pod of the network: made, brought up and given its gateway addresses
+//! idempotently (a concurrent ADD that made it first, EEXIST, is success) and never deleted.
+//! Each pod gets a veth pair, its host end a port of the bridge, its other end born in the pod
+//! as `CNI_IFNAME`, made and configured in two transactions (the pod's sysctls are written in
+//! between, before its addresses, as the reference does): a failure in the second deletes the
+//! pair, and IPAM DEL releases the address.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::json;
+use tenus_core::{Handle, LinkRecord, LinkRef};
+
+use crate::conf::NetConf;
+use crate::configure::{configure, settle};
+use crate::env::Invocation;
+use crate::error::{CniError, Result, UNSUPPORTED_FIELD};
+use crate::ipam::Ipam;
+use crate::net::{delete_if_present, find, open_pod, random_veth_name, Net};
+use crate::sysctl::{self, link_key};
+use crate::tx::{Tx, HOST, POD};
+use crate::types::{Cidr, CniResult, Interface, Route};
+use crate::validate;
+
+use super::{args_mac, or_release, requested_mac};
+
+fn default_bridge() -> String {
+    "cni0".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Conf {
+    #[serde(default = "default_bridge")]
+    bridge: String,
+    #[serde(default)]
+    is_gateway: bool,
+    #[serde(default)]
+    is_default_gateway: bool,
+    #[serde(default)]
+    force_address: bool,
+    #[serde(default)]
+    ip_masq: bool,
+    #[serde(default)]
+    mtu: u32,
+    #[serde(default)]
+    hairpin_mode: bool,
+    #[serde(default)]
+    promisc_mode: bool,
+    #[serde(default)]
+    vlan: u32,
+    #[serde(default)]
+    vlan_trunk: Option<serde_json::Value>,
+    #[serde(default)]
+    macspoofchk: bool,
+    #[serde(default, rename = "enabledad")]
+    enable_dad: bool,
+    #[serde(default)]
+    disable_container_interface: bool,
+    #[serde(default)]
+    port_isolation: bool,
+}
+
+impl Conf {
+    fn read(conf: &NetConf) -> Result<Conf> {
+        let mut c: Conf = conf.plugin()?;
+        tenus_core::args::ifname("bridge", &c.bridge).map_err(|e| {
+            CniError::config(format!("invalid bridge name {:?}", c.bridge)).with_details(e.to_string())
+        })?;
+        if c.vlan > 4094 {
+            return Err(CniError::config(format!(
+                "invalid VLAN ID {} (must be between 0 and 4094)",
+                c.vlan
+            )));
+        }
+        for (on, key, why) in [
+            (
+                c.ip_masq,
+                "ipMasq",
+                "masquerading needs firewall rules, which tenus does not write; chain a firewall plugin",
+            ),
+            (
+                c.macspoofchk,
+                "macspoofchk",
+                "MAC spoof checking needs nftables rules, which tenus does not write",
+            ),
+            (
+                c.vlan != 0,
+                "vlan",
+                "bridge VLAN filtering on ports is not implemented yet",
+            ),
+            (
+                c.vlan_trunk.is_some(),
+                "vlanTrunk",
+                "bridge VLAN trunks are not implemented yet",
+            ),
+        ] {
+            if on {
+                return Err(
+                    CniError::new(UNSUPPORTED_FIELD, format!("unsupported field {key}")).with_details(why),
+                );
+            }
+        }
+        if c.is_default_gateway {
+            c.is_gateway = true;
+        }
+        if c.hairpin_mode && c.promisc_mode {
+            return Err(CniError::config(
+                "cannot set hairpin mode and promiscuous mode at the same time",
+            ));
+        }
+        if c.mtu != 0 {
+            tenus_core::args::mtu("mtu", c.mtu)
+                .map_err(|e| CniError::config("invalid mtu").with_details(e.to_string()))?;
+        }
+        Ok(c)
+    }
+}
+
+fn iface(l: &LinkRecord, sandbox: &str) -> Interface {
+    Interface {
+        name: l.name.clone(),
+        mac: l.mac.clone().unwrap_or_default(),
+        sandbox: sandbox.to_string(),
+        ..Interface::default()
+    }
+}
+
+pub async fn add(conf: &NetConf, inv: &Invocation) -> Result<CniResult> {
+    let c = Conf::read(conf)?;
+    let mac = requested_mac(&[
+        conf.runtime_config_str("mac"),
+        conf.args_cni_str("mac"),
+        args_mac(inv)?,
+    ])?;
+    let ipam = Ipam::of(conf, inv);
+    if ipam.is_some() && c.disable_container_interface {
+        return Err(CniError::config(
+            "cannot use IPAM when DisableContainerInterface flag is set",
+        ));
+    }
+    let pod = open_pod(&inv.netns)?;
+    // IPAM runs in its own process while the sockets open.
+    let (reserved, net) = futures::join!(
+        async {
+            match &ipam {
+                Some(i) => i.add().await.map(Some),
+                None => Ok(None),
+            }
+        },
+        Net::open(pod, &inv.netns)
+    );
+    let reserved = reserved?;
+    or_release(ipam.as_ref(), async {
+        let net = net?;
+        attach(&net, &c, conf, inv, mac, reserved).await
+    })
+    .await
+}
+
+/// Everything ADD does after IPAM.
+async fn attach(
+    net: &Net,
+    c: &Conf,
+    conf: &NetConf,
+    inv: &Invocation,
+    mac: Option<String>,
+    reserved: Option<CniResult>,
+) -> Result<CniResult> {
+    let br = ensure_bridge(net.host(), c).await?;
+    let mut result = CniResult::default();
+    let gateways = match &reserved {
+        Some(r) => {
+            result.ips = r.ips.clone();
+            result.routes = r.routes.clone();
+            result.dns = r.dns.clone();
+            gateways(&mut result, c)?
+        }
+        None => Vec::new(),
+    };
+
+    let host_name = make_veth(net, c, inv, mac.as_deref()).await?;
+    let configured = async {
+        sysctl::set(&link_key("ipv6", &host_name, "accept_ra"), "0").ok();
+        let cont = find(net.pod(), &inv.ifname)
+            .await?
+            .ok_or_else(|| CniError::internal(format!("{} vanished from the pod", inv.ifname)))?;
+        result.interfaces = vec![
+            iface(&br, ""),
+            Interface {
+                name: host_name.clone(),
+                ..Interface::default()
+            },
+            iface(&cont, &inv.netns),
+        ];
+        for ip in &mut result.ips {
+            ip.interface = Some(2);
+        }
+        if reserved.is_some() {
+            let mut tx = Tx::new();
+            let plan = configure(&mut tx, &inv.ifname, &result)?;
+            let mut writes = if c.enable_dad {
+                vec![
+                    (link_key("ipv6", &inv.ifname, "enhanced_dad"), "1".to_string()),
+                    (link_key("ipv6", &inv.ifname, "accept_dad"), "1".to_string()),
+                ]
+            } else {
+                vec![(link_key("ipv6", &inv.ifname, "accept_dad"), "0".to_string())]
+            };
+            writes.push((link_key("ipv4", &inv.ifname, "arp_notify"), "1".to_string()));
+            writes.extend(plan.sysctls);
+            sysctl::best_effort_in(net.pod_ns(), writes).await;
+            net.run(tx)
+                .await
+                .map_err(|e| CniError::netlink(format!("failed to configure {}", inv.ifname), e))?;
+            if plan.settle_v6 {
+                settle(net.pod(), &inv.ifname, Duration::from_secs(5)).await?;
+            }
+            for gw in &gateways {
+                ensure_address(net.host(), &br, gw, c.force_address).await?;
+            }
+            for v4 in [true, false] {
+                if gateways.iter().any(|g| g.is_v4() == v4) {
+                    let key = if v4 {
+                        "net/ipv4/ip_forward"
+                    } else {
+                        "net/ipv6/conf/all/forwarding"
+                    };
+                    sysctl::set(key, "1").map_err(|e| {
+                        CniError::internal("failed to enable forwarding").with_details(e.to_string())
+                    })?;
+                }
+            }
+        } else if !c.disable_container_interface {
+            let mut tx = Tx::new();
+            tx.on(POD).link_set(&inv.ifname, json!({"up": true}));
+            net.run(tx)
+                .await
+                .map_err(|e| CniError::netlink(format!("failed to set {} up", inv.ifname), e))?;
+        }
+        let host = if c.disable_container_interface {
+            find(net.host(), &host_name).await?
+        } else {
+            Some(port_up(net.host(), &host_name).await?)
+        };
+        let host = host.ok_or_else(|| CniError::internal(format!("{host_name} vanished")))?;
+        result.interfaces[1].mac = host.mac.unwrap_or_default();
+        // The bridge's MAC may have changed as the port joined or the address was set.
+        let br = find(net.host(), &c.bridge)
+            .await?
+            .ok_or_else(|| CniError::internal(format!("bridge {} vanished", c.bridge)))?;
+        result.interfaces[0].mac = br.mac.unwrap_or_default();
+        if !conf.dns.is_empty() {
+            result.dns = conf.dns.clone();
+        }
+        Ok(result)
+    }
+    .await;
+    if configured.is_err() {
+        // The pair goes, and with it everything done to either end.
+        if let Err(e) = delete_if_present(net.host(), &host_name).await {
+            eprintln!("tenus-cni: removing {host_name} after a failed ADD: {e}");
+        }
+    }
+    configured
+}
+
+/// The bridge, made if it is not there (by us or by a concurrent ADD), up, promiscuous when
+/// asked, not taking router advertisements.
+async fn ensure_bridge(h: &Handle, c: &Conf) -> Result<LinkRecord> {
+    let hosts = std::slice::from_ref(h);
+    if find(h, &c.bridge).await?.is_none() {
+        let mut o = json!({"name": c.bridge});
+        if c.mtu != 0 {
+            o["mtu"] = json!(c.mtu);
+        }
+        let mut tx = Tx::new();
+        tx.link_add("bridge", o);
+        match tx.run(hosts).await {
+            Err(e) if e.errno() != Some(libc::EEXIST) => {
+                return Err(CniError::netlink(
+                    format!("failed to create bridge {:?}", c.bridge),
+                    e,
+                ))
+            }
+            _ => {}
+        }
+    }
+    let br = find(h, &c.bridge)
+        .await?
+        .ok_or_else(|| CniError::internal(format!("could not lookup {:?}", c.bridge)))?;
+    if br.kind.as_deref() != Some("bridge") {
+        return Err(CniError::internal(format!(
+            "{:?} already exists but is not a bridge",
+            c.bridge
+        )));
+    }
+    let mut change = json!({});
+    if c.promisc_mode && !br.flags.contains(&"PROMISC") {
+        change["promisc"] = json!(true);
+    }
+    sysctl::set(&link_key("ipv6", &c.bridge, "accept_ra"), "0").ok();
+    if !br.up {
+        change["up"] = json!(true);
+    }
+    if change.as_object().is_some_and(|o| !o.is_empty()) {
+        let mut tx = Tx::new();
+        tx.link_set(&c.bridge, change);
+        tx.run(hosts)
+            .await
+            .map_err(|e| CniError::netlink(format!("failed to set up bridge {:?}", c.bridge), e))?;
+    }
+    Ok(br)
+}
+
+/// The gateways to put on the bridge, and the result completed as the reference completes it:
+/// an IP without a gateway gets its network's first address when the bridge is a gateway, and
+/// a default route through it is added per family when `isDefaultGateway` asks and IPAM gave
+/// none.
+fn gateways(result: &mut CniResult, c: &Conf) -> Result<Vec<Cidr>> {
+    let mut out = Vec::new();
+    let mut default_found = [false, false];
+    for ip in &mut result.ips {
+        if ip.gateway.is_none() && c.is_gateway {
+            ip.gateway = Some(ip.address.first_host());
+        }
+        let fam = usize::from(!ip.address.is_v4());
+        if c.is_default_gateway && !default_found[fam] {
+            default_found[fam] = result
+                .routes
+                .iter()
+                .any(|r| r.gw.is_some() && r.dst.is_default() && r.dst.is_v4() == ip.address.is_v4());
+            if !default_found[fam] {
+                let any = if ip.address.is_v4() { "0.0.0.0/0" } else { "::/0" };
+                let dst = Cidr::parse(any).unwrap_or(ip.address);
+                result.routes.push(Route::to(dst, ip.gateway));
+                default_found[fam] = true;
+            }
+        }
+        if c.is_gateway {
+            if let Some(gw) = ip.gateway {
+                out.push(Cidr {
+                    addr: gw,
+                    prefix: ip.address.prefix,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Makes the pair: its host end (a random free name) on the bridge and up, hairpin and
+/// isolation as asked; the pod end named `CNI_IFNAME`, with the MAC and MTU asked. An
+/// existing `CNI_IFNAME` in the pod fails the ADD.
+async fn make_veth(net: &Net, c: &Conf, inv: &Invocation, mac: Option<&str>) -> Result<String> {
+    for _ in 0..10 {
+        let host_name = random_veth_name();
+        let mut o = json!({
+            "name": host_name, "peer": inv.ifname, "peerNetns": POD, "master": c.bridge, "up": true,
+        });
+        if c.mtu != 0 {
+            o["mtu"] = json!(c.mtu);
+        }
+        if let Some(m) = mac {
+            o["peerMac"] = json!(m);
+        }
+        let mut tx = Tx::new();
+        tx.on(HOST).link_add("veth", o);
+        let mut port = json!({});
+        if c.hairpin_mode {
+            port["hairpin"] = json!(true);
+        }
+        if c.port_isolation {
+            port["isolated"] = json!(true);
+        }
+        if port.as_object().is_some_and(|o| !o.is_empty()) {
+            tx.port(&host_name, port);
+        }
+        if c.mtu != 0 {
+            tx.on(POD).link_set(&inv.ifname, json!({"mtu": c.mtu}));
+        }
+        match net.run(tx).await {
+            Ok(()) => return Ok(host_name),
+            Err(e) if e.errno() == Some(libc::EEXIST) => {
+                if find(net.host(), &host_name).await?.is_some() {
+                    continue; // our random name was taken: another one
+                }
+                return Err(CniError::netlink(
+                    format!("container veth name provided ({}) already exists", inv.ifname),
+                    e,
+                ));
+            }
+            Err(e) => return Err(CniError::netlink("failed to make veth pair", e)),
+        }
+    }
+    Err(CniError::internal("failed to find a unique veth name"))
+}
+
+/// `ensureAddr`: the gateway address on the bridge. Present: nothing to do; another IPv4
+/// address (or an overlapping IPv6 one) is replaced with `forceAddress`, an error otherwise.
+/// Then the bridge's MAC is set to itself, so that it no longer follows its ports.
+async fn ensure_address(h: &Handle, br: &LinkRecord, gw: &Cidr, force: bool) -> Result<()> {
+    let link = LinkRef::Index(br.index);
+    let addrs = h
+        .addr_list(Some(&link))
+        .await
+        .map_err(|e| CniError::netlink("could not get list of IP addresses", e))?;
+    for a in &addrs {
+        let Some(have) = Cidr::parse(&a.cidr) else {
+            continue;
+        };
+        if have.is_v4() != gw.is_v4() {
+            continue;
+        }
+        if have == *gw {
+            return Ok(());
+        }
+        if gw.is_v4() || have.contains(&gw.addr) || gw.contains(&have.addr) {
+            if !force {
+                return Err(CniError::internal(format!(
+                    "{:?} already has an IP address different from {gw}",
+                    br.name
+                )));
+            }
+            h.addr_del(&link, &a.cidr).await.map_err(|e| {
+                CniError::netlink(format!("could not remove IP address from {:?}", br.name), e)
+            })?;
+        }
+    }
+    match h.addr_add(&link, &gw.to_string(), false).await {
+        Err(e) if e.errno() != Some(libc::EEXIST) => {
+            return Err(CniError::netlink(
+                format!("could not add IP address {gw} to {:?}", br.name),
+                e,
+            ))
+        }
+        _ => {}
+    }
+    if let Some(mac) = &br.mac {
+        h.link_set(
+            &link,
+            &tenus_core::LinkChange {
+                mac: tenus_core::args::mac("mac", mac).ok(),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| CniError::netlink("could not set bridge's mac", e))?;
+    }
+    Ok(())
+}
+
+/// Waits for the host end of the pair to be operationally up as a bridge port (the reference
+/// waits up to 2.5 s too).
+async fn port_up(h: &Handle, name: &str) -> Result<LinkRecord> {
+    let mut waited = Duration::ZERO;
+    let mut pause = Duration::from_micros(200);
+    loop {
+        let l = find(h, name)
+            .await?
+            .ok_or_else(|| CniError::internal(format!("{name} vanished")))?;
+        if l.operstate == "UP" {
+            return Ok(l);
+        }
+        if waited >= Duration::from_millis(2550) {
+            return Err(CniError::internal(format!(
+                "bridge port in error state: {}",
+                l.operstate
+            )));
+        }
+        tokio::time::sleep(pause).await;
+        waited += pause;
+        pause = (pause * 2).min(Duration::from_millis(250));
+    }
+}
+
+pub async fn del(conf: &NetConf, inv: &Invocation) -> Result<()> {
+    Conf::read(conf)?;
+    super::delete_pod_link(conf, inv).await
+}
+
+pub async fn check(conf: &NetConf, inv: &Invocation) -> Result<()> {
+    let c = Conf::read(conf)?;
+    if let Some(ipam) = Ipam::of(conf, inv) {
+        ipam.check().await?;
+    }
+    let prev = conf.required_prev_result()?;
+    let pod = open_pod(&inv.netns)?;
+    let net = Net::open(pod, &inv.netns).await?;
+    let br_entry = prev
+        .interfaces
+        .iter()
+        .find(|i| i.name == c.bridge)
+        .cloned()
+        .unwrap_or_default();
+    let cont_entry = validate::container_entry(&prev, &inv.ifname, &inv.netns)?;
+
+    // The bridge: there, a bridge, its MAC, promiscuous exactly when the config says.
+    let Some(br) = find(net.host(), &c.bridge).await? else {
+        return Err(CniError::internal(format!(
+            "CNI created bridge {} in host namespace was not found",
+            c.bridge
+        )));
+    };
+    if br.kind.as_deref() != Some("bridge") {
+        return Err(CniError::internal(format!(
+            "Interface {} does not have link type of bridge",
+            c.bridge
+        )));
+    }
+    if !br_entry.name.is_empty() {
+        validate::same_mac(&br_entry, &br)?;
+    }
+    let promisc = br.flags.contains(&"PROMISC");
+    if promisc != c.promisc_mode {
+        return Err(CniError::internal(format!(
+            "Bridge interface {} configured Promisc Mode {} doesn't match current state: {promisc}",
+            c.bridge, c.promisc_mode
+        )));
+    }
+
+    // The pod's end, and the host end: a veth of the result whose peer it is, on the bridge.
+    let cont = validate::container_link(net.pod(), &cont_entry, "veth").await?;
+    let mut host_found = false;
+    for entry in prev
+        .interfaces
+        .iter()
+        .filter(|i| i.name != c.bridge && i.name != cont_entry.name)
+    {
+        let Some(l) = find(net.host(), &entry.name).await? else {
+            return Err(CniError::internal(format!(
+                "Interface name {} not found",
+                entry.name
+            )));
+        };
+        if l.kind.as_deref() != Some("veth") {
+            continue;
+        }
+        // IFLA_LINK is left out when it equals the link's own index.
+        let peers = cont.parent.unwrap_or(cont.index) == l.index && l.parent.unwrap_or(l.index) == cont.index;
+        if peers && l.master == Some(br.index) {
+            validate::same_mac(entry, &l)?;
+            host_found = true;
+            break;
+        }
+    }
+    if !host_found {
+        return Err(CniError::internal(format!(
+            "CNI veth created for bridge {} was not found",
+            c.bridge
+        )));
+    }
+    validate::expected_ips(net.pod(), &inv.ifname, &prev.ips).await?;
+    validate::expected_routes(net.pod(), &prev.routes).await
+}
+
+pub async fn status(conf: &NetConf, inv: &Invocation) -> Result<()> {
+    Conf::read(conf)?;
+    super::ipam_status(conf, inv).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::IpConfig;
+
+    fn conf(v: serde_json::Value) -> Result<Conf> {
+        let mut doc = json!({"cniVersion": "1.1.0", "name": "n", "type": "tenus-bridge"});
+        doc.as_object_mut()
+            .unwrap()
+            .extend(v.as_object().unwrap().clone());
+        Conf::read(&NetConf::parse(serde_json::to_vec(&doc).unwrap()).unwrap())
+    }
+
+    #[test]
+    fn keys_and_refusals() {
+        let c = conf(json!({"isDefaultGateway": true, "mtu": 1400})).unwrap();
+        assert!(c.is_gateway);
+        assert_eq!(c.bridge, "cni0");
+        assert_eq!(
+            conf(json!({"hairpinMode": true, "promiscMode": true}))
+                .unwrap_err()
+                .code,
+            7
+        );
+        assert_eq!(conf(json!({"ipMasq": true})).unwrap_err().code, 2);
+        assert_eq!(conf(json!({"vlan": 5000})).unwrap_err().code, 7);
+        assert_eq!(conf(json!({"mtu": "1500"})).unwrap_err().code, 7);
+        assert_eq!(conf(json!({"bridge": "name-far-too-long"})).unwrap_err().code, 7);
+    }
+
+    #[test]
+    fn gateways_complete_the_result_as_the_reference_does() {
+        let c = conf(json!({"isDefaultGateway": true})).unwrap();
+        let mut r = CniResult {
+            ips: vec![IpConfig {
+                interface: None,
+                address: Cidr::parse("10.22.0.7/16").unwrap(),
+                gateway: None,
+            }],
+            ..Default::default()
+        };
+        let gws = gateways(&mut r, &c).unwrap();
+        assert_eq!(r.ips[0].gateway, Some("10.22.0.1".parse().unwrap()));
+        assert_eq!(gws, vec![Cidr::parse("10.22.0.1/16").unwrap()]);
+        assert_eq!(
+            r.routes,
+            vec![Route::to(
+                Cidr::parse("0.0.0.0/0").unwrap(),
+                Some("10.22.0.1".parse().unwrap())
+            )]
+        );
+        // A default route from IPAM is kept, not doubled.
+        let mut r2 = r.clone();
+        r2.routes = vec![Route::to(
+            Cidr::parse("0.0.0.0/0").unwrap(),
+            Some("10.22.0.254".parse().unwrap()),
+        )];
+        gateways(&mut r2, &c).unwrap();
+        assert_eq!(r2.routes.len(), 1);
+    }
+}
