@@ -3,6 +3,9 @@
 //! INFO_SLAVE_DATA { IFLA_BRPORT_* } }, as iproute2 sends it. A batch item:
 //! `[code, link, options]` (the CNI bridge plugin's `hairpinMode` and `portIsolation`).
 //!
+//! Not in the TypeScript API yet (the CNI bridge plugin is its user); its wire code is in the
+//! table like every step's.
+//!
 //! Undo: the port is read just before (its IFLA_LINKINFO carries the port settings) and the
 //! settings the item changed are set back.
 
@@ -26,10 +29,6 @@ use super::LinkRef;
 /// Settings of a link as a port of its bridge; absent fields are left alone.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(
-    feature = "napi",
-    napi_derive::napi(object, object_to_js = false, object_from_js = false)
-)]
 pub struct BridgePortOptions {
     /// Frames may leave by the port they came in on (`hairpin`, IFLA_BRPORT_MODE).
     pub hairpin: Option<bool>,
