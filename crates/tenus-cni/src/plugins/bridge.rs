@@ -356,8 +356,9 @@ fn gateways(result: &mut CniResult, c: &Conf) -> Result<Vec<Cidr>> {
 async fn make_veth(net: &Net, c: &Conf, inv: &Invocation, mac: Option<&str>) -> Result<String> {
     for _ in 0..10 {
         let host_name = random_veth_name();
+        // txqlen 0: the reference's host ends have it (the Go peer's queue length left at zero).
         let mut o = json!({
-            "name": host_name, "peer": inv.ifname, "peerNetns": POD, "master": c.bridge, "up": true,
+            "name": host_name, "peer": inv.ifname, "peerNetns": POD, "master": c.bridge, "up": true, "txqlen": 0,
         });
         if c.mtu != 0 {
             o["mtu"] = json!(c.mtu);

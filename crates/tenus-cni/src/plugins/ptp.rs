@@ -115,7 +115,8 @@ async fn attach(
         ip.interface = Some(1);
     }
 
-    let mut veth = json!({"name": host_name, "peer": inv.ifname, "peerNetns": POD, "up": true});
+    // txqlen 0, as the reference's host ends have it (see bridge.rs).
+    let mut veth = json!({"name": host_name, "peer": inv.ifname, "peerNetns": POD, "up": true, "txqlen": 0});
     if c.mtu != 0 {
         veth["mtu"] = json!(c.mtu);
     }

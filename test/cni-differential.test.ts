@@ -1,0 +1,128 @@
+// Differential: the reference plugin and tenus-cni on the same conflist (only `type` differs),
+// each in its own twin world (host namespace, pods, host-local directory). Whatever the two
+// leave behind must be the same as `ip -d -j` shows it — links, addresses, routes, in the host
+// and the pods — and so must the relevant sysctls and the printed results, up to what is
+// random by nature: MACs (and the IPv6 link-local addresses made from them), host-side link
+// names, interface indexes and namespace paths.
+import { describe, expect, it } from 'vitest';
+import type { Netns } from '../src';
+import { CniLab, ipj, needCni, run, type Pod } from './helpers/cni';
+
+/** Renames what is random: generated link names to their order of appearance. */
+class Names {
+  private map = new Map<string, string>();
+  constructor(private readonly keep: Set<string>) {}
+  of(name: string | undefined): string | undefined {
+    if (name === undefined || this.keep.has(name)) return name;
+    if (!this.map.has(name)) this.map.set(name, `<link${this.map.size}>`);
+    return this.map.get(name);
+  }
+}
+
+const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
+
+/** Drops indexes, MACs and counters; names through `names`. */
+function scrub(v: any, names: Names): any {
+  if (Array.isArray(v)) return v.map((x) => scrub(x, names));
+  if (v === null || typeof v !== 'object') return typeof v === 'string' && MAC.test(v) ? '<mac>' : v;
+  const out: any = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (['ifindex', 'link_index', 'link_netnsid', 'stats64', 'stats', 'bridge_id', 'root_id', 'designated_root', 'designated_bridge', 'id', 'no', 'hello_timer', 'tcn_timer', 'topology_change_timer', 'gc_timer', 'forward_delay_timer', 'hold_timer', 'message_age_timer', 'gso_ipv4_max_size', 'gro_ipv4_max_size'].includes(k)) continue;
+    if (['ifname', 'name', 'master', 'link', 'dev', 'label'].includes(k) && typeof x === 'string') out[k] = names.of(x);
+    else out[k] = scrub(x, names);
+  }
+  return out;
+}
+
+interface Seen {
+  links: any;
+  addrs: any;
+  routes: any;
+  pods: any[];
+  sysctls: Record<string, string>;
+  results: any[];
+}
+
+function state(ns: Netns, names: Names): { links: any; addrs: any; routes: any } {
+  const links = ipj(ns, ['-d', 'link', 'show']).sort((a: any, b: any) => a.ifindex - b.ifindex);
+  const addrs = ipj(ns, ['addr', 'show']).map((l: any) => ({
+    ifname: l.ifname,
+    addr_info: l.addr_info.filter((a: any) => a.scope !== 'link'),
+  }));
+  const routes = [...ipj(ns, ['route', 'show', 'table', 'all']), ...ipj(ns, ['-6', 'route', 'show', 'table', 'all'])].filter(
+    (r: any) => !String(r.dst).startsWith('fe80') && !String(r.dst).startsWith('ff00') && r.dst !== 'multicast',
+  );
+  // Names are given in link order, so both sides number their links alike.
+  for (const l of links) names.of(l.ifname);
+  return { links: scrub(links, names), addrs: scrub(addrs, names), routes: scrub(routes, names) };
+}
+
+async function sysctl(ns: Netns, key: string): Promise<string> {
+  const r = await run('nsenter', [`--net=${ns.info.procPath}`, '--', 'sysctl', '-n', key]);
+  return r.code === 0 ? r.stdout.trim() : `<${r.stderr.trim()}>`;
+}
+
+/** Runs `plugins` (the conflist, `type` filled by `type`) for two pods in a world of its own. */
+async function world(type: string, plugin: (l: CniLab) => Record<string, unknown>, setup?: (l: CniLab) => Promise<void>): Promise<Seen> {
+  const l = await CniLab.create();
+  await setup?.(l);
+  l.conflist('diff', [{ ...plugin(l), type }]);
+  const pods: Pod[] = [await l.pod(), await l.pod()];
+  const results = [];
+  for (const p of pods) results.push(await l.add('diff', p.path));
+  const names = new Names(new Set(['lo', 'eth0', 'up0', 'br0']));
+  const host = state(l.host, names);
+  const seenPods = pods.map((p) => state(p.ns, names));
+  const sysctls: Record<string, string> = {};
+  for (const key of ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding', 'net.ipv6.conf.br0.accept_ra']) {
+    sysctls[`host ${key}`] = await sysctl(l.host, key);
+  }
+  for (const r of results) {
+    for (const i of r.interfaces.filter((x: any) => !x.sandbox && x.name !== 'br0')) {
+      sysctls[`host ${names.of(i.name)} accept_ra`] = await sysctl(l.host, `net.ipv6.conf.${i.name}.accept_ra`);
+    }
+  }
+  for (const [i, p] of pods.entries()) {
+    for (const key of ['ipv6.conf.eth0.accept_dad', 'ipv4.conf.eth0.arp_notify', 'ipv6.conf.eth0.ndisc_notify', 'ipv6.conf.eth0.keep_addr_on_down', 'ipv6.conf.eth0.disable_ipv6', 'ipv6.conf.lo.disable_ipv6']) {
+      sysctls[`pod${i} ${key}`] = await sysctl(p.ns, `net.${key}`);
+    }
+  }
+  const scrubbed = results.map((r, i) => {
+    const s = scrub(r, names);
+    for (const intf of s.interfaces) if (intf.sandbox) intf.sandbox = `<pod${pods.findIndex((p) => p.path === results[i].interfaces.find((x: any) => x.sandbox)?.sandbox)}>`;
+    return s;
+  });
+  return { ...host, pods: seenPods, sysctls, results: scrubbed };
+}
+
+describe('reference plugin and tenus-cni on the same conflist', () => {
+  it('bridge and tenus-bridge leave the same links, addresses, routes and sysctls, and print the same results', async (ctx) => {
+    needCni(ctx);
+    const conf = (l: CniLab) => ({ bridge: 'br0', isGateway: true, isDefaultGateway: true, hairpinMode: true, mtu: 1450, ipam: l.hostLocal('10.97.0.0/24', { routes: [{ dst: '10.200.0.0/16' }] }) });
+    const ref = await world('bridge', conf);
+    const ours = await world('tenus-bridge', conf);
+    expect(ours.results).toEqual(ref.results);
+    expect(ours.sysctls).toEqual(ref.sysctls);
+    expect(ours.links).toEqual(ref.links);
+    expect(ours.addrs).toEqual(ref.addrs);
+    expect(ours.routes).toEqual(ref.routes);
+    expect(ours.pods).toEqual(ref.pods);
+  });
+
+  it('macvlan and tenus-macvlan too', async (ctx) => {
+    needCni(ctx);
+    const uplink = async (l: CniLab) => {
+      await l.host.veth('up0').peer('up1').up();
+      await l.host.link('up1').up();
+    };
+    const conf = (l: CniLab) => ({ master: 'up0', mode: 'bridge', mtu: 1400, ipam: l.hostLocal('10.98.0.0/24', { gateway: '10.98.0.1', routes: [{ dst: '0.0.0.0/0' }] }) });
+    const ref = await world('macvlan', conf, uplink);
+    const ours = await world('tenus-macvlan', conf, uplink);
+    expect(ours.results).toEqual(ref.results);
+    expect(ours.sysctls).toEqual(ref.sysctls);
+    expect(ours.links).toEqual(ref.links);
+    expect(ours.addrs).toEqual(ref.addrs);
+    expect(ours.routes).toEqual(ref.routes);
+    expect(ours.pods).toEqual(ref.pods);
+  });
+});
