@@ -98,7 +98,7 @@ async function world(type: string, plugin: (l: CniLab) => Record<string, unknown
 describe('reference plugin and tenus-cni on the same conflist', () => {
   it('bridge and tenus-bridge leave the same links, addresses, routes and sysctls, and print the same results', async (ctx) => {
     needCni(ctx);
-    const conf = (l: CniLab) => ({ bridge: 'br0', isGateway: true, isDefaultGateway: true, hairpinMode: true, mtu: 1450, ipam: l.hostLocal('10.97.0.0/24', { routes: [{ dst: '10.200.0.0/16' }] }) });
+    const conf = (l: CniLab) => ({ bridge: 'br0', isGateway: true, isDefaultGateway: true, hairpinMode: true, mtu: 1450, ipam: l.hostLocal('10.97.0.0/24', {}, { routes: [{ dst: '10.200.0.0/16' }] }) });
     const ref = await world('bridge', conf);
     const ours = await world('tenus-bridge', conf);
     expect(ours.results).toEqual(ref.results);
@@ -115,7 +115,7 @@ describe('reference plugin and tenus-cni on the same conflist', () => {
       await l.host.veth('up0').peer('up1').up();
       await l.host.link('up1').up();
     };
-    const conf = (l: CniLab) => ({ master: 'up0', mode: 'bridge', mtu: 1400, ipam: l.hostLocal('10.98.0.0/24', { gateway: '10.98.0.1', routes: [{ dst: '0.0.0.0/0' }] }) });
+    const conf = (l: CniLab) => ({ master: 'up0', mode: 'bridge', mtu: 1400, ipam: l.hostLocal('10.98.0.0/24', { gateway: '10.98.0.1' }, { routes: [{ dst: '0.0.0.0/0' }] }) });
     const ref = await world('macvlan', conf, uplink);
     const ours = await world('tenus-macvlan', conf, uplink);
     expect(ours.results).toEqual(ref.results);

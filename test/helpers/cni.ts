@@ -105,9 +105,12 @@ export class CniLab {
     return `${TENUS_BIN}:${cniTools().plugins}`;
   }
 
-  /** host-local IPAM over `subnet`, its reservations in this lab's data directory. */
-  hostLocal(subnet: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-    return { type: 'host-local', dataDir: this.dataDir, ranges: [[{ subnet, ...extra }]] };
+  /**
+   * host-local IPAM over `subnet` (`range`: more keys of the range, `ipam`: of the IPAM
+   * section, such as routes), its reservations in this lab's data directory.
+   */
+  hostLocal(subnet: string, range: Record<string, unknown> = {}, ipam: Record<string, unknown> = {}): Record<string, unknown> {
+    return { type: 'host-local', dataDir: this.dataDir, ranges: [[{ subnet, ...range }]], ...ipam };
   }
 
   /** Writes net.d/NAME.conflist; returns the list as written. */
