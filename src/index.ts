@@ -15,6 +15,8 @@ export { LinkChain, VethChain } from './chain';
 export { BatchBuilder, BatchLink, type BatchOptions, type BatchResult, type BatchItemResult } from './batch';
 export { TenusError, errnoCode, type TenusErrorKind, type TenusErrorFields } from './errors';
 export { LinkMakers, type Common, type With, type VethLinkOptions, type GreKind } from './kinds';
+export { cni, CniRuntime, CniError } from './cni';
+export type * from './cni/types';
 export type * from './types';
 // Routing (issue 13 part A).
 export { RouteBuilder, RouteChain, BatchRoute, type RouteSettings } from './route';

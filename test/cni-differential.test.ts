@@ -68,7 +68,7 @@ async function world(type: string, plugin: (l: CniLab) => Record<string, unknown
   await setup?.(l);
   l.conflist('diff', [{ ...plugin(l), type }]);
   const pods: Pod[] = [await l.pod(), await l.pod()];
-  const results = [];
+  const results: any[] = [];
   for (const p of pods) results.push(await l.add('diff', p.path));
   const names = new Names(new Set(['lo', 'eth0', 'up0', 'br0']));
   const host = state(l.host, names);

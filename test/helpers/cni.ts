@@ -91,6 +91,23 @@ export class CniLab {
     return new CniLab(host, dir);
   }
 
+  /**
+   * A plugin path for runtimes running in this process (tenus' CniRuntime): each plugin of
+   * CNI_PATH wrapped in a script that runs it in the lab's host namespace, so that nothing
+   * lands in the namespace the tests themselves run in.
+   */
+  wrappedPath(): string[] {
+    const dir = join(this.dir, 'wrapped');
+    execFileSync('mkdir', ['-p', dir]);
+    for (const src of [TENUS_BIN, cniTools().plugins]) {
+      for (const name of readdirSync(src)) {
+        const script = `#!/bin/sh\nexec nsenter --net=${this.host.info.procPath} -- ${join(src, name)} "$@"\n`;
+        writeFileSync(join(dir, name), script, { mode: 0o755 });
+      }
+    }
+    return [dir];
+  }
+
   /** host-local's data directory. */
   get dataDir(): string {
     return join(this.dir, 'data');
