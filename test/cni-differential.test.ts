@@ -44,8 +44,12 @@ interface Seen {
 }
 
 function state(ns: Netns, names: Names): { links: any; addrs: any; routes: any } {
-  const links = ipj(ns, ['-d', 'link', 'show']).sort((a: any, b: any) => a.ifindex - b.ifindex);
-  const addrs = ipj(ns, ['addr', 'show']).map((l: any) => ({
+  // Kinds first, then creation order within a kind (the two plugins make the bridge and the
+  // pairs in different orders; each makes its pairs in the pods' order).
+  const rank = (l: any) => ['bridge', 'macvlan', 'veth'].indexOf(l.linkinfo?.info_kind) + 1;
+  const links = ipj(ns, ['-d', 'link', 'show']).sort((a: any, b: any) => rank(a) - rank(b) || a.ifindex - b.ifindex);
+  const position = new Map(links.map((l: any, i: number) => [l.ifname, i]));
+  const addrs = ipj(ns, ['addr', 'show']).sort((a: any, b: any) => position.get(a.ifname) - position.get(b.ifname)).map((l: any) => ({
     ifname: l.ifname,
     addr_info: l.addr_info.filter((a: any) => a.scope !== 'link'),
   }));
@@ -70,6 +74,13 @@ async function world(type: string, plugin: (l: CniLab) => Record<string, unknown
   const pods: Pod[] = [await l.pod(), await l.pod()];
   const results: any[] = [];
   for (const p of pods) results.push(await l.add('diff', p.path));
+  // Operational state follows carrier a moment later (the kernel's linkwatch): wait until every
+  // link with carrier says so, for both plugins alike.
+  for (let i = 0; i < 100; i++) {
+    const all = [l.host, ...pods.map((p) => p.ns)].flatMap((ns) => ipj(ns, ['link', 'show']));
+    if (all.every((x: any) => !x.flags.includes('LOWER_UP') || x.operstate !== 'DOWN')) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const names = new Names(new Set(['lo', 'eth0', 'up0', 'br0']));
   const host = state(l.host, names);
   const seenPods = pods.map((p) => state(p.ns, names));

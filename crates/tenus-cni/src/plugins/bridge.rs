@@ -2,9 +2,11 @@
 //! shared by every pod of the network: made, brought up and given its gateway addresses
 //! idempotently (a concurrent ADD that made it first, EEXIST, is success) and never deleted.
 //! Each pod gets a veth pair, its host end a port of the bridge, its other end born in the pod
-//! as `CNI_IFNAME`, made and configured in two transactions (the pod's sysctls are written in
-//! between, before its addresses, as the reference does): a failure in the second deletes the
-//! pair, and IPAM DEL releases the address.
+//! as `CNI_IFNAME`. The pair is made while IPAM runs (IPAM is most of an ADD's time: a process
+//! of its own); once IPAM has answered, the bridge is made sure of and a second transaction
+//! puts the host end on it and configures the pod's end (the pod's sysctls are written before
+//! it, ahead of its addresses, as the reference writes them). A failure anywhere after the pair
+//! deletes it, and IPAM DEL releases the address; a failed IPAM makes nothing else stay.
 
 use std::time::Duration;
 
@@ -141,31 +143,51 @@ pub async fn add(conf: &NetConf, inv: &Invocation) -> Result<CniResult> {
         ));
     }
     let pod = open_pod(&inv.netns)?;
-    // IPAM runs in its own process while the sockets open.
-    let (reserved, net) = futures::join!(
+    // IPAM runs in its own process while the sockets open and the pair is made.
+    let (reserved, made) = futures::join!(
         async {
             match &ipam {
                 Some(i) => i.add().await.map(Some),
                 None => Ok(None),
             }
         },
-        Net::open(pod, &inv.netns)
+        async {
+            let net = Net::open(pod, &inv.netns).await?;
+            let host_name = make_veth(&net, &c, inv, mac.as_deref()).await?;
+            Ok::<_, CniError>((net, host_name))
+        }
     );
-    let reserved = reserved?;
-    or_release(ipam.as_ref(), async {
-        let net = net?;
-        attach(&net, &c, conf, inv, mac, reserved).await
-    })
-    .await
+    let (net, host_name) = match made {
+        Ok(made) => made,
+        // When both failed, IPAM's failure is the one to report.
+        Err(e) => match reserved {
+            Err(ipam_error) => return Err(ipam_error),
+            Ok(_) => {
+                crate::ipam::release(ipam.as_ref()).await;
+                return Err(e);
+            }
+        },
+    };
+    let attached = match reserved {
+        Ok(reserved) => or_release(ipam.as_ref(), attach(&net, &c, conf, inv, &host_name, reserved)).await,
+        Err(e) => Err(e),
+    };
+    if attached.is_err() {
+        // The pair goes, and with it everything done to either end.
+        if let Err(e) = delete_if_present(net.host(), &host_name).await {
+            eprintln!("tenus-cni: removing {host_name} after a failed ADD: {e}");
+        }
+    }
+    attached
 }
 
-/// Everything ADD does after IPAM.
+/// Everything ADD does once IPAM has answered and the pair `host_name` exists.
 async fn attach(
     net: &Net,
     c: &Conf,
     conf: &NetConf,
     inv: &Invocation,
-    mac: Option<String>,
+    host_name: &str,
     reserved: Option<CniResult>,
 ) -> Result<CniResult> {
     let br = ensure_bridge(net.host(), c).await?;
@@ -179,91 +201,91 @@ async fn attach(
         }
         None => Vec::new(),
     };
+    sysctl::set(&link_key("ipv6", host_name, "accept_ra"), "0").ok();
+    let cont = find(net.pod(), &inv.ifname)
+        .await?
+        .ok_or_else(|| CniError::internal(format!("{} vanished from the pod", inv.ifname)))?;
+    result.interfaces = vec![
+        iface(&br, ""),
+        Interface {
+            name: host_name.to_string(),
+            ..Interface::default()
+        },
+        iface(&cont, &inv.netns),
+    ];
+    for ip in &mut result.ips {
+        ip.interface = Some(2);
+    }
 
-    let host_name = make_veth(net, c, inv, mac.as_deref()).await?;
-    let configured = async {
-        sysctl::set(&link_key("ipv6", &host_name, "accept_ra"), "0").ok();
-        let cont = find(net.pod(), &inv.ifname)
-            .await?
-            .ok_or_else(|| CniError::internal(format!("{} vanished from the pod", inv.ifname)))?;
-        result.interfaces = vec![
-            iface(&br, ""),
-            Interface {
-                name: host_name.clone(),
-                ..Interface::default()
-            },
-            iface(&cont, &inv.netns),
-        ];
-        for ip in &mut result.ips {
-            ip.interface = Some(2);
-        }
-        if reserved.is_some() {
-            let mut tx = Tx::new();
-            let plan = configure(&mut tx, &inv.ifname, &result)?;
-            let mut writes = if c.enable_dad {
-                vec![
-                    (link_key("ipv6", &inv.ifname, "enhanced_dad"), "1".to_string()),
-                    (link_key("ipv6", &inv.ifname, "accept_dad"), "1".to_string()),
-                ]
-            } else {
-                vec![(link_key("ipv6", &inv.ifname, "accept_dad"), "0".to_string())]
-            };
-            writes.push((link_key("ipv4", &inv.ifname, "arp_notify"), "1".to_string()));
-            writes.extend(plan.sysctls);
-            sysctl::best_effort_in(net.pod_ns(), writes).await;
-            net.run(tx)
-                .await
-                .map_err(|e| CniError::netlink(format!("failed to configure {}", inv.ifname), e))?;
-            if plan.settle_v6 {
-                settle(net.pod(), &inv.ifname, Duration::from_secs(5)).await?;
-            }
-            for gw in &gateways {
-                ensure_address(net.host(), &br, gw, c.force_address).await?;
-            }
-            for v4 in [true, false] {
-                if gateways.iter().any(|g| g.is_v4() == v4) {
-                    let key = if v4 {
-                        "net/ipv4/ip_forward"
-                    } else {
-                        "net/ipv6/conf/all/forwarding"
-                    };
-                    sysctl::set(key, "1").map_err(|e| {
-                        CniError::internal("failed to enable forwarding").with_details(e.to_string())
-                    })?;
-                }
-            }
-        } else if !c.disable_container_interface {
-            let mut tx = Tx::new();
-            tx.on(POD).link_set(&inv.ifname, json!({"up": true}));
-            net.run(tx)
-                .await
-                .map_err(|e| CniError::netlink(format!("failed to set {} up", inv.ifname), e))?;
-        }
-        let host = if c.disable_container_interface {
-            find(net.host(), &host_name).await?
+    // One transaction: the host end joins the bridge with its port settings, the pod's end is
+    // configured (addresses, up, routes) or, without IPAM, brought up.
+    let mut tx = Tx::new();
+    tx.on(HOST).link_set(host_name, json!({"master": c.bridge}));
+    let mut port = json!({});
+    if c.hairpin_mode {
+        port["hairpin"] = json!(true);
+    }
+    if c.port_isolation {
+        port["isolated"] = json!(true);
+    }
+    if port.as_object().is_some_and(|o| !o.is_empty()) {
+        tx.port(host_name, port);
+    }
+    let mut settle_v6 = false;
+    if reserved.is_some() {
+        let plan = configure(&mut tx, &inv.ifname, &result)?;
+        settle_v6 = plan.settle_v6;
+        let mut writes = if c.enable_dad {
+            vec![
+                (link_key("ipv6", &inv.ifname, "enhanced_dad"), "1".to_string()),
+                (link_key("ipv6", &inv.ifname, "accept_dad"), "1".to_string()),
+            ]
         } else {
-            Some(port_up(net.host(), &host_name).await?)
+            vec![(link_key("ipv6", &inv.ifname, "accept_dad"), "0".to_string())]
         };
-        let host = host.ok_or_else(|| CniError::internal(format!("{host_name} vanished")))?;
-        result.interfaces[1].mac = host.mac.unwrap_or_default();
-        // The bridge's MAC may have changed as the port joined or the address was set.
-        let br = find(net.host(), &c.bridge)
-            .await?
-            .ok_or_else(|| CniError::internal(format!("bridge {} vanished", c.bridge)))?;
-        result.interfaces[0].mac = br.mac.unwrap_or_default();
-        if !conf.dns.is_empty() {
-            result.dns = conf.dns.clone();
-        }
-        Ok(result)
+        writes.push((link_key("ipv4", &inv.ifname, "arp_notify"), "1".to_string()));
+        writes.extend(plan.sysctls);
+        sysctl::best_effort_in(net.pod_ns(), writes).await;
+    } else if !c.disable_container_interface {
+        tx.on(POD).link_set(&inv.ifname, json!({"up": true}));
     }
-    .await;
-    if configured.is_err() {
-        // The pair goes, and with it everything done to either end.
-        if let Err(e) = delete_if_present(net.host(), &host_name).await {
-            eprintln!("tenus-cni: removing {host_name} after a failed ADD: {e}");
+    net.run(tx)
+        .await
+        .map_err(|e| CniError::netlink(format!("failed to configure {}", inv.ifname), e))?;
+    if settle_v6 {
+        settle(net.pod(), &inv.ifname, Duration::from_secs(5)).await?;
+    }
+    for gw in &gateways {
+        ensure_address(net.host(), &br, gw, c.force_address).await?;
+    }
+    for v4 in [true, false] {
+        if gateways.iter().any(|g| g.is_v4() == v4) {
+            let key = if v4 {
+                "net/ipv4/ip_forward"
+            } else {
+                "net/ipv6/conf/all/forwarding"
+            };
+            sysctl::set(key, "1")
+                .map_err(|e| CniError::internal("failed to enable forwarding").with_details(e.to_string()))?;
         }
     }
-    configured
+
+    let host = if c.disable_container_interface {
+        find(net.host(), host_name).await?
+    } else {
+        Some(port_up(net.host(), host_name).await?)
+    };
+    let host = host.ok_or_else(|| CniError::internal(format!("{host_name} vanished")))?;
+    result.interfaces[1].mac = host.mac.unwrap_or_default();
+    // The bridge's MAC may have changed as the port joined or the address was set.
+    let br = find(net.host(), &c.bridge)
+        .await?
+        .ok_or_else(|| CniError::internal(format!("bridge {} vanished", c.bridge)))?;
+    result.interfaces[0].mac = br.mac.unwrap_or_default();
+    if !conf.dns.is_empty() {
+        result.dns = conf.dns.clone();
+    }
+    Ok(result)
 }
 
 /// The bridge, made if it is not there (by us or by a concurrent ADD), up, promiscuous when
@@ -350,16 +372,14 @@ fn gateways(result: &mut CniResult, c: &Conf) -> Result<Vec<Cidr>> {
     Ok(out)
 }
 
-/// Makes the pair: its host end (a random free name) on the bridge and up, hairpin and
-/// isolation as asked; the pod end named `CNI_IFNAME`, with the MAC and MTU asked. An
-/// existing `CNI_IFNAME` in the pod fails the ADD.
+/// Makes the pair: its host end (a random free name) up, the pod end named `CNI_IFNAME` with
+/// the MAC and MTU asked (it joins the bridge later: the bridge is made only once IPAM has
+/// answered). An existing `CNI_IFNAME` in the pod fails the ADD.
 async fn make_veth(net: &Net, c: &Conf, inv: &Invocation, mac: Option<&str>) -> Result<String> {
     for _ in 0..10 {
         let host_name = random_veth_name();
         // txqlen 0: the reference's host ends have it (the Go peer's queue length left at zero).
-        let mut o = json!({
-            "name": host_name, "peer": inv.ifname, "peerNetns": POD, "master": c.bridge, "up": true, "txqlen": 0,
-        });
+        let mut o = json!({"name": host_name, "peer": inv.ifname, "peerNetns": POD, "up": true, "txqlen": 0});
         if c.mtu != 0 {
             o["mtu"] = json!(c.mtu);
         }
@@ -368,16 +388,6 @@ async fn make_veth(net: &Net, c: &Conf, inv: &Invocation, mac: Option<&str>) -> 
         }
         let mut tx = Tx::new();
         tx.on(HOST).link_add("veth", o);
-        let mut port = json!({});
-        if c.hairpin_mode {
-            port["hairpin"] = json!(true);
-        }
-        if c.port_isolation {
-            port["isolated"] = json!(true);
-        }
-        if port.as_object().is_some_and(|o| !o.is_empty()) {
-            tx.port(&host_name, port);
-        }
         if c.mtu != 0 {
             tx.on(POD).link_set(&inv.ifname, json!({"mtu": c.mtu}));
         }
