@@ -1,6 +1,6 @@
 // The JavaScript half of the argument checker. Every public entry point passes its arguments
 // through one of the checks below before anything is serialised: they catch what only a
-// JavaScript value can be (NaN, fractions, BigInt, symbols, functions, `undefined` or `null`
+// JavaScript value can be (fractions, BigInt, symbols, functions, `undefined` or `null`
 // where a value is due, getters that throw) with an error that names the argument. Ranges,
 // formats and what each kind accepts are checked once, in Rust (crates/tenus-core/src/args.rs),
 // which names the argument the same way.
@@ -101,8 +101,16 @@ function read(arg: string, from: object, key: string): unknown {
   }
 }
 
-/** Checks and converts one option (`link`, say), by option name. */
-export type Converters = Readonly<Record<string, (arg: string, value: unknown) => unknown>>;
+/** Checks and converts one option (`link`, say); `arg`, when set, is what errors call it. */
+export type Converter = ((arg: string, value: unknown) => unknown) & { readonly arg?: string };
+
+/** Converters by option name. */
+export type Converters = Readonly<Record<string, Converter>>;
+
+/** A converter whose option is called `arg` in errors (an option renamed on its way in). */
+export function named(arg: string, convert: (arg: string, value: unknown) => unknown): Converter {
+  return Object.assign((_: string, value: unknown) => convert(arg, value), { arg });
+}
 
 /**
  * An option bag, copied into a plain object that JSON can carry unchanged: each property is
@@ -136,21 +144,30 @@ function bag(arg: string, value: unknown, convert: Converters, outer: string | u
   }
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
-    const name = outer ?? key;
+    const c = Object.hasOwn(convert, key) ? convert[key] : undefined;
+    const name = outer ?? c?.arg ?? key;
     const v = read(name, value, key);
     if (v === undefined) continue;
-    const c = Object.hasOwn(convert, key) ? convert[key] : undefined;
     out[key] = c ? c(name, v) : json(name, v);
   }
   return out;
+}
+
+/**
+ * JSON has no NaN or ±Infinity: they travel as numbers no argument takes, which Rust reports
+ * by their names (a bad value where an integer is due, a wrong type anywhere else; see
+ * `non_finite_name` in crates/tenus-core/src/args.rs).
+ */
+function nonFinite(value: number): number {
+  if (Number.isNaN(value)) return 1.25e308;
+  return value > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
 }
 
 /** A value JSON carries unchanged, checked all the way down. */
 function json(arg: string, value: unknown): unknown {
   switch (typeof value) {
     case 'number':
-      if (!Number.isFinite(value)) throw TenusError.invalid(arg, `${value} is not a number it takes`);
-      return value;
+      return Number.isFinite(value) ? value : nonFinite(value);
     case 'string':
       return text(arg, value);
     case 'boolean':

@@ -1,5 +1,5 @@
 import * as args from './args';
-import { linkOptions, LinkMakers, netnsArg } from './kinds';
+import { linkOptions, LinkMakers, netnsArg, peerMac } from './kinds';
 import type { Netns } from './netns';
 import { OP } from './ops';
 import { Run, type BatchItemResult } from './run';
@@ -84,7 +84,7 @@ export class BatchLink {
   /** veth only: the peer's name and, with `{ in }`, the namespace it is born in. */
   peer(name: string, options: { in?: Netns; mac?: string } = {}): this {
     this.options.peer = args.text('peer', name);
-    const o = args.options('options', options, { in: netnsArg }, ['in', 'mac']);
+    const o = args.options('options', options, { in: netnsArg, mac: peerMac }, ['in', 'mac']);
     if (o.mac !== undefined) this.options.peerMac = o.mac;
     if (o.in !== undefined) this.options.peerNetns = this.owner.peer(o.in as Netns);
     return this;

@@ -1,9 +1,10 @@
 import * as args from './args';
 import { TenusError } from './errors';
-import { linkOptions, netnsArg } from './kinds';
+import { linkOptions, netnsArg, peerMac } from './kinds';
 import { Link, VethLink } from './link';
 import type { Netns } from './netns';
 import { OP, type WireLink } from './ops';
+import { routeOptions, type RouteSettings } from './route';
 import { Run, type Report } from './run';
 import type { LinkChangeOptions, LinkKind, LinkLike, LinkRecord } from './types';
 
@@ -156,7 +157,8 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 
   /** Several `ip link set` changes in one request. */
   set(change: LinkChangeOptions): this {
-    return this.change('change', () => args.requiredOptions('change', change) as LinkChangeOptions);
+    // `master` passes through untouched: change() checks it as a link of this namespace.
+    return this.change('change', () => args.requiredOptions('change', change, { master: (_, v) => v }) as LinkChangeOptions);
   }
 
   /** `ip addr add CIDR dev DEV` */
@@ -177,6 +179,25 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   /** Default route via `gateway` on this link (tenus' `SetLinkDefaultGw`). */
   gateway(gateway: string): this {
     return this.onLink(OP.gateway, 'gateway', gateway);
+  }
+
+  /**
+   * `ip route add DST dev LINK ...`: a route out of this link (a gateway, table, metric, ...
+   * in `options`), deleted again if a later step fails. The link must have a name by then
+   * (a generated name is not known until the link exists).
+   */
+  route(dst: string, options: RouteSettings = {}): this {
+    let d = '';
+    let checked: Record<string, unknown> = {};
+    this.guard(() => {
+      d = args.text('dst', dst);
+      checked = routeOptions(options);
+    });
+    return this.step((c) => {
+      const dev = c.name ?? (typeof c.ref === 'number' ? c.ref : undefined);
+      if (dev === undefined) throw TenusError.invalid('dev', 'name the link to route through it: its name is generated when it is made');
+      c.names.set(c.run.push([OP.routeAdd, d, { ...checked, dev }]), c.name);
+    }, false);
   }
 
   /** An item `[op, link, text]`. */
@@ -290,8 +311,8 @@ export class VethChain extends LinkChain<VethLink> {
   peer(name: string, options: { in?: Netns; mac?: string } = {}): this {
     return this.guard(() => {
       this.options.peer = args.text('peer', name);
-      const o = args.options('options', options, { in: netnsArg }, ['in', 'mac']);
-      if (o.mac !== undefined) this.options.peerMac = args.text('mac', o.mac);
+      const o = args.options('options', options, { in: netnsArg, mac: peerMac }, ['in', 'mac']);
+      if (o.mac !== undefined) this.options.peerMac = o.mac;
       if (o.in !== undefined) this.peerIn = o.in as Netns;
     });
   }

@@ -20,5 +20,5 @@ export type * from './cni/types';
 export type * from './types';
 // Routing (issue 13 part A).
 export { RouteBuilder, RouteChain, BatchRoute, type RouteSettings } from './route';
-export { RuleBuilder, RuleChain, BatchRule } from './rule';
+export { RuleBuilder, RuleChain, BatchRule, type RuleListOptions } from './rule';
 export { NexthopBuilder, NexthopChain, BatchNexthop, type NexthopSettings } from './nexthop';

@@ -55,6 +55,9 @@ export function netnsArg(arg: string, value: unknown): Netns {
   return value as Netns;
 }
 
+/** `.peer(name, { mac })`: the peer's MAC, named as the option it becomes (`peerMac`). */
+export const peerMac = args.named('peerMac', args.text);
+
 /** The options of a kind that cannot do without them (a missing bag is refused by name). */
 class Required {
   constructor(readonly options: unknown) {}

@@ -1,4 +1,5 @@
 import type { LinkChain } from './chain';
+import type { RouteSettings } from './route';
 import { TenusError } from './errors';
 import type { Netns } from './netns';
 import type { AddressRecord, LinkChangeOptions, LinkLike, LinkRecord } from './types';
@@ -84,6 +85,11 @@ export abstract class LinkOps {
   /** Default route via `gateway` on this link (tenus' `SetLinkDefaultGw`). */
   gateway(gateway: string): LinkChain<Link> {
     return this.chain().gateway(gateway);
+  }
+
+  /** A route out of this link: `ip route add DST dev LINK [via GW] [table T] ...`. */
+  route(dst: string, options?: RouteSettings): LinkChain<Link> {
+    return this.chain().route(dst, options);
   }
 
   /** Move into another namespace (tenus' `SetLinkNetInNs`); the chain continues there. */

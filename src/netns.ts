@@ -12,9 +12,8 @@ import type { AddressRecord, LinkKind, LinkLike, LinkRecord, TunTapOptions } fro
 // Routing (issue 13 part A).
 import { getNexthop, listNexthops, NexthopChain, type NexthopSettings } from './nexthop';
 import { flushRoutes, getRoute, listRoutes, RouteChain, type RouteSettings } from './route';
-import { listRules, RuleChain } from './rule';
+import { listRules, RuleChain, type RuleListOptions } from './rule';
 import type {
-  Family,
   NexthopListOptions,
   NexthopRecord,
   RouteGetOptions,
@@ -89,8 +88,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    */
   static async delete(name: string, options: { force?: boolean } = {}): Promise<number[]> {
     const n = args.text('name', name);
-    const o = args.options('options', options, {}, ['force']);
-    const force = o.force === undefined ? false : args.bool('force', o.force);
+    const force = forceOption(options);
     return call(() => addon.netnsDeleteNamed(n, force));
   }
 
@@ -126,6 +124,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   static async fromDocker(nameOrId: string, options: DockerOptions & { allowOwn?: boolean } = {}): Promise<Netns> {
     const o = args.options('options', options);
     const { allowOwn, ...docker } = o as DockerOptions & { allowOwn?: boolean };
+    if (allowOwn !== undefined) args.bool('allowOwn', allowOwn);
     return Netns.fromPid(await containerPid(nameOrId, docker), { allowOwn });
   }
 
@@ -173,12 +172,14 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    * for `force`). Other handles close only.
    */
   async delete(options: { force?: boolean } = {}): Promise<number[]> {
+    const force = forceOption(options);
     const { origin, path } = this.info;
     if (origin !== 'named' || path === undefined) {
       this.close();
       return [];
     }
-    const pids = await Netns.delete(path.slice(path.lastIndexOf('/') + 1), options);
+    const name = path.slice(path.lastIndexOf('/') + 1);
+    const pids = await call(() => addon.netnsDeleteNamed(name, force));
     this.close();
     return pids;
   }
@@ -313,12 +314,15 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     const n = args.text('name', name);
     if (mode !== 'tun' && mode !== 'tap') throw args.invalidChoice('mode', mode, ['tun', 'tap']);
     const { mtu, up, ...rest } = args.options('options', options);
+    // Checked before the device exists (a range the kernel refuses is undone below).
+    if (mtu !== undefined) args.uint('mtu', mtu);
+    if (up !== undefined) args.bool('up', up);
     const json = await call(() => this.native.tuntapAdd(JSON.stringify({ ...rest, name: n, mode })));
     const link = new Link(this, JSON.parse(json) as LinkRecord);
     if (mtu === undefined && up === undefined) return link;
     let chain = link.chain();
     if (mtu !== undefined) chain = chain.mtu(mtu as number);
-    if (up !== undefined && args.bool('up', up)) chain = chain.up();
+    if (up === true) chain = chain.up();
     try {
       return await chain;
     } catch (e) {
@@ -358,8 +362,8 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   }
 
   /** Policy rules (`ip rule show`) of one family or both, in the order the kernel tries them. */
-  rules(family?: Family): Promise<RuleRecord[]> {
-    return listRules(this, family);
+  rules(filter?: RuleListOptions): Promise<RuleRecord[]> {
+    return listRules(this, filter);
   }
 
   /** A nexthop object, added when awaited: `await ns.nexthop(10).via('10.0.41.254').dev('br0')`. */
@@ -386,6 +390,12 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   protected makePair(name: string | undefined, options: object | undefined): VethChain {
     return new VethChain(this, { create: 'veth', name, options });
   }
+}
+
+/** The `force` option of a namespace deletion. */
+function forceOption(options: unknown): boolean {
+  const o = args.options('options', options, {}, ['force']);
+  return o.force === undefined ? false : args.bool('force', o.force);
 }
 
 /** Entry points for namespace handles. */

@@ -165,9 +165,16 @@ export class BatchRule extends RuleBuilder {
   }
 }
 
-/** @internal `ns.rules(family)`. */
-export async function listRules(ns: Netns, family?: Family): Promise<RuleRecord[]> {
-  const f = JSON.stringify(family === undefined ? null : args.text('family', family));
+/** Which rules a listing wants (rule dumps take no other filter). */
+export interface RuleListOptions {
+  /** 'inet' or 'inet6' (default both). */
+  family?: Family;
+}
+
+/** @internal `ns.rules(filter)`. */
+export async function listRules(ns: Netns, filter?: RuleListOptions): Promise<RuleRecord[]> {
+  const o = args.options('filter', filter, {}, ['family']);
+  const f = JSON.stringify(o.family === undefined ? null : args.text('family', o.family));
   return JSON.parse(await call(() => ns.native.ruleList(f))) as RuleRecord[];
 }
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Netns, RouteListOptions, RouteRecord, RouteTableName } from '../src';
 import { eventually, rejection } from './helpers/check';
-import { lab, needRoot, runIn } from './helpers/lab';
+import { lab, needKind, needRoot, runIn } from './helpers/lab';
 import { ipRoutes, noDad, routeSetup, routesTo, seenFromIp, seenFromTenus, type Seen } from './helpers/routing';
 
 /** Both views of the routes to `prefix`, which must agree; tenus' is returned. */
@@ -244,6 +244,18 @@ describe('routes: attributes', () => {
     expect(await agreed(ns1, '172.16.104.0/24')).toEqual([]);
   });
 
+  it('routes from a link chain: in the same transaction, undone when a later step fails', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    noDad(ns);
+    await ns.veth('v0').peer('v1').address('10.0.0.1/24').up().route('10.9.0.0/16', { via: '10.0.0.2', table: 100 });
+    expect(await agreed(ns, '10.9.0.0/16', 100)).toMatchObject([{ via: '10.0.0.2', dev: 'v0' }]);
+    const e = await rejection(ns.link('v0').route('10.8.0.0/16', { via: '10.0.0.2' }).route('10.7.0.0/16', { via: '10.99.0.1' }));
+    expect(e.code).toBe('ENETUNREACH');
+    expect(await agreed(ns, '10.8.0.0/16')).toEqual([]);
+    expect((await rejection(ns.bridge().route('10.6.0.0/16'))).arg).toBe('dev');
+  });
+
   it('IPv6 source routing (from) and the default route of each family', async (ctx) => {
     needRoot(ctx);
     const { ns1 } = await routeSetup();
@@ -304,6 +316,25 @@ describe('routes: the kernel takes routes away (fib_tests unregister, down, carr
     expect(await eventually(async () => ((await ns1.routeGet('198.51.100.2', { fibmatch: true })).flags ?? []).includes('linkdown'))).toBe(true);
     await ns1.link('veth3').down();
     expect(await agreed(ns1, '198.51.100.0/24')).toEqual([]);
+  });
+});
+
+describe('routes: carrier on a dummy link (fib_tests carrier; dummy: the QEMU guest runs it)', () => {
+  it('carrier loss marks unicast routes linkdown and leaves local routes alone', async (ctx) => {
+    await needKind(ctx, 'dummy');
+    const ns = await lab();
+    noDad(ns);
+    await ns.dummy('dummy0').address('198.51.100.1/24').address('2001:db8:1::1/64').up();
+    runIn(ns, 'ip', ['link', 'set', 'dummy0', 'carrier', 'on']);
+    const flags = async (dst: string): Promise<string[]> => (await ns.routeGet(dst, { fibmatch: true })).flags ?? [];
+    for (const dst of ['198.51.100.1', '2001:db8:1::1', '198.51.100.2', '2001:db8:1::2']) expect(await flags(dst)).not.toContain('linkdown');
+    runIn(ns, 'ip', ['link', 'set', 'dummy0', 'carrier', 'off']);
+    expect(await eventually(async () => (await flags('198.51.100.2')).includes('linkdown'))).toBe(true);
+    expect(await flags('2001:db8:1::2')).toContain('linkdown');
+    for (const dst of ['198.51.100.1', '2001:db8:1::1']) expect(await flags(dst)).not.toContain('linkdown');
+    // A route added while the carrier is down says so from the start.
+    await ns.route('192.0.2.0/24').dev('dummy0');
+    expect(await flags('192.0.2.2')).toContain('linkdown');
   });
 });
 

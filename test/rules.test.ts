@@ -61,7 +61,7 @@ function seenTenus(r: RuleRecord): Record<string, unknown> {
 }
 
 async function agreed(ns: Netns, family: 'inet' | 'inet6' = 'inet'): Promise<RuleRecord[]> {
-  const tenus = await ns.rules(family);
+  const tenus = await ns.rules({ family });
   const ip = ipRules(ns, family === 'inet' ? '-4' : '-6');
   expect(tenus.map(seenTenus)).toEqual(ip.map(seenIp));
   return tenus;
@@ -117,7 +117,7 @@ describe('rules: every selector, checked against ip -j rule', () => {
     await ns.rule({ fwmark: 3 }).family('inet6').table(RTABLE).priority(1001);
     const listed = await agreed(ns, 'inet6');
     expect(listed.filter((r) => r.table === RTABLE).map((r) => r.family)).toEqual(['inet6', 'inet6']);
-    expect((await ns.rules()).length).toBe((await ns.rules('inet')).length + listed.length);
+    expect((await ns.rules()).length).toBe((await ns.rules({ family: 'inet' })).length + listed.length);
   });
 });
 

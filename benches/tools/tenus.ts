@@ -6,6 +6,7 @@
 // VARIANT
 //   batch  one ns.batch() for all operations (one crossing into Rust, pipelined)
 //   await  one `await ns.batch(b => b.op())` per operation: one request, no read-back
+//   inflight  the chains of `chain`, 64 awaited at a time
 //   chain  one awaited fluent chain per operation (`await ns.veth(a).peer(b)`,
 //          `await link.address(cidr)`, `link` a Link read once before): each chain is one
 //          crossing into the transaction engine, with the reads it makes to resolve to a
@@ -88,6 +89,13 @@ async function ops(
     for (let i = start; i < start + count; i++) check(await ns.batch((b) => batchOp(b, i)), workload);
   } else if (variant === 'chain') {
     for (let i = start; i < start + count; i++) await chainOp(i);
+  } else if (variant === 'inflight') {
+    // 64 workers, each awaiting one chain after the other.
+    let next = start;
+    const worker = async (): Promise<void> => {
+      while (next < start + count) await chainOp(next++);
+    };
+    await Promise.all(Array.from({ length: 64 }, worker));
   } else {
     throw new Error(`unknown variant ${variant}`);
   }

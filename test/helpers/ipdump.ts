@@ -163,11 +163,16 @@ export function dumpDiff(before: IpDump, after: IpDump): string[] {
     const cb = cidrs(b);
     for (const c of ca) if (!cb.includes(c)) out.push(`${name}: - address ${c}`);
     for (const c of cb) if (!ca.includes(c)) out.push(`${name}: + address ${c}`);
-    if (ca.every((c) => cb.includes(c)) && cb.every((c) => ca.includes(c))) {
-      const fields: string[] = [];
-      fieldDiff('addr_info', a.addr_info, b.addr_info, fields);
-      for (const f of fields) out.push(`${name}: ${f}`);
-    }
+    // Addresses on both sides: which of their fields differ, or (the same set) that only their
+    // order does.
+    const fields: string[] = [];
+    const byCidr = (l: any): Map<string, any> => new Map((l.addr_info ?? []).map((x: any) => [`${x.local}/${x.prefixlen}`, x]));
+    const ea = byCidr(a);
+    const eb = byCidr(b);
+    for (const c of ca) if (cb.includes(c)) fieldDiff(`address ${c}`, ea.get(c), eb.get(c), fields);
+    const same = ca.length === cb.length && ca.every((c) => cb.includes(c));
+    if (same && fields.length === 0 && ca.join() !== cb.join()) fields.push(`address order ${ca.join(' ')} -> ${cb.join(' ')}`);
+    for (const f of fields) out.push(`${name}: ${f}`);
   }
   for (const [name, b] of ab) if (!aa.has(name) && cidrs(b).length > 0) out.push(`${name}: + addresses ${cidrs(b).join(' ')}`);
   if (out.length === 0 && !sameDump(before, after)) out.push('dumps differ in order');

@@ -95,31 +95,63 @@ pub fn alias(arg: &str, value: &str) -> Result<()> {
 
 /// Reads a JSON object of options into `T`, naming the option serde could not read.
 pub fn options<T: DeserializeOwned>(arg: &str, value: serde_json::Value) -> Result<T> {
-    serde_path_to_error::deserialize(value).map_err(|e| named(arg, e))
+    serde_path_to_error::deserialize(&value).map_err(|e| named(arg, e, Some(&value)))
 }
 
 /// `options` on an item's JSON text as it stands in a batch document (no `Value` tree in
 /// between: batches of 100,000 routes read each item's options once, straight into `T`).
 pub fn options_raw<T: DeserializeOwned>(arg: &str, raw: &serde_json::value::RawValue) -> Result<T> {
     let mut de = serde_json::Deserializer::from_str(raw.get());
-    serde_path_to_error::deserialize(&mut de).map_err(|e| named(arg, e))
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        // Errors are rare: the text is read as a value only then, for what `named` looks at.
+        let value = serde_json::from_str::<serde_json::Value>(raw.get()).ok();
+        named(arg, e, value.as_ref())
+    })
 }
 
-fn named<E: std::fmt::Display>(arg: &str, e: serde_path_to_error::Error<E>) -> Error {
-    let path = e.path().to_string();
+/// The argument error for serde's complaint at `e.path()` in `value`.
+fn named<E: std::fmt::Display>(
+    arg: &str,
+    e: serde_path_to_error::Error<E>,
+    value: Option<&serde_json::Value>,
+) -> Error {
+    let path = e.path().clone();
     let message = e.into_inner().to_string();
-    // serde_json appends the position ("... at line 1 column 9"): not the caller's concern.
+    // serde_json appends the position to errors read from text ("... at line 1 column 9").
     let message = match message.rfind(" at line ") {
         Some(at) => message[..at].to_string(),
         None => message,
     };
     let named = message.starts_with("unknown field") || message.starts_with("missing field");
-    let field = match (path.as_str(), named) {
+    let field = match (path.to_string().as_str(), named) {
         ("." | "", true) => unknown_field(&message).unwrap_or(arg).to_string(),
         ("." | "", false) => arg.to_string(),
-        _ => path,
+        // An element of an array argument, named by its place as Node.js does: `links[0]`.
+        (p, _) if p.starts_with('[') => format!("{arg}{p}"),
+        (p, _) => p.to_string(),
     };
+    // A mode (a string union) given an object: serde reads enums from maps too and says
+    // "unknown variant", which would make it a bad value instead of a wrong type.
+    let structured = value
+        .and_then(|v| value_at(v, &path))
+        .is_some_and(|v| v.is_object() || v.is_array());
+    if structured && message.starts_with("unknown variant") {
+        return Error::invalid_type(&field, message);
+    }
     from_serde(&field, &message)
+}
+
+/// The JSON value at `path` in `root`, if it is there.
+fn value_at<'v>(
+    root: &'v serde_json::Value,
+    path: &serde_path_to_error::Path,
+) -> Option<&'v serde_json::Value> {
+    use serde_path_to_error::Segment;
+    path.iter().try_fold(root, |v, segment| match segment {
+        Segment::Seq { index } => v.get(index),
+        Segment::Map { key } => v.get(key),
+        Segment::Enum { .. } | Segment::Unknown => Some(v),
+    })
 }
 
 /// The option serde complained about when it is not in the path (unknown and missing fields).
@@ -129,10 +161,54 @@ fn unknown_field(message: &str) -> Option<&str> {
     Some(&message[start..start + len])
 }
 
-/// Turns a serde message into an argument error of the kind Node.js would raise.
+/// What JSON cannot carry: src/args.ts sends ±Infinity as ±Number.MAX_VALUE and NaN as
+/// 1.25e308 (never sensible arguments), so that a number where a string is due is still a
+/// wrong type while a non-finite integer is a bad value; messages show them by their
+/// JavaScript names. Matched by magnitude: serde_json may parse them one unit off.
+fn non_finite_name(value: f64) -> Option<&'static str> {
+    match value {
+        v if v >= 1.5e308 => Some("Infinity"),
+        v if v <= -1.5e308 => Some("-Infinity"),
+        v if v.abs() >= 1e308 => Some("NaN"),
+        _ => None,
+    }
+}
+
+/// `message` with a stand-in of `non_finite_name` shown as what it stands for.
+fn show_non_finite(message: String) -> String {
+    const FLOAT: &str = "floating point `";
+    let Some(start) = message.find(FLOAT).map(|i| i + FLOAT.len()) else {
+        return message;
+    };
+    let Some(len) = message[start..].find('`') else {
+        return message;
+    };
+    match message[start..start + len]
+        .parse::<f64>()
+        .ok()
+        .and_then(non_finite_name)
+    {
+        Some(name) => format!("{}{name}{}", &message[..start], &message[start + len..]),
+        None => message,
+    }
+}
+
+/// Whether serde's "expected ..." part names an integer.
+fn expects_integer(message: &str) -> bool {
+    let expected = message.rsplit("expected ").next().unwrap_or_default();
+    [
+        "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "integer", "index",
+    ]
+    .iter()
+    .any(|t| expected.contains(t))
+}
+
+/// Turns a serde message into an argument error of the kind Node.js would raise: a number
+/// where an integer is due is a bad value (a fraction, NaN); any other mismatch is a wrong type.
 pub fn from_serde(arg: &str, message: &str) -> Error {
-    let problem = if message.starts_with("invalid type: floating point")
-        || message.starts_with("invalid value")
+    let float = message.starts_with("invalid type: floating point");
+    let problem = if (float && expects_integer(message))
+        || message.starts_with("invalid value") && !message.ends_with("expected map with a single key")
         || message.starts_with("unknown field")
         || message.starts_with("unknown variant")
     {
@@ -141,10 +217,12 @@ pub fn from_serde(arg: &str, message: &str) -> Error {
         // invalid type (a string where a number is due, null, ...), missing field
         Problem::Type
     };
-    let message = message
-        .replace("u32", "a 32-bit unsigned integer")
-        .replace("u16", "a 16-bit unsigned integer")
-        .replace("u8", "an 8-bit unsigned integer");
+    let message = show_non_finite(
+        message
+            .replace("u32", "a 32-bit unsigned integer")
+            .replace("u16", "a 16-bit unsigned integer")
+            .replace("u8", "an 8-bit unsigned integer"),
+    );
     Error::InvalidArgument {
         arg: arg.to_string(),
         message,
@@ -324,6 +402,60 @@ mod tests {
             Error::InvalidArgument { arg, .. } => arg,
             other => panic!("expected InvalidArgument, got {other:?}"),
         }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Probe {
+        mtu: Option<u32>,
+        mac: Option<String>,
+        up: Option<bool>,
+        mode: Option<ProbeMode>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum ProbeMode {
+        Bridge,
+    }
+
+    fn problem_of(json: &str) -> (String, Problem, String) {
+        match options::<Probe>("options", serde_json::from_str(json).unwrap()).unwrap_err() {
+            Error::InvalidArgument {
+                arg,
+                problem,
+                message,
+            } => (arg, problem, message),
+            other => panic!("expected InvalidArgument, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn numbers_are_bad_values_of_integers_and_wrong_types_of_anything_else() {
+        assert_eq!(problem_of(r#"{"mtu": 1.5}"#).1, Problem::Value);
+        assert_eq!(problem_of(r#"{"mtu": "9000"}"#).1, Problem::Type);
+        for field in ["mac", "up", "mode"] {
+            let (arg, problem, _) = problem_of(&format!(r#"{{"{field}": 1.5}}"#));
+            assert_eq!((arg.as_str(), problem), (field, Problem::Type));
+        }
+        let (_, problem, message) = problem_of(r#"{"mtu": 1.7976931348623157e308}"#);
+        assert_eq!(problem, Problem::Value);
+        assert!(message.contains("`Infinity`"), "{message}");
+        let (_, problem, message) = problem_of(r#"{"mac": -1.7976931348623157e308}"#);
+        assert_eq!(problem, Problem::Type);
+        assert!(message.contains("`-Infinity`"), "{message}");
+        let (_, _, message) = problem_of(r#"{"mtu": 1.25e308}"#);
+        assert!(message.contains("`NaN`"), "{message}");
+    }
+
+    #[test]
+    fn an_object_for_a_mode_is_a_wrong_type() {
+        assert_eq!(problem_of(r#"{"mode": {}}"#).1, Problem::Type);
+        assert_eq!(problem_of(r#"{"mode": {"bridge": 1}}"#).1, Problem::Type);
+        assert_eq!(problem_of(r#"{"mode": {"vepa": null}}"#).1, Problem::Type);
+        assert_eq!(problem_of(r#"{"mode": "vepa"}"#).1, Problem::Value);
+        assert_eq!(problem_of(r#"{"mode": ["bridge"]}"#).1, Problem::Type);
     }
 
     #[test]

@@ -81,322 +81,289 @@ fn same(case: &str, tenus: Vec<u8>) {
     );
 }
 
-fn route(case: &str, verb: Verb, options: Value) {
+fn route(case: &str, verb: Verb, options: Value) -> Vec<u8> {
     let o = args::options("route", options).unwrap_or_else(|e| panic!("{case}: {e}"));
     let r = Route::parse(o, verb.purpose()).unwrap_or_else(|e| panic!("{case}: {e}"));
-    same(case, encode_route(&r, verb, index).unwrap());
+    encode_route(&r, verb, index).unwrap()
 }
 
-fn rule(case: &str, delete: bool, options: Value) {
+fn rule(case: &str, delete: bool, options: Value) -> Vec<u8> {
     let o = args::options("rule", options).unwrap_or_else(|e| panic!("{case}: {e}"));
     let r = Rule::parse(o, !delete).unwrap_or_else(|e| panic!("{case}: {e}"));
-    same(case, encode_rule(&r, delete));
+    encode_rule(&r, delete)
 }
 
-fn nexthop(case: &str, verb: NexthopVerb, options: Value) {
+fn nexthop(case: &str, verb: NexthopVerb, options: Value) -> Vec<u8> {
     let o = args::options("nexthop", options).unwrap_or_else(|e| panic!("{case}: {e}"));
     let n = Nexthop::parse(o).unwrap_or_else(|e| panic!("{case}: {e}"));
-    same(case, encode_nexthop(&n, verb, index).unwrap());
+    encode_nexthop(&n, verb, index).unwrap()
 }
 
-#[test]
-fn route_adds() {
+/// The options a JavaScript caller would pass for each captured command, and tenus' request
+/// for them (None: no such case).
+fn tenus_request(case: &str) -> Option<Vec<u8>> {
     let boot = "boot";
-    for (case, options) in [
-        (
-            "route_add_v4",
+    let unspec = 0;
+    let route_case = |verb: Verb, options: Value| Some(route(case, verb, options));
+    let rule_case = |delete: bool, options: Value| Some(rule(case, delete, options));
+    let nh_case = |verb: NexthopVerb, options: Value| Some(nexthop(case, verb, options));
+    match case {
+        "route_add_v4" => route_case(
+            Verb::Add,
             json!({ "dst": "10.9.0.0/16", "via": "10.0.0.1", "dev": "p0", "table": 100, "metric": 50, "protocol": "static" }),
         ),
-        (
-            "route_add_v4_main",
+        "route_add_v4_main" => route_case(
+            Verb::Add,
             json!({ "dst": "10.9.0.0/16", "via": "10.0.0.1", "protocol": boot }),
         ),
-        (
-            "route_add_v6",
+        "route_add_v6" => route_case(
+            Verb::Add,
             json!({ "dst": "fd09::/64", "via": "fd00::1", "dev": "p0", "metric": 50, "protocol": boot }),
         ),
-        (
-            "route_add_default_v4",
+        "route_add_default_v4" => route_case(
+            Verb::Add,
             json!({ "dst": "default", "via": "10.0.0.1", "dev": "p0", "protocol": boot }),
         ),
-        (
-            "route_add_default_v6",
+        "route_add_default_v6" => route_case(
+            Verb::Add,
             json!({ "dst": "default", "family": "inet6", "via": "fd00::1", "dev": "p0", "protocol": boot }),
         ),
-        (
-            "route_add_dev_src",
+        "route_add_dev_src" => route_case(
+            Verb::Add,
             json!({ "dst": "10.10.0.0/24", "dev": "p0", "scope": "link", "src": "10.0.0.254", "protocol": boot }),
         ),
-        (
-            "route_add_host",
+        "route_add_host" => route_case(
+            Verb::Add,
             json!({ "dst": "10.10.1.1", "dev": "p0", "protocol": boot }),
         ),
-        (
-            "route_add_blackhole",
+        "route_add_blackhole" => route_case(
+            Verb::Add,
             json!({ "dst": "10.11.0.0/24", "type": "blackhole", "protocol": boot }),
         ),
-        (
-            "route_add_unreachable_v6",
+        "route_add_unreachable_v6" => route_case(
+            Verb::Add,
             json!({ "dst": "fd0b::/64", "type": "unreachable", "protocol": boot }),
         ),
-        (
-            "route_add_prohibit",
+        "route_add_prohibit" => route_case(
+            Verb::Add,
             json!({ "dst": "10.11.1.0/24", "type": "prohibit", "table": 100, "protocol": boot }),
         ),
-        (
-            "route_add_throw",
+        "route_add_throw" => route_case(
+            Verb::Add,
             json!({ "dst": "10.12.0.0/24", "type": "throw", "table": 100, "protocol": boot }),
         ),
-        (
-            "route_add_local",
+        "route_add_local" => route_case(
+            Verb::Add,
             json!({ "dst": "10.13.0.1", "type": "local", "dev": "p0", "table": "local", "protocol": boot }),
         ),
-        (
-            "route_add_broadcast",
+        "route_add_broadcast" => route_case(
+            Verb::Add,
             json!({ "dst": "10.0.0.127", "type": "broadcast", "dev": "p0", "table": "local",
             "protocol": "kernel", "scope": "link", "src": "10.0.0.254" }),
         ),
-        (
-            "route_add_table_big",
+        "route_add_table_big" => route_case(
+            Verb::Add,
             json!({ "dst": "10.9.0.0/16", "via": "10.0.0.1", "table": 1000, "protocol": boot }),
         ),
-        (
-            "route_add_metrics",
+        "route_add_metrics" => route_case(
+            Verb::Add,
             json!({ "dst": "10.14.0.0/24", "via": "10.0.0.1", "protocol": boot, "metrics": {
             "mtu": 1400, "advmss": 1360, "window": 65535, "initcwnd": 10, "initrwnd": 20, "hoplimit": 32, "lock": ["mtu"] } }),
         ),
-        (
-            "route_add_multipath_v4",
+        "route_add_multipath_v4" => route_case(
+            Verb::Add,
             json!({ "dst": "10.15.0.0/24", "protocol": boot, "multipath": [
             { "via": "10.0.0.1", "dev": "p0", "weight": 2 }, { "via": "10.0.1.1", "dev": "p1" }] }),
         ),
-        (
-            "route_add_multipath_v6",
+        "route_add_multipath_v6" => route_case(
+            Verb::Add,
             json!({ "dst": "fd15::/64", "protocol": boot, "multipath": [
             { "via": "fd00::1", "dev": "p0" }, { "via": "fd01::1", "dev": "p1", "weight": 3 }] }),
         ),
-        (
-            "route_add_via_inet6",
+        "route_add_via_inet6" => route_case(
+            Verb::Add,
             json!({ "dst": "10.16.0.0/24", "via": "fd00::1", "dev": "p0", "protocol": boot }),
         ),
-        (
-            "route_add_onlink",
+        "route_add_onlink" => route_case(
+            Verb::Add,
             json!({ "dst": "10.17.0.0/24", "via": "192.168.50.1", "dev": "p0", "onlink": true, "protocol": boot }),
         ),
-        (
-            "route_add_nhid",
+        "route_add_nhid" => route_case(
+            Verb::Add,
             json!({ "dst": "10.18.0.0/24", "nexthop": 10, "protocol": boot }),
         ),
-        (
-            "route_add_from_v6",
+        "route_add_from_v6" => route_case(
+            Verb::Add,
             json!({ "dst": "fd19::/64", "from": "fd00::/64", "via": "fd00::1", "dev": "p0", "protocol": boot }),
         ),
-        (
-            "route_add_tos",
+        "route_add_tos" => route_case(
+            Verb::Add,
             json!({ "dst": "10.20.0.0/24", "tos": 16, "via": "10.0.0.1", "protocol": boot }),
         ),
-    ] {
-        route(case, Verb::Add, options);
-    }
-}
-
-#[test]
-fn route_verbs() {
-    route(
-        "route_replace",
-        Verb::Replace,
-        json!({ "dst": "10.9.0.0/16", "via": "10.0.0.2", "dev": "p0", "protocol": "boot" }),
-    );
-    route(
-        "route_append",
-        Verb::Append,
-        json!({ "dst": "10.9.0.0/16", "via": "10.0.1.1", "dev": "p1", "protocol": "boot" }),
-    );
-    route(
-        "route_prepend",
-        Verb::Prepend,
-        json!({ "dst": "10.9.0.0/16", "via": "10.0.1.1", "dev": "p1", "protocol": "boot" }),
-    );
-    route(
-        "route_change",
-        Verb::Change,
-        json!({ "dst": "10.9.0.0/16", "via": "10.0.0.3", "dev": "p0", "protocol": "boot" }),
-    );
-    route(
-        "route_del",
-        Verb::Delete,
-        json!({ "dst": "10.9.0.0/16", "via": "10.0.0.1", "dev": "p0", "table": 100, "metric": 50 }),
-    );
-    route(
-        "route_del_v6",
-        Verb::Delete,
-        json!({ "dst": "fd09::/64", "dev": "p0" }),
-    );
-}
-
-#[test]
-fn route_lookups_differ_only_in_asking_for_an_ack() {
-    for (case, dst, options) in [
-        (
-            "route_get",
+        "route_replace" => route_case(
+            Verb::Replace,
+            json!({ "dst": "10.9.0.0/16", "via": "10.0.0.2", "dev": "p0", "protocol": boot }),
+        ),
+        "route_append" => route_case(
+            Verb::Append,
+            json!({ "dst": "10.9.0.0/16", "via": "10.0.1.1", "dev": "p1", "protocol": boot }),
+        ),
+        "route_prepend" => route_case(
+            Verb::Prepend,
+            json!({ "dst": "10.9.0.0/16", "via": "10.0.1.1", "dev": "p1", "protocol": boot }),
+        ),
+        "route_change" => route_case(
+            Verb::Change,
+            json!({ "dst": "10.9.0.0/16", "via": "10.0.0.3", "dev": "p0", "protocol": boot }),
+        ),
+        "route_del" => route_case(
+            Verb::Delete,
+            json!({ "dst": "10.9.0.0/16", "via": "10.0.0.1", "dev": "p0", "table": 100, "metric": 50 }),
+        ),
+        "route_del_v6" => route_case(Verb::Delete, json!({ "dst": "fd09::/64", "dev": "p0" })),
+        "route_get" => Some(lookup(
+            case,
             "10.9.1.1",
             json!({ "from": "10.0.0.254", "mark": 16, "uid": 1000 }),
-        ),
-        (
-            "route_get_iif",
+        )),
+        "route_get_iif" => Some(lookup(
+            case,
             "10.9.1.1",
             json!({ "from": "10.0.1.7", "iif": "p1", "tos": 16 }),
-        ),
-        (
-            "route_get_fibmatch_v6",
-            "fd09::1",
-            json!({ "oif": "p0", "fibmatch": true }),
-        ),
-    ] {
-        let o = args::options("options", options).unwrap();
-        let dst: IpAddr = dst.parse().unwrap();
-        let mut tenus = encode_get(dst, &o, &|_, l| index(l)).unwrap();
-        let flags = u16::from_ne_bytes([tenus[6], tenus[7]]);
-        assert_ne!(flags & NLM_F_ACK, 0, "{case}: the listed difference went away");
-        tenus[6..8].copy_from_slice(&(flags & !NLM_F_ACK).to_ne_bytes());
-        same(case, tenus);
-    }
-}
-
-#[test]
-fn route_listing_filter() {
-    let filter = RouteFilter {
-        family: Some(Family::Inet),
-        table: Some(100),
-        protocol: Some(4),
-        kind: None,
-        oif: Some(2),
-    };
-    same("route_show_filtered", dump_request(&filter));
-}
-
-#[test]
-fn rules() {
-    let unspec = 0;
-    for (case, delete, options) in [
-        (
-            "rule_add_v4",
+        )),
+        "route_get_fibmatch_v6" => Some(lookup(case, "fd09::1", json!({ "oif": "p0", "fibmatch": true }))),
+        "route_show_filtered" => Some(dump_request(&RouteFilter {
+            family: Some(Family::Inet),
+            table: Some(100),
+            protocol: Some(4),
+            kind: None,
+            oif: Some(2),
+        })),
+        "rule_add_v4" => rule_case(
             false,
             json!({ "from": "10.0.41.0/24", "fwmark": 16, "fwmask": 255, "table": 100, "priority": 1000, "protocol": unspec }),
         ),
-        (
-            "rule_add_v6",
+        "rule_add_v6" => rule_case(
             false,
             json!({ "from": "fd00::/64", "table": 100, "priority": 1000, "protocol": unspec }),
         ),
-        (
-            "rule_add_selectors",
+        "rule_add_selectors" => rule_case(
             false,
             json!({ "not": true, "to": "10.1.0.0/16", "iif": "p0", "oif": "p1", "tos": 16,
             "uidrange": { "start": 100, "end": 200 }, "sport": { "start": 1000, "end": 2000 }, "dport": 80, "ipproto": "tcp",
             "protocol": "static", "table": 100, "priority": 2000 }),
         ),
-        (
-            "rule_add_suppress",
+        "rule_add_suppress" => rule_case(
             false,
             json!({ "table": "main", "suppressPrefixlength": 0, "priority": 100, "protocol": unspec }),
         ),
-        (
-            "rule_add_goto",
+        "rule_add_goto" => rule_case(
             false,
             json!({ "goto": 3000, "priority": 2500, "protocol": unspec }),
         ),
-        (
-            "rule_add_prohibit",
+        "rule_add_prohibit" => rule_case(
             false,
             json!({ "action": "prohibit", "from": "10.2.0.0/16", "priority": 3001, "protocol": unspec }),
         ),
-        (
-            "rule_add_unreachable_v6",
+        "rule_add_unreachable_v6" => rule_case(
             false,
             json!({ "action": "unreachable", "to": "fd02::/64", "priority": 3002, "protocol": unspec }),
         ),
-        (
-            "rule_add_blackhole",
+        "rule_add_blackhole" => rule_case(
             false,
             json!({ "action": "blackhole", "iif": "p1", "priority": 3003, "protocol": unspec }),
         ),
-        (
-            "rule_add_nop",
+        "rule_add_nop" => rule_case(
             false,
             json!({ "action": "nop", "priority": 3004, "protocol": unspec }),
         ),
-        (
-            "rule_del",
+        "rule_del" => rule_case(
             true,
             json!({ "from": "10.0.41.0/24", "table": 100, "priority": 1000 }),
         ),
-    ] {
-        rule(case, delete, options);
-    }
-}
-
-#[test]
-fn nexthops() {
-    let unspec = 0;
-    for (case, verb, options) in [
-        (
-            "nh_add_v4",
+        "nh_add_v4" => nh_case(
             NexthopVerb::Add,
             json!({ "id": 10, "via": "10.0.0.1", "dev": "p0", "protocol": unspec }),
         ),
-        (
-            "nh_add_v6",
+        "nh_add_v6" => nh_case(
             NexthopVerb::Add,
             json!({ "id": 11, "via": "fd00::1", "dev": "p0", "protocol": unspec }),
         ),
-        (
-            "nh_add_dev",
+        "nh_add_dev" => nh_case(
             NexthopVerb::Add,
             json!({ "id": 12, "dev": "p0", "protocol": unspec }),
         ),
-        (
-            "nh_add_blackhole",
+        "nh_add_blackhole" => nh_case(
             NexthopVerb::Add,
             json!({ "id": 13, "blackhole": true, "protocol": unspec }),
         ),
-        (
-            "nh_add_onlink",
+        "nh_add_onlink" => nh_case(
             NexthopVerb::Add,
             json!({ "id": 14, "via": "192.168.50.1", "dev": "p0", "onlink": true, "protocol": unspec }),
         ),
-        (
-            "nh_add_fdb",
+        "nh_add_fdb" => nh_case(
             NexthopVerb::Add,
             json!({ "id": 15, "via": "10.0.0.5", "fdb": true, "protocol": unspec }),
         ),
-        (
-            "nh_add_proto",
+        "nh_add_proto" => nh_case(
             NexthopVerb::Add,
             json!({ "id": 16, "via": "10.0.0.1", "dev": "p0", "protocol": "static" }),
         ),
-        (
-            "nh_add_group",
+        "nh_add_group" => nh_case(
             NexthopVerb::Add,
             json!({ "id": 100, "group": [{ "id": 10 }, { "id": 12, "weight": 3 }], "protocol": unspec }),
         ),
-        (
-            "nh_add_group_res",
+        "nh_add_group_res" => nh_case(
             NexthopVerb::Add,
             json!({ "id": 101, "group": [{ "id": 10 }, { "id": 12 }], "groupType": "resilient",
             "resilient": { "buckets": 32, "idleTimer": 60, "unbalancedTimer": 120 }, "protocol": unspec }),
         ),
-        (
-            "nh_replace",
+        "nh_replace" => nh_case(
             NexthopVerb::Replace,
             json!({ "id": 10, "via": "10.0.0.2", "dev": "p0", "protocol": unspec }),
         ),
-        (
-            "nh_del",
+        "nh_del" => nh_case(
             NexthopVerb::Delete,
             json!({ "id": 10, "via": "10.0.0.1", "dev": "p0" }),
         ),
-    ] {
-        nexthop(case, verb, options);
+        _ => None,
+    }
+}
+
+/// `ip route get`: the one listed difference (NLM_F_ACK) checked present, then undone.
+fn lookup(case: &str, dst: &str, options: Value) -> Vec<u8> {
+    let o = args::options("options", options).unwrap();
+    let dst: IpAddr = dst.parse().unwrap();
+    let mut tenus = encode_get(dst, &o, &|_, l| index(l)).unwrap();
+    let flags = u16::from_ne_bytes([tenus[6], tenus[7]]);
+    assert_ne!(flags & NLM_F_ACK, 0, "{case}: the listed difference went away");
+    tenus[6..8].copy_from_slice(&(flags & !NLM_F_ACK).to_ne_bytes());
+    tenus
+}
+
+/// The captured routing cases (route_*, rule_*, nh_*).
+fn captured() -> Vec<String> {
+    let mut cases: Vec<String> = std::fs::read_dir(FIXTURES)
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".hex").map(str::to_string))
+        .filter(|n| n.starts_with("route_") || n.starts_with("rule_") || n.starts_with("nh_"))
+        .collect();
+    cases.sort();
+    cases
+}
+
+#[test]
+fn every_routing_request_matches_iproute2() {
+    let cases = captured();
+    assert_eq!(cases.len(), 53, "routing fixtures on disk");
+    let index = std::fs::read_to_string(format!("{FIXTURES}/cases.json")).unwrap();
+    for case in &cases {
+        assert!(
+            index.contains(&format!("\"{case}\": {{")),
+            "cases.json has no entry for {case}"
+        );
+        let request = tenus_request(case).unwrap_or_else(|| panic!("{case}: captured but not tested"));
+        same(case, request);
     }
 }

@@ -7,6 +7,7 @@ use napi::{Env, JsValue};
 use napi_derive::napi;
 use tenus_core::args;
 use tenus_core::nexthop::NexthopListOptions;
+use tenus_core::route::list::route_columns;
 use tenus_core::route::{RouteGetOptions, RouteListOptions};
 use tenus_core::Error;
 
@@ -48,8 +49,10 @@ impl NativeNetns {
                 let filter = options::<RouteListOptions>("filter", &filter_json)?
                     .filter(&h)
                     .await?;
-                h.route_list_columns(&filter, |attempt, part| {
+                // Columns are made on the JS thread: this one goes back to reading the dump.
+                h.route_list_messages(&filter, |attempt, messages, names| {
                     callback.call(move |env| {
+                        let part = route_columns(&messages, &names);
                         Ok(vec![
                             js(env, attempt)?,
                             js(env, part.values)?,

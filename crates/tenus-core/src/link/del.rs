@@ -127,8 +127,8 @@ impl Handle {
         if links.is_empty() {
             return Ok(());
         }
-        for l in links {
-            l.validate("links")?;
+        for (i, l) in links.iter().enumerate() {
+            l.validate(&format!("links[{i}]"))?;
         }
         for attempt in 0..3 {
             let all = self.link_list_with(false).await?;

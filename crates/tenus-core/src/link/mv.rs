@@ -39,7 +39,7 @@ pub struct MoveLink {
     pub new_name: Option<String>,
     /// The link and its addresses when it was moved (read by `send`: the item may name it by
     /// index, and the way back must restore what the move dropped).
-    moved: OnceLock<(LinkRecord, Vec<AddressRecord>)>,
+    moved: OnceLock<Box<(LinkRecord, Vec<AddressRecord>)>>,
 }
 
 /// `ip link set INDEX netns NS [name NEW]`.
@@ -86,7 +86,7 @@ impl MoveLink {
                 extack_offset: None,
             });
         }
-        let _ = self.moved.set((link.clone(), addresses));
+        let _ = self.moved.set(Box::new((link.clone(), addresses)));
         let request = encode_move(link.index, to.namespace(), self.new_name.as_deref());
         match from.ack(op, Some(&label), request).await {
             Ok(_) => Ok(()),
@@ -107,13 +107,14 @@ impl MoveLink {
     pub fn name_there(&self) -> Option<&str> {
         self.new_name
             .as_deref()
-            .or(self.moved.get().map(|(l, _)| l.name.as_str()))
+            .or(self.moved.get().map(|m| m.0.name.as_str()))
             .or(self.link.name())
     }
 
     /// Moves the link back from the target, under its old name.
     pub(crate) async fn move_back(&self, from: &Handle, to: &Handle) -> Result<()> {
-        let (Some((was, addresses)), Some(there)) = (self.moved.get(), self.name_there()) else {
+        let (Some((was, addresses)), Some(there)) = (self.moved.get().map(|m| &**m), self.name_there())
+        else {
             return Err(Error::Protocol {
                 op: "batch.undo".into(),
                 detail: "the move never read its link".into(),

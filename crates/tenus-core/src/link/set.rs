@@ -465,6 +465,18 @@ impl Handle {
             up: Some(up),
             ..Default::default()
         };
+        // Going down flushes the link's IPv6 addresses (unless keep_addr_on_down): they are read
+        // first and put back once it is up again, so the rename changes nothing else.
+        let mut v6 = AddressMessage::default();
+        v6.header.family = AddressFamily::Inet6;
+        v6.header.index = index;
+        let addresses = self
+            .dump(
+                "link.set",
+                encode(RouteNetlinkMessage::GetAddress(v6), Flags::Dump),
+            )
+            .await?;
+        let readd = readd_ipv6(&[index], &addresses);
         let down = encode_link_set(&target, &flag(false), None, None);
         self.ack("link.set", Some(label), down).await?;
         let again = LinkChange {
@@ -472,7 +484,8 @@ impl Handle {
             ..change.clone()
         };
         let msg = encode_link_set(&target, &again, None, master);
-        match self.ack("link.set", Some(label), msg).await {
+        let result = match self.ack("link.set", Some(label), msg).await {
+            Ok(_) if !again.up.unwrap_or(true) => return Ok(()),
             Ok(_) => Ok(()),
             Err(e) => {
                 // Best effort: the caller gets the change's error, not this one's.
@@ -480,6 +493,12 @@ impl Handle {
                 let _ = self.ack("link.set", Some(label), up).await;
                 Err(e)
             }
+        };
+        for request in readd {
+            if let Err(e) = self.ack("link.set", Some(label), request).await {
+                return result.and(Err(e));
+            }
         }
+        result
     }
 }

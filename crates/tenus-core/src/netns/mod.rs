@@ -56,6 +56,17 @@ impl Namespace {
                 format!("{path:?} is not a usable namespace path"),
             ));
         }
+        // PATH_MAX counts the terminating NUL; longer paths would fail as ENAMETOOLONG.
+        if path.len() >= libc::PATH_MAX as usize {
+            return Err(Error::invalid(
+                "path",
+                format!(
+                    "is {} bytes long; the limit is {}",
+                    path.len(),
+                    libc::PATH_MAX - 1
+                ),
+            ));
+        }
         Self::open(path, Origin::Path)
     }
 

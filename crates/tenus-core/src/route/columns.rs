@@ -331,7 +331,14 @@ mod tests {
 
     #[test]
     fn addresses_are_written_as_display_writes_them() {
-        for text in ["0.0.0.0", "9.10.99.100", "255.254.200.1", "10.0.0.2", "fd00::1", "::"] {
+        for text in [
+            "0.0.0.0",
+            "9.10.99.100",
+            "255.254.200.1",
+            "10.0.0.2",
+            "fd00::1",
+            "::",
+        ] {
             let ip: IpAddr = text.parse().unwrap();
             let mut v = String::new();
             write_ip(&mut v, &ip);

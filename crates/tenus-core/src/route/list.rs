@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
@@ -14,6 +15,7 @@ use crate::error::Result;
 use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::nla::{Writer, DUMP};
+use crate::transport::Messages;
 
 use super::columns::{ColumnWriter, RouteColumns};
 use super::encode::{encode_route, rtmsg, Verb, RTA_OIF, RTA_TABLE, RTM_GETROUTE};
@@ -151,6 +153,16 @@ impl RouteListOptions {
     }
 }
 
+/// The routes among `parts`, in columns (`columns.rs`), naming links from `names`.
+pub fn route_columns(parts: &[Messages], names: &HashMap<u32, String>) -> RouteColumns {
+    let name = |i: u32| names.get(&i).cloned();
+    let mut w = ColumnWriter::new(&name);
+    for r in parts.iter().flat_map(|m| m.iter()).filter_map(read_route) {
+        w.push(&r);
+    }
+    w.finish()
+}
+
 impl Handle {
     /// Index → name of every link (for records, which name links).
     pub(crate) async fn link_names(&self) -> Result<HashMap<u32, String>> {
@@ -162,23 +174,41 @@ impl Handle {
             .collect())
     }
 
-    /// The routes `filter` selects, handed to `part(attempt, columns)` a few hundred at a
-    /// time as the dump arrives (see `Handle::dump_parts`), in columns (`columns.rs`).
-    pub async fn route_list_columns(
+    /// The routes `filter` selects, handed to `part(attempt, messages, names)` about `PART`
+    /// routes at a time as the dump arrives (see `Handle::dump_parts`), with the link names
+    /// their records need. The caller turns them into columns (`route_columns`) where it likes:
+    /// the addon does it on the JavaScript thread, so that this thread goes back to reading the
+    /// dump (the kernel produces a dump as it is read) while the last part is being decoded.
+    /// Parts are larger than the driver's: each costs the JavaScript thread a wake-up.
+    pub async fn route_list_messages(
         &self,
         filter: &RouteFilter,
-        mut part: impl FnMut(u32, RouteColumns),
+        mut part: impl FnMut(u32, Vec<Messages>, Arc<HashMap<u32, String>>),
     ) -> Result<()> {
-        let names = self.link_names().await?;
-        let name = |i: u32| names.get(&i).cloned();
+        const PART: usize = 2048;
+        let names = Arc::new(self.link_names().await?);
+        let mut held: Vec<Messages> = Vec::new();
+        let mut count = 0;
+        let mut current = 0;
         self.dump_parts("route.list", dump_request(filter), |attempt, messages| {
-            let mut w = ColumnWriter::new(&name);
-            for r in messages.iter().filter_map(read_route) {
-                w.push(&r);
+            if attempt != current {
+                // A new attempt: what is held is stale.
+                current = attempt;
+                held.clear();
+                count = 0;
             }
-            part(attempt, w.finish())
+            count += messages.len();
+            held.push(messages);
+            if count >= PART {
+                part(attempt, std::mem::take(&mut held), names.clone());
+                count = 0;
+            }
         })
-        .await
+        .await?;
+        if !held.is_empty() {
+            part(current, held, names);
+        }
+        Ok(())
     }
 
     /// The routes `filter` selects, as records.
