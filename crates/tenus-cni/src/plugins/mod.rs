@@ -113,7 +113,8 @@ pub async fn or_release<T>(ipam: Option<&Ipam<'_>>, work: impl Future<Output = R
 }
 
 /// DEL's common part: the pod's link goes (a missing namespace or link is fine), and IPAM DEL
-/// runs whatever happened to the link; the first error is reported.
+/// runs whatever happens to the link — at the same time: deleting a link waits for the kernel
+/// (an RCU grace period), IPAM for a process. The first error is reported.
 pub async fn delete_pod_link(conf: &NetConf, inv: &Invocation) -> Result<()> {
     let link = async {
         if inv.netns.is_empty() {
@@ -128,12 +129,14 @@ pub async fn delete_pod_link(conf: &NetConf, inv: &Invocation) -> Result<()> {
             .await
             .map_err(|e| CniError::netlink("cannot open a netlink socket in the pod", e))?;
         delete_if_present(&h, &inv.ifname).await.map(drop)
-    }
-    .await;
-    let ipam = match Ipam::of(conf, inv) {
-        Some(ipam) => ipam.del().await,
-        None => Ok(()),
     };
+    let ipam = async {
+        match Ipam::of(conf, inv) {
+            Some(ipam) => ipam.del().await,
+            None => Ok(()),
+        }
+    };
+    let (link, ipam) = futures::join!(link, ipam);
     link.and(ipam)
 }
 
