@@ -48,8 +48,8 @@ function state(ns: Netns, names: Names): { links: any; addrs: any; routes: any }
   // pairs in different orders; each makes its pairs in the pods' order).
   const rank = (l: any) => ['bridge', 'macvlan', 'veth'].indexOf(l.linkinfo?.info_kind) + 1;
   const links = ipj(ns, ['-d', 'link', 'show']).sort((a: any, b: any) => rank(a) - rank(b) || a.ifindex - b.ifindex);
-  const position = new Map(links.map((l: any, i: number) => [l.ifname, i]));
-  const addrs = ipj(ns, ['addr', 'show']).sort((a: any, b: any) => position.get(a.ifname) - position.get(b.ifname)).map((l: any) => ({
+  const position = new Map<string, number>(links.map((l: any, i: number) => [l.ifname, i]));
+  const addrs = ipj(ns, ['addr', 'show']).sort((a: any, b: any) => position.get(a.ifname)! - position.get(b.ifname)!).map((l: any) => ({
     ifname: l.ifname,
     addr_info: l.addr_info.filter((a: any) => a.scope !== 'link'),
   }));
