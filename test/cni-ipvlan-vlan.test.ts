@@ -2,7 +2,7 @@
 // these run in the second-kernel guest (scripts/kernel-vm/kernel-tests.txt), where both exist.
 import { describe, expect, it } from 'vitest';
 import { Netns } from '../src';
-import { CniLab, ipj, needCni, ping, run } from './helpers/cni';
+import { CniLab, ipj, needCni, ping, run, runExample, uplink as exampleUplink } from './helpers/cni';
 import { adopt, needKind } from './helpers/lab';
 
 const inNs = (ns: Netns, args: string[]) => run('nsenter', [`--net=${ns.info.procPath}`, '--', ...args]);
@@ -80,5 +80,19 @@ describe('tenus-vlan with cnitool', () => {
     expect((await l.cnitool('gc', 'v200', p2.path)).code).toBe(0);
     expect([...l.reserved('v100'), ...l.reserved('v200')]).toEqual([]);
     expect(r1.interfaces[0].sandbox).toBe(p1.path);
+  });
+});
+
+describe('examples/cni for ipvlan and vlan', () => {
+  it('30-tenus-ipvlan.conflist: ADD, ping the gateway, CHECK, DEL', async (ctx) => {
+    needCni(ctx);
+    await needKind(ctx, 'ipvlan');
+    await runExample('30-tenus-ipvlan.conflist', '192.168.2.1', (l) => exampleUplink(l, '192.168.2.1/24'));
+  });
+
+  it('40-tenus-vlan.conflist: ADD, ping the gateway, CHECK, DEL', async (ctx) => {
+    needCni(ctx);
+    await needKind(ctx, 'vlan');
+    await runExample('40-tenus-vlan.conflist', '10.100.0.1', (l) => exampleUplink(l, '10.100.0.1/24', 100));
   });
 });

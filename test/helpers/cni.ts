@@ -4,12 +4,13 @@
 // cache. cnitool keeps its cache in /var/lib/cni, always: each run gets its own mount namespace
 // with a tmpfs on /var/lib and the test's cache directory bound at /var/lib/cni.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'vitest';
 import { afterEach } from 'vitest';
 import { Netns } from '../../src';
+import { expect } from 'vitest';
 import { adopt, isRoot, lab, needRoot } from './lab';
 
 export const ROOT = resolve(__dirname, '../..');
@@ -191,6 +192,38 @@ export async function ping(from: Netns, to: string): Promise<boolean> {
 /** Runs `ip ARGS` in `ns` and parses its JSON. */
 export function ipj(ns: Netns, args: string[]): any {
   return JSON.parse(execFileSync('nsenter', [`--net=${ns.info.procPath}`, '--', 'ip', '-j', ...args], { encoding: 'utf8' }) || '[]');
+}
+
+/** examples/cni: the conflists, each a test case (cni-examples, and cni-ipvlan-vlan in the guest). */
+export const EXAMPLES = join(ROOT, 'examples/cni');
+
+/**
+ * A conflist of examples/cni as it is (host-local's default data directory, masters named
+ * eth0): cnitool ADDs a pod, the pod reaches `gateway`, CHECK passes, DEL leaves nothing.
+ */
+export async function runExample(file: string, gateway: string, setup?: (l: CniLab) => Promise<void>): Promise<void> {
+  const l = await CniLab.create();
+  await setup?.(l);
+  cpSync(join(EXAMPLES, file), join(l.dir, 'net.d', file));
+  const net = file.replace(/^\d+-(.*)\.conflist$/, '$1');
+  const pod = await l.pod();
+  const r = await l.add(net, pod.path);
+  expect(r.ips[0].gateway).toBe(gateway);
+  expect(await ping(pod.ns, gateway)).toBe(true);
+  const check = await l.cnitool('check', net, pod.path);
+  expect(check.code, check.stderr).toBe(0);
+  const del = await l.cnitool('del', net, pod.path);
+  expect(del.code, del.stderr).toBe(0);
+  expect(ipj(pod.ns, ['link', 'show']).map((x: any) => x.ifname)).toEqual(['lo']);
+}
+
+/** eth0 on the lab's host, its peer in a router namespace holding `gateway` (on VLAN `vlan`). */
+export async function uplink(l: CniLab, gateway: string, vlan?: number): Promise<void> {
+  const router = adopt(await Netns.create());
+  await l.host.veth('eth0').peer('up1', { in: router }).up();
+  await router.link('up1').up();
+  if (vlan === undefined) await router.link('up1').address(gateway);
+  else await router.vlan(`up1.${vlan}`, { parent: 'up1', id: vlan }).address(gateway).up();
 }
 
 export { isRoot };
