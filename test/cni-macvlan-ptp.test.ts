@@ -75,6 +75,26 @@ describe('tenus-macvlan with cnitool', () => {
   });
 });
 
+describe('a failed IPAM ADD leaves nothing (the link is made while IPAM runs)', () => {
+  for (const type of ['tenus-macvlan', 'tenus-ptp']) {
+    it(`${type}: the second pod of a one-address range gets nothing, and the first keeps its address`, async (ctx) => {
+      needCni(ctx);
+      const l = await CniLab.create();
+      if (type === 'tenus-macvlan') await uplink(l);
+      l.conflist('one', [{ type, ipam: l.hostLocal('10.94.0.0/24', { rangeStart: '10.94.0.7', rangeEnd: '10.94.0.7', gateway: '10.94.0.1' }) }]);
+      const [p1, p2] = [await l.pod(), await l.pod()];
+      await l.add('one', p1.path);
+      const host = ipj(l.host, ['link', 'show']).map((x: any) => x.ifname);
+      const r = await l.cnitool('add', 'one', p2.path);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/no IP addresses available/);
+      expect(ipj(p2.ns, ['link', 'show']).map((x: any) => x.ifname)).toEqual(['lo']);
+      expect(ipj(l.host, ['link', 'show']).map((x: any) => x.ifname)).toEqual(host);
+      expect(l.reserved('one')).toEqual(['10.94.0.7']);
+    });
+  }
+});
+
 describe('tenus-ptp with cnitool', () => {
   it('ADD/CHECK/STATUS/GC/DEL; pods reach the gateway on their host end, and each other through the host', async (ctx) => {
     needCni(ctx);

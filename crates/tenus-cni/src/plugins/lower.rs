@@ -1,9 +1,9 @@
 //! tenus-macvlan, tenus-ipvlan and tenus-vlan: a link on a lower link (`master`) of the host,
 //! handed to the pod as `CNI_IFNAME` — the reference plugins' keys (`master`, `mode`, `mtu`,
-//! `mac`, `vlanId`, `linkInContainer`) and results. One transaction makes it (on the host
-//! under a temporary name, then moved into the pod and renamed there, checked first; or in the
-//! pod when the lower link is there); after the pod's sysctls, a second configures it, and a
-//! failure there deletes it.
+//! `mac`, `vlanId`, `linkInContainer`) and results. One transaction makes it while IPAM runs
+//! (on the host under a temporary name, then moved into the pod and renamed there, checked
+//! first; or in the pod when the lower link is there); after the pod's sysctls, a second
+//! configures it. A failure after it was made deletes it; after IPAM, IPAM DEL follows.
 
 use std::time::Duration;
 
@@ -213,32 +213,49 @@ pub async fn add(p: Plugin, conf: &NetConf, inv: &Invocation) -> Result<CniResul
             p.name()
         )));
     }
-    let reserved = match (&ipam, chained_ips) {
-        (_, Some(prev)) => Some(prev),
-        (Some(i), None) => Some(i.add().await?),
-        (None, None) => None,
+    let uses_ipam = chained_ips.is_none() && ipam.is_some();
+    let (reserved, made) = futures::join!(
+        async {
+            match (&ipam, chained_ips) {
+                (_, Some(prev)) => Ok(Some(prev)),
+                (Some(i), None) => i.add().await.map(Some),
+                (None, None) => Ok(None),
+            }
+        },
+        make(&net, &c, &k, inv, mac.as_deref())
+    );
+    if let Err(e) = made {
+        // When both failed, IPAM's failure is the one to report.
+        let reserved = reserved?;
+        if uses_ipam && reserved.is_some() {
+            crate::ipam::release(ipam.as_ref()).await;
+        }
+        return Err(e);
+    }
+    let configured = match reserved {
+        Ok(reserved) => {
+            let released = if uses_ipam { ipam.as_ref() } else { None };
+            or_release(released, attach(p, &net, conf, inv, reserved)).await
+        }
+        Err(e) => Err(e),
     };
-    or_release(ipam.as_ref(), attach(p, &net, &c, &k, conf, inv, mac, reserved)).await
+    if configured.is_err() {
+        if let Err(e) = delete_if_present(net.pod(), &inv.ifname).await {
+            eprintln!("tenus-cni: removing {} after a failed ADD: {e}", inv.ifname);
+        }
+    }
+    configured
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn attach(
-    p: Plugin,
-    net: &Net,
-    c: &Conf,
-    k: &Kind,
-    conf: &NetConf,
-    inv: &Invocation,
-    mac: Option<String>,
-    reserved: Option<CniResult>,
-) -> Result<CniResult> {
-    // Made: on the host under a temporary name and moved (renamed in the pod), or in the pod.
+/// Makes the link: on the host under a temporary name and moved into the pod as `CNI_IFNAME`,
+/// or in the pod when the lower link is there.
+async fn make(net: &Net, c: &Conf, k: &Kind, inv: &Invocation, mac: Option<&str>) -> Result<()> {
     let mut o = k.options.clone();
     o["parent"] = json!(c.master);
     if c.mtu != 0 {
         o["mtu"] = json!(c.mtu);
     }
-    if let Some(m) = &mac {
+    if let Some(m) = mac {
         o["mac"] = json!(m);
     }
     let mut tx = Tx::new();
@@ -252,63 +269,63 @@ async fn attach(
     }
     net.run(tx)
         .await
-        .map_err(|e| CniError::netlink(format!("failed to create {}", k.core), e))?;
+        .map_err(|e| CniError::netlink(format!("failed to create {}", k.core), e))
+}
 
-    let configured = async {
-        let link = find(net.pod(), &inv.ifname)
-            .await?
-            .ok_or_else(|| CniError::internal(format!("{} vanished from the pod", inv.ifname)))?;
-        let mut result = CniResult {
-            interfaces: vec![Interface {
-                name: inv.ifname.clone(),
-                mac: link.mac.clone().unwrap_or_default(),
-                sandbox: inv.netns.clone(),
-                ..Interface::default()
-            }],
-            ..CniResult::default()
-        };
-        let mut tx = Tx::new();
-        match reserved {
-            Some(r) => {
-                result.ips = r.ips;
-                result.routes = r.routes;
-                for ip in &mut result.ips {
-                    ip.interface = Some(0);
-                }
-                let plan = configure(&mut tx, &inv.ifname, &result)?;
-                let mut writes = Vec::new();
-                if p != Plugin::Vlan {
-                    writes.push((link_key("ipv4", &inv.ifname, "arp_notify"), "1".to_string()));
-                    writes.push((link_key("ipv6", &inv.ifname, "ndisc_notify"), "1".to_string()));
-                }
-                writes.extend(plan.sysctls);
-                if !writes.is_empty() {
-                    sysctl::best_effort_in(net.pod_ns(), writes).await;
-                }
-                net.run(tx)
-                    .await
-                    .map_err(|e| CniError::netlink(format!("failed to configure {}", inv.ifname), e))?;
-                if plan.settle_v6 {
-                    settle(net.pod(), &inv.ifname, Duration::from_secs(5)).await?;
-                }
+/// Configures the link once it exists and IPAM has answered (or brings it up, layer 2 only).
+async fn attach(
+    p: Plugin,
+    net: &Net,
+    conf: &NetConf,
+    inv: &Invocation,
+    reserved: Option<CniResult>,
+) -> Result<CniResult> {
+    let link = find(net.pod(), &inv.ifname)
+        .await?
+        .ok_or_else(|| CniError::internal(format!("{} vanished from the pod", inv.ifname)))?;
+    let mut result = CniResult {
+        interfaces: vec![Interface {
+            name: inv.ifname.clone(),
+            mac: link.mac.clone().unwrap_or_default(),
+            sandbox: inv.netns.clone(),
+            ..Interface::default()
+        }],
+        ..CniResult::default()
+    };
+    let mut tx = Tx::new();
+    match reserved {
+        Some(r) => {
+            result.ips = r.ips;
+            result.routes = r.routes;
+            for ip in &mut result.ips {
+                ip.interface = Some(0);
             }
-            None => {
-                tx.on(POD).link_set(&inv.ifname, json!({"up": true}));
-                net.run(tx)
-                    .await
-                    .map_err(|e| CniError::netlink(format!("failed to set {:?} UP", inv.ifname), e))?;
+            let plan = configure(&mut tx, &inv.ifname, &result)?;
+            let mut writes = Vec::new();
+            if p != Plugin::Vlan {
+                writes.push((link_key("ipv4", &inv.ifname, "arp_notify"), "1".to_string()));
+                writes.push((link_key("ipv6", &inv.ifname, "ndisc_notify"), "1".to_string()));
+            }
+            writes.extend(plan.sysctls);
+            if !writes.is_empty() {
+                sysctl::best_effort_in(net.pod_ns(), writes).await;
+            }
+            net.run(tx)
+                .await
+                .map_err(|e| CniError::netlink(format!("failed to configure {}", inv.ifname), e))?;
+            if plan.settle_v6 {
+                settle(net.pod(), &inv.ifname, Duration::from_secs(5)).await?;
             }
         }
-        result.dns = conf.dns.clone();
-        Ok(result)
-    }
-    .await;
-    if configured.is_err() {
-        if let Err(e) = delete_if_present(net.pod(), &inv.ifname).await {
-            eprintln!("tenus-cni: removing {} after a failed ADD: {e}", inv.ifname);
+        None => {
+            tx.on(POD).link_set(&inv.ifname, json!({"up": true}));
+            net.run(tx)
+                .await
+                .map_err(|e| CniError::netlink(format!("failed to set {:?} UP", inv.ifname), e))?;
         }
     }
-    configured
+    result.dns = conf.dns.clone();
+    Ok(result)
 }
 
 pub async fn del(p: Plugin, conf: &NetConf, inv: &Invocation) -> Result<()> {
