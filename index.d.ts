@@ -427,6 +427,8 @@ export interface Resilience {
   unbalancedTimer?: number
 }
 
+export type ResyncReason = 'overrun' | 'slow-consumer'
+
 /** What the lookup is for, besides the destination. */
 export interface RouteGetOptions {
   /** Source address. */
@@ -723,6 +725,64 @@ export interface VxlanOptions {
   learning?: boolean
 }
 
+export type WatchAction = 'new' | 'changed' | 'deleted'
+
+/** What `watch()` takes: which objects to follow, and how. */
+export interface WatchOptions {
+  links?: boolean
+  addresses?: boolean
+  /** Report the objects that exist first (action 'new'), then the changes. */
+  existing?: boolean
+  /**
+   * Bytes of kernel buffer for events not read yet (SO_RCVBUFFORCE when privileged,
+   * else capped by net.core.rmem_max). A burst larger than this is an overrun,
+   * recovered by a resync. Default 4 MiB.
+   */
+  receiveBuffer?: number
+  /**
+   * Events held for a consumer that reads slower than they come; past this many the
+   * watcher stops holding them and resyncs when the consumer catches up. Default 4096
+   * (the JavaScript side holds up to two batches of 1,024 more).
+   */
+  queue?: number
+}
+
+/**
+ * The record each object's events carry, by object name: `ChangeEvent` is derived
+ * from it.
+ */
+export interface WatchRecordTable {
+  link?: any
+  address?: any
+}
+
+/** What a watcher reports about itself (`watcher.status`). */
+export interface WatchStatus {
+  /**
+   * Announcements of the kernel's read and decoded (repeats and the ones raced by a dump
+   * included).
+   */
+  notifications: number
+  /** Change events queued for the consumer so far (synthesised ones included). */
+  events: number
+  /** Resync markers queued. */
+  resyncs: number
+  /** Events synthesised by resyncs. */
+  synthesised: number
+  /** Times the kernel dropped events for the watcher (ENOBUFS). */
+  overruns: number
+  /** Dumps run (one per kind of object per sync, and every retry). */
+  dumps: number
+  /** Dumps the kernel reported interrupted by changes, and ran again. */
+  interrupted: number
+  /** Events waiting in the watcher for the consumer. */
+  queued: number
+  /** Objects the watcher knows. */
+  objects: number
+  /** The socket's receive buffer as the kernel granted it (bytes; it doubles what is asked). */
+  receiveBuffer: number
+}
+
 /**
  * The addon's handle on a namespace: use `Netns`, which wraps it.
  * @internal
@@ -783,6 +843,26 @@ export declare class NativeNetns {
    * is called now and then while items complete, always before the promise settles.
    */
   run(itemsJson: string, options: NativeRunOptions, peers: Array<NativeNetns>, progress?: ((done: number) => void) | undefined | null): Promise<string>
+  /**
+   * Runs a watcher (`options_json`: `WatchOptions`, checked here: a bad option throws).
+   * `on_batch(json)` gets a JSON array of events after each `control.want()`. The promise
+   * resolves when the watcher is closed, or rejects with the error that ended it.
+   */
+  watch(optionsJson: string, control: NativeWatch, onBatch: (json: string) => void): Promise<void>
+}
+
+/**
+ * The JavaScript side's hold on a running watcher: `Watcher` wraps it.
+ * @internal
+ */
+export declare class NativeWatch {
+  constructor()
+  /** Asks for the next batch (the callback gets it as soon as there is one). */
+  want(): void
+  /** Ends the watcher; the promise `watch` returned resolves once its socket is closed. */
+  close(): void
+  /** The watcher's counters, as JSON (`WatchStatus`). */
+  status(): string
 }
 
 /**

@@ -29,6 +29,12 @@ function wrongType(arg: string, want: string, value: unknown): TenusError {
   return TenusError.invalidType(arg, `must be ${want}, not ${show(value)}`);
 }
 
+/** An AbortSignal. */
+export function signal(arg: string, value: unknown): AbortSignal {
+  if (!(value instanceof AbortSignal)) throw wrongType(arg, 'an AbortSignal', value);
+  return value;
+}
+
 /** A non-negative safe integer (its range is checked in Rust). */
 export function uint(arg: string, value: unknown): number {
   if (typeof value !== 'number') throw wrongType(arg, 'an integer', value);

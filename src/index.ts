@@ -15,6 +15,8 @@ export { LinkChain, VethChain } from './chain';
 export { BatchBuilder, BatchLink, type BatchOptions, type BatchResult, type BatchItemResult } from './batch';
 export { TenusError, errnoCode, type TenusErrorKind, type TenusErrorFields } from './errors';
 export { LinkMakers, type Common, type With, type VethLinkOptions, type GreKind } from './kinds';
+export { Watcher, type WatchOptions, type WatchEvent, type ChangeEvent, type ResyncEvent, type ReadyEvent } from './watch';
+export { WaitFor, type WaitOptions } from './wait';
 export { cni, CniRuntime, CniError } from './cni';
 export type * from './cni/types';
 export type * from './types';

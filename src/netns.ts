@@ -9,6 +9,8 @@ import { addon, call, check, type NativeNetns } from './native';
 import { OP } from './ops';
 import { Run } from './run';
 import type { AddressRecord, LinkKind, LinkLike, LinkRecord, TunTapOptions } from './types';
+import { WaitFor } from './wait';
+import { closeWatchers, Watcher, type WatchOptions } from './watch';
 // Routing (issue 13 part A).
 import { getNexthop, listNexthops, NexthopChain, type NexthopSettings } from './nexthop';
 import { flushRoutes, getRoute, listRoutes, RouteChain, type RouteSettings } from './route';
@@ -158,9 +160,32 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     check(() => this.native.setTimeout(ms));
   }
 
-  /** Releases the socket and the namespace fd. Operations after this reject with EBADF. */
+  /**
+   * Releases the socket and the namespace fd, and ends this handle's watchers. Operations after
+   * this reject with EBADF.
+   */
   close(): void {
+    closeWatchers(this);
     this.native.close();
+  }
+
+  /**
+   * Change events of this namespace's links, addresses, ... (the objects chosen in `options`),
+   * as an async iterator; see `Watcher` and `WatchEvent`.
+   *
+   * ```ts
+   * for await (const ev of ns.watch({ links: true, addresses: true, existing: true, signal })) {
+   *   if (ev.type === 'change') console.log(ev.object, ev.action, ev.record);
+   * }
+   * ```
+   */
+  watch(options: WatchOptions): Watcher {
+    return new Watcher(this, options);
+  }
+
+  /** Waiting until a link exists, is up, has carrier, is gone, ...: see `WaitFor`. */
+  get waitFor(): WaitFor {
+    return new WaitFor(this);
   }
 
   get closed(): boolean {

@@ -67,6 +67,10 @@ pub const TIMEOUT_MS: Int = Int::new("timeout (ms)", 1..=u32::MAX as u64);
 pub const WINDOW: Int = Int::new("window", 1..=4096);
 pub const MIIMON: Int = Int::new("MII monitoring interval (ms)", 0..=i32::MAX as u64);
 pub const ID: Int = Int::new("id", 0..=u32::MAX as u64);
+/// A watcher's socket receive buffer (the kernel's floor is about 2 KiB).
+pub const RECEIVE_BUFFER: Int = Int::new("receive buffer (bytes)", 1024..=(1 << 30));
+/// Events a watcher holds for its consumer.
+pub const QUEUE: Int = Int::new("queue (events)", 1..=(1 << 24));
 
 /// A value a kind cannot do without, or an error naming it.
 pub fn required<T>(value: Option<T>, arg: &str, kind: &str) -> Result<T> {

@@ -22,6 +22,7 @@ pub mod nla;
 pub mod route;
 pub mod rule;
 pub mod transport;
+pub mod watch;
 
 pub use addr::AddressRecord;
 pub use error::{Error, Result};

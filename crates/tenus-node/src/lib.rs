@@ -10,3 +10,4 @@ mod promise;
 // Routing (issue 13 part A): routes, rules, nexthop objects.
 mod routing;
 mod run;
+mod watch;

@@ -53,6 +53,15 @@ pub fn read_link(msg: &[u8]) -> Option<LinkRecord> {
     if msg.len() < NLMSG_HDRLEN + IFINFO_LEN || u16::from_ne_bytes([msg[4], msg[5]]) != RTM_NEWLINK {
         return None;
     }
+    read_ifinfo(msg)
+}
+
+/// Reads the link an RTM_NEWLINK or RTM_DELLINK message describes (the type is not checked:
+/// change events come as both).
+pub fn read_ifinfo(msg: &[u8]) -> Option<LinkRecord> {
+    if msg.len() < NLMSG_HDRLEN + IFINFO_LEN {
+        return None;
+    }
     let ifinfo = &msg[NLMSG_HDRLEN..NLMSG_HDRLEN + IFINFO_LEN];
     let index = u32_at(ifinfo, 4)?;
     let flags = u32_at(ifinfo, 8)?;

@@ -132,7 +132,7 @@ fn listed(messages: &Messages, stats: bool) -> Vec<LinkRecord> {
 
 /// `ip link show`. RTEXT_FILTER_SKIP_STATS spares the kernel the per-family (IPv6) and VF
 /// statistics; the link's own counters always come, and are dropped here when not wanted.
-fn list_request(stats: bool) -> Vec<u8> {
+pub(crate) fn list_request(stats: bool) -> Vec<u8> {
     let mut req = LinkMessage::default();
     if !stats {
         req.attributes

@@ -3,6 +3,7 @@
 
 const FLAGS: std::ops::Range<usize> = 6..8;
 const SEQ: std::ops::Range<usize> = 8..12;
+const PID: std::ops::Range<usize> = 12..16;
 
 pub fn flags(msg: &[u8]) -> u16 {
     u16::from_ne_bytes([msg[FLAGS.start], msg[FLAGS.start + 1]])
@@ -27,6 +28,13 @@ pub fn seq(msg: &[u8]) -> u32 {
         msg[SEQ.start + 2],
         msg[SEQ.start + 3],
     ])
+}
+
+/// The sender's port (0: the kernel's own; a dump's replies carry the requester's).
+pub fn pid(msg: &[u8]) -> u32 {
+    msg.get(PID)
+        .and_then(|b| b.try_into().ok())
+        .map_or(0, u32::from_ne_bytes)
 }
 
 pub fn set_seq(msg: &mut [u8], seq: u32) {

@@ -1,0 +1,80 @@
+//! Addresses as the watcher follows them: RTNLGRP_IPV4_IFADDR and RTNLGRP_IPV6_IFADDR, keyed
+//! as the kernel tells them apart.
+
+use std::net::IpAddr;
+
+use netlink_packet_core::Parseable;
+use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+
+use crate::addr::AddressRecord;
+use crate::message::{encode, Flags};
+use crate::transport::ack::NLMSG_HDRLEN;
+use crate::watch::object::{Object, Read};
+
+const RTNLGRP_IPV4_IFADDR: u32 = 5;
+const RTNLGRP_IPV6_IFADDR: u32 = 9;
+const RTM_NEWADDR: u16 = 20;
+const RTM_DELADDR: u16 = 21;
+
+/// An address as the kernel tells one from another: IPv4 allows one local address several
+/// times on a link with different prefix lengths (or peers), IPv6 once per link.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AddressKey {
+    pub index: u32,
+    pub local: IpAddr,
+    /// IPv4 only (0 for IPv6, whose prefix length can change in place).
+    pub prefix_len: u8,
+    /// IPv4 point-to-point: IFA_ADDRESS when it differs from IFA_LOCAL.
+    pub peer: Option<IpAddr>,
+}
+
+pub struct Addresses;
+
+impl Object for Addresses {
+    const NAME: &'static str = "address";
+    const GROUPS: &'static [u32] = &[RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR];
+    const TYPES: &'static [u16] = &[RTM_NEWADDR, RTM_DELADDR];
+
+    type Key = AddressKey;
+    type Record = AddressRecord;
+
+    /// `ip addr show`: every family's addresses in one dump.
+    fn dump() -> Vec<u8> {
+        encode(
+            RouteNetlinkMessage::GetAddress(AddressMessage::default()),
+            Flags::Dump,
+        )
+    }
+
+    fn read(msg: &[u8]) -> Option<Read<AddressKey, AddressRecord>> {
+        let m = AddressMessage::parse(msg.get(NLMSG_HDRLEN..)?).ok()?;
+        let v4 = match m.header.family {
+            AddressFamily::Inet => true,
+            AddressFamily::Inet6 => false,
+            _ => return None,
+        };
+        let record = AddressRecord::from_message(&m)?;
+        let mut local = None;
+        let mut address = None;
+        for a in &m.attributes {
+            match a {
+                AddressAttribute::Local(ip) => local = Some(*ip),
+                AddressAttribute::Address(ip) => address = Some(*ip),
+                _ => {}
+            }
+        }
+        let local = local.or(address)?;
+        let key = AddressKey {
+            index: m.header.index,
+            local,
+            prefix_len: if v4 { m.header.prefix_len } else { 0 },
+            peer: address.filter(|a| v4 && *a != local),
+        };
+        Some(Read {
+            key,
+            record,
+            gone: u16::from_ne_bytes([msg[4], msg[5]]) == RTM_DELADDR,
+        })
+    }
+}

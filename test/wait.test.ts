@@ -1,0 +1,144 @@
+// Waiting helpers (`ns.waitFor`) under races: the condition becoming true long before the
+// call, just before it, in the same tick, just after and long after; timeouts, aborts and a
+// closed handle; renames and indexes.
+import { describe, expect, it } from 'vitest';
+import { TenusError } from '../src';
+import { lab, needRoot, runIn } from './helpers/lab';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Whether `p` is still pending after the event loop turns a few times. */
+async function pending(p: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  p.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await sleep(50);
+  return !settled;
+}
+
+/** Sets `name` up at `when` relative to calling `wait()`: ms before (<0), same tick (0), after (>0). */
+async function race<T>(when: number, change: () => PromiseLike<unknown>, wait: () => Promise<T>): Promise<T> {
+  if (when < 0) {
+    await change();
+    await sleep(-when - 1);
+    return wait();
+  }
+  const waiting = wait();
+  if (when === 0) await change();
+  else {
+    await sleep(when - 1);
+    await change();
+  }
+  return waiting;
+}
+
+describe('waitFor resolves whenever the condition became true', () => {
+  it('linkUp: before, in the same tick, just after and well after the call (40 rounds)', { timeout: 120_000 }, async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const offsets = [-20, -2, -1, 0, 1, 2, 5, 20];
+    for (let round = 0; round < 40; round++) {
+      const when = offsets[round % offsets.length];
+      const name = `v${round}`;
+      await ns.veth(name).peer(`p${round}`);
+      const record = await race(
+        when,
+        () => ns.link(name).up(),
+        () => ns.waitFor.linkUp(name, { timeout: 5000 }),
+      );
+      expect(record).toMatchObject({ name, up: true });
+    }
+  });
+
+  it('is still waiting while the condition does not hold, and resolves when it does', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('a0').peer('b0').up();
+    const carrier = ns.waitFor.carrier('a0', { timeout: 10_000 });
+    expect(await pending(carrier)).toBe(true);
+    await ns.link('b0').up();
+    expect((await carrier).flags).toContain('LOWER_UP');
+  });
+
+  it('linkExists for a link made later, by name, and one renamed to the name', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const made = ns.waitFor.linkExists('late0', { timeout: 10_000 });
+    const renamed = ns.waitFor.linkExists('after', { timeout: 10_000 });
+    expect(await pending(made)).toBe(true);
+    const link = await ns.bridge('late0');
+    expect((await made).index).toBe(link.index);
+    expect(await pending(renamed)).toBe(true);
+    runIn(ns, 'ip', ['link', 'set', 'late0', 'name', 'after']);
+    expect((await renamed).index).toBe(link.index);
+  });
+
+  it('linkGone: at once when there is none, when deleted, when renamed away, by index', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.waitFor.linkGone('nothing', { timeout: 2000 });
+    const br = await ns.bridge('br0');
+    const byName = ns.waitFor.linkGone('br0', { timeout: 10_000 });
+    const byIndex = ns.waitFor.linkGone(br.index, { timeout: 10_000 });
+    expect(await pending(byName)).toBe(true);
+    runIn(ns, 'ip', ['link', 'set', 'br0', 'name', 'br1']);
+    await byName;
+    expect(await pending(byIndex)).toBe(true);
+    await ns.deleteLink('br1');
+    await byIndex;
+  });
+
+  it('link(until): any condition of the record', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('br0');
+    const mtu = ns.waitFor.link('br0', (l) => l.mtu === 1400, { timeout: 10_000 });
+    expect(await pending(mtu)).toBe(true);
+    await ns.link('br0').mtu(1400);
+    expect((await mtu).mtu).toBe(1400);
+  });
+});
+
+describe('waitFor gives up', () => {
+  it('after the timeout, with ETIMEDOUT naming the operation and the link', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const start = Date.now();
+    const e = await ns.waitFor.linkExists('never', { timeout: 200 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(TenusError);
+    expect(e).toMatchObject({ code: 'ETIMEDOUT', kind: 'timeout', op: 'waitFor.link', link: 'never' });
+    expect(Date.now() - start).toBeGreaterThanOrEqual(190);
+  });
+
+  it('when its signal aborts, with the signal’s reason; at once when aborted already', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const ac = new AbortController();
+    const waiting = ns.waitFor.linkUp('never', { signal: ac.signal });
+    expect(await pending(waiting)).toBe(true);
+    ac.abort(new Error('stop'));
+    await expect(waiting).rejects.toThrow('stop');
+    await expect(ns.waitFor.linkUp('never', { signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('when the handle is closed, with EBADF', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const waiting = ns.waitFor.linkUp('never');
+    expect(await pending(waiting)).toBe(true);
+    ns.close();
+    await expect(waiting).rejects.toMatchObject({ code: 'EBADF', op: 'waitFor.link' });
+  });
+
+  it('refuses bad arguments before waiting', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    expect(() => ns.waitFor.linkUp(0 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', arg: 'link' }));
+    await expect(ns.waitFor.linkUp('x', { timeout: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'timeout' });
+    await expect(ns.waitFor.linkUp('x', { timeout: 'soon' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'timeout' });
+    await expect(ns.waitFor.linkUp('x', { later: 1 } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'later' });
+    expect(() => ns.waitFor.link('x', 'up' as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE', arg: 'until' }));
+  });
+});

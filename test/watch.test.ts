@@ -1,0 +1,247 @@
+// Change events (`ns.watch()`): what each change of links and addresses reports, the existing
+// state first, many watchers at once, every way a watcher ends (and releases its socket), and
+// refused options.
+import { readdirSync, readlinkSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { TenusError, type ChangeEvent, type Netns, type WatchEvent, type Watcher } from '../src';
+import { lab, needRoot } from './helpers/lab';
+
+/**
+ * Takes events until `until` says stop, failing after `ms` (by hand, not `for await`: that
+ * would close the watcher on the way out). A test that times out here fails.
+ */
+async function collect(w: Watcher, until: (ev: WatchEvent, all: WatchEvent[]) => boolean, ms = 10_000): Promise<WatchEvent[]> {
+  const all: WatchEvent[] = [];
+  const deadline = Date.now() + ms;
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), Math.max(0, deadline - Date.now()))));
+    const got = await Promise.race([w.next(), late]);
+    clearTimeout(timer);
+    if (got === 'late') throw new Error(`no more events after ${all.length}: ${JSON.stringify(all.slice(-5))}`);
+    if (got.done) throw new Error(`the watcher ended after ${all.length} events: ${JSON.stringify(all.slice(-5))}`);
+    all.push(got.value);
+    if (until(got.value, all)) return all;
+  }
+}
+
+const changes = (events: WatchEvent[]): ChangeEvent[] => events.filter((e): e is ChangeEvent => e.type === 'change');
+
+/** `object action name-or-cidr` for each change event. */
+function summary(events: WatchEvent[]): string[] {
+  return changes(events).map((e) => `${e.object} ${e.action} ${e.object === 'link' ? e.record.name : e.record.cidr}`);
+}
+
+describe('events', () => {
+  it('a link and an address, from creation to deletion, with the records listings return', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const w = ns.watch({ links: true, addresses: true });
+    await w.ready;
+    const br = await ns.bridge('br0');
+    await br.mtu(1400);
+    await br.address('10.0.41.1/24');
+    const links = await ns.links({ stats: false });
+    const addrs = await ns.addresses(br);
+    await br.deleteAddress('10.0.41.1/24');
+    await ns.deleteLink(br);
+    const events = await collect(w, (e) => e.type === 'change' && e.object === 'link' && e.action === 'deleted');
+    expect(events[0]).toEqual({ type: 'ready' });
+    expect(summary(events)).toEqual([
+      'link new br0',
+      'link changed br0',
+      'address new 10.0.41.1/24',
+      'address deleted 10.0.41.1/24',
+      'link deleted br0',
+    ]);
+    const [created, changed, added] = changes(events);
+    expect(changed.record).toEqual(links.find((l) => l.name === 'br0'));
+    expect(added.record).toEqual(addrs[0]);
+    expect(created.object === 'link' && created.record.mtu).toBe(1500);
+    await w.close();
+  });
+
+  it('existing: the current state first, then ready, then changes', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('a0').peer('b0').address('10.0.1.1/24').up();
+    const links = await ns.links({ stats: false });
+    const addrs = await ns.addresses();
+    await using w = ns.watch({ links: true, addresses: true, existing: true });
+    const first = await collect(w, (e) => e.type === 'ready');
+    const existing = changes(first);
+    expect(existing.every((e) => e.action === 'new')).toBe(true);
+    // Links first, then addresses; the same records as the listings.
+    const kinds = existing.map((e) => e.object);
+    expect(kinds).toEqual([...kinds].sort((a, b) => (a === b ? 0 : a === 'link' ? -1 : 1)));
+    const sortByIndex = <T extends { index: number }>(l: T[]) => [...l].sort((a, b) => a.index - b.index);
+    expect(sortByIndex(existing.filter((e) => e.object === 'link').map((e) => e.record))).toEqual(sortByIndex(links));
+    expect(existing.filter((e) => e.object === 'address').map((e) => e.record)).toEqual(expect.arrayContaining(addrs));
+    expect(existing.length).toBe(links.length + addrs.length);
+    await ns.link('a0').mtu(1300);
+    const next = await collect(w, (e) => e.type === 'change');
+    expect(summary(next)).toEqual(['link changed a0']);
+  });
+
+  it('many watchers on many namespaces at once each see their own namespace', async (ctx) => {
+    needRoot(ctx);
+    const spaces = await Promise.all([0, 1, 2, 3].map(() => lab()));
+    const watchers = spaces.flatMap((ns) => [ns.watch({ links: true }), ns.watch({ links: true, addresses: true })]);
+    await Promise.all(watchers.map((w) => w.ready));
+    await Promise.all(spaces.map((ns, i) => ns.bridge(`br${i}`)));
+    const seen = await Promise.all(watchers.map((w) => collect(w, (e) => e.type === 'change')));
+    seen.forEach((events, k) => expect(summary(events)).toEqual([`link new br${k >> 1}`]));
+    await Promise.all(watchers.map((w) => w.close()));
+  });
+});
+
+describe('a consumer that falls behind', () => {
+  it('is resynced past the queue: the difference, then a slow-consumer marker', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const w = ns.watch({ links: true, addresses: true, queue: 5 });
+    await w.ready;
+    const br = await ns.bridge('br0');
+    await ns.batch((b) => {
+      for (let i = 0; i < 200; i++) b.address(br, `10.1.${i >> 8}.${i & 255}/32`);
+      for (let i = 0; i < 100; i++) b.deleteAddress(br, `10.1.${i >> 8}.${i & 255}/32`);
+    });
+    await br.mtu(1400);
+    // Nothing read meanwhile: past one batch on this side and 5 events in the watcher, the
+    // events were not held; what comes instead is the difference, then the marker (and the
+    // changes after it as they come).
+    const mirror = new Map<string, unknown>();
+    let resynced = false;
+    const events = await collect(w, (e) => {
+      if (e.type === 'resync') {
+        expect(e.reason).toBe('slow-consumer');
+        resynced = true;
+      } else if (e.type === 'change') {
+        const key = `${e.object} ${e.object === 'link' ? e.record.index : e.record.cidr}`;
+        if (e.action === 'deleted') mirror.delete(key);
+        else mirror.set(key, e.record);
+      }
+      return resynced && (mirror.get(`link ${br.index}`) as { mtu?: number } | undefined)?.mtu === 1400;
+    });
+    expect(changes(events).length).toBeLessThan(1 + 200 + 100 + 1);
+    const addresses = (await ns.addresses(br)).map((a) => `address ${a.cidr}`).sort();
+    expect([...mirror.keys()].filter((k) => k.startsWith('address')).sort()).toEqual(addresses);
+    expect(w.status.resyncs).toBeGreaterThanOrEqual(1);
+    expect(w.status.overruns).toBe(0);
+    await w.close();
+  });
+});
+
+/** The process's sockets (to see that a watcher's is closed). */
+function sockets(): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
+
+/** Waits until the socket count is back to `n` (closing happens on the I/O thread). */
+async function socketsBackTo(n: number): Promise<void> {
+  for (let i = 0; i < 200 && sockets() !== n; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(sockets()).toBe(n);
+}
+
+describe('ending a watcher releases its socket', () => {
+  async function started(ns: Netns, signal?: AbortSignal): Promise<{ w: Watcher; before: number }> {
+    const before = sockets();
+    const w = ns.watch({ links: true, signal });
+    await w.ready;
+    expect(sockets()).toBe(before + 1);
+    return { w, before };
+  }
+
+  it('break', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const { w, before } = await started(ns);
+    await ns.bridge('br0');
+    for await (const ev of w) if (ev.type === 'change') break;
+    await socketsBackTo(before);
+    expect(await w.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('an AbortSignal: the iteration rejects with its reason', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const ac = new AbortController();
+    const { w, before } = await started(ns, ac.signal);
+    const iteration = (async () => {
+      for await (const _ of w) {
+        // waits for events that do not come
+      }
+    })();
+    ac.abort(new Error('enough'));
+    await expect(iteration).rejects.toThrow('enough');
+    await socketsBackTo(before);
+  });
+
+  it('an AbortSignal aborted already', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const w = ns.watch({ links: true, signal: AbortSignal.abort() });
+    await expect(w.next()).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(w.ready).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('await using', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const before = sockets();
+    {
+      await using w = ns.watch({ links: true });
+      await w.ready;
+      expect(sockets()).toBe(before + 1);
+    }
+    expect(sockets()).toBe(before);
+  });
+
+  it('closing the namespace handle ends its watchers', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const { w, before } = await started(ns);
+    const iteration = collect(w, () => false);
+    ns.close();
+    await expect(iteration).rejects.toThrow(/ended after 1 events/);
+    await socketsBackTo(before - 1); // the handle's own socket went too
+  });
+});
+
+describe('options', () => {
+  it('refused before anything starts, naming the option', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const refused = (options: unknown): TenusError => {
+      try {
+        ns.watch(options as never);
+      } catch (e) {
+        expect(e).toBeInstanceOf(TenusError);
+        return e as TenusError;
+      }
+      throw new Error(`accepted ${JSON.stringify(options)}`);
+    };
+    expect(refused({})).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'options', message: expect.stringMatching(/links, addresses/) });
+    expect(refused({ links: true, queue: 0 })).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'queue' });
+    expect(refused({ links: true, receiveBuffer: 10 })).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'receiveBuffer' });
+    expect(refused({ links: true, routes: true })).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'routes' });
+    expect(refused({ links: 'yes' })).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'links' });
+    expect(refused({ links: true, signal: {} })).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'signal' });
+    expect(refused(null)).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'options' });
+  });
+
+  it('a watcher on a closed handle is refused with EBADF', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    ns.close();
+    expect(() => ns.watch({ links: true })).toThrow(expect.objectContaining({ code: 'EBADF' }));
+  });
+});
