@@ -1,6 +1,7 @@
 import * as args from './args';
 import { BatchBuilder, batchOptions, type BatchOptions, type BatchResult } from './batch';
 import { LinkChain, VethChain } from './chain';
+import { disposableOnOldNode } from './dispose';
 import { containerPid, type DockerOptions } from './docker';
 import { TenusError } from './errors';
 import { LinkMakers } from './kinds';
@@ -46,7 +47,6 @@ export interface TunTapExtra extends Omit<TunTapOptions, 'name' | 'mode'> {
   up?: boolean;
 }
 
-const asyncDispose: symbol = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose');
 
 /**
  * A handle on one network namespace. Every operation runs against it over its own netlink
@@ -209,7 +209,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     return pids;
   }
 
-  async [asyncDispose](): Promise<void> {
+  async [Symbol.asyncDispose](): Promise<void> {
     this.close();
   }
 
@@ -416,6 +416,8 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     return new VethChain(this, { create: 'veth', name, options });
   }
 }
+
+disposableOnOldNode(Netns.prototype);
 
 /** The `force` option of a namespace deletion. */
 function forceOption(options: unknown): boolean {

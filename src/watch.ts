@@ -4,6 +4,7 @@
 // batch's worth unread), hands events out one by one, and ends the watcher on `break`,
 // `return()`, `close()`, an AbortSignal or the namespace handle's `close()`.
 import * as args from './args';
+import { disposableOnOldNode } from './dispose';
 import { TenusError } from './errors';
 import { addon, check, type NativeWatch } from './native';
 import type { Netns } from './netns';
@@ -243,10 +244,4 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
   }
 }
 
-// Node 20 before 20.4 has no Symbol.asyncDispose: TypeScript's `await using` then looks the
-// method up under Symbol.for('Symbol.asyncDispose').
-if (typeof Symbol.asyncDispose !== 'symbol') {
-  Object.defineProperty(Watcher.prototype, Symbol.for('Symbol.asyncDispose'), {
-    value: Watcher.prototype.close,
-  });
-}
+disposableOnOldNode(Watcher.prototype);

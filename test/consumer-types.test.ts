@@ -45,6 +45,13 @@ export async function lab(): Promise<string[]> {
   ns.close();
   return [String(r.ok), ...links.map((l) => l.name)];
 }
+
+// As the README shows it: a handle and a watcher closed at the end of the block.
+export async function scoped(): Promise<number> {
+  await using lab = await netns.create();
+  await using events = lab.watch({ links: true });
+  return (await lab.links()).length + events.status.events;
+}
 `;
 
 const cjs = `import tenus = require('tenus');

@@ -216,8 +216,9 @@ macro_rules! gre_kind {
     };
 }
 
+// Every kind of the family is named "gre" + 8 hex digits: "ip6gretap" + 8 would not fit IFNAMSIZ.
 // The kernel's max_mtu: IP_MAX_MTU less the outer headers (ip_tunnel_newlink, ip6gre_tnl_link_config).
 gre_kind!(Gre, "gre", "gre", ipv6: false, GreTun, GreTun, data4, decode4, 65535 - 24);
-gre_kind!(GreTap, "gretap", "gretap", ipv6: false, GreTap, GreTap, data4, decode4, 65535 - 38);
-gre_kind!(Ip6Gre, "ip6gre", "ip6gre", ipv6: true, GreTun6, GreTun6, data6, decode6, 65535 - 44);
-gre_kind!(Ip6GreTap, "ip6gretap", "ip6gretap", ipv6: true, GreTap6, GreTap6, data6, decode6, 65535 - 58);
+gre_kind!(GreTap, "gretap", "gre", ipv6: false, GreTap, GreTap, data4, decode4, 65535 - 38);
+gre_kind!(Ip6Gre, "ip6gre", "gre", ipv6: true, GreTun6, GreTun6, data6, decode6, 65535 - 44);
+gre_kind!(Ip6GreTap, "ip6gretap", "gre", ipv6: true, GreTap6, GreTap6, data6, decode6, 65535 - 58);
