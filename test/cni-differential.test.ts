@@ -120,6 +120,29 @@ describe('reference plugin and tenus-cni on the same conflist', () => {
     expect(ours.pods).toEqual(ref.pods);
   });
 
+  it('dual stack: IPv4 and IPv6 ranges, the same for both', async (ctx) => {
+    needCni(ctx);
+    const conf = (l: CniLab) => ({
+      bridge: 'br0',
+      isGateway: true,
+      isDefaultGateway: true,
+      ipam: { type: 'host-local', dataDir: l.dataDir, ranges: [[{ subnet: '10.97.0.0/24' }], [{ subnet: 'fd00:97::/64' }]] },
+    });
+    const ref = await world('bridge', conf);
+    const ours = await world('tenus-bridge', conf);
+    // Both families were really given out (the comparison below would also hold for none).
+    expect(ref.results.map((r) => r.ips.map((i: any) => i.address))).toEqual([
+      ['10.97.0.2/24', 'fd00:97::2/64'],
+      ['10.97.0.3/24', 'fd00:97::3/64'],
+    ]);
+    expect(ours.results).toEqual(ref.results);
+    expect(ours.sysctls).toEqual(ref.sysctls);
+    expect(ours.links).toEqual(ref.links);
+    expect(ours.addrs).toEqual(ref.addrs);
+    expect(ours.routes).toEqual(ref.routes);
+    expect(ours.pods).toEqual(ref.pods);
+  });
+
   it('macvlan and tenus-macvlan too', async (ctx) => {
     needCni(ctx);
     const uplink = async (l: CniLab) => {
