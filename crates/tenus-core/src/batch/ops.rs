@@ -107,7 +107,9 @@ ops! {
     48 => AddNexthop(AddNexthop),
     49 => ReplaceNexthop(ReplaceNexthop),
     50 => DeleteNexthop(DeleteNexthop),
-    // Bridge port settings (issue 15, the CNI bridge plugin's hairpinMode and portIsolation):
-    // codes 80..=89.
+    // Bridge port settings and VLANs (issue 15, the CNI bridge plugin's hairpinMode,
+    // portIsolation, vlan and vlanTrunk): codes 80..=89.
     80 => SetPort(crate::link::port::SetPort),
+    81 => AddPortVlan(crate::link::port_vlan::AddPortVlan),
+    82 => DeletePortVlan(crate::link::port_vlan::DeletePortVlan),
 }
