@@ -189,9 +189,9 @@ export async function ping(from: Netns, to: string): Promise<boolean> {
   return r.code === 0;
 }
 
-/** Runs `ip ARGS` in `ns` and parses its JSON. */
-export function ipj(ns: Netns, args: string[]): any {
-  return JSON.parse(execFileSync('nsenter', [`--net=${ns.info.procPath}`, '--', 'ip', '-j', ...args], { encoding: 'utf8' }) || '[]');
+/** Runs `ip ARGS` (or `bridge ARGS`) in `ns` and parses its JSON. */
+export function ipj(ns: Netns, args: string[], tool: 'ip' | 'bridge' = 'ip'): any {
+  return JSON.parse(execFileSync('nsenter', [`--net=${ns.info.procPath}`, '--', tool, '-j', ...args], { encoding: 'utf8' }) || '[]');
 }
 
 /** examples/cni: the conflists, each a test case (cni-examples, and cni-ipvlan-vlan in the guest). */

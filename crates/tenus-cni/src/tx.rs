@@ -68,6 +68,17 @@ impl Tx {
         self.push("link.port", vec![json!(link), options])
     }
 
+    /// `bridge vlan add|del dev LINK vid N [pvid] [untagged]`.
+    pub fn port_vlan(&mut self, link: &str, add: bool, vid: u16, pvid_untagged: bool) -> &mut Tx {
+        let op = if add {
+            "bridge.vlan.add"
+        } else {
+            "bridge.vlan.delete"
+        };
+        let vlan = json!({"vid": vid, "pvid": pvid_untagged, "untagged": pvid_untagged});
+        self.push(op, vec![json!(link), vlan])
+    }
+
     pub fn address(&mut self, link: &str, cidr: &Cidr) -> &mut Tx {
         self.push("address.add", vec![json!(link), json!(cidr.to_string())])
     }

@@ -7,6 +7,8 @@
 //! puts the host end on it and configures the pod's end (the pod's sysctls are written before
 //! it, ahead of its addresses, as the reference writes them). A failure anywhere after the pair
 //! deletes it, and IPAM DEL releases the address; a failed IPAM makes nothing else stay.
+//! VLANs (`vlan`, `vlanTrunk`): the bridge is made filtering VLANs, and the port's VLANs are set
+//! once it has joined (the VLANs it joined with are removed first unless `preserveDefaultVlan`).
 
 use std::time::Duration;
 
@@ -51,9 +53,11 @@ struct Conf {
     #[serde(default)]
     promisc_mode: bool,
     #[serde(default)]
-    vlan: u32,
+    vlan: u16,
     #[serde(default)]
-    vlan_trunk: Option<serde_json::Value>,
+    vlan_trunk: Option<Vec<VlanTrunk>>,
+    #[serde(default)]
+    preserve_default_vlan: bool,
     #[serde(default)]
     macspoofchk: bool,
     #[serde(default, rename = "enabledad")]
@@ -62,9 +66,64 @@ struct Conf {
     disable_container_interface: bool,
     #[serde(default)]
     port_isolation: bool,
+    /// `vlanTrunk` as a sorted list of VLAN IDs (`collectVlanTrunk`).
+    #[serde(skip)]
+    trunk: Vec<u16>,
+}
+
+/// One `vlanTrunk` entry: a range (`minID` and `maxID`) and/or a single `id`.
+#[derive(Debug, Deserialize)]
+struct VlanTrunk {
+    #[serde(rename = "minID")]
+    min_id: Option<i64>,
+    #[serde(rename = "maxID")]
+    max_id: Option<i64>,
+    id: Option<i64>,
+}
+
+/// The reference's `collectVlanTrunk`: the IDs of every entry, each 1-4094, sorted, once each.
+fn collect_trunk(trunk: &[VlanTrunk]) -> Result<Vec<u16>> {
+    let valid = |v: i64, what: &str| {
+        u16::try_from(v)
+            .ok()
+            .filter(|v| (1..=4094).contains(v))
+            .ok_or_else(|| CniError::config(format!("incorrect trunk {what} parameter")))
+    };
+    let mut out = std::collections::BTreeSet::new();
+    for t in trunk {
+        match (t.min_id, t.max_id) {
+            (Some(min), Some(max)) => {
+                let (min, max) = (valid(min, "minID")?, valid(max, "maxID")?);
+                if max < min {
+                    return Err(CniError::config("minID is greater than maxID in trunk parameter"));
+                }
+                out.extend(min..=max);
+            }
+            (None, Some(_)) => {
+                return Err(CniError::config(
+                    "minID and maxID should be configured simultaneously, minID is missing",
+                ))
+            }
+            (Some(_), None) => {
+                return Err(CniError::config(
+                    "minID and maxID should be configured simultaneously, maxID is missing",
+                ))
+            }
+            (None, None) => {}
+        }
+        if let Some(id) = t.id {
+            out.insert(valid(id, "id")?);
+        }
+    }
+    Ok(out.into_iter().collect())
 }
 
 impl Conf {
+    /// The bridge filters VLANs (made with `vlan_filtering 1`) when any is asked for.
+    fn vlan_filtering(&self) -> bool {
+        self.vlan != 0 || self.vlan_trunk.is_some()
+    }
+
     fn read(conf: &NetConf) -> Result<Conf> {
         let mut c: Conf = conf.plugin()?;
         tenus_core::args::ifname("bridge", &c.bridge).map_err(|e| {
@@ -87,22 +146,15 @@ impl Conf {
                 "macspoofchk",
                 "MAC spoof checking needs nftables rules, which tenus does not write",
             ),
-            (
-                c.vlan != 0,
-                "vlan",
-                "bridge VLAN filtering on ports is not implemented yet",
-            ),
-            (
-                c.vlan_trunk.is_some(),
-                "vlanTrunk",
-                "bridge VLAN trunks are not implemented yet",
-            ),
         ] {
             if on {
                 return Err(
                     CniError::new(UNSUPPORTED_FIELD, format!("unsupported field {key}")).with_details(why),
                 );
             }
+        }
+        if let Some(trunk) = &c.vlan_trunk {
+            c.trunk = collect_trunk(trunk)?;
         }
         if c.is_default_gateway {
             c.is_gateway = true;
@@ -252,11 +304,20 @@ async fn attach(
     net.run(tx)
         .await
         .map_err(|e| CniError::netlink(format!("failed to configure {}", inv.ifname), e))?;
+    set_port_vlans(net.host(), host_name, c, c.vlan, &c.trunk).await?;
     if settle_v6 {
         settle(net.pod(), &inv.ifname, Duration::from_secs(5)).await?;
     }
+    // With a VLAN, the gateway addresses go on the bridge's interface in that VLAN.
+    let gw_link = if c.vlan != 0 && !gateways.is_empty() {
+        let l = ensure_vlan_interface(net.host(), c, &br).await?;
+        result.interfaces.push(iface(&l, ""));
+        l
+    } else {
+        br.clone()
+    };
     for gw in &gateways {
-        ensure_address(net.host(), &br, gw, c.force_address).await?;
+        ensure_address(net.host(), &gw_link, gw, c.force_address).await?;
     }
     for v4 in [true, false] {
         if gateways.iter().any(|g| g.is_v4() == v4) {
@@ -297,6 +358,9 @@ async fn ensure_bridge(h: &Handle, c: &Conf) -> Result<LinkRecord> {
         if c.mtu != 0 {
             o["mtu"] = json!(c.mtu);
         }
+        if c.vlan_filtering() {
+            o["vlanFiltering"] = json!(true);
+        }
         let mut tx = Tx::new();
         tx.link_add("bridge", o);
         match tx.run(hosts).await {
@@ -334,6 +398,83 @@ async fn ensure_bridge(h: &Handle, c: &Conf) -> Result<LinkRecord> {
             .map_err(|e| CniError::netlink(format!("failed to set up bridge {:?}", c.bridge), e))?;
     }
     Ok(br)
+}
+
+/// The reference's VLAN setup of a bridge port (`setupVeth`): the VLANs the port got on joining
+/// removed (unless `preserveDefaultVlan`), `vlan` its untagged PVID, the trunk's VLANs tagged,
+/// and VLAN 1 the untagged PVID when only a trunk is given.
+async fn set_port_vlans(h: &Handle, port: &str, c: &Conf, vlan: u16, trunk: &[u16]) -> Result<()> {
+    if vlan == 0 && trunk.is_empty() {
+        return Ok(());
+    }
+    let failed = |e| CniError::netlink(format!("failed to setup vlan tag on interface {port:?}"), e);
+    let mut tx = Tx::new();
+    if !c.preserve_default_vlan {
+        let joined = h
+            .bridge_vlans(&LinkRef::Name(port.to_string()))
+            .await
+            .map_err(failed)?;
+        for v in joined {
+            tx.port_vlan(port, false, v.vid, false);
+        }
+    }
+    if vlan != 0 {
+        tx.port_vlan(port, true, vlan, true);
+    }
+    for &v in trunk {
+        tx.port_vlan(port, true, v, false);
+    }
+    if vlan == 0 {
+        tx.port_vlan(port, true, 1, true);
+    }
+    tx.run(std::slice::from_ref(h)).await.map_err(failed)
+}
+
+/// `ensureVlanInterface`: the bridge's own interface in VLAN `vlan`, `BRIDGE.VLAN`, one end of
+/// a veth pair in the host namespace whose other end is a port of the bridge in that VLAN (as
+/// the reference makes it: the bridge's MTU on both ends, both up). Made by the first ADD of
+/// the VLAN that needs a gateway, kept (like the bridge) for every later one.
+async fn ensure_vlan_interface(h: &Handle, c: &Conf, br: &LinkRecord) -> Result<LinkRecord> {
+    let name = format!("{}.{}", c.bridge, c.vlan);
+    let hosts = std::slice::from_ref(h);
+    let failed = |e| CniError::netlink(format!("failed to create vlan gateway {name:?}"), e);
+    for _ in 0..10 {
+        if let Some(l) = find(h, &name).await? {
+            return Ok(l);
+        }
+        // As the reference's pair: BRIDGE.VLAN the link made, the port its peer (so the port
+        // has the lower index) with the queue length the Go peer is left with, zero.
+        let port = random_veth_name();
+        let mut o = json!({"name": name, "peer": port});
+        let mut p = json!({"txqlen": 0, "master": c.bridge, "up": true});
+        if let Some(mtu) = br.mtu {
+            o["mtu"] = json!(mtu);
+            p["mtu"] = json!(mtu);
+        }
+        let mut tx = Tx::new();
+        tx.link_add("veth", o).link_set(&port, p);
+        match tx.run(hosts).await {
+            Ok(()) => {}
+            // Our random name was taken, or a concurrent ADD made the interface: look again.
+            Err(e) if e.errno() == Some(libc::EEXIST) => continue,
+            Err(e) => return Err(failed(e)),
+        }
+        let configured = async {
+            set_port_vlans(h, &port, c, c.vlan, &[]).await?;
+            let mut tx = Tx::new();
+            tx.link_set(&name, json!({"up": true}));
+            tx.run(hosts).await.map_err(failed)
+        };
+        if let Err(e) = configured.await {
+            if let Err(d) = delete_if_present(h, &port).await {
+                eprintln!("tenus-cni: removing {port} after a failed ADD: {d}");
+            }
+            return Err(e);
+        }
+    }
+    find(h, &name)
+        .await?
+        .ok_or_else(|| CniError::internal(format!("failed to create vlan gateway {name:?}")))
 }
 
 /// The gateways to put on the bridge, and the result completed as the reference completes it:
@@ -599,6 +740,26 @@ mod tests {
         assert_eq!(conf(json!({"vlan": 5000})).unwrap_err().code, 7);
         assert_eq!(conf(json!({"mtu": "1500"})).unwrap_err().code, 7);
         assert_eq!(conf(json!({"bridge": "name-far-too-long"})).unwrap_err().code, 7);
+    }
+
+    #[test]
+    fn vlan_trunks_are_collected_as_the_reference_collects_them() {
+        let c = conf(json!({"vlanTrunk": [{"minID": 200, "maxID": 202}, {"id": 300}, {"id": 201}]})).unwrap();
+        assert_eq!(c.trunk, vec![200, 201, 202, 300]);
+        assert!(c.vlan_filtering());
+        // An empty trunk still asks for VLAN filtering, with no VLAN to add.
+        let c = conf(json!({"vlanTrunk": []})).unwrap();
+        assert!(c.vlan_filtering() && c.trunk.is_empty());
+        assert!(!conf(json!({})).unwrap().vlan_filtering());
+        for bad in [
+            json!([{"minID": 20}]),
+            json!([{"maxID": 20}]),
+            json!([{"minID": 30, "maxID": 20}]),
+            json!([{"minID": 0, "maxID": 20}]),
+            json!([{"id": 4095}]),
+        ] {
+            assert_eq!(conf(json!({"vlanTrunk": bad})).unwrap_err().code, 7, "{bad}");
+        }
     }
 
     #[test]
