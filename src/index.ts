@@ -17,6 +17,8 @@ export { TenusError, errnoCode, type TenusErrorKind, type TenusErrorFields } fro
 export { LinkMakers, type Common, type With, type VethLinkOptions, type GreKind } from './kinds';
 export { Watcher, type WatchOptions, type WatchEvent, type ChangeEvent, type ResyncEvent, type ReadyEvent } from './watch';
 export { WaitFor, type RouteWaitOptions, type WaitOptions } from './wait';
+export { cni, CniRuntime, CniError } from './cni';
+export type * from './cni/types';
 export type * from './types';
 // Routing (issue 13 part A).
 export { RouteBuilder, RouteChain, BatchRoute, type RouteSettings } from './route';

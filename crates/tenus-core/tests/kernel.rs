@@ -169,6 +169,59 @@ mod batch {
     use super::*;
     use tenus_core::batch::{BatchOptions, OnError, Outcome};
 
+    /// A pair whose peer is born in the batch's other namespace: items after it name the peer
+    /// there (it was looked up, missing, before the batch ran); a failure later in the batch
+    /// takes the pair away.
+    #[tokio::test]
+    async fn items_name_a_peer_born_in_another_namespace() {
+        if !privileged() {
+            return;
+        }
+        let (a, b) = (lab().await, lab().await);
+        let handles = [a.clone(), b.clone()];
+        let run = |extra: Vec<Value>| {
+            let mut doc = vec![
+                json!([code("link.add"), "veth", {"name": "h0", "peer": "p0", "peerNetns": 1, "up": true}]),
+                json!([255, 1]),
+                address("p0", "10.9.1.2/24"),
+                json!([code("link.set"), "p0", {"up": true}]),
+            ];
+            doc.extend(extra);
+            let mut cx = ReadContext::new(vec![a.namespace().clone(), b.namespace().clone()]);
+            let items = Items::parse(&Value::Array(doc).to_string(), &mut cx)
+                .unwrap()
+                .items;
+            let handles = handles.clone();
+            async move {
+                let options = BatchOptions {
+                    on_error: OnError::Rollback,
+                    ..Default::default()
+                };
+                tenus_core::batch::run(&handles, items, &options, &|_, _| {}).await
+            }
+        };
+        // A failing last item: everything is undone, the pair included.
+        let report = run(vec![address("nonexistent0", "10.9.9.9/24")]).await;
+        assert!(
+            matches!(report.outcomes[3], Outcome::Failed(_)),
+            "{:?}",
+            report.outcomes
+        );
+        assert!(b.link_get(&LinkRef::Name("p0".into())).await.is_err());
+        assert!(a.link_get(&LinkRef::Name("h0".into())).await.is_err());
+        // Then for real.
+        let report = run(vec![]).await;
+        assert!(
+            report.outcomes.iter().all(|o| *o == Outcome::Done),
+            "{:?}",
+            report.outcomes
+        );
+        let p0 = b.link_get(&LinkRef::Name("p0".into())).await.unwrap();
+        assert!(p0.up);
+        let addrs = b.addr_list(Some(&LinkRef::Index(p0.index))).await.unwrap();
+        assert!(addrs.iter().any(|x| x.cidr == "10.9.1.2/24"), "{addrs:?}");
+    }
+
     fn veth(i: usize, group: u32) -> Value {
         json!([code("link.add"), "veth", {"name": format!("v{i}a"), "peer": format!("v{i}b"), "group": group}])
     }

@@ -88,11 +88,14 @@ impl Names {
     pub(crate) fn note(&mut self, target: usize, effect: Effect<'_>) {
         match effect {
             Effect::None => {}
-            Effect::Creates(name) => {
-                // A name that exists keeps its index (creating it again fails with EEXIST).
-                let key = (target, name.to_string());
-                if !self.index.contains_key(&key) {
-                    self.pending.insert(key);
+            Effect::Creates(name, peer) => {
+                // A name that exists keeps its index (creating it again fails with EEXIST). A
+                // pair's peer is new too, in its own namespace.
+                for key in std::iter::once((target, name)).chain(peer) {
+                    let key = (key.0, key.1.to_string());
+                    if !self.index.contains_key(&key) {
+                        self.pending.insert(key);
+                    }
                 }
             }
             Effect::Renames(link, to) => {

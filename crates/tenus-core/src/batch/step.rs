@@ -70,8 +70,8 @@ pub type Parsed<T, E> = std::result::Result<Result<T>, E>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect<'a> {
     None,
-    /// A new link with this name (and a peer's, for pairs; the peer may be in another namespace).
-    Creates(&'a str),
+    /// A new link with this name, and for pairs the peer's namespace (the batch's n-th) and name.
+    Creates(&'a str, Option<(usize, &'a str)>),
     /// A link gets a new name.
     Renames(&'a LinkRef, &'a str),
     /// A link is gone from the target's namespace.

@@ -50,7 +50,7 @@ pub(super) async fn rollback(
             })
             .find_map(|p| created.get(&p).copied());
         match item.op.effect() {
-            Effect::Creates(name) if item.op.undo() == Undo::Created => {
+            Effect::Creates(name, _) if item.op.undo() == Undo::Created => {
                 created.insert((item.target, name.to_string()), i);
             }
             Effect::Renames(l, to) => {

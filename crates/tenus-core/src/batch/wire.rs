@@ -46,6 +46,8 @@ pub struct ReadContext {
     target: usize,
     /// By item position: the name (and peer name) of the link it creates.
     created: Vec<Option<(String, Option<String>)>>,
+    /// The namespace the item being read last named for a peer (`peerNetns`).
+    named_peer: Option<usize>,
 }
 
 /// How an item names a link: an index or a name, or the link an earlier item creates
@@ -107,6 +109,7 @@ impl ReadContext {
             peers,
             target: 0,
             created: Vec::new(),
+            named_peer: None,
         }
     }
 
@@ -144,6 +147,11 @@ impl ReadContext {
         self.target
     }
 
+    /// The namespace an item's options named for a peer since the last call (None: none).
+    pub fn take_named_peer(&mut self) -> Option<usize> {
+        self.named_peer.take()
+    }
+
     /// Checks a peer number (as an item names a namespace).
     pub fn peer_index(&self, arg: &str, index: u64) -> Result<usize> {
         usize::try_from(index)
@@ -156,6 +164,7 @@ impl ReadContext {
 impl ParseContext for ReadContext {
     fn peer(&mut self, arg: &str, index: u32) -> Result<Namespace> {
         let i = self.peer_index(arg, u64::from(index))?;
+        self.named_peer = Some(i);
         Ok(self.peers[i].clone())
     }
 }

@@ -17,6 +17,9 @@ use super::LinkRecord;
 pub struct AddLink {
     pub spec: LinkSpec,
     pub names: Resolved,
+    /// For pairs made in a batch: the namespace the peer is born in (the batch's n-th), so
+    /// that items after it can name the peer there.
+    pub peer_target: Option<usize>,
 }
 
 impl AddLink {
@@ -24,6 +27,7 @@ impl AddLink {
         AddLink {
             names: Resolved::names(&spec),
             spec,
+            peer_target: None,
         }
     }
 
@@ -48,7 +52,14 @@ impl Step for AddLink {
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
         let kind: String = next(seq, "kind")?;
         let options: serde_json::Value = next(seq, "options")?;
-        Ok(LinkSpec::from_json(&kind, options, cx).map(AddLink::new))
+        cx.take_named_peer();
+        let spec = LinkSpec::from_json(&kind, options, cx);
+        let peer_target = cx.take_named_peer().unwrap_or(cx.target());
+        Ok(spec.map(|spec| {
+            let mut add = AddLink::new(spec);
+            add.peer_target = add.names.peer.is_some().then_some(peer_target);
+            add
+        }))
     }
 
     fn label(&self) -> Option<String> {
@@ -100,7 +111,7 @@ impl Step for AddLink {
     }
 
     fn effect(&self) -> Effect<'_> {
-        Effect::Creates(&self.names.name)
+        Effect::Creates(&self.names.name, self.peer_target.zip(self.names.peer.as_deref()))
     }
 }
 
