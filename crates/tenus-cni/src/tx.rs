@@ -75,8 +75,8 @@ impl Tx {
         } else {
             "bridge.vlan.delete"
         };
-        let vlan = json!({"vid": vid, "pvid": pvid_untagged, "untagged": pvid_untagged});
-        self.push(op, vec![json!(link), vlan])
+        let flags = json!({"pvid": pvid_untagged, "untagged": pvid_untagged});
+        self.push(op, vec![json!(link), json!(vid), flags])
     }
 
     pub fn address(&mut self, link: &str, cidr: &Cidr) -> &mut Tx {

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::json;
+use tenus_core::bridge::BridgeVlanFilter;
 use tenus_core::{Handle, LinkRecord, LinkRef};
 
 use crate::conf::NetConf;
@@ -410,10 +411,11 @@ async fn set_port_vlans(h: &Handle, port: &str, c: &Conf, vlan: u16, trunk: &[u1
     let failed = |e| CniError::netlink(format!("failed to setup vlan tag on interface {port:?}"), e);
     let mut tx = Tx::new();
     if !c.preserve_default_vlan {
-        let joined = h
-            .bridge_vlans(&LinkRef::Name(port.to_string()))
-            .await
-            .map_err(failed)?;
+        let filter = BridgeVlanFilter {
+            link: Some(LinkRef::Name(port.to_string())),
+            vid: None,
+        };
+        let joined = h.bridge_vlan_list(&filter).await.map_err(failed)?;
         for v in joined {
             tx.port_vlan(port, false, v.vid, false);
         }

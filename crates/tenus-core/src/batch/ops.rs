@@ -121,9 +121,7 @@ ops! {
     67 => AddBridgeVlan(crate::bridge::vlan::AddBridgeVlan),
     68 => DelBridgeVlan(crate::bridge::vlan::DelBridgeVlan),
     69 => SetBridge(crate::bridge::settings::SetBridge),
-    // Bridge port settings and VLANs (issue 15, the CNI bridge plugin's hairpinMode,
-    // portIsolation, vlan and vlanTrunk): codes 80..=89.
+    // Bridge port settings (issue 15, the CNI bridge plugin's hairpinMode and portIsolation;
+    // its vlan and vlanTrunk are the bridge.vlan items above): codes 80..=89.
     80 => SetPort(crate::link::port::SetPort),
-    81 => AddPortVlan(crate::link::port_vlan::AddPortVlan),
-    82 => DeletePortVlan(crate::link::port_vlan::DeletePortVlan),
 }

@@ -8,7 +8,6 @@ pub mod fast;
 pub mod kind;
 pub mod kinds;
 pub mod port;
-pub mod port_vlan;
 pub mod record;
 pub mod spec;
 pub mod tuntap;
