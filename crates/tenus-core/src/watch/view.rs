@@ -140,6 +140,10 @@ mod tests {
             cidr: format!("{ip}/24"),
             scope: "global".into(),
             label: None,
+            flags: vec!["permanent"],
+            valid_lifetime: None,
+            preferred_lifetime: None,
+            metric: None,
         };
         (Key::Address(key), Arc::new(Record::Address(r)))
     }
@@ -219,6 +223,29 @@ mod tests {
         ));
         assert_eq!(v.apply(d(link(2, 1400), true)), None, "gone already");
         assert!(v.is_empty());
+    }
+
+    #[test]
+    fn an_address_lifetime_counting_down_is_no_change_but_becoming_finite_is() {
+        let with = |valid: Option<u32>| {
+            let (key, r) = addr(2, 1);
+            let Record::Address(mut a) = (*r).clone() else {
+                unreachable!()
+            };
+            a.valid_lifetime = valid;
+            a.preferred_lifetime = valid;
+            (key, Arc::new(Record::Address(a)))
+        };
+        let mut v = View::default();
+        assert!(v.apply(d(with(Some(300)), false)).is_some());
+        assert_eq!(v.apply(d(with(Some(290)), false)), None, "seconds went by");
+        assert!(matches!(
+            v.apply(d(with(None), false)),
+            Some(Event::Change {
+                action: WatchAction::Changed,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -77,4 +77,21 @@ impl Object for Addresses {
             gone: u16::from_ne_bytes([msg[4], msg[5]]) == RTM_DELADDR,
         })
     }
+
+    /// Lifetimes count down between two reads without the kernel announcing it, so only
+    /// whether each is finite counts (a change to or from `forever` comes with a notification,
+    /// and so does the deprecation a preferred lifetime's end brings, as a flag).
+    fn same(a: &AddressRecord, b: &AddressRecord) -> bool {
+        let finite = |r: &AddressRecord| (r.valid_lifetime.is_some(), r.preferred_lifetime.is_some());
+        finite(a) == finite(b)
+            && AddressRecord {
+                valid_lifetime: None,
+                preferred_lifetime: None,
+                ..a.clone()
+            } == AddressRecord {
+                valid_lifetime: None,
+                preferred_lifetime: None,
+                ..b.clone()
+            }
+    }
 }
