@@ -7,7 +7,9 @@ import { OP, type Item, type WireLink } from './ops';
 import { routeOptions, type RouteSettings } from './route';
 import { addressOptions } from './address';
 import { bridgeSetItem, vlanItemOn, type Vids } from './bridge-vlan';
-import type { AddressOptions, BridgeOptions, BridgeVlanOptions } from './native';
+import { fdbItemOn } from './fdb';
+import { neighbourItemOn } from './neighbour';
+import type { AddressOptions, BridgeOptions, BridgeVlanOptions, FdbOptions, NeighbourKeyOptions, NeighbourOptions } from './native';
 import { Run, type Report } from './run';
 import type { LinkChangeOptions, LinkKind, LinkLike, LinkRecord } from './types';
 
@@ -229,6 +231,44 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   /** `ip link set DEV type bridge [vlan_filtering 0|1] [vlan_default_pvid ID] ...` */
   setBridge(options: BridgeOptions): this {
     return this.onLinkItem((ref) => bridgeSetItem(ref, options));
+  }
+
+  // Neighbours and FDB entries of this link (neighbour.ts, fdb.ts): `Netns.neighbour()` and
+  // friends with the link given by the chain.
+
+  /** `ip neigh add ADDRESS dev DEV [lladdr MAC] [nud STATE] [router] [proxy]`: EEXIST when it is there. */
+  neighbour(address: string, options?: NeighbourOptions): this {
+    return this.onLinkItem((ref) => neighbourItemOn('add', ref, address, options));
+  }
+
+  /** `ip neigh replace ADDRESS dev DEV ...`: adds the entry or changes it. */
+  replaceNeighbour(address: string, options?: NeighbourOptions): this {
+    return this.onLinkItem((ref) => neighbourItemOn('replace', ref, address, options));
+  }
+
+  /** `ip neigh del ADDRESS dev DEV [proxy]` */
+  deleteNeighbour(address: string, options?: NeighbourKeyOptions): this {
+    return this.onLinkItem((ref) => neighbourItemOn('delete', ref, address, options));
+  }
+
+  /** `bridge fdb add MAC dev DEV [self|master] [vlan] [dst] [vni] ...`: EEXIST when it is there. */
+  fdb(mac: string, options?: FdbOptions): this {
+    return this.onLinkItem((ref) => fdbItemOn('add', ref, mac, options));
+  }
+
+  /** `bridge fdb append MAC dev DEV dst IP ...`: one more remote for a VXLAN entry. */
+  appendFdb(mac: string, options?: FdbOptions): this {
+    return this.onLinkItem((ref) => fdbItemOn('append', ref, mac, options));
+  }
+
+  /** `bridge fdb replace MAC dev DEV ...`: adds the entry or changes it. */
+  replaceFdb(mac: string, options?: FdbOptions): this {
+    return this.onLinkItem((ref) => fdbItemOn('replace', ref, mac, options));
+  }
+
+  /** `bridge fdb del MAC dev DEV ...` */
+  deleteFdb(mac: string, options?: FdbOptions): this {
+    return this.onLinkItem((ref) => fdbItemOn('delete', ref, mac, options));
   }
 
   /** An item built (and checked) now, for whatever link the chain is on when it runs. */

@@ -4,7 +4,7 @@ import * as args from './args';
 import { type LinkNamer, splitLink } from './items';
 import { call, type FdbFilter, type FdbOptions, type FdbRecord, type LinkLike } from './native';
 import type { Netns } from './netns';
-import { OP, type Item } from './ops';
+import { OP, type Item, type WireLink } from './ops';
 
 /** `bridge fdb add MAC dev LINK ...`: the link, and the entry (`FdbOptions`). */
 export interface FdbSpec extends FdbOptions {
@@ -14,11 +14,17 @@ export interface FdbSpec extends FdbOptions {
 /** FDB options that name links. */
 const VIA: ReadonlySet<string> = new Set(['via']);
 
-/** `bridge fdb add|append|replace|del` as an item. */
+const CODES = { add: OP.fdbAdd, append: OP.fdbAppend, replace: OP.fdbReplace, delete: OP.fdbDelete };
+
+/** `bridge fdb add|append|replace|del` with the link among the options, as an item. */
 export function fdbItem(verb: 'add' | 'append' | 'replace' | 'delete', mac: unknown, options: unknown, name: LinkNamer): Item {
-  const code = verb === 'add' ? OP.fdbAdd : verb === 'append' ? OP.fdbAppend : verb === 'replace' ? OP.fdbReplace : OP.fdbDelete;
   const [link, rest] = splitLink('an FDB entry', options, name, VIA);
-  return [code, link, args.text('mac', mac), rest];
+  return [CODES[verb], link, args.text('mac', mac), rest];
+}
+
+/** `bridge fdb add|append|replace|del` on a link already named (a chain on a link), as an item. */
+export function fdbItemOn(verb: 'add' | 'append' | 'replace' | 'delete', link: WireLink, mac: unknown, options: unknown): Item {
+  return [CODES[verb], link, args.text('mac', mac), args.options('options', options, { via: args.link })];
 }
 
 /** Which entry `bridge fdb get` reads: its link, table, VLAN and (VXLAN) VNI. */

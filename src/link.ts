@@ -1,11 +1,24 @@
 import type { LinkChain } from './chain';
 import type { RouteSettings } from './route';
 import { TenusError } from './errors';
+import * as args from './args';
 import type { Netns } from './netns';
 import type { AddressRecord, LinkChangeOptions, LinkLike, LinkRecord } from './types';
 import type { DadOptions } from './address';
 import type { Vids } from './bridge-vlan';
-import type { AddressOptions, BridgeOptions, BridgeVlanOptions, LinkStats64 } from './native';
+import type {
+  AddressOptions,
+  BridgeOptions,
+  BridgeVlanOptions,
+  FdbFilter,
+  FdbOptions,
+  FdbRecord,
+  LinkStats64,
+  NeighbourFilter,
+  NeighbourKeyOptions,
+  NeighbourOptions,
+  NeighbourRecord,
+} from './native';
 
 /**
  * The operations on an existing link. Each returns a chain: `await link.mtu(1400)
@@ -114,6 +127,41 @@ export abstract class LinkOps {
   setBridge(options: BridgeOptions): LinkChain<Link> {
     return this.chain().setBridge(options);
   }
+
+  /** `ip neigh add ADDRESS dev DEV [lladdr MAC] [nud STATE] [router] [proxy]` */
+  neighbour(address: string, options?: NeighbourOptions): LinkChain<Link> {
+    return this.chain().neighbour(address, options);
+  }
+
+  /** `ip neigh replace ADDRESS dev DEV ...` */
+  replaceNeighbour(address: string, options?: NeighbourOptions): LinkChain<Link> {
+    return this.chain().replaceNeighbour(address, options);
+  }
+
+  /** `ip neigh del ADDRESS dev DEV [proxy]` */
+  deleteNeighbour(address: string, options?: NeighbourKeyOptions): LinkChain<Link> {
+    return this.chain().deleteNeighbour(address, options);
+  }
+
+  /** `bridge fdb add MAC dev DEV [self|master] [vlan] [dst] [vni] ...` */
+  fdb(mac: string, options?: FdbOptions): LinkChain<Link> {
+    return this.chain().fdb(mac, options);
+  }
+
+  /** `bridge fdb append MAC dev DEV dst IP ...` */
+  appendFdb(mac: string, options?: FdbOptions): LinkChain<Link> {
+    return this.chain().appendFdb(mac, options);
+  }
+
+  /** `bridge fdb replace MAC dev DEV ...` */
+  replaceFdb(mac: string, options?: FdbOptions): LinkChain<Link> {
+    return this.chain().replaceFdb(mac, options);
+  }
+
+  /** `bridge fdb del MAC dev DEV ...` */
+  deleteFdb(mac: string, options?: FdbOptions): LinkChain<Link> {
+    return this.chain().deleteFdb(mac, options);
+  }
 }
 
 /**
@@ -161,6 +209,16 @@ export class Link extends LinkOps {
   /** The link's 64-bit counters now, in one request. */
   stats(): Promise<LinkStats64> {
     return this.ns.linkStats(this.index);
+  }
+
+  /** The neighbours of this link (`ip neigh show dev DEV`, filtered further by `filter`). */
+  async neighbours(filter?: Omit<NeighbourFilter, 'link'>): Promise<NeighbourRecord[]> {
+    return this.ns.neighbours({ ...args.options('filter', filter), link: this.index });
+  }
+
+  /** The FDB entries of this link (`bridge fdb show dev DEV`, filtered further by `filter`). */
+  async fdbEntries(filter?: Omit<FdbFilter, 'link'>): Promise<FdbRecord[]> {
+    return this.ns.fdbEntries({ ...args.options('filter', filter), link: this.index });
   }
 
   /** Resolves once IPv6 duplicate address detection on the link is over (see `Netns.waitForDad`). */

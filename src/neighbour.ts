@@ -4,7 +4,7 @@ import * as args from './args';
 import { type LinkNamer, splitLink } from './items';
 import { call, type LinkLike, type NeighbourFilter, type NeighbourOptions, type NeighbourRecord } from './native';
 import type { Netns } from './netns';
-import { OP, type Item } from './ops';
+import { OP, type Item, type WireLink } from './ops';
 
 /** `ip neigh add|replace ADDRESS dev LINK ...`: the link, and the entry (`NeighbourOptions`). */
 export interface NeighbourSpec extends NeighbourOptions {
@@ -18,16 +18,22 @@ export interface NeighbourSelector {
   proxy?: boolean;
 }
 
-/** `ip neigh add|replace|del` as an item. */
+const CODES = { add: OP.neighbourAdd, replace: OP.neighbourReplace, delete: OP.neighbourDelete };
+
+/** `ip neigh add|replace|del` with the link among the options, as an item. */
 export function neighbourItem(
   verb: 'add' | 'replace' | 'delete',
   address: unknown,
   options: unknown,
   name: LinkNamer,
 ): Item {
-  const code = verb === 'add' ? OP.neighbourAdd : verb === 'replace' ? OP.neighbourReplace : OP.neighbourDelete;
   const [link, rest] = splitLink('a neighbour', options, name);
-  return [code, link, args.text('address', address), rest];
+  return [CODES[verb], link, args.text('address', address), rest];
+}
+
+/** `ip neigh add|replace|del` on a link already named (a chain on a link), as an item. */
+export function neighbourItemOn(verb: 'add' | 'replace' | 'delete', link: WireLink, address: unknown, options: unknown): Item {
+  return [CODES[verb], link, args.text('address', address), args.options('options', options)];
 }
 
 const FILTER_LINKS: args.Converters = { link: args.link, master: args.link };

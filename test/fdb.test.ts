@@ -162,6 +162,35 @@ describe('FDB: rollback and batches', () => {
     expect(await views(ns)).toEqual(before);
   });
 
+  it('from a Link: add, append, replace and delete on the link the chain is on, undone by a failing chain; entries listed by the Link', async (ctx) => {
+    needRoot(ctx);
+    const ns = await overlay();
+    const vx0 = await ns.link('vx0');
+    await vx0
+      .appendFdb('00:00:00:00:00:00', { dst: '10.0.0.2' })
+      .fdb('02:00:00:00:00:aa', { dst: '10.0.0.4', vni: 43, via: 'v1' })
+      .fdb('02:00:00:00:00:ab', { master: true, state: 'static' });
+    const before = await views(ns);
+    const e = await rejection(
+      ns
+        .link('vx0')
+        .replaceFdb('02:00:00:00:00:aa', { dst: '10.0.0.99' })
+        .appendFdb('00:00:00:00:00:00', { dst: '10.0.0.7' })
+        .deleteFdb('02:00:00:00:00:ab', { master: true })
+        .fdb('02:00:00:00:00:aa', { dst: '10.0.0.5' }), // EEXIST
+    );
+    expect(e.code).toBe('EEXIST');
+    expect(e.undoErrors).toBeUndefined();
+    expect(await views(ns)).toEqual(before);
+    await vx0.replaceFdb('02:00:00:00:00:aa', { dst: '10.0.0.5' }).deleteFdb('00:00:00:00:00:00');
+    expect(ipFdb(ns, 'dev', 'vx0').filter((x) => made(x.mac) && x.master === undefined).map((x) => [x.mac, x.dst])).toEqual([
+      ['02:00:00:00:00:aa', '10.0.0.5'],
+    ]);
+    const listed = (await vx0.fdbEntries()).filter((x) => made(x.mac) && x.vlan === undefined);
+    expect(listed.map((x) => x.dst ?? 'bridge').sort()).toEqual(['10.0.0.5', 'bridge']);
+    expect(listed.every((x) => x.index === vx0.index)).toBe(true);
+  });
+
   it('a device that cannot read its own entries back (a veth\'s own table: EOPNOTSUPP) still has a replace undone', async (ctx) => {
     needRoot(ctx);
     const ns = await overlay();

@@ -218,6 +218,48 @@ describe('neighbours: rollback and batches', () => {
     expect(ipNeigh(ns, 'proxy')).toEqual(proxiesBefore);
   });
 
+  it('from a Link: a chain that makes a link and its entries is undone whole; on an existing link, entries listed by the Link', async (ctx) => {
+    needRoot(ctx);
+    const ns = await bridgeLab();
+    // The chain creates br1, gives it two entries, then fails: nothing of it is left.
+    const e = await rejection(
+      ns
+        .bridge('br1')
+        .neighbour('10.0.42.1', { mac: '02:00:00:00:01:01' })
+        .neighbour('fd00::42', { mac: '02:00:00:00:01:02', router: true })
+        .neighbour('10.0.42.1', { mac: '02:00:00:00:01:03' }), // EEXIST
+    );
+    expect(e.code).toBe('EEXIST');
+    expect(e.undoErrors).toBeUndefined();
+    expect((JSON.parse(runIn(ns, 'ip', ['-j', 'link', 'show'])) as { ifname: string }[]).map((l) => l.ifname)).not.toContain('br1');
+
+    const br0 = await ns.link('br0');
+    await br0
+      .neighbour('10.0.41.7', { mac: '02:00:00:00:00:07', state: 'stale' })
+      .neighbour('10.0.41.8', { mac: '02:00:00:00:00:08' })
+      .neighbour('10.0.41.50', { proxy: true });
+    await ns.link('br0').replaceNeighbour('10.0.41.8', { mac: '02:00:00:00:00:09', state: 'reachable' }).deleteNeighbour('10.0.41.50', { proxy: true });
+    const made = ['10.0.41.7', '10.0.41.8'];
+    const ipView = (): Partial<NeighbourRecord>[] =>
+      ours(ipNeigh(ns, 'dev', 'br0', 'nud', 'all'), made)
+        .map((n) => fromIp(n as IpNeigh))
+        .sort(byAddress);
+    expect(ipView()).toEqual([
+      { address: '10.0.41.7', mac: '02:00:00:00:00:07', state: 'stale' },
+      { address: '10.0.41.8', mac: '02:00:00:00:00:09', state: 'reachable' },
+    ]);
+    expect(ipNeigh(ns, 'proxy')).toEqual([]);
+    const listed = ours(await br0.neighbours({ family: 'inet' }), made) as NeighbourRecord[];
+    expect(listed.map(comparable).sort(byAddress)).toEqual(ipView());
+    expect(listed.every((n) => n.index === br0.index)).toBe(true);
+    expect(await br0.neighbours({ family: 'inet6', states: ['stale'] })).toEqual([]);
+    // The link is the chain's: options naming another are refused, naming the option.
+    const refused = await rejection(br0.neighbour('10.0.41.9', { link: 'v0' } as never));
+    expect(refused.code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(refused.message).toContain('link');
+    expect((await rejection(br0.neighbours(3 as never))).code).toBe('ERR_INVALID_ARG_TYPE');
+  });
+
   it('500 neighbours in one batch, per-item results; a rollback batch undoes them all on a failure', async (ctx) => {
     needRoot(ctx);
     const ns = await bridgeLab();

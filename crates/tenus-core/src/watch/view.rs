@@ -227,6 +227,29 @@ mod tests {
     }
 
     #[test]
+    fn an_address_lifetime_counting_down_is_no_change_but_becoming_finite_is() {
+        let with = |valid: Option<u32>| {
+            let (key, r) = addr(2, 1);
+            let Record::Address(mut a) = (*r).clone() else {
+                unreachable!()
+            };
+            a.valid_lifetime = valid;
+            a.preferred_lifetime = valid;
+            (key, Arc::new(Record::Address(a)))
+        };
+        let mut v = View::default();
+        assert!(v.apply(d(with(Some(300)), false)).is_some());
+        assert_eq!(v.apply(d(with(Some(290)), false)), None, "seconds went by");
+        assert!(matches!(
+            v.apply(d(with(None), false)),
+            Some(Event::Change {
+                action: WatchAction::Changed,
+                ..
+            })
+        ));
+    }
+
+    #[test]
     fn a_diff_deletes_addresses_before_links_and_creates_links_before_addresses() {
         let from = view(&[link(1, 1500), link(2, 1500), addr(2, 1), addr(1, 9)]);
         let to = view(&[link(1, 9000), link(3, 1500), addr(3, 1), addr(1, 9)]);

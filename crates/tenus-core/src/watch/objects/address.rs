@@ -80,13 +80,20 @@ impl Object for Addresses {
         })
     }
 
-    /// Lifetimes count down unannounced: an address that only aged is the same.
+    /// Lifetimes count down between two reads without the kernel announcing it, so only
+    /// whether each is finite counts (a change to or from `forever` comes with a notification,
+    /// and so does the deprecation a preferred lifetime's end brings, as a flag).
     fn same(a: &AddressRecord, b: &AddressRecord) -> bool {
-        let aged = |r: &AddressRecord| AddressRecord {
-            valid_lifetime: None,
-            preferred_lifetime: None,
-            ..r.clone()
-        };
-        a == b || aged(a) == aged(b)
+        let finite = |r: &AddressRecord| (r.valid_lifetime.is_some(), r.preferred_lifetime.is_some());
+        finite(a) == finite(b)
+            && AddressRecord {
+                valid_lifetime: None,
+                preferred_lifetime: None,
+                ..a.clone()
+            } == AddressRecord {
+                valid_lifetime: None,
+                preferred_lifetime: None,
+                ..b.clone()
+            }
     }
 }
