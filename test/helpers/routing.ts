@@ -146,5 +146,11 @@ export async function routeSetup(): Promise<{ ns1: Netns; ns2: Netns }> {
       .address(`2001:db8:10${n}::2/64`)
       .up();
   }
+  // Routes through a veth without carrier yet are listed `linkdown`: a "before" snapshot
+  // taken then would differ from one taken a moment later.
+  for (const n of [1, 3]) {
+    await ns1.waitFor.carrier(`veth${n}`, { timeout: 5000 });
+    await ns2.waitFor.carrier(`veth${n + 1}`, { timeout: 5000 });
+  }
   return { ns1, ns2 };
 }
