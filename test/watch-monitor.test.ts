@@ -3,7 +3,8 @@
 // fields both show and with repeats of an object's state left out (tenus reports a change only
 // when the record changes), must be the same, in the same order. (Debian 12's iproute2 6.1
 // ignores -j for `monitor`: its one-line text output is parsed instead.)
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { WatchEvent } from '../src';
 import { lab, needRoot, runIn } from './helpers/lab';
@@ -92,6 +93,40 @@ function changesOnly(events: Seen[]): string[] {
   return out;
 }
 
+/**
+ * Whether the process `child` has a NETLINK_ROUTE socket bound to multicast groups: from then
+ * on the kernel queues it every event, read yet or not. (A fixed pause is not enough where
+ * starting a process is slow: the QEMU guest.) Its sockets are the `socket:[inode]` of its
+ * fds; /proc/PID/net/netlink lists those of its namespace: sk Eth Pid Groups ... Inode.
+ */
+function subscribed(child: ChildProcess): boolean {
+  const pid = child.pid;
+  if (pid === undefined) return false;
+  try {
+    const inodes = new Set<string>();
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    }
+    const rows = readFileSync(`/proc/${pid}/net/netlink`, 'utf8').trim().split('\n').slice(1);
+    return rows.some((row) => {
+      const [, eth, , groups, , , , , , inode] = row.trim().split(/\s+/);
+      return eth === '0' && inodes.has(inode) && Number.parseInt(groups, 16) !== 0;
+    });
+  } catch {
+    return false; // not started (or already gone)
+  }
+}
+
+/** Waits until `child` listens (`subscribed`). */
+async function listening(child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!subscribed(child)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error('ip monitor did not subscribe');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('agreement with iproute2', () => {
   it('ip monitor and a watcher see the same changes, in the same order', { timeout: 60_000 }, async (ctx) => {
     needRoot(ctx);
@@ -103,7 +138,7 @@ describe('agreement with iproute2', () => {
     monitor.stdout.on('data', (d: Buffer) => (text += d.toString()));
     const w = ns.watch({ links: true, addresses: true });
     await w.ready;
-    await new Promise((r) => setTimeout(r, 300)); // ip has subscribed
+    await listening(monitor);
     const script = [
       'link add v1 type veth peer name v2',
       'link set v1 mtu 1400',
@@ -163,7 +198,7 @@ describe('agreement with iproute2', () => {
     monitor.stdout.on('data', (d: Buffer) => (text += d.toString()));
     const w = ns.watch({ routes: true });
     await w.ready;
-    await new Promise((r) => setTimeout(r, 300)); // ip has subscribed
+    await listening(monitor);
     // No link with IPv4 routes goes down here: the kernel removes those routes without a
     // word, which ip cannot print (watch.test.ts checks what the watcher makes of it).
     const script = [

@@ -72,9 +72,15 @@ describe('rules, nexthops, neighbours and FDB entries', () => {
     const nh = await collect(w, (e) => e.type === 'change' && e.object === 'nexthop');
     expect(changes(nh, 'nexthop')[0].record).toEqual((await ns.nexthops()).find((n) => n.id === 13));
 
+    // Without a VLAN, a bridge built with VLAN support (6.1's, not 6.18's here) makes one entry
+    // without a VLAN and one for each VLAN of the port (its default PVID 1): each is announced.
     await ns.fdb('02:00:00:00:00:0a', { link: 'p0', master: true, state: 'static' } as never);
-    const fdb = await collect(w, (e) => e.type === 'change' && e.object === 'fdb');
-    expect(changes(fdb, 'fdb')[0].record).toEqual((await ns.fdbEntries()).find((f) => f.mac === '02:00:00:00:00:0a' && f.master !== undefined));
+    const listed = (await ns.fdbEntries()).filter((f) => f.mac === '02:00:00:00:00:0a' && f.master !== undefined);
+    expect(listed.length).toBeGreaterThan(0);
+    const ofIt = (e: WatchEvent) => e.type === 'change' && e.object === 'fdb' && (e.record as { mac: string }).mac === '02:00:00:00:00:0a';
+    let seen = 0;
+    const fdb = await collect(w, (e) => ofIt(e) && ++seen === listed.length);
+    expect(sortJson(fdb.filter(ofIt).map((e) => (e as ChangeEvent).record))).toEqual(sortJson(listed));
     await w.close();
   });
 

@@ -87,10 +87,19 @@ struct Running {
     /// What the dumps said so far.
     dumped: View,
     /// The last event about each object since the first dump was asked for.
-    raced: HashMap<Key, Decoded>,
+    raced: HashMap<Key, Raced>,
     /// Events were dropped while it ran: its result cannot be trusted.
     spoiled: bool,
     interrupted: bool,
+}
+
+/// An event that raced the dumps. One whose record names links keeps its message, to be read
+/// again once the dumps are in: it may name a link that the link dump had not reached yet
+/// (the kernel sends a dump in parts, and events slip in between them), and would otherwise
+/// carry no link name for good.
+struct Raced {
+    decoded: Decoded,
+    message: Option<Vec<u8>>,
 }
 
 pub struct Sync {
@@ -236,7 +245,7 @@ impl Sync {
         if !reply {
             if let Some(d) = self.read(msg) {
                 self.counters.notifications += 1;
-                self.on_event(d);
+                self.on_event(d, msg);
             }
             return Ok(None);
         }
@@ -292,11 +301,12 @@ impl Sync {
         }
     }
 
-    /// A change the kernel announced.
-    fn on_event(&mut self, d: Decoded) {
+    /// A change the kernel announced (`msg` says it).
+    fn on_event(&mut self, d: Decoded, msg: &[u8]) {
         match &mut self.phase {
             Phase::Dumping(r) => {
-                r.raced.insert(d.key.clone(), d);
+                let message = d.key.kind().names_links().then(|| msg.to_vec());
+                r.raced.insert(d.key.clone(), Raced { decoded: d, message });
             }
             Phase::Draining => {}
             Phase::Streaming => self.stream(d),
@@ -367,11 +377,31 @@ impl Sync {
             unreachable!()
         };
         let mut truth = r.dumped;
-        for (key, d) in r.raced {
+        let mut again = Vec::new();
+        for (key, raced) in r.raced {
+            let d = raced.decoded;
             if d.gone {
                 truth.remove(&key);
             } else {
+                if let Some(message) = raced.message {
+                    again.push(message);
+                }
                 truth.insert(key, d.record);
+            }
+        }
+        if !again.is_empty() && self.infer {
+            // The links' names as the state now stands, then the records that name them.
+            self.names = truth
+                .iter()
+                .filter_map(|(_, r)| match &**r {
+                    Record::Link(l) => Some((l.index, l.name.clone())),
+                    _ => None,
+                })
+                .collect();
+            for message in again {
+                if let Some(d) = objects::read(&self.settings.kinds, &message, &self.names) {
+                    truth.insert(d.key, d.record);
+                }
             }
         }
         if self.infer {
@@ -778,6 +808,46 @@ mod tests {
         sync.on_datagram(&link(RTM_NEWLINK, 9, OTHER_PORT, 2, 1500))
             .unwrap();
         assert_eq!(mtus(&sync.take(100)), vec![(WatchAction::Changed, 1500)]);
+    }
+
+    #[test]
+    fn an_event_that_names_a_link_the_link_dump_has_not_reached_yet_names_it_once_it_has() {
+        // The kernel sends a dump in parts and events slip in between: a route on link 2
+        // announced after the part with link 1, before the part with link 2.
+        let settings = Settings {
+            kinds: vec![ObjectKind::Link, ObjectKind::Route],
+            shown: vec![ObjectKind::Route],
+            existing: true,
+            queue: 100,
+        };
+        let (mut sync, first) = Sync::new(settings, PORT);
+        let seq = header::seq(&first.message);
+        // Up (IFF_UP in ifinfomsg's flags): the IPv4 routes of a link that is down are gone.
+        let up = |index| {
+            let mut m = link(RTM_NEWLINK, seq, PORT, index, 1500);
+            m[24..28].copy_from_slice(&1u32.to_ne_bytes());
+            m
+        };
+        sync.on_datagram(&up(1)).unwrap();
+        sync.on_datagram(&route_message(RTM_NEWROUTE, 0, 9, OTHER_PORT, 2, 7))
+            .unwrap();
+        sync.on_datagram(&up(2)).unwrap();
+        let routes = sync.on_datagram(&done(seq, 0)).unwrap().expect("the route dump");
+        let seq = header::seq(&routes.message);
+        sync.on_datagram(&done(seq, 0)).unwrap();
+        let events = sync.take(100);
+        let devs: Vec<_> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Change { record, .. } => match &**record {
+                    Record::Route(r) => Some((r.record.dst.clone(), r.record.dev.clone())),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        assert_eq!(devs, vec![("10.2.7.0/24".to_string(), Some("l2".to_string()))]);
+        assert_eq!(events.last(), Some(&Event::Ready));
     }
 
     #[test]

@@ -11,6 +11,7 @@ use netlink_packet_core::Emitable;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{LinkAttribute, LinkMessage};
 use netlink_packet_route::AddressFamily;
+use rtnetlink::RouteMessageBuilder;
 
 use super::objects::ObjectKind;
 use super::socket::Received;
@@ -22,6 +23,7 @@ pub const RTM_NEWLINK: u16 = 16;
 pub const RTM_DELLINK: u16 = 17;
 pub const RTM_NEWADDR: u16 = 20;
 pub const RTM_DELADDR: u16 = 21;
+pub const RTM_NEWROUTE: u16 = 24;
 /// The port events caused by "other processes" carry.
 pub const OTHER_PORT: u32 = 4242;
 
@@ -68,6 +70,17 @@ pub fn address_message(kind: u16, flags: u16, seq: u32, port: u32, index: u32, l
     m.header.index = index;
     m.attributes.push(AddressAttribute::Local(ip));
     m.attributes.push(AddressAttribute::Address(ip));
+    let mut payload = vec![0; m.buffer_len()];
+    m.emit(&mut payload);
+    with_port(message(kind, flags, seq, &payload), port)
+}
+
+/// A route to 10.`index`.`third`.0/24 by link `index` (main table).
+pub fn route_message(kind: u16, flags: u16, seq: u32, port: u32, index: u32, third: u8) -> Vec<u8> {
+    let m = RouteMessageBuilder::<Ipv4Addr>::new()
+        .destination_prefix(Ipv4Addr::new(10, index as u8, third, 0), 24)
+        .output_interface(index)
+        .build();
     let mut payload = vec![0; m.buffer_len()];
     m.emit(&mut payload);
     with_port(message(kind, flags, seq, &payload), port)
