@@ -2,7 +2,7 @@
 // namespace) by name or id. Only `node:http` over the engine's unix socket; nothing else is
 // dialled and nothing is run. Podman's Docker-compatible socket answers the same request.
 import { stat } from 'node:fs/promises';
-import { request, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { constants } from 'node:os';
 import * as args from './args';
 import { TenusError } from './errors';
@@ -128,7 +128,9 @@ interface Reply {
 }
 
 /** One GET over the unix socket, with one deadline for connecting, sending and reading. */
-function get(socket: string, path: string, timeoutMs: number, container: string): Promise<Reply> {
+async function get(socket: string, path: string, timeoutMs: number, container: string): Promise<Reply> {
+  // Loaded on first use: node:http is the largest part of loading tenus otherwise.
+  const { request } = await import('node:http');
   return new Promise<Reply>((resolve, reject) => {
     let done = false;
     const finish = (err: unknown, reply?: Reply): void => {

@@ -1,7 +1,6 @@
 // Running one CNI plugin: found in the runtime's path, run with the protocol's environment
 // (CNI_COMMAND, CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_ARGS, CNI_PATH) on top of the
 // process's own, its configuration on stdin; its stdout read as a result or an error result.
-import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -47,6 +46,8 @@ export async function execPlugin(type: string, call: PluginCall, stdin: unknown)
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
+  // Loaded on first use, like node:http for containers: most programs never run a plugin.
+  const { spawn } = await import('node:child_process');
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((done, fail) => {
     const child = spawn(file, [], { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: call.timeout, killSignal: 'SIGKILL' });
     let out = '';
