@@ -271,29 +271,59 @@ type Value = string | number | Partial<RouteRecord>;
 export function fromColumns(valuesJson: string, c: Uint32Array, out: RouteRecord[]): void {
   const v = JSON.parse(valuesJson) as Value[];
   for (let k = 0; k < c.length; k += WIDTH) {
-    const r = {
-      family: v[c[k]],
-      type: v[c[k + 1]],
-      dst: v[c[k + 2]],
-      table: c[k + 3],
-      protocol: v[c[k + 4]],
-      scope: v[c[k + 5]],
-    } as RouteRecord;
     const has = c[k + 6];
-    if (has !== 0) {
-      if (has & HAS_METRIC) r.metric = c[k + 7];
-      if (has & HAS_VIA) r.via = v[c[k + 8]] as string;
-      if (has & HAS_DEV) r.dev = v[c[k + 9]] as string;
-      if (has & HAS_SRC) r.src = v[c[k + 10]] as string;
-      if (has & HAS_FROM) r.from = v[c[k + 11]] as string;
-      if (has & HAS_TOS) r.tos = c[k + 12];
-      if (has & HAS_NEXTHOP) r.nexthop = c[k + 13];
-      if (has & HAS_PREF) r.pref = v[c[k + 14]] as string;
-      // Flags, metrics, multipath legs: one object per route that has them (not shared).
-      if (has & HAS_EXTRA) Object.assign(r, v[c[k + 15]]);
+    // The usual routes are written whole as one literal: V8 then keeps every field inside the
+    // object (a field added later goes to a separate backing store, one more allocation per
+    // record for the garbage collector to move). The keys are in the same order either way.
+    let r: RouteRecord;
+    if (has === (HAS_VIA | HAS_DEV)) {
+      r = {
+        family: v[c[k]],
+        type: v[c[k + 1]],
+        dst: v[c[k + 2]],
+        table: c[k + 3],
+        protocol: v[c[k + 4]],
+        scope: v[c[k + 5]],
+        via: v[c[k + 8]],
+        dev: v[c[k + 9]],
+      } as RouteRecord;
+    } else if (has === HAS_DEV) {
+      r = {
+        family: v[c[k]],
+        type: v[c[k + 1]],
+        dst: v[c[k + 2]],
+        table: c[k + 3],
+        protocol: v[c[k + 4]],
+        scope: v[c[k + 5]],
+        dev: v[c[k + 9]],
+      } as RouteRecord;
+    } else {
+      r = {
+        family: v[c[k]],
+        type: v[c[k + 1]],
+        dst: v[c[k + 2]],
+        table: c[k + 3],
+        protocol: v[c[k + 4]],
+        scope: v[c[k + 5]],
+      } as RouteRecord;
+      if (has !== 0) addFields(r, has, v, c, k);
     }
     out.push(r);
   }
+}
+
+/** The optional fields of route `k` (at column `k`), in the order the record has them. */
+function addFields(r: RouteRecord, has: number, v: Value[], c: Uint32Array, k: number): void {
+  if (has & HAS_METRIC) r.metric = c[k + 7];
+  if (has & HAS_VIA) r.via = v[c[k + 8]] as string;
+  if (has & HAS_DEV) r.dev = v[c[k + 9]] as string;
+  if (has & HAS_SRC) r.src = v[c[k + 10]] as string;
+  if (has & HAS_FROM) r.from = v[c[k + 11]] as string;
+  if (has & HAS_TOS) r.tos = c[k + 12];
+  if (has & HAS_NEXTHOP) r.nexthop = c[k + 13];
+  if (has & HAS_PREF) r.pref = v[c[k + 14]] as string;
+  // Flags, metrics, multipath legs: one object per route that has them (not shared).
+  if (has & HAS_EXTRA) Object.assign(r, v[c[k + 15]]);
 }
 
 /** @internal `ns.routes(filter)`: the dump arrives in parts, turned into records while the rest comes. */
