@@ -957,6 +957,7 @@ export interface WatchOptions {
   addresses?: boolean
   neighbours?: boolean
   fdb?: boolean
+  bridgeVlans?: boolean
   nexthops?: boolean
   routes?: boolean
   rules?: boolean
@@ -985,6 +986,7 @@ export interface WatchRecordTable {
   address?: AddressRecord
   neighbour?: NeighbourRecord
   fdb?: FdbRecord
+  bridgeVlan?: BridgeVlanRecord
   nexthop?: NexthopRecord
   route?: RouteRecord
   rule?: RuleRecord

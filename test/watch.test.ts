@@ -232,7 +232,7 @@ describe('options', () => {
     expect(refused({})).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'options', message: expect.stringMatching(/links, addresses/) });
     expect(refused({ links: true, queue: 0 })).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'queue' });
     expect(refused({ links: true, receiveBuffer: 10 })).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'receiveBuffer' });
-    expect(refused({ links: true, bridgeVlans: true })).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'bridgeVlans' });
+    expect(refused({ links: true, mdb: true })).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'mdb' });
     expect(refused({ links: 'yes' })).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'links' });
     expect(refused({ links: true, signal: {} })).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'signal' });
     expect(refused(null)).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'options' });

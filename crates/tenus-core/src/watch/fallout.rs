@@ -5,7 +5,8 @@
 //! and says nothing of it (only IPv6 routes are announced as they go). When a link loses its
 //! last IPv4 address, its IPv4 routes go the same way (the nexthop objects stay; the
 //! address's own routes are announced). When a nexthop object
-//! is deleted, so are the routes using it (announced for IPv6 only). A watcher that believed
+//! is deleted, so are the routes using it (announced for IPv6 only). A bridge's own VLANs go
+//! with the bridge unannounced (its ports' are announced as they leave it). A watcher that believed
 //! only announcements would keep those forever; these rules keep its view the kernel's. (Not
 //! inferred: IPv4 routes whose preferred source address was deleted; a resync corrects them.)
 
@@ -30,12 +31,16 @@ pub fn after(view: &View, d: &Decoded) -> Vec<Decoded> {
                 })
                 .collect();
             let gone = d.gone;
-            removals(
+            let mut out = removals(
                 view,
                 |_| false,
                 nexthops,
                 |r: &WatchedRoute| (gone || !r.host) && r.links.iter().all(|l| *l == index),
-            )
+            );
+            if gone {
+                out.extend(with_link(view, |l| l == index));
+            }
+            out
         }
         (Key::Nexthop(id), _) if d.gone => removals(view, |_| false, HashSet::from([*id]), |_| false),
         (Key::Address(_), Record::Address(a)) if d.gone && a.family == "inet" => {
@@ -95,13 +100,31 @@ pub fn prune(view: &mut View) {
     let dead = |r: &WatchedRoute| {
         r.links.iter().all(|i| !present.contains(i)) || (!r.host && r.links.iter().all(down))
     };
-    for d in removals(view, missing, nexthops, dead) {
+    let mut out = removals(view, missing, nexthops, dead);
+    out.extend(with_link(view, |l| !present.contains(&l)));
+    for d in out {
         if d.gone {
             view.remove(&d.key);
         } else {
             view.insert(d.key, d.record);
         }
     }
+}
+
+/// Removes the objects that go with their link (a bridge's own VLANs) whose link `gone` says
+/// is gone, in key order.
+fn with_link(view: &View, gone: impl Fn(u32) -> bool) -> Vec<Decoded> {
+    let mut out: Vec<Decoded> = view
+        .iter()
+        .filter(|(k, _)| k.kind().goes_with_link() && k.link().is_some_and(&gone))
+        .map(|(k, r)| Decoded {
+            key: k.clone(),
+            record: r.clone(),
+            gone: true,
+        })
+        .collect();
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out
 }
 
 /// Removes the nexthops `gone`, the members `gone` from groups (and the groups left empty),

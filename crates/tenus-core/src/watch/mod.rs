@@ -48,7 +48,11 @@ impl WatchOptions {
                 "options",
                 format!(
                     "choose what to watch: {}",
-                    WatchOptions::OBJECT_OPTIONS.join(", ")
+                    WatchOptions::OBJECT_OPTIONS
+                        .iter()
+                        .map(|o| camel(o))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
@@ -57,9 +61,10 @@ impl WatchOptions {
             "receiveBuffer",
             self.receive_buffer.unwrap_or(DEFAULT_RECEIVE_BUFFER),
         )?;
-        // Records that name links need their names: links are followed too (first).
+        // Records that name links need their names, and objects that go silently with their
+        // link need its end: links are followed too (first).
         let mut kinds = shown.clone();
-        if kinds.iter().any(|k| k.names_links()) && !kinds.contains(&ObjectKind::Link) {
+        if kinds.iter().any(|k| k.names_links() || k.goes_with_link()) && !kinds.contains(&ObjectKind::Link) {
             kinds.insert(0, ObjectKind::Link);
         }
         // A link's last IPv4 address takes its IPv4 routes with it, unannounced: routes need
@@ -77,4 +82,23 @@ impl WatchOptions {
             buffer,
         ))
     }
+}
+
+/// An option's name as JavaScript spells it (`bridge_vlans` is `bridgeVlans`).
+fn camel(name: &str) -> String {
+    let mut parts = name.split('_');
+    let mut out = parts.next().unwrap_or_default().to_string();
+    for p in parts {
+        let mut c = p.chars();
+        out.extend(c.next().map(|f| f.to_ascii_uppercase()));
+        out.push_str(c.as_str());
+    }
+    out
+}
+
+#[cfg(test)]
+#[test]
+fn a_missing_choice_names_the_options_as_javascript_spells_them() {
+    let e = WatchOptions::default().settings().unwrap_err().to_string();
+    assert!(e.contains("fdb, bridgeVlans, nexthops"), "{e}");
 }

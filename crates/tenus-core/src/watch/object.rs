@@ -21,6 +21,14 @@ pub struct Read<K, R> {
     pub gone: bool,
 }
 
+/// A message that says every entry one link has (a bridge port's VLANs): it replaces them all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Set<K, R> {
+    pub link: u32,
+    /// Every entry of the link now (none: all are gone).
+    pub entries: Vec<(K, R)>,
+}
+
 pub trait Object {
     /// The object's name in events ('link', 'address').
     const NAME: &'static str;
@@ -31,6 +39,9 @@ pub trait Object {
 
     /// Its records name links (by name): the watcher then follows links as well.
     const NAMES_LINKS: bool = false;
+    /// Its objects go with their link without a word from the kernel: the watcher then
+    /// follows links as well, and removes them when their link goes (`fallout.rs`).
+    const GOES_WITH_LINK: bool = false;
 
     type Key: Clone + Debug + Eq + Hash + Ord + Send + Sync;
     /// What the watcher holds; it writes to JSON as `Js`.
@@ -45,6 +56,17 @@ pub trait Object {
     /// Reads one message of one of `TYPES` (header included). None when the message is not
     /// this object's (another address family on a shared message type, say) or is malformed.
     fn read(msg: &[u8], names: &Names) -> Option<Read<Self::Key, Self::Record>>;
+
+    /// The link an object belongs to, for objects announced a link's set at a time.
+    fn link_of(_: &Self::Key) -> Option<u32> {
+        None
+    }
+
+    /// Reads one message that replaces every object of a link (`Set`); objects announced one
+    /// at a time leave this None and implement `read`.
+    fn read_set(_: &[u8], _: &Names) -> Option<Set<Self::Key, Self::Record>> {
+        None
+    }
 
     /// Whether two records describe the same state. Fields that change without the kernel
     /// announcing it (counters, lifetimes) must be left out, or every re-dump would report

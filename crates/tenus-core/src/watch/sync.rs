@@ -24,11 +24,11 @@
 //! may be missing) is run again; one during which events were dropped is run again after
 //! another drain.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::event::{Event, ResyncReason};
 use super::fallout;
-use super::objects::{self, Decoded, Key, Names, ObjectKind, Record};
+use super::objects::{self, Decoded, Key, Names, ObjectKind, Record, Replace, Said};
 use super::view::View;
 use crate::error::{Error, Result};
 use crate::transport::ack::{self, Header, NLMSG_DONE, NLMSG_ERROR, NLM_F_DUMP_INTR};
@@ -88,6 +88,9 @@ struct Running {
     dumped: View,
     /// The last event about each object since the first dump was asked for.
     raced: HashMap<Key, Raced>,
+    /// Links whose whole set of objects of a kind an event replaced since then (`Replace`):
+    /// what the dumps say of them does not stand (the set's entries are in `raced`).
+    replaced: HashSet<(ObjectKind, u32)>,
     /// Events were dropped while it ran: its result cannot be trusted.
     spoiled: bool,
     interrupted: bool,
@@ -192,6 +195,7 @@ impl Sync {
             seq: header::seq(&dump.message),
             dumped: View::default(),
             raced: HashMap::new(),
+            replaced: HashSet::new(),
             spoiled: false,
             interrupted: false,
         });
@@ -212,8 +216,11 @@ impl Sync {
     }
 
     /// Reads one message, keeping the names of links up to date.
-    fn read(&mut self, msg: &[u8]) -> Option<Decoded> {
-        let d = objects::read(&self.settings.kinds, msg, &self.names)?;
+    fn read(&mut self, msg: &[u8]) -> Option<Said> {
+        let said = objects::read(&self.settings.kinds, msg, &self.names)?;
+        let Said::One(d) = &said else {
+            return Some(said);
+        };
         if let Record::Link(l) = &*d.record {
             if d.gone {
                 self.names.remove(&l.index);
@@ -221,7 +228,7 @@ impl Sync {
                 self.names.insert(l.index, l.name.clone());
             }
         }
-        Some(d)
+        Some(said)
     }
 
     /// Takes in one datagram; returns the dump to send next, if any.
@@ -243,9 +250,16 @@ impl Sync {
             _ => false,
         };
         if !reply {
-            if let Some(d) = self.read(msg) {
-                self.counters.notifications += 1;
-                self.on_event(d, msg);
+            match self.read(msg) {
+                Some(Said::One(d)) => {
+                    self.counters.notifications += 1;
+                    self.on_event(d, msg);
+                }
+                Some(Said::Set(set)) => {
+                    self.counters.notifications += 1;
+                    self.on_set(set);
+                }
+                None => {}
             }
             return Ok(None);
         }
@@ -287,7 +301,12 @@ impl Sync {
             }
             _ => {
                 let kind = self.settings.kinds[r.step];
-                if let Some(d) = self.read(msg) {
+                let found = match self.read(msg) {
+                    Some(Said::One(d)) => vec![d],
+                    Some(Said::Set(set)) => set.entries,
+                    None => Vec::new(),
+                };
+                for d in found {
                     // A dump of one kind may carry others (neighbours with FDB entries): only
                     // its own kind's dump says what of those exists.
                     if !d.gone && d.key.kind() == kind {
@@ -310,6 +329,33 @@ impl Sync {
             }
             Phase::Draining => {}
             Phase::Streaming => self.stream(d),
+        }
+    }
+
+    /// A link's whole set of objects the kernel announced: while dumping, it stands in for
+    /// what the dumps say of that link; while streaming, each object that came, changed or
+    /// went is an event.
+    fn on_set(&mut self, set: Replace) {
+        match &mut self.phase {
+            Phase::Dumping(r) => {
+                r.raced.retain(|k, _| !set.covers(k));
+                r.replaced.insert((set.kind, set.link));
+                for d in set.entries {
+                    r.raced.insert(
+                        d.key.clone(),
+                        Raced {
+                            decoded: d,
+                            message: None,
+                        },
+                    );
+                }
+            }
+            Phase::Draining => {}
+            Phase::Streaming => {
+                for d in set.apply_to(&self.live) {
+                    self.stream(d);
+                }
+            }
         }
     }
 
@@ -377,6 +423,9 @@ impl Sync {
             unreachable!()
         };
         let mut truth = r.dumped;
+        if !r.replaced.is_empty() {
+            truth.retain(|k| k.link().is_none_or(|l| !r.replaced.contains(&(k.kind(), l))));
+        }
         let mut again = Vec::new();
         for (key, raced) in r.raced {
             let d = raced.decoded;
@@ -399,7 +448,7 @@ impl Sync {
                 })
                 .collect();
             for message in again {
-                if let Some(d) = objects::read(&self.settings.kinds, &message, &self.names) {
+                if let Some(Said::One(d)) = objects::read(&self.settings.kinds, &message, &self.names) {
                     truth.insert(d.key, d.record);
                 }
             }
@@ -491,7 +540,7 @@ mod tests {
 
     use super::super::event::WatchAction;
     use super::super::objects::address::AddressKey;
-    use super::super::objects::Record;
+    use super::super::objects::{Record, WatchOptions};
     use super::super::socket::Received;
     use super::super::testkernel::*;
     use super::super::view::View;
@@ -771,6 +820,142 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    /// (action, link, vid, pvid) of each bridge VLAN event, and the markers.
+    fn vlan_events(events: &[Event]) -> Vec<String> {
+        events
+            .iter()
+            .map(|e| match e {
+                Event::Change { action, record } => match &**record {
+                    Record::BridgeVlan(v) => format!(
+                        "{action:?} {}.{}{}",
+                        v.index,
+                        v.vid,
+                        if v.pvid == Some(true) { " pvid" } else { "" }
+                    ),
+                    r => panic!("not shown: {r:?}"),
+                },
+                Event::Resync { synthesised, .. } => format!("resync {synthesised}"),
+                Event::Ready => "ready".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_message_with_a_ports_whole_vlan_set_is_an_event_per_vlan_that_came_changed_or_went() {
+        use netlink_packet_route::link::BridgeVlanInfoFlags as F;
+        let vlans = |kind, seq, port, index, v: &[(u16, F)]| {
+            let flags = if port == PORT { NLM_F_MULTI } else { 0 };
+            bridge_vlan_message(kind, flags, seq, port, index, v)
+        };
+        let settings = WatchOptions {
+            bridge_vlans: Some(true),
+            existing: Some(true),
+            ..Default::default()
+        }
+        .settings()
+        .unwrap()
+        .0;
+        assert_eq!(settings.kinds, vec![ObjectKind::Link, ObjectKind::BridgeVlan]);
+        let (mut sync, first) = Sync::new(settings, PORT);
+        let seq = header::seq(&first.message);
+        let mut part = link(RTM_NEWLINK, seq, PORT, 5, 1500);
+        part.extend(link(RTM_NEWLINK, seq, PORT, 7, 1500));
+        sync.on_datagram(&part).unwrap();
+        let next = sync.on_datagram(&done(seq, 0)).unwrap().expect("the VLAN dump");
+        let seq = header::seq(&next.message);
+        // The dump reads port 5 with 1 and 10; an event after it says 1 and 20: the event's set
+        // replaces the dump's, 10 included. Bridge 7's own VLAN 1 is only in the dump.
+        sync.on_datagram(&vlans(
+            RTM_NEWLINK,
+            seq,
+            PORT,
+            5,
+            &[(1, F::Pvid | F::Untagged), (10, F::empty())],
+        ))
+        .unwrap();
+        sync.on_datagram(&vlans(RTM_NEWLINK, seq, PORT, 7, &[(1, F::Pvid)]))
+            .unwrap();
+        sync.on_datagram(&vlans(
+            RTM_NEWLINK,
+            9,
+            OTHER_PORT,
+            5,
+            &[(1, F::Pvid | F::Untagged), (20, F::empty())],
+        ))
+        .unwrap();
+        assert_eq!(sync.on_datagram(&done(seq, 0)).unwrap(), None);
+        assert_eq!(
+            vlan_events(&sync.take(100)),
+            ["New 5.1 pvid", "New 5.20", "New 7.1 pvid", "ready"]
+        );
+        // A new set, with a range: 1 changed, 30 and 31 came, 20 stayed (no event).
+        sync.on_datagram(&vlans(
+            RTM_NEWLINK,
+            9,
+            OTHER_PORT,
+            5,
+            &[
+                (1, F::Untagged),
+                (20, F::empty()),
+                (30, F::RangeBegin),
+                (31, F::RangeEnd),
+            ],
+        ))
+        .unwrap();
+        assert_eq!(
+            vlan_events(&sync.take(100)),
+            ["Changed 5.1", "New 5.30", "New 5.31"]
+        );
+        // The same set again is nothing.
+        sync.on_datagram(&vlans(
+            RTM_NEWLINK,
+            9,
+            OTHER_PORT,
+            5,
+            &[
+                (1, F::Untagged),
+                (20, F::empty()),
+                (30, F::RangeBegin),
+                (31, F::RangeEnd),
+            ],
+        ))
+        .unwrap();
+        assert!(!sync.has_output());
+        // Fewer: those left out went.
+        sync.on_datagram(&vlans(RTM_NEWLINK, 9, OTHER_PORT, 5, &[(30, F::empty())]))
+            .unwrap();
+        assert_eq!(
+            vlan_events(&sync.take(100)),
+            ["Deleted 5.1", "Deleted 5.20", "Deleted 5.31"]
+        );
+        // Events were lost; meanwhile the port got 40 back in place of 30: the resync says so.
+        sync.on_overrun();
+        let dump = sync.on_empty().expect("a dump after the drain");
+        let seq = header::seq(&dump.message);
+        let mut part = link(RTM_NEWLINK, seq, PORT, 5, 1500);
+        part.extend(link(RTM_NEWLINK, seq, PORT, 7, 1500));
+        sync.on_datagram(&part).unwrap();
+        let next = sync.on_datagram(&done(seq, 0)).unwrap().unwrap();
+        let seq = header::seq(&next.message);
+        let mut part = vlans(RTM_NEWLINK, seq, PORT, 5, &[(40, F::empty())]);
+        part.extend(vlans(RTM_NEWLINK, seq, PORT, 7, &[(1, F::Pvid)]));
+        sync.on_datagram(&part).unwrap();
+        sync.on_datagram(&done(seq, 0)).unwrap();
+        assert_eq!(
+            vlan_events(&sync.take(100)),
+            ["Deleted 5.30", "New 5.40", "resync 2"]
+        );
+        // The port leaves its bridge (RTM_DELLINK of AF_BRIDGE, still listing its VLANs).
+        sync.on_datagram(&vlans(RTM_DELLINK, 9, OTHER_PORT, 5, &[(40, F::empty())]))
+            .unwrap();
+        assert_eq!(vlan_events(&sync.take(100)), ["Deleted 5.40"]);
+        // The bridge goes: its own VLANs go unannounced with it.
+        sync.on_datagram(&link(RTM_DELLINK, 9, OTHER_PORT, 7, 1500))
+            .unwrap();
+        assert_eq!(vlan_events(&sync.take(100)), ["Deleted 7.1 pvid"]);
+        assert_eq!(sync.live().len(), 1, "link 5 alone");
     }
 
     #[test]

@@ -62,6 +62,39 @@ pub fn link_message(kind: u16, flags: u16, seq: u32, port: u32, index: u32, mtu:
     with_port(message(kind, flags, seq, &payload), port)
 }
 
+/// An AF_BRIDGE link message with the VLANs of link `index`, each (vid, flags) as the kernel
+/// writes IFLA_BRIDGE_VLAN_INFO (ranges included).
+pub fn bridge_vlan_message(
+    kind: u16,
+    flags: u16,
+    seq: u32,
+    port: u32,
+    index: u32,
+    vlans: &[(u16, netlink_packet_route::link::BridgeVlanInfoFlags)],
+) -> Vec<u8> {
+    use netlink_packet_route::link::{AfSpecBridge, BridgeVlanInfo};
+    let mut m = LinkMessage::default();
+    m.header.interface_family = AddressFamily::Bridge;
+    m.header.index = index;
+    m.attributes.push(LinkAttribute::IfName(format!("l{index}")));
+    if !vlans.is_empty() {
+        m.attributes.push(LinkAttribute::AfSpecBridge(
+            vlans
+                .iter()
+                .map(|(vid, flags)| {
+                    AfSpecBridge::VlanInfo(BridgeVlanInfo {
+                        flags: *flags,
+                        vid: *vid,
+                    })
+                })
+                .collect(),
+        ));
+    }
+    let mut payload = vec![0; m.buffer_len()];
+    m.emit(&mut payload);
+    with_port(message(kind, flags, seq, &payload), port)
+}
+
 pub fn address_message(kind: u16, flags: u16, seq: u32, port: u32, index: u32, last: u8) -> Vec<u8> {
     let ip = IpAddr::V4(Ipv4Addr::new(10, 0, index as u8, last));
     let mut m = AddressMessage::default();

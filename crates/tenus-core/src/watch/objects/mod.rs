@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::object::{Object, Read};
+use super::object::{Object, Read, Set};
 
 macro_rules! objects {
     ($(mod $module:ident { $option:ident = $name:literal: $variant:ident => $ty:ident($js:ident); })*) => {
@@ -106,14 +106,37 @@ macro_rules! objects {
                 match self { $(ObjectKind::$variant => <$ty as Object>::NAMES_LINKS,)* }
             }
 
+            /// Its objects go silently with their link.
+            pub fn goes_with_link(self) -> bool {
+                match self { $(ObjectKind::$variant => <$ty as Object>::GOES_WITH_LINK,)* }
+            }
+
             /// Reads one message of this kind's.
-            pub fn read(self, msg: &[u8], names: &Names) -> Option<Decoded> {
+            pub fn read(self, msg: &[u8], names: &Names) -> Option<Said> {
                 match self {
-                    $(ObjectKind::$variant => <$ty as Object>::read(msg, names).map(|r: Read<_, _>| Decoded {
-                        key: Key::$variant(r.key),
-                        record: Arc::new(Record::$variant(r.record)),
-                        gone: r.gone,
-                    }),)*
+                    $(ObjectKind::$variant => {
+                        if let Some(s) = <$ty as Object>::read_set(msg, names) {
+                            let s: Set<_, _> = s;
+                            return Some(Said::Set(Replace {
+                                kind: self,
+                                link: s.link,
+                                entries: s
+                                    .entries
+                                    .into_iter()
+                                    .map(|(k, r)| Decoded {
+                                        key: Key::$variant(k),
+                                        record: Arc::new(Record::$variant(r)),
+                                        gone: false,
+                                    })
+                                    .collect(),
+                            }));
+                        }
+                        <$ty as Object>::read(msg, names).map(|r: Read<_, _>| Said::One(Decoded {
+                            key: Key::$variant(r.key),
+                            record: Arc::new(Record::$variant(r.record)),
+                            gone: r.gone,
+                        }))
+                    })*
                 }
             }
         }
@@ -133,6 +156,11 @@ macro_rules! objects {
         impl Key {
             pub fn kind(&self) -> ObjectKind {
                 match self { $(Key::$variant(_) => ObjectKind::$variant,)* }
+            }
+
+            /// The link the object belongs to, for objects announced a link's set at a time.
+            pub fn link(&self) -> Option<u32> {
+                match self { $(Key::$variant(k) => <$ty as Object>::link_of(k),)* }
             }
         }
 
@@ -163,11 +191,54 @@ pub struct Decoded {
     pub gone: bool,
 }
 
+/// A message that replaces every object of one kind on one link (`object::Set`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replace {
+    pub kind: ObjectKind,
+    pub link: u32,
+    /// Every object of the link now.
+    pub entries: Vec<Decoded>,
+}
+
+impl Replace {
+    /// Whether `key` is one of the objects it replaces.
+    pub fn covers(&self, key: &Key) -> bool {
+        key.kind() == self.kind && key.link() == Some(self.link)
+    }
+
+    /// What it does to `view`, as messages one object at a time: the objects of the link
+    /// that are no longer there go (in key order), then every entry. (The view is searched
+    /// whole: sets are rare, bridge ports changing VLANs.)
+    pub fn apply_to(self, view: &super::view::View) -> Vec<Decoded> {
+        let mut gone: Vec<Decoded> = view
+            .iter()
+            .filter(|(k, _)| self.covers(k) && !self.entries.iter().any(|e| &e.key == *k))
+            .map(|(k, r)| Decoded {
+                key: k.clone(),
+                record: r.clone(),
+                gone: true,
+            })
+            .collect();
+        gone.sort_by(|a, b| a.key.cmp(&b.key));
+        let mut came = self.entries;
+        came.sort_by(|a, b| a.key.cmp(&b.key));
+        gone.extend(came);
+        gone
+    }
+}
+
+/// What one message says: one object, or a link's whole set.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Said {
+    One(Decoded),
+    Set(Replace),
+}
+
 /// Link names by index, as the watcher last heard them (for records that name links).
 pub type Names = std::collections::HashMap<u32, String>;
 
 /// Reads a message of any of `kinds` (None: not theirs).
-pub fn read(kinds: &[ObjectKind], msg: &[u8], names: &Names) -> Option<Decoded> {
+pub fn read(kinds: &[ObjectKind], msg: &[u8], names: &Names) -> Option<Said> {
     let kind = u16::from_ne_bytes([*msg.get(4)?, *msg.get(5)?]);
     kinds
         .iter()
@@ -179,6 +250,7 @@ pub fn read(kinds: &[ObjectKind], msg: &[u8], names: &Names) -> Option<Decoded> 
 #[cfg(feature = "napi")]
 mod js_records {
     pub use crate::addr::AddressRecord;
+    pub use crate::bridge::BridgeVlanRecord;
     pub use crate::fdb::FdbRecord;
     pub use crate::link::LinkRecord;
     pub use crate::neigh::NeighbourRecord;
@@ -192,6 +264,7 @@ objects! {
     mod address { addresses = "address": Address => Addresses(AddressRecord); }
     mod neighbour { neighbours = "neighbour": Neighbour => Neighbours(NeighbourRecord); }
     mod fdb { fdb = "fdb": Fdb => FdbEntries(FdbRecord); }
+    mod bridge_vlan { bridge_vlans = "bridgeVlan": BridgeVlan => BridgeVlans(BridgeVlanRecord); }
     mod nexthop { nexthops = "nexthop": Nexthop => Nexthops(NexthopRecord); }
     mod route { routes = "route": Route => Routes(RouteRecord); }
     mod rule { rules = "rule": Rule => Rules(RuleRecord); }
