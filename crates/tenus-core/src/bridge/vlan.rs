@@ -89,19 +89,23 @@ impl BridgeVlan {
     }
 }
 
-/// `bridge vlan add`: adds the VLANs, or changes their flags where the link has them.
+/// `bridge vlan add` (`DELETE` false: adds the VLANs, or changes their flags where the link has
+/// them) and `bridge vlan del` (`DELETE` true): one step, the verb a parameter.
 #[derive(Debug)]
-pub struct AddBridgeVlan(pub BridgeVlan);
+pub struct BridgeVlanStep<const DELETE: bool>(pub BridgeVlan);
 
-/// `bridge vlan del`.
-#[derive(Debug)]
-pub struct DelBridgeVlan(pub BridgeVlan);
+pub type AddBridgeVlan = BridgeVlanStep<false>;
+pub type DelBridgeVlan = BridgeVlanStep<true>;
 
-impl Step for AddBridgeVlan {
-    const OP: &'static str = "bridge.vlan.add";
+impl<const DELETE: bool> Step for BridgeVlanStep<DELETE> {
+    const OP: &'static str = if DELETE {
+        "bridge.vlan.delete"
+    } else {
+        "bridge.vlan.add"
+    };
 
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
-        Ok(BridgeVlan::read(seq, cx)?.map(AddBridgeVlan))
+        Ok(BridgeVlan::read(seq, cx)?.map(BridgeVlanStep))
     }
     fn label(&self) -> Option<String> {
         Some(self.0.label())
@@ -116,7 +120,7 @@ impl Step for AddBridgeVlan {
         Ok(BridgeVlan::reads())
     }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
-        self.0.encode(names, false)
+        self.0.encode(names, DELETE)
     }
     fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
         let v = &self.0;
@@ -125,51 +129,21 @@ impl Step for AddBridgeVlan {
             return Ok(Vec::new());
         };
         let was = table_of(index, dump);
-        let mut out = encode_restore(index, v.side, v.range.vids(), &was);
-        if v.flags.pvid {
-            // The VLAN that was the PVID lost the flag to this one.
-            let old = was.iter().find(|(vid, f)| f.pvid && **vid != v.range.from);
-            if let Some((vid, f)) = old {
-                out.push(encode_vlans(index, v.side, VlanRange::single(*vid), *f, false));
+        let out = if DELETE {
+            // Only what was there comes back (a VLAN it did not have stays absent).
+            let present: Vec<u16> = v.range.vids().filter(|vid| was.contains_key(vid)).collect();
+            encode_restore(index, v.side, present.into_iter(), &was)
+        } else {
+            let mut out = encode_restore(index, v.side, v.range.vids(), &was);
+            if v.flags.pvid {
+                // The VLAN that was the PVID lost the flag to this one.
+                let old = was.iter().find(|(vid, f)| f.pvid && **vid != v.range.from);
+                if let Some((vid, f)) = old {
+                    out.push(encode_vlans(index, v.side, VlanRange::single(*vid), *f, false));
+                }
             }
-        }
-        Ok(out.into_iter().map(|m| (names.target, m)).collect())
-    }
-}
-
-impl Step for DelBridgeVlan {
-    const OP: &'static str = "bridge.vlan.delete";
-
-    fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
-        Ok(BridgeVlan::read(seq, cx)?.map(DelBridgeVlan))
-    }
-    fn label(&self) -> Option<String> {
-        Some(self.0.label())
-    }
-    fn links(&self) -> Vec<&LinkRef> {
-        vec![&self.0.link]
-    }
-    fn undo(&self) -> Undo {
-        Undo::Restore
-    }
-    fn reads(&self, _: &View) -> Result<Reads> {
-        Ok(BridgeVlan::reads())
-    }
-    fn encode(&self, names: &View) -> Result<Vec<u8>> {
-        self.0.encode(names, true)
-    }
-    fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
-        let v = &self.0;
-        let index = names.index_of(&v.link)?;
-        let Some(dump) = before.first() else {
-            return Ok(Vec::new());
+            out
         };
-        let was = table_of(index, dump);
-        // Only what was there comes back (a VLAN it did not have stays absent).
-        let present: Vec<u16> = v.range.vids().filter(|vid| was.contains_key(vid)).collect();
-        Ok(encode_restore(index, v.side, present.into_iter(), &was)
-            .into_iter()
-            .map(|m| (names.target, m))
-            .collect())
+        Ok(out.into_iter().map(|m| (names.target, m)).collect())
     }
 }
