@@ -1,7 +1,8 @@
 // How answers reach JavaScript: a quick answer is settled in place by the calling thread,
-// a slow one later through a threadsafe function (crates/tenus-node/src/settle.rs). These
-// check the promises' behaviour on both paths, and that settling in place never keeps the
-// event loop from turning.
+// a slow one later through a threadsafe function, and a quick change runs on the calling
+// thread altogether (crates/tenus-node/src/promise/settle.rs). These check the promises'
+// behaviour on every path, that no path keeps the event loop from turning, and that a call
+// run on the calling thread never overtakes one still waiting on the I/O thread.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +24,60 @@ describe('settling promises', () => {
     expect(turned).toBeLessThan(3000);
   });
 
+  it('the event loop turns during a long run of awaited changes made on the calling thread', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    let turns = 0;
+    let looping = true;
+    const tick = (): void => {
+      turns++;
+      if (looping) setImmediate(tick);
+    };
+    setImmediate(tick);
+    for (let i = 0; i < 3000; i++) await br.address(`10.77.${i >> 8}.${i & 255}/32`);
+    looping = false;
+    // Answers settled in place keep the loop waiting for at most a millisecond at a time: a
+    // few thousand changes cannot all fit in a handful of turns.
+    expect(turns).toBeGreaterThan(10);
+    expect((await br.addresses()).length).toBe(3000);
+  });
+
+  it('a change made on the calling thread does not overtake one waiting on the I/O thread', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    // Warm up: MTU changes are quick, so they come to run on the calling thread.
+    for (let i = 0; i < 20; i++) await br.mtu(1400 + i);
+    for (let round = 0; round < 5; round++) {
+      // A large batch always goes to the I/O thread; it sets the MTU last.
+      const big = ns.batch((b) => {
+        for (let i = 0; i < 250; i++) b.address(br, `10.78.${round}.${i}/32`);
+        b.set(br, { mtu: 1300 });
+      });
+      await br.mtu(1500 + round);
+      expect((await big).ok).toBe(true);
+      expect((await ns.link('br0')).info.mtu).toBe(1500 + round);
+    }
+  });
+
+  it('errors of changes made on the calling thread carry errno, code, operation and link', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    await br.address('10.79.0.1/32');
+    for (let i = 0; i < 30; i++) {
+      await expect(br.address('10.79.0.1/32')).rejects.toMatchObject({
+        errno: 17,
+        code: 'EEXIST',
+        op: 'address.add',
+        link: 'br0',
+      });
+      await br.address(`10.79.1.${i}/32`);
+    }
+    expect((await br.addresses()).length).toBe(31);
+  });
+
   it('answers, errors and ordering are the same whichever path settles them', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();
@@ -37,7 +92,7 @@ describe('settling promises', () => {
     });
   });
 
-  it('with waiting in place and spinning turned off, everything still works', (ctx) => {
+  it('with waiting in place, spinning and running on the calling thread turned off, everything still works', (ctx) => {
     needRoot(ctx);
     const script = `
       const { Netns } = require('./src/index');
@@ -52,7 +107,7 @@ describe('settling promises', () => {
     `;
     const out = execFileSync(join(ROOT, 'node_modules/.bin/tsx'), ['--eval', script], {
       cwd: ROOT,
-      env: { ...process.env, TENUS_INLINE_WAIT_US: '0', TENUS_SPIN_US: '0' },
+      env: { ...process.env, TENUS_INLINE_WAIT_US: '0', TENUS_SPIN_US: '0', TENUS_RUN_HERE_US: '0' },
       encoding: 'utf8',
       input: '',
     });

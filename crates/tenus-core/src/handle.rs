@@ -21,14 +21,15 @@ pub struct Handle {
 }
 
 impl Handle {
-    /// Opens a route socket inside `ns` (on a native thread) and starts its driver on the
-    /// current tokio runtime.
+    /// Opens two route sockets inside `ns` (on a native thread) and starts the driver of the
+    /// first on the current tokio runtime; the second serves `on_calling_thread`.
     pub async fn open(ns: Namespace) -> Result<Self> {
-        let socket = ns
-            .run_in(open_route_socket)
+        let (socket, direct) = ns
+            .run_in(|| Ok::<_, std::io::Error>((open_route_socket()?, open_route_socket()?)))
             .await?
             .map_err(|e| Error::os("netns.open", "netlink socket", &e))?;
-        let conn = Connection::spawn(socket).map_err(|e| Error::os("netns.open", "register socket", &e))?;
+        let conn = Connection::spawn(socket, Some(direct))
+            .map_err(|e| Error::os("netns.open", "register socket", &e))?;
         Ok(Handle {
             ns,
             conn,
@@ -51,6 +52,15 @@ impl Handle {
 
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// A clone whose requests are sent and answered on the calling thread, inside the call
+    /// that submits them (see `Connection::on_calling_thread` for when that is right).
+    pub fn on_calling_thread(&self) -> Option<Handle> {
+        Some(Handle {
+            conn: self.conn.on_calling_thread()?,
+            ..self.clone()
+        })
     }
 
     /// Sends a request that ends in an ACK; errors get `op` and `link` attached.

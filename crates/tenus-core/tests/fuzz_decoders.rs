@@ -664,7 +664,7 @@ impl DumpPeer {
         let (conn, peer) = {
             let _ctx = rt.enter();
             (
-                Connection::spawn(socket).unwrap(),
+                Connection::spawn(socket, None).unwrap(),
                 tokio::net::UnixDatagram::from_std(theirs).unwrap(),
             )
         };

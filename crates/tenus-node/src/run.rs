@@ -11,7 +11,7 @@ use tenus_core::{args, Error};
 
 use crate::error::error_doc;
 use crate::netns::NativeNetns;
-use crate::promise::{js, spawn_with, Callback};
+use crate::promise::{js, run_here, spawn_with, Callback};
 
 /// Options of `NativeNetns.run` (the public API sets them from `BatchOptions`).
 /// @internal
@@ -67,9 +67,17 @@ impl NativeNetns {
         let handles: Result<Vec<_>, Error> = std::iter::once(self.get("batch"))
             .chain(peers.iter().map(|p| p.get("batch")))
             .collect();
-        let function = progress.map(|p| p.raw());
-        spawn_with(env, label(&items_json), function, move |callback| async move {
-            let handles = handles?;
+        let op = label(&items_json);
+        let work = move |callback: Option<Callback>, here: bool| async move {
+            let mut handles = handles?;
+            if here {
+                // Answered inside this call (promise/settle.rs `run_here`).
+                for h in &mut handles {
+                    if let Some(direct) = h.on_calling_thread() {
+                        *h = direct;
+                    }
+                }
+            }
             let window = match options.window {
                 Some(w) if w.fract() != 0.0 || !(0.0..=u64::MAX as f64).contains(&w) => {
                     return Err(Error::invalid(
@@ -93,22 +101,36 @@ impl NativeNetns {
             };
             let report = batch::run(&handles, items, &options, &notify(callback, total)).await;
             Ok(report_json(report))
-        })
+        };
+        match progress {
+            // A few items with no progress to report: maybe on this thread.
+            None if op != BATCH => run_here(env, op, |here| work(None, here)),
+            progress => spawn_with(env, op, progress.map(|p| p.raw()), |callback| {
+                work(callback, false)
+            }),
+        }
     }
 }
 
+/// The label of runs too large to run on the calling thread.
+const BATCH: &str = "batch";
+/// Runs of more items than this are labelled `BATCH`.
+const SMALL_RUN: usize = 16;
+
 /// What a run is called for the settling heuristics (settle.rs keeps a moving average of how
-/// long each kind of call takes): its first item's operation, when it is the only one.
+/// long each kind of call takes): its first item's operation when it has a few items (a chain,
+/// an awaited call), `BATCH` otherwise.
 fn label(items_json: &str) -> &'static str {
     let rest = items_json.strip_prefix("[[").unwrap_or_default();
     let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(0);
-    let single = !items_json.contains("],[");
-    match (rest[..digits].parse::<u8>(), single) {
+    // An upper bound on the items (nested arrays count too): enough to tell a chain.
+    let small = items_json.matches("],[").count() < SMALL_RUN;
+    match (rest[..digits].parse::<u8>(), small) {
         (Ok(code), true) => batch::OP_CODES
             .iter()
             .find(|(_, c)| *c == code)
-            .map_or("batch", |(name, _)| *name),
-        _ => "batch",
+            .map_or(BATCH, |(name, _)| *name),
+        _ => BATCH,
     }
 }
 

@@ -5,6 +5,7 @@
 
 use std::io;
 use std::os::fd::AsRawFd;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use netlink_sys::Socket;
@@ -12,7 +13,8 @@ use tokio::io::unix::AsyncFd;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::ack::{self, NLM_F_ACK};
+use super::ack::NLM_F_ACK;
+use super::direct::Direct;
 use super::header;
 use super::pending::{Job, Pending, Received};
 use crate::error::{Error, Result};
@@ -88,21 +90,40 @@ pub struct Reply {
     pub warning: Option<String>,
 }
 
-/// A cheap, cloneable sender of requests to one socket's driver task.
+/// A cheap, cloneable sender of requests to one socket's driver task, or (a clone made by
+/// `on_calling_thread`) to a second socket served on the calling thread (`direct.rs`).
 #[derive(Clone)]
 pub struct Connection {
     jobs: mpsc::UnboundedSender<Job>,
+    direct: Option<Arc<Mutex<Direct>>>,
+    on_calling_thread: bool,
 }
 
 impl Connection {
-    /// Starts the driver on the current tokio runtime. The socket must be non-blocking.
-    pub fn spawn(socket: Socket) -> io::Result<Self> {
+    /// Starts the driver on the current tokio runtime; `direct`, a second socket opened in the
+    /// same namespace, serves clones made by `on_calling_thread`. Sockets must be non-blocking.
+    pub fn spawn(socket: Socket, direct: Option<Socket>) -> io::Result<Self> {
         // SAFETY: the socket is owned by the AsyncFd for its whole life, and nothing else
         // closes its descriptor.
         let fd = unsafe { AsyncFd::register(socket) }.map_err(|e| e.into_parts().1)?;
         let (jobs, rx) = mpsc::unbounded_channel();
         tokio::spawn(Driver::new().run(fd, rx));
-        Ok(Connection { jobs })
+        Ok(Connection {
+            jobs,
+            direct: direct.map(|s| Arc::new(Mutex::new(Direct::new(s)))),
+            on_calling_thread: false,
+        })
+    }
+
+    /// A clone whose requests are sent and answered on the thread that submits them, before
+    /// `submit` returns (None without a second socket). Its requests are not ordered with the
+    /// driver's: use it only when nothing sent through the driver is waiting for an answer.
+    pub fn on_calling_thread(&self) -> Option<Connection> {
+        self.direct.as_ref()?;
+        Some(Connection {
+            on_calling_thread: true,
+            ..self.clone()
+        })
     }
 
     /// Sends one serialized message (its sequence number is filled in here) and waits for
@@ -146,15 +167,22 @@ impl Connection {
         parts: Option<mpsc::UnboundedSender<Messages>>,
     ) -> Result<oneshot::Receiver<Result<Reply>>> {
         let (reply, rx) = oneshot::channel();
+        let job = Job {
+            message,
+            expect,
+            deadline: Instant::now() + timeout,
+            timeout,
+            reply,
+            parts,
+        };
+        // Another thread using the direct socket right now: the driver takes this one.
+        let direct = self.direct.as_ref().filter(|_| self.on_calling_thread);
+        if let Some(mut direct) = direct.and_then(|d| d.try_lock().ok()) {
+            direct.run(job);
+            return Ok(rx);
+        }
         self.jobs
-            .send(Job {
-                message,
-                expect,
-                deadline: Instant::now() + timeout,
-                timeout,
-                reply,
-                parts,
-            })
+            .send(job)
             .map_err(|_| Error::Closed { op: String::new() })?;
         Ok(rx)
     }
@@ -211,7 +239,7 @@ impl Driver {
             }
             let deadline = self.pending.next_deadline();
             let room = self.pending.has_room();
-            let busy = self.pending.in_flight() > 0;
+            let busy = self.pending.awaits_answers();
             tokio::select! {
                 biased;
                 // Deadlines first: a socket that is always readable must not starve them.
@@ -303,33 +331,31 @@ impl Driver {
     /// Reads until the socket is empty (true) or a streamed dump handed a part over (false).
     fn read_available(&mut self, fd: std::os::fd::RawFd) -> Result<bool> {
         loop {
-            let n = unsafe {
-                libc::recv(
-                    fd,
-                    self.inbuf.as_mut_ptr().cast(),
-                    self.inbuf.len(),
-                    libc::MSG_DONTWAIT,
-                )
+            let n = match recv_now(fd, &mut self.inbuf) {
+                Ok(Some(n)) => n,
+                Ok(None) => return Ok(true),
+                Err(e) => return Err(e),
             };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                return match e.kind() {
-                    io::ErrorKind::WouldBlock => Ok(true),
-                    io::ErrorKind::Interrupted => continue,
-                    // ENOBUFS: the kernel dropped replies; callers waiting for them must learn it.
-                    _ => Err(Error::os("netlink.recv", "recvmsg", &e)),
-                };
-            }
-            let now = Instant::now();
-            let mut handed_over = false;
-            let mut buf = &self.inbuf[..n as usize];
-            while let Some(hdr) = ack::header(buf) {
-                handed_over |= self.pending.on_message(&buf[..hdr.len], &hdr, now) == Received::HandedOver;
-                buf = &buf[ack::align4(hdr.len).min(buf.len())..];
-            }
-            if handed_over {
+            if self.pending.on_datagram(&self.inbuf[..n], Instant::now()) == Received::HandedOver {
                 return Ok(false);
             }
+        }
+    }
+}
+
+/// One datagram if one is queued (None when the socket is empty).
+pub(super) fn recv_now(fd: std::os::fd::RawFd, buf: &mut [u8]) -> Result<Option<usize>> {
+    loop {
+        let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), libc::MSG_DONTWAIT) };
+        if n >= 0 {
+            return Ok(Some(n as usize));
+        }
+        let e = io::Error::last_os_error();
+        match e.kind() {
+            io::ErrorKind::WouldBlock => return Ok(None),
+            io::ErrorKind::Interrupted => continue,
+            // ENOBUFS: the kernel dropped replies; callers waiting for them must learn it.
+            _ => return Err(Error::os("netlink.recv", "recvmsg", &e)),
         }
     }
 }
@@ -347,7 +373,7 @@ mod tests {
     #[tokio::test]
     async fn a_reply_that_never_comes_times_out() {
         let (sock, _peer) = pair();
-        let conn = Connection::spawn(sock).unwrap();
+        let conn = Connection::spawn(sock, None).unwrap();
         let err = conn
             .request(request(), Expect::Ack, Duration::from_millis(50))
             .await
@@ -365,7 +391,7 @@ mod tests {
     #[tokio::test]
     async fn pipelined_requests_share_sendmsg_calls_and_get_their_own_replies() {
         let (sock, peer) = pair();
-        let conn = Connection::spawn(sock).unwrap();
+        let conn = Connection::spawn(sock, None).unwrap();
         let n = 300;
         let receivers: Vec<_> = (0..n)
             .map(|_| {
@@ -425,7 +451,7 @@ mod tests {
     #[tokio::test]
     async fn quiet_requests_are_done_by_the_answer_to_a_later_one() {
         let (sock, peer) = pair();
-        let conn = Connection::spawn(sock).unwrap();
+        let conn = Connection::spawn(sock, None).unwrap();
         let n = 100;
         let receivers: Vec<_> = (0..n)
             .map(|_| {
@@ -469,7 +495,7 @@ mod tests {
         // The peer never answers: the ACK asked of the last request never comes, and nothing
         // is taken for done.
         let (sock, _peer) = pair();
-        let conn = Connection::spawn(sock).unwrap();
+        let conn = Connection::spawn(sock, None).unwrap();
         let rx: Vec<_> = (0..3)
             .map(|_| {
                 conn.submit(request(), Expect::Quiet, Duration::from_millis(50))
@@ -502,7 +528,7 @@ mod tests {
     async fn dump_parts_are_collected_and_interruption_is_reported() {
         let (sock, peer) = pair();
         let peer = async_peer(peer);
-        let conn = Connection::spawn(sock).unwrap();
+        let conn = Connection::spawn(sock, None).unwrap();
         let rx = conn
             .submit(
                 message(18, 0x301, 0, &[0; 16]),
@@ -526,7 +552,7 @@ mod tests {
     async fn a_streamed_dump_hands_over_parts_in_order_and_the_reply_holds_the_rest() {
         let (sock, peer) = pair();
         let peer = async_peer(peer);
-        let conn = Connection::spawn(sock).unwrap();
+        let conn = Connection::spawn(sock, None).unwrap();
         let (tx, mut parts) = mpsc::unbounded_channel();
         let rx = conn
             .submit_streamed(message(18, 0x301, 0, &[0; 16]), Duration::from_secs(5), tx)
@@ -571,7 +597,7 @@ mod tests {
     async fn dumps_wait_for_each_other_but_other_requests_do_not() {
         let (sock, peer) = pair();
         let peer = async_peer(peer);
-        let conn = Connection::spawn(sock).unwrap();
+        let conn = Connection::spawn(sock, None).unwrap();
         let timeout = Duration::from_secs(5);
         let dump = || message(18, 0x301, 0, &[0; 16]);
         let first = conn.submit(dump(), Expect::Dump, timeout).unwrap();
@@ -600,7 +626,7 @@ mod tests {
     async fn a_closed_peer_fails_requests_instead_of_hanging() {
         let (sock, peer) = pair();
         drop(peer);
-        let conn = Connection::spawn(sock).unwrap();
+        let conn = Connection::spawn(sock, None).unwrap();
         let err = conn
             .request(request(), Expect::Ack, Duration::from_secs(5))
             .await

@@ -58,6 +58,10 @@ pub struct Pending {
     queue: VecDeque<Job>,
     /// The kernel runs one dump per socket at a time (a second gets EBUSY): dumps wait their turn.
     dump_running: bool,
+    /// A dump that timed out while the kernel was still producing it: the kernel goes on
+    /// until its NLMSG_DONE is read, so the next dump waits for that (and its messages are
+    /// read and dropped).
+    abandoned_dump: Option<u32>,
     next_seq: u32,
     next_order: u64,
     /// Quiet requests in flight, oldest first: (order, seq).
@@ -81,7 +85,12 @@ impl Pending {
     }
 
     pub fn is_idle(&self) -> bool {
-        self.requests.is_empty() && self.queue.is_empty()
+        self.requests.is_empty() && self.queue.is_empty() && self.abandoned_dump.is_none()
+    }
+
+    /// Whether the kernel has answers to send: requests in flight, or an abandoned dump's rest.
+    pub fn awaits_answers(&self) -> bool {
+        !self.requests.is_empty() || self.abandoned_dump.is_some()
     }
 
     /// Whether another job may be taken in (the window counts queued and in-flight ones).
@@ -222,6 +231,13 @@ impl Pending {
                 self.settle_quiet_before(order, now);
             }
         }
+        if self.abandoned_dump == Some(hdr.seq) {
+            if matches!(hdr.kind, NLMSG_DONE | NLMSG_ERROR) {
+                self.abandoned_dump = None;
+                self.dump_running = false;
+            }
+            return Received::Nothing;
+        }
         let Some(request) = self.requests.get_mut(&hdr.seq) else {
             return Received::Nothing; // late reply to a request that timed out, or a notification
         };
@@ -249,6 +265,18 @@ impl Pending {
                 }
             }
         }
+    }
+
+    /// Every message of one datagram; HandedOver when a streamed dump handed a part over.
+    pub fn on_datagram(&mut self, mut buf: &[u8], now: Instant) -> Received {
+        let mut received = Received::Nothing;
+        while let Some(hdr) = ack::header(buf) {
+            if self.on_message(&buf[..hdr.len], &hdr, now) == Received::HandedOver {
+                received = Received::HandedOver;
+            }
+            buf = &buf[ack::align4(hdr.len).min(buf.len())..];
+        }
+        received
     }
 
     fn complete(&mut self, seq: u32, outcome: ack::Ack, now: Instant) {
@@ -289,6 +317,10 @@ impl Pending {
             .collect();
         for seq in expired {
             if let Some(r) = self.finish(seq) {
+                if r.expect == Expect::Dump {
+                    self.abandoned_dump = Some(seq);
+                    self.dump_running = true;
+                }
                 let _ = r.reply.send(Err(timeout(r.timeout)));
             }
         }
@@ -306,6 +338,7 @@ impl Pending {
     /// Fails everything (the socket broke: ENOBUFS, a closed peer, ...).
     pub fn fail_all(&mut self, error: &Error) {
         self.dump_running = false;
+        self.abandoned_dump = None;
         self.quiet.clear();
         for (_, r) in self.requests.drain() {
             let _ = r.reply.send(Err(error.clone()));
@@ -399,6 +432,32 @@ mod tests {
         p.expire(now + Duration::from_millis(6));
         assert!(matches!(r2.try_recv().unwrap(), Err(Error::Timeout { .. })));
         assert_eq!(p.queued(), 0);
+    }
+
+    #[test]
+    fn a_dump_that_timed_out_holds_the_next_until_the_kernel_finishes_it() {
+        let now = Instant::now();
+        let mut p = Pending::new();
+        let (d1, mut r1) = job(Expect::Dump, 1, now);
+        let (d2, mut r2) = job(Expect::Dump, 1000, now);
+        p.enqueue(d1);
+        p.enqueue(d2);
+        let (s1, _) = p.next_to_send(now).unwrap();
+        p.expire(now + Duration::from_millis(2));
+        assert!(matches!(r1.try_recv().unwrap(), Err(Error::Timeout { .. })));
+        // The kernel is still producing the first dump: a second now would get EBUSY.
+        assert!(p.next_to_send(now).is_none());
+        assert!(p.awaits_answers() && !p.is_idle());
+        answer(&mut p, &message(16, 0x2, s1, &[0; 16]), now);
+        assert!(
+            p.next_to_send(now).is_none(),
+            "a data message of the old dump is dropped"
+        );
+        answer(&mut p, &message(NLMSG_DONE, 0x2, s1, &[0; 4]), now);
+        let (s2, _) = p.next_to_send(now).unwrap();
+        answer(&mut p, &message(NLMSG_DONE, 0x2, s2, &[0; 4]), now);
+        assert!(r2.try_recv().unwrap().is_ok());
+        assert!(p.is_idle());
     }
 
     #[test]

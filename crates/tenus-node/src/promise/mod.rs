@@ -7,4 +7,4 @@ mod runtime;
 mod settle;
 mod slot;
 
-pub(crate) use settle::{js, spawn, spawn_with, Callback};
+pub(crate) use settle::{js, run_here, spawn, spawn_with, Callback};

@@ -95,6 +95,12 @@ fn runtime() -> &'static Runtime {
     })
 }
 
+/// Makes the runtime's timers and sockets usable from the calling thread (for a future polled
+/// there first, `settle::run_here`) until the guard drops.
+pub(crate) fn enter() -> tokio::runtime::EnterGuard<'static> {
+    runtime().handle.enter()
+}
+
 /// Runs `fut` on the I/O thread.
 pub(crate) fn spawn(fut: impl Future<Output = ()> + Send + 'static) {
     let rt = runtime();

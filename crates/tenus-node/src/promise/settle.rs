@@ -12,6 +12,15 @@
 //! usually take longer than the wait (link creation, say), and after 1 ms of answers settled
 //! in place the next request always goes the asynchronous way, so that the event loop turns.
 //!
+//! Better still, a call whose requests the kernel usually answers quickly runs entirely on the
+//! calling thread when nothing else of this environment is waiting on the I/O thread
+//! (`run_here`): the engine's future is polled there once, over sockets answered inside the
+//! call (`Handle::on_calling_thread`), so an awaited address addition is one `sendmsg` and one
+//! `recvmsg`, as in C. Only calls measured (on earlier calls) to take under
+//! `TENUS_RUN_HERE_US` (default 1000 µs; 0 turns it off) run so, within the same streak limit.
+//! A future that has to wait after all (a namespace thread, a busy socket) moves on to the I/O
+//! thread where it left off.
+//!
 //! A call may also take a JavaScript callback (a listing's parts, a batch's progress): the I/O
 //! thread calls it through the same queue the promise is settled by, so every call made before
 //! the work ends reaches JavaScript before the promise settles, with no waiting on either side.
@@ -27,6 +36,7 @@ use std::panic::AssertUnwindSafe;
 use std::ptr::null_mut;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
@@ -42,6 +52,7 @@ use crate::error::{from_panic, to_napi};
 type Outcome<T> = Result<T, napi::Error>;
 
 const DEFAULT_INLINE_WAIT: Duration = Duration::from_micros(100);
+const DEFAULT_RUN_HERE_LIMIT: Duration = Duration::from_micros(1000);
 /// After this much time spent settling in place, the next request goes asynchronously.
 const INLINE_STREAK: Duration = Duration::from_millis(1);
 
@@ -53,6 +64,18 @@ fn inline_wait() -> Duration {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_micros)
             .unwrap_or(DEFAULT_INLINE_WAIT)
+    })
+}
+
+/// Calls usually answered within this run on the calling thread (`run_here`).
+fn run_here_limit() -> Duration {
+    static LIMIT: OnceLock<Duration> = OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        std::env::var("TENUS_RUN_HERE_US")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_micros)
+            .unwrap_or(DEFAULT_RUN_HERE_LIMIT)
     })
 }
 
@@ -187,6 +210,14 @@ impl Bridge {
     fn should_wait(&self, op: &'static str, wait: Duration) -> bool {
         let usual = self.latency.borrow().get(op).copied();
         !wait.is_zero() && usual.is_none_or(|us| us <= wait.as_micros() as f64)
+    }
+
+    /// Whether `op` may run on this thread: nothing else is waiting on the I/O thread (whose
+    /// requests it would overtake), and earlier calls of `op` took less than the limit (a call
+    /// never measured goes to the I/O thread first).
+    fn may_run_here(&self, op: &'static str) -> bool {
+        let limit = run_here_limit().as_micros() as f64;
+        self.detached.get() == 0 && self.latency.borrow().get(op).is_some_and(|us| *us <= limit)
     }
 
     fn note(&self, op: &'static str, took: Duration) {
@@ -342,13 +373,9 @@ where
     let carried = Deferred(deferred);
     let started = Instant::now();
     runtime::spawn(async move {
-        let outcome = match AssertUnwindSafe(fut).catch_unwind().await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(to_napi(e)),
-            Err(_) => Err(from_panic(op)),
-        };
+        let outcome = outcome_of(op, AssertUnwindSafe(fut).catch_unwind().await);
         if let Some(outcome) = answer.offer(outcome) {
-            channel.send(later(op, started, carried, outcome, function));
+            channel.send(later(op, Some(started), carried, outcome, function));
         }
     });
 
@@ -370,25 +397,95 @@ where
             bridge.detach();
             bridge
                 .channel
-                .send(later(op, started, Deferred(deferred), outcome, function));
+                .send(later(op, Some(started), Deferred(deferred), outcome, function));
         }
         None => bridge.detach(),
     }
     Ok(PromiseRaw::new(raw, promise))
 }
 
+/// Runs the future `make(true)` makes on this thread when `op` qualifies (`may_run_here`),
+/// settling the promise before returning; a future that must wait after all continues on the
+/// I/O thread. Otherwise it is `spawn(make(false))`.
+pub(crate) fn run_here<'env, T, F>(
+    env: &'env Env,
+    op: &'static str,
+    make: impl FnOnce(bool) -> F,
+) -> napi::Result<PromiseRaw<'env, T>>
+where
+    T: 'static + Send + ToNapiValue,
+    F: 'static + Send + Future<Output = Result<T, Error>>,
+{
+    let raw = env.raw();
+    let bridge = Bridge::get(raw)?;
+    if !bridge.may_run_here(op) {
+        return spawn(env, op, make(false));
+    }
+    let mut deferred = null_mut();
+    let mut promise = null_mut();
+    check_status!(
+        unsafe { sys::napi_create_promise(raw, &mut deferred, &mut promise) },
+        "tenus: settling promises"
+    )?;
+    let started = Instant::now();
+    let mut fut = Box::pin(AssertUnwindSafe(make(true)).catch_unwind());
+    let polled = {
+        let _runtime = runtime::enter();
+        fut.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+    };
+    match polled {
+        // After a long run of answers settled in place, this one waits for a turn of the
+        // event loop (through the queue), as on the I/O thread's side.
+        Poll::Ready(result) if bridge.streak_over() => {
+            bridge.note(op, started.elapsed());
+            bridge.detach();
+            let outcome = outcome_of(op, result);
+            bridge
+                .channel
+                .send(later(op, None, Deferred(deferred), outcome, None));
+        }
+        Poll::Ready(result) => {
+            bridge.note(op, started.elapsed());
+            bridge.settled_in_place();
+            unsafe { settle(raw, deferred, outcome_of(op, result)) };
+        }
+        Poll::Pending => {
+            bridge.detach();
+            let channel = bridge.channel.clone();
+            let carried = Deferred(deferred);
+            runtime::spawn(async move {
+                let outcome = outcome_of(op, fut.await);
+                channel.send(later(op, Some(started), carried, outcome, None));
+            });
+        }
+    }
+    Ok(PromiseRaw::new(raw, promise))
+}
+
+/// A future's result, or its panic, as what settles the promise.
+fn outcome_of<T>(op: &'static str, caught: std::thread::Result<Result<T, Error>>) -> Outcome<T> {
+    match caught {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(to_napi(e)),
+        Err(_) => Err(from_panic(op)),
+    }
+}
+
 /// Settling through the threadsafe function, on a later turn of the event loop.
 /// The callback's reference, if any, goes with it.
+/// `started` is None when the call's time was noted already.
 fn later<T: ToNapiValue + Send + 'static>(
     op: &'static str,
-    started: Instant,
+    started: Option<Instant>,
     deferred: Deferred,
     outcome: Outcome<T>,
     function: Option<FunctionRef>,
 ) -> Settle {
     Box::new(move |env| {
         if let Ok(bridge) = Bridge::get(env) {
-            bridge.note(op, started.elapsed());
+            if let Some(started) = started {
+                bridge.note(op, started.elapsed());
+            }
             bridge.reattach();
         }
         unsafe { settle(env, deferred.into_raw(), outcome) };
