@@ -1094,6 +1094,13 @@ export declare class NativeNetns {
    */
   run(itemsJson: string, options: NativeRunOptions, peers: Array<NativeNetns>, progress?: ((done: number) => void) | undefined | null): Promise<string>
   /**
+   * Runs several item documents at once in this namespace alone, pipelined together on its
+   * socket as if each had been `run` without waiting for the others (JavaScript gathers the
+   * calls made in one turn of the event loop here). Resolves to one report each, in order;
+   * a run that could not start reports `{ "error": ... }`.
+   */
+  runMany(runs: Array<string>, options: Array<NativeRunOptions>): Promise<string[]>
+  /**
    * Runs a watcher (`options_json`: `WatchOptions`, checked here: a bad option throws).
    * `on_batch(json)` gets a JSON array of events after each `control.want()`. The promise
    * resolves when the watcher is closed, or rejects with the error that ended it.

@@ -6,6 +6,7 @@ import { containerPid, type DockerOptions } from './docker';
 import { TenusError } from './errors';
 import { LinkMakers } from './kinds';
 import { Link, LinkRef } from './link';
+import { sendGathered } from './gather';
 import { addon, call, check, type NativeNetns } from './native';
 import { OP } from './ops';
 import { Run } from './run';
@@ -181,6 +182,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    */
   close(): void {
     closeWatchers(this);
+    sendGathered();
     this.native.close();
   }
 

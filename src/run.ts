@@ -1,6 +1,7 @@
 // One crossing into the transaction engine: the items of a chain or a batch, the namespaces
 // they act in, and the report that comes back.
 import { TenusError, type NativeErrorDoc } from './errors';
+import { gather } from './gather';
 import { call, type LinkRecord } from './native';
 import type { Netns } from './netns';
 import { OP, type Item } from './ops';
@@ -70,9 +71,12 @@ export class Run {
   async run(options: RunOptions): Promise<Report> {
     const native = this.ns.native;
     const peers = this.peers.map((p) => p.native);
-    const json = await call(() =>
-      native.run(JSON.stringify(this.items), { rollback: options.rollback, window: options.window }, peers, options.onProgress),
-    );
+    const items = JSON.stringify(this.items);
+    // One namespace, default window, no progress: it may cross with the others of this turn.
+    const json =
+      peers.length === 0 && options.window === undefined && options.onProgress === undefined
+        ? await gather(native, items, options.rollback)
+        : await call(() => native.run(items, { rollback: options.rollback, window: options.window }, peers, options.onProgress));
     const report = readReport(json);
     if (report.items.length !== this.count) {
       throw new TenusError(`tenus: the report has ${report.items.length} items, the run ${this.count}`, {
@@ -98,7 +102,10 @@ export function readReport(json: string): Report {
     errors: Record<string, NativeErrorDoc>;
     records: Record<string, LinkRecord>;
     undoErrors: NativeErrorDoc[];
+    /** A run gathered with others (`gather.ts`) that could not start. */
+    error?: NativeErrorDoc;
   };
+  if (report.error) throw TenusError.fromDoc(report.error);
   const errors = new Map<number, TenusError>();
   for (const i in report.errors) errors.set(Number(i), TenusError.fromDoc(report.errors[i]));
   const records = new Map<number, LinkRecord>();

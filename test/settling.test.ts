@@ -78,6 +78,32 @@ describe('settling promises', () => {
     expect((await br.addresses()).length).toBe(31);
   });
 
+  it('changes started together cross together, each with its own answer, in the order made', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    await br.address('10.80.0.0/32');
+    const results = await Promise.allSettled(Array.from({ length: 200 }, (_, i) => br.address(`10.80.0.${i % 100}/32`)));
+    results.forEach((r, i) => {
+      // 10.80.0.0 was there; of each later pair the first is added and the second refused.
+      if (i === 0 || i >= 100) expect(r, String(i)).toMatchObject({ status: 'rejected', reason: { code: 'EEXIST', op: 'address.add' } });
+      else expect(r.status, String(i)).toBe('fulfilled');
+    });
+    expect((await br.addresses()).length).toBe(100);
+    // Started in one turn, not awaited: a read made after them sees the last one.
+    const changes = [1400, 1300, 1450, 1350].map((mtu) => br.mtu(mtu).then((l) => l.name));
+    expect((await ns.link('br0')).info.mtu).toBe(1350);
+    expect(await Promise.all(changes)).toEqual(['br0', 'br0', 'br0', 'br0']);
+    // A failing chain among them is undone alone.
+    const mixed = await Promise.allSettled([br.mtu(1280), ns.bridge('br1').mtu(1400).address('10.80.0.1/32'), br.mtu(1500)]);
+    expect(mixed.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    const failing = await Promise.allSettled([ns.bridge('br2').address('10.80.0.5/32').address('10.80.0.5/32'), br.mtu(1499)]);
+    expect(failing[0]).toMatchObject({ status: 'rejected', reason: { code: 'EEXIST', link: 'br2' } });
+    expect(failing[1].status).toBe('fulfilled');
+    expect((await ns.links()).map((l) => l.name).sort()).toEqual(['br0', 'br1', 'lo']);
+    expect((await ns.link('br0')).info.mtu).toBe(1499);
+  });
+
   it('answers, errors and ordering are the same whichever path settles them', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

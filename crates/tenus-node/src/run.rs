@@ -7,11 +7,11 @@ use napi::bindgen_prelude::{ClassInstance, PromiseRaw, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 use tenus_core::batch::{self, BatchOptions, BatchReport, Items, OnError, Outcome, ReadContext};
-use tenus_core::{args, Error};
+use tenus_core::{args, Error, Handle};
 
 use crate::error::error_doc;
 use crate::netns::NativeNetns;
-use crate::promise::{js, run_here, spawn_with, Callback};
+use crate::promise::{js, run_here, spawn, spawn_with, Callback};
 
 /// Options of `NativeNetns.run` (the public API sets them from `BatchOptions`).
 /// @internal
@@ -78,29 +78,7 @@ impl NativeNetns {
                     }
                 }
             }
-            let window = match options.window {
-                Some(w) if w.fract() != 0.0 || !(0.0..=u64::MAX as f64).contains(&w) => {
-                    return Err(Error::invalid(
-                        "window",
-                        format!("{w} is not a number of requests"),
-                    ))
-                }
-                Some(w) => args::WINDOW.check("window", w as u64)?,
-                None => batch::DEFAULT_WINDOW as u64,
-            };
-            let mut cx = ReadContext::new(handles.iter().map(|h| h.namespace().clone()).collect());
-            let items = Items::parse(&items_json, &mut cx)?.items;
-            let total = items.len();
-            let options = BatchOptions {
-                on_error: if options.rollback {
-                    OnError::Rollback
-                } else {
-                    OnError::Continue
-                },
-                window: window as usize,
-            };
-            let report = batch::run(&handles, items, &options, &notify(callback, total)).await;
-            Ok(report_json(report))
+            run_items(&handles, &items_json, &options, callback).await
         };
         match progress {
             // A few items with no progress to report: maybe on this thread.
@@ -110,6 +88,64 @@ impl NativeNetns {
             }),
         }
     }
+
+    /// Runs several item documents at once in this namespace alone, pipelined together on its
+    /// socket as if each had been `run` without waiting for the others (JavaScript gathers the
+    /// calls made in one turn of the event loop here). Resolves to one report each, in order;
+    /// a run that could not start reports `{ "error": ... }`.
+    #[napi(ts_return_type = "Promise<string[]>")]
+    pub fn run_many<'env>(
+        &self,
+        env: &'env Env,
+        runs: Vec<String>,
+        options: Vec<NativeRunOptions>,
+    ) -> napi::Result<PromiseRaw<'env, Vec<String>>> {
+        let handle = self.get("batch");
+        spawn(env, BATCH, async move {
+            let handles = [handle?];
+            let runs = runs.iter().zip(&options).map(|(items_json, options)| {
+                let handles = &handles;
+                async move {
+                    run_items(handles, items_json, options, None)
+                        .await
+                        .unwrap_or_else(|e| serde_json::json!({ "error": error_doc(&e) }).to_string())
+                }
+            });
+            Ok(futures::future::join_all(runs).await)
+        })
+    }
+}
+
+/// Parses and runs one document of items; resolves to its JSON report.
+async fn run_items(
+    handles: &[Handle],
+    items_json: &str,
+    options: &NativeRunOptions,
+    callback: Option<Callback>,
+) -> Result<String, Error> {
+    let window = match options.window {
+        Some(w) if w.fract() != 0.0 || !(0.0..=u64::MAX as f64).contains(&w) => {
+            return Err(Error::invalid(
+                "window",
+                format!("{w} is not a number of requests"),
+            ))
+        }
+        Some(w) => args::WINDOW.check("window", w as u64)?,
+        None => batch::DEFAULT_WINDOW as u64,
+    };
+    let mut cx = ReadContext::new(handles.iter().map(|h| h.namespace().clone()).collect());
+    let items = Items::parse(items_json, &mut cx)?.items;
+    let total = items.len();
+    let options = BatchOptions {
+        on_error: if options.rollback {
+            OnError::Rollback
+        } else {
+            OnError::Continue
+        },
+        window: window as usize,
+    };
+    let report = batch::run(handles, items, &options, &notify(callback, total)).await;
+    Ok(report_json(report))
 }
 
 /// The label of runs too large to run on the calling thread.

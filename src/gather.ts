@@ -1,0 +1,62 @@
+// Runs started in one turn of the event loop cross into the addon together.
+//
+// A run alone may be answered on the calling thread (quick changes awaited one at a time); many
+// started at once — `Promise.all` over chains, workers each awaiting their own — would then go
+// one `sendmsg` and one `recvmsg` each. Gathered, they cross as one `runMany` and are pipelined
+// on the namespace's socket as a batch is. Any other call into the addon sends what is gathered
+// first, so calls reach the kernel in the order they were made.
+import { TenusError } from './errors';
+import type { NativeNetns } from './native';
+
+interface Waiting {
+  json: string;
+  rollback: boolean;
+  resolve: (report: string) => void;
+  reject: (error: unknown) => void;
+}
+
+const gathered = new Map<NativeNetns, Waiting[]>();
+
+/** Runs `json` (items of one namespace, no progress callback) with the others of this turn. */
+export function gather(native: NativeNetns, json: string, rollback: boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let waiting = gathered.get(native);
+    if (!waiting) {
+      waiting = [];
+      gathered.set(native, waiting);
+      queueMicrotask(() => send(native));
+    }
+    waiting.push({ json, rollback, resolve, reject });
+  });
+}
+
+/** Sends everything gathered so far: before any other call into the addon. */
+export function sendGathered(): void {
+  if (gathered.size === 0) return;
+  for (const native of [...gathered.keys()]) send(native);
+}
+
+function send(native: NativeNetns): void {
+  const waiting = gathered.get(native);
+  if (!waiting) return;
+  gathered.delete(native);
+  const fail = (e: unknown): void => {
+    const error = TenusError.from(e);
+    for (const w of waiting) w.reject(error);
+  };
+  try {
+    if (waiting.length === 1) {
+      const [w] = waiting;
+      native.run(w.json, { rollback: w.rollback }, [], undefined).then(w.resolve, fail);
+      return;
+    }
+    native
+      .runMany(
+        waiting.map((w) => w.json),
+        waiting.map((w) => ({ rollback: w.rollback })),
+      )
+      .then((reports) => reports.forEach((r, i) => waiting[i].resolve(r)), fail);
+  } catch (e) {
+    fail(e);
+  }
+}
