@@ -2,9 +2,10 @@
 //
 // A run alone may be answered on the calling thread (quick changes awaited one at a time); many
 // started at once — `Promise.all` over chains, workers each awaiting their own — would then go
-// one `sendmsg` and one `recvmsg` each. Gathered, they cross as one `runMany` and are pipelined
-// on the namespace's socket as a batch is. Any other call into the addon sends what is gathered
-// first, so calls reach the kernel in the order they were made.
+// one `sendmsg` and one `recvmsg` each. So the first run of a turn crosses at once and the rest
+// of the turn's cross together as one `runMany`, pipelined on the namespace's socket as a batch
+// is. Any other call into the addon sends what is gathered first, so calls reach the kernel in
+// the order they were made.
 import { TenusError } from './errors';
 import type { NativeNetns } from './native';
 
@@ -15,17 +16,26 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
+/** Per namespace, the runs waiting for the end of this turn (present once one has crossed). */
 const gathered = new Map<NativeNetns, Waiting[]>();
 
-/** Runs `json` (items of one namespace, no progress callback) with the others of this turn. */
+/**
+ * Runs `json` (items of one namespace, no progress callback). The first run of a turn crosses
+ * at once, so that a single awaited call pays nothing here; the others of the same turn wait
+ * for the end of it and cross together.
+ */
 export function gather(native: NativeNetns, json: string, rollback: boolean): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let waiting = gathered.get(native);
-    if (!waiting) {
-      waiting = [];
-      gathered.set(native, waiting);
-      queueMicrotask(() => send(native));
+  const waiting = gathered.get(native);
+  if (waiting === undefined) {
+    gathered.set(native, []);
+    queueMicrotask(() => send(native));
+    try {
+      return native.run(json, { rollback }, [], undefined).catch((e: unknown) => Promise.reject(TenusError.from(e)));
+    } catch (e) {
+      return Promise.reject(TenusError.from(e));
     }
+  }
+  return new Promise((resolve, reject) => {
     waiting.push({ json, rollback, resolve, reject });
   });
 }
@@ -38,8 +48,8 @@ export function sendGathered(): void {
 
 function send(native: NativeNetns): void {
   const waiting = gathered.get(native);
-  if (!waiting) return;
   gathered.delete(native);
+  if (!waiting || waiting.length === 0) return;
   const fail = (e: unknown): void => {
     const error = TenusError.from(e);
     for (const w of waiting) w.reject(error);

@@ -74,7 +74,7 @@ export class Run {
     const items = JSON.stringify(this.items);
     // One namespace, default window, no progress: it may cross with the others of this turn.
     const json =
-      peers.length === 0 && options.window === undefined && options.onProgress === undefined
+      process.env.NOGATHER === undefined && peers.length === 0 && options.window === undefined && options.onProgress === undefined
         ? await gather(native, items, options.rollback)
         : await call(() => native.run(items, { rollback: options.rollback, window: options.window }, peers, options.onProgress));
     const report = readReport(json);
