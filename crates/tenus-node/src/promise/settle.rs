@@ -17,7 +17,8 @@
 //! (`run_here`): the engine's future is polled there once, over sockets answered inside the
 //! call (`Handle::on_calling_thread`), so an awaited address addition is one `sendmsg` and one
 //! `recvmsg`, as in C. Only calls measured (on earlier calls) to take under
-//! `TENUS_RUN_HERE_US` (default 1000 µs; 0 turns it off) run so, within the same streak limit.
+//! `TENUS_RUN_HERE_US` (default 1000 µs; 0 turns it off) run so; once the streak limit is
+//! reached, such a call's answer is settled through the queue, so that the event loop turns.
 //! A future that has to wait after all (a namespace thread, a busy socket) moves on to the I/O
 //! thread where it left off.
 //!
