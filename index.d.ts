@@ -1089,7 +1089,8 @@ export declare class NativeNetns {
   /**
    * Runs items given as a JSON array `[[code, ...arguments], ...]` (codes: `opCodes()`);
    * `peers` are the other namespaces items may act in (`[IN, n]` is `peers[n - 1]`).
-   * Resolves to the JSON report `{ status, errors, records, undoErrors }`. `progress(done)`
+   * Resolves to the JSON report `{ status, errors, records, undoErrors }`, or to the status
+   * letters alone (`"ddd"`) when every item is done and none read anything. `progress(done)`
    * is called now and then while items complete, always before the promise settles.
    */
   run(itemsJson: string, options: NativeRunOptions, peers: Array<NativeNetns>, progress?: ((done: number) => void) | undefined | null): Promise<string>

@@ -24,8 +24,14 @@ pub struct NativeRunOptions {
 }
 
 /// The report: a status letter per item (d: done, f: failed, n: not run, u: undone), the
-/// errors by position, the link records items read, and the errors met while undoing.
+/// errors by position, the link records items read, and the errors met while undoing. When
+/// every item is done and nothing was read, the letters alone (no JSON to build or parse: the
+/// common case of an awaited change).
 fn report_json(report: BatchReport) -> String {
+    let all_done = report.outcomes.iter().all(|o| matches!(o, Outcome::Done));
+    if all_done && report.records.is_empty() && report.undo_errors.is_empty() {
+        return "d".repeat(report.outcomes.len());
+    }
     let mut status = String::with_capacity(report.outcomes.len());
     let mut errors = serde_json::Map::new();
     for (i, outcome) in report.outcomes.into_iter().enumerate() {
@@ -53,7 +59,8 @@ fn report_json(report: BatchReport) -> String {
 impl NativeNetns {
     /// Runs items given as a JSON array `[[code, ...arguments], ...]` (codes: `opCodes()`);
     /// `peers` are the other namespaces items may act in (`[IN, n]` is `peers[n - 1]`).
-    /// Resolves to the JSON report `{ status, errors, records, undoErrors }`. `progress(done)`
+    /// Resolves to the JSON report `{ status, errors, records, undoErrors }`, or to the status
+    /// letters alone (`"ddd"`) when every item is done and none read anything. `progress(done)`
     /// is called now and then while items complete, always before the promise settles.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn run<'env>(
