@@ -15,6 +15,7 @@
 //! (the kernel answers a socket's requests in order, so the read sees what the items before it
 //! did), and an item nothing can undo waits until everything before it has succeeded.
 
+mod echo;
 mod fold;
 mod names;
 pub mod ops;
@@ -29,7 +30,7 @@ use tokio::sync::oneshot;
 use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::link::LinkRecord;
-use crate::transport::{Expect, Messages, Reply};
+use crate::transport::{header, Expect, Messages, Reply};
 
 pub use names::{Names, View};
 pub use ops::{Op, OP_CODES};
@@ -101,6 +102,7 @@ pub async fn run(
         completed: 0,
         rollback: options.on_error == OnError::Rollback,
         progress,
+        read_backs: echo::ReadBacks::default(),
     };
     // Arguments were checked as the items were read; with rollback, one bad item stops all.
     let mut ops: Vec<Option<&Item>> = Vec::with_capacity(total);
@@ -116,6 +118,7 @@ pub async fn run(
     if tally.rollback && tally.any_failed() {
         return tally.report(Vec::new());
     }
+    tally.read_backs = echo::ReadBacks::new(&ops, &folded);
 
     let mut names = Names::default();
     let wanted: Vec<(usize, &str)> = ops
@@ -143,6 +146,9 @@ pub async fn run(
         };
         if folded[i].is_some() {
             continue; // sent as part of the creation it follows
+        }
+        if tally.read_backs.leave_unsent(i) {
+            continue; // answered by the echo of the creation before it
         }
         let op = &item.op;
         let h = &handles[item.target];
@@ -198,7 +204,7 @@ pub async fn run(
             }
             continue;
         }
-        let bytes = match op.encode(&view) {
+        let mut bytes = match op.encode(&view) {
             Ok(b) => b,
             Err(e) => {
                 if tally.record(&ops, i, Err(e), None) {
@@ -207,6 +213,10 @@ pub async fn run(
                 continue;
             }
         };
+        let echo = matches!(op, Op::AddLink(_)) && tally.read_backs.ask(i);
+        if echo {
+            header::add_flags(&mut bytes, echo::NLM_F_ECHO);
+        }
         if let Op::SetLink(set) = op {
             if set.renames() {
                 // Renames go one at a time, after what was sent before: before Linux 6.2 a link
@@ -223,7 +233,7 @@ pub async fn run(
             }
         }
         names.note(item.target, op.effect());
-        let expect = if op.returns_data() {
+        let expect = if op.returns_data() || echo {
             Expect::Ack
         } else {
             Expect::Quiet
@@ -244,6 +254,7 @@ pub async fn run(
         }
     }
     in_flight.drain(&mut tally, &ops, &mut before).await;
+    read_missing(handles, &names, &ops, &mut tally).await;
 
     let mut undo_errors = Vec::new();
     if tally.rollback && tally.any_failed() {
@@ -304,6 +315,24 @@ async fn read_before(
     Ok(true)
 }
 
+/// Reads the links whose creation should have been echoed and was not (`echo.rs`).
+async fn read_missing(handles: &[Handle], names: &Names, ops: &[Option<&Item>], tally: &mut Tally<'_>) {
+    for g in std::mem::take(&mut tally.read_backs.missing) {
+        let Some(item) = ops[g] else { continue };
+        let h = &handles[item.target];
+        let view = View {
+            names,
+            target: item.target,
+        };
+        let reply = match item.op.encode(&view) {
+            Ok(bytes) => h.connection().request(bytes, Expect::Ack, h.timeout()).await,
+            Err(e) => Err(e),
+        };
+        let record = reply.as_ref().ok().and_then(|r| item.op.record(&r.messages));
+        tally.record(ops, g, reply.map(drop), record);
+    }
+}
+
 /// Runs reads one after the other, keeping their answers (empty for what `op` says is absent).
 async fn read_now(h: &Handle, op: &Op, reads: Reads, into: &mut Vec<Messages>) -> Result<()> {
     for read in reads.requests {
@@ -333,6 +362,7 @@ struct Tally<'a> {
     completed: usize,
     rollback: bool,
     progress: &'a (dyn Fn(usize, usize) + Send + Sync),
+    read_backs: echo::ReadBacks,
 }
 
 impl Tally<'_> {
@@ -430,9 +460,20 @@ fn settle(
         }
         (Slot::Main, Ok(reply)) => {
             let record = ops[i].and_then(|it| it.op.record(&reply.messages));
-            tally.record(ops, i, Ok(()), record)
+            let echoed = tally.read_backs.created(i, &reply.messages);
+            let stop = tally.record(ops, i, Ok(()), record);
+            match echoed {
+                Some((g, link)) => tally.record(ops, g, Ok(()), Some(link)) || stop,
+                None => stop,
+            }
         }
-        (Slot::Main, Err(e)) => tally.record(ops, i, Err(e), None),
+        (Slot::Main, Err(e)) => {
+            // A read-back left to the creation's echo fails with the creation.
+            if let Some(g) = tally.read_backs.answer_of(i) {
+                tally.record(ops, g, Err(e.clone()), None);
+            }
+            tally.record(ops, i, Err(e), None)
+        }
     }
 }
 
