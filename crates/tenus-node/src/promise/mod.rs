@@ -8,3 +8,13 @@ mod settle;
 mod slot;
 
 pub(crate) use settle::{js, run_here, spawn, spawn_with, Callback};
+
+/// A duration given in µs by the environment variable `name` (the tuning knobs the README's
+/// "Threads" section lists), or `default` when unset or not a number.
+fn micros_from_env(name: &str, default: std::time::Duration) -> std::time::Duration {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(std::time::Duration::from_micros)
+        .unwrap_or(default)
+}

@@ -56,11 +56,7 @@ impl Runtime {
 }
 
 fn spin_from_env() -> Duration {
-    std::env::var("TENUS_SPIN_US")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_micros)
-        .unwrap_or(DEFAULT_SPIN)
+    super::micros_from_env("TENUS_SPIN_US", DEFAULT_SPIN)
 }
 
 fn runtime() -> &'static Runtime {

@@ -45,8 +45,8 @@ use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
 use napi::{check_status, sys, Env, JsError};
 use tenus_core::Error;
 
-use super::runtime;
 use super::slot::Slot;
+use super::{micros_from_env, runtime};
 use crate::error::{from_panic, to_napi};
 
 /// What settles a promise: a value, or the error it rejects with.
@@ -59,25 +59,13 @@ const INLINE_STREAK: Duration = Duration::from_millis(1);
 
 fn inline_wait() -> Duration {
     static WAIT: OnceLock<Duration> = OnceLock::new();
-    *WAIT.get_or_init(|| {
-        std::env::var("TENUS_INLINE_WAIT_US")
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_micros)
-            .unwrap_or(DEFAULT_INLINE_WAIT)
-    })
+    *WAIT.get_or_init(|| micros_from_env("TENUS_INLINE_WAIT_US", DEFAULT_INLINE_WAIT))
 }
 
 /// Calls usually answered within this run on the calling thread (`run_here`).
 fn run_here_limit() -> Duration {
     static LIMIT: OnceLock<Duration> = OnceLock::new();
-    *LIMIT.get_or_init(|| {
-        std::env::var("TENUS_RUN_HERE_US")
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_micros)
-            .unwrap_or(DEFAULT_RUN_HERE_LIMIT)
-    })
+    *LIMIT.get_or_init(|| micros_from_env("TENUS_RUN_HERE_US", DEFAULT_RUN_HERE_LIMIT))
 }
 
 type Settle = Box<dyn FnOnce(sys::napi_env) + Send>;
