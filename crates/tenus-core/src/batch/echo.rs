@@ -3,9 +3,9 @@
 //! A chain that creates a link reads it back at the end (`[add, ...changes folded into it,
 //! get]`), a second round trip. Recent kernels honour NLM_F_ECHO on RTM_NEWLINK: they send the
 //! creating socket the new link's RTM_NEWLINK before the ACK (6.18 does; Debian's 6.1 does
-//! not: it is learnt from the first answer, never assumed). So a creation followed directly by the read-back of the link it
-//! made asks for the echo, and once this kernel has been seen to send it, the read-back is
-//! answered from it and not sent. Until then (and on kernels that do not echo) the read-back
+//! not: it is learnt from the first answer, never assumed). So a creation followed directly by
+//! the read-back of the link it made asks for the echo, and once this kernel has been seen to
+//! send it, the read-back is answered from it and not sent. Until then (and on kernels that do not echo) the read-back
 //! goes out as before; a creation that should have been echoed and was not has its link read
 //! at the end of the run instead.
 
@@ -46,7 +46,9 @@ fn learn(echoed: bool) {
 pub(super) struct ReadBacks {
     /// By position: the creation whose echo may answer this read-back.
     answered_by: Vec<Option<usize>>,
-    /// By position: the creation asked for the echo.
+    /// By position: a read-back right after this creation wants its echo.
+    wanted: Vec<bool>,
+    /// By position: the creation was sent asking for the echo.
     asked: Vec<bool>,
     /// By position: the read-back a creation's echo answers (it was left unsent).
     answers: Vec<Option<usize>>,
@@ -61,7 +63,12 @@ impl ReadBacks {
         } else {
             vec![None; items.len()]
         };
+        let mut wanted = vec![false; items.len()];
+        for k in answered_by.iter().flatten() {
+            wanted[*k] = true;
+        }
         ReadBacks {
+            wanted,
             asked: vec![false; items.len()],
             answers: vec![None; items.len()],
             answered_by,
@@ -72,9 +79,8 @@ impl ReadBacks {
     /// Whether creation `k` asks for its echo (some read-back right after it wants it); the
     /// caller sets NLM_F_ECHO and waits for the ACK.
     pub(super) fn ask(&mut self, k: usize) -> bool {
-        let wanted = self.answered_by.contains(&Some(k));
-        self.asked[k] = wanted;
-        wanted
+        self.asked[k] = self.wanted[k];
+        self.asked[k]
     }
 
     /// Whether read-back `g` is left unsent, to be answered by its creation's echo.

@@ -349,12 +349,7 @@ where
     };
     let function = callback.as_ref().map(|c| c.function);
     let fut = make(callback);
-    let mut deferred = null_mut();
-    let mut promise = null_mut();
-    check_status!(
-        unsafe { sys::napi_create_promise(raw, &mut deferred, &mut promise) },
-        "tenus: settling promises"
-    )?;
+    let (deferred, promise) = new_promise(raw)?;
 
     let slot = Arc::new(Slot::<Outcome<T>>::new());
     let answer = slot.clone();
@@ -410,12 +405,7 @@ where
     if !bridge.may_run_here(op) {
         return spawn(env, op, make(false));
     }
-    let mut deferred = null_mut();
-    let mut promise = null_mut();
-    check_status!(
-        unsafe { sys::napi_create_promise(raw, &mut deferred, &mut promise) },
-        "tenus: settling promises"
-    )?;
+    let (deferred, promise) = new_promise(raw)?;
     let started = Instant::now();
     let mut fut = Box::pin(AssertUnwindSafe(make(true)).catch_unwind());
     let polled = {
@@ -449,6 +439,17 @@ where
         }
     }
     Ok(PromiseRaw::new(raw, promise))
+}
+
+/// A promise and what settles it.
+fn new_promise(raw: sys::napi_env) -> napi::Result<(sys::napi_deferred, sys::napi_value)> {
+    let mut deferred = null_mut();
+    let mut promise = null_mut();
+    check_status!(
+        unsafe { sys::napi_create_promise(raw, &mut deferred, &mut promise) },
+        "tenus: settling promises"
+    )?;
+    Ok((deferred, promise))
 }
 
 /// A future's result, or its panic, as what settles the promise.
