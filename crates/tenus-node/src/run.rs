@@ -1,13 +1,15 @@
 //! `NativeNetns.run`: hands a JSON document of items to the core's transaction engine (chains
 //! and batches alike) and resolves to a JSON report.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
 
 use napi::bindgen_prelude::{ClassInstance, PromiseRaw, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 use tenus_core::batch::{self, BatchOptions, BatchReport, Items, OnError, Outcome, ReadContext};
-use tenus_core::{args, Error, Handle};
+use tenus_core::{args, Error, Handle, LinkRecord};
 
 use crate::error::error_doc;
 use crate::netns::NativeNetns;
@@ -33,26 +35,37 @@ fn report_json(report: BatchReport) -> String {
         return "d".repeat(report.outcomes.len());
     }
     let mut status = String::with_capacity(report.outcomes.len());
-    let mut errors = serde_json::Map::new();
+    let mut errors = BTreeMap::new();
     for (i, outcome) in report.outcomes.into_iter().enumerate() {
         status.push(match outcome {
             Outcome::Done => 'd',
             Outcome::NotRun => 'n',
             Outcome::Undone => 'u',
             Outcome::Failed(e) => {
-                errors.insert(i.to_string(), error_doc(&e));
+                errors.insert(i, error_doc(&e));
                 'f'
             }
         });
     }
-    let records: HashMap<String, _> = report
-        .records
-        .into_iter()
-        .map(|(i, r)| (i.to_string(), r))
-        .collect();
-    let undo: Vec<serde_json::Value> = report.undo_errors.iter().map(error_doc).collect();
-    serde_json::json!({ "status": status, "errors": errors, "records": records, "undoErrors": undo })
-        .to_string()
+    // Written straight from the records (a chain's read-back is one per awaited creation): no
+    // `serde_json::Value` tree built in between.
+    let doc = ReportDoc {
+        status,
+        errors,
+        records: report.records.iter().map(|(i, r)| (*i, r)).collect(),
+        undo_errors: report.undo_errors.iter().map(error_doc).collect(),
+    };
+    serde_json::to_string(&doc).expect("a report serializes")
+}
+
+/// The report as JSON (keys of `errors` and `records` are item positions).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportDoc<'a> {
+    status: String,
+    errors: BTreeMap<usize, serde_json::Value>,
+    records: BTreeMap<usize, &'a LinkRecord>,
+    undo_errors: Vec<serde_json::Value>,
 }
 
 #[napi]
