@@ -19,21 +19,22 @@ interface Waiting {
 /** Per namespace, the runs waiting for the end of this turn (present once one has crossed). */
 const gathered = new Map<NativeNetns, Waiting[]>();
 
+// The end of a turn is a V8 microtask on an already resolved promise: Node's queueMicrotask
+// would make an AsyncResource for every awaited call.
+const settled = Promise.resolve();
+
 /**
  * Runs `json` (items of one namespace, no progress callback). The first run of a turn crosses
  * at once, so that a single awaited call pays nothing here; the others of the same turn wait
- * for the end of it and cross together.
+ * for the end of it and cross together. The addon's errors are left for the caller to convert
+ * (`TenusError.from`), without a promise more per call.
  */
 export function gather(native: NativeNetns, json: string, rollback: boolean): Promise<string> {
   const waiting = gathered.get(native);
   if (waiting === undefined) {
     gathered.set(native, []);
-    queueMicrotask(() => send(native));
-    try {
-      return native.run(json, { rollback }, [], undefined).catch((e: unknown) => Promise.reject(TenusError.from(e)));
-    } catch (e) {
-      return Promise.reject(TenusError.from(e));
-    }
+    void settled.then(() => send(native));
+    return native.run(json, { rollback }, [], undefined);
   }
   return new Promise((resolve, reject) => {
     waiting.push({ json, rollback, resolve, reject });

@@ -73,10 +73,16 @@ export class Run {
     const peers = this.peers.map((p) => p.native);
     const items = JSON.stringify(this.items);
     // One namespace, default window, no progress: it may cross with the others of this turn.
-    const json =
-      peers.length === 0 && options.window === undefined && options.onProgress === undefined
-        ? await gather(native, items, options.rollback)
-        : await call(() => native.run(items, { rollback: options.rollback, window: options.window }, peers, options.onProgress));
+    let json: string;
+    if (peers.length === 0 && options.window === undefined && options.onProgress === undefined) {
+      try {
+        json = await gather(native, items, options.rollback);
+      } catch (e) {
+        throw TenusError.from(e);
+      }
+    } else {
+      json = await call(() => native.run(items, { rollback: options.rollback, window: options.window }, peers, options.onProgress));
+    }
     const report = readReport(json);
     if (report.items.length !== this.count) {
       throw new TenusError(`tenus: the report has ${report.items.length} items, the run ${this.count}`, {
