@@ -1020,6 +1020,25 @@ export interface WatchStatus {
 }
 
 /**
+ * A batch being filled (`Netns.batch` makes one for large batches).
+ * @internal
+ */
+export declare class NativeBatchStream {
+  /** Hands over the next items (a JSON array, as `NativeNetns.run` takes them). */
+  push(itemsJson: string): void
+  /**
+   * Hands over the last items, with the namespaces `[IN, n]` items act in, and resolves to
+   * the report of the whole batch (as `NativeNetns.run`'s).
+   */
+  finish(itemsJson: string, peers: Array<NativeNetns>): Promise<string>
+  /**
+   * Gives the batch up (its fill threw): what its parts did is undone. Resolves to the
+   * errors met while undoing, as a JSON array of error documents.
+   */
+  abandon(): Promise<string>
+}
+
+/**
  * The addon's handle on a namespace: use `Netns`, which wraps it.
  * @internal
  */
@@ -1101,6 +1120,11 @@ export declare class NativeNetns {
    * a run that could not start reports `{ "error": ... }`.
    */
   runMany(runs: Array<string>, options: Array<NativeRunOptions>): Promise<string[]>
+  /**
+   * Starts a streamed batch in this namespace (continue mode: `options.rollback` must be
+   * false). Its parts run as they come; `finish` or `abandon` ends it.
+   */
+  batchStream(options: NativeRunOptions): NativeBatchStream
   /**
    * Runs a watcher (`options_json`: `WatchOptions`, checked here: a bad option throws).
    * `on_batch(json)` gets a JSON array of events after each `control.want()`. The promise

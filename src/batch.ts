@@ -99,9 +99,11 @@ export class BatchLink {
 }
 
 /**
- * Collects the items of a batch. Nothing is sent until the batch runs; all items then cross
- * into Rust at once and go out pipelined on one socket. Its methods take the same arguments,
- * checked the same way, as the chains they mirror.
+ * Collects the items of a batch; they go out pipelined on one socket. Its methods take the same
+ * arguments, checked the same way, as the chains they mirror. A large batch in continue mode
+ * starts running while it is filled: additions that one request takes back (neighbours, FDB
+ * entries, addresses...) go to the kernel in parts as they are added, the rest at the end; if
+ * the fill throws, what went is undone.
  */
 export class BatchBuilder extends LinkMakers<BatchLink> {
   /** @internal */
@@ -146,19 +148,19 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
   /** `ip link set` on an existing link (or one made earlier in this batch). */
   set(link: LinkLike, change: LinkChangeOptions): this {
     const ref = this.ref(link, 'link');
-    this.run.push([OP.linkSet, ref, args.requiredOptions('change', change, { master: (a, v) => this.ref(v as LinkLike, a) })]);
+    this.run.push([OP.linkSet, ref, args.requiredOptions('change', change, { master: (a, v) => this.ref(v as LinkLike, a) })], true);
     return this;
   }
 
   /** `ip link del DEV` */
   delete(link: LinkLike): this {
-    this.run.push([OP.linkDelete, this.ref(link, 'link')]);
+    this.run.push([OP.linkDelete, this.ref(link, 'link')], true);
     return this;
   }
 
   /** `ip link del group N` */
   deleteGroup(group: number): this {
-    this.run.push([OP.linkDeleteGroup, args.uint('group', group)]);
+    this.run.push([OP.linkDeleteGroup, args.uint('group', group)], true);
     return this;
   }
 
@@ -195,7 +197,7 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
   private onLink(op: number, link: LinkLike, arg: string, value: string, options?: AddressOptions): this {
     const extra = addressOptions(options);
     const ref = this.ref(link, 'link');
-    this.run.push(extra ? [op, ref, args.text(arg, value), extra] : [op, ref, args.text(arg, value)]);
+    this.run.push(extra ? [op, ref, args.text(arg, value), extra] : [op, ref, args.text(arg, value)], true);
     return this;
   }
 
@@ -253,7 +255,7 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
   }
 
   private item(item: Item): this {
-    this.run.push(item);
+    this.run.push(item, true);
     return this;
   }
 

@@ -330,8 +330,28 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     const f = args.fn('fill', fill) as (b: BatchBuilder) => void;
     const o = batchOptions(options);
     const builder = new BatchBuilder(this);
-    f(builder);
-    const total = builder.run.items.length;
+    // Large batches start running while they are filled (not with rollback: its first failure
+    // must stop everything, nor with a progress callback, which counts the whole batch).
+    if (o.onError !== 'rollback' && o.onProgress === undefined) builder.run.streamParts(o.window);
+    try {
+      f(builder);
+    } catch (e) {
+      // What a streamed batch sent already is undone: a fill that throws leaves nothing.
+      const undoErrors = await builder.run.abandon();
+      if (undoErrors.length === 0) throw e;
+      const [first] = undoErrors;
+      const error =
+        e instanceof TenusError
+          ? e
+          : new TenusError(`the batch's fill threw (${String(e)}) and undoing what it had sent failed: ${first.message}`, {
+              kind: first.kind,
+              code: first.code,
+              errno: first.errno,
+            });
+      error.undoErrors = undoErrors;
+      throw error;
+    }
+    const total = builder.run.length;
     const progress = o.onProgress;
     const report = await builder.run.run({
       rollback: o.onError === 'rollback',

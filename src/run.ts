@@ -2,7 +2,7 @@
 // they act in, and the report that comes back.
 import { TenusError, type NativeErrorDoc } from './errors';
 import { gather } from './gather';
-import { call, type LinkRecord } from './native';
+import { call, check, type LinkRecord, type NativeBatchStream } from './native';
 import type { Netns } from './netns';
 import { OP, type Item } from './ops';
 
@@ -34,14 +34,42 @@ export interface RunOptions {
   onProgress?: (done: number) => void;
 }
 
+/** A batch of more items than this starts running while it is filled (`Run.streamParts`). */
+const FIRST_PART = 512;
+/** The items of each later part. */
+const PART = 2048;
+
 /** Items being gathered for one run, with the namespaces they act in (0: the run's own). */
 export class Run {
-  readonly items: Item[] = [];
+  /** Items not handed over yet (a streamed batch hands them over in parts). */
+  private items: Item[] = [];
   private readonly peers: Netns[] = [];
   /** Items so far, without the `in` directives: the report's positions. */
   private count = 0;
+  /** Whether items may go in parts while the batch is filled, and when the next part goes. */
+  private streaming = false;
+  private nextPart = FIRST_PART;
+  private window?: number;
+  /** The engine's side of a streamed batch, once its first part went. */
+  private stream?: NativeBatchStream;
 
   constructor(readonly ns: Netns) {}
+
+  /** The items so far (the report's length). */
+  get length(): number {
+    return this.count;
+  }
+
+  /**
+   * Lets a batch in continue mode (no progress callback) hand its items over in parts as it is
+   * filled, so that the engine runs one part while JavaScript builds the next (`batch/stream.rs`
+   * says which parts run at once and which wait for the end). Call `abandon()` if the filling
+   * fails: what ran is undone.
+   */
+  streamParts(window: number | undefined): void {
+    this.streaming = true;
+    this.window = window;
+  }
 
   /** The number items use for `ns` (0 for the run's own). */
   peer(ns: Netns): number {
@@ -57,10 +85,48 @@ export class Run {
     return n === 0 ? this.ns : this.peers[n - 1];
   }
 
-  /** Adds an item; returns its position in the report. */
-  push(item: Item): number {
+  /**
+   * Adds an item; returns its position in the report. `final`: nothing changes the item after
+   * this (its builder method returned no object to change it through), so a streamed batch may
+   * hand it over before the batch is complete. A streamed batch stops at the first item that
+   * is not final: it and everything after go at the end.
+   */
+  push(item: Item, final = false): number {
     this.items.push(item);
+    if (this.streaming) {
+      if (!final) this.streaming = false;
+      else if (this.items.length >= this.nextPart) this.handOver();
+    }
     return this.count++;
+  }
+
+  /** Hands the items so far to the engine as one part of a streamed batch. */
+  private handOver(): void {
+    if (this.peers.length > 0) {
+      // Items for other namespaces need them all: the rest goes at the end.
+      this.streaming = false;
+      return;
+    }
+    const native = this.ns.native;
+    this.stream ??= check(() => native.batchStream({ rollback: false, window: this.window }));
+    const stream = this.stream;
+    const part = JSON.stringify(this.items);
+    check(() => stream.push(part));
+    this.items = [];
+    this.nextPart = PART;
+  }
+
+  /**
+   * The batch's filling failed: undoes what its parts did (nothing went yet for a batch that
+   * was not streamed). Resolves to the errors met while undoing.
+   */
+  async abandon(): Promise<TenusError[]> {
+    const stream = this.stream;
+    this.stream = undefined;
+    this.streaming = false;
+    if (!stream) return [];
+    const docs = JSON.parse(await call(() => stream.abandon())) as NativeErrorDoc[];
+    return docs.map((d) => TenusError.fromDoc(d));
   }
 
   /** `[IN, n]`: the items after it act in namespace `n` (not an item of the report). */
@@ -74,7 +140,11 @@ export class Run {
     const items = JSON.stringify(this.items);
     // One namespace, default window, no progress: it may cross with the others of this turn.
     let json: string;
-    if (peers.length === 0 && options.window === undefined && options.onProgress === undefined) {
+    const stream = this.stream;
+    if (stream) {
+      this.stream = undefined;
+      json = await call(() => stream.finish(items, peers));
+    } else if (peers.length === 0 && options.window === undefined && options.onProgress === undefined) {
       try {
         json = await gather(native, items, options.rollback);
       } catch (e) {

@@ -12,4 +12,5 @@ mod promise;
 // Routing (issue 13 part A): routes, rules, nexthop objects.
 mod routing;
 mod run;
+mod stream;
 mod watch;

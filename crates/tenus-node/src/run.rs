@@ -29,7 +29,7 @@ pub struct NativeRunOptions {
 /// errors by position, the link records items read, and the errors met while undoing. When
 /// every item is done and nothing was read, the letters alone (no JSON to build or parse: the
 /// common case of an awaited change).
-fn report_json(report: BatchReport) -> String {
+pub(crate) fn report_json(report: BatchReport) -> String {
     let all_done = report.outcomes.iter().all(|o| matches!(o, Outcome::Done));
     if all_done && report.records.is_empty() && report.undo_errors.is_empty() {
         return "d".repeat(report.outcomes.len());
@@ -143,16 +143,7 @@ async fn run_items(
     options: &NativeRunOptions,
     callback: Option<Callback>,
 ) -> Result<String, Error> {
-    let window = match options.window {
-        Some(w) if w.fract() != 0.0 || !(0.0..=u64::MAX as f64).contains(&w) => {
-            return Err(Error::invalid(
-                "window",
-                format!("{w} is not a number of requests"),
-            ))
-        }
-        Some(w) => args::WINDOW.check("window", w as u64)?,
-        None => batch::DEFAULT_WINDOW as u64,
-    };
+    let window = window_of(options)?;
     let mut cx = ReadContext::new(handles.iter().map(|h| h.namespace().clone()).collect());
     let items = Items::parse(items_json, &mut cx)?.items;
     let total = items.len();
@@ -162,14 +153,26 @@ async fn run_items(
         } else {
             OnError::Continue
         },
-        window: window as usize,
+        window,
     };
     let report = batch::run(handles, items, &options, &notify(callback, total)).await;
     Ok(report_json(report))
 }
 
+/// The requests a run keeps in flight (`window`, checked).
+pub(crate) fn window_of(options: &NativeRunOptions) -> Result<usize, Error> {
+    match options.window {
+        Some(w) if w.fract() != 0.0 || !(0.0..=u64::MAX as f64).contains(&w) => Err(Error::invalid(
+            "window",
+            format!("{w} is not a number of requests"),
+        )),
+        Some(w) => Ok(args::WINDOW.check("window", w as u64)? as usize),
+        None => Ok(batch::DEFAULT_WINDOW),
+    }
+}
+
 /// The label of runs too large to run on the calling thread.
-const BATCH: &str = "batch";
+pub(crate) const BATCH: &str = "batch";
 /// Runs of more items than this are labelled `BATCH`.
 const SMALL_RUN: usize = 16;
 

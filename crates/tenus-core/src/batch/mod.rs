@@ -20,6 +20,7 @@ mod fold;
 mod names;
 pub mod ops;
 mod step;
+mod stream;
 mod undo;
 pub mod wire;
 
@@ -35,6 +36,7 @@ use crate::transport::{header, Expect, Messages, Reply};
 pub use names::{Names, View};
 pub use ops::{Op, OP_CODES};
 pub use step::{Before, Effect, Parsed, Read, Reads, Step, Undo, UndoRequest};
+pub use stream::Stream;
 pub use wire::{Item, Items, ReadContext};
 
 /// What to do when an item fails.
@@ -94,8 +96,18 @@ pub async fn run(
     options: &BatchOptions,
     progress: &(dyn Fn(usize, usize) + Send + Sync),
 ) -> BatchReport {
+    run_kept(handles, &mut items, options, progress).await
+}
+
+/// `run`, leaving the items with the caller: a streamed batch keeps them for its undo.
+async fn run_kept(
+    handles: &[Handle],
+    items: &mut [Result<Item>],
+    options: &BatchOptions,
+    progress: &(dyn Fn(usize, usize) + Send + Sync),
+) -> BatchReport {
     let total = items.len();
-    let folded = fold::fold(&mut items);
+    let folded = fold::fold(items);
     let mut tally = Tally {
         outcomes: vec![Outcome::NotRun; total],
         records: Vec::new(),
@@ -121,18 +133,7 @@ pub async fn run(
     tally.read_backs = echo::ReadBacks::new(&ops, &folded);
 
     let mut names = Names::default();
-    let wanted: Vec<(usize, &str)> = ops
-        .iter()
-        .flatten()
-        .flat_map(|it| {
-            it.op
-                .links()
-                .into_iter()
-                .filter_map(|l| l.name())
-                .map(|n| (it.target, n))
-        })
-        .collect();
-    names.lookup(handles, wanted).await;
+    names.lookup(handles, named_links(&ops)).await;
 
     let mut before: Vec<Vec<Messages>> = (0..total).map(|_| Vec::new()).collect();
     let mut in_flight = InFlight::default();
@@ -267,6 +268,21 @@ pub async fn run(
         }
     }
     tally.report(undo_errors)
+}
+
+/// The links items name by name, with the namespace each is named in: looked up first, in one
+/// go per namespace.
+fn named_links<'a>(ops: &[Option<&'a Item>]) -> Vec<(usize, &'a str)> {
+    ops.iter()
+        .flatten()
+        .flat_map(|it| {
+            it.op
+                .links()
+                .into_iter()
+                .filter_map(|l| l.name())
+                .map(|n| (it.target, n))
+        })
+        .collect()
 }
 
 /// Sends (or, when they are dumps, runs) the reads an item's undo needs. Ok(true): go on and

@@ -113,6 +113,11 @@ impl ReadContext {
         }
     }
 
+    /// More namespaces for the items still to read (a streamed batch learns its peers last).
+    pub fn add_peers(&mut self, more: impl IntoIterator<Item = Namespace>) {
+        self.peers.extend(more);
+    }
+
     /// The link a `WireLink` names.
     pub fn link(&self, link: WireLink) -> Result<LinkRef> {
         let earlier = |k: usize| self.created.get(k).and_then(Option::as_ref);

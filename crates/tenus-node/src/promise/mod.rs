@@ -9,6 +9,12 @@ mod slot;
 
 pub(crate) use settle::{js, run_here, spawn, spawn_with, Callback};
 
+/// Runs `fut` on the I/O thread with no promise of its own: a task that outlives the call
+/// that started it (a streamed batch, whose parts come in later calls).
+pub(crate) fn spawn_task(fut: impl std::future::Future<Output = ()> + Send + 'static) {
+    runtime::spawn(fut);
+}
+
 /// A duration given in µs by the environment variable `name` (the tuning knobs the README's
 /// "Threads" section lists), or `default` when unset or not a number.
 fn micros_from_env(name: &str, default: std::time::Duration) -> std::time::Duration {

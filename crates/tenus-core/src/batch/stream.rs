@@ -1,0 +1,145 @@
+//! A batch that starts while it is still being filled.
+//!
+//! `ns.batch(fill)` in JavaScript builds its items on the JS thread; for a batch of thousands
+//! that takes as long as the kernel's work on them. So the builder hands its items over in
+//! parts as it goes (continue mode only, no progress callback), and each part runs here, on
+//! the I/O thread, while the next is built: the two threads overlap instead of taking turns.
+//!
+//! A part runs at once only when each of its items can be taken back by one request computed
+//! from the item alone (`Undo::Inverse`: an address, a route, a neighbour, an FDB entry... added
+//! in the batch's own namespace). From the first part that has any other item (a creation, a
+//! change, a deletion, an item for another namespace), that part and everything after it is
+//! held and runs at the end, as an unstreamed batch would run it. If the fill throws, the batch
+//! is abandoned: what its parts did is undone, newest first, and nothing else is sent — as
+//! when a fill throws before anything crossed.
+//!
+//! Items are read with one `ReadContext` for the whole batch, so positions (and references to
+//! links created earlier in it) are the batch's; the report is the batch's too, one outcome
+//! per item in order, whatever part it came in.
+
+use crate::error::{Error, Result};
+use crate::handle::Handle;
+
+use super::names::Names;
+use super::step::Undo;
+use super::wire::{Item, Items, ReadContext};
+use super::{named_links, run_kept, undo, BatchOptions, BatchReport, OnError, Op};
+
+/// A batch being filled and run at the same time.
+pub struct Stream {
+    handles: Vec<Handle>,
+    cx: ReadContext,
+    options: BatchOptions,
+    /// Items that ran (kept for the undo of an abandoned batch).
+    ran: Vec<Result<Item>>,
+    /// The report of the items that ran, by the batch's positions.
+    report: BatchReport,
+    /// Items held for the end (from the first part that could not run at once).
+    held: Option<Vec<Result<Item>>>,
+    /// A part that could not be read: the batch fails as a whole.
+    broken: Option<Error>,
+}
+
+impl Stream {
+    /// A streamed batch in `handle`'s namespace. Its parts always continue past errors
+    /// (rollback batches are not streamed: their first failure must stop everything).
+    pub fn new(handle: Handle, window: usize) -> Self {
+        let cx = ReadContext::new(vec![handle.namespace().clone()]);
+        Stream {
+            handles: vec![handle],
+            cx,
+            options: BatchOptions {
+                on_error: OnError::Continue,
+                window,
+            },
+            ran: Vec::new(),
+            report: BatchReport {
+                outcomes: Vec::new(),
+                records: Vec::new(),
+                undo_errors: Vec::new(),
+            },
+            held: None,
+            broken: None,
+        }
+    }
+
+    /// Reads one part of the items and runs it now, or holds it for the end.
+    pub async fn part(&mut self, json: &str) {
+        if self.broken.is_some() {
+            return;
+        }
+        let items = match Items::parse(json, &mut self.cx) {
+            Ok(items) => items.items,
+            Err(e) => {
+                self.broken = Some(e);
+                return;
+            }
+        };
+        if let Some(held) = &mut self.held {
+            held.extend(items);
+        } else if items.iter().all(undone_alone) {
+            self.run(items).await;
+        } else {
+            self.held = Some(items);
+        }
+    }
+
+    /// Reads the last part (whose items may act in `peers` too, the batch's other namespaces
+    /// in the order the items number them) and runs what is left: the batch's report.
+    pub async fn finish(mut self, json: &str, peers: Vec<Handle>) -> Result<BatchReport> {
+        self.cx.add_peers(peers.iter().map(|h| h.namespace().clone()));
+        self.handles.extend(peers);
+        let held = self.held.take();
+        self.held = Some(held.unwrap_or_default());
+        self.part(json).await;
+        if let Some(e) = self.broken.take() {
+            self.abandon().await;
+            return Err(e);
+        }
+        let rest = self.held.take().unwrap_or_default();
+        if !rest.is_empty() {
+            self.run(rest).await;
+        }
+        Ok(self.report)
+    }
+
+    /// Gives the batch up (its fill threw): undoes what its parts did, newest first. Resolves
+    /// to the errors met while undoing.
+    pub async fn abandon(mut self) -> Vec<Error> {
+        let ops: Vec<Option<&Item>> = self.ran.iter().map(|item| item.as_ref().ok()).collect();
+        // Nothing was read before these items: their undo is computed from them alone.
+        let before: Vec<_> = ops.iter().map(|_| Vec::new()).collect();
+        let mut names = Names::default();
+        names.lookup(&self.handles, named_links(&ops)).await;
+        undo::rollback(
+            &self.handles,
+            &ops,
+            &before,
+            &mut self.report.outcomes,
+            &mut names,
+        )
+        .await
+    }
+
+    async fn run(&mut self, mut items: Vec<Result<Item>>) {
+        let offset = self.report.outcomes.len();
+        let part = run_kept(&self.handles, &mut items, &self.options, &|_, _| {}).await;
+        self.report.outcomes.extend(part.outcomes);
+        self.report
+            .records
+            .extend(part.records.into_iter().map(|(i, r)| (i + offset, r)));
+        self.report.undo_errors.extend(part.undo_errors);
+        self.ran.extend(items);
+    }
+}
+
+/// Whether an item may run before the batch is complete: one request computed from the item
+/// alone takes it back (a refused item sends nothing).
+fn undone_alone(item: &Result<Item>) -> bool {
+    match item {
+        Err(_) => true,
+        Ok(item) => {
+            item.target == 0 && item.op.undo() == Undo::Inverse && !matches!(item.op, Op::MoveLink(_))
+        }
+    }
+}

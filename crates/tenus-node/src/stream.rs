@@ -1,0 +1,120 @@
+//! `NativeBatchStream`: a batch handed over in parts while JavaScript fills it; each part is
+//! read and run on the I/O thread, in order, while the next is built (core `batch/stream.rs`).
+
+use napi::bindgen_prelude::{ClassInstance, PromiseRaw};
+use napi::Env;
+use napi_derive::napi;
+use tenus_core::batch::{BatchReport, Stream};
+use tenus_core::{Error, Handle};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::{error_doc, to_napi};
+use crate::netns::NativeNetns;
+use crate::promise::{spawn, spawn_task};
+use crate::run::{report_json, window_of, NativeRunOptions, BATCH};
+
+/// What the JS thread hands the batch's task.
+enum Part {
+    Items(String),
+    Finish(String, Vec<Handle>, oneshot::Sender<Result<BatchReport, Error>>),
+    Abandon(oneshot::Sender<Vec<Error>>),
+}
+
+/// A batch being filled (`Netns.batch` makes one for large batches).
+/// @internal
+#[napi]
+pub struct NativeBatchStream {
+    parts: mpsc::UnboundedSender<Part>,
+}
+
+#[napi]
+impl NativeNetns {
+    /// Starts a streamed batch in this namespace (continue mode: `options.rollback` must be
+    /// false). Its parts run as they come; `finish` or `abandon` ends it.
+    #[napi]
+    pub fn batch_stream(&self, options: NativeRunOptions) -> napi::Result<NativeBatchStream> {
+        if options.rollback {
+            return Err(to_napi(Error::invalid(
+                "options",
+                "a rollback batch is not streamed",
+            )));
+        }
+        let window = window_of(&options).map_err(to_napi)?;
+        let handle = self.get("batch").map_err(to_napi)?;
+        let (parts, rx) = mpsc::unbounded_channel();
+        spawn_task(serve(Stream::new(handle, window), rx));
+        Ok(NativeBatchStream { parts })
+    }
+}
+
+#[napi]
+impl NativeBatchStream {
+    /// Hands over the next items (a JSON array, as `NativeNetns.run` takes them).
+    #[napi]
+    pub fn push(&self, items_json: String) -> napi::Result<()> {
+        self.send(Part::Items(items_json))
+    }
+
+    /// Hands over the last items, with the namespaces `[IN, n]` items act in, and resolves to
+    /// the report of the whole batch (as `NativeNetns.run`'s).
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn finish<'env>(
+        &self,
+        env: &'env Env,
+        items_json: String,
+        peers: Vec<ClassInstance<'env, NativeNetns>>,
+    ) -> napi::Result<PromiseRaw<'env, String>> {
+        let peers = peers
+            .iter()
+            .map(|p| p.get("batch"))
+            .collect::<Result<Vec<_>, _>>();
+        let (done, report) = oneshot::channel();
+        if let Ok(peers) = &peers {
+            self.send(Part::Finish(items_json, peers.clone(), done))?;
+        }
+        spawn(env, BATCH, async move {
+            peers?;
+            let report = report.await.map_err(|_| closed())??;
+            Ok(report_json(report))
+        })
+    }
+
+    /// Gives the batch up (its fill threw): what its parts did is undone. Resolves to the
+    /// errors met while undoing, as a JSON array of error documents.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn abandon<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, String>> {
+        let (done, errors) = oneshot::channel();
+        self.send(Part::Abandon(done))?;
+        spawn(env, BATCH, async move {
+            let errors = errors.await.map_err(|_| closed())?;
+            Ok(serde_json::Value::Array(errors.iter().map(error_doc).collect()).to_string())
+        })
+    }
+
+    fn send(&self, part: Part) -> napi::Result<()> {
+        self.parts.send(part).map_err(|_| to_napi(closed()))
+    }
+}
+
+fn closed() -> Error {
+    Error::Closed { op: BATCH.into() }
+}
+
+/// The batch's task on the I/O thread: its parts in order, then its end.
+async fn serve(mut stream: Stream, mut parts: mpsc::UnboundedReceiver<Part>) {
+    while let Some(part) = parts.recv().await {
+        match part {
+            Part::Items(json) => stream.part(&json).await,
+            Part::Finish(json, peers, done) => {
+                let _ = done.send(stream.finish(&json, peers).await);
+                return;
+            }
+            Part::Abandon(done) => {
+                let _ = done.send(stream.abandon().await);
+                return;
+            }
+        }
+    }
+    // Its JavaScript object went away without an end: nothing is left half-made.
+    stream.abandon().await;
+}
