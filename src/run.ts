@@ -35,9 +35,9 @@ export interface RunOptions {
 }
 
 /** A batch of more items than this starts running while it is filled (`Run.streamParts`). */
-const FIRST_PART = 512;
+const FIRST_PART = 2048;
 /** The items of each later part. */
-const PART = 2048;
+const PART = 4096;
 
 /** Items being gathered for one run, with the namespaces they act in (0: the run's own). */
 export class Run {
@@ -125,7 +125,13 @@ export class Run {
     this.stream = undefined;
     this.streaming = false;
     if (!stream) return [];
-    const docs = JSON.parse(await call(() => stream.abandon())) as NativeErrorDoc[];
+    let docs: NativeErrorDoc[];
+    try {
+      docs = JSON.parse(await call(() => stream.abandon())) as NativeErrorDoc[];
+    } catch (e) {
+      // The batch could not even be told (its namespace was closed, say): that is the error.
+      return [e instanceof TenusError ? e : new TenusError(String(e), { kind: 'closed', code: 'EBADF' })];
+    }
     return docs.map((d) => TenusError.fromDoc(d));
   }
 

@@ -118,10 +118,10 @@ describe('batch: streamed while filled', () => {
     await ns.neighbour('10.9.0.1', { link: 'ngh0', mac: '02:00:00:09:00:01' });
     await expect(
       ns.batch((b) => {
-        for (let i = 0; i < 1000; i++) b.neighbour(addr(i), { link: 'ngh0', mac: mac(i) });
+        for (let i = 0; i < 2500; i++) b.neighbour(addr(i), { link: 'ngh0', mac: mac(i) });
         // A deletion cannot be taken back: from its part on, everything waits for the end.
         b.deleteNeighbour('10.9.0.1', { link: 'ngh0' });
-        for (let i = 1000; i < 4000; i++) b.neighbour(addr(i), { link: 'ngh0', mac: mac(i) });
+        for (let i = 2500; i < 7000; i++) b.neighbour(addr(i), { link: 'ngh0', mac: mac(i) });
         throw new FillStopped('after the deletion');
       }),
     ).rejects.toBeInstanceOf(FillStopped);
@@ -129,31 +129,31 @@ describe('batch: streamed while filled', () => {
 
     // Completed, the same batch does everything, in order.
     const r = await ns.batch((b) => {
-      for (let i = 0; i < 1000; i++) b.neighbour(addr(i), { link: 'ngh0', mac: mac(i) });
+      for (let i = 0; i < 2500; i++) b.neighbour(addr(i), { link: 'ngh0', mac: mac(i) });
       b.deleteNeighbour('10.9.0.1', { link: 'ngh0' });
-      for (let i = 1000; i < 4000; i++) b.neighbour(addr(i), { link: 'ngh0', mac: mac(i) });
+      for (let i = 2500; i < 7000; i++) b.neighbour(addr(i), { link: 'ngh0', mac: mac(i) });
     });
     expect(r.ok).toBe(true);
-    expect(r.items).toHaveLength(4001);
+    expect(r.items).toHaveLength(7001);
     const ip = ipPermanent(ns, 'ngh0');
-    expect(ip.size).toBe(4000);
+    expect(ip.size).toBe(7000);
     expect(ip.has('10.9.0.1')).toBe(false);
   });
 
-  it('items a builder may still change are not handed over early: a bridge made up after 1,000 items comes up', async (ctx) => {
+  it('items a builder may still change are not handed over early: a bridge made up after 3,000 items comes up', async (ctx) => {
     needRoot(ctx);
     const ns = await withLink();
     const r = await ns.batch((b) => {
       const br = b.bridge('br9');
-      for (let i = 0; i < 1000; i++) b.neighbour(addr(i), { link: 'ngh0', mac: mac(i) });
+      for (let i = 0; i < 2500; i++) b.neighbour(addr(i), { link: 'ngh0', mac: mac(i) });
       for (let i = 0; i < 600; i++) b.address('ngh1', `10.7.${i >> 8}.${i & 255}/32`);
       br.mtu(1400).up();
     });
     expect(r.ok).toBe(true);
-    expect(r.items).toHaveLength(1601);
+    expect(r.items).toHaveLength(3101);
     const br = await ns.link('br9');
     expect(br.info).toMatchObject({ mtu: 1400, up: true });
-    expect(ipPermanent(ns, 'ngh0').size).toBe(1000);
+    expect(ipPermanent(ns, 'ngh0').size).toBe(2500);
     expect((await ns.addresses('ngh1')).filter((a) => a.address.startsWith('10.7.'))).toHaveLength(600);
   });
 
@@ -162,18 +162,18 @@ describe('batch: streamed while filled', () => {
     const ns = await withLink();
     const other = await lab();
     const r = await ns.batch((b) => {
-      for (let i = 0; i < 2000; i++) b.neighbour(addr(i), { link: 'ngh0', mac: mac(i) });
+      for (let i = 0; i < 2500; i++) b.neighbour(addr(i), { link: 'ngh0', mac: mac(i) });
       b.bridge('br8');
       b.veth('mv0').peer('mv1').master('br8');
       b.address('mv0', '10.8.0.1/24');
-      for (let i = 2000; i < 2600; i++) b.neighbour(addr(i), { link: 'ngh0', mac: mac(i) });
+      for (let i = 2500; i < 3100; i++) b.neighbour(addr(i), { link: 'ngh0', mac: mac(i) });
       b.moveTo('mv1', other);
-      for (let i = 2600; i < 3200; i++) b.neighbour(addr(i), { link: 'ngh0', mac: mac(i) });
+      for (let i = 3100; i < 3700; i++) b.neighbour(addr(i), { link: 'ngh0', mac: mac(i) });
     });
     expect(r.errors).toEqual(new Map());
     expect(r.ok).toBe(true);
-    expect(r.items).toHaveLength(3204);
-    expect(ipPermanent(ns, 'ngh0').size).toBe(3200);
+    expect(r.items).toHaveLength(3704);
+    expect(ipPermanent(ns, 'ngh0').size).toBe(3700);
     expect((await ns.addresses('mv0')).map((a) => a.cidr)).toContain('10.8.0.1/24');
     expect((await other.link('mv1')).info.kind).toBe('veth');
     expect((await ns.link('mv0')).info.master).toBe((await ns.link('br8')).index);
