@@ -68,14 +68,27 @@ impl NativeBatchStream {
             .iter()
             .map(|p| p.get("batch"))
             .collect::<Result<Vec<_>, _>>();
-        let (done, report) = oneshot::channel();
-        if let Ok(peers) = &peers {
-            self.send(Part::Finish(items_json, peers.clone(), done))?;
-        }
+        let end = match peers {
+            Ok(peers) => {
+                let (done, report) = oneshot::channel();
+                self.send(Part::Finish(items_json, peers, done))?;
+                Ok(report)
+            }
+            // A namespace of the batch is gone: what its parts did is undone, then it fails.
+            Err(e) => {
+                let (done, undone) = oneshot::channel();
+                self.send(Part::Abandon(done))?;
+                Err((e, undone))
+            }
+        };
         spawn(env, BATCH, async move {
-            peers?;
-            let report = report.await.map_err(|_| closed())??;
-            Ok(report_json(report))
+            match end {
+                Ok(report) => Ok(report_json(report.await.map_err(|_| closed())??)),
+                Err((e, undone)) => {
+                    let _ = undone.await;
+                    Err(e)
+                }
+            }
         })
     }
 

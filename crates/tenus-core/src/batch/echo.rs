@@ -5,9 +5,9 @@
 //! creating socket the new link's RTM_NEWLINK before the ACK (6.18 does; Debian's 6.1 does
 //! not: it is learnt from the first answer, never assumed). So a creation followed directly by
 //! the read-back of the link it made asks for the echo, and once this kernel has been seen to
-//! send it, the read-back is answered from it and not sent. Until then (and on kernels that do not echo) the read-back
-//! goes out as before; a creation that should have been echoed and was not has its link read
-//! at the end of the run instead.
+//! send it, the read-back is answered from it and not sent. Until then (and on kernels that do
+//! not echo) the read-back goes out as before; a creation that should have been echoed and was
+//! not has its link read at the end of the run instead.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 

@@ -78,7 +78,7 @@ pub enum Outcome {
     Undone,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct BatchReport {
     pub outcomes: Vec<Outcome>,
     /// Link records that items read or made, by item position.

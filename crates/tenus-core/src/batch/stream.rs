@@ -53,11 +53,7 @@ impl Stream {
                 window,
             },
             ran: Vec::new(),
-            report: BatchReport {
-                outcomes: Vec::new(),
-                records: Vec::new(),
-                undo_errors: Vec::new(),
-            },
+            report: BatchReport::default(),
             held: None,
             broken: None,
         }
@@ -89,8 +85,8 @@ impl Stream {
     pub async fn finish(mut self, json: &str, peers: Vec<Handle>) -> Result<BatchReport> {
         self.cx.add_peers(peers.iter().map(|h| h.namespace().clone()));
         self.handles.extend(peers);
-        let held = self.held.take();
-        self.held = Some(held.unwrap_or_default());
+        // The last part joins what is held (or is held alone): it runs with the rest, below.
+        self.held.get_or_insert_with(Vec::new);
         self.part(json).await;
         if let Some(e) = self.broken.take() {
             self.abandon().await;
