@@ -2,10 +2,10 @@
 //
 // A run alone may be answered on the calling thread (quick changes awaited one at a time); many
 // started at once — `Promise.all` over chains, workers each awaiting their own — would then go
-// one `sendmsg` and one `recvmsg` each. So the first run of a turn crosses at once and the rest
-// of the turn's cross together as one `runMany`, pipelined on the namespace's socket as a batch
-// is. Any other call into the addon sends what is gathered first, so calls reach the kernel in
-// the order they were made.
+// one `sendmsg` and one `recvmsg` each. So the first run of a turn crosses at once (unless
+// runs sent earlier are still unanswered) and the rest of the turn's cross together in
+// `runMany` groups, pipelined on the namespace's socket as a batch is. Any other call into the
+// addon sends what is gathered first, so calls reach the kernel in the order they were made.
 import { TenusError } from './errors';
 import type { NativeNetns } from './native';
 
@@ -16,8 +16,17 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
-/** Per namespace, the runs waiting for the end of this turn (present once one has crossed). */
+/** Per namespace, the runs waiting for the end of this turn (present once one was made). */
 const gathered = new Map<NativeNetns, Waiting[]>();
+
+/**
+ * Per namespace, the gathered sends not answered yet. While one is, a run gains nothing by
+ * crossing at once (it would queue behind it on the I/O thread and come back on its own):
+ * it waits for the end of the turn with the others. Without this, the chains that a gathered
+ * send's answers resume (64 workers each awaiting one after the other) start their next runs
+ * a few microtasks apart, and each such "first of a turn" crossed alone.
+ */
+const unanswered = new Map<NativeNetns, number>();
 
 // The end of a turn is a V8 microtask on an already resolved promise: Node's queueMicrotask
 // would make an AsyncResource for every awaited call.
@@ -25,19 +34,21 @@ const settled = Promise.resolve();
 
 /**
  * Runs `json` (items of one namespace, no progress callback). The first run of a turn crosses
- * at once, so that a single awaited call pays nothing here; the others of the same turn wait
- * for the end of it and cross together. The addon's errors are left for the caller to convert
+ * at once, so that a single awaited call pays nothing here; the others of the same turn (and
+ * the first, while gathered runs are unanswered) wait for the end of it and cross together. The addon's errors are left for the caller to convert
  * (`TenusError.from`), without a promise more per call.
  */
 export function gather(native: NativeNetns, json: string, rollback: boolean): Promise<string> {
-  const waiting = gathered.get(native);
+  let waiting = gathered.get(native);
   if (waiting === undefined) {
-    gathered.set(native, []);
+    waiting = [];
+    gathered.set(native, waiting);
     void settled.then(() => send(native));
-    return native.run(json, { rollback }, [], undefined);
+    if (!unanswered.has(native)) return native.run(json, { rollback }, [], undefined);
   }
+  const list = waiting;
   return new Promise((resolve, reject) => {
-    waiting.push({ json, rollback, resolve, reject });
+    list.push({ json, rollback, resolve, reject });
   });
 }
 
@@ -51,22 +62,46 @@ function send(native: NativeNetns): void {
   const waiting = gathered.get(native);
   gathered.delete(native);
   if (!waiting || waiting.length === 0) return;
+  for (let at = 0; at < waiting.length; at += GROUP) sendGroup(native, waiting.slice(at, at + GROUP));
+}
+
+/**
+ * Runs gathered in one turn cross in groups of this many: JavaScript takes up the answers of
+ * one group (and starts the runs they lead to) while the engine runs the next. 64 chains in
+ * flight, each awaited then started again: ~15 % faster than one group of 64.
+ */
+const GROUP = 16;
+
+function sendGroup(native: NativeNetns, group: Waiting[]): void {
+  unanswered.set(native, (unanswered.get(native) ?? 0) + 1);
+  const answered = (): void => {
+    const left = (unanswered.get(native) ?? 1) - 1;
+    if (left > 0) unanswered.set(native, left);
+    else unanswered.delete(native);
+  };
   const fail = (e: unknown): void => {
+    answered();
     const error = TenusError.from(e);
-    for (const w of waiting) w.reject(error);
+    for (const w of group) w.reject(error);
   };
   try {
-    if (waiting.length === 1) {
-      const [w] = waiting;
-      native.run(w.json, { rollback: w.rollback }, [], undefined).then(w.resolve, fail);
+    if (group.length === 1) {
+      const [w] = group;
+      native.run(w.json, { rollback: w.rollback }, [], undefined).then((r) => {
+        answered();
+        w.resolve(r);
+      }, fail);
       return;
     }
     native
       .runMany(
-        waiting.map((w) => w.json),
-        waiting.map((w) => ({ rollback: w.rollback })),
+        group.map((w) => w.json),
+        group.map((w) => ({ rollback: w.rollback })),
       )
-      .then((reports) => reports.forEach((r, i) => waiting[i].resolve(r)), fail);
+      .then((reports) => {
+        answered();
+        reports.forEach((r, i) => group[i].resolve(r));
+      }, fail);
   } catch (e) {
     fail(e);
   }

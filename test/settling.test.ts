@@ -104,6 +104,47 @@ describe('settling promises', () => {
     expect((await ns.link('br0')).info.mtu).toBe(1499);
   });
 
+  it('workers each awaiting their own chains cross in groups, not one by one', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    // Count the crossings: one run alone (`run`) or runs gathered together (`runMany`).
+    const native = Object.getPrototypeOf(ns.native) as typeof ns.native;
+    const { run, runMany } = native;
+    const alone: number[] = [];
+    const groups: number[] = [];
+    native.run = function (this: typeof ns.native, ...a: Parameters<typeof run>) {
+      alone.push(1);
+      return run.apply(this, a);
+    };
+    native.runMany = function (this: typeof ns.native, ...a: Parameters<typeof runMany>) {
+      groups.push(a[0].length);
+      return runMany.apply(this, a);
+    };
+    try {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < 1024) {
+          const i = next++;
+          await br.address(`10.81.${i >> 8}.${i & 255}/32`);
+        }
+      };
+      await Promise.all(Array.from({ length: 64 }, worker));
+    } finally {
+      native.run = run;
+      native.runMany = runMany;
+    }
+    expect((await br.addresses()).length).toBe(1024);
+    // Each round of answers starts the next round's runs a few microtasks apart: while runs
+    // sent before are unanswered, the first of them waits for the others instead of crossing
+    // alone (which made ~140 lone crossings for ~1,000 chains), and they go in groups of 16
+    // so that JavaScript takes up one group's answers while the next runs.
+    expect(alone.length + groups.length).toBeLessThan(1024 / 8);
+    expect(alone.length).toBeLessThan(40);
+    expect(Math.max(...groups)).toBeLessThanOrEqual(16);
+    expect(groups.reduce((a, b) => a + b, 0) + alone.length).toBe(1024);
+  });
+
   it('answers, errors and ordering are the same whichever path settles them', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();
