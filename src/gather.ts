@@ -67,8 +67,8 @@ function send(native: NativeNetns): void {
 
 /**
  * Runs gathered in one turn cross in groups of this many: JavaScript takes up the answers of
- * one group (and starts the runs they lead to) while the engine runs the next. 64 chains in
- * flight, each awaited then started again: ~15 % faster than one group of 64.
+ * one group (and starts the runs they lead to) while the engine runs the next (`npm run bench`,
+ * 64 workers each awaiting address additions: 2.84x one batch's time before, 2.40x after).
  */
 const GROUP = 16;
 
