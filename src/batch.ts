@@ -3,7 +3,7 @@ import { linkOptions, LinkMakers, netnsArg, peerMac } from './kinds';
 import type { Netns } from './netns';
 import { OP } from './ops';
 import { Run, type BatchItemResult } from './run';
-import type { TenusError } from './errors';
+import { TenusError } from './errors';
 import type { LinkChangeOptions, LinkKind, LinkLike } from './types';
 // Routing (issue 13 part A).
 import { BatchNexthop, type NexthopSettings } from './nexthop';
@@ -50,13 +50,27 @@ export interface BatchResult {
   undoErrors: TenusError[];
 }
 
-/** Options of one link in a batch; chain them like `b.veth('v0').peer('v1').group(7)`. */
+/**
+ * Options of one link in a batch; chain them like `b.veth('v0').peer('v1').group(7)`. It also
+ * stands for its link in the batch's later items: `b.address(br, cidr)`, `{ link: br }`,
+ * `.master(br)`, `b.set(v, { master: br })` (by its name, which it must have been given).
+ */
 export class BatchLink {
   /** @internal */
   constructor(
     private readonly owner: BatchBuilder,
     private readonly options: Record<string, unknown>,
   ) {}
+
+  /** @internal The name later items of `batch` know this link by. */
+  nameIn(batch: BatchBuilder, arg: string): string {
+    if (batch !== this.owner) throw TenusError.invalid(arg, 'is a link of another batch');
+    const name = this.options.name;
+    if (typeof name !== 'string') {
+      throw TenusError.invalid(arg, 'is a link this batch makes without a name: give it one to refer to it');
+    }
+    return name;
+  }
 
   mtu(mtu: number): this {
     this.options.mtu = args.uint('mtu', mtu);
@@ -78,7 +92,7 @@ export class BatchLink {
     return this;
   }
 
-  master(master: LinkLike): this {
+  master(master: BatchLinkLike): this {
     this.options.master = this.owner.ref(master, 'master');
     return this;
   }
@@ -105,6 +119,12 @@ export class BatchLink {
  * entries, addresses...) go to the kernel in parts as they are added, the rest at the end; if
  * the fill throws, what went is undone.
  */
+/** A link as a batch's items name it: a name, an index, a `Link`, or a link the batch makes. */
+export type BatchLinkLike = LinkLike | BatchLink;
+
+/** `ip link set` changes in a batch: `master` may be a link the batch makes. */
+export type BatchLinkChange = Omit<LinkChangeOptions, 'master'> & { master?: BatchLinkLike };
+
 export class BatchBuilder extends LinkMakers<BatchLink> {
   /** @internal */
   readonly run: Run;
@@ -120,9 +140,9 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
   private lastRef: number | string = 0;
 
   /** @internal */
-  ref(like: LinkLike, arg: string): number | string {
+  ref(like: BatchLinkLike, arg: string): number | string {
     if (like === this.lastLike && like !== undefined) return this.lastRef;
-    const ref = args.link(arg, like, this.run.ns);
+    const ref = like instanceof BatchLink ? like.nameIn(this, arg) : args.link(arg, like, this.run.ns);
     this.lastLike = like;
     this.lastRef = ref;
     return ref;
@@ -146,14 +166,14 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
   }
 
   /** `ip link set` on an existing link (or one made earlier in this batch). */
-  set(link: LinkLike, change: LinkChangeOptions): this {
+  set(link: BatchLinkLike, change: BatchLinkChange): this {
     const ref = this.ref(link, 'link');
-    this.run.push([OP.linkSet, ref, args.requiredOptions('change', change, { master: (a, v) => this.ref(v as LinkLike, a) })], true);
+    this.run.push([OP.linkSet, ref, args.requiredOptions('change', change, { master: (a, v) => this.ref(v as BatchLinkLike, a) })], true);
     return this;
   }
 
   /** `ip link del DEV` */
-  delete(link: LinkLike): this {
+  delete(link: BatchLinkLike): this {
     this.run.push([OP.linkDelete, this.ref(link, 'link')], true);
     return this;
   }
@@ -165,7 +185,7 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
   }
 
   /** `ip link set DEV netns NS [name NEW]` (items after it still act in this namespace). */
-  moveTo(link: LinkLike, target: Netns, options: { name?: string } = {}): this {
+  moveTo(link: BatchLinkLike, target: Netns, options: { name?: string } = {}): this {
     const ref = this.ref(link, 'link');
     const n = this.run.peer(netnsArg('target', target));
     const name = args.optionalName('name', args.options('options', options, {}, ['name']).name);
@@ -174,27 +194,27 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
   }
 
   /** `ip addr add CIDR dev DEV [valid_lft ...] [metric ...] [label ...] [noprefixroute] ...` */
-  address(link: LinkLike, cidr: string, options?: AddressOptions): this {
+  address(link: BatchLinkLike, cidr: string, options?: AddressOptions): this {
     return this.onLink(OP.addressAdd, link, 'address', cidr, options);
   }
 
   /** `ip addr replace CIDR dev DEV [options]` */
-  replaceAddress(link: LinkLike, cidr: string, options?: AddressOptions): this {
+  replaceAddress(link: BatchLinkLike, cidr: string, options?: AddressOptions): this {
     return this.onLink(OP.addressReplace, link, 'address', cidr, options);
   }
 
   /** `ip addr del CIDR dev DEV` */
-  deleteAddress(link: LinkLike, cidr: string): this {
+  deleteAddress(link: BatchLinkLike, cidr: string): this {
     return this.onLink(OP.addressDelete, link, 'address', cidr);
   }
 
   /** `ip route add default via GATEWAY dev DEV` */
-  gateway(link: LinkLike, gateway: string): this {
+  gateway(link: BatchLinkLike, gateway: string): this {
     return this.onLink(OP.gateway, link, 'gateway', gateway);
   }
 
   /** An item `[op, link, text]`, or `[op, link, text, options]`. */
-  private onLink(op: number, link: LinkLike, arg: string, value: string, options?: AddressOptions): this {
+  private onLink(op: number, link: BatchLinkLike, arg: string, value: string, options?: AddressOptions): this {
     const extra = addressOptions(options);
     const ref = this.ref(link, 'link');
     this.run.push(extra ? [op, ref, args.text(arg, value), extra] : [op, ref, args.text(arg, value)], true);
@@ -205,52 +225,52 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
   private readonly namer: LinkNamer = (arg, like) => this.ref(like, arg);
 
   /** `ip neigh add ADDRESS dev LINK [lladdr MAC] [nud STATE] [router] [proxy]` */
-  neighbour(address: string, options: NeighbourSpec): this {
+  neighbour(address: string, options: NeighbourSpec<BatchLinkLike>): this {
     return this.item(neighbourItem('add', address, options, this.namer));
   }
 
   /** `ip neigh replace ...` */
-  replaceNeighbour(address: string, options: NeighbourSpec): this {
+  replaceNeighbour(address: string, options: NeighbourSpec<BatchLinkLike>): this {
     return this.item(neighbourItem('replace', address, options, this.namer));
   }
 
   /** `ip neigh del ADDRESS dev LINK [proxy]` */
-  deleteNeighbour(address: string, options: NeighbourSelector): this {
+  deleteNeighbour(address: string, options: NeighbourSelector<BatchLinkLike>): this {
     return this.item(neighbourItem('delete', address, options, this.namer));
   }
 
   /** `bridge fdb add MAC dev LINK ...` */
-  fdb(mac: string, options: FdbSpec): this {
+  fdb(mac: string, options: FdbSpec<BatchLinkLike>): this {
     return this.item(fdbItem('add', mac, options, this.namer));
   }
 
   /** `bridge fdb append MAC dev LINK dst IP ...` */
-  appendFdb(mac: string, options: FdbSpec): this {
+  appendFdb(mac: string, options: FdbSpec<BatchLinkLike>): this {
     return this.item(fdbItem('append', mac, options, this.namer));
   }
 
   /** `bridge fdb replace ...` */
-  replaceFdb(mac: string, options: FdbSpec): this {
+  replaceFdb(mac: string, options: FdbSpec<BatchLinkLike>): this {
     return this.item(fdbItem('replace', mac, options, this.namer));
   }
 
   /** `bridge fdb del MAC dev LINK ...` */
-  deleteFdb(mac: string, options: FdbSpec): this {
+  deleteFdb(mac: string, options: FdbSpec<BatchLinkLike>): this {
     return this.item(fdbItem('delete', mac, options, this.namer));
   }
 
   /** `bridge vlan add vid VID[-VID] dev LINK [pvid] [untagged] [self|master]` */
-  bridgeVlan(vid: Vids, options: BridgeVlanSpec): this {
+  bridgeVlan(vid: Vids, options: BridgeVlanSpec<BatchLinkLike>): this {
     return this.item(vlanItem('add', vid, options, this.namer));
   }
 
   /** `bridge vlan del vid VID[-VID] dev LINK [self|master]` */
-  deleteBridgeVlan(vid: Vids, options: BridgeVlanSpec): this {
+  deleteBridgeVlan(vid: Vids, options: BridgeVlanSpec<BatchLinkLike>): this {
     return this.item(vlanItem('delete', vid, options, this.namer));
   }
 
   /** `ip link set BRIDGE type bridge [vlan_filtering 0|1] [vlan_default_pvid ID] ...` */
-  setBridge(bridge: LinkLike, options: BridgeOptions): this {
+  setBridge(bridge: BatchLinkLike, options: BridgeOptions): this {
     return this.item(bridgeSetItem(this.ref(bridge, 'bridge'), options));
   }
 

@@ -11,8 +11,8 @@ import { OP, type Item, type WireLink } from './ops';
 export type Vids = number | readonly [number, number];
 
 /** `bridge vlan add|del vid VID dev LINK ...`: the link, and how (`BridgeVlanOptions`). */
-export interface BridgeVlanSpec extends BridgeVlanOptions {
-  link: LinkLike;
+export interface BridgeVlanSpec<Ref = LinkLike> extends BridgeVlanOptions {
+  link: Ref;
 }
 
 /** A VLAN id or a range, checked for what only JavaScript can get wrong (ranges: Rust). */

@@ -7,8 +7,8 @@ import type { Netns } from './netns';
 import { OP, type Item, type WireLink } from './ops';
 
 /** `bridge fdb add MAC dev LINK ...`: the link, and the entry (`FdbOptions`). */
-export interface FdbSpec extends FdbOptions {
-  link: LinkLike;
+export interface FdbSpec<Ref = LinkLike> extends FdbOptions {
+  link: Ref;
 }
 
 /** FDB options that name links. */

@@ -12,7 +12,15 @@ export { Netns, netns, type NetnsInfo, type TunTapExtra } from './netns';
 export { containerPid, DEFAULT_DOCKER_SOCKET, type DockerOptions } from './docker';
 export { Link, VethLink, LinkRef, LinkOps } from './link';
 export { LinkChain, VethChain } from './chain';
-export { BatchBuilder, BatchLink, type BatchOptions, type BatchResult, type BatchItemResult } from './batch';
+export {
+  BatchBuilder,
+  BatchLink,
+  type BatchOptions,
+  type BatchResult,
+  type BatchItemResult,
+  type BatchLinkLike,
+  type BatchLinkChange,
+} from './batch';
 export { TenusError, errnoCode, type TenusErrorKind, type TenusErrorFields } from './errors';
 export { LinkMakers, type Common, type With, type VethLinkOptions, type GreKind } from './kinds';
 export { Watcher, type WatchOptions, type WatchEvent, type ChangeEvent, type ResyncEvent, type ReadyEvent } from './watch';

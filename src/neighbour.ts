@@ -6,14 +6,17 @@ import { call, type LinkLike, type NeighbourFilter, type NeighbourOptions, type 
 import type { Netns } from './netns';
 import { OP, type Item, type WireLink } from './ops';
 
-/** `ip neigh add|replace ADDRESS dev LINK ...`: the link, and the entry (`NeighbourOptions`). */
-export interface NeighbourSpec extends NeighbourOptions {
-  link: LinkLike;
+/**
+ * `ip neigh add|replace ADDRESS dev LINK ...`: the link, and the entry (`NeighbourOptions`).
+ * In a batch the link may also be one the batch makes (`BatchLinkLike`).
+ */
+export interface NeighbourSpec<Ref = LinkLike> extends NeighbourOptions {
+  link: Ref;
 }
 
 /** Which entry `ip neigh del|get` names besides its address: the link, and proxy or not. */
-export interface NeighbourSelector {
-  link: LinkLike;
+export interface NeighbourSelector<Ref = LinkLike> {
+  link: Ref;
   /** The proxy entry for the address. */
   proxy?: boolean;
 }

@@ -4,7 +4,7 @@
 // (other kinds' modules may add fallback devices to every namespace): each compares with what
 // was there before.
 import { describe, expect, it } from 'vitest';
-import { TenusError, type BatchItemResult, type Netns } from '../src';
+import { TenusError, type BatchItemResult, type BatchLink, type Netns } from '../src';
 import { ipLinkNames, linkNames, rejection } from './helpers/check';
 import { ipAddrs, ipLink, ipLinks, lab, needRoot } from './helpers/lab';
 
@@ -113,6 +113,50 @@ describe('batch: bulk creation', () => {
     expect(v0.link).toMatch(/^veth[0-9a-f]{8}$/);
     expect(ipLink(ns, v0.link).master).toBeUndefined();
     expect(ipAddrs(ns, 'br0')).toContain('10.8.0.1/24');
+  });
+
+  it('a link the batch makes stands for itself in later items (b.address(br), { link: br }, .master(br))', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const r = await ns.batch((b) => {
+      const br = b.bridge('br0').up();
+      b.veth('v0').peer('v0p').master(br);
+      const v1 = b.veth('v1').peer('v1p');
+      b.set(v1, { master: br, up: true });
+      b.address(br, '10.8.1.1/24');
+      b.neighbour('10.8.1.2', { link: br, mac: '02:00:00:00:08:02' });
+      b.fdb('02:00:00:00:08:03', { link: v1, master: true });
+      b.setBridge(br, { forwardDelay: 400 });
+    });
+    expect(r.errors).toEqual(new Map());
+    const br = await ns.link('br0');
+    for (const name of ['v0', 'v1']) expect(ipLink(ns, name).master, name).toBe('br0');
+    expect(ipLink(ns, 'v1').flags).toContain('UP');
+    expect(ipAddrs(ns, 'br0')).toContain('10.8.1.1/24');
+    expect(await ns.neighbours({ link: br, family: 'inet' })).toContainEqual(expect.objectContaining({ address: '10.8.1.2', mac: '02:00:00:00:08:02', state: 'permanent' }));
+    expect(await ns.fdbEntries({ link: 'v1' })).toContainEqual(expect.objectContaining({ mac: '02:00:00:00:08:03' }));
+    expect(ipLink(ns, 'br0').linkinfo.info_data.forward_delay).toBe(400);
+
+    // A link made without a name, or made by another batch, is refused before anything is sent.
+    let other: BatchLink | undefined;
+    await ns.batch((b) => {
+      other = b.bridge('unsent');
+      b.delete('unsent');
+      throw new Error('not this one');
+    }).catch(() => undefined);
+    const before = ipLinks(ns).length;
+    await expect(ns.batch((b) => b.address(other as BatchLink, '10.8.2.1/24'))).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_VALUE',
+      arg: 'link',
+      message: expect.stringContaining('another batch'),
+    });
+    await expect(
+      ns.batch((b) => {
+        const unnamed = b.bridge();
+        b.address(unnamed, '10.8.2.1/24');
+      }),
+    ).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'link', message: expect.stringContaining('without a name') });
+    expect(ipLinks(ns).length).toBe(before);
   });
 
   it('a veth whose peer is born in another namespace', async (ctx) => {
