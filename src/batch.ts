@@ -7,7 +7,7 @@ import { TenusError } from './errors';
 import type { LinkChangeOptions, LinkKind, LinkLike } from './types';
 // Routing (issue 13 part A).
 import { BatchNexthop, type NexthopSettings } from './nexthop';
-import { BatchRoute, type RouteSettings } from './route';
+import { BatchRoute, type BatchRouteSettings } from './route';
 import { BatchRule } from './rule';
 import type { RuleOptions } from './native';
 import { addressOptions } from './address';
@@ -223,6 +223,7 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
 
   // Issue 13, part B: neighbours, FDB entries, bridge VLANs and settings (see `Changes`).
   private readonly namer: LinkNamer = (arg, like) => this.ref(like, arg);
+  private readonly linkCheck = (arg: string, like: unknown): number | string => this.ref(like as BatchLinkLike, arg);
 
   /** `ip neigh add ADDRESS dev LINK [lladdr MAC] [nud STATE] [router] [proxy]` */
   neighbour(address: string, options: NeighbourSpec<BatchLinkLike>): this {
@@ -282,8 +283,8 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
   // Routing (issue 13 part A).
 
   /** `ip route add DST ...`; `.replace()`, `.append()`, `.prepend()`, `.change()`, `.delete()` switch the verb. */
-  route(dst: string, options?: RouteSettings): BatchRoute {
-    return new BatchRoute(this.run, dst, options);
+  route(dst: string, options?: BatchRouteSettings): BatchRoute {
+    return new BatchRoute(this.run, dst, options, this.linkCheck);
   }
 
   /** `ip rule add ...`; `.delete()` deletes instead. */

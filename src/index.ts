@@ -29,7 +29,7 @@ export { cni, CniRuntime, CniError } from './cni';
 export type * from './cni/types';
 export type * from './types';
 // Routing (issue 13 part A).
-export { RouteBuilder, RouteChain, BatchRoute, type RouteSettings } from './route';
+export { RouteBuilder, RouteChain, BatchRoute, type RouteSettings, type BatchRouteSettings } from './route';
 export { RuleBuilder, RuleChain, BatchRule, type RuleListOptions } from './rule';
 export { NexthopBuilder, NexthopChain, BatchNexthop, type NexthopSettings } from './nexthop';
 // Issue 13, part B: neighbours, the bridge FDB, bridge VLANs, addresses completed, statistics.

@@ -7,6 +7,7 @@ import { call } from './native';
 import type { Netns } from './netns';
 import { OP, type Item } from './ops';
 import type { Run } from './run';
+import type { BatchLinkLike } from './batch';
 import type {
   Family,
   LinkLike,
@@ -24,6 +25,12 @@ import type {
 
 /** A route's options besides its destination. */
 export type RouteSettings = Omit<RouteOptions, 'dst'>;
+
+/** A route's options in a batch: its `dev` may be a link the batch makes. */
+export type BatchRouteSettings = Omit<RouteSettings, 'dev'> & { dev?: BatchLinkLike };
+
+/** How a builder checks the link an option names (a batch also knows its own links). */
+type LinkCheck = (arg: string, value: unknown) => unknown;
 
 const LEG: args.Converters = { dev: args.link };
 
@@ -54,7 +61,7 @@ const CHECKS: Record<string, (arg: string, v: unknown) => unknown> = {
  * checked for what only JavaScript values get wrong; anything else passed on for Rust to
  * refuse by name.
  */
-export function routeOptions(options: unknown): Record<string, unknown> {
+export function routeOptions(options: unknown, link: LinkCheck = args.link): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (options === undefined) return out;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -64,7 +71,7 @@ export function routeOptions(options: unknown): Record<string, unknown> {
   for (const key in given) {
     const v = given[key];
     if (v === undefined) continue;
-    const check = CHECKS[key];
+    const check = key === 'dev' ? link : CHECKS[key];
     out[key] = check ? check(key, v) : args.options('options', { [key]: v })[key];
   }
   return out;
@@ -74,14 +81,16 @@ export function routeOptions(options: unknown): Record<string, unknown> {
  * The options of the last batch route and what they were checked into: bulk work passes the
  * same options (a fresh literal each time) to thousands of routes, which then share one checked
  * object (copied by a builder before it changes it). Primitive values are compared; an object
- * value (a Link, metrics, legs) is the same only if it is the same object.
+ * value (a Link, metrics, legs) is the same only if it is the same object; and only within the
+ * batch that checked them (each has its own link check).
  */
 let lastGiven: Record<string, unknown> | undefined;
 let lastCount = 0;
 let lastChecked: Record<string, unknown> = {};
+let lastLink: LinkCheck | undefined;
 
-function sharedOptions(options: unknown): Record<string, unknown> | undefined {
-  if (lastGiven === undefined || typeof options !== 'object' || options === null) return undefined;
+function sharedOptions(options: unknown, link: LinkCheck): Record<string, unknown> | undefined {
+  if (lastGiven === undefined || link !== lastLink || typeof options !== 'object' || options === null) return undefined;
   const given = options as Record<string, unknown>;
   let count = 0;
   for (const key in given) {
@@ -91,14 +100,15 @@ function sharedOptions(options: unknown): Record<string, unknown> | undefined {
   return count === lastCount ? lastChecked : undefined;
 }
 
-function batchOptions(options: unknown): { checked: Record<string, unknown>; shared: boolean } {
-  const hit = sharedOptions(options);
+function batchOptions(options: unknown, link: LinkCheck): { checked: Record<string, unknown>; shared: boolean } {
+  const hit = sharedOptions(options, link);
   if (hit) return { checked: hit, shared: true };
-  const checked = routeOptions(options);
+  const checked = routeOptions(options, link);
   if (typeof options === 'object' && options !== null) {
     lastGiven = { ...(options as Record<string, unknown>) };
     lastCount = Object.keys(lastGiven).length;
     lastChecked = checked;
+    lastLink = link;
   }
   return { checked, shared: true };
 }
@@ -244,11 +254,22 @@ export class RouteChain extends RouteBuilder implements PromiseLike<void> {
 /** A route in a batch (`b.route(dst)`); its methods check their arguments at once. */
 export class BatchRoute extends RouteBuilder {
   /** @internal Use `BatchBuilder.route()`. */
-  constructor(run: Run, dst: string, options?: RouteSettings) {
-    const { checked, shared } = batchOptions(options);
+  constructor(
+    run: Run,
+    dst: string,
+    options: BatchRouteSettings | undefined,
+    /** The batch's check of a link, which knows the links the batch makes. */
+    private readonly link: LinkCheck,
+  ) {
+    const { checked, shared } = batchOptions(options, link);
     const item: Item = [OP.routeAdd, args.text('dst', dst), checked];
     super(undefined, item, 2, shared);
     run.push(item);
+  }
+
+  /** Output link (`dev DEV`): a link, or one the batch makes. */
+  override dev(link: BatchLinkLike): this {
+    return this.field('dev', () => this.link('dev', link));
   }
 }
 

@@ -127,6 +127,8 @@ describe('batch: bulk creation', () => {
       b.neighbour('10.8.1.2', { link: br, mac: '02:00:00:00:08:02' });
       b.fdb('02:00:00:00:08:03', { link: v1, master: true });
       b.setBridge(br, { forwardDelay: 400 });
+      b.route('10.9.1.0/24', { dev: br, table: 100 });
+      b.route('10.9.2.0/24').dev(v1).table(100);
     });
     expect(r.errors).toEqual(new Map());
     const br = await ns.link('br0');
@@ -136,6 +138,10 @@ describe('batch: bulk creation', () => {
     expect(await ns.neighbours({ link: br, family: 'inet' })).toContainEqual(expect.objectContaining({ address: '10.8.1.2', mac: '02:00:00:00:08:02', state: 'permanent' }));
     expect(await ns.fdbEntries({ link: 'v1' })).toContainEqual(expect.objectContaining({ mac: '02:00:00:00:08:03' }));
     expect(ipLink(ns, 'br0').linkinfo.info_data.forward_delay).toBe(400);
+    expect((await ns.routes({ table: 100 })).map((r) => [r.dst, r.dev])).toEqual([
+      ['10.9.1.0/24', 'br0'],
+      ['10.9.2.0/24', 'v1'],
+    ]);
 
     // A link made without a name, or made by another batch, is refused before anything is sent.
     let other: BatchLink | undefined;
