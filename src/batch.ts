@@ -53,7 +53,8 @@ export interface BatchResult {
 /**
  * Options of one link in a batch; chain them like `b.veth('v0').peer('v1').group(7)`. It also
  * stands for its link in the batch's later items: `b.address(br, cidr)`, `{ link: br }`,
- * `.master(br)`, `b.set(v, { master: br })` (by its name, which it must have been given).
+ * `.master(br)`, `b.set(v, { master: br })`, `b.route(dst, { dev: br })` (by its name, which it
+ * must have been given).
  */
 export class BatchLink {
   /** @internal */
@@ -112,6 +113,12 @@ export class BatchLink {
   }
 }
 
+/** A link as a batch's items name it: a name, an index, a `Link`, or a link the batch makes. */
+export type BatchLinkLike = LinkLike | BatchLink;
+
+/** `ip link set` changes in a batch: `master` may be a link the batch makes. */
+export type BatchLinkChange = Omit<LinkChangeOptions, 'master'> & { master?: BatchLinkLike };
+
 /**
  * Collects the items of a batch; they go out pipelined on one socket. Its methods take the same
  * arguments, checked the same way, as the chains they mirror. A large batch in continue mode
@@ -119,12 +126,6 @@ export class BatchLink {
  * entries, addresses...) go to the kernel in parts as they are added, the rest at the end; if
  * the fill throws, what went is undone.
  */
-/** A link as a batch's items name it: a name, an index, a `Link`, or a link the batch makes. */
-export type BatchLinkLike = LinkLike | BatchLink;
-
-/** `ip link set` changes in a batch: `master` may be a link the batch makes. */
-export type BatchLinkChange = Omit<LinkChangeOptions, 'master'> & { master?: BatchLinkLike };
-
 export class BatchBuilder extends LinkMakers<BatchLink> {
   /** @internal */
   readonly run: Run;

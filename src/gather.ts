@@ -35,8 +35,9 @@ const settled = Promise.resolve();
 /**
  * Runs `json` (items of one namespace, no progress callback). The first run of a turn crosses
  * at once, so that a single awaited call pays nothing here; the others of the same turn (and
- * the first, while gathered runs are unanswered) wait for the end of it and cross together. The addon's errors are left for the caller to convert
- * (`TenusError.from`), without a promise more per call.
+ * the first, while gathered runs are unanswered) wait for the end of it and cross together.
+ * The addon's errors are left for the caller to convert (`TenusError.from`), without a promise
+ * more per call.
  */
 export function gather(native: NativeNetns, json: string, rollback: boolean): Promise<string> {
   let waiting = gathered.get(native);
