@@ -53,8 +53,8 @@ export interface BatchResult {
 /**
  * Options of one link in a batch; chain them like `b.veth('v0').peer('v1').group(7)`. It also
  * stands for its link in the batch's later items: `b.address(br, cidr)`, `{ link: br }`,
- * `.master(br)`, `b.set(v, { master: br })`, `b.route(dst, { dev: br })` (by its name, which it
- * must have been given).
+ * `.master(br)`, `b.set(v, { master: br })`, `b.route(dst, { dev: br })`, `{ parent: br }` or
+ * `{ master: br }` of a link made after it (by its name, which it must have been given).
  */
 export class BatchLink {
   /** @internal */
@@ -126,7 +126,7 @@ export type BatchLinkChange = Omit<LinkChangeOptions, 'master'> & { master?: Bat
  * entries, addresses...) go to the kernel in parts as they are added, the rest at the end; if
  * the fill throws, what went is undone.
  */
-export class BatchBuilder extends LinkMakers<BatchLink> {
+export class BatchBuilder extends LinkMakers<BatchLink, BatchLink, BatchLinkLike> {
   /** @internal */
   readonly run: Run;
 
@@ -156,7 +156,7 @@ export class BatchBuilder extends LinkMakers<BatchLink> {
 
   /** @internal */
   protected make(kind: LinkKind, name: string | undefined, options: object | undefined): BatchLink {
-    const opts = linkOptions(this.run.ns, name, options, (ns) => this.run.peer(ns));
+    const opts = linkOptions(this.run.ns, name, options, (ns) => this.run.peer(ns), this.linkCheck);
     this.run.push([OP.linkAdd, kind, opts]);
     return new BatchLink(this, opts);
   }

@@ -5,39 +5,48 @@ import * as args from './args';
 import type { Netns } from './netns';
 import type * as T from './native';
 
+/**
+ * Options whose links (`parent`, `master`) are named by `Ref`: `LinkLike` on a namespace, and in
+ * a batch also a link the batch makes (`BatchLinkLike`).
+ */
+export type Linked<O, Ref> = { [K in keyof O]: K extends 'parent' | 'master' ? Ref : O[K] };
+
 /** Options every kind takes when created (its name is the builder's first argument). */
-export type Common = Omit<T.CommonOptions, 'name'>;
+export type Common<Ref = T.LinkLike> = Linked<Omit<T.CommonOptions, 'name'>, Ref>;
 
 /** A kind's options and the common ones. */
-export type With<T> = T & Common;
+export type With<O, Ref = T.LinkLike> = Linked<O, Ref> & Common<Ref>;
 
 /** veth options: `peerIn` makes the peer in another namespace (`ip link add ... peer netns NS`). */
-export type VethLinkOptions = With<Omit<T.VethOptions, 'peerNetns'>> & { peerIn?: Netns };
+export type VethLinkOptions<Ref = T.LinkLike> = With<Omit<T.VethOptions, 'peerNetns'>, Ref> & { peerIn?: Netns };
+
+/** How an option naming a link is checked (a batch also knows the links it makes). */
+export type LinkCheck = (arg: string, value: unknown) => unknown;
 
 /** The GRE flavours: gre and ip6gre carry IP packets, gretap and ip6gretap Ethernet frames. */
 export type GreKind = 'gre' | 'gretap' | 'ip6gre' | 'ip6gretap';
 
 /** Options that name links or namespaces (turned into a name, an index or a number). */
-function linkConverters(ns: Netns): args.Converters {
-  const link = (arg: string, v: unknown): unknown => args.link(arg, v, ns);
+function linkConverters(link: LinkCheck): args.Converters {
   return { parent: link, master: link, peerIn: netnsArg };
 }
 
 /**
  * The options of a new link as they cross into Rust: checked for what only JavaScript values
  * can get wrong (args.ts), links turned into names or indexes, `peerIn` into the number of the
- * namespace in the run.
+ * namespace in the run. `link` checks `parent` and `master` (by default: a link of `ns`).
  */
 export function linkOptions(
   ns: Netns,
   name: unknown,
   options: unknown,
   peer: (ns: Netns) => number,
+  link: LinkCheck = (arg, v) => args.link(arg, v, ns),
 ): Record<string, unknown> {
   const out =
     options instanceof Required
-      ? args.requiredOptions('options', options.options, linkConverters(ns))
-      : args.options('options', options, linkConverters(ns));
+      ? args.requiredOptions('options', options.options, linkConverters(link))
+      : args.options('options', options, linkConverters(link));
   const given = args.optionalName('name', name);
   if (given !== undefined) out.name = given;
   if (out.peerIn !== undefined) {
@@ -65,7 +74,7 @@ class Required {
 
 const need = (options: unknown): Required => new Required(options);
 
-export abstract class LinkMakers<R, V = R> {
+export abstract class LinkMakers<R, V = R, Ref = T.LinkLike> {
   /** @internal Makes a link of `kind` (what `R` is depends on who makes it). */
   protected abstract make(kind: keyof T.LinkKindTable, name: string | undefined, options: object | undefined): R;
 
@@ -73,57 +82,57 @@ export abstract class LinkMakers<R, V = R> {
   protected abstract makePair(name: string | undefined, options: object | undefined): V;
 
   /** `ip link add NAME type bridge` — name generated when omitted. */
-  bridge(name?: string, options?: With<T.BridgeOptions>): R {
+  bridge(name?: string, options?: With<T.BridgeOptions, Ref>): R {
     return this.make('bridge', name, options);
   }
 
   /** `ip link add NAME type veth peer name PEER [netns NS]` — `.peer(name, { in: ns })` to place the peer. */
-  veth(name?: string, options?: VethLinkOptions): V {
+  veth(name?: string, options?: VethLinkOptions<Ref>): V {
     return this.makePair(name, options);
   }
 
   /** `ip link add link PARENT name NAME type macvlan mode MODE` */
-  macvlan(name: string | undefined, options: With<T.MacvlanOptions>): R {
+  macvlan(name: string | undefined, options: With<T.MacvlanOptions, Ref>): R {
     return this.make('macvlan', name, need(options));
   }
 
   /** `ip link add link PARENT name NAME type macvtap mode MODE` */
-  macvtap(name: string | undefined, options: With<T.MacvlanOptions>): R {
+  macvtap(name: string | undefined, options: With<T.MacvlanOptions, Ref>): R {
     return this.make('macvtap', name, need(options));
   }
 
   /** `ip link add link PARENT name NAME type vlan id ID [protocol 802.1Q|802.1ad]` */
-  vlan(name: string | undefined, options: With<T.VlanOptions>): R {
+  vlan(name: string | undefined, options: With<T.VlanOptions, Ref>): R {
     return this.make('vlan', name, need(options));
   }
 
   /** `ip link add NAME type vxlan id VNI [dstport P] [local IP] [remote IP | group IP] [dev PARENT]` */
-  vxlan(name: string | undefined, options: With<T.VxlanOptions>): R {
+  vxlan(name: string | undefined, options: With<T.VxlanOptions, Ref>): R {
     return this.make('vxlan', name, need(options));
   }
 
   /** `ip link add NAME type dummy` */
-  dummy(name?: string, options?: Common): R {
+  dummy(name?: string, options?: Common<Ref>): R {
     return this.make('dummy', name, options);
   }
 
   /** `ip link add link PARENT name NAME type ipvlan mode l2|l3|l3s [bridge|private|vepa]` */
-  ipvlan(name: string | undefined, options: With<T.IpvlanOptions>): R {
+  ipvlan(name: string | undefined, options: With<T.IpvlanOptions, Ref>): R {
     return this.make('ipvlan', name, need(options));
   }
 
   /** `ip link add NAME type bond [mode MODE] [miimon MS]` — attach slaves with `link.master(bond)` */
-  bond(name?: string, options?: With<T.BondOptions>): R {
+  bond(name?: string, options?: With<T.BondOptions, Ref>): R {
     return this.make('bond', name, options);
   }
 
   /** `ip link add NAME type vrf table N` — enslave links with `link.master(vrf)` */
-  vrf(name: string | undefined, options: With<T.VrfOptions>): R {
+  vrf(name: string | undefined, options: With<T.VrfOptions, Ref>): R {
     return this.make('vrf', name, need(options));
   }
 
   /** `ip link add NAME type gre|gretap|ip6gre|ip6gretap remote ADDR [local ADDR] [ttl T] [key K]` */
-  gre(name: string | undefined, kind: GreKind, options: With<T.GreOptions>): R {
+  gre(name: string | undefined, kind: GreKind, options: With<T.GreOptions, Ref>): R {
     if (kind !== 'gre' && kind !== 'gretap' && kind !== 'ip6gre' && kind !== 'ip6gretap') {
       throw args.invalidChoice('kind', kind, ['gre', 'gretap', 'ip6gre', 'ip6gretap']);
     }
@@ -131,22 +140,22 @@ export abstract class LinkMakers<R, V = R> {
   }
 
   /** `ip link add NAME type wireguard` (the link only: keys and peers are not set here) */
-  wireguard(name?: string, options?: Common): R {
+  wireguard(name?: string, options?: Common<Ref>): R {
     return this.make('wireguard', name, options);
   }
 
   /** `ip link add NAME type geneve id VNI remote ADDR [ttl TTL] [dstport PORT] [df unset|set|inherit]` */
-  geneve(name: string | undefined, options: With<T.GeneveOptions>): R {
+  geneve(name: string | undefined, options: With<T.GeneveOptions, Ref>): R {
     return this.make('geneve', name, need(options));
   }
 
   /** `ip link add NAME type ifb` (the device `tc` redirects ingress traffic to) */
-  ifb(name?: string, options?: Common): R {
+  ifb(name?: string, options?: Common<Ref>): R {
     return this.make('ifb', name, options);
   }
 
   /** `ip link add NAME type netkit [mode l2|l3] [policy P] [peer policy P] [peer name PEER]` (Linux ≥ 6.7); `peerIn` places the peer */
-  netkit(name?: string, options?: With<Omit<T.NetkitOptions, 'peerNetns'>> & { peerIn?: Netns }): R {
+  netkit(name?: string, options?: With<Omit<T.NetkitOptions, 'peerNetns'>, Ref> & { peerIn?: Netns }): R {
     return this.make('netkit', name, options);
   }
 }

@@ -123,6 +123,11 @@ describe('batch: bulk creation', () => {
       b.veth('v0').peer('v0p').master(br);
       const v1 = b.veth('v1').peer('v1p');
       b.set(v1, { master: br, up: true });
+      // At creation too: a parent and a master made earlier in the batch. (Before the
+      // neighbour: a new port can change the bridge's MAC, which flushes its ARP entries.)
+      b.veth('v2', { peer: 'v2p', master: br });
+      const v3 = b.veth('v3').peer('v3p');
+      b.macvlan('mv0', { parent: v3, mode: 'bridge' });
       b.address(br, '10.8.1.1/24');
       b.neighbour('10.8.1.2', { link: br, mac: '02:00:00:00:08:02' });
       b.fdb('02:00:00:00:08:03', { link: v1, master: true });
@@ -132,7 +137,8 @@ describe('batch: bulk creation', () => {
     });
     expect(r.errors).toEqual(new Map());
     const br = await ns.link('br0');
-    for (const name of ['v0', 'v1']) expect(ipLink(ns, name).master, name).toBe('br0');
+    for (const name of ['v0', 'v1', 'v2']) expect(ipLink(ns, name).master, name).toBe('br0');
+    expect(ipLink(ns, 'mv0').link).toBe('v3');
     expect(ipLink(ns, 'v1').flags).toContain('UP');
     expect(ipAddrs(ns, 'br0')).toContain('10.8.1.1/24');
     expect(await ns.neighbours({ link: br, family: 'inet' })).toContainEqual(expect.objectContaining({ address: '10.8.1.2', mac: '02:00:00:00:08:02', state: 'permanent' }));
