@@ -6,7 +6,7 @@ import { Run, type BatchItemResult } from './run';
 import { TenusError } from './errors';
 import type { LinkChangeOptions, LinkKind, LinkLike } from './types';
 // Routing (issue 13 part A).
-import { BatchNexthop, type NexthopSettings } from './nexthop';
+import { BatchNexthop, type BatchNexthopSettings } from './nexthop';
 import { BatchRoute, type BatchRouteSettings } from './route';
 import { BatchRule } from './rule';
 import type { RuleOptions } from './native';
@@ -294,8 +294,8 @@ export class BatchBuilder extends LinkMakers<BatchLink, BatchLink, BatchLinkLike
   }
 
   /** `ip nexthop add id ID ...`; `.replace()`, `.delete()` switch the verb. */
-  nexthop(id: number, options?: NexthopSettings): BatchNexthop {
-    return new BatchNexthop(this.run, id, options);
+  nexthop(id: number, options?: BatchNexthopSettings): BatchNexthop {
+    return new BatchNexthop(this.run, id, options, this.linkCheck);
   }
 }
 

@@ -8,6 +8,8 @@ import { call } from './native';
 import type { Netns } from './netns';
 import { OP, type Item } from './ops';
 import type { Run } from './run';
+import type { BatchLinkLike } from './batch';
+import type { LinkCheck } from './kinds';
 import type {
   Family,
   GroupMember,
@@ -23,6 +25,9 @@ import type {
 /** A nexthop object's options besides its id. */
 export type NexthopSettings = Omit<NexthopOptions, 'id'>;
 
+/** A nexthop object's options in a batch: its `dev` may be a link the batch makes. */
+export type BatchNexthopSettings = Omit<NexthopSettings, 'dev'> & { dev?: BatchLinkLike };
+
 function members(arg: string, value: unknown): unknown {
   if (!Array.isArray(value)) throw args.invalidChoice(arg, value, ['an array of { id, weight }']);
   return value.map((m, i) => args.options(`${arg}[${i}]`, m));
@@ -30,9 +35,10 @@ function members(arg: string, value: unknown): unknown {
 
 const CONVERT: args.Converters = { dev: args.link, protocol: numberOrName, group: members };
 
-/** Nexthop options as they cross into Rust. */
-export function nexthopOptions(id: unknown, options: unknown): Record<string, unknown> {
-  return { ...args.options('options', options, CONVERT), id: args.uint('id', id) };
+/** Nexthop options as they cross into Rust; `link` checks `dev` (a batch's knows its links). */
+export function nexthopOptions(id: unknown, options: unknown, link?: LinkCheck): Record<string, unknown> {
+  const convert = link ? { ...CONVERT, dev: link } : CONVERT;
+  return { ...args.options('options', options, convert), id: args.uint('id', id) };
 }
 
 /** The methods of a nexthop builder, awaited or in a batch. */
@@ -126,10 +132,21 @@ export class NexthopChain extends NexthopBuilder implements PromiseLike<void> {
 /** A nexthop object in a batch (`b.nexthop(id)`); its methods check their arguments at once. */
 export class BatchNexthop extends NexthopBuilder {
   /** @internal Use `BatchBuilder.nexthop()`. */
-  constructor(run: Run, id: number, options?: NexthopSettings) {
-    const item: Item = [OP.nexthopAdd, nexthopOptions(id, options)];
+  constructor(
+    run: Run,
+    id: number,
+    options: BatchNexthopSettings | undefined,
+    /** The batch's check of a link, which knows the links the batch makes. */
+    private readonly link: LinkCheck,
+  ) {
+    const item: Item = [OP.nexthopAdd, nexthopOptions(id, options, link)];
     super(undefined, item);
     run.push(item);
+  }
+
+  /** Output link (`dev DEV`): a link, or one the batch makes. */
+  override dev(link: BatchLinkLike): this {
+    return this.field('dev', () => this.link('dev', link));
   }
 }
 

@@ -8,6 +8,7 @@ import type { Netns } from './netns';
 import { OP, type Item } from './ops';
 import type { Run } from './run';
 import type { BatchLinkLike } from './batch';
+import type { LinkCheck } from './kinds';
 import type {
   Family,
   LinkLike,
@@ -26,13 +27,17 @@ import type {
 /** A route's options besides its destination. */
 export type RouteSettings = Omit<RouteOptions, 'dst'>;
 
-/** A route's options in a batch: its `dev` may be a link the batch makes. */
-export type BatchRouteSettings = Omit<RouteSettings, 'dev'> & { dev?: BatchLinkLike };
+/** A leg of a multipath route in a batch: its `dev` may be a link the batch makes. */
+export type BatchNexthopLeg = Omit<NexthopLeg, 'dev'> & { dev?: BatchLinkLike };
 
-/** How a builder checks the link an option names (a batch also knows its own links). */
-type LinkCheck = (arg: string, value: unknown) => unknown;
+/** A route's options in a batch: its `dev` (and its legs') may be a link the batch makes. */
+export type BatchRouteSettings = Omit<RouteSettings, 'dev' | 'multipath'> & { dev?: BatchLinkLike; multipath?: BatchNexthopLeg[] };
 
-const LEG: args.Converters = { dev: args.link };
+/** The legs of a multipath route, each link checked by `link`. */
+function legs(arg: string, value: unknown, link: LinkCheck = args.link): unknown {
+  if (!Array.isArray(value)) throw args.invalidChoice(arg, value, ['an array of nexthops']);
+  return value.map((leg, i) => args.options(`${arg}[${i}]`, leg, { dev: link }));
+}
 
 /** Each option's check in JavaScript (ranges, formats and names are Rust's). */
 const CHECKS: Record<string, (arg: string, v: unknown) => unknown> = {
@@ -49,10 +54,7 @@ const CHECKS: Record<string, (arg: string, v: unknown) => unknown> = {
   type: args.text,
   tos: args.uint,
   metrics: (a, v) => args.options(a, v),
-  multipath: (a, v) => {
-    if (!Array.isArray(v)) throw args.invalidChoice(a, v, ['an array of nexthops']);
-    return v.map((leg, i) => args.options(`${a}[${i}]`, leg, LEG));
-  },
+  multipath: (a, v) => legs(a, v),
   nexthop: args.uint,
 };
 
@@ -71,7 +73,7 @@ export function routeOptions(options: unknown, link: LinkCheck = args.link): Rec
   for (const key in given) {
     const v = given[key];
     if (v === undefined) continue;
-    const check = key === 'dev' ? link : CHECKS[key];
+    const check = key === 'dev' ? link : key === 'multipath' ? (a: string, x: unknown) => legs(a, x, link) : CHECKS[key];
     out[key] = check ? check(key, v) : args.options('options', { [key]: v })[key];
   }
   return out;
@@ -270,6 +272,11 @@ export class BatchRoute extends RouteBuilder {
   /** Output link (`dev DEV`): a link, or one the batch makes. */
   override dev(link: BatchLinkLike): this {
     return this.field('dev', () => this.link('dev', link));
+  }
+
+  /** Several nexthops (ECMP); a leg's `dev` may be a link the batch makes. */
+  override multipath(nexthops: BatchNexthopLeg[]): this {
+    return this.field('multipath', () => legs('multipath', nexthops, this.link));
   }
 }
 

@@ -134,8 +134,13 @@ describe('batch: bulk creation', () => {
       b.setBridge(br, { forwardDelay: 400 });
       b.route('10.9.1.0/24', { dev: br, table: 100 });
       b.route('10.9.2.0/24').dev(v1).table(100);
+      b.route('10.9.3.0/24', { table: 100, multipath: [{ dev: br }, { dev: v1 }] });
+      b.route('10.9.4.0/24').table(100).multipath([{ dev: v1 }, { dev: br }]);
+      b.set('v1p', { up: true }); // a nexthop object needs a link with carrier
+      b.nexthop(7, { dev: v1 });
+      b.nexthop(8).dev(v1);
     });
-    expect(r.errors).toEqual(new Map());
+    expect([...r.errors].map(([i, e]) => `${i}: ${e.message}`)).toEqual([]);
     const br = await ns.link('br0');
     for (const name of ['v0', 'v1', 'v2']) expect(ipLink(ns, name).master, name).toBe('br0');
     expect(ipLink(ns, 'mv0').link).toBe('v3');
@@ -144,10 +149,14 @@ describe('batch: bulk creation', () => {
     expect(await ns.neighbours({ link: br, family: 'inet' })).toContainEqual(expect.objectContaining({ address: '10.8.1.2', mac: '02:00:00:00:08:02', state: 'permanent' }));
     expect(await ns.fdbEntries({ link: 'v1' })).toContainEqual(expect.objectContaining({ mac: '02:00:00:00:08:03' }));
     expect(ipLink(ns, 'br0').linkinfo.info_data.forward_delay).toBe(400);
-    expect((await ns.routes({ table: 100 })).map((r) => [r.dst, r.dev])).toEqual([
+    const routes = await ns.routes({ table: 100 });
+    expect(routes.map((r) => [r.dst, r.dev ?? r.multipath?.map((l) => l.dev)])).toEqual([
       ['10.9.1.0/24', 'br0'],
       ['10.9.2.0/24', 'v1'],
+      ['10.9.3.0/24', ['br0', 'v1']],
+      ['10.9.4.0/24', ['v1', 'br0']],
     ]);
+    expect(await ns.nexthops()).toEqual([expect.objectContaining({ id: 7, dev: 'v1' }), expect.objectContaining({ id: 8, dev: 'v1' })]);
 
     // A link made without a name, or made by another batch, is refused before anything is sent.
     let other: BatchLink | undefined;
