@@ -26,16 +26,28 @@ const tsconfig = {
   files: ['esm.mts', 'cjs.cts'],
 };
 
-const esm = `import { netns, Netns, TenusError, type LinkRecord, type BatchResult } from 'tenus';
+const esm = `import { netns, Netns, TenusError, type LinkRecord, type BatchResult, type BatchLink } from 'tenus';
 
 export async function lab(): Promise<string[]> {
   const ns: Netns = await netns.create();
   const br = await ns.bridge('br0').mtu(9000).address('10.0.41.1/16').up();
   const veth = await ns.veth('veth-h').peer('eth1').master(br).up();
   await veth.peer.address('10.0.41.3/16').up();
+  let made: BatchLink | undefined;
   const r: BatchResult = await ns.batch((b) => {
-    b.bridge('br9');
+    const b9 = b.bridge('br9');
+    // A link the batch makes names its link in the batch's later items.
+    b.veth('v9', { peer: 'v9p', master: b9 });
+    b.macvlan('mv9', { parent: b9, mode: 'bridge' });
+    b.address(b9, '10.9.0.1/24').set(b9, { master: 'br0', up: true });
+    b.neighbour('10.9.0.2', { link: b9, mac: '02:00:00:00:09:02' });
+    b.route('10.10.0.0/16', { dev: b9, multipath: [{ dev: b9 }] }).table(100);
+    made = b9;
   }, { onError: 'rollback', onProgress: (done: number, total: number) => void (done + total) });
+  if (made) {
+    // @ts-expect-error a chain runs outside the batch: it takes no BatchLink
+    await ns.macvlan('mv10', { parent: made, mode: 'bridge' });
+  }
   const links: LinkRecord[] = await ns.links();
   try {
     await ns.vlan('v10', { parent: 'br0', id: 10 });
