@@ -13,7 +13,6 @@ import type { RuleOptions } from './native';
 import { addressOptions } from './address';
 import { bridgeSetItem, vlanItem, type BridgeVlanSpec, type Vids } from './bridge-vlan';
 import { fdbItem, type FdbSpec } from './fdb';
-import type { LinkNamer } from './items';
 import type { AddressOptions, BridgeOptions } from './native';
 import { neighbourItem, type NeighbourSelector, type NeighbourSpec } from './neighbour';
 import type { Item } from './ops';
@@ -223,52 +222,52 @@ export class BatchBuilder extends LinkMakers<BatchLink, BatchLink, BatchLinkLike
   }
 
   // Issue 13, part B: neighbours, FDB entries, bridge VLANs and settings (see `Changes`).
-  private readonly namer: LinkNamer = (arg, like) => this.ref(like, arg);
+  /** Names links for items and checks them in options: a `BatchLink` of this batch too. */
   private readonly linkCheck = (arg: string, like: unknown): number | string => this.ref(like as BatchLinkLike, arg);
 
   /** `ip neigh add ADDRESS dev LINK [lladdr MAC] [nud STATE] [router] [proxy]` */
   neighbour(address: string, options: NeighbourSpec<BatchLinkLike>): this {
-    return this.item(neighbourItem('add', address, options, this.namer));
+    return this.item(neighbourItem('add', address, options, this.linkCheck));
   }
 
   /** `ip neigh replace ...` */
   replaceNeighbour(address: string, options: NeighbourSpec<BatchLinkLike>): this {
-    return this.item(neighbourItem('replace', address, options, this.namer));
+    return this.item(neighbourItem('replace', address, options, this.linkCheck));
   }
 
   /** `ip neigh del ADDRESS dev LINK [proxy]` */
   deleteNeighbour(address: string, options: NeighbourSelector<BatchLinkLike>): this {
-    return this.item(neighbourItem('delete', address, options, this.namer));
+    return this.item(neighbourItem('delete', address, options, this.linkCheck));
   }
 
   /** `bridge fdb add MAC dev LINK ...` */
   fdb(mac: string, options: FdbSpec<BatchLinkLike>): this {
-    return this.item(fdbItem('add', mac, options, this.namer));
+    return this.item(fdbItem('add', mac, options, this.linkCheck));
   }
 
   /** `bridge fdb append MAC dev LINK dst IP ...` */
   appendFdb(mac: string, options: FdbSpec<BatchLinkLike>): this {
-    return this.item(fdbItem('append', mac, options, this.namer));
+    return this.item(fdbItem('append', mac, options, this.linkCheck));
   }
 
   /** `bridge fdb replace ...` */
   replaceFdb(mac: string, options: FdbSpec<BatchLinkLike>): this {
-    return this.item(fdbItem('replace', mac, options, this.namer));
+    return this.item(fdbItem('replace', mac, options, this.linkCheck));
   }
 
   /** `bridge fdb del MAC dev LINK ...` */
   deleteFdb(mac: string, options: FdbSpec<BatchLinkLike>): this {
-    return this.item(fdbItem('delete', mac, options, this.namer));
+    return this.item(fdbItem('delete', mac, options, this.linkCheck));
   }
 
   /** `bridge vlan add vid VID[-VID] dev LINK [pvid] [untagged] [self|master]` */
   bridgeVlan(vid: Vids, options: BridgeVlanSpec<BatchLinkLike>): this {
-    return this.item(vlanItem('add', vid, options, this.namer));
+    return this.item(vlanItem('add', vid, options, this.linkCheck));
   }
 
   /** `bridge vlan del vid VID[-VID] dev LINK [self|master]` */
   deleteBridgeVlan(vid: Vids, options: BridgeVlanSpec<BatchLinkLike>): this {
-    return this.item(vlanItem('delete', vid, options, this.namer));
+    return this.item(vlanItem('delete', vid, options, this.linkCheck));
   }
 
   /** `ip link set BRIDGE type bridge [vlan_filtering 0|1] [vlan_default_pvid ID] ...` */

@@ -3,6 +3,7 @@
 // namespace hands out — running that item on its own.
 import * as args from './args';
 import { TenusError } from './errors';
+import type { LinkCheck } from './kinds';
 import type { Netns } from './netns';
 import type { Item } from './ops';
 import { Run } from './run';
@@ -32,6 +33,8 @@ export abstract class ItemBuilder {
     private readonly at = 1,
     /** @internal The options object is shared with other items (copied before a change). */
     private shared = false,
+    /** @internal How options naming links are checked (a batch's check knows its own links). */
+    protected readonly link: LinkCheck = args.link,
   ) {}
 
   /** @internal The item's options, the builder's own (copied first when shared). */

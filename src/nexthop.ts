@@ -42,15 +42,15 @@ export function nexthopOptions(id: unknown, options: unknown, link?: LinkCheck):
 }
 
 /** The methods of a nexthop builder, awaited or in a batch. */
-export abstract class NexthopBuilder extends ItemBuilder {
+export abstract class NexthopBuilder<Ref = LinkLike> extends ItemBuilder {
   /** Gateway (`via ADDR`). */
   via(gateway: string): this {
     return this.field('via', () => args.text('via', gateway));
   }
 
   /** Output link (`dev DEV`). */
-  dev(link: LinkLike): this {
-    return this.field('dev', () => args.link('dev', link));
+  dev(link: Ref): this {
+    return this.field('dev', () => this.link('dev', link));
   }
 
   /** The gateway is on the link even when no address says so. */
@@ -130,23 +130,12 @@ export class NexthopChain extends NexthopBuilder implements PromiseLike<void> {
 }
 
 /** A nexthop object in a batch (`b.nexthop(id)`); its methods check their arguments at once. */
-export class BatchNexthop extends NexthopBuilder {
-  /** @internal Use `BatchBuilder.nexthop()`. */
-  constructor(
-    run: Run,
-    id: number,
-    options: BatchNexthopSettings | undefined,
-    /** The batch's check of a link, which knows the links the batch makes. */
-    private readonly link: LinkCheck,
-  ) {
+export class BatchNexthop extends NexthopBuilder<BatchLinkLike> {
+  /** @internal Use `BatchBuilder.nexthop()`; `link` is the batch's check, which knows its links. */
+  constructor(run: Run, id: number, options: BatchNexthopSettings | undefined, link: LinkCheck) {
     const item: Item = [OP.nexthopAdd, nexthopOptions(id, options, link)];
-    super(undefined, item);
+    super(undefined, item, 1, false, link);
     run.push(item);
-  }
-
-  /** Output link (`dev DEV`): a link, or one the batch makes. */
-  override dev(link: BatchLinkLike): this {
-    return this.field('dev', () => this.link('dev', link));
   }
 }
 

@@ -34,16 +34,16 @@ export type BatchNexthopLeg = Omit<NexthopLeg, 'dev'> & { dev?: BatchLinkLike };
 export type BatchRouteSettings = Omit<RouteSettings, 'dev' | 'multipath'> & { dev?: BatchLinkLike; multipath?: BatchNexthopLeg[] };
 
 /** The legs of a multipath route, each link checked by `link`. */
-function legs(arg: string, value: unknown, link: LinkCheck = args.link): unknown {
+function legs(arg: string, value: unknown, link: LinkCheck): unknown {
   if (!Array.isArray(value)) throw args.invalidChoice(arg, value, ['an array of nexthops']);
   return value.map((leg, i) => args.options(`${arg}[${i}]`, leg, { dev: link }));
 }
 
-/** Each option's check in JavaScript (ranges, formats and names are Rust's). */
-const CHECKS: Record<string, (arg: string, v: unknown) => unknown> = {
+/** Each option's check in JavaScript (ranges, formats and names are Rust's); `link` checks links. */
+const CHECKS: Record<string, (arg: string, v: unknown, link: LinkCheck) => unknown> = {
   family: args.text,
   via: args.text,
-  dev: args.link,
+  dev: (a, v, link) => link(a, v),
   onlink: args.bool,
   src: args.text,
   from: args.text,
@@ -54,7 +54,7 @@ const CHECKS: Record<string, (arg: string, v: unknown) => unknown> = {
   type: args.text,
   tos: args.uint,
   metrics: (a, v) => args.options(a, v),
-  multipath: (a, v) => legs(a, v),
+  multipath: legs,
   nexthop: args.uint,
 };
 
@@ -73,8 +73,8 @@ export function routeOptions(options: unknown, link: LinkCheck = args.link): Rec
   for (const key in given) {
     const v = given[key];
     if (v === undefined) continue;
-    const check = key === 'dev' ? link : key === 'multipath' ? (a: string, x: unknown) => legs(a, x, link) : CHECKS[key];
-    out[key] = check ? check(key, v) : args.options('options', { [key]: v })[key];
+    const check = CHECKS[key];
+    out[key] = check ? check(key, v, link) : args.options('options', { [key]: v })[key];
   }
   return out;
 }
@@ -115,16 +115,19 @@ function batchOptions(options: unknown, link: LinkCheck): { checked: Record<stri
   return { checked, shared: true };
 }
 
-/** The methods of a route builder, awaited or in a batch. */
-export abstract class RouteBuilder extends ItemBuilder {
+/**
+ * The methods of a route builder, awaited or in a batch; `Ref` and `Leg` are how it names links
+ * (a batch also takes the links it makes).
+ */
+export abstract class RouteBuilder<Ref = LinkLike, Leg = NexthopLeg> extends ItemBuilder {
   /** Gateway (`via ADDR`); an IPv6 gateway on an IPv4 route is sent as RTA_VIA. */
   via(gateway: string): this {
     return this.field('via', () => args.text('via', gateway));
   }
 
   /** Output link (`dev DEV`). */
-  dev(link: LinkLike): this {
-    return this.field('dev', () => args.link('dev', link));
+  dev(link: Ref): this {
+    return this.field('dev', () => this.link('dev', link));
   }
 
   /** The gateway is on the link even when no address says so. */
@@ -178,12 +181,12 @@ export abstract class RouteBuilder extends ItemBuilder {
 
   /** `mtu [lock] N advmss N window N initcwnd N initrwnd N hoplimit N`. */
   metrics(metrics: RouteMetrics): this {
-    return this.field('metrics', () => CHECKS.metrics('metrics', metrics));
+    return this.field('metrics', () => CHECKS.metrics('metrics', metrics, this.link));
   }
 
   /** Several nexthops (ECMP): `[{ via, dev, weight }, ...]`. */
-  multipath(legs: NexthopLeg[]): this {
-    return this.field('multipath', () => CHECKS.multipath('multipath', legs));
+  multipath(nexthops: Leg[]): this {
+    return this.field('multipath', () => legs('multipath', nexthops, this.link));
   }
 
   /** Use a nexthop object (`nhid ID`) instead of a gateway or link. */
@@ -254,29 +257,13 @@ export class RouteChain extends RouteBuilder implements PromiseLike<void> {
 }
 
 /** A route in a batch (`b.route(dst)`); its methods check their arguments at once. */
-export class BatchRoute extends RouteBuilder {
-  /** @internal Use `BatchBuilder.route()`. */
-  constructor(
-    run: Run,
-    dst: string,
-    options: BatchRouteSettings | undefined,
-    /** The batch's check of a link, which knows the links the batch makes. */
-    private readonly link: LinkCheck,
-  ) {
+export class BatchRoute extends RouteBuilder<BatchLinkLike, BatchNexthopLeg> {
+  /** @internal Use `BatchBuilder.route()`; `link` is the batch's check, which knows its links. */
+  constructor(run: Run, dst: string, options: BatchRouteSettings | undefined, link: LinkCheck) {
     const { checked, shared } = batchOptions(options, link);
     const item: Item = [OP.routeAdd, args.text('dst', dst), checked];
-    super(undefined, item, 2, shared);
+    super(undefined, item, 2, shared, link);
     run.push(item);
-  }
-
-  /** Output link (`dev DEV`): a link, or one the batch makes. */
-  override dev(link: BatchLinkLike): this {
-    return this.field('dev', () => this.link('dev', link));
-  }
-
-  /** Several nexthops (ECMP); a leg's `dev` may be a link the batch makes. */
-  override multipath(nexthops: BatchNexthopLeg[]): this {
-    return this.field('multipath', () => legs('multipath', nexthops, this.link));
   }
 }
 
