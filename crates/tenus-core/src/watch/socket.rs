@@ -8,6 +8,8 @@ use std::os::fd::AsRawFd;
 
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
 
+use crate::transport::ack;
+
 /// What `open` made.
 pub struct Subscribed {
     pub socket: Socket,
@@ -119,6 +121,40 @@ pub fn receive(socket: &Socket, buf: &mut [u8]) -> io::Result<Received> {
             _ => return Err(e),
         }
     }
+}
+
+/// Bytes the kernel still charges to the socket's receive buffer (SO_MEMINFO). A datagram
+/// already read stays charged until its sender lets go of it (a multicast sender holds it
+/// until it has offered it to every listener), so this can be above 0 with nothing queued.
+pub fn receive_memory(socket: &Socket) -> io::Result<u32> {
+    // SK_MEMINFO_RMEM_ALLOC is the first of the counters.
+    let mut info = [0u32; 16];
+    let mut len = std::mem::size_of_val(&info) as libc::socklen_t;
+    // SAFETY: a buffer of `len` bytes, its size given.
+    let r = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_MEMINFO,
+            info.as_mut_ptr().cast(),
+            &mut len,
+        )
+    };
+    if r == 0 {
+        Ok(info[0])
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// A request the kernel only acknowledges (NLMSG_NOOP with NLM_F_ACK, sequence number 0, which
+/// no dump carries): reading its answer lets a stalled dump go on (see `task.rs`).
+pub fn nudge() -> Vec<u8> {
+    let mut message = vec![0u8; ack::NLMSG_HDRLEN];
+    message[0..4].copy_from_slice(&(ack::NLMSG_HDRLEN as u32).to_ne_bytes());
+    message[4..6].copy_from_slice(&ack::NLMSG_NOOP.to_ne_bytes());
+    message[6..8].copy_from_slice(&(ack::NLM_F_REQUEST | ack::NLM_F_ACK).to_ne_bytes());
+    message
 }
 
 /// Sends one request (a dump) to the kernel.

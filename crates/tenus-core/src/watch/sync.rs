@@ -173,6 +173,11 @@ impl Sync {
         matches!(self.phase, Phase::Streaming)
     }
 
+    /// Whether a dump is under way (its replies not all read).
+    pub fn is_dumping(&self) -> bool {
+        matches!(self.phase, Phase::Dumping(_))
+    }
+
     /// The objects the watcher knows (its view of the kernel).
     pub fn live(&self) -> &View {
         &self.live
