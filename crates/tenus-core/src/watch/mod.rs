@@ -7,12 +7,14 @@
 //! socket's buffer overran) or the consumer falls behind a bounded queue, it re-dumps (or uses
 //! what it knows), emits exactly the events that bring the consumer's view up to the kernel's,
 //! and a `resync` marker. The rules are in `sync.rs` (pure), the views and their differences in
-//! `view.rs` (pure), the socket in `socket.rs`, the loop in `task.rs`.
+//! `view.rs` (pure), the socket in `socket.rs`, reading it (with the kernel quirks that call for
+//! care) in `reader.rs`, the loop in `task.rs`.
 
 pub mod event;
 pub mod fallout;
 pub mod object;
 pub mod objects;
+mod reader;
 pub mod socket;
 pub mod sync;
 pub mod task;
