@@ -25,8 +25,9 @@ const RECV_BUFFER: usize = 64 * 1024;
 /// come again. And a dump goes on only in a receive that takes a datagram while the socket is
 /// at most half full: one that was not gone on (its first part found the socket full, or the
 /// charged memory was high at that moment) waits for a datagram that may never come. So the
-/// socket counts as empty only after a receive made with nothing charged (SO_MEMINFO), and a
-/// dump found waiting then is given a datagram to read: the acknowledgement of a no-op.
+/// socket counts as empty only after a receive made with nothing charged (SO_MEMINFO) — where
+/// it matters: before a dump is sent after an overrun, and while one runs —, and a dump found
+/// waiting then is given a datagram to read: the acknowledgement of a no-op.
 pub(super) struct Reader {
     buf: Vec<u8>,
     /// The socket read empty with nothing charged: the next empty receive lifts the flag.
@@ -71,7 +72,9 @@ impl Reader {
                     sync.on_overrun();
                     None
                 }
-                Received::Empty if !self.settled => {
+                // Following events, an empty socket is just that: a drop from now on is
+                // reported (the flag was lifted before the last dump began).
+                Received::Empty if !self.settled && !sync.is_streaming() => {
                     let charged = socket::receive_memory(fd.get_ref())
                         .map_err(|e| Error::os("watch", "getsockopt", &e))?;
                     if charged > 0 {
