@@ -36,9 +36,18 @@ impl Flags {
 }
 
 pub fn encode(payload: RouteNetlinkMessage, flags: Flags) -> Vec<u8> {
+    frame(NetlinkPayload::InnerMessage(payload), flags)
+}
+
+/// A no-op the kernel answers with an acknowledgement and nothing else (sequence number 0).
+pub fn acked_noop() -> Vec<u8> {
+    frame(NetlinkPayload::Noop, Flags::Plain)
+}
+
+fn frame(payload: NetlinkPayload<RouteNetlinkMessage>, flags: Flags) -> Vec<u8> {
     let mut header = NetlinkHeader::default();
     header.flags = flags.bits();
-    let mut msg = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(payload));
+    let mut msg = NetlinkMessage::new(header, payload);
     msg.finalize();
     let mut buf = vec![0; msg.buffer_len()];
     msg.serialize(&mut buf);
@@ -59,5 +68,21 @@ pub fn decode(op: &str, bytes: &[u8]) -> Result<RouteNetlinkMessage> {
             op: op.into(),
             detail: e.to_string(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::{ack, header};
+
+    #[test]
+    fn the_acked_noop_is_a_bare_header_asking_for_an_ack() {
+        let m = acked_noop();
+        let h = ack::header(&m).expect("a header");
+        assert_eq!((m.len(), h.len), (ack::NLMSG_HDRLEN, ack::NLMSG_HDRLEN));
+        assert_eq!(h.kind, ack::NLMSG_NOOP);
+        assert_eq!(header::flags(&m), NLM_F_REQUEST | NLM_F_ACK);
+        assert_eq!(h.seq, 0);
     }
 }

@@ -7,8 +7,8 @@ use tokio::time::Instant;
 
 use super::socket::{self, Received};
 use super::sync::Sync;
-use super::task::send;
 use crate::error::{Error, Result};
+use crate::message;
 
 /// Datagrams read before the task lets the consumer and other tasks in.
 const READ_BUDGET: usize = 256;
@@ -108,7 +108,8 @@ impl Reader {
             return Ok(());
         }
         // A dump runs and nothing is queued: it waits for a datagram to be read. A no-op whose
-        // answer alone came back (read once) did not move it: wait a little before the next.
+        // answer alone came back (read once) did not move it: wait a little before the next. Its
+        // acknowledgement (sequence number 0, which no dump uses) means nothing to `Sync`.
         match self.nudged {
             Some((at, read)) if read <= 1 && at.elapsed() < NUDGE_AGAIN => {
                 self.recheck = Some(at + NUDGE_AGAIN);
@@ -116,8 +117,13 @@ impl Reader {
             }
             _ => {
                 self.nudged = Some((Instant::now(), 0));
-                send(fd, &socket::nudge())
+                send(fd, &message::acked_noop())
             }
         }
     }
+}
+
+/// Sends a request (a dump, a no-op) on the subscription socket.
+pub(super) fn send(fd: &AsyncFd<netlink_sys::Socket>, message: &[u8]) -> Result<()> {
+    socket::send(fd.get_ref(), message).map_err(|e| Error::os("watch", "sendmsg", &e))
 }

@@ -8,8 +8,6 @@ use std::os::fd::AsRawFd;
 
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
 
-use crate::transport::ack;
-
 /// What `open` made.
 pub struct Subscribed {
     pub socket: Socket,
@@ -145,16 +143,6 @@ pub fn receive_memory(socket: &Socket) -> io::Result<u32> {
     } else {
         Err(io::Error::last_os_error())
     }
-}
-
-/// A request the kernel only acknowledges (NLMSG_NOOP with NLM_F_ACK, sequence number 0, which
-/// no dump carries): reading its answer lets a stalled dump go on (see `task.rs`).
-pub fn nudge() -> Vec<u8> {
-    let mut message = vec![0u8; ack::NLMSG_HDRLEN];
-    message[0..4].copy_from_slice(&(ack::NLMSG_HDRLEN as u32).to_ne_bytes());
-    message[4..6].copy_from_slice(&ack::NLMSG_NOOP.to_ne_bytes());
-    message[6..8].copy_from_slice(&(ack::NLM_F_REQUEST | ack::NLM_F_ACK).to_ne_bytes());
-    message
 }
 
 /// Sends one request (a dump) to the kernel.

@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::event::Event;
-use super::reader::Reader;
+use super::reader::{send, Reader};
 use super::socket;
 use super::sync::{Settings, Sync};
 use crate::error::{Error, Result};
@@ -168,8 +168,4 @@ pub async fn run(
             }
         }
     }
-}
-
-pub(super) fn send(fd: &AsyncFd<netlink_sys::Socket>, message: &[u8]) -> Result<()> {
-    socket::send(fd.get_ref(), message).map_err(|e| Error::os("watch", "sendmsg", &e))
 }
