@@ -64,6 +64,8 @@ export interface AddressRecord {
   cidr: string
   /** 'global', 'link', 'host', ... */
   scope: string
+  /** IPv4: the broadcast address (IFA_BROADCAST), when the address has one (`ip addr`'s `brd`). */
+  broadcast?: string
   label?: string
   /**
    * IFA_F_* flags by `ip`'s names: 'permanent', 'tentative', 'dadfailed', 'deprecated',

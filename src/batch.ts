@@ -1,5 +1,5 @@
 import * as args from './args';
-import { linkOptions, LinkMakers, netnsArg, peerMac } from './kinds';
+import { linkOptions, LinkMakers, netnsArg, peerMac, peerName } from './kinds';
 import type { Netns } from './netns';
 import { OP } from './ops';
 import { Run, type BatchItemResult } from './run';
@@ -72,39 +72,45 @@ export class BatchLink {
     return name;
   }
 
+  /** The options it is made with, to change (refused once the batch's fill has returned). */
+  private open(): Record<string, unknown> {
+    this.owner.run.assertOpen();
+    return this.options;
+  }
+
   mtu(mtu: number): this {
-    this.options.mtu = args.uint('mtu', mtu);
+    this.open().mtu = args.uint('mtu', mtu);
     return this;
   }
 
   mac(mac: string): this {
-    this.options.mac = args.text('mac', mac);
+    this.open().mac = args.text('mac', mac);
     return this;
   }
 
   txqlen(txqlen: number): this {
-    this.options.txqlen = args.uint('txqlen', txqlen);
+    this.open().txqlen = args.uint('txqlen', txqlen);
     return this;
   }
 
   group(group: number): this {
-    this.options.group = args.uint('group', group);
+    this.open().group = args.uint('group', group);
     return this;
   }
 
   master(master: BatchLinkLike): this {
-    this.options.master = this.owner.ref(master, 'master');
+    this.open().master = this.owner.ref(master, 'master');
     return this;
   }
 
   up(): this {
-    this.options.up = true;
+    this.open().up = true;
     return this;
   }
 
   /** veth only: the peer's name and, with `{ in }`, the namespace it is born in. */
   peer(name: string, options: { in?: Netns; mac?: string } = {}): this {
-    this.options.peer = args.text('peer', name);
+    this.open().peer = peerName(this.options.peer, name);
     const o = args.options('options', options, { in: netnsArg, mac: peerMac }, ['in', 'mac']);
     if (o.mac !== undefined) this.options.peerMac = o.mac;
     if (o.in !== undefined) this.options.peerNetns = this.owner.peer(o.in as Netns);

@@ -1,6 +1,6 @@
 import * as args from './args';
 import { TenusError } from './errors';
-import { linkOptions, netnsArg, peerMac } from './kinds';
+import { linkOptions, netnsArg, peerMac, peerName } from './kinds';
 import { Link, VethLink } from './link';
 import type { Netns } from './netns';
 import { OP, type Item, type WireLink } from './ops';
@@ -77,7 +77,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 
   /** @internal Records the first invalid argument; the chain then rejects with it when awaited. */
   protected guard(fn: () => void): this {
-    if (this.running) throw new Error('tenus: this chain has already started; build a new one');
+    if (this.running) throw TenusError.invalidState('this chain has already started; build a new one');
     if (this.error !== undefined) return this;
     try {
       fn();
@@ -381,7 +381,7 @@ export class VethChain extends LinkChain<VethLink> {
   /** Names the peer and, with `{ in: ns }`, creates it directly in another namespace. */
   peer(name: string, options: { in?: Netns; mac?: string } = {}): this {
     return this.guard(() => {
-      this.options.peer = args.text('peer', name);
+      this.options.peer = peerName(this.options.peer, name);
       const o = args.options('options', options, { in: netnsArg, mac: peerMac }, ['in', 'mac']);
       if (o.mac !== undefined) this.options.peerMac = o.mac;
       if (o.in !== undefined) this.peerIn = o.in as Netns;

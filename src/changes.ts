@@ -35,7 +35,7 @@ export class Changes implements PromiseLike<void> {
   constructor(private readonly ns: Netns) {}
 
   private add(build: () => Item): this {
-    if (this.running) throw new Error('tenus: this chain has already started; build a new one');
+    if (this.running) throw TenusError.invalidState('this chain has already started; build a new one');
     if (this.error !== undefined) return this;
     try {
       this.items.push(build());

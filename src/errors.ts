@@ -73,8 +73,11 @@ export interface TenusErrorFields {
  *   'ERR_INVALID_ARG_VALUE' (the right type but not a value the argument takes: NaN, ±Infinity,
  *   a fraction, out of range, a NUL byte, an empty name, a getter that throws),
  *   with `arg` naming the argument or option; 'ERR_OWN_NETNS' (kind 'refused') when
- *   `netns.fromPid` finds the caller's own namespace.
- * - `op`: the operation ('link.add', 'address.add', ...); `link`: the link it was about.
+ *   `netns.fromPid` finds the caller's own namespace; 'ERR_INVALID_STATE' (kind 'refused') for
+ *   a chain or builder changed after it was awaited, or a batch's builder after its fill returned.
+ * - `op`: the operation ('link.add', 'address.add', ...); `link`: the object it was about — the
+ *   link, or for routes, rules, neighbours, nexthops and VLANs the object as `ip` names it
+ *   ('10.7.0.0/16', 'priority 4242', '10.0.41.7 dev br0').
  * - `extack`: the kernel's own explanation (netlink extended ACK), when it sent one.
  * - kind 'docker' (container engine look-ups): `container`, `socket` and, when the engine
  *   answered, its HTTP `status`; `code` is 'ENOENT', 'ECONNREFUSED', ... for the socket,
@@ -85,7 +88,7 @@ export class TenusError extends Error implements TenusErrorFields {
   readonly code: string;
   readonly errno?: number;
   readonly op?: string;
-  /** The link's name (or '#index' when only the index was known). */
+  /** The link's name (or '#index' when only the index was known), or the object an operation on a route, rule, neighbour, nexthop or VLAN was about. */
   link?: string;
   readonly arg?: string;
   readonly extack?: string;
@@ -130,6 +133,14 @@ export class TenusError extends Error implements TenusErrorFields {
       errno: constants.errno.EINVAL,
       arg,
     });
+  }
+
+  /**
+   * A builder used after it was sent: a chain or builder awaited already, or a batch's builder
+   * after its fill returned (the change would be lost without a word).
+   */
+  static invalidState(message: string): TenusError {
+    return new TenusError(`tenus: ${message}`, { kind: 'refused', code: 'ERR_INVALID_STATE' });
   }
 
   /** @internal An error the addon describes (thrown, or in a batch report). */

@@ -16,8 +16,9 @@ export function numberOrName(arg: string, value: unknown): number | string {
 }
 
 /**
- * A builder of one item. On a namespace (`ns` given) a bad argument is kept until the builder
- * is awaited, which then rejects with it; in a batch it throws at once.
+ * A builder of one item. On a namespace (`owner` a Netns) a bad argument is kept until the
+ * builder is awaited, which then rejects with it; in a batch (`owner` its Run) it throws at once,
+ * as does any change once the batch's fill has returned.
  */
 export abstract class ItemBuilder {
   private failure?: unknown;
@@ -25,8 +26,8 @@ export abstract class ItemBuilder {
 
   /** @internal */
   protected constructor(
-    /** @internal The namespace an awaitable builder runs in (none in a batch). */
-    protected readonly ns: Netns | undefined,
+    /** @internal The namespace an awaitable builder runs in, or the run of its batch. */
+    private readonly owner: Netns | Run,
     /** @internal `[code, ..., options]`, already in the batch for a batch builder. */
     protected readonly item: Item,
     /** @internal Where the options are in the item. */
@@ -54,8 +55,9 @@ export abstract class ItemBuilder {
 
   /** @internal Runs a check-and-set; its error is kept (awaitable) or thrown (batch). */
   protected put(fn: () => void): this {
-    if (this.running) throw new Error('tenus: this builder has already run; make a new one');
-    if (this.ns === undefined) {
+    if (this.running) throw TenusError.invalidState('this builder has already run; make a new one');
+    if (this.owner instanceof Run) {
+      this.owner.assertOpen();
       fn();
       return this;
     }
@@ -93,7 +95,7 @@ export abstract class ItemBuilder {
 
   private async execute(): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    const run = new Run(this.ns as Netns);
+    const run = new Run(this.owner as Netns);
     run.push(this.item);
     const report = await run.run({ rollback: false });
     const e = report.errors.get(0);

@@ -2,6 +2,7 @@
 // and the batch builder (which returns the item's options): a kind added in Rust needs one
 // method here, with the option type napi generated for it.
 import * as args from './args';
+import { TenusError } from './errors';
 import type { Netns } from './netns';
 import type * as T from './native';
 
@@ -16,6 +17,9 @@ export type Common<Ref = T.LinkLike> = Linked<Omit<T.CommonOptions, 'name'>, Ref
 
 /** A kind's options and the common ones. */
 export type With<O, Ref = T.LinkLike> = Linked<O, Ref> & Common<Ref>;
+
+/** `O` with the options `K` a kind cannot be made without, required (the Rust types have them optional). */
+export type Needs<O, K extends keyof O> = O & { [P in K]-?: Exclude<O[P], undefined> };
 
 /** veth options: `peerIn` makes the peer in another namespace (`ip link add ... peer netns NS`). */
 export type VethLinkOptions<Ref = T.LinkLike> = With<Omit<T.VethOptions, 'peerNetns'>, Ref> & { peerIn?: Netns };
@@ -64,6 +68,15 @@ export function netnsArg(arg: string, value: unknown): Netns {
   return value as Netns;
 }
 
+/** `.peer(name)`: the peer's name, refused when the pair's peer was named otherwise already. */
+export function peerName(named: unknown, name: unknown): string {
+  const peer = args.text('peer', name);
+  if (named !== undefined && named !== peer) {
+    throw TenusError.invalid('peer', `${JSON.stringify(peer)}: the pair's peer is named ${JSON.stringify(named)} already`);
+  }
+  return peer;
+}
+
 /** `.peer(name, { mac })`: the peer's MAC, named as the option it becomes (`peerMac`). */
 export const peerMac = args.named('peerMac', args.text);
 
@@ -92,22 +105,22 @@ export abstract class LinkMakers<R, V = R, Ref = T.LinkLike> {
   }
 
   /** `ip link add link PARENT name NAME type macvlan mode MODE` */
-  macvlan(name: string | undefined, options: With<T.MacvlanOptions, Ref>): R {
+  macvlan(name: string | undefined, options: Needs<With<T.MacvlanOptions, Ref>, 'parent'>): R {
     return this.make('macvlan', name, need(options));
   }
 
   /** `ip link add link PARENT name NAME type macvtap mode MODE` */
-  macvtap(name: string | undefined, options: With<T.MacvlanOptions, Ref>): R {
+  macvtap(name: string | undefined, options: Needs<With<T.MacvlanOptions, Ref>, 'parent'>): R {
     return this.make('macvtap', name, need(options));
   }
 
   /** `ip link add link PARENT name NAME type vlan id ID [protocol 802.1Q|802.1ad]` */
-  vlan(name: string | undefined, options: With<T.VlanOptions, Ref>): R {
+  vlan(name: string | undefined, options: Needs<With<T.VlanOptions, Ref>, 'parent' | 'id'>): R {
     return this.make('vlan', name, need(options));
   }
 
   /** `ip link add NAME type vxlan id VNI [dstport P] [local IP] [remote IP | group IP] [dev PARENT]` */
-  vxlan(name: string | undefined, options: With<T.VxlanOptions, Ref>): R {
+  vxlan(name: string | undefined, options: Needs<With<T.VxlanOptions, Ref>, 'vni'>): R {
     return this.make('vxlan', name, need(options));
   }
 
@@ -117,7 +130,7 @@ export abstract class LinkMakers<R, V = R, Ref = T.LinkLike> {
   }
 
   /** `ip link add link PARENT name NAME type ipvlan mode l2|l3|l3s [bridge|private|vepa]` */
-  ipvlan(name: string | undefined, options: With<T.IpvlanOptions, Ref>): R {
+  ipvlan(name: string | undefined, options: Needs<With<T.IpvlanOptions, Ref>, 'parent'>): R {
     return this.make('ipvlan', name, need(options));
   }
 
@@ -127,12 +140,12 @@ export abstract class LinkMakers<R, V = R, Ref = T.LinkLike> {
   }
 
   /** `ip link add NAME type vrf table N` — enslave links with `link.master(vrf)` */
-  vrf(name: string | undefined, options: With<T.VrfOptions, Ref>): R {
+  vrf(name: string | undefined, options: Needs<With<T.VrfOptions, Ref>, 'table'>): R {
     return this.make('vrf', name, need(options));
   }
 
   /** `ip link add NAME type gre|gretap|ip6gre|ip6gretap remote ADDR [local ADDR] [ttl T] [key K]` */
-  gre(name: string | undefined, kind: GreKind, options: With<T.GreOptions, Ref>): R {
+  gre(name: string | undefined, kind: GreKind, options: Needs<With<T.GreOptions, Ref>, 'remote'>): R {
     if (kind !== 'gre' && kind !== 'gretap' && kind !== 'ip6gre' && kind !== 'ip6gretap') {
       throw args.invalidChoice('kind', kind, ['gre', 'gretap', 'ip6gre', 'ip6gretap']);
     }
@@ -145,7 +158,7 @@ export abstract class LinkMakers<R, V = R, Ref = T.LinkLike> {
   }
 
   /** `ip link add NAME type geneve id VNI remote ADDR [ttl TTL] [dstport PORT] [df unset|set|inherit]` */
-  geneve(name: string | undefined, options: With<T.GeneveOptions, Ref>): R {
+  geneve(name: string | undefined, options: Needs<With<T.GeneveOptions, Ref>, 'id' | 'remote'>): R {
     return this.make('geneve', name, need(options));
   }
 

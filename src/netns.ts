@@ -334,8 +334,15 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     // must stop everything, nor with a progress callback, which counts the whole batch).
     if (o.onError !== 'rollback' && o.onProgress === undefined) builder.run.streamParts(o.window);
     try {
-      f(builder);
+      const returned: unknown = f(builder);
+      builder.run.close();
+      if (isThenable(returned)) {
+        // Its items would come after the batch was sent, and its error would go unheard.
+        returned.then(undefined, () => {});
+        throw TenusError.invalid('fill', 'returned a promise (an async function?): add every item before it returns, and await what they need before ns.batch()');
+      }
     } catch (e) {
+      builder.run.close();
       // What a streamed batch sent already is undone: a fill that throws leaves nothing.
       const undoErrors = await builder.run.abandon();
       if (undoErrors.length === 0) throw e;
@@ -556,6 +563,11 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
 }
 
 disposableOnOldNode(Netns.prototype);
+
+/** A promise, or anything `await` would treat as one. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
 
 /** The `force` option of a namespace deletion. */
 function forceOption(options: unknown): boolean {

@@ -134,7 +134,7 @@ export class BatchNexthop extends NexthopBuilder<BatchLinkLike> {
   /** @internal Use `BatchBuilder.nexthop()`; `link` is the batch's check, which knows its links. */
   constructor(run: Run, id: number, options: BatchNexthopSettings | undefined, link: LinkCheck) {
     const item: Item = [OP.nexthopAdd, nexthopOptions(id, options, link)];
-    super(undefined, item, 1, false, link);
+    super(run, item, 1, false, link);
     run.push(item);
   }
 }

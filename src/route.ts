@@ -262,7 +262,7 @@ export class BatchRoute extends RouteBuilder<BatchLinkLike, BatchNexthopLeg> {
   constructor(run: Run, dst: string, options: BatchRouteSettings | undefined, link: LinkCheck) {
     const { checked, shared } = batchOptions(options, link);
     const item: Item = [OP.routeAdd, args.text('dst', dst), checked];
-    super(undefined, item, 2, shared, link);
+    super(run, item, 2, shared, link);
     run.push(item);
   }
 }

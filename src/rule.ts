@@ -160,7 +160,7 @@ export class BatchRule extends RuleBuilder {
   /** @internal Use `BatchBuilder.rule()`. */
   constructor(run: Run, options?: RuleOptions) {
     const item: Item = [OP.ruleAdd, ruleOptions(options)];
-    super(undefined, item);
+    super(run, item);
     run.push(item);
   }
 }

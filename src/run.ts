@@ -55,6 +55,9 @@ export class Run {
 
   constructor(readonly ns: Netns) {}
 
+  /** Set once a batch's fill has returned: its builders then refuse to add or change items. */
+  private closed = false;
+
   /** The items so far (the report's length). */
   get length(): number {
     return this.count;
@@ -92,12 +95,25 @@ export class Run {
    * is not final: it and everything after go at the end.
    */
   push(item: Item, final = false): number {
+    this.assertOpen();
     this.items.push(item);
     if (this.streaming) {
       if (!final) this.streaming = false;
       else if (this.items.length >= this.nextPart) this.handOver();
     }
     return this.count++;
+  }
+
+  /** A batch's fill has returned: what it built is final (a kept builder must not change it). */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Refuses a change once the batch's fill has returned (it would be lost without a word). */
+  assertOpen(): void {
+    if (this.closed) {
+      throw TenusError.invalidState('this batch has already been sent: add and change its items inside its fill function');
+    }
   }
 
   /** Hands the items so far to the engine as one part of a streamed batch. */

@@ -25,6 +25,7 @@ describe('adding and listing', () => {
       prefixLen: 16,
       cidr: '10.0.41.1/16',
       scope: 'global',
+      broadcast: '10.0.255.255',
       label: 'br0',
       flags: ['permanent'],
     });
@@ -39,6 +40,9 @@ describe('adding and listing', () => {
     const [link] = JSON.parse(runIn(ns, 'ip', ['-j', '-4', 'addr', 'show', 'dev', 'br0'])) as any[];
     const brd = Object.fromEntries(link.addr_info.map((a: any) => [`${a.local}/${a.prefixlen}`, a.broadcast ?? null]));
     expect(brd).toEqual({ '10.0.41.1/24': '10.0.41.255', '10.0.42.0/31': null, '10.0.43.1/32': null });
+    // The records say the same.
+    const records = await br.addresses();
+    expect(Object.fromEntries(records.filter((a) => a.family === 'inet').map((a) => [a.cidr, a.broadcast ?? null]))).toEqual(brd);
     // And so no broadcast route for an address that is its own "broadcast".
     const local = runIn(ns, 'ip', ['route', 'show', 'table', 'local', 'type', 'broadcast']);
     expect(local).toContain('10.0.41.255');

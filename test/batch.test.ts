@@ -442,6 +442,80 @@ describe("batch: 'rollback' mode", () => {
   });
 });
 
+describe('batch: the fill adds every item before it returns', () => {
+  it('an async fill is refused (its items would come too late, its error unheard), and nothing it added stays', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const before = await snapshot(ns);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => void unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      // Throws after an await: before, this resolved ok with k1 made and the error unhandled.
+      const thrown = await rejection(
+        ns.batch(async (b) => {
+          b.bridge('k1');
+          await new Promise((r) => setTimeout(r, 5));
+          throw new Error('async boom');
+        }),
+      );
+      expect(thrown).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'fill' });
+      expect(thrown.message).toMatch(/returned a promise/);
+      // Adds after an await: before, k3 was silently never made.
+      const late = await rejection(
+        ns.batch(async (b) => {
+          b.bridge('k2');
+          await new Promise((r) => setTimeout(r, 5));
+          b.bridge('k3');
+        }),
+      );
+      expect(late).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'fill' });
+      await new Promise((r) => setTimeout(r, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(await snapshot(ns)).toEqual(before);
+  });
+
+  it("a batch's builders refuse to add or change items once the fill has returned", async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    let kept: Parameters<Parameters<Netns['batch']>[0]>[0] | undefined;
+    let link: BatchLink | undefined;
+    let route: ReturnType<NonNullable<typeof kept>['route']> | undefined;
+    const r = await ns.batch((b) => {
+      kept = b;
+      link = b.bridge('kb0').up();
+      route = b.route('10.77.0.0/24', { dev: 'kb0' });
+    });
+    expect(r.ok).toBe(true);
+    const refusals = [
+      () => kept?.bridge('late'),
+      () => kept?.address('kb0', '10.77.1.1/24'),
+      () => link?.mtu(1400),
+      () => link?.up(),
+      () => route?.metric(5),
+    ];
+    for (const use of refusals) {
+      let e: unknown;
+      try {
+        use();
+      } catch (err) {
+        e = err;
+      }
+      expect(e).toBeInstanceOf(TenusError);
+      expect(e).toMatchObject({ kind: 'refused', code: 'ERR_INVALID_STATE' });
+    }
+    expect((await linkNames(ns)).includes('late')).toBe(false);
+    // Naming a pair's peer twice, differently, throws from the builder (the same name is fine).
+    const twice = await rejection(ns.batch((b) => void b.veth('t0').peer('t1').peer('t2')));
+    expect(twice).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'peer' });
+    expect((await ns.batch((b) => void b.veth('t0', { peer: 't1' }).peer('t1'))).ok).toBe(true);
+    expect(ipLink(ns, 'kb0').mtu).toBe(1500);
+  });
+});
+
 describe("batch: 'rollback' mode and existing links (the chains' undo rule)", () => {
   it('a change to an existing link is put back as it was read before the change', async (ctx) => {
     needRoot(ctx);

@@ -104,6 +104,27 @@ describe('a chain that succeeds', () => {
   });
 });
 
+describe("a bridge's MTU", () => {
+  it('set in the chain that makes the bridge, it stays when a port with a smaller MTU joins', async (ctx) => {
+    // A bridge keeps only an MTU set after it exists (BROPT_MTU_SET_BY_USER): one folded into
+    // the creation request was lowered to the port's 1500 as the port joined.
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('brj').mtu(9000).up();
+    expect(br.info.mtu).toBe(9000);
+    await ns.veth('pj0').peer('pj1').master(br).up();
+    expect(ipLink(ns, 'brj').mtu).toBe(9000);
+    // The creation option means what `ip link add brk mtu 9000 type bridge` means (README, Link
+    // kinds): the kernel lowers it when a port joins. Then a change sets it for good.
+    const brk = await ns.bridge('brk', { mtu: 9000 });
+    await ns.veth('pk0').peer('pk1').master(brk);
+    expect(ipLink(ns, 'brk').mtu).toBe(1500);
+    await brk.mtu(9000);
+    await ns.veth('pk2').peer('pk3').master(brk);
+    expect(ipLink(ns, 'brk').mtu).toBe(9000);
+  });
+});
+
 describe('undo on failure, for a chain that creates its link', () => {
   it('a duplicate second address rejects with EEXIST and leaves no link behind', async (ctx) => {
     needRoot(ctx);
@@ -308,6 +329,9 @@ describe('invalid arguments', () => {
       [ns.bridge('br0').address('10.0.0.1/24').mtu(10), 'mtu'],
       [ns.bridge('br0').address('10.0.0.1/24').rename('bad name'), 'name'],
       [ns.veth('v0').peer('p/0'), 'peer'],
+      // A pair's peer named twice, differently: a typo is not silently resolved.
+      [ns.veth('v0').peer('p0').peer('p1'), 'peer'],
+      [ns.veth('v0', { peer: 'p0' }).peer('p1'), 'peer'],
       [ns.veth('v0').moveTo(other, { name: 'x'.repeat(16) }), 'name'],
       [ns.bridge('br0').address('10.0.0.1/24').master('a:b'), 'master'],
     ];
@@ -423,6 +447,26 @@ describe('moveTo inside a chain (SetLinkNetInNs)', () => {
     expect(ipAddrs(ctr, 'eth0')).toContain('10.0.41.2/16');
     expect(ipRoutes(ctr, '-4').find((r) => r.dst === 'default')).toMatchObject({ gateway: '10.0.41.1', dev: 'eth0' });
     expect(ipRoutes(ns, '-4')).toEqual([]);
+  });
+
+  it('moving a link into the namespace it is in does nothing, as the kernel does (it is not "a link of that name")', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const ctr = await lab();
+    const pair = await ns.veth('v0').peer('eth0', { in: ctr });
+    const again = await pair.peer.moveTo(ctr).mtu(1400);
+    expect(again.ns).toBe(ctr);
+    expect(again.name).toBe('eth0');
+    expect(ipLink(ctr, 'eth0').mtu).toBe(1400);
+    // Renamed on the way: a rename within the namespace.
+    const renamed = await pair.peer.moveTo(ctr, { name: 'eth9' });
+    expect(renamed.name).toBe('eth9');
+    expect(ipLinkNames(ctr)).toEqual(['eth9', 'lo']);
+    // A name another link has there is still refused.
+    await ctr.veth('x0').peer('x1');
+    const e = await rejection(pair.peer.moveTo(ctr, { name: 'x0' }));
+    expect(e.code).toBe('EEXIST');
+    expect(ipLinkNames(ctr)).toEqual(['eth9', 'lo', 'x0', 'x1']);
   });
 
   it('a Link moved without a new name is configured in the target, and follows its link there', async (ctx) => {

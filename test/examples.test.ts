@@ -166,4 +166,25 @@ describe.concurrent('examples', () => {
     ctx.expect(r.stderr).toContain('run it as root');
     ctx.expect(r.stdout).toBe('');
   }, timeout);
+
+  it("the README's API tour runs as written", async (ctx) => {
+    needRoot(ctx);
+    // The block as a user pastes it, importing the built package instead of 'tenus'.
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const block = /## API tour\n+```ts\n([\s\S]*?)\n```/.exec(readme)?.[1];
+    ctx.expect(block).toBeDefined();
+    const dir = mkdtempSync(join(tmpdir(), 'tenus-tour-'));
+    try {
+      const file = join(dir, 'tour.mjs');
+      const code = (block as string).replace("from 'tenus'", `from ${JSON.stringify(join(root, 'dist', 'index.mjs'))}`);
+      writeFileSync(file, `${code}\nconsole.log('tour: OK');\n`);
+      const r = await run(process.execPath, [file]);
+      ctx.expect(r.stderr).toBe('');
+      ctx.expect(r.code).toBe(0);
+      // The vlan try/catch prints the error on a kernel without 8021q, nothing where it has it.
+      ctx.expect(r.stdout).toMatch(/tour: OK\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, timeout);
 });

@@ -41,6 +41,9 @@ pub struct AddressRecord {
     pub cidr: String,
     /// 'global', 'link', 'host', ...
     pub scope: String,
+    /// IPv4: the broadcast address (IFA_BROADCAST), when the address has one (`ip addr`'s `brd`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broadcast: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// IFA_F_* flags by `ip`'s names: 'permanent', 'tentative', 'dadfailed', 'deprecated',
@@ -98,6 +101,7 @@ impl AddressRecord {
         // IFA_LOCAL is the interface's own address on point-to-point links; IFA_ADDRESS otherwise.
         let mut address = None;
         let mut label = None;
+        let mut broadcast = None;
         // IFA_FLAGS holds all 32 bits when present; the header byte only the low 8.
         let mut flags = AddressFlags::from_bits_retain(u32::from(m.header.flags.bits()));
         let mut cache = None;
@@ -107,6 +111,7 @@ impl AddressRecord {
                 AddressAttribute::Local(ip) => address = Some(*ip),
                 AddressAttribute::Address(ip) if address.is_none() => address = Some(*ip),
                 AddressAttribute::Label(l) => label = Some(l.clone()),
+                AddressAttribute::Broadcast(b) => broadcast = Some(b.to_string()),
                 AddressAttribute::Flags(f) => flags = *f,
                 AddressAttribute::CacheInfo(c) => cache = Some((c.ifa_preferred, c.ifa_valid)),
                 AddressAttribute::RoutePriority(p) => metric = Some(*p),
@@ -127,6 +132,7 @@ impl AddressRecord {
             prefix_len: m.header.prefix_len,
             cidr: format!("{address}/{}", m.header.prefix_len),
             scope: scope_name(&m.header.scope),
+            broadcast,
             label,
             flags: options::flag_names(flags, m.header.family == AddressFamily::Inet6),
             valid_lifetime: cache.and_then(|(_, v)| lifetime(v)),

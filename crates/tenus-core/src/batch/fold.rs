@@ -50,15 +50,18 @@ pub(super) fn fold(items: &mut [Result<Item>]) -> Vec<Option<usize>> {
     folded
 }
 
-/// A change of the link just created, with nothing the creation request cannot carry.
+/// A change of the link just created, with nothing the creation request cannot carry (or would
+/// carry with another meaning: a bridge's MTU, see `Kind::creation_mtu_is_set_by_user`).
 fn foldable(add: &AddLink, set: &SetLink) -> bool {
     let c = &set.change;
+    let kind = &add.spec.kind;
     let same_link = matches!(&set.link, LinkRef::Name(n) if *n == add.names.name);
     let creatable = c.name.is_none()
         && c.alias.is_none()
         && c.promisc.is_none()
         && !matches!(c.master, Some(None))
-        && c.mtu.is_none_or(|m| add.spec.kind.mtu_range().contains(&m));
+        && c.mtu
+            .is_none_or(|m| kind.creation_mtu_is_set_by_user() && kind.mtu_range().contains(&m));
     same_link && creatable
 }
 
@@ -104,7 +107,7 @@ mod tests {
     fn changes_of_the_created_link_fold_into_its_creation_until_one_cannot() {
         let (add, set, get) = (code("link.add"), code("link.set"), code("link.get"));
         let mut items = items(json!([
-            [add, "bridge", {"name": "br0"}],
+            [add, "veth", {"name": "ve0"}],
             [set, {"created": 0}, {"mtu": 9000}],
             [set, {"created": 0}, {"up": true, "group": 7}],
             [set, {"created": 0}, {"alias": "not at creation"}],
@@ -130,6 +133,18 @@ mod tests {
             (c.mtu, c.up, c.group, c.txqlen),
             (Some(9000), true, Some(7), None)
         );
+    }
+
+    #[test]
+    fn a_bridge_mtu_is_set_after_its_creation_where_the_bridge_keeps_it() {
+        let (add, set) = (code("link.add"), code("link.set"));
+        let mut items = items(json!([
+            [add, "bridge", {"name": "br0"}],
+            [set, {"created": 0}, {"up": true}],
+            [set, {"created": 0}, {"mtu": 9000}],
+            [set, {"created": 0}, {"group": 7}],
+        ]));
+        assert_eq!(fold(&mut items), [None, Some(0), None, None]);
     }
 
     #[test]

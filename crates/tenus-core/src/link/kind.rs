@@ -58,6 +58,13 @@ pub trait Kind: Sized + Clone + std::fmt::Debug + Send + Sync + 'static {
         args::MTU_MIN..=args::MTU_MAX
     }
 
+    /// Whether an MTU given in the creation request means what `ip link set DEV mtu N` means.
+    /// A bridge treats only the latter as the user's choice: one given at creation is lowered
+    /// to its smallest port's as soon as a port joins (`br_mtu_auto_adjust`).
+    fn creation_mtu_is_set_by_user(&self) -> bool {
+        true
+    }
+
     /// Kinds that make a second link (veth, netkit): its name as asked, if asked.
     fn peer(&self) -> Option<Option<&str>> {
         None

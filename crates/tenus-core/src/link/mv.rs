@@ -75,7 +75,11 @@ impl MoveLink {
             ));
         }
         let name_there = self.new_name.clone().unwrap_or_else(|| link.name.clone());
-        if to.link_get(&LinkRef::Name(name_there.clone())).await.is_ok() {
+        // A move into the namespace the link is in is the kernel's no-op: there, the link found
+        // under its own name is itself.
+        let same_namespace = from.namespace().inode() == to.namespace().inode();
+        let taken = to.link_get(&LinkRef::Name(name_there.clone())).await;
+        if taken.is_ok_and(|there| !(same_namespace && there.index == link.index)) {
             return Err(Error::Kernel {
                 errno: libc::EEXIST,
                 op: op.into(),

@@ -139,6 +139,7 @@ mod tests {
             prefix_len: 24,
             cidr: format!("{ip}/24"),
             scope: "global".into(),
+            broadcast: None,
             label: None,
             flags: vec!["permanent"],
             valid_lifetime: None,

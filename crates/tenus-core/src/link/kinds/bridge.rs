@@ -64,6 +64,10 @@ impl Kind for Bridge {
     type Options = BridgeOptions;
     type Info = BridgeInfo;
 
+    fn creation_mtu_is_set_by_user(&self) -> bool {
+        false
+    }
+
     fn parse(o: BridgeOptions, _: &mut dyn ParseContext) -> Result<Self> {
         let pvid = o
             .vlan_default_pvid

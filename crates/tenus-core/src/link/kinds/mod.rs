@@ -96,6 +96,10 @@ macro_rules! kinds {
                 match self { $(KindSpec::$variant(k) => k.mtu_range(),)* }
             }
 
+            pub fn creation_mtu_is_set_by_user(&self) -> bool {
+                match self { $(KindSpec::$variant(k) => k.creation_mtu_is_set_by_user(),)* }
+            }
+
             pub fn peer(&self) -> Option<Option<&str>> {
                 match self { $(KindSpec::$variant(k) => k.peer(),)* }
             }
