@@ -138,9 +138,37 @@ export function options(
 }
 
 /** An options bag that must be given (`set(change)`, a kind that cannot do without options). */
-export function requiredOptions(arg: string, value: unknown, convert: Converters = {}): Record<string, unknown> {
+export function requiredOptions(
+  arg: string,
+  value: unknown,
+  convert: Converters = {},
+  names?: readonly string[],
+): Record<string, unknown> {
   if (value === undefined) throw wrongType(arg, 'an object of options', value);
-  return options(arg, value, convert);
+  return options(arg, value, convert, names);
+}
+
+/** The fields of `ip link set` changes, each checked as the chain method of its name checks it. */
+const LINK_CHANGE: Converters = {
+  up: bool,
+  mtu: uint,
+  mac: text,
+  name: text,
+  alias: text,
+  txqlen: uint,
+  group: uint,
+  nomaster: bool,
+  promisc: bool,
+};
+const LINK_CHANGE_NAMES = [...Object.keys(LINK_CHANGE), 'master'];
+
+/**
+ * `set(change)` of chains and batches: the same checks as `mtu()`, `up()`, ... (so a batch's
+ * builder throws as a chain rejects), unknown fields refused by name; `master` goes through
+ * `master` (each API checks links its own way).
+ */
+export function linkChange(arg: string, value: unknown, master: Converter): Record<string, unknown> {
+  return requiredOptions(arg, value, { ...LINK_CHANGE, master }, LINK_CHANGE_NAMES);
 }
 
 /** Copies a bag; errors name its own keys, or `outer` for a bag nested in an option. */

@@ -174,7 +174,7 @@ export class BatchBuilder extends LinkMakers<BatchLink, BatchLink, BatchLinkLike
   /** `ip link set` on an existing link (or one made earlier in this batch). */
   set(link: BatchLinkLike, change: BatchLinkChange): this {
     const ref = this.ref(link, 'link');
-    this.run.push([OP.linkSet, ref, args.requiredOptions('change', change, { master: (a, v) => this.ref(v as BatchLinkLike, a) })], true);
+    this.run.push([OP.linkSet, ref, args.linkChange('change', change, (a, v) => this.ref(v as BatchLinkLike, a))], true);
     return this;
   }
 

@@ -163,7 +163,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   /** Several `ip link set` changes in one request. */
   set(change: LinkChangeOptions): this {
     // `master` passes through untouched: change() checks it as a link of this namespace.
-    return this.change('change', () => args.requiredOptions('change', change, { master: (_, v) => v }) as LinkChangeOptions);
+    return this.change('change', () => args.linkChange('change', change, (_, v) => v) as LinkChangeOptions);
   }
 
   /** `ip addr add CIDR dev DEV [valid_lft ...] [metric ...] [label ...] [noprefixroute] ...` */
