@@ -927,8 +927,12 @@ export interface VxlanInfo {
   vni: number
   port?: number
   local?: string
-  /** The remote endpoint or multicast group. */
+  /** The unicast remote endpoint. */
   remote?: string
+  /** The multicast group (the kernel keeps it in the same attribute as a remote). */
+  multicastGroup?: string
+  /** The index of the link the tunnel's packets leave by (the `parent` option). */
+  parent?: number
   ttl?: number
   learning: boolean
 }

@@ -283,6 +283,28 @@ export class LinkRef extends LinkOps implements PromiseLike<Link> {
     return this.ref instanceof TenusError ? Promise.reject(this.ref) : this.ns.waitForDad(this.ref, options);
   }
 
+  /** The addresses on this link (as `Link.addresses`, without reading the link first). */
+  addresses(): Promise<AddressRecord[]> {
+    return this.ref instanceof TenusError ? Promise.reject(this.ref) : this.ns.addresses(this.ref);
+  }
+
+  /** The neighbours of this link (`ip neigh show dev DEV`, filtered further by `filter`). */
+  async neighbours(filter?: Omit<NeighbourFilter, 'link'>): Promise<NeighbourRecord[]> {
+    if (this.ref instanceof TenusError) throw this.ref;
+    return this.ns.neighbours({ ...args.options('filter', filter), link: this.ref });
+  }
+
+  /** The FDB entries of this link (`bridge fdb show dev DEV`, filtered further by `filter`). */
+  async fdbEntries(filter?: Omit<FdbFilter, 'link'>): Promise<FdbRecord[]> {
+    if (this.ref instanceof TenusError) throw this.ref;
+    return this.ns.fdbEntries({ ...args.options('filter', filter), link: this.ref });
+  }
+
+  /** `ip link del`. For a veth this removes both ends. */
+  delete(): Promise<void> {
+    return this.ref instanceof TenusError ? Promise.reject(this.ref) : this.ns.deleteLink(this.ref);
+  }
+
   then<R1 = Link, R2 = never>(
     onfulfilled?: ((value: Link) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,

@@ -273,10 +273,13 @@ describe('vxlan', () => {
     needRoot(ctx);
     await needKind(ctx, 'vxlan');
     const ns = await lab();
-    await ns.bridge('under0');
+    const under = await ns.bridge('under0');
     const vx = await ns.vxlan('vxg', { vni: 8, multicastGroup: '239.1.1.1', parent: 'under0' });
     expect(kindInfo(vx.info, 'vxlan').vni).toBe(8);
-    expect(kindInfo(vx.info, 'vxlan').remote).toBe('239.1.1.1');
+    // Read back as given: the group as multicastGroup (not remote), the parent by its index.
+    expect(kindInfo(vx.info, 'vxlan').multicastGroup).toBe('239.1.1.1');
+    expect(kindInfo(vx.info, 'vxlan').remote).toBeUndefined();
+    expect(kindInfo(vx.info, 'vxlan').parent).toBe(under.index);
     const data = ipLink(ns, 'vxg').linkinfo.info_data;
     expect(data.group).toBe('239.1.1.1');
     expect(data.link).toBe('under0');
@@ -477,5 +480,24 @@ describe('listing', () => {
     expect(JSON.parse(JSON.stringify(br))).toEqual(br.info);
     expect(JSON.parse(JSON.stringify(v))).toEqual(v.info);
     expect(JSON.parse(JSON.stringify(await ns.addresses()))).toEqual(await ns.addresses());
+  });
+});
+
+describe('a LinkRef (ns.link(name)) reads and deletes as a Link does, without reading the link first', () => {
+  it('addresses, neighbours, FDB entries, delete; a refused reference rejects each', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('rb0').address('10.0.61.1/24').neighbour('10.0.61.9', { mac: '02:00:00:00:61:09' }).up();
+    const ref = ns.link('rb0');
+    expect((await ref.addresses()).map((a) => a.cidr)).toContain('10.0.61.1/24');
+    expect((await ref.neighbours()).map((n) => n.address)).toEqual(['10.0.61.9']);
+    const link = await ref;
+    expect(await ref.fdbEntries()).toEqual(await link.fdbEntries());
+    await ref.delete();
+    expect(ipLinks(ns).map((l) => l.ifname)).not.toContain('rb0');
+    const bad = ns.link(1.5);
+    for (const p of [bad.addresses(), bad.neighbours(), bad.fdbEntries(), bad.delete()]) {
+      await expect(p).rejects.toBeInstanceOf(TenusError);
+    }
   });
 });

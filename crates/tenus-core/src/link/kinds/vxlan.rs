@@ -52,9 +52,15 @@ pub struct VxlanInfo {
     pub port: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub local: Option<String>,
-    /// The remote endpoint or multicast group.
+    /// The unicast remote endpoint.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remote: Option<String>,
+    /// The multicast group (the kernel keeps it in the same attribute as a remote).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multicast_group: Option<String>,
+    /// The index of the link the tunnel's packets leave by (the `parent` option).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ttl: Option<u32>,
     pub learning: bool,
@@ -174,14 +180,24 @@ impl Kind for Vxlan {
                 InfoVxlan::Port(p) => info.port = Some(u32::from(*p)),
                 InfoVxlan::Local(a) => info.local = Some(a.to_string()),
                 InfoVxlan::Local6(a) => info.local = Some(a.to_string()),
-                InfoVxlan::Group(a) if !a.is_unspecified() => info.remote = Some(a.to_string()),
-                InfoVxlan::Group6(a) if !a.is_unspecified() => info.remote = Some(a.to_string()),
+                InfoVxlan::Group(a) if !a.is_unspecified() => peer(&mut info, IpAddr::V4(*a)),
+                InfoVxlan::Group6(a) if !a.is_unspecified() => peer(&mut info, IpAddr::V6(*a)),
+                InfoVxlan::Link(index) if *index != 0 => info.parent = Some(*index),
                 InfoVxlan::Ttl(t) => info.ttl = Some(u32::from(*t)),
                 InfoVxlan::Learning(l) => info.learning = *l,
                 _ => {}
             }
         }
         Some(info)
+    }
+}
+
+/// IFLA_VXLAN_GROUP(6): a multicast group, or else the unicast remote.
+fn peer(info: &mut VxlanInfo, address: IpAddr) {
+    if address.is_multicast() {
+        info.multicast_group = Some(address.to_string());
+    } else {
+        info.remote = Some(address.to_string());
     }
 }
 
