@@ -72,7 +72,7 @@ export class BatchLink {
     return name;
   }
 
-  /** The options it is made with, to change (refused once the batch's fill has returned). */
+  /** The options it is made with, to change (refused once the batch's fill has finished). */
   private open(): Record<string, unknown> {
     this.owner.run.assertOpen();
     return this.options;

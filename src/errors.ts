@@ -74,7 +74,7 @@ export interface TenusErrorFields {
  *   a fraction, out of range, a NUL byte, an empty name, a getter that throws),
  *   with `arg` naming the argument or option; 'ERR_OWN_NETNS' (kind 'refused') when
  *   `netns.fromPid` finds the caller's own namespace; 'ERR_INVALID_STATE' (kind 'refused') for
- *   a chain or builder changed after it was awaited, or a batch's builder after its fill returned.
+ *   a chain or builder changed after it was awaited, or a batch's builder after its fill finished.
  * - `op`: the operation ('link.add', 'address.add', ...); `link`: the object it was about — the
  *   link, or for routes, rules, neighbours, nexthops and VLANs the object as `ip` names it
  *   ('10.7.0.0/16', 'priority 4242', '10.0.41.7 dev br0').
@@ -137,7 +137,7 @@ export class TenusError extends Error implements TenusErrorFields {
 
   /**
    * A builder used after it was sent: a chain or builder awaited already, or a batch's builder
-   * after its fill returned (the change would be lost without a word).
+   * after its fill finished (the change would be lost without a word).
    */
   static invalidState(message: string): TenusError {
     return new TenusError(`tenus: ${message}`, { kind: 'refused', code: 'ERR_INVALID_STATE' });

@@ -18,7 +18,7 @@ export function numberOrName(arg: string, value: unknown): number | string {
 /**
  * A builder of one item. On a namespace (`owner` a Netns) a bad argument is kept until the
  * builder is awaited, which then rejects with it; in a batch (`owner` its Run) it throws at once,
- * as does any change once the batch's fill has returned.
+ * as does any change once the batch's fill has finished.
  */
 export abstract class ItemBuilder {
   private failure?: unknown;

@@ -319,6 +319,8 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   /**
    * Runs many operations as one batch: one crossing into Rust, requests pipelined on this
    * namespace's socket (many per `sendmsg`, a bounded window in flight), per-item results.
+   * `fill` adds the items; it may be async (the batch waits for it). Its builders refuse use
+   * once it has finished.
    *
    * ```ts
    * const r = await ns.batch((b) => {
@@ -326,8 +328,8 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    * });
    * ```
    */
-  async batch(fill: (b: BatchBuilder) => void, options: BatchOptions = {}): Promise<BatchResult> {
-    const f = args.fn('fill', fill) as (b: BatchBuilder) => void;
+  async batch(fill: (b: BatchBuilder) => unknown, options: BatchOptions = {}): Promise<BatchResult> {
+    const f = args.fn('fill', fill) as (b: BatchBuilder) => unknown;
     const o = batchOptions(options);
     const builder = new BatchBuilder(this);
     // Large batches start running while they are filled (not with rollback: its first failure
@@ -335,12 +337,10 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     if (o.onError !== 'rollback' && o.onProgress === undefined) builder.run.streamParts(o.window);
     try {
       const returned: unknown = f(builder);
+      // An async fill: what it adds after an `await` belongs to the batch too, and its error is
+      // the batch's, so the batch waits for it.
+      if (isThenable(returned)) await returned;
       builder.run.close();
-      if (isThenable(returned)) {
-        // Its items would come after the batch was sent, and its error would go unheard.
-        returned.then(undefined, () => {});
-        throw TenusError.invalid('fill', 'returned a promise (an async function?): add every item before it returns, and await what they need before ns.batch()');
-      }
     } catch (e) {
       builder.run.close();
       // What a streamed batch sent already is undone: a fill that throws leaves nothing.

@@ -55,7 +55,7 @@ export class Run {
 
   constructor(readonly ns: Netns) {}
 
-  /** Set once a batch's fill has returned: its builders then refuse to add or change items. */
+  /** Set once a batch's fill has finished: its builders then refuse to add or change items. */
   private closed = false;
 
   /** The items so far (the report's length). */
@@ -104,12 +104,12 @@ export class Run {
     return this.count++;
   }
 
-  /** A batch's fill has returned: what it built is final (a kept builder must not change it). */
+  /** A batch's fill has finished: what it built is final (a kept builder must not change it). */
   close(): void {
     this.closed = true;
   }
 
-  /** Refuses a change once the batch's fill has returned (it would be lost without a word). */
+  /** Refuses a change once the batch's fill has finished (it would be lost without a word). */
   assertOpen(): void {
     if (this.closed) {
       throw TenusError.invalidState('this batch has already been sent: add and change its items inside its fill function');
