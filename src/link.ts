@@ -162,6 +162,54 @@ export abstract class LinkOps {
   deleteFdb(mac: string, options?: FdbOptions): LinkChain<Link> {
     return this.chain().deleteFdb(mac, options);
   }
+
+  /**
+   * @internal The namespace and the link (index or name) that reads and `delete()` address,
+   * or why the reference was refused.
+   */
+  protected abstract target(): { ns: Netns; link: number | string } | TenusError;
+
+  /** The addresses on this link. */
+  async addresses(): Promise<AddressRecord[]> {
+    const { ns, link } = this.located();
+    return ns.addresses(link);
+  }
+
+  /** The link's 64-bit counters now, in one request. */
+  async stats(): Promise<LinkStats64> {
+    const { ns, link } = this.located();
+    return ns.linkStats(link);
+  }
+
+  /** The neighbours of this link (`ip neigh show dev DEV`, filtered further by `filter`). */
+  async neighbours(filter?: Omit<NeighbourFilter, 'link'>): Promise<NeighbourRecord[]> {
+    const { ns, link } = this.located();
+    return ns.neighbours({ ...args.options('filter', filter), link });
+  }
+
+  /** The FDB entries of this link (`bridge fdb show dev DEV`, filtered further by `filter`). */
+  async fdbEntries(filter?: Omit<FdbFilter, 'link'>): Promise<FdbRecord[]> {
+    const { ns, link } = this.located();
+    return ns.fdbEntries({ ...args.options('filter', filter), link });
+  }
+
+  /** Resolves once IPv6 duplicate address detection on the link is over (see `Netns.waitForDad`). */
+  async waitForDad(options?: DadOptions): Promise<AddressRecord[]> {
+    const { ns, link } = this.located();
+    return ns.waitForDad(link, options);
+  }
+
+  /** `ip link del`. For a veth this removes both ends. */
+  async delete(): Promise<void> {
+    const { ns, link } = this.located();
+    return ns.deleteLink(link);
+  }
+
+  private located(): { ns: Netns; link: number | string } {
+    const target = this.target();
+    if (target instanceof TenusError) throw target;
+    return target;
+  }
 }
 
 /**
@@ -201,29 +249,8 @@ export class Link extends LinkOps {
     this.info = info;
   }
 
-  /** The addresses on this link. */
-  addresses(): Promise<AddressRecord[]> {
-    return this.ns.addresses(this.index);
-  }
-
-  /** The link's 64-bit counters now, in one request. */
-  stats(): Promise<LinkStats64> {
-    return this.ns.linkStats(this.index);
-  }
-
-  /** The neighbours of this link (`ip neigh show dev DEV`, filtered further by `filter`). */
-  async neighbours(filter?: Omit<NeighbourFilter, 'link'>): Promise<NeighbourRecord[]> {
-    return this.ns.neighbours({ ...args.options('filter', filter), link: this.index });
-  }
-
-  /** The FDB entries of this link (`bridge fdb show dev DEV`, filtered further by `filter`). */
-  async fdbEntries(filter?: Omit<FdbFilter, 'link'>): Promise<FdbRecord[]> {
-    return this.ns.fdbEntries({ ...args.options('filter', filter), link: this.index });
-  }
-
-  /** Resolves once IPv6 duplicate address detection on the link is over (see `Netns.waitForDad`). */
-  waitForDad(options?: DadOptions): Promise<AddressRecord[]> {
-    return this.ns.waitForDad(this.index, options);
+  protected target(): { ns: Netns; link: number } {
+    return { ns: this.ns, link: this.index };
   }
 
   /** Reads the link again (and updates `info`). */
@@ -231,11 +258,6 @@ export class Link extends LinkOps {
     const fresh = await this.ns.link(this.index);
     this.info = fresh.info;
     return this;
-  }
-
-  /** `ip link del`. For a veth this removes both ends. */
-  delete(): Promise<void> {
-    return this.ns.deleteLink(this.index);
   }
 
   toJSON(): LinkRecord {
@@ -273,36 +295,8 @@ export class LinkRef extends LinkOps implements PromiseLike<Link> {
     return this.ns.chainOn(this.ref);
   }
 
-  /** The link's 64-bit counters now, in one request. */
-  stats(): Promise<LinkStats64> {
-    return this.ref instanceof TenusError ? Promise.reject(this.ref) : this.ns.linkStats(this.ref);
-  }
-
-  /** Resolves once IPv6 duplicate address detection on the link is over (see `Netns.waitForDad`). */
-  waitForDad(options?: DadOptions): Promise<AddressRecord[]> {
-    return this.ref instanceof TenusError ? Promise.reject(this.ref) : this.ns.waitForDad(this.ref, options);
-  }
-
-  /** The addresses on this link (as `Link.addresses`, without reading the link first). */
-  addresses(): Promise<AddressRecord[]> {
-    return this.ref instanceof TenusError ? Promise.reject(this.ref) : this.ns.addresses(this.ref);
-  }
-
-  /** The neighbours of this link (`ip neigh show dev DEV`, filtered further by `filter`). */
-  async neighbours(filter?: Omit<NeighbourFilter, 'link'>): Promise<NeighbourRecord[]> {
-    if (this.ref instanceof TenusError) throw this.ref;
-    return this.ns.neighbours({ ...args.options('filter', filter), link: this.ref });
-  }
-
-  /** The FDB entries of this link (`bridge fdb show dev DEV`, filtered further by `filter`). */
-  async fdbEntries(filter?: Omit<FdbFilter, 'link'>): Promise<FdbRecord[]> {
-    if (this.ref instanceof TenusError) throw this.ref;
-    return this.ns.fdbEntries({ ...args.options('filter', filter), link: this.ref });
-  }
-
-  /** `ip link del`. For a veth this removes both ends. */
-  delete(): Promise<void> {
-    return this.ref instanceof TenusError ? Promise.reject(this.ref) : this.ns.deleteLink(this.ref);
+  protected target(): { ns: Netns; link: number | string } | TenusError {
+    return this.ref instanceof TenusError ? this.ref : { ns: this.ns, link: this.ref };
   }
 
   then<R1 = Link, R2 = never>(

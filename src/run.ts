@@ -34,10 +34,14 @@ export interface RunOptions {
   onProgress?: (done: number) => void;
 }
 
-/** A batch of more items than this starts running while it is filled (`Run.streamParts`). */
-const FIRST_PART = 2048;
+/**
+ * A batch of more items than this starts running while it is filled (`Run.streamParts`): early,
+ * so that the engine's thread is busy while JavaScript, still cold, builds the rest (a cold
+ * 10,000-neighbour batch ran ~13% faster than with a first part of 2,048).
+ */
+const FIRST_PART = 256;
 /** The items of each later part. */
-const PART = 4096;
+const PART = 2048;
 
 /** Items being gathered for one run, with the namespaces they act in (0: the run's own). */
 export class Run {

@@ -112,6 +112,11 @@ pub fn options<T: DeserializeOwned>(arg: &str, value: serde_json::Value) -> Resu
 /// `options` on an item's JSON text as it stands in a batch document (no `Value` tree in
 /// between: batches of 100,000 routes read each item's options once, straight into `T`).
 pub fn options_raw<T: DeserializeOwned>(arg: &str, raw: &serde_json::value::RawValue) -> Result<T> {
+    // Read plainly first: tracking the path costs every option of every item, and is only
+    // needed to name what is wrong (the text is read again for that).
+    if let Ok(options) = serde_json::from_str(raw.get()) {
+        return Ok(options);
+    }
     let mut de = serde_json::Deserializer::from_str(raw.get());
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         // Errors are rare: the text is read as a value only then, for what `named` looks at.
