@@ -353,6 +353,7 @@ export interface LinkInfoTable {
   geneve?: GeneveInfo
   ifb?: NoOptions
   netkit?: NetkitInfo
+  tun?: TunInfo
 }
 
 /** Every kind's options, by kind name: `index.d.ts` derives the `LinkSpec` union from it. */
@@ -746,7 +747,7 @@ export interface RouteOptions {
   nexthop?: number
 }
 
-export type RouteProtocol = 'redirect' | 'kernel' | 'boot' | 'static' | 'gated' | 'ra' | 'mrt' | 'zebra' | 'bird' | 'dnrouted' | 'xorp' | 'ntk' | 'dhcp' | 'keepalived' | 'babel' | 'openr' | 'tenus' | 'bgp' | 'isis' | 'ospf' | 'rip' | 'eigrp'
+export type RouteProtocol = 'unspec' | 'redirect' | 'kernel' | 'boot' | 'static' | 'gated' | 'ra' | 'mrt' | 'zebra' | 'bird' | 'dnrouted' | 'xorp' | 'ntk' | 'dhcp' | 'keepalived' | 'babel' | 'openr' | 'tenus' | 'bgp' | 'isis' | 'ospf' | 'rip' | 'eigrp'
 
 /** A route as `ip -j route` shows it. */
 export interface RouteRecord {
@@ -859,6 +860,29 @@ export interface RuleRecord {
   l3mdev?: boolean
   /** The link `iif` or `oif` names does not exist (the rule waits for it). */
   detached?: boolean
+}
+
+/**
+ * What a tun/tap device reports (`ip -d link`: `tun type tap pi off vnet_hdr on persist on`).
+ * Its kind is "tun" for both modes: `mode` says which it is.
+ */
+export interface TunInfo {
+  /** 'tun' (IP packets) or 'tap' (Ethernet frames). */
+  mode: TunTapMode
+  /** Owning user id, when one is set. */
+  owner?: number
+  /** Owning group id, when one is set. */
+  group?: number
+  /** Packets carry the 4-byte packet information header (made without IFF_NO_PI). */
+  pi: boolean
+  /** Packets carry a virtio-net header. */
+  vnetHdr: boolean
+  /** The device outlives the descriptors attached to it (tenus makes them persistent). */
+  persist: boolean
+  multiQueue: boolean
+  /** Queues attached now (descriptors open on the device), and how many of them are disabled. */
+  queues: number
+  disabledQueues: number
 }
 
 export type TunTapMode = 'tun' | 'tap'

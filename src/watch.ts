@@ -49,11 +49,21 @@ export interface ReadyEvent {
 /** What a watcher yields. */
 export type WatchEvent = ChangeEvent | ResyncEvent | ReadyEvent;
 
-/** What `ns.watch()` takes: the objects to follow (at least one), and how. */
-export interface WatchOptions extends NativeWatchOptions {
+/** The objects a watcher can follow (`links`, `addresses`, ...): every option but how it runs. */
+type WatchObject = Exclude<keyof NativeWatchOptions, 'existing' | 'receiveBuffer' | 'queue'>;
+
+/** How a watcher runs, besides what it follows. */
+export interface WatchControl {
   /** Ends the watcher; the iteration then rejects with the signal's reason. */
   signal?: AbortSignal;
 }
+
+/**
+ * What `ns.watch()` takes: the objects to follow (at least one: `ns.watch({})` does not
+ * type-check), and how.
+ */
+export type WatchOptions = NativeWatchOptions &
+  WatchControl & { [K in WatchObject]: Required<Pick<NativeWatchOptions, K>> }[WatchObject];
 
 /** Events a batch holds at most (the Rust side's `task::BATCH`): also what this side buffers. */
 const BATCH = 1024;
@@ -100,7 +110,7 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
   private readonly onAbort = (): void => this.abort();
 
   /** @internal Use `ns.watch()`. */
-  constructor(ns: Netns, options: WatchOptions) {
+  constructor(ns: Netns, options: NativeWatchOptions & WatchControl) {
     const { signal, ...rest } = args.options('options', options, { signal: args.signal });
     this.signal = signal as AbortSignal | undefined;
     this.ready = new Promise<void>((resolve, reject) => {

@@ -67,6 +67,9 @@ export async function lab(): Promise<string[]> {
 export async function scoped(): Promise<number> {
   await using lab = await netns.create();
   await using events = lab.watch({ links: true });
+  // @ts-expect-error a watcher follows at least one kind of object
+  const none = (): unknown => lab.watch({ existing: true });
+  void none;
   return (await lab.links()).length + events.status.events;
 }
 `;

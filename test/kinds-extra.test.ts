@@ -549,6 +549,17 @@ describe.each(['tun', 'tap'] as const)('tuntap %s', (mode) => {
     expect(t.name).toBe(`${mode}0`);
     expect(t.kind).toBe('tun');
     expect(t.info.up).toBe(false);
+    // The mode is in the record's details: the kernel's kind is "tun" for both.
+    expect(t.info.info).toEqual({
+      kind: 'tun',
+      mode,
+      pi: false,
+      vnetHdr: false,
+      persist: true,
+      multiQueue: false,
+      queues: 0,
+      disabledQueues: 0,
+    });
     expect(await listed(ns, `${mode}0`)).toMatchObject({ index: t.index, kind: 'tun' });
     expect((await ns.link(`${mode}0`)).index).toBe(t.index);
 
@@ -583,15 +594,19 @@ describe.each(['tun', 'tap'] as const)('tuntap %s', (mode) => {
     expect(data.user).toBe(ownerAsIp('passwd', uid));
     expect(data.group).toBe(ownerAsIp('group', gid));
     expect(data.persist).toBe(true);
+    const [read] = (await ns.links()).filter((l) => l.name === `${mode}0`);
+    expect(read.info).toEqual({ ...(await ns.link(`${mode}0`)).info.info, kind: 'tun' });
+    expect(read.info).toMatchObject({ kind: 'tun', mode, owner: uid, group: gid, multiQueue: true, persist: true });
   });
 
   it('with owner 0 and group 0 (root)', async (ctx) => {
     needTun(ctx);
     const ns = await lab();
-    await ns.tuntap(`${mode}0`, mode, { owner: 0, group: 0 });
+    const t = await ns.tuntap(`${mode}0`, mode, { owner: 0, group: 0 });
     const data = ipLink(ns, `${mode}0`).linkinfo.info_data;
     expect(data.user).toBe(ownerAsIp('passwd', 0));
     expect(data.group).toBe(ownerAsIp('group', 0));
+    expect(t.info.info).toMatchObject({ kind: 'tun', mode, owner: 0, group: 0 });
   });
 
   it('with mtu and up options', async (ctx) => {

@@ -452,6 +452,8 @@ describe('routes: FIB lookups (ip route get)', () => {
     }
     expect((await ns1.routeGet('10.9.1.1', { mark: 0x10 })).table).toBe(100);
     expect((await ns1.routeGet('10.9.1.1')).table).toBe(254);
+    // An IPv4 answer carries protocol 0: by its name in iproute2's rt_protos (ip omits it).
+    expect((await ns1.routeGet('10.9.1.1')).protocol).toBe('unspec');
     const fib = await ns1.routeGet('10.9.1.1', { fibmatch: true });
     expect(fib).toMatchObject({ dst: '10.9.0.0/16', via: '172.16.101.2' });
     expect((await rejection(ns1.routeGet('10.9.1.1', { iif: 'nosuchlink' }))).code).toBe('ENODEV');
@@ -485,6 +487,9 @@ describe('routes: bad input is refused before anything is sent, naming the argum
       [() => ns.route('10.9.0.0/16', { via: '10.0.0.2', gateway: '10.0.0.3' } as object), 'gateway', 'ERR_INVALID_ARG_VALUE'],
       [() => ns.routeGet('10.9.0.300'), 'dst', 'ERR_INVALID_ARG_VALUE'],
       [() => ns.routes({ table: 0 }), 'table', 'ERR_INVALID_ARG_VALUE'],
+      // The kernel reads protocol 0 in a dump request as "any": refused rather than listing all.
+      [() => ns.routes({ protocol: 'unspec' }), 'protocol', 'ERR_INVALID_ARG_VALUE'],
+      [() => ns.routes({ protocol: 0 }), 'protocol', 'ERR_INVALID_ARG_VALUE'],
     ];
     for (const [make, arg, code] of cases) {
       const e = await rejection(make());

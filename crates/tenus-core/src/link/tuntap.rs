@@ -2,12 +2,15 @@
 //! `ip tuntap add NAME mode tun|tap [user U] [group G] [multi_queue]` makes them: the
 //! TUNSETIFF, TUNSETOWNER/TUNSETGROUP and TUNSETPERSIST ioctls on /dev/net/tun, run on a native
 //! thread inside the target namespace. The device is persistent: it outlives the descriptor.
+//! Its record's details (`TunInfo`) are read from what the kernel reports (kind "tun").
 
 use std::fs::OpenOptions;
 use std::io;
 use std::os::fd::AsRawFd;
 
-use serde::Deserialize;
+use netlink_packet_core::Nla;
+use netlink_packet_route::link::InfoData;
+use serde::{Deserialize, Serialize};
 
 use crate::args;
 use crate::error::{Error, Result};
@@ -67,6 +70,94 @@ impl TunTapSpec {
             group: o.group,
             multi_queue: o.multi_queue.unwrap_or(false),
         })
+    }
+}
+
+/// What a tun/tap device reports (`ip -d link`: `tun type tap pi off vnet_hdr on persist on`).
+/// Its kind is "tun" for both modes: `mode` says which it is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct TunInfo {
+    /// 'tun' (IP packets) or 'tap' (Ethernet frames).
+    pub mode: TunTapMode,
+    /// Owning user id, when one is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<u32>,
+    /// Owning group id, when one is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<u32>,
+    /// Packets carry the 4-byte packet information header (made without IFF_NO_PI).
+    pub pi: bool,
+    /// Packets carry a virtio-net header.
+    pub vnet_hdr: bool,
+    /// The device outlives the descriptors attached to it (tenus makes them persistent).
+    pub persist: bool,
+    pub multi_queue: bool,
+    /// Queues attached now (descriptors open on the device), and how many of them are disabled.
+    pub queues: u32,
+    pub disabled_queues: u32,
+}
+
+// IFLA_TUN_* (linux/if_link.h).
+const IFLA_TUN_OWNER: u16 = 1;
+const IFLA_TUN_GROUP: u16 = 2;
+const IFLA_TUN_TYPE: u16 = 3;
+const IFLA_TUN_PI: u16 = 4;
+const IFLA_TUN_VNET_HDR: u16 = 5;
+const IFLA_TUN_PERSIST: u16 = 6;
+const IFLA_TUN_MULTI_QUEUE: u16 = 7;
+const IFLA_TUN_NUM_QUEUES: u16 = 8;
+const IFLA_TUN_NUM_DISABLED_QUEUES: u16 = 9;
+
+impl TunInfo {
+    /// Decodes a tun device's IFLA_INFO_DATA (None without a type, which every kernel that
+    /// reports these attributes sends).
+    pub fn decode(data: Option<&InfoData>) -> Option<TunInfo> {
+        let Some(InfoData::Tun(nlas)) = data else {
+            return None;
+        };
+        let mut mode = None;
+        let mut info = TunInfo {
+            mode: TunTapMode::Tun,
+            owner: None,
+            group: None,
+            pi: false,
+            vnet_hdr: false,
+            persist: false,
+            multi_queue: false,
+            queues: 0,
+            disabled_queues: 0,
+        };
+        for nla in nlas {
+            let mut value = vec![0; nla.value_len()];
+            nla.emit_value(&mut value);
+            let byte = value.first().copied().unwrap_or(0) != 0;
+            let word = <[u8; 4]>::try_from(value.as_slice()).map(u32::from_ne_bytes).ok();
+            match nla.kind() {
+                IFLA_TUN_OWNER => info.owner = word,
+                IFLA_TUN_GROUP => info.group = word,
+                IFLA_TUN_TYPE => {
+                    mode = match value.first().map(|&t| libc::c_short::from(t)) {
+                        Some(IFF_TUN) => Some(TunTapMode::Tun),
+                        Some(IFF_TAP) => Some(TunTapMode::Tap),
+                        _ => None,
+                    }
+                }
+                IFLA_TUN_PI => info.pi = byte,
+                IFLA_TUN_VNET_HDR => info.vnet_hdr = byte,
+                IFLA_TUN_PERSIST => info.persist = byte,
+                IFLA_TUN_MULTI_QUEUE => info.multi_queue = byte,
+                IFLA_TUN_NUM_QUEUES => info.queues = word.unwrap_or(0),
+                IFLA_TUN_NUM_DISABLED_QUEUES => info.disabled_queues = word.unwrap_or(0),
+                _ => {}
+            }
+        }
+        info.mode = mode?;
+        Some(info)
     }
 }
 

@@ -11,7 +11,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
 use crate::args;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::nla::{Writer, DUMP};
@@ -130,7 +130,15 @@ impl RouteListOptions {
         };
         let protocol = self
             .protocol
-            .map(|p| PROTOCOL.check("protocol", p.code()).map(|p| p as u8))
+            .map(|p| match PROTOCOL.check("protocol", p.code())? {
+                // The kernel reads protocol 0 in a dump request as "any": it would list all.
+                0 => Err(Error::invalid(
+                    "protocol",
+                    "'unspec' (0) cannot select routes (the kernel reads it as any protocol): \
+                     list without it and keep the records whose protocol is 'unspec'",
+                )),
+                p => Ok(p as u8),
+            })
             .transpose()?;
         let oif = match &self.dev {
             Some(l) => {

@@ -77,6 +77,8 @@ coded!(RouteScope, "scope" {
 });
 
 coded!(RouteProtocol, "protocol" {
+    // What `ip route get` answers for IPv4, and rules added without one, carry.
+    Unspec = "unspec" = 0,
     Redirect = "redirect" = 1,
     Kernel = "kernel" = 2,
     Boot = "boot" = 3,

@@ -3,9 +3,8 @@
 //! declares the file and registers the kinds in it (the name is the kind's `Kind::NAME`, which
 //! a test checks, spelled out for napi-rs, which would write `ip6gre` as `ip6Gre`). Every
 //! dispatch on the kind (parsing options, building requests, decoding records) and the kind
-//! tables in `index.d.ts` are generated from it.
-//! Every dispatch on the kind (parsing options, building requests, decoding records) and the
-//! kind tables in `index.d.ts` are generated from it.
+//! tables in `index.d.ts` are generated from it. Kinds made another way (tun/tap) are listed
+//! under `read only`: their records are decoded, nothing else.
 
 use netlink_packet_route::link::{InfoData, InfoKind};
 use serde::{Serialize, Serializer};
@@ -20,11 +19,17 @@ use crate::link::kind::{Kind, ParseContext};
 use crate::link::spec::{LinkRef, LinkSpec};
 
 macro_rules! kinds {
-    ($(mod $module:ident { $($field:ident = $name:literal: $variant:ident => $ty:ident, $options:ident, $info:ident;)* })*) => {
+    (
+        $(mod $module:ident { $($field:ident = $name:literal: $variant:ident => $ty:ident, $options:ident, $info:ident;)* })*
+        read only { $($rfield:ident = $rname:literal: $rvariant:ident => $rinfo:path, $rdecode:path;)* }
+    ) => {
         $(pub mod $module;)*
-        kinds!(@table $($($module $field = $name: $variant => $ty, $options, $info;)*)*);
+        kinds!(@table [$($rfield = $rname: $rvariant => $rinfo, $rdecode;)*] $($($module $field = $name: $variant => $ty, $options, $info;)*)*);
     };
-    (@table $($module:ident $field:ident = $name:literal: $variant:ident => $ty:ident, $options:ident, $info:ident;)*) => {
+    (
+        @table [$($rfield:ident = $rname:literal: $rvariant:ident => $rinfo:path, $rdecode:path;)*]
+        $($module:ident $field:ident = $name:literal: $variant:ident => $ty:ident, $options:ident, $info:ident;)*
+    ) => {
         /// A link to create: the kind and its checked, typed options.
         #[derive(Debug, Clone)]
         pub enum KindSpec {
@@ -36,6 +41,7 @@ macro_rules! kinds {
         #[derive(Debug, Clone, PartialEq)]
         pub enum KindInfo {
             $($variant($module::$info),)*
+            $($rvariant($rinfo),)*
         }
 
         /// Every kind's options, by kind name: `index.d.ts` derives the `LinkSpec` union from it.
@@ -50,6 +56,7 @@ macro_rules! kinds {
         #[napi_derive::napi(object, object_to_js = false, object_from_js = false)]
         pub struct LinkInfoTable {
             $(#[napi(js_name = $name)] pub $field: Option<$module::$info>,)*
+            $(#[napi(js_name = $rname)] pub $rfield: Option<$rinfo>,)*
         }
 
         /// The kind names tenus can create.
@@ -129,17 +136,28 @@ macro_rules! kinds {
                         return <$module::$ty as Kind>::decode(data).map(KindInfo::$variant);
                     }
                 )*
+                $(
+                    if kind == $rname {
+                        return $rdecode(data).map(KindInfo::$rvariant);
+                    }
+                )*
                 None
             }
 
             pub fn name(&self) -> &'static str {
-                match self { $(KindInfo::$variant(_) => <$module::$ty as Kind>::NAME,)* }
+                match self {
+                    $(KindInfo::$variant(_) => <$module::$ty as Kind>::NAME,)*
+                    $(KindInfo::$rvariant(_) => $rname,)*
+                }
             }
         }
 
         impl Serialize for KindInfo {
             fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-                match self { $(KindInfo::$variant(i) => Tagged { kind: self.name(), info: i }.serialize(s),)* }
+                match self {
+                    $(KindInfo::$variant(i) => Tagged { kind: self.name(), info: i }.serialize(s),)*
+                    $(KindInfo::$rvariant(i) => Tagged { kind: self.name(), info: i }.serialize(s),)*
+                }
             }
         }
 
@@ -195,6 +213,10 @@ kinds! {
     mod geneve { geneve = "geneve": Geneve => Geneve, GeneveOptions, GeneveInfo; }
     mod ifb { ifb = "ifb": Ifb => Ifb, NoOptions, NoOptions; }
     mod netkit { netkit = "netkit": Netkit => Netkit, NetkitOptions, NetkitInfo; }
+    // Kinds tenus reads but makes another way than RTM_NEWLINK (tun/tap: `Handle::tuntap_add`).
+    read only {
+        tun = "tun": Tun => crate::link::tuntap::TunInfo, crate::link::tuntap::TunInfo::decode;
+    }
 }
 /// Whether the running kernel can create links of `kind`: tried in a throwaway namespace (a
 /// missing module answers EOPNOTSUPP "Unknown device type").
