@@ -86,7 +86,8 @@ export function link(arg: string, value: unknown, ns?: object): number | string 
 export function known(arg: string, options: Record<string, unknown>, names: readonly string[]): void {
   for (const key of Object.keys(options)) {
     if (!names.includes(key)) {
-      throw TenusError.invalid(key, `is not an option of ${arg} (expected ${names.join(', ')})`);
+      const of = arg === 'options' ? '' : ` of ${arg}`;
+      throw TenusError.invalid(key, `is not an option${of} (expected ${names.join(', ')})`);
     }
   }
 }
