@@ -824,8 +824,16 @@ function markdown(report: Report, ws: Workload[], o: Options): string {
   // Targets.
   L.push('## Targets', '');
   L.push('| target | measured (medians) | met |', '|---|---|---|');
-  for (const t of targets(report)) L.push(`| ${t.target} | ${t.measured} | ${t.met} |`);
+  const rows = targets(report);
+  for (const t of rows) L.push(`| ${t.target} | ${t.measured} | ${t.met} |`);
   L.push('');
+  if (rows.some((t) => t.measured === NOT_RUN)) {
+    L.push(
+      `Targets "${NOT_RUN}" belong to workloads this run left out (\`--workloads\`); the repository's ` +
+        'benches/RESULTS-neigh-fdb.md and benches/RESULTS-routing.md hold runs of those.',
+      '',
+    );
+  }
 
   // Details.
   L.push('## Details (min and median of the runs)', '');
@@ -966,6 +974,9 @@ function markdown(report: Report, ws: Workload[], o: Options): string {
   return L.join('\n');
 }
 
+/** A target whose workload this run left out (`--workloads`): other RESULTS files may have it. */
+const NOT_RUN = 'not in this run';
+
 interface TargetRow {
   target: string;
   measured: string;
@@ -984,7 +995,7 @@ function targets(report: Report): TargetRow[] {
     const t = stat(find(report, w, 'tenus-batch'));
     const f = stat(find(report, w, 'floor'));
     if (!t || !f) {
-      rows.push({ target: label, measured: 'not measured', met: '—' });
+      rows.push({ target: label, measured: NOT_RUN, met: '—' });
       return;
     }
     const r = t.med / f.med;
@@ -995,7 +1006,10 @@ function targets(report: Report): TargetRow[] {
       met: r <= limit ? 'met' : 'not met',
     });
   };
-  const n = (w: string): string => fmtInt(find(report, w, 'floor')?.n ?? find(report, w, 'tenus-batch')?.n ?? 0);
+  // A workload this run left out is named with the size a full (or quick) run gives it.
+  const planned = new Map(workloads({ quick: report.meta.mode === 'quick' } as Options).map((w) => [w.id, w.n]));
+  const n = (w: string): string =>
+    fmtInt(find(report, w, 'floor')?.n ?? find(report, w, 'tenus-batch')?.n ?? planned.get(w) ?? 0);
   ratioTarget(`create ${n('veth')} veth pairs via batch ≤ 1.05× floor`, 'veth', 1.05);
   ratioTarget(`${n('macvlan')} macvlans ≤ 1.10× floor`, 'macvlan', 1.1);
   ratioTarget(`${n('addr')} addresses ≤ 1.3× floor`, 'addr', 1.3);
@@ -1007,7 +1021,7 @@ function targets(report: Report): TargetRow[] {
     const t = stat(find(report, w, col));
     const f = stat(find(report, w, base));
     if (!t || !f) {
-      rows.push({ target: label, measured: 'not measured', met: '—' });
+      rows.push({ target: label, measured: NOT_RUN, met: '—' });
       return;
     }
     const r = t.med / f.med;
@@ -1043,8 +1057,8 @@ function targets(report: Report): TargetRow[] {
       });
       rows.push({ target: 'peak RSS of the process during that dump < 150 MB', measured: `${rss.toFixed(1)} MB (worst run)`, met: rss < 150 ? 'met' : 'not met' });
     } else {
-      rows.push({ target: 'route dump faster than every peer', measured: 'not measured', met: '—' });
-      rows.push({ target: 'peak RSS of the process during the route dump < 150 MB', measured: 'not measured', met: '—' });
+      rows.push({ target: 'route dump faster than every peer', measured: NOT_RUN, met: '—' });
+      rows.push({ target: 'peak RSS of the process during the route dump < 150 MB', measured: NOT_RUN, met: '—' });
     }
   }
   {
@@ -1065,7 +1079,7 @@ function targets(report: Report): TargetRow[] {
         met: best < nl.med ? (both ? 'met (both ways)' : 'met by the cheapest way only') : 'not met',
       });
     } else {
-      rows.push({ target: '1000 addresses awaited one at a time faster than npm netlink', measured: 'not measured', met: '—' });
+      rows.push({ target: '1000 addresses awaited one at a time faster than npm netlink', measured: NOT_RUN, met: '—' });
     }
   }
   {
@@ -1081,7 +1095,7 @@ function targets(report: Report): TargetRow[] {
         met: r >= 30 ? 'met' : 'not met',
       });
     } else {
-      rows.push({ target: 'delete 1000 arbitrary veth pairs ≥ 30× faster than one by one', measured: 'not measured', met: '—' });
+      rows.push({ target: 'delete 1000 arbitrary veth pairs ≥ 30× faster than one by one', measured: NOT_RUN, met: '—' });
     }
   }
   {
@@ -1099,7 +1113,7 @@ function targets(report: Report): TargetRow[] {
         met: worst < 10 ? 'met' : median(p99) < 10 ? 'met in the median run, not in every run' : 'not met',
       });
     } else {
-      rows.push({ target: 'event-loop p99 < 10 ms during the 10,000-op batch', measured: 'not measured', met: '—' });
+      rows.push({ target: 'event-loop p99 < 10 ms during the 10,000-op batch', measured: NOT_RUN, met: '—' });
     }
   }
   {
@@ -1113,7 +1127,7 @@ function targets(report: Report): TargetRow[] {
         met: growth < 20 ? 'met' : 'not met',
       });
     } else {
-      rows.push({ target: 'RSS growth < 20 MB over 20 rounds', measured: 'not measured', met: '—' });
+      rows.push({ target: 'RSS growth < 20 MB over 20 rounds', measured: NOT_RUN, met: '—' });
     }
   }
   return rows;

@@ -23,7 +23,7 @@ export {
 } from './batch';
 export { TenusError, errnoCode, type TenusErrorKind, type TenusErrorFields } from './errors';
 export { LinkMakers, type Common, type With, type Linked, type Needs, type VethLinkOptions, type GreKind } from './kinds';
-export { Watcher, type WatchOptions, type WatchControl, type WatchEvent, type ChangeEvent, type ResyncEvent, type ReadyEvent } from './watch';
+export { Watcher, type WatchOptions, type WatchSettings, type WatchObject, type WatchEvent, type ChangeEvent, type ResyncEvent, type ReadyEvent } from './watch';
 export { WaitFor, type RouteWaitOptions, type WaitOptions } from './wait';
 export { cni, CniRuntime, CniError } from './cni';
 export type * from './cni/types';

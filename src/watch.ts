@@ -49,21 +49,20 @@ export interface ReadyEvent {
 /** What a watcher yields. */
 export type WatchEvent = ChangeEvent | ResyncEvent | ReadyEvent;
 
-/** The objects a watcher can follow (`links`, `addresses`, ...): every option but how it runs. */
-type WatchObject = Exclude<keyof NativeWatchOptions, 'existing' | 'receiveBuffer' | 'queue'>;
-
-/** How a watcher runs, besides what it follows. */
-export interface WatchControl {
+/** Everything `ns.watch()` takes; `WatchOptions` is this with at least one object chosen. */
+export interface WatchSettings extends NativeWatchOptions {
   /** Ends the watcher; the iteration then rejects with the signal's reason. */
   signal?: AbortSignal;
 }
+
+/** The objects a watcher can follow (`links`, `addresses`, ...): the settings but how it runs. */
+export type WatchObject = Exclude<keyof WatchSettings, 'existing' | 'receiveBuffer' | 'queue' | 'signal'>;
 
 /**
  * What `ns.watch()` takes: the objects to follow (at least one: `ns.watch({})` does not
  * type-check), and how.
  */
-export type WatchOptions = NativeWatchOptions &
-  WatchControl & { [K in WatchObject]: Required<Pick<NativeWatchOptions, K>> }[WatchObject];
+export type WatchOptions = WatchSettings & { [K in WatchObject]: Required<Pick<WatchSettings, K>> }[WatchObject];
 
 /** Events a batch holds at most (the Rust side's `task::BATCH`): also what this side buffers. */
 const BATCH = 1024;
@@ -110,7 +109,7 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
   private readonly onAbort = (): void => this.abort();
 
   /** @internal Use `ns.watch()`. */
-  constructor(ns: Netns, options: NativeWatchOptions & WatchControl) {
+  constructor(ns: Netns, options: WatchSettings) {
     const { signal, ...rest } = args.options('options', options, { signal: args.signal });
     this.signal = signal as AbortSignal | undefined;
     this.ready = new Promise<void>((resolve, reject) => {
