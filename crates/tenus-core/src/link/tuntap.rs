@@ -234,3 +234,61 @@ impl Handle {
         self.link_get(&LinkRef::Name(spec.name.clone())).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use netlink_packet_core::DefaultNla;
+    use netlink_packet_route::link::{InfoData, InfoTun};
+
+    use super::*;
+
+    fn data(attrs: &[(u16, Vec<u8>)]) -> InfoData {
+        InfoData::Tun(
+            attrs
+                .iter()
+                .map(|(kind, value)| InfoTun::Other(DefaultNla::new(*kind, value.clone())))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_tap_reports_its_mode_owner_flags_and_queues() {
+        let tap = data(&[
+            (IFLA_TUN_OWNER, 1000u32.to_ne_bytes().to_vec()),
+            (IFLA_TUN_TYPE, vec![IFF_TAP as u8]),
+            (IFLA_TUN_PI, vec![0]),
+            (IFLA_TUN_VNET_HDR, vec![1]),
+            (IFLA_TUN_PERSIST, vec![1]),
+            (IFLA_TUN_MULTI_QUEUE, vec![1]),
+            (IFLA_TUN_NUM_QUEUES, 2u32.to_ne_bytes().to_vec()),
+            (IFLA_TUN_NUM_DISABLED_QUEUES, 1u32.to_ne_bytes().to_vec()),
+        ]);
+        assert_eq!(
+            TunInfo::decode(Some(&tap)),
+            Some(TunInfo {
+                mode: TunTapMode::Tap,
+                owner: Some(1000),
+                group: None,
+                pi: false,
+                vnet_hdr: true,
+                persist: true,
+                multi_queue: true,
+                queues: 2,
+                disabled_queues: 1,
+            })
+        );
+        let json = serde_json::to_value(TunInfo::decode(Some(&tap)).unwrap()).unwrap();
+        assert_eq!(json["mode"], "tap");
+        assert_eq!(json["vnetHdr"], true);
+        assert!(json.get("group").is_none());
+    }
+
+    #[test]
+    fn without_a_type_or_data_there_is_nothing_to_report() {
+        assert_eq!(TunInfo::decode(None), None);
+        assert_eq!(TunInfo::decode(Some(&data(&[(IFLA_TUN_PI, vec![1])]))), None);
+        assert_eq!(TunInfo::decode(Some(&data(&[(IFLA_TUN_TYPE, vec![7])]))), None);
+        let tun = TunInfo::decode(Some(&data(&[(IFLA_TUN_TYPE, vec![IFF_TUN as u8])]))).unwrap();
+        assert_eq!(tun.mode, TunTapMode::Tun);
+    }
+}
