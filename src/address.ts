@@ -40,7 +40,7 @@ function canonical(arg: string, text: string): string {
  * link that is down, detection has not started yet (addresses stay tentative until it is up).
  */
 export async function waitForDad(ns: Netns, link: LinkLike, options: DadOptions = {}): Promise<AddressRecord[]> {
-  const ref = args.link('link', link);
+  const ref = args.link('link', link, ns);
   const o = args.options('options', options);
   const address = o.address === undefined ? undefined : canonical('address', args.text('address', o.address));
   const timeout = o.timeout === undefined ? 10_000 : args.uint('timeout', o.timeout);

@@ -82,6 +82,11 @@ export function link(arg: string, value: unknown, ns?: object): number | string 
   throw wrongType(arg, 'a link name, an index or a link', value);
 }
 
+/** `link` for the links of namespace `ns`: a Link of another namespace is refused. */
+export function linkIn(ns: object): (arg: string, value: unknown) => number | string {
+  return (arg, value) => link(arg, value, ns);
+}
+
 /** Refuses options other than `names` (where a typo would silently mean the default). */
 export function known(arg: string, options: Record<string, unknown>, names: readonly string[]): void {
   for (const key of Object.keys(options)) {

@@ -44,6 +44,6 @@ export function bridgeSetItem(link: WireLink, options: BridgeOptions): Item {
 
 /** `bridge vlan show` with a filter. */
 export async function listVlans(ns: Netns, filter: BridgeVlanFilter | undefined): Promise<BridgeVlanRecord[]> {
-  const f = JSON.stringify(args.options('filter', filter, { link: args.link }));
+  const f = JSON.stringify(args.options('filter', filter, { link: args.linkIn(ns) }));
   return JSON.parse(await call(() => ns.native.bridgeVlanList(f))) as BridgeVlanRecord[];
 }

@@ -196,7 +196,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     let checked: Record<string, unknown> = {};
     this.guard(() => {
       d = args.text('dst', dst);
-      checked = routeOptions(options);
+      checked = routeOptions(options, args.linkIn(this.at));
     });
     return this.step((c) => {
       const dev = c.name ?? (typeof c.ref === 'number' ? c.ref : undefined);
@@ -253,22 +253,22 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 
   /** `bridge fdb add MAC dev DEV [self|master] [vlan] [dst] [vni] ...`: EEXIST when it is there. */
   fdb(mac: string, options?: FdbOptions): this {
-    return this.onLinkItem((ref) => fdbItemOn('add', ref, mac, options));
+    return this.onLinkItem((ref) => fdbItemOn('add', ref, mac, options, this.at));
   }
 
   /** `bridge fdb append MAC dev DEV dst IP ...`: one more remote for a VXLAN entry. */
   appendFdb(mac: string, options?: FdbOptions): this {
-    return this.onLinkItem((ref) => fdbItemOn('append', ref, mac, options));
+    return this.onLinkItem((ref) => fdbItemOn('append', ref, mac, options, this.at));
   }
 
   /** `bridge fdb replace MAC dev DEV ...`: adds the entry or changes it. */
   replaceFdb(mac: string, options?: FdbOptions): this {
-    return this.onLinkItem((ref) => fdbItemOn('replace', ref, mac, options));
+    return this.onLinkItem((ref) => fdbItemOn('replace', ref, mac, options, this.at));
   }
 
   /** `bridge fdb del MAC dev DEV ...` */
   deleteFdb(mac: string, options?: FdbOptions): this {
-    return this.onLinkItem((ref) => fdbItemOn('delete', ref, mac, options));
+    return this.onLinkItem((ref) => fdbItemOn('delete', ref, mac, options, this.at));
   }
 
   /** An item built (and checked) now, for whatever link the chain is on when it runs. */
@@ -350,7 +350,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     if (got !== undefined) c.names.set(got, c.name);
     const peer = this.peerStep(run, c, created);
     const report = await run.run({ rollback: true });
-    if (!report.ok) throw failure(report, c.names, c.name);
+    if (!report.ok) throw failure(report, c.names, c.name, startIndex(start));
     const where = run.namespace(c.target);
     return this.result(where, got === undefined ? undefined : record(report, got), report, peer, start);
   }
@@ -415,17 +415,24 @@ function record(report: Report, at: number): LinkRecord {
   return rec;
 }
 
+/** The index a chain's items name its link by until it moves (none for a link it creates). */
+function startIndex(start: Start): number | undefined {
+  if ('link' in start) return start.link.index;
+  return 'ref' in start && typeof start.ref === 'number' ? start.ref : undefined;
+}
+
 /**
  * The error a failed chain rejects with: its failing step's, naming the link as it was called
- * when that step ran (undo errors: as it is called at the end).
+ * when that step ran (undo errors: as it is called at the end), also where the kernel's object
+ * names it by `index`.
  */
-function failure(report: Report, names: Map<number, string | undefined>, last: string | undefined): TenusError {
+function failure(report: Report, names: Map<number, string | undefined>, last: string | undefined, index: number | undefined): TenusError {
   const first = report.items.findIndex((r) => r.status === 'failed');
   const e = report.errors.get(first) as TenusError;
   const name = names.get(first) ?? last;
-  if (name !== undefined) e.nameLink(name);
+  if (name !== undefined) e.nameLink(name, index);
   if (report.undoErrors.length > 0) {
-    for (const u of report.undoErrors) if (last !== undefined) u.nameLink(last);
+    for (const u of report.undoErrors) if (last !== undefined) u.nameLink(last, index);
     e.undoErrors = report.undoErrors;
   }
   return e;

@@ -4,7 +4,7 @@
 import { bridgeSetItem, vlanItem, type BridgeVlanSpec, type Vids } from './bridge-vlan';
 import { TenusError } from './errors';
 import { fdbItem, type FdbSpec } from './fdb';
-import { byNameOrIndex } from './items';
+import { byNameOrIndexIn } from './items';
 import * as args from './args';
 import type { BridgeOptions, LinkLike } from './native';
 import { neighbourItem, type NeighbourSelector, type NeighbourSpec } from './neighbour';
@@ -32,7 +32,12 @@ export class Changes implements PromiseLike<void> {
   private running?: Promise<void>;
 
   /** @internal Use `Netns.neighbour()` and friends. */
-  constructor(private readonly ns: Netns) {}
+  /** How items name their links: as names or indexes of this namespace. */
+  private readonly named;
+
+  constructor(private readonly ns: Netns) {
+    this.named = byNameOrIndexIn(ns);
+  }
 
   private add(build: () => Item): this {
     if (this.running) throw TenusError.invalidState('this chain has already started; build a new one');
@@ -47,52 +52,52 @@ export class Changes implements PromiseLike<void> {
 
   /** `ip neigh add ADDRESS dev LINK [lladdr MAC] [nud STATE] ...`: EEXIST when it is there. */
   neighbour(address: string, options: NeighbourSpec): this {
-    return this.add(() => neighbourItem('add', address, options, byNameOrIndex));
+    return this.add(() => neighbourItem('add', address, options, this.named));
   }
 
   /** `ip neigh replace ...`: adds the entry or changes it. */
   replaceNeighbour(address: string, options: NeighbourSpec): this {
-    return this.add(() => neighbourItem('replace', address, options, byNameOrIndex));
+    return this.add(() => neighbourItem('replace', address, options, this.named));
   }
 
   /** `ip neigh del ADDRESS dev LINK [proxy]` */
   deleteNeighbour(address: string, options: NeighbourSelector): this {
-    return this.add(() => neighbourItem('delete', address, options, byNameOrIndex));
+    return this.add(() => neighbourItem('delete', address, options, this.named));
   }
 
   /** `bridge fdb add MAC dev LINK ...`: EEXIST when it is there. */
   fdb(mac: string, options: FdbSpec): this {
-    return this.add(() => fdbItem('add', mac, options, byNameOrIndex));
+    return this.add(() => fdbItem('add', mac, options, this.named));
   }
 
   /** `bridge fdb append MAC dev LINK dst IP ...`: one more remote for a VXLAN entry. */
   appendFdb(mac: string, options: FdbSpec): this {
-    return this.add(() => fdbItem('append', mac, options, byNameOrIndex));
+    return this.add(() => fdbItem('append', mac, options, this.named));
   }
 
   /** `bridge fdb replace ...`: adds the entry or changes it. */
   replaceFdb(mac: string, options: FdbSpec): this {
-    return this.add(() => fdbItem('replace', mac, options, byNameOrIndex));
+    return this.add(() => fdbItem('replace', mac, options, this.named));
   }
 
   /** `bridge fdb del MAC dev LINK ...` */
   deleteFdb(mac: string, options: FdbSpec): this {
-    return this.add(() => fdbItem('delete', mac, options, byNameOrIndex));
+    return this.add(() => fdbItem('delete', mac, options, this.named));
   }
 
   /** `bridge vlan add vid VID[-VID] dev LINK [pvid] [untagged] [self|master]` */
   bridgeVlan(vid: Vids, options: BridgeVlanSpec): this {
-    return this.add(() => vlanItem('add', vid, options, byNameOrIndex));
+    return this.add(() => vlanItem('add', vid, options, this.named));
   }
 
   /** `bridge vlan del vid VID[-VID] dev LINK [self|master]` */
   deleteBridgeVlan(vid: Vids, options: BridgeVlanSpec): this {
-    return this.add(() => vlanItem('delete', vid, options, byNameOrIndex));
+    return this.add(() => vlanItem('delete', vid, options, this.named));
   }
 
   /** `ip link set BRIDGE type bridge [vlan_filtering ...] [vlan_default_pvid ...] ...` */
   setBridge(bridge: LinkLike, options: BridgeOptions): this {
-    return this.add(() => bridgeSetItem(args.link('bridge', bridge), options));
+    return this.add(() => bridgeSetItem(args.link('bridge', bridge, this.ns), options));
   }
 
   then<R1 = void, R2 = never>(

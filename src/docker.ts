@@ -1,7 +1,6 @@
 // A tiny Docker Engine API client: finds a container's init process (and so its network
 // namespace) by name or id. Only `node:http` over the engine's unix socket; nothing else is
 // dialled and nothing is run. Podman's Docker-compatible socket answers the same request.
-import { stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { constants } from 'node:os';
 import * as args from './args';
@@ -191,6 +190,7 @@ async function connectError(e: NodeJS.ErrnoException, socket: string, container:
   let message: string;
   if (code === 'ECONNREFUSED') {
     // connect(2) says ECONNREFUSED for a path that is not a socket too: tell them apart.
+    const { stat } = await import('node:fs/promises');
     const isSocket = await stat(socket).then(
       (s) => s.isSocket(),
       () => true,

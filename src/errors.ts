@@ -97,7 +97,7 @@ export class TenusError extends Error implements TenusErrorFields {
   readonly socket?: string;
   readonly status?: number;
   /** Errors met while a failed chain undid its earlier steps (the chain's own error is this one). */
-  undoErrors?: unknown[];
+  undoErrors?: TenusError[];
 
   constructor(message: string, fields: TenusErrorFields) {
     super(message);
@@ -173,15 +173,27 @@ export class TenusError extends Error implements TenusErrorFields {
     return TenusError.fromDoc(doc);
   }
 
-  /** Names the link in place of its index, once the caller knows the name. */
-  nameLink(name: string): void {
+  /**
+   * Names the link in place of its index, once the caller knows the name; with `index`, also
+   * in the description of an object on that link ("02:00:00:00:00:cc dev #4" becomes
+   * "02:00:00:00:00:cc dev vx0").
+   */
+  nameLink(name: string, index?: number): void {
     if (this.link === undefined) {
       if (this.kind !== 'invalid-argument') this.link = name;
       return;
     }
-    if (!this.link.startsWith('#')) return;
-    this.message = this.message.replace(` ${this.link}:`, ` ${name}:`);
-    this.link = name;
+    const was = this.link;
+    if (was.startsWith('#')) {
+      this.message = this.message.replace(` ${was}:`, ` ${name}:`);
+      this.link = name;
+      return;
+    }
+    const dev = index === undefined ? undefined : new RegExp(`\\bdev #${index}\\b`);
+    if (dev?.test(was)) {
+      this.link = was.replace(dev, `dev ${name}`);
+      this.message = this.message.replace(was, this.link);
+    }
   }
 
   /** A plain object with every field, for logs and JSON. */

@@ -22,9 +22,12 @@ export function fdbItem(verb: 'add' | 'append' | 'replace' | 'delete', mac: unkn
   return [CODES[verb], link, args.text('mac', mac), rest];
 }
 
-/** `bridge fdb add|append|replace|del` on a link already named (a chain on a link), as an item. */
-export function fdbItemOn(verb: 'add' | 'append' | 'replace' | 'delete', link: WireLink, mac: unknown, options: unknown): Item {
-  return [CODES[verb], link, args.text('mac', mac), args.options('options', options, { via: args.link })];
+/**
+ * `bridge fdb add|append|replace|del` on a link already named (a chain on a link), as an item;
+ * `via` names a link of the namespace `at`.
+ */
+export function fdbItemOn(verb: 'add' | 'append' | 'replace' | 'delete', link: WireLink, mac: unknown, options: unknown, at: object): Item {
+  return [CODES[verb], link, args.text('mac', mac), args.options('options', options, { via: args.linkIn(at) })];
 }
 
 /** Which entry `bridge fdb get` reads: its link, table, VLAN and (VXLAN) VNI. */
@@ -33,12 +36,13 @@ export type FdbSelector = Pick<FdbSpec, 'link' | 'master' | 'self' | 'vlan' | 'v
 /** `bridge fdb get MAC dev LINK [vlan VID] [vni VNI] self|master`: ENOENT when there is none. */
 export async function getFdb(ns: Netns, mac: unknown, selector: unknown): Promise<FdbRecord> {
   const m = args.text('mac', mac);
-  const [link, rest] = splitLink('an FDB entry', selector, (arg, like) => args.link(arg, like));
+  const [link, rest] = splitLink('an FDB entry', selector, args.linkIn(ns));
   return JSON.parse(await call(() => ns.native.fdbGet(JSON.stringify(link), m, JSON.stringify(rest)))) as FdbRecord;
 }
 
 /** `bridge fdb show` with a filter. */
 export async function listFdb(ns: Netns, filter: FdbFilter | undefined): Promise<FdbRecord[]> {
-  const f = JSON.stringify(args.options('filter', filter, { link: args.link, master: args.link }));
+  const link = args.linkIn(ns);
+  const f = JSON.stringify(args.options('filter', filter, { link, master: link }));
   return JSON.parse(await call(() => ns.native.fdbList(f))) as FdbRecord[];
 }

@@ -34,8 +34,11 @@ export abstract class ItemBuilder {
     private readonly at = 1,
     /** @internal The options object is shared with other items (copied before a change). */
     private shared = false,
-    /** @internal How options naming links are checked (a batch's check knows its own links). */
-    protected readonly link: LinkCheck = args.link,
+    /**
+     * @internal How options naming links are checked: as links of the namespace (a batch's
+     * check knows its own links too).
+     */
+    protected readonly link: LinkCheck = args.linkIn(owner instanceof Run ? owner.ns : owner),
   ) {}
 
   /** @internal The item's options, the builder's own (copied first when shared). */

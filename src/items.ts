@@ -9,8 +9,10 @@ import type { WireLink } from './ops';
 /** How the caller names links in items: a chain by name or index, a batch also by earlier items. */
 export type LinkNamer = (arg: string, like: LinkLike) => WireLink;
 
-/** A chain's way: the name or index itself. */
-export const byNameOrIndex: LinkNamer = (arg, like) => args.link(arg, like);
+/** A namespace's way: the name or index itself (a Link of another namespace is refused). */
+export function byNameOrIndexIn(ns: object): LinkNamer {
+  return args.linkIn(ns);
+}
 
 const NO_LINKS: ReadonlySet<string> = new Set();
 

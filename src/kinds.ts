@@ -1,6 +1,7 @@
 // One method per link kind, shared by the namespace handle (which returns a chain to await)
 // and the batch builder (which returns the item's options): a kind added in Rust needs one
 // method here, with the option type napi generated for it.
+import { constants } from 'node:os';
 import * as args from './args';
 import { TenusError } from './errors';
 import type { Netns } from './netns';
@@ -65,7 +66,13 @@ export function netnsArg(arg: string, value: unknown): Netns {
   if (typeof value !== 'object' || value === null || !('native' in value) || !('info' in value)) {
     throw args.invalidNetns(arg, value);
   }
-  return value as Netns;
+  const ns = value as Netns;
+  // EBADF like any use of a closed handle, naming the argument (the engine's error would say
+  // only that some handle of the batch was closed).
+  if (ns.closed) {
+    throw new TenusError(`${arg}: the namespace handle is closed`, { kind: 'closed', code: 'EBADF', errno: constants.errno.EBADF, arg });
+  }
+  return ns;
 }
 
 /** `.peer(name)`: the peer's name, refused when the pair's peer was named otherwise already. */

@@ -165,50 +165,50 @@ export abstract class LinkOps {
 
   /**
    * @internal The namespace and the link (index or name) that reads and `delete()` address,
-   * or why the reference was refused.
+   * with its name when known (errors say it), or why the reference was refused.
    */
-  protected abstract target(): { ns: Netns; link: number | string } | TenusError;
+  protected abstract target(): { ns: Netns; link: number | string; name?: string } | TenusError;
 
   /** The addresses on this link. */
-  async addresses(): Promise<AddressRecord[]> {
-    const { ns, link } = this.located();
-    return ns.addresses(link);
+  addresses(): Promise<AddressRecord[]> {
+    return this.on((ns, link) => ns.addresses(link));
   }
 
   /** The link's 64-bit counters now, in one request. */
-  async stats(): Promise<LinkStats64> {
-    const { ns, link } = this.located();
-    return ns.linkStats(link);
+  stats(): Promise<LinkStats64> {
+    return this.on((ns, link) => ns.linkStats(link));
   }
 
   /** The neighbours of this link (`ip neigh show dev DEV`, filtered further by `filter`). */
-  async neighbours(filter?: Omit<NeighbourFilter, 'link'>): Promise<NeighbourRecord[]> {
-    const { ns, link } = this.located();
-    return ns.neighbours({ ...args.options('filter', filter), link });
+  neighbours(filter?: Omit<NeighbourFilter, 'link'>): Promise<NeighbourRecord[]> {
+    return this.on((ns, link) => ns.neighbours({ ...args.options('filter', filter), link }));
   }
 
   /** The FDB entries of this link (`bridge fdb show dev DEV`, filtered further by `filter`). */
-  async fdbEntries(filter?: Omit<FdbFilter, 'link'>): Promise<FdbRecord[]> {
-    const { ns, link } = this.located();
-    return ns.fdbEntries({ ...args.options('filter', filter), link });
+  fdbEntries(filter?: Omit<FdbFilter, 'link'>): Promise<FdbRecord[]> {
+    return this.on((ns, link) => ns.fdbEntries({ ...args.options('filter', filter), link }));
   }
 
   /** Resolves once IPv6 duplicate address detection on the link is over (see `Netns.waitForDad`). */
-  async waitForDad(options?: DadOptions): Promise<AddressRecord[]> {
-    const { ns, link } = this.located();
-    return ns.waitForDad(link, options);
+  waitForDad(options?: DadOptions): Promise<AddressRecord[]> {
+    return this.on((ns, link) => ns.waitForDad(link, options));
   }
 
   /** `ip link del`. For a veth this removes both ends. */
-  async delete(): Promise<void> {
-    const { ns, link } = this.located();
-    return ns.deleteLink(link);
+  delete(): Promise<void> {
+    return this.on((ns, link) => ns.deleteLink(link));
   }
 
-  private located(): { ns: Netns; link: number | string } {
+  /** Runs a read or the deletion of this link; its errors name the link when its name is known. */
+  private async on<T>(fn: (ns: Netns, link: number | string) => Promise<T>): Promise<T> {
     const target = this.target();
     if (target instanceof TenusError) throw target;
-    return target;
+    try {
+      return await fn(target.ns, target.link);
+    } catch (e) {
+      if (e instanceof TenusError && target.name !== undefined) e.nameLink(target.name, typeof target.link === 'number' ? target.link : undefined);
+      throw e;
+    }
   }
 }
 
@@ -249,8 +249,8 @@ export class Link extends LinkOps {
     this.info = info;
   }
 
-  protected target(): { ns: Netns; link: number } {
-    return { ns: this.ns, link: this.index };
+  protected target(): { ns: Netns; link: number; name: string } {
+    return { ns: this.ns, link: this.index, name: this.name };
   }
 
   /** Reads the link again (and updates `info`). */

@@ -39,24 +39,28 @@ export function neighbourItemOn(verb: 'add' | 'replace' | 'delete', link: WireLi
   return [CODES[verb], link, args.text('address', address), args.options('options', options)];
 }
 
-const FILTER_LINKS: args.Converters = { link: args.link, master: args.link };
+/** The options of a filter that name links (of `ns`). */
+function filterLinks(ns: Netns): args.Converters {
+  const link = args.linkIn(ns);
+  return { link, master: link };
+}
 
 /** `ip neigh show` with a filter. */
 export async function listNeighbours(ns: Netns, filter: NeighbourFilter | undefined): Promise<NeighbourRecord[]> {
-  const f = JSON.stringify(args.options('filter', filter, FILTER_LINKS));
+  const f = JSON.stringify(args.options('filter', filter, filterLinks(ns)));
   return JSON.parse(await call(() => ns.native.neighbourList(f))) as NeighbourRecord[];
 }
 
 /** `ip neigh get ADDRESS dev LINK [proxy]`: one request; ENOENT when there is none. */
 export async function getNeighbour(ns: Netns, address: unknown, selector: unknown): Promise<NeighbourRecord> {
   const a = args.text('address', address);
-  const [link, rest] = splitLink('a neighbour', selector, (arg, like) => args.link(arg, like));
+  const [link, rest] = splitLink('a neighbour', selector, args.linkIn(ns));
   const json = await call(() => ns.native.neighbourGet(JSON.stringify(link), a, JSON.stringify(rest)));
   return JSON.parse(json) as NeighbourRecord;
 }
 
 /** `ip neigh flush`: resolves to how many entries were deleted. */
 export async function flushNeighbours(ns: Netns, filter: NeighbourFilter | undefined): Promise<number> {
-  const f = JSON.stringify(args.options('filter', filter, FILTER_LINKS));
+  const f = JSON.stringify(args.options('filter', filter, filterLinks(ns)));
   return call(() => ns.native.neighbourFlush(f));
 }

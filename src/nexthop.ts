@@ -33,12 +33,9 @@ function members(arg: string, value: unknown): unknown {
   return value.map((m, i) => args.options(`${arg}[${i}]`, m));
 }
 
-const CONVERT: args.Converters = { dev: args.link, protocol: numberOrName, group: members };
-
 /** Nexthop options as they cross into Rust; `link` checks `dev` (a batch's knows its links). */
-export function nexthopOptions(id: unknown, options: unknown, link?: LinkCheck): Record<string, unknown> {
-  const convert = link ? { ...CONVERT, dev: link } : CONVERT;
-  return { ...args.options('options', options, convert), id: args.uint('id', id) };
+export function nexthopOptions(id: unknown, options: unknown, link: LinkCheck): Record<string, unknown> {
+  return { ...args.options('options', options, { dev: link, protocol: numberOrName, group: members }), id: args.uint('id', id) };
 }
 
 /** The methods of a nexthop builder, awaited or in a batch. */
@@ -91,7 +88,7 @@ export abstract class NexthopBuilder<Ref = LinkLike> extends ItemBuilder {
 
   /** Several options at once. */
   set(options: NexthopSettings): this {
-    return this.put(() => Object.assign(this.o, nexthopOptions(this.o.id, options)));
+    return this.put(() => Object.assign(this.o, nexthopOptions(this.o.id, options, this.link)));
   }
 
   /** `ip nexthop replace`: add it, or replace the object with this id. */
@@ -110,7 +107,7 @@ export class NexthopChain extends NexthopBuilder implements PromiseLike<void> {
   /** @internal Use `Netns.nexthop()`. */
   constructor(ns: Netns, id: number, options?: NexthopSettings) {
     super(ns, [OP.nexthopAdd, { id }]);
-    this.put(() => this.setOptions(nexthopOptions(id, options)));
+    this.put(() => this.setOptions(nexthopOptions(id, options, this.link)));
   }
 
   then<R1 = void, R2 = never>(
@@ -141,7 +138,7 @@ export class BatchNexthop extends NexthopBuilder<BatchLinkLike> {
 
 /** @internal `ns.nexthops(filter)`. */
 export async function listNexthops(ns: Netns, filter?: NexthopListOptions): Promise<NexthopRecord[]> {
-  const f = JSON.stringify(args.options('filter', filter, { dev: args.link }));
+  const f = JSON.stringify(args.options('filter', filter, { dev: args.linkIn(ns) }));
   return JSON.parse(await call(() => ns.native.nexthopList(f))) as NexthopRecord[];
 }
 

@@ -63,7 +63,7 @@ const CHECKS: Record<string, (arg: string, v: unknown, link: LinkCheck) => unkno
  * checked for what only JavaScript values get wrong; anything else passed on for Rust to
  * refuse by name.
  */
-export function routeOptions(options: unknown, link: LinkCheck = args.link): Record<string, unknown> {
+export function routeOptions(options: unknown, link: LinkCheck): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (options === undefined) return out;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
@@ -196,7 +196,7 @@ export abstract class RouteBuilder<Ref = LinkLike, Leg = NexthopLeg> extends Ite
 
   /** Several options at once. */
   set(options: RouteSettings): this {
-    return this.put(() => Object.assign(this.o, routeOptions(options)));
+    return this.put(() => Object.assign(this.o, routeOptions(options, this.link)));
   }
 
   /** `ip route replace`: add it, or replace the route with the same key. */
@@ -236,7 +236,7 @@ export class RouteChain extends RouteBuilder implements PromiseLike<void> {
     super(ns, [OP.routeAdd, dst, {}], 2);
     this.put(() => {
       this.item[1] = args.text('dst', dst);
-      this.setOptions(routeOptions(options));
+      this.setOptions(routeOptions(options, this.link));
     });
   }
 
@@ -343,7 +343,7 @@ function addFields(r: RouteRecord, has: number, v: Value[], c: Uint32Array, k: n
 
 /** @internal `ns.routes(filter)`: the dump arrives in parts, turned into records while the rest comes. */
 export async function listRoutes(ns: Netns, filter?: RouteListOptions): Promise<RouteRecord[]> {
-  const f = JSON.stringify(args.options('filter', filter, { dev: args.link, table: numberOrName, protocol: numberOrName }));
+  const f = JSON.stringify(args.options('filter', filter, { dev: args.linkIn(ns), table: numberOrName, protocol: numberOrName }));
   let attempt = 0;
   let out: RouteRecord[] = [];
   await call(() =>
@@ -362,12 +362,13 @@ export async function listRoutes(ns: Netns, filter?: RouteListOptions): Promise<
 /** @internal `ns.routeGet(dst, options)`. */
 export async function getRoute(ns: Netns, dst: string, options?: RouteGetOptions): Promise<RouteRecord> {
   const d = args.text('dst', dst);
-  const o = JSON.stringify(args.options('options', options, { iif: args.link, oif: args.link, ipproto: numberOrName }));
+  const link = args.linkIn(ns);
+  const o = JSON.stringify(args.options('options', options, { iif: link, oif: link, ipproto: numberOrName }));
   return JSON.parse(await call(() => ns.native.routeGet(d, o))) as RouteRecord;
 }
 
 /** @internal `ns.flushRoutes(filter)`. */
 export async function flushRoutes(ns: Netns, filter?: RouteListOptions): Promise<number> {
-  const f = JSON.stringify(args.options('filter', filter, { dev: args.link, table: numberOrName, protocol: numberOrName }));
+  const f = JSON.stringify(args.options('filter', filter, { dev: args.linkIn(ns), table: numberOrName, protocol: numberOrName }));
   return call(() => ns.native.routeFlush(f));
 }

@@ -5,6 +5,6 @@ import { call, type LinkLike, type LinkStats64 } from './native';
 import type { Netns } from './netns';
 
 export async function linkStats(ns: Netns, link: LinkLike): Promise<LinkStats64> {
-  const ref = JSON.stringify(args.link('link', link));
+  const ref = JSON.stringify(args.link('link', link, ns));
   return JSON.parse(await call(() => ns.native.linkStats(ref))) as LinkStats64;
 }

@@ -4,7 +4,6 @@
 // state, so a change made just before the call is in that state, and one made during or after
 // it comes as an event. The condition is checked once the current state is in (resolving at
 // once if it already holds), then after every change.
-import { isIP } from 'node:net';
 import { constants } from 'node:os';
 import * as args from './args';
 import { TenusError } from './errors';
@@ -240,6 +239,16 @@ export class WaitFor {
 /** A link as errors name it: its name, or '#index'. */
 function label(ref: number | string): string {
   return typeof ref === 'number' ? `#${ref}` : ref;
+}
+
+/** node:net, loaded on first use (it was an eighth of loading tenus). */
+let net: typeof import('node:net') | undefined;
+
+function isIP(text: string): number {
+  // A require(), not an import(): checking arguments is synchronous.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  net ??= require('node:net') as typeof import('node:net');
+  return net.isIP(text);
 }
 
 /** An address as the kernel's records spell it (IPv6 lowercase, zeros compressed), and its prefix length if given. */

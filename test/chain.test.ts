@@ -287,6 +287,33 @@ describe('undo on failure, for a chain on an existing link', () => {
     expect(e.undoErrors).toBeUndefined();
   });
 
+  it('restores changes made before a moveTo when the link would come back under another index', async (ctx) => {
+    // The link's index (3 here) is taken in the target, so it gets another there (4), which a
+    // bridge made before the chain holds at home: moved back without asking, it came back as 5 and
+    // the undos of the changes before the move, which name it by its old index, missed it.
+    needRoot(ctx);
+    const ns = await lab();
+    const ctr = await lab();
+    await ctr.veth('c0').peer('c1');
+    const x = await ns.veth('x0').peer('x0p');
+    await ns.bridge('brm');
+    const before = ipLink(ns, 'x0');
+    expect([ipLink(ctr, 'c0').ifindex, ipLink(ctr, 'c1').ifindex]).toContain(before.ifindex);
+    const e = await rejection(
+      x.mtu(1400).alias('moved').master('brm').moveTo(ctr).address('10.9.9.9/24').address('10.9.9.9/24'),
+    );
+    expect(e.code).toBe('EEXIST');
+    expect(e.undoErrors).toBeUndefined();
+    expect(ipLinkNames(ctr)).toEqual(['c0', 'c1', 'lo']);
+    const after = ipLink(ns, 'x0');
+    expect(after.ifindex).toBe(before.ifindex);
+    expect(after.mtu).toBe(1500);
+    expect(after.master).toBeUndefined();
+    expect(after.ifalias).toBeUndefined();
+    // The Link still names it.
+    expect((await x.refresh()).name).toBe('x0');
+  });
+
   it('an error reported by index is renamed to the link name', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

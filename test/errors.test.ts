@@ -1,7 +1,7 @@
 // Errors: arguments refused before anything reaches the kernel (ERR_INVALID_ARG_VALUE with
 // `arg`), kernel errors (errno, op, link, extack), closed handles, bad namespace paths.
 import { describe, expect, it } from 'vitest';
-import { Netns, TenusError, errnoCode, type MacvlanMode, type VlanOptions } from '../src';
+import { Netns, TenusError, errnoCode, type Link, type MacvlanMode, type VlanOptions } from '../src';
 import { ipLinkNames, linkNames, rejection } from './helpers/check';
 import { ipLink, lab, needRoot } from './helpers/lab';
 
@@ -99,9 +99,60 @@ describe('invalid interface names', () => {
     await expectInvalid(ns, (n) => n.link(foreign), 'link');
     await expectInvalid(ns, (n) => n.deleteLink(foreign), 'link');
   });
+
+  it('a Link from another namespace is refused wherever routes, nexthops, neighbours and FDB entries name a link', async (ctx) => {
+    // Each would otherwise be sent as a bare index and act on whatever link has it here.
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    const v = await ns.veth('v0').peer('v1').address('10.76.0.1/16').up();
+    const vx = await ns.vxlan('vx0', { vni: 42, port: 4789, learning: false });
+    const foreign: Link = await other.veth('oth0').peer('oth1');
+    const mac = '02:00:00:00:00:aa';
+    await expectInvalid(ns, (n) => n.route('10.77.0.0/16', { dev: foreign }), 'dev');
+    await expectInvalid(ns, (n) => n.route('10.77.0.0/16').dev(foreign), 'dev');
+    await expectInvalid(ns, (n) => n.route('10.77.0.0/16').set({ dev: foreign }), 'dev');
+    await expectInvalid(ns, (n) => n.route('10.77.0.0/16', { multipath: [{ via: '10.76.0.2', dev: foreign }] }), 'dev');
+    await expectInvalid(ns, () => v.route('10.77.0.0/16', { multipath: [{ via: '10.76.0.2', dev: foreign }] }), 'dev');
+    await expectInvalid(ns, (n) => n.nexthop(5, { dev: foreign, via: '10.76.0.2' }), 'dev');
+    await expectInvalid(ns, (n) => n.nexthop(5).dev(foreign), 'dev');
+    await expectInvalid(ns, (n) => n.neighbour('10.76.0.9', { link: foreign, mac }), 'link');
+    await expectInvalid(ns, (n) => n.fdb(mac, { link: foreign, dst: '10.0.0.1' }), 'link');
+    await expectInvalid(ns, () => vx.fdb(mac, { dst: '10.0.0.1', via: foreign }), 'via');
+    await expectInvalid(ns, (n) => n.routes({ dev: foreign }), 'dev');
+    await expectInvalid(ns, (n) => n.flushRoutes({ dev: foreign }), 'dev');
+    await expectInvalid(ns, (n) => n.routeGet('10.76.0.9', { oif: foreign }), 'oif');
+    await expectInvalid(ns, (n) => n.nexthops({ dev: foreign }), 'dev');
+    await expectInvalid(ns, (n) => n.neighbours({ link: foreign }), 'link');
+    await expectInvalid(ns, (n) => n.neighbourGet('10.76.0.9', { link: foreign }), 'link');
+    await expectInvalid(ns, (n) => n.flushNeighbours({ link: foreign }), 'link');
+    await expectInvalid(ns, (n) => n.fdbEntries({ link: foreign }), 'link');
+    await expectInvalid(ns, (n) => n.fdbGet(mac, { link: foreign, self: true }), 'link');
+    await expectInvalid(ns, (n) => n.bridgeVlans({ link: foreign }), 'link');
+    await expectInvalid(ns, (n) => n.linkStats(foreign), 'link');
+    await expectInvalid(ns, (n) => n.waitForDad(foreign), 'link');
+    await expectInvalid(ns, (n) => n.setBridge(foreign, { vlanFiltering: true }), 'bridge');
+    // Nothing was sent: no route, nexthop, neighbour or FDB entry came of it.
+    expect((await ns.routes({ family: 'inet' })).filter((r) => r.dst === '10.77.0.0/16')).toEqual([]);
+    expect(await ns.nexthops()).toEqual([]);
+    expect((await ns.neighbours()).filter((e) => e.address === '10.76.0.9')).toEqual([]);
+    expect((await ns.fdbEntries({ link: vx })).filter((e) => e.mac === mac)).toEqual([]);
+  });
 });
 
 describe('invalid attribute values', () => {
+  it("a pair's peer named as the link itself, in the same namespace, is refused", async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await expectInvalid(ns, (n) => n.veth('pp').peer('pp'), 'peer');
+    await expectInvalid(ns, (n) => n.veth('pp', { peer: 'pp' }), 'peer');
+    // Born in another namespace, the peer may have the same name.
+    const other = await lab();
+    const v = await ns.veth('pp').peer('pp', { in: other });
+    expect(v.peer.name).toBe('pp');
+    expect(ipLinkNames(other)).toEqual(['lo', 'pp']);
+  });
+
   // 65536 is refused too now: 65535 (ETH_MAX_MTU) is the largest MTU of Ethernet-like kinds.
   it.for([67, 65536, 65537, 0, 2 ** 31])('MTU %i is refused at creation and as a change', async (mtu, ctx) => {
     needRoot(ctx);
@@ -367,6 +418,25 @@ describe('kernel errors', () => {
     expect(ipLinkNames(ns)).toEqual(['br0', 'lo']);
   });
 
+  it("errors of a Link's operations name it, also inside the object they describe", async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const vx = await ns.vxlan('vx0', { vni: 42, port: 4789, learning: false });
+    const missing = await rejection(vx.deleteFdb('02:00:00:00:00:cc', { dst: '10.0.0.1' }));
+    expect(missing.code).toBe('ENOENT');
+    expect(missing.link).toContain('dev vx0');
+    expect(missing.link).not.toContain('#');
+    expect(missing.message).toContain('dev vx0');
+    const v = await ns.veth('v0').peer('v1');
+    await v.delete();
+    const gone = await rejection(v.delete());
+    expect(gone.code).toBe('ENODEV');
+    expect(gone.link).toBe('v0');
+    expect(gone.message).not.toContain(`#${v.index}`);
+    await expect(v.stats()).rejects.toMatchObject({ code: 'ENODEV', link: 'v0' });
+    await expect(v.addresses()).rejects.toMatchObject({ code: 'ENODEV', link: 'v0' });
+  });
+
   it('a duplicate name of another kind is EEXIST too', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();
@@ -513,8 +583,12 @@ describe('closed namespace handles', () => {
     }
     // A peer or move target that is closed is refused the same way.
     const e = await rejection(other.veth('v0').peer('eth1', { in: ns }));
-    expect(e).toMatchObject({ code: 'EBADF', kind: 'closed' });
-    expect(ipLinkNames(other)).toEqual(['lo']);
+    expect(e).toMatchObject({ code: 'EBADF', kind: 'closed', arg: 'in' });
+    const v = await other.veth('v0').peer('v1');
+    const moved = await rejection(v.moveTo(ns));
+    expect(moved).toMatchObject({ code: 'EBADF', kind: 'closed', errno: 9, arg: 'target' });
+    expect(moved.message).toContain('target');
+    expect(ipLinkNames(other)).toEqual(['lo', 'v0', 'v1']);
   });
 
   it('close() is idempotent', async (ctx) => {

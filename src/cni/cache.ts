@@ -1,7 +1,7 @@
 // The result cache, in libcni's format (`<cacheDir>/results/<network>-<containerID>-<ifname>`,
 // `kind: "cniCacheV1"`), so that tenus, cnitool, containerd and CRI-O read each other's: CHECK
 // and DEL hand the cached result to the plugins as `prevResult`, GC finds stale attachments here.
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+// node:fs/promises is imported where it is used, so that loading tenus does not load it.
 import { join } from 'node:path';
 import type { CniCachedAttachment, CniConfList, CniResult } from './types';
 
@@ -46,8 +46,9 @@ export async function cacheWrite(dir: string, e: CacheEntry): Promise<void> {
   };
   if (e.args && Object.keys(e.args).length > 0) doc.cniArgs = Object.entries(e.args);
   if (e.capabilityArgs && Object.keys(e.capabilityArgs).length > 0) doc.capabilityArgs = e.capabilityArgs;
-  await mkdir(join(dir, 'results'), { recursive: true, mode: 0o700 });
-  await writeFile(file(dir, e.list.name, e.containerId, e.ifName), JSON.stringify(doc), { mode: 0o600 });
+  const fs = await import('node:fs/promises');
+  await fs.mkdir(join(dir, 'results'), { recursive: true, mode: 0o700 });
+  await fs.writeFile(file(dir, e.list.name, e.containerId, e.ifName), JSON.stringify(doc), { mode: 0o600 });
 }
 
 function toAttachment(doc: CacheDoc): CniCachedAttachment {
@@ -63,7 +64,8 @@ function toAttachment(doc: CacheDoc): CniCachedAttachment {
 export async function cacheRead(dir: string, network: string, containerId: string, ifName: string): Promise<CniCachedAttachment | undefined> {
   let text: string;
   try {
-    text = await readFile(file(dir, network, containerId, ifName), 'utf8');
+    const fs = await import('node:fs/promises');
+    text = await fs.readFile(file(dir, network, containerId, ifName), 'utf8');
   } catch {
     return undefined;
   }
@@ -76,21 +78,23 @@ export async function cacheRead(dir: string, network: string, containerId: strin
 }
 
 export async function cacheDelete(dir: string, network: string, containerId: string, ifName: string): Promise<void> {
-  await rm(file(dir, network, containerId, ifName), { force: true });
+  const fs = await import('node:fs/promises');
+  await fs.rm(file(dir, network, containerId, ifName), { force: true });
 }
 
 /** Every cached attachment (of one container, when given). */
 export async function cacheList(dir: string, containerId?: string): Promise<CniCachedAttachment[]> {
+  const fs = await import('node:fs/promises');
   let names: string[];
   try {
-    names = await readdir(join(dir, 'results'));
+    names = await fs.readdir(join(dir, 'results'));
   } catch {
     return [];
   }
   const out: CniCachedAttachment[] = [];
   for (const n of names.sort()) {
     try {
-      const doc = JSON.parse(await readFile(join(dir, 'results', n), 'utf8')) as CacheDoc;
+      const doc = JSON.parse(await fs.readFile(join(dir, 'results', n), 'utf8')) as CacheDoc;
       if (doc.kind !== KIND || (containerId !== undefined && doc.containerId !== containerId)) continue;
       out.push(toAttachment(doc));
     } catch {

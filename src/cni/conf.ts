@@ -1,7 +1,7 @@
 // Network configuration lists, read as libcni reads them: a `.conflist` (or an old single-plugin
 // `.conf`, turned into a list of one), the version the runtime will speak chosen from
 // `cniVersion` and `cniVersions` (the highest up to 1.1.0), every plugin with a `type`.
-import { readdir, readFile } from 'node:fs/promises';
+// node:fs/promises is imported where it is used, so that loading tenus does not load it.
 import { join } from 'node:path';
 import { text } from '../args';
 import { TenusError } from '../errors';
@@ -82,7 +82,8 @@ export function parseConfList(source: string | object): CniConfList {
 
 /** A `.conflist` (or `.conf`) file. */
 export async function loadConfList(file: string): Promise<CniConfList> {
-  return parseConfList(await readFile(text('file', file), 'utf8'));
+  const fs = await import('node:fs/promises');
+  return parseConfList(await fs.readFile(text('file', file), 'utf8'));
 }
 
 /**
@@ -90,7 +91,8 @@ export async function loadConfList(file: string): Promise<CniConfList> {
  * order them: `.conflist`, `.conf` and `.json` files; with `name`, only that network's.
  */
 export async function loadConfDir(dir: string, name?: string): Promise<CniConfList[]> {
-  const files = (await readdir(text('dir', dir)))
+  const fs = await import('node:fs/promises');
+  const files = (await fs.readdir(text('dir', dir)))
     .filter((f) => /\.(conflist|conf|json)$/.test(f))
     .sort();
   const out: CniConfList[] = [];

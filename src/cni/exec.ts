@@ -1,8 +1,8 @@
 // Running one CNI plugin: found in the runtime's path, run with the protocol's environment
 // (CNI_COMMAND, CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_ARGS, CNI_PATH) on top of the
 // process's own, its configuration on stdin; its stdout read as a result or an error result.
+// node:fs/promises is imported where it is used, so that loading tenus does not load it.
 import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CniError } from './error';
 
@@ -20,10 +20,11 @@ export interface PluginCall {
 
 /** The executable for `type` in `path` (the first directory that has it). */
 export async function findPlugin(type: string, path: string[], command: string): Promise<string> {
+  const fs = await import('node:fs/promises');
   for (const dir of path) {
     const file = join(dir, type);
     try {
-      await access(file, constants.X_OK);
+      await fs.access(file, constants.X_OK);
       return file;
     } catch {
       // not here

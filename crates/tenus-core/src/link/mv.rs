@@ -42,14 +42,44 @@ pub struct MoveLink {
     moved: OnceLock<Box<(LinkRecord, Vec<AddressRecord>)>>,
 }
 
-/// `ip link set INDEX netns NS [name NEW]`.
-fn encode_move(index: u32, to: &Namespace, new_name: Option<&str>) -> Vec<u8> {
+/// `ip link set INDEX netns NS [name NEW]`, asking for the index `new_index` there when given
+/// (IFLA_NEW_IFINDEX; the kernel refuses with EBUSY when a link of the target has it).
+fn encode_move(index: u32, to: &Namespace, new_name: Option<&str>, new_index: Option<u32>) -> Vec<u8> {
     let mut msg = selector(&LinkRef::Index(index));
     if let Some(n) = new_name {
         msg.attributes.push(LinkAttribute::IfName(n.to_string()));
     }
     msg.attributes.push(LinkAttribute::NetNsFd(to.raw_fd()));
+    if let Some(i) = new_index.and_then(|i| i32::try_from(i).ok()) {
+        msg.attributes.push(LinkAttribute::NewIfIndex(i));
+    }
     encode(RouteNetlinkMessage::SetLink(msg), Flags::Plain)
+}
+
+/// Moves `link` (in the namespace of `to`) back into `home`, asking for the index it had there,
+/// or, when another link has that index now, for none.
+async fn move_home(
+    to: &Handle,
+    op: &str,
+    link: &LinkRecord,
+    home: &Namespace,
+    rename: Option<&str>,
+    index: u32,
+) -> Result<()> {
+    let label = Some(link.name.as_str());
+    match to
+        .ack(op, label, encode_move(link.index, home, rename, Some(index)))
+        .await
+    {
+        Err(e) if e.errno() == Some(libc::EBUSY) => {
+            to.ack(op, label, encode_move(link.index, home, rename, None))
+                .await?;
+        }
+        other => {
+            other?;
+        }
+    }
+    Ok(())
 }
 
 impl MoveLink {
@@ -91,15 +121,14 @@ impl MoveLink {
             });
         }
         let _ = self.moved.set(Box::new((link.clone(), addresses)));
-        let request = encode_move(link.index, to.namespace(), self.new_name.as_deref());
+        let request = encode_move(link.index, to.namespace(), self.new_name.as_deref(), None);
         match from.ack(op, Some(&label), request).await {
             Ok(_) => Ok(()),
             Err(e) => {
                 // Moved, but not renamed: bring it back under its own name.
                 if self.new_name.is_some() {
                     if let Ok(there) = to.link_get(&LinkRef::Name(link.name.clone())).await {
-                        let back = encode_move(there.index, from.namespace(), None);
-                        let _ = to.ack(op, Some(&label), back).await;
+                        let _ = move_home(to, op, &there, from.namespace(), None, link.index).await;
                     }
                 }
                 Err(e)
@@ -115,8 +144,11 @@ impl MoveLink {
             .or(self.link.name())
     }
 
-    /// Moves the link back from the target, under its old name; returns its index back home
-    /// (the kernel keeps it unless another link took it meanwhile).
+    /// Moves the link back from the target, under its old name and, unless another link took
+    /// it meanwhile, its old index: the undos of the items before the move name it by the
+    /// index it had (a link entering a namespace keeps the index it had only when that index
+    /// is free there, so without asking it came back renumbered whenever the index it had in
+    /// the target was taken at home). Returns its index back home.
     pub(crate) async fn move_back(&self, from: &Handle, to: &Handle) -> Result<u32> {
         let (Some((was, addresses)), Some(there)) = (self.moved.get().map(|m| &**m), self.name_there())
         else {
@@ -127,12 +159,7 @@ impl MoveLink {
         };
         let rec = to.link_get(&LinkRef::Name(there.to_string())).await?;
         let rename = self.new_name.as_ref().map(|_| was.name.as_str());
-        to.ack(
-            "batch.undo",
-            Some(&rec.name),
-            encode_move(rec.index, from.namespace(), rename),
-        )
-        .await?;
+        move_home(to, "batch.undo", &rec, from.namespace(), rename, was.index).await?;
         // Back where it was: what the move took from it.
         let back = from.link_get(&LinkRef::Name(was.name.clone())).await?;
         let restore = LinkChange {

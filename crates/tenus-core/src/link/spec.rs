@@ -159,6 +159,15 @@ impl LinkSpec {
     fn check_common(&self, c: CommonOptions) -> Result<CommonSpec> {
         if let Some(name) = &c.name {
             args::ifname("name", name)?;
+            // Both ends of a pair born in one namespace need names of their own: the kernel
+            // would answer a bare EEXIST.
+            let peer = self.kind.peer().flatten();
+            if peer == Some(name.as_str()) && self.kind.namespaces().is_empty() {
+                return Err(Error::invalid(
+                    "peer",
+                    format!("{name:?} is the name of the link itself: the two ends of a pair in one namespace need two names"),
+                ));
+            }
         }
         if let Some(master) = &c.master {
             master.validate("master")?;
