@@ -948,7 +948,7 @@ function markdown(report: Report, ws: Workload[], o: Options): string {
   }
   const load = report.cells.filter((c) => c.workload === 'load');
   if (load.length > 0) {
-    L.push('### Module load (`require()` in a fresh node, timed inside the process)', '');
+    L.push('### Module load (`require()` and the first handle, in a fresh node, timed inside the process)', '');
     L.push('| module | runs | min ms | median ms |', '|---|---:|---:|---:|');
     for (const c of load) {
       const s = stat(c);
@@ -1128,6 +1128,22 @@ function targets(report: Report): TargetRow[] {
       });
     } else {
       rows.push({ target: 'RSS growth < 20 MB over 20 rounds', measured: NOT_RUN, met: '—' });
+    }
+  }
+  {
+    const load = report.cells.filter((c) => c.workload === 'load');
+    const tenus = stat(load.find((c) => c.column === 'tenus' && !c.error));
+    const netlink = stat(load.find((c) => c.column === 'npm netlink' && !c.error));
+    const target = "require('tenus') and its first namespace handle ≤ require('netlink') and its socket";
+    if (tenus && netlink) {
+      const r = tenus.med / netlink.med;
+      rows.push({
+        target,
+        measured: `tenus ${fmtMs(tenus.med)} ms, npm netlink ${fmtMs(netlink.med)} ms: ${fmtRatio(r)} (best runs: ${fmtRatio(tenus.min / netlink.min)})`,
+        met: r <= 1 ? 'met' : 'not met',
+      });
+    } else {
+      rows.push({ target, measured: NOT_RUN, met: '—' });
     }
   }
   return rows;
