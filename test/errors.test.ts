@@ -197,6 +197,20 @@ describe('invalid attribute values', () => {
     },
   );
 
+  it.for(['0.0.0.0/0', '0.0.0.0/8', '0.0.0.0', '::/0', '::/64'])('the unspecified address %j is refused as an address to add', async (cidr, ctx) => {
+    // The kernel answers success to 0.0.0.0 and adds nothing.
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br1');
+    const e = await expectInvalid(ns, () => br.address(cidr), 'address');
+    expect(e.message).toContain('unspecified');
+    await expectInvalid(ns, () => br.replaceAddress(cidr), 'address');
+    const r = await ns.batch((b) => b.address(br, cidr));
+    expect(r.ok).toBe(false);
+    expect(r.items[0]).toMatchObject({ status: 'failed', error: { code: 'ERR_INVALID_ARG_VALUE', arg: 'address' } });
+    expect(await br.addresses()).toEqual([]);
+  });
+
   it.for(['10.0.0.1/24', 'gw', '', '10.0.0.256'])('gateway %j that is not an address is refused', async (gw, ctx) => {
     needRoot(ctx);
     const ns = await lab();

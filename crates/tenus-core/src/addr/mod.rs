@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
 use crate::batch::{Before, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::message::{decode, encode, Flags};
@@ -235,6 +235,21 @@ pub struct OnLink {
 }
 
 impl OnLink {
+    /// Refuses the unspecified address for an addition: the kernel answers success and adds
+    /// nothing for 0.0.0.0 (and refuses ::).
+    fn assignable(self) -> Result<Self> {
+        if self.addr.is_unspecified() {
+            return Err(Error::invalid(
+                "address",
+                format!(
+                    "{}/{} is the unspecified address: a link cannot have it",
+                    self.addr, self.prefix
+                ),
+            ));
+        }
+        Ok(self)
+    }
+
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &ReadContext) -> Parsed<Self, A::Error> {
         let link: WireLink = next(seq, "link")?;
         let cidr: String = next(seq, "address")?;
@@ -287,7 +302,7 @@ impl Step for AddAddr {
     const OP: &'static str = "address.add";
 
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
-        Ok(OnLink::read(seq, cx)?.map(AddAddr))
+        Ok(OnLink::read(seq, cx)?.and_then(OnLink::assignable).map(AddAddr))
     }
     fn label(&self) -> Option<String> {
         self.0.label()
@@ -314,7 +329,9 @@ impl Step for ReplaceAddr {
     const OP: &'static str = "address.replace";
 
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
-        Ok(OnLink::read(seq, cx)?.map(ReplaceAddr))
+        Ok(OnLink::read(seq, cx)?
+            .and_then(OnLink::assignable)
+            .map(ReplaceAddr))
     }
     fn label(&self) -> Option<String> {
         self.0.label()
