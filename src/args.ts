@@ -69,12 +69,12 @@ const INDEX_MAX = 0x7fffffff;
  * another namespace than `ns` (the one the operation acts in) is refused: its index means
  * another link here.
  */
-export function link(arg: string, value: unknown, ns?: object): number | string {
+export function link(arg: string, value: unknown, ns: object): number | string {
   if (typeof value === 'string') return text(arg, value);
   if (typeof value === 'number') return index(arg, value);
   if (typeof value === 'object' && value !== null && 'index' in value) {
     const owner = 'ns' in value ? read(arg, value, 'ns') : undefined;
-    if (ns !== undefined && owner !== undefined && owner !== ns) {
+    if (owner !== undefined && owner !== ns) {
       throw TenusError.invalid(arg, 'is a link of another namespace');
     }
     return index(arg, read(arg, value, 'index'));

@@ -99,7 +99,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     let change: Record<string, unknown> = {};
     const at = this.at;
     this.guard(() => {
-      change = args.options(arg, fields(), { master: (a, v) => args.link(a, v, at) });
+      change = args.options(arg, fields(), { master: args.linkIn(at) });
     });
     return this.step((c) => {
       c.names.set(c.run.push([OP.linkSet, c.ref, change]), c.name);

@@ -4,8 +4,8 @@
 import { bridgeSetItem, vlanItem, type BridgeVlanSpec, type Vids } from './bridge-vlan';
 import { TenusError } from './errors';
 import { fdbItem, type FdbSpec } from './fdb';
-import { byNameOrIndexIn } from './items';
 import * as args from './args';
+import type { LinkNamer } from './items';
 import type { BridgeOptions, LinkLike } from './native';
 import { neighbourItem, type NeighbourSelector, type NeighbourSpec } from './neighbour';
 import type { Netns } from './netns';
@@ -31,12 +31,12 @@ export class Changes implements PromiseLike<void> {
   private error?: unknown;
   private running?: Promise<void>;
 
-  /** @internal Use `Netns.neighbour()` and friends. */
   /** How items name their links: as names or indexes of this namespace. */
-  private readonly named;
+  private readonly named: LinkNamer;
 
+  /** @internal Use `Netns.neighbour()` and friends. */
   constructor(private readonly ns: Netns) {
-    this.named = byNameOrIndexIn(ns);
+    this.named = args.linkIn(ns);
   }
 
   private add(build: () => Item): this {

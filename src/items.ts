@@ -9,11 +9,6 @@ import type { WireLink } from './ops';
 /** How the caller names links in items: a chain by name or index, a batch also by earlier items. */
 export type LinkNamer = (arg: string, like: LinkLike) => WireLink;
 
-/** A namespace's way: the name or index itself (a Link of another namespace is refused). */
-export function byNameOrIndexIn(ns: object): LinkNamer {
-  return args.linkIn(ns);
-}
-
 const NO_LINKS: ReadonlySet<string> = new Set();
 
 /**

@@ -46,7 +46,7 @@ export function linkOptions(
   name: unknown,
   options: unknown,
   peer: (ns: Netns) => number,
-  link: LinkCheck = (arg, v) => args.link(arg, v, ns),
+  link: LinkCheck = args.linkIn(ns),
 ): Record<string, unknown> {
   const out =
     options instanceof Required

@@ -167,7 +167,7 @@ export class WaitFor {
    */
   route(dst: string, options: RouteWaitOptions = {}): Promise<RouteRecord> {
     const want = routeDst(args.text('dst', dst));
-    const o = args.options('options', options, { signal: args.signal, until: args.fn, dev: (a, v) => args.link(a, v, this.ns) }, ['table', 'dev', 'via', 'until', 'timeout', 'signal']);
+    const o = args.options('options', options, { signal: args.signal, until: args.fn, dev: args.linkIn(this.ns) }, ['table', 'dev', 'via', 'until', 'timeout', 'signal']);
     const table = tableArg(o.table);
     const dev = o.dev as number | string | undefined;
     const via = o.via === undefined ? undefined : addressArg(args.text('via', o.via)).address;
