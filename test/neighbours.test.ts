@@ -260,6 +260,53 @@ describe('neighbours: rollback and batches', () => {
     expect((await rejection(br0.neighbours(3 as never))).code).toBe('ERR_INVALID_ARG_TYPE');
   });
 
+  it('batch items are checked the same whichever way they are built: by name, by Link, by a link the batch makes, and bad ones named', async (ctx) => {
+    needRoot(ctx);
+    const ns = await bridgeLab();
+    const br0 = await ns.link('br0');
+    const r = await ns.batch((b) => {
+      const br9 = b.bridge('br9');
+      b.neighbour('10.0.43.1', { link: 'br0', mac: '02:00:00:00:43:01' });
+      b.neighbour('10.0.43.2', { link: br0, mac: '02:00:00:00:43:02', state: 'stale' });
+      b.neighbour('10.0.43.3', { link: br9, mac: '02:00:00:00:43:03' });
+      b.neighbour('10.0.43.4', { link: br0.index, mac: '02:00:00:00:43:04', router: true });
+      b.neighbour('10.0.43.5', { link: 'br0', mac: 'not-a-mac' }); // Rust names it
+      b.neighbour('10.0.43.6', { link: 'br0', state: 'bogus' } as never); // Rust names it
+      b.neighbour('10.0.43.7', { link: 'br0', mac: '02:00:00:00:43:07', extra: 1 } as never); // unknown option
+    });
+    expect(r.items.map((x) => x.status)).toEqual(['done', 'done', 'done', 'done', 'done', 'failed', 'failed', 'failed']);
+    expect(r.errors.get(5)?.message).toContain('mac');
+    expect(r.errors.get(6)?.message).toContain('state');
+    expect(r.errors.get(7)?.message).toContain('extra');
+    const ip = new Map(ipNeigh(ns, 'nud', 'all').map((n) => [n.dst, n]));
+    expect(ip.get('10.0.43.1')?.lladdr).toBe('02:00:00:00:43:01');
+    expect(ip.get('10.0.43.2')?.state).toEqual(['STALE']);
+    expect(ip.get('10.0.43.3')?.dev).toBe('br9');
+    expect(ip.get('10.0.43.4')).toHaveProperty('router');
+
+    // Values Rust must judge fail as items, naming the option...
+    for (const [options, arg] of [
+      [{ link: 'br0', mac: Number.NaN }, 'mac'],
+      [{ link: 'br0', get mac() { return '02:00:00:00:43:08'; }, state: {} }, 'state'],
+    ] as const) {
+      const failed = await ns.batch((b) => b.neighbour('10.0.43.8', options as never));
+      expect(failed.errors.get(0)?.code, arg).toBe('ERR_INVALID_ARG_TYPE');
+      expect(failed.errors.get(0)?.message).toContain(arg);
+    }
+    // ... and the rest is refused while the batch is filled: the batch rejects, sending nothing.
+    for (const [address, options, arg] of [
+      ['10.0.43.8\0', { link: 'br0', mac: '02:00:00:00:43:08' }, 'address'],
+      ['10.0.43.8', { mac: '02:00:00:00:43:08' }, 'link'],
+      [8, { link: 'br0' }, 'address'],
+      ['10.0.43.8', { link: await (await lab()).link('lo'), mac: '02:00:00:00:43:08' }, 'link'],
+    ] as const) {
+      const e = await rejection(ns.batch((b) => b.neighbour(address as string, options as never)));
+      expect(e).toBeInstanceOf(TenusError);
+      expect(e.message, JSON.stringify(address)).toContain(arg);
+    }
+    expect(ipNeigh(ns, 'nud', 'all').some((n) => n.dst.startsWith('10.0.43.8'))).toBe(false);
+  });
+
   it('500 neighbours in one batch, per-item results; a rollback batch undoes them all on a failure', async (ctx) => {
     needRoot(ctx);
     const ns = await bridgeLab();

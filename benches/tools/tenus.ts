@@ -33,7 +33,15 @@
 //                     Netns.current()): ns.routes({ table: 100 }); reports the count and the
 //                     process's peak RSS
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Netns, type Link } from '../../src';
+import type * as Tenus from '../../src';
+
+// The package as it is published: the JavaScript tsc emits, which benches/run.ts compiles into
+// target/bench/pkg (TENUS_BENCH_PKG); run by hand without it, the sources.
+const pkg = process.env.TENUS_BENCH_PKG;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Netns } = (pkg ? require(pkg) : require('../../src')) as typeof Tenus;
+type Netns = Tenus.Netns;
+type Link = Tenus.Link;
 import { address, emit, fail, mac, neighbourAddress, pair, pickList, ROUTES, routeDst, seconds, vtep, type ToolResult } from './common';
 
 const [variant, workload, nArg, arg, poolArg] = process.argv.slice(2);
