@@ -128,8 +128,10 @@ export type BatchLinkChange = Omit<LinkChangeOptions, 'master'> & { master?: Bat
  * Collects the items of a batch; they go out pipelined on one socket. Its methods take the same
  * arguments, checked the same way, as the chains they mirror. A large batch in continue mode
  * starts running while it is filled: additions that one request takes back (neighbours, FDB
- * entries, addresses...) go to the kernel in parts as they are added, the rest at the end; if
- * the fill throws, what went is undone.
+ * entries, addresses, routes...) go to the kernel in parts as they are added, the rest at the
+ * end; if the fill throws, what went is undone. A route, rule or nexthop changed through its
+ * builder as it is added is sent changed; a builder kept and used after later items were added
+ * may find its item sent already, and throws `ERR_INVALID_STATE`.
  */
 export class BatchBuilder extends LinkMakers<BatchLink, BatchLink, BatchLinkLike> {
   /** @internal */
@@ -174,19 +176,19 @@ export class BatchBuilder extends LinkMakers<BatchLink, BatchLink, BatchLinkLike
   /** `ip link set` on an existing link (or one made earlier in this batch). */
   set(link: BatchLinkLike, change: BatchLinkChange): this {
     const ref = this.ref(link, 'link');
-    this.run.push([OP.linkSet, ref, args.linkChange('change', change, (a, v) => this.ref(v as BatchLinkLike, a))], true);
+    this.run.push([OP.linkSet, ref, args.linkChange('change', change, (a, v) => this.ref(v as BatchLinkLike, a))], 'final');
     return this;
   }
 
   /** `ip link del DEV` */
   delete(link: BatchLinkLike): this {
-    this.run.push([OP.linkDelete, this.ref(link, 'link')], true);
+    this.run.push([OP.linkDelete, this.ref(link, 'link')], 'final');
     return this;
   }
 
   /** `ip link del group N` */
   deleteGroup(group: number): this {
-    this.run.push([OP.linkDeleteGroup, args.uint('group', group)], true);
+    this.run.push([OP.linkDeleteGroup, args.uint('group', group)], 'final');
     return this;
   }
 
@@ -223,7 +225,7 @@ export class BatchBuilder extends LinkMakers<BatchLink, BatchLink, BatchLinkLike
   private onLink(op: number, link: BatchLinkLike, arg: string, value: string, options?: AddressOptions): this {
     const extra = addressOptions(options);
     const ref = this.ref(link, 'link');
-    this.run.push(extra ? [op, ref, args.text(arg, value), extra] : [op, ref, args.text(arg, value)], true);
+    this.run.push(extra ? [op, ref, args.text(arg, value), extra] : [op, ref, args.text(arg, value)], 'final');
     return this;
   }
 
@@ -288,7 +290,7 @@ export class BatchBuilder extends LinkMakers<BatchLink, BatchLink, BatchLinkLike
   }
 
   private item(item: Item): this {
-    this.run.push(item, true);
+    this.run.push(item, 'final');
     return this;
   }
 
@@ -325,7 +327,7 @@ export class BatchBuilder extends LinkMakers<BatchLink, BatchLink, BatchLinkLike
       }
     }
     if (link === undefined) return undefined;
-    this.run.push([code, link, text, rest], true);
+    this.run.push([code, link, text, rest], 'final');
     return this;
   }
 

@@ -23,6 +23,8 @@ export function numberOrName(arg: string, value: unknown): number | string {
 export abstract class ItemBuilder {
   private failure?: unknown;
   private running?: Promise<void>;
+  /** A batch builder's item's position in its batch. */
+  private placed?: number;
 
   /** @internal */
   protected constructor(
@@ -60,7 +62,7 @@ export abstract class ItemBuilder {
   protected put(fn: () => void): this {
     if (this.running) throw TenusError.invalidState('this builder has already run; make a new one');
     if (this.owner instanceof Run) {
-      this.owner.assertOpen();
+      this.owner.assertOpen(this.placed);
       fn();
       return this;
     }
@@ -78,6 +80,11 @@ export abstract class ItemBuilder {
     return this.put(() => {
       this.o[key] = value();
     });
+  }
+
+  /** @internal Adds a batch builder's item to its batch, open to the builder's changes. */
+  protected place(run: Run): void {
+    this.placed = run.push(this.item, 'open');
   }
 
   /** @internal Switches the item to another verb. */

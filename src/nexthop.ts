@@ -132,7 +132,7 @@ export class BatchNexthop extends NexthopBuilder<BatchLinkLike> {
   constructor(run: Run, id: number, options: BatchNexthopSettings | undefined, link: LinkCheck) {
     const item: Item = [OP.nexthopAdd, nexthopOptions(id, options, link)];
     super(run, item, 1, false, link);
-    run.push(item);
+    this.place(run);
   }
 }
 

@@ -263,7 +263,7 @@ export class BatchRoute extends RouteBuilder<BatchLinkLike, BatchNexthopLeg> {
     const { checked, shared } = batchOptions(options, link);
     const item: Item = [OP.routeAdd, args.text('dst', dst), checked];
     super(run, item, 2, shared, link);
-    run.push(item);
+    this.place(run);
   }
 }
 

@@ -161,7 +161,7 @@ export class BatchRule extends RuleBuilder {
   constructor(run: Run, options?: RuleOptions) {
     const item: Item = [OP.ruleAdd, ruleOptions(options)];
     super(run, item);
-    run.push(item);
+    this.place(run);
   }
 }
 

@@ -43,6 +43,16 @@ const FIRST_PART = 256;
 /** The items of each later part. */
 const PART = 2048;
 
+/**
+ * What may still change an item once it is added (`Run.push`): 'final', nothing (a streamed
+ * batch may hand it over in the next part); 'open', its builder (`b.route(...)`, then
+ * `.replace()`, `.via(...)`...) until a part carries it: a part never ends with an open item, so
+ * a change chained before the next item is added always lands; 'held', anything until the batch
+ * is complete (a link the batch makes): a streamed batch stops at it, and it and everything
+ * after go at the end.
+ */
+export type Sealing = 'final' | 'open' | 'held';
+
 /** Items being gathered for one run, with the namespaces they act in (0: the run's own). */
 export class Run {
   /** Items not handed over yet (a streamed batch hands them over in parts). */
@@ -56,6 +66,10 @@ export class Run {
   private window?: number;
   /** The engine's side of a streamed batch, once its first part went. */
   private stream?: NativeBatchStream;
+  /** Items (report positions) handed over in parts: their builders may no longer change them. */
+  private handedOver = 0;
+  /** The last item added is open: the next part leaves it for the one after. */
+  private lastOpen = false;
 
   constructor(readonly ns: Netns) {}
 
@@ -92,20 +106,17 @@ export class Run {
     return n === 0 ? this.ns : this.peers[n - 1];
   }
 
-  /**
-   * Adds an item; returns its position in the report. `final`: nothing changes the item after
-   * this (its builder method returned no object to change it through), so a streamed batch may
-   * hand it over before the batch is complete. A streamed batch stops at the first item that
-   * is not final: it and everything after go at the end.
-   */
-  push(item: Item, final = false): number {
+  /** Adds an item; returns its position in the report. `sealing`: what may change it later. */
+  push(item: Item, sealing: Sealing = 'held'): number {
     this.assertOpen();
+    const at = this.count++;
     this.items.push(item);
+    this.lastOpen = sealing === 'open';
     if (this.streaming) {
-      if (!final) this.streaming = false;
+      if (sealing === 'held') this.streaming = false;
       else if (this.items.length >= this.nextPart) this.handOver();
     }
-    return this.count++;
+    return at;
   }
 
   /** A batch's fill has finished: what it built is final (a kept builder must not change it). */
@@ -113,10 +124,19 @@ export class Run {
     this.closed = true;
   }
 
-  /** Refuses a change once the batch's fill has finished (it would be lost without a word). */
-  assertOpen(): void {
+  /**
+   * Refuses a change once the batch's fill has finished, or (`position`: an open item's) once
+   * the item went in a part: it would be lost without a word.
+   */
+  assertOpen(position?: number): void {
     if (this.closed) {
       throw TenusError.invalidState('this batch has already been sent: add and change its items inside its fill function');
+    }
+    if (position !== undefined && position < this.handedOver) {
+      throw TenusError.invalidState(
+        `item ${position} of this batch went to the kernel already (a large batch in continue mode sends its items in parts while it is filled): ` +
+          'change an item through its builder before adding the next ones, or give it all its options when adding it',
+      );
     }
   }
 
@@ -130,9 +150,12 @@ export class Run {
     const native = this.ns.native;
     this.stream ??= check(() => native.batchStream({ rollback: false, window: this.window }));
     const stream = this.stream;
+    // An open item last may still change (`b.route(dst).replace()`): it waits for the next part.
+    const kept = this.lastOpen ? this.items.pop() : undefined;
     const part = JSON.stringify(this.items);
     check(() => stream.push(part));
-    this.items = [];
+    this.items = kept ? [kept] : [];
+    this.handedOver = this.count - this.items.length;
     this.nextPart = PART;
   }
 

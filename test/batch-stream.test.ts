@@ -3,7 +3,8 @@
 // Checked against the kernel: the parts really run before the fill ends, the report is the
 // batch's (one outcome per item, at its position), a fill that throws leaves nothing behind
 // (what went is undone, what was held never sent), and items that cannot go early (creations,
-// deletions, items for other namespaces, items a builder may still change) wait for the end.
+// deletions, items for other namespaces, links a builder may still change) wait for the end;
+// routes, rules and nexthops stream, their builder's changes chained as they are added kept.
 import { describe, expect, it } from 'vitest';
 import { TenusError, type Netns } from '../src';
 import { lab, needRoot, runIn } from './helpers/lab';
@@ -177,6 +178,65 @@ describe('batch: streamed while filled', () => {
     expect((await ns.addresses('mv0')).map((a) => a.cidr)).toContain('10.8.0.1/24');
     expect((await other.link('mv1')).info.kind).toBe('veth');
     expect((await ns.link('mv0')).info.master).toBe((await ns.link('br8')).index);
+  });
+
+  it('routes stream too: a route changed through its builder as it is added is sent changed, whatever part it falls in', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const v = await ns.veth('rt0').peer('rt1').address('10.0.0.1/16').up();
+    await v.peer.up();
+    const dst = (i: number): string => `11.${i >> 8}.${i & 255}.0/24`;
+    const table = (): { dst: string; gateway?: string; type?: string }[] =>
+      JSON.parse(runIn(ns, 'ip', ['-j', 'route', 'show', 'table', '100'])) as { dst: string; gateway?: string }[];
+    let seenDuringFill = 0;
+    const r = await ns.batch((b) => {
+      for (let i = 0; i < 3000; i++) {
+        // Every route's builder changes it after it was added (the item that ends a part too).
+        const route = b.route(dst(i), { table: 100 });
+        if (i % 3 === 0) route.via('10.0.0.2').dev('rt0');
+        else if (i % 3 === 1) route.type('blackhole');
+        else route.dev('rt0').via('10.0.0.3').metric(7);
+        if (i === 2999) {
+          const deadline = Date.now() + 10_000;
+          while (seenDuringFill === 0 && Date.now() < deadline) seenDuringFill = table().length;
+        }
+      }
+    });
+    expect(r.errors).toEqual(new Map());
+    expect(seenDuringFill).toBeGreaterThan(0);
+    expect(seenDuringFill).toBeLessThan(3000);
+    const routes = new Map(table().map((x) => [x.dst, x]));
+    expect(routes.size).toBe(3000);
+    for (let i = 0; i < 3000; i++) {
+      const got = routes.get(dst(i));
+      if (i % 3 === 0) expect(got, dst(i)).toMatchObject({ gateway: '10.0.0.2' });
+      else if (i % 3 === 1) expect(got, dst(i)).toMatchObject({ type: 'blackhole' });
+      else expect(got, dst(i)).toMatchObject({ gateway: '10.0.0.3', metric: 7 });
+    }
+
+    // A change through a builder kept past its part is refused, naming the item; the fill throws,
+    // and what went is undone.
+    const err = await ns
+      .batch((b) => {
+        const first = b.route('12.0.0.0/24', { dev: 'rt0', table: 101 });
+        for (let i = 1; i < 3000; i++) b.route(`12.${i >> 8}.${i & 255}.0/24`, { dev: 'rt0', table: 101 });
+        first.replace();
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e as TenusError,
+      );
+    expect(err).toBeInstanceOf(TenusError);
+    expect(err?.code).toBe('ERR_INVALID_STATE');
+    expect(err?.message).toContain('item 0 of this batch went to the kernel already');
+    expect(JSON.parse(runIn(ns, 'ip', ['-j', 'route', 'show', 'table', '101']))).toEqual([]);
+    // Not streamed (a small batch), the same late change lands.
+    const small = await ns.batch((b) => {
+      const first = b.route('12.0.0.0/24', { dev: 'rt0', table: 101 });
+      for (let i = 1; i < 100; i++) b.route(`12.${i >> 8}.${i & 255}.0/24`, { dev: 'rt0', table: 101 });
+      first.replace();
+    });
+    expect(small.ok).toBe(true);
   });
 
   it('rollback batches and batches with a progress callback are not streamed (their first failure stops all)', async (ctx) => {
