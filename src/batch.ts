@@ -15,7 +15,7 @@ import { bridgeSetItem, vlanItem, type BridgeVlanSpec, type Vids } from './bridg
 import { fdbItem, type FdbSpec } from './fdb';
 import type { AddressOptions, BridgeOptions } from './native';
 import { neighbourItem, type NeighbourSelector, type NeighbourSpec } from './neighbour';
-import type { Item, WireLink } from './ops';
+import type { Item } from './ops';
 
 export type { BatchItemResult };
 
@@ -235,43 +235,37 @@ export class BatchBuilder extends LinkMakers<BatchLink, BatchLink, BatchLinkLike
 
   /** `ip neigh add ADDRESS dev LINK [lladdr MAC] [nud STATE] [router] [proxy]` */
   neighbour(address: string, options: NeighbourSpec<BatchLinkLike>): this {
-    return this.onLinkOf(OP.neighbourAdd, address, options) ?? this.item(neighbourItem('add', address, options, this.linkCheck));
+    return this.item(neighbourItem('add', address, options, this.linkCheck));
   }
 
   /** `ip neigh replace ...` */
   replaceNeighbour(address: string, options: NeighbourSpec<BatchLinkLike>): this {
-    return (
-      this.onLinkOf(OP.neighbourReplace, address, options) ??
-      this.item(neighbourItem('replace', address, options, this.linkCheck))
-    );
+    return this.item(neighbourItem('replace', address, options, this.linkCheck));
   }
 
   /** `ip neigh del ADDRESS dev LINK [proxy]` */
   deleteNeighbour(address: string, options: NeighbourSelector<BatchLinkLike>): this {
-    return (
-      this.onLinkOf(OP.neighbourDelete, address, options) ??
-      this.item(neighbourItem('delete', address, options, this.linkCheck))
-    );
+    return this.item(neighbourItem('delete', address, options, this.linkCheck));
   }
 
   /** `bridge fdb add MAC dev LINK ...` */
   fdb(mac: string, options: FdbSpec<BatchLinkLike>): this {
-    return this.onLinkOf(OP.fdbAdd, mac, options) ?? this.item(fdbItem('add', mac, options, this.linkCheck));
+    return this.item(fdbItem('add', mac, options, this.linkCheck));
   }
 
   /** `bridge fdb append MAC dev LINK dst IP ...` */
   appendFdb(mac: string, options: FdbSpec<BatchLinkLike>): this {
-    return this.onLinkOf(OP.fdbAppend, mac, options) ?? this.item(fdbItem('append', mac, options, this.linkCheck));
+    return this.item(fdbItem('append', mac, options, this.linkCheck));
   }
 
   /** `bridge fdb replace ...` */
   replaceFdb(mac: string, options: FdbSpec<BatchLinkLike>): this {
-    return this.onLinkOf(OP.fdbReplace, mac, options) ?? this.item(fdbItem('replace', mac, options, this.linkCheck));
+    return this.item(fdbItem('replace', mac, options, this.linkCheck));
   }
 
   /** `bridge fdb del MAC dev LINK ...` */
   deleteFdb(mac: string, options: FdbSpec<BatchLinkLike>): this {
-    return this.onLinkOf(OP.fdbDelete, mac, options) ?? this.item(fdbItem('delete', mac, options, this.linkCheck));
+    return this.item(fdbItem('delete', mac, options, this.linkCheck));
   }
 
   /** `bridge vlan add vid VID[-VID] dev LINK [pvid] [untagged] [self|master]` */
@@ -291,43 +285,6 @@ export class BatchBuilder extends LinkMakers<BatchLink, BatchLink, BatchLinkLike
 
   private item(item: Item): this {
     this.run.push(item, 'final');
-    return this;
-  }
-
-  /**
-   * The short way of a neighbour's or an FDB entry's item `[code, link, text, rest]`, built in
-   * this one function: batches of thousands come here, often in a fresh process where V8
-   * compiles the hot path as it goes, and each function on it is one more compilation (a cold
-   * 10,000-neighbour batch used ~15% less CPU this way than through `neighbourItem`). It takes
-   * a plain object of strings, numbers and booleans whose `link` this batch can name, and a
-   * text without NUL bytes; anything else (undefined: the long way) goes through the item's
-   * own helper, which checks the same and names what is wrong. What it lets through, Rust
-   * checks as the long way would (formats, ranges, unknown options).
-   */
-  private onLinkOf(code: number, text: unknown, options: unknown): this | undefined {
-    if (typeof text !== 'string' || typeof options !== 'object' || options === null) return undefined;
-    if (Object.getPrototypeOf(options) !== Object.prototype || text.includes('\0')) return undefined;
-    let link: WireLink | undefined;
-    const rest: Record<string, unknown> = {};
-    for (const key in options) {
-      const v = (options as Record<string, unknown>)[key];
-      if (v === undefined) continue;
-      if (key === 'link') {
-        try {
-          link = this.ref(v as BatchLinkLike, 'link');
-        } catch {
-          return undefined;
-        }
-      } else if (key === 'via') {
-        return undefined; // an FDB entry's `via` names a link too
-      } else if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) {
-        rest[key] = v;
-      } else {
-        return undefined;
-      }
-    }
-    if (link === undefined) return undefined;
-    this.run.push([code, link, text, rest], 'final');
     return this;
   }
 
