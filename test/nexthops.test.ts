@@ -229,11 +229,16 @@ describe('nexthops: undo, bad input', () => {
         b.nexthop(20).via('172.16.2.2').dev('veth3');
         b.nexthop(10).via('172.16.2.3').dev('veth3').replace();
         b.nexthop(100, { group: [{ id: 10 }, { id: 20 }] }).replace();
+        // Replaces share one read of every object (batch/shared.rs); one the batch changed
+        // since is read again: 20 is undone as replaced, then as added.
+        b.nexthop(20).via('172.16.2.4').dev('veth3').replace();
+        b.nexthop(11).via('172.16.2.5').dev('veth3').replace();
         b.nexthop(21).via('172.16.9.9').dev('veth3'); // unreachable gateway: fails
       },
       { onError: 'rollback' },
     );
-    expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'undone', 'failed']);
+    expect(r.undoErrors).toEqual([]);
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'undone', 'undone', 'undone', 'failed']);
     expect(runIn(me, 'ip', ['-j', '-d', 'nexthop', 'show'])).toEqual(before);
 
     const d = await me.batch(

@@ -77,6 +77,38 @@ describe('routes: undo in rollback batches', () => {
     expect(allRoutes(ns1)).toEqual(before);
   });
 
+  it('one table read serves a run of replaces; a route changed since it is read again', async (ctx) => {
+    // The engine reads a table once for consecutive route items and gives each the routes of its
+    // own prefix (batch/shared.rs). A route the batch changed since that read must be read
+    // again: were the old read used, the replace after the add below would be undone as if it
+    // had created its route, and the delete-then-replace as if the route were still there.
+    needRoot(ctx);
+    const { ns1 } = await routeSetup();
+    const dst = (i: number) => `10.${40 + (i >> 8)}.${i & 255}.0/24`;
+    const n = 300;
+    const made = await ns1.batch((b) => {
+      for (let i = 0; i < n; i++) b.route(dst(i)).via('172.16.101.2').table(100).metric(i % 3);
+      b.route('172.16.120.0/24').via('172.16.101.2').table(100);
+      b.route('2001:db8:120::/64').via('2001:db8:101::2').table(100);
+    });
+    expect(made.ok).toBe(true);
+    const before = allRoutes(ns1);
+    const statuses = await failing(ns1, (b) => {
+      for (let i = 0; i < n; i++) {
+        b.route(dst(i)).via('172.16.103.2').table(100).metric(i % 3).replace();
+        if (i === 100) b.route('2001:db8:120::/64').via('2001:db8:103::2').table(100).replace(); // another dump
+        if (i === 200) b.route('172.16.121.0/24').via('172.16.103.2').table(200).replace(); // another table
+      }
+      b.route('172.16.122.0/24').via('172.16.101.2').table(100); // added here...
+      b.route('172.16.122.0/24').via('172.16.103.2').table(100).replace(); // ...then replaced
+      b.route('172.16.120.0/24').table(100).delete(); // deleted here...
+      b.route('172.16.120.0/24').via('172.16.103.2').table(100).replace(); // ...then made again
+      b.route(dst(7)).via('172.16.101.2').table(100).metric(1).replace(); // replaced twice
+    });
+    expect(statuses).toEqual([...Array(n + 7).fill('undone'), 'failed']);
+    expect(allRoutes(ns1)).toEqual(before);
+  });
+
   it('a route deleted then added again in one batch: both undone, newest first', async (ctx) => {
     needRoot(ctx);
     const { ns1 } = await routeSetup();

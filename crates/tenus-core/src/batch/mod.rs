@@ -13,12 +13,15 @@
 //!
 //! In rollback mode, what an item's undo needs is read just before it, in the same pipeline
 //! (the kernel answers a socket's requests in order, so the read sees what the items before it
-//! did), and an item nothing can undo waits until everything before it has succeeded.
+//! did), and an item nothing can undo waits until everything before it has succeeded. A dump
+//! read for one object of many (a table's routes) serves the items after it while it still
+//! shows their objects as they are (`shared.rs`).
 
 mod echo;
 mod fold;
 mod names;
 pub mod ops;
+mod shared;
 mod step;
 mod stream;
 mod undo;
@@ -35,7 +38,7 @@ use crate::transport::{header, Expect, Messages, Reply};
 
 pub use names::{Names, View};
 pub use ops::{Op, OP_CODES};
-pub use step::{Before, Effect, Parsed, Read, Reads, Step, Undo, UndoRequest};
+pub use step::{Before, Effect, Parsed, Read, ReadKey, Reads, Step, Undo, UndoRequest};
 pub use stream::Stream;
 pub use wire::{Item, Items, ReadContext};
 
@@ -136,6 +139,7 @@ async fn run_kept(
     names.lookup(handles, named_links(&ops)).await;
 
     let mut before: Vec<Vec<Messages>> = (0..total).map(|_| Vec::new()).collect();
+    let mut shared = shared::SharedDump::default();
     let mut in_flight = InFlight::default();
     let window = options.window.clamp(1, 4096);
     let mut target = 0;
@@ -179,9 +183,33 @@ async fn run_kept(
         };
 
         // What an undo needs is read before the item: the state a change overwrites, and what
-        // a creation changes on other links (`Kind::reads_before_create`).
+        // a creation changes on other links (`Kind::reads_before_create`); one dump serves a
+        // run of items that each change one object of it (`shared.rs`).
+        let sharing = if tally.rollback {
+            shareable(op, &view)
+        } else {
+            None
+        };
         if tally.rollback && matches!(op.undo(), step::Undo::Restore | step::Undo::Created) {
-            match read_before(h, op, &view, i, &mut in_flight, &mut before, &mut tally, &ops).await {
+            let read = match &sharing {
+                Some((key, request)) => {
+                    let (at, what) = ((item.target, i), (key, request.as_slice()));
+                    read_shared(
+                        h,
+                        op,
+                        at,
+                        what,
+                        &mut shared,
+                        &mut in_flight,
+                        &mut before,
+                        &mut tally,
+                        &ops,
+                    )
+                    .await
+                }
+                None => read_before(h, op, &view, i, &mut in_flight, &mut before, &mut tally, &ops).await,
+            };
+            match read {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(stop) => {
@@ -191,6 +219,12 @@ async fn run_kept(
                     continue;
                 }
             }
+        }
+        if !shared.is_empty() {
+            shared.sending(
+                item.target,
+                sharing.as_ref().map(|(k, r)| (k.clone(), r.as_slice())),
+            );
         }
 
         if let Op::MoveLink(mv) = op {
@@ -328,6 +362,49 @@ async fn read_before(
             Err(e) => return Err(tally.record(ops, i, Err(e), None)),
         }
     }
+    Ok(true)
+}
+
+/// The key and dump request of an item that may share its read with the items around it
+/// (`shared.rs`): one that names the object it changes and whose one read is a dump.
+fn shareable(op: &Op, view: &View) -> Option<(ReadKey, Vec<u8>)> {
+    let key = op.read_key()?;
+    let reads = op.reads(view).ok()?;
+    match <[Read; 1]>::try_from(reads.requests) {
+        Ok([read]) if read.dump && !reads.follow_up => Some((key, read.message)),
+        _ => None,
+    }
+}
+
+/// `read_before` through the shared dump: the dump runs only when the one kept no longer shows
+/// the item's object as it is.
+#[allow(clippy::too_many_arguments)]
+async fn read_shared(
+    h: &Handle,
+    op: &Op,
+    (target, i): (usize, usize),
+    (key, request): (&ReadKey, &[u8]),
+    shared: &mut shared::SharedDump,
+    in_flight: &mut InFlight,
+    before: &mut [Vec<Messages>],
+    tally: &mut Tally<'_>,
+    ops: &[Option<&Item>],
+) -> std::result::Result<bool, bool> {
+    if let Some(found) = shared.find(target, request, key) {
+        before[i].push(found);
+        return Ok(true);
+    }
+    // As in `read_before`: what was sent before is answered first, then the dump.
+    if in_flight.drain(tally, ops, before).await {
+        return Err(true);
+    }
+    let answer = match h.dump("batch.read", request.to_vec()).await {
+        Ok(answer) => answer,
+        Err(e) if op.absent(&e) => Messages::default(),
+        Err(e) => return Err(tally.record(ops, i, Err(e), None)),
+    };
+    shared.keep(target, request.to_vec(), &answer, |m| op.answer_key(m));
+    before[i].push(shared.find(target, request, key).unwrap_or_default());
     Ok(true)
 }
 

@@ -20,7 +20,7 @@ use crate::rule::{AddRule, DeleteRule};
 use crate::transport::Messages;
 
 use super::names::View;
-use super::step::{Before, Effect, Parsed, Reads, Step, Undo, UndoRequest};
+use super::step::{Before, Effect, Parsed, ReadKey, Reads, Step, Undo, UndoRequest};
 use super::wire::ReadContext;
 
 macro_rules! ops {
@@ -64,6 +64,12 @@ macro_rules! ops {
             }
             pub fn absent(&self, error: &Error) -> bool {
                 match self { $(Op::$variant(s) => s.absent(error),)* }
+            }
+            pub fn read_key(&self) -> Option<ReadKey> {
+                match self { $(Op::$variant(s) => s.read_key(),)* }
+            }
+            pub fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
+                match self { $(Op::$variant(s) => s.answer_key(message),)* }
             }
             pub fn reads_more(&self, names: &View, first: &Before) -> Result<Reads> {
                 match self { $(Op::$variant(s) => s.reads_more(names, first),)* }

@@ -62,6 +62,10 @@ impl Reads {
 /// What was read before an item, one entry per request of its `Reads`.
 pub type Before = [Messages];
 
+/// Which one object of a dump an item changes (a route's family, table and prefix, ...): the
+/// same bytes for the item and for that object's message in the dump's answer (`shared.rs`).
+pub type ReadKey = Vec<u8>;
+
 /// An item reads its arguments from the wire: `Err` on the outside is a document the builder
 /// could not have written (the whole batch fails), on the inside a bad argument (the item fails).
 pub type Parsed<T, E> = std::result::Result<Result<T>, E>;
@@ -113,6 +117,19 @@ pub trait Step: Sized + Send + Sync {
     /// replace of something that was not there is undone by deleting it).
     fn absent(&self, _error: &Error) -> bool {
         false
+    }
+
+    /// For an item whose one read is a dump of many objects (a table's routes), the object it
+    /// changes: items around it then share that dump, and its undo is given only the answer's
+    /// messages with this key (`shared.rs`). Items that do not read (additions) give theirs too:
+    /// the dump no longer shows that object as it is.
+    fn read_key(&self) -> Option<ReadKey> {
+        None
+    }
+
+    /// The key of one message of that dump's answer (None: no item's `read_key`).
+    fn answer_key(&self, _message: &[u8]) -> Option<ReadKey> {
+        None
     }
 
     /// More reads, once the first ones are in (`Reads::follow_up`).

@@ -11,8 +11,9 @@ use netlink_packet_route::neighbour::NeighbourFlags;
 use netlink_packet_route::AddressFamily;
 use serde::de::SeqAccess;
 
+use crate::args;
 use crate::batch::wire::ReadContext;
-use crate::batch::{Before, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
+use crate::batch::{Before, Parsed, Read, ReadKey, Reads, Step, Undo, UndoRequest, View};
 use crate::error::{Error, Result};
 use crate::link::LinkRef;
 use crate::message::Flags;
@@ -50,6 +51,21 @@ pub(crate) fn read_link_entries(entry: &FdbEntry, names: &View) -> Result<Reads>
     })
 }
 
+/// An entry's key in a shared dump of its link's entries (`batch/shared.rs`): its MAC (an
+/// item changes entries of one MAC only, in any VLAN and with any remote).
+pub(crate) fn read_key(entry: &FdbEntry) -> ReadKey {
+    args::format_mac(&entry.mac).into_bytes()
+}
+
+/// The key of a dumped entry.
+pub(crate) fn answer_key(message: &[u8]) -> Option<ReadKey> {
+    let m = match crate::message::decode("fdb.read", message) {
+        Ok(netlink_packet_route::RouteNetlinkMessage::NewNeighbour(m)) => m,
+        _ => return None,
+    };
+    FdbRecord::from_message(&m).map(|r| r.mac.into_bytes())
+}
+
 /// The entries read before an item, decoded.
 pub(crate) fn listed(
     op: &str,
@@ -85,6 +101,13 @@ impl Step for AddFdb {
     fn undo(&self) -> Undo {
         Undo::Inverse
     }
+    // It reads nothing, but the dump of its link's entries no longer shows this one as it is.
+    fn reads(&self, names: &View) -> Result<Reads> {
+        read_link_entries(&self.0, names)
+    }
+    fn read_key(&self) -> Option<ReadKey> {
+        Some(read_key(&self.0))
+    }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         self.0.encode(names, Flags::Create)
     }
@@ -102,6 +125,12 @@ impl Step for AppendFdb {
     }
     fn reads(&self, names: &View) -> Result<Reads> {
         read_link_entries(&self.0, names)
+    }
+    fn read_key(&self) -> Option<ReadKey> {
+        Some(read_key(&self.0))
+    }
+    fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
+        answer_key(message)
     }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         self.0.encode(names, Flags::Append)

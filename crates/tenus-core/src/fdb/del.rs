@@ -8,12 +8,12 @@
 use serde::de::SeqAccess;
 
 use crate::batch::wire::ReadContext;
-use crate::batch::{Before, Parsed, Reads, Step, Undo, UndoRequest, View};
+use crate::batch::{Before, Parsed, ReadKey, Reads, Step, Undo, UndoRequest, View};
 use crate::error::Result;
 use crate::link::LinkRef;
 use crate::message::Flags;
 
-use super::add::{listed, read_link_entries};
+use super::add::{answer_key, listed, read_key, read_link_entries};
 use super::spec::{encode_restore, FdbEntry};
 
 #[derive(Debug)]
@@ -36,6 +36,12 @@ impl Step for DelFdb {
     }
     fn reads(&self, names: &View) -> Result<Reads> {
         read_link_entries(&self.0, names)
+    }
+    fn read_key(&self) -> Option<ReadKey> {
+        Some(read_key(&self.0))
+    }
+    fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
+        answer_key(message)
     }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         self.0.encode_del(names)

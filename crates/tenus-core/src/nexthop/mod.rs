@@ -20,7 +20,7 @@ use serde_json::value::RawValue;
 
 use crate::args;
 use crate::batch::wire::{next, ReadContext};
-use crate::batch::{Before, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
+use crate::batch::{Before, Parsed, Read, ReadKey, Reads, Step, Undo, UndoRequest, View};
 use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::link::LinkRef;
@@ -60,6 +60,11 @@ fn read_all() -> Reads {
     }
 }
 
+/// An object's key in a shared dump of every object (`batch/shared.rs`).
+fn read_key(id: u32) -> ReadKey {
+    id.to_be_bytes().to_vec()
+}
+
 /// The object with `id` as read before.
 fn was(before: &Before, id: u32) -> Option<Nexthop> {
     before
@@ -94,6 +99,13 @@ impl Step for AddNexthop {
     fn encode_undo(&self, names: &View, _: &Before) -> Result<Vec<UndoRequest>> {
         Ok(vec![(names.target, encode_delete(self.0.id))])
     }
+    // It reads nothing, but the dump of every object no longer shows this one as it is.
+    fn reads(&self, _: &View) -> Result<Reads> {
+        Ok(read_all())
+    }
+    fn read_key(&self) -> Option<ReadKey> {
+        Some(read_key(self.0.id))
+    }
 }
 
 impl Step for ReplaceNexthop {
@@ -113,6 +125,14 @@ impl Step for ReplaceNexthop {
     }
     fn reads(&self, _: &View) -> Result<Reads> {
         Ok(read_all())
+    }
+    // A replaced object changes alone (a deletion also changes the groups and routes using it:
+    // it has no key, and reads a dump of its own).
+    fn read_key(&self) -> Option<ReadKey> {
+        Some(read_key(self.0.id))
+    }
+    fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
+        read_nexthop(message).map(|n| read_key(n.id))
     }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         encode_nexthop(&self.0, Verb::Replace, |l| names.index_of(l))

@@ -7,7 +7,8 @@
 //! - replace, change: the routes of the table are read just before (a dump filtered by table:
 //!   no request reads one route by its key) and the one with the same key (prefix, TOS,
 //!   metric; IPv6: prefix, source prefix, metric) is put back with a replace; when there was
-//!   none, the new route is deleted.
+//!   none, the new route is deleted. One dump serves a run of route items on one table, each
+//!   given the routes of its own prefix (`read_key`, `batch/shared.rs`).
 //! - delete: read the same way; the route the kernel deleted (the first one matching what was
 //!   asked) is added back: on IPv4 in front of the routes with the same key (where a deletion
 //!   without gateway or link took it from; with one, it may have stood further back), on IPv6
@@ -24,7 +25,7 @@ use serde_json::value::RawValue;
 
 use crate::args;
 use crate::batch::wire::{next, ReadContext};
-use crate::batch::{Before, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
+use crate::batch::{Before, Parsed, Read, ReadKey, Reads, Step, Undo, UndoRequest, View};
 use crate::error::Result;
 use crate::link::LinkRef;
 
@@ -158,6 +159,19 @@ impl<V: RouteVerb> Step for RouteItem<V> {
         })
     }
 
+    /// A table that does not exist yet (strict dumps refuse it with ENOENT) has no routes.
+    fn absent(&self, error: &crate::error::Error) -> bool {
+        error.errno() == Some(libc::ENOENT)
+    }
+
+    fn read_key(&self) -> Option<ReadKey> {
+        Some(read_key(&self.route))
+    }
+
+    fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
+        read_route(message).map(|r| read_key(&r))
+    }
+
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         encode_route(&self.route, V::VERB, |l| names.index_of(l))
     }
@@ -193,6 +207,22 @@ impl<V: RouteVerb> Step for RouteItem<V> {
             }
         }
     }
+}
+
+/// The routes one item may change or delete, as a shared dump of its table finds them: same
+/// family, table and destination prefix (a deletion without a metric takes any of them).
+fn read_key(route: &Route) -> ReadKey {
+    let mut key = vec![route.family.code()];
+    key.extend_from_slice(&route.table.to_be_bytes());
+    // `default` and a prefix of length 0 are the same route.
+    if let Some(p) = route.dst.filter(|p| p.len > 0) {
+        key.push(p.len);
+        match p.addr {
+            std::net::IpAddr::V4(a) => key.extend_from_slice(&a.octets()),
+            std::net::IpAddr::V6(a) => key.extend_from_slice(&a.octets()),
+        }
+    }
+    key
 }
 
 /// What a batch's routes share: bulk work adds thousands of routes that differ only in their
