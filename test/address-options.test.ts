@@ -154,6 +154,35 @@ describe('addresses: replace, rollback, batches', () => {
     expect(await same(ns, 'br0')).toEqual(before);
   });
 
+  it('a rollback batch of many replaces reads the link once; an address changed since is read again', async (ctx) => {
+    // Replaces share one read of the link's addresses (batch/shared.rs). Were the read kept
+    // after the batch added an address, its replace would be undone as if it had created it
+    // (deleted), and the undo of the addition would then fail.
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').up();
+    const made = await ns.batch((b) => {
+      for (let i = 1; i <= 200; i++) b.address('br0', `fd00::${i.toString(16)}/128`, { nodad: true, metric: i });
+      b.address('br0', '10.0.42.1/24', { metric: 5 });
+    });
+    expect(made.ok).toBe(true);
+    const before = await same(ns, 'br0');
+    const r = await ns.batch(
+      (b) => {
+        for (let i = 1; i <= 200; i++) b.replaceAddress(br, `fd00::${i.toString(16)}/128`, { nodad: true, metric: 1000 + i });
+        b.replaceAddress(br, '10.0.42.1/24', { metric: 6 }); // another family: another read
+        b.address(br, 'fd00:7::1/64', { nodad: true }); // added here...
+        b.replaceAddress(br, 'fd00:7::1/64', { nodad: true, metric: 3 }); // ...then replaced
+        b.replaceAddress(br, 'fd00::5/128', { nodad: true, metric: 77 }); // replaced twice
+        b.address(br, 'fd00::9/128', { nodad: true }); // EEXIST
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.undoErrors).toEqual([]);
+    expect(r.items.map((i) => i.status)).toEqual([...Array(204).fill('undone'), 'failed']);
+    expect(await same(ns, 'br0')).toEqual(before);
+  });
+
   it('options in a batch', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

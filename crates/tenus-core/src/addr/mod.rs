@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
-use crate::batch::{Before, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
+use crate::batch::{Before, Parsed, Read, ReadKey, Reads, Step, Undo, UndoRequest, View};
 use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::link::LinkRef;
@@ -235,6 +235,20 @@ pub struct OnLink {
 }
 
 impl OnLink {
+    /// A dump of the link's addresses of this one's family.
+    fn read_link_addresses(&self, names: &View) -> Result<Reads> {
+        let mut msg = AddressMessage::default();
+        msg.header.family = family_of(self.addr);
+        msg.header.index = names.index_of(&self.link)?;
+        Ok(Reads {
+            requests: vec![Read {
+                message: encode(RouteNetlinkMessage::GetAddress(msg), Flags::Dump),
+                dump: true,
+            }],
+            follow_up: false,
+        })
+    }
+
     /// Refuses the unspecified address for an addition: the kernel answers success and adds
     /// nothing for 0.0.0.0 (and refuses ::).
     fn assignable(self) -> Result<Self> {
@@ -313,6 +327,13 @@ impl Step for AddAddr {
     fn undo(&self) -> Undo {
         Undo::Inverse
     }
+    // It reads nothing, but the dump of its link's addresses no longer shows this one as it is.
+    fn reads(&self, names: &View) -> Result<Reads> {
+        self.0.read_link_addresses(names)
+    }
+    fn read_key(&self) -> Option<ReadKey> {
+        Some(read_key(self.0.addr))
+    }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         self.0.encode_add(names, false)
     }
@@ -346,16 +367,20 @@ impl Step for ReplaceAddr {
         Undo::Restore
     }
     fn reads(&self, names: &View) -> Result<Reads> {
-        let mut msg = AddressMessage::default();
-        msg.header.family = family_of(self.0.addr);
-        msg.header.index = names.index_of(&self.0.link)?;
-        Ok(Reads {
-            requests: vec![Read {
-                message: encode(RouteNetlinkMessage::GetAddress(msg), Flags::Dump),
-                dump: true,
-            }],
-            follow_up: false,
-        })
+        self.0.read_link_addresses(names)
+    }
+    // A replace changes its own address alone (a deletion may take an IPv4 primary's
+    // secondaries with it: it has no key).
+    fn read_key(&self) -> Option<ReadKey> {
+        Some(read_key(self.0.addr))
+    }
+    fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
+        match decode("address.replace", message) {
+            Ok(RouteNetlinkMessage::NewAddress(m)) => {
+                AddressRecord::from_message(&m).map(|r| r.address.into_bytes())
+            }
+            _ => None,
+        }
     }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         self.0.encode_add(names, true)
@@ -401,6 +426,12 @@ impl Step for DelAddr {
             encode_addr_add(names.index_of(&a.link)?, a.addr, a.prefix, false),
         )])
     }
+}
+
+/// An address's key in a shared dump of its link's addresses (`batch/shared.rs`): the
+/// address as records show it (any prefix length).
+fn read_key(addr: IpAddr) -> ReadKey {
+    addr.to_string().into_bytes()
 }
 
 fn family_of(addr: IpAddr) -> AddressFamily {
