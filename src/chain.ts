@@ -349,7 +349,10 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     const got = read ? run.push([OP.linkGet, c.ref]) : undefined;
     if (got !== undefined) c.names.set(got, c.name);
     const peer = this.peerStep(run, c, created);
-    const report = await run.run({ rollback: true });
+    const report = await run.run({ rollback: true, asItems: true }).catch((e: unknown) => {
+      if (e instanceof TenusError && c.name !== undefined) e.nameLink(c.name, startIndex(start));
+      throw e;
+    });
     if (!report.ok) throw failure(report, c.names, c.name, startIndex(start));
     const where = run.namespace(c.target);
     return this.result(where, got === undefined ? undefined : record(report, got), report, peer, start);

@@ -120,7 +120,7 @@ export class Changes implements PromiseLike<void> {
     if (this.error !== undefined) throw this.error;
     const run = new Run(this.ns);
     for (const item of this.items) run.push(item);
-    const report = await run.run({ rollback: true });
+    const report = await run.run({ rollback: true, asItems: true });
     if (!report.ok) throw failure(report);
   }
 }

@@ -107,7 +107,7 @@ export abstract class ItemBuilder {
     if (this.failure !== undefined) throw this.failure;
     const run = new Run(this.owner as Netns);
     run.push(this.item);
-    const report = await run.run({ rollback: false });
+    const report = await run.run({ rollback: false, asItems: true });
     const e = report.errors.get(0);
     if (e) throw e;
   }

@@ -311,7 +311,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   private async runOne(item: [number, ...unknown[]]): Promise<void> {
     const run = new Run(this);
     run.push(item);
-    const report = await run.run({ rollback: false });
+    const report = await run.run({ rollback: false, asItems: true });
     const e = report.errors.get(0);
     if (e) throw e;
   }

@@ -4,6 +4,13 @@ import { addon } from './native';
 
 const codes = new Map(addon.opCodes());
 
+const names = new Map([...codes].map(([name, c]) => [c, name]));
+
+/** The operation an item's code stands for ('link.add', ...). */
+export function opName(code: number): string {
+  return names.get(code) ?? 'batch';
+}
+
 function code(name: string): number {
   const c = codes.get(name);
   if (c === undefined) throw new Error(`tenus: the addon has no operation ${name} (a build mismatch)`);

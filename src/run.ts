@@ -1,10 +1,11 @@
 // One crossing into the transaction engine: the items of a chain or a batch, the namespaces
 // they act in, and the report that comes back.
+import { constants } from 'node:os';
 import { TenusError, type NativeErrorDoc } from './errors';
 import { gather } from './gather';
 import { call, check, type LinkRecord, type NativeBatchStream } from './native';
 import type { Netns } from './netns';
-import { OP, type Item } from './ops';
+import { OP, opName, type Item } from './ops';
 
 /** What became of one item. */
 export type BatchItemResult =
@@ -32,6 +33,11 @@ export interface RunOptions {
   rollback: boolean;
   window?: number;
   onProgress?: (done: number) => void;
+  /**
+   * A chain or a single call rather than a batch: an error of the run as a whole (a closed
+   * handle) names its first item's operation, not 'batch'.
+   */
+  asItems?: boolean;
 }
 
 /**
@@ -178,12 +184,22 @@ export class Run {
     return docs.map((d) => TenusError.fromDoc(d));
   }
 
+  /** The operation of the first item not handed over yet. */
+  private firstOp(): string {
+    const first = this.items.find((item) => item[0] !== OP.in);
+    return first === undefined ? 'batch' : opName(first[0] as number);
+  }
+
   /** `[IN, n]`: the items after it act in namespace `n` (not an item of the report). */
   in(n: number): void {
     this.items.push([OP.in, n]);
   }
 
   async run(options: RunOptions): Promise<Report> {
+    if (this.ns.closed || this.peers.some((p) => p.closed)) {
+      const op = options.asItems ? this.firstOp() : 'batch';
+      throw new TenusError(`${op}: the namespace handle is closed`, { kind: 'closed', code: 'EBADF', errno: constants.errno.EBADF, op });
+    }
     const native = this.ns.native;
     const peers = this.peers.map((p) => p.native);
     const items = JSON.stringify(this.items);

@@ -575,25 +575,31 @@ describe('closed namespace handles', () => {
     ns.close();
     expect(ns.closed).toBe(true);
 
-    const ops: [string, () => PromiseLike<unknown>][] = [
-      ['links', () => ns.links()],
-      ['link', () => ns.link('br0')],
-      ['addresses', () => ns.addresses()],
-      ['bridge', () => ns.bridge('br1')],
-      ['veth', () => ns.veth('v0')],
-      ['deleteLink', () => ns.deleteLink('br0')],
-      ['deleteGroup', () => ns.deleteGroup(3)],
-      ['link.mtu', () => br.mtu(1400)],
-      ['link.address', () => br.address('10.0.0.1/24')],
-      ['link.gateway', () => br.gateway('10.0.0.1')],
-      ['link.delete', () => br.delete()],
-      ['link.refresh', () => br.refresh()],
+    // Each names its operation (a chain or single call its first step's, not 'batch') and,
+    // for a change to a link, the link.
+    const ops: [string, () => PromiseLike<unknown>, string | undefined, string | undefined][] = [
+      ['links', () => ns.links(), 'link.list', undefined],
+      ['link', () => ns.link('br0'), undefined, undefined],
+      ['addresses', () => ns.addresses(), undefined, undefined],
+      ['bridge', () => ns.bridge('br1'), 'link.add', 'br1'],
+      ['veth', () => ns.veth('v0'), 'link.add', 'v0'],
+      ['deleteLink', () => ns.deleteLink('br0'), 'link.delete', undefined],
+      ['deleteGroup', () => ns.deleteGroup(3), 'link.deleteGroup', undefined],
+      ['link.mtu', () => br.mtu(1400), 'link.set', 'br0'],
+      ['link.address', () => br.address('10.0.0.1/24'), 'address.add', 'br0'],
+      ['link.gateway', () => br.gateway('10.0.0.1'), 'route.gateway', 'br0'],
+      ['link.delete', () => br.delete(), 'link.delete', undefined],
+      ['link.refresh', () => br.refresh(), undefined, undefined],
+      ['route', () => ns.route('10.2.0.0/16').via('10.0.0.2'), 'route.add', undefined],
+      ['batch', () => ns.batch((b) => b.bridge('br2')), 'batch', undefined],
     ];
-    for (const [name, op] of ops) {
+    for (const [name, op, opName, link] of ops) {
       const e = await rejection(op());
       expect(e.code, name).toBe('EBADF');
       expect(e.kind, name).toBe('closed');
       expect(e.errno, name).toBe(9);
+      if (opName !== undefined) expect(e.op, name).toBe(opName);
+      if (link !== undefined) expect(e.link, name).toBe(link);
     }
     // A peer or move target that is closed is refused the same way.
     const e = await rejection(other.veth('v0').peer('eth1', { in: ns }));
