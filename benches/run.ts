@@ -95,6 +95,7 @@ const COLUMNS: Column[] = [
   { id: 'floor', label: 'floor', family: 'floor', how: 'Rust, netlink-sys raw socket, 128 requests per sendmsg, ACKs read after each' },
   { id: 'floor-reqack', label: 'floor, request→ACK', family: 'floor', how: 'the same program sending one request and waiting for its ACK before the next: the floor of an awaited call' },
   { id: 'tenus-batch', label: 'tenus batch', family: 'tenus', how: '`ns.batch()` with every operation (one crossing, pipelined; the kernel answers failures, and an ACK only for the last request of each sendmsg)' },
+  { id: 'tenus-rollback', label: 'tenus batch (rollback)', family: 'tenus', how: "`ns.batch(fill, { onError: 'rollback' })`: what each item's undo needs is read before it (one read of the table serves a run of route items: crates/tenus-core/src/batch/shared.rs)" },
   { id: 'tenus-await', label: 'tenus await (batch of 1)', family: 'tenus', how: '`await ns.batch(b => b.op())` per operation: one request each' },
   { id: 'tenus-chain', label: 'tenus await (chain)', family: 'tenus', how: '`await ns.veth(a).peer(b)` / `await ns.macvlan(...)` / `await link.address(cidr)` per operation, with the reads the chain makes to resolve to a Link' },
   { id: 'tenus-inflight', label: 'tenus 64 chains in flight', family: 'tenus', how: 'the same chains, 64 awaited at a time (64 workers each awaiting one after the other)' },
@@ -425,7 +426,10 @@ function workloads(o: Options): Workload[] {
         await routeLink(ns);
         await addRoutes(ns, replaceN);
       },
-      cells: routeCells('route-replace', replaceN),
+      cells: [
+        ...routeCells('route-replace', replaceN),
+        { column: 'tenus-rollback', n: replaceN, ownNamespace: true, argv: () => tenusArgv('rollback', 'route-replace', replaceN) },
+      ],
       ratio: true,
       runs: o.targetRuns,
     },
@@ -1045,6 +1049,16 @@ function targets(report: Report): TargetRow[] {
   ratioTarget(`install ${n('routes')} IPv4 routes via batch ≤ 1.2× floor`, 'routes', 1.2);
   ratioTarget(`dump of ${n('route-dump')} routes into JS records ≤ 1.5× floor`, 'route-dump', 1.5);
   ratioTarget(`replace ${n('route-replace')} existing routes ≤ 1.3× floor`, 'route-replace', 1.3);
+  {
+    // No target: what a rollback batch's reads cost (the floor reads nothing).
+    const t = stat(find(report, 'route-replace', 'tenus-rollback'));
+    const f = stat(find(report, 'route-replace', 'floor'));
+    rows.push({
+      target: `replace ${n('route-replace')} existing routes in a rollback batch (the table read for the undo), against the floor (no target)`,
+      measured: t && f ? `tenus ${fmtMs(t.med)} ms, floor ${fmtMs(f.med)} ms: ${fmtRatio(t.med / f.med)}${cpuNote('route-replace', 'tenus-rollback', 'floor')}` : NOT_RUN,
+      met: '—',
+    });
+  }
   {
     const t = find(report, 'route-dump', 'tenus-batch');
     const ts = stat(t);

@@ -7,6 +7,7 @@
 //   batch  one ns.batch() for all operations (one crossing into Rust, pipelined)
 //   await  one `await ns.batch(b => b.op())` per operation: one request, no read-back
 //   inflight  the chains of `chain`, 64 awaited at a time
+//   rollback  (route-replace) one ns.batch() in rollback mode
 //   chain  one awaited fluent chain per operation (`await ns.veth(a).peer(b)`,
 //          `await link.address(cidr)`, `link` a Link read once before): each chain is one
 //          crossing into the transaction engine, with the reads it makes to resolve to a
@@ -28,7 +29,8 @@
 //                     measured the same way
 //   rss N ARG         RSS before and after N rounds of creating and deleting ARG pairs
 //   routes N          N IPv4 routes (routeDst(i) via 10.0.0.2 dev rt0 table 100) in one batch
-//   route-replace N   (N such routes made first) replace each with one via 10.0.0.3
+//   route-replace N   (N such routes made first) replace each with one via 10.0.0.3; VARIANT
+//                     rollback: in a rollback batch (the table is read for the undo)
 //   route-dump N      in the namespace the harness prepared (entered with nsenter, opened with
 //                     Netns.current()): ns.routes({ table: 100 }); reports the count and the
 //                     process's peak RSS
@@ -330,12 +332,15 @@ async function main(): Promise<void> {
       }
       out.seconds = await timed(async () =>
         check(
-          await ns.batch((b) => {
-            for (let i = 0; i < n; i++) {
-              if (workload === 'routes') add(b, i, ROUTES.via);
-              else add(b, i, ROUTES.replaceVia).replace();
-            }
-          }),
+          await ns.batch(
+            (b) => {
+              for (let i = 0; i < n; i++) {
+                if (workload === 'routes') add(b, i, ROUTES.via);
+                else add(b, i, ROUTES.replaceVia).replace();
+              }
+            },
+            { onError: variant === 'rollback' ? 'rollback' : 'continue' },
+          ),
           workload,
         ),
       );
