@@ -43,6 +43,27 @@ describe('settling promises', () => {
     expect((await br.addresses()).length).toBe(3000);
   });
 
+  it('timers fire during a long run of awaited changes made on the calling thread', async (ctx) => {
+    // After a millisecond of answers settled in place, the next is settled after a turn of the
+    // event loop (setImmediate). Settled from the threadsafe function's queue instead, it was
+    // drained with the calls the settled code made, up to 1,000 at a time: a 5 ms interval did
+    // not fire once in a second of awaited changes.
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    let ticks = 0;
+    const interval = setInterval(() => ticks++, 5);
+    const start = Date.now();
+    let calls = 0;
+    try {
+      while (Date.now() - start < 300) await br.mtu(1000 + (calls++ % 400));
+    } finally {
+      clearInterval(interval);
+    }
+    expect(calls).toBeGreaterThan(100);
+    expect(ticks).toBeGreaterThanOrEqual(10);
+  });
+
   it('a change made on the calling thread does not overtake one waiting on the I/O thread', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

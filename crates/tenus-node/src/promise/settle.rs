@@ -10,7 +10,10 @@
 //!
 //! Waiting in place must not starve the event loop: it is skipped for operations that
 //! usually take longer than the wait (link creation, say), and after 1 ms of answers settled
-//! in place the next request always goes the asynchronous way, so that the event loop turns.
+//! in place the next answer is settled from a `setImmediate` callback, so that the event loop
+//! turns (timers, I/O) before the code awaiting it goes on. Not from the threadsafe function's
+//! queue: Node drains up to 1,000 of its calls in one go, and the calls the settled code makes
+//! join the same drain, so the loop would not turn for a second or more.
 //!
 //! Better still, a call whose requests the kernel usually answers quickly runs entirely on the
 //! calling thread when nothing else of this environment is waiting on the I/O thread
@@ -18,7 +21,7 @@
 //! call (`Handle::on_calling_thread`), so an awaited address addition is one `sendmsg` and one
 //! `recvmsg`, as in C. Only calls measured (on earlier calls) to take under
 //! `TENUS_RUN_HERE_US` (default 1000 µs; 0 turns it off) run so; once the streak limit is
-//! reached, such a call's answer is settled through the queue, so that the event loop turns.
+//! reached, such a call's answer is settled after a turn of the event loop, as above.
 //! A future that has to wait after all (a namespace thread, a busy socket) moves on to the I/O
 //! thread where it left off.
 //!
@@ -223,8 +226,6 @@ impl Bridge {
     }
 
     fn detach(&self) {
-        // An answer settled asynchronously means the event loop turns: a new streak may begin.
-        self.streak.set(None);
         if self.detached.get() == 0 {
             unsafe { sys::napi_ref_threadsafe_function(self.env, self.tsfn) };
         }
@@ -376,12 +377,22 @@ where
             bridge.settled_in_place();
             unsafe { settle(raw, deferred, outcome) };
         }
-        // Answered already, but the event loop must turn first: settle it from the queue.
-        Some(outcome) => {
+        // Answered already, but the callback's calls queued before it must come first: settle it
+        // from the queue.
+        Some(outcome) if function.is_some() => {
             bridge.detach();
             bridge
                 .channel
                 .send(later(op, Some(started), Deferred(deferred), outcome, function));
+        }
+        // Answered already, but the event loop must turn first.
+        Some(outcome) => {
+            bridge.detach();
+            after_turn(
+                raw,
+                &bridge,
+                later(op, Some(started), Deferred(deferred), outcome, None),
+            );
         }
         None => bridge.detach(),
     }
@@ -419,9 +430,7 @@ where
             bridge.note(op, started.elapsed());
             bridge.detach();
             let outcome = outcome_of(op, result);
-            bridge
-                .channel
-                .send(later(op, None, Deferred(deferred), outcome, None));
+            after_turn(raw, &bridge, later(op, None, Deferred(deferred), outcome, None));
         }
         Poll::Ready(result) => {
             bridge.note(op, started.elapsed());
@@ -439,6 +448,52 @@ where
         }
     }
     Ok(PromiseRaw::new(raw, promise))
+}
+
+/// Settles from a `setImmediate` callback: after the event loop's poll phase (timers, I/O,
+/// the threadsafe function's queue), which ends the streak of answers settled in place. Falls
+/// back to the queue if `setImmediate` cannot be called.
+fn after_turn(env: sys::napi_env, bridge: &Bridge, settle: Settle) {
+    unsafe extern "C" fn turned(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+        let mut data = null_mut();
+        // SAFETY: `data` is the box `after_turn` made for this one call of the function.
+        let settle = unsafe {
+            sys::napi_get_cb_info(env, info, null_mut(), null_mut(), null_mut(), &mut data);
+            Box::from_raw(data.cast::<Settle>())
+        };
+        BRIDGE.with(|b| {
+            if let Some(bridge) = b.borrow().as_ref() {
+                bridge.streak.set(None);
+            }
+        });
+        settle(env);
+        null_mut()
+    }
+    let data = Box::into_raw(Box::new(settle));
+    let scheduled = unsafe {
+        let mut global = null_mut();
+        let mut set_immediate = null_mut();
+        let mut function = null_mut();
+        let mut result = null_mut();
+        sys::napi_get_global(env, &mut global) == sys::Status::napi_ok
+            && sys::napi_get_named_property(env, global, c"setImmediate".as_ptr(), &mut set_immediate)
+                == sys::Status::napi_ok
+            && sys::napi_create_function(
+                env,
+                c"settle".as_ptr(),
+                6,
+                Some(turned),
+                data.cast(),
+                &mut function,
+            ) == sys::Status::napi_ok
+            && sys::napi_call_function(env, global, set_immediate, 1, &function, &mut result)
+                == sys::Status::napi_ok
+    };
+    if !scheduled {
+        // SAFETY: `turned` was not called, so the box is still ours.
+        let settle = unsafe { Box::from_raw(data) };
+        bridge.channel.send(*settle);
+    }
 }
 
 /// A promise and what settles it.
