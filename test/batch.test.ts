@@ -743,6 +743,21 @@ describe('ns.deleteLinks', () => {
     expect((await ns.links()).filter((l) => l.group >= TAG_GROUP_FLOOR)).toEqual([]);
   });
 
+  it('a link the kernel cannot delete (lo) rejects naming it, deletes nothing, and every link keeps its group', async (ctx) => {
+    // The kernel checks every link of a group before it deletes any; the links were tagged
+    // with a temporary group first, and get their own back.
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('h0a', { peer: 'h0b' }).group(9);
+    const before = await snapshot(ns);
+    const groups = ipLinks(ns).map((l) => [l.ifname, l.group]);
+    const e = await rejection(ns.deleteLinks(['h0a', 'lo']));
+    expect(e).toMatchObject({ code: 'EOPNOTSUPP', op: 'link.deleteMany', link: 'lo' });
+    expect(await snapshot(ns)).toEqual(before);
+    expect(ipLinks(ns).map((l) => [l.ifname, l.group])).toEqual(groups);
+    expect(groups).toContainEqual(['h0a', '9']);
+  });
+
   it('an empty list does nothing', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

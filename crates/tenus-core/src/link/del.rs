@@ -163,10 +163,18 @@ impl Handle {
                 .filter(|l| l.group == group)
                 .count();
             if carriers == targets.len() {
-                return self
-                    .link_del_group(group)
-                    .await
-                    .map_err(|e| e.context("link.deleteMany", None));
+                let Err(e) = self.link_del_group(group).await else {
+                    return Ok(());
+                };
+                // The kernel checks every link of the group before it deletes any: none went.
+                // They get their groups back, and the error names the link it refused: one
+                // without a kind has no driver ops to delete it (lo, a physical NIC).
+                self.untag(&targets).await;
+                let refused = (e.errno() == Some(libc::EOPNOTSUPP))
+                    .then(|| all.iter().find(|r| targets.contains_key(&r.index) && r.kind.is_none()))
+                    .flatten()
+                    .map(|r| r.name.as_str());
+                return Err(e.context("link.deleteMany", refused));
             }
             // Someone else used the group meanwhile: put ours back and try another.
             self.untag(&targets).await;
