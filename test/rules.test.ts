@@ -110,6 +110,32 @@ describe('rules: every selector, checked against ip -j rule', () => {
     expect((await agreed(ns)).map((r) => r.priority)).toEqual([0, 100, 32766, 32767]);
   });
 
+  it('a deletion that names nothing to match is refused (the first rule, lookup local, would go)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await setup();
+    const before = ipRules(ns);
+    for (const make of [() => ns.rule().delete(), () => ns.rule({ family: 'inet6' }).delete()]) {
+      const e = await rejection(make());
+      expect(e).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'options' });
+    }
+    const r = await ns.batch((b) => b.rule().delete(), { onError: 'rollback' });
+    expect(r.errors.get(0)).toMatchObject({ arg: 'options' });
+    expect(ipRules(ns)).toEqual(before);
+  });
+
+  it('l3mdev rules: added without a table, listed, deleted; with a table refused', async (ctx) => {
+    needRoot(ctx);
+    const ns = await setup();
+    const before = ipRules(ns);
+    await ns.rule({ l3mdev: true }).priority(1014);
+    const added = ipRules(ns).find((r) => r.priority === 1014);
+    expect(added).toMatchObject({ l3mdev: null }); // as after `ip rule add l3mdev pref 1014`
+    expect((await ns.rules()).find((r) => r.priority === 1014)).toMatchObject({ l3mdev: true });
+    expect((await rejection(ns.rule({ l3mdev: true, table: RTABLE }).priority(1015))).arg).toBe('table');
+    await ns.rule({ l3mdev: true, priority: 1014 }).delete();
+    expect(ipRules(ns)).toEqual(before);
+  });
+
   it('IPv6 rules, the family taken from the prefixes or given', async (ctx) => {
     needRoot(ctx);
     const ns = await setup();

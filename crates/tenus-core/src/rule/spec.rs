@@ -191,6 +191,57 @@ pub struct RuleOptions {
     pub l3mdev: Option<bool>,
 }
 
+impl RuleOptions {
+    /// Nothing to match but the family (written out: a new option must be counted here).
+    fn is_empty(&self) -> bool {
+        let RuleOptions {
+            family: _,
+            priority,
+            table,
+            action,
+            goto,
+            from,
+            to,
+            iif,
+            oif,
+            fwmark,
+            fwmask,
+            tos,
+            dsfield,
+            uidrange,
+            sport,
+            dport,
+            ipproto,
+            suppress_prefixlength,
+            suppress_ifgroup,
+            not,
+            protocol,
+            l3mdev,
+        } = self;
+        priority.is_none()
+            && table.is_none()
+            && action.is_none()
+            && goto.is_none()
+            && from.is_none()
+            && to.is_none()
+            && iif.is_none()
+            && oif.is_none()
+            && fwmark.is_none()
+            && fwmask.is_none()
+            && tos.is_none()
+            && dsfield.is_none()
+            && uidrange.is_none()
+            && sport.is_none()
+            && dport.is_none()
+            && ipproto.is_none()
+            && suppress_prefixlength.is_none()
+            && suppress_ifgroup.is_none()
+            && not.is_none()
+            && protocol.is_none()
+            && l3mdev.is_none()
+    }
+}
+
 /// A checked rule.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rule {
@@ -267,6 +318,20 @@ impl Rule {
             Some(t) => args::TABLE.check("table", t.code())?,
             None => 0,
         };
+        let l3mdev = o.l3mdev.unwrap_or(false);
+        if l3mdev && table != 0 {
+            return Err(Error::invalid(
+                "table",
+                "an l3mdev rule looks up the table of the packet's VRF: it takes no table",
+            ));
+        }
+        if !install && o.is_empty() {
+            // `ip rule del` refuses it too: the first rule would go, the `lookup local` one.
+            return Err(Error::invalid_type(
+                "options",
+                "a rule to delete needs something to match (priority, table, selectors...)",
+            ));
+        }
         let action = match (o.action, o.goto) {
             (Some(RuleAction::Goto) | None, Some(_)) => Some(RuleAction::Goto),
             (Some(a), Some(_)) => {
@@ -276,11 +341,11 @@ impl Rule {
                 ))
             }
             // A deletion that names a table matches any action (as `ip rule del` sends it).
-            (None, None) if table != 0 && install => Some(RuleAction::To),
+            (None, None) if (table != 0 || l3mdev) && install => Some(RuleAction::To),
             (a, None) => a,
         };
         match action {
-            Some(RuleAction::To) if table == 0 && install => {
+            Some(RuleAction::To) if table == 0 && install && !l3mdev => {
                 return Err(Error::invalid_type(
                     "table",
                     "a rule with action 'to' needs a table",
@@ -361,7 +426,7 @@ impl Rule {
                 0
             },
             protocol,
-            l3mdev: o.l3mdev.unwrap_or(false),
+            l3mdev,
         })
     }
 
