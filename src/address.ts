@@ -41,7 +41,7 @@ function canonical(arg: string, text: string): string {
  */
 export async function waitForDad(ns: Netns, link: LinkLike, options: DadOptions = {}): Promise<AddressRecord[]> {
   const ref = args.link('link', link, ns);
-  const o = args.options('options', options);
+  const o = args.options('options', options, {}, ['address', 'timeout', 'interval']);
   const address = o.address === undefined ? undefined : canonical('address', args.text('address', o.address));
   const timeout = o.timeout === undefined ? 10_000 : args.uint('timeout', o.timeout);
   const interval = o.interval === undefined ? 50 : Math.max(1, args.uint('interval', o.interval));

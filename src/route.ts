@@ -2,6 +2,7 @@
 // a namespace (`await ns.route('10.9.0.0/16').via('10.0.41.254').table(100)`) or added to a
 // batch (`b.route(...)`); listings, FIB lookups and flushes.
 import * as args from './args';
+import { TenusError } from './errors';
 import { ItemBuilder, numberOrName } from './item';
 import { call } from './native';
 import type { Netns } from './netns';
@@ -369,6 +370,12 @@ export async function getRoute(ns: Netns, dst: string, options?: RouteGetOptions
 
 /** @internal `ns.flushRoutes(filter)`. */
 export async function flushRoutes(ns: Netns, filter?: RouteListOptions): Promise<number> {
-  const f = JSON.stringify(args.options('filter', filter, { dev: args.linkIn(ns), table: numberOrName, protocol: numberOrName }));
+  const o = args.options('filter', filter, { dev: args.linkIn(ns), table: numberOrName, protocol: numberOrName });
+  if (Object.values(o).every((v) => v === undefined)) {
+    // `ip route flush` refuses it too: it would take the kernel's own routes of both families
+    // (the links' prefix routes, fe80::/64) with everything else.
+    throw TenusError.invalidType('filter', 'say what to flush (protocol, dev, table, family...): a flush with no filter is refused');
+  }
+  const f = JSON.stringify(o);
   return call(() => ns.native.routeFlush(f));
 }

@@ -128,6 +128,10 @@ describe('address options, as ip sees them', () => {
     expect([t.code, t.kind]).toEqual(['ETIMEDOUT', 'timeout']);
     expect((await rejection(br.waitForDad({ address: 'fd00::9' }))).code).toBe('ENOENT');
     expect((await rejection(br.waitForDad({ address: 'not-an-address' }))).arg).toBe('address');
+    // A misspelt option is refused at once (it was ignored: the default 10 s wait ran).
+    const typo = await rejection(br.waitForDad({ timout: 200 } as never));
+    expect(typo).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', kind: 'invalid-argument' });
+    expect(typo.message).toContain('timout');
     // nodad: never tentative, nothing to wait for.
     await br.address('fd00::2/64', { nodad: true });
     expect((await br.waitForDad({ address: 'fd00::2' })).length).toBeGreaterThan(0);

@@ -193,6 +193,12 @@ describe('nexthops: groups (fib_nexthops ipv6_grp_fcnal, ipv4_grp_fcnal)', () =>
     });
     const [ip] = ipNexthops(me, 'id', '100');
     expect(ip.resilient_args).toMatchObject({ buckets: 32, idle_timer: 60, unbalanced_timer: 120 });
+    // Without a number of buckets: the documented default, 128 (the kernel wants one); a
+    // replace that gives none keeps the group's own (it cannot change).
+    await me.nexthop(101).group([{ id: 11 }, { id: 12 }]).resilient();
+    expect(ipNexthops(me, 'id', '101')[0].resilient_args).toMatchObject({ buckets: 128 });
+    await me.nexthop(100).group([{ id: 11 }, { id: 12, weight: 3 }]).resilient({ idleTimer: 30 }).replace();
+    expect(ipNexthops(me, 'id', '100')[0].resilient_args).toMatchObject({ buckets: 32, idle_timer: 30 });
     await agreed(me);
   });
 });

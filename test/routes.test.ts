@@ -426,6 +426,13 @@ describe('routes: listings filtered by the kernel', () => {
     expect(ipRoutes(ns1, '-4').length).toBe(before - 50);
     expect(ipRoutes(ns1, '-4').some((x) => x.dst === '10.21.0.0/24')).toBe(true);
     expect(ipRoutes(ns1, '-6').some((x) => x.dst === '2001:db8:200::/64')).toBe(false);
+    // With no filter it is refused (as `ip route flush` is): it would take the kernel's routes.
+    const all = [ipRoutes(ns1, '-4'), ipRoutes(ns1, '-6')];
+    for (const f of [undefined, {}, { table: undefined }]) {
+      const e = await rejection(ns1.flushRoutes(f));
+      expect(e).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'filter' });
+    }
+    expect([ipRoutes(ns1, '-4'), ipRoutes(ns1, '-6')]).toEqual(all);
   });
 });
 

@@ -55,6 +55,9 @@ fn nhmsg(family: u8, protocol: u8, flags: u32) -> [u8; NHMSG_LEN] {
 }
 
 /// The request for `nh`, with `index` resolving its link. A deletion names the id alone.
+/// Buckets of a resilient group made without saying how many (`Resilience::buckets`).
+const DEFAULT_BUCKETS: u32 = 128;
+
 pub fn encode_nexthop(nh: &Nexthop, verb: Verb, index: impl Fn(&LinkRef) -> Result<u32>) -> Result<Vec<u8>> {
     if verb == Verb::Delete {
         return Ok(encode_delete(nh.id));
@@ -90,7 +93,10 @@ pub fn encode_nexthop(nh: &Nexthop, verb: Verb, index: impl Fn(&LinkRef) -> Resu
             w.bytes(NHA_GROUP, &group);
             if let Some(r) = resilient {
                 w.nest(NHA_RES_GROUP | NLA_F_NESTED, |b| {
-                    if let Some(n) = r.buckets {
+                    // The kernel wants a number of buckets for a new group (its documented default,
+                    // 128, is iproute2's); a replace keeps the group's own, which cannot change.
+                    let buckets = r.buckets.or((verb == Verb::Add).then_some(DEFAULT_BUCKETS));
+                    if let Some(n) = buckets {
                         nla::attr(b, NHA_RES_GROUP_BUCKETS, &(n as u16).to_ne_bytes());
                     }
                     if let Some(t) = r.idle_timer {
