@@ -158,6 +158,31 @@ describe('addresses: replace, rollback, batches', () => {
     expect(await same(ns, 'br0')).toEqual(before);
   });
 
+  it('undoing the deletion of an IPv4 primary puts back the secondaries the kernel deleted with it, and its label', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').up();
+    await br.address('10.0.41.1/24', { label: 'br0:a' }).address('10.0.41.2/24').address('10.0.41.3/24', { label: 'br0:c' }).address('10.0.42.1/24');
+    const before = await same(ns, 'br0');
+    const chain = await rejection(br.deleteAddress('10.0.41.1/24').route('10.98.0.0/16', { via: '10.200.0.1' }));
+    expect(chain.code).toBe('ENETUNREACH');
+    expect(chain.undoErrors).toBeUndefined();
+    expect(await same(ns, 'br0')).toEqual(before);
+    const r = await ns.batch(
+      (b) => {
+        b.deleteAddress(br, '10.0.41.1/24'); // .2 and .3 go with it
+        b.deleteAddress(br, '10.0.42.1/24');
+        b.address(br, '10.0.42.1/24');
+        b.address(br, '10.0.41.2/24'); // a primary now
+        b.route('10.98.0.0/16', { via: '10.200.0.1' }); // unreachable: fails
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.undoErrors).toEqual([]);
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'undone', 'undone', 'failed']);
+    expect(await same(ns, 'br0')).toEqual(before);
+  });
+
   it('a rollback batch of many replaces reads the link once; an address changed since is read again', async (ctx) => {
     // Replaces share one read of the link's addresses (batch/shared.rs). Were the read kept
     // after the batch added an address, its replace would be undone as if it had created it

@@ -332,7 +332,7 @@ impl Step for AddAddr {
         self.0.read_link_addresses(names)
     }
     fn read_key(&self) -> Option<ReadKey> {
-        Some(read_key(self.0.addr))
+        Some(read_key(self.0.addr, self.0.prefix))
     }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         self.0.encode_add(names, false)
@@ -369,18 +369,11 @@ impl Step for ReplaceAddr {
     fn reads(&self, names: &View) -> Result<Reads> {
         self.0.read_link_addresses(names)
     }
-    // A replace changes its own address alone (a deletion may take an IPv4 primary's
-    // secondaries with it: it has no key).
     fn read_key(&self) -> Option<ReadKey> {
-        Some(read_key(self.0.addr))
+        Some(read_key(self.0.addr, self.0.prefix))
     }
     fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
-        match decode("address.replace", message) {
-            Ok(RouteNetlinkMessage::NewAddress(m)) => {
-                AddressRecord::from_message(&m).map(|r| r.address.into_bytes())
-            }
-            _ => None,
-        }
+        answer_key(message)
     }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         self.0.encode_add(names, true)
@@ -410,28 +403,104 @@ impl Step for DelAddr {
     fn links(&self) -> Vec<&LinkRef> {
         vec![&self.0.link]
     }
-    /// Undone by adding it again, with its prefix length (lifetimes, flags, label and metric
-    /// are not read before, so not kept).
+    /// IPv6: undone by adding it again with its prefix length. IPv4: put back as the link's
+    /// addresses read just before showed it (label, lifetimes, flags), and when it was a
+    /// primary, the secondaries of its subnet after it (the kernel deletes them with it unless
+    /// `promote_secondaries` is set).
     fn undo(&self) -> Undo {
-        Undo::Inverse
+        if self.0.addr.is_ipv4() {
+            Undo::Restore
+        } else {
+            Undo::Inverse
+        }
+    }
+    fn reads(&self, names: &View) -> Result<Reads> {
+        self.0.read_link_addresses(names)
+    }
+    fn read_key(&self) -> Option<ReadKey> {
+        Some(read_key(self.0.addr, self.0.prefix))
+    }
+    fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
+        answer_key(message)
     }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         let a = &self.0;
         Ok(encode_addr_del(names.index_of(&a.link)?, a.addr, a.prefix))
     }
-    fn encode_undo(&self, names: &View, _: &Before) -> Result<Vec<UndoRequest>> {
+    fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
         let a = &self.0;
-        Ok(vec![(
-            names.target,
-            encode_addr_add(names.index_of(&a.link)?, a.addr, a.prefix, false),
-        )])
+        let requests = match readd_deleted_v4(before, a.addr, a.prefix) {
+            Some(requests) => requests,
+            None => vec![encode_addr_add(names.index_of(&a.link)?, a.addr, a.prefix, false)],
+        };
+        Ok(requests.into_iter().map(|r| (names.target, r)).collect())
     }
 }
 
-/// An address's key in a shared dump of its link's addresses (`batch/shared.rs`): the
-/// address as records show it (any prefix length).
-fn read_key(addr: IpAddr) -> ReadKey {
-    addr.to_string().into_bytes()
+/// An address's key in a shared dump of its link's addresses (`batch/shared.rs`): an IPv4
+/// address's subnet (deleting a primary deletes the secondaries of its subnet too), an IPv6
+/// address itself (any prefix length).
+fn read_key(addr: IpAddr, prefix: u8) -> ReadKey {
+    match addr {
+        IpAddr::V4(a) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+            let mut key = (u32::from(a) & mask).to_be_bytes().to_vec();
+            key.push(prefix);
+            key
+        }
+        IpAddr::V6(a) => a.octets().to_vec(),
+    }
+}
+
+/// The key of a dumped address (`read_key`).
+fn answer_key(message: &[u8]) -> Option<ReadKey> {
+    let (addr, prefix) = listed(message)?;
+    Some(read_key(addr, prefix))
+}
+
+/// A dumped address, and its prefix length.
+fn listed(message: &[u8]) -> Option<(IpAddr, u8)> {
+    match decode("address.read", message) {
+        Ok(RouteNetlinkMessage::NewAddress(m)) => {
+            let r = AddressRecord::from_message(&m)?;
+            Some((r.address.parse().ok()?, r.prefix_len))
+        }
+        _ => None,
+    }
+}
+
+/// The requests that put back an IPv4 address a deletion took, as read before it, and (when it
+/// was a primary) the secondaries of its subnet the kernel deleted with it, after it. None when
+/// the read did not find it.
+fn readd_deleted_v4(before: &Before, addr: IpAddr, prefix: u8) -> Option<Vec<Vec<u8>>> {
+    let read: Vec<AddressMessage> = before
+        .first()?
+        .iter()
+        .filter_map(|bytes| match decode("address.delete", bytes) {
+            Ok(RouteNetlinkMessage::NewAddress(m)) => Some(m),
+            _ => None,
+        })
+        .collect();
+    let secondary =
+        |m: &AddressMessage| AddressRecord::from_message(m).is_some_and(|r| r.flags.contains(&"secondary"));
+    let is = |m: &AddressMessage| {
+        m.header.prefix_len == prefix
+            && AddressRecord::from_message(m).is_some_and(|r| r.address == addr.to_string())
+    };
+    let was = read.iter().find(|m| is(m))?;
+    let subnet = read_key(addr, prefix);
+    let mut out = vec![encode_addr_restore(was)];
+    if !secondary(was) {
+        for m in read.iter().filter(|m| !is(m) && secondary(m)) {
+            let same = AddressRecord::from_message(m)
+                .and_then(|r| Some(read_key(r.address.parse().ok()?, r.prefix_len)))
+                .is_some_and(|k| k == subnet);
+            if same {
+                out.push(encode_addr_restore(m));
+            }
+        }
+    }
+    Some(out)
 }
 
 fn family_of(addr: IpAddr) -> AddressFamily {

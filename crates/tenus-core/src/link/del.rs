@@ -171,7 +171,10 @@ impl Handle {
                 // without a kind has no driver ops to delete it (lo, a physical NIC).
                 self.untag(&targets).await;
                 let refused = (e.errno() == Some(libc::EOPNOTSUPP))
-                    .then(|| all.iter().find(|r| targets.contains_key(&r.index) && r.kind.is_none()))
+                    .then(|| {
+                        all.iter()
+                            .find(|r| targets.contains_key(&r.index) && r.kind.is_none())
+                    })
                     .flatten()
                     .map(|r| r.name.as_str());
                 return Err(e.context("link.deleteMany", refused));
