@@ -89,13 +89,15 @@ interface Column {
   family: Family;
   /** What this column does per operation, for the notes. */
   how: string;
+  /** Only in the workloads that name it (not in every create workload's row). */
+  named?: boolean;
 }
 
 const COLUMNS: Column[] = [
   { id: 'floor', label: 'floor', family: 'floor', how: 'Rust, netlink-sys raw socket, 128 requests per sendmsg, ACKs read after each' },
   { id: 'floor-reqack', label: 'floor, request→ACK', family: 'floor', how: 'the same program sending one request and waiting for its ACK before the next: the floor of an awaited call' },
   { id: 'tenus-batch', label: 'tenus batch', family: 'tenus', how: '`ns.batch()` with every operation (one crossing, pipelined; the kernel answers failures, and an ACK only for the last request of each sendmsg)' },
-  { id: 'tenus-rollback', label: 'tenus batch (rollback)', family: 'tenus', how: "`ns.batch(fill, { onError: 'rollback' })`: what each item's undo needs is read before it (one read of the table serves a run of route items: crates/tenus-core/src/batch/shared.rs)" },
+  { id: 'tenus-rollback', label: 'tenus batch (rollback)', family: 'tenus', how: "`ns.batch(fill, { onError: 'rollback' })`: what each item's undo needs is read before it (one read of the table serves a run of route items: crates/tenus-core/src/batch/shared.rs)", named: true },
   { id: 'tenus-await', label: 'tenus await (batch of 1)', family: 'tenus', how: '`await ns.batch(b => b.op())` per operation: one request each' },
   { id: 'tenus-chain', label: 'tenus await (chain)', family: 'tenus', how: '`await ns.veth(a).peer(b)` / `await ns.macvlan(...)` / `await link.address(cidr)` per operation, with the reads the chain makes to resolve to a Link' },
   { id: 'tenus-inflight', label: 'tenus 64 chains in flight', family: 'tenus', how: 'the same chains, 64 awaited at a time (64 workers each awaiting one after the other)' },
@@ -183,7 +185,7 @@ const VARIANT: Record<string, string> = {
 
 /** A create workload (veth, macvlan, addr) across every column. */
 function createCells(workload: string, n: number): Cell[] {
-  return COLUMNS.map((c) => {
+  return COLUMNS.filter((c) => !c.named).map((c) => {
     if (c.family === 'tenus') {
       const variant = c.id.slice('tenus-'.length);
       return { column: c.id, n, ownNamespace: true, argv: () => tenusArgv(variant, workload, n) };
