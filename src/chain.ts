@@ -230,7 +230,8 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 
   /** `ip link set DEV type bridge [vlan_filtering 0|1] [vlan_default_pvid ID] ...` */
   setBridge(options: BridgeOptions): this {
-    return this.onLinkItem((ref) => bridgeSetItem(ref, options));
+    // It changes the link's record (`info`): read back, as a link change is.
+    return this.onLinkItem((ref) => bridgeSetItem(ref, options), true);
   }
 
   // Neighbours and FDB entries of this link (neighbour.ts, fdb.ts): `Netns.neighbour()` and
@@ -271,11 +272,14 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     return this.onLinkItem((ref) => fdbItemOn('delete', ref, mac, options, this.at));
   }
 
-  /** An item built (and checked) now, for whatever link the chain is on when it runs. */
-  private onLinkItem(build: (ref: WireLink) => Item): this {
+  /**
+   * An item built (and checked) now, for whatever link the chain is on when it runs;
+   * `changesLink`: it changes the link's record.
+   */
+  private onLinkItem(build: (ref: WireLink) => Item, changesLink = false): this {
     let item: Item = [0];
     this.guard(() => (item = build(0)));
-    return this.step((c) => c.names.set(c.run.push([item[0], c.ref, ...item.slice(2)]), c.name), false);
+    return this.step((c) => c.names.set(c.run.push([item[0], c.ref, ...item.slice(2)]), c.name), changesLink);
   }
 
   /**

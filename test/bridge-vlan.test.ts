@@ -80,6 +80,16 @@ describe('bridge settings on an existing bridge', () => {
     expect(ipLink(ns, 'br0').linkinfo.info_data.vlan_filtering).toBe(0);
   });
 
+  it('setBridge alone resolves to the bridge as it is now, and its Link follows', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    const after = await br.setBridge({ stp: true, forwardDelay: 400 });
+    expect(kindInfo(after.info, 'bridge')).toMatchObject({ stp: true, forwardDelay: 400 });
+    expect(kindInfo(br.info, 'bridge')).toMatchObject({ stp: true, forwardDelay: 400 });
+    expect(ipLink(ns, 'br0').linkinfo.info_data).toMatchObject({ stp_state: 1, forward_delay: 400 });
+  });
+
   it('a failing chain sets the settings back', async (ctx) => {
     await needFiltering(ctx);
     const ns = await lab();
