@@ -312,6 +312,22 @@ pub struct ReplaceAddr(pub OnLink);
 #[derive(Debug)]
 pub struct DelAddr(pub OnLink);
 
+/// The read an address item's undo needs, or that it makes stale: its link's addresses, shared
+/// with the items around it (`batch/shared.rs`), keyed by `read_key`.
+macro_rules! shared_read {
+    () => {
+        fn reads(&self, names: &View) -> Result<Reads> {
+            self.0.read_link_addresses(names)
+        }
+        fn read_key(&self) -> Option<ReadKey> {
+            Some(read_key(self.0.addr, self.0.prefix))
+        }
+        fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
+            answer_key(message)
+        }
+    };
+}
+
 impl Step for AddAddr {
     const OP: &'static str = "address.add";
 
@@ -328,12 +344,7 @@ impl Step for AddAddr {
         Undo::Inverse
     }
     // It reads nothing, but the dump of its link's addresses no longer shows this one as it is.
-    fn reads(&self, names: &View) -> Result<Reads> {
-        self.0.read_link_addresses(names)
-    }
-    fn read_key(&self) -> Option<ReadKey> {
-        Some(read_key(self.0.addr, self.0.prefix))
-    }
+    shared_read!();
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         self.0.encode_add(names, false)
     }
@@ -366,15 +377,7 @@ impl Step for ReplaceAddr {
     fn undo(&self) -> Undo {
         Undo::Restore
     }
-    fn reads(&self, names: &View) -> Result<Reads> {
-        self.0.read_link_addresses(names)
-    }
-    fn read_key(&self) -> Option<ReadKey> {
-        Some(read_key(self.0.addr, self.0.prefix))
-    }
-    fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
-        answer_key(message)
-    }
+    shared_read!();
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         self.0.encode_add(names, true)
     }
@@ -414,15 +417,7 @@ impl Step for DelAddr {
             Undo::Inverse
         }
     }
-    fn reads(&self, names: &View) -> Result<Reads> {
-        self.0.read_link_addresses(names)
-    }
-    fn read_key(&self) -> Option<ReadKey> {
-        Some(read_key(self.0.addr, self.0.prefix))
-    }
-    fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
-        answer_key(message)
-    }
+    shared_read!();
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         let a = &self.0;
         Ok(encode_addr_del(names.index_of(&a.link)?, a.addr, a.prefix))
