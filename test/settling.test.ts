@@ -56,11 +56,11 @@ describe('settling promises', () => {
     const start = Date.now();
     let calls = 0;
     try {
-      while (Date.now() - start < 300) await br.mtu(1000 + (calls++ % 400));
+      // At least 300 ms and 200 calls (the QEMU guest makes ~170 a second).
+      while (Date.now() - start < 300 || calls < 200) await br.mtu(1000 + (calls++ % 400));
     } finally {
       clearInterval(interval);
     }
-    expect(calls).toBeGreaterThan(100);
     expect(ticks).toBeGreaterThanOrEqual(10);
   });
 
