@@ -125,6 +125,11 @@ export class TenusError extends Error implements TenusErrorFields {
     });
   }
 
+  /** A closed namespace handle, used by `subject` (an operation, or the argument naming it). */
+  static closed(subject: string, fields: { op?: string; arg?: string }): TenusError {
+    return new TenusError(`${subject}: the namespace handle is closed`, { kind: 'closed', code: 'EBADF', errno: constants.errno.EBADF, ...fields });
+  }
+
   /** An argument rejected before anything reached the kernel: not of the type it takes. */
   static invalidType(arg: string, message: string): TenusError {
     return new TenusError(`invalid ${arg}: ${message}`, {

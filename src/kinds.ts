@@ -1,7 +1,6 @@
 // One method per link kind, shared by the namespace handle (which returns a chain to await)
 // and the batch builder (which returns the item's options): a kind added in Rust needs one
 // method here, with the option type napi generated for it.
-import { constants } from 'node:os';
 import * as args from './args';
 import { TenusError } from './errors';
 import type { Netns } from './netns';
@@ -70,7 +69,7 @@ export function netnsArg(arg: string, value: unknown): Netns {
   // EBADF like any use of a closed handle, naming the argument (the engine's error would say
   // only that some handle of the batch was closed).
   if (ns.closed) {
-    throw new TenusError(`${arg}: the namespace handle is closed`, { kind: 'closed', code: 'EBADF', errno: constants.errno.EBADF, arg });
+    throw TenusError.closed(arg, { arg });
   }
   return ns;
 }

@@ -1,6 +1,5 @@
 // One crossing into the transaction engine: the items of a chain or a batch, the namespaces
 // they act in, and the report that comes back.
-import { constants } from 'node:os';
 import { TenusError, type NativeErrorDoc } from './errors';
 import { gather } from './gather';
 import { call, check, type LinkRecord, type NativeBatchStream } from './native';
@@ -198,7 +197,7 @@ export class Run {
   async run(options: RunOptions): Promise<Report> {
     if (this.ns.closed || this.peers.some((p) => p.closed)) {
       const op = options.asItems ? this.firstOp() : 'batch';
-      throw new TenusError(`${op}: the namespace handle is closed`, { kind: 'closed', code: 'EBADF', errno: constants.errno.EBADF, op });
+      throw TenusError.closed(op, { op });
     }
     const native = this.ns.native;
     const peers = this.peers.map((p) => p.native);

@@ -185,12 +185,15 @@ async fn run_kept(
         // What an undo needs is read before the item: the state a change overwrites, and what
         // a creation changes on other links (`Kind::reads_before_create`); one dump serves a
         // run of items that each change one object of it (`shared.rs`).
-        let sharing = if tally.rollback {
+        let reads = tally.rollback && matches!(op.undo(), step::Undo::Restore | step::Undo::Created);
+        // Worked out only where it counts (not per addition in a bulk batch): for a read, or
+        // to tell the dump kept what this item changes.
+        let sharing = if reads || !shared.is_empty() {
             shareable(op, &view)
         } else {
             None
         };
-        if tally.rollback && matches!(op.undo(), step::Undo::Restore | step::Undo::Created) {
+        if reads {
             let read = match &sharing {
                 Some((key, request)) => {
                     let (at, what) = ((item.target, i), (key, request.as_slice()));
@@ -221,10 +224,7 @@ async fn run_kept(
             }
         }
         if !shared.is_empty() {
-            shared.sending(
-                item.target,
-                sharing.as_ref().map(|(k, r)| (k.clone(), r.as_slice())),
-            );
+            shared.sending(item.target, sharing.as_ref().map(|(k, r)| (k, r.as_slice())));
         }
 
         if let Op::MoveLink(mv) = op {
@@ -390,7 +390,7 @@ async fn read_shared(
     tally: &mut Tally<'_>,
     ops: &[Option<&Item>],
 ) -> std::result::Result<bool, bool> {
-    if let Some(found) = shared.find(target, request, key) {
+    if let Some(found) = shared.take(target, request, key) {
         before[i].push(found);
         return Ok(true);
     }
@@ -404,7 +404,7 @@ async fn read_shared(
         Err(e) => return Err(tally.record(ops, i, Err(e), None)),
     };
     shared.keep(target, request.to_vec(), &answer, |m| op.answer_key(m));
-    before[i].push(shared.find(target, request, key).unwrap_or_default());
+    before[i].push(shared.take(target, request, key).unwrap_or_default());
     Ok(true)
 }
 

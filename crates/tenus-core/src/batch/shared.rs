@@ -30,13 +30,15 @@ struct Dump {
 
 impl SharedDump {
     /// What the dump `request` in `target` read for `key`, when it still shows that object as
-    /// it is (an object the dump did not find is absent: empty).
-    pub(super) fn find(&self, target: usize, request: &[u8], key: &ReadKey) -> Option<Messages> {
-        let d = self.0.as_ref()?;
+    /// it is (an object the dump did not find is absent: empty). Taken, not copied: the item
+    /// asking is about to change the object, so the dump no longer shows it as it is.
+    pub(super) fn take(&mut self, target: usize, request: &[u8], key: &ReadKey) -> Option<Messages> {
+        let d = self.0.as_mut()?;
         if d.target != target || d.request != request || d.changed.contains(key) {
             return None;
         }
-        Some(d.by_key.get(key).cloned().unwrap_or_default())
+        d.changed.insert(key.clone());
+        Some(d.by_key.remove(key).unwrap_or_default())
     }
 
     /// Keeps a dump's answer, indexed by the key `key_of` gives each message (`Op::answer_key`).
@@ -63,11 +65,13 @@ impl SharedDump {
 
     /// An item is being sent in `target`: `shared`, the key and dump request of an item that
     /// reads this dump (None for any other item, which may change anything the dump saw).
-    pub(super) fn sending(&mut self, target: usize, shared: Option<(ReadKey, &[u8])>) {
+    pub(super) fn sending(&mut self, target: usize, shared: Option<(&ReadKey, &[u8])>) {
         let Some(d) = &mut self.0 else { return };
         match shared {
             Some((key, request)) if d.target == target && d.request == request => {
-                d.changed.insert(key);
+                if !d.changed.contains(key) {
+                    d.changed.insert(key.clone());
+                }
             }
             _ => self.0 = None,
         }
@@ -103,39 +107,42 @@ mod tests {
 
     #[test]
     fn an_item_gets_only_the_messages_with_its_key_in_dump_order() {
-        let shared = kept();
-        let found = shared.find(0, b"dump", &b"a".to_vec()).unwrap();
+        let mut shared = kept();
+        let found = shared.take(0, b"dump", &b"a".to_vec()).unwrap();
         assert_eq!(found.iter().collect::<Vec<_>>(), vec![b"a1".as_slice(), b"a2"]);
         // What the dump did not find is absent, not unknown.
-        assert!(shared.find(0, b"dump", &b"z".to_vec()).unwrap().is_empty());
+        assert!(shared.take(0, b"dump", &b"z".to_vec()).unwrap().is_empty());
+        // Taken by an item that changes it: a second item must read it again.
+        assert!(shared.take(0, b"dump", &b"a".to_vec()).is_none());
     }
 
     #[test]
     fn another_request_or_namespace_is_not_served() {
-        let shared = kept();
-        assert!(shared.find(1, b"dump", &b"a".to_vec()).is_none());
-        assert!(shared.find(0, b"other", &b"a".to_vec()).is_none());
+        let mut shared = kept();
+        assert!(shared.take(1, b"dump", &b"a".to_vec()).is_none());
+        assert!(shared.take(0, b"other", &b"a".to_vec()).is_none());
     }
 
     #[test]
     fn an_object_changed_since_the_dump_must_be_read_again() {
         let mut shared = kept();
-        shared.sending(0, Some((b"a".to_vec(), b"dump")));
-        assert!(shared.find(0, b"dump", &b"a".to_vec()).is_none());
-        assert_eq!(shared.find(0, b"dump", &b"b".to_vec()).unwrap().len(), 1);
+        shared.sending(0, Some((&b"a".to_vec(), b"dump")));
+        assert!(shared.take(0, b"dump", &b"a".to_vec()).is_none());
+        assert_eq!(shared.take(0, b"dump", &b"b".to_vec()).unwrap().len(), 1);
     }
 
     #[test]
     fn any_other_item_sent_drops_the_dump() {
+        let b = b"b".to_vec();
         for (target, other) in [
             (0, None),
-            (1, Some((b"b".to_vec(), b"dump".as_slice()))),
-            (0, Some((b"b".to_vec(), b"other".as_slice()))),
+            (1, Some((&b, b"dump".as_slice()))),
+            (0, Some((&b, b"other".as_slice()))),
         ] {
             let mut shared = kept();
             shared.sending(target, other);
             assert!(shared.is_empty());
-            assert!(shared.find(0, b"dump", &b"b".to_vec()).is_none());
+            assert!(shared.take(0, b"dump", &b"b".to_vec()).is_none());
         }
     }
 }
