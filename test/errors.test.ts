@@ -460,6 +460,29 @@ describe('kernel errors', () => {
     expect(ipLinkNames(ns)).toEqual(['lo', 'x0']);
   });
 
+  it("a veth whose peer's name is taken names the peer, in its namespace or this one", async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    await other.bridge('b0');
+    await ns.bridge('x0');
+    const there = await rejection(ns.veth('a0').peer('b0', { in: other }));
+    expect(there).toMatchObject({ kind: 'kernel', code: 'EEXIST', op: 'link.add', link: 'b0' });
+    expect(there.message).toContain('b0');
+    expect(there.message).not.toContain('a0');
+    const here = await rejection(ns.veth('a1').peer('x0'));
+    expect(here).toMatchObject({ code: 'EEXIST', op: 'link.add', link: 'x0' });
+    // In a batch too; and when the pair's own name is taken, that is the one named.
+    const r = await ns.batch((b) => {
+      b.veth('a2').peer('b0', { in: other });
+      b.veth('x0').peer('b0', { in: other });
+    });
+    expect(r.errors.get(0)).toMatchObject({ code: 'EEXIST', link: 'b0' });
+    expect(r.errors.get(1)).toMatchObject({ code: 'EEXIST', link: 'x0' });
+    expect(ipLinkNames(ns)).toEqual(['lo', 'x0']);
+    expect(ipLinkNames(other)).toEqual(['b0', 'lo']);
+  });
+
   it('looking up a missing link is ENODEV from link.get', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

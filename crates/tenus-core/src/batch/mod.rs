@@ -290,6 +290,7 @@ async fn run_kept(
     }
     in_flight.drain(&mut tally, &ops, &mut before).await;
     read_missing(handles, &names, &ops, &mut tally).await;
+    name_clashes(handles, &ops, &mut tally.outcomes).await;
 
     let mut undo_errors = Vec::new();
     if tally.rollback && tally.any_failed() {
@@ -423,6 +424,23 @@ async fn read_missing(handles: &[Handle], names: &Names, ops: &[Option<&Item>], 
         };
         let record = reply.as_ref().ok().and_then(|r| item.op.record(&r.messages));
         tally.record(ops, g, reply.map(drop), record);
+    }
+}
+
+/// Names the end of each pair that failed because its name is taken (`AddLink::name_clash`):
+/// looked up after the failures, before anything is undone.
+async fn name_clashes(handles: &[Handle], ops: &[Option<&Item>], outcomes: &mut [Outcome]) {
+    for (item, outcome) in ops.iter().zip(outcomes.iter_mut()) {
+        let (Some(item), Outcome::Failed(e)) = (item, &*outcome) else {
+            continue;
+        };
+        let Op::AddLink(add) = &item.op else { continue };
+        let Some(peer_ns) = add.peer_target.and_then(|t| handles.get(t)) else {
+            continue;
+        };
+        if e.errno() == Some(libc::EEXIST) {
+            *outcome = Outcome::Failed(add.name_clash(e.clone(), &handles[item.target], peer_ns).await);
+        }
     }
 }
 

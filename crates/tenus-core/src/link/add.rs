@@ -4,7 +4,7 @@ use serde::de::SeqAccess;
 
 use crate::batch::wire::{next, ReadContext};
 use crate::batch::{Before, Effect, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::handle::Handle;
 
 use super::build::{encode_new_link, Resolved};
@@ -42,6 +42,51 @@ impl AddLink {
             .map(|m| names.index_of(m))
             .transpose()?;
         Ok(r)
+    }
+
+    /// Names the end of a pair whose name is taken. The kernel answers EEXIST, without saying
+    /// for which name, for the link's own (checked first) or its peer's (in the peer's
+    /// namespace, `peer_ns`): once the creation has failed, both are looked up, and the error
+    /// names the peer when it is the one there and the link's own name is free.
+    pub(crate) async fn name_clash(&self, e: Error, own: &Handle, peer_ns: &Handle) -> Error {
+        let Some(peer) = self.names.peer.as_deref() else {
+            return e;
+        };
+        if e.errno() != Some(libc::EEXIST)
+            || own
+                .link_index(&LinkRef::Name(self.names.name.clone()))
+                .await
+                .is_ok()
+            || peer_ns
+                .link_index(&LinkRef::Name(peer.to_string()))
+                .await
+                .is_err()
+        {
+            return e;
+        }
+        let elsewhere = own.namespace().inode() != peer_ns.namespace().inode();
+        match e {
+            Error::Kernel {
+                errno,
+                op,
+                extack,
+                extack_offset,
+                ..
+            } => Error::Kernel {
+                errno,
+                op,
+                link: Some(peer.to_string()),
+                extack: extack.or_else(|| {
+                    Some(if elsewhere {
+                        format!("the peer's name {peer} is taken in the peer's namespace")
+                    } else {
+                        format!("the peer's name {peer} is taken")
+                    })
+                }),
+                extack_offset,
+            },
+            other => other,
+        }
     }
 }
 
@@ -136,8 +181,18 @@ impl Handle {
             );
         }
         // The peer namespace's fd stays open (in `add`) until the kernel has read the request.
-        self.ack("link.add", Some(&label), encode_new_link(&add.spec, &r)?)
-            .await?;
+        let sent = self
+            .ack("link.add", Some(&label), encode_new_link(&add.spec, &r)?)
+            .await;
+        if let Err(e) = sent {
+            // A peer born in another namespace has no handle here to look it up with.
+            let local = add.spec.kind.namespaces().is_empty();
+            return Err(if local {
+                add.name_clash(e, self, self).await
+            } else {
+                e
+            });
+        }
         self.link_get(&LinkRef::Name(label)).await
     }
 }
