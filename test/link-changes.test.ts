@@ -339,6 +339,26 @@ describe('moving between namespaces', () => {
     expect(ipLinkNames(ns)).toEqual(['br0', 'lo']);
     expect(ipLinkNames(other)).toEqual(['lo']);
   });
+
+  it('the loopback cannot change namespace either (refused before the kernel is asked)', async (ctx) => {
+    // The kernel refuses it ("The interface netns is immutable"); the target's own lo must not
+    // be given as the reason.
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    const lo = await ns.link('lo');
+    for (const move of [() => lo.moveTo(other), () => lo.moveTo(other, { name: 'lo9' }), () => ns.link('lo').moveTo(other)]) {
+      const e = await rejection(move());
+      expect(e).toMatchObject({ kind: 'invalid-argument', code: 'ERR_INVALID_ARG_VALUE', arg: 'link' });
+      expect(e.message).toContain('loopback');
+      expect(e.message).not.toContain('exists');
+    }
+    const r = await ns.batch((b) => void b.moveTo('lo', other));
+    expect(r.errors.get(0)).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'link' });
+    expect(lo.ns).toBe(ns);
+    expect(ipLinkNames(ns)).toEqual(['lo']);
+    expect(ipLinkNames(other)).toEqual(['lo']);
+  });
 });
 
 describe('delete', () => {

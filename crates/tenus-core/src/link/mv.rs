@@ -2,8 +2,8 @@
 //!
 //! The kernel moves the link first and renames it after (do_setlink), so a rename that fails
 //! in the target (the name is taken there) would leave the link moved under its old name; and
-//! it refuses to move some kinds at all (bridges, bonds, VRFs: "The interface netns is
-//! immutable") only once asked. So a move checks both first — the link's kind in its
+//! it refuses to move some kinds at all (bridges, bonds, VRFs, and the loopback: "The interface
+//! netns is immutable") only once asked. So a move checks both first — the link's kind in its
 //! namespace, the new name in the target — and if the kernel still moved without renaming,
 //! moves the link back before reporting the error. A rollback moves it back from the target,
 //! and puts back what the move took from it: its addresses, its master and its up state (a
@@ -95,6 +95,17 @@ impl MoveLink {
             .addr_list(Some(&LinkRef::Index(link.index)))
             .await
             .map_err(|e| e.context(op, Some(&label)))?;
+        // The loopback has no kind, and its namespace is immutable too (NETIF_F_NETNS_LOCAL);
+        // the target's own lo must not be given as the reason.
+        if link.flags.contains(&"LOOPBACK") {
+            return Err(Error::invalid(
+                "link",
+                format!(
+                    "{} is the loopback: the kernel keeps a namespace's loopback link in it",
+                    link.name
+                ),
+            ));
+        }
         if let Some(kind) = link.kind.as_deref().filter(|k| !movable(k)) {
             return Err(Error::invalid(
                 "link",
