@@ -200,7 +200,7 @@ export abstract class LinkOps {
   }
 
   /** Runs a read or the deletion of this link; its errors name the link when its name is known. */
-  private async on<T>(fn: (ns: Netns, link: number | string) => Promise<T>): Promise<T> {
+  protected async on<T>(fn: (ns: Netns, link: number | string) => Promise<T>): Promise<T> {
     const target = this.target();
     if (target instanceof TenusError) throw target;
     try {
@@ -255,7 +255,8 @@ export class Link extends LinkOps {
 
   /** Reads the link again (and updates `info`). */
   async refresh(): Promise<this> {
-    const fresh = await this.ns.link(this.index);
+    // Read by index (the name may have changed); a link gone is named by the name it had.
+    const fresh = await this.on(async (ns, link) => ns.link(link));
     this.info = fresh.info;
     return this;
   }

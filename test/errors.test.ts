@@ -449,6 +449,9 @@ describe('kernel errors', () => {
     expect(gone.message).not.toContain(`#${v.index}`);
     await expect(v.stats()).rejects.toMatchObject({ code: 'ENODEV', link: 'v0' });
     await expect(v.addresses()).rejects.toMatchObject({ code: 'ENODEV', link: 'v0' });
+    const stale = await rejection(v.refresh());
+    expect(stale).toMatchObject({ code: 'ENODEV', op: 'link.get', link: 'v0' });
+    expect(stale.message).not.toContain(`#${v.index}`);
   });
 
   it('a duplicate name of another kind is EEXIST too', async (ctx) => {
