@@ -76,8 +76,8 @@ export interface TenusErrorFields {
  *   `netns.fromPid` finds the caller's own namespace; 'ERR_INVALID_STATE' (kind 'refused') for
  *   a chain or builder changed after it was awaited, or a batch's builder after its fill finished.
  * - `op`: the operation ('link.add', 'address.add', ...); `link`: the object it was about — the
- *   link, or for routes, rules, neighbours, nexthops and VLANs the object as `ip` names it
- *   ('10.7.0.0/16', 'priority 4242', '10.0.41.7 dev br0').
+ *   link, or for addresses, routes, rules, neighbours, nexthops and VLANs the object as `ip`
+ *   names it ('10.0.41.1/16 dev br0', '10.7.0.0/16', 'priority 4242', '10.0.41.7 dev br0').
  * - `extack`: the kernel's own explanation (netlink extended ACK), when it sent one.
  * - kind 'docker' (container engine look-ups): `container`, `socket` and, when the engine
  *   answered, its HTTP `status`; `code` is 'ENOENT', 'ECONNREFUSED', ... for the socket,
@@ -88,7 +88,7 @@ export class TenusError extends Error implements TenusErrorFields {
   readonly code: string;
   readonly errno?: number;
   readonly op?: string;
-  /** The link's name (or '#index' when only the index was known), or the object an operation on a route, rule, neighbour, nexthop or VLAN was about. */
+  /** The link's name (or '#index' when only the index was known), or the object an operation on an address, route, rule, neighbour, nexthop or VLAN was about. */
   link?: string;
   readonly arg?: string;
   readonly extack?: string;

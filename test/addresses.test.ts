@@ -133,7 +133,14 @@ describe('adding and listing', () => {
     expect(e.code).toBe('EEXIST');
     expect(e.errno).toBe(17);
     expect(e.op).toBe('address.add');
-    expect(e.link).toBe('br0');
+    // The address, on its link, as \`ip\` names it (as for routes and neighbours).
+    expect(e.link).toBe('10.0.0.1/24 dev br0');
+    expect(e.message).toContain('address.add 10.0.0.1/24 dev br0:');
+    // By name too, and in a batch.
+    await expect(ns.link('br0').address('10.0.0.1/24')).rejects.toMatchObject({ code: 'EEXIST', link: '10.0.0.1/24 dev br0' });
+    const r = await ns.batch((b) => void b.address(br, '10.0.0.1/24'));
+    expect(r.errors.get(0)).toMatchObject({ code: 'EEXIST', op: 'address.add' });
+    expect(r.errors.get(0)?.message).toContain('10.0.0.1/24');
     expect(ipAddrs(ns, 'br0')).toEqual(['10.0.0.1/24']);
   });
 
@@ -182,6 +189,8 @@ describe('delete', () => {
     const e = await rejection(br.deleteAddress('10.0.0.9/24'));
     expect(e.code).toBe('EADDRNOTAVAIL');
     expect(e.op).toBe('address.delete');
+    expect(e.link).toBe('10.0.0.9/24 dev br0');
+    expect(e.message).toContain('10.0.0.9/24 dev br0');
     expect(ipAddrs(ns, 'br0')).toEqual(['10.0.0.1/24']);
   });
 });

@@ -293,7 +293,7 @@ describe("batch: 'continue' mode", () => {
       }
     });
     expect([...r.errors.keys()].sort((a, b) => a - b)).toEqual([37, 130, 257, set, 511]);
-    for (const i of dup) expect(r.errors.get(i), `item ${i}`).toMatchObject({ code: 'EEXIST', op: 'address.add', link: 'q0' });
+    for (const i of dup) expect(r.errors.get(i), `item ${i}`).toMatchObject({ code: 'EEXIST', op: 'address.add', link: `${cidr(i - 1)} dev q0` });
     const refused = r.errors.get(set) as TenusError;
     expect(refused).toMatchObject({ code: 'ELOOP', kind: 'kernel', op: 'link.set', link: 'q0' });
     expect((refused.extack ?? '').length).toBeGreaterThan(0);

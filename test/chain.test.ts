@@ -134,7 +134,7 @@ describe('undo on failure, for a chain that creates its link', () => {
     expect(e.errno).toBe(17);
     expect(e.kind).toBe('kernel');
     expect(e.op).toBe('address.add');
-    expect(e.link).toBe('br0');
+    expect(e.link).toBe('10.0.41.1/16 dev br0');
     expect(e.undoErrors).toBeUndefined();
     expect(await linkNames(ns)).toEqual(['lo']);
     expect(ipLinkNames(ns)).toEqual(['lo']);
@@ -193,7 +193,7 @@ describe('undo on failure, for a chain on an existing link', () => {
     const e = await rejection(br.mtu(1400).address('10.0.0.5/24').address('10.0.0.5/24'));
     expect(e.code).toBe('EEXIST');
     expect(e.op).toBe('address.add');
-    expect(e.link).toBe('br0');
+    expect(e.link).toBe('10.0.0.5/24 dev br0');
     expect(e.undoErrors).toBeUndefined();
     const now = await ns.link('br0');
     expect(now.info.mtu).toBe(1500);

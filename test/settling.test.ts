@@ -92,7 +92,7 @@ describe('settling promises', () => {
         errno: 17,
         code: 'EEXIST',
         op: 'address.add',
-        link: 'br0',
+        link: '10.79.0.1/32 dev br0',
       });
       await br.address(`10.79.1.${i}/32`);
     }
@@ -119,7 +119,7 @@ describe('settling promises', () => {
     const mixed = await Promise.allSettled([br.mtu(1280), ns.bridge('br1').mtu(1400).address('10.80.0.1/32'), br.mtu(1500)]);
     expect(mixed.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
     const failing = await Promise.allSettled([ns.bridge('br2').address('10.80.0.5/32').address('10.80.0.5/32'), br.mtu(1499)]);
-    expect(failing[0]).toMatchObject({ status: 'rejected', reason: { code: 'EEXIST', link: 'br2' } });
+    expect(failing[0]).toMatchObject({ status: 'rejected', reason: { code: 'EEXIST', link: '10.80.0.5/32 dev br2' } });
     expect(failing[1].status).toBe('fulfilled');
     expect((await ns.links()).map((l) => l.name).sort()).toEqual(['br0', 'br1', 'lo']);
     expect((await ns.link('br0')).info.mtu).toBe(1499);

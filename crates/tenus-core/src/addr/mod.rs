@@ -296,8 +296,13 @@ impl OnLink {
     }
 
     fn label(&self) -> Option<String> {
-        Some(self.link.describe())
+        Some(describe(self.addr, self.prefix, &self.link))
     }
+}
+
+/// An address on its link as errors name it, as `ip` does: `10.0.0.1/24 dev br0`.
+fn describe(addr: IpAddr, prefix: u8, link: &LinkRef) -> String {
+    format!("{addr}/{prefix} dev {}", link.describe())
 }
 
 /// `ip addr add CIDR dev DEV`.
@@ -524,7 +529,7 @@ fn find_address(messages: &Messages, addr: IpAddr, prefix: u8) -> Option<Address
 impl Handle {
     pub async fn addr_add(&self, link: &LinkRef, cidr: &str, replace: bool) -> Result<()> {
         let (addr, prefix) = args::cidr("address", cidr)?;
-        let label = link.describe();
+        let label = describe(addr, prefix, link);
         let op = if replace { "address.replace" } else { "address.add" };
         let index = self
             .link_index(link)
@@ -537,7 +542,7 @@ impl Handle {
 
     pub async fn addr_del(&self, link: &LinkRef, cidr: &str) -> Result<()> {
         let (addr, prefix) = args::cidr("address", cidr)?;
-        let label = link.describe();
+        let label = describe(addr, prefix, link);
         let index = self
             .link_index(link)
             .await
