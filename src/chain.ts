@@ -197,6 +197,10 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     this.guard(() => {
       d = args.text('dst', dst);
       checked = routeOptions(options, args.linkIn(this.at));
+      // The chain's link is the route's device: another one given would be dropped unsaid.
+      if (checked.dev !== undefined) {
+        throw TenusError.invalid('dev', "a link's route goes out of that link: give no dev (ns.route(dst, { dev }) names one)");
+      }
     });
     return this.step((c) => {
       const dev = c.name ?? (typeof c.ref === 'number' ? c.ref : undefined);

@@ -33,10 +33,14 @@ export function fdbItemOn(verb: 'add' | 'append' | 'replace' | 'delete', link: W
 /** Which entry `bridge fdb get` reads: its link, table, VLAN and (VXLAN) VNI. */
 export type FdbSelector = Pick<FdbSpec, 'link' | 'master' | 'self' | 'vlan' | 'vni'>;
 
+/** What selects an entry besides its link (the kernel reads no other option, so none is taken). */
+const SELECTOR: readonly string[] = ['master', 'self', 'vlan', 'vni'];
+
 /** `bridge fdb get MAC dev LINK [vlan VID] [vni VNI] self|master`: ENOENT when there is none. */
 export async function getFdb(ns: Netns, mac: unknown, selector: unknown): Promise<FdbRecord> {
   const m = args.text('mac', mac);
   const [link, rest] = splitLink('an FDB entry', selector, args.linkIn(ns));
+  args.known('options', rest, SELECTOR);
   return JSON.parse(await call(() => ns.native.fdbGet(JSON.stringify(link), m, JSON.stringify(rest)))) as FdbRecord;
 }
 

@@ -3,6 +3,7 @@
 // .group([{ id: 10 }, { id: 11, weight: 2 }])`) or added to a batch (`b.nexthop(...)`), and
 // listings.
 import * as args from './args';
+import { TenusError } from './errors';
 import { ItemBuilder, numberOrName } from './item';
 import { call } from './native';
 import type { Netns } from './netns';
@@ -35,7 +36,10 @@ function members(arg: string, value: unknown): unknown {
 
 /** Nexthop options as they cross into Rust; `link` checks `dev` (a batch's knows its links). */
 export function nexthopOptions(id: unknown, options: unknown, link: LinkCheck): Record<string, unknown> {
-  return { ...args.options('options', options, { dev: link, protocol: numberOrName, group: members }), id: args.uint('id', id) };
+  const checked = args.options('options', options, { dev: link, protocol: numberOrName, group: members });
+  // The id is the first argument: one among the options would be dropped unsaid.
+  if (checked.id !== undefined) throw TenusError.invalid('id', 'the id is the first argument (nexthop(id, options)), not an option');
+  return { ...checked, id: args.uint('id', id) };
 }
 
 /** The methods of a nexthop builder, awaited or in a batch. */

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Netns, TenusError, errnoCode, type Link, type MacvlanMode, type VlanOptions } from '../src';
 import { ipLinkNames, linkNames, rejection } from './helpers/check';
-import { ipLink, lab, needRoot } from './helpers/lab';
+import { ipLink, ipRoutes, lab, needRoot } from './helpers/lab';
 
 type Make = (ns: Netns) => PromiseLike<unknown>;
 
@@ -151,6 +151,31 @@ describe('invalid attribute values', () => {
     const v = await ns.veth('pp').peer('pp', { in: other });
     expect(v.peer.name).toBe('pp');
     expect(ipLinkNames(other)).toEqual(['lo', 'pp']);
+  });
+
+  it('an option that its call fixes already is refused, named, not ignored', async (ctx) => {
+    // A route of a link goes out of it; a nexthop's id is its first argument; `bridge fdb get`
+    // reads by MAC, link, VLAN and VNI (a remote is not how it selects).
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').address('10.0.0.1/24').up();
+    await ns.bridge('br1').address('10.0.1.1/24').up();
+    await ns.vxlan('vx0', { vni: 42, port: 4789, learning: false }).fdb('02:00:00:00:00:ab', { dst: '10.0.0.9' });
+    const routes = ipRoutes(ns);
+    const cases: [string, Make, string][] = [
+      ['Link.route', () => br.route('10.9.0.0/16', { dev: 'br1' } as object), 'dev'],
+      ['chain route', (n) => n.link('br0').route('10.9.0.0/16', { dev: br } as object), 'dev'],
+      ['nexthop', (n) => n.nexthop(5, { id: 6 } as object).dev('br0'), 'id'],
+      ['nexthop set', (n) => n.nexthop(5).set({ id: 6 } as object).dev('br0'), 'id'],
+      ['batch nexthop', (n) => n.batch((b) => void b.nexthop(5, { id: 6 } as object).dev('br0')), 'id'],
+      ['fdbGet', (n) => n.fdbGet('02:00:00:00:00:ab', { link: 'vx0', self: true, dst: '10.0.0.7' } as never), 'dst'],
+    ];
+    for (const [label, make, arg] of cases) {
+      const e = await expectInvalid(ns, make, arg);
+      expect(e.message, label).toContain(arg);
+    }
+    expect(ipRoutes(ns)).toEqual(routes);
+    expect(await ns.nexthops()).toEqual([]);
   });
 
   // 65536 is refused too now: 65535 (ETH_MAX_MTU) is the largest MTU of Ethernet-like kinds.
