@@ -12,6 +12,17 @@ export function addressOptions(options: AddressOptions | undefined): Record<stri
   return options === undefined ? undefined : args.options('options', options);
 }
 
+/**
+ * Refuses an IPv4 label that is not the link's name or NAME:..., as `ip` does. Rust checks it
+ * where an item names its link by name (`crates/tenus-core/src/addr/options.rs`); this is for
+ * a link sent by index whose name is known here (a `Link`, a chain's link).
+ */
+export function checkLabel(options: Record<string, unknown> | undefined, name: string | undefined): void {
+  const label = options?.label;
+  if (typeof label !== 'string' || name === undefined || label === name || label.startsWith(`${name}:`)) return;
+  throw TenusError.invalid('label', `${JSON.stringify(label)} is not ${name} or ${name}:...: an address's label is its link's name, or starts with it and a colon`);
+}
+
 /** How long `waitForDad` waits, and for what. */
 export interface DadOptions {
   /** Only this address (with or without its prefix length); default every IPv6 address of the link. */

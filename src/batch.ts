@@ -10,7 +10,7 @@ import { BatchNexthop, type BatchNexthopSettings } from './nexthop';
 import { BatchRoute, type BatchRouteSettings } from './route';
 import { BatchRule } from './rule';
 import type { RuleOptions } from './native';
-import { addressOptions } from './address';
+import { addressOptions, checkLabel } from './address';
 import { bridgeSetItem, vlanItem, type BridgeVlanSpec, type Vids } from './bridge-vlan';
 import { fdbItem, type FdbSpec } from './fdb';
 import type { AddressOptions, BridgeOptions } from './native';
@@ -225,6 +225,8 @@ export class BatchBuilder extends LinkMakers<BatchLink, BatchLink, BatchLinkLike
   private onLink(op: number, link: BatchLinkLike, arg: string, value: string, options?: AddressOptions): this {
     const extra = addressOptions(options);
     const ref = this.ref(link, 'link');
+    // A link sent by index: its name, when the object given has one (a Link, a record).
+    if (typeof ref === 'number' && typeof link === 'object') checkLabel(extra, nameOf(link));
     this.run.push(extra ? [op, ref, args.text(arg, value), extra] : [op, ref, args.text(arg, value)], 'final');
     return this;
   }
@@ -318,4 +320,10 @@ export function batchOptions(options: unknown): Required<Pick<BatchOptions, 'onE
     window: o.window === undefined ? undefined : args.uint('window', o.window),
     onProgress: o.onProgress as BatchOptions['onProgress'],
   };
+}
+
+/** The name an object given as a link carries, if any. */
+function nameOf(link: object): string | undefined {
+  const name = (link as { name?: unknown }).name;
+  return typeof name === 'string' ? name : undefined;
 }

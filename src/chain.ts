@@ -5,7 +5,7 @@ import { Link, VethLink } from './link';
 import type { Netns } from './netns';
 import { OP, type Item, type WireLink } from './ops';
 import { routeOptions, type RouteSettings } from './route';
-import { addressOptions } from './address';
+import { addressOptions, checkLabel } from './address';
 import { bridgeSetItem, vlanItemOn, type Vids } from './bridge-vlan';
 import { fdbItemOn } from './fdb';
 import { neighbourItemOn } from './neighbour';
@@ -217,7 +217,10 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
       checked = args.text(arg, value);
       extra = addressOptions(options);
     });
-    return this.step((c) => c.names.set(c.run.push(extra ? [op, c.ref, checked, extra] : [op, c.ref, checked]), c.name), false);
+    return this.step((c) => {
+      if (typeof c.ref === 'number') checkLabel(extra, c.name);
+      c.names.set(c.run.push(extra ? [op, c.ref, checked, extra] : [op, c.ref, checked]), c.name);
+    }, false);
   }
 
   // Issue 13, part B: bridge VLANs and settings on this link (bridge-vlan.ts).

@@ -4,7 +4,7 @@
 // replaced address put back by a failing chain. Compared with `ip -j addr` and `ip -j route`.
 import { describe, expect, it } from 'vitest';
 import type { AddressRecord, Netns } from '../src';
-import { rejection } from './helpers/check';
+import { ipLinkNames, rejection } from './helpers/check';
 import { lab, needRoot, runIn } from './helpers/lab';
 
 interface IpAddr {
@@ -249,5 +249,39 @@ describe('address options: bad input is refused before anything is sent, naming 
       expect(e.code).toMatch(/^ERR_INVALID_ARG_/);
     }
     expect(ipAddrInfo(ns, 'br0').filter((a) => a.local === '10.0.42.1' || a.local === 'fd00::1')).toEqual([]);
+  });
+
+  it("an IPv4 label is the link's name or starts with it and a colon, as ip requires", async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    const made = ns.batch((b) => void b.bridge('br1'));
+    await made;
+    const bad = ['eth0', 'br0x', 'br', 'x:br0', 'br1:1'];
+    const ways: [string, (label: string) => PromiseLike<unknown>][] = [
+      // A Link (its index is sent; its name is known), a link named by name, a chain that
+      // makes the link, a batch naming it by name and by Link.
+      ['Link', (label) => br.address('10.0.42.1/24', { label })],
+      ['by name', (label) => ns.link('br0').replaceAddress('10.0.42.1/24', { label })],
+      ['made', (label) => ns.bridge('br2').address('10.0.42.1/24', { label })],
+      ['batch by name', (label) => ns.batch((b) => void b.address('br0', '10.0.42.1/24', { label })).then((r) => { if (r.errors.size) throw r.errors.get(0); })],
+      ['batch by Link', (label) => ns.batch((b) => void b.address(br, '10.0.42.1/24', { label })).then((r) => { if (r.errors.size) throw r.errors.get(0); })],
+    ];
+    const wrong: string[] = [];
+    for (const [way, add] of ways) {
+      for (const label of bad) {
+        const got = await Promise.resolve(add(label)).then(() => 'added', (e) => `${e.code} ${e.arg}`);
+        if (got !== 'ERR_INVALID_ARG_VALUE label') wrong.push(`${way} ${label}: ${got}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(ipLinkNames(ns)).toEqual(['br0', 'br1', 'lo']);
+    expect(ipAddrInfo(ns, 'br0')).toEqual([]);
+    expect(ipAddrInfo(ns, 'br1')).toEqual([]);
+    // The name itself and NAME:anything are taken.
+    await br.address('10.0.42.1/24', { label: 'br0' }).address('10.0.42.2/24', { label: 'br0:web' });
+    await ns.batch((b) => void b.address('br1', '10.0.43.1/24', { label: 'br1:1' }));
+    expect(ipAddrInfo(ns, 'br0').map((a) => a.label)).toEqual(['br0', 'br0:web']);
+    expect(ipAddrInfo(ns, 'br1').map((a) => a.label)).toEqual(['br1:1']);
   });
 });

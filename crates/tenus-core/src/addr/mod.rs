@@ -275,6 +275,9 @@ impl OnLink {
                 Some(raw) => AddressExtras::parse(args::options_raw("options", raw)?, addr)?,
                 None => AddressExtras::default(),
             };
+            if let Some(name) = link.name() {
+                extras.check_label(name)?;
+            }
             Ok(OnLink {
                 link,
                 addr,
