@@ -134,6 +134,57 @@ describe('a failed chain undoes what the kernel did as a consequence of its step
   });
 });
 
+/** `ip -j addr` of a link's IPv6 addresses but the link-local ones (the kernel makes those again). */
+function v6(ns: Netns, name: string): unknown[] {
+  const [link] = JSON.parse(runIn(ns, 'ip', ['-6', '-j', 'addr', 'show', 'dev', name])) as any[];
+  return (link?.addr_info ?? []).filter((a: any) => !a.local.startsWith('fe80'));
+}
+
+describe('IPv6 addresses the kernel drops are back after a rollback, as they were', () => {
+  async function pair(ns: Netns): Promise<void> {
+    await ns.veth('v0').peer('v1').up();
+    await ns.link('v1').then((l) => l.up());
+    const v = await ns.link('v0');
+    await v.up().address('fd00:1::1/64', { nodad: true }).address('fd00:2::1/64', { nodad: true, noprefixroute: true }).address('10.7.0.1/24');
+  }
+
+  for (const [what, change] of [
+    ['an MTU below 1280', { mtu: 1200 }],
+    ['going down', { up: false }],
+    ['a rename with an MTU below 1280', { name: 'v9', mtu: 1200 }],
+    ['a rename while going down', { name: 'v9', up: false }],
+  ] as const) {
+    it(`${what} in one step of a chain`, async (ctx) => {
+      needRoot(ctx);
+      const ns = await lab();
+      await pair(ns);
+      const before = v6(ns, 'v0');
+      expect(before.filter((a: any) => a.nodad)).toHaveLength(2);
+      const v = await ns.link('v0');
+      const e = await rejection(v.set(change).address('10.7.0.1/24')); // EEXIST
+      expect(e.code).toBe('EEXIST');
+      expect(v6(ns, 'v0')).toEqual(before);
+    });
+
+    it(`${what} in one item of a rollback batch`, async (ctx) => {
+      needRoot(ctx);
+      const ns = await lab();
+      await pair(ns);
+      const before = v6(ns, 'v0');
+      const r = await ns.batch(
+        (b) => {
+          b.set('v0', change);
+          b.address('v1', '10.7.0.1/24');
+          b.address('v1', '10.7.0.1/24'); // EEXIST
+        },
+        { onError: 'rollback' },
+      );
+      expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'failed']);
+      expect(v6(ns, 'v0')).toEqual(before);
+    });
+  }
+});
+
 describe('a handle follows its link', () => {
   it('across moves and renames made through tenus, and errors name it', async (ctx) => {
     needRoot(ctx);

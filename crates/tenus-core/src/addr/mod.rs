@@ -163,7 +163,7 @@ pub fn encode_addr_add_with(
 
 /// The request that puts an address back as a listing reported it (replace): its prefix,
 /// scope, label, metric, flags a caller can set and remaining lifetimes.
-fn encode_addr_restore(was: &AddressMessage) -> Vec<u8> {
+pub(crate) fn encode_addr_restore(was: &AddressMessage) -> Vec<u8> {
     let mut m = AddressMessage::default();
     m.header = was.header.clone();
     let settable = AddressFlags::Nodad

@@ -191,7 +191,8 @@ pub(super) async fn rollback(
 type Back = Option<(usize, String, u32)>;
 
 /// The undo of items that cannot be undone with plain requests: a move (the link is found
-/// again in the target), a rename (on Linux < 6.2 an up link is renamed while down).
+/// again in the target), a rename (on Linux < 6.2 an up link is renamed while down), then what
+/// the kernel changed with it (`SetLink::aftermath`).
 fn undo_alone<'a>(
     handles: &'a [Handle],
     item: &'a Item,
@@ -207,6 +208,11 @@ fn undo_alone<'a>(
             let h = &handles[item.target];
             Some(Box::pin(async move {
                 h.link_set(&link, &back).await?;
+                // What the kernel changed with it (an MTU below 1280 or going down in the same
+                // change drops the link's IPv6 addresses), as for any other change.
+                for request in set.aftermath(before) {
+                    h.ack("batch.undo", item.op.label().as_deref(), request).await?;
+                }
                 Ok(match (link, back.name) {
                     (LinkRef::Index(index), Some(name)) => Some((item.target, name, index)),
                     _ => None,

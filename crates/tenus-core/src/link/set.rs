@@ -7,8 +7,9 @@
 //! a link that goes down loses its IPv6 addresses (unless keep_addr_on_down), which an undo
 //! that brings it down again or up again would not bring back. So such a change reads those too
 //! (dumps: the item waits for them), and its undo puts them back after the link: the upper
-//! links' MTUs and the IPv6 addresses (re-added with their prefix length; lifetimes and flags
-//! are not kept, and the kernel makes link-local addresses again by itself).
+//! links' MTUs and the IPv6 addresses (re-added as they were read: flags such as `nodad`, or
+//! they would come back tentative, metric and the lifetimes left; the kernel makes link-local
+//! addresses again by itself). A change that also renames is undone the same way.
 //!
 //! A bridge's MTU follows its ports: unless it was set on the bridge after its creation, the
 //! kernel sets it to the least MTU of its ports, or to 1500 when the last one leaves
@@ -36,7 +37,7 @@ use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use serde::de::SeqAccess;
 use serde::Deserialize;
 
-use crate::addr::{address_message, readd_order};
+use crate::addr::{encode_addr_restore, readd_order};
 use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
 use crate::batch::{Before, Effect, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
@@ -293,6 +294,44 @@ impl SetLink {
     fn lowers_mtu(&self, before: &LinkRecord) -> bool {
         matches!((self.change.mtu, before.mtu), (Some(new), Some(old)) if new < old)
     }
+
+    /// The requests that put back, once the link itself is, what the kernel changed with it
+    /// (see the module's comment): the MTU of the bridge it attached to, the MTUs of upper
+    /// links that followed it down, and the IPv6 addresses the change made the kernel drop.
+    /// Part of every undo of the change, a rename's too (`batch/undo.rs` sends that alone).
+    pub(crate) fn aftermath(&self, before: &Before) -> Vec<Vec<u8>> {
+        let Some(was) = Self::before(before) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if self.attaches() {
+            let bridge = before.get(self.slot(Slot::Master));
+            out.extend(bridge.and_then(|b| restore_bridge_mtu(b, was.index)));
+        }
+        // Links whose IPv6 addresses the change made the kernel drop: this one, and upper
+        // links it took below 1280.
+        let mut lost_v6 = vec![was.index];
+        if let (Some(new), Some(links)) = (self.change.mtu, before.get(self.slot(Slot::Links))) {
+            // Upper links the kernel lowered with it get their MTU back.
+            for upper in links.iter().filter_map(read_link) {
+                let upper_mtu = upper.mtu.unwrap_or_default();
+                if upper.parent == Some(was.index) && upper.index != was.index && upper_mtu > new {
+                    let change = LinkChange {
+                        mtu: Some(upper_mtu),
+                        ..Default::default()
+                    };
+                    out.push(encode_link_set(&LinkRef::Index(upper.index), &change, None, None));
+                    if new < IPV6_MIN_MTU && upper_mtu >= IPV6_MIN_MTU {
+                        lost_v6.push(upper.index);
+                    }
+                }
+            }
+        }
+        if let Some(addresses) = before.get(self.slot(Slot::Addresses)) {
+            out.extend(readd_ipv6(&lost_v6, addresses));
+        }
+        out
+    }
 }
 
 impl Step for SetLink {
@@ -404,52 +443,16 @@ impl Step for SetLink {
     }
 
     fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
-        let Some(was) = Self::before(before) else {
+        let Some((target, back)) = self.reverted(before) else {
             return Ok(Vec::new());
         };
-        let here = names.target;
-        let target = LinkRef::Index(was.index);
-        let back = self.change.revert(&was);
         let master = back.master.as_ref().map(|m| match m {
             Some(LinkRef::Index(i)) => *i,
             _ => 0,
         });
+        let here = names.target;
         let mut out = vec![(here, encode_link_set(&target, &back, None, master))];
-        // The bridge it attached to gets its MTU back, once the link has left it (see the
-        // module's comment).
-        if self.attaches() {
-            let bridge = before.get(self.slot(Slot::Master));
-            out.extend(
-                bridge
-                    .and_then(|b| restore_bridge_mtu(b, was.index))
-                    .map(|m| (here, m)),
-            );
-        }
-        // Links whose IPv6 addresses the change made the kernel drop: this one, and upper
-        // links it took below 1280.
-        let mut lost_v6 = vec![was.index];
-        if let (Some(new), Some(links)) = (self.change.mtu, before.get(self.slot(Slot::Links))) {
-            // Upper links the kernel lowered with it get their MTU back.
-            for upper in links.iter().filter_map(read_link) {
-                let upper_mtu = upper.mtu.unwrap_or_default();
-                if upper.parent == Some(was.index) && upper.index != was.index && upper_mtu > new {
-                    let change = LinkChange {
-                        mtu: Some(upper_mtu),
-                        ..Default::default()
-                    };
-                    out.push((
-                        here,
-                        encode_link_set(&LinkRef::Index(upper.index), &change, None, None),
-                    ));
-                    if new < IPV6_MIN_MTU && upper_mtu >= IPV6_MIN_MTU {
-                        lost_v6.push(upper.index);
-                    }
-                }
-            }
-        }
-        if let Some(addresses) = before.get(self.slot(Slot::Addresses)) {
-            out.extend(readd_ipv6(&lost_v6, addresses).into_iter().map(|m| (here, m)));
-        }
+        out.extend(self.aftermath(before).into_iter().map(|m| (here, m)));
         Ok(out)
     }
 
@@ -494,7 +497,8 @@ pub(crate) fn restore_bridge_mtu(read: &Messages, port: u32) -> Option<Vec<u8>> 
 }
 
 /// Requests that put back the IPv6 addresses of the links `lost` that were read before the
-/// change (replace: the kernel may have made the link-local ones again already), in the order
+/// change, as they were read (flags such as `nodad`, metric, lifetimes left: `encode_addr_restore`;
+/// a replace, as the kernel may have made the link-local ones again already), in the order
 /// that makes the kernel list them as it did (`readd_order`: the reverse of the order read).
 fn readd_ipv6(lost: &[u32], addresses: &Messages) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
@@ -502,17 +506,12 @@ fn readd_ipv6(lost: &[u32], addresses: &Messages) -> Vec<Vec<u8>> {
         let Ok(RouteNetlinkMessage::NewAddress(m)) = decode("link.set", bytes) else {
             continue;
         };
-        if !lost.contains(&m.header.index) {
-            continue;
-        }
-        let index = m.header.index;
-        let address = m.attributes.iter().find_map(|a| match a {
-            AddressAttribute::Address(IpAddr::V6(ip)) => Some(*ip),
-            _ => None,
-        });
-        if let Some(ip) = address {
-            let msg = address_message(index, IpAddr::V6(ip), m.header.prefix_len);
-            out.push(encode(RouteNetlinkMessage::NewAddress(msg), Flags::Replace));
+        let v6 = m
+            .attributes
+            .iter()
+            .any(|a| matches!(a, AddressAttribute::Address(IpAddr::V6(_))));
+        if lost.contains(&m.header.index) && v6 {
+            out.push(encode_addr_restore(&m));
         }
     }
     readd_order(out, |_| true)
