@@ -162,6 +162,43 @@ describe('FDB: rollback and batches', () => {
     expect(await views(ns)).toEqual(before);
   });
 
+  describe('a VXLAN entry\'s remotes come back in the order the device had them', () => {
+    const zero = '00:00:00:00:00:00';
+    const remotes = (ns: Netns): (string | undefined)[] =>
+      ipFdb(ns, 'dev', 'vx0')
+        .filter((e) => e.mac === zero)
+        .map((e) => e.dst);
+    for (const [what, steps] of [
+      ['one deletion of every remote', [{ del: undefined }]],
+      ['deletions of two of them', [{ del: '10.0.0.2' }, { del: '10.0.0.3' }]],
+      ['deletions of the first and the last', [{ del: '10.0.0.4' }, { del: '10.0.0.2' }]],
+      // (The kernel refuses to replace remotes of the all-zero MAC: append is the way to add one.)
+      ['an append, then a deletion of the second', [{ append: '10.0.0.9' }, { del: '10.0.0.3' }]],
+    ] as const) {
+      it(`after ${what} in a rollback batch`, async (ctx) => {
+        needRoot(ctx);
+        const ns = await overlay();
+        for (const dst of ['10.0.0.2', '10.0.0.3', '10.0.0.4']) await ns.appendFdb(zero, { link: 'vx0', dst });
+        const before = ipFdb(ns, 'dev', 'vx0');
+        expect(remotes(ns)).toEqual(['10.0.0.2', '10.0.0.3', '10.0.0.4']);
+        const r = await ns.batch(
+          (b) => {
+            for (const s of steps) {
+              if ('append' in s) b.appendFdb(zero, { link: 'vx0', dst: s.append });
+              else b.deleteFdb(zero, s.del === undefined ? { link: 'vx0' } : { link: 'vx0', dst: s.del });
+            }
+            b.fdb('02:00:00:00:00:aa', { link: 'vx0', dst: '10.0.0.5' });
+            b.fdb('02:00:00:00:00:aa', { link: 'vx0', dst: '10.0.0.5' }); // EEXIST
+          },
+          { onError: 'rollback' },
+        );
+        expect(r.items.map((i) => i.status)).toEqual([...steps.map(() => 'undone'), 'undone', 'failed']);
+        expect(r.undoErrors).toEqual([]);
+        expect(ipFdb(ns, 'dev', 'vx0')).toEqual(before);
+      });
+    }
+  });
+
   it('from a Link: add, append, replace and delete on the link the chain is on, undone by a failing chain; entries listed by the Link', async (ctx) => {
     needRoot(ctx);
     const ns = await overlay();

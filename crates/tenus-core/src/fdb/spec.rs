@@ -268,6 +268,16 @@ impl FdbEntry {
 /// The request that puts back an entry as the kernel listed it (RTM_NEWNEIGH with `flags`):
 /// its table, state, flags a caller can set, MAC, VLAN and VXLAN remote.
 pub(crate) fn encode_restore(was: &NeighbourMessage, flags: Flags) -> Vec<u8> {
+    encode(RouteNetlinkMessage::NewNeighbour(as_listed(was)), flags)
+}
+
+/// The request that deletes exactly the entry (a VXLAN entry: the one remote) the kernel listed.
+pub(crate) fn encode_remove(was: &NeighbourMessage) -> Vec<u8> {
+    encode(RouteNetlinkMessage::DelNeighbour(as_listed(was)), Flags::Plain)
+}
+
+/// An entry as the kernel listed it, as a request names it (`encode_restore`).
+fn as_listed(was: &NeighbourMessage) -> NeighbourMessage {
     let mut m = NeighbourMessage::default();
     m.header = was.header.clone();
     let master = was
@@ -299,7 +309,7 @@ pub(crate) fn encode_restore(was: &NeighbourMessage, flags: Flags) -> Vec<u8> {
         })
         .cloned()
         .collect();
-    encode(RouteNetlinkMessage::NewNeighbour(m), flags)
+    m
 }
 
 #[cfg(test)]
