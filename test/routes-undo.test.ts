@@ -109,6 +109,38 @@ describe('routes: undo in rollback batches', () => {
     expect(allRoutes(ns1)).toEqual(before);
   });
 
+  describe('IPv4 routes with one key (appended): the same routes come back, in their order', () => {
+    const dst = '172.16.130.0/24';
+    const table = (ns: Netns): unknown[] => JSON.parse(runIn(ns, 'ip', ['-j', 'route', 'show', 'table', '100']));
+    const [r1, r2, r3] = ['172.16.101.2', '172.16.103.2', '172.16.101.3'];
+    for (const [what, steps] of [
+      ['a replace, then a deletion of the second', [['replace', '172.16.103.3'], ['delete', r2]]],
+      ['a deletion of the second (in the middle)', [['delete', r2]]],
+      ['deletions of the last, then the first', [['delete', r3], ['delete', r1]]],
+      ['a deletion without gateway (the first), then a replace', [['delete', undefined], ['replace', '172.16.103.3']]],
+      ['a change, then a deletion of the third', [['change', '172.16.103.4'], ['delete', r3]]],
+    ] as const) {
+      it(`after ${what}`, async (ctx) => {
+        needRoot(ctx);
+        const { ns1 } = await routeSetup();
+        for (const via of [r1, r2, r3]) await ns1.route(dst).via(via).table(100).append();
+        const before = table(ns1);
+        expect(before.map((r: any) => r.gateway)).toEqual([r1, r2, r3]);
+        const statuses = await failing(ns1, (b) => {
+          for (const [verb, via] of steps) {
+            const r = b.route(dst).table(100);
+            if (via !== undefined) r.via(via);
+            if (verb === 'replace') r.replace();
+            else if (verb === 'change') r.change();
+            else r.delete();
+          }
+        });
+        expect(statuses).toEqual([...steps.map(() => 'undone'), 'failed']);
+        expect(table(ns1)).toEqual(before);
+      });
+    }
+  });
+
   it('a route deleted then added again in one batch: both undone, newest first', async (ctx) => {
     needRoot(ctx);
     const { ns1 } = await routeSetup();

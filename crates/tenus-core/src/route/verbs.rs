@@ -6,13 +6,15 @@
 //!   kernel merged into a multipath route is removed from it alone).
 //! - replace, change: the routes of the table are read just before (a dump filtered by table:
 //!   no request reads one route by its key) and the one with the same key (prefix, TOS,
-//!   metric; IPv6: prefix, source prefix, metric) is put back with a replace; when there was
-//!   none, the new route is deleted. One dump serves a run of route items on one table, each
+//!   metric; IPv6: prefix, source prefix, metric) is put back with a replace (of several with
+//!   that key, IPv4 appended routes, the first: the one the kernel replaced, and the one an
+//!   undo's replace replaces again, as long as undos keep every route in its place); when
+//!   there was none, the new route is deleted. One dump serves a run of route items on one table, each
 //!   given the routes of its own prefix (`read_key`, `batch/shared.rs`).
 //! - delete: read the same way; the route the kernel deleted (the first one matching what was
-//!   asked) is added back: on IPv4 in front of the routes with the same key (where a deletion
-//!   without gateway or link took it from; with one, it may have stood further back), on IPv6
-//!   as a replace, which also puts back a whole multipath route one leg was taken from.
+//!   asked) is added back: on IPv4 where it stood among the routes with the same key (appended
+//!   routes: `readd_in_place`), on IPv6 as a replace, which also puts back a whole multipath
+//!   route one leg was taken from.
 //!
 //! What cannot be undone: a route's expiry (RTA_EXPIRES) and cached exceptions (learnt path
 //! MTUs, redirects) are not read; the kernel's own routes put back get protocol 'kernel' again
@@ -193,20 +195,41 @@ impl<V: RouteVerb> Step for RouteItem<V> {
                 )])
             }
             Verb::Delete => {
-                let Some(was) = Self::read_before(before)
-                    .into_iter()
-                    .find(|r| self.deletes(r, names))
-                else {
+                let read = Self::read_before(before);
+                let Some(at) = read.iter().position(|r| self.deletes(r, names)) else {
                     return Ok(Vec::new());
                 };
-                let verb = match was.family {
-                    Family::Inet => Verb::Prepend,
-                    Family::Inet6 => Verb::Replace,
+                let requests = match read[at].family {
+                    Family::Inet => readd_in_place(&read, at)?,
+                    Family::Inet6 => vec![encode_route(&read[at].as_request(), Verb::Replace, index_only)?],
                 };
-                Ok(vec![(t, encode_route(&was.as_request(), verb, index_only)?)])
+                Ok(requests.into_iter().map(|r| (t, r)).collect())
             }
         }
     }
+}
+
+/// The requests that put the IPv4 route `read[at]` a deletion took back where it stood among
+/// the routes with its key (`read`: the table's routes of its prefix, in the kernel's order).
+/// The kernel adds a route only in front of them (prepend) or after them (append): one that
+/// stood between others comes back by taking those after it away, appending it, and appending
+/// them again. Put back anywhere else, a replace under that key undone later would put its
+/// route in place of the wrong one (a replace changes the first route with the key).
+fn readd_in_place(read: &[Route], at: usize) -> Result<Vec<Vec<u8>>> {
+    let was = &read[at];
+    let same_key = |r: &&Route| r.same_key(was);
+    if !read[..at].iter().any(|r| same_key(&r)) {
+        return Ok(vec![encode_route(&was.as_request(), Verb::Prepend, index_only)?]);
+    }
+    let after: Vec<&Route> = read[at + 1..].iter().filter(same_key).collect();
+    let mut out = Vec::with_capacity(2 * after.len() + 1);
+    for r in &after {
+        out.push(encode_route(&r.as_request(), Verb::Delete, index_only)?);
+    }
+    for r in std::iter::once(was).chain(after) {
+        out.push(encode_route(&r.as_request(), Verb::Append, index_only)?);
+    }
+    Ok(out)
 }
 
 /// The routes one item may change or delete, as a shared dump of its table finds them: same
