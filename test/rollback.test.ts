@@ -183,6 +183,23 @@ describe('IPv6 addresses the kernel drops are back after a rollback, as they wer
       expect(v6(ns, 'v0')).toEqual(before);
     });
   }
+
+  it('a move into another namespace (which drops every address) in a failed chain', async (ctx) => {
+    needRoot(ctx);
+    const [ns, other] = [await lab(), await lab()];
+    await pair(ns);
+    await (await ns.link('v0')).address('fd00:4::1/64', { nodad: true, metric: 77, validLifetime: 5000, preferredLifetime: 4000 });
+    const lifetimes = (a: any) => ({ ...a, valid_life_time: undefined, preferred_life_time: undefined });
+    const before = v6(ns, 'v0').map(lifetimes);
+    const v = await ns.link('v0');
+    const e = await rejection(v.moveTo(other).address('10.8.0.1/24').address('10.8.0.1/24')); // EEXIST
+    expect(e.code).toBe('EEXIST');
+    expect(v6(ns, 'v0').map(lifetimes)).toEqual(before);
+    // The lifetimes left, not the ones given at first (a few seconds less, at most).
+    const valid = (v6(ns, 'v0') as any[]).find((a) => a.local === 'fd00:4::1').valid_life_time;
+    expect(valid).toBeGreaterThan(4990);
+    expect(valid).toBeLessThanOrEqual(5000);
+  });
 });
 
 describe('a handle follows its link', () => {

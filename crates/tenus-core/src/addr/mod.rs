@@ -161,21 +161,23 @@ pub fn encode_addr_add_with(
     encode(RouteNetlinkMessage::NewAddress(m), flags)
 }
 
+/// The IFA_F_* flags a request may set (the others are the kernel's to say).
+const SETTABLE: AddressFlags = AddressFlags::Nodad
+    .union(AddressFlags::Optimistic)
+    .union(AddressFlags::Homeaddress)
+    .union(AddressFlags::Managetempaddr)
+    .union(AddressFlags::Noprefixroute)
+    .union(AddressFlags::Mcautojoin);
+
 /// The request that puts an address back as a listing reported it (replace): its prefix,
 /// scope, label, metric, flags a caller can set and remaining lifetimes.
 pub(crate) fn encode_addr_restore(was: &AddressMessage) -> Vec<u8> {
     let mut m = AddressMessage::default();
     m.header = was.header.clone();
-    let settable = AddressFlags::Nodad
-        | AddressFlags::Optimistic
-        | AddressFlags::Homeaddress
-        | AddressFlags::Managetempaddr
-        | AddressFlags::Noprefixroute
-        | AddressFlags::Mcautojoin;
     m.header.flags = netlink_packet_route::address::AddressHeaderFlags::empty();
     for a in &was.attributes {
         match a {
-            AddressAttribute::Flags(f) => m.attributes.push(AddressAttribute::Flags(*f & settable)),
+            AddressAttribute::Flags(f) => m.attributes.push(AddressAttribute::Flags(*f & SETTABLE)),
             AddressAttribute::CacheInfo(c) => {
                 let mut c = *c;
                 c.cstamp = 0;
@@ -204,15 +206,35 @@ pub(crate) fn readd_order<T>(read: Vec<T>, is_v6: impl Fn(&T) -> bool) -> Vec<T>
     out
 }
 
-/// `ip addr add CIDR dev INDEX label LABEL` with the address as it was read (`record`), to put it
-/// back where the link lost it (a move): IPv4 addresses get their label back, which a later
-/// change cannot set (the kernel keeps an address's label on NLM_F_REPLACE).
+/// `ip addr add CIDR dev INDEX label LABEL ...` with the address as it was read (`record`), to
+/// put it back where the link lost it (a move): IPv4 addresses get their label back, which a
+/// later change cannot set (the kernel keeps an address's label on NLM_F_REPLACE), and every
+/// address the flags a caller can set (without `nodad` an IPv6 one would come back tentative),
+/// its metric and the lifetimes it had left.
 pub(crate) fn encode_addr_readd(index: u32, record: &AddressRecord) -> Result<Vec<u8>> {
     let (addr, prefix) = args::cidr("address", &record.cidr)?;
     let mut msg = address_message(index, addr, prefix);
-    if let (IpAddr::V4(_), Some(label)) = (addr, &record.label) {
-        msg.attributes.push(AddressAttribute::Label(label.clone()));
-    }
+    let v6 = addr.is_ipv6();
+    let flags = SETTABLE
+        .iter_names()
+        .map(|(_, f)| f)
+        .filter(|f| {
+            options::flag_names(*f, v6)
+                .iter()
+                .all(|n| record.flags.contains(n))
+        })
+        .fold(AddressFlags::empty(), |all, f| all | f);
+    let lifetimes = match (record.preferred_lifetime, record.valid_lifetime) {
+        (None, None) => None,
+        (preferred, valid) => Some((preferred.unwrap_or(FOREVER), valid.unwrap_or(FOREVER))),
+    };
+    let extras = AddressExtras {
+        lifetimes,
+        metric: record.metric,
+        label: record.label.clone().filter(|_| !v6),
+        flags,
+    };
+    msg.attributes.extend(extras.attributes());
     Ok(encode(RouteNetlinkMessage::NewAddress(msg), Flags::Replace))
 }
 
