@@ -1053,6 +1053,67 @@ describe('rollback puts back what the kernel dropped or changed with a step it u
     await expectNothingLeft(ns, other, () => ns.link('low0').mtu(1000).address('10.7.1.1/24'), 'EEXIST');
   });
 
+  it('batch (rollback): a run of MTU changes on lower and upper links is undone, upper links\' MTUs and IPv6 addresses included', async (ctx) => {
+    // One links dump serves the run (batch/uppers.rs): this mixes changes of a link's upper
+    // link before the link, a link lowered twice, one below 1280 and raises.
+    await needKind(ctx, 'macvlan');
+    const ns = await lab();
+    const other = await lab();
+    quietIpv6(ns);
+    for (let k = 0; k < 3; k++) {
+      await ns.veth(`low${k}`, { peer: `peer${k}`, mtu: 1500 }).address(`10.7.${k}.1/24`).up();
+      await ns.macvlan(`up${k}`, { parent: `low${k}`, mode: 'bridge' }).address(`fd00:8:${k}::1/64`).up();
+    }
+    await expectNothingLeft(
+      ns,
+      other,
+      async () => {
+        const r = await ns.batch(
+          (b) => {
+            b.set('up0', { mtu: 1400 });
+            b.set('low0', { mtu: 1300 });
+            b.set('low1', { mtu: 1000 });
+            b.set('peer1', { mtu: 1200, up: true });
+            b.set('low2', { mtu: 1450 });
+            b.set('low2', { mtu: 1350 });
+            b.set('up1', { mtu: 900 });
+            b.set('peer2', { mtu: 1600 });
+            b.address('low0', '10.7.0.1/24'); // EEXIST
+          },
+          { onError: 'rollback' },
+        );
+        if (!r.ok) throw r.errors.get(8) ?? new Error(`not ok: ${r.items.map((i) => i.status).join(' ')}`);
+      },
+      'EEXIST',
+    );
+  });
+
+  it('batch (rollback): lowering the MTU of 300 links and failing puts every MTU back', async (ctx) => {
+    // Each change reads the links on top of its link; one dump serves them all (it was one
+    // dump of every link per change: quadratic).
+    needRoot(ctx);
+    const ns = await lab();
+    const n = 300;
+    const made = await ns.batch((b) => {
+      for (let i = 0; i < n; i++) b.veth(`m${i}a`, { peer: `m${i}b`, mtu: 1500 });
+    });
+    expect(made.ok).toBe(true);
+    const r = await ns.batch(
+      (b) => {
+        for (let i = 0; i < n; i++) b.set(`m${i}a`, { mtu: 1400 - (i % 7) });
+        b.set('m0a', { mtu: 1300 });
+        b.veth('m1a', { peer: 'x' }); // EEXIST
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.ok).toBe(false);
+    expect(r.errors.get(n + 1)?.code).toBe('EEXIST');
+    expect(r.items.slice(0, n + 1).every((i) => i.status === 'undone')).toBe(true);
+    const mtus = (await ns.links()).filter((l) => /^m\d+[ab]$/.test(l.name)).map((l) => l.mtu);
+    expect(mtus).toHaveLength(2 * n);
+    expect(new Set(mtus)).toEqual(new Set([1500]));
+  });
+
   it('chain: a link moved and moved back keeps its addresses, up state, master and earlier changes', async (ctx) => {
     needRoot(ctx);
     const { ns, other } = await setup(true);

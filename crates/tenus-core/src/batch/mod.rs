@@ -15,7 +15,8 @@
 //! (the kernel answers a socket's requests in order, so the read sees what the items before it
 //! did), and an item nothing can undo waits until everything before it has succeeded. A dump
 //! read for one object of many (a table's routes) serves the items after it while it still
-//! shows their objects as they are (`shared.rs`).
+//! shows their objects as they are (`shared.rs`); so does a dump of a namespace's links for a
+//! run of MTU changes (`uppers.rs`).
 
 mod echo;
 mod fold;
@@ -25,6 +26,7 @@ mod shared;
 mod step;
 mod stream;
 mod undo;
+mod uppers;
 pub mod wire;
 
 use std::collections::VecDeque;
@@ -40,6 +42,7 @@ pub use names::{Names, View};
 pub use ops::{Op, OP_CODES};
 pub use step::{Before, Effect, Parsed, Read, ReadKey, Reads, Step, Undo, UndoRequest};
 pub use stream::Stream;
+pub(crate) use uppers::links_dump;
 pub use wire::{Item, Items, ReadContext};
 
 /// What to do when an item fails.
@@ -140,6 +143,7 @@ async fn run_kept(
 
     let mut before: Vec<Vec<Messages>> = (0..total).map(|_| Vec::new()).collect();
     let mut shared = shared::SharedDump::default();
+    let mut uppers = uppers::UpperLinks::default();
     let mut in_flight = InFlight::default();
     let window = options.window.clamp(1, 4096);
     let mut target = 0;
@@ -210,7 +214,21 @@ async fn run_kept(
                     )
                     .await
                 }
-                None => read_before(h, op, &view, i, &mut in_flight, &mut before, &mut tally, &ops).await,
+                None => {
+                    let kept = &mut uppers;
+                    read_before(
+                        h,
+                        op,
+                        &view,
+                        i,
+                        kept,
+                        &mut in_flight,
+                        &mut before,
+                        &mut tally,
+                        &ops,
+                    )
+                    .await
+                }
             };
             match read {
                 Ok(true) => {}
@@ -225,6 +243,9 @@ async fn run_kept(
         }
         if !shared.is_empty() {
             shared.sending(item.target, sharing.as_ref().map(|(k, r)| (k, r.as_slice())));
+        }
+        if !uppers.is_empty() {
+            uppers.sending(item.target, op.changed_link(&before[i]));
         }
 
         if let Op::MoveLink(mv) = op {
@@ -329,6 +350,7 @@ async fn read_before(
     op: &Op,
     view: &View<'_>,
     i: usize,
+    uppers: &mut uppers::UpperLinks,
     in_flight: &mut InFlight,
     before: &mut [Vec<Messages>],
     tally: &mut Tally<'_>,
@@ -346,12 +368,16 @@ async fn read_before(
             return Err(true);
         }
         let follow_up = reads.follow_up;
-        if let Err(e) = read_now(h, op, reads, &mut before[i]).await {
+        if let Err(e) = read_now(h, op, reads, &mut before[i], None).await {
             return Err(tally.record(ops, i, Err(e), None));
         }
         if follow_up {
             let more = op.reads_more(view, &before[i]);
-            if let Err(e) = async { read_now(h, op, more?, &mut before[i]).await }.await {
+            // The links on top of the one it changes, through the links dump kept (`uppers.rs`).
+            let kept = op
+                .changed_link(&before[i])
+                .map(|link| (uppers, view.target, link));
+            if let Err(e) = async { read_now(h, op, more?, &mut before[i], kept).await }.await {
                 return Err(tally.record(ops, i, Err(e), None));
             }
         }
@@ -445,8 +471,29 @@ async fn name_clashes(handles: &[Handle], ops: &[Option<&Item>], outcomes: &mut 
 }
 
 /// Runs reads one after the other, keeping their answers (empty for what `op` says is absent).
-async fn read_now(h: &Handle, op: &Op, reads: Reads, into: &mut Vec<Messages>) -> Result<()> {
+/// `uppers`: the links dump kept, the namespace and the link whose upper links the item needs
+/// from a links dump among `reads`.
+async fn read_now(
+    h: &Handle,
+    op: &Op,
+    reads: Reads,
+    into: &mut Vec<Messages>,
+    mut uppers: Option<(&mut uppers::UpperLinks, usize, u32)>,
+) -> Result<()> {
+    let dump_of_links = uppers.as_ref().map(|_| links_dump());
     for read in reads.requests {
+        let shared = read.dump && dump_of_links.as_ref() == Some(&read.message);
+        if let Some((kept, target, link)) = uppers.as_mut().filter(|_| shared) {
+            let found = match kept.take(*target, *link) {
+                Some(found) => found,
+                None => {
+                    kept.keep(*target, &h.dump("batch.read", read.message).await?);
+                    kept.take(*target, *link).unwrap_or_default()
+                }
+            };
+            into.push(found);
+            continue;
+        }
         // An empty request keeps its slot: nothing needed to be read there.
         let answer = if read.message.is_empty() {
             Ok(Messages::default())

@@ -71,6 +71,9 @@ macro_rules! ops {
             pub fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
                 match self { $(Op::$variant(s) => s.answer_key(message),)* }
             }
+            pub fn changed_link(&self, before: &Before) -> Option<u32> {
+                match self { $(Op::$variant(s) => s.changed_link(before),)* }
+            }
             pub fn reads_more(&self, names: &View, first: &Before) -> Result<Reads> {
                 match self { $(Op::$variant(s) => s.reads_more(names, first),)* }
             }

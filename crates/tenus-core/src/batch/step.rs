@@ -132,6 +132,13 @@ pub trait Step: Sized + Send + Sync {
         None
     }
 
+    /// For a link change, given what was read before it: the link it changes, when the change
+    /// keeps the links' structure (no master, no name). A run of such changes shares one dump
+    /// of the namespace's links for the links on top of each (`uppers.rs`).
+    fn changed_link(&self, _before: &Before) -> Option<u32> {
+        None
+    }
+
     /// More reads, once the first ones are in (`Reads::follow_up`).
     fn reads_more(&self, _names: &View, _first: &Before) -> Result<Reads> {
         Ok(Reads::default())

@@ -32,7 +32,7 @@ use std::net::IpAddr;
 
 use netlink_packet_core::DefaultNla;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
-use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use serde::de::SeqAccess;
 use serde::Deserialize;
@@ -40,7 +40,7 @@ use serde::Deserialize;
 use crate::addr::{encode_addr_restore, readd_order};
 use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
-use crate::batch::{Before, Effect, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
+use crate::batch::{links_dump, Before, Effect, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
 use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::message::{decode, encode, Flags};
@@ -394,7 +394,7 @@ impl Step for SetLink {
         let mut reads = Reads::default();
         // The links (for upper links' MTUs), empty unless the MTU goes down.
         let links = if self.lowers_mtu(&before) {
-            encode(RouteNetlinkMessage::GetLink(LinkMessage::default()), Flags::Dump)
+            links_dump()
         } else {
             Vec::new()
         };
@@ -431,6 +431,14 @@ impl Step for SetLink {
             });
         }
         Ok(reads)
+    }
+
+    fn changed_link(&self, before: &Before) -> Option<u32> {
+        let keeps_structure = self.change.master.is_none() && self.change.name.is_none();
+        keeps_structure
+            .then(|| Self::before(before))
+            .flatten()
+            .map(|b| b.index)
     }
 
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
