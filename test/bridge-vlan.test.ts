@@ -160,6 +160,35 @@ describe('bridge VLANs of ports and of the bridge itself', () => {
     expect(rb.errors.get(51)?.code).toBe('ENODEV');
     expect(ipVlans(ns)).toEqual(before);
   });
+  it('a rollback batch over many ports, several items per port, interleaved, puts every port back', async (ctx) => {
+    // One VLAN dump serves a run of items on different ports (batch/shared.rs); a second item
+    // on a port reads it again, as an item after anything else does.
+    await needFiltering(ctx);
+    const ns = await filteringLab();
+    const ports = 24;
+    const made = await ns.batch((b) => {
+      for (let p = 0; p < ports; p++) {
+        const port = b.veth(`p${p}a`, { peer: `p${p}b`, master: 'br0' });
+        b.bridgeVlan([10, 12], { link: port, untagged: true });
+      }
+    });
+    expect(made.ok).toBe(true);
+    const before = ipVlans(ns);
+    const rb = await ns.batch(
+      (b) => {
+        for (let p = 0; p < ports; p++) b.bridgeVlan(40 + p, { link: `p${p}a`, pvid: true });
+        for (let p = 0; p < ports; p++) b.deleteBridgeVlan([11, 12], { link: `p${p}a` });
+        b.set('v0', { mtu: 1400 });
+        for (let p = 0; p < ports; p += 2) b.bridgeVlan([11, 13], { link: `p${p}a` });
+        b.bridgeVlan(5, { link: 'nope' });
+      },
+      { onError: 'rollback' },
+    );
+    expect(rb.errors.get(2 * ports + 1 + ports / 2)?.code).toBe('ENODEV');
+    expect(rb.undoErrors).toEqual([]);
+    expect(ipVlans(ns)).toEqual(before);
+    expect(await vlans(ns)).toEqual(before);
+  });
 });
 
 describe('bridge VLANs: bad input is refused before anything is sent, naming the argument', () => {

@@ -349,7 +349,7 @@ macro_rules! shared_read {
         fn reads(&self, names: &View) -> Result<Reads> {
             self.0.read_link_addresses(names)
         }
-        fn read_key(&self) -> Option<ReadKey> {
+        fn read_key(&self, _: &View) -> Option<ReadKey> {
             Some(read_key(self.0.addr, self.0.prefix))
         }
         fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {

@@ -395,7 +395,7 @@ async fn read_before(
 /// The key and dump request of an item that may share its read with the items around it
 /// (`shared.rs`): one that names the object it changes and whose one read is a dump.
 fn shareable(op: &Op, view: &View) -> Option<(ReadKey, Vec<u8>)> {
-    let key = op.read_key()?;
+    let key = op.read_key(view)?;
     let reads = op.reads(view).ok()?;
     match <[Read; 1]>::try_from(reads.requests) {
         Ok([read]) if read.dump && !reads.follow_up => Some((key, read.message)),

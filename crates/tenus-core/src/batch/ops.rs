@@ -65,8 +65,8 @@ macro_rules! ops {
             pub fn absent(&self, error: &Error) -> bool {
                 match self { $(Op::$variant(s) => s.absent(error),)* }
             }
-            pub fn read_key(&self) -> Option<ReadKey> {
-                match self { $(Op::$variant(s) => s.read_key(),)* }
+            pub fn read_key(&self, names: &View) -> Option<ReadKey> {
+                match self { $(Op::$variant(s) => s.read_key(names),)* }
             }
             pub fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
                 match self { $(Op::$variant(s) => s.answer_key(message),)* }

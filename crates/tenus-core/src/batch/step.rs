@@ -123,7 +123,7 @@ pub trait Step: Sized + Send + Sync {
     /// changes: items around it then share that dump, and its undo is given only the answer's
     /// messages with this key (`shared.rs`). Items that do not read (additions) give theirs too:
     /// the dump no longer shows that object as it is.
-    fn read_key(&self) -> Option<ReadKey> {
+    fn read_key(&self, _names: &View) -> Option<ReadKey> {
         None
     }
 

@@ -2,7 +2,8 @@
 //! items: `[code, link, vids, options?]`, `vids` a VLAN id or `[from, to]`.
 //!
 //! Undo: the link's VLANs are read just before (a dump of every bridge port's VLANs: the kernel
-//! cannot dump one link's, so the item waits for it), and what the item changed is put back:
+//! cannot dump one link's, so the item waits for it; one dump serves a run of such items, each
+//! given its link's message: `batch/shared.rs`), and what the item changed is put back:
 //! VLANs an addition made are deleted, VLANs it changed (flags) and, when it moved the PVID,
 //! the VLAN that was the PVID get their flags back; VLANs a deletion removed are added again
 //! with their flags. Per-VLAN options the kernel keeps beside the flags (state, multicast
@@ -13,7 +14,7 @@ use serde_json::value::RawValue;
 
 use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
-use crate::batch::{Before, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
+use crate::batch::{Before, Parsed, Read, ReadKey, Reads, Step, Undo, UndoRequest, View};
 use crate::error::{Error, Result};
 use crate::link::LinkRef;
 
@@ -119,6 +120,15 @@ impl<const DELETE: bool> Step for BridgeVlanStep<DELETE> {
     fn reads(&self, _: &View) -> Result<Reads> {
         Ok(BridgeVlan::reads())
     }
+    /// The link: an item changes the VLANs of its link alone.
+    fn read_key(&self, names: &View) -> Option<ReadKey> {
+        names.index_of(&self.0.link).ok().map(link_key)
+    }
+    fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
+        // The ifinfomsg's index, after the netlink header.
+        let index = message.get(20..24)?;
+        Some(link_key(u32::from_ne_bytes(index.try_into().ok()?)))
+    }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         self.0.encode(names, DELETE)
     }
@@ -146,4 +156,9 @@ impl<const DELETE: bool> Step for BridgeVlanStep<DELETE> {
         };
         Ok(out.into_iter().map(|m| (names.target, m)).collect())
     }
+}
+
+/// The key of a link's message in the VLAN dump (`Step::read_key`).
+fn link_key(index: u32) -> ReadKey {
+    index.to_ne_bytes().to_vec()
 }

@@ -105,7 +105,7 @@ impl Step for AddFdb {
     fn reads(&self, names: &View) -> Result<Reads> {
         read_link_entries(&self.0, names)
     }
-    fn read_key(&self) -> Option<ReadKey> {
+    fn read_key(&self, _: &View) -> Option<ReadKey> {
         Some(read_key(&self.0))
     }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
@@ -126,7 +126,7 @@ impl Step for AppendFdb {
     fn reads(&self, names: &View) -> Result<Reads> {
         read_link_entries(&self.0, names)
     }
-    fn read_key(&self) -> Option<ReadKey> {
+    fn read_key(&self, _: &View) -> Option<ReadKey> {
         Some(read_key(&self.0))
     }
     fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {

@@ -39,7 +39,7 @@ impl Step for DelFdb {
     fn reads(&self, names: &View) -> Result<Reads> {
         read_link_entries(&self.0, names)
     }
-    fn read_key(&self) -> Option<ReadKey> {
+    fn read_key(&self, _: &View) -> Option<ReadKey> {
         Some(read_key(&self.0))
     }
     fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {

@@ -103,7 +103,7 @@ impl Step for AddNexthop {
     fn reads(&self, _: &View) -> Result<Reads> {
         Ok(read_all())
     }
-    fn read_key(&self) -> Option<ReadKey> {
+    fn read_key(&self, _: &View) -> Option<ReadKey> {
         Some(read_key(self.0.id))
     }
 }
@@ -128,7 +128,7 @@ impl Step for ReplaceNexthop {
     }
     // A replaced object changes alone (a deletion also changes the groups and routes using it:
     // it has no key, and reads a dump of its own).
-    fn read_key(&self) -> Option<ReadKey> {
+    fn read_key(&self, _: &View) -> Option<ReadKey> {
         Some(read_key(self.0.id))
     }
     fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {

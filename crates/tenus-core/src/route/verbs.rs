@@ -166,7 +166,7 @@ impl<V: RouteVerb> Step for RouteItem<V> {
         error.errno() == Some(libc::ENOENT)
     }
 
-    fn read_key(&self) -> Option<ReadKey> {
+    fn read_key(&self, _: &View) -> Option<ReadKey> {
         Some(read_key(&self.route))
     }
 
