@@ -1234,9 +1234,10 @@ export declare function netnsCurrent(): Promise<NativeNetns>
 
 /**
  * `ip netns delete NAME`; resolves to the PIDs that were still inside (only with `force`).
+ * `inode`: a handle's namespace, which the name must still name.
  * @internal
  */
-export declare function netnsDeleteNamed(name: string, force: boolean): Promise<Array<number>>
+export declare function netnsDeleteNamed(name: string, force: boolean, inode?: number | undefined | null): Promise<Array<number>>
 
 /**
  * `ip netns list`.

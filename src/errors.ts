@@ -74,7 +74,8 @@ export interface TenusErrorFields {
  *   a fraction, out of range, a NUL byte, an empty name, a getter that throws),
  *   with `arg` naming the argument or option; 'ERR_OWN_NETNS' (kind 'refused') when
  *   `netns.fromPid` finds the caller's own namespace; 'ERR_INVALID_STATE' (kind 'refused') for
- *   a chain or builder changed after it was awaited, or a batch's builder after its fill finished.
+ *   a chain or builder changed after it was awaited, a batch's builder after its fill finished,
+ *   or `ns.delete()` of a named handle whose name now names another namespace.
  * - `op`: the operation ('link.add', 'address.add', ...); `link`: the object it was about — the
  *   link, or for addresses, routes, rules, neighbours, nexthops and VLANs the object as `ip`
  *   names it ('10.0.41.1/16 dev br0', '10.7.0.0/16', 'priority 4242', '10.0.41.7 dev br0').

@@ -212,16 +212,21 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   /**
    * For a named namespace: `ip netns delete NAME` and close this handle (see `Netns.delete`
    * for `force`). Other handles close only.
+   *
+   * Only this handle's namespace is deleted: if the name was deleted since and now names
+   * another namespace, it rejects with code 'ERR_INVALID_STATE' (kind 'refused'), and with
+   * 'ENOENT' when the name is gone; then, as on any rejection (EBUSY, ...), nothing is deleted
+   * and this handle stays open.
    */
   async delete(options: { force?: boolean } = {}): Promise<number[]> {
     const force = forceOption(options);
-    const { origin, path } = this.info;
+    const { origin, path, inode } = this.info;
     if (origin !== 'named' || path === undefined) {
       this.close();
       return [];
     }
     const name = path.slice(path.lastIndexOf('/') + 1);
-    const pids = await call(() => addon.netnsDeleteNamed(name, force));
+    const pids = await call(() => addon.netnsDeleteNamed(name, force, inode));
     this.close();
     return pids;
   }

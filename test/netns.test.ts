@@ -115,6 +115,36 @@ describe('named namespaces (ip netns)', () => {
     expect(await linkNames(again)).toEqual(['br0', 'lo']);
   });
 
+  it('ns.delete() refuses when its name now names another namespace, or is gone', async (ctx) => {
+    needRoot(ctx);
+    const name = `tenus-reused-${process.pid}`;
+    const old = adopt(await Netns.create(name));
+    await old.bridge('oldbr');
+    // Someone else deletes the name and makes a new namespace under it.
+    await Netns.delete(name);
+    const fresh = adopt(await Netns.create(name));
+    await fresh.bridge('newbr');
+    expect(fresh.info.inode).not.toBe(old.info.inode);
+
+    const err = await rejection(old.delete());
+    expect(err).toMatchObject({ kind: 'refused', code: 'ERR_INVALID_STATE', op: 'netns.delete' });
+    expect(err.message).toContain(`${JSON.stringify(name)} now names another namespace`);
+    // Nothing changed: the new namespace keeps its name and links, the old handle stays open.
+    expect(await Netns.list()).toContain(name);
+    const byName = adopt(await Netns.fromName(name));
+    expect(byName.info.inode).toBe(fresh.info.inode);
+    expect(await linkNames(byName)).toEqual(['lo', 'newbr']);
+    expect(old.closed).toBe(false);
+    expect(await linkNames(old)).toEqual(['lo', 'oldbr']);
+
+    // The name gone altogether: ENOENT saying so, and still nothing deleted.
+    expect(await fresh.delete()).toEqual([]);
+    const gone = await rejection(old.delete());
+    expect(gone).toMatchObject({ code: 'ENOENT', op: 'netns.delete' });
+    expect(gone.message).toContain(`the name ${JSON.stringify(name)} is gone`);
+    expect(old.closed).toBe(false);
+  });
+
   it('ns.delete() on an anonymous handle only closes it', async (ctx) => {
     needRoot(ctx);
     const before = await Netns.list();

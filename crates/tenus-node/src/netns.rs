@@ -120,13 +120,21 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// `ip netns delete NAME`; resolves to the PIDs that were still inside (only with `force`).
+/// `inode`: a handle's namespace, which the name must still name.
 /// @internal
 #[napi]
-pub fn netns_delete_named(env: &Env, name: String, force: bool) -> napi::Result<PromiseRaw<'_, Vec<u32>>> {
+pub fn netns_delete_named(
+    env: &Env,
+    name: String,
+    force: bool,
+    inode: Option<f64>,
+) -> napi::Result<PromiseRaw<'_, Vec<u32>>> {
     spawn(
         env,
         "netns.delete",
-        blocking("netns.delete", move || netns::delete_named(&name, force)),
+        blocking("netns.delete", move || {
+            netns::delete_named(&name, force, inode.map(|i| i as u64))
+        }),
     )
 }
 

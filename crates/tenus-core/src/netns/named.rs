@@ -116,11 +116,38 @@ pub fn list_named() -> Result<Vec<String>> {
 /// `ip netns delete NAME`: unmounts and removes the name. Refuses (EBUSY, naming the PIDs)
 /// while processes still run in the namespace, unless `force`; then the namespace lives on
 /// until they exit, and only the name goes. Returns the PIDs that were found in it.
-pub fn delete_named(name: &str, force: bool) -> Result<Vec<u32>> {
+///
+/// `expected`: the inode of the namespace a handle opened under this name. The name may have
+/// been deleted and given to another namespace since: then nothing is deleted (`ERR_INVALID_STATE`),
+/// and a name that is gone is ENOENT saying so.
+pub fn delete_named(name: &str, force: bool, expected: Option<u64>) -> Result<Vec<u32>> {
     validate_name(name)?;
     let path = format!("{NETNS_RUN_DIR}/{name}");
     let holders = match Namespace::from_name(name) {
-        Ok(ns) => processes_in(ns.inode()),
+        Ok(ns) => {
+            if let Some(inode) = expected.filter(|&i| i != ns.inode()) {
+                return Err(Error::Refused {
+                    code: "ERR_INVALID_STATE",
+                    op: "netns.delete".into(),
+                    message: format!(
+                        "the name {name:?} now names another namespace (inode {}, this handle's is \
+                         {inode}): nothing was deleted",
+                        ns.inode()
+                    ),
+                });
+            }
+            processes_in(ns.inode())
+        }
+        Err(e) if expected.is_some() && gone(&e) => {
+            return Err(Error::Os {
+                errno: libc::ENOENT,
+                op: "netns.delete".into(),
+                detail: format!(
+                    "the name {name:?} is gone (deleted since this handle opened it): nothing was \
+                     deleted; the namespace lives while handles on it are open"
+                ),
+            })
+        }
         // A stale name (file without mount) has no holders; remove the file all the same.
         Err(Error::InvalidArgument { .. }) => Vec::new(),
         Err(e) => return Err(e.context("netns.delete", None)),
@@ -145,6 +172,11 @@ pub fn delete_named(name: &str, force: bool) -> Result<Vec<u32>> {
     }
     std::fs::remove_file(&path).map_err(|e| Error::os("netns.delete", format!("remove {path}"), &e))?;
     Ok(holders)
+}
+
+/// Whether opening the name found no namespace under it: no file, or a stale one (no mount).
+fn gone(e: &Error) -> bool {
+    matches!(e, Error::InvalidArgument { .. }) || e.errno() == Some(libc::ENOENT)
 }
 
 #[cfg(test)]
