@@ -497,7 +497,12 @@ export interface NeighbourKeyOptions {
 
 /** `ip neigh add|replace` options; the address and the link are arguments of their own. */
 export interface NeighbourOptions {
-  /** The link-layer address (`lladdr`): needed by every state but noarp and the transient ones. */
+  /**
+   * The link-layer address (`lladdr`): needed by the states permanent (the default), noarp,
+   * reachable, stale, delay and probe, also to replace an entry (a replace may create it, and
+   * the kernel would leave an empty entry behind when it refuses one without); not by
+   * incomplete, failed and none, nor by proxy entries (which take none).
+   */
   mac?: string
   /** `nud STATE`; 'permanent' when absent, as with `ip`. */
   state?: NeighbourState

@@ -67,7 +67,7 @@ describe('neighbours: add, list, get', () => {
     await ns
       .neighbour('10.0.41.7', { link: 'br0', mac: '02:00:00:00:00:07', state: 'permanent' })
       .neighbour('10.0.41.8', { link: br, mac: '02:00:00:00:00:08', state: 'reachable' })
-      .neighbour('10.0.41.9', { link: br.index, state: 'noarp' })
+      .neighbour('10.0.41.9', { link: br.index, mac: '02:00:00:00:00:09', state: 'noarp' })
       .neighbour('10.0.41.10', { link: 'br0', mac: '02:00:00:00:00:0a', state: 'stale', externLearn: true })
       .neighbour('fd00::7', { link: 'br0', mac: '02:00:00:00:00:17', state: 'stale', router: true })
       .neighbour('fe80::7', { link: 'br0', mac: '02:00:00:00:00:27' });
@@ -78,8 +78,7 @@ describe('neighbours: add, list, get', () => {
       [
         { address: '10.0.41.7', mac: '02:00:00:00:00:07', state: 'permanent' },
         { address: '10.0.41.8', mac: '02:00:00:00:00:08', state: 'reachable' },
-        // noarp on a bridge: the kernel fills in the broadcast address.
-        { address: '10.0.41.9', mac: 'ff:ff:ff:ff:ff:ff', state: 'noarp' },
+        { address: '10.0.41.9', mac: '02:00:00:00:00:09', state: 'noarp' },
         { address: '10.0.41.10', mac: '02:00:00:00:00:0a', state: 'stale', externLearn: true },
         { address: 'fd00::7', mac: '02:00:00:00:00:17', state: 'stale', router: true },
         { address: 'fe80::7', mac: '02:00:00:00:00:27', state: 'permanent' },
@@ -180,7 +179,7 @@ describe('neighbours: add, list, get', () => {
       .neighbour('10.0.41.7', { link: 'br0', mac: '02:00:00:00:00:07' })
       .neighbour('10.0.41.8', { link: 'br0', mac: '02:00:00:00:00:08', state: 'stale' })
       .neighbour('10.0.41.9', { link: 'br0', mac: '02:00:00:00:00:09', state: 'reachable' })
-      .neighbour('10.0.41.10', { link: 'br0', state: 'noarp' })
+      .neighbour('10.0.41.10', { link: 'br0', mac: '02:00:00:00:00:10', state: 'noarp' })
       .neighbour('10.0.42.8', { link: 'v0', mac: '02:00:00:00:00:0a', state: 'stale' });
     const made = ['10.0.41.7', '10.0.41.8', '10.0.41.9', '10.0.41.10', '10.0.42.8'];
     expect(await ns.flushNeighbours({ link: 'br0' })).toBe(2);
@@ -216,6 +215,35 @@ describe('neighbours: rollback and batches', () => {
     expect(e.undoErrors).toBeUndefined();
     expect(ours(ipNeigh(ns), made)).toEqual(before);
     expect(ipNeigh(ns, 'proxy')).toEqual(proxiesBefore);
+  });
+
+  it('an entry the kernel would refuse for want of a MAC is refused before sending: no stub is left, in a chain, a rollback batch or a replace', async (ctx) => {
+    needRoot(ctx);
+    const ns = await bridgeLab();
+    // With an address on br0 the kernel makes the entry, then refuses it ("No link layer
+    // address given") and keeps the empty entry: tenus must not send such a request.
+    await ns.link('br0').address('10.0.41.1/24');
+    const made = ['10.0.41.5', '10.0.41.6', '10.0.41.7', '10.0.41.8', '10.0.41.31'];
+    const chain = await rejection(
+      ns.neighbour('10.0.41.5', { link: 'br0', mac: '02:00:00:00:00:05' }).neighbour('10.0.41.6', { link: 'br0', state: 'noarp' }),
+    );
+    expect(chain).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'mac' });
+    const batch = await ns.batch(
+      (b) => {
+        b.neighbour('10.0.41.7', { link: 'br0', mac: '02:00:00:00:00:07' });
+        b.neighbour('10.0.41.8', { link: 'br0', state: 'noarp' });
+      },
+      { onError: 'rollback' },
+    );
+    expect(batch.errors.get(1)).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'mac' });
+    for (const state of ['stale', 'permanent', 'noarp', 'reachable'] as const) {
+      const replace = await rejection(ns.replaceNeighbour('10.0.41.31', { link: 'br0', state }));
+      expect(replace, state).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'mac' });
+    }
+    expect(ours(ipNeigh(ns), made)).toEqual([]);
+    // With its MAC, noarp is made; the transient states need none (the kernel resolves them).
+    await ns.neighbour('10.0.41.6', { link: 'br0', state: 'noarp', mac: '02:00:00:00:00:06' });
+    expect(fromIp(ipNeigh(ns).find((n) => n.dst === '10.0.41.6') as IpNeigh)).toEqual({ address: '10.0.41.6', mac: '02:00:00:00:00:06', state: 'noarp' });
   });
 
   it('from a Link: a chain that makes a link and its entries is undone whole; on an existing link, entries listed by the Link', async (ctx) => {

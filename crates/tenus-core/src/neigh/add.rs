@@ -26,7 +26,7 @@ impl Step for AddNeighbour {
     const OP: &'static str = "neighbour.add";
 
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
-        Ok(Neighbour::read(seq, cx, true)?.map(AddNeighbour))
+        Ok(Neighbour::read(seq, cx)?.map(AddNeighbour))
     }
     fn label(&self) -> Option<String> {
         Some(self.0.key.label())
@@ -50,7 +50,7 @@ impl Step for ReplaceNeighbour {
     const OP: &'static str = "neighbour.replace";
 
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
-        Ok(Neighbour::read(seq, cx, false)?.map(ReplaceNeighbour))
+        Ok(Neighbour::read(seq, cx)?.map(ReplaceNeighbour))
     }
     fn label(&self) -> Option<String> {
         Some(self.0.key.label())

@@ -62,12 +62,16 @@ impl NeighbourState {
             .unwrap_or(NeighbourState::NoState)
     }
 
-    /// Whether an entry in this state needs a link-layer address (NUD_VALID but NOARP): the
-    /// kernel refuses to make one without it ("No link layer address given").
+    /// Whether an entry in this state needs a link-layer address (NUD_VALID): the kernel
+    /// refuses to make one without it ("No link layer address given"), and keeps the empty
+    /// entry it made before refusing. (It does without on a device that has no link-layer
+    /// address, a tun, and for an address it resolves itself (broadcast, multicast, on a NOARP
+    /// device), which a request cannot tell: such entries need a MAC here all the same.)
     pub fn needs_lladdr(self) -> bool {
         matches!(
             self,
             NeighbourState::Permanent
+                | NeighbourState::Noarp
                 | NeighbourState::Reachable
                 | NeighbourState::Stale
                 | NeighbourState::Delay

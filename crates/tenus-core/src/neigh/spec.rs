@@ -29,7 +29,10 @@ use super::NeighbourState;
     napi_derive::napi(object, object_to_js = false, object_from_js = false)
 )]
 pub struct NeighbourOptions {
-    /// The link-layer address (`lladdr`): needed by every state but noarp and the transient ones.
+    /// The link-layer address (`lladdr`): needed by the states permanent (the default), noarp,
+    /// reachable, stale, delay and probe, also to replace an entry (a replace may create it, and
+    /// the kernel would leave an empty entry behind when it refuses one without); not by
+    /// incomplete, failed and none, nor by proxy entries (which take none).
     pub mac: Option<String>,
     /// `nud STATE`; 'permanent' when absent, as with `ip`.
     pub state: Option<NeighbourState>,
@@ -141,9 +144,10 @@ impl NeighbourKey {
 }
 
 impl Neighbour {
-    /// Checks `ip neigh add|replace` arguments. `creating`: the entry may not exist yet (add),
-    /// so a state that needs a link-layer address must have one.
-    pub fn parse(link: LinkRef, address: &str, o: NeighbourOptions, creating: bool) -> Result<Self> {
+    /// Checks `ip neigh add|replace` arguments. A state that needs a link-layer address must
+    /// have one, for a replace too: whether the entry exists is not known before sending, and
+    /// the kernel refuses to make one without it only after it made an empty entry, which stays.
+    pub fn parse(link: LinkRef, address: &str, o: NeighbourOptions) -> Result<Self> {
         let proxy = o.proxy.unwrap_or(false);
         let key = NeighbourKey::parse(link, address, NeighbourKeyOptions { proxy: o.proxy })?;
         let mac = o.mac.as_deref().map(|m| args::lladdr("mac", m)).transpose()?;
@@ -158,10 +162,10 @@ impl Neighbour {
                     "a proxy entry has no state (leave it out)",
                 ));
             }
-        } else if creating && mac.is_none() && state.needs_lladdr() {
+        } else if mac.is_none() && state.needs_lladdr() {
             return Err(Error::invalid_type(
                 "mac",
-                format!("a {state} neighbour needs its link-layer address (mac)"),
+                format!("a {state} neighbour needs its link-layer address (mac), also when replacing one"),
             ));
         }
         if key.address.is_multicast() || key.address.is_unspecified() {
@@ -197,21 +201,12 @@ impl Neighbour {
     }
 
     /// Reads `[link, address, options]` after an item's code.
-    pub(crate) fn read<'de, A: SeqAccess<'de>>(
-        seq: &mut A,
-        cx: &ReadContext,
-        creating: bool,
-    ) -> Parsed<Self, A::Error> {
+    pub(crate) fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &ReadContext) -> Parsed<Self, A::Error> {
         let link: WireLink = next(seq, "link")?;
         let address: String = next(seq, "address")?;
         let options: &RawValue = next(seq, "options")?;
         Ok((|| {
-            Neighbour::parse(
-                cx.link(link)?,
-                &address,
-                args::options_raw("options", options)?,
-                creating,
-            )
+            Neighbour::parse(cx.link(link)?, &address, args::options_raw("options", options)?)
         })())
     }
 }
@@ -253,7 +248,7 @@ mod tests {
     fn refusals_name_the_argument() {
         let link = || LinkRef::Name("br0".into());
         let bad = |address: &str, o: serde_json::Value| {
-            arg_of(Neighbour::parse(link(), address, opts(o), true).unwrap_err())
+            arg_of(Neighbour::parse(link(), address, opts(o)).unwrap_err())
         };
         assert_eq!(
             bad("10.0.0.300", serde_json::json!({"mac": "02:00:00:00:00:01"})),
@@ -283,13 +278,21 @@ mod tests {
         let e =
             args::options::<NeighbourOptions>("options", serde_json::json!({"state": "bogus"})).unwrap_err();
         assert_eq!(arg_of(e), "state");
-        // noarp needs no address, a replace may keep the one the entry has, a proxy has none.
-        for (o, creating) in [
-            (serde_json::json!({"state": "noarp"}), true),
-            (serde_json::json!({"state": "stale"}), false),
-            (serde_json::json!({"proxy": true}), true),
+        // Every state the kernel keeps a link-layer address for needs one (noarp too);
+        // the transient ones and a proxy do not.
+        for state in ["noarp", "permanent", "reachable", "stale", "delay", "probe"] {
+            assert_eq!(
+                bad("10.0.0.7", serde_json::json!({ "state": state })),
+                "mac",
+                "{state}"
+            );
+        }
+        for o in [
+            serde_json::json!({"state": "incomplete"}),
+            serde_json::json!({"state": "none"}),
+            serde_json::json!({"proxy": true}),
         ] {
-            assert!(Neighbour::parse(link(), "10.0.0.7", opts(o), creating).is_ok());
+            assert!(Neighbour::parse(link(), "10.0.0.7", opts(o)).is_ok());
         }
     }
 }
