@@ -206,6 +206,8 @@ export class WaitFor {
       timeout === undefined
         ? undefined
         : setTimeout(() => {
+            // close() drops the events the watcher had not handed out: the loop below ends
+            // without looking at another one, so a wait never resolves after its timeout.
             timedOut = true;
             void watcher.close();
           }, timeout);

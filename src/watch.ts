@@ -168,6 +168,10 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
   async close(): Promise<void> {
     if (!this.closing) {
       this.closing = true;
+      // Ended by its consumer (close(), the signal, the handle): what was not taken is
+      // dropped, and nothing more is added (onBatch). A watcher that failed by itself still
+      // hands out what it had, then its failure.
+      this.drop();
       this.control.close();
       this.wake();
     }
@@ -185,6 +189,12 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
     this.failure ??= reason;
     if (!this.readySeen) this.markReady(false, reason);
     void this.close();
+  }
+
+  /** Forgets the events not yet taken. */
+  private drop(): void {
+    this.buffer = [];
+    this.head = 0;
   }
 
   private take(): WatchEvent {

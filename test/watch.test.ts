@@ -217,6 +217,55 @@ describe('ending a watcher releases its socket', () => {
   });
 });
 
+describe('ending a watcher drops the events not yet taken', () => {
+  /** A watcher that has taken 10 of 300 address events, the rest buffered on this side. */
+  async function busy(signal?: AbortSignal): Promise<{ ns: Netns; w: Watcher }> {
+    const ns = await lab();
+    await ns.bridge('br0');
+    const w = ns.watch({ addresses: true, signal });
+    await w.ready;
+    await ns.batch((b) => {
+      for (let i = 0; i < 300; i++) b.address('br0', `10.9.${i >> 8}.${i & 255}/32`);
+    });
+    await collect(w, (_, all) => changes(all).length === 10);
+    // The rest arrive meanwhile (a batch is asked for while this side holds less than one).
+    await new Promise((r) => setTimeout(r, 200));
+    return { ns, w };
+  }
+
+  it('close(), also from inside for await', async (ctx) => {
+    needRoot(ctx);
+    const { w } = await busy();
+    let after = 0;
+    let closed = false;
+    for await (const _ of w) {
+      if (closed) after++;
+      if (!closed) {
+        await w.close();
+        closed = true;
+      }
+    }
+    expect(after).toBe(0);
+    expect(await w.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('the AbortSignal: the next next() rejects with its reason at once', async (ctx) => {
+    needRoot(ctx);
+    const ac = new AbortController();
+    const { w } = await busy(ac.signal);
+    ac.abort(new Error('enough'));
+    await expect(w.next()).rejects.toThrow('enough');
+    expect(await w.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('the namespace handle closing', async (ctx) => {
+    needRoot(ctx);
+    const { ns, w } = await busy();
+    ns.close();
+    expect(await w.next()).toEqual({ value: undefined, done: true });
+  });
+});
+
 describe('options', () => {
   it('refused before anything starts, naming the option', async (ctx) => {
     needRoot(ctx);
