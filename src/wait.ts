@@ -42,7 +42,10 @@ const TABLES: Record<string, number> = { main: 254, local: 255, default: 253 };
 /** The objects of a namespace as a wait follows them. */
 class Objects {
   readonly links = new Map<number, LinkRecord>();
-  /** Addresses by `index address`. */
+  /**
+   * Addresses by `index cidr`, as the watcher keys them: one address may be on a link with
+   * two prefix lengths (10.0.0.1/16 and 10.0.0.1/24), each its own.
+   */
   readonly addresses = new Map<string, AddressRecord>();
   /** Routes by their key (table, destination, source, TOS, metric). */
   readonly routes = new Map<string, RouteRecord>();
@@ -51,7 +54,7 @@ class Objects {
 
   apply(ev: ChangeEvent): void {
     if (ev.object === 'address') {
-      const key = `${ev.record.index} ${ev.record.address}`;
+      const key = `${ev.record.index} ${ev.record.cidr}`;
       if (ev.action === 'deleted') this.addresses.delete(key);
       else this.addresses.set(key, ev.record);
     } else if (ev.object === 'route') {
@@ -71,6 +74,21 @@ class Objects {
         this.names.set(ev.record.name, ev.record.index);
       }
     }
+  }
+
+  /**
+   * The address on the link with this prefix length, or without one any of its lengths (the
+   * first usable one: an IPv6 address still in detection may be on with another length).
+   */
+  address(index: number, address: string, prefixLen: number | undefined): AddressRecord | undefined {
+    if (prefixLen !== undefined) return this.addresses.get(`${index} ${address}/${prefixLen}`);
+    let found: AddressRecord | undefined;
+    for (const r of this.addresses.values()) {
+      if (r.index !== index || r.address !== address) continue;
+      if (!r.flags.includes('tentative') && !r.flags.includes('dadfailed')) return r;
+      found ??= r;
+    }
+    return found;
   }
 
   /** The link with this name, or this index. */
@@ -145,8 +163,8 @@ export class WaitFor {
     return this.until(op, label(ref), { links: true, addresses: true }, options, (o) => {
       const index = o.link(ref)?.index;
       if (index === undefined) return undefined;
-      const record = o.addresses.get(`${index} ${wanted}`);
-      if (!record || (prefixLen !== undefined && record.prefixLen !== prefixLen)) return undefined;
+      const record = o.address(index, wanted, prefixLen);
+      if (!record) return undefined;
       if (record.flags.includes('dadfailed')) {
         throw new TenusError(`tenus: ${op} ${label(ref)}: duplicate address detection failed for ${record.cidr}`, {
           kind: 'kernel',

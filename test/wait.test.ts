@@ -139,6 +139,25 @@ describe('waitFor.address and waitFor.route resolve whenever the condition becam
     expect(await again).toEqual(record);
   });
 
+  it('address (IPv4): one address with two prefix lengths, each found; either deleted leaves the other', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('br0').up();
+    await ns.link('br0').address('10.0.0.1/16').address('10.0.0.1/24');
+    expect(await ns.waitFor.address('br0', '10.0.0.1/16', { timeout: 2000 })).toMatchObject({ cidr: '10.0.0.1/16' });
+    expect(await ns.waitFor.address('br0', '10.0.0.1/24', { timeout: 2000 })).toMatchObject({ cidr: '10.0.0.1/24' });
+    expect(await ns.waitFor.address('br0', '10.0.0.1', { timeout: 2000 })).toMatchObject({ address: '10.0.0.1' });
+    // Deleted while a wait follows the link: the other is still found.
+    const first = ns.waitFor.address('br0', '10.0.0.1/16', { timeout: 5000 });
+    await ns.link('br0').deleteAddress('10.0.0.1/24');
+    expect(await first).toMatchObject({ cidr: '10.0.0.1/16' });
+    const later = ns.waitFor.address('br0', '10.0.0.1/24', { timeout: 5000 });
+    await ns.link('br0').deleteAddress('10.0.0.1/16');
+    expect(await pending(later)).toBe(true);
+    await ns.link('br0').address('10.0.0.1/24');
+    expect(await later).toMatchObject({ cidr: '10.0.0.1/24' });
+  });
+
   it('address (IPv6): EADDRINUSE when detection finds a duplicate', { timeout: 30_000 }, async (ctx) => {
     needRoot(ctx);
     const ns = await lab();
