@@ -21,6 +21,18 @@ import type {
 } from './native';
 
 /**
+ * A Link's listing filter: the link is the Link's own, so a `link` option (a JavaScript caller
+ * can give one) is refused by name rather than silently replaced.
+ */
+function ownFilter(filter: unknown): Record<string, unknown> {
+  const o = args.options('filter', filter);
+  if ('link' in o) {
+    throw TenusError.invalid('link', "is not an option of a Link's listing: it lists its own link (ns.neighbours({ link }) and ns.fdbEntries({ link }) list another's)");
+  }
+  return o;
+}
+
+/**
  * The operations on an existing link. Each returns a chain: `await link.mtu(1400)
  * .address('10.0.0.1/24').up()` runs the steps in order, in one crossing, and if one fails,
  * undoes the ones before it.
@@ -181,12 +193,12 @@ export abstract class LinkOps {
 
   /** The neighbours of this link (`ip neigh show dev DEV`, filtered further by `filter`). */
   neighbours(filter?: Omit<NeighbourFilter, 'link'>): Promise<NeighbourRecord[]> {
-    return this.on((ns, link) => ns.neighbours({ ...args.options('filter', filter), link }));
+    return this.on((ns, link) => ns.neighbours({ ...ownFilter(filter), link }));
   }
 
   /** The FDB entries of this link (`bridge fdb show dev DEV`, filtered further by `filter`). */
   fdbEntries(filter?: Omit<FdbFilter, 'link'>): Promise<FdbRecord[]> {
-    return this.on((ns, link) => ns.fdbEntries({ ...args.options('filter', filter), link }));
+    return this.on((ns, link) => ns.fdbEntries({ ...ownFilter(filter), link }));
   }
 
   /** Resolves once IPv6 duplicate address detection on the link is over (see `Netns.waitForDad`). */

@@ -226,6 +226,9 @@ describe('FDB: rollback and batches', () => {
     const listed = (await vx0.fdbEntries()).filter((x) => made(x.mac) && x.vlan === undefined);
     expect(listed.map((x) => x.dst ?? 'bridge').sort()).toEqual(['10.0.0.5', 'bridge']);
     expect(listed.every((x) => x.index === vx0.index)).toBe(true);
+    // The listing is the Link's: a `link` option is refused by name, not silently replaced.
+    const refused = await rejection(vx0.fdbEntries({ link: 'br0' } as never));
+    expect(refused).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'link' });
   });
 
   it('a device that cannot read its own entries back (a veth\'s own table: EOPNOTSUPP) still has a replace undone', async (ctx) => {

@@ -286,6 +286,9 @@ describe('neighbours: rollback and batches', () => {
     expect(refused.code).toBe('ERR_INVALID_ARG_VALUE');
     expect(refused.message).toContain('link');
     expect((await rejection(br0.neighbours(3 as never))).code).toBe('ERR_INVALID_ARG_TYPE');
+    // So is a `link` of a listing's filter (it was silently replaced by the Link's).
+    const other = await rejection(br0.neighbours({ link: 'v0' } as never));
+    expect(other).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'link' });
   });
 
   it('batch items are checked the same whichever way they are built: by name, by Link, by a link the batch makes, and bad ones named', async (ctx) => {
