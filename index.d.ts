@@ -50,6 +50,12 @@ export interface AddressOptions {
   mngtmpaddr?: boolean
   /** A multicast address: join the group with it. */
   autojoin?: boolean
+  /**
+   * The other end of a point-to-point address (`ip addr add LOCAL peer PEER/LEN`): the
+   * address given is the local one, and its prefix length is the peer's. Records carry it
+   * as `peer`; deleting such an address needs it too (`deleteAddress(cidr, { peer })`).
+   */
+  peer?: string
 }
 
 /** One address on a link, as `ip -j addr` reports it. */
@@ -78,6 +84,12 @@ export interface AddressRecord {
   preferredLifetime?: number
   /** The metric of its prefix route (IFA_RT_PRIORITY), when set. */
   metric?: number
+  /**
+   * A point-to-point address's other end (IFA_ADDRESS, `ip addr`'s `peer`), whose prefix
+   * length `prefixLen` is; `address` and `cidr` are the local end. Deleting the address
+   * takes it: `deleteAddress(cidr, { peer })`.
+   */
+  peer?: string
 }
 
 /** What a bond reports. */

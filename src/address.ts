@@ -23,6 +23,17 @@ export function checkLabel(options: Record<string, unknown> | undefined, name: s
   throw TenusError.invalid('label', `${JSON.stringify(label)} is not ${name} or ${name}:...: an address's label is its link's name, or starts with it and a colon`);
 }
 
+/**
+ * What names an address to delete besides its CIDR: the peer of a point-to-point address
+ * (`ip addr del LOCAL peer PEER/LEN`), as its record's `peer` says.
+ */
+export type AddressDeleteOptions = Pick<AddressOptions, 'peer'>;
+
+/** Delete options: only `peer` (the others describe an address to add). */
+export function addressDeleteOptions(options: AddressDeleteOptions | undefined): Record<string, unknown> | undefined {
+  return options === undefined ? undefined : args.options('options', options, {}, ['peer']);
+}
+
 /** How long `waitForDad` waits, and for what. */
 export interface DadOptions {
   /** Only this address (with or without its prefix length); default every IPv6 address of the link. */

@@ -10,7 +10,7 @@ import { BatchNexthop, type BatchNexthopSettings } from './nexthop';
 import { BatchRoute, type BatchRouteSettings } from './route';
 import { BatchRule } from './rule';
 import type { RuleOptions } from './native';
-import { addressOptions, checkLabel } from './address';
+import { addressDeleteOptions, addressOptions, checkLabel, type AddressDeleteOptions } from './address';
 import { bridgeSetItem, vlanItem, type BridgeVlanSpec, type Vids } from './bridge-vlan';
 import { fdbItem, type FdbSpec } from './fdb';
 import type { AddressOptions, BridgeOptions } from './native';
@@ -211,9 +211,9 @@ export class BatchBuilder extends LinkMakers<BatchLink, BatchLink, BatchLinkLike
     return this.onLink(OP.addressReplace, link, 'address', cidr, options);
   }
 
-  /** `ip addr del CIDR dev DEV` */
-  deleteAddress(link: BatchLinkLike, cidr: string): this {
-    return this.onLink(OP.addressDelete, link, 'address', cidr);
+  /** `ip addr del CIDR dev DEV [peer PEER]` (`peer`: see `AddressRecord.peer`) */
+  deleteAddress(link: BatchLinkLike, cidr: string, options?: AddressDeleteOptions): this {
+    return this.onLink(OP.addressDelete, link, 'address', cidr, options, addressDeleteOptions);
   }
 
   /** `ip route add default via GATEWAY dev DEV` */
@@ -222,8 +222,8 @@ export class BatchBuilder extends LinkMakers<BatchLink, BatchLink, BatchLinkLike
   }
 
   /** An item `[op, link, text]`, or `[op, link, text, options]`. */
-  private onLink(op: number, link: BatchLinkLike, arg: string, value: string, options?: AddressOptions): this {
-    const extra = addressOptions(options);
+  private onLink(op: number, link: BatchLinkLike, arg: string, value: string, options?: AddressOptions, check = addressOptions): this {
+    const extra = check(options);
     const ref = this.ref(link, 'link');
     // A link sent by index: its name, when the object given has one (a Link, a record).
     if (typeof ref === 'number' && typeof link === 'object') checkLabel(extra, nameOf(link));

@@ -5,7 +5,7 @@ import { Link, VethLink } from './link';
 import type { Netns } from './netns';
 import { OP, type Item, type WireLink } from './ops';
 import { routeOptions, type RouteSettings } from './route';
-import { addressOptions, checkLabel } from './address';
+import { addressDeleteOptions, addressOptions, checkLabel, type AddressDeleteOptions } from './address';
 import { bridgeSetItem, vlanItemOn, type Vids } from './bridge-vlan';
 import { fdbItemOn } from './fdb';
 import { neighbourItemOn } from './neighbour';
@@ -176,9 +176,9 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     return this.onLink(OP.addressReplace, 'address', cidr, options);
   }
 
-  /** `ip addr del CIDR dev DEV` */
-  deleteAddress(cidr: string): this {
-    return this.onLink(OP.addressDelete, 'address', cidr);
+  /** `ip addr del CIDR dev DEV [peer PEER]` (`peer`: see `AddressRecord.peer`) */
+  deleteAddress(cidr: string, options?: AddressDeleteOptions): this {
+    return this.onLink(OP.addressDelete, 'address', cidr, options, addressDeleteOptions);
   }
 
   /** Default route via `gateway` on this link (tenus' `SetLinkDefaultGw`). */
@@ -210,12 +210,12 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   }
 
   /** An item `[op, link, text]`, or `[op, link, text, options]`. */
-  private onLink(op: number, arg: string, value: string, options?: AddressOptions): this {
+  private onLink(op: number, arg: string, value: string, options?: AddressOptions, check = addressOptions): this {
     let checked = '';
     let extra: Record<string, unknown> | undefined;
     this.guard(() => {
       checked = args.text(arg, value);
-      extra = addressOptions(options);
+      extra = check(options);
     });
     return this.step((c) => {
       if (typeof c.ref === 'number') checkLabel(extra, c.name);

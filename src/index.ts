@@ -37,4 +37,4 @@ export { Changes } from './changes';
 export type { NeighbourSpec, NeighbourSelector } from './neighbour';
 export type { FdbSpec, FdbSelector } from './fdb';
 export type { BridgeVlanSpec, Vids } from './bridge-vlan';
-export type { DadOptions } from './address';
+export type { AddressDeleteOptions, DadOptions } from './address';

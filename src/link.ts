@@ -4,7 +4,7 @@ import { TenusError } from './errors';
 import * as args from './args';
 import type { Netns } from './netns';
 import type { AddressRecord, LinkChangeOptions, LinkLike, LinkRecord } from './types';
-import type { DadOptions } from './address';
+import type { AddressDeleteOptions, DadOptions } from './address';
 import type { Vids } from './bridge-vlan';
 import type {
   AddressOptions,
@@ -105,9 +105,9 @@ export abstract class LinkOps {
     return this.chain().replaceAddress(cidr, options);
   }
 
-  /** `ip addr del CIDR dev DEV` */
-  deleteAddress(cidr: string): LinkChain<Link> {
-    return this.chain().deleteAddress(cidr);
+  /** `ip addr del CIDR dev DEV [peer PEER]` (`peer`: see `AddressRecord.peer`) */
+  deleteAddress(cidr: string, options?: AddressDeleteOptions): LinkChain<Link> {
+    return this.chain().deleteAddress(cidr, options);
   }
 
   /** Default route via `gateway` on this link (tenus' `SetLinkDefaultGw`). */

@@ -43,8 +43,8 @@ const TABLES: Record<string, number> = { main: 254, local: 255, default: 253 };
 class Objects {
   readonly links = new Map<number, LinkRecord>();
   /**
-   * Addresses by `index cidr`, as the watcher keys them: one address may be on a link with
-   * two prefix lengths (10.0.0.1/16 and 10.0.0.1/24), each its own.
+   * Addresses by `index cidr peer`, as the watcher keys them: one address may be on a link
+   * with two prefix lengths (10.0.0.1/16 and 10.0.0.1/24) or two peers, each its own.
    */
   readonly addresses = new Map<string, AddressRecord>();
   /** Routes by their key (table, destination, source, TOS, metric). */
@@ -54,7 +54,7 @@ class Objects {
 
   apply(ev: ChangeEvent): void {
     if (ev.object === 'address') {
-      const key = `${ev.record.index} ${ev.record.cidr}`;
+      const key = `${ev.record.index} ${ev.record.cidr} ${ev.record.peer ?? ''}`;
       if (ev.action === 'deleted') this.addresses.delete(key);
       else this.addresses.set(key, ev.record);
     } else if (ev.object === 'route') {
@@ -77,14 +77,13 @@ class Objects {
   }
 
   /**
-   * The address on the link with this prefix length, or without one any of its lengths (the
-   * first usable one: an IPv6 address still in detection may be on with another length).
+   * The address on the link, with this prefix length if given: a usable one first (one of
+   * several lengths or peers may still be in IPv6 detection).
    */
   address(index: number, address: string, prefixLen: number | undefined): AddressRecord | undefined {
-    if (prefixLen !== undefined) return this.addresses.get(`${index} ${address}/${prefixLen}`);
     let found: AddressRecord | undefined;
     for (const r of this.addresses.values()) {
-      if (r.index !== index || r.address !== address) continue;
+      if (r.index !== index || r.address !== address || (prefixLen !== undefined && r.prefixLen !== prefixLen)) continue;
       if (!r.flags.includes('tentative') && !r.flags.includes('dadfailed')) return r;
       found ??= r;
     }

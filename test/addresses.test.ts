@@ -255,3 +255,57 @@ describe('default gateway', () => {
     expect(def[0].gateway).toBe('10.0.41.1');
   });
 });
+
+describe('point-to-point addresses (a peer)', () => {
+  interface IpAddr {
+    local: string;
+    address?: string;
+    prefixlen: number;
+  }
+  const ipPeers = (ns: Parameters<typeof runIn>[0], family: '-4' | '-6'): string[] => {
+    const [link] = JSON.parse(runIn(ns, 'ip', ['-j', family, 'addr', 'show', 'dev', 'br0'])) as { addr_info: IpAddr[] }[];
+    return link.addr_info.filter((a) => a.address !== undefined).map((a) => `${a.local} peer ${a.address}/${a.prefixlen}`).sort();
+  };
+
+  it('records carry the peer; the record deletes the address; two peers of one local address kept apart', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').up();
+    await br.address('10.0.0.1/32', { peer: '10.0.0.2' }).address('fd00::1/128', { peer: 'fd00::2' });
+    runIn(ns, 'ip', ['addr', 'add', '10.0.0.1', 'peer', '10.0.0.3/32', 'dev', 'br0']);
+    expect(ipPeers(ns, '-4')).toEqual(['10.0.0.1 peer 10.0.0.2/32', '10.0.0.1 peer 10.0.0.3/32']);
+    expect(ipPeers(ns, '-6')).toEqual(['fd00::1 peer fd00::2/128']);
+
+    const listed = global(await br.addresses()).sort((a, b) => `${a.cidr} ${a.peer}`.localeCompare(`${b.cidr} ${b.peer}`));
+    expect(listed.map((a) => [a.cidr, a.peer])).toEqual([
+      ['10.0.0.1/32', '10.0.0.2'],
+      ['10.0.0.1/32', '10.0.0.3'],
+      ['fd00::1/128', 'fd00::2'],
+    ]);
+    // An address without a peer has no `peer`.
+    await br.address('10.0.9.1/24');
+    expect((await br.addresses()).find((a) => a.cidr === '10.0.9.1/24')).not.toHaveProperty('peer');
+
+    // The record's cidr alone does not name it (the kernel matches the peer); with its peer it does.
+    expect((await rejection(br.deleteAddress('10.0.0.1/32'))).code).toBe('EADDRNOTAVAIL');
+    const [first] = listed;
+    await br.deleteAddress(first.cidr, { peer: first.peer });
+    expect(ipPeers(ns, '-4')).toEqual(['10.0.0.1 peer 10.0.0.3/32']);
+
+    // Undone by a failing chain: a deleted peer address comes back with its peer, an added one goes.
+    const e = await rejection(
+      br.deleteAddress('10.0.0.1/32', { peer: '10.0.0.3' }).address('10.0.0.1/32', { peer: '10.0.0.4' }).address('10.0.9.1/24'),
+    );
+    expect(e.code).toBe('EEXIST');
+    expect(ipPeers(ns, '-4')).toEqual(['10.0.0.1 peer 10.0.0.3/32']);
+  });
+
+  it('refused by name: a peer of the other family, other delete options', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    expect(await rejection(br.address('10.0.0.1/32', { peer: 'fd00::2' }))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'peer' });
+    expect(await rejection(br.deleteAddress('10.0.0.1/32', { label: 'br0:1' } as never))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'label' });
+    expect(ipAddrs(ns, 'br0')).toEqual([]);
+  });
+});

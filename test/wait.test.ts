@@ -158,6 +158,18 @@ describe('waitFor.address and waitFor.route resolve whenever the condition becam
     expect(await later).toMatchObject({ cidr: '10.0.0.1/24' });
   });
 
+  it('address (IPv4): one address with two peers, either deleted leaves the other found', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('br0').up();
+    await ns.link('br0').address('10.0.0.1/32', { peer: '10.0.0.2' }).address('10.0.0.1/32', { peer: '10.0.0.3' });
+    const waiting = ns.waitFor.address('br0', '10.0.0.1/32', { timeout: 5000 });
+    await ns.link('br0').deleteAddress('10.0.0.1/32', { peer: '10.0.0.2' });
+    expect(await waiting).toMatchObject({ cidr: '10.0.0.1/32' });
+    await ns.link('br0').deleteAddress('10.0.0.1/32', { peer: '10.0.0.3' });
+    await expect(ns.waitFor.address('br0', '10.0.0.1', { timeout: 300 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+  });
+
   it('address (IPv6): EADDRINUSE when detection finds a duplicate', { timeout: 30_000 }, async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

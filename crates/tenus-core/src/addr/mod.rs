@@ -58,6 +58,11 @@ pub struct AddressRecord {
     /// The metric of its prefix route (IFA_RT_PRIORITY), when set.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric: Option<u32>,
+    /// A point-to-point address's other end (IFA_ADDRESS, `ip addr`'s `peer`), whose prefix
+    /// length `prefixLen` is; `address` and `cidr` are the local end. Deleting the address
+    /// takes it: `deleteAddress(cidr, { peer })`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
 }
 
 fn scope_name(s: &AddressScope) -> String {
@@ -98,7 +103,9 @@ pub(crate) fn address_message(index: u32, addr: IpAddr, prefix: u8) -> AddressMe
 
 impl AddressRecord {
     pub fn from_message(m: &AddressMessage) -> Option<Self> {
-        // IFA_LOCAL is the interface's own address on point-to-point links; IFA_ADDRESS otherwise.
+        // IFA_LOCAL is the interface's own address; IFA_ADDRESS is the same, or on
+        // point-to-point addresses the peer (and the only one for IPv6 without a peer).
+        let mut local = None;
         let mut address = None;
         let mut label = None;
         let mut broadcast = None;
@@ -108,8 +115,8 @@ impl AddressRecord {
         let mut metric = None;
         for a in &m.attributes {
             match a {
-                AddressAttribute::Local(ip) => address = Some(*ip),
-                AddressAttribute::Address(ip) if address.is_none() => address = Some(*ip),
+                AddressAttribute::Local(ip) => local = Some(*ip),
+                AddressAttribute::Address(ip) => address = Some(*ip),
                 AddressAttribute::Label(l) => label = Some(l.clone()),
                 AddressAttribute::Broadcast(b) => broadcast = Some(b.to_string()),
                 AddressAttribute::Flags(f) => flags = *f,
@@ -119,7 +126,8 @@ impl AddressRecord {
             }
         }
         let lifetime = |s: u32| (s != FOREVER).then_some(s);
-        let address = address?;
+        let peer = address.filter(|a| local.is_some_and(|l| l != *a));
+        let address = local.or(address)?;
         let family = if m.header.family == AddressFamily::Inet {
             "inet"
         } else {
@@ -138,7 +146,27 @@ impl AddressRecord {
             valid_lifetime: cache.and_then(|(_, v)| lifetime(v)),
             preferred_lifetime: cache.and_then(|(p, _)| lifetime(p)),
             metric,
+            peer: peer.map(|p| p.to_string()),
         })
+    }
+}
+
+/// `ip addr add|del LOCAL peer PEER/prefix dev INDEX`: IFA_LOCAL, and IFA_ADDRESS the peer.
+fn peer_message(index: u32, local: IpAddr, peer: IpAddr, prefix: u8) -> AddressMessage {
+    let mut m = AddressMessage::default();
+    m.header.family = family_of(local);
+    m.header.prefix_len = prefix;
+    m.header.index = index;
+    m.attributes.push(AddressAttribute::Local(local));
+    m.attributes.push(AddressAttribute::Address(peer));
+    m
+}
+
+/// The address as a request names it: with its peer, when it has one.
+fn message_for(index: u32, addr: IpAddr, prefix: u8, peer: Option<IpAddr>) -> AddressMessage {
+    match peer {
+        Some(p) => peer_message(index, addr, p, prefix),
+        None => address_message(index, addr, prefix),
     }
 }
 
@@ -156,7 +184,7 @@ pub fn encode_addr_add_with(
     extras: &AddressExtras,
 ) -> Vec<u8> {
     let flags = if replace { Flags::Replace } else { Flags::Create };
-    let mut m = address_message(index, addr, prefix);
+    let mut m = message_for(index, addr, prefix, extras.peer);
     m.attributes.extend(extras.attributes());
     encode(RouteNetlinkMessage::NewAddress(m), flags)
 }
@@ -240,8 +268,14 @@ pub(crate) fn encode_addr_readd(index: u32, record: &AddressRecord) -> Result<Ve
 
 /// `ip addr del CIDR dev INDEX`.
 pub fn encode_addr_del(index: u32, addr: IpAddr, prefix: u8) -> Vec<u8> {
+    encode_addr_del_peer(index, addr, prefix, None)
+}
+
+/// `ip addr del LOCAL [peer PEER]/prefix dev INDEX`: an IPv4 point-to-point address is found
+/// by its peer (the kernel matches IFA_ADDRESS against it).
+pub fn encode_addr_del_peer(index: u32, addr: IpAddr, prefix: u8, peer: Option<IpAddr>) -> Vec<u8> {
     encode(
-        RouteNetlinkMessage::DelAddress(address_message(index, addr, prefix)),
+        RouteNetlinkMessage::DelAddress(message_for(index, addr, prefix, peer)),
         Flags::Plain,
     )
 }
@@ -323,6 +357,18 @@ impl OnLink {
     fn label(&self) -> Option<String> {
         Some(describe(self.addr, self.prefix, &self.link))
     }
+
+    /// `ip addr del`, naming the peer when the item has one.
+    fn encode_del(&self, index: u32) -> Vec<u8> {
+        encode_addr_del_peer(index, self.addr, self.prefix, self.extras.peer)
+    }
+
+    /// Whether a listed address is this one: its local address and its peer (the prefix
+    /// length is the caller's to compare).
+    fn is(&self, m: &AddressMessage) -> bool {
+        let peer = self.extras.peer.map(|p| p.to_string());
+        AddressRecord::from_message(m).is_some_and(|r| r.address == self.addr.to_string() && r.peer == peer)
+    }
 }
 
 /// An address on its link as errors name it, as `ip` does: `10.0.0.1/24 dev br0`.
@@ -380,10 +426,7 @@ impl Step for AddAddr {
     }
     fn encode_undo(&self, names: &View, _: &Before) -> Result<Vec<UndoRequest>> {
         let a = &self.0;
-        Ok(vec![(
-            names.target,
-            encode_addr_del(names.index_of(&a.link)?, a.addr, a.prefix),
-        )])
+        Ok(vec![(names.target, a.encode_del(names.index_of(&a.link)?))])
     }
 }
 
@@ -413,12 +456,12 @@ impl Step for ReplaceAddr {
     }
     fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
         let a = &self.0;
-        let was = before.first().and_then(|m| find_address(m, a.addr, a.prefix));
+        let was = before.first().and_then(|m| find_address(m, a));
         Ok(vec![(
             names.target,
             match was {
                 Some(m) => encode_addr_restore(&m),
-                None => encode_addr_del(names.index_of(&a.link)?, a.addr, a.prefix),
+                None => a.encode_del(names.index_of(&a.link)?),
             },
         )])
     }
@@ -450,13 +493,22 @@ impl Step for DelAddr {
     shared_read!();
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         let a = &self.0;
-        Ok(encode_addr_del(names.index_of(&a.link)?, a.addr, a.prefix))
+        Ok(a.encode_del(names.index_of(&a.link)?))
     }
     fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
         let a = &self.0;
-        let requests = match readd_deleted_v4(before, a.addr, a.prefix) {
+        let requests = match readd_deleted_v4(before, a) {
             Some(requests) => requests,
-            None => vec![encode_addr_add(names.index_of(&a.link)?, a.addr, a.prefix, false)],
+            None => vec![encode_addr_add_with(
+                names.index_of(&a.link)?,
+                a.addr,
+                a.prefix,
+                false,
+                &AddressExtras {
+                    peer: a.extras.peer,
+                    ..AddressExtras::default()
+                },
+            )],
         };
         Ok(requests.into_iter().map(|r| (names.target, r)).collect())
     }
@@ -497,7 +549,8 @@ fn listed(message: &[u8]) -> Option<(IpAddr, u8)> {
 /// The requests that put back an IPv4 address a deletion took, as read before it, and (when it
 /// was a primary) the secondaries of its subnet the kernel deleted with it, after it. None when
 /// the read did not find it.
-fn readd_deleted_v4(before: &Before, addr: IpAddr, prefix: u8) -> Option<Vec<Vec<u8>>> {
+fn readd_deleted_v4(before: &Before, a: &OnLink) -> Option<Vec<Vec<u8>>> {
+    let (addr, prefix) = (a.addr, a.prefix);
     let read: Vec<AddressMessage> = before
         .first()?
         .iter()
@@ -508,10 +561,7 @@ fn readd_deleted_v4(before: &Before, addr: IpAddr, prefix: u8) -> Option<Vec<Vec
         .collect();
     let secondary =
         |m: &AddressMessage| AddressRecord::from_message(m).is_some_and(|r| r.flags.contains(&"secondary"));
-    let is = |m: &AddressMessage| {
-        m.header.prefix_len == prefix
-            && AddressRecord::from_message(m).is_some_and(|r| r.address == addr.to_string())
-    };
+    let is = |m: &AddressMessage| m.header.prefix_len == prefix && a.is(m);
     let was = read.iter().find(|m| is(m))?;
     let subnet = read_key(addr, prefix);
     let mut out = vec![encode_addr_restore(was)];
@@ -536,17 +586,12 @@ fn family_of(addr: IpAddr) -> AddressFamily {
     }
 }
 
-/// The address `addr/prefix` among listed messages.
-fn find_address(messages: &Messages, addr: IpAddr, prefix: u8) -> Option<AddressMessage> {
+/// The item's address (`addr/prefix`, and its peer) among listed messages.
+fn find_address(messages: &Messages, a: &OnLink) -> Option<AddressMessage> {
     messages
         .iter()
         .find_map(|bytes| match decode("address.replace", bytes) {
-            Ok(RouteNetlinkMessage::NewAddress(m))
-                if m.header.prefix_len == prefix
-                    && AddressRecord::from_message(&m).is_some_and(|r| r.address == addr.to_string()) =>
-            {
-                Some(m)
-            }
+            Ok(RouteNetlinkMessage::NewAddress(m)) if m.header.prefix_len == a.prefix && a.is(&m) => Some(m),
             _ => None,
         })
 }
@@ -645,5 +690,20 @@ mod tests {
             vec!["10.0.0.1", "10.0.0.2", "10.0.0.3", "fd00::1", "fd00::2", "fd00::3"]
         );
         assert_eq!(readd_order(Vec::<&str>::new(), |_| true), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn a_peer_is_ifa_address_when_it_is_not_the_local_one() {
+        let local: IpAddr = "10.0.0.1".parse().unwrap();
+        let peer: IpAddr = "10.0.0.2".parse().unwrap();
+        let r = AddressRecord::from_message(&peer_message(2, local, peer, 32)).unwrap();
+        assert_eq!((r.address.as_str(), r.cidr.as_str()), ("10.0.0.1", "10.0.0.1/32"));
+        assert_eq!(r.peer.as_deref(), Some("10.0.0.2"));
+        // Without a peer the kernel sends IFA_LOCAL and IFA_ADDRESS alike (IPv4), or only
+        // IFA_ADDRESS (IPv6).
+        let r = AddressRecord::from_message(&peer_message(2, local, local, 24)).unwrap();
+        assert_eq!(r.peer, None);
+        let r = AddressRecord::from_message(&address_message(2, "fd00::1".parse().unwrap(), 64)).unwrap();
+        assert_eq!((r.address.as_str(), r.peer), ("fd00::1", None));
     }
 }

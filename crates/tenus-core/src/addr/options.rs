@@ -45,6 +45,10 @@ pub struct AddressOptions {
     pub mngtmpaddr: Option<bool>,
     /// A multicast address: join the group with it.
     pub autojoin: Option<bool>,
+    /// The other end of a point-to-point address (`ip addr add LOCAL peer PEER/LEN`): the
+    /// address given is the local one, and its prefix length is the peer's. Records carry it
+    /// as `peer`; deleting such an address needs it too (`deleteAddress(cidr, { peer })`).
+    pub peer: Option<String>,
 }
 
 /// Checked options, as the request carries them.
@@ -55,6 +59,8 @@ pub struct AddressExtras {
     pub metric: Option<u32>,
     pub label: Option<String>,
     pub flags: AddressFlags,
+    /// IFA_ADDRESS when it is not the local address (a point-to-point peer).
+    pub peer: Option<IpAddr>,
 }
 
 impl Default for AddressExtras {
@@ -64,6 +70,7 @@ impl Default for AddressExtras {
             metric: None,
             label: None,
             flags: AddressFlags::empty(),
+            peer: None,
         }
     }
 }
@@ -119,11 +126,24 @@ impl AddressExtras {
             }
             args::text("label", label, LABEL_MAX_BYTES)?;
         }
+        let peer = o.peer.as_deref().map(|p| args::ip("peer", p)).transpose()?;
+        if let Some(p) = peer {
+            if p.is_ipv4() != address.is_ipv4() {
+                return Err(Error::invalid(
+                    "peer",
+                    format!("{p} is not of the family of {address}"),
+                ));
+            }
+            if address.is_multicast() {
+                return Err(Error::invalid("peer", "a multicast address has no peer"));
+            }
+        }
         Ok(AddressExtras {
             lifetimes,
             metric: o.metric,
             label: o.label,
             flags,
+            peer,
         })
     }
 

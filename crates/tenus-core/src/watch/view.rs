@@ -145,6 +145,7 @@ mod tests {
             valid_lifetime: None,
             preferred_lifetime: None,
             metric: None,
+            peer: None,
         };
         (Key::Address(key), Arc::new(Record::Address(r)))
     }
