@@ -200,6 +200,21 @@ describe('IPv6 addresses the kernel drops are back after a rollback, as they wer
     expect(valid).toBeGreaterThan(4990);
     expect(valid).toBeLessThanOrEqual(5000);
   });
+
+  it('a move in a failed chain puts back a point-to-point address with its peer', async (ctx) => {
+    needRoot(ctx);
+    const [ns, other] = [await lab(), await lab()];
+    await pair(ns);
+    await (await ns.link('v0')).address('10.9.0.1/32', { peer: '10.9.0.2' });
+    const inet = (): unknown[] =>
+      (JSON.parse(runIn(ns, 'ip', ['-j', '-4', 'addr', 'show', 'dev', 'v0']))[0]?.addr_info ?? []) as unknown[];
+    const before = inet();
+    expect(before).toContainEqual(expect.objectContaining({ local: '10.9.0.1', address: '10.9.0.2', prefixlen: 32 }));
+    const v = await ns.link('v0');
+    const e = await rejection(v.moveTo(other).address('10.8.0.1/24').address('10.8.0.1/24')); // EEXIST
+    expect(e.code).toBe('EEXIST');
+    expect(inet()).toEqual(before);
+  });
 });
 
 describe('a handle follows its link', () => {

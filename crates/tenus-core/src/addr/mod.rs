@@ -241,7 +241,8 @@ pub(crate) fn readd_order<T>(read: Vec<T>, is_v6: impl Fn(&T) -> bool) -> Vec<T>
 /// its metric and the lifetimes it had left.
 pub(crate) fn encode_addr_readd(index: u32, record: &AddressRecord) -> Result<Vec<u8>> {
     let (addr, prefix) = args::cidr("address", &record.cidr)?;
-    let mut msg = address_message(index, addr, prefix);
+    let peer = record.peer.as_deref().and_then(|p| p.parse().ok());
+    let mut msg = message_for(index, addr, prefix, peer);
     let v6 = addr.is_ipv6();
     let flags = SETTABLE
         .iter_names()
@@ -261,6 +262,7 @@ pub(crate) fn encode_addr_readd(index: u32, record: &AddressRecord) -> Result<Ve
         metric: record.metric,
         label: record.label.clone().filter(|_| !v6),
         flags,
+        peer,
     };
     msg.attributes.extend(extras.attributes());
     Ok(encode(RouteNetlinkMessage::NewAddress(msg), Flags::Replace))
