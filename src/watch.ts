@@ -84,7 +84,8 @@ interface Waiter {
 /**
  * A running watcher: an async iterator of events, with its own netlink socket. `for await`
  * over it; `break`, `close()`, the `signal` or closing the namespace handle ends it and closes
- * the socket. `await using w = ns.watch(...)` closes it at the end of the block.
+ * the socket. `await using w = ns.watch(...)` closes it at the end of the block. Like
+ * `fs.watch`, an open watcher keeps Node running, whether it is iterated or not.
  */
 export class Watcher implements AsyncIterableIterator<WatchEvent> {
   /**
