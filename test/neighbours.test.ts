@@ -107,6 +107,24 @@ describe('neighbours: add, list, get', () => {
     expect((await rejection(ns.neighbourGet('10.0.41.7', { link: 'nope' }))).code).toBe('ENODEV');
   });
 
+  it('a filter naming a link that does not exist is ENODEV, by name or by index (not an empty list)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await bridgeLab();
+    for (const link of ['nope', 999]) {
+      for (const call of [
+        () => ns.neighbours({ link }),
+        () => ns.neighbours({ master: link }),
+        () => ns.flushNeighbours({ link }),
+        () => ns.fdbEntries({ link }),
+        () => ns.fdbEntries({ master: link }),
+      ]) {
+        const e = await rejection(call());
+        expect(e.code).toBe('ENODEV');
+        expect(e.link).toBe(typeof link === 'number' ? `#${link}` : link);
+      }
+    }
+  });
+
   it('a duplicate add is EEXIST; replace changes the MAC and state; delete removes it', async (ctx) => {
     needRoot(ctx);
     const ns = await bridgeLab();

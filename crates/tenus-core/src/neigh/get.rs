@@ -66,10 +66,13 @@ pub(crate) async fn dump_filters(
     ] {
         if let Some(l) = l {
             l.validate(arg)?;
+            // Read even when given by index: the kernel's filter would take a link that does
+            // not exist and answer nothing (ENODEV, as by name and in the other listings).
             let index = h
-                .link_index(l)
+                .link_get(l)
                 .await
-                .map_err(|e| e.context(op, Some(&l.describe())))?;
+                .map_err(|e| e.context(op, Some(&l.describe())))?
+                .index;
             attrs.push(make(index));
         }
     }
