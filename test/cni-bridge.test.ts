@@ -192,7 +192,7 @@ describe('tenus-bridge with cnitool', () => {
     const before = [...links(l.host).keys()].sort();
     const r = await l.cnitool('add', 'tb', p.path);
     expect(r.code).toBe(1);
-    expect(r.stderr, r.stderr).toMatch(/failed \(add\): container veth name provided \(eth0\) already exists; link.add veth[0-9a-f]{8}: File exists/);
+    expect(r.stderr, r.stderr).toMatch(/failed \(add\): container veth name provided \(eth0\) already exists; link.add eth0: File exists \(the peer's name eth0 is taken in the peer's namespace\)/);
     expect(l.reserved('tb')).toEqual([]);
     // The bridge may stay (shared, as the reference leaves it); no veth is left on it.
     const after = [...links(l.host).keys()].filter((n) => n !== 'tb0').sort();

@@ -489,10 +489,13 @@ describe('a LinkRef (ns.link(name)) reads and deletes as a Link does, without re
     const ns = await lab();
     await ns.bridge('rb0').address('10.0.61.1/24').neighbour('10.0.61.9', { mac: '02:00:00:00:61:09' }).up();
     const ref = ns.link('rb0');
-    const link0 = async (): Promise<string[]> => (await (await ref).neighbours()).map((n) => n.address);
+    // Linux 6.1 also lists the multicast entries of a link that is up (224.0.0.22, ff02::...),
+    // which the kernel makes on its own time: left out of the comparison.
+    const unicast = (list: { address: string }[]): string[] =>
+      list.map((n) => n.address).filter((a) => !/^(ff|22[4-9]\.|23\d\.)/.test(a));
+    const link0 = async (): Promise<string[]> => unicast(await (await ref).neighbours());
     expect((await ref.addresses()).map((a) => a.cidr)).toContain('10.0.61.1/24');
-    // (Linux 6.1 also lists the multicast entries of a link that is up: 224.0.0.22, ff02::...)
-    const neighbours = (await ref.neighbours()).map((n) => n.address);
+    const neighbours = unicast(await ref.neighbours());
     expect(neighbours).toContain('10.0.61.9');
     expect(neighbours.sort()).toEqual((await link0()).sort());
     const link = await ref;
