@@ -99,4 +99,27 @@ describe('tenus-cni raw execution', () => {
     }
     expect(l.reserved('n2')).toEqual([]);
   });
+
+  it('DEL with a CNI_NETNS that is no pod\'s namespace fails before releasing the address', async (ctx) => {
+    // The pod keeps its address; released, IPAM would hand it to another pod.
+    needCni(ctx);
+    const l = await CniLab.create();
+    const pod = await l.pod();
+    const env = { CNI_CONTAINERID: 'c1', CNI_NETNS: pod.path, CNI_IFNAME: 'eth0', CNI_PATH: l.cniPath };
+    const conf = { cniVersion: '1.1.0', name: 'n3', type: 'tenus-bridge', bridge: 'tb3', ipam: l.hostLocal('10.93.0.0/24') };
+    expect((await l.exec('tenus-bridge', { ...env, CNI_COMMAND: 'ADD' }, conf)).code).toBe(0);
+    expect(l.reserved('n3')).toEqual(['10.93.0.2']);
+    for (const [netns, code] of [
+      ['/proc/self/status', 8], // a file, not a namespace
+      [l.host.info.procPath, 8], // the plugin's own namespace
+    ] as const) {
+      const del = await l.exec('tenus-bridge', { ...env, CNI_COMMAND: 'DEL', CNI_NETNS: netns }, conf);
+      expect(del.code, netns).toBe(1);
+      expect(doc(del.stdout).code, del.stdout).toBe(code);
+      expect(l.reserved('n3'), netns).toEqual(['10.93.0.2']);
+    }
+    const del = await l.exec('tenus-bridge', { ...env, CNI_COMMAND: 'DEL' }, conf);
+    expect(del).toMatchObject({ code: 0, stdout: '' });
+    expect(l.reserved('n3')).toEqual([]);
+  });
 });

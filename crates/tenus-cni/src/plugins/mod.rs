@@ -114,17 +114,20 @@ pub async fn or_release<T>(ipam: Option<&Ipam<'_>>, work: impl Future<Output = R
 
 /// DEL's common part: the pod's link goes (a missing namespace or link is fine), and IPAM DEL
 /// runs whatever happens to the link — at the same time: deleting a link waits for the kernel
-/// (an RCU grace period), IPAM for a process. The first error is reported.
+/// (an RCU grace period), IPAM for a process. The first error is reported. A `CNI_NETNS` that
+/// is there but is no pod's namespace (not a namespace file, this process's own) is refused
+/// before anything is released: the pod would keep an address IPAM hands to another.
 pub async fn delete_pod_link(conf: &NetConf, inv: &Invocation) -> Result<()> {
-    let link = async {
-        if inv.netns.is_empty() {
-            return Ok(());
-        }
-        let ns = match open_pod(&inv.netns) {
-            Ok(ns) => ns,
-            Err(e) if is_gone(&e) => return Ok(()),
+    let pod = match inv.netns.is_empty() {
+        true => None,
+        false => match open_pod(&inv.netns) {
+            Ok(ns) => Some(ns),
+            Err(e) if is_gone(&e) => None,
             Err(e) => return Err(e),
-        };
+        },
+    };
+    let link = async {
+        let Some(ns) = pod else { return Ok(()) };
         let h = tenus_core::Handle::open(ns)
             .await
             .map_err(|e| CniError::netlink("cannot open a netlink socket in the pod", e))?;
