@@ -84,7 +84,15 @@ export async function waitForDad(ns: Netns, link: LinkLike, options: DadOptions 
     const failed = watched.find((a) => a.flags.includes('dadfailed'));
     if (failed) throw fail('EADDRINUSE', `duplicate address detection failed for ${failed.cidr}`);
     if (!watched.some((a) => a.flags.includes('tentative'))) return all;
-    if (Date.now() >= deadline) throw fail('ETIMEDOUT', `still tentative after ${timeout} ms`);
+    if (Date.now() >= deadline) throw fail('ETIMEDOUT', `still tentative after ${timeout} ms${await why(ns, ref)}`);
     await new Promise((r) => setTimeout(r, Math.min(interval, Math.max(0, deadline - Date.now()))));
   }
+}
+
+/** Why detection may not run: the kernel starts it only on a link that is up, with carrier. */
+async function why(ns: Netns, ref: number | string): Promise<string> {
+  const flags = (await ns.readLink(ref).catch(() => undefined))?.info.flags ?? [];
+  if (!flags.includes('UP')) return ' (the link is down: detection runs once it is up, with carrier)';
+  if (!flags.includes('LOWER_UP')) return ' (the link has no carrier: detection runs once it has)';
+  return '';
 }

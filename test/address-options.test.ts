@@ -126,6 +126,12 @@ describe('address options, as ip sees them', () => {
     const br = await ns.bridge('br0').address('fd00::1/64');
     const t = await rejection(br.waitForDad({ timeout: 200 }));
     expect([t.code, t.kind]).toEqual(['ETIMEDOUT', 'timeout']);
+    expect(t.message).toContain('the link is down');
+    // Up, but a veth whose peer is down has no carrier: still no detection, and it says why.
+    const v = await ns.veth('nc0').peer('nc1').address('fd00:1::1/64').up();
+    const c = await rejection(v.waitForDad({ timeout: 200 }));
+    expect(c.code).toBe('ETIMEDOUT');
+    expect(c.message).toContain('no carrier');
     expect((await rejection(br.waitForDad({ address: 'fd00::9' }))).code).toBe('ENOENT');
     expect((await rejection(br.waitForDad({ address: 'not-an-address' }))).arg).toBe('address');
     // A misspelt option is refused at once (it was ignored: the default 10 s wait ran).
