@@ -195,7 +195,10 @@ fn neigh_add_v6_router() {
 fn neigh_add_noarp() {
     check(
         "neigh/add_noarp",
-        &item("neighbour.add", json!([P0, "10.0.0.10", {"state": "noarp"}])),
+        &item(
+            "neighbour.add",
+            json!([P0, "10.0.0.10", {"mac": "02:00:00:00:00:0a", "state": "noarp"}]),
+        ),
         &[],
     );
 }
