@@ -61,6 +61,24 @@ describe('events', () => {
     await w.close();
   });
 
+  it('both ends of a veth pair get their parent, though the kernel announces the first end before the pair is joined', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const w = ns.watch({ links: true });
+    await w.ready;
+    await ns.veth('pa0').peer('pb0');
+    await ns.bridge('done0'); // a marker: every event of the pair came before it
+    const events = await collect(w, (e) => e.type === 'change' && e.object === 'link' && e.record.name === 'done0');
+    // The view a consumer builds from the events: the last record of each link.
+    const view = new Map<string, number | undefined>();
+    for (const e of changes(events)) if (e.object === 'link') view.set(e.record.name, e.record.parent);
+    const links = await ns.links({ stats: false });
+    const index = (name: string): number | undefined => links.find((l) => l.name === name)?.index;
+    expect(view.get('pa0')).toBe(index('pb0'));
+    expect(view.get('pb0')).toBe(index('pa0'));
+    await w.close();
+  });
+
   it('existing: the current state first, then ready, then changes', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

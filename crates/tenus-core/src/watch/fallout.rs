@@ -9,9 +9,16 @@
 //! with the bridge unannounced (its ports' are announced as they leave it). A watcher that believed
 //! only announcements would keep those forever; these rules keep its view the kernel's. (Not
 //! inferred: IPv4 routes whose preferred source address was deleted; a resync corrects them.)
+//!
+//! The kernel announces the first end of a veth pair before the pair is joined (no
+//! `IFLA_LINK`), and not again: the other end's announcement names it, and the first end's
+//! `parent` is inferred from it (either order: a veth without a parent is given the end in the
+//! view that names it).
 
 use std::collections::HashSet;
 use std::sync::Arc;
+
+use crate::link::LinkRecord;
 
 use super::objects::route::WatchedRoute;
 use super::objects::{Decoded, Key, Record};
@@ -20,6 +27,54 @@ use super::view::View;
 /// The changes the kernel made silently along with `d` (which `view` already holds), to be
 /// applied after it, in order.
 pub fn after(view: &View, d: &Decoded) -> Vec<Decoded> {
+    let mut out = gone_with(view, d);
+    out.extend(veth_peer(view, d));
+    out
+}
+
+/// A veth pair's end without a `parent`, which the other end of a new or changed veth in this
+/// namespace names (or names this one), given its parent.
+fn veth_peer(view: &View, d: &Decoded) -> Option<Decoded> {
+    let (Key::Link(index), Record::Link(link)) = (&d.key, &*d.record) else {
+        return None;
+    };
+    let same_namespace_veth = |l: &LinkRecord| l.kind.as_deref() == Some("veth") && l.link_netnsid.is_none();
+    if d.gone || !same_namespace_veth(link) {
+        return None;
+    }
+    let (lone, parent) = match link.parent {
+        // This end names its peer: the peer may lack its parent.
+        Some(peer) => (peer, *index),
+        // This end lacks its parent: the end that names it is its peer.
+        None => {
+            let peer = view.iter().find_map(|(_, r)| match &**r {
+                Record::Link(l)
+                    if same_namespace_veth(l) && l.parent == Some(*index) && l.index != *index =>
+                {
+                    Some(l.index)
+                }
+                _ => None,
+            })?;
+            (*index, peer)
+        }
+    };
+    match view.get(&Key::Link(lone)).map(|r| &**r) {
+        Some(Record::Link(l)) if same_namespace_veth(l) && l.parent.is_none() => {
+            let mut joined = l.clone();
+            joined.parent = Some(parent);
+            Some(Decoded {
+                key: Key::Link(lone),
+                record: Arc::new(Record::Link(joined)),
+                gone: false,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// What goes silently with a link going down or away, a nexthop or the last IPv4 address of a
+/// link.
+fn gone_with(view: &View, d: &Decoded) -> Vec<Decoded> {
     match (&d.key, &*d.record) {
         (Key::Link(index), Record::Link(link)) if d.gone || !link.up => {
             let index = *index;
