@@ -111,6 +111,8 @@ export class Watcher implements AsyncIterableIterator<WatchEvent> {
 
   /** @internal Use `ns.watch()`. */
   constructor(ns: Netns, options: WatchSettings) {
+    // Required: an absent one is a wrong type, as everywhere (Rust would say "choose what to watch").
+    if (options === undefined || options === null) throw TenusError.invalidType('options', 'choose what to watch: { links: true, ... }');
     const { signal, ...rest } = args.options('options', options, { signal: args.signal });
     this.signal = signal as AbortSignal | undefined;
     this.ready = new Promise<void>((resolve, reject) => {

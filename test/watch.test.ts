@@ -304,6 +304,7 @@ describe('options', () => {
     expect(refused({ links: 'yes' })).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'links' });
     expect(refused({ links: true, signal: {} })).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'signal' });
     expect(refused(null)).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'options' });
+    expect(refused(undefined)).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'options' });
   });
 
   it('a watcher on a closed handle is refused with EBADF', async (ctx) => {
