@@ -25,6 +25,14 @@ export type LinkInfo = {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Which addresses a listing returns; absent fields do not filter. */
+export interface AddressFilter {
+  /** Addresses of this link (`ip addr show dev LINK`). */
+  link?: LinkLike
+  /** IPv4 or IPv6 addresses only (`ip -4 addr`, `ip -6 addr`). */
+  family?: IpFamily
+}
+
 /** `ip addr add|replace` options; absent ones are as `ip` leaves them. */
 export interface AddressOptions {
   /** Seconds until the address goes (`valid_lft`); forever when absent. */
@@ -1109,8 +1117,8 @@ export declare class NativeNetns {
   linkList(stats: boolean, onPart: (attempt: number, json: string) => void): Promise<void>
   /** One link by index or name (one targeted request), as JSON. */
   linkGet(linkJson: string): Promise<string>
-  /** Addresses of one link (an index or name as JSON) or of all (`null`), as JSON. */
-  addrList(linkJson: string): Promise<string>
+  /** `ip addr show` with a filter (`AddressFilter` as JSON): records as JSON. */
+  addrList(filterJson: string): Promise<string>
   /**
    * Deletes many links (a JSON array of indexes and names) fast: tagged with an unused
    * group, then deleted as that group.

@@ -4,8 +4,23 @@
 import { constants } from 'node:os';
 import * as args from './args';
 import { TenusError } from './errors';
-import type { AddressOptions, AddressRecord, LinkLike } from './native';
+import { call, type AddressFilter, type AddressOptions, type AddressRecord, type LinkLike } from './native';
 import type { Netns } from './netns';
+
+/**
+ * `ip [-4|-6] addr show [dev LINK]`: a link (a name, an index or an object with one) lists its
+ * addresses, a filter object (`{ link, family }`) what it selects; the kernel filters.
+ */
+export async function listAddresses(ns: Netns, filter: LinkLike | AddressFilter | undefined): Promise<AddressRecord[]> {
+  let f: Record<string, unknown> = {};
+  if (typeof filter === 'object' && filter !== null && !('index' in filter)) {
+    f = args.options('filter', filter, { link: args.linkIn(ns) });
+  } else if (filter !== undefined) {
+    f = { link: args.link('link', filter, ns) };
+  }
+  const json = JSON.stringify(f);
+  return JSON.parse(await call(() => ns.native.addrList(json))) as AddressRecord[];
+}
 
 /** Checks address options for what only JavaScript can get wrong (the rest is Rust's). */
 export function addressOptions(options: AddressOptions | undefined): Record<string, unknown> | undefined {

@@ -7,6 +7,7 @@ import type { AddressRecord, LinkChangeOptions, LinkLike, LinkRecord } from './t
 import type { AddressDeleteOptions, DadOptions } from './address';
 import type { Vids } from './bridge-vlan';
 import type {
+  AddressFilter,
   AddressOptions,
   BridgeOptions,
   BridgeVlanOptions,
@@ -27,7 +28,7 @@ import type {
 function ownFilter(filter: unknown): Record<string, unknown> {
   const o = args.options('filter', filter);
   if ('link' in o) {
-    throw TenusError.invalid('link', "is not an option of a Link's listing: it lists its own link (ns.neighbours({ link }) and ns.fdbEntries({ link }) list another's)");
+    throw TenusError.invalid('link', "is not an option of a Link's listing: it lists its own link (ns.addresses({ link }), ns.neighbours({ link }) and ns.fdbEntries({ link }) list another's)");
   }
   return o;
 }
@@ -181,9 +182,9 @@ export abstract class LinkOps {
    */
   protected abstract target(): { ns: Netns; link: number | string; name?: string } | TenusError;
 
-  /** The addresses on this link. */
-  addresses(): Promise<AddressRecord[]> {
-    return this.on((ns, link) => ns.addresses(link));
+  /** The addresses on this link (`ip addr show dev DEV`, of one family with `{ family }`). */
+  addresses(filter?: Omit<AddressFilter, 'link'>): Promise<AddressRecord[]> {
+    return this.on((ns, link) => ns.addresses({ ...ownFilter(filter), link }));
   }
 
   /** The link's 64-bit counters now, in one request. */

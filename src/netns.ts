@@ -18,13 +18,14 @@ import { getNexthop, listNexthops, NexthopChain, type NexthopSettings } from './
 import { flushRoutes, getRoute, listRoutes, RouteChain, type RouteSettings } from './route';
 import { listRules, RuleChain, type RuleListOptions } from './rule';
 // Issue 13, part B: neighbours, the bridge FDB, bridge VLANs, addresses completed, statistics.
-import { waitForDad, type DadOptions } from './address';
+import { listAddresses, waitForDad, type DadOptions } from './address';
 import { listVlans, type BridgeVlanSpec, type Vids } from './bridge-vlan';
 import { Changes } from './changes';
 import { getFdb, listFdb, type FdbSelector, type FdbSpec } from './fdb';
 import { flushNeighbours, getNeighbour, listNeighbours, type NeighbourSelector, type NeighbourSpec } from './neighbour';
 import { linkStats } from './stats';
 import type {
+  AddressFilter,
   BridgeOptions,
   BridgeVlanFilter,
   BridgeVlanRecord,
@@ -283,10 +284,13 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     return new LinkChain<Link>(this, link instanceof Link ? { link } : { ref: link });
   }
 
-  /** Addresses of one link, or of all links. */
-  async addresses(link?: LinkLike): Promise<AddressRecord[]> {
-    const ref = link === undefined ? null : args.link('link', link, this);
-    return JSON.parse(await call(() => this.native.addrList(JSON.stringify(ref)))) as AddressRecord[];
+  /**
+   * Addresses (`ip [-4|-6] addr show [dev LINK]`), filtered by the kernel: of every link; of
+   * one link (`ns.addresses(link)`); or as a filter says (`ns.addresses({ family: 'inet6' })`,
+   * `{ link, family }`).
+   */
+  addresses(filter?: LinkLike | AddressFilter): Promise<AddressRecord[]> {
+    return listAddresses(this, filter);
   }
 
   /** `ip link del DEV` (for a veth, both ends). */

@@ -115,6 +115,42 @@ describe('adding and listing', () => {
     expect(ipAddrs(ns, 'b0').sort()).toEqual(['10.2.0.1/24', 'fd02::1/64']);
   });
 
+  it('a filter picks a family and a link, as ip -4/-6 addr show [dev] does', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const a = await ns.bridge('a0').address('10.1.0.1/24').address('fd01::1/64', { nodad: true });
+    await ns.bridge('b0').address('10.2.0.1/24').address('fd02::1/64', { nodad: true });
+    const ip = (family: '-4' | '-6', dev?: string): string[] =>
+      (JSON.parse(runIn(ns, 'ip', [family, '-j', 'addr', 'show', ...(dev ? ['dev', dev] : [])])) as any[])
+        .flatMap((l) => l.addr_info.map((i: any) => `${i.local}/${i.prefixlen}`))
+        .sort();
+    const v4 = await ns.addresses({ family: 'inet' });
+    expect(v4.every((x) => x.family === 'inet')).toBe(true);
+    expect(cidrs(v4)).toEqual(ip('-4'));
+    expect(cidrs(v4)).toEqual(['10.1.0.1/24', '10.2.0.1/24']);
+    const v6 = await ns.addresses({ family: 'inet6' });
+    expect(cidrs(v6)).toEqual(ip('-6'));
+    expect(cidrs(global(v6))).toEqual(['fd01::1/64', 'fd02::1/64']);
+    expect(cidrs(await ns.addresses({ link: 'b0', family: 'inet6' }))).toEqual(ip('-6', 'b0'));
+    expect(cidrs(await ns.addresses({ link: a, family: 'inet' }))).toEqual(['10.1.0.1/24']);
+    expect(cidrs(await a.addresses({ family: 'inet6' }))).toEqual(ip('-6', 'a0'));
+    expect(cidrs(await ns.link('b0').addresses({ family: 'inet' }))).toEqual(['10.2.0.1/24']);
+    // An empty filter is every address, as no argument is.
+    expect(cidrs(await ns.addresses({}))).toEqual(cidrs(await ns.addresses()));
+  });
+
+  it('a bad address filter is refused by name before anything is sent', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const a = await ns.bridge('a0');
+    expect(await rejection(ns.addresses({ family: 'ipx' as any }))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'family' });
+    expect(await rejection(ns.addresses({ fam: 'inet' } as any))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'fam' });
+    expect(await rejection(ns.addresses({ link: 'nope0' }))).toMatchObject({ code: 'ENODEV' });
+    expect(await rejection(ns.addresses({ link: true } as any))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'link' });
+    expect(await rejection(a.addresses({ link: 'a0' } as any))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'link' });
+    expect(await rejection(ns.addresses(null as any))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'link' });
+  });
+
   it('lo reports 127.0.0.1/8 and ::1/128 with host scope once up', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

@@ -4,6 +4,10 @@ use napi::bindgen_prelude::{PromiseRaw, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 
+use tenus_core::addr::AddressFilter;
+use tenus_core::args;
+
+use crate::neigh::json;
 use crate::netns::NativeNetns;
 use crate::promise::{js, spawn, spawn_with};
 
@@ -57,18 +61,17 @@ impl NativeNetns {
         })
     }
 
-    /// Addresses of one link (an index or name as JSON) or of all (`null`), as JSON.
+    /// `ip addr show` with a filter (`AddressFilter` as JSON): records as JSON.
     #[napi(ts_return_type = "Promise<string>")]
     pub fn addr_list<'env>(
         &self,
         env: &'env Env,
-        link_json: String,
+        filter_json: String,
     ) -> napi::Result<PromiseRaw<'env, String>> {
         let h = self.get("address.list");
         spawn(env, "address.list", async move {
-            let link: Option<tenus_core::LinkRef> =
-                tenus_core::args::options("link", serde_json::from_str(&link_json).unwrap_or_default())?;
-            let records = h?.addr_list(link.as_ref()).await?;
+            let filter: AddressFilter = args::options("filter", json(&filter_json))?;
+            let records = h?.addr_list_filtered(&filter).await?;
             Ok(serde_json::to_string(&records).unwrap_or_default())
         })
     }

@@ -1,7 +1,8 @@
-//! Addresses: `ip addr add|replace|del CIDR dev DEV [options]` and `ip addr show [dev DEV]`,
-//! CIDR strings in and out. What `add` and `replace` take besides the address, and the flag
-//! names records carry: `options.rs`.
+//! Addresses: `ip addr add|replace|del CIDR dev DEV [options]`, CIDR strings in and out. What
+//! `add` and `replace` take besides the address, and the flag names records carry: `options.rs`;
+//! `ip addr show`: `list.rs`.
 
+mod list;
 pub mod options;
 
 use std::net::IpAddr;
@@ -21,6 +22,7 @@ use crate::link::LinkRef;
 use crate::message::{decode, encode, Flags};
 use crate::transport::Messages;
 
+pub use list::AddressFilter;
 pub use options::{AddressExtras, AddressOptions, FOREVER};
 
 /// One address on a link, as `ip -j addr` reports it.
@@ -626,33 +628,6 @@ impl Handle {
         )
         .await
         .map(drop)
-    }
-
-    /// Addresses of one link (filtered by the kernel) or of every link.
-    pub async fn addr_list(&self, link: Option<&LinkRef>) -> Result<Vec<AddressRecord>> {
-        if let Some(l) = link {
-            l.validate("link")?;
-        }
-        let mut msg = AddressMessage::default();
-        if let Some(l) = link {
-            msg.header.index = self
-                .link_index(l)
-                .await
-                .map_err(|e| e.context("address.list", Some(&l.describe())))?;
-        }
-        let messages = self
-            .dump(
-                "address.list",
-                encode(RouteNetlinkMessage::GetAddress(msg), Flags::Dump),
-            )
-            .await?;
-        let mut out = Vec::with_capacity(messages.len());
-        for bytes in &messages {
-            if let RouteNetlinkMessage::NewAddress(m) = decode("address.list", bytes)? {
-                out.extend(AddressRecord::from_message(&m));
-            }
-        }
-        Ok(out)
     }
 }
 
