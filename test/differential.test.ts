@@ -28,7 +28,7 @@
 // slower). A failing seed prints its whole sequence; replay it with TENUS_DIFF_SEEDS=<seed>.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { Netns, type AddressRecord, type BatchBuilder, type LinkChain, type LinkKind, type LinkRecord } from '../src';
+import { Netns, type AddressRecord, type BatchBuilder, type BatchResult, type LinkChain, type LinkKind, type LinkRecord } from '../src';
 import { comparableFlags } from './helpers/check';
 import { dumpDiff, ipDump, sameDump, type IpDump } from './helpers/ipdump';
 import { isRoot, lab, needKind, needRoot } from './helpers/lab';
@@ -1005,6 +1005,30 @@ describe('rollback puts back what the kernel dropped or changed with a step it u
     expect(left, `left over after the rollback:\n${left.join('\n')}`).toEqual([]);
   }
 
+  /**
+   * expectNothingLeft for a batch run with onError 'rollback': its item `failing` must fail with
+   * `code` (a batch that succeeds fails the check). `check` sees the result first.
+   */
+  async function expectBatchNothingLeft(
+    ns: Netns,
+    other: Netns,
+    fill: (b: BatchBuilder) => void,
+    failing: number,
+    code: string,
+    check?: (r: BatchResult) => void,
+  ): Promise<void> {
+    await expectNothingLeft(
+      ns,
+      other,
+      async () => {
+        const r = await ns.batch(fill, { onError: 'rollback' });
+        check?.(r);
+        if (!r.ok) throw r.errors.get(failing) ?? new Error(`not ok: ${r.items.map((i) => i.status).join(' ')}`);
+      },
+      code,
+    );
+  }
+
   it('chain: undoing up() keeps the IPv6 addresses (a link going down again loses them)', async (ctx) => {
     needRoot(ctx);
     const { ns, other } = await setup(false);
@@ -1020,19 +1044,14 @@ describe('rollback puts back what the kernel dropped or changed with a step it u
   it.for([true, false])('batch (rollback): undoing set({ up: %s }) keeps the IPv6 addresses', async (up, ctx) => {
     needRoot(ctx);
     const { ns, other } = await setup(!up);
-    await expectNothingLeft(
+    await expectBatchNothingLeft(
       ns,
       other,
-      async () => {
-        const r = await ns.batch(
-          (b) => {
-            b.set('br0', { up });
-            b.address('br0', '10.7.0.1/24'); // EEXIST
-          },
-          { onError: 'rollback' },
-        );
-        if (!r.ok) throw r.errors.get(1) ?? new Error(`not ok: ${r.items.map((i) => i.status).join(' ')}`);
+      (b) => {
+        b.set('br0', { up });
+        b.address('br0', '10.7.0.1/24'); // EEXIST
       },
+      1,
       'EEXIST',
     );
   });
@@ -1064,26 +1083,21 @@ describe('rollback puts back what the kernel dropped or changed with a step it u
       await ns.veth(`low${k}`, { peer: `peer${k}`, mtu: 1500 }).address(`10.7.${k}.1/24`).up();
       await ns.macvlan(`up${k}`, { parent: `low${k}`, mode: 'bridge' }).address(`fd00:8:${k}::1/64`).up();
     }
-    await expectNothingLeft(
+    await expectBatchNothingLeft(
       ns,
       other,
-      async () => {
-        const r = await ns.batch(
-          (b) => {
-            b.set('up0', { mtu: 1400 });
-            b.set('low0', { mtu: 1300 });
-            b.set('low1', { mtu: 1000 });
-            b.set('peer1', { mtu: 1200, up: true });
-            b.set('low2', { mtu: 1450 });
-            b.set('low2', { mtu: 1350 });
-            b.set('up1', { mtu: 900 });
-            b.set('peer2', { mtu: 1600 });
-            b.address('low0', '10.7.0.1/24'); // EEXIST
-          },
-          { onError: 'rollback' },
-        );
-        if (!r.ok) throw r.errors.get(8) ?? new Error(`not ok: ${r.items.map((i) => i.status).join(' ')}`);
+      (b) => {
+        b.set('up0', { mtu: 1400 });
+        b.set('low0', { mtu: 1300 });
+        b.set('low1', { mtu: 1000 });
+        b.set('peer1', { mtu: 1200, up: true });
+        b.set('low2', { mtu: 1450 });
+        b.set('low2', { mtu: 1350 });
+        b.set('up1', { mtu: 900 });
+        b.set('peer2', { mtu: 1600 });
+        b.address('low0', '10.7.0.1/24'); // EEXIST
       },
+      8,
       'EEXIST',
     );
   });
@@ -1125,19 +1139,14 @@ describe('rollback puts back what the kernel dropped or changed with a step it u
     needRoot(ctx);
     const { ns, other } = await setup(true);
     await ns.veth('v0', { peer: 'v1', master: 'br0' }).address('10.7.3.1/24').address('fd00:9::1/64').up();
-    await expectNothingLeft(
+    await expectBatchNothingLeft(
       ns,
       other,
-      async () => {
-        const r = await ns.batch(
-          (b) => {
-            b.moveTo('v0', other);
-            b.address('br0', '10.7.0.1/24'); // EEXIST
-          },
-          { onError: 'rollback' },
-        );
-        if (!r.ok) throw r.errors.get(1) ?? new Error(`not ok: ${r.items.map((i) => i.status).join(' ')}`);
+      (b) => {
+        b.moveTo('v0', other);
+        b.address('br0', '10.7.0.1/24'); // EEXIST
       },
+      1,
       'EEXIST',
     );
   });
@@ -1214,25 +1223,22 @@ describe('rollback puts back what the kernel dropped or changed with a step it u
     needRoot(ctx);
     const { ns, other } = await setup(true);
     await ns.veth('v0', { peer: 'v1' }).up();
-    await expectNothingLeft(
+    await expectBatchNothingLeft(
       ns,
       other,
-      async () => {
-        const r = await ns.batch(
-          (b) => {
-            b.address('v0', 'fd00:a::1/128');
-            b.moveTo('v0', other);
-            b.address('br0', '10.7.0.1/24'); // EEXIST
-          },
-          { onError: 'rollback' },
-        );
+      (b) => {
+        b.address('v0', 'fd00:a::1/128');
+        b.moveTo('v0', other);
+        b.address('br0', '10.7.0.1/24'); // EEXIST
+      },
+      2,
+      'EEXIST',
+      (r) => {
         // The address is deleted after the move back (which adds back what v0 had when it
         // moved, this address included), and the item says so.
         expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'failed']);
         expect(r.undoErrors).toEqual([]);
-        if (!r.ok) throw r.errors.get(2) ?? new Error(`not ok: ${r.items.map((i) => i.status).join(' ')}`);
       },
-      'EEXIST',
     );
   });
 
