@@ -453,8 +453,10 @@ async fn read_missing(handles: &[Handle], names: &Names, ops: &[Option<&Item>], 
     }
 }
 
-/// Names the end of each pair that failed because its name is taken (`AddLink::name_clash`):
-/// looked up after the failures, before anything is undone.
+/// Names the end of each pair that failed because its name is taken (`AddLink::name_clash`,
+/// which decides whether the error is a clash; a chain's `link_add` calls it too, but has a
+/// handle only for a peer born in its own namespace): looked up after the failures, before
+/// anything is undone.
 async fn name_clashes(handles: &[Handle], ops: &[Option<&Item>], outcomes: &mut [Outcome]) {
     for (item, outcome) in ops.iter().zip(outcomes.iter_mut()) {
         let (Some(item), Outcome::Failed(e)) = (item, &*outcome) else {
@@ -464,9 +466,7 @@ async fn name_clashes(handles: &[Handle], ops: &[Option<&Item>], outcomes: &mut 
         let Some(peer_ns) = add.peer_target.and_then(|t| handles.get(t)) else {
             continue;
         };
-        if e.errno() == Some(libc::EEXIST) {
-            *outcome = Outcome::Failed(add.name_clash(e.clone(), &handles[item.target], peer_ns).await);
-        }
+        *outcome = Outcome::Failed(add.name_clash(e.clone(), &handles[item.target], peer_ns).await);
     }
 }
 
