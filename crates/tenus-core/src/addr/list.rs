@@ -41,6 +41,12 @@ impl Handle {
 
     /// Addresses the filter selects, filtered by the kernel.
     pub async fn addr_list_filtered(&self, filter: &AddressFilter) -> Result<Vec<AddressRecord>> {
+        let messages = self.addr_messages(filter).await?;
+        Ok(messages.iter().filter_map(AddressRecord::from_message).collect())
+    }
+
+    /// The addresses a filter selects as the kernel sent them.
+    pub(crate) async fn addr_messages(&self, filter: &AddressFilter) -> Result<Vec<AddressMessage>> {
         let op = "address.list";
         let mut msg = AddressMessage::default();
         if let Some(l) = &filter.link {
@@ -59,7 +65,7 @@ impl Handle {
         let mut out = Vec::with_capacity(messages.len());
         for bytes in &messages {
             if let RouteNetlinkMessage::NewAddress(m) = decode(op, bytes)? {
-                out.extend(AddressRecord::from_message(&m));
+                out.push(m);
             }
         }
         Ok(out)

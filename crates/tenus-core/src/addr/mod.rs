@@ -103,33 +103,53 @@ pub(crate) fn address_message(index: u32, addr: IpAddr, prefix: u8) -> AddressMe
     }
 }
 
+/// A listed address's own end and its peer. IFA_LOCAL is the interface's own address;
+/// IFA_ADDRESS is the same, or on point-to-point addresses the peer (and the only one for IPv6
+/// without a peer).
+fn ends(m: &AddressMessage) -> Option<(IpAddr, Option<IpAddr>)> {
+    let mut local = None;
+    let mut address = None;
+    for a in &m.attributes {
+        match a {
+            AddressAttribute::Local(ip) => local = Some(*ip),
+            AddressAttribute::Address(ip) => address = Some(*ip),
+            _ => {}
+        }
+    }
+    let peer = address.filter(|a| local.is_some_and(|l| l != *a));
+    Some((local.or(address)?, peer))
+}
+
+/// A listed address's IFA_F_* flags: IFA_FLAGS holds all 32 bits when present; the header byte
+/// only the low 8.
+fn flags_of(m: &AddressMessage) -> AddressFlags {
+    m.attributes
+        .iter()
+        .rev()
+        .find_map(|a| match a {
+            AddressAttribute::Flags(f) => Some(*f),
+            _ => None,
+        })
+        .unwrap_or_else(|| AddressFlags::from_bits_retain(u32::from(m.header.flags.bits())))
+}
+
 impl AddressRecord {
     pub fn from_message(m: &AddressMessage) -> Option<Self> {
-        // IFA_LOCAL is the interface's own address; IFA_ADDRESS is the same, or on
-        // point-to-point addresses the peer (and the only one for IPv6 without a peer).
-        let mut local = None;
-        let mut address = None;
+        let (address, peer) = ends(m)?;
         let mut label = None;
         let mut broadcast = None;
-        // IFA_FLAGS holds all 32 bits when present; the header byte only the low 8.
-        let mut flags = AddressFlags::from_bits_retain(u32::from(m.header.flags.bits()));
         let mut cache = None;
         let mut metric = None;
         for a in &m.attributes {
             match a {
-                AddressAttribute::Local(ip) => local = Some(*ip),
-                AddressAttribute::Address(ip) => address = Some(*ip),
                 AddressAttribute::Label(l) => label = Some(l.clone()),
                 AddressAttribute::Broadcast(b) => broadcast = Some(b.to_string()),
-                AddressAttribute::Flags(f) => flags = *f,
                 AddressAttribute::CacheInfo(c) => cache = Some((c.ifa_preferred, c.ifa_valid)),
                 AddressAttribute::RoutePriority(p) => metric = Some(*p),
                 _ => {}
             }
         }
         let lifetime = |s: u32| (s != FOREVER).then_some(s);
-        let peer = address.filter(|a| local.is_some_and(|l| l != *a));
-        let address = local.or(address)?;
         let family = if m.header.family == AddressFamily::Inet {
             "inet"
         } else {
@@ -144,7 +164,7 @@ impl AddressRecord {
             scope: scope_name(&m.header.scope),
             broadcast,
             label,
-            flags: options::flag_names(flags, m.header.family == AddressFamily::Inet6),
+            flags: options::flag_names(flags_of(m), m.header.family == AddressFamily::Inet6),
             valid_lifetime: cache.and_then(|(_, v)| lifetime(v)),
             preferred_lifetime: cache.and_then(|(p, _)| lifetime(p)),
             metric,
@@ -236,38 +256,35 @@ pub(crate) fn readd_order<T>(read: Vec<T>, is_v6: impl Fn(&T) -> bool) -> Vec<T>
     out
 }
 
-/// `ip addr add CIDR dev INDEX label LABEL ...` with the address as it was read (`record`), to
-/// put it back where the link lost it (a move): IPv4 addresses get their label back, which a
-/// later change cannot set (the kernel keeps an address's label on NLM_F_REPLACE), and every
-/// address the flags a caller can set (without `nodad` an IPv6 one would come back tentative),
-/// its metric and the lifetimes it had left.
-pub(crate) fn encode_addr_readd(index: u32, record: &AddressRecord) -> Result<Vec<u8>> {
-    let (addr, prefix) = args::cidr("address", &record.cidr)?;
-    let peer = record.peer.as_deref().and_then(|p| p.parse().ok());
-    let mut msg = message_for(index, addr, prefix, peer);
+/// `ip addr add CIDR dev INDEX label LABEL ...` with the address as a listing reported it
+/// (`was`), to put it back where the link lost it (a move): IPv4 addresses get their label back,
+/// which a later change cannot set (the kernel keeps an address's label on NLM_F_REPLACE), and
+/// every address the flags a caller can set (without `nodad` an IPv6 one would come back
+/// tentative), its metric and the lifetimes it had left. Unlike `encode_addr_restore`, the
+/// scope and broadcast are the kernel's defaults for a new address, as for `ip addr add`.
+/// None for a message without an address.
+pub(crate) fn encode_addr_readd(index: u32, was: &AddressMessage) -> Option<Vec<u8>> {
+    let (addr, peer) = ends(was)?;
+    let mut msg = message_for(index, addr, was.header.prefix_len, peer);
     let v6 = addr.is_ipv6();
-    let flags = SETTABLE
-        .iter_names()
-        .map(|(_, f)| f)
-        .filter(|f| {
-            options::flag_names(*f, v6)
-                .iter()
-                .all(|n| record.flags.contains(n))
-        })
-        .fold(AddressFlags::empty(), |all, f| all | f);
-    let lifetimes = match (record.preferred_lifetime, record.valid_lifetime) {
-        (None, None) => None,
-        (preferred, valid) => Some((preferred.unwrap_or(FOREVER), valid.unwrap_or(FOREVER))),
-    };
-    let extras = AddressExtras {
-        lifetimes,
-        metric: record.metric,
-        label: record.label.clone().filter(|_| !v6),
-        flags,
+    let mut extras = AddressExtras {
+        flags: flags_of(was) & SETTABLE,
         peer,
+        ..AddressExtras::default()
     };
+    for a in &was.attributes {
+        match a {
+            AddressAttribute::Label(l) if !v6 => extras.label = Some(l.clone()),
+            AddressAttribute::RoutePriority(p) => extras.metric = Some(*p),
+            // Both forever: no lifetimes (as `ip addr add` without them).
+            AddressAttribute::CacheInfo(c) if (c.ifa_preferred, c.ifa_valid) != (FOREVER, FOREVER) => {
+                extras.lifetimes = Some((c.ifa_preferred, c.ifa_valid));
+            }
+            _ => {}
+        }
+    }
     msg.attributes.extend(extras.attributes());
-    Ok(encode(RouteNetlinkMessage::NewAddress(msg), Flags::Replace))
+    Some(encode(RouteNetlinkMessage::NewAddress(msg), Flags::Replace))
 }
 
 /// `ip addr del CIDR dev INDEX`.
@@ -634,6 +651,58 @@ impl Handle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn readd(was: &AddressMessage) -> AddressMessage {
+        match decode("test", &encode_addr_readd(9, was).unwrap()).unwrap() {
+            RouteNetlinkMessage::NewAddress(m) => m,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn cache(preferred: u32, valid: u32) -> AddressAttribute {
+        let mut c = netlink_packet_route::address::CacheInfo::default();
+        c.ifa_preferred = preferred;
+        c.ifa_valid = valid;
+        AddressAttribute::CacheInfo(c)
+    }
+
+    #[test]
+    fn a_listed_address_is_added_back_with_its_peer_label_metric_settable_flags_and_lifetimes() {
+        // IPv4 point-to-point, lifetimes forever: the peer stays IFA_ADDRESS, the label comes
+        // back, of the flags only those a request may set; no cache info; the kernel's scope.
+        let local: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut was = peer_message(2, local, "10.0.0.2".parse().unwrap(), 32);
+        was.header.scope = AddressScope::Link;
+        was.attributes.extend([
+            AddressAttribute::Label("br0:1".into()),
+            AddressAttribute::Flags(AddressFlags::Permanent | AddressFlags::Noprefixroute),
+            AddressAttribute::RoutePriority(7),
+            cache(FOREVER, FOREVER),
+        ]);
+        let m = readd(&was);
+        assert_eq!(
+            (m.header.index, m.header.prefix_len, m.header.scope),
+            (9, 32, AddressScope::Universe)
+        );
+        let mut want = peer_message(9, local, "10.0.0.2".parse().unwrap(), 32).attributes;
+        want.extend([
+            AddressAttribute::Label("br0:1".into()),
+            AddressAttribute::RoutePriority(7),
+            AddressAttribute::Flags(AddressFlags::Noprefixroute),
+        ]);
+        assert_eq!(m.attributes, want);
+        // IPv6: no label; `nodad` kept, `tentative` not; the lifetimes left.
+        let addr: IpAddr = "fd00::1".parse().unwrap();
+        let mut was = address_message(2, addr, 64);
+        was.attributes.extend([
+            AddressAttribute::Label("x".into()),
+            AddressAttribute::Flags(AddressFlags::Nodad | AddressFlags::Tentative),
+            cache(100, 200),
+        ]);
+        let mut want = address_message(9, addr, 64).attributes;
+        want.extend([AddressAttribute::Flags(AddressFlags::Nodad), cache(100, 200)]);
+        assert_eq!(readd(&was).attributes, want);
+    }
 
     fn broadcast(cidr: &str) -> Option<IpAddr> {
         let (addr, prefix) = args::cidr("address", cidr).unwrap();

@@ -11,8 +11,9 @@
 
 use std::sync::OnceLock;
 
+use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::LinkAttribute;
-use netlink_packet_route::RouteNetlinkMessage;
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use serde::de::SeqAccess;
 
 use crate::args;
@@ -27,7 +28,7 @@ use super::get::selector;
 use super::kinds::movable;
 use super::set::LinkChange;
 use super::{LinkRecord, LinkRef};
-use crate::addr::{encode_addr_readd, readd_order, AddressRecord};
+use crate::addr::{encode_addr_readd, readd_order, AddressFilter};
 
 /// `[code, link, namespace, newName | null]`: moves `link` into the batch's `namespace`-th
 /// namespace; the items after it that act on it say `[IN, namespace]` first.
@@ -39,7 +40,7 @@ pub struct MoveLink {
     pub new_name: Option<String>,
     /// The link and its addresses when it was moved (read by `send`: the item may name it by
     /// index, and the way back must restore what the move dropped).
-    moved: OnceLock<Box<(LinkRecord, Vec<AddressRecord>)>>,
+    moved: OnceLock<Box<(LinkRecord, Vec<AddressMessage>)>>,
 }
 
 /// `ip link set INDEX netns NS [name NEW]`, asking for the index `new_index` there when given
@@ -92,7 +93,10 @@ impl MoveLink {
             .await
             .map_err(|e| e.context(op, Some(&label)))?;
         let addresses = from
-            .addr_list(Some(&LinkRef::Index(link.index)))
+            .addr_messages(&AddressFilter {
+                link: Some(LinkRef::Index(link.index)),
+                family: None,
+            })
             .await
             .map_err(|e| e.context(op, Some(&label)))?;
         // The loopback has no kind, and its namespace is immutable too (NETIF_F_NETNS_LOCAL);
@@ -181,9 +185,11 @@ impl MoveLink {
         from.link_set(&LinkRef::Index(back.index), &restore).await?;
         // In the order that makes the kernel list them as before (IPv6 newest first), IPv4
         // ones with their labels.
-        for a in readd_order(addresses.iter().collect(), |a| a.family == "inet6") {
-            let request = encode_addr_readd(back.index, a)?;
-            from.ack("batch.undo", Some(&was.name), request).await?;
+        let v6 = |a: &&AddressMessage| a.header.family != AddressFamily::Inet;
+        for a in readd_order(addresses.iter().collect(), v6) {
+            if let Some(request) = encode_addr_readd(back.index, a) {
+                from.ack("batch.undo", Some(&was.name), request).await?;
+            }
         }
         Ok(back.index)
     }
