@@ -106,7 +106,7 @@ pub(crate) fn address_message(index: u32, addr: IpAddr, prefix: u8) -> AddressMe
 /// A listed address's own end and its peer. IFA_LOCAL is the interface's own address;
 /// IFA_ADDRESS is the same, or on point-to-point addresses the peer (and the only one for IPv6
 /// without a peer).
-fn ends(m: &AddressMessage) -> Option<(IpAddr, Option<IpAddr>)> {
+pub(crate) fn ends(m: &AddressMessage) -> Option<(IpAddr, Option<IpAddr>)> {
     let mut local = None;
     let mut address = None;
     for a in &m.attributes {

@@ -4,10 +4,10 @@
 use std::net::IpAddr;
 
 use netlink_packet_core::Parseable;
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
-use crate::addr::AddressRecord;
+use crate::addr::{ends, AddressRecord};
 use crate::message::{encode, Flags};
 use crate::transport::ack::NLMSG_HDRLEN;
 use crate::watch::object::{Object, Read};
@@ -57,21 +57,12 @@ impl Object for Addresses {
             _ => return None,
         };
         let record = AddressRecord::from_message(&m)?;
-        let mut local = None;
-        let mut address = None;
-        for a in &m.attributes {
-            match a {
-                AddressAttribute::Local(ip) => local = Some(*ip),
-                AddressAttribute::Address(ip) => address = Some(*ip),
-                _ => {}
-            }
-        }
-        let local = local.or(address)?;
+        let (local, peer) = ends(&m)?;
         let key = AddressKey {
             index: m.header.index,
             local,
             prefix_len: if v4 { m.header.prefix_len } else { 0 },
-            peer: address.filter(|a| v4 && *a != local),
+            peer: peer.filter(|_| v4),
         };
         Some(Read {
             key,
