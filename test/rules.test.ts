@@ -194,6 +194,59 @@ describe('rules: undo in rollback batches, bad input', () => {
     expect(ipRules(ns)).toEqual(before);
   });
 
+  it('a run of deletions by priority shares one read, and every rule comes back as it was', async (ctx) => {
+    needRoot(ctx);
+    const ns = await setup();
+    // Two rules share priority 700 (the first deletion there takes the first, the second the
+    // other: each must put back its own); IPv6 rules share the numbers; 300 one each.
+    await ns.batch((b) => {
+      for (let i = 0; i < 300; i++) b.rule({ from: `10.1.${i >> 8}.${i & 255}/32`, table: RTABLE, priority: 2000 + i });
+      b.rule({ from: '10.2.0.1/32', table: RTABLE, priority: 700 });
+      b.rule({ from: '10.2.0.2/32', table: RTABLE, priority: 700 }).protocol('static');
+      b.rule({ from: 'fd00::1/128', table: RTABLE, priority: 2001 });
+      b.rule({ from: 'fd00::2/128', table: RTABLE, priority: 700 });
+    });
+    const before = ipRules(ns);
+    const before6 = ipRules(ns, '-6');
+    const r = await ns.batch(
+      (b) => {
+        for (let i = 0; i < 300; i += 2) b.rule({ table: RTABLE, priority: 2000 + i }).delete();
+        b.rule({ priority: 700 }).delete();
+        b.rule({ priority: 700 }).delete();
+        b.rule({ from: 'fd00::2/128', table: RTABLE, priority: 700 }).delete();
+        b.rule({ from: '10.3.0.1/32', table: RTABLE, priority: 2001 }); // an addition in the run
+        b.rule({ table: RTABLE, priority: 2001 }).delete(); // 10.1.0.1/32 or the one just added
+        b.rule({ from: 'fd00::1/128', table: RTABLE }).delete(); // no priority: a read of its own
+        for (let i = 1; i < 300; i += 2) b.rule({ table: RTABLE, priority: 2000 + i }).delete();
+        b.rule({ priority: 12345 }).delete(); // no such rule: the batch fails here
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items.at(-1)?.status).toBe('failed');
+    expect(r.items.slice(0, -1).every((i) => i.status === 'undone')).toBe(true);
+    expect(ipRules(ns)).toEqual(before);
+    expect(ipRules(ns, '-6')).toEqual(before6);
+  });
+
+  it('a rule deleted from among others of its priority goes back to its place', async (ctx) => {
+    needRoot(ctx);
+    const ns = await setup();
+    // The kernel tries rules of one priority in order, and adds a rule after the others.
+    await ns.batch((b) => {
+      for (const from of ['10.4.0.1/32', '10.4.0.2/32', '10.4.0.3/32']) b.rule({ from, table: RTABLE, priority: 600 });
+    });
+    const before = ipRules(ns);
+    const r = await ns.batch(
+      (b) => {
+        b.rule({ from: '10.4.0.2/32', priority: 600 }).delete();
+        b.rule({ priority: 12345 }).delete(); // no such rule: the batch fails here
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'failed']);
+    expect(ipRules(ns)).toEqual(before);
+  });
+
   it('refuses bad selectors before sending, naming them', async (ctx) => {
     needRoot(ctx);
     const ns = await setup();

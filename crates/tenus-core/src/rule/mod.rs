@@ -4,7 +4,10 @@
 //! - add: undone by deleting it (the same selectors and priority).
 //! - delete: the family's rules are read just before (rule dumps take no filter but the
 //!   family) and the first one the deletion matches — the one the kernel deletes — is added
-//!   back with its priority. What cannot be undone: nothing else is lost with a rule.
+//!   back with its priority, and the rules of that priority that stood behind it are put back
+//!   behind it (the kernel adds a rule after those of its priority). A
+//!   deletion that names a priority can match only rules of that priority: a run of such
+//!   deletions shares one dump (`batch/shared.rs`, keyed by family and priority).
 
 pub mod encode;
 pub mod spec;
@@ -14,7 +17,7 @@ use serde_json::value::RawValue;
 
 use crate::args;
 use crate::batch::wire::{next, ReadContext};
-use crate::batch::{Before, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
+use crate::batch::{Before, Parsed, Read, ReadKey, Reads, Step, Undo, UndoRequest, View};
 use crate::error::Result;
 use crate::handle::Handle;
 use crate::route::spec::Family;
@@ -78,17 +81,46 @@ impl Step for DeleteRule {
             follow_up: false,
         })
     }
+    // The kernel treats priority 0 as "any": only a priority given pins the rules matched.
+    fn read_key(&self, _: &View) -> Option<ReadKey> {
+        let family = self.0.family?;
+        self.0.priority.filter(|p| *p != 0).map(|p| read_key(family, p))
+    }
+    fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
+        read_rule(message).and_then(|r| Some(read_key(r.family?, r.priority.unwrap_or(0))))
+    }
     fn encode(&self, _: &View) -> Result<Vec<u8>> {
         Ok(encode_rule(&self.0, true))
     }
     fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
-        let was = before
+        let rules: Vec<Rule> = before
             .first()
-            .and_then(|m| m.iter().filter_map(read_rule).find(|r| self.0.deletes(r)));
-        Ok(was
-            .map(|r| vec![(names.target, encode_rule(&r.as_request(), false))])
-            .unwrap_or_default())
+            .map(|m| m.iter().filter_map(read_rule).collect())
+            .unwrap_or_default();
+        let Some(at) = rules.iter().position(|r| self.0.deletes(r)) else {
+            return Ok(Vec::new());
+        };
+        let was = &rules[at];
+        let t = names.target;
+        let mut undo = vec![(t, encode_rule(&was.as_request(), false))];
+        // The kernel adds a rule after the others of its priority: those that stood behind it
+        // (the undo runs last to first, so they are as they were) go back behind it.
+        for r in rules[at + 1..]
+            .iter()
+            .filter(|r| r.family == was.family && r.priority == was.priority)
+        {
+            undo.push((t, encode_rule(&r.as_request(), true)));
+            undo.push((t, encode_rule(&r.as_request(), false)));
+        }
+        Ok(undo)
     }
+}
+
+/// The rules of one family and priority (a dump's rules of a family are in priority order).
+fn read_key(family: Family, priority: u32) -> ReadKey {
+    let mut key = vec![family.code()];
+    key.extend_from_slice(&priority.to_be_bytes());
+    key
 }
 
 impl Handle {
