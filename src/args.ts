@@ -92,9 +92,36 @@ export function known(arg: string, options: Record<string, unknown>, names: read
   for (const key of Object.keys(options)) {
     if (!names.includes(key)) {
       const of = arg === 'options' ? '' : ` of ${arg}`;
-      throw TenusError.invalid(key, `is not an option${of} (expected ${names.join(', ')})`);
+      const meant = closest(key, names);
+      const hint = meant === undefined ? '' : `; did you mean ${meant}?`;
+      throw TenusError.invalid(key, `is not an option${of} (expected ${names.join(', ')})${hint}`);
     }
   }
+}
+
+/**
+ * The name a typo meant: two edits at most, and at most half the name (as the addon suggests
+ * for the options it checks, crates/tenus-core/src/args.rs).
+ */
+function closest(given: string, names: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestEdits = 3;
+  for (const name of names) {
+    const d = edits(given.toLowerCase(), name.toLowerCase());
+    if (d < bestEdits && d * 2 <= Math.max(given.length, name.length)) [best, bestEdits] = [name, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance (option names are short). */
+function edits(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 0; i < a.length; i++) {
+    const next = [i + 1];
+    for (let j = 0; j < b.length; j++) next.push(Math.min(row[j + 1] + 1, next[j] + 1, row[j] + (a[i] === b[j] ? 0 : 1)));
+    row = next;
+  }
+  return row[b.length];
 }
 
 /** An interface index: 1..2^31-1. */

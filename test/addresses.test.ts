@@ -149,6 +149,9 @@ describe('adding and listing', () => {
     expect(await rejection(ns.addresses({ link: true } as any))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'link' });
     expect(await rejection(a.addresses({ link: 'a0' } as any))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'link' });
     expect(await rejection(ns.addresses(null as any))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'link' });
+    expect(await rejection(ns.addresses(true as any))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'link' });
+    expect(await rejection(ns.addresses('a/b'))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'link' });
+    expect(await rejection(ns.addresses(['a0'] as any))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'filter' });
   });
 
   it('lo reports 127.0.0.1/8 and ::1/128 with host scope once up', async (ctx) => {

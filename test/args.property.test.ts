@@ -62,7 +62,7 @@ const ARG = {
   // positional parameters
   name: 'name', // link names of every builder, rename(), moveTo({ name }), netns.create/fromName/delete
   peer: 'peer', // veth/netkit: { peer }, .peer(name)
-  link: 'link', // ns.link, ns.addresses, ns.deleteLink, batch set/delete/address/gateway/moveTo
+  link: 'link', // ns.link, ns.addresses({ link }), ns.deleteLink, batch set/delete/address/gateway/moveTo
   links: 'links', // ns.deleteLinks(links) as a whole
   linksElement: 'links[0]', // an element of ns.deleteLinks(links), named by its place
   deleteGroup: 'group', // ns.deleteGroup(group), b.deleteGroup(group)
@@ -1275,7 +1275,18 @@ const nsParams = (): Param[] => [
     noThrow: true,
     invoke: (c, v) => c.ns.link(v as any).moveTo(c.other),
   },
-  { entry: 'ns.addresses', param: 'link', arg: ARG.link, domain: LINK, required: false, option: false, invoke: (c, v) => c.ns.addresses(v as any) },
+  // ns.addresses(link | filter): a link given directly is the filter's `link` (an object
+  // without an index is a filter, so the link's bad values are tried through the filter).
+  { entry: 'ns.addresses', param: 'filter.link', arg: ARG.link, domain: LINK, required: false, option: true, invoke: (c, v) => c.ns.addresses(withOpt({}, 'link', v)) },
+  {
+    entry: 'ns.addresses',
+    param: 'filter.family',
+    arg: 'family',
+    domain: enumOf('inet', 'inet6'),
+    required: false,
+    option: true,
+    invoke: (c, v) => c.ns.addresses(withOpt({}, 'family', v)),
+  },
   { entry: 'ns.deleteLink', param: 'link', arg: ARG.link, domain: LINK, required: true, option: false, invoke: (c, v) => c.ns.deleteLink(v as any) },
   {
     entry: 'ns.deleteLinks',

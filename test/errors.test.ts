@@ -411,6 +411,26 @@ describe('invalid attribute values', () => {
     expect(ipLinkNames(other)).toEqual(['lo']);
   });
 
+  it('an unknown option or mode close to a known one says which was meant', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const parent = await ns.veth('p0').peer('p1');
+    const message = async (p: PromiseLike<unknown>, arg: string): Promise<string> => {
+      const e = await rejection(p);
+      expect(e).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg });
+      return e.message;
+    };
+    // Checked by the addon: a typo, a synonym (ip's and pyroute2's words), a mode.
+    expect(await message(ns.route('10.9.0.0/16', { metirc: 5 } as object), 'metirc')).toMatch(/did you mean `metric`\?$/);
+    expect(await message(ns.route('10.9.0.0/16', { gateway: '10.0.0.1' } as object), 'gateway')).toMatch(/did you mean `via`\?$/);
+    expect(await message(ns.macvlan('m0', { parent, mode: 'brigde' as MacvlanMode }), 'mode')).toMatch(/did you mean `bridge`\?$/);
+    // Checked in JavaScript.
+    expect(await message(ns.batch(() => undefined, { onerror: 'rollback' } as object), 'onerror')).toMatch(/did you mean onError\?$/);
+    // Nothing close: no guess.
+    expect(await message(ns.route('10.9.0.0/16', { colour: 'red' } as object), 'colour')).not.toMatch(/did you mean/);
+    expect(ipLinkNames(ns)).toEqual(['lo', 'p0', 'p1']);
+  });
+
   it('setTimeout refuses values that are not a positive whole number of milliseconds', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

@@ -247,11 +247,72 @@ pub fn from_serde(arg: &str, message: &str) -> Error {
             .replace("u16", "a 16-bit unsigned integer")
             .replace("u8", "an 8-bit unsigned integer"),
     );
+    let message = match suggestion(&message) {
+        Some(name) => format!("{message}; did you mean `{name}`?"),
+        None => message,
+    };
     Error::InvalidArgument {
         arg: arg.to_string(),
         message,
         problem,
     }
+}
+
+/// Names other tools give what tenus calls otherwise (`ip`'s own words, pyroute2's, Go netlink's).
+const SYNONYMS: &[(&str, &str)] = &[
+    ("gateway", "via"),
+    ("gw", "via"),
+    ("priority", "metric"),
+    ("preference", "metric"),
+    ("device", "dev"),
+    ("interface", "dev"),
+    ("iface", "dev"),
+    ("device", "link"),
+    ("interface", "link"),
+    ("iface", "link"),
+    ("lladdr", "mac"),
+    ("hwaddr", "mac"),
+    ("address", "mac"),
+];
+
+/// For "unknown field `x`, expected one of `a`, `b`" (or a variant): the name meant, when a
+/// synonym or a typo (two edits at most) points at one of those expected.
+fn suggestion(message: &str) -> Option<&str> {
+    if !message.starts_with("unknown field") && !message.starts_with("unknown variant") {
+        return None;
+    }
+    let mut names = message.split('`').skip(1).step_by(2);
+    let given = names.next()?;
+    let expected: Vec<&str> = names.collect();
+    let synonym = SYNONYMS
+        .iter()
+        .find(|(other, ours)| *other == given && expected.contains(ours))
+        .map(|(_, ours)| *ours);
+    synonym.or_else(|| {
+        let lower = given.to_ascii_lowercase();
+        expected
+            .iter()
+            .map(|name| (edits(&lower, &name.to_ascii_lowercase()), *name))
+            .filter(|(d, name)| *d <= 2 && *d * 2 <= name.len().max(given.len()))
+            .min_by_key(|(d, _)| *d)
+            .map(|(_, name)| name)
+    })
+}
+
+/// Levenshtein distance (names are a few ASCII letters).
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// An interface name as the kernel's `dev_valid_name()` accepts it; '%' is refused too because
@@ -428,6 +489,30 @@ pub fn ttl(arg: &str, ttl: u32) -> Result<u8> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_unknown_option_names_the_one_meant() {
+        let msg = |m: &str| from_serde("options", m).to_string();
+        let routes = "unknown field `gateway`, expected one of `dst`, `via`, `dev`, `metric`";
+        assert!(msg(routes).ends_with("; did you mean `via`?"), "{}", msg(routes));
+        let typo = "unknown field `metirc`, expected one of `dst`, `via`, `dev`, `metric`";
+        assert!(msg(typo).ends_with("; did you mean `metric`?"), "{}", msg(typo));
+        let mode = "unknown variant `brigde`, expected one of `private`, `vepa`, `bridge`";
+        assert!(msg(mode).ends_with("; did you mean `bridge`?"), "{}", msg(mode));
+        // Nothing close: no guess.
+        let far = "unknown field `colour`, expected one of `dst`, `via`, `dev`";
+        assert!(!msg(far).contains("did you mean"), "{}", msg(far));
+        // A synonym whose word is not an option here: no guess either.
+        let rule = "unknown field `gateway`, expected one of `priority`, `table`";
+        assert!(!msg(rule).contains("did you mean"), "{}", msg(rule));
+        // Short names: at most half the name changed.
+        assert_eq!(
+            suggestion("unknown field `to`, expected one of `tos`, `from`"),
+            Some("tos")
+        );
+        assert_eq!(suggestion("unknown field `ab`, expected one of `dev`"), None);
+        assert_eq!(edits("kitten", "sitting"), 3);
+    }
+
     use super::*;
 
     fn arg_of(e: Error) -> String {
