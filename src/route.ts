@@ -371,10 +371,15 @@ export async function getRoute(ns: Netns, dst: string, options?: RouteGetOptions
 /** @internal `ns.flushRoutes(filter)`. */
 export async function flushRoutes(ns: Netns, filter?: RouteListOptions): Promise<number> {
   const o = args.options('filter', filter, { dev: args.linkIn(ns), table: numberOrName, protocol: numberOrName });
-  if (Object.values(o).every((v) => v === undefined)) {
-    // `ip route flush` refuses it too: it would take the kernel's own routes of both families
-    // (the links' prefix routes, fe80::/64) with everything else.
-    throw TenusError.invalidType('filter', 'say what to flush (protocol, dev, table, family...): a flush with no filter is refused');
+  // A family alone selects nothing within it: `ip -6 route flush` is refused as `ip route flush`
+  // is. Either would take the kernel's own routes (the links' prefix routes, fe80::/64) with
+  // everything else.
+  const { family: _family, ...selectors } = o;
+  if (Object.values(selectors).every((v) => v === undefined)) {
+    throw TenusError.invalidType(
+      'filter',
+      'say what to flush (protocol, dev, table, type; family narrows one of them): a flush with no filter, or only a family, is refused',
+    );
   }
   const f = JSON.stringify(o);
   return call(() => ns.native.routeFlush(f));

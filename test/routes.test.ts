@@ -427,8 +427,10 @@ describe('routes: listings filtered by the kernel', () => {
     expect(ipRoutes(ns1, '-4').some((x) => x.dst === '10.21.0.0/24')).toBe(true);
     expect(ipRoutes(ns1, '-6').some((x) => x.dst === '2001:db8:200::/64')).toBe(false);
     // With no filter it is refused (as `ip route flush` is): it would take the kernel's routes.
+    // A family alone selects nothing within it (`ip -6 route flush` is refused too): it would
+    // take the links' prefix routes and fe80::/64 with the rest.
     const all = [ipRoutes(ns1, '-4'), ipRoutes(ns1, '-6')];
-    for (const f of [undefined, {}, { table: undefined }]) {
+    for (const f of [undefined, {}, { table: undefined }, { family: 'inet' }, { family: 'inet6' }] as const) {
       const e = await rejection(ns1.flushRoutes(f));
       expect(e).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'filter' });
     }
