@@ -77,6 +77,26 @@ describe('routes: undo in rollback batches', () => {
     expect(allRoutes(ns1)).toEqual(before);
   });
 
+  it('what tenus has no option for comes back too: realms (route and leg), encap, congctl', async (ctx) => {
+    needRoot(ctx);
+    const { ns1 } = await routeSetup();
+    // Made by another tool: tenus cannot say these, but a rollback must not lose them.
+    const made = [
+      ['172.16.111.0/24', 'via', '172.16.101.2', 'realm', '5'],
+      ['172.16.112.0/24', 'nexthop', 'via', '172.16.101.2', 'realm', '7', 'nexthop', 'via', '172.16.103.2'],
+      ['172.16.113.0/24', 'encap', 'ip', 'id', '5', 'dst', '172.16.101.9', 'dev', 'veth1'],
+      ['172.16.114.0/24', 'via', '172.16.101.2', 'congctl', 'lock', 'cubic'],
+    ];
+    for (const m of made) runIn(ns1, 'ip', ['route', 'add', ...m]);
+    const before = allRoutes(ns1);
+    for (const [dst] of made) {
+      expect(await failing(ns1, (b) => b.route(dst).delete()), `delete ${dst}`).toEqual(['undone', 'failed']);
+      expect(allRoutes(ns1), `delete ${dst}`).toEqual(before);
+      expect(await failing(ns1, (b) => b.route(dst).via('172.16.101.3').replace()), `replace ${dst}`).toEqual(['undone', 'failed']);
+      expect(allRoutes(ns1), `replace ${dst}`).toEqual(before);
+    }
+  });
+
   it('one table read serves a run of replaces; a route changed since it is read again', async (ctx) => {
     // The engine reads a table once for consecutive route items and gives each the routes of its
     // own prefix (batch/shared.rs). A route the batch changed since that read must be read

@@ -1,6 +1,8 @@
 //! Route requests, laid out as iproute2 lays them out (tests/iproute2_routes.rs compares them
 //! byte for byte): `rtmsg`, then RTA_DST, RTA_SRC, the gateway, RTA_NH_ID, RTA_TABLE (tables
-//! above 255), RTA_PRIORITY, RTA_PREFSRC, RTA_OIF, RTA_METRICS, RTA_MULTIPATH.
+//! above 255), RTA_PRIORITY, RTA_PREFSRC, RTA_OIF, RTA_METRICS, RTA_MULTIPATH; a route read
+//! from the kernel and put back by an undo also carries what it was read with and tenus has no
+//! option for (realms, encap: `spec::Kept`), after them.
 
 use std::net::IpAddr;
 
@@ -23,11 +25,15 @@ pub const RTA_PRIORITY: u16 = 6;
 pub const RTA_PREFSRC: u16 = 7;
 pub const RTA_METRICS: u16 = 8;
 pub const RTA_MULTIPATH: u16 = 9;
+pub const RTA_FLOW: u16 = 11;
 pub const RTA_TABLE: u16 = 15;
 pub const RTA_MARK: u16 = 16;
 pub const RTA_VIA: u16 = 18;
 pub const RTA_PREF: u16 = 20;
+pub const RTA_ENCAP_TYPE: u16 = 21;
+pub const RTA_ENCAP: u16 = 22;
 pub const RTA_UID: u16 = 25;
+pub const RTA_TTL_PROPAGATE: u16 = 26;
 pub const RTA_IP_PROTO: u16 = 27;
 pub const RTA_SPORT: u16 = 28;
 pub const RTA_DPORT: u16 = 29;
@@ -115,6 +121,9 @@ fn multipath(buf: &mut Vec<u8>, family: Family, legs: &[Leg], index: &[u32]) {
         if let Some(gw) = &leg.gateway {
             gateway(buf, family, gw);
         }
+        for (kind, value) in &leg.kept {
+            nla::attr(buf, *kind, value);
+        }
         let len = (buf.len() - start) as u16;
         buf[start..start + 2].copy_from_slice(&len.to_ne_bytes());
     }
@@ -192,6 +201,9 @@ pub fn encode_route(route: &Route, verb: Verb, index: impl Fn(&LinkRef) -> Resul
     }
     if let Some(pref) = route.pref {
         w.u8(RTA_PREF, pref);
+    }
+    for (kind, value) in &route.kept {
+        w.bytes(*kind, value);
     }
     Ok(w.finish())
 }

@@ -119,11 +119,13 @@ fn legs_of(mut v: &[u8]) -> Vec<Leg> {
             dev: u32_of(&v[4..8]).filter(|i| *i != 0).map(LinkRef::Index),
             weight: u16::from(v[3]) + 1,
             flags: v[2],
+            kept: Vec::new(),
         };
         for (kind, value) in attrs(&v[8..len]) {
             match kind {
                 RTA_GATEWAY => leg.gateway = ip_of(value),
                 RTA_VIA => leg.gateway = via_of(value),
+                RTA_FLOW | RTA_ENCAP_TYPE | RTA_ENCAP => leg.kept.push((kind, value.to_vec())),
                 _ => {}
             }
         }
@@ -177,6 +179,7 @@ pub fn read_route_message(msg: &[u8]) -> Option<Route> {
         multipath: Vec::new(),
         nexthop: None,
         pref: None,
+        kept: Vec::new(),
     };
     for (kind, v) in attrs(&msg[NLMSG_HDRLEN + RTMSG_LEN..]) {
         match kind {
@@ -200,6 +203,7 @@ pub fn read_route_message(msg: &[u8]) -> Option<Route> {
             RTA_MULTIPATH => r.multipath = legs_of(v),
             RTA_NH_ID => r.nexthop = u32_of(v),
             RTA_PREF => r.pref = v.first().copied(),
+            RTA_FLOW | RTA_ENCAP_TYPE | RTA_ENCAP | RTA_TTL_PROPAGATE => r.kept.push((kind, v.to_vec())),
             _ => {}
         }
     }
@@ -265,9 +269,11 @@ impl Route {
             leg.flags &= RTNH_F_ONLINK;
         }
         if r.nexthop.is_some() {
+            // Dumps spell out the object's realm and encap too; the kernel refuses them beside an id.
             r.gateway = None;
             r.dev = None;
             r.multipath.clear();
+            r.kept.clear();
         }
         r
     }
@@ -310,6 +316,17 @@ mod tests {
             back.scope = r.scope;
             assert_eq!(back, r, "{json}");
         }
+    }
+
+    #[test]
+    fn a_string_metric_reads_back_as_it_was() {
+        // RTAX_MTU 1400, then RTAX_CC_ALGO "cubic" (a string: read as a number it became "cubi").
+        let mut payload = Vec::new();
+        crate::nla::attr(&mut payload, 2, &1400u32.to_ne_bytes());
+        crate::nla::attr(&mut payload, 16, b"cubic\0");
+        let m = Metrics::decode(&payload);
+        assert_eq!(m.cc_algo.as_deref(), Some(&b"cubic\0"[..]));
+        assert_eq!(m.encode(), payload);
     }
 
     #[test]

@@ -206,7 +206,15 @@ pub struct Leg {
     pub weight: u16,
     /// RTNH_F_* (ONLINK on requests; DEAD, LINKDOWN, ... in dumps).
     pub flags: u8,
+    /// The leg's realm and encap as read (see `Kept`).
+    pub kept: Kept,
 }
+
+/// Attributes of a route read from the kernel that tenus has no option for, but that a
+/// request can carry back (realms, lightweight-tunnel encap, MPLS TTL propagation): kept as
+/// read, `(type, payload)`, so that an undo puts the route back whole. Empty on requests
+/// built from options.
+pub type Kept = Vec<(u16, Vec<u8>)>;
 
 /// Route metrics as numbers (RTAX_*), kept in the order they are sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -214,11 +222,13 @@ pub struct Metrics {
     pub values: Vec<(u16, u32)>,
     /// RTAX_LOCK: a bit per locked metric.
     pub lock: u32,
+    /// RTAX_CC_ALGO as read (`congctl NAME`): the one metric that is a string, not a number.
+    pub cc_algo: Option<Vec<u8>>,
 }
 
 impl Metrics {
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty() && self.lock == 0
+        self.values.is_empty() && self.lock == 0 && self.cc_algo.is_none()
     }
 }
 
@@ -228,6 +238,7 @@ pub const RTNH_F_OFFLOAD: u8 = 8;
 pub const RTNH_F_LINKDOWN: u8 = 16;
 pub const RTNH_F_TRAP: u8 = 64;
 const RTAX_LOCK: u16 = 1;
+const RTAX_CC_ALGO: u16 = 16;
 
 /// A checked route: what a request is built from and what a read route is decoded into.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -256,6 +267,8 @@ pub struct Route {
     pub nexthop: Option<u32>,
     /// RTA_PREF (IPv6 router preference), kept when a read route is put back.
     pub pref: Option<u8>,
+    /// What a read route had that tenus has no option for (see `Kept`).
+    pub kept: Kept,
 }
 
 /// What a verb does with what the options leave out.
@@ -359,6 +372,9 @@ impl Metrics {
         for (kind, v) in &self.values {
             crate::nla::attr(&mut buf, *kind, &v.to_ne_bytes());
         }
+        if let Some(name) = &self.cc_algo {
+            crate::nla::attr(&mut buf, RTAX_CC_ALGO, name);
+        }
         if self.lock != 0 {
             crate::nla::attr(&mut buf, RTAX_LOCK, &self.lock.to_ne_bytes());
         }
@@ -369,6 +385,10 @@ impl Metrics {
     pub fn decode(payload: &[u8]) -> Metrics {
         let mut out = Metrics::default();
         for (kind, v) in crate::nla::attrs(payload) {
+            if kind == RTAX_CC_ALGO {
+                out.cc_algo = Some(v.to_vec());
+                continue;
+            }
             let Some(v) = crate::nla::u32_of(v) else { continue };
             if kind == RTAX_LOCK {
                 out.lock = v;
@@ -526,6 +546,7 @@ impl Route {
                     dev: leg.dev.clone(),
                     weight,
                     flags: if onlink { RTNH_F_ONLINK } else { 0 },
+                    kept: Vec::new(),
                 });
             }
         }
@@ -605,6 +626,7 @@ impl Route {
             multipath: legs,
             nexthop: o.nexthop,
             pref: None,
+            kept: Vec::new(),
         })
     }
 

@@ -16,6 +16,9 @@
 //!   routes: `readd_in_place`), on IPv6 as a replace, which also puts back a whole multipath
 //!   route one leg was taken from.
 //!
+//! A route put back has what it was read with, including what tenus has no option for: its
+//! realm and lightweight-tunnel encap (and its legs'), TTL propagation, `congctl`.
+//!
 //! What cannot be undone: a route's expiry (RTA_EXPIRES) and cached exceptions (learnt path
 //! MTUs, redirects) are not read; the kernel's own routes put back get protocol 'kernel' again
 //! but are now static (they no longer follow their address).
