@@ -754,7 +754,10 @@ export interface RouteOptions {
   src?: string
   /** Source prefix the route applies to (`from`; IPv6 only). */
   from?: string
-  /** Table number, or 'main' (default), 'local', 'default'. */
+  /**
+   * Table number, or 'main' (default; 'local' for local, broadcast and anycast routes, as
+   * `ip` chooses), 'local', 'default'.
+   */
   table?: number | RouteTableName
   /** Priority among routes to the same prefix (lower wins). */
   metric?: number

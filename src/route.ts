@@ -146,7 +146,7 @@ export abstract class RouteBuilder<Ref = LinkLike, Leg = NexthopLeg> extends Ite
     return this.field('from', () => args.text('from', prefix));
   }
 
-  /** Routing table: a number or 'main', 'local', 'default'. */
+  /** Routing table: a number or 'main', 'local', 'default' (default 'main'; 'local' for local, broadcast and anycast routes, as `ip`). */
   table(table: number | RouteTableName): this {
     return this.field('table', () => numberOrName('table', table));
   }

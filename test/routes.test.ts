@@ -223,6 +223,29 @@ describe('routes: attributes', () => {
     expect(byDst.get('10.16.1.1')?.scope).toBe('link');
   });
 
+  it('local, broadcast and anycast routes go to table local when no table is given, as ip puts them', async (ctx) => {
+    needRoot(ctx);
+    const { ns1 } = await routeSetup();
+    const where = (v: '-4' | '-6', dst: string) =>
+      ipRoutes(ns1, v, 'table', 'all').filter((r) => r.dst === dst).map((r) => ({ type: r.type, table: r.table ?? 'main' }));
+    // iproute2's own choice, beside tenus' for the same kind of route.
+    runIn(ns1, 'ip', ['route', 'add', 'local', '10.16.2.1', 'dev', 'veth1']);
+    await ns1.route('10.16.3.1').type('local').dev('veth1');
+    await ns1.route('10.16.3.255').type('broadcast').dev('veth1');
+    await ns1.route('2001:db8:16::1').type('local').dev('veth1');
+    await ns1.route('2001:db8:17::').type('anycast').dev('veth1');
+    expect(where('-4', '10.16.2.1')).toEqual([{ type: 'local', table: 'local' }]);
+    expect(where('-4', '10.16.3.1')).toEqual([{ type: 'local', table: 'local' }]);
+    expect(where('-4', '10.16.3.255')).toEqual([{ type: 'broadcast', table: 'local' }]);
+    expect(where('-6', '2001:db8:16::1')).toEqual([{ type: 'local', table: 'local' }]);
+    expect(where('-6', '2001:db8:17::')).toEqual([{ type: 'anycast', table: 'local' }]);
+    // A table given is kept; a deletion of the type finds it where it went.
+    await ns1.route('10.16.4.1').type('local').dev('veth1').table('main');
+    expect(where('-4', '10.16.4.1')).toEqual([{ type: 'local', table: 'main' }]);
+    await ns1.route('10.16.3.1').type('local').delete();
+    expect(where('-4', '10.16.3.1')).toEqual([]);
+  });
+
   it('an IPv4 route via an IPv6 gateway (RTA_VIA), single and in a multipath route', async (ctx) => {
     needRoot(ctx);
     const { ns1 } = await routeSetup();

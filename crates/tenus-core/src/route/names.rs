@@ -66,6 +66,11 @@ impl RouteType {
             RouteType::Blackhole | RouteType::Unreachable | RouteType::Prohibit | RouteType::Throw
         )
     }
+
+    /// Types iproute2 puts in table local when no table is given (`iproute_modify`).
+    pub fn is_local_table(self) -> bool {
+        matches!(self, RouteType::Local | RouteType::Broadcast | RouteType::Anycast)
+    }
 }
 
 coded!(RouteScope, "scope" {
@@ -115,6 +120,7 @@ coded!(RouteTableName, "routing table" {
 });
 
 pub const RT_TABLE_MAIN: u32 = 254;
+pub const RT_TABLE_LOCAL: u32 = 255;
 
 /// A value given by name or by number. Its TypeScript type is written by hand on each field
 /// (`number | RouteScope`).

@@ -11,7 +11,8 @@ use crate::error::{Error, Result};
 use crate::link::LinkRef;
 
 use super::names::{
-    Coded, NameOr, RouteProtocol, RouteScope, RouteTableName, RouteType, RT_TABLE_MAIN, TENUS_PROTOCOL,
+    Coded, NameOr, RouteProtocol, RouteScope, RouteTableName, RouteType, RT_TABLE_LOCAL, RT_TABLE_MAIN,
+    TENUS_PROTOCOL,
 };
 
 crate::js_enum!(Family { Inet = "inet", Inet6 = "inet6" });
@@ -155,7 +156,8 @@ pub struct RouteOptions {
     pub src: Option<String>,
     /// Source prefix the route applies to (`from`; IPv6 only).
     pub from: Option<String>,
-    /// Table number, or 'main' (default), 'local', 'default'.
+    /// Table number, or 'main' (default; 'local' for local, broadcast and anycast routes, as
+    /// `ip` chooses), 'local', 'default'.
     #[cfg_attr(feature = "napi", napi(ts_type = "number | RouteTableName"))]
     pub table: Option<NameOr<RouteTableName>>,
     /// Priority among routes to the same prefix (lower wins).
@@ -484,6 +486,8 @@ impl Route {
         }
         let table = match o.table {
             Some(t) => args::TABLE.check("table", t.code())?,
+            // As `ip route add local ...`: the kernel's own local routes are there too.
+            None if kind.is_some_and(RouteType::is_local_table) => RT_TABLE_LOCAL,
             None => RT_TABLE_MAIN,
         };
         let metric = o.metric.map(|m| METRIC.check("metric", m)).transpose()?;
