@@ -516,6 +516,9 @@ describe('routes: bad input is refused before anything is sent, naming the argum
       [() => ns.route('10.9.0.0/16').via('10.0.0.2').metric(1.5), 'metric', 'ERR_INVALID_ARG_VALUE'],
       [() => ns.route('10.9.0.0/16').via(7 as unknown as string), 'via', 'ERR_INVALID_ARG_TYPE'],
       [() => ns.route('10.9.0.0/16').via('10.0.0.2').metrics({ hoplimit: 256 }), 'metrics.hoplimit', 'ERR_INVALID_ARG_VALUE'],
+      // A lock fixes a value given beside it; without one the kernel locks 0 (`mtu lock 0`).
+      [() => ns.route('10.9.0.0/16').via('10.0.0.2').metrics({ lock: ['mtu'] }), 'metrics.lock', 'ERR_INVALID_ARG_TYPE'],
+      [() => ns.route('10.9.0.0/16').via('10.0.0.2').metrics({ mtu: 1400, lock: ['mtu', 'advmss'] }), 'metrics.lock', 'ERR_INVALID_ARG_TYPE'],
       [() => ns.route('10.9.0.0/16', { via: '10.0.0.2', gateway: '10.0.0.3' } as object), 'gateway', 'ERR_INVALID_ARG_VALUE'],
       [() => ns.routeGet('10.9.0.300'), 'dst', 'ERR_INVALID_ARG_VALUE'],
       [() => ns.routes({ table: 0 }), 'table', 'ERR_INVALID_ARG_VALUE'],

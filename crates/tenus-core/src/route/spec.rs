@@ -363,6 +363,16 @@ impl Metrics {
         put(MetricName::Initrwnd, m.initrwnd, None)?;
         put(MetricName::Hoplimit, m.hoplimit, Some(&HOPLIMIT))?;
         for name in m.lock.iter().flatten() {
+            // A lock fixes the value given beside it; without one the kernel would lock 0.
+            if !out.values.iter().any(|(code, _)| *code == name.code()) {
+                return Err(Error::invalid_type(
+                    "metrics.lock",
+                    format!(
+                        "{0} is locked but has no value: give metrics.{0} too",
+                        name.as_str()
+                    ),
+                ));
+            }
             out.lock |= 1 << name.code();
         }
         Ok(out)
