@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Netns, RuleOptions, RuleRecord } from '../src';
 import { rejection } from './helpers/check';
-import { lab, needRoot } from './helpers/lab';
+import { lab, needRoot, runIn } from './helpers/lab';
 import { ipRules, noDad, sysctl } from './helpers/routing';
 
 const RTABLE = 100;
@@ -245,6 +245,25 @@ describe('rules: undo in rollback batches, bad input', () => {
     );
     expect(r.items.map((i) => i.status)).toEqual(['undone', 'failed']);
     expect(ipRules(ns)).toEqual(before);
+  });
+
+  it('a deleted rule comes back with what tenus has no option for: realms, tun_id', async (ctx) => {
+    needRoot(ctx);
+    const ns = await setup();
+    // Made by another tool. Without its tun_id, rule 501 would send all traffic to table 100.
+    runIn(ns, 'ip', ['rule', 'add', 'pref', '500', 'realms', '5/6', 'table', String(RTABLE)]);
+    runIn(ns, 'ip', ['rule', 'add', 'pref', '501', 'tun_id', '7', 'table', String(RTABLE)]);
+    const before = runIn(ns, 'ip', ['-d', 'rule', 'show']);
+    const r = await ns.batch(
+      (b) => {
+        b.rule({ priority: 500 }).delete();
+        b.rule({ priority: 501 }).delete();
+        b.rule({ priority: 12345 }).delete(); // no such rule: the batch fails here
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'failed']);
+    expect(runIn(ns, 'ip', ['-d', 'rule', 'show'])).toEqual(before);
   });
 
   it('refuses bad selectors before sending, naming them', async (ctx) => {

@@ -1,7 +1,9 @@
 //! Rule requests, laid out as iproute2 lays them out (`fib_rule_hdr`, then FRA_SRC, FRA_DST,
 //! FRA_IIFNAME, FRA_OIFNAME, FRA_FWMARK, FRA_FWMASK, FRA_UID_RANGE, FRA_SPORT_RANGE,
 //! FRA_DPORT_RANGE, FRA_IP_PROTO, FRA_PROTOCOL, FRA_SUPPRESS_PREFIXLEN, FRA_SUPPRESS_IFGROUP,
-//! FRA_TABLE, FRA_GOTO, FRA_L3MDEV, FRA_PRIORITY), and rules read back from the kernel.
+//! FRA_TABLE, FRA_GOTO, FRA_L3MDEV, FRA_PRIORITY; then, for a rule read back and added again
+//! by an undo, the selectors it was read with that tenus has no option for), and rules read
+//! back from the kernel.
 
 use serde::Serialize;
 
@@ -22,6 +24,8 @@ const FRA_IIFNAME: u16 = 3;
 const FRA_GOTO: u16 = 4;
 const FRA_PRIORITY: u16 = 6;
 const FRA_FWMARK: u16 = 10;
+const FRA_FLOW: u16 = 11;
+const FRA_TUN_ID: u16 = 12;
 const FRA_SUPPRESS_IFGROUP: u16 = 13;
 const FRA_SUPPRESS_PREFIXLEN: u16 = 14;
 const FRA_TABLE: u16 = 15;
@@ -33,6 +37,8 @@ const FRA_PROTOCOL: u16 = 21;
 const FRA_IP_PROTO: u16 = 22;
 const FRA_SPORT_RANGE: u16 = 23;
 const FRA_DPORT_RANGE: u16 = 24;
+const FRA_DSCP: u16 = 25;
+const FRA_DSCP_MASK: u16 = 30;
 
 const HDR_LEN: usize = 12;
 /// FIB_RULE_IIF_DETACHED, FIB_RULE_OIF_DETACHED: the named link does not exist.
@@ -126,6 +132,9 @@ pub fn encode_rule(r: &Rule, delete: bool) -> Vec<u8> {
     if let Some(p) = r.priority {
         w.u32(FRA_PRIORITY, p);
     }
+    for (kind, value) in &r.kept {
+        w.bytes(*kind, value);
+    }
     w.finish()
 }
 
@@ -193,6 +202,9 @@ pub fn read_rule_message(msg: &[u8]) -> Option<Rule> {
             FRA_DPORT_RANGE => r.dport = range16(v),
             FRA_IP_PROTO => r.ipproto = v.first().copied(),
             FRA_PROTOCOL => r.protocol = v.first().copied().unwrap_or(0),
+            // realms, tun_id, and the selectors of later kernels: dscp, flowlabel (and mask),
+            // sport/dport masks, dscp mask (FRA_DSCP ..= FRA_DSCP_MASK).
+            FRA_FLOW | FRA_TUN_ID | FRA_DSCP..=FRA_DSCP_MASK => r.kept.push((kind, v.to_vec())),
             _ => {}
         }
     }

@@ -270,6 +270,10 @@ pub struct Rule {
     /// 0 on a deletion: any.
     pub protocol: u8,
     pub l3mdev: bool,
+    /// Selectors of a rule read from the kernel that tenus has no option for (realms, tun_id,
+    /// dscp, flowlabel, port masks), kept as read, `(type, payload)`, so that an undo adds the
+    /// rule back whole. Empty on requests built from options.
+    pub kept: Vec<(u16, Vec<u8>)>,
 }
 
 pub const FIB_RULE_INVERT: u32 = 2;
@@ -427,6 +431,7 @@ impl Rule {
             },
             protocol,
             l3mdev,
+            kept: Vec::new(),
         })
     }
 
