@@ -223,6 +223,27 @@ describe('nexthops: fdb (fib_nexthops ipv4_fdb_grp_fcnal, ipv6_fdb_grp_fcnal)', 
 });
 
 describe('nexthops: undo, bad input', () => {
+  it('a deleted or replaced object comes back with its encap (tenus has no option for it)', async (ctx) => {
+    needRoot(ctx);
+    const { me } = await setup();
+    runIn(me, 'ip', ['nexthop', 'add', 'id', '12', 'encap', 'ip', 'id', '5', 'dst', '172.16.1.9', 'via', '172.16.1.2', 'dev', 'veth1']);
+    const before = runIn(me, 'ip', ['-d', 'nexthop', 'show']);
+    for (const fill of [
+      (b: Parameters<Parameters<Netns['batch']>[0]>[0]) => b.nexthop(12).delete(),
+      (b: Parameters<Parameters<Netns['batch']>[0]>[0]) => b.nexthop(12).via('172.16.1.3').dev('veth1').replace(),
+    ]) {
+      const r = await me.batch(
+        (b) => {
+          fill(b);
+          b.nexthop(99).delete(); // no such nexthop: the batch fails here
+        },
+        { onError: 'rollback' },
+      );
+      expect(r.items.map((i) => i.status)).toEqual(['undone', 'failed']);
+      expect(runIn(me, 'ip', ['-d', 'nexthop', 'show'])).toEqual(before);
+    }
+  });
+
   it('a failed batch deletes what it added and puts back what it replaced or deleted', async (ctx) => {
     needRoot(ctx);
     const { me } = await setup();

@@ -1,7 +1,7 @@
 //! Nexthop object requests (`netlink-packet-route` has no nexthop messages), laid out as
 //! iproute2 lays them out: `nhmsg`, NHA_ID, then NHA_GATEWAY, NHA_OIF, NHA_BLACKHOLE,
-//! NHA_FDB, or NHA_GROUP, NHA_RES_GROUP (nested), NHA_GROUP_TYPE, NHA_FDB; and objects read
-//! back from the kernel.
+//! NHA_FDB, or NHA_GROUP, NHA_RES_GROUP (nested), NHA_GROUP_TYPE, NHA_FDB (then, for an object
+//! read back and put back by an undo, its encap); and objects read back from the kernel.
 
 use serde::Serialize;
 
@@ -27,6 +27,8 @@ const NHA_GROUP_TYPE: u16 = 3;
 const NHA_BLACKHOLE: u16 = 4;
 const NHA_OIF: u16 = 5;
 const NHA_GATEWAY: u16 = 6;
+const NHA_ENCAP_TYPE: u16 = 7;
+const NHA_ENCAP: u16 = 8;
 const NHA_GROUPS: u16 = 9;
 const NHA_FDB: u16 = 11;
 const NHA_RES_GROUP: u16 = 12;
@@ -113,6 +115,9 @@ pub fn encode_nexthop(nh: &Nexthop, verb: Verb, index: impl Fn(&LinkRef) -> Resu
     if nh.fdb {
         w.flag(NHA_FDB);
     }
+    for (kind, value) in &nh.kept {
+        w.bytes(*kind, value);
+    }
     Ok(w.finish())
 }
 
@@ -162,6 +167,7 @@ pub fn read_nexthop_message(msg: &[u8]) -> Option<Nexthop> {
     let mut id = 0;
     let (mut gateway, mut dev, mut blackhole, mut fdb) = (None, None, false, false);
     let (mut members, mut resilient, mut group_type) = (None, None, 0);
+    let mut kept = Vec::new();
     for (kind, v) in attrs(&msg[NLMSG_HDRLEN + NHMSG_LEN..]) {
         match kind {
             NHA_ID => id = u32_of(v)?,
@@ -189,6 +195,9 @@ pub fn read_nexthop_message(msg: &[u8]) -> Option<Nexthop> {
                 }
                 resilient = Some(r);
             }
+            NHA_ENCAP_TYPE => kept.push((kind, v.to_vec())),
+            // Dumps leave NLA_F_NESTED off; requests are parsed strictly, and need it.
+            NHA_ENCAP => kept.push((kind | NLA_F_NESTED, v.to_vec())),
             _ => {}
         }
     }
@@ -212,6 +221,7 @@ pub fn read_nexthop_message(msg: &[u8]) -> Option<Nexthop> {
         fdb,
         protocol: h[2],
         scope: h[1],
+        kept,
     })
 }
 

@@ -111,6 +111,10 @@ pub struct Nexthop {
     pub protocol: u8,
     /// nhm_scope as read (requests leave it to the kernel).
     pub scope: u8,
+    /// What an object read from the kernel has that tenus has no option for (its
+    /// lightweight-tunnel encap), kept as read, `(type, payload)`, so that an undo puts it back
+    /// whole. Empty on requests built from options.
+    pub kept: Vec<(u16, Vec<u8>)>,
 }
 
 pub const BUCKETS: Int = Int::new("bucket count", 1..=u16::MAX as u64);
@@ -245,6 +249,7 @@ impl Nexthop {
             fdb,
             protocol,
             scope: 0,
+            kept: Vec::new(),
         })
     }
 
