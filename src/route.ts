@@ -83,22 +83,55 @@ export function routeOptions(options: unknown, link: LinkCheck): Record<string, 
 /**
  * The options of the last batch route and what they were checked into: bulk work passes the
  * same options (a fresh literal each time) to thousands of routes, which then share one checked
- * object (copied by a builder before it changes it). Primitive values are compared; an object
- * value (a Link, metrics, legs) is the same only if it is the same object; and only within the
- * batch that checked them (each has its own link check).
+ * object (copied by a builder before it changes it). Options are the same when each value is:
+ * primitives and plain data (metrics, legs) by value, compared with a copy taken when they were
+ * checked, so that an object changed in place between two routes is checked again; anything
+ * else (a Link) only if it is the same object; and only within the batch that checked them
+ * (each has its own link check).
  */
 let lastGiven: Record<string, unknown> | undefined;
 let lastCount = 0;
 let lastChecked: Record<string, unknown> = {};
 let lastLink: LinkCheck | undefined;
 
+function isPlain(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** A copy of plain data (arrays, plain objects); anything else as it is. */
+function snapshot(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(snapshot);
+  if (isPlain(v)) return Object.fromEntries(Object.keys(v).map((k) => [k, snapshot(v[k])]));
+  return v;
+}
+
+/** Whether `given` is what `was` (a snapshot) holds: plain data by value, the rest by identity. */
+function same(given: unknown, was: unknown): boolean {
+  if (given === was) return !Array.isArray(given) && !isPlain(given);
+  if (Array.isArray(given)) {
+    return Array.isArray(was) && given.length === was.length && given.every((g, i) => same(g, was[i]));
+  }
+  if (isPlain(given)) {
+    if (!isPlain(was)) return false;
+    const keys = Object.keys(given);
+    return keys.length === Object.keys(was).length && keys.every((k) => k in was && same(given[k], was[k]));
+  }
+  return false;
+}
+
 function sharedOptions(options: unknown, link: LinkCheck): Record<string, unknown> | undefined {
   if (lastGiven === undefined || link !== lastLink || typeof options !== 'object' || options === null) return undefined;
   const given = options as Record<string, unknown>;
   let count = 0;
-  for (const key in given) {
-    if (given[key] !== lastGiven[key]) return undefined;
-    count++;
+  try {
+    for (const key in given) {
+      if (!same(given[key], lastGiven[key])) return undefined;
+      count++;
+    }
+  } catch {
+    return undefined; // a getter that throws: the full check names it
   }
   return count === lastCount ? lastChecked : undefined;
 }
@@ -108,7 +141,7 @@ function batchOptions(options: unknown, link: LinkCheck): { checked: Record<stri
   if (hit) return { checked: hit, shared: true };
   const checked = routeOptions(options, link);
   if (typeof options === 'object' && options !== null) {
-    lastGiven = { ...(options as Record<string, unknown>) };
+    lastGiven = snapshot({ ...(options as Record<string, unknown>) }) as Record<string, unknown>;
     lastCount = Object.keys(lastGiven).length;
     lastChecked = checked;
     lastLink = link;

@@ -246,6 +246,30 @@ describe('routes: attributes', () => {
     expect(where('-4', '10.16.3.1')).toEqual([]);
   });
 
+  it('a batch reusing one options object changed in place between routes sends each its own values', async (ctx) => {
+    needRoot(ctx);
+    const { ns1 } = await routeSetup();
+    const options = { via: '172.16.101.2', metrics: { mtu: 1400 } };
+    const legs = [{ via: '172.16.101.2' }, { via: '172.16.103.2', weight: 1 }];
+    const multipath = { multipath: legs };
+    await ns1.batch((b) => {
+      b.route('10.17.0.0/24', options);
+      options.metrics.mtu = 1300;
+      b.route('10.17.1.0/24', options);
+      b.route('10.17.2.0/24', multipath);
+      legs[1] = { via: '172.16.103.3', weight: 5 };
+      b.route('10.17.3.0/24', multipath);
+      legs[1].weight = 7;
+      b.route('10.17.4.0/24', multipath);
+    });
+    expect(await agreed(ns1, '10.17.0.0/24')).toMatchObject([{ metrics: { mtu: 1400 } }]);
+    expect(await agreed(ns1, '10.17.1.0/24')).toMatchObject([{ metrics: { mtu: 1300 } }]);
+    const second = async (dst: string) => (await agreed(ns1, dst))[0].multipath?.[1];
+    expect(await second('10.17.2.0/24')).toMatchObject({ via: '172.16.103.2', weight: 1 });
+    expect(await second('10.17.3.0/24')).toMatchObject({ via: '172.16.103.3', weight: 5 });
+    expect(await second('10.17.4.0/24')).toMatchObject({ via: '172.16.103.3', weight: 7 });
+  });
+
   it('an IPv4 route via an IPv6 gateway (RTA_VIA), single and in a multipath route', async (ctx) => {
     needRoot(ctx);
     const { ns1 } = await routeSetup();
