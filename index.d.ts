@@ -712,7 +712,10 @@ export interface RouteListOptions {
   /** A table (default 'main', as `ip route show`), or 'all'. */
   table?: number | RouteTableName | 'all'
   protocol?: number | RouteProtocol
-  /** Routes out of this link. */
+  /**
+   * Routes out of this link, multipath routes with a leg on it included (the kernel's filter;
+   * `ip route show dev` leaves those out, `ip route flush dev` takes them too).
+   */
   dev?: LinkLike
   type?: RouteType
 }

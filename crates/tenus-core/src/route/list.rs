@@ -39,7 +39,8 @@ pub struct RouteListOptions {
     pub table: Option<TableChoice>,
     #[cfg_attr(feature = "napi", napi(ts_type = "number | RouteProtocol"))]
     pub protocol: Option<NameOr<RouteProtocol>>,
-    /// Routes out of this link.
+    /// Routes out of this link, multipath routes with a leg on it included (the kernel's filter;
+    /// `ip route show dev` leaves those out, `ip route flush dev` takes them too).
     #[cfg_attr(feature = "napi", napi(ts_type = "LinkLike"))]
     pub dev: Option<LinkRef>,
     #[serde(rename = "type")]
