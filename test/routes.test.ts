@@ -516,6 +516,9 @@ describe('routes: FIB lookups (ip route get)', () => {
   });
 });
 
+/** `n` multipath legs, the i-th via `via(i)`. */
+const legs = (n: number, via: (i: number) => string) => Array.from({ length: n }, (_, i) => ({ via: via(i) }));
+
 describe('routes: bad input is refused before anything is sent, naming the argument', () => {
   it('prefix too long, host bits, wrong gateway family, table 0, weights, types, exclusive options', async (ctx) => {
     needRoot(ctx);
@@ -533,6 +536,10 @@ describe('routes: bad input is refused before anything is sent, naming the argum
       [() => ns.route('10.9.0.0/16').multipath([{ via: '10.0.0.2', weight: 0 }]), 'multipath[0].weight', 'ERR_INVALID_ARG_VALUE'],
       [() => ns.route('10.9.0.0/16').multipath([{ via: '10.0.0.2' }, { via: '10.0.0.3', weight: 257 }]), 'multipath[1].weight', 'ERR_INVALID_ARG_VALUE'],
       [() => ns.route('10.9.0.0/16').type('teleport' as 'local'), 'type', 'ERR_INVALID_ARG_VALUE'],
+      // RTA_MULTIPATH's length is 16 bits: 4,200 IPv4 legs (16 bytes each) wrapped it, and the
+      // kernel installed the first 104 of them.
+      [() => ns.route('10.9.0.0/16').multipath(legs(4200, (i) => `10.0.${i >> 8}.${i & 255}`)), 'multipath', 'ERR_INVALID_ARG_VALUE'],
+      [() => ns.route('fd09::/64').multipath(legs(2400, (i) => `fd00::${i.toString(16)}`)), 'multipath', 'ERR_INVALID_ARG_VALUE'],
       [() => ns.route('10.9.0.0/16').type('blackhole').via('10.0.0.2'), 'via', 'ERR_INVALID_ARG_VALUE'],
       [() => ns.route('10.9.0.0/16').via('10.0.0.2').nexthop(5), 'nexthop', 'ERR_INVALID_ARG_VALUE'],
       [() => ns.route('10.9.0.0/16'), 'via', 'ERR_INVALID_ARG_TYPE'],

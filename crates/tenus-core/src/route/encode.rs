@@ -129,6 +129,13 @@ fn multipath(buf: &mut Vec<u8>, family: Family, legs: &[Leg], index: &[u32]) {
     }
 }
 
+/// The length of the RTA_MULTIPATH attribute `legs` make (its header included).
+pub(crate) fn multipath_len(family: Family, legs: &[Leg]) -> usize {
+    let mut buf = Vec::new();
+    multipath(&mut buf, family, legs, &vec![0; legs.len()]);
+    4 + buf.len()
+}
+
 /// Builds the request for `route` (`kind`: RTM_NEWROUTE with `verb`'s flags, or RTM_DELROUTE),
 /// with `index` resolving the links it names.
 pub fn encode_route(route: &Route, verb: Verb, index: impl Fn(&LinkRef) -> Result<u32>) -> Result<Vec<u8>> {

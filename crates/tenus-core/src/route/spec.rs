@@ -565,6 +565,19 @@ impl Route {
             }
         }
 
+        // A netlink attribute's length is 16 bits: more legs would wrap it, and the kernel would
+        // install the few the wrapped length still covers.
+        let size = super::encode::multipath_len(family, &legs);
+        if size > usize::from(u16::MAX) {
+            return Err(Error::invalid(
+                "multipath",
+                format!(
+                    "{} nexthops take {size} bytes; one netlink attribute holds 65535",
+                    legs.len()
+                ),
+            ));
+        }
+
         let onlink = o.onlink.unwrap_or(false);
         let exclusive = |a: &str, b: &str| Error::invalid(a, format!("{a} and {b} are exclusive"));
         if !legs.is_empty() {
