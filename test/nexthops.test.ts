@@ -295,6 +295,8 @@ describe('nexthops: undo, bad input', () => {
       [() => me.nexthop(1).blackhole().via('172.16.1.2'), 'blackhole'],
       [() => me.nexthop(1).group([{ id: 2 }]).resilient({ buckets: 0 }), 'resilient.buckets'],
       [() => me.nexthop(1).via('not an address').dev('veth1'), 'via'],
+      // NHA_GROUP's length is 16 bits: 8,192 members (8 bytes each) would wrap it.
+      [() => me.nexthop(1).group(Array.from({ length: 8192 }, (_, i) => ({ id: i + 2 }))), 'group'],
     ];
     for (const [make, arg] of cases) {
       const e = await rejection(make());

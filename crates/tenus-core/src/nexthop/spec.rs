@@ -145,6 +145,16 @@ impl Nexthop {
             if list.is_empty() {
                 return Err(Error::invalid("group", "a group needs at least one nexthop"));
             }
+            // NHA_GROUP holds 8 bytes a member, and its length is 16 bits: more would wrap it.
+            if 4 + 8 * list.len() > usize::from(u16::MAX) {
+                return Err(Error::invalid(
+                    "group",
+                    format!(
+                        "{} members take more than the 65535 bytes one netlink attribute holds (8,191 fit)",
+                        list.len()
+                    ),
+                ));
+            }
             let mut members = Vec::with_capacity(list.len());
             for (i, m) in list.iter().enumerate() {
                 let mid = NEXTHOP_ID.check(&format!("group[{i}].id"), m.id)?;
