@@ -266,6 +266,16 @@ describe('rules: undo in rollback batches, bad input', () => {
     expect(runIn(ns, 'ip', ['-d', 'rule', 'show'])).toEqual(before);
   });
 
+  it('a kernel error names the rule by its priority, or without one by its first selector', async (ctx) => {
+    needRoot(ctx);
+    const ns = await setup();
+    await ns.rule({ fwmark: 1 }).table(RTABLE).priority(700);
+    expect(await rejection(ns.rule({ fwmark: 1 }).table(RTABLE).priority(700))).toMatchObject({ code: 'EEXIST', link: 'priority 700' });
+    // The kernel refuses a goto backwards (to a rule before the one it gives this one).
+    expect(await rejection(ns.rule({ fwmark: 1 }).goto(5))).toMatchObject({ code: 'EINVAL', link: 'fwmark 0x1' });
+    expect(await rejection(ns.rule({ iif: 'dev0' }).goto(5))).toMatchObject({ code: 'EINVAL', link: 'iif dev0' });
+  });
+
   it('refuses bad selectors before sending, naming them', async (ctx) => {
     needRoot(ctx);
     const ns = await setup();

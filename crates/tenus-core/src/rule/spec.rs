@@ -437,12 +437,28 @@ impl Rule {
 
     /// For errors.
     pub fn label(&self) -> String {
-        match (self.priority, &self.from, &self.to) {
-            (Some(p), _, _) => format!("priority {p}"),
-            (None, Some(f), _) => format!("from {f}"),
-            (None, None, Some(t)) => format!("to {t}"),
-            _ => "rule".into(),
+        if let Some(p) = self.priority {
+            return format!("priority {p}");
         }
+        // Without a priority, its first selector, as `ip rule` prints it.
+        let range =
+            |name: &str, r: &Option<Range>| r.as_ref().map(|r| format!("{name} {}-{}", r.start, r.end));
+        [
+            self.from.map(|p| format!("from {p}")),
+            self.to.map(|p| format!("to {p}")),
+            self.iif.as_ref().map(|n| format!("iif {n}")),
+            self.oif.as_ref().map(|n| format!("oif {n}")),
+            self.fwmark.map(|m| format!("fwmark {m:#x}")),
+            range("uidrange", &self.uidrange),
+            self.ipproto.map(|p| format!("ipproto {p}")),
+            range("sport", &self.sport),
+            range("dport", &self.dport),
+            (self.table != 0).then(|| format!("lookup {}", self.table)),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+        .unwrap_or_else(|| "rule".into())
     }
 
     /// Whether `read` is a rule this deletion matches (the kernel's rule_find: what the
