@@ -270,6 +270,17 @@ describe('routes: attributes', () => {
     expect(await second('10.17.4.0/24')).toMatchObject({ via: '172.16.103.3', weight: 7 });
   });
 
+  it('a route whose metrics have no name in RouteMetrics has no metrics in its record', async (ctx) => {
+    needRoot(ctx);
+    const { ns1 } = await routeSetup();
+    runIn(ns1, 'ip', ['route', 'add', '10.18.0.0/24', 'via', '172.16.101.2', 'rtt', '100ms', 'quickack', '1']);
+    runIn(ns1, 'ip', ['route', 'add', '10.18.1.0/24', 'via', '172.16.101.2', 'rtt', '100ms', 'mtu', '1400']);
+    const byDst = new Map((await ns1.routes()).map((r) => [r.dst, r]));
+    expect(byDst.get('10.18.0.0/24')).not.toHaveProperty('metrics');
+    expect(byDst.get('10.18.1.0/24')?.metrics).toEqual({ mtu: 1400 });
+    expect(await ns1.routeGet('10.18.0.1', { fibmatch: true })).not.toHaveProperty('metrics');
+  });
+
   it('an IPv4 route via an IPv6 gateway (RTA_VIA), single and in a multipath route', async (ctx) => {
     needRoot(ctx);
     const { ns1 } = await routeSetup();

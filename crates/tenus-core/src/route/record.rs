@@ -219,7 +219,8 @@ impl Route {
             None => None,
         };
         let kind = NameOr::of(u32::from(self.kind));
-        let metrics = (!self.metrics.is_empty()).then(|| self.metrics.options());
+        // Only metrics with a name in RouteMetrics show (rtt, quickack, ... alone: none).
+        let metrics = Some(self.metrics.options()).filter(|m| *m != RouteMetrics::default());
         RouteRecord {
             family: self.family,
             kind,
