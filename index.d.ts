@@ -864,6 +864,12 @@ export interface RuleOptions {
   l3mdev?: boolean
 }
 
+/** FRA_FLOW: the source realm (0: any) and the destination realm. */
+export interface RuleRealms {
+  from: number
+  to: number
+}
+
 /** A rule as `ip -j rule` shows it. */
 export interface RuleRecord {
   family: Family
@@ -891,6 +897,13 @@ export interface RuleRecord {
   l3mdev?: boolean
   /** The link `iif` or `oif` names does not exist (the rule waits for it). */
   detached?: boolean
+  /**
+   * Realms matched (`ip rule ... realms FROM/TO`), set by other tools: tenus has no option
+   * for them, but a rule that has them matches only that traffic.
+   */
+  realms?: RuleRealms
+  /** The tunnel id matched (`ip rule ... tun_id N`), set by other tools (as `realms`). */
+  tunId?: number
 }
 
 /**

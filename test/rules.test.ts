@@ -253,6 +253,13 @@ describe('rules: undo in rollback batches, bad input', () => {
     // Made by another tool. Without its tun_id, rule 501 would send all traffic to table 100.
     runIn(ns, 'ip', ['rule', 'add', 'pref', '500', 'realms', '5/6', 'table', String(RTABLE)]);
     runIn(ns, 'ip', ['rule', 'add', 'pref', '501', 'tun_id', '7', 'table', String(RTABLE)]);
+    // Records show them, as ip -j rule does (flow_from, flow_to, tun_id).
+    const listed = await ns.rules({ family: 'inet' });
+    expect(listed.find((r) => r.priority === 500)).toMatchObject({ realms: { from: 5, to: 6 }, table: RTABLE });
+    expect(listed.find((r) => r.priority === 501)).toMatchObject({ tunId: 7, table: RTABLE });
+    const seen = ipRules(ns).filter((r) => r.priority === 500 || r.priority === 501);
+    expect(seen.map((r) => [r.flow_from, r.flow_to, r.tun_id])).toEqual([['5', '6', undefined], [undefined, undefined, 7]]);
+    expect(listed.filter((r) => r.realms === undefined && r.tunId === undefined).map((r) => r.priority)).toEqual([0, 32766, 32767]);
     const before = runIn(ns, 'ip', ['-d', 'rule', 'show']);
     const r = await ns.batch(
       (b) => {

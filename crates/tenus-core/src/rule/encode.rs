@@ -264,6 +264,25 @@ pub struct RuleRecord {
     /// The link `iif` or `oif` names does not exist (the rule waits for it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detached: Option<bool>,
+    /// Realms matched (`ip rule ... realms FROM/TO`), set by other tools: tenus has no option
+    /// for them, but a rule that has them matches only that traffic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realms: Option<RuleRealms>,
+    /// The tunnel id matched (`ip rule ... tun_id N`), set by other tools (as `realms`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "napi", napi(ts_type = "number"))]
+    pub tun_id: Option<u64>,
+}
+
+/// FRA_FLOW: the source realm (0: any) and the destination realm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct RuleRealms {
+    pub from: u32,
+    pub to: u32,
 }
 
 impl Rule {
@@ -293,7 +312,27 @@ impl Rule {
             protocol: NameOr::of(u32::from(self.protocol)),
             l3mdev: self.l3mdev.then_some(true),
             detached: (self.flags & DETACHED != 0).then_some(true),
+            realms: self.kept_u32(FRA_FLOW).map(|flow| RuleRealms {
+                from: flow >> 16,
+                to: flow & 0xffff,
+            }),
+            tun_id: self
+                .kept(FRA_TUN_ID)
+                .and_then(|v| v.try_into().ok())
+                .map(u64::from_be_bytes),
         }
+    }
+
+    /// A selector kept as read (`kept`), by attribute type.
+    fn kept(&self, kind: u16) -> Option<&[u8]> {
+        self.kept
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    fn kept_u32(&self, kind: u16) -> Option<u32> {
+        self.kept(kind)?.try_into().ok().map(u32::from_ne_bytes)
     }
 
     /// The rule as a request that adds it back as read (the kernel's own flags dropped).
