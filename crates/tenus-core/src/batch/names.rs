@@ -3,7 +3,7 @@
 //! namespace; names the batch creates are looked up when first needed, once the requests
 //! before them are answered (the kernel handles a socket's requests in order).
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::error::{Error, Result};
 use crate::handle::Handle;
@@ -11,22 +11,39 @@ use crate::link::LinkRef;
 
 use super::step::Effect;
 
-/// A name in one of the batch's namespaces (0 is the batch's own, n its n-th peer).
-type Key = (usize, String);
+/// What is known of the names of one namespace (0 is the batch's own, n its n-th peer).
+/// Looked up by `&str` in a map of its own: a key of (namespace, name) had to be built, its
+/// name copied, for every item's look-up.
+#[derive(Default)]
+struct Known {
+    index: FxHashMap<String, u32>,
+    /// Why a name has no index (its look-up failed).
+    missing: FxHashMap<String, Error>,
+    /// Names this batch has created (or renamed to) whose index is not known yet.
+    pending: FxHashSet<String>,
+}
 
 #[derive(Default)]
 pub struct Names {
-    index: HashMap<Key, u32>,
-    /// Why a name has no index (its look-up failed).
-    missing: HashMap<Key, Error>,
-    /// Names this batch has created (or renamed to) whose index is not known yet.
-    pending: HashSet<Key>,
+    /// By namespace.
+    known: Vec<Known>,
 }
 
 impl Names {
+    fn known(&self, target: usize) -> Option<&Known> {
+        self.known.get(target)
+    }
+
+    fn known_mut(&mut self, target: usize) -> &mut Known {
+        if self.known.len() <= target {
+            self.known.resize_with(target + 1, Known::default);
+        }
+        &mut self.known[target]
+    }
+
     /// Looks up, in one pipelined round per namespace, every name in `wanted`.
     pub(crate) async fn lookup(&mut self, handles: &[Handle], wanted: Vec<(usize, &str)>) {
-        let mut seen = HashSet::new();
+        let mut seen = FxHashSet::default();
         let wanted: Vec<(usize, LinkRef)> = wanted
             .into_iter()
             .filter(|(t, n)| seen.insert((*t, *n)))
@@ -35,15 +52,15 @@ impl Names {
         let results = futures::future::join_all(wanted.iter().map(|(t, l)| handles[*t].link_get(l))).await;
         for ((t, link), result) in wanted.into_iter().zip(results) {
             let LinkRef::Name(name) = link else { continue };
-            let key = (t, name);
-            self.pending.remove(&key);
+            let known = self.known_mut(t);
+            known.pending.remove(&name);
             match result {
                 Ok(rec) => {
-                    self.missing.remove(&key);
-                    self.index.insert(key, rec.index);
+                    known.missing.remove(&name);
+                    known.index.insert(name, rec.index);
                 }
                 Err(e) => {
-                    self.missing.insert(key, e);
+                    known.missing.insert(name, e);
                 }
             }
         }
@@ -53,7 +70,7 @@ impl Names {
     /// known yet.
     pub fn is_pending(&self, target: usize, link: &LinkRef) -> bool {
         match link {
-            LinkRef::Name(n) => self.pending.contains(&(target, n.clone())),
+            LinkRef::Name(n) => self.known(target).is_some_and(|k| k.pending.contains(n.as_str())),
             LinkRef::Index(_) => false,
         }
     }
@@ -63,23 +80,25 @@ impl Names {
         match link {
             LinkRef::Index(i) => Ok(*i),
             LinkRef::Name(n) => {
-                let key = (target, n.clone());
+                let known = self.known(target);
                 // The error is the item's (it names the link the item acts on); the text says
                 // which name was not found.
-                self.index.get(&key).copied().ok_or_else(|| {
-                    let errno = self
-                        .missing
-                        .get(&key)
-                        .and_then(Error::errno)
-                        .unwrap_or(libc::ENODEV);
-                    Error::Kernel {
-                        errno,
-                        op: String::new(),
-                        link: None,
-                        extack: Some(format!("no link named {n}")),
-                        extack_offset: None,
-                    }
-                })
+                known
+                    .and_then(|k| k.index.get(n.as_str()))
+                    .copied()
+                    .ok_or_else(|| {
+                        let errno = known
+                            .and_then(|k| k.missing.get(n.as_str()))
+                            .and_then(Error::errno)
+                            .unwrap_or(libc::ENODEV);
+                        Error::Kernel {
+                            errno,
+                            op: String::new(),
+                            link: None,
+                            extack: Some(format!("no link named {n}")),
+                            extack_offset: None,
+                        }
+                    })
             }
         }
     }
@@ -91,27 +110,28 @@ impl Names {
             Effect::Creates(name, peer) => {
                 // A name that exists keeps its index (creating it again fails with EEXIST). A
                 // pair's peer is new too, in its own namespace.
-                for key in std::iter::once((target, name)).chain(peer) {
-                    let key = (key.0, key.1.to_string());
-                    if !self.index.contains_key(&key) {
-                        self.pending.insert(key);
+                for (t, name) in std::iter::once((target, name)).chain(peer) {
+                    let known = self.known_mut(t);
+                    if !known.index.contains_key(name) {
+                        known.pending.insert(name.to_string());
                     }
                 }
             }
             Effect::Renames(link, to) => {
+                let known = self.known_mut(target);
                 if let LinkRef::Name(old) = link {
-                    self.index.remove(&(target, old.clone()));
+                    known.index.remove(old.as_str());
                 }
-                self.pending.insert((target, to.to_string()));
+                known.pending.insert(to.to_string());
             }
             Effect::Removes(link) => {
                 if let LinkRef::Name(n) = link {
-                    self.index.remove(&(target, n.clone()));
+                    self.known_mut(target).index.remove(n.as_str());
                 }
             }
             Effect::Moves(link, to, there) => {
                 if let LinkRef::Name(n) = link {
-                    self.index.remove(&(target, n.clone()));
+                    self.known_mut(target).index.remove(n.as_str());
                 }
                 if let Some(name) = there {
                     self.forget(to, name);
@@ -122,17 +142,17 @@ impl Names {
 
     /// Records that `name` in namespace `target` is the link `index` (a rollback put it back).
     pub(crate) fn found(&mut self, target: usize, name: &str, index: u32) {
-        let key = (target, name.to_string());
-        self.pending.remove(&key);
-        self.missing.remove(&key);
-        self.index.insert(key, index);
+        let known = self.known_mut(target);
+        known.pending.remove(name);
+        known.missing.remove(name);
+        known.index.insert(name.to_string(), index);
     }
 
     /// Forgets what is known of a name, so that it is looked up again when next needed.
     pub(crate) fn forget(&mut self, target: usize, name: &str) {
-        let key = (target, name.to_string());
-        self.index.remove(&key);
-        self.pending.insert(key);
+        let known = self.known_mut(target);
+        known.index.remove(name);
+        known.pending.insert(name.to_string());
     }
 }
 

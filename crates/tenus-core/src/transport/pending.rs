@@ -3,7 +3,9 @@
 //! no socket, no clock of its own (callers pass `now`), so every rule is unit-tested here; the
 //! driver (`driver.rs`) moves bytes and calls in.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
@@ -54,7 +56,8 @@ pub enum Received {
 
 #[derive(Default)]
 pub struct Pending {
-    requests: HashMap<u32, Request>,
+    /// By sequence number (hashed plainly: SipHash cost every request two hashes).
+    requests: FxHashMap<u32, Request>,
     queue: VecDeque<Job>,
     /// The kernel runs one dump per socket at a time (a second gets EBUSY): dumps wait their turn.
     dump_running: bool,
