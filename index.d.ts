@@ -30,7 +30,7 @@ export interface AddressFilter {
   /** Addresses of this link (`ip addr show dev LINK`). */
   link?: LinkLike
   /** IPv4 or IPv6 addresses only (`ip -4 addr`, `ip -6 addr`). */
-  family?: IpFamily
+  family?: Family
 }
 
 /** `ip addr add|replace` options; absent ones are as `ip` leaves them. */
@@ -311,8 +311,6 @@ export interface GroupMember {
 
 export type GroupType = 'mpath' | 'resilient'
 
-export type IpFamily = 'inet' | 'inet6'
-
 export type IpProtocol = 'icmp' | 'tcp' | 'udp' | 'sctp' | 'ipv6-icmp'
 
 export type IpvlanFlag = 'bridge' | 'private' | 'vepa'
@@ -502,7 +500,7 @@ export interface NeighbourFilter {
   link?: LinkLike
   /** Entries on the ports of this bridge or VRF (`ip neigh show master LINK`). */
   master?: LinkLike
-  family?: IpFamily
+  family?: Family
   /** Proxy entries instead of neighbours (`ip neigh show proxy`). */
   proxy?: boolean
   /** Only entries in these states (`ip neigh show nud STATE`). */

@@ -840,7 +840,6 @@ module.exports.Family = nativeBinding.Family
 module.exports.FdbState = nativeBinding.FdbState
 module.exports.GeneveDfMode = nativeBinding.GeneveDfMode
 module.exports.GroupType = nativeBinding.GroupType
-module.exports.IpFamily = nativeBinding.IpFamily
 module.exports.IpProtocol = nativeBinding.IpProtocol
 module.exports.IpvlanFlag = nativeBinding.IpvlanFlag
 module.exports.IpvlanMode = nativeBinding.IpvlanMode

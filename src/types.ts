@@ -3,5 +3,11 @@
 // exported here so that a new kind's types need no line of their own.
 export type * from '../index.js';
 
+/**
+ * @deprecated The same two names as `Family`, which address and neighbour filters take now
+ * (one type for the family everywhere).
+ */
+export type IpFamily = import('../index.js').Family;
+
 /** Link kinds tenus can create (over netlink; tun/tap have `Netns.tuntap`). */
 export type LinkKind = keyof import('../index.js').LinkKindTable;

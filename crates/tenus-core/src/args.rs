@@ -400,7 +400,8 @@ pub fn lladdr(arg: &str, text: &str) -> Result<[u8; 6]> {
     let mut parts = text.split([':', '-']);
     for slot in out.iter_mut() {
         let part = parts.next().ok_or_else(bad)?;
-        if part.len() != 2 {
+        // Two digits: from_str_radix alone would also take a sign ("+f").
+        if part.len() != 2 || !part.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad());
         }
         *slot = u8::from_str_radix(part, 16).map_err(|_| bad())?;
@@ -613,6 +614,8 @@ mod tests {
             "02:42:ac:11:00:02:03",
             "0g:42:ac:11:00:02",
             "2:42:ac:11:00:02",
+            "+2:42:ac:11:00:02",
+            "02:42:ac:11:00:+2",
         ] {
             assert!(mac("mac", bad).is_err(), "{bad:?}");
         }

@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::message::{decode, encode, Flags};
-use crate::neigh::get::IpFamily;
+use crate::route::spec::Family;
 
 use super::AddressRecord;
 
@@ -26,7 +26,7 @@ pub struct AddressFilter {
     #[cfg_attr(feature = "napi", napi(ts_type = "LinkLike"))]
     pub link: Option<LinkRef>,
     /// IPv4 or IPv6 addresses only (`ip -4 addr`, `ip -6 addr`).
-    pub family: Option<IpFamily>,
+    pub family: Option<Family>,
 }
 
 impl Handle {

@@ -10,22 +10,9 @@ use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::message::{encode, Flags};
+use crate::route::spec::Family;
 
 use super::{messages, NeighbourKey, NeighbourRecord, NeighbourState};
-
-crate::js_enum!(IpFamily {
-    Inet = "inet",
-    Inet6 = "inet6",
-});
-
-impl IpFamily {
-    pub fn netlink(self) -> AddressFamily {
-        match self {
-            IpFamily::Inet => AddressFamily::Inet,
-            IpFamily::Inet6 => AddressFamily::Inet6,
-        }
-    }
-}
 
 /// Which neighbours a listing returns; absent fields do not filter.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -41,7 +28,7 @@ pub struct NeighbourFilter {
     /// Entries on the ports of this bridge or VRF (`ip neigh show master LINK`).
     #[cfg_attr(feature = "napi", napi(ts_type = "LinkLike"))]
     pub master: Option<LinkRef>,
-    pub family: Option<IpFamily>,
+    pub family: Option<Family>,
     /// Proxy entries instead of neighbours (`ip neigh show proxy`).
     pub proxy: Option<bool>,
     /// Only entries in these states (`ip neigh show nud STATE`).
@@ -125,7 +112,7 @@ impl Handle {
         let families = match filter.family {
             Some(f) => vec![f],
             // Not AF_UNSPEC: the kernel would add every bridge's FDB to the dump.
-            None => vec![IpFamily::Inet, IpFamily::Inet6],
+            None => vec![Family::Inet, Family::Inet6],
         };
         let mut out = Vec::new();
         for family in families {

@@ -81,7 +81,10 @@ impl Step for DeleteRule {
             follow_up: false,
         })
     }
-    // The kernel treats priority 0 as "any": only a priority given pins the rules matched.
+    // Keyed only by a priority given: without one the kernel deletes the first rule that
+    // matches the selectors, whatever its priority. Priority 0 is not keyed either (whether
+    // the kernel matches it exactly or as "unset" is not something to build a key on): such
+    // a deletion reads the rules for itself.
     fn read_key(&self, _: &View) -> Option<ReadKey> {
         let family = self.0.family?;
         self.0.priority.filter(|p| *p != 0).map(|p| read_key(family, p))
