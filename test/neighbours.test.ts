@@ -235,6 +235,40 @@ describe('neighbours: rollback and batches', () => {
     expect(ipNeigh(ns, 'proxy')).toEqual(proxiesBefore);
   });
 
+  it('IPv4 entries on loopback and point-to-point links (which the kernel keeps under 0.0.0.0) are undone by a rollback batch and a failing chain', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.link('lo').up();
+    await ns.tuntap('tun0', 'tun'); // IFF_POINTOPOINT | IFF_NOARP
+    await ns.link('tun0').up();
+    // The kernel's own view: the entry is there, under 0.0.0.0, and `ip neigh del` by its
+    // address does not find it.
+    await ns.neighbour('10.0.42.1', { link: 'lo', mac: '02:00:00:00:00:01' });
+    expect(ipNeigh(ns, 'dev', 'lo').map((n) => n.dst)).toEqual(['0.0.0.0']);
+    expect(() => runIn(ns, 'ip', ['neigh', 'del', '10.0.42.1', 'dev', 'lo'])).toThrow();
+    await ns.flushNeighbours({ link: 'lo' });
+
+    const r = await ns.batch(
+      (b) => {
+        b.neighbour('10.0.42.1', { link: 'lo', mac: '02:00:00:00:00:01' });
+        b.replaceNeighbour('10.0.42.2', { link: 'tun0', mac: '02:00:00:00:00:02' });
+        b.neighbour('fd00::42', { link: 'lo', mac: '02:00:00:00:00:03' });
+        b.neighbour('10.0.42.4', { link: 'missing0', mac: '02:00:00:00:00:04' });
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'undone', 'failed']);
+    expect(r.undoErrors).toEqual([]);
+    expect(ipNeigh(ns, 'dev', 'lo')).toEqual([]);
+    expect(ipNeigh(ns, 'dev', 'tun0')).toEqual([]);
+
+    const e = await rejection(
+      ns.neighbour('10.0.42.5', { link: 'tun0', mac: '02:00:00:00:00:05' }).neighbour('10.0.42.6', { link: 'missing0', mac: '02:00:00:00:00:06' }),
+    );
+    expect(e.undoErrors).toBeUndefined();
+    expect(ipNeigh(ns, 'dev', 'tun0')).toEqual([]);
+  });
+
   it('an entry the kernel would refuse for want of a MAC is refused before sending: no stub is left, in a chain, a rollback batch or a replace', async (ctx) => {
     needRoot(ctx);
     const ns = await bridgeLab();

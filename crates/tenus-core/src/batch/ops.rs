@@ -89,6 +89,9 @@ macro_rules! ops {
             pub fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
                 match self { $(Op::$variant(s) => s.encode_undo(names, before),)* }
             }
+            pub fn undo_again(&self, names: &View, error: &Error) -> Option<UndoRequest> {
+                match self { $(Op::$variant(s) => s.undo_again(names, error),)* }
+            }
             pub fn effect(&self) -> Effect<'_> {
                 match self { $(Op::$variant(s) => s.effect(),)* }
             }

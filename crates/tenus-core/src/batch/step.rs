@@ -163,6 +163,12 @@ pub trait Step: Sized + Send + Sync {
         Ok(Vec::new())
     }
 
+    /// One more undo request, for when its undo failed with `error`: the kernel may keep the
+    /// object under another key than the one the item named.
+    fn undo_again(&self, _names: &View, _error: &Error) -> Option<UndoRequest> {
+        None
+    }
+
     /// What sending it changes about names.
     fn effect(&self) -> Effect<'_> {
         Effect::None

@@ -89,7 +89,7 @@ pub(super) async fn rollback(
         }
         if let Some(alone) = undo_alone(handles, item, &before[i]) {
             // Not pipelined: these take more than one request and look at what they find.
-            settle_all(&mut waits, ops, outcomes, &mut errors).await;
+            settle_all(&mut waits, handles, &*names, ops, outcomes, &mut errors).await;
             match alone.await {
                 Ok(back) => {
                     // The link is known by its old name again, for the undos of the items
@@ -120,7 +120,7 @@ pub(super) async fn rollback(
         for (t, bytes) in requests {
             if target.is_some_and(|prev| prev != t) {
                 // Requests on different sockets are not ordered: finish one before the other.
-                settle_all(&mut waits, ops, outcomes, &mut errors).await;
+                settle_all(&mut waits, handles, &*names, ops, outcomes, &mut errors).await;
             }
             target = Some(t);
             let h = &handles[t];
@@ -130,7 +130,7 @@ pub(super) async fn rollback(
             }
         }
     }
-    settle_all(&mut waits, ops, outcomes, &mut errors).await;
+    settle_all(&mut waits, handles, &*names, ops, outcomes, &mut errors).await;
 
     // Links the batch created, per namespace, in one group delete each.
     let mut by_target: HashMap<usize, Vec<(Place, usize)>> = HashMap::new();
@@ -226,9 +226,12 @@ fn undo_alone<'a>(
 /// An undo request in flight, and the item it undoes.
 type Wait = (usize, oneshot::Receiver<Result<Reply>>);
 
-/// Waits for undo requests; an item is undone when all its requests succeeded.
+/// Waits for undo requests; an item is undone when all its requests succeeded (a failed one
+/// is tried once more where the item has another request for it, `Step::undo_again`).
 async fn settle_all(
     waits: &mut Vec<Wait>,
+    handles: &[Handle],
+    names: &Names,
     ops: &[Option<&Item>],
     outcomes: &mut [Outcome],
     errors: &mut Vec<Error>,
@@ -236,14 +239,30 @@ async fn settle_all(
     let mut failed_items = std::collections::HashSet::new();
     let mut done_items = Vec::new();
     for (i, rx) in waits.drain(..) {
-        match answer(rx).await {
-            Ok(_) => done_items.push(i),
-            Err(e) => {
-                let label = ops[i].and_then(|it| it.op.label());
-                errors.push(e.context("batch.undo", label.as_deref()));
-                failed_items.insert(i);
-            }
-        }
+        let Err(e) = answer(rx).await else {
+            done_items.push(i);
+            continue;
+        };
+        let label = ops[i].and_then(|it| it.op.label());
+        let again = ops[i].and_then(|item| {
+            let view = View {
+                names,
+                target: item.target,
+            };
+            item.op.undo_again(&view, &e)
+        });
+        let e = match again {
+            Some((t, bytes)) => match handles[t].ack("batch.undo", label.as_deref(), bytes).await {
+                Ok(_) => {
+                    done_items.push(i);
+                    continue;
+                }
+                Err(_) => e, // the first error says what the undo was after
+            },
+            None => e,
+        };
+        errors.push(e.context("batch.undo", label.as_deref()));
+        failed_items.insert(i);
     }
     for i in done_items {
         if !failed_items.contains(&i) {

@@ -44,6 +44,9 @@ impl Step for AddNeighbour {
         let key = &self.0.key;
         Ok(vec![(names.target, key.encode_del(key.index(names)?))])
     }
+    fn undo_again(&self, names: &View, error: &Error) -> Option<UndoRequest> {
+        self.0.key.delete_unspecified(names, error)
+    }
 }
 
 impl Step for ReplaceNeighbour {
@@ -85,5 +88,9 @@ impl Step for ReplaceNeighbour {
                 None => key.encode_del(key.index(names)?),
             },
         )])
+    }
+    /// ENOENT: the entry it made is deleted (there was none before), as for an addition.
+    fn undo_again(&self, names: &View, error: &Error) -> Option<UndoRequest> {
+        self.0.key.delete_unspecified(names, error)
     }
 }

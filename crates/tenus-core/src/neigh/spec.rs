@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 
 use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
-use crate::batch::{Parsed, View};
+use crate::batch::{Parsed, UndoRequest, View};
 use crate::error::{Error, Result};
 use crate::link::LinkRef;
 use crate::message::{encode, Flags};
@@ -116,6 +116,19 @@ impl NeighbourKey {
     pub fn encode_del(&self, index: u32) -> Vec<u8> {
         let m = self.message(index, NeighbourState::Permanent);
         encode(RouteNetlinkMessage::DelNeighbour(m), Flags::Plain)
+    }
+
+    /// The undo of an IPv4 entry whose delete found none (ENOENT): the kernel keeps the IPv4
+    /// neighbours of loopback and point-to-point links under 0.0.0.0 (ARP has no use for the
+    /// address there), so `ip neigh del ADDRESS dev lo` cannot find the one just added. An
+    /// addition that succeeded made that entry (one there already would have failed it).
+    pub(crate) fn delete_unspecified(&self, names: &View, error: &Error) -> Option<UndoRequest> {
+        if error.errno() != Some(libc::ENOENT) || !self.address.is_ipv4() || self.proxy {
+            return None;
+        }
+        let mut key = self.clone();
+        key.address = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+        Some((names.target, key.encode_del(self.index(names).ok()?)))
     }
 
     /// `ip neigh get` (RTM_GETNEIGH for one entry; Linux 5.0 and later).
