@@ -328,10 +328,29 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     return this.then().finally(onfinally);
   }
 
-  private async execute(): Promise<L> {
-    if (this.error !== undefined) throw this.error;
+  /**
+   * Runs the chain. Not an async function: an awaited single call goes through it, and each
+   * `await` would cost a promise and a microtask more (a cold `await link.address(cidr)` paid
+   * for them more than for the kernel's work).
+   */
+  private execute(): Promise<L> {
+    if (this.error !== undefined) return Promise.reject(this.error);
+    const start = this.start;
+    if ('ref' in start && typeof start.ref === 'number' && this.steps.length > 0 && this.changesLink) {
+      // A move needs the name (the index changes with the namespace).
+      return this.ns.readLink(start.ref).then((rec) => this.send(rec.name));
+    }
+    try {
+      return this.send(undefined);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Compiles the steps into one run and sends it; `name`: the link's, read first for a move. */
+  private send(name: string | undefined): Promise<L> {
     const run = new Run(this.ns);
-    const c: Cursor = { run, ref: 0, target: 0, names: new Map() };
+    const c: Cursor = { run, ref: 0, name, target: 0, names: new Map() };
     const start = this.start;
     let created: number | undefined;
     if ('create' in start) {
@@ -348,10 +367,6 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     } else if ('ref' in start) {
       c.ref = start.ref;
       if (typeof start.ref === 'string') c.name = start.ref;
-      else if (this.steps.length > 0 && this.changesLink) {
-        // A move needs the name (the index changes with the namespace).
-        c.name = (await this.ns.readLink(start.ref)).name;
-      }
     }
     for (const step of this.steps) step(c);
     // Read back what changed, and what an empty chain resolves to; addresses and routes do
@@ -360,13 +375,17 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     const got = read ? run.push([OP.linkGet, c.ref]) : undefined;
     if (got !== undefined) c.names.set(got, c.name);
     const peer = this.peerStep(run, c, created);
-    const report = await run.run({ rollback: true, asItems: true }).catch((e: unknown) => {
-      if (e instanceof TenusError && c.name !== undefined) e.nameLink(c.name, startIndex(start));
-      throw e;
-    });
-    if (!report.ok) throw failure(report, c.names, c.name, startIndex(start));
-    const where = run.namespace(c.target);
-    return this.result(where, got === undefined ? undefined : record(report, got), report, peer, start);
+    return run.run({ rollback: true, asItems: true }).then(
+      (report) => {
+        if (!report.ok) throw failure(report, c.names, c.name, startIndex(start));
+        const where = run.namespace(c.target);
+        return this.result(where, got === undefined ? undefined : record(report, got), report, peer, start);
+      },
+      (e: unknown) => {
+        if (e instanceof TenusError && c.name !== undefined) e.nameLink(c.name, startIndex(start));
+        throw e;
+      },
+    );
   }
 
   /** @internal Reads a pair's peer back at the end (VethChain). */

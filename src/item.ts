@@ -6,7 +6,7 @@ import { TenusError } from './errors';
 import type { LinkCheck } from './kinds';
 import type { Netns } from './netns';
 import type { Item } from './ops';
-import { Run } from './run';
+import { Run, runItem } from './run';
 
 /** A number, or one of the names Rust knows for it (checked there). */
 export function numberOrName(arg: string, value: unknown): number | string {
@@ -94,21 +94,9 @@ export abstract class ItemBuilder {
     });
   }
 
-  /**
-   * @internal Runs the item on its own, once (no rollback: with one item there is nothing else to
-   * undo, and replacing or deleting then needs no read before).
-   */
+  /** @internal Runs the item on its own, once (`runItem`). */
   protected done(): Promise<void> {
-    this.running ??= this.execute();
+    this.running ??= this.failure !== undefined ? Promise.reject(this.failure) : runItem(this.owner as Netns, this.item);
     return this.running;
-  }
-
-  private async execute(): Promise<void> {
-    if (this.failure !== undefined) throw this.failure;
-    const run = new Run(this.owner as Netns);
-    run.push(this.item);
-    const report = await run.run({ rollback: false, asItems: true });
-    const e = report.errors.get(0);
-    if (e) throw e;
   }
 }

@@ -9,7 +9,7 @@ import { Link, LinkRef } from './link';
 import { sendGathered } from './gather';
 import { addon, call, check, type NativeNetns } from './native';
 import { OP } from './ops';
-import { Run } from './run';
+import { Run, runItem } from './run';
 import type { AddressRecord, LinkKind, LinkLike, LinkRecord, TunTapOptions } from './types';
 import { WaitFor } from './wait';
 import { closeWatchers, Watcher, type WatchOptions } from './watch';
@@ -295,7 +295,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
 
   /** `ip link del DEV` (for a veth, both ends). */
   async deleteLink(link: LinkLike): Promise<void> {
-    await this.runOne([OP.linkDelete, args.link('link', link, this)]);
+    await runItem(this, [OP.linkDelete, args.link('link', link, this)]);
   }
 
   /**
@@ -313,16 +313,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
 
   /** `ip link del group N`: every link in the group, in one kernel operation. */
   async deleteGroup(group: number): Promise<void> {
-    await this.runOne([OP.linkDeleteGroup, args.uint('group', group)]);
-  }
-
-  /** Runs one item on its own; rejects with its error. */
-  private async runOne(item: [number, ...unknown[]]): Promise<void> {
-    const run = new Run(this);
-    run.push(item);
-    const report = await run.run({ rollback: false, asItems: true });
-    const e = report.errors.get(0);
-    if (e) throw e;
+    await runItem(this, [OP.linkDeleteGroup, args.uint('group', group)]);
   }
 
   /**
@@ -337,51 +328,36 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    * });
    * ```
    */
-  async batch(fill: (b: BatchBuilder) => unknown, options: BatchOptions = {}): Promise<BatchResult> {
-    const f = args.fn('fill', fill) as (b: BatchBuilder) => unknown;
-    const o = batchOptions(options);
+  batch(fill: (b: BatchBuilder) => unknown, options: BatchOptions = {}): Promise<BatchResult> {
+    // Not an async function for a fill that returns no promise: a batch of one awaited in a
+    // loop would pay a promise and a microtask more per `await`.
+    let f: (b: BatchBuilder) => unknown;
+    let o: ReturnType<typeof batchOptions>;
+    try {
+      f = args.fn('fill', fill) as (b: BatchBuilder) => unknown;
+      o = batchOptions(options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const builder = new BatchBuilder(this);
     // Large batches start running while they are filled (not with rollback: its first failure
     // must stop everything, nor with a progress callback, which counts the whole batch).
     if (o.onError !== 'rollback' && o.onProgress === undefined) builder.run.streamParts(o.window);
+    let returned: unknown;
     try {
-      const returned: unknown = f(builder);
-      // An async fill: what it adds after an `await` belongs to the batch too, and its error is
-      // the batch's, so the batch waits for it.
-      if (isThenable(returned)) await returned;
-      builder.run.close();
+      returned = f(builder);
     } catch (e) {
-      builder.run.close();
-      // What a streamed batch sent already is undone: a fill that throws leaves nothing.
-      const undoErrors = await builder.run.abandon();
-      if (undoErrors.length === 0) throw e;
-      const [first] = undoErrors;
-      const error =
-        e instanceof TenusError
-          ? e
-          : new TenusError(`the batch's fill threw (${String(e)}) and undoing what it had sent failed: ${first.message}`, {
-              kind: first.kind,
-              code: first.code,
-              errno: first.errno,
-            });
-      error.undoErrors = undoErrors;
-      throw error;
+      return abandon(builder.run, e);
     }
-    const total = builder.run.length;
-    const progress = o.onProgress;
-    const report = await builder.run.run({
-      rollback: o.onError === 'rollback',
-      window: o.window,
-      onProgress: progress && ((done) => progress(done, total)),
-    });
-    return {
-      items: report.items,
-      ok: report.ok,
-      done: report.done,
-      failed: report.failed,
-      errors: report.errors,
-      undoErrors: report.undoErrors,
-    };
+    // An async fill: what it adds after an `await` belongs to the batch too, and its error is
+    // the batch's, so the batch waits for it.
+    if (isThenable(returned)) {
+      return Promise.resolve(returned).then(
+        () => sendBatch(builder.run, o),
+        (e: unknown) => abandon(builder.run, e),
+      );
+    }
+    return sendBatch(builder.run, o);
   }
 
   /**
@@ -596,3 +572,45 @@ export const netns = {
   list: Netns.list,
   kernelSupports: Netns.kernelSupports,
 };
+
+/** Sends a filled batch (its builders refuse use from now on) and reports per item. */
+function sendBatch(run: Run, o: ReturnType<typeof batchOptions>): Promise<BatchResult> {
+  run.close();
+  const total = run.length;
+  const progress = o.onProgress;
+  return run
+    .run({
+      rollback: o.onError === 'rollback',
+      window: o.window,
+      onProgress: progress && ((done) => progress(done, total)),
+    })
+    .then((report) => ({
+      items: report.items,
+      ok: report.ok,
+      done: report.done,
+      failed: report.failed,
+      errors: report.errors,
+      undoErrors: report.undoErrors,
+    }));
+}
+
+/**
+ * The batch's fill threw (or its promise rejected): what a streamed batch sent already is
+ * undone, so a fill that throws leaves nothing; rejects with the fill's error.
+ */
+async function abandon(run: Run, e: unknown): Promise<never> {
+  run.close();
+  const undoErrors = await run.abandon();
+  if (undoErrors.length === 0) throw e;
+  const [first] = undoErrors;
+  const error =
+    e instanceof TenusError
+      ? e
+      : new TenusError(`the batch's fill threw (${String(e)}) and undoing what it had sent failed: ${first.message}`, {
+          kind: first.kind,
+          code: first.code,
+          errno: first.errno,
+        });
+  error.undoErrors = undoErrors;
+  throw error;
+}

@@ -194,38 +194,62 @@ export class Run {
     this.items.push([OP.in, n]);
   }
 
-  async run(options: RunOptions): Promise<Report> {
+  /**
+   * Sends the items and resolves to the engine's report. Not an async function: an awaited
+   * single call goes through it, and each `await` would cost a promise and a microtask more.
+   */
+  run(options: RunOptions): Promise<Report> {
     if (this.ns.closed || this.peers.some((p) => p.closed)) {
       const op = options.asItems ? this.firstOp() : 'batch';
-      throw TenusError.closed(op, { op });
+      return Promise.reject(TenusError.closed(op, { op }));
     }
     const native = this.ns.native;
     const peers = this.peers.map((p) => p.native);
     const items = JSON.stringify(this.items);
-    // One namespace, default window, no progress: it may cross with the others of this turn.
-    let json: string;
+    let answer: Promise<string>;
     const stream = this.stream;
     if (stream) {
       this.stream = undefined;
-      json = await call(() => stream.finish(items, peers));
+      answer = call(() => stream.finish(items, peers));
     } else if (peers.length === 0 && options.window === undefined && options.onProgress === undefined) {
+      // One namespace, default window, no progress: it may cross with the others of this turn.
       try {
-        json = await gather(native, items, options.rollback);
+        answer = gather(native, items, options.rollback);
       } catch (e) {
-        throw TenusError.from(e);
+        return Promise.reject(TenusError.from(e));
       }
     } else {
-      json = await call(() => native.run(items, { rollback: options.rollback, window: options.window }, peers, options.onProgress));
+      answer = call(() => native.run(items, { rollback: options.rollback, window: options.window }, peers, options.onProgress));
     }
-    const report = readReport(json);
-    if (report.items.length !== this.count) {
-      throw new TenusError(`tenus: the report has ${report.items.length} items, the run ${this.count}`, {
-        kind: 'protocol',
-        code: 'EPROTO',
-      });
-    }
-    return report;
+    return answer.then((json) => {
+      const report = readReport(json);
+      if (report.items.length !== this.count) {
+        throw new TenusError(`tenus: the report has ${report.items.length} items, the run ${this.count}`, {
+          kind: 'protocol',
+          code: 'EPROTO',
+        });
+      }
+      return report;
+    }, converted);
   }
+}
+
+/**
+ * Runs one item on its own (no rollback: with one item there is nothing else to undo, and
+ * replacing or deleting then needs no read before); rejects with its error.
+ */
+export function runItem(ns: Netns, item: Item): Promise<void> {
+  const run = new Run(ns);
+  run.push(item);
+  return run.run({ rollback: false, asItems: true }).then((report) => {
+    const e = report.errors.get(0);
+    if (e) throw e;
+  });
+}
+
+/** Rethrows the addon's error as a TenusError (one already converted stays as it is). */
+function converted(e: unknown): never {
+  throw TenusError.from(e);
 }
 
 // Results without an error are shared (and frozen): a batch of thousands allocates none.
