@@ -667,6 +667,12 @@ export interface Range {
   end: number
 }
 
+/** RTA_FLOW, FRA_FLOW: the source realm (0: any) and the destination realm. */
+export interface Realms {
+  from: number
+  to: number
+}
+
 /** A resilient group's hash table (kernel 5.13 and later). */
 export interface Resilience {
   /** Hash buckets (default 128). */
@@ -787,6 +793,10 @@ export interface RouteRecord {
   /** Source prefix (IPv6 `from`). */
   from?: string
   tos?: number
+  /**
+   * 0 in a lookup's answer that no table gave (`routeGet` with `oif` to a destination no
+   * route covers: the kernel sends it out of that link; `ip route get` shows no table).
+   */
   table: number
   protocol: number | RouteProtocol
   scope: number | RouteScope
@@ -805,6 +815,13 @@ export interface RouteRecord {
   nexthop?: number
   /** IPv6 router preference: 'low', 'medium', 'high'. */
   pref?: string
+  /**
+   * Realms (`ip route ... realm TO` / `realms FROM/TO`), set by other tools: tenus has no
+   * option for them, and puts them back when it restores the route.
+   */
+  realms?: Realms
+  /** Seconds until an expiring route (IPv6, `ip -6 route ... expires N`) is removed. */
+  expires?: number
 }
 
 export type RouteScope = 'global' | 'site' | 'link' | 'host' | 'nowhere'
@@ -862,12 +879,6 @@ export interface RuleOptions {
   l3mdev?: boolean
 }
 
-/** FRA_FLOW: the source realm (0: any) and the destination realm. */
-export interface RuleRealms {
-  from: number
-  to: number
-}
-
 /** A rule as `ip -j rule` shows it. */
 export interface RuleRecord {
   family: Family
@@ -899,7 +910,7 @@ export interface RuleRecord {
    * Realms matched (`ip rule ... realms FROM/TO`), set by other tools: tenus has no option
    * for them, but a rule that has them matches only that traffic.
    */
-  realms?: RuleRealms
+  realms?: Realms
   /** The tunnel id matched (`ip rule ... tun_id N`), set by other tools (as `realms`). */
   tunId?: number
 }

@@ -9,5 +9,8 @@ export type * from '../index.js';
  */
 export type IpFamily = import('../index.js').Family;
 
+/** @deprecated `Realms`, which route records carry too. */
+export type RuleRealms = import('../index.js').Realms;
+
 /** Link kinds tenus can create (over netlink; tun/tap have `Netns.tuntap`). */
 export type LinkKind = keyof import('../index.js').LinkKindTable;

@@ -268,17 +268,30 @@ describe('nexthops: undo, bad input', () => {
     expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'undone', 'undone', 'undone', 'failed']);
     expect(runIn(me, 'ip', ['-j', '-d', 'nexthop', 'show'])).toEqual(before);
 
+    // Deleting an object takes it out of its groups (group 101, left empty, goes too) and
+    // deletes the routes on it or on such a group: the undo puts all of it back.
+    await me.nexthop(12).via('2001:db8:91::2').dev('veth1');
+    await me.nexthop(101).group([{ id: 11 }]);
+    await me.route('10.70.0.0/24').nexthop(11);
+    await me.route('10.71.0.0/24').nexthop(101).table(300);
+    await me.route('10.72.0.0/24').nexthop(100);
+    await me.route('2001:db8:170::/64').nexthop(12);
+    const routes = (): string => ['-4', '-6'].map((f) => runIn(me, 'ip', [f, '-d', 'route', 'show', 'table', 'all'])).join('\n');
+    const objects = runIn(me, 'ip', ['-j', '-d', 'nexthop', 'show']);
+    const routed = routes();
+    expect(routed).toContain('10.71.0.0/24 nhid 101');
     const d = await me.batch(
       (b) => {
         b.nexthop(11).delete();
+        b.nexthop(12).delete();
         b.nexthop(99).delete(); // no such nexthop
       },
       { onError: 'rollback' },
     );
-    expect(d.items.map((i) => i.status)).toEqual(['undone', 'failed']);
-    // The object is back; its place in group 100 is not (deleting it took it out).
-    expect(await me.nexthopGet(11)).toMatchObject({ via: '172.16.1.3', dev: 'veth1' });
-    expect((await me.nexthopGet(100)).group?.map((m) => m.id)).toEqual([10]);
+    expect(d.undoErrors).toEqual([]);
+    expect(d.items.map((i) => i.status)).toEqual(['undone', 'undone', 'failed']);
+    expect(runIn(me, 'ip', ['-j', '-d', 'nexthop', 'show'])).toEqual(objects);
+    expect(routes()).toEqual(routed);
   });
 
   it('refuses bad input before sending, naming the argument', async (ctx) => {

@@ -97,6 +97,38 @@ describe('routes: undo in rollback batches', () => {
     }
   });
 
+  it('an expiring IPv6 route comes back expiring: listed with its seconds left, as ip lists it', async (ctx) => {
+    needRoot(ctx);
+    const { ns1 } = await routeSetup();
+    runIn(ns1, 'ip', ['-6', 'route', 'add', '2001:db8:150::/64', 'via', '2001:db8:101::2', 'expires', '300']);
+    runIn(ns1, 'ip', ['route', 'add', '172.16.115.0/24', 'via', '172.16.101.2', 'realms', '3/7']);
+    const ip6 = (): { expires?: number } | undefined =>
+      (JSON.parse(runIn(ns1, 'ip', ['-6', '-j', 'route', 'show'])) as { dst: string; expires?: number }[]).find(
+        (r) => r.dst === '2001:db8:150::/64',
+      );
+    const listed = [...(await ns1.routes({ family: 'inet' })), ...(await ns1.routes({ family: 'inet6' }))];
+    const expiring = listed.find((r) => r.dst === '2001:db8:150::/64');
+    expect(expiring?.expires).toBeGreaterThan(250);
+    expect(Math.abs((expiring?.expires ?? 0) - (ip6()?.expires ?? -99))).toBeLessThanOrEqual(2);
+    expect(listed.find((r) => r.dst === '172.16.115.0/24')?.realms).toEqual({ from: 3, to: 7 });
+    // A lookup reads the same record as the listing (realms and all).
+    expect(await ns1.routeGet('172.16.115.1', { fibmatch: true })).toEqual(listed.find((r) => r.dst === '172.16.115.0/24'));
+    // No expiry on routes that have none.
+    expect(listed.filter((r) => r.expires !== undefined).map((r) => r.dst)).toEqual(['2001:db8:150::/64']);
+
+    for (const fill of [
+      (b: Parameters<Parameters<Netns['batch']>[0]>[0]) => b.route('2001:db8:150::/64').delete(),
+      (b: Parameters<Parameters<Netns['batch']>[0]>[0]) => b.route('2001:db8:150::/64').via('2001:db8:103::2').replace(),
+    ]) {
+      expect(await failing(ns1, fill)).toEqual(['undone', 'failed']);
+      const back = ip6();
+      // Put back with the seconds it had left, not as a permanent route.
+      expect(back?.expires).toBeGreaterThan(250);
+      expect(back?.expires).toBeLessThanOrEqual(300);
+      expect(runIn(ns1, 'ip', ['-6', 'route', 'show', '2001:db8:150::/64'])).toMatch(/^2001:db8:150::\/64 via 2001:db8:101::2 dev veth1 metric 1024 expires \d+sec/);
+    }
+  });
+
   it('one table read serves a run of replaces; a route changed since it is read again', async (ctx) => {
     // The engine reads a table once for consecutive route items and gives each the routes of its
     // own prefix (batch/shared.rs). A route the batch changed since that read must be read

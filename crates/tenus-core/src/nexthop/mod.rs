@@ -7,9 +7,10 @@
 //! - replace: every object is read just before (nexthop dumps cannot select an id, and a get
 //!   of an absent id is an error the item would fail with); the old object is put back with a
 //!   replace, or the new one deleted when there was none.
-//! - delete: read the same way and added back. What cannot be undone: deleting an object also
-//!   deletes the routes that use it and takes it out of its groups (a group left empty goes
-//!   too); those are not read before, so they stay gone.
+//! - delete: read the same way and added back, with what the kernel took away with it: the
+//!   object is taken out of its groups (a group left empty goes too) and the routes that use
+//!   it or such a group are deleted. So the routes of every table are read before as well;
+//!   the groups are put back as read, then those routes.
 
 pub mod encode;
 pub mod spec;
@@ -24,9 +25,13 @@ use crate::batch::{Before, Parsed, Read, ReadKey, Reads, Step, Undo, UndoRequest
 use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::link::LinkRef;
-use crate::route::spec::NEXTHOP_ID;
+use crate::route::encode::{encode_route, Verb as RouteVerb};
+use crate::route::list::{dump_request as route_dump, RouteFilter};
+use crate::route::record::read_route;
+use crate::route::spec::{Family, NEXTHOP_ID};
 
 pub use encode::NexthopRecord;
+use spec::Kind;
 pub use spec::{GroupMember, GroupType, Nexthop, NexthopOptions, Resilience};
 
 use encode::{dump_request, encode_delete, encode_get, encode_nexthop, read_nexthop, Verb};
@@ -171,20 +176,64 @@ impl Step for DeleteNexthop {
     fn undo(&self) -> Undo {
         Undo::Restore
     }
+    // Every object (it and the groups it is in), then the routes of every table of each family.
     fn reads(&self, _: &View) -> Result<Reads> {
-        Ok(read_all())
+        let mut reads = read_all();
+        for family in [Family::Inet, Family::Inet6] {
+            let filter = RouteFilter {
+                family: Some(family),
+                ..Default::default()
+            };
+            reads.requests.push(Read {
+                message: route_dump(&filter),
+                dump: true,
+            });
+        }
+        Ok(reads)
     }
     fn encode(&self, _: &View) -> Result<Vec<u8>> {
         Ok(encode_delete(self.0))
     }
     fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
-        Ok(match was(before, self.0) {
-            Some(n) => vec![(
-                names.target,
-                encode_nexthop(&n.as_request(), Verb::Add, index_only)?,
-            )],
-            None => Vec::new(),
-        })
+        let Some(n) = was(before, self.0) else {
+            return Ok(Vec::new());
+        };
+        let mut requests = vec![encode_nexthop(&n.as_request(), Verb::Add, index_only)?];
+        // Its groups, as they were; one it was the only member of went with it.
+        let mut gone = vec![self.0];
+        let objects = before
+            .first()
+            .into_iter()
+            .flat_map(|m| m.iter().filter_map(read_nexthop));
+        for group in objects {
+            let Kind::Group { members, .. } = &group.kind else {
+                continue;
+            };
+            if !members.iter().any(|(id, _)| *id == self.0) {
+                continue;
+            }
+            let verb = if members.len() == 1 {
+                gone.push(group.id);
+                Verb::Add
+            } else {
+                Verb::Replace
+            };
+            requests.push(encode_nexthop(&group.as_request(), verb, index_only)?);
+        }
+        // The routes on it or on a group that went, which the kernel deleted (each family as a
+        // deleted route is put back: IPv4 after the routes of its key, IPv6 by its key).
+        let routes = before
+            .iter()
+            .skip(1)
+            .flat_map(|m| m.iter().filter_map(read_route));
+        for route in routes.filter(|r| r.nexthop.is_some_and(|id| gone.contains(&id))) {
+            let verb = match route.family {
+                Family::Inet => RouteVerb::Append,
+                Family::Inet6 => RouteVerb::Replace,
+            };
+            requests.push(encode_route(&route.as_request(), verb, index_only)?);
+        }
+        Ok(requests.into_iter().map(|r| (names.target, r)).collect())
     }
 }
 

@@ -3,7 +3,7 @@
 //! of the distinct values the routes name (their prefixes, and gateways, links, names, shared
 //! by many routes, once). `src/route.ts` (`fromColumns`) builds the `RouteRecord` objects from
 //! them: the same records `Route::record` makes, without a JSON object per route for V8 to
-//! parse. Fields most routes lack (flags, metrics, multipath legs) go as one JSON object per
+//! parse. Fields most routes lack (flags, metrics, multipath legs, realms, expiry) go as one JSON object per
 //! route that has them.
 //!
 //! Each route is `WIDTH` numbers: family, type, dst, table, protocol, scope (values: indexes
@@ -193,12 +193,19 @@ impl<'a> ColumnWriter<'a> {
         let from = r.src.as_ref().map(|p| self.prefix(p));
         let pref = r.pref.map(|p| self.string(pref_name(p)));
         // The rare fields, as the record has them.
-        let extra = if r.flags & 0xff != 0 || !r.metrics.is_empty() || !r.multipath.is_empty() {
+        let rare_fields = r.flags & 0xff != 0
+            || !r.metrics.is_empty()
+            || !r.multipath.is_empty()
+            || r.expires.is_some()
+            || !r.kept.is_empty();
+        let extra = if rare_fields {
             let record = r.record(self.name);
             let rare = Extra {
                 flags: &record.flags,
                 metrics: &record.metrics,
                 multipath: &record.multipath,
+                realms: &record.realms,
+                expires: &record.expires,
             };
             Some(self.push_raw(|v| v.push_str(&serde_json::to_string(&rare).unwrap_or_default())))
         } else {
@@ -282,6 +289,10 @@ struct Extra<'a> {
     metrics: &'a Option<super::spec::RouteMetrics>,
     #[serde(skip_serializing_if = "Option::is_none")]
     multipath: &'a Option<Vec<super::record::NexthopLegRecord>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    realms: &'a Option<super::record::Realms>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires: &'a Option<u32>,
 }
 
 /// Reads columns back into records as JSON (what `fromColumns` in src/route.ts does; tests
@@ -373,6 +384,15 @@ mod tests {
             w.push(&read);
             routes.push(read);
         }
+        // What other tools set: realms, an expiry.
+        let mut other = routes[0].clone();
+        other.kept.push((
+            crate::route::encode::RTA_FLOW,
+            ((3u32 << 16) | 7).to_ne_bytes().to_vec(),
+        ));
+        other.expires = Some(299);
+        w.push(&other);
+        routes.push(other);
         let c = w.finish();
         let want: Vec<serde_json::Value> = routes
             .iter()

@@ -29,9 +29,11 @@ pub const RTA_FLOW: u16 = 11;
 pub const RTA_TABLE: u16 = 15;
 pub const RTA_MARK: u16 = 16;
 pub const RTA_VIA: u16 = 18;
+pub const RTA_CACHEINFO: u16 = 12;
 pub const RTA_PREF: u16 = 20;
 pub const RTA_ENCAP_TYPE: u16 = 21;
 pub const RTA_ENCAP: u16 = 22;
+pub const RTA_EXPIRES: u16 = 23;
 pub const RTA_UID: u16 = 25;
 pub const RTA_TTL_PROPAGATE: u16 = 26;
 pub const RTA_IP_PROTO: u16 = 27;
@@ -208,6 +210,10 @@ pub fn encode_route(route: &Route, verb: Verb, index: impl Fn(&LinkRef) -> Resul
     }
     if let Some(pref) = route.pref {
         w.u8(RTA_PREF, pref);
+    }
+    // IPv4 routes do not expire (their cache info's expiry is about exceptions).
+    if let (Some(expires), Family::Inet6) = (route.expires, route.family) {
+        w.u32(RTA_EXPIRES, expires);
     }
     for (kind, value) in &route.kept {
         w.bytes(*kind, value);

@@ -38,6 +38,8 @@ pub struct RouteRecord {
     pub from: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tos: Option<u32>,
+    /// 0 in a lookup's answer that no table gave (`routeGet` with `oif` to a destination no
+    /// route covers: the kernel sends it out of that link; `ip route get` shows no table).
     pub table: u32,
     #[cfg_attr(feature = "napi", napi(ts_type = "number | RouteProtocol"))]
     pub protocol: NameOr<RouteProtocol>,
@@ -67,7 +69,37 @@ pub struct RouteRecord {
     /// IPv6 router preference: 'low', 'medium', 'high'.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pref: Option<String>,
+    /// Realms (`ip route ... realm TO` / `realms FROM/TO`), set by other tools: tenus has no
+    /// option for them, and puts them back when it restores the route.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realms: Option<Realms>,
+    /// Seconds until an expiring route (IPv6, `ip -6 route ... expires N`) is removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<u32>,
 }
+
+/// RTA_FLOW, FRA_FLOW: the source realm (0: any) and the destination realm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct Realms {
+    pub from: u32,
+    pub to: u32,
+}
+
+impl Realms {
+    pub fn of(flow: u32) -> Realms {
+        Realms {
+            from: flow >> 16,
+            to: flow & 0xffff,
+        }
+    }
+}
+
+/// Clock ticks per second in RTA_CACHEINFO (the kernel's USER_HZ, 100 on Linux).
+const USER_HZ: i32 = 100;
 
 /// One leg of a multipath route.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -179,6 +211,7 @@ pub fn read_route_message(msg: &[u8]) -> Option<Route> {
         multipath: Vec::new(),
         nexthop: None,
         pref: None,
+        expires: None,
         kept: Vec::new(),
     };
     for (kind, v) in attrs(&msg[NLMSG_HDRLEN + RTMSG_LEN..]) {
@@ -203,6 +236,11 @@ pub fn read_route_message(msg: &[u8]) -> Option<Route> {
             RTA_MULTIPATH => r.multipath = legs_of(v),
             RTA_NH_ID => r.nexthop = u32_of(v),
             RTA_PREF => r.pref = v.first().copied(),
+            // struct rta_cacheinfo: rta_expires (ticks left, signed) after two u32s.
+            RTA_CACHEINFO => {
+                let ticks = v.get(8..12).and_then(u32_of).map(|t| t as i32);
+                r.expires = ticks.filter(|t| *t > 0).map(|t| (t / USER_HZ) as u32);
+            }
             RTA_FLOW | RTA_ENCAP_TYPE | RTA_ENCAP | RTA_TTL_PROPAGATE => r.kept.push((kind, v.to_vec())),
             _ => {}
         }
@@ -257,7 +295,17 @@ impl Route {
                 }
                 .to_string()
             }),
+            realms: self.kept_u32(RTA_FLOW).map(Realms::of),
+            expires: self.expires,
         }
+    }
+
+    /// An attribute kept as read (`kept`), as a u32.
+    fn kept_u32(&self, kind: u16) -> Option<u32> {
+        self.kept
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .and_then(|(_, v)| u32_of(v))
     }
 
     /// The route as a request that puts it back as read: the kernel's own flags dropped (only
@@ -317,6 +365,37 @@ mod tests {
             back.scope = r.scope;
             assert_eq!(back, r, "{json}");
         }
+    }
+
+    #[test]
+    fn realms_and_an_expiry_set_by_other_tools_show_and_go_back() {
+        let r = route(serde_json::json!({ "dst": "fd09::/64", "via": "fd00::2", "dev": 3 }));
+        let mut msg = encode_route(&r, Verb::Add, |_| Ok(3)).unwrap();
+        msg[4..6].copy_from_slice(&RTM_NEWROUTE.to_ne_bytes());
+        // As a dump has them: RTA_FLOW (realms 3/7), RTA_CACHEINFO with 299.5 s left (ticks).
+        let mut cacheinfo = [0u8; 32];
+        cacheinfo[8..12].copy_from_slice(&29950u32.to_ne_bytes());
+        crate::nla::attr(&mut msg, RTA_FLOW, &((3u32 << 16) | 7).to_ne_bytes());
+        crate::nla::attr(&mut msg, RTA_CACHEINFO, &cacheinfo);
+        let len = msg.len() as u32;
+        msg[0..4].copy_from_slice(&len.to_ne_bytes());
+        let read = read_route(&msg).unwrap();
+        let record = read.record(&|_| Some("e0".into()));
+        assert_eq!(record.realms, Some(Realms { from: 3, to: 7 }));
+        assert_eq!(record.expires, Some(299));
+        // Put back, it carries both: the realms as read, the seconds left as RTA_EXPIRES.
+        let again = encode_route(&read.as_request(), Verb::Add, |_| Ok(3)).unwrap();
+        let attrs: Vec<(u16, Vec<u8>)> = crate::nla::attrs(&again[NLMSG_HDRLEN + RTMSG_LEN..])
+            .map(|(k, v)| (k, v.to_vec()))
+            .collect();
+        assert!(attrs.contains(&(RTA_FLOW, ((3u32 << 16) | 7).to_ne_bytes().to_vec())));
+        assert!(attrs.contains(&(RTA_EXPIRES, 299u32.to_ne_bytes().to_vec())));
+        assert!(!attrs.iter().any(|(k, _)| *k == RTA_CACHEINFO));
+        // An expired or IPv4 cache entry (0 or negative ticks) shows nothing.
+        cacheinfo[8..12].copy_from_slice(&(-5i32).to_ne_bytes());
+        let at = msg.len() - 36;
+        msg[at + 4..].copy_from_slice(&cacheinfo);
+        assert_eq!(read_route(&msg).unwrap().expires, None);
     }
 
     #[test]

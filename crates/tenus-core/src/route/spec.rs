@@ -278,6 +278,9 @@ pub struct Route {
     pub nexthop: Option<u32>,
     /// RTA_PREF (IPv6 router preference), kept when a read route is put back.
     pub pref: Option<u8>,
+    /// Seconds left of an expiring IPv6 route (read from RTA_CACHEINFO): put back as
+    /// RTA_EXPIRES, so a restored route expires when it would have.
+    pub expires: Option<u32>,
     /// What a read route had that tenus has no option for (see `Kept`).
     pub kept: Kept,
 }
@@ -662,6 +665,7 @@ impl Route {
             multipath: legs,
             nexthop: o.nexthop,
             pref: None,
+            expires: None,
             kept: Vec::new(),
         })
     }

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::nla::{attrs, ip_bytes, ip_of, str_of, u32_of, Writer, DUMP, NLM_F_CREATE, NLM_F_EXCL, PLAIN};
 use crate::route::names::{NameOr, RouteProtocol};
+use crate::route::record::Realms;
 use crate::route::spec::{Family, Prefix};
 use crate::transport::ack::NLMSG_HDRLEN;
 
@@ -267,22 +268,11 @@ pub struct RuleRecord {
     /// Realms matched (`ip rule ... realms FROM/TO`), set by other tools: tenus has no option
     /// for them, but a rule that has them matches only that traffic.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub realms: Option<RuleRealms>,
+    pub realms: Option<Realms>,
     /// The tunnel id matched (`ip rule ... tun_id N`), set by other tools (as `realms`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "napi", napi(ts_type = "number"))]
     pub tun_id: Option<u64>,
-}
-
-/// FRA_FLOW: the source realm (0: any) and the destination realm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(
-    feature = "napi",
-    napi_derive::napi(object, object_to_js = false, object_from_js = false)
-)]
-pub struct RuleRealms {
-    pub from: u32,
-    pub to: u32,
 }
 
 impl Rule {
@@ -312,10 +302,7 @@ impl Rule {
             protocol: NameOr::of(u32::from(self.protocol)),
             l3mdev: self.l3mdev.then_some(true),
             detached: (self.flags & DETACHED != 0).then_some(true),
-            realms: self.kept_u32(FRA_FLOW).map(|flow| RuleRealms {
-                from: flow >> 16,
-                to: flow & 0xffff,
-            }),
+            realms: self.kept_u32(FRA_FLOW).map(Realms::of),
             tun_id: self
                 .kept(FRA_TUN_ID)
                 .and_then(|v| v.try_into().ok())
