@@ -29,10 +29,7 @@ impl Family {
     /// AF_INET / AF_INET6, as netlink-packet-route names them (headers of addresses and
     /// neighbours).
     pub fn netlink(self) -> netlink_packet_route::AddressFamily {
-        match self {
-            Family::Inet => netlink_packet_route::AddressFamily::Inet,
-            Family::Inet6 => netlink_packet_route::AddressFamily::Inet6,
-        }
+        self.code().into()
     }
 
     /// AF_INET / AF_INET6.
