@@ -499,9 +499,11 @@ describe('a LinkRef (ns.link(name)) reads and deletes as a Link does, without re
     expect(neighbours).toContain('10.0.61.9');
     expect(neighbours.sort()).toEqual((await link0()).sort());
     const link = await ref;
-    const fdb = await ref.fdbEntries();
+    // The same goes for the FDB's multicast entries (33:33:..., 01:00:5e:...) of a bridge that is up.
+    const unicastFdb = <T extends { mac: string }>(list: T[]): T[] => list.filter((e) => !/^(33:33|01:00:5e):/.test(e.mac));
+    const fdb = unicastFdb(await ref.fdbEntries());
     expect(fdb).toContainEqual(expect.objectContaining({ mac: link.info.mac }));
-    expect(fdb).toEqual(await link.fdbEntries());
+    expect(fdb).toEqual(unicastFdb(await link.fdbEntries()));
     await ref.delete();
     expect(ipLinks(ns).map((l) => l.ifname)).not.toContain('rb0');
     const bad = ns.link(1.5);
