@@ -199,6 +199,29 @@ describe('FDB: rollback and batches', () => {
     }
   });
 
+  it('a deletion naming a dst takes the remote with the device\'s port and VNI, not the others to that dst: the undo puts back that one', async (ctx) => {
+    needRoot(ctx);
+    const ns = await overlay();
+    const zero = '00:00:00:00:00:00';
+    await ns.appendFdb(zero, { link: 'vx0', dst: '10.0.0.2' });
+    await ns.appendFdb(zero, { link: 'vx0', dst: '10.0.0.2', port: 4790 });
+    await ns.appendFdb(zero, { link: 'vx0', dst: '10.0.0.2', vni: 43 });
+    const before = ipFdb(ns, 'dev', 'vx0');
+    for (const del of [{}, { port: 4790 }, { vni: 43 }, { port: 4789, vni: 42 }]) {
+      const r = await ns.batch(
+        (b) => {
+          b.deleteFdb(zero, { link: 'vx0', dst: '10.0.0.2', ...del });
+          b.fdb('02:00:00:00:00:aa', { link: 'vx0', dst: '10.0.0.5' });
+          b.fdb('02:00:00:00:00:aa', { link: 'vx0', dst: '10.0.0.5' }); // EEXIST
+        },
+        { onError: 'rollback' },
+      );
+      expect(r.undoErrors, JSON.stringify(del)).toEqual([]);
+      expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'failed']);
+      expect(ipFdb(ns, 'dev', 'vx0'), JSON.stringify(del)).toEqual(before);
+    }
+  });
+
   it('from a Link: add, append, replace and delete on the link the chain is on, undone by a failing chain; entries listed by the Link', async (ctx) => {
     needRoot(ctx);
     const ns = await overlay();

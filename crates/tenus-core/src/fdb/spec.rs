@@ -241,15 +241,31 @@ impl FdbEntry {
         Ok(encode(RouteNetlinkMessage::GetNeighbour(m), Flags::Plain))
     }
 
-    /// Whether a listed entry is one this key selects: same MAC and table, and the same VLAN
-    /// and remote where the key names them (a delete without them takes every VLAN's entry,
-    /// every remote).
+    /// Whether a listed entry is one this key selects, as a deletion does: same MAC and table,
+    /// the same VLAN where the key names one (without, every VLAN's entry), and without a dst
+    /// every remote; with one, the remote with that dst, port and VNI, the device's own port
+    /// and VNI where the key names none (a listing leaves those out, so a port or VNI given
+    /// also matches a remote listed without: it may be the device's own).
     pub(crate) fn selects(&self, r: &FdbRecord) -> bool {
-        let same = |given: Option<String>, listed: &Option<String>| given.is_none() || given == *listed;
-        r.mac == args::format_mac(&self.mac)
-            && r.master.is_some() == self.master
+        let remote = |given: Option<u32>, listed: Option<u32>| match given {
+            None => listed.is_none(),
+            Some(_) => listed.is_none() || listed == given,
+        };
+        self.same_entry(r)
             && (self.vlan.is_none() || self.vlan == r.vlan)
-            && same(self.dst.map(|d| d.to_string()), &r.dst)
+            && match self.dst {
+                None => true,
+                Some(d) => {
+                    Some(d.to_string()) == r.dst
+                        && remote(self.port.map(u32::from), r.port.map(u32::from))
+                        && remote(self.vni, r.vni)
+                }
+            }
+    }
+
+    /// Same MAC, same table (a bridge's or the device's own).
+    fn same_entry(&self, r: &FdbRecord) -> bool {
+        r.mac == args::format_mac(&self.mac) && r.master.is_some() == self.master
     }
 
     /// Whether a listed entry is the very remote this entry would append (its port and VNI
@@ -257,7 +273,7 @@ impl FdbEntry {
     pub(crate) fn is(&self, r: &FdbRecord) -> bool {
         let agrees =
             |mine: Option<u32>, listed: Option<u32>| mine.is_none() || listed.is_none() || mine == listed;
-        self.selects(r)
+        self.same_entry(r)
             && self.dst.map(|d| d.to_string()) == r.dst
             && self.vlan == r.vlan
             && agrees(self.vni, r.vni)
