@@ -137,6 +137,12 @@ pub fn message_type(msg: &[u8]) -> Option<u16> {
     Some(u16::from_ne_bytes(msg.get(4..6)?.try_into().ok()?))
 }
 
+/// The payload of attribute `kind` among attributes kept as read (`(type, payload)`: what an
+/// object read from the kernel had that tenus has no option for).
+pub fn kept(kept: &[(u16, Vec<u8>)], kind: u16) -> Option<&[u8]> {
+    kept.iter().find(|(k, _)| *k == kind).map(|(_, v)| v.as_slice())
+}
+
 pub fn u32_of(v: &[u8]) -> Option<u32> {
     Some(u32::from_ne_bytes(v.get(0..4)?.try_into().ok()?))
 }

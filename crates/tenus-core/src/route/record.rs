@@ -295,17 +295,11 @@ impl Route {
                 }
                 .to_string()
             }),
-            realms: self.kept_u32(RTA_FLOW).map(Realms::of),
+            realms: crate::nla::kept(&self.kept, RTA_FLOW)
+                .and_then(u32_of)
+                .map(Realms::of),
             expires: self.expires,
         }
-    }
-
-    /// An attribute kept as read (`kept`), as a u32.
-    fn kept_u32(&self, kind: u16) -> Option<u32> {
-        self.kept
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .and_then(|(_, v)| u32_of(v))
     }
 
     /// The route as a request that puts it back as read: the kernel's own flags dropped (only

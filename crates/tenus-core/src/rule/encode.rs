@@ -312,10 +312,7 @@ impl Rule {
 
     /// A selector kept as read (`kept`), by attribute type.
     fn kept(&self, kind: u16) -> Option<&[u8]> {
-        self.kept
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map(|(_, v)| v.as_slice())
+        crate::nla::kept(&self.kept, kind)
     }
 
     fn kept_u32(&self, kind: u16) -> Option<u32> {
