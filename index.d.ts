@@ -397,6 +397,17 @@ export interface LinkKindTable {
 }
 
 /**
+ * Where a link that left this namespace went (IFLA_NEW_NETNSID, IFLA_NEW_IFINDEX of its
+ * RTM_DELLINK).
+ */
+export interface LinkMove {
+  /** The namespace's id as seen from this one (as `linkNetnsid`). */
+  netnsid: number
+  /** Its index there (absent before Linux 4.16). */
+  index?: number
+}
+
+/**
  * One link as the kernel reports it, in the vocabulary of `ip -j link` where it fits. Crosses
  * to JavaScript as JSON, absent fields left out; the same record for `link()`, `links()` and
  * change events.
@@ -431,6 +442,11 @@ export interface LinkRecord {
   stats?: LinkStats
   /** The kind's own details, tagged with the kind ('vxlan': vni, port, ...). */
   info?: LinkInfo
+  /**
+   * Only in the removal event of a link that left this namespace for another (moved, not
+   * deleted): where it went.
+   */
+  movedTo?: LinkMove
 }
 
 /** Byte and packet counters (IFLA_STATS64). Exact up to 2^53 in JavaScript, which is plenty. */

@@ -79,6 +79,42 @@ describe('events', () => {
     await w.close();
   });
 
+  it('a veth end moved away and back: its removal says where it went, the end that stays names it there, then here again', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    const w = ns.watch({ links: true });
+    await w.ready;
+    const pair = await ns.veth('va0').peer('vb0');
+    await pair.peer.moveTo(other);
+    await ns.bridge('m1'); // a marker: the move's events came before it
+    const out = await collect(w, (e) => e.type === 'change' && e.object === 'link' && e.record.name === 'm1');
+    // The view a consumer builds from the events: the last record of each link.
+    const view = (events: WatchEvent[], into = new Map<string, ChangeEvent>()): Map<string, ChangeEvent> => {
+      for (const e of changes(events)) if (e.object === 'link') into.set(e.record.name, e);
+      return into;
+    };
+    const seen = view(out);
+    const away = await ns.links({ stats: false });
+    const there = await other.link('vb0');
+    const gone = seen.get('vb0');
+    expect(gone?.action).toBe('deleted');
+    const stays = away.find((l) => l.name === 'va0');
+    expect(stays?.linkNetnsid).toEqual(expect.any(Number));
+    expect(gone?.object === 'link' && gone.record.movedTo).toEqual({ netnsid: stays?.linkNetnsid, index: there.index });
+    expect(seen.get('va0')?.record).toEqual(stays);
+
+    await there.moveTo(ns);
+    await ns.bridge('m2');
+    const back = view(await collect(w, (e) => e.type === 'change' && e.object === 'link' && e.record.name === 'm2'), seen);
+    const home = await ns.links({ stats: false });
+    expect(back.get('vb0')?.action).toBe('new');
+    expect(back.get('vb0')?.record).toEqual(home.find((l) => l.name === 'vb0'));
+    expect(back.get('va0')?.record).toEqual(home.find((l) => l.name === 'va0'));
+    expect(home.find((l) => l.name === 'va0')?.linkNetnsid).toBeUndefined();
+    await w.close();
+  });
+
   it('existing: the current state first, then ready, then changes', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

@@ -11,7 +11,7 @@ use netlink_packet_core::Parseable;
 use crate::args::format_lladdr;
 use crate::transport::ack::{align4, NLMSG_HDRLEN};
 
-use super::record::{flag_names, operstate_name, LinkRecord, LinkStats};
+use super::record::{flag_names, operstate_name, LinkMove, LinkRecord, LinkStats};
 
 const RTM_NEWLINK: u16 = 16;
 const IFINFO_LEN: usize = 16;
@@ -29,6 +29,8 @@ const IFLA_IFALIAS: u16 = 20;
 const IFLA_STATS64: u16 = 23;
 const IFLA_GROUP: u16 = 27;
 const IFLA_LINK_NETNSID: u16 = 37;
+const IFLA_NEW_NETNSID: u16 = 45;
+const IFLA_NEW_IFINDEX: u16 = 49;
 const IFLA_MIN_MTU: u16 = 50;
 const IFLA_MAX_MTU: u16 = 51;
 
@@ -72,6 +74,8 @@ pub fn read_ifinfo(msg: &[u8]) -> Option<LinkRecord> {
         operstate: "UNKNOWN".into(),
         ..Default::default()
     };
+    // A move's removal event says where the link went: both are kept only together.
+    let (mut new_netnsid, mut new_index) = (None, None);
     let mut attrs = &msg[NLMSG_HDRLEN + IFINFO_LEN..];
     while attrs.len() >= 4 {
         let len = u16::from_ne_bytes([attrs[0], attrs[1]]) as usize;
@@ -90,6 +94,8 @@ pub fn read_ifinfo(msg: &[u8]) -> Option<LinkRecord> {
             IFLA_MASTER => r.master = u32_at(v, 0).filter(|m| *m != 0),
             IFLA_LINK => r.parent = u32_at(v, 0).filter(|l| *l != 0),
             IFLA_LINK_NETNSID => r.link_netnsid = u32_at(v, 0).map(|n| n as i32),
+            IFLA_NEW_NETNSID => new_netnsid = u32_at(v, 0).map(|n| n as i32),
+            IFLA_NEW_IFINDEX => new_index = u32_at(v, 0).filter(|i| *i as i32 > 0),
             IFLA_GROUP => r.group = u32_at(v, 0).unwrap_or(0),
             IFLA_IFALIAS => r.alias = Some(text(v)).filter(|a| !a.is_empty()),
             IFLA_TXQLEN => r.txqlen = u32_at(v, 0),
@@ -111,6 +117,10 @@ pub fn read_ifinfo(msg: &[u8]) -> Option<LinkRecord> {
         }
         attrs = &attrs[align4(len).min(attrs.len())..];
     }
+    r.moved_to = new_netnsid.map(|netnsid| LinkMove {
+        netnsid,
+        index: new_index,
+    });
     Some(r)
 }
 

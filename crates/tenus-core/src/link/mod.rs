@@ -20,6 +20,6 @@ pub(crate) mod set;
 pub mod stats;
 
 pub use kinds::{KindInfo, KindSpec, KIND_NAMES};
-pub use record::{LinkRecord, LinkStats};
+pub use record::{LinkMove, LinkRecord, LinkStats};
 pub use set::LinkChange;
 pub use spec::{CommonOptions, CommonSpec, LinkRef, LinkSpec};

@@ -88,6 +88,25 @@ pub struct LinkRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "napi", napi(ts_type = "LinkInfo"))]
     pub info: Option<KindInfo>,
+    /// Only in the removal event of a link that left this namespace for another (moved, not
+    /// deleted): where it went.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<LinkMove>,
+}
+
+/// Where a link that left this namespace went (IFLA_NEW_NETNSID, IFLA_NEW_IFINDEX of its
+/// RTM_DELLINK).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct LinkMove {
+    /// The namespace's id as seen from this one (as `linkNetnsid`).
+    pub netnsid: i32,
+    /// Its index there (absent before Linux 4.16).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
 }
 
 const FLAG_NAMES: [(u32, &str); 19] = [
@@ -143,6 +162,7 @@ impl LinkRecord {
             operstate: "UNKNOWN".into(),
             ..Default::default()
         };
+        let (mut new_netnsid, mut new_index) = (None, None);
         for attr in &msg.attributes {
             match attr {
                 LinkAttribute::IfName(n) => r.name = n.clone(),
@@ -156,6 +176,8 @@ impl LinkRecord {
                 // has the same index in another namespace): callers must allow for that.
                 LinkAttribute::Link(l) if *l != 0 => r.parent = Some(*l),
                 LinkAttribute::LinkNetNsId(id) => r.link_netnsid = Some(*id),
+                LinkAttribute::NewNetnsId(id) => new_netnsid = Some(*id),
+                LinkAttribute::NewIfIndex(i) => new_index = u32::try_from(*i).ok().filter(|i| *i > 0),
                 LinkAttribute::Group(g) => r.group = *g,
                 LinkAttribute::IfAlias(a) if !a.is_empty() => r.alias = Some(a.clone()),
                 LinkAttribute::TxQueueLen(q) => r.txqlen = Some(*q),
@@ -176,6 +198,10 @@ impl LinkRecord {
                 _ => {}
             }
         }
+        r.moved_to = new_netnsid.map(|netnsid| LinkMove {
+            netnsid,
+            index: new_index,
+        });
         r
     }
 

@@ -14,6 +14,11 @@
 //! `IFLA_LINK`), and not again: the other end's announcement names it, and the first end's
 //! `parent` is inferred from it (either order: a veth without a parent is given the end in the
 //! view that names it).
+//!
+//! When one end of a veth pair moves to another namespace, only its removal is announced (with
+//! where it went); the end that stays now names it there (`linkNetnsid`, its index there). When
+//! it comes back, its arrival names the end that stayed, which names it here again. (Not
+//! inferred: a peer moving on from that other namespace to a third; a resync corrects it.)
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -29,11 +34,42 @@ use super::view::View;
 pub fn after(view: &View, d: &Decoded) -> Vec<Decoded> {
     let mut out = gone_with(view, d);
     out.extend(veth_peer(view, d));
+    out.extend(veth_peer_moved(view, d));
     out
 }
 
-/// A veth pair's end without a `parent`, which the other end of a new or changed veth in this
-/// namespace names (or names this one), given its parent.
+/// The end that stays of a veth pair whose other end `d` left for another namespace.
+fn veth_peer_moved(view: &View, d: &Decoded) -> Option<Decoded> {
+    let (Key::Link(index), Record::Link(link)) = (&d.key, &*d.record) else {
+        return None;
+    };
+    let moved = link
+        .moved_to
+        .filter(|_| d.gone && link.kind.as_deref() == Some("veth"))?;
+    let (key, stays) = view.iter().find_map(|(k, r)| match &**r {
+        Record::Link(l)
+            if l.kind.as_deref() == Some("veth")
+                && l.link_netnsid.is_none()
+                && l.parent == Some(*index)
+                && l.index != *index =>
+        {
+            Some((k.clone(), l))
+        }
+        _ => None,
+    })?;
+    let mut now = stays.clone();
+    now.link_netnsid = Some(moved.netnsid);
+    // The kernel leaves the parent out when it equals the link's own index (`fast.rs`).
+    now.parent = moved.index.filter(|i| *i != now.index);
+    Some(Decoded {
+        key,
+        record: Arc::new(Record::Link(now)),
+        gone: false,
+    })
+}
+
+/// A veth pair's end without a `parent` or naming one in another namespace, which the other
+/// end of a new or changed veth in this namespace names (or names this one), given its parent.
 fn veth_peer(view: &View, d: &Decoded) -> Option<Decoded> {
     let (Key::Link(index), Record::Link(link)) = (&d.key, &*d.record) else {
         return None;
@@ -59,9 +95,13 @@ fn veth_peer(view: &View, d: &Decoded) -> Option<Decoded> {
         }
     };
     match view.get(&Key::Link(lone)).map(|r| &**r) {
-        Some(Record::Link(l)) if same_namespace_veth(l) && l.parent.is_none() => {
+        // Without its parent, or naming a peer elsewhere (the one just back from there).
+        Some(Record::Link(l))
+            if l.kind.as_deref() == Some("veth") && (l.link_netnsid.is_some() || l.parent.is_none()) =>
+        {
             let mut joined = l.clone();
             joined.parent = Some(parent);
+            joined.link_netnsid = None;
             Some(Decoded {
                 key: Key::Link(lone),
                 record: Arc::new(Record::Link(joined)),
