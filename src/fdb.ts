@@ -18,8 +18,9 @@ const CODES = { add: OP.fdbAdd, append: OP.fdbAppend, replace: OP.fdbReplace, de
 
 /** `bridge fdb add|append|replace|del` with the link among the options, as an item. */
 export function fdbItem(verb: 'add' | 'append' | 'replace' | 'delete', mac: unknown, options: unknown, name: LinkNamer): Item {
-  const [link, rest] = splitLink('an FDB entry', options, name, VIA);
-  return [CODES[verb], link, args.text('mac', mac), rest];
+  // Indexed rather than destructured: cold, destructuring runs the iterator protocol per item.
+  const split = splitLink('an FDB entry', options, name, VIA);
+  return [CODES[verb], split[0], args.text('mac', mac), split[1]];
 }
 
 /**

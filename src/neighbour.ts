@@ -30,8 +30,9 @@ export function neighbourItem(
   options: unknown,
   name: LinkNamer,
 ): Item {
-  const [link, rest] = splitLink('a neighbour', options, name);
-  return [CODES[verb], link, args.text('address', address), rest];
+  // Indexed rather than destructured: cold, destructuring runs the iterator protocol per item.
+  const split = splitLink('a neighbour', options, name);
+  return [CODES[verb], split[0], args.text('address', address), split[1]];
 }
 
 /** `ip neigh add|replace|del` on a link already named (a chain on a link), as an item. */
