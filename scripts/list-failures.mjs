@@ -31,7 +31,7 @@ const firstLine = (text) =>
     ?.slice(0, 300) ?? '';
 
 for (const line of (readText(cargoLog) ?? '').split('\n')) {
-  const failed = /^test (\S+) \.\.\. FAILED$/.exec(line.trim());
+  const failed = /^test (.+?) \.\.\. FAILED$/.exec(line.trim());
   if (failed) lines.push(`cargo: ${failed[1]}`);
 }
 

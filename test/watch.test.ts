@@ -58,6 +58,8 @@ describe('events', () => {
     expect(changed.record).toEqual(links.find((l) => l.name === 'br0'));
     expect(added.record).toEqual(addrs[0]);
     expect(created.object === 'link' && created.record.mtu).toBe(1500);
+    // A deletion, not a move: nothing says where it went.
+    expect(changes(events).at(-1)?.record).not.toHaveProperty('movedTo');
     await w.close();
   });
 

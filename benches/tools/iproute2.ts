@@ -3,7 +3,8 @@
 // at a time, as most Node programs do it today). Run inside the namespace to measure (the
 // harness uses nsenter --net=...); the children inherit it.
 //
-//   node --import tsx benches/tools/iproute2.ts VARIANT WORKLOAD N [ARG]
+//   node target/bench/js/benches/tools/iproute2.js VARIANT WORKLOAD N [ARG]
+//   (compiled by benches/run.ts; from the sources: node --import tsx benches/tools/iproute2.ts ...)
 //
 // VARIANT: batch or perop. WORKLOAD: veth, macvlan (on par0), addr (on adr0), neigh (on ngh0),
 // fdb (`bridge -batch` / `bridge` per op, on the VXLAN device fdb0), dump

@@ -2,7 +2,8 @@
 // peers and macvlan data as raw Buffers, so they are encoded here (as a user must).
 // Run inside the namespace to measure (the harness uses nsenter --net=...).
 //
-//   node --import tsx benches/tools/npm-netlink.ts VARIANT WORKLOAD N [ARG]
+//   node target/bench/js/benches/tools/npm-netlink.js VARIANT WORKLOAD N [ARG]
+//   (compiled by benches/run.ts; from the sources: node --import tsx benches/tools/npm-netlink.ts ...)
 //
 // VARIANT: await (one request at a time) or inflight64 (64 requests in flight).
 // WORKLOAD: veth, macvlan (on par0), addr (on adr0), neigh (on ngh0), fdb (on the VXLAN device

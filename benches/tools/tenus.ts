@@ -1,7 +1,8 @@
 // The benchmark's tenus program. Makes its own namespace (Netns.create()), sets it up, times
 // only the workload, cleans up, and prints one JSON line.
 //
-//   node --import tsx benches/tools/tenus.ts VARIANT WORKLOAD N [ARG] [POOL]
+//   node target/bench/js/benches/tools/tenus.js VARIANT WORKLOAD N [ARG] [POOL]
+//   (compiled by benches/run.ts; from the sources: node --import tsx benches/tools/tenus.ts ...)
 //
 // VARIANT
 //   batch  one ns.batch() for all operations (one crossing into Rust, pipelined)

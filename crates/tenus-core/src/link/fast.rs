@@ -74,7 +74,8 @@ pub fn read_ifinfo(msg: &[u8]) -> Option<LinkRecord> {
         operstate: "UNKNOWN".into(),
         ..Default::default()
     };
-    // A move's removal event says where the link went: both are kept only together.
+    // A move's removal event says where the link went: the namespace always, the index since
+    // Linux 4.16.
     let (mut new_netnsid, mut new_index) = (None, None);
     let mut attrs = &msg[NLMSG_HDRLEN + IFINFO_LEN..];
     while attrs.len() >= 4 {

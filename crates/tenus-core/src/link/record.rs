@@ -172,8 +172,8 @@ impl LinkRecord {
                 LinkAttribute::Address(a) if !a.is_empty() => r.mac = Some(format_lladdr(a)),
                 LinkAttribute::Broadcast(a) if !a.is_empty() => r.broadcast = Some(format_lladdr(a)),
                 LinkAttribute::Controller(m) if *m != 0 => r.master = Some(*m),
-                // The kernel leaves IFLA_LINK out when it equals the link's own index (a veth whose peer
-                // has the same index in another namespace): callers must allow for that.
+                // The kernel leaves IFLA_LINK out when it equals the link's own index, except (Linux
+                // 5.2 and later) for a peer in another namespace, named with IFLA_LINK_NETNSID.
                 LinkAttribute::Link(l) if *l != 0 => r.parent = Some(*l),
                 LinkAttribute::LinkNetNsId(id) => r.link_netnsid = Some(*id),
                 LinkAttribute::NewNetnsId(id) => new_netnsid = Some(*id),

@@ -43,9 +43,10 @@ fn veth_peer_moved(view: &View, d: &Decoded) -> Option<Decoded> {
     let (Key::Link(index), Record::Link(link)) = (&d.key, &*d.record) else {
         return None;
     };
-    let moved = link
-        .moved_to
-        .filter(|_| d.gone && link.kind.as_deref() == Some("veth"))?;
+    if !d.gone || link.kind.as_deref() != Some("veth") {
+        return None;
+    }
+    let moved = link.moved_to?;
     let (key, stays) = view.iter().find_map(|(k, r)| match &**r {
         Record::Link(l)
             if l.kind.as_deref() == Some("veth")
@@ -59,8 +60,9 @@ fn veth_peer_moved(view: &View, d: &Decoded) -> Option<Decoded> {
     })?;
     let mut now = stays.clone();
     now.link_netnsid = Some(moved.netnsid);
-    // The kernel leaves the parent out when it equals the link's own index (`fast.rs`).
-    now.parent = moved.index.filter(|i| *i != now.index);
+    // A peer in another namespace is named even by the link's own index (Linux 5.2 and
+    // later). Before 4.16 the kernel did not say the new index: it keeps the old one if free.
+    now.parent = moved.index.or(Some(*index));
     Some(Decoded {
         key,
         record: Arc::new(Record::Link(now)),
@@ -287,4 +289,105 @@ fn removals(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::LinkMove;
+
+    fn veth(index: u32, parent: Option<u32>, link_netnsid: Option<i32>) -> LinkRecord {
+        LinkRecord {
+            index,
+            name: format!("v{index}"),
+            kind: Some("veth".into()),
+            operstate: "DOWN".into(),
+            parent,
+            link_netnsid,
+            ..Default::default()
+        }
+    }
+
+    fn decoded(record: LinkRecord, gone: bool) -> Decoded {
+        Decoded {
+            key: Key::Link(record.index),
+            record: Arc::new(Record::Link(record)),
+            gone,
+        }
+    }
+
+    /// A view holding `links`.
+    fn view(links: &[LinkRecord]) -> View {
+        let mut v = View::default();
+        for l in links {
+            v.insert(Key::Link(l.index), Arc::new(Record::Link(l.clone())));
+        }
+        v
+    }
+
+    fn link_of(d: &Decoded) -> &LinkRecord {
+        match &*d.record {
+            Record::Link(l) => l,
+            other => panic!("not a link: {other:?}"),
+        }
+    }
+
+    /// Peer 2 of link 3 leaves with `moved_to`; the view no longer holds it.
+    fn moved(moved_to: Option<LinkMove>) -> Vec<Decoded> {
+        let mut gone = veth(2, Some(3), None);
+        gone.moved_to = moved_to;
+        after(&view(&[veth(3, Some(2), None)]), &decoded(gone, true))
+    }
+
+    #[test]
+    fn the_end_that_stays_names_a_moved_peer_there() {
+        let out = moved(Some(LinkMove {
+            netnsid: 4,
+            index: Some(7),
+        }));
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].key, Key::Link(3));
+        assert!(!out[0].gone);
+        let now = link_of(&out[0]);
+        assert_eq!((now.parent, now.link_netnsid), (Some(7), Some(4)));
+    }
+
+    #[test]
+    fn a_moved_peer_may_keep_the_index_of_the_end_that_stays() {
+        // The kernel names a peer elsewhere even by the link's own index.
+        let out = moved(Some(LinkMove {
+            netnsid: 0,
+            index: Some(3),
+        }));
+        assert_eq!(link_of(&out[0]).parent, Some(3));
+        // Without the new index (before Linux 4.16): the old one, which the kernel keeps if free.
+        let out = moved(Some(LinkMove {
+            netnsid: 0,
+            index: None,
+        }));
+        assert_eq!(link_of(&out[0]).parent, Some(2));
+    }
+
+    #[test]
+    fn a_deleted_peer_changes_nothing_of_the_other_end() {
+        // Its own removal follows, announced.
+        assert!(moved(None).is_empty());
+    }
+
+    #[test]
+    fn a_peer_back_from_elsewhere_is_named_here_again() {
+        let stays = veth(3, Some(7), Some(4));
+        let out = after(&view(&[stays]), &decoded(veth(2, Some(3), None), false));
+        assert_eq!(out.len(), 1);
+        let now = link_of(&out[0]);
+        assert_eq!((now.index, now.parent, now.link_netnsid), (3, Some(2), None));
+    }
+
+    #[test]
+    fn a_veth_naming_a_peer_elsewhere_is_left_alone() {
+        // Link 2's peer is elsewhere: link 3 here, which it happens to name by index, is not it.
+        let here = veth(3, None, None);
+        let out = after(&view(&[here]), &decoded(veth(2, Some(3), Some(1)), false));
+        assert!(out.is_empty());
+    }
 }
