@@ -118,10 +118,7 @@ pub fn read_ifinfo(msg: &[u8]) -> Option<LinkRecord> {
         }
         attrs = &attrs[align4(len).min(attrs.len())..];
     }
-    r.moved_to = new_netnsid.map(|netnsid| LinkMove {
-        netnsid,
-        index: new_index,
-    });
+    r.moved_to = LinkMove::of(new_netnsid, new_index);
     Some(r)
 }
 

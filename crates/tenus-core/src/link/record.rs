@@ -109,6 +109,13 @@ pub struct LinkMove {
     pub index: Option<u32>,
 }
 
+impl LinkMove {
+    /// From a message's IFLA_NEW_NETNSID and IFLA_NEW_IFINDEX: a move always has the first.
+    pub(crate) fn of(netnsid: Option<i32>, index: Option<u32>) -> Option<LinkMove> {
+        netnsid.map(|netnsid| LinkMove { netnsid, index })
+    }
+}
+
 const FLAG_NAMES: [(u32, &str); 19] = [
     (1 << 0, "UP"),
     (1 << 1, "BROADCAST"),
@@ -198,10 +205,7 @@ impl LinkRecord {
                 _ => {}
             }
         }
-        r.moved_to = new_netnsid.map(|netnsid| LinkMove {
-            netnsid,
-            index: new_index,
-        });
+        r.moved_to = LinkMove::of(new_netnsid, new_index);
         r
     }
 

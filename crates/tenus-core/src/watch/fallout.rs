@@ -38,22 +38,26 @@ pub fn after(view: &View, d: &Decoded) -> Vec<Decoded> {
     out
 }
 
+fn is_veth(l: &LinkRecord) -> bool {
+    l.kind.as_deref() == Some("veth")
+}
+
+/// A veth whose peer is in this namespace (or not joined yet).
+fn same_namespace_veth(l: &LinkRecord) -> bool {
+    is_veth(l) && l.link_netnsid.is_none()
+}
+
 /// The end that stays of a veth pair whose other end `d` left for another namespace.
 fn veth_peer_moved(view: &View, d: &Decoded) -> Option<Decoded> {
     let (Key::Link(index), Record::Link(link)) = (&d.key, &*d.record) else {
         return None;
     };
-    if !d.gone || link.kind.as_deref() != Some("veth") {
+    if !d.gone || !is_veth(link) {
         return None;
     }
     let moved = link.moved_to?;
     let (key, stays) = view.iter().find_map(|(k, r)| match &**r {
-        Record::Link(l)
-            if l.kind.as_deref() == Some("veth")
-                && l.link_netnsid.is_none()
-                && l.parent == Some(*index)
-                && l.index != *index =>
-        {
+        Record::Link(l) if same_namespace_veth(l) && l.parent == Some(*index) && l.index != *index => {
             Some((k.clone(), l))
         }
         _ => None,
@@ -76,7 +80,6 @@ fn veth_peer(view: &View, d: &Decoded) -> Option<Decoded> {
     let (Key::Link(index), Record::Link(link)) = (&d.key, &*d.record) else {
         return None;
     };
-    let same_namespace_veth = |l: &LinkRecord| l.kind.as_deref() == Some("veth") && l.link_netnsid.is_none();
     if d.gone || !same_namespace_veth(link) {
         return None;
     }
@@ -98,9 +101,7 @@ fn veth_peer(view: &View, d: &Decoded) -> Option<Decoded> {
     };
     match view.get(&Key::Link(lone)).map(|r| &**r) {
         // Without its parent, or naming a peer elsewhere (the one just back from there).
-        Some(Record::Link(l))
-            if l.kind.as_deref() == Some("veth") && (l.link_netnsid.is_some() || l.parent.is_none()) =>
-        {
+        Some(Record::Link(l)) if is_veth(l) && (l.link_netnsid.is_some() || l.parent.is_none()) => {
             let mut joined = l.clone();
             joined.parent = Some(parent);
             joined.link_netnsid = None;
