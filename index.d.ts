@@ -1179,7 +1179,6 @@ export declare class NativeNetns {
   setTimeout(millis: number): void
   /** Drops the socket and the namespace fd (the namespace goes when nothing else holds it). */
   close(): void
-  isClosed(): boolean
   /**
    * `ip tuntap add NAME mode tun|tap [user U] [group G] [multi_queue]`: made with ioctls on
    * /dev/net/tun inside the namespace (the kernel refuses tun/tap over netlink); persistent.
@@ -1206,19 +1205,24 @@ export declare class NativeNetns {
   nexthopGet(id: number): Promise<string>
   /**
    * Runs items given as a JSON array `[[code, ...arguments], ...]` (codes: `opCodes()`);
-   * `peers` are the other namespaces items may act in (`[IN, n]` is `peers[n - 1]`).
+   * `rollback`: undo what was done when an item fails (else go on and report per item);
+   * `window`: requests in flight at once (default 256; 1..=4096); `peers` are the other
+   * namespaces items may act in (`[IN, n]` is `peers[n - 1]`). Plain arguments rather than an
+   * options object: reading an object's properties through N-API cost more per awaited call
+   * than encoding its request.
    * Resolves to the JSON report `{ status, errors, records, undoErrors }`, or to the status
    * letters alone (`"ddd"`) when every item is done and none read anything. `progress(done)`
    * is called now and then while items complete, always before the promise settles.
    */
-  run(itemsJson: string, options: NativeRunOptions, peers: Array<NativeNetns>, progress?: ((done: number) => void) | undefined | null): Promise<string>
+  run(itemsJson: string, rollback: boolean, window: number | undefined | null, peers: Array<NativeNetns>, progress?: ((done: number) => void) | undefined | null): Promise<string>
   /**
    * Runs several item documents at once in this namespace alone, pipelined together on its
    * socket as if each had been `run` without waiting for the others (JavaScript gathers the
    * calls made in one turn of the event loop here). Resolves to one report each, in order;
-   * a run that could not start reports `{ "error": ... }`.
+   * a run that could not start reports `{ "error": ... }`. `rollback[i]` is the `rollback` of
+   * `runs[i]`.
    */
-  runMany(runs: Array<string>, options: Array<NativeRunOptions>): Promise<string[]>
+  runMany(runs: Array<string>, rollback: Array<boolean>): Promise<string[]>
   /**
    * Starts a streamed batch in this namespace (continue mode: `options.rollback` must be
    * false). Its parts run as they come; `finish` or `abandon` ends it.

@@ -21,16 +21,26 @@ type Start =
   | { refused: TenusError };
 
 /** What compiling a chain into items keeps track of. */
-interface Cursor {
-  run: Run;
-  /** How the items name the link now. */
-  ref: WireLink;
-  /** Its name, when known (it is not for a generated name until the link exists). */
-  name?: string;
-  /** The namespace it is in now, as the run numbers them. */
-  target: number;
+class Cursor {
   /** The link's name when each item was sent, by report position (errors name it so). */
-  names: Map<number, string | undefined>;
+  readonly names: (string | undefined)[] = [];
+
+  constructor(
+    readonly run: Run,
+    /** How the items name the link now. */
+    public ref: WireLink,
+    /** Its name, when known (it is not for a generated name until the link exists). */
+    public name: string | undefined,
+    /** The namespace it is in now, as the run numbers them. */
+    public target: number,
+  ) {}
+
+  /** Adds an item acting on the link as it is called now; returns its report position. */
+  add(item: Item): number {
+    const at = this.run.push(item);
+    this.names[at] = this.name;
+    return at;
+  }
 }
 
 type Step = (c: Cursor) => void;
@@ -102,7 +112,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
       change = args.options(arg, fields(), { master: args.linkIn(at) });
     });
     return this.step((c) => {
-      c.names.set(c.run.push([OP.linkSet, c.ref, change]), c.name);
+      c.add([OP.linkSet, c.ref, change]);
       if (typeof change.name === 'string') {
         c.name = change.name;
         if (typeof c.ref !== 'number') c.ref = change.name;
@@ -205,7 +215,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     return this.step((c) => {
       const dev = c.name ?? (typeof c.ref === 'number' ? c.ref : undefined);
       if (dev === undefined) throw TenusError.invalid('dev', 'name the link to route through it: its name is generated when it is made');
-      c.names.set(c.run.push([OP.routeAdd, d, { ...checked, dev }]), c.name);
+      c.add([OP.routeAdd, d, { ...checked, dev }]);
     }, false);
   }
 
@@ -219,7 +229,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     });
     return this.step((c) => {
       if (typeof c.ref === 'number') checkLabel(extra, c.name);
-      c.names.set(c.run.push(extra ? [op, c.ref, checked, extra] : [op, c.ref, checked]), c.name);
+      c.add(extra ? [op, c.ref, checked, extra] : [op, c.ref, checked]);
     }, false);
   }
 
@@ -286,7 +296,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   private onLinkItem(build: (ref: WireLink) => Item, changesLink = false): this {
     let item: Item = [0];
     this.guard(() => (item = build(0)));
-    return this.step((c) => c.names.set(c.run.push([item[0], c.ref, ...item.slice(2)]), c.name), changesLink);
+    return this.step((c) => c.add([item[0], c.ref, ...item.slice(2)]), changesLink);
   }
 
   /**
@@ -303,7 +313,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     });
     return this.step((c) => {
       const n = c.run.peer(to);
-      c.names.set(c.run.push([OP.linkMove, c.ref, n, name ?? null]), c.name);
+      c.add([OP.linkMove, c.ref, n, name ?? null]);
       c.run.in(n);
       c.target = n;
       // The index changes with the namespace: from now on the link goes by its name.
@@ -350,16 +360,15 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   /** Compiles the steps into one run and sends it; `name`: the link's, read first for a move. */
   private send(name: string | undefined): Promise<L> {
     const run = new Run(this.ns);
-    const c: Cursor = { run, ref: 0, name, target: 0, names: new Map() };
+    const c = new Cursor(run, 0, name, 0);
     const start = this.start;
     let created: number | undefined;
     if ('create' in start) {
       const options = { ...this.options };
       if (this.peerIn) options.peerNetns = run.peer(this.peerIn);
-      created = run.push([OP.linkAdd, start.create, options]);
-      c.ref = { created };
       if (typeof options.name === 'string') c.name = options.name;
-      c.names.set(created, c.name);
+      created = c.add([OP.linkAdd, start.create, options]);
+      c.ref = { created };
     } else if ('link' in start) {
       c.ref = start.link.index;
       c.name = start.link.name;
@@ -372,8 +381,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     // Read back what changed, and what an empty chain resolves to; addresses and routes do
     // not change the link's record.
     const read = created !== undefined || this.changesLink || 'ref' in start || this.steps.length === 0;
-    const got = read ? run.push([OP.linkGet, c.ref]) : undefined;
-    if (got !== undefined) c.names.set(got, c.name);
+    const got = read ? c.add([OP.linkGet, c.ref]) : undefined;
     const peer = this.peerStep(run, c, created);
     return run.run({ rollback: true, asItems: true }).then(
       (report) => {
@@ -459,10 +467,10 @@ function startIndex(start: Start): number | undefined {
  * when that step ran (undo errors: as it is called at the end), also where the kernel's object
  * names it by `index`.
  */
-function failure(report: Report, names: Map<number, string | undefined>, last: string | undefined, index: number | undefined): TenusError {
+function failure(report: Report, names: (string | undefined)[], last: string | undefined, index: number | undefined): TenusError {
   const first = report.items.findIndex((r) => r.status === 'failed');
   const e = report.errors.get(first) as TenusError;
-  const name = names.get(first) ?? last;
+  const name = names[first] ?? last;
   if (name !== undefined) e.nameLink(name, index);
   if (report.undoErrors.length > 0) {
     for (const u of report.undoErrors) if (last !== undefined) u.nameLink(last, index);

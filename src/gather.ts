@@ -29,8 +29,14 @@ const gathered = new Map<NativeNetns, Waiting[]>();
 const unanswered = new Map<NativeNetns, number>();
 
 // The end of a turn is a V8 microtask on an already resolved promise: Node's queueMicrotask
-// would make an AsyncResource for every awaited call.
+// would make an AsyncResource for every awaited call. One per turn, for every namespace.
 const settled = Promise.resolve();
+let flushing = false;
+
+function endOfTurn(): void {
+  flushing = false;
+  sendGathered();
+}
 
 /**
  * Runs `json` (items of one namespace, no progress callback). The first run of a turn crosses
@@ -44,8 +50,11 @@ export function gather(native: NativeNetns, json: string, rollback: boolean): Pr
   if (waiting === undefined) {
     waiting = [];
     gathered.set(native, waiting);
-    void settled.then(() => send(native));
-    if (!unanswered.has(native)) return native.run(json, { rollback }, [], undefined);
+    if (!flushing) {
+      flushing = true;
+      void settled.then(endOfTurn);
+    }
+    if (!unanswered.has(native)) return native.run(json, rollback, undefined, [], undefined);
   }
   const list = waiting;
   return new Promise((resolve, reject) => {
@@ -55,8 +64,8 @@ export function gather(native: NativeNetns, json: string, rollback: boolean): Pr
 
 /** Sends everything gathered so far: before any other call into the addon. */
 export function sendGathered(): void {
-  if (gathered.size === 0) return;
-  for (const native of [...gathered.keys()]) send(native);
+  // send() removes the namespace it sends: a Map's iteration goes on past deletions.
+  for (const native of gathered.keys()) send(native);
 }
 
 function send(native: NativeNetns): void {
@@ -88,7 +97,7 @@ function sendGroup(native: NativeNetns, group: Waiting[]): void {
   try {
     if (group.length === 1) {
       const [w] = group;
-      native.run(w.json, { rollback: w.rollback }, [], undefined).then((r) => {
+      native.run(w.json, w.rollback, undefined, [], undefined).then((r) => {
         answered();
         w.resolve(r);
       }, fail);
@@ -97,7 +106,7 @@ function sendGroup(native: NativeNetns, group: Waiting[]): void {
     native
       .runMany(
         group.map((w) => w.json),
-        group.map((w) => ({ rollback: w.rollback })),
+        group.map((w) => w.rollback),
       )
       .then((reports) => {
         answered();

@@ -2,7 +2,7 @@
 // they act in, and the report that comes back.
 import { TenusError, type NativeErrorDoc } from './errors';
 import { gather } from './gather';
-import { call, check, type LinkRecord, type NativeBatchStream } from './native';
+import { call, check, type LinkRecord, type NativeBatchStream, type NativeNetns } from './native';
 import type { Netns } from './netns';
 import { OP, opName, type Item } from './ops';
 
@@ -203,19 +203,21 @@ export class Run {
    * single call goes through it, and each `await` would cost a promise and a microtask more.
    */
   run(options: RunOptions): Promise<Report> {
-    if (this.ns.closed || this.peers.some((p) => p.closed)) {
+    // Most runs act in their own namespace alone: no closures or arrays made for the peers.
+    const alone = this.peers.length === 0;
+    if (this.ns.closed || (!alone && this.peers.some((p) => p.closed))) {
       const op = options.asItems ? this.firstOp() : 'batch';
       return Promise.reject(TenusError.closed(op, { op }));
     }
     const native = this.ns.native;
-    const peers = this.peers.map((p) => p.native);
+    const peers = alone ? NO_PEERS : this.peers.map((p) => p.native);
     const items = JSON.stringify(this.items);
     let answer: Promise<string>;
     const stream = this.stream;
     if (stream) {
       this.stream = undefined;
       answer = call(() => stream.finish(items, peers));
-    } else if (peers.length === 0 && options.window === undefined && options.onProgress === undefined) {
+    } else if (alone && options.window === undefined && options.onProgress === undefined) {
       // One namespace, default window, no progress: it may cross with the others of this turn.
       try {
         answer = gather(native, items, options.rollback);
@@ -223,7 +225,7 @@ export class Run {
         return Promise.reject(TenusError.from(e));
       }
     } else {
-      answer = call(() => native.run(items, { rollback: options.rollback, window: options.window }, peers, options.onProgress));
+      answer = call(() => native.run(items, options.rollback, options.window, peers, options.onProgress));
     }
     return answer.then((json) => {
       const report = readReport(json);
@@ -237,6 +239,9 @@ export class Run {
     }, converted);
   }
 }
+
+/** The peers of a run in one namespace (the addon only reads them). */
+const NO_PEERS: NativeNetns[] = [];
 
 /**
  * Runs one item on its own (no rollback: with one item there is nothing else to undo, and

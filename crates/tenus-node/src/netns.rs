@@ -235,11 +235,6 @@ impl NativeNetns {
         }
     }
 
-    #[napi]
-    pub fn is_closed(&self) -> bool {
-        self.handle.read().map(|h| h.is_none()).unwrap_or(true)
-    }
-
     /// `ip tuntap add NAME mode tun|tap [user U] [group G] [multi_queue]`: made with ioctls on
     /// /dev/net/tun inside the namespace (the kernel refuses tun/tap over netlink); persistent.
     /// Resolves to the new link's record as JSON.

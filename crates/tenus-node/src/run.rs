@@ -71,7 +71,11 @@ struct ReportDoc<'a> {
 #[napi]
 impl NativeNetns {
     /// Runs items given as a JSON array `[[code, ...arguments], ...]` (codes: `opCodes()`);
-    /// `peers` are the other namespaces items may act in (`[IN, n]` is `peers[n - 1]`).
+    /// `rollback`: undo what was done when an item fails (else go on and report per item);
+    /// `window`: requests in flight at once (default 256; 1..=4096); `peers` are the other
+    /// namespaces items may act in (`[IN, n]` is `peers[n - 1]`). Plain arguments rather than an
+    /// options object: reading an object's properties through N-API cost more per awaited call
+    /// than encoding its request.
     /// Resolves to the JSON report `{ status, errors, records, undoErrors }`, or to the status
     /// letters alone (`"ddd"`) when every item is done and none read anything. `progress(done)`
     /// is called now and then while items complete, always before the promise settles.
@@ -80,7 +84,8 @@ impl NativeNetns {
         &self,
         env: &'env Env,
         items_json: String,
-        options: NativeRunOptions,
+        rollback: bool,
+        window: Option<f64>,
         peers: Vec<ClassInstance<'env, NativeNetns>>,
         #[napi(ts_arg_type = "((done: number) => void) | undefined | null")] progress: Option<Unknown<'env>>,
     ) -> napi::Result<PromiseRaw<'env, String>> {
@@ -88,6 +93,7 @@ impl NativeNetns {
             .chain(peers.iter().map(|p| p.get("batch")))
             .collect();
         let op = label(&items_json);
+        let options = NativeRunOptions { rollback, window };
         let work = move |callback: Option<Callback>, here: bool| async move {
             let mut handles = handles?;
             if here {
@@ -112,20 +118,25 @@ impl NativeNetns {
     /// Runs several item documents at once in this namespace alone, pipelined together on its
     /// socket as if each had been `run` without waiting for the others (JavaScript gathers the
     /// calls made in one turn of the event loop here). Resolves to one report each, in order;
-    /// a run that could not start reports `{ "error": ... }`.
+    /// a run that could not start reports `{ "error": ... }`. `rollback[i]` is the `rollback` of
+    /// `runs[i]`.
     #[napi(ts_return_type = "Promise<string[]>")]
     pub fn run_many<'env>(
         &self,
         env: &'env Env,
         runs: Vec<String>,
-        options: Vec<NativeRunOptions>,
+        rollback: Vec<bool>,
     ) -> napi::Result<PromiseRaw<'env, Vec<String>>> {
         let handle = self.get("batch");
         spawn(env, BATCH, async move {
             let handles = [handle?];
-            let runs = runs.iter().zip(&options).map(|(items_json, options)| {
+            let runs = runs.iter().zip(rollback).map(|(items_json, rollback)| {
                 let handles = &handles;
                 async move {
+                    let options = &NativeRunOptions {
+                        rollback,
+                        window: None,
+                    };
                     run_items(handles, items_json, options, None)
                         .await
                         .unwrap_or_else(|e| serde_json::json!({ "error": error_doc(&e) }).to_string())

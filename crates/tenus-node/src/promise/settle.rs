@@ -33,7 +33,7 @@
 //! Every `unsafe` block of the binding is in this file.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::ffi::c_void;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -113,6 +113,12 @@ struct Bridge {
     streak: std::cell::Cell<Option<Instant>>,
     /// Recent time to answer, by operation (µs, moving average).
     latency: RefCell<HashMap<&'static str, f64>>,
+    /// Settlements waiting for a turn of the event loop (`after_turn`), in the order their
+    /// `setImmediate` callbacks run.
+    after_turn: RefCell<VecDeque<Settle>>,
+    /// The function `after_turn` hands to `setImmediate` (made once: making a function per call
+    /// cost more than reading the answer).
+    turned: std::cell::Cell<Option<sys::napi_ref>>,
 }
 
 thread_local! {
@@ -189,7 +195,42 @@ impl Bridge {
             detached: Default::default(),
             streak: Default::default(),
             latency: Default::default(),
+            after_turn: Default::default(),
+            turned: Default::default(),
         })
+    }
+
+    /// The native function `cached` holds, made (and kept referenced) on first use.
+    ///
+    /// # Safety
+    /// `env` is this bridge's environment, on its JS thread.
+    unsafe fn function(
+        &self,
+        env: sys::napi_env,
+        cached: &std::cell::Cell<Option<sys::napi_ref>>,
+        name: &std::ffi::CStr,
+        callback: unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value,
+        out: &mut sys::napi_value,
+    ) -> bool {
+        unsafe {
+            if let Some(reference) = cached.get() {
+                return sys::napi_get_reference_value(env, reference, out) == sys::Status::napi_ok
+                    && !out.is_null();
+            }
+            let made = sys::napi_create_function(
+                env,
+                name.as_ptr(),
+                name.count_bytes() as isize,
+                Some(callback),
+                null_mut(),
+                out,
+            ) == sys::Status::napi_ok;
+            let mut reference = null_mut();
+            if made && sys::napi_create_reference(env, *out, 1, &mut reference) == sys::Status::napi_ok {
+                cached.set(Some(reference));
+            }
+            made
+        }
     }
 
     /// After a long enough run of answers settled in place, the next goes through the event
@@ -454,22 +495,22 @@ where
 /// the threadsafe function's queue), which ends the streak of answers settled in place. Falls
 /// back to the queue if `setImmediate` cannot be called.
 fn after_turn(env: sys::napi_env, bridge: &Bridge, settle: Settle) {
-    unsafe extern "C" fn turned(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
-        let mut data = null_mut();
-        // SAFETY: `data` is the box `after_turn` made for this one call of the function.
-        let settle = unsafe {
-            sys::napi_get_cb_info(env, info, null_mut(), null_mut(), null_mut(), &mut data);
-            Box::from_raw(data.cast::<Settle>())
-        };
-        BRIDGE.with(|b| {
-            if let Some(bridge) = b.borrow().as_ref() {
-                bridge.streak.set(None);
-            }
+    /// Settles the oldest waiting answer: `setImmediate` runs its callbacks in the order given.
+    unsafe extern "C" fn turned(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
+        let next = BRIDGE.with(|b| {
+            let bridge = b.borrow();
+            let bridge = bridge.as_ref()?;
+            bridge.streak.set(None);
+            // Taken out before settling: no borrow is held while JavaScript may run.
+            let next = bridge.after_turn.borrow_mut().pop_front();
+            next
         });
-        settle(env);
+        if let Some(settle) = next {
+            settle(env);
+        }
         null_mut()
     }
-    let data = Box::into_raw(Box::new(settle));
+    bridge.after_turn.borrow_mut().push_back(settle);
     let scheduled = unsafe {
         let mut global = null_mut();
         let mut set_immediate = null_mut();
@@ -478,21 +519,15 @@ fn after_turn(env: sys::napi_env, bridge: &Bridge, settle: Settle) {
         sys::napi_get_global(env, &mut global) == sys::Status::napi_ok
             && sys::napi_get_named_property(env, global, c"setImmediate".as_ptr(), &mut set_immediate)
                 == sys::Status::napi_ok
-            && sys::napi_create_function(
-                env,
-                c"settle".as_ptr(),
-                6,
-                Some(turned),
-                data.cast(),
-                &mut function,
-            ) == sys::Status::napi_ok
+            && bridge.function(env, &bridge.turned, c"settle", turned, &mut function)
             && sys::napi_call_function(env, global, set_immediate, 1, &function, &mut result)
                 == sys::Status::napi_ok
     };
     if !scheduled {
-        // SAFETY: `turned` was not called, so the box is still ours.
-        let settle = unsafe { Box::from_raw(data) };
-        bridge.channel.send(*settle);
+        // Not scheduled: it is still the last one waiting.
+        if let Some(settle) = bridge.after_turn.borrow_mut().pop_back() {
+            bridge.channel.send(settle);
+        }
     }
 }
 
