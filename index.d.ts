@@ -1277,7 +1277,8 @@ export interface NativeNetnsInfo {
 }
 
 /**
- * Options of `NativeNetns.run` (the public API sets them from `BatchOptions`).
+ * Options of `NativeNetns.batchStream` (the public API sets them from `BatchOptions`); `run`
+ * and `runMany` take them as plain arguments.
  * @internal
  */
 export interface NativeRunOptions {

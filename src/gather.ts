@@ -64,6 +64,7 @@ export function gather(native: NativeNetns, json: string, rollback: boolean): Pr
 
 /** Sends everything gathered so far: before any other call into the addon. */
 export function sendGathered(): void {
+  if (gathered.size === 0) return;
   // send() removes the namespace it sends: a Map's iteration goes on past deletions.
   for (const native of gathered.keys()) send(native);
 }

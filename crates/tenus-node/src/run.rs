@@ -15,7 +15,8 @@ use crate::error::error_doc;
 use crate::netns::NativeNetns;
 use crate::promise::{js, run_here, spawn, spawn_with, Callback};
 
-/// Options of `NativeNetns.run` (the public API sets them from `BatchOptions`).
+/// Options of `NativeNetns.batchStream` (the public API sets them from `BatchOptions`); `run`
+/// and `runMany` take them as plain arguments.
 /// @internal
 #[napi(object)]
 pub struct NativeRunOptions {

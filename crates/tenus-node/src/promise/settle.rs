@@ -113,9 +113,11 @@ struct Bridge {
     streak: std::cell::Cell<Option<Instant>>,
     /// Recent time to answer, by operation (µs, moving average).
     latency: RefCell<HashMap<&'static str, f64>>,
-    /// Settlements waiting for a turn of the event loop (`after_turn`), in the order their
-    /// `setImmediate` callbacks run.
-    after_turn: RefCell<VecDeque<Settle>>,
+    /// Settlements waiting for a turn of the event loop (`after_turn`), each under the number
+    /// its `setImmediate` call was given (oldest first).
+    after_turn: RefCell<VecDeque<(u32, Settle)>>,
+    /// The number of the next settlement `after_turn` schedules.
+    next_turn: std::cell::Cell<u32>,
     /// The function `after_turn` hands to `setImmediate` (made once: making a function per call
     /// cost more than reading the answer).
     turned: std::cell::Cell<Option<sys::napi_ref>>,
@@ -196,41 +198,37 @@ impl Bridge {
             streak: Default::default(),
             latency: Default::default(),
             after_turn: Default::default(),
+            next_turn: Default::default(),
             turned: Default::default(),
         })
     }
 
-    /// The native function `cached` holds, made (and kept referenced) on first use.
+    /// The function `after_turn` hands to `setImmediate`, made (and kept referenced) on first
+    /// use.
     ///
     /// # Safety
     /// `env` is this bridge's environment, on its JS thread.
-    unsafe fn function(
-        &self,
-        env: sys::napi_env,
-        cached: &std::cell::Cell<Option<sys::napi_ref>>,
-        name: &std::ffi::CStr,
-        callback: unsafe extern "C" fn(sys::napi_env, sys::napi_callback_info) -> sys::napi_value,
-        out: &mut sys::napi_value,
-    ) -> bool {
+    unsafe fn turned_function(&self, env: sys::napi_env, out: &mut sys::napi_value) -> bool {
         unsafe {
-            if let Some(reference) = cached.get() {
+            if let Some(reference) = self.turned.get() {
                 return sys::napi_get_reference_value(env, reference, out) == sys::Status::napi_ok
                     && !out.is_null();
             }
-            let made = sys::napi_create_function(
-                env,
-                name.as_ptr(),
-                name.count_bytes() as isize,
-                Some(callback),
-                null_mut(),
-                out,
-            ) == sys::Status::napi_ok;
+            let made = sys::napi_create_function(env, c"settle".as_ptr(), 6, Some(turned), null_mut(), out)
+                == sys::Status::napi_ok;
             let mut reference = null_mut();
             if made && sys::napi_create_reference(env, *out, 1, &mut reference) == sys::Status::napi_ok {
-                cached.set(Some(reference));
+                self.turned.set(Some(reference));
             }
             made
         }
+    }
+
+    /// Takes the settlement scheduled under `id` (`after_turn`).
+    fn take_turn(&self, id: u32) -> Option<Settle> {
+        let mut waiting = self.after_turn.borrow_mut();
+        let at = waiting.iter().position(|(n, _)| *n == id)?;
+        waiting.remove(at).map(|(_, settle)| settle)
     }
 
     /// After a long enough run of answers settled in place, the next goes through the event
@@ -494,41 +492,58 @@ where
 /// Settles from a `setImmediate` callback: after the event loop's poll phase (timers, I/O,
 /// the threadsafe function's queue), which ends the streak of answers settled in place. Falls
 /// back to the queue if `setImmediate` cannot be called.
+///
+/// Each settlement waits under a number given to its `setImmediate` call as the callback's
+/// argument, so a callback that never runs (fake timers cleared, say) loses only its own.
 fn after_turn(env: sys::napi_env, bridge: &Bridge, settle: Settle) {
-    /// Settles the oldest waiting answer: `setImmediate` runs its callbacks in the order given.
-    unsafe extern "C" fn turned(env: sys::napi_env, _info: sys::napi_callback_info) -> sys::napi_value {
-        let next = BRIDGE.with(|b| {
-            let bridge = b.borrow();
-            let bridge = bridge.as_ref()?;
-            bridge.streak.set(None);
-            // Taken out before settling: no borrow is held while JavaScript may run.
-            let next = bridge.after_turn.borrow_mut().pop_front();
-            next
-        });
-        if let Some(settle) = next {
-            settle(env);
-        }
-        null_mut()
-    }
-    bridge.after_turn.borrow_mut().push_back(settle);
+    let id = bridge.next_turn.get();
+    bridge.next_turn.set(id.wrapping_add(1));
+    bridge.after_turn.borrow_mut().push_back((id, settle));
     let scheduled = unsafe {
         let mut global = null_mut();
         let mut set_immediate = null_mut();
-        let mut function = null_mut();
+        let mut args = [null_mut(), null_mut()];
         let mut result = null_mut();
         sys::napi_get_global(env, &mut global) == sys::Status::napi_ok
             && sys::napi_get_named_property(env, global, c"setImmediate".as_ptr(), &mut set_immediate)
                 == sys::Status::napi_ok
-            && bridge.function(env, &bridge.turned, c"settle", turned, &mut function)
-            && sys::napi_call_function(env, global, set_immediate, 1, &function, &mut result)
+            && bridge.turned_function(env, &mut args[0])
+            && sys::napi_create_uint32(env, id, &mut args[1]) == sys::Status::napi_ok
+            && sys::napi_call_function(env, global, set_immediate, 2, args.as_ptr(), &mut result)
                 == sys::Status::napi_ok
     };
     if !scheduled {
-        // Not scheduled: it is still the last one waiting.
-        if let Some(settle) = bridge.after_turn.borrow_mut().pop_back() {
+        if let Some(settle) = bridge.take_turn(id) {
             bridge.channel.send(settle);
         }
     }
+}
+
+/// `setImmediate`'s callback (`after_turn`): settles the answer numbered by its argument.
+unsafe extern "C" fn turned(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+    let mut argc = 1;
+    let mut arg = null_mut();
+    let mut id = 0;
+    let read = unsafe {
+        sys::napi_get_cb_info(env, info, &mut argc, &mut arg, null_mut(), null_mut()) == sys::Status::napi_ok
+            && argc >= 1
+            && sys::napi_get_value_uint32(env, arg, &mut id) == sys::Status::napi_ok
+    };
+    if !read {
+        return null_mut();
+    }
+    let next = BRIDGE.with(|b| {
+        let bridge = b.borrow();
+        // Another environment's bridge has nothing of this one's to settle.
+        let bridge = bridge.as_ref().filter(|br| br.env == env)?;
+        bridge.streak.set(None);
+        // Taken out before settling: no borrow is held while JavaScript may run.
+        bridge.take_turn(id)
+    });
+    if let Some(settle) = next {
+        settle(env);
+    }
+    null_mut()
 }
 
 /// A promise and what settles it.
