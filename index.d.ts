@@ -1277,12 +1277,15 @@ export interface NativeNetnsInfo {
 }
 
 /**
- * Options of `NativeNetns.batchStream` (the public API sets them from `BatchOptions`); `run`
- * and `runMany` take them as plain arguments.
+ * Options of `NativeNetns.batchStream` (the public API sets them from `BatchOptions`; `run`
+ * and `runMany` take theirs as plain arguments).
  * @internal
  */
 export interface NativeRunOptions {
-  /** Undo what was done when an item fails (else go on and report per item). */
+  /**
+   * Undo what was done when an item fails (else go on and report per item). A streamed
+   * batch runs in continue mode: true is refused.
+   */
   rollback: boolean
   /** Requests in flight at once (default 256; 1..=4096). */
   window?: number

@@ -66,8 +66,9 @@ describe('settling promises', () => {
 
   it('an answer whose turn of the event loop never comes loses only its own call', async (ctx) => {
     // Answers settled after a turn go through setImmediate, each under its own number: when
-    // one callback is dropped (fake timers cleared, say), the calls after it still settle
-    // with their own answers rather than each with the one before.
+    // one callback is dropped (fake timers cleared, say), the calls after it still settle on
+    // their own turn, rather than each one turn late (on the callback of the call after it),
+    // which would leave a loop awaiting one call at a time stalled.
     needRoot(ctx);
     const ns = await lab();
     const br = await ns.bridge('br0');

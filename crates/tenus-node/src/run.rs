@@ -15,17 +15,6 @@ use crate::error::error_doc;
 use crate::netns::NativeNetns;
 use crate::promise::{js, run_here, spawn, spawn_with, Callback};
 
-/// Options of `NativeNetns.batchStream` (the public API sets them from `BatchOptions`); `run`
-/// and `runMany` take them as plain arguments.
-/// @internal
-#[napi(object)]
-pub struct NativeRunOptions {
-    /// Undo what was done when an item fails (else go on and report per item).
-    pub rollback: bool,
-    /// Requests in flight at once (default 256; 1..=4096).
-    pub window: Option<f64>,
-}
-
 /// The report: a status letter per item (d: done, f: failed, n: not run, u: undone), the
 /// errors by position, the link records items read, and the errors met while undoing. When
 /// every item is done and nothing was read, the letters alone (no JSON to build or parse: the
@@ -94,7 +83,6 @@ impl NativeNetns {
             .chain(peers.iter().map(|p| p.get("batch")))
             .collect();
         let op = label(&items_json);
-        let options = NativeRunOptions { rollback, window };
         let work = move |callback: Option<Callback>, here: bool| async move {
             let mut handles = handles?;
             if here {
@@ -105,7 +93,7 @@ impl NativeNetns {
                     }
                 }
             }
-            run_items(&handles, &items_json, &options, callback).await
+            run_items(&handles, &items_json, rollback, window, callback).await
         };
         match progress {
             // A few items with no progress to report: maybe on this thread.
@@ -134,11 +122,7 @@ impl NativeNetns {
             let runs = runs.iter().zip(rollback).map(|(items_json, rollback)| {
                 let handles = &handles;
                 async move {
-                    let options = &NativeRunOptions {
-                        rollback,
-                        window: None,
-                    };
-                    run_items(handles, items_json, options, None)
+                    run_items(handles, items_json, rollback, None, None)
                         .await
                         .unwrap_or_else(|e| serde_json::json!({ "error": error_doc(&e) }).to_string())
                 }
@@ -152,15 +136,16 @@ impl NativeNetns {
 async fn run_items(
     handles: &[Handle],
     items_json: &str,
-    options: &NativeRunOptions,
+    rollback: bool,
+    window: Option<f64>,
     callback: Option<Callback>,
 ) -> Result<String, Error> {
-    let window = window_of(options)?;
+    let window = window_of(window)?;
     let mut cx = ReadContext::new(handles.iter().map(|h| h.namespace().clone()).collect());
     let items = Items::parse(items_json, &mut cx)?.items;
     let total = items.len();
     let options = BatchOptions {
-        on_error: if options.rollback {
+        on_error: if rollback {
             OnError::Rollback
         } else {
             OnError::Continue
@@ -171,9 +156,9 @@ async fn run_items(
     Ok(report_json(report))
 }
 
-/// The requests a run keeps in flight (`window`, checked).
-pub(crate) fn window_of(options: &NativeRunOptions) -> Result<usize, Error> {
-    match options.window {
+/// The requests a run keeps in flight (`window`, checked; the default when not given).
+pub(crate) fn window_of(window: Option<f64>) -> Result<usize, Error> {
+    match window {
         Some(w) if w.fract() != 0.0 || !(0.0..=u64::MAX as f64).contains(&w) => Err(Error::invalid(
             "window",
             format!("{w} is not a number of requests"),

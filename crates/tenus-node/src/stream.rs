@@ -11,7 +11,19 @@ use tokio::sync::{mpsc, oneshot};
 use crate::error::{error_doc, to_napi};
 use crate::netns::NativeNetns;
 use crate::promise::{spawn, spawn_task};
-use crate::run::{report_json, window_of, NativeRunOptions, BATCH};
+use crate::run::{report_json, window_of, BATCH};
+
+/// Options of `NativeNetns.batchStream` (the public API sets them from `BatchOptions`; `run`
+/// and `runMany` take theirs as plain arguments).
+/// @internal
+#[napi(object)]
+pub struct NativeRunOptions {
+    /// Undo what was done when an item fails (else go on and report per item). A streamed
+    /// batch runs in continue mode: true is refused.
+    pub rollback: bool,
+    /// Requests in flight at once (default 256; 1..=4096).
+    pub window: Option<f64>,
+}
 
 /// What the JS thread hands the batch's task.
 enum Part {
@@ -39,7 +51,7 @@ impl NativeNetns {
                 "a rollback batch is not streamed",
             )));
         }
-        let window = window_of(&options).map_err(to_napi)?;
+        let window = window_of(options.window).map_err(to_napi)?;
         let handle = self.get("batch").map_err(to_napi)?;
         let (parts, rx) = mpsc::unbounded_channel();
         spawn_task(serve(Stream::new(handle, window), rx));
