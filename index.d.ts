@@ -1224,10 +1224,11 @@ export declare class NativeNetns {
    */
   runMany(runs: Array<string>, rollback: Array<boolean>): Promise<string[]>
   /**
-   * Starts a streamed batch in this namespace (continue mode: `options.rollback` must be
-   * false). Its parts run as they come; `finish` or `abandon` ends it.
+   * Starts a streamed batch in this namespace, in continue mode (a rollback batch is not
+   * streamed: its undo needs every item first); `window`: requests in flight at once
+   * (default 256; 1..=4096). Its parts run as they come; `finish` or `abandon` ends it.
    */
-  batchStream(options: NativeRunOptions): NativeBatchStream
+  batchStream(window?: number | undefined | null): NativeBatchStream
   /**
    * Runs a watcher (`options_json`: `WatchOptions`, checked here: a bad option throws).
    * `on_batch(json)` gets a JSON array of events after each `control.want()`. The promise
@@ -1274,21 +1275,6 @@ export interface NativeNetnsInfo {
   procPath: string
   /** nsfs inode number: equal for handles on the same namespace. */
   inode: number
-}
-
-/**
- * Options of `NativeNetns.batchStream` (the public API sets them from `BatchOptions`; `run`
- * and `runMany` take theirs as plain arguments).
- * @internal
- */
-export interface NativeRunOptions {
-  /**
-   * Undo what was done when an item fails (else go on and report per item). A streamed
-   * batch runs in continue mode: true is refused.
-   */
-  rollback: boolean
-  /** Requests in flight at once (default 256; 1..=4096). */
-  window?: number
 }
 
 /**

@@ -153,7 +153,7 @@ export class Run {
       return;
     }
     const native = this.ns.native;
-    this.stream ??= check(() => native.batchStream({ rollback: false, window: this.window }));
+    this.stream ??= check(() => native.batchStream(this.window));
     const stream = this.stream;
     // An open item last may still change (`b.route(dst).replace()`): it waits for the next part.
     const kept = this.lastOpen ? this.items.pop() : undefined;

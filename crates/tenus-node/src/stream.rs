@@ -13,18 +13,6 @@ use crate::netns::NativeNetns;
 use crate::promise::{spawn, spawn_task};
 use crate::run::{report_json, window_of, BATCH};
 
-/// Options of `NativeNetns.batchStream` (the public API sets them from `BatchOptions`; `run`
-/// and `runMany` take theirs as plain arguments).
-/// @internal
-#[napi(object)]
-pub struct NativeRunOptions {
-    /// Undo what was done when an item fails (else go on and report per item). A streamed
-    /// batch runs in continue mode: true is refused.
-    pub rollback: bool,
-    /// Requests in flight at once (default 256; 1..=4096).
-    pub window: Option<f64>,
-}
-
 /// What the JS thread hands the batch's task.
 enum Part {
     Items(String),
@@ -41,17 +29,12 @@ pub struct NativeBatchStream {
 
 #[napi]
 impl NativeNetns {
-    /// Starts a streamed batch in this namespace (continue mode: `options.rollback` must be
-    /// false). Its parts run as they come; `finish` or `abandon` ends it.
+    /// Starts a streamed batch in this namespace, in continue mode (a rollback batch is not
+    /// streamed: its undo needs every item first); `window`: requests in flight at once
+    /// (default 256; 1..=4096). Its parts run as they come; `finish` or `abandon` ends it.
     #[napi]
-    pub fn batch_stream(&self, options: NativeRunOptions) -> napi::Result<NativeBatchStream> {
-        if options.rollback {
-            return Err(to_napi(Error::invalid(
-                "options",
-                "a rollback batch is not streamed",
-            )));
-        }
-        let window = window_of(options.window).map_err(to_napi)?;
+    pub fn batch_stream(&self, window: Option<f64>) -> napi::Result<NativeBatchStream> {
+        let window = window_of(window).map_err(to_napi)?;
         let handle = self.get("batch").map_err(to_napi)?;
         let (parts, rx) = mpsc::unbounded_channel();
         spawn_task(serve(Stream::new(handle, window), rx));
