@@ -28,6 +28,8 @@ const ROOT = resolve(__dirname, '..');
 const BENCH = join(ROOT, 'target', 'bench');
 const ADDON = join(BENCH, 'addon', 'tenus.linux-x64-gnu.node');
 const FLOOR = join(ROOT, 'target', 'release', 'tenus-bench-floor');
+/** The Node addon floor (benches/node-floor), loaded by benches/tools/node-floor.ts. */
+const NODE_FLOOR = join(ROOT, 'target', 'release', 'libtenus_bench_node_floor.so');
 const GO = join(BENCH, 'go-bench');
 const VENV = join(BENCH, 'venv');
 const PY = join(VENV, 'bin', 'python');
@@ -97,6 +99,12 @@ interface Column {
 const COLUMNS: Column[] = [
   { id: 'floor', label: 'floor', family: 'floor', how: 'Rust, netlink-sys raw socket, 128 requests per sendmsg, ACKs read after each' },
   { id: 'floor-reqack', label: 'floor, request→ACK', family: 'floor', how: 'the same program sending one request and waiting for its ACK before the next: the floor of an awaited call' },
+  {
+    id: 'floor-node',
+    label: 'floor, Node addon request→ACK',
+    family: 'floor',
+    how: 'a Node addon with no tenus code (benches/node-floor: Rust, the same requests built from its arguments, sent on the calling thread, a promise settled before it returns), awaited one call at a time in a JS loop: what Node itself adds to an awaited call',
+  },
   { id: 'tenus-batch', label: 'tenus batch', family: 'tenus', how: '`ns.batch()` with every operation (one crossing, pipelined; the kernel answers failures, and an ACK only for the last request of each sendmsg)' },
   { id: 'tenus-rollback', label: 'tenus batch (rollback)', family: 'tenus', how: "`ns.batch(fill, { onError: 'rollback' })`: what each item's undo needs is read before it (one read of the table serves a run of route items: crates/tenus-core/src/batch/shared.rs)", named: true },
   { id: 'tenus-await', label: 'tenus await (batch of 1)', family: 'tenus', how: '`await ns.batch(b => b.op())` per operation: one request each' },
@@ -163,6 +171,7 @@ function externalArgv(family: Family, variant: string, workload: string, n: numb
   const rest = arg === undefined ? [] : [arg];
   switch (family) {
     case 'floor':
+      if (variant === 'node') return [...NODE_TOOL('node-floor'), workload, String(n), ...rest];
       return [FLOOR, variant === 'reqack' ? `${workload}-reqack` : workload, String(n), ...rest];
     case 'go':
       return [GO, workload, String(n), ...rest];
@@ -181,6 +190,7 @@ function externalArgv(family: Family, variant: string, workload: string, n: numb
 const VARIANT: Record<string, string> = {
   floor: '',
   'floor-reqack': 'reqack',
+  'floor-node': 'node',
   'ip-batch': 'batch',
   'ip-perop': 'perop',
   'netlink-await': 'await',
@@ -616,14 +626,14 @@ function build(o: Options): void {
     const addon = o.addon === 'release' ? ADDON : join(ROOT, 'tenus.linux-x64-gnu.node');
     if (existsSync(addon)) writeFileSync(join(PKG, 'tenus.linux-x64-gnu.node'), readFileSync(addon));
   }
-  if (fam.has('tenus') || fam.has('npm-netlink') || fam.has('iproute2')) {
+  if (fam.has('tenus') || fam.has('npm-netlink') || fam.has('iproute2') || fam.has('floor')) {
     step('compiling the Node tools (tsc) into target/bench/js');
     rmSync(join(BENCH, 'js'), { recursive: true, force: true });
     sh('npx', ['--no-install', 'tsc', '-p', join('benches', 'tsconfig.tools.json')]);
   }
   if (fam.has('floor')) {
-    step('building the floor (cargo build --release -p tenus-bench-floor)');
-    sh('cargo', ['build', '--release', '--quiet', '-p', 'tenus-bench-floor']);
+    step('building the floors (cargo build --release -p tenus-bench-floor -p tenus-bench-node-floor)');
+    sh('cargo', ['build', '--release', '--quiet', '-p', 'tenus-bench-floor', '-p', 'tenus-bench-node-floor']);
   }
   if (fam.has('go')) {
     step('building the Go program (go build)');
@@ -653,7 +663,7 @@ function build(o: Options): void {
 function unavailable(f: Family): string | undefined {
   switch (f) {
     case 'floor':
-      return existsSync(FLOOR) ? undefined : 'floor binary not built';
+      return existsSync(FLOOR) && existsSync(NODE_FLOOR) ? undefined : 'floor binary or Node addon floor not built';
     case 'go':
       return existsSync(GO) ? undefined : 'Go program not built (go build failed?)';
     case 'pyroute2':
@@ -1048,9 +1058,12 @@ function targets(report: Report): TargetRow[] {
       return;
     }
     const r = t.med / f.med;
+    // Against the C floor, also what any Node addon pays: the Node floor's own ratio to it.
+    const node = base === 'floor-reqack' ? stat(find(report, w, 'floor-node')) : undefined;
+    const nodeNote = node ? `; ${column('floor-node').label} ${fmtMs(node.med)} ms: ${fmtRatio(node.med / f.med)}` : '';
     rows.push({
       target: label,
-      measured: `${column(col).label} ${fmtMs(t.med)} ms, ${column(base).label} ${fmtMs(f.med)} ms: ${fmtRatio(r)} (best runs: ${fmtRatio(t.min / f.min)})${cpuNote(w, col, base)}`,
+      measured: `${column(col).label} ${fmtMs(t.med)} ms, ${column(base).label} ${fmtMs(f.med)} ms: ${fmtRatio(r)} (best runs: ${fmtRatio(t.min / f.min)})${cpuNote(w, col, base)}${nodeNote}`,
       met: r <= limit ? 'met' : 'not met',
     });
   };

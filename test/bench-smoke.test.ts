@@ -61,6 +61,8 @@ describe.skipIf(!root)('benchmark harness (quick mode, tenus + floor)', () => {
       expect(has(w, 'tenus-batch'), w).toBe(true);
     }
     for (const w of ['delete', 'netns', 'eld', 'rss']) expect(has(w, 'tenus-batch'), w).toBe(true);
+    // The create workloads also run the Node addon floor (benches/node-floor).
+    for (const w of ['veth', 'macvlan', 'addr', 'neigh', 'fdb']) expect(has(w, 'floor-node'), w).toBe(true);
     const steps = report.cells.find((c) => c.workload === 'steps' && c.column === 'floor') as Cell;
     expect((steps.runs[0].data.steps as number[]).length).toBe(4);
     const eld = report.cells.find((c) => c.workload === 'eld' && c.column === 'tenus-batch') as Cell;
