@@ -71,7 +71,7 @@ export interface AddressRecord {
   /** The link's index. */
   index: number
   /** 'inet' or 'inet6', as `ip -j` says. */
-  family: string
+  family: Family
   address: string
   prefixLen: number
   /** `address/prefixLen`. */
@@ -553,7 +553,7 @@ export interface NeighbourRecord {
   /** The link's index. */
   index: number
   /** 'inet' or 'inet6'. */
-  family: string
+  family: Family
   /** The neighbour's IP address. */
   address: string
   /** Its link-layer address (absent for proxy and incomplete entries). */
@@ -870,10 +870,10 @@ export interface RuleOptions {
   from?: string
   /** Destination prefix (or address). */
   to?: string
-  /** Incoming link's name (the link need not exist yet). */
-  iif?: string
-  /** Outgoing link's name (the link need not exist yet). */
-  oif?: string
+  /** Incoming link, by name (the link need not exist yet): a name or a `Link`. */
+  iif?: string | { readonly name: string }
+  /** Outgoing link, by name (the link need not exist yet): a name or a `Link`. */
+  oif?: string | { readonly name: string }
   fwmark?: number
   fwmask?: number
   /** TOS / DS field (the same byte; `dsfield` is another name for it). */
@@ -966,6 +966,8 @@ export interface TunTapOptions {
   /** Owning group id. */
   group?: number
   multiQueue?: boolean
+  /** The MTU set right after the device is made (checked here, before it exists: 68..=65535). */
+  mtu?: number
 }
 
 /** What a veth reports (its peer's index is the record's `parent`). */

@@ -53,6 +53,11 @@ export function linkOptions(
       : args.options('options', options, linkConverters(link));
   const given = args.optionalName('name', name);
   if (given !== undefined) out.name = given;
+  // The number of the peer's namespace in the run is the engine's, made from `peerIn` here: one
+  // given by the caller would be dropped or name another namespace of the run.
+  if (out.peerNetns !== undefined) {
+    throw TenusError.invalid('peerNetns', 'is not an option: give the peer\'s namespace as peerIn (a Netns)');
+  }
   if (out.peerIn !== undefined) {
     out.peerNetns = peer(out.peerIn as Netns);
     delete out.peerIn;

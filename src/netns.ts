@@ -60,7 +60,6 @@ export interface NetnsInfo {
 
 /** tun/tap options besides the name and mode, and settings applied right after. */
 export interface TunTapExtra extends Omit<TunTapOptions, 'name' | 'mode'> {
-  mtu?: number;
   up?: boolean;
 }
 
@@ -374,8 +373,9 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   async tuntap(name: string, mode: 'tun' | 'tap', options: TunTapExtra = {}): Promise<Link> {
     const n = args.text('name', name);
     if (mode !== 'tun' && mode !== 'tap') throw args.invalidChoice('mode', mode, ['tun', 'tap']);
-    const { mtu, up, ...rest } = args.options('options', options);
-    // Checked before the device exists (a range the kernel refuses is undone below).
+    const { up, ...rest } = args.options('options', options);
+    const { mtu } = rest;
+    // Checked before the device exists (the MTU by the addon, with the other options).
     if (mtu !== undefined) args.uint('mtu', mtu);
     if (up !== undefined) args.bool('up', up);
     const json = await call(() => this.native.tuntapAdd(JSON.stringify({ ...rest, name: n, mode })));

@@ -2,6 +2,7 @@
 // (`await ns.rule({ from: '10.0.41.0/24', fwmark: 0x10 }).table(100).priority(1000)`) or added
 // to a batch (`b.rule(...)`), and the listing.
 import * as args from './args';
+import { TenusError } from './errors';
 import { ItemBuilder, numberOrName } from './item';
 import { call } from './native';
 import type { Netns } from './netns';
@@ -15,7 +16,21 @@ function rangeArg(arg: string, value: unknown): unknown {
   return args.options(arg, value);
 }
 
+/**
+ * A rule's `iif` / `oif`: the kernel matches links by name (FRA_IIFNAME), which need not exist
+ * yet, so a name or a `Link` (its name); an index names no link a rule can keep.
+ */
+function linkName(arg: string, value: unknown): string {
+  if (typeof value === 'object' && value !== null && 'name' in value && typeof value.name === 'string') return args.text(arg, value.name);
+  if (typeof value === 'number') {
+    throw TenusError.invalidType(arg, `${value}: a rule names its link by name (the link need not exist yet): give the name or a Link`);
+  }
+  return args.text(arg, value);
+}
+
 const CONVERT: args.Converters = {
+  iif: linkName,
+  oif: linkName,
   table: numberOrName,
   protocol: numberOrName,
   ipproto: numberOrName,
@@ -59,14 +74,14 @@ export abstract class RuleBuilder extends ItemBuilder {
     return this.field('to', () => args.text('to', prefix));
   }
 
-  /** Incoming link's name (it need not exist yet). */
-  iif(name: string): this {
-    return this.field('iif', () => args.text('iif', name));
+  /** Incoming link, by name (it need not exist yet): a name or a `Link`. */
+  iif(link: string | { readonly name: string }): this {
+    return this.field('iif', () => linkName('iif', link));
   }
 
-  /** Outgoing link's name (it need not exist yet). */
-  oif(name: string): this {
-    return this.field('oif', () => args.text('oif', name));
+  /** Outgoing link, by name (it need not exist yet): a name or a `Link`. */
+  oif(link: string | { readonly name: string }): this {
+    return this.field('oif', () => linkName('oif', link));
   }
 
   /** `fwmark MARK[/MASK]`. */

@@ -175,6 +175,8 @@ type Domain =
 const int = (min: number, max: number, near?: number[]): Domain => ({ t: 'int', min, max, near });
 const U32 = int(0, 2 ** 32 - 1);
 const MTU = int(68, 65535);
+/** The MTU of a change to an existing link: the kernel's int (the device's bounds are its own). */
+const MTU_CHANGE = int(0, 2 ** 31 - 1);
 const IFNAME: Domain = { t: 'ifname' };
 const LINK: Domain = { t: 'link' };
 const BOOL: Domain = { t: 'bool' };
@@ -1208,7 +1210,7 @@ function stepParams(on: 'existing' | 'new'): Param[] {
     entry: entryOf(s.step),
     param: s.step === 'rename' ? 'name' : s.step === 'master' ? 'master' : 'value',
     arg: s.arg,
-    domain: s.domain,
+    domain: on === 'existing' && s.step === 'mtu' ? MTU_CHANGE : s.domain,
     required: true,
     option: false,
     alsoBad: on === 'new' && s.step === 'mtu' ? [...(s.alsoBad ?? []), 65536] : s.alsoBad,
@@ -1228,7 +1230,7 @@ function stepParams(on: 'existing' | 'new'): Param[] {
       entry: entryOf('set'),
       param: `change.${k.key}`,
       arg: k.arg,
-      domain: k.domain,
+      domain: on === 'existing' && k.key === 'mtu' ? MTU_CHANGE : k.domain,
       required: false,
       option: true,
       alsoBad: k.alsoBad,
@@ -1464,7 +1466,7 @@ function batchParams(): Param[] {
       entry: setEntry,
       param: `change.${k.key}`,
       arg: k.arg,
-      domain: k.domain,
+      domain: k.key === 'mtu' ? MTU_CHANGE : k.domain,
       required: false,
       option: true,
       alsoBad: k.alsoBad,

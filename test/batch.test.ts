@@ -282,8 +282,7 @@ describe("batch: 'continue' mode", () => {
     await ns.bridge('q0');
     await ns.bridge('q1');
     const dup = [37, 130, 257, 511]; // each the same address as the item before it: EEXIST
-    // A change the kernel refuses, with an extended-ACK text. (Was mtu 65536, which tenus now
-    // refuses itself before sending.)
+    // A change the kernel refuses, with an extended-ACK text.
     const set = 300;
     const cidr = (n: number): string => `10.7.${n >> 8}.${n & 255}/32`;
     const r = await ns.batch((b) => {

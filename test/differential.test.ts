@@ -602,10 +602,10 @@ function changeOp(w: World, ns: Netns, where: string, links: LinkRecord[], addrs
         [others.length ? 2 : 0, ['rename', [others.length ? rng.pick(others).name : 'lo']]],
         [own.length ? 2 : 0, ['address', [own.length ? rng.pick(own).cidr : '']]],
         [1, ['deleteAddress', ['10.255.255.254/32']]],
-        // Refused by tenus before anything is sent (65535 is the bridge's maximum)...
+        // Refused by the kernel after the steps before it ran: EINVAL "mtu greater than device
+        // maximum" (65535 is a bridge's; an existing link's bounds are left to the kernel)...
         [l.kind === 'bridge' ? 0.5 : 0, ['mtu', [65536]]],
-        // ... and by the kernel after the steps before it ran: ELOOP "Can not enslave a bridge to
-        // a bridge" (mtu 65536 was that kernel refusal before tenus checked it).
+        // ... and ELOOP "Can not enslave a bridge to a bridge".
         [l.kind === 'bridge' && bridges.length ? 1 : 0, ['master', [bridges.length ? rng.pick(bridges).name : 'lo']]],
       ]),
     );

@@ -162,6 +162,28 @@ describe('FDB: rollback and batches', () => {
     expect(await views(ns)).toEqual(before);
   });
 
+  it('a replaced entry that was externally learned comes back with its state and flags (VXLAN and bridge)', async (ctx) => {
+    // The kernel keeps such an entry's state and flags through a replace: the undo deletes what
+    // the replace made and adds the entry again.
+    needRoot(ctx);
+    const ns = await overlay();
+    await ns
+      .fdb('02:00:00:00:00:ee', { link: 'vx0', dst: '10.0.0.5', router: true, externLearn: true, state: 'static' })
+      .fdb('02:00:00:00:00:e2', { link: 'v0', master: true, externLearn: true });
+    const before = await views(ns);
+    expect(before.ip.filter((e) => e.includes('extern_learn'))).toHaveLength(2);
+    const e = await rejection(
+      ns
+        .replaceFdb('02:00:00:00:00:ee', { link: 'vx0', dst: '10.0.0.6' })
+        .replaceFdb('02:00:00:00:00:e2', { link: 'v0', master: true, state: 'static' })
+        .fdb('02:00:00:00:00:ff', { link: 'vx0', dst: '10.0.0.5' })
+        .fdb('02:00:00:00:00:ff', { link: 'vx0', dst: '10.0.0.5' }), // EEXIST
+    );
+    expect(e.code).toBe('EEXIST');
+    expect(e.undoErrors).toBeUndefined();
+    expect(await views(ns)).toEqual(before);
+  });
+
   describe('a VXLAN entry\'s remotes come back in the order the device had them', () => {
     const zero = '00:00:00:00:00:00';
     const remotes = (ns: Netns): (string | undefined)[] =>

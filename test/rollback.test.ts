@@ -98,6 +98,26 @@ describe('a rollback batch', () => {
     expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'undone', 'failed']);
     expect(dump(ns)).toEqual(before);
   });
+
+  it('puts back a change to an existing link that made it a port of a bridge the batch made', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('e0').peer('e1');
+    const before = dump(ns);
+    const r = await ns.batch(
+      (b) => {
+        const br = b.bridge('bb1');
+        b.set('e0', { mtu: 1300, alias: 'changed', up: true, master: br });
+        b.set('e0', { mac: '02:00:00:00:0e:01' });
+        b.set('nothere', { mtu: 1400 }); // ENODEV
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'undone', 'failed']);
+    expect(r.undoErrors).toEqual([]);
+    // Not only the bridge gone (which takes e0 off it): e0's MTU, alias, MAC and state are back.
+    expect(dump(ns)).toEqual(before);
+  });
 });
 
 describe('a failed chain undoes what the kernel did as a consequence of its steps', () => {
@@ -214,6 +234,37 @@ describe('IPv6 addresses the kernel drops are back after a rollback, as they wer
     const e = await rejection(v.moveTo(other).address('10.8.0.1/24').address('10.8.0.1/24')); // EEXIST
     expect(e.code).toBe('EEXIST');
     expect(inet()).toEqual(before);
+  });
+
+  it('a move in a failed chain puts back the routes through the link, which the kernel deleted as it left', async (ctx) => {
+    needRoot(ctx);
+    const [ns, other] = [await lab(), await lab()];
+    await pair(ns);
+    await ns.veth('w0').peer('w1');
+    await (await ns.link('w0')).address('10.6.0.1/24').address('fd00:6::1/64', { nodad: true }).up();
+    await ns.link('w1').then((l) => l.up());
+    const v = await ns.link('v0');
+    await v.gateway('10.7.0.254');
+    await ns.route('10.30.0.0/16', { via: '10.7.0.9', table: 100, metric: 5 });
+    await ns.route('fd30::/64', { via: 'fd00:1::9' });
+    // An IPv6 multipath route loses only the leg through the link; an IPv4 one goes whole.
+    await ns.route('fd31::/64').multipath([{ via: 'fd00:1::9', dev: 'v0' }, { via: 'fd00:6::9', dev: 'w0' }]);
+    await ns.route('10.31.0.0/16').multipath([{ via: '10.7.0.9', dev: 'v0' }, { via: '10.6.0.9', dev: 'w0' }]);
+    // Sorted: the kernel lists the links' own fe80::/64 routes in the order the links came up.
+    const routes = (): string[] =>
+      ['-4', '-6']
+        .flatMap((f) => JSON.parse(runIn(ns, 'ip', [f, '-j', '-d', 'route', 'show', 'table', 'all'])) as unknown[])
+        .map((r) => JSON.stringify(r))
+        .sort();
+    // Routes through a link without carrier are listed `linkdown`: compare with carrier on.
+    const carrier = () => Promise.all(['v0', 'w0'].map((l) => ns.waitFor.carrier(l, { timeout: 5000 })));
+    await carrier();
+    const before = routes();
+    const e = await rejection(v.moveTo(other).address('10.8.0.1/24').address('10.8.0.1/24')); // EEXIST
+    expect(e.code).toBe('EEXIST');
+    expect(e.undoErrors).toBeUndefined();
+    await carrier();
+    expect(routes()).toEqual(before);
   });
 });
 

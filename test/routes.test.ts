@@ -281,6 +281,21 @@ describe('routes: attributes', () => {
     expect(await ns1.routeGet('10.18.0.1', { fibmatch: true })).not.toHaveProperty('metrics');
   });
 
+  it('route get with fibmatch names the table its entry is in, IPv4 and IPv6 (as ip route get fibmatch)', async (ctx) => {
+    needRoot(ctx);
+    const { ns1 } = await routeSetup();
+    await ns1.route('10.19.0.0/16', { via: '172.16.101.2', table: 100 });
+    await ns1.route('2001:db8:19::/64', { via: '2001:db8:101::2', table: 100 });
+    await ns1.rule({ fwmark: 1, table: 100, priority: 100 });
+    await ns1.rule({ family: 'inet6', fwmark: 1, table: 100, priority: 100 });
+    // IPv4 says the main table unless asked for the one the lookup used (RTM_F_LOOKUP_TABLE).
+    expect(await ns1.routeGet('10.19.1.1', { fibmatch: true, mark: 1 })).toMatchObject({ dst: '10.19.0.0/16', table: 100 });
+    expect(await ns1.routeGet('10.19.1.1', { mark: 1 })).toMatchObject({ table: 100 });
+    expect(await ns1.routeGet('2001:db8:19::1', { fibmatch: true, mark: 1 })).toMatchObject({ dst: '2001:db8:19::/64', table: 100 });
+    // A local address's entry is in table local.
+    expect(await ns1.routeGet('172.16.101.1', { fibmatch: true })).toMatchObject({ type: 'local', table: 255 });
+  });
+
   it('an IPv4 route via an IPv6 gateway (RTA_VIA), single and in a multipath route', async (ctx) => {
     needRoot(ctx);
     const { ns1 } = await routeSetup();
@@ -493,6 +508,29 @@ describe('routes: listings filtered by the kernel', () => {
       expect(e).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'filter' });
     }
     expect([ipRoutes(ns1, '-4'), ipRoutes(ns1, '-6')]).toEqual(all);
+  });
+});
+
+describe('routes: flushRoutes by link', () => {
+  it("takes the link's IPv4 routes and the IPv6 routes made on it, not the kernel's own IPv6 ones (fe80::/64), unless asked for IPv6", async (ctx) => {
+    needRoot(ctx);
+    const { ns1 } = await routeSetup();
+    await ns1.route('10.22.0.0/24').via('172.16.101.2');
+    await ns1.route('2001:db8:220::/64').via('2001:db8:101::2');
+    const on = (family: '-4' | '-6'): { dst: string; protocol?: string }[] => ipRoutes(ns1, family).filter((r) => r.dev === 'veth1');
+    const kernel6 = on('-6').filter((r) => r.protocol === 'kernel').map((r) => r.dst);
+    expect(kernel6).toEqual(expect.arrayContaining(['2001:db8:101::/64', 'fe80::/64']));
+    const others = ipRoutes(ns1, '-4').filter((r) => r.dev !== 'veth1');
+    const v4 = on('-4').length;
+    // As `ip route flush dev veth1`: every IPv4 route out of it, its prefix route too; and the
+    // IPv6 route made on it.
+    expect(await ns1.flushRoutes({ dev: 'veth1' })).toBe(v4 + 1);
+    expect(on('-4')).toEqual([]);
+    expect(on('-6').map((r) => r.dst).sort()).toEqual([...kernel6].sort());
+    expect(ipRoutes(ns1, '-4').filter((r) => r.dev !== 'veth1')).toEqual(others);
+    // `ip -6 route flush dev veth1`: everything of that family.
+    expect(await ns1.flushRoutes({ dev: 'veth1', family: 'inet6' })).toBe(kernel6.length);
+    expect(on('-6')).toEqual([]);
   });
 });
 

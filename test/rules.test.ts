@@ -298,6 +298,8 @@ describe('rules: undo in rollback batches, bad input', () => {
       [{ action: 'goto' }, 'goto'],
       [{ action: 'blackhole', table: 5 }, 'table'],
       [{ table: 5, iif: 'a/b' }, 'iif'],
+      // A rule keeps its link's name (the link need not exist): an index names none.
+      [{ table: 5, oif: 2 as unknown as string }, 'oif'],
       [{ table: 5, fwmask: 0xff }, 'fwmark'],
       [{ table: 5, priority: -1 }, 'priority'],
     ];
@@ -306,5 +308,18 @@ describe('rules: undo in rollback batches, bad input', () => {
       expect(e.arg, `${JSON.stringify(options)}: ${e.message}`).toBe(arg);
     }
     expect(ipRules(ns)).toEqual(before);
+  });
+
+  it('iif and oif take a Link (its name), in the options and as methods', async (ctx) => {
+    needRoot(ctx);
+    const ns = await setup();
+    const [a, b] = [await ns.bridge('rbr0'), await ns.bridge('rbr1')];
+    await ns.rule({ iif: a, table: 100, priority: 310 });
+    await ns.rule({ table: 100, priority: 311 }).iif(b).oif(a);
+    const seen = ipRules(ns).filter((r) => r.priority === 310 || r.priority === 311);
+    expect(seen).toMatchObject([
+      { priority: 310, iif: 'rbr0', table: '100' },
+      { priority: 311, iif: 'rbr1', oif: 'rbr0', table: '100' },
+    ]);
   });
 });

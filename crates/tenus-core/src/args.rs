@@ -55,6 +55,10 @@ impl Int {
 
 /// The integer arguments, with their ranges.
 pub const MTU: Int = Int::new("MTU", MTU_MIN as u64..=MTU_MAX as u64);
+/// The MTU of a change to an existing link: whatever the kernel's `int` holds. Each device has
+/// its own bounds (lo and ifb have no upper one: lo's is 65536), which only the kernel knows;
+/// it refuses one outside them with an extended ACK naming the limit.
+pub const MTU_CHANGE: Int = Int::new("MTU", 0..=i32::MAX as u64);
 pub const TXQLEN: Int = Int::new("transmit queue length", 0..=u32::MAX as u64);
 pub const GROUP: Int = Int::new("link group", 0..=u32::MAX as u64);
 pub const VLAN_ID: Int = Int::new("VLAN id", 1..=4094);
@@ -258,8 +262,59 @@ pub fn from_serde(arg: &str, message: &str) -> Error {
     }
 }
 
+/// An unknown option of a kind's bag (`e`, as `from_serde` made it), told with every option the
+/// call takes: `more` (the options every kind shares, read apart) and the kind's own, those the
+/// caller knows by another name renamed (`rename`: wire name, name in the API), with a
+/// suggestion among them all. Any other error is returned as it is.
+pub fn unknown_among(e: Error, more: &[&str], rename: &[(&str, &str)]) -> Error {
+    let Error::InvalidArgument {
+        arg,
+        message,
+        problem,
+    } = e
+    else {
+        return e;
+    };
+    let head = message.split("; did you mean").next().unwrap_or_default();
+    let mut names = head.split('`').skip(1).step_by(2);
+    let given = match names.next() {
+        Some(given) if head.starts_with("unknown field") => given,
+        _ => {
+            return Error::InvalidArgument {
+                arg,
+                message,
+                problem,
+            }
+        }
+    };
+    let own = names.map(|n| {
+        rename
+            .iter()
+            .find(|(wire, _)| *wire == n)
+            .map_or(n, |(_, api)| *api)
+    });
+    let expected: Vec<String> = more
+        .iter()
+        .copied()
+        .chain(own)
+        .map(|n| format!("`{n}`"))
+        .collect();
+    let message = format!("unknown field `{given}`, expected one of {}", expected.join(", "));
+    let message = match suggestion(&message) {
+        Some(name) => format!("{message}; did you mean `{name}`?"),
+        None => message,
+    };
+    Error::InvalidArgument {
+        arg,
+        message,
+        problem,
+    }
+}
+
 /// Names other tools give what tenus calls otherwise (`ip`'s own words, pyroute2's, Go netlink's).
 const SYNONYMS: &[(&str, &str)] = &[
+    ("txqueuelen", "txqlen"),
+    ("qlen", "txqlen"),
     ("gateway", "via"),
     ("gw", "via"),
     ("priority", "metric"),
@@ -512,6 +567,36 @@ mod tests {
         );
         assert_eq!(suggestion("unknown field `ab`, expected one of `dev`"), None);
         assert_eq!(edits("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn a_kinds_unknown_option_is_told_among_every_option_of_the_call() {
+        let among = |m: &str| {
+            unknown_among(
+                from_serde("options", m),
+                &["mtu", "txqlen"],
+                &[("peerNetns", "peerIn")],
+            )
+            .to_string()
+        };
+        let bridge = among("unknown field `mtuu`, expected one of `stp`, `forwardDelay`");
+        assert!(
+            bridge.contains("expected one of `mtu`, `txqlen`, `stp`, `forwardDelay`"),
+            "{bridge}"
+        );
+        assert!(bridge.ends_with("; did you mean `mtu`?"), "{bridge}");
+        let veth = among("unknown field `txqueuelen`, expected one of `peer`, `peerMac`, `peerNetns`");
+        assert!(veth.contains("`peerIn`") && !veth.contains("peerNetns"), "{veth}");
+        assert!(veth.ends_with("; did you mean `txqlen`?"), "{veth}");
+        // serde's shorter forms: two names, one name.
+        let macvlan = among("unknown field `parnet`, expected `parent` or `mode`");
+        assert!(macvlan.ends_with("; did you mean `parent`?"), "{macvlan}");
+        // Any other error stays as it was.
+        let other = from_serde("options", "invalid type: string \"x\", expected u32");
+        assert_eq!(
+            unknown_among(other, &["mtu"], &[]).to_string(),
+            from_serde("options", "invalid type: string \"x\", expected u32").to_string()
+        );
     }
 
     use super::*;

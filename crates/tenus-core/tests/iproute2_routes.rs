@@ -231,6 +231,7 @@ fn tenus_request(case: &str) -> Option<Vec<u8>> {
             "10.9.1.1",
             json!({ "from": "10.0.1.7", "iif": "p1", "tos": 16 }),
         )),
+        "route_get_fibmatch" => Some(lookup(case, "10.9.1.1", json!({ "oif": "p0", "fibmatch": true }))),
         "route_get_fibmatch_v6" => Some(lookup(case, "fd09::1", json!({ "oif": "p0", "fibmatch": true }))),
         "route_show_filtered" => Some(dump_request(&RouteFilter {
             family: Some(Family::Inet),
@@ -356,7 +357,7 @@ fn captured() -> Vec<String> {
 #[test]
 fn every_routing_request_matches_iproute2() {
     let cases = captured();
-    assert_eq!(cases.len(), 53, "routing fixtures on disk");
+    assert_eq!(cases.len(), 54, "routing fixtures on disk");
     let index = std::fs::read_to_string(format!("{FIXTURES}/cases.json")).unwrap();
     for case in &cases {
         assert!(

@@ -36,6 +36,7 @@ pub struct AddressRecord {
     /// The link's index.
     pub index: u32,
     /// 'inet' or 'inet6', as `ip -j` says.
+    #[cfg_attr(feature = "napi", napi(ts_type = "Family"))]
     pub family: String,
     pub address: String,
     pub prefix_len: u8,

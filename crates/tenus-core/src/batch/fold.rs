@@ -1,8 +1,10 @@
 //! Folding: `ns.bridge('br0').mtu(9000).up()` is a creation followed by two changes of the link
 //! it creates. The kernel takes MTU, MAC, queue length, group, master and up in the creation
 //! request itself, so such changes are folded into it: one request instead of three, and the
-//! link never exists without them. The folded items share the creation's outcome.
+//! link never exists without them. The folded items share the creation's outcome. Changes of a
+//! link the run creates are also where its MTU is checked with the created kinds' bounds.
 
+use crate::args;
 use crate::error::Result;
 use crate::link::add::AddLink;
 use crate::link::set::{LinkChange, SetLink};
@@ -13,6 +15,7 @@ use super::{Item, Op};
 /// Folds changes into the creations they follow; returns, by position, the creation each
 /// folded item went into.
 pub(super) fn fold(items: &mut [Result<Item>]) -> Vec<Option<usize>> {
+    check_made_mtus(items);
     let mut folded = vec![None; items.len()];
     let mut i = 0;
     while i < items.len() {
@@ -48,6 +51,39 @@ pub(super) fn fold(items: &mut [Result<Item>]) -> Vec<Option<usize>> {
         i = j;
     }
     folded
+}
+
+/// Changes of a link the run creates are checked with the bounds of the kinds tenus creates
+/// (none takes an MTU outside 68..=65535), where a change of an existing link is left to the
+/// kernel (its bounds are the device's, lo has no upper one): a bad MTU in
+/// `ns.bridge('br0').address(cidr).mtu(n)` is refused before anything is sent, as it is in
+/// `ns.bridge('br0', { mtu: n })`. A refused change holds its error, as a refused argument does.
+fn check_made_mtus(items: &mut [Result<Item>]) {
+    let mut made: Vec<(usize, String)> = Vec::new();
+    for item in items.iter_mut() {
+        let refused = match &*item {
+            Ok(Item {
+                target,
+                op: Op::AddLink(add),
+            }) => {
+                made.push((*target, add.names.name.clone()));
+                None
+            }
+            Ok(Item {
+                target,
+                op: Op::SetLink(set),
+            }) => match (&set.link, set.change.mtu) {
+                (LinkRef::Name(n), Some(m)) if made.iter().any(|(t, name)| t == target && name == n) => {
+                    args::mtu("mtu", m).err()
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(e) = refused {
+            *item = Err(e);
+        }
+    }
 }
 
 /// A change of the link just created, with nothing the creation request cannot carry (or would
@@ -145,6 +181,28 @@ mod tests {
             [set, {"created": 0}, {"group": 7}],
         ]));
         assert_eq!(fold(&mut items), [None, Some(0), None, None]);
+    }
+
+    #[test]
+    fn an_mtu_no_kind_takes_is_refused_for_a_link_the_run_makes_and_left_to_the_kernel_otherwise() {
+        let (add, set, get) = (code("link.add"), code("link.set"), code("link.get"));
+        let mut items = items(json!([
+            [add, "bridge", {"name": "b0"}],
+            [set, "b0", {"mtu": 65536}],
+            [set, "lo", {"mtu": 65536}],
+            [get, "b0"],
+            [set, {"created": 0}, {"mtu": 10}],
+        ]));
+        assert_eq!(fold(&mut items), [None, None, None, None, None]);
+        assert!(matches!(&items[4], Err(crate::error::Error::InvalidArgument { arg, .. }) if arg == "mtu"));
+        match &items[1] {
+            Err(crate::error::Error::InvalidArgument { arg, message, .. }) => {
+                assert_eq!(arg, "mtu");
+                assert!(message.contains("65536"), "{message}");
+            }
+            other => panic!("expected the MTU refused, got {other:?}"),
+        }
+        assert!(items[2].is_ok());
     }
 
     #[test]

@@ -56,6 +56,9 @@ macro_rules! ops {
             pub fn links(&self) -> Vec<&LinkRef> {
                 match self { $(Op::$variant(s) => s.links(),)* }
             }
+            pub fn goes_with(&self) -> Vec<&LinkRef> {
+                match self { $(Op::$variant(s) => s.goes_with(),)* }
+            }
             pub fn undo(&self) -> Undo {
                 match self { $(Op::$variant(s) => s.undo(),)* }
             }

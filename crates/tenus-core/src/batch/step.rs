@@ -104,6 +104,14 @@ pub trait Step: Sized + Send + Sync {
         Vec::new()
     }
 
+    /// Links whose deletion takes what it did with them: when the batch made one of them, a
+    /// rollback leaves the item to that link's deletion rather than undoing it. By default every
+    /// link it names; a change to an existing link goes with that link alone (it names its new
+    /// master too, but the change must still be put back when the master was new).
+    fn goes_with(&self) -> Vec<&LinkRef> {
+        self.links()
+    }
+
     /// How a rollback takes it back.
     fn undo(&self) -> Undo;
 

@@ -41,7 +41,7 @@ pub(super) async fn rollback(
         let here = |l: &LinkRef| l.name().map(|n| (item.target, n.to_string()));
         let touches = item
             .op
-            .links()
+            .goes_with()
             .into_iter()
             .filter_map(here)
             .chain(match item.op.effect() {

@@ -161,12 +161,19 @@ impl Step for ReplaceFdb {
         self.0.encode(names, Flags::Replace)
     }
     fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
-        Ok(vec![(
-            names.target,
-            match listed(Self::OP, before).first() {
-                Some((_, was)) => encode_restore(was, Flags::Replace),
-                None => self.0.encode_del(names)?,
-            },
-        )])
+        let t = names.target;
+        Ok(match listed(Self::OP, before).first() {
+            // The kernel keeps an externally learned entry's state and flags through a replace
+            // (a user's request may not take over what was learned): what the replace made is
+            // deleted, and the entry added again as it was.
+            Some((_, was)) if was.header.flags.contains(NeighbourFlags::ExtLearned) => {
+                vec![
+                    (t, self.0.encode_del(names)?),
+                    (t, encode_restore(was, Flags::Create)),
+                ]
+            }
+            Some((_, was)) => vec![(t, encode_restore(was, Flags::Replace))],
+            None => vec![(t, self.0.encode_del(names)?)],
+        })
     }
 }

@@ -29,6 +29,11 @@ use super::kinds::movable;
 use super::set::LinkChange;
 use super::{LinkRecord, LinkRef};
 use crate::addr::{encode_addr_readd, readd_order, AddressFilter};
+use crate::route::encode::{encode_route, Verb as RouteVerb};
+use crate::route::list::{dump_request as route_dump, RouteFilter};
+use crate::route::record::read_route;
+use crate::route::spec::{Family, Route};
+use crate::route::verbs::index_only;
 
 /// `[code, link, namespace, newName | null]`: moves `link` into the batch's `namespace`-th
 /// namespace; the items after it that act on it say `[IN, namespace]` first.
@@ -38,9 +43,60 @@ pub struct MoveLink {
     /// Where to (the batch's n-th namespace).
     pub to: usize,
     pub new_name: Option<String>,
-    /// The link and its addresses when it was moved (read by `send`: the item may name it by
-    /// index, and the way back must restore what the move dropped).
-    moved: OnceLock<Box<(LinkRecord, Vec<AddressMessage>)>>,
+    /// The link, its addresses and the routes through it when it was moved (read by `send`:
+    /// the item may name it by index, and the way back must restore what the move dropped).
+    moved: OnceLock<Box<Moved>>,
+}
+
+/// What a move takes from the link's namespace with it: read before, put back on the way back.
+#[derive(Debug)]
+struct Moved {
+    link: LinkRecord,
+    addresses: Vec<AddressMessage>,
+    /// The routes through the link that the kernel deletes as it leaves, other than its own
+    /// (which come back with the addresses) and those on nexthop objects (which go with it).
+    routes: Vec<Route>,
+}
+
+/// Routes the kernel made itself (prefix and local routes of the link's addresses).
+const RTPROT_KERNEL: u8 = 2;
+
+/// The routes through the link `index` (an output link of theirs, in any table) that moving it
+/// away deletes and moving it back does not bring back.
+async fn routes_through(h: &Handle, op: &str, index: u32) -> Result<Vec<Route>> {
+    let mut routes = Vec::new();
+    // One dump per family: a dump of every family would also ask the multicast routing
+    // families, which refuse an output-link filter.
+    for family in [Family::Inet, Family::Inet6] {
+        let filter = RouteFilter {
+            family: Some(family),
+            oif: Some(index),
+            ..Default::default()
+        };
+        let messages = h.dump(op, route_dump(&filter)).await?;
+        routes.extend(
+            messages
+                .iter()
+                .filter_map(read_route)
+                .filter(|r| r.protocol != RTPROT_KERNEL && r.nexthop.is_none()),
+        );
+    }
+    Ok(routes)
+}
+
+/// `route` with the link's index `was` turned into `now` (the link may come back renumbered).
+fn renumbered(route: &Route, was: u32, now: u32) -> Route {
+    let mut r = route.as_request();
+    let swap = |dev: &mut Option<LinkRef>| {
+        if *dev == Some(LinkRef::Index(was)) {
+            *dev = Some(LinkRef::Index(now));
+        }
+    };
+    swap(&mut r.dev);
+    for leg in &mut r.multipath {
+        swap(&mut leg.dev);
+    }
+    r
 }
 
 /// `ip link set INDEX netns NS [name NEW]`, asking for the index `new_index` there when given
@@ -135,7 +191,14 @@ impl MoveLink {
                 extack_offset: None,
             });
         }
-        let _ = self.moved.set(Box::new((link.clone(), addresses)));
+        let routes = routes_through(from, op, link.index)
+            .await
+            .map_err(|e| e.context(op, Some(&label)))?;
+        let _ = self.moved.set(Box::new(Moved {
+            link: link.clone(),
+            addresses,
+            routes,
+        }));
         let request = encode_move(link.index, to.namespace(), self.new_name.as_deref(), None);
         match from.ack(op, Some(&label), request).await {
             Ok(_) => Ok(()),
@@ -155,7 +218,7 @@ impl MoveLink {
     pub fn name_there(&self) -> Option<&str> {
         self.new_name
             .as_deref()
-            .or(self.moved.get().map(|m| m.0.name.as_str()))
+            .or(self.moved.get().map(|m| m.link.name.as_str()))
             .or(self.link.name())
     }
 
@@ -165,7 +228,14 @@ impl MoveLink {
     /// is free there, so without asking it came back renumbered whenever the index it had in
     /// the target was taken at home). Returns its index back home.
     pub(crate) async fn move_back(&self, from: &Handle, to: &Handle) -> Result<u32> {
-        let (Some((was, addresses)), Some(there)) = (self.moved.get().map(|m| &**m), self.name_there())
+        let (
+            Some(Moved {
+                link: was,
+                addresses,
+                routes,
+            }),
+            Some(there),
+        ) = (self.moved.get().map(|m| &**m), self.name_there())
         else {
             return Err(Error::Protocol {
                 op: "batch.undo".into(),
@@ -191,12 +261,23 @@ impl MoveLink {
                 from.ack("batch.undo", Some(&was.name), request).await?;
             }
         }
+        // Then the routes through it (their gateways are reachable again), as a deleted route is
+        // put back: IPv4 after the routes of its key, IPv6 by its key (an IPv6 multipath route
+        // that lost only this link's leg is whole again).
+        for route in routes {
+            let verb = match route.family {
+                Family::Inet => RouteVerb::Append,
+                Family::Inet6 => RouteVerb::Replace,
+            };
+            let request = encode_route(&renumbered(route, was.index, back.index), verb, index_only)?;
+            from.ack("batch.undo", Some(&was.name), request).await?;
+        }
         Ok(back.index)
     }
 
     /// The link's name before the move (known once the move has read it).
     pub(crate) fn name_before(&self) -> Option<&str> {
-        self.moved.get().map(|m| m.0.name.as_str())
+        self.moved.get().map(|m| m.link.name.as_str())
     }
 }
 

@@ -111,7 +111,7 @@ impl LinkChange {
         }
         Ok(LinkChange {
             up: o.up,
-            mtu: o.mtu.map(|m| args::mtu("mtu", m)).transpose()?,
+            mtu: o.mtu.map(|m| args::MTU_CHANGE.check("mtu", m)).transpose()?,
             mac: o.mac.as_deref().map(|m| args::mac("mac", m)).transpose()?,
             name: o.name,
             alias: o.alias,
@@ -360,6 +360,9 @@ impl Step for SetLink {
             refs.push(m);
         }
         refs
+    }
+    fn goes_with(&self) -> Vec<&LinkRef> {
+        vec![&self.link]
     }
 
     fn undo(&self) -> Undo {

@@ -147,7 +147,10 @@ impl LinkSpec {
             }
         }
         let common: CommonOptions = args::options("options", serde_json::Value::Object(common))?;
-        let kind = KindSpec::parse(kind, serde_json::Value::Object(all), ctx)?;
+        // An unknown option is told among all the call takes, not the kind's alone (the
+        // peer's namespace is `peerIn` in the API: the engine gets its number).
+        let kind = KindSpec::parse(kind, serde_json::Value::Object(all), ctx)
+            .map_err(|e| args::unknown_among(e, &COMMON, &[("peerNetns", "peerIn")]))?;
         let mut spec = LinkSpec {
             common: CommonSpec::default(),
             kind,

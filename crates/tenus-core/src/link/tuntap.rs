@@ -45,6 +45,8 @@ pub struct TunTapOptions {
     /// Owning group id.
     pub group: Option<u32>,
     pub multi_queue: Option<bool>,
+    /// The MTU set right after the device is made (checked here, before it exists: 68..=65535).
+    pub mtu: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -63,6 +65,9 @@ impl TunTapSpec {
         let value = serde_json::from_str(json).map_err(|e| Error::invalid("options", e.to_string()))?;
         let o: TunTapOptions = args::options("options", value)?;
         args::ifname("name", &o.name)?;
+        if let Some(m) = o.mtu {
+            args::mtu("mtu", m)?;
+        }
         Ok(TunTapSpec {
             name: o.name,
             tap: o.mode == TunTapMode::Tap,

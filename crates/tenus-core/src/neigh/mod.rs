@@ -91,6 +91,7 @@ pub struct NeighbourRecord {
     /// The link's index.
     pub index: u32,
     /// 'inet' or 'inet6'.
+    #[cfg_attr(feature = "napi", napi(ts_type = "Family"))]
     pub family: String,
     /// The neighbour's IP address.
     pub address: String,

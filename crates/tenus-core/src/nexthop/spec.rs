@@ -135,9 +135,11 @@ impl Nexthop {
             d.validate("dev")?;
         }
         let path = o.via.is_some() || o.dev.is_some();
+        // The option the user gave that makes it a path (for errors: dev alone is one).
+        let path_name = if o.via.is_some() { "via" } else { "dev" };
         let exclusive = |a: &str, b: &str| Error::invalid(a, format!("{a} and {b} are exclusive"));
         let kind = if let Some(list) = o.group {
-            for (set, name) in [(path, "via"), (blackhole, "blackhole"), (onlink, "onlink")] {
+            for (set, name) in [(path, path_name), (blackhole, "blackhole"), (onlink, "onlink")] {
                 if set {
                     return Err(exclusive("group", name));
                 }
@@ -204,7 +206,7 @@ impl Nexthop {
                 ));
             }
             if blackhole {
-                for (set, name) in [(path, "via"), (onlink, "onlink"), (fdb, "fdb")] {
+                for (set, name) in [(path, path_name), (onlink, "onlink"), (fdb, "fdb")] {
                     if set {
                         return Err(exclusive("blackhole", name));
                     }
@@ -309,6 +311,20 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn an_exclusive_option_is_named_as_given() {
+        use serde_json::json;
+        let message = |r: Result<Nexthop>| r.unwrap_err().to_string();
+        let dev_only = message(parse(json!({ "id": 2, "blackhole": true, "dev": "v0" })));
+        assert!(dev_only.contains("blackhole and dev are exclusive"), "{dev_only}");
+        let group = message(parse(json!({ "id": 3, "group": [{ "id": 1 }], "dev": "v0" })));
+        assert!(group.contains("group and dev are exclusive"), "{group}");
+        let via = message(parse(
+            json!({ "id": 2, "blackhole": true, "via": "10.0.0.1", "dev": "v0" }),
+        ));
+        assert!(via.contains("blackhole and via are exclusive"), "{via}");
     }
 
     #[test]

@@ -73,11 +73,17 @@ pub fn encode_get(
         .transpose()?;
     let tos = o.tos.map(|t| TOS.check("tos", t)).transpose()?.unwrap_or(0) as u8;
     let fibmatch = o.fibmatch.unwrap_or(false);
-    // IPv6 refuses RTM_F_LOOKUP_TABLE (its answer says the table anyway).
-    let flags = match (fibmatch, family) {
-        (true, _) => RTM_F_FIB_MATCH,
-        (false, Family::Inet) => RTM_F_LOOKUP_TABLE,
-        (false, Family::Inet6) => 0,
+    // IPv4 answers with the main table unless asked for the one the lookup used (fibmatch
+    // too, as `ip route get fibmatch` asks); IPv6 refuses the flag (its answer says the table).
+    let flags = match family {
+        Family::Inet => RTM_F_LOOKUP_TABLE | if fibmatch { RTM_F_FIB_MATCH } else { 0 },
+        Family::Inet6 => {
+            if fibmatch {
+                RTM_F_FIB_MATCH
+            } else {
+                0
+            }
+        }
     };
     let max = family.max_prefix();
     let header = rtmsg(

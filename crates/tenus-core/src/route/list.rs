@@ -87,6 +87,9 @@ impl<'de> Deserialize<'de> for TableChoice {
     }
 }
 
+/// Routes the kernel made itself (`proto kernel`).
+const RTPROT_KERNEL: u8 = 2;
+
 /// A checked filter (link resolved to its index by the caller).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RouteFilter {
@@ -234,11 +237,18 @@ impl Handle {
     /// Deletes every route `filter` selects (`ip route flush ...`), pipelined; resolves to how
     /// many were deleted. Each is deleted as the kernel reported it, so it matches only itself; one
     /// that is gone by then (deleted with its link, say) is not counted.
+    ///
+    /// Without a family or a protocol, the IPv6 routes the kernel made itself (a link's
+    /// `fe80::/64` and prefix routes) stay: `ip route flush dev DEV` flushes IPv4 alone, and
+    /// losing them breaks IPv6 on the link. `family: 'inet6'` (`ip -6 route flush`) or
+    /// `protocol: 'kernel'` takes them too.
     pub async fn route_flush(&self, filter: &RouteFilter) -> Result<usize> {
         let messages = self.dump("route.flush", dump_request(filter)).await?;
+        let keep_kernel_v6 = filter.family.is_none() && filter.protocol.is_none();
         let requests = messages
             .iter()
             .filter_map(read_route)
+            .filter(|r| !(keep_kernel_v6 && r.family == Family::Inet6 && r.protocol == RTPROT_KERNEL))
             .map(|r| encode_route(&r.as_request(), Verb::Delete, index_only))
             .collect::<Result<Vec<_>>>()?;
         let mut deleted = 0;

@@ -627,7 +627,13 @@ impl Route {
                 (o.nexthop.is_some(), "nexthop"),
             ] {
                 if set {
-                    return Err(Error::invalid(name, format!("a {kind} route has no {name}")));
+                    // blackhole, unreachable, prohibit, throw: "an" before a vowel.
+                    let a = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "an"
+                    } else {
+                        "a"
+                    };
+                    return Err(Error::invalid(name, format!("{a} {kind} route has no {name}")));
                 }
             }
         }

@@ -160,9 +160,11 @@ pub struct RuleOptions {
     pub from: Option<String>,
     /// Destination prefix (or address).
     pub to: Option<String>,
-    /// Incoming link's name (the link need not exist yet).
+    /// Incoming link, by name (the link need not exist yet): a name or a `Link`.
+    #[cfg_attr(feature = "napi", napi(ts_type = "string | { readonly name: string }"))]
     pub iif: Option<String>,
-    /// Outgoing link's name (the link need not exist yet).
+    /// Outgoing link, by name (the link need not exist yet): a name or a `Link`.
+    #[cfg_attr(feature = "napi", napi(ts_type = "string | { readonly name: string }"))]
     pub oif: Option<String>,
     pub fwmark: Option<u32>,
     pub fwmask: Option<u32>,
