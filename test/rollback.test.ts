@@ -120,6 +120,58 @@ describe('a rollback batch', () => {
   });
 });
 
+describe('a rollback puts back what a step on a link it made changed elsewhere', () => {
+  it('an existing bridge a new link joined after other steps gets its MTU back', async (ctx) => {
+    // The master step is not folded into the creation (an address comes between): it is a
+    // change of the new link, undone before the link is deleted, with the bridge's MTU.
+    needRoot(ctx);
+    const ns = await lab();
+    // Made with its MTU (not set after): the kernel sets it to its ports' least, or 1500
+    // without ports, as they join and leave.
+    await ns.bridge('br0', { mtu: 3520 });
+    const before = dump(ns);
+    const e = await rejection(ns.veth('v0').peer('v1').address('10.0.9.1/24').master('br0').address('10.0.9.1/24')); // EEXIST
+    expect(e.code).toBe('EEXIST');
+    expect(e.undoErrors).toBeUndefined();
+    expect(ipLink(ns, 'br0').mtu).toBe(3520);
+    expect(dump(ns)).toEqual(before);
+  });
+
+  it('a route replaced onto a link the batch made comes back as it was', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('e0').peer('e1').address('10.0.10.1/24').up();
+    await ns.link('e1').up();
+    await ns.route('default', { via: '10.0.10.2' });
+    const routes = (): unknown => JSON.parse(runIn(ns, 'ip', ['-j', '-d', 'route', 'show']));
+    const before = routes();
+    const r = await ns.batch(
+      (b) => {
+        b.veth('n0').peer('n1').up();
+        b.route('default', { dev: 'n0' }).replace();
+        b.address('e0', '10.0.10.1/24'); // EEXIST
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'failed']);
+    expect(r.undoErrors).toEqual([]);
+    expect(routes()).toEqual(before);
+  });
+
+  it('a move into the namespace the link is in (the kernel\'s no-op) is undone without errors', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('e0').peer('e1').address('10.0.11.1/24').up();
+    await ns.route('10.40.0.0/16', { via: '10.0.11.2' });
+    const routes = (): unknown => JSON.parse(runIn(ns, 'ip', ['-j', '-d', 'route', 'show']));
+    const before = routes();
+    const e = await rejection((await ns.link('e0')).moveTo(ns).address('10.0.11.1/24')); // EEXIST
+    expect(e.code).toBe('EEXIST');
+    expect(e.undoErrors).toBeUndefined();
+    expect(routes()).toEqual(before);
+  });
+});
+
 describe('a failed chain undoes what the kernel did as a consequence of its steps', () => {
   it('an MTU below 1280 drops the IPv6 addresses: they are back after the rollback', async (ctx) => {
     needRoot(ctx);

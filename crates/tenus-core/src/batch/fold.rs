@@ -4,12 +4,15 @@
 //! link never exists without them. The folded items share the creation's outcome. Changes of a
 //! link the run creates are also where its MTU is checked with the created kinds' bounds.
 
+use std::collections::HashSet;
+
 use crate::args;
 use crate::error::Result;
 use crate::link::add::AddLink;
 use crate::link::set::{LinkChange, SetLink};
 use crate::link::LinkRef;
 
+use super::step::Effect;
 use super::{Item, Op};
 
 /// Folds changes into the creations they follow; returns, by position, the creation each
@@ -59,27 +62,41 @@ pub(super) fn fold(items: &mut [Result<Item>]) -> Vec<Option<usize>> {
 /// `ns.bridge('br0').address(cidr).mtu(n)` is refused before anything is sent, as it is in
 /// `ns.bridge('br0', { mtu: n })`. A refused change holds its error, as a refused argument does.
 fn check_made_mtus(items: &mut [Result<Item>]) {
-    let mut made: Vec<(usize, String)> = Vec::new();
+    // (namespace, name) of the links made so far, followed through renames and moves.
+    let mut made: HashSet<(usize, String)> = HashSet::new();
     for item in items.iter_mut() {
-        let refused = match &*item {
-            Ok(Item {
-                target,
-                op: Op::AddLink(add),
-            }) => {
-                made.push((*target, add.names.name.clone()));
+        let Ok(Item { target, op }) = &*item else { continue };
+        let here = |l: &LinkRef| l.name().map(|n| (*target, n.to_string()));
+        let refused = match op {
+            Op::AddLink(add) => {
+                made.insert((*target, add.names.name.clone()));
                 None
             }
-            Ok(Item {
-                target,
-                op: Op::SetLink(set),
-            }) => match (&set.link, set.change.mtu) {
-                (LinkRef::Name(n), Some(m)) if made.iter().any(|(t, name)| t == target && name == n) => {
-                    args::mtu("mtu", m).err()
-                }
+            Op::SetLink(set) => match (here(&set.link), set.change.mtu) {
+                (Some(link), Some(m)) if made.contains(&link) => args::mtu("mtu", m).err(),
                 _ => None,
             },
             _ => None,
         };
+        match op.effect() {
+            Effect::Renames(l, to) => {
+                let renamed = here(l).is_some_and(|from| made.remove(&from));
+                if renamed {
+                    made.insert((*target, to.to_string()));
+                }
+            }
+            Effect::Moves(l, to, there) => {
+                if let Some(from) = here(l).filter(|from| made.remove(from)) {
+                    made.insert((to, there.map_or(from.1, str::to_string)));
+                }
+            }
+            Effect::Removes(l) => {
+                if let Some(gone) = here(l) {
+                    made.remove(&gone);
+                }
+            }
+            _ => {}
+        }
         if let Some(e) = refused {
             *item = Err(e);
         }
@@ -192,8 +209,12 @@ mod tests {
             [set, "lo", {"mtu": 65536}],
             [get, "b0"],
             [set, {"created": 0}, {"mtu": 10}],
+            [set, "b0", {"name": "b1"}],
+            [set, "b1", {"mtu": 70000}],
         ]));
-        assert_eq!(fold(&mut items), [None, None, None, None, None]);
+        assert_eq!(fold(&mut items), [None, None, None, None, None, None, None]);
+        // Followed through its rename.
+        assert!(matches!(&items[6], Err(crate::error::Error::InvalidArgument { arg, .. }) if arg == "mtu"));
         assert!(matches!(&items[4], Err(crate::error::Error::InvalidArgument { arg, .. }) if arg == "mtu"));
         match &items[1] {
             Err(crate::error::Error::InvalidArgument { arg, message, .. }) => {

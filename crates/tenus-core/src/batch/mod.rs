@@ -253,7 +253,7 @@ async fn run_kept(
             if in_flight.drain(&mut tally, &ops, &mut before).await {
                 break;
             }
-            let result = mv.send(h, &handles[mv.to]).await;
+            let result = mv.send(h, &handles[mv.to], tally.rollback).await;
             names.note(item.target, op.effect());
             if tally.record(&ops, i, result, None) {
                 break;

@@ -106,8 +106,10 @@ pub trait Step: Sized + Send + Sync {
 
     /// Links whose deletion takes what it did with them: when the batch made one of them, a
     /// rollback leaves the item to that link's deletion rather than undoing it. By default every
-    /// link it names; a change to an existing link goes with that link alone (it names its new
-    /// master too, but the change must still be put back when the master was new).
+    /// link it names. Items that change something that outlives those links say less: a link
+    /// change goes with its own link only (not with a new master it names: an existing link's
+    /// change must still be put back), route and nexthop replaces with nothing (the route or
+    /// object they replaced must come back).
     fn goes_with(&self) -> Vec<&LinkRef> {
         self.links()
     }

@@ -91,13 +91,23 @@ pub(super) async fn rollback(
             // Not pipelined: these take more than one request and look at what they find.
             settle_all(&mut waits, handles, &*names, ops, outcomes, &mut errors).await;
             match alone.await {
-                Ok(back) => {
+                Ok((back, failed)) => {
                     // The link is known by its old name again, for the undos of the items
                     // before (an address added to it before it moved is deleted there).
                     if let Some((t, name, index)) = back {
                         names.found(t, &name, index);
                     }
-                    outcomes[i] = Outcome::Undone;
+                    // What it put back around the link but could not (a route): said, and the
+                    // item stays done.
+                    if failed.is_empty() {
+                        outcomes[i] = Outcome::Undone;
+                    }
+                    let label = item.op.label();
+                    errors.extend(
+                        failed
+                            .into_iter()
+                            .map(|e| e.context("batch.undo", label.as_deref())),
+                    );
                 }
                 Err(e) => errors.push(e.context("batch.undo", item.op.label().as_deref())),
             }
@@ -187,8 +197,9 @@ pub(super) async fn rollback(
 }
 
 /// What an undo done alone gives back: a link under its old name, in a namespace, with its
-/// index there.
-type Back = Option<(usize, String, u32)>;
+/// index there; and what it could not put back around the link (the undo of the item itself
+/// went through).
+type Back = (Option<(usize, String, u32)>, Vec<Error>);
 
 /// The undo of items that cannot be undone with plain requests: a move (the link is found
 /// again in the target), a rename (on Linux < 6.2 an up link is renamed while down), then what
@@ -200,8 +211,11 @@ fn undo_alone<'a>(
 ) -> Option<std::pin::Pin<Box<dyn std::future::Future<Output = Result<Back>> + Send + 'a>>> {
     match &item.op {
         Op::MoveLink(mv) => Some(Box::pin(async move {
-            let index = mv.move_back(&handles[item.target], &handles[mv.to]).await?;
-            Ok(mv.name_before().map(|n| (item.target, n.to_string(), index)))
+            let (index, failed) = mv.move_back(&handles[item.target], &handles[mv.to]).await?;
+            Ok((
+                mv.name_before().map(|n| (item.target, n.to_string(), index)),
+                failed,
+            ))
         })),
         Op::SetLink(set) if set.renames() => {
             let (link, back) = set.reverted(before)?;
@@ -213,10 +227,11 @@ fn undo_alone<'a>(
                 for request in set.aftermath(before) {
                     h.ack("batch.undo", item.op.label().as_deref(), request).await?;
                 }
-                Ok(match (link, back.name) {
+                let found = match (link, back.name) {
                     (LinkRef::Index(index), Some(name)) => Some((item.target, name, index)),
                     _ => None,
-                })
+                };
+                Ok((found, Vec::new()))
             }))
         }
         _ => None,

@@ -165,11 +165,12 @@ impl Step for ReplaceFdb {
         Ok(match listed(Self::OP, before).first() {
             // The kernel keeps an externally learned entry's state and flags through a replace
             // (a user's request may not take over what was learned): what the replace made is
-            // deleted, and the entry added again as it was.
+            // deleted, and the entry put back as it was (as a replace: a VXLAN entry with other
+            // remotes is still there after the deletion).
             Some((_, was)) if was.header.flags.contains(NeighbourFlags::ExtLearned) => {
                 vec![
                     (t, self.0.encode_del(names)?),
-                    (t, encode_restore(was, Flags::Create)),
+                    (t, encode_restore(was, Flags::Replace)),
                 ]
             }
             Some((_, was)) => vec![(t, encode_restore(was, Flags::Replace))],

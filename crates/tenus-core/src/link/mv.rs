@@ -7,7 +7,8 @@
 //! namespace, the new name in the target — and if the kernel still moved without renaming,
 //! moves the link back before reporting the error. A rollback moves it back from the target,
 //! and puts back what the move took from it: its addresses, its master and its up state (a
-//! link arrives in a namespace down, detached and without addresses).
+//! link arrives in a namespace down, detached and without addresses), and the routes through
+//! it that the kernel deleted as it left.
 
 use std::sync::OnceLock;
 
@@ -31,6 +32,7 @@ use super::{LinkRecord, LinkRef};
 use crate::addr::{encode_addr_readd, readd_order, AddressFilter};
 use crate::route::encode::{encode_route, Verb as RouteVerb};
 use crate::route::list::{dump_request as route_dump, RouteFilter};
+use crate::route::names::{Coded, RouteProtocol};
 use crate::route::record::read_route;
 use crate::route::spec::{Family, Route};
 use crate::route::verbs::index_only;
@@ -58,9 +60,6 @@ struct Moved {
     routes: Vec<Route>,
 }
 
-/// Routes the kernel made itself (prefix and local routes of the link's addresses).
-const RTPROT_KERNEL: u8 = 2;
-
 /// The routes through the link `index` (an output link of theirs, in any table) that moving it
 /// away deletes and moving it back does not bring back.
 async fn routes_through(h: &Handle, op: &str, index: u32) -> Result<Vec<Route>> {
@@ -74,11 +73,14 @@ async fn routes_through(h: &Handle, op: &str, index: u32) -> Result<Vec<Route>> 
             ..Default::default()
         };
         let messages = h.dump(op, route_dump(&filter)).await?;
+        // Routes the kernel made itself (prefix and local routes) come back with the addresses.
+        let kernel = RouteProtocol::Kernel.code() as u8;
         routes.extend(
             messages
                 .iter()
                 .filter_map(read_route)
-                .filter(|r| r.protocol != RTPROT_KERNEL && r.nexthop.is_none()),
+                // (A kernel without IPv6 would answer the IPv6 dump with every family.)
+                .filter(|r| r.family == family && r.protocol != kernel && r.nexthop.is_none()),
         );
     }
     Ok(routes)
@@ -141,7 +143,8 @@ async fn move_home(
 
 impl MoveLink {
     /// Checks, moves, and recovers from a half-done move (see the module's comment).
-    pub(crate) async fn send(&self, from: &Handle, to: &Handle) -> Result<()> {
+    /// `undoable`: a rollback may move it back (then the routes through it are read first).
+    pub(crate) async fn send(&self, from: &Handle, to: &Handle, undoable: bool) -> Result<()> {
         let label = self.link.describe();
         let op = Self::OP;
         let link = from
@@ -191,9 +194,15 @@ impl MoveLink {
                 extack_offset: None,
             });
         }
-        let routes = routes_through(from, op, link.index)
-            .await
-            .map_err(|e| e.context(op, Some(&label)))?;
+        // Only a rollback puts them back; a move into its own namespace is the kernel's no-op
+        // (no route goes).
+        let routes = if same_namespace || !undoable {
+            Vec::new()
+        } else {
+            routes_through(from, op, link.index)
+                .await
+                .map_err(|e| e.context(op, Some(&label)))?
+        };
         let _ = self.moved.set(Box::new(Moved {
             link: link.clone(),
             addresses,
@@ -226,8 +235,9 @@ impl MoveLink {
     /// it meanwhile, its old index: the undos of the items before the move name it by the
     /// index it had (a link entering a namespace keeps the index it had only when that index
     /// is free there, so without asking it came back renumbered whenever the index it had in
-    /// the target was taken at home). Returns its index back home.
-    pub(crate) async fn move_back(&self, from: &Handle, to: &Handle) -> Result<u32> {
+    /// the target was taken at home). Returns its index back home, and the routes it could
+    /// not put back (their errors).
+    pub(crate) async fn move_back(&self, from: &Handle, to: &Handle) -> Result<(u32, Vec<Error>)> {
         let (
             Some(Moved {
                 link: was,
@@ -261,18 +271,23 @@ impl MoveLink {
                 from.ack("batch.undo", Some(&was.name), request).await?;
             }
         }
-        // Then the routes through it (their gateways are reachable again), as a deleted route is
-        // put back: IPv4 after the routes of its key, IPv6 by its key (an IPv6 multipath route
-        // that lost only this link's leg is whole again).
+        // Then the routes through it (their gateways are reachable again): IPv4 ones appended
+        // after the routes of their key, IPv6 ones by their key (an IPv6 multipath route that
+        // lost only this link's leg is whole again). One that cannot be added does not stop the
+        // others: it is told.
+        let mut failed = Vec::new();
         for route in routes {
             let verb = match route.family {
                 Family::Inet => RouteVerb::Append,
                 Family::Inet6 => RouteVerb::Replace,
             };
-            let request = encode_route(&renumbered(route, was.index, back.index), verb, index_only)?;
-            from.ack("batch.undo", Some(&was.name), request).await?;
+            let sent = match encode_route(&renumbered(route, was.index, back.index), verb, index_only) {
+                Ok(request) => from.ack("batch.undo", Some(&was.name), request).await.map(drop),
+                Err(e) => Err(e),
+            };
+            failed.extend(sent.err());
         }
-        Ok(back.index)
+        Ok((back.index, failed))
     }
 
     /// The link's name before the move (known once the move has read it).
@@ -334,7 +349,7 @@ impl Handle {
             new_name: new_name.map(str::to_string),
             moved: OnceLock::new(),
         }
-        .send(self, target)
+        .send(self, target, false)
         .await
     }
 }

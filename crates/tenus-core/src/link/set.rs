@@ -361,8 +361,15 @@ impl Step for SetLink {
         }
         refs
     }
+    // A change goes with the link it changes when the run made it, never with the master it
+    // names; one that attaches goes with nothing: it is undone on its own before the links
+    // the run made are deleted, so that its aftermath puts back an existing bridge's MTU.
     fn goes_with(&self) -> Vec<&LinkRef> {
-        vec![&self.link]
+        if self.attaches() {
+            Vec::new()
+        } else {
+            vec![&self.link]
+        }
     }
 
     fn undo(&self) -> Undo {

@@ -125,6 +125,10 @@ impl Step for ReplaceNexthop {
     fn links(&self) -> Vec<&LinkRef> {
         self.0.links()
     }
+    // The object it replaced comes back before a link the run made is deleted.
+    fn goes_with(&self) -> Vec<&LinkRef> {
+        Vec::new()
+    }
     fn undo(&self) -> Undo {
         Undo::Restore
     }

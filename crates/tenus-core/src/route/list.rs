@@ -87,9 +87,6 @@ impl<'de> Deserialize<'de> for TableChoice {
     }
 }
 
-/// Routes the kernel made itself (`proto kernel`).
-const RTPROT_KERNEL: u8 = 2;
-
 /// A checked filter (link resolved to its index by the caller).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RouteFilter {
@@ -248,7 +245,10 @@ impl Handle {
         let requests = messages
             .iter()
             .filter_map(read_route)
-            .filter(|r| !(keep_kernel_v6 && r.family == Family::Inet6 && r.protocol == RTPROT_KERNEL))
+            .filter(|r| {
+                let kernel = r.protocol == RouteProtocol::Kernel.code() as u8;
+                !(keep_kernel_v6 && r.family == Family::Inet6 && kernel)
+            })
             .map(|r| encode_route(&r.as_request(), Verb::Delete, index_only))
             .collect::<Result<Vec<_>>>()?;
         let mut deleted = 0;

@@ -142,6 +142,15 @@ impl<V: RouteVerb> Step for RouteItem<V> {
         self.route.links()
     }
 
+    // A replace or change onto a link the run made is undone on its own (the route it replaced
+    // comes back) before that link is deleted; what an addition made goes with the link.
+    fn goes_with(&self) -> Vec<&LinkRef> {
+        match V::VERB {
+            Verb::Replace | Verb::Change => Vec::new(),
+            _ => self.route.links(),
+        }
+    }
+
     fn undo(&self) -> Undo {
         match V::VERB {
             Verb::Add | Verb::Append | Verb::Prepend => Undo::Inverse,
