@@ -171,7 +171,10 @@ describe('FDB: rollback and batches', () => {
       .fdb('02:00:00:00:00:ee', { link: 'vx0', dst: '10.0.0.5', router: true, externLearn: true, state: 'static' })
       .fdb('02:00:00:00:00:e2', { link: 'v0', master: true, externLearn: true });
     const before = await views(ns);
-    expect(before.ip.filter((e) => e.includes('extern_learn'))).toHaveLength(2);
+    // (Linux 6.1 also lists the VXLAN entry on the bridge, learned from the port.)
+    for (const mac of ['02:00:00:00:00:ee', '02:00:00:00:00:e2']) {
+      expect(before.ip.some((e) => e.includes(mac) && e.includes('extern_learn')), mac).toBe(true);
+    }
     const e = await rejection(
       ns
         .replaceFdb('02:00:00:00:00:ee', { link: 'vx0', dst: '10.0.0.6' })
