@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 
 use crate::args;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::link::add::AddLink;
 use crate::link::set::{LinkChange, SetLink};
 use crate::link::LinkRef;
@@ -62,32 +62,46 @@ pub(super) fn fold(items: &mut [Result<Item>]) -> Vec<Option<usize>> {
 /// `ns.bridge('br0').address(cidr).mtu(n)` is refused before anything is sent, as it is in
 /// `ns.bridge('br0', { mtu: n })`. A refused change holds its error, as a refused argument does.
 fn check_made_mtus(items: &mut [Result<Item>]) {
+    for (i, e) in made_mtus_refused(items) {
+        items[i] = Err(e);
+    }
+}
+
+/// The changes `check_made_mtus` refuses, by position, with their errors.
+fn made_mtus_refused<'a>(items: &'a [Result<Item>]) -> Vec<(usize, Error)> {
+    let sets_mtu = |item: &Result<Item>| matches!(item, Ok(Item { op: Op::SetLink(set), .. }) if set.change.mtu.is_some());
+    if !items.iter().any(sets_mtu) {
+        return Vec::new();
+    }
     // (namespace, name) of the links made so far, followed through renames and moves.
-    let mut made: HashSet<(usize, String)> = HashSet::new();
-    for item in items.iter_mut() {
-        let Ok(Item { target, op }) = &*item else { continue };
-        let here = |l: &LinkRef| l.name().map(|n| (*target, n.to_string()));
-        let refused = match op {
+    let mut made: HashSet<(usize, &str)> = HashSet::new();
+    let mut refused = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let Ok(Item { target, op }) = item else { continue };
+        let here = |l: &'a LinkRef| l.name().map(|n| (*target, n));
+        match op {
             Op::AddLink(add) => {
-                made.insert((*target, add.names.name.clone()));
-                None
+                made.insert((*target, add.names.name.as_str()));
             }
-            Op::SetLink(set) => match (here(&set.link), set.change.mtu) {
-                (Some(link), Some(m)) if made.contains(&link) => args::mtu("mtu", m).err(),
-                _ => None,
-            },
-            _ => None,
-        };
+            Op::SetLink(set) => {
+                if let (Some(link), Some(m)) = (here(&set.link), set.change.mtu) {
+                    if made.contains(&link) {
+                        refused.extend(args::mtu("mtu", m).err().map(|e| (i, e)));
+                    }
+                }
+            }
+            _ => {}
+        }
         match op.effect() {
             Effect::Renames(l, to) => {
                 let renamed = here(l).is_some_and(|from| made.remove(&from));
                 if renamed {
-                    made.insert((*target, to.to_string()));
+                    made.insert((*target, to));
                 }
             }
             Effect::Moves(l, to, there) => {
                 if let Some(from) = here(l).filter(|from| made.remove(from)) {
-                    made.insert((to, there.map_or(from.1, str::to_string)));
+                    made.insert((to, there.unwrap_or(from.1)));
                 }
             }
             Effect::Removes(l) => {
@@ -97,10 +111,8 @@ fn check_made_mtus(items: &mut [Result<Item>]) {
             }
             _ => {}
         }
-        if let Some(e) = refused {
-            *item = Err(e);
-        }
     }
+    refused
 }
 
 /// A change of the link just created, with nothing the creation request cannot carry (or would

@@ -30,12 +30,11 @@ use super::kinds::movable;
 use super::set::LinkChange;
 use super::{LinkRecord, LinkRef};
 use crate::addr::{encode_addr_readd, readd_order, AddressFilter};
-use crate::route::encode::{encode_route, Verb as RouteVerb};
 use crate::route::list::{dump_request as route_dump, RouteFilter};
 use crate::route::names::{Coded, RouteProtocol};
 use crate::route::record::read_route;
 use crate::route::spec::{Family, Route};
-use crate::route::verbs::index_only;
+use crate::route::verbs::encode_readd;
 
 /// `[code, link, namespace, newName | null]`: moves `link` into the batch's `namespace`-th
 /// namespace; the items after it that act on it say `[IN, namespace]` first.
@@ -63,6 +62,8 @@ struct Moved {
 /// The routes through the link `index` (an output link of theirs, in any table) that moving it
 /// away deletes and moving it back does not bring back.
 async fn routes_through(h: &Handle, op: &str, index: u32) -> Result<Vec<Route>> {
+    // Routes the kernel made itself (prefix and local routes) come back with the addresses.
+    let kernel = RouteProtocol::Kernel.code() as u8;
     let mut routes = Vec::new();
     // One dump per family: a dump of every family would also ask the multicast routing
     // families, which refuse an output-link filter.
@@ -73,8 +74,6 @@ async fn routes_through(h: &Handle, op: &str, index: u32) -> Result<Vec<Route>> 
             ..Default::default()
         };
         let messages = h.dump(op, route_dump(&filter)).await?;
-        // Routes the kernel made itself (prefix and local routes) come back with the addresses.
-        let kernel = RouteProtocol::Kernel.code() as u8;
         routes.extend(
             messages
                 .iter()
@@ -277,11 +276,7 @@ impl MoveLink {
         // others: it is told.
         let mut failed = Vec::new();
         for route in routes {
-            let verb = match route.family {
-                Family::Inet => RouteVerb::Append,
-                Family::Inet6 => RouteVerb::Replace,
-            };
-            let sent = match encode_route(&renumbered(route, was.index, back.index), verb, index_only) {
+            let sent = match encode_readd(&renumbered(route, was.index, back.index)) {
                 Ok(request) => from.ack("batch.undo", Some(&was.name), request).await.map(drop),
                 Err(e) => Err(e),
             };

@@ -25,10 +25,10 @@ use crate::batch::{Before, Parsed, Read, ReadKey, Reads, Step, Undo, UndoRequest
 use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::link::LinkRef;
-use crate::route::encode::{encode_route, Verb as RouteVerb};
 use crate::route::list::{dump_request as route_dump, RouteFilter};
 use crate::route::record::read_route;
 use crate::route::spec::{Family, NEXTHOP_ID};
+use crate::route::verbs::encode_readd;
 
 pub use encode::NexthopRecord;
 use spec::Kind;
@@ -231,11 +231,7 @@ impl Step for DeleteNexthop {
             .skip(1)
             .flat_map(|m| m.iter().filter_map(read_route));
         for route in routes.filter(|r| r.nexthop.is_some_and(|id| gone.contains(&id))) {
-            let verb = match route.family {
-                Family::Inet => RouteVerb::Append,
-                Family::Inet6 => RouteVerb::Replace,
-            };
-            requests.push(encode_route(&route.as_request(), verb, index_only)?);
+            requests.push(encode_readd(&route.as_request())?);
         }
         Ok(requests.into_iter().map(|r| (names.target, r)).collect())
     }

@@ -75,15 +75,10 @@ pub fn encode_get(
     let fibmatch = o.fibmatch.unwrap_or(false);
     // IPv4 answers with the main table unless asked for the one the lookup used (fibmatch
     // too, as `ip route get fibmatch` asks); IPv6 refuses the flag (its answer says the table).
+    let fib = if fibmatch { RTM_F_FIB_MATCH } else { 0 };
     let flags = match family {
-        Family::Inet => RTM_F_LOOKUP_TABLE | if fibmatch { RTM_F_FIB_MATCH } else { 0 },
-        Family::Inet6 => {
-            if fibmatch {
-                RTM_F_FIB_MATCH
-            } else {
-                0
-            }
-        }
+        Family::Inet => RTM_F_LOOKUP_TABLE | fib,
+        Family::Inet6 => fib,
     };
     let max = family.max_prefix();
     let header = rtmsg(

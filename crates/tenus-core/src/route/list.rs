@@ -242,13 +242,11 @@ impl Handle {
     pub async fn route_flush(&self, filter: &RouteFilter) -> Result<usize> {
         let messages = self.dump("route.flush", dump_request(filter)).await?;
         let keep_kernel_v6 = filter.family.is_none() && filter.protocol.is_none();
+        let kernel = RouteProtocol::Kernel.code() as u8;
         let requests = messages
             .iter()
             .filter_map(read_route)
-            .filter(|r| {
-                let kernel = r.protocol == RouteProtocol::Kernel.code() as u8;
-                !(keep_kernel_v6 && r.family == Family::Inet6 && kernel)
-            })
+            .filter(|r| !(keep_kernel_v6 && r.family == Family::Inet6 && r.protocol == kernel))
             .map(|r| encode_route(&r.as_request(), Verb::Delete, index_only))
             .collect::<Result<Vec<_>>>()?;
         let mut deleted = 0;

@@ -221,6 +221,18 @@ impl<V: RouteVerb> Step for RouteItem<V> {
     }
 }
 
+/// The request that puts back a route the kernel deleted along with something else (a link
+/// leaving the namespace, a nexthop object), as it was read (`route`: already a request, see
+/// `RouteRecord::as_request`): an IPv4 one after the routes of its key, an IPv6 one by its key
+/// (a multipath route that lost only a leg is whole again).
+pub(crate) fn encode_readd(route: &Route) -> Result<Vec<u8>> {
+    let verb = match route.family {
+        Family::Inet => Verb::Append,
+        Family::Inet6 => Verb::Replace,
+    };
+    encode_route(route, verb, index_only)
+}
+
 /// The requests that put the IPv4 route `read[at]` a deletion took back where it stood among
 /// the routes with its key (`read`: the table's routes of its prefix, in the kernel's order).
 /// The kernel adds a route only in front of them (prepend) or after them (append): one that
