@@ -383,13 +383,14 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     const read = created !== undefined || this.changesLink || 'ref' in start || this.steps.length === 0;
     const got = read ? c.add([OP.linkGet, c.ref]) : undefined;
     const peer = this.peerStep(run, c, created);
-    return run.run({ rollback: true, asItems: true }).then(
+    return run.run(
+      { rollback: true, asItems: true },
       (report) => {
         if (!report.ok) throw failure(report, c.names, c.name, startIndex(start));
         const where = run.namespace(c.target);
         return this.result(where, got === undefined ? undefined : record(report, got), report, peer, start);
       },
-      (e: unknown) => {
+      (e) => {
         if (e instanceof TenusError && c.name !== undefined) e.nameLink(c.name, startIndex(start));
         throw e;
       },

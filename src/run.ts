@@ -202,12 +202,18 @@ export class Run {
    * Sends the items and resolves to the engine's report. Not an async function: an awaited
    * single call goes through it, and each `await` would cost a promise and a microtask more.
    */
-  run(options: RunOptions): Promise<Report> {
+  run(options: RunOptions): Promise<Report>;
+  /**
+   * The same, handing the report to `use` (and a failure to `failed`, converted by `TenusError.from`) in the
+   * reaction that reads it: an awaited chain pays for one promise and one microtask less.
+   */
+  run<T>(options: RunOptions, use: (report: Report) => T, failed: (error: unknown) => never): Promise<T>;
+  run<T>(options: RunOptions, use?: (report: Report) => T, failed: (error: unknown) => never = rethrow): Promise<T | Report> {
     // Most runs act in their own namespace alone: no closures or arrays made for the peers.
     const alone = this.peers.length === 0;
     if (this.ns.closed || (!alone && this.peers.some((p) => p.closed))) {
       const op = options.asItems ? this.firstOp() : 'batch';
-      return Promise.reject(TenusError.closed(op, { op }));
+      return Promise.reject(TenusError.closed(op, { op })).catch(failed);
     }
     const native = this.ns.native;
     const peers = alone ? NO_PEERS : this.peers.map((p) => p.native);
@@ -222,21 +228,35 @@ export class Run {
       try {
         answer = gather(native, items, options.rollback);
       } catch (e) {
-        return Promise.reject(TenusError.from(e));
+        return Promise.reject(TenusError.from(e)).catch(failed);
       }
     } else {
       answer = call(() => native.run(items, options.rollback, options.window, peers, options.onProgress));
     }
-    return answer.then((json) => {
-      const report = readReport(json);
-      if (report.items.length !== this.count) {
-        throw new TenusError(`tenus: the report has ${report.items.length} items, the run ${this.count}`, {
-          kind: 'protocol',
-          code: 'EPROTO',
-        });
-      }
-      return report;
-    }, converted);
+    return answer.then(
+      (json) => {
+        let report: Report;
+        try {
+          report = this.read(json);
+        } catch (e) {
+          return failed(e);
+        }
+        return use === undefined ? report : use(report);
+      },
+      (e: unknown) => failed(TenusError.from(e)),
+    );
+  }
+
+  /** The engine's report of this run (a run that could not start throws its error). */
+  private read(json: string): Report {
+    const report = readReport(json);
+    if (report.items.length !== this.count) {
+      throw new TenusError(`tenus: the report has ${report.items.length} items, the run ${this.count}`, {
+        kind: 'protocol',
+        code: 'EPROTO',
+      });
+    }
+    return report;
   }
 }
 
@@ -250,15 +270,18 @@ const NO_PEERS: NativeNetns[] = [];
 export function runItem(ns: Netns, item: Item): Promise<void> {
   const run = new Run(ns);
   run.push(item);
-  return run.run({ rollback: false, asItems: true }).then((report) => {
-    const e = report.errors.get(0);
-    if (e) throw e;
-  });
+  return run.run({ rollback: false, asItems: true }, settledItem, rethrow);
 }
 
-/** Rethrows the addon's error as a TenusError (one already converted stays as it is). */
-function converted(e: unknown): never {
-  throw TenusError.from(e);
+/** Rejects with a single item's error (`runItem`). */
+function settledItem(report: Report): void {
+  const e = report.errors.get(0);
+  if (e) throw e;
+}
+
+/** A run's failure as it is (the caller has nothing to add to it). */
+function rethrow(e: unknown): never {
+  throw e;
 }
 
 // Results without an error are shared (and frozen): a batch of thousands allocates none.
