@@ -10,7 +10,8 @@ import { bridgeSetItem, vlanItemOn, type Vids } from './bridge-vlan';
 import { fdbItemOn } from './fdb';
 import { neighbourItemOn } from './neighbour';
 import type { AddressOptions, BridgeOptions, BridgeVlanOptions, FdbOptions, NeighbourKeyOptions, NeighbourOptions } from './native';
-import { Run, type Report } from './run';
+import { gather } from './gather';
+import { readReport, Run, type Report } from './run';
 import type { LinkChangeOptions, LinkKind, LinkLike, LinkRecord } from './types';
 
 /** Where a chain starts: a link to create, a Link, or a link named by name or index. */
@@ -65,6 +66,13 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   protected peerIn?: Netns;
   /** The namespace the link is in at this point of the chain (moveTo changes it). */
   private at: Netns;
+  /**
+   * The item of the first step when it acts on the link without changing it (an address, a
+   * neighbour...), given the link's index and name: a chain of that step alone on a `Link`
+   * (`await link.address(cidr)`, most of what users await in a loop) is sent as it is, without
+   * compiling a run (`sendLone`).
+   */
+  private lone?: (index: number, name: string) => Item;
 
   /** @internal Use `Netns.bridge()` and friends, `Link.chain()` or `Netns.link()`. */
   constructor(
@@ -227,10 +235,19 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
       checked = args.text(arg, value);
       extra = check(options);
     });
+    this.loneStep((index, name) => {
+      checkLabel(extra, name);
+      return extra ? [op, index, checked, extra] : [op, index, checked];
+    });
     return this.step((c) => {
       if (typeof c.ref === 'number') checkLabel(extra, c.name);
       c.add(extra ? [op, c.ref, checked, extra] : [op, c.ref, checked]);
     }, false);
+  }
+
+  /** Keeps `item` as the chain's lone item when the step being added is its first. */
+  private loneStep(item: (index: number, name: string) => Item): void {
+    if (this.steps.length === 0 && this.error === undefined) this.lone = item;
   }
 
   // Issue 13, part B: bridge VLANs and settings on this link (bridge-vlan.ts).
@@ -296,6 +313,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   private onLinkItem(build: (ref: WireLink) => Item, changesLink = false): this {
     let item: Item = [0];
     this.guard(() => (item = build(0)));
+    if (!changesLink) this.loneStep((index) => [item[0], index, ...item.slice(2)]);
     return this.step((c) => c.add([item[0], c.ref, ...item.slice(2)]), changesLink);
   }
 
@@ -346,6 +364,9 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   private execute(): Promise<L> {
     if (this.error !== undefined) return Promise.reject(this.error);
     const start = this.start;
+    if (this.lone !== undefined && this.steps.length === 1 && 'link' in start && start.link.ns === this.ns && !this.ns.closed) {
+      return this.sendLone(start.link, this.lone);
+    }
     if ('ref' in start && typeof start.ref === 'number' && this.steps.length > 0 && this.changesLink) {
       // A move needs the name (the index changes with the namespace).
       return this.ns.readLink(start.ref).then((rec) => this.send(rec.name));
@@ -395,6 +416,40 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
         throw e;
       },
     );
+  }
+
+  /**
+   * Sends a chain's lone item on `link` (see `lone`): what `send` does for it, without a run to
+   * compile; an answer of every item done (`"d"`) resolves to the link with no report read.
+   */
+  private sendLone(link: Link, lone: (index: number, name: string) => Item): Promise<L> {
+    const index = link.index;
+    const name = link.name;
+    let answer: Promise<string>;
+    try {
+      answer = gather(this.ns.native, JSON.stringify([lone(index, name)]), true);
+    } catch (e) {
+      return Promise.reject(TenusError.from(e));
+    }
+    const named = (e: unknown): never => {
+      const error = TenusError.from(e);
+      if (error instanceof TenusError) error.nameLink(name, index);
+      throw error;
+    };
+    return answer.then((json) => {
+      if (json === 'd') return link as L;
+      let report: Report;
+      try {
+        report = readReport(json);
+      } catch (e) {
+        return named(e);
+      }
+      if (report.items.length !== 1) {
+        throw new TenusError(`tenus: the report has ${report.items.length} items, the run 1`, { kind: 'protocol', code: 'EPROTO' });
+      }
+      if (!report.ok) throw failure(report, [name], name, index);
+      return link as L;
+    }, named);
   }
 
   /** @internal Reads a pair's peer back at the end (VethChain). */

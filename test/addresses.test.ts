@@ -348,3 +348,31 @@ describe('point-to-point addresses (a peer)', () => {
     expect(ipAddrs(ns, 'br0')).toEqual([]);
   });
 });
+
+describe('one awaited step on a Link (sent without compiling a run)', () => {
+  it('errors name the link as a longer chain does: the kernel refusing, a deleted link, a closed namespace, a wrong label', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').address('10.0.0.1/24');
+    // The same refusal alone and as the first of two steps (a run compiled as before).
+    const alone = await rejection(br.address('10.0.0.1/24'));
+    const first = await rejection(br.address('10.0.0.1/24').up());
+    for (const e of [alone, first]) expect(e).toMatchObject({ code: 'EEXIST', op: 'address.add', link: '10.0.0.1/24 dev br0' });
+    expect(alone.message).toBe(first.message);
+    await expect(br.neighbour('10.0.0.9', { mac: 'zz' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'mac' });
+    await expect(br.address('10.0.0.2/24', { label: 'eth9' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'label' });
+    expect(ipAddrs(ns, 'br0')).toEqual(['10.0.0.1/24']);
+    await br.address('10.0.0.2/24', { label: 'br0:two' });
+    expect(ipAddrs(ns, 'br0')).toEqual(['10.0.0.1/24', '10.0.0.2/24']);
+
+    await ns.deleteLink('br0');
+    const gone = await rejection(br.address('10.0.0.3/24'));
+    expect(gone.code).toBe('ENODEV');
+    expect(gone.message).toContain('br0');
+
+    const other = await lab();
+    const lo = await other.link('lo');
+    other.close();
+    await expect(lo.address('10.0.0.4/32')).rejects.toMatchObject({ code: 'EBADF', op: 'address.add' });
+  });
+});
