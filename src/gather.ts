@@ -16,6 +16,9 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
+/** The peers of a gathered run: none (an array literal per call would be one more allocation). */
+const NO_PEERS: NativeNetns[] = [];
+
 /** Per namespace, the runs waiting for the end of this turn (present once one was made). */
 const gathered = new Map<NativeNetns, Waiting[]>();
 
@@ -54,7 +57,7 @@ export function gather(native: NativeNetns, json: string, rollback: boolean): Pr
       flushing = true;
       void settled.then(endOfTurn);
     }
-    if (!unanswered.has(native)) return native.run(json, rollback, undefined, [], undefined);
+    if (!unanswered.has(native)) return native.run(json, rollback, undefined, NO_PEERS, undefined);
   }
   const list = waiting;
   return new Promise((resolve, reject) => {
@@ -98,7 +101,7 @@ function sendGroup(native: NativeNetns, group: Waiting[]): void {
   try {
     if (group.length === 1) {
       const [w] = group;
-      native.run(w.json, w.rollback, undefined, [], undefined).then((r) => {
+      native.run(w.json, w.rollback, undefined, NO_PEERS, undefined).then((r) => {
         answered();
         w.resolve(r);
       }, fail);
