@@ -11,7 +11,7 @@ import { fdbItemOn } from './fdb';
 import { neighbourItemOn } from './neighbour';
 import type { AddressOptions, BridgeOptions, BridgeVlanOptions, FdbOptions, NeighbourKeyOptions, NeighbourOptions } from './native';
 import { gather } from './gather';
-import { readReport, Run, type Report } from './run';
+import { readRunReport, Run, type Report } from './run';
 import type { LinkChangeOptions, LinkKind, LinkLike, LinkRecord } from './types';
 
 /** Where a chain starts: a link to create, a Link, or a link named by name or index. */
@@ -235,14 +235,14 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
       checked = args.text(arg, value);
       extra = check(options);
     });
-    this.loneStep((index, name) => {
-      checkLabel(extra, name);
-      return extra ? [op, index, checked, extra] : [op, index, checked];
-    });
-    return this.step((c) => {
-      if (typeof c.ref === 'number') checkLabel(extra, c.name);
-      c.add(extra ? [op, c.ref, checked, extra] : [op, c.ref, checked]);
-    }, false);
+    // A label is checked against the name here where the link goes by index (Rust checks it
+    // against a name it is sent).
+    const on = (ref: WireLink, name: string | undefined): Item => {
+      if (typeof ref === 'number') checkLabel(extra, name);
+      return extra ? [op, ref, checked, extra] : [op, ref, checked];
+    };
+    this.loneStep(on);
+    return this.step((c) => c.add(on(c.ref, c.name)), false);
   }
 
   /** Keeps `item` as the chain's lone item when the step being added is its first. */
@@ -313,8 +313,9 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   private onLinkItem(build: (ref: WireLink) => Item, changesLink = false): this {
     let item: Item = [0];
     this.guard(() => (item = build(0)));
-    if (!changesLink) this.loneStep((index) => [item[0], index, ...item.slice(2)]);
-    return this.step((c) => c.add([item[0], c.ref, ...item.slice(2)]), changesLink);
+    const on = (ref: WireLink): Item => [item[0], ref, ...item.slice(2)];
+    if (!changesLink) this.loneStep(on);
+    return this.step((c) => c.add(on(c.ref)), changesLink);
   }
 
   /**
@@ -440,12 +441,9 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
       if (json === 'd') return link as L;
       let report: Report;
       try {
-        report = readReport(json);
+        report = readRunReport(json, 1);
       } catch (e) {
         return named(e);
-      }
-      if (report.items.length !== 1) {
-        throw new TenusError(`tenus: the report has ${report.items.length} items, the run 1`, { kind: 'protocol', code: 'EPROTO' });
       }
       if (!report.ok) throw failure(report, [name], name, index);
       return link as L;

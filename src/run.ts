@@ -237,7 +237,7 @@ export class Run {
       (json) => {
         let report: Report;
         try {
-          report = this.read(json);
+          report = readRunReport(json, this.count);
         } catch (e) {
           return failed(e);
         }
@@ -246,18 +246,18 @@ export class Run {
       (e: unknown) => failed(TenusError.from(e)),
     );
   }
+}
 
-  /** The engine's report of this run (a run that could not start throws its error). */
-  private read(json: string): Report {
-    const report = readReport(json);
-    if (report.items.length !== this.count) {
-      throw new TenusError(`tenus: the report has ${report.items.length} items, the run ${this.count}`, {
-        kind: 'protocol',
-        code: 'EPROTO',
-      });
-    }
-    return report;
+/** The engine's report of a run of `count` items (a run that could not start throws its error). */
+export function readRunReport(json: string, count: number): Report {
+  const report = readReport(json);
+  if (report.items.length !== count) {
+    throw new TenusError(`tenus: the report has ${report.items.length} items, the run ${count}`, {
+      kind: 'protocol',
+      code: 'EPROTO',
+    });
   }
+  return report;
 }
 
 /** The peers of a run in one namespace (the addon only reads them). */
