@@ -16,8 +16,11 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
-/** The peers of a gathered run: none (an array literal per call would be one more allocation). */
-const NO_PEERS: NativeNetns[] = [];
+/**
+ * The peers of a run in one namespace alone: none (the addon only reads them; an array literal
+ * per call would be one more allocation).
+ */
+export const NO_PEERS: NativeNetns[] = [];
 
 /** Per namespace, the runs waiting for the end of this turn (present once one was made). */
 const gathered = new Map<NativeNetns, Waiting[]>();

@@ -1,8 +1,8 @@
 // One crossing into the transaction engine: the items of a chain or a batch, the namespaces
 // they act in, and the report that comes back.
 import { TenusError, type NativeErrorDoc } from './errors';
-import { gather } from './gather';
-import { call, check, type LinkRecord, type NativeBatchStream, type NativeNetns } from './native';
+import { gather, NO_PEERS } from './gather';
+import { call, check, type LinkRecord, type NativeBatchStream } from './native';
 import type { Netns } from './netns';
 import { OP, opName, type Item } from './ops';
 
@@ -259,9 +259,6 @@ export function readRunReport(json: string, count: number): Report {
   }
   return report;
 }
-
-/** The peers of a run in one namespace (the addon only reads them). */
-const NO_PEERS: NativeNetns[] = [];
 
 /**
  * Runs one item on its own (no rollback: with one item there is nothing else to undo, and
