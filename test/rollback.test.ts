@@ -23,6 +23,18 @@ function dump(ns: Netns): unknown[] {
   });
 }
 
+/**
+ * A veth pair e0/e1 with the address on e0, e1 brought up before e0: e0 then has carrier when it
+ * comes up, so its routes are never listed `linkdown`. (Up the other way round, the kernel marks
+ * the prefix route `linkdown` only when its deferred carrier event runs, at a moment a route
+ * snapshot can fall on either side of.)
+ */
+async function carrierFirst(ns: Netns, address: string): Promise<void> {
+  await ns.veth('e0').peer('e1');
+  await (await ns.link('e1')).up();
+  await (await ns.link('e0')).address(address).up();
+}
+
 async function rejection(p: PromiseLike<unknown>): Promise<TenusError> {
   try {
     await p;
@@ -140,8 +152,7 @@ describe('a rollback puts back what a step on a link it made changed elsewhere',
   it('a route replaced onto a link the batch made comes back as it was', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();
-    await ns.veth('e0').peer('e1').address('10.0.10.1/24').up();
-    await ns.link('e1').up();
+    await carrierFirst(ns, '10.0.10.1/24');
     await ns.route('default', { via: '10.0.10.2' });
     const routes = (): unknown => JSON.parse(runIn(ns, 'ip', ['-j', '-d', 'route', 'show']));
     const before = routes();
@@ -161,7 +172,7 @@ describe('a rollback puts back what a step on a link it made changed elsewhere',
   it('a move into the namespace the link is in (the kernel\'s no-op) is undone without errors', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();
-    await ns.veth('e0').peer('e1').address('10.0.11.1/24').up();
+    await carrierFirst(ns, '10.0.11.1/24');
     await ns.route('10.40.0.0/16', { via: '10.0.11.2' });
     const routes = (): unknown => JSON.parse(runIn(ns, 'ip', ['-j', '-d', 'route', 'show']));
     const before = routes();
