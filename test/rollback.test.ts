@@ -2,7 +2,8 @@
 // what the kernel changed on its own as a consequence of a step that is undone (issue 10,
 // defects 7, 8 and 9).
 import { describe, expect, it } from 'vitest';
-import { TenusError, type Netns } from '../src';
+import type { Netns } from '../src';
+import { rejection } from './helpers/check';
 import { ipAddrs, ipLink, ipLinks, lab, needRoot, runIn } from './helpers/lab';
 
 /**
@@ -33,16 +34,6 @@ async function carrierFirst(ns: Netns, address: string): Promise<void> {
   await ns.veth('e0').peer('e1');
   await (await ns.link('e1')).up();
   await (await ns.link('e0')).address(address).up();
-}
-
-async function rejection(p: PromiseLike<unknown>): Promise<TenusError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(TenusError);
-    return e as TenusError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('a move that renames on the way', () => {
