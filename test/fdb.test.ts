@@ -247,6 +247,32 @@ describe('FDB: rollback and batches', () => {
     }
   });
 
+  it('an appended remote that differs from one there only by its port, VNI or via link is removed by the undo', async (ctx) => {
+    // The kernel tells remotes apart by all four; a listing leaves out the device's own port
+    // and VNI, so a remote listed without them is not the same as one given others.
+    needRoot(ctx);
+    const ns = await overlay();
+    const zero = '00:00:00:00:00:00';
+    await ns.appendFdb(zero, { link: 'vx0', dst: '10.0.0.2' });
+    const before = ipFdb(ns, 'dev', 'vx0');
+    for (const extra of [{ port: 4790 }, { vni: 77 }, { via: 'v1' }, { port: 4790, vni: 77 }]) {
+      const e = await rejection(
+        ns
+          .appendFdb(zero, { link: 'vx0', dst: '10.0.0.2', ...extra })
+          .fdb('02:00:00:00:00:aa', { link: 'vx0', dst: '10.0.0.5' })
+          .fdb('02:00:00:00:00:aa', { link: 'vx0', dst: '10.0.0.5' }), // EEXIST
+      );
+      expect(e.code, JSON.stringify(extra)).toBe('EEXIST');
+      expect(e.undoErrors).toBeUndefined();
+      expect(ipFdb(ns, 'dev', 'vx0'), JSON.stringify(extra)).toEqual(before);
+    }
+    // Given the device's own port and VNI, it is the remote that was there: left alone.
+    await rejection(
+      ns.appendFdb(zero, { link: 'vx0', dst: '10.0.0.2', port: 4789, vni: 42 }).fdb('02:00:00:00:00:aa', { link: 'nope0' }),
+    );
+    expect(ipFdb(ns, 'dev', 'vx0')).toEqual(before);
+  });
+
   it('from a Link: add, append, replace and delete on the link the chain is on, undone by a failing chain; entries listed by the Link', async (ctx) => {
     needRoot(ctx);
     const ns = await overlay();

@@ -235,6 +235,28 @@ describe('neighbours: rollback and batches', () => {
     expect(ipNeigh(ns, 'proxy')).toEqual(proxiesBefore);
   });
 
+  it('adding a proxy entry that is there (the kernel answers success, not EEXIST) is not undone by deleting it', async (ctx) => {
+    needRoot(ctx);
+    const ns = await bridgeLab();
+    runIn(ns, 'ip', ['neigh', 'add', 'proxy', '10.0.41.51', 'dev', 'br0']);
+    const proxiesBefore = ipNeigh(ns, 'proxy');
+    const e = await rejection(
+      ns.neighbour('10.0.41.51', { link: 'br0', proxy: true }).neighbour('10.0.41.52', { link: 'nope0', mac: '02:00:00:00:00:52' }),
+    );
+    expect(e.code).toBe('ENODEV');
+    expect(ipNeigh(ns, 'proxy')).toEqual(proxiesBefore);
+    const r = await ns.batch(
+      (b) => {
+        b.neighbour('10.0.41.51', { link: 'br0', proxy: true });
+        b.neighbour('10.0.41.53', { link: 'br0', proxy: true }); // new: deleted by the undo
+        b.neighbour('10.0.41.52', { link: 'nope0', mac: '02:00:00:00:00:52' });
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'failed']);
+    expect(ipNeigh(ns, 'proxy')).toEqual(proxiesBefore);
+  });
+
   it('IPv4 entries on loopback and point-to-point links (which the kernel keeps under 0.0.0.0) are undone by a rollback batch and a failing chain', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

@@ -294,6 +294,35 @@ describe('nexthops: undo, bad input', () => {
     expect(routes()).toEqual(routed);
   });
 
+  it('routes the kernel deleted with an object come back where they stood among the routes of their key', async (ctx) => {
+    // The first route of a key is the one used: put back after the others, the route on the
+    // object would no longer be. IPv6: beside a route on a link with the same metric, which a
+    // replace would overwrite.
+    needRoot(ctx);
+    const { me } = await setup();
+    await me.nexthop(10).via('172.16.1.2').dev('veth1');
+    await me.nexthop(100).group([{ id: 10 }]);
+    await me.nexthop(12).via('2001:db8:91::2').dev('veth1');
+    await me.route('10.66.0.0/16').nexthop(100);
+    runIn(me, 'ip', ['route', 'append', '10.66.0.0/16', 'via', '172.16.2.2']);
+    await me.route('2001:db8:166::/64').nexthop(12);
+    runIn(me, 'ip', ['-6', 'route', 'append', '2001:db8:166::/64', 'dev', 'veth3']);
+    const routes = (): string => ['-4', '-6'].map((f) => runIn(me, 'ip', [f, '-d', 'route', 'show', 'table', 'all'])).join('\n');
+    const before = routes();
+    const d = await me.batch(
+      (b) => {
+        b.nexthop(100).delete();
+        b.nexthop(12).delete();
+        b.nexthop(99).delete(); // no such nexthop
+      },
+      { onError: 'rollback' },
+    );
+    expect(d.undoErrors).toEqual([]);
+    expect(d.items.map((i) => i.status)).toEqual(['undone', 'undone', 'failed']);
+    expect(routes()).toEqual(before);
+    expect(runIn(me, 'ip', ['route', 'get', '10.66.1.1'])).toContain('dev veth1');
+  });
+
   it('refuses bad input before sending, naming the argument', async (ctx) => {
     needRoot(ctx);
     const { me } = await setup();

@@ -304,6 +304,10 @@ describe('IPv6 addresses the kernel drops are back after a rollback, as they wer
     // An IPv6 multipath route loses only the leg through the link; an IPv4 one goes whole.
     await ns.route('fd31::/64').multipath([{ via: 'fd00:1::9', dev: 'v0' }, { via: 'fd00:6::9', dev: 'w0' }]);
     await ns.route('10.31.0.0/16').multipath([{ via: '10.7.0.9', dev: 'v0' }, { via: '10.6.0.9', dev: 'w0' }]);
+    // An IPv6 route on the link beside one through a gateway on another, same key and metric:
+    // put back beside it (an IPv6 replace would overwrite it).
+    await ns.route('fd32::/64').via('fd00:6::9');
+    await ns.route('fd32::/64').dev('v0').append();
     // Sorted: the kernel lists the links' own fe80::/64 routes in the order the links came up.
     const routes = (): string[] =>
       ['-4', '-6']

@@ -11,6 +11,8 @@ function allRoutes(ns: Netns): string {
   return ['-4', '-6'].map((f) => runIn(ns, 'ip', [f, '-d', 'route', 'show', 'table', 'all'])).join('\n');
 }
 
+type Builder = Parameters<Parameters<Netns['batch']>[0]>[0];
+
 /** Runs a rollback batch whose last item fails; returns the statuses. */
 async function failing(ns: Netns, fill: Parameters<Netns['batch']>[0]): Promise<string[]> {
   const r = await ns.batch(
@@ -117,8 +119,8 @@ describe('routes: undo in rollback batches', () => {
     expect(listed.filter((r) => r.expires !== undefined).map((r) => r.dst)).toEqual(['2001:db8:150::/64']);
 
     for (const fill of [
-      (b: Parameters<Parameters<Netns['batch']>[0]>[0]) => b.route('2001:db8:150::/64').delete(),
-      (b: Parameters<Parameters<Netns['batch']>[0]>[0]) => b.route('2001:db8:150::/64').via('2001:db8:103::2').replace(),
+      (b: Builder) => b.route('2001:db8:150::/64').delete(),
+      (b: Builder) => b.route('2001:db8:150::/64').via('2001:db8:103::2').replace(),
     ]) {
       expect(await failing(ns1, fill)).toEqual(['undone', 'failed']);
       const back = ip6();
@@ -191,6 +193,77 @@ describe('routes: undo in rollback batches', () => {
         expect(table(ns1)).toEqual(before);
       });
     }
+  });
+
+  // A deletion takes the first route it matches, and one without a gateway matches routes
+  // through one too (IPv6 compares no types): the undo must not take a route that was there.
+  describe('routes without a gateway on a key that holds others: the undo takes back only its own', () => {
+    const v6 = '2001:db8:140::/64';
+    const v4 = '172.16.140.0/24';
+    const viaIp = (ns: Netns, args: string[]): string => runIn(ns, 'ip', args);
+    for (const [what, setup, fill] of [
+      [
+        'an IPv6 route on a link appended after one through a gateway on it',
+        (ns: Netns) => ns.route(v6).via('2001:db8:101::2'),
+        (b: Builder) => void b.route(v6).dev('veth1').append(),
+      ],
+      [
+        'an IPv6 route on a link prepended to one through a gateway on it',
+        (ns: Netns) => ns.route(v6).via('2001:db8:101::2'),
+        (b: Builder) => void b.route(v6).dev('veth1').prepend(),
+      ],
+      [
+        'an IPv6 blackhole appended after a unicast route',
+        (ns: Netns) => ns.route(v6).via('2001:db8:101::2'),
+        (b: Builder) => void b.route(v6).type('blackhole').append(),
+      ],
+      [
+        'an IPv6 leg merged into a multipath route made by ip, then a route on a link of it',
+        (ns: Netns) => void viaIp(ns, ['-6', 'route', 'add', v6, 'via', '2001:db8:101::2']),
+        (b: Builder) => {
+          b.route(v6).via('2001:db8:103::2').append();
+          b.route(v6).dev('veth3').append();
+        },
+      ],
+      [
+        'an IPv4 route on a link, scope global, appended after one through a gateway on it',
+        (ns: Netns) => ns.route(v4).via('172.16.101.2'),
+        (b: Builder) => void b.route(v4).dev('veth1').scope('global').append(),
+      ],
+    ] as const) {
+      it(what, async (ctx) => {
+        needRoot(ctx);
+        const { ns1 } = await routeSetup();
+        await setup(ns1);
+        const before = allRoutes(ns1);
+        const statuses = await failing(ns1, fill);
+        expect(statuses.at(-1)).toBe('failed');
+        expect(statuses.slice(0, -1).every((s) => s === 'undone')).toBe(true);
+        expect(allRoutes(ns1)).toEqual(before);
+      });
+    }
+
+    it('an IPv6 deletion by link or by type: the route the kernel took comes back, the others stay', async (ctx) => {
+      needRoot(ctx);
+      const { ns1 } = await routeSetup();
+      for (const [second, del] of [
+        [[v6, 'dev', 'veth1'], { dev: 'veth1' }],
+        [['blackhole', v6], { type: 'blackhole' }],
+      ] as const) {
+        viaIp(ns1, ['-6', 'route', 'add', v6, 'table', '100', 'via', '2001:db8:101::2']);
+        viaIp(ns1, ['-6', 'route', 'append', ...second, 'table', '100']);
+        const before = allRoutes(ns1);
+        const statuses = await failing(ns1, (b) => {
+          const r = b.route(v6).table(100);
+          if ('dev' in del) r.dev(del.dev);
+          else r.type(del.type);
+          r.delete();
+        });
+        expect(statuses).toEqual(['undone', 'failed']);
+        expect(allRoutes(ns1)).toEqual(before);
+        viaIp(ns1, ['-6', 'route', 'flush', 'table', '100']);
+      }
+    });
   });
 
   it('a route deleted then added again in one batch: both undone, newest first', async (ctx) => {

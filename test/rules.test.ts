@@ -194,6 +194,24 @@ describe('rules: undo in rollback batches, bad input', () => {
     expect(ipRules(ns)).toEqual(before);
   });
 
+  it('rules deleted at priority 0 come back at priority 0 (dumps leave that priority out)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await setup();
+    await ns.rule({ priority: 500, table: RTABLE });
+    await ns.rule({ priority: 0, table: RTABLE + 1 });
+    const before = ipRules(ns);
+    const r = await ns.batch(
+      (b) => {
+        b.rule({ priority: 0, table: 'local' }).delete();
+        b.rule({ priority: 0, table: RTABLE + 1 }).delete();
+        b.rule({ priority: 12345 }).delete(); // no such rule: the batch fails here
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'failed']);
+    expect(ipRules(ns)).toEqual(before);
+  });
+
   it('a run of deletions by priority shares one read, and every rule comes back as it was', async (ctx) => {
     needRoot(ctx);
     const ns = await setup();

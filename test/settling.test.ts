@@ -169,6 +169,36 @@ describe('settling promises', () => {
     expect((await ns.link('br0')).info.mtu).toBe(1499);
   });
 
+  it('chains started together on one link run in the order made: a failing one is undone before the next changes it', async (ctx) => {
+    // Crossing together, runs on different links overlap; runs on a common link that change it
+    // do not: an undo would otherwise write back state read before a later chain's change.
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('e0').peer('e1');
+    const e0 = async (): Promise<[number | undefined, string | undefined]> => {
+      const l = await ns.link('e0');
+      return [l.info.mtu, l.info.alias];
+    };
+    for (const before of [false, true]) {
+      await ns.link('e0').mtu(1500);
+      const chains = [
+        ...(before ? [ns.link('e1').mtu(1500)] : []),
+        ns.link('e0').mtu(1400).alias('A').master('nope'),
+        ns.link('e0').mtu(1300).alias('B'),
+      ];
+      const r = await Promise.allSettled(chains);
+      expect(r.map((x) => x.status)).toEqual([...(before ? ['fulfilled'] : []), 'rejected', 'fulfilled']);
+      expect(await e0()).toEqual([1300, 'B']);
+    }
+    // A chain naming a link another renames or makes finds it as the order made says.
+    const renamed = await Promise.allSettled([ns.link('e1').mtu(1400), ns.link('e0').rename('t0'), ns.link('t0').txqlen(77)]);
+    expect(renamed.map((x) => x.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    expect((await ns.link('t0')).info.txqlen).toBe(77);
+    const made = await Promise.allSettled([ns.link('e1').mtu(1450), ns.bridge('brg').rename('brh'), ns.bridge('brg')]);
+    expect(made.map((x) => x.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    expect((await ns.links()).map((l) => l.name).sort()).toEqual(['brg', 'brh', 'e1', 'lo', 't0']);
+  });
+
   it('workers each awaiting their own chains cross in groups, not one by one', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

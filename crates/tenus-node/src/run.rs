@@ -8,7 +8,8 @@ use serde::Serialize;
 use napi::bindgen_prelude::{ClassInstance, PromiseRaw, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
-use tenus_core::batch::{self, BatchOptions, BatchReport, Items, OnError, Outcome, ReadContext};
+use tenus_core::batch::overlap::{self, Touches};
+use tenus_core::batch::{self, BatchOptions, BatchReport, Item, Items, OnError, Outcome, ReadContext};
 use tenus_core::{args, Error, Handle, LinkRecord};
 
 use crate::error::error_doc;
@@ -119,17 +120,49 @@ impl NativeNetns {
         let handle = self.get("batch");
         spawn(env, BATCH, async move {
             let handles = [handle?];
-            let runs = runs.iter().zip(rollback).map(|(items_json, rollback)| {
+            let parsed: Vec<_> = runs.iter().map(|json| parse_items(&handles, json)).collect();
+            // Runs touching one link run in order (batch/overlap.rs); the others at once.
+            let touches: Vec<Touches> = parsed
+                .iter()
+                .map(|p| {
+                    p.as_ref()
+                        .map_or_else(|_| Touches::default(), |items| Touches::of(items))
+                })
+                .collect();
+            let mut runs: Vec<Option<_>> = parsed.into_iter().zip(rollback).map(Some).collect();
+            let groups = overlap::serial_groups(&touches).into_iter().map(|group| {
+                let runs: Vec<_> = group
+                    .iter()
+                    .map(|&i| (i, runs[i].take().expect("one group a run")))
+                    .collect();
                 let handles = &handles;
                 async move {
-                    run_items(handles, items_json, rollback, None, None)
-                        .await
-                        .unwrap_or_else(|e| serde_json::json!({ "error": error_doc(&e) }).to_string())
+                    let mut reports = Vec::with_capacity(runs.len());
+                    for (i, (items, rollback)) in runs {
+                        let report = match items {
+                            Ok(items) => {
+                                run_checked(handles, items, rollback, batch::DEFAULT_WINDOW, None).await
+                            }
+                            Err(e) => Err(e),
+                        };
+                        let report = report
+                            .unwrap_or_else(|e| serde_json::json!({ "error": error_doc(&e) }).to_string());
+                        reports.push((i, report));
+                    }
+                    reports
                 }
             });
-            Ok(futures::future::join_all(runs).await)
+            let mut reports: Vec<(usize, String)> = futures::future::join_all(groups).await.concat();
+            reports.sort_unstable_by_key(|(i, _)| *i);
+            Ok(reports.into_iter().map(|(_, r)| r).collect())
         })
     }
+}
+
+/// Reads one document of items.
+fn parse_items(handles: &[Handle], items_json: &str) -> Result<Vec<Result<Item, Error>>, Error> {
+    let mut cx = ReadContext::new(handles.iter().map(|h| h.namespace().clone()).collect());
+    Ok(Items::parse(items_json, &mut cx)?.items)
 }
 
 /// Parses and runs one document of items; resolves to its JSON report.
@@ -141,8 +174,18 @@ async fn run_items(
     callback: Option<Callback>,
 ) -> Result<String, Error> {
     let window = window_of(window)?;
-    let mut cx = ReadContext::new(handles.iter().map(|h| h.namespace().clone()).collect());
-    let items = Items::parse(items_json, &mut cx)?.items;
+    let items = parse_items(handles, items_json)?;
+    run_checked(handles, items, rollback, window, callback).await
+}
+
+/// Runs items read already (`window`: checked); resolves to the JSON report.
+async fn run_checked(
+    handles: &[Handle],
+    items: Vec<Result<Item, Error>>,
+    rollback: bool,
+    window: usize,
+    callback: Option<Callback>,
+) -> Result<String, Error> {
     let total = items.len();
     let options = BatchOptions {
         on_error: if rollback {

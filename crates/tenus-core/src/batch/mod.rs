@@ -22,6 +22,7 @@ mod echo;
 mod fold;
 mod names;
 pub mod ops;
+pub mod overlap;
 mod shared;
 mod step;
 mod stream;

@@ -59,6 +59,9 @@ macro_rules! ops {
             pub fn goes_with(&self) -> Vec<&LinkRef> {
                 match self { $(Op::$variant(s) => s.goes_with(),)* }
             }
+            pub fn touches(&self) -> Vec<&LinkRef> {
+                match self { $(Op::$variant(s) => s.touches(),)* }
+            }
             pub fn undo(&self) -> Undo {
                 match self { $(Op::$variant(s) => s.undo(),)* }
             }

@@ -104,6 +104,12 @@ pub trait Step: Sized + Send + Sync {
         Vec::new()
     }
 
+    /// Every link it acts on or names (`overlap.rs`: which runs sent together must not
+    /// overlap). By default those it names; an item on a link of its own says so.
+    fn touches(&self) -> Vec<&LinkRef> {
+        self.links()
+    }
+
     /// Links whose deletion takes what it did with them: when the batch made one of them, a
     /// rollback leaves the item to that link's deletion rather than undoing it. By default every
     /// link it names. Items that change something that outlives those links say less: a link

@@ -79,6 +79,10 @@ impl SetBridge {
 impl Step for SetBridge {
     const OP: &'static str = "bridge.set";
 
+    fn touches(&self) -> Vec<&LinkRef> {
+        vec![&self.link]
+    }
+
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
         let link: WireLink = next(seq, "link")?;
         let options: serde_json::Value = next(seq, "options")?;

@@ -15,6 +15,9 @@ use crate::args;
 use crate::batch::wire::ReadContext;
 use crate::batch::{Before, Parsed, Read, ReadKey, Reads, Step, Undo, UndoRequest, View};
 use crate::error::{Error, Result};
+use crate::link::fast::read_ifinfo;
+use crate::link::get::encode_link_get;
+use crate::link::kinds::KindInfo;
 use crate::link::LinkRef;
 use crate::message::Flags;
 use crate::neigh::get::dump_request;
@@ -64,6 +67,15 @@ pub(crate) fn answer_key(message: &[u8]) -> Option<ReadKey> {
         _ => return None,
     };
     FdbRecord::from_message(&m).map(|r| r.mac.into_bytes())
+}
+
+/// A VXLAN device's own port and VNI, from its RTM_GETLINK answer.
+fn device_port_and_vni(answer: &Messages) -> Option<(u32, u32)> {
+    let record = answer.iter().find_map(read_ifinfo)?;
+    match record.info? {
+        KindInfo::Vxlan(v) => Some((v.port?, v.vni)),
+        _ => None,
+    }
 }
 
 /// The entries read before an item, decoded.
@@ -124,7 +136,17 @@ impl Step for AppendFdb {
         Undo::Restore
     }
     fn reads(&self, names: &View) -> Result<Reads> {
-        read_link_entries(&self.0, names)
+        let mut reads = read_link_entries(&self.0, names)?;
+        // A listing leaves out the device's own port and VNI: to tell a remote given either
+        // from one listed without, the device is read too (such an item reads on its own).
+        if self.0.port.is_some() || self.0.vni.is_some() {
+            let device = LinkRef::Index(names.index_of(&self.0.link)?);
+            reads.requests.push(Read {
+                message: encode_link_get(&device),
+                dump: false,
+            });
+        }
+        Ok(reads)
     }
     fn read_key(&self, _: &View) -> Option<ReadKey> {
         Some(read_key(&self.0))
@@ -136,7 +158,11 @@ impl Step for AppendFdb {
         self.0.encode(names, Flags::Append)
     }
     fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
-        if listed(Self::OP, before).iter().any(|(r, _)| self.0.is(r)) {
+        let own = before.get(1).and_then(device_port_and_vni);
+        if listed(Self::OP, before)
+            .iter()
+            .any(|(r, _)| self.0.is(r, own, names))
+        {
             return Ok(Vec::new());
         }
         Ok(vec![(names.target, self.0.encode_del(names)?)])

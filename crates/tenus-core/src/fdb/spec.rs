@@ -268,16 +268,22 @@ impl FdbEntry {
         r.mac == args::format_mac(&self.mac) && r.master.is_some() == self.master
     }
 
-    /// Whether a listed entry is the very remote this entry would append (its port and VNI
-    /// compared where both name one: a listing leaves out the device's own).
-    pub(crate) fn is(&self, r: &FdbRecord) -> bool {
-        let agrees =
-            |mine: Option<u32>, listed: Option<u32>| mine.is_none() || listed.is_none() || mine == listed;
+    /// Whether a listed entry is the very remote this entry would append, as the kernel tells
+    /// remotes apart: dst, port, VNI and `via` link. A listing leaves out a port or VNI that is
+    /// the device's own (`own`: its port and VNI, read when this entry names either); absent on
+    /// both sides, they are the device's.
+    pub(crate) fn is(&self, r: &FdbRecord, own: Option<(u32, u32)>, names: &View) -> bool {
+        let same = |mine: Option<u32>, listed: Option<u32>, own: Option<u32>| match (mine, listed) {
+            (Some(m), None) => own == Some(m),
+            (mine, listed) => mine == listed,
+        };
+        let via = self.via.as_ref().and_then(|l| names.index_of(l).ok());
         self.same_entry(r)
             && self.dst.map(|d| d.to_string()) == r.dst
             && self.vlan == r.vlan
-            && agrees(self.vni, r.vni)
-            && agrees(self.port.map(u32::from), r.port.map(u32::from))
+            && same(self.vni, r.vni, own.map(|o| o.1))
+            && same(self.port.map(u32::from), r.port.map(u32::from), own.map(|o| o.0))
+            && via == r.via
     }
 }
 

@@ -45,6 +45,10 @@ pub struct DelLink {
 impl Step for DelLink {
     const OP: &'static str = "link.delete";
 
+    fn touches(&self) -> Vec<&LinkRef> {
+        vec![&self.link]
+    }
+
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
         let link = match cx.read_link(seq)? {
             Ok(l) => l,

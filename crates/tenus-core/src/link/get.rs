@@ -31,6 +31,10 @@ pub(crate) fn encode_link_get(link: &LinkRef) -> Vec<u8> {
 impl Step for GetLink {
     const OP: &'static str = "link.get";
 
+    fn touches(&self) -> Vec<&LinkRef> {
+        vec![&self.link]
+    }
+
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
         let link = match cx.read_link(seq)? {
             Ok(l) => l,

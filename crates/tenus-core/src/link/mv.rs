@@ -270,13 +270,13 @@ impl MoveLink {
                 from.ack("batch.undo", Some(&was.name), request).await?;
             }
         }
-        // Then the routes through it (their gateways are reachable again): IPv4 ones appended
-        // after the routes of their key, IPv6 ones by their key (an IPv6 multipath route that
-        // lost only this link's leg is whole again). One that cannot be added does not stop the
-        // others: it is told.
+        // Then the routes through it (their gateways are reachable again): appended after the
+        // routes of their key (an IPv6 multipath route that lost only this link's legs made
+        // whole again, `encode_readd`). One that cannot be added does not stop the others: it
+        // is told.
         let mut failed = Vec::new();
         for route in routes {
-            let sent = match encode_readd(&renumbered(route, was.index, back.index)) {
+            let sent = match encode_readd(&renumbered(route, was.index, back.index), back.index) {
                 Ok(request) => from.ack("batch.undo", Some(&was.name), request).await.map(drop),
                 Err(e) => Err(e),
             };
@@ -293,6 +293,10 @@ impl MoveLink {
 
 impl Step for MoveLink {
     const OP: &'static str = "link.move";
+
+    fn touches(&self) -> Vec<&LinkRef> {
+        vec![&self.link]
+    }
 
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
         let link: WireLink = next(seq, "link")?;

@@ -112,6 +112,10 @@ pub struct SetPort {
 impl Step for SetPort {
     const OP: &'static str = "link.port";
 
+    fn touches(&self) -> Vec<&LinkRef> {
+        vec![&self.link]
+    }
+
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
         let link: WireLink = next(seq, "link")?;
         let options: serde_json::Value = next(seq, "options")?;

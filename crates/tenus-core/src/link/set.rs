@@ -337,6 +337,12 @@ impl SetLink {
 impl Step for SetLink {
     const OP: &'static str = "link.set";
 
+    fn touches(&self) -> Vec<&LinkRef> {
+        let mut refs = self.links();
+        refs.push(&self.link);
+        refs
+    }
+
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
         let link: WireLink = next(seq, "link")?;
         let change: serde_json::Value = next(seq, "change")?;

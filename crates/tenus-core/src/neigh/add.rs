@@ -1,7 +1,8 @@
 //! `ip neigh add` and `ip neigh replace` as batch items: `[code, link, address, options]`.
 //!
 //! Undo: an added entry is deleted. A replaced one is put back as it was read just before
-//! (RTM_GETNEIGH), or deleted when the read found none. An entry the kernel had learnt
+//! (RTM_GETNEIGH), or deleted when the read found none; so is an added proxy entry (the kernel
+//! answers an addition of one that is there with success, not EEXIST). An entry the kernel had learnt
 //! (reachable, stale, ...) comes back as an administratively set entry in the same state: the
 //! kernel's timers and probes for it start over.
 
@@ -35,13 +36,28 @@ impl Step for AddNeighbour {
         vec![&self.0.key.link]
     }
     fn undo(&self) -> Undo {
-        Undo::Inverse
+        if self.0.key.proxy {
+            Undo::Restore
+        } else {
+            Undo::Inverse
+        }
+    }
+    fn reads(&self, names: &View) -> Result<Reads> {
+        let key = &self.0.key;
+        Ok(Reads::one(key.encode_get(key.index(names)?)))
+    }
+    /// ENOENT: there was no such proxy entry.
+    fn absent(&self, error: &Error) -> bool {
+        error.errno() == Some(libc::ENOENT)
     }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         Ok(self.0.encode(self.0.key.index(names)?, false))
     }
-    fn encode_undo(&self, names: &View, _: &Before) -> Result<Vec<UndoRequest>> {
+    fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
         let key = &self.0.key;
+        if key.proxy {
+            return restore_or_delete(&self.0, Self::OP, names, before);
+        }
         Ok(vec![(names.target, key.encode_del(key.index(names)?))])
     }
     fn undo_again(&self, names: &View, error: &Error) -> Option<UndoRequest> {
@@ -76,21 +92,24 @@ impl Step for ReplaceNeighbour {
         Ok(self.0.encode(self.0.key.index(names)?, true))
     }
     fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
-        let key = &self.0.key;
-        let was = before
-            .first()
-            .map(|m| super::messages(Self::OP, m))
-            .unwrap_or_default();
-        Ok(vec![(
-            names.target,
-            match was.first() {
-                Some(m) => encode_restore(m),
-                None => key.encode_del(key.index(names)?),
-            },
-        )])
+        restore_or_delete(&self.0, Self::OP, names, before)
     }
     /// ENOENT: the entry it made is deleted (there was none before), as for an addition.
     fn undo_again(&self, names: &View, error: &Error) -> Option<UndoRequest> {
         self.0.key.delete_unspecified(names, error)
     }
+}
+
+/// Puts the entry back as it was read before the item (`before`), or deletes it when the read
+/// found none.
+fn restore_or_delete(n: &Neighbour, op: &str, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+    let key = &n.key;
+    let was = before.first().map(|m| super::messages(op, m)).unwrap_or_default();
+    Ok(vec![(
+        names.target,
+        match was.first() {
+            Some(m) => encode_restore(m),
+            None => key.encode_del(key.index(names)?),
+        },
+    )])
 }

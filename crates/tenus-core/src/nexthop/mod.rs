@@ -27,8 +27,8 @@ use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::route::list::{dump_request as route_dump, RouteFilter};
 use crate::route::record::read_route;
-use crate::route::spec::{Family, NEXTHOP_ID};
-use crate::route::verbs::encode_readd;
+use crate::route::spec::{Family, Route, NEXTHOP_ID};
+use crate::route::verbs::readd_in_order;
 
 pub use encode::NexthopRecord;
 use spec::Kind;
@@ -224,15 +224,16 @@ impl Step for DeleteNexthop {
             };
             requests.push(encode_nexthop(&group.as_request(), verb, index_only)?);
         }
-        // The routes on it or on a group that went, which the kernel deleted (each family as a
-        // deleted route is put back: IPv4 after the routes of its key, IPv6 by its key).
-        let routes = before
+        // The routes on it or on a group that went, which the kernel deleted: put back where
+        // they stood among the routes of their key.
+        let routes: Vec<Route> = before
             .iter()
             .skip(1)
-            .flat_map(|m| m.iter().filter_map(read_route));
-        for route in routes.filter(|r| r.nexthop.is_some_and(|id| gone.contains(&id))) {
-            requests.push(encode_readd(&route.as_request())?);
-        }
+            .flat_map(|m| m.iter().filter_map(read_route))
+            .collect();
+        requests.extend(readd_in_order(&routes, |r| {
+            r.nexthop.is_some_and(|id| gone.contains(&id))
+        })?);
         Ok(requests.into_iter().map(|r| (names.target, r)).collect())
     }
 }

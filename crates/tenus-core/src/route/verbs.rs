@@ -3,7 +3,10 @@
 //!
 //! - add, append, prepend: undone by deleting exactly the route they added (same prefix,
 //!   table, metric, type, protocol, gateways and links; on IPv6 an appended leg that the
-//!   kernel merged into a multipath route is removed from it alone).
+//!   kernel merged into a multipath route is removed from it alone). A deletion takes the
+//!   first route it matches, and one without a gateway also matches routes through one (IPv6
+//!   does not even compare types): where the key already held such a route, read before the
+//!   append, the key is emptied and what it held appended again, in order (`restore_key`).
 //! - replace, change: the routes of the table are read just before (a dump filtered by table:
 //!   no request reads one route by its key) and the one with the same key (prefix, TOS,
 //!   metric; IPv6: prefix, source prefix, metric) is put back with a replace (of several with
@@ -13,8 +16,9 @@
 //!   given the routes of its own prefix (`read_key`, `batch/shared.rs`).
 //! - delete: read the same way; the route the kernel deleted (the first one matching what was
 //!   asked) is added back: on IPv4 where it stood among the routes with the same key (appended
-//!   routes: `readd_in_place`), on IPv6 as a replace, which also puts back a whole multipath
-//!   route one leg was taken from.
+//!   routes: `readd_in_place`); on IPv6 a multipath route one leg was taken from by a replace
+//!   (whole again), a route taken whole by emptying its key and appending what it held (an
+//!   IPv6 replace would overwrite the first other route with the key).
 //!
 //! A route put back has what it was read with, including what tenus has no option for: its
 //! realm and lightweight-tunnel encap (and its legs'), TTL propagation, `congctl`.
@@ -81,11 +85,45 @@ impl<V: RouteVerb> RouteItem<V> {
         }
     }
 
-    /// The request that deletes exactly the route this item installs.
-    fn delete_what_was_added(&self, names: &View) -> Result<Vec<u8>> {
+    /// The route of the request that deletes exactly the route this item installs (an IPv6
+    /// deletion without a metric would take the route with the lowest one).
+    fn what_was_added(&self) -> Route {
         let mut r = self.route.clone();
         r.scope = Some(r.scope_for(V::VERB.purpose()));
-        encode_route(&r, Verb::Delete, |l| names.index_of(l))
+        if r.family == Family::Inet6 {
+            r.metric = Some(r.effective_metric());
+            // A leg the kernel merged into another multipath route may have been put back by a
+            // later undo with that route's protocol (dumps show one per route); its gateway
+            // names it alone (IPv6 refuses the same gateway twice).
+            if r.gateway.is_some() || !r.multipath.is_empty() {
+                r.protocol = 0;
+            }
+        }
+        r
+    }
+
+    /// The request that deletes exactly the route this item installs.
+    fn delete_what_was_added(&self, names: &View) -> Result<Vec<u8>> {
+        encode_route(&self.what_was_added(), Verb::Delete, |l| names.index_of(l))
+    }
+
+    /// The undo of an append or prepend: deleting what it added, unless that deletion would
+    /// match a route the key held before it (one without a gateway, nexthop legs or object
+    /// matches any route on its link): the kernel might take that one instead.
+    fn undo_addition(&self, names: &View, before: &Before) -> Result<Vec<Vec<u8>>> {
+        let r = &self.route;
+        let precise = r.gateway.is_some() || !r.multipath.is_empty() || r.nexthop.is_some();
+        let key: Vec<Route> = Self::read_before(before)
+            .into_iter()
+            .filter(|k| k.same_key(r))
+            .collect();
+        let added = self.what_was_added();
+        if precise || !key.iter().any(|k| deletion_matches(&added, k, names)) {
+            return Ok(vec![self.delete_what_was_added(names)?]);
+        }
+        // The routes of the key now: those read and the one added (not merged into one: it
+        // has no gateway).
+        restore_key(r, key.len() + 1, &key)
     }
 
     /// The routes of the table as read before the item.
@@ -95,34 +133,68 @@ impl<V: RouteVerb> RouteItem<V> {
             .map(|m| m.iter().filter_map(read_route).collect())
             .unwrap_or_default()
     }
+}
 
-    /// Whether `read` is a route this deletion matches (as the kernel matches: what the
-    /// deletion leaves out matches anything).
-    fn deletes(&self, read: &Route, names: &View) -> bool {
-        let d = &self.route;
-        let index = |l: &Option<LinkRef>| l.as_ref().and_then(|l| names.index_of(l).ok());
-        let same_prefix = d.family == read.family
-            && d.table == read.table
-            && d.dst.map(|p| (p.addr, p.len)) == read.dst.map(|p| (p.addr, p.len))
-            && d.src == read.src
-            && d.tos == read.tos;
-        let gateways: Vec<_> = read
-            .gateway
-            .iter()
-            .chain(read.multipath.iter().filter_map(|l| l.gateway.as_ref()))
-            .collect();
-        let devs: Vec<u32> = index(&read.dev)
-            .into_iter()
-            .chain(read.multipath.iter().filter_map(|l| index(&l.dev)))
-            .collect();
-        same_prefix
-            && d.metric.is_none_or(|m| read.effective_metric() == m)
-            && (d.kind == 0 || d.kind == read.kind)
-            && (d.protocol == 0 || d.protocol == read.protocol)
-            && d.gateway.as_ref().is_none_or(|g| gateways.contains(&g))
-            && index(&d.dev).is_none_or(|i| devs.contains(&i))
-            && d.nexthop.is_none_or(|id| read.nexthop == Some(id))
+/// Whether the kernel would take the route `read` for the deletion `d` (what the deletion
+/// leaves out matches anything; IPv6 compares no types, and takes a route on a nexthop object
+/// whatever link or gateway the deletion names).
+fn deletion_matches(d: &Route, read: &Route, names: &View) -> bool {
+    let index = |l: &Option<LinkRef>| l.as_ref().and_then(|l| names.index_of(l).ok());
+    let same_prefix = d.family == read.family
+        && d.table == read.table
+        && d.dst.map(|p| (p.addr, p.len)) == read.dst.map(|p| (p.addr, p.len))
+        && d.src == read.src
+        && d.tos == read.tos;
+    let gateways: Vec<_> = read
+        .gateway
+        .iter()
+        .chain(read.multipath.iter().filter_map(|l| l.gateway.as_ref()))
+        .collect();
+    let devs: Vec<u32> = index(&read.dev)
+        .into_iter()
+        .chain(read.multipath.iter().filter_map(|l| index(&l.dev)))
+        .collect();
+    let v6 = d.family == Family::Inet6;
+    let on_object = v6 && read.nexthop.is_some() && d.nexthop.is_none();
+    // IPv6 legs are routes of their own, each with its protocol; a dump shows the first's.
+    let legs_v6 = v6 && read.multipath.len() > 1;
+    same_prefix
+        && d.metric.is_none_or(|m| read.effective_metric() == m)
+        && (v6 || d.kind == 0 || d.kind == read.kind)
+        && (legs_v6 || d.protocol == 0 || d.protocol == read.protocol)
+        && (on_object || d.gateway.as_ref().is_none_or(|g| gateways.contains(&g)))
+        && (on_object || index(&d.dev).is_none_or(|i| devs.contains(&i)))
+        && d.nexthop.is_none_or(|id| read.nexthop == Some(id))
+}
+
+/// The requests that empty the key of `route` (`now`: how many routes it holds, a multipath
+/// route counting once) and append `was` again, in order: the key as read before.
+fn restore_key(route: &Route, now: usize, was: &[Route]) -> Result<Vec<Vec<u8>>> {
+    // Prefix, source, TOS, table and metric alone: each such deletion takes the key's first
+    // route, whatever its type, protocol, gateways or links (IPv6: all its legs).
+    let mut any = Route {
+        protocol: 0,
+        scope: None,
+        kind: 0,
+        flags: 0,
+        gateway: None,
+        dev: None,
+        prefsrc: None,
+        metric: Some(route.effective_metric()),
+        multipath: Vec::new(),
+        nexthop: None,
+        pref: None,
+        expires: None,
+        ..route.clone()
+    };
+    any.metrics = Default::default();
+    any.kept = Default::default();
+    let wipe = encode_route(&any, Verb::Delete, index_only)?;
+    let mut out = vec![wipe; now];
+    for r in was {
+        out.push(encode_route(&r.as_request(), Verb::Append, index_only)?);
     }
+    Ok(out)
 }
 
 impl<V: RouteVerb> Step for RouteItem<V> {
@@ -153,8 +225,9 @@ impl<V: RouteVerb> Step for RouteItem<V> {
 
     fn undo(&self) -> Undo {
         match V::VERB {
-            Verb::Add | Verb::Append | Verb::Prepend => Undo::Inverse,
-            Verb::Replace | Verb::Change | Verb::Delete => Undo::Restore,
+            Verb::Add => Undo::Inverse,
+            // An append or prepend reads its key before: its undo may have to put it back.
+            Verb::Append | Verb::Prepend | Verb::Replace | Verb::Change | Verb::Delete => Undo::Restore,
         }
     }
 
@@ -193,7 +266,12 @@ impl<V: RouteVerb> Step for RouteItem<V> {
     fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
         let t = names.target;
         match V::VERB {
-            Verb::Add | Verb::Append | Verb::Prepend => Ok(vec![(t, self.delete_what_was_added(names)?)]),
+            Verb::Add => Ok(vec![(t, self.delete_what_was_added(names)?)]),
+            Verb::Append | Verb::Prepend => Ok(self
+                .undo_addition(names, before)?
+                .into_iter()
+                .map(|r| (t, r))
+                .collect()),
             Verb::Replace | Verb::Change => {
                 let was = Self::read_before(before)
                     .into_iter()
@@ -208,12 +286,21 @@ impl<V: RouteVerb> Step for RouteItem<V> {
             }
             Verb::Delete => {
                 let read = Self::read_before(before);
-                let Some(at) = read.iter().position(|r| self.deletes(r, names)) else {
+                let Some(at) = read.iter().position(|r| deletion_matches(&self.route, r, names)) else {
                     return Ok(Vec::new());
                 };
-                let requests = match read[at].family {
+                let was = &read[at];
+                let requests = match was.family {
                     Family::Inet => readd_in_place(&read, at)?,
-                    Family::Inet6 => vec![encode_route(&read[at].as_request(), Verb::Replace, index_only)?],
+                    // A deletion through a gateway takes that leg alone: the rest of the route stays,
+                    // and a replace makes it whole (IPv6 replaces the first route with legs).
+                    Family::Inet6 if self.route.gateway.is_some() && was.multipath.len() > 1 => {
+                        vec![encode_route(&was.as_request(), Verb::Replace, index_only)?]
+                    }
+                    Family::Inet6 => {
+                        let key: Vec<Route> = read.iter().filter(|r| r.same_key(was)).cloned().collect();
+                        restore_key(was, key.len() - 1, &key)?
+                    }
                 };
                 Ok(requests.into_iter().map(|r| (t, r)).collect())
             }
@@ -221,16 +308,55 @@ impl<V: RouteVerb> Step for RouteItem<V> {
     }
 }
 
-/// The request that puts back a route the kernel deleted along with something else (a link
-/// leaving the namespace, a nexthop object), as it was read (`route`: already a request, see
-/// `RouteRecord::as_request`): an IPv4 one after the routes of its key, an IPv6 one by its key
-/// (a multipath route that lost only a leg is whole again).
-pub(crate) fn encode_readd(route: &Route) -> Result<Vec<u8>> {
+/// The request that puts back a route through the link `gone` the kernel deleted as the link
+/// left the namespace, as it was read (`route`: already a request, see
+/// `RouteRecord::as_request`, with the link's index now): an IPv4 one after the routes of its
+/// key; an IPv6 multipath route that only lost the link's legs by a replace (whole again), any
+/// other IPv6 one appended (a replace would overwrite another route with its key).
+pub(crate) fn encode_readd(route: &Route, gone: u32) -> Result<Vec<u8>> {
+    let shrunk = route
+        .multipath
+        .iter()
+        .any(|leg| leg.dev.as_ref().is_some_and(|l| *l != LinkRef::Index(gone)));
     let verb = match route.family {
-        Family::Inet => Verb::Append,
-        Family::Inet6 => Verb::Replace,
+        Family::Inet6 if shrunk => Verb::Replace,
+        Family::Inet | Family::Inet6 => Verb::Append,
     };
     encode_route(route, verb, index_only)
+}
+
+/// The requests that put back, where they stood, the routes of `read` (a table's or every
+/// table's routes, in the kernel's order) for which `went` holds: the kernel deleted them along
+/// with something else (a nexthop object). Per key that lost any: IPv4, the routes from the
+/// first that went on are taken away and appended again in order; IPv6, the key is emptied and
+/// all its routes appended again (`restore_key`: an IPv6 replace would overwrite another route).
+pub(crate) fn readd_in_order(read: &[Route], went: impl Fn(&Route) -> bool) -> Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    let mut done: Vec<&Route> = Vec::new();
+    for (at, first) in read.iter().enumerate() {
+        if !went(first) || done.iter().any(|d| d.same_key(first)) {
+            continue;
+        }
+        done.push(first);
+        let key: Vec<&Route> = read.iter().filter(|r| r.same_key(first)).collect();
+        match first.family {
+            Family::Inet => {
+                let after: Vec<&Route> = read[at..].iter().filter(|r| r.same_key(first)).collect();
+                for r in after.iter().filter(|r| !went(r)) {
+                    out.push(encode_route(&r.as_request(), Verb::Delete, index_only)?);
+                }
+                for r in after {
+                    out.push(encode_route(&r.as_request(), Verb::Append, index_only)?);
+                }
+            }
+            Family::Inet6 => {
+                let left = key.iter().filter(|r| !went(r)).count();
+                let was: Vec<Route> = key.into_iter().cloned().collect();
+                out.extend(restore_key(first, left, &was)?);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The requests that put the IPv4 route `read[at]` a deletion took back where it stood among

@@ -323,6 +323,9 @@ impl Rule {
     pub fn as_request(&self) -> Rule {
         let mut r = self.clone();
         r.flags &= FIB_RULE_INVERT;
+        // Dumps leave priority 0 out; sent without one, the rule would get the kernel's next
+        // free priority instead.
+        r.priority.get_or_insert(0);
         // Dumps show a mask with every mark; the kernel's default mask for a mark is all ones.
         if r.fwmark.is_none() && r.fwmask == Some(0) {
             r.fwmask = None;
