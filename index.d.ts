@@ -1254,6 +1254,13 @@ export declare class NativeWatch {
 }
 
 /**
+ * Checks an interface name as the kernel takes one (throws the typed error naming `arg`): for
+ * names that go to no request (a wait matches links by name in JavaScript).
+ * @internal
+ */
+export declare function checkLinkName(arg: string, name: string): void
+
+/**
  * Whether the running kernel can create links of `kind` (tried in a throwaway namespace).
  * @internal
  */

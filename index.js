@@ -860,6 +860,7 @@ module.exports.WatchAction = nativeBinding.WatchAction
 module.exports.NativeBatchStream = nativeBinding.NativeBatchStream
 module.exports.NativeNetns = nativeBinding.NativeNetns
 module.exports.NativeWatch = nativeBinding.NativeWatch
+module.exports.checkLinkName = nativeBinding.checkLinkName
 module.exports.kernelSupports = nativeBinding.kernelSupports
 module.exports.linkKinds = nativeBinding.linkKinds
 module.exports.netnsCreateAnonymous = nativeBinding.netnsCreateAnonymous

@@ -7,9 +7,21 @@
 import { TenusError } from './errors';
 import type { LinkLike } from './native';
 
+/** What NaN travels as in an option bag's copy (`nonFinite`). */
+const NAN_SENT = 1.25e308;
+/** The numbers NaN and ±Infinity travel as, by the names they are shown with. */
+const NON_FINITE = new Map<unknown, string>([
+  [NAN_SENT, 'NaN'],
+  [Number.MAX_VALUE, 'Infinity'],
+  [-Number.MAX_VALUE, '-Infinity'],
+]);
+
 /** How a value is shown in an error message. */
 function show(value: unknown): string {
   switch (typeof value) {
+    case 'number':
+      // An option bag's copy carries NaN and ±Infinity as numbers no argument takes (`nonFinite`).
+      return NON_FINITE.get(value) ?? String(value);
     case 'string':
       return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
     case 'bigint':
@@ -226,7 +238,7 @@ function bag(arg: string, value: unknown, convert: Converters, outer: string | u
  * `non_finite_name` in crates/tenus-core/src/args.rs).
  */
 function nonFinite(value: number): number {
-  if (Number.isNaN(value)) return 1.25e308;
+  if (Number.isNaN(value)) return NAN_SENT;
   return value > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
 }
 

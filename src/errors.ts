@@ -186,7 +186,12 @@ export class TenusError extends Error implements TenusErrorFields {
    */
   nameLink(name: string, index?: number): void {
     if (this.link === undefined) {
-      if (this.kind !== 'invalid-argument') this.link = name;
+      if (this.kind === 'invalid-argument') return;
+      this.link = name;
+      // "address.list: No such device" says which link as the others do: "address.list x0: ...".
+      if (this.op !== undefined && this.message.startsWith(`${this.op}: `)) {
+        this.message = `${this.op} ${name}${this.message.slice(this.op.length)}`;
+      }
       return;
     }
     const was = this.link;

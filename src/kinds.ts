@@ -52,7 +52,11 @@ export function linkOptions(
       ? args.requiredOptions('options', options.options, linkConverters(link))
       : args.options('options', options, linkConverters(link));
   const given = args.optionalName('name', name);
-  if (given !== undefined) out.name = given;
+  if (given !== undefined) {
+    // One name only: an option beside the argument would be dropped without a word.
+    if (out.name !== undefined) throw TenusError.invalid('name', 'is not an option: the name is the first argument');
+    out.name = given;
+  }
   // The number of the peer's namespace in the run is the engine's, made from `peerIn` here: one
   // given by the caller would be dropped or name another namespace of the run.
   if (out.peerNetns !== undefined) {

@@ -7,6 +7,7 @@
 import { constants } from 'node:os';
 import * as args from './args';
 import { TenusError } from './errors';
+import { addon, check } from './native';
 import type { Netns } from './netns';
 import type { AddressRecord, LinkLike, LinkRecord, RouteRecord, WatchOptions as NativeWatchOptions } from './types';
 import { Watcher, type ChangeEvent } from './watch';
@@ -114,12 +115,22 @@ export class WaitFor {
    * resolves to that record. A name means whichever link has that name at the time.
    */
   link(link: LinkLike, until: (record: LinkRecord) => boolean = () => true, options: WaitOptions = {}): Promise<LinkRecord> {
-    const ref = args.link('link', link, this.ns);
+    const ref = this.linkArg(link);
     const holds = args.fn('until', until) as (record: LinkRecord) => boolean;
     return this.until('waitFor.link', label(ref), { links: true }, options, (o) => {
       const record = o.link(ref);
       return record && holds(record) ? { value: record } : undefined;
     });
+  }
+
+  /**
+   * The link waited for: a name no link can have is refused (a wait for it would never end,
+   * and one for its absence would end at once).
+   */
+  private linkArg(link: LinkLike): number | string {
+    const ref = args.link('link', link, this.ns);
+    if (typeof ref === 'string') check(() => addon.checkLinkName('link', ref));
+    return ref;
   }
 
   /** Until the link exists. */
@@ -142,7 +153,7 @@ export class WaitFor {
 
   /** Until no link has this name (or this index). */
   async linkGone(link: LinkLike, options: WaitOptions = {}): Promise<void> {
-    const ref = args.link('link', link, this.ns);
+    const ref = this.linkArg(link);
     await this.until('waitFor.linkGone', label(ref), { links: true }, options, (o) =>
       o.link(ref) === undefined ? { value: undefined } : undefined,
     );
@@ -156,7 +167,7 @@ export class WaitFor {
    * goes on until the link is up and detection is over.
    */
   address(link: LinkLike, address: string, options: WaitOptions = {}): Promise<AddressRecord> {
-    const ref = args.link('link', link, this.ns);
+    const ref = this.linkArg(link);
     const { address: wanted, prefixLen } = addressArg(args.text('address', address));
     const op = 'waitFor.address';
     return this.until(op, label(ref), { links: true, addresses: true }, options, (o) => {
@@ -187,6 +198,7 @@ export class WaitFor {
     const o = args.options('options', options, { signal: args.signal, until: args.fn, dev: args.linkIn(this.ns) }, ['table', 'dev', 'via', 'until', 'timeout', 'signal']);
     const table = tableArg(o.table);
     const dev = o.dev as number | string | undefined;
+    if (typeof dev === 'string') check(() => addon.checkLinkName('dev', dev));
     const via = o.via === undefined ? undefined : addressArg(args.text('via', o.via)).address;
     const until = (o.until ?? (() => true)) as (r: RouteRecord) => boolean;
     const wait: WaitOptions = { timeout: o.timeout as number | undefined, signal: o.signal as AbortSignal | undefined };

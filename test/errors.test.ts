@@ -361,6 +361,9 @@ describe('invalid attribute values', () => {
     await expectInvalid(ns, (n) => n.veth('v0', unknown), 'mtuu');
     await expectInvalid(ns, () => br.set(unknown), 'mtuu');
     await expectInvalid(ns, (n) => n.tuntap('tap0', 'tap', unknown), 'mtuu');
+    // A name beside the name argument would be dropped: refused.
+    await expectInvalid(ns, (n) => n.bridge('br5', { name: 'other' } as never), 'name');
+    await expectInvalid(ns, (n) => n.batch((b) => void b.bridge('br5', { name: 'other' } as never)), 'name');
     // A kind's options are Rust's to check: in a batch the item fails.
     const r = await ns.batch((b) => {
       b.bridge('br2', unknown);
@@ -389,6 +392,15 @@ describe('invalid attribute values', () => {
     }
     expect(ipLinkNames(ns)).not.toContain('br3');
     expect(ipLink(ns, 'br1').mtu).toBe(1500);
+    // Options checked in JavaScript say NaN and Infinity by name too.
+    for (const [value, shown] of [[Number.NaN, 'NaN'], [Number.NEGATIVE_INFINITY, '-Infinity']] as const) {
+      const e = await rejection(ns.tuntap('tun9', 'tun', { mtu: value }));
+      expect(e).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'mtu' });
+      expect(e.message).toBe(`invalid mtu: ${shown} is not a non-negative integer`);
+      const w = await rejection(ns.waitFor.linkUp('lo', { timeout: value }));
+      expect(w).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'timeout' });
+      expect(w.message).toContain(`${shown} is not`);
+    }
   });
 
   it('unknown options of the other option bags are refused too, named by the option', async (ctx) => {
@@ -504,7 +516,7 @@ describe('kernel errors', () => {
     expect(gone.link).toBe('v0');
     expect(gone.message).not.toContain(`#${v.index}`);
     await expect(v.stats()).rejects.toMatchObject({ code: 'ENODEV', link: 'v0' });
-    await expect(v.addresses()).rejects.toMatchObject({ code: 'ENODEV', link: 'v0' });
+    await expect(v.addresses()).rejects.toMatchObject({ code: 'ENODEV', link: 'v0', message: 'address.list v0: No such device' });
     const stale = await rejection(v.refresh());
     expect(stale).toMatchObject({ code: 'ENODEV', op: 'link.get', link: 'v0' });
     expect(stale.message).not.toContain(`#${v.index}`);

@@ -257,6 +257,14 @@ describe('waitFor gives up', () => {
     needRoot(ctx);
     const ns = await lab();
     expect(() => ns.waitFor.linkUp(0 as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', arg: 'link' }));
+    // A name no link can have: the wait would never end (or, for its absence, end at once).
+    for (const bad of ['abcdefghijklmnopqrst', '', 'a/b', 'a b']) {
+      expect(() => ns.waitFor.link(bad), bad).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', arg: 'link' }));
+      expect(() => ns.waitFor.carrier(bad), bad).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', arg: 'link' }));
+      expect(() => ns.waitFor.address(bad, '10.0.0.1'), bad).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', arg: 'link' }));
+      await expect(ns.waitFor.linkGone(bad), bad).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'link' });
+      expect(() => ns.waitFor.route('default', { dev: bad }), bad).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', arg: 'dev' }));
+    }
     await expect(ns.waitFor.linkUp('x', { timeout: 0 })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'timeout' });
     await expect(ns.waitFor.linkUp('x', { timeout: 'soon' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'timeout' });
     await expect(ns.waitFor.linkUp('x', { later: 1 } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'later' });

@@ -186,6 +186,14 @@ pub fn link_kinds() -> Vec<&'static str> {
     tenus_core::link::KIND_NAMES.to_vec()
 }
 
+/// Checks an interface name as the kernel takes one (throws the typed error naming `arg`): for
+/// names that go to no request (a wait matches links by name in JavaScript).
+/// @internal
+#[napi]
+pub fn check_link_name(arg: String, name: String) -> napi::Result<()> {
+    tenus_core::args::ifname(&arg, &name).map_err(to_napi)
+}
+
 #[napi]
 impl NativeNetns {
     #[napi]
