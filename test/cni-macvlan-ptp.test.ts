@@ -138,4 +138,27 @@ describe('tenus-ptp with cnitool', () => {
     expect(l.reserved('pp')).toEqual([]);
     expect(ipj(l.host, ['link', 'show']).map((x: any) => x.ifname)).toEqual(['lo']);
   });
+  it('dual stack: the pod\'s IPv6 routes name its address as source once DAD is over (the kernel refuses a tentative one)', async (ctx) => {
+    needCni(ctx);
+    const l = await CniLab.create();
+    const ipam = l.hostLocal('10.96.0.0/24', {}, { ranges: [[{ subnet: '10.96.0.0/24' }], [{ subnet: 'fd00:96::/64' }]] });
+    l.conflist('p6', [{ type: 'tenus-ptp', ipam }]);
+    const p1 = await l.pod();
+    const r1 = await l.add('p6', p1.path);
+    expect(r1.ips.map((ip: { address: string; gateway: string }) => [ip.address, ip.gateway])).toEqual([
+      ['10.96.0.2/24', '10.96.0.1'],
+      ['fd00:96::2/64', 'fd00:96::1'],
+    ]);
+    const routes6 = ipj(p1.ns, ['-6', 'route', 'show']).map((r: any) => [r.dst, r.gateway ?? null, r.prefsrc ?? null]);
+    expect(routes6).toEqual(
+      expect.arrayContaining([
+        ['fd00:96::/64', 'fd00:96::1', 'fd00:96::2'],
+        ['fd00:96::1', null, 'fd00:96::2'],
+      ]),
+    );
+    expect((await l.cnitool('check', 'p6', p1.path)).code).toBe(0);
+    expect((await l.cnitool('del', 'p6', p1.path)).code).toBe(0);
+    expect(l.reserved('p6')).toEqual([]);
+    expect(ipj(l.host, ['link', 'show']).map((x: any) => x.ifname)).toEqual(['lo']);
+  });
 });

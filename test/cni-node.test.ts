@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cni, CniError, CniRuntime, TenusError, type CniResult } from '../src';
+import { cni, CniError, CniRuntime, Netns, TenusError, type CniResult } from '../src';
 import { CniLab, ipj, needCni, ping, run } from './helpers/cni';
 
 /** The container ID cnitool makes up for a namespace path. */
@@ -89,6 +89,24 @@ describe('CniRuntime', () => {
     expect((await runtime.cachedAttachments()).map((a) => a.containerId)).toEqual(['c1']);
     expect(ipj(p1.ns, ['link', 'show']).map((x: any) => x.ifname)).toEqual(['lo']);
     expect(ipj(p2.ns, ['link', 'show']).map((x: any) => x.ifname)).toEqual(['lo', 'eth0']);
+
+    // A stale attachment made on an anonymous handle is cached under /proc/PID/fd/N: once the
+    // handle is closed that fd may be another pod's namespace. GC releases its address and
+    // leaves that namespace alone.
+    const anon = await Netns.create();
+    await runtime.add(list, { containerId: 'c9', netns: anon });
+    expect((await runtime.cachedAttachments('c9'))[0].netns).toMatch(/^\/proc\/\d+\/fd\/\d+$/);
+    anon.close();
+    const other = await Netns.create(); // likely the same fd number
+    try {
+      await runtime.add(list, { containerId: 'c10', netns: other });
+      await runtime.gc(list, [{ containerId: 'c1', ifName: 'eth0' }, { containerId: 'c10', ifName: 'eth0' }]);
+      expect((await runtime.cachedAttachments()).map((a) => a.containerId).sort()).toEqual(['c1', 'c10']);
+      expect(l.reserved('gcnet')).toHaveLength(2);
+      expect((await other.links()).map((x) => x.name).sort()).toEqual(['eth0', 'lo']);
+    } finally {
+      other.close();
+    }
   });
 
   it('reports plugin failures as CniError and bad arguments as TenusError, before running anything', async (ctx) => {
@@ -102,6 +120,11 @@ describe('CniRuntime', () => {
     await expect(runtime.add(missing, { containerId: 'c1', netns: pod.ns })).rejects.toMatchObject({ code: 7, plugin: 'no-such-plugin' });
     await expect(runtime.add(list, { containerId: '-bad', netns: pod.ns })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'containerId' });
     await expect(runtime.add(list, { containerId: 'c1', netns: 42 as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'netns' });
+    // ifName is an interface name (and part of the cache file's name): '../x' is refused.
+    for (const ifName of ['../../victim', '', 'a'.repeat(16), 'a b']) {
+      await expect(runtime.add(list, { containerId: 'c1', netns: pod.ns, ifName }), ifName).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'ifName' });
+      await expect(runtime.del(list, { containerId: 'c1', netns: pod.ns, ifName }), ifName).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'ifName' });
+    }
     expect(() => new CniRuntime({ path: [] })).toThrow(TenusError);
     expect(() => new CniRuntime({ path: ['/opt/cni/bin'], cachedir: '/x' } as never)).toThrow(/cachedir/);
     const old = cni.parseConfList({ cniVersion: '0.3.1', name: 'old', plugins: [{ type: 'tenus-bridge' }] });

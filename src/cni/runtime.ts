@@ -5,6 +5,7 @@
 import { Netns } from '../netns';
 import { invalidNetns, options as optionBag, text, uint } from '../args';
 import { TenusError } from '../errors';
+import { addon, check } from '../native';
 import { cacheDelete, cacheList, cacheRead, cacheWrite } from './cache';
 import { CNI_VERSION, parseConfList, versionAbove } from './conf';
 import { execPlugin, type PluginCall } from './exec';
@@ -96,7 +97,11 @@ export class CniRuntime {
     const errors: unknown[] = [];
     for (const c of await cacheList(this.cacheDir)) {
       if (c.networkName !== l.name || keep.has(`${c.containerId}\0${c.ifName}`)) continue;
-      await this.del(l, { containerId: c.containerId, netns: c.netns ?? '', ifName: c.ifName, args: c.args, capabilityArgs: c.capabilityArgs }).catch(
+      // A namespace path through a process's fd table (an anonymous handle's) may now be another
+      // namespace, the fd number reused: DEL then goes without one (IPAM is released, no link
+      // touched), rather than delete another pod's interface.
+      const netns = c.netns === undefined || /^\/proc\/[^/]+\/fd\//.test(c.netns) ? '' : c.netns;
+      await this.del(l, { containerId: c.containerId, netns, ifName: c.ifName, args: c.args, capabilityArgs: c.capabilityArgs }).catch(
         (e: unknown) => errors.push(e),
       );
     }
@@ -149,6 +154,9 @@ export class CniRuntime {
     else if (a.netns instanceof Netns) netns = a.netns.info.path ?? a.netns.info.procPath;
     else throw invalidNetns('netns', a.netns);
     const ifName = a.ifName === undefined ? 'eth0' : text('ifName', a.ifName);
+    // An interface name as the kernel takes one (libcni checks it too): it is also part of
+    // the cache file's name, where '/' or '..' would reach outside the cache directory.
+    check(() => addon.checkLinkName('ifName', ifName));
     const args = optionBag('args', a.args) as Record<string, unknown>;
     for (const [k, v] of Object.entries(args)) {
       if (typeof v !== 'string' || k.includes('=') || k.includes(';') || v.includes(';')) throw TenusError.invalid(`args.${k}`, 'must be a string without ; or =');

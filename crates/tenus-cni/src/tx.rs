@@ -32,6 +32,11 @@ impl Tx {
         Tx::default()
     }
 
+    /// Whether it holds no items.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
     /// Items after this act in namespace `ns`.
     pub fn on(&mut self, ns: usize) -> &mut Tx {
         if ns != self.target {

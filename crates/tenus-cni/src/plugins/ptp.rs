@@ -127,6 +127,9 @@ async fn attach(
     }
     let mut config = Tx::new();
     let plan = configure(&mut config, &inv.ifname, &result)?;
+    // The pod's routes naming an IPv6 source wait for DAD: the kernel refuses a tentative
+    // source address ("Invalid source address"), as the reference settles the addresses first.
+    let mut settled = Tx::new();
     for ip in &result.ips {
         let Some(gw) = ip.gateway else {
             return Err(CniError::internal(format!(
@@ -135,8 +138,12 @@ async fn attach(
             )));
         };
         let src = ip.address.addr.to_string();
-        config
-            .on(POD)
+        let pod = if ip.address.is_v4() {
+            &mut config
+        } else {
+            &mut settled
+        };
+        pod.on(POD)
             .route_delete(&ip.address, json!({"dev": inv.ifname}))
             .route_add(
                 &Cidr::host(gw),
@@ -167,6 +174,11 @@ async fn attach(
         sysctl::set(&link_key("ipv6", &host_name, "accept_ra"), "0").ok();
         if plan.settle_v6 {
             settle(net.pod(), &inv.ifname, Duration::from_secs(5)).await?;
+        }
+        if !settled.is_empty() {
+            net.run(settled)
+                .await
+                .map_err(|e| CniError::netlink(format!("failed to set up {}", inv.ifname), e))?;
         }
         let host = find(net.host(), &host_name).await?;
         let cont = find(net.pod(), &inv.ifname).await?;
