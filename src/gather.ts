@@ -45,6 +45,34 @@ function endOfTurn(): void {
 }
 
 /**
+ * Per namespace, the runs in flight that act in several namespaces (a move, a batch across
+ * namespaces): settled, errors ignored. Runs started after one in a namespace it acts in wait
+ * for it: the engine runs each namespace's socket on its own, so a change of the link a move
+ * brings (`other.link('c1').mtu(...)` after `ns.link('c1').moveTo(other)`) or a deletion
+ * behind the move in its own namespace would otherwise overtake it.
+ */
+const spanning = new Map<NativeNetns, Promise<void>>();
+
+const ignore = (): void => {};
+
+/**
+ * Sends a run acting in `natives` once the runs in flight that act in several namespaces,
+ * among them, are over; when it acts in several itself, later runs there wait for it.
+ */
+export function inOrder<T>(natives: readonly NativeNetns[], send: () => Promise<T>): Promise<T> {
+  const before = natives.flatMap((n) => spanning.get(n) ?? []);
+  const answer = before.length === 0 ? send() : Promise.all(before).then(send);
+  if (natives.length > 1) {
+    const over = answer.then(ignore, ignore);
+    for (const n of natives) spanning.set(n, over);
+    void over.then(() => {
+      for (const n of natives) if (spanning.get(n) === over) spanning.delete(n);
+    });
+  }
+  return answer;
+}
+
+/**
  * Runs `json` (items of one namespace, no progress callback). The first run of a turn crosses
  * at once, so that a single awaited call pays nothing here; the others of the same turn (and
  * the first, while gathered runs are unanswered) wait for the end of it and cross together.
@@ -52,6 +80,8 @@ function endOfTurn(): void {
  * more per call.
  */
 export function gather(native: NativeNetns, json: string, rollback: boolean): Promise<string> {
+  const before = spanning.get(native);
+  if (before !== undefined) return before.then(() => gather(native, json, rollback));
   let waiting = gathered.get(native);
   if (waiting === undefined) {
     waiting = [];

@@ -1,7 +1,7 @@
 // One crossing into the transaction engine: the items of a chain or a batch, the namespaces
 // they act in, and the report that comes back.
 import { TenusError, type NativeErrorDoc } from './errors';
-import { gather, NO_PEERS } from './gather';
+import { gather, inOrder, NO_PEERS } from './gather';
 import { call, check, type LinkRecord, type NativeBatchStream } from './native';
 import type { Netns } from './netns';
 import { OP, opName, type Item } from './ops';
@@ -231,7 +231,8 @@ export class Run {
         return Promise.reject(TenusError.from(e)).catch(failed);
       }
     } else {
-      answer = call(() => native.run(items, options.rollback, options.window, peers, options.onProgress));
+      const send = (): Promise<string> => call(() => native.run(items, options.rollback, options.window, peers, options.onProgress));
+      answer = inOrder(alone ? [native] : [native, ...peers], send);
     }
     return answer.then(
       (json) => {

@@ -2,12 +2,13 @@
 //! round trip runs on the I/O thread and resolves a promise; the JS thread never changes
 //! namespace.
 
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
+use tenus_core::batch::overlap::Order;
 use tenus_core::link::tuntap::TunTapSpec;
 use tenus_core::{args, netns, Error, Handle, Namespace, Origin};
 
@@ -32,12 +33,15 @@ pub struct NativeNetnsInfo {
 #[napi]
 pub struct NativeNetns {
     handle: RwLock<Option<Handle>>,
+    /// Its runs in flight, in the order they were made (`run.rs`).
+    pub(crate) order: Arc<Order>,
 }
 
 impl NativeNetns {
     fn wrap(handle: Handle) -> Self {
         NativeNetns {
             handle: RwLock::new(Some(handle)),
+            order: Arc::default(),
         }
     }
 

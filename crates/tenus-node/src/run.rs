@@ -8,7 +8,7 @@ use serde::Serialize;
 use napi::bindgen_prelude::{ClassInstance, PromiseRaw, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
-use tenus_core::batch::overlap::{self, Touches};
+use tenus_core::batch::overlap::Touches;
 use tenus_core::batch::{self, BatchOptions, BatchReport, Item, Items, OnError, Outcome, ReadContext};
 use tenus_core::{args, Error, Handle, LinkRecord};
 
@@ -84,6 +84,15 @@ impl NativeNetns {
             .chain(peers.iter().map(|p| p.get("batch")))
             .collect();
         let op = label(&items_json);
+        // Its place among this handle's runs, taken now, in the order runs are made: it waits
+        // for the earlier ones in flight it conflicts with (batch/overlap.rs). A chain is read
+        // here to tell; a large batch, or a run across namespaces (JavaScript orders those),
+        // may touch anything.
+        let parsed = match &handles {
+            Ok(h) if op != BATCH && peers.is_empty() => Some(parse_items(h, &items_json)),
+            _ => None,
+        };
+        let mut ticket = self.order.enter(touches_of(parsed.as_ref()));
         let work = move |callback: Option<Callback>, here: bool| async move {
             let mut handles = handles?;
             if here {
@@ -94,7 +103,13 @@ impl NativeNetns {
                     }
                 }
             }
-            run_items(&handles, &items_json, rollback, window, callback).await
+            let window = window_of(window)?;
+            let items = match parsed {
+                Some(items) => items?,
+                None => parse_items(&handles, &items_json)?,
+            };
+            ticket.ready().await;
+            run_checked(&handles, items, rollback, window, callback).await
         };
         match progress {
             // A few items with no progress to report: maybe on this thread.
@@ -118,44 +133,46 @@ impl NativeNetns {
         rollback: Vec<bool>,
     ) -> napi::Result<PromiseRaw<'env, Vec<String>>> {
         let handle = self.get("batch");
+        // Read now, each taking its place among the handle's runs in the order made.
+        let runs: Vec<_> = runs
+            .iter()
+            .zip(rollback)
+            .map(|(json, rollback)| {
+                let items = handle
+                    .as_ref()
+                    .map_err(Clone::clone)
+                    .and_then(|h| parse_items(std::slice::from_ref(h), json));
+                let ticket = self.order.enter(touches_of(Some(&items)));
+                (items, rollback, ticket)
+            })
+            .collect();
         spawn(env, BATCH, async move {
             let handles = [handle?];
-            let parsed: Vec<_> = runs.iter().map(|json| parse_items(&handles, json)).collect();
-            // Runs touching one link run in order (batch/overlap.rs); the others at once.
-            let touches: Vec<Touches> = parsed
-                .iter()
-                .map(|p| {
-                    p.as_ref()
-                        .map_or_else(|_| Touches::default(), |items| Touches::of(items))
-                })
-                .collect();
-            let mut runs: Vec<Option<_>> = parsed.into_iter().zip(rollback).map(Some).collect();
-            let groups = overlap::serial_groups(&touches).into_iter().map(|group| {
-                let runs: Vec<_> = group
-                    .iter()
-                    .map(|&i| (i, runs[i].take().expect("one group a run")))
-                    .collect();
+            let runs = runs.into_iter().map(|(items, rollback, mut ticket)| {
                 let handles = &handles;
                 async move {
-                    let mut reports = Vec::with_capacity(runs.len());
-                    for (i, (items, rollback)) in runs {
-                        let report = match items {
-                            Ok(items) => {
-                                run_checked(handles, items, rollback, batch::DEFAULT_WINDOW, None).await
-                            }
-                            Err(e) => Err(e),
-                        };
-                        let report = report
-                            .unwrap_or_else(|e| serde_json::json!({ "error": error_doc(&e) }).to_string());
-                        reports.push((i, report));
-                    }
-                    reports
+                    let report = match items {
+                        Ok(items) => {
+                            ticket.ready().await;
+                            run_checked(handles, items, rollback, batch::DEFAULT_WINDOW, None).await
+                        }
+                        Err(e) => Err(e),
+                    };
+                    report.unwrap_or_else(|e| serde_json::json!({ "error": error_doc(&e) }).to_string())
                 }
             });
-            let mut reports: Vec<(usize, String)> = futures::future::join_all(groups).await.concat();
-            reports.sort_unstable_by_key(|(i, _)| *i);
-            Ok(reports.into_iter().map(|(_, r)| r).collect())
+            Ok(futures::future::join_all(runs).await)
         })
+    }
+}
+
+/// What a run read here touches (nothing, for one that could not be read: it sends nothing);
+/// anything, for one not read here.
+fn touches_of(parsed: Option<&Result<Vec<Result<Item, Error>>, Error>>) -> Touches {
+    match parsed {
+        Some(Ok(items)) => Touches::of(items),
+        Some(Err(_)) => Touches::default(),
+        None => Touches::everything(),
     }
 }
 
@@ -163,19 +180,6 @@ impl NativeNetns {
 fn parse_items(handles: &[Handle], items_json: &str) -> Result<Vec<Result<Item, Error>>, Error> {
     let mut cx = ReadContext::new(handles.iter().map(|h| h.namespace().clone()).collect());
     Ok(Items::parse(items_json, &mut cx)?.items)
-}
-
-/// Parses and runs one document of items; resolves to its JSON report.
-async fn run_items(
-    handles: &[Handle],
-    items_json: &str,
-    rollback: bool,
-    window: Option<f64>,
-    callback: Option<Callback>,
-) -> Result<String, Error> {
-    let window = window_of(window)?;
-    let items = parse_items(handles, items_json)?;
-    run_checked(handles, items, rollback, window, callback).await
 }
 
 /// Runs items read already (`window`: checked); resolves to the JSON report.

@@ -4,6 +4,7 @@
 use napi::bindgen_prelude::{ClassInstance, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
+use tenus_core::batch::overlap::{Ticket, Touches};
 use tenus_core::batch::{BatchReport, Stream};
 use tenus_core::{Error, Handle};
 use tokio::sync::{mpsc, oneshot};
@@ -37,7 +38,9 @@ impl NativeNetns {
         let window = window_of(window).map_err(to_napi)?;
         let handle = self.get("batch").map_err(to_napi)?;
         let (parts, rx) = mpsc::unbounded_channel();
-        spawn_task(serve(Stream::new(handle, window), rx));
+        // Its place among the handle's runs (run.rs): a batch may touch any link.
+        let ticket = self.order.enter(Touches::everything());
+        spawn_task(serve(Stream::new(handle, window), rx, ticket));
         Ok(NativeBatchStream { parts })
     }
 }
@@ -109,7 +112,8 @@ fn closed() -> Error {
 }
 
 /// The batch's task on the I/O thread: its parts in order, then its end.
-async fn serve(mut stream: Stream, mut parts: mpsc::UnboundedReceiver<Part>) {
+async fn serve(mut stream: Stream, mut parts: mpsc::UnboundedReceiver<Part>, mut ticket: Ticket) {
+    ticket.ready().await;
     while let Some(part) = parts.recv().await {
         match part {
             Part::Items(json) => stream.part(&json).await,

@@ -1,12 +1,15 @@
-//! Which of several runs sent together (calls started in one turn of the event loop) must run
-//! one after the other. Runs pipelined at once each read what their undo needs before they
-//! change it: a run that fails and is undone would otherwise write back a link's state over a
-//! change another run made to it meanwhile, and a run naming a link another renames or makes
-//! would find it or not depending on timing. So runs that touch a common link, one of them
-//! beyond adding what deleting takes back (an address, a route), run in the order they were
-//! made; the others still run at once.
+//! Which runs of one namespace handle may overlap. Runs pipelined at once each read what their
+//! undo needs before they change it: a run that fails and is undone would otherwise write back
+//! a link's state over a change another run made to it meanwhile, and a run naming a link
+//! another renames or makes would find it or not depending on timing. So a run touching a link
+//! that an earlier run still in flight also touches, one of them beyond adding what deleting
+//! takes back (an address, a route), waits for that run to end (`Order`); the others overlap.
 
 use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use futures::future::{FutureExt, Shared};
+use tokio::sync::oneshot;
 
 use crate::link::LinkRef;
 
@@ -31,7 +34,7 @@ impl Touches {
             for l in op.touches() {
                 t.add(l);
             }
-            // A group's deletion may take any link.
+            // A group's deletion may take any link (as any deletion, below).
             t.every_link |= matches!(op, Op::DelGroup(_));
             t.changes_links |= !matches!(op.undo(), Undo::Inverse | Undo::Nothing);
             match op.effect() {
@@ -49,7 +52,10 @@ impl Touches {
                     t.names.insert(to.to_string());
                 }
                 Effect::Removes(l) => {
+                    // A deletion takes other links with it (a veth's peer, the macvlans on a
+                    // parent) and ports off a bridge: it may touch any link.
                     t.changes_links = true;
+                    t.every_link = true;
                     t.add(l);
                 }
                 Effect::Moves(l, _, there) => {
@@ -62,6 +68,15 @@ impl Touches {
             }
         }
         t
+    }
+
+    /// A run not read here (a large batch): it may touch any link.
+    pub fn everything() -> Touches {
+        Touches {
+            changes_links: true,
+            every_link: true,
+            ..Touches::default()
+        }
     }
 
     fn add(&mut self, l: &LinkRef) {
@@ -87,38 +102,68 @@ impl Touches {
     }
 }
 
-/// The runs in groups: each group's runs run one after the other in the order given, the
-/// groups at once. Every run is in exactly one group, and a run conflicting with an earlier
-/// one is in its group.
-pub fn serial_groups(runs: &[Touches]) -> Vec<Vec<usize>> {
-    // Union-find over the conflicts; a group lists its runs in order.
-    let mut parent: Vec<usize> = (0..runs.len()).collect();
-    fn root(parent: &mut [usize], mut i: usize) -> usize {
-        while parent[i] != i {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
+/// The runs of one namespace handle in flight, in the order they were made.
+#[derive(Default)]
+pub struct Order {
+    in_flight: Mutex<Vec<Entry>>,
+}
+
+struct Entry {
+    id: u64,
+    touches: Arc<Touches>,
+    over: Shared<oneshot::Receiver<()>>,
+}
+
+/// A run's place in its handle's `Order`, taken when the run is made: `ready` waits for the
+/// earlier runs it conflicts with; dropped when the run is over.
+pub struct Ticket {
+    order: Arc<Order>,
+    id: u64,
+    before: Vec<Shared<oneshot::Receiver<()>>>,
+    _over: oneshot::Sender<()>,
+}
+
+impl Order {
+    /// Takes the next place for a run touching `touches`.
+    pub fn enter(self: &Arc<Self>, touches: Touches) -> Ticket {
+        let (tx, rx) = oneshot::channel();
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        let before = in_flight
+            .iter()
+            .filter(|e| e.touches.conflicts(&touches))
+            .map(|e| e.over.clone())
+            .collect();
+        let id = in_flight.last().map_or(0, |e| e.id + 1);
+        in_flight.push(Entry {
+            id,
+            touches: Arc::new(touches),
+            over: rx.shared(),
+        });
+        Ticket {
+            order: Arc::clone(self),
+            id,
+            before,
+            _over: tx,
         }
-        i
     }
-    for i in 0..runs.len() {
-        for j in 0..i {
-            if runs[i].conflicts(&runs[j]) {
-                let (a, b) = (root(&mut parent, i), root(&mut parent, j));
-                parent[a.max(b)] = a.min(b);
-            }
+}
+
+impl Ticket {
+    /// Waits until the earlier runs this one conflicts with are over.
+    pub async fn ready(&mut self) {
+        while let Some(over) = self.before.last().cloned() {
+            // Over or dropped: either way it no longer runs.
+            let _ = over.await;
+            self.before.pop();
         }
     }
-    let mut groups: Vec<Vec<usize>> = Vec::new();
-    let mut group_of = vec![usize::MAX; runs.len()];
-    for i in 0..runs.len() {
-        let r = root(&mut parent, i);
-        if group_of[r] == usize::MAX {
-            group_of[r] = groups.len();
-            groups.push(Vec::new());
-        }
-        groups[group_of[r]].push(i);
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut in_flight = self.order.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        in_flight.retain(|e| e.id != self.id);
     }
-    groups
 }
 
 #[cfg(test)]
@@ -134,41 +179,63 @@ mod tests {
         }
     }
 
+    /// Which of the runs entered before (by position) each run waits for.
+    fn waits(runs: Vec<Touches>) -> Vec<usize> {
+        let order = Arc::new(Order::default());
+        let tickets: Vec<Ticket> = runs.into_iter().map(|t| order.enter(t)).collect();
+        tickets.iter().map(|t| t.before.len()).collect()
+    }
+
     #[test]
-    fn runs_changing_a_common_link_are_one_group_in_order() {
-        let runs = [
+    fn runs_changing_a_common_link_wait_for_each_other() {
+        let runs = vec![
             touches(&["e1"], &[], true),
             touches(&["e0", "nope"], &[], true),
             touches(&["e0"], &[], true),
             touches(&["t0", "s0"], &[], true),
             touches(&["t0"], &[], false),
         ];
-        assert_eq!(serial_groups(&runs), vec![vec![0], vec![1, 2], vec![3, 4]]);
+        assert_eq!(waits(runs), vec![0, 0, 1, 0, 1]);
     }
 
     #[test]
     fn additions_to_one_link_overlap() {
-        let runs: Vec<Touches> = (0..4).map(|_| touches(&[], &[7], false)).collect();
-        assert_eq!(serial_groups(&runs), vec![vec![0], vec![1], vec![2], vec![3]]);
+        assert_eq!(
+            waits((0..4).map(|_| touches(&[], &[7], false)).collect()),
+            vec![0, 0, 0, 0]
+        );
     }
 
     #[test]
     fn changes_by_index_and_by_name_may_be_one_link() {
-        let runs = [
+        let runs = vec![
             touches(&[], &[7], true),
             touches(&["e0"], &[], true),
             touches(&[], &[8], false),
         ];
-        assert_eq!(serial_groups(&runs), vec![vec![0, 1], vec![2]]);
+        assert_eq!(waits(runs), vec![0, 1, 0]);
     }
 
     #[test]
-    fn a_chain_of_conflicts_joins_groups() {
-        let runs = [
+    fn a_run_not_read_waits_for_every_change_and_every_change_for_it() {
+        let runs = vec![
             touches(&["a"], &[], true),
-            touches(&["b"], &[], true),
-            touches(&["a", "b"], &[], true),
+            Touches::everything(),
+            touches(&[], &[3], false),
         ];
-        assert_eq!(serial_groups(&runs), vec![vec![0, 1, 2]]);
+        assert_eq!(waits(runs), vec![0, 1, 1]);
+    }
+
+    #[tokio::test]
+    async fn a_run_is_ready_once_those_before_it_are_over() {
+        let order = Arc::new(Order::default());
+        let first = order.enter(touches(&["a"], &[], true));
+        let mut second = order.enter(touches(&["a"], &[], true));
+        assert!(futures::poll!(Box::pin(second.ready())).is_pending());
+        drop(first);
+        second.ready().await;
+        assert_eq!(order.in_flight.lock().unwrap().len(), 1);
+        drop(second);
+        assert!(order.in_flight.lock().unwrap().is_empty());
     }
 }
