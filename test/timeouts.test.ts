@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Netns, TenusError } from '../src';
+import { rejection } from './helpers/check';
 import { lab, needRoot } from './helpers/lab';
 
 describe('opening namespace files', () => {
@@ -64,6 +65,23 @@ describe('the handle timeout', () => {
     expect(timedOut.length).toBeGreaterThan(0);
     ns.setTimeout(30_000);
     expect((await ns.links()).length).toBe(3001);
+  });
+
+  it('a chain that times out is still undone: its undo gets the default deadline', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.batch((b) => {
+      for (let i = 0; i < 1500; i++) b.veth(`v${i}a`).peer(`v${i}b`);
+    });
+    ns.setTimeout(1);
+    // Dumps of 3,001 links ahead of it on the socket: the chain's steps wait past 1 ms.
+    const dumps = Array.from({ length: 10 }, () => ns.links().catch(() => undefined));
+    const e = await rejection(ns.bridge('bry').mtu(1400).address('10.3.0.1/24').up());
+    await Promise.all(dumps);
+    expect(e.code).toBe('ETIMEDOUT');
+    expect(e.undoErrors).toBeUndefined();
+    ns.setTimeout(30_000);
+    expect((await ns.links()).map((l) => l.name)).not.toContain('bry');
   });
 
   it('a bad timeout is refused naming it', async (ctx) => {

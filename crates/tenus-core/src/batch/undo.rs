@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
-use crate::handle::Handle;
+use crate::handle::{Handle, DEFAULT_TIMEOUT};
 use crate::link::LinkRef;
 use crate::transport::{Expect, Messages, Reply};
 
@@ -27,6 +27,18 @@ pub(super) async fn rollback(
     outcomes: &mut [Outcome],
     names: &mut Names,
 ) -> Vec<Error> {
+    // The undo is what leaves nothing half-made: it gets at least the default deadline, whatever
+    // shorter one the run had (a run that timed out, its socket still busy, would otherwise see
+    // its undo time out too and leave what it made).
+    let patient: Vec<Handle> = handles
+        .iter()
+        .map(|h| {
+            let mut h = h.clone();
+            h.set_timeout(h.timeout().max(DEFAULT_TIMEOUT));
+            h
+        })
+        .collect();
+    let handles = &patient[..];
     let mut errors = Vec::new();
 
     // Follow each created link through renames and moves; items on them go with them.
