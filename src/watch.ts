@@ -13,7 +13,9 @@ import type { ResyncReason, WatchAction, WatchOptions as NativeWatchOptions, Wat
 /**
  * An object appeared ('new'), changed ('changed') or went ('deleted'). `record` is the record
  * the object's listing returns (`LinkRecord` for 'link', `AddressRecord` for 'address', ...);
- * for 'deleted', the object as it was last. Link records carry no counters (`stats`): they
+ * for 'deleted', the object as the kernel reports it going (a link as it is when deleted: a
+ * port has left its bridge by then, a veth its peer, so `master` and `parent` may be gone; one
+ * moved to another namespace says where in `movedTo`). Link records carry no counters (`stats`): they
  * change with every packet and the kernel does not announce them.
  */
 export type ChangeEvent = {

@@ -106,4 +106,44 @@ describe('rules, nexthops, neighbours and FDB entries', () => {
     expect(await ns.nexthops()).toEqual([]);
     await w.close();
   });
+
+  it('a rename renames the routes and nexthops naming the link; a deleted link takes the IPv4 multipath routes with a leg on it', async (ctx) => {
+    // The kernel announces neither: the watcher works both out (watch/fallout.rs).
+    needRoot(ctx);
+    const ns = await lab();
+    for (const [a, b, net] of [['a0', 'a1', '10.0.1'], ['b0', 'b1', '10.0.2']] as const) {
+      await ns.veth(a).peer(b).address(`${net}.1/24`).up();
+      await ns.link(b).up();
+      await ns.waitFor.carrier(a, { timeout: 5000 });
+    }
+    await ns.nexthop(5).via('10.0.1.2').dev('a0');
+    await ns.route('10.60.0.0/16').multipath([{ via: '10.0.1.2' }, { via: '10.0.2.2' }]);
+    await ns.route('10.61.0.0/16', { via: '10.0.1.2' });
+    const w = ns.watch({ links: true, routes: true, nexthops: true, existing: true });
+    const held = new Map<string, unknown>();
+    const keep = (events: WatchEvent[]): void => {
+      for (const e of changes(events, 'route').concat(changes(events, 'nexthop'))) {
+        const r = e.record as { id?: number; dst?: string; table?: number | string };
+        const key = e.object === 'nexthop' ? `nh ${r.id}` : `${r.dst} ${r.table}`;
+        if (e.action === 'deleted') held.delete(key);
+        else held.set(key, e.record);
+      }
+    };
+    keep(await collect(w, (e) => e.type === 'ready'));
+    await ns.link('a0').rename('renamed0');
+    // Every record naming it (the nexthop, the routes through it, its addresses' own routes).
+    const naming = (await ns.nexthops()).filter((n) => n.dev === 'renamed0').length
+      + (await ns.routes({ table: 'all' })).filter((r) => r.dev === 'renamed0' || r.multipath?.some((l) => l.dev === 'renamed0')).length;
+    let seen = 0;
+    const renamed = (e: WatchEvent): boolean =>
+      e.type === 'change' && (e.object === 'nexthop' || e.object === 'route') && JSON.stringify(e.record).includes('"renamed0"');
+    keep(await collect(w, (e) => renamed(e) && ++seen === naming));
+    expect(held.get('nh 5')).toEqual((await ns.nexthops()).find((n) => n.id === 5));
+    const listed = await ns.routes({ table: 'all', family: 'inet' });
+    for (const r of listed) expect(held.get(`${r.dst} ${r.table}`), r.dst).toEqual(r);
+    await ns.deleteLink('b0');
+    keep(await collect(w, (e) => e.type === 'change' && e.object === 'route' && e.action === 'deleted' && (e.record as { dst: string }).dst === '10.60.0.0/16'));
+    expect((await ns.routes({ table: 'main', family: 'inet' })).map((r) => r.dst)).not.toContain('10.60.0.0/16');
+    await w.close();
+  });
 });

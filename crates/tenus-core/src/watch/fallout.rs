@@ -1,14 +1,18 @@
 //! What the kernel changes without announcing it, inferred from what it does announce.
 //!
-//! When a link goes down or away, the kernel removes the IPv4 routes whose every leg left by
-//! it (when it goes down, those of scope host stay: its addresses' local routes) and the nexthop objects on it (with the groups left empty, and the routes using them),
-//! and says nothing of it (only IPv6 routes are announced as they go). When a link loses its
+//! When a link goes down, the kernel removes the IPv4 routes whose every leg leaves by it
+//! (those of scope host stay: its addresses' local routes), and when it goes away, those with
+//! any leg on it; either way also the nexthop objects on it (with the groups left empty, and
+//! the routes using them), and says nothing of it (only IPv6 routes are announced as they go). When a link loses its
 //! last IPv4 address, its IPv4 routes go the same way (the nexthop objects stay; the
 //! address's own routes are announced). When a nexthop object
 //! is deleted, so are the routes using it (announced for IPv6 only). A bridge's own VLANs go
 //! with the bridge unannounced (its ports' are announced as they leave it). A watcher that believed
 //! only announcements would keep those forever; these rules keep its view the kernel's. (Not
 //! inferred: IPv4 routes whose preferred source address was deleted; a resync corrects them.)
+//!
+//! Route and nexthop records name their links: when a link is renamed, the kernel announces
+//! the link alone, and the records naming it by its old name are renamed here (`renamed`).
 //!
 //! The kernel announces the first end of a veth pair before the pair is joined (no
 //! `IFLA_LINK`), and not again: the other end's announcement names it, and the first end's
@@ -35,6 +39,45 @@ pub fn after(view: &View, d: &Decoded) -> Vec<Decoded> {
     let mut out = gone_with(view, d);
     out.extend(veth_peer(view, d));
     out.extend(veth_peer_moved(view, d));
+    out
+}
+
+/// The route and nexthop records that name a link renamed from `old` to `new`, renamed (the
+/// kernel announces only the link).
+pub fn renamed(view: &View, old: &str, new: &str) -> Vec<Decoded> {
+    let rename = |name: &mut Option<String>| {
+        let hit = name.as_deref() == Some(old);
+        if hit {
+            *name = Some(new.to_string());
+        }
+        hit
+    };
+    let mut out: Vec<Decoded> = view
+        .iter()
+        .filter_map(|(key, record)| {
+            let record = match &**record {
+                Record::Route(r) => {
+                    let mut r = r.clone();
+                    let mut hit = rename(&mut r.record.dev);
+                    for leg in r.record.multipath.iter_mut().flatten() {
+                        hit |= rename(&mut leg.dev);
+                    }
+                    hit.then_some(Record::Route(r))
+                }
+                Record::Nexthop(n) => {
+                    let mut n = n.clone();
+                    rename(&mut n.record.dev).then_some(Record::Nexthop(n))
+                }
+                _ => None,
+            }?;
+            Some(Decoded {
+                key: key.clone(),
+                record: Arc::new(record),
+                gone: false,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.key.cmp(&b.key));
     out
 }
 
@@ -129,12 +172,16 @@ fn gone_with(view: &View, d: &Decoded) -> Vec<Decoded> {
                 })
                 .collect();
             let gone = d.gone;
-            let mut out = removals(
-                view,
-                |_| false,
-                nexthops,
-                |r: &WatchedRoute| (gone || !r.host) && r.links.iter().all(|l| *l == index),
-            );
+            // A link going away takes every IPv4 route with a leg on it (multipath included);
+            // going down, those whose every leg is on it, but its addresses' local routes.
+            let dead = |r: &WatchedRoute| {
+                if gone {
+                    r.links.contains(&index)
+                } else {
+                    !r.host && r.links.iter().all(|l| *l == index)
+                }
+            };
+            let mut out = removals(view, |_| false, nexthops, dead);
             if gone {
                 out.extend(with_link(view, |l| l == index));
             }
@@ -196,7 +243,7 @@ pub fn prune(view: &mut View) {
         .collect();
     let missing = |id: u32| !known.contains(&id);
     let dead = |r: &WatchedRoute| {
-        r.links.iter().all(|i| !present.contains(i)) || (!r.host && r.links.iter().all(down))
+        r.links.iter().any(|i| !present.contains(i)) || (!r.host && r.links.iter().all(down))
     };
     let mut out = removals(view, missing, nexthops, dead);
     out.extend(with_link(view, |l| !present.contains(&l)));

@@ -367,11 +367,30 @@ impl Sync {
     fn stream(&mut self, d: Decoded) {
         // What the kernel did silently along with it follows it (`fallout.rs`).
         let probe = (self.infer && self.live.changes(&d)).then(|| d.clone());
+        let renamed = probe.as_ref().and_then(|p| self.rename_of(p));
         self.apply(d);
         if let Some(probe) = probe {
             for silent in fallout::after(&self.live, &probe) {
                 self.apply(silent);
             }
+        }
+        if let Some((old, new)) = renamed {
+            for silent in fallout::renamed(&self.live, &old, &new) {
+                self.apply(silent);
+            }
+        }
+    }
+
+    /// A link's old and new names, when `d` renames one the view holds.
+    fn rename_of(&self, d: &Decoded) -> Option<(String, String)> {
+        let Record::Link(new) = &*d.record else {
+            return None;
+        };
+        match self.live.get(&d.key).map(|r| &**r) {
+            Some(Record::Link(old)) if !d.gone && old.name != new.name => {
+                Some((old.name.clone(), new.name.clone()))
+            }
+            _ => None,
         }
     }
 
