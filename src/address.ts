@@ -79,7 +79,14 @@ function canonical(arg: string, text: string): string {
 export async function waitForDad(ns: Netns, link: LinkLike, options: DadOptions = {}): Promise<AddressRecord[]> {
   const ref = args.link('link', link, ns);
   const o = args.options('options', options, {}, ['address', 'timeout', 'interval']);
-  const address = o.address === undefined ? undefined : canonical('address', args.text('address', o.address));
+  const asked = o.address === undefined ? undefined : args.text('address', o.address);
+  const address = asked === undefined ? undefined : canonical('address', asked);
+  // With a prefix length, the address with that length (fd00::6/64 is not fd00::6/128).
+  const slash = asked?.indexOf('/') ?? -1;
+  const prefixLen = asked === undefined || slash < 0 ? undefined : Number(asked.slice(slash + 1));
+  if (prefixLen !== undefined && !(Number.isInteger(prefixLen) && prefixLen >= 0 && prefixLen <= 128)) {
+    throw TenusError.invalid('address', `${JSON.stringify(asked)}: the prefix length is not 0 to 128`);
+  }
   const timeout = o.timeout === undefined ? 10_000 : args.uint('timeout', o.timeout);
   const interval = o.interval === undefined ? 50 : Math.max(1, args.uint('interval', o.interval));
   const deadline = Date.now() + timeout;
@@ -94,8 +101,8 @@ export async function waitForDad(ns: Netns, link: LinkLike, options: DadOptions 
     });
   for (;;) {
     const all = (await ns.addresses(ref)).filter((a) => a.family === 'inet6');
-    const watched = address === undefined ? all : all.filter((a) => a.address === address);
-    if (address !== undefined && watched.length === 0) throw fail('ENOENT', `${address} is not on the link`);
+    const watched = address === undefined ? all : all.filter((a) => a.address === address && (prefixLen === undefined || a.prefixLen === prefixLen));
+    if (address !== undefined && watched.length === 0) throw fail('ENOENT', `${asked} is not on the link`);
     const failed = watched.find((a) => a.flags.includes('dadfailed'));
     if (failed) throw fail('EADDRINUSE', `duplicate address detection failed for ${failed.cidr}`);
     if (!watched.some((a) => a.flags.includes('tentative'))) return all;

@@ -133,6 +133,9 @@ describe('address options, as ip sees them', () => {
     expect(c.code).toBe('ETIMEDOUT');
     expect(c.message).toContain('no carrier');
     expect((await rejection(br.waitForDad({ address: 'fd00::9' }))).code).toBe('ENOENT');
+    // With a prefix length, the address with that length: fd00::1/64 is not fd00::1/128.
+    expect((await rejection(br.waitForDad({ address: 'fd00::1/128' }))).code).toBe('ENOENT');
+    expect((await rejection(br.waitForDad({ address: 'fd00::1/129' }))).arg).toBe('address');
     expect((await rejection(br.waitForDad({ address: 'not-an-address' }))).arg).toBe('address');
     // A misspelt option is refused at once (it was ignored: the default 10 s wait ran).
     const typo = await rejection(br.waitForDad({ timout: 200 } as never));

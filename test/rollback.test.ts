@@ -102,6 +102,30 @@ describe('a rollback batch', () => {
     expect(dump(ns)).toEqual(before);
   });
 
+  it('a change the kernel applied in part before refusing it is written back (chain, batch, chain step)', async (ctx) => {
+    // The kernel sets a change's MTU, group and flags in turn, then refuses a master that
+    // cannot be one (EOPNOTSUPP): the earlier ones took effect.
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('a0').peer('b0').up();
+    // What the changes touch (operstate follows carrier on its own, later).
+    const a0 = (): unknown => {
+      const l = ipLinks(ns).find((x) => x.ifname === 'a0') as Record<string, unknown>;
+      return [l.mtu, l.group, (l.flags as string[]).includes('UP'), l.master, l.ifalias];
+    };
+    const before = a0();
+    const e = await rejection(ns.link('a0').set({ mtu: 1400, group: 5, up: false, master: 'b0' }));
+    expect(e.code).toBe('EOPNOTSUPP');
+    expect(e.undoErrors).toBeUndefined();
+    expect(a0()).toEqual(before);
+    const r = await ns.batch((b) => void b.set('a0', { mtu: 1300, group: 6, master: 'b0' }), { onError: 'rollback' });
+    expect(r.items.map((i) => i.status)).toEqual(['failed']);
+    expect(r.undoErrors).toEqual([]);
+    expect(a0()).toEqual(before);
+    expect((await rejection(ns.link('a0').alias('x').set({ mtu: 1200, master: 'b0' }))).code).toBe('EOPNOTSUPP');
+    expect(a0()).toEqual(before);
+  });
+
   it('puts back a change to an existing link that made it a port of a bridge the batch made', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

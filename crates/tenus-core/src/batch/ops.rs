@@ -62,6 +62,9 @@ macro_rules! ops {
             pub fn touches(&self) -> Vec<&LinkRef> {
                 match self { $(Op::$variant(s) => s.touches(),)* }
             }
+            pub fn restores_when_failed(&self) -> bool {
+                match self { $(Op::$variant(s) => s.restores_when_failed(),)* }
+            }
             pub fn undo(&self) -> Undo {
                 match self { $(Op::$variant(s) => s.undo(),)* }
             }

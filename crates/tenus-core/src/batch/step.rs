@@ -104,6 +104,13 @@ pub trait Step: Sized + Send + Sync {
         Vec::new()
     }
 
+    /// Whether a rollback writes back what was read before it even when it failed: a change the
+    /// kernel may have applied in part before refusing it, or whole before its answer timed
+    /// out, whose undo is harmless when nothing changed.
+    fn restores_when_failed(&self) -> bool {
+        false
+    }
+
     /// Every link it acts on or names (`overlap.rs`: which runs sent together must not
     /// overlap). By default those it names; an item on a link of its own says so.
     fn touches(&self) -> Vec<&LinkRef> {

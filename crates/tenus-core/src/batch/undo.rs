@@ -93,7 +93,13 @@ pub(super) async fn rollback(
     let mut target = None;
     for (i, item) in ops.iter().enumerate().rev() {
         let Some(item) = item else { continue };
-        if outcomes[i] != Outcome::Done || goes_with_link.contains(&i) {
+        // A link change that failed may have been applied in part (the kernel applies a
+        // change's attributes in turn and stops at the one it refuses) or whole (its answer
+        // timed out): what was read before it is written back, harmless if nothing changed.
+        let failed_in_part = matches!(outcomes[i], Outcome::Failed(_))
+            && item.op.restores_when_failed()
+            && !before[i].is_empty();
+        if (outcomes[i] != Outcome::Done && !failed_in_part) || goes_with_link.contains(&i) {
             continue;
         }
         if !matches!(item.op.undo(), Undo::Inverse | Undo::Restore) {
@@ -111,7 +117,7 @@ pub(super) async fn rollback(
                     }
                     // What it put back around the link but could not (a route): said, and the
                     // item stays done.
-                    if failed.is_empty() {
+                    if failed.is_empty() && outcomes[i] == Outcome::Done {
                         outcomes[i] = Outcome::Undone;
                     }
                     let label = item.op.label();
@@ -292,7 +298,8 @@ async fn settle_all(
         failed_items.insert(i);
     }
     for i in done_items {
-        if !failed_items.contains(&i) {
+        // A failed item whose undo ran (`restores_when_failed`) stays failed.
+        if !failed_items.contains(&i) && outcomes[i] == Outcome::Done {
             outcomes[i] = Outcome::Undone;
         }
     }

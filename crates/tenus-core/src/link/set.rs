@@ -343,6 +343,12 @@ impl Step for SetLink {
         refs
     }
 
+    // The kernel applies a change's attributes in turn (MTU, group, flags, ...) and may refuse
+    // a later one (a master that cannot be one) after the earlier took effect.
+    fn restores_when_failed(&self) -> bool {
+        true
+    }
+
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
         let link: WireLink = next(seq, "link")?;
         let change: serde_json::Value = next(seq, "change")?;
