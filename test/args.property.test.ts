@@ -174,6 +174,8 @@ type Domain =
 
 const int = (min: number, max: number, near?: number[]): Domain => ({ t: 'int', min, max, near });
 const U32 = int(0, 2 ** 32 - 1);
+/** A uid or gid: (uid_t)-1 means none, which the kernel refuses as an owner. */
+const UID = int(0, 2 ** 32 - 2);
 const MTU = int(68, 65535);
 /** The MTU of a change to an existing link: the kernel's int (the device's bounds are its own). */
 const MTU_CHANGE = int(0, 2 ** 31 - 1);
@@ -1085,8 +1087,8 @@ const KINDS: KindDef[] = [
     notInBatch: true,
     base: {},
     options: [
-      { key: 'owner', arg: ARG.owner, domain: U32 },
-      { key: 'group', arg: ARG.tunGroup, domain: U32 },
+      { key: 'owner', arg: ARG.owner, domain: UID },
+      { key: 'group', arg: ARG.tunGroup, domain: UID },
       { key: 'multiQueue', arg: ARG.multiQueue, domain: BOOL },
       { key: 'mtu', arg: ARG.mtu, domain: MTU },
       { key: 'up', arg: ARG.up, domain: BOOL },

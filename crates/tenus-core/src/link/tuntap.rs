@@ -68,6 +68,15 @@ impl TunTapSpec {
         if let Some(m) = o.mtu {
             args::mtu("mtu", m)?;
         }
+        // (uid_t)-1 and (gid_t)-1 mean "none" to the kernel, which refuses them as an owner.
+        for (arg, id) in [("owner", o.owner), ("group", o.group)] {
+            if id == Some(u32::MAX) {
+                return Err(Error::invalid(
+                    arg,
+                    "4294967295 is (uid_t)-1, no id: leave the option out for none",
+                ));
+            }
+        }
         Ok(TunTapSpec {
             name: o.name,
             tap: o.mode == TunTapMode::Tap,
@@ -173,13 +182,17 @@ struct IfReq {
     _pad: [u8; 22],
 }
 
-fn ioctl(fd: i32, request: libc::c_ulong, arg: libc::c_ulong, what: &str) -> Result<()> {
+/// An ioctl on the device `name` made: its refusal is a kernel error naming the link.
+fn ioctl(fd: i32, request: libc::c_ulong, arg: libc::c_ulong, what: &str, name: &str) -> Result<()> {
     if unsafe { libc::ioctl(fd, request as _, arg) } < 0 {
-        return Err(Error::os(
-            "tuntap.add",
-            what.to_string(),
-            &io::Error::last_os_error(),
-        ));
+        let errno = io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
+        return Err(Error::Kernel {
+            errno,
+            op: "tuntap.add".into(),
+            link: Some(name.to_string()),
+            extack: Some(format!("{what} refused")),
+            extack_offset: None,
+        });
     }
     Ok(())
 }
@@ -218,12 +231,12 @@ fn create(spec: &TunTapSpec) -> Result<()> {
         return Err(err);
     }
     if let Some(uid) = spec.owner {
-        ioctl(fd, TUNSETOWNER, uid as libc::c_ulong, "TUNSETOWNER")?;
+        ioctl(fd, TUNSETOWNER, uid as libc::c_ulong, "TUNSETOWNER", &spec.name)?;
     }
     if let Some(gid) = spec.group {
-        ioctl(fd, TUNSETGROUP, gid as libc::c_ulong, "TUNSETGROUP")?;
+        ioctl(fd, TUNSETGROUP, gid as libc::c_ulong, "TUNSETGROUP", &spec.name)?;
     }
-    ioctl(fd, TUNSETPERSIST, 1, "TUNSETPERSIST")
+    ioctl(fd, TUNSETPERSIST, 1, "TUNSETPERSIST", &spec.name)
 }
 
 impl Handle {
