@@ -141,6 +141,14 @@ describe('rules, nexthops, neighbours and FDB entries', () => {
     expect(held.get('nh 5')).toEqual((await ns.nexthops()).find((n) => n.id === 5));
     const listed = await ns.routes({ table: 'all', family: 'inet' });
     for (const r of listed) expect(held.get(`${r.dst} ${r.table}`), r.dst).toEqual(r);
+    // A route on a group that loses a member leaves by the member left (one: its via and dev).
+    await ns.nexthop(6).via('10.0.2.2').dev('b0');
+    await ns.nexthop(7, { group: [{ id: 5 }, { id: 6, weight: 3 }] });
+    await ns.route('10.62.0.0/16', { nexthop: 7 });
+    keep(await collect(w, (e) => e.type === 'change' && e.object === 'route' && (e.record as { dst: string }).dst === '10.62.0.0/16'));
+    await ns.nexthop(6).delete();
+    keep(await collect(w, (e) => e.type === 'change' && e.object === 'route' && (e.record as { dst: string }).dst === '10.62.0.0/16'));
+    expect(held.get('10.62.0.0/16 254')).toEqual((await ns.routes({ table: 'main', family: 'inet' })).find((r) => r.dst === '10.62.0.0/16'));
     await ns.deleteLink('b0');
     keep(await collect(w, (e) => e.type === 'change' && e.object === 'route' && e.action === 'deleted' && (e.record as { dst: string }).dst === '10.60.0.0/16'));
     expect((await ns.routes({ table: 'main', family: 'inet' })).map((r) => r.dst)).not.toContain('10.60.0.0/16');

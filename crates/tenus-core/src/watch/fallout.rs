@@ -6,7 +6,8 @@
 //! the routes using them), and says nothing of it (only IPv6 routes are announced as they go). When a link loses its
 //! last IPv4 address, its IPv4 routes go the same way (the nexthop objects stay; the
 //! address's own routes are announced). When a nexthop object
-//! is deleted, so are the routes using it (announced for IPv6 only). A bridge's own VLANs go
+//! is deleted, so are the routes using it (announced for IPv6 only), and the routes on a group
+//! it leaves (not emptied) leave by the members left, unannounced. A bridge's own VLANs go
 //! with the bridge unannounced (its ports' are announced as they leave it). A watcher that believed
 //! only announcements would keep those forever; these rules keep its view the kernel's. (Not
 //! inferred: IPv4 routes whose preferred source address was deleted; a resync corrects them.)
@@ -24,11 +25,14 @@
 //! it comes back, its arrival names the end that stayed, which names it here again. (Not
 //! inferred: a peer moving on from that other namespace to a third; a resync corrects it.)
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::link::LinkRecord;
+use crate::nexthop::spec::GroupMember;
+use crate::route::record::NexthopLegRecord;
 
+use super::objects::nexthop::WatchedNexthop;
 use super::objects::route::WatchedRoute;
 use super::objects::{Decoded, Key, Record};
 use super::view::View;
@@ -289,6 +293,8 @@ fn removals(
     };
     let mut sorted: Vec<(&Key, &Arc<Record>)> = view.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(b.0));
+    // Groups that lost members and stay: the routes on them leave by the members left.
+    let mut shrunk: HashMap<u32, Vec<GroupMember>> = HashMap::new();
     if !gone.is_empty() {
         // Groups first: a group left empty goes too.
         for (key, record) in &sorted {
@@ -307,6 +313,7 @@ fn removals(
                 if left.is_empty() {
                     gone.insert(*id);
                 } else {
+                    shrunk.insert(*id, left.clone());
                     let mut changed = n.clone();
                     changed.record.group = Some(left);
                     out.push(Decoded {
@@ -328,6 +335,14 @@ fn removals(
             let dead_v4 = r.ipv4 && r.record.nexthop.is_none() && !r.links.is_empty() && dead(r);
             if on_gone || dead_v4 {
                 out.push(deleted(key, record));
+            } else if let Some(left) = r.record.nexthop.and_then(|id| shrunk.get(&id)) {
+                if let Some(changed) = on_members(view, r, left) {
+                    out.push(Decoded {
+                        key: (*key).clone(),
+                        record: Arc::new(Record::Route(changed)),
+                        gone: false,
+                    });
+                }
             }
         }
     }
@@ -337,6 +352,43 @@ fn removals(
         }
     }
     out
+}
+
+/// A route on a group as it is listed once the group holds only `left`: a leg per member (its
+/// gateway and link, the member's weight), or one member's gateway and link alone.
+fn on_members(view: &View, route: &WatchedRoute, left: &[GroupMember]) -> Option<WatchedRoute> {
+    let members: Vec<(&GroupMember, &WatchedNexthop)> = left
+        .iter()
+        .map(|m| match view.get(&Key::Nexthop(m.id)).map(|r| &**r) {
+            Some(Record::Nexthop(n)) => Some((m, n)),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    let mut r = route.clone();
+    r.links = members.iter().filter_map(|(_, n)| n.link).collect();
+    match members.as_slice() {
+        [(_, n)] => {
+            r.record.via = n.record.via.clone();
+            r.record.dev = n.record.dev.clone();
+            r.record.multipath = None;
+        }
+        _ => {
+            r.record.via = None;
+            r.record.dev = None;
+            r.record.multipath = Some(
+                members
+                    .iter()
+                    .map(|(m, n)| NexthopLegRecord {
+                        via: n.record.via.clone(),
+                        dev: n.record.dev.clone(),
+                        weight: m.weight.unwrap_or(1),
+                        flags: None,
+                    })
+                    .collect(),
+            );
+        }
+    }
+    Some(r)
 }
 
 #[cfg(test)]
