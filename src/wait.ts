@@ -128,9 +128,7 @@ export class WaitFor {
    * and one for its absence would end at once).
    */
   private linkArg(link: LinkLike): number | string {
-    const ref = args.link('link', link, this.ns);
-    if (typeof ref === 'string') check(() => addon.checkLinkName('link', ref));
-    return ref;
+    return linkName('link', args.link('link', link, this.ns));
   }
 
   /** Until the link exists. */
@@ -197,8 +195,7 @@ export class WaitFor {
     const want = routeDst(args.text('dst', dst));
     const o = args.options('options', options, { signal: args.signal, until: args.fn, dev: args.linkIn(this.ns) }, ['table', 'dev', 'via', 'until', 'timeout', 'signal']);
     const table = tableArg(o.table);
-    const dev = o.dev as number | string | undefined;
-    if (typeof dev === 'string') check(() => addon.checkLinkName('dev', dev));
+    const dev = o.dev === undefined ? undefined : linkName('dev', o.dev as number | string);
     const via = o.via === undefined ? undefined : addressArg(args.text('via', o.via)).address;
     const until = (o.until ?? (() => true)) as (r: RouteRecord) => boolean;
     const wait: WaitOptions = { timeout: o.timeout as number | undefined, signal: o.signal as AbortSignal | undefined };
@@ -265,6 +262,12 @@ export class WaitFor {
       await watcher.close();
     }
   }
+}
+
+/** A link named by name or index, the name checked as the kernel would take one. */
+function linkName(arg: string, ref: number | string): number | string {
+  if (typeof ref === 'string') check(() => addon.checkLinkName(arg, ref));
+  return ref;
 }
 
 /** A link as errors name it: its name, or '#index'. */

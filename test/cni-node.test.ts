@@ -95,10 +95,13 @@ describe('CniRuntime', () => {
     // leaves that namespace alone.
     const anon = await Netns.create();
     await runtime.add(list, { containerId: 'c9', netns: anon });
-    expect((await runtime.cachedAttachments('c9'))[0].netns).toMatch(/^\/proc\/\d+\/fd\/\d+$/);
+    const cached = (await runtime.cachedAttachments('c9'))[0].netns;
+    expect(cached).toMatch(/^\/proc\/\d+\/fd\/\d+$/);
     anon.close();
-    const other = await Netns.create(); // likely the same fd number
+    const other = await Netns.create();
     try {
+      // The freed fd number is the one taken next: the case this checks.
+      expect(other.info.procPath).toBe(cached);
       await runtime.add(list, { containerId: 'c10', netns: other });
       await runtime.gc(list, [{ containerId: 'c1', ifName: 'eth0' }, { containerId: 'c10', ifName: 'eth0' }]);
       expect((await runtime.cachedAttachments()).map((a) => a.containerId).sort()).toEqual(['c1', 'c10']);

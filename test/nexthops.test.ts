@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Netns, NexthopRecord } from '../src';
 import { rejection } from './helpers/check';
 import { lab, needRoot, runIn } from './helpers/lab';
-import { ipNexthops, ipRoutes, noDad, sysctl } from './helpers/routing';
+import { allRoutes, ipNexthops, ipRoutes, noDad, sysctl } from './helpers/routing';
 
 /**
  * fib_nexthops.sh's setup: `me` with veth1 (172.16.1.1/24, 2001:db8:91::1/64) and veth3
@@ -276,7 +276,7 @@ describe('nexthops: undo, bad input', () => {
     await me.route('10.71.0.0/24').nexthop(101).table(300);
     await me.route('10.72.0.0/24').nexthop(100);
     await me.route('2001:db8:170::/64').nexthop(12);
-    const routes = (): string => ['-4', '-6'].map((f) => runIn(me, 'ip', [f, '-d', 'route', 'show', 'table', 'all'])).join('\n');
+    const routes = (): string => allRoutes(me);
     const objects = runIn(me, 'ip', ['-j', '-d', 'nexthop', 'show']);
     const routed = routes();
     expect(routed).toContain('10.71.0.0/24 nhid 101');
@@ -307,7 +307,7 @@ describe('nexthops: undo, bad input', () => {
     runIn(me, 'ip', ['route', 'append', '10.66.0.0/16', 'via', '172.16.2.2']);
     await me.route('2001:db8:166::/64').nexthop(12);
     runIn(me, 'ip', ['-6', 'route', 'append', '2001:db8:166::/64', 'dev', 'veth3']);
-    const routes = (): string => ['-4', '-6'].map((f) => runIn(me, 'ip', [f, '-d', 'route', 'show', 'table', 'all'])).join('\n');
+    const routes = (): string => allRoutes(me);
     const before = routes();
     const d = await me.batch(
       (b) => {

@@ -4,12 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Netns } from '../src';
 import { needRoot, runIn } from './helpers/lab';
-import { routeSetup } from './helpers/routing';
+import { allRoutes, routeSetup } from './helpers/routing';
 
-/** Every route of both families in every table, as ip shows them (text: exact). */
-function allRoutes(ns: Netns): string {
-  return ['-4', '-6'].map((f) => runIn(ns, 'ip', [f, '-d', 'route', 'show', 'table', 'all'])).join('\n');
-}
 
 type Builder = Parameters<Parameters<Netns['batch']>[0]>[0];
 

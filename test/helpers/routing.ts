@@ -165,3 +165,8 @@ export async function routeSetup(): Promise<{ ns1: Netns; ns2: Netns }> {
   }
   return { ns1, ns2 };
 }
+
+/** Every route of both families in every table, as ip shows them (text: exact). */
+export function allRoutes(ns: Netns): string {
+  return ['-4', '-6'].map((f) => runIn(ns, 'ip', [f, '-d', 'route', 'show', 'table', 'all'])).join('\n');
+}

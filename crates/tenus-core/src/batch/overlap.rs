@@ -34,38 +34,19 @@ impl Touches {
             for l in op.touches() {
                 t.add(l);
             }
-            // A group's deletion may take any link (as any deletion, below).
-            t.every_link |= matches!(op, Op::DelGroup(_));
-            t.changes_links |= !matches!(op.undo(), Undo::Inverse | Undo::Nothing);
-            match op.effect() {
-                Effect::None => {}
-                Effect::Creates(name, peer) => {
-                    t.changes_links = true;
-                    t.names.insert(name.to_string());
-                    if let Some((_, peer)) = peer {
-                        t.names.insert(peer.to_string());
-                    }
-                }
-                Effect::Renames(l, to) => {
-                    t.changes_links = true;
-                    t.add(l);
-                    t.names.insert(to.to_string());
-                }
-                Effect::Removes(l) => {
-                    // A deletion takes other links with it (a veth's peer, the macvlans on a
-                    // parent) and ports off a bridge: it may touch any link.
-                    t.changes_links = true;
-                    t.every_link = true;
-                    t.add(l);
-                }
-                Effect::Moves(l, _, there) => {
-                    t.changes_links = true;
-                    t.add(l);
-                    if let Some(name) = there {
-                        t.names.insert(name.to_string());
-                    }
-                }
-            }
+            let effect = op.effect();
+            t.changes_links |= effect != Effect::None || !matches!(op.undo(), Undo::Inverse | Undo::Nothing);
+            // A deletion takes other links with it (a veth's peer, the macvlans on a parent) and
+            // ports off a bridge, a group's any link: either may touch any link.
+            t.every_link |= matches!(effect, Effect::Removes(_)) || matches!(op, Op::DelGroup(_));
+            // The names it gives (the link it acts on is among `touches`).
+            let (given, peer) = match effect {
+                Effect::Creates(name, peer) => (Some(name), peer.map(|(_, p)| p)),
+                Effect::Renames(_, to) => (Some(to), None),
+                Effect::Moves(_, _, there) => (there, None),
+                Effect::None | Effect::Removes(_) => (None, None),
+            };
+            t.names.extend(given.into_iter().chain(peer).map(str::to_string));
         }
         t
     }
@@ -110,7 +91,7 @@ pub struct Order {
 
 struct Entry {
     id: u64,
-    touches: Arc<Touches>,
+    touches: Touches,
     over: Shared<oneshot::Receiver<()>>,
 }
 
@@ -136,7 +117,7 @@ impl Order {
         let id = in_flight.last().map_or(0, |e| e.id + 1);
         in_flight.push(Entry {
             id,
-            touches: Arc::new(touches),
+            touches,
             over: rx.shared(),
         });
         Ticket {

@@ -43,12 +43,11 @@ impl Step for AddNeighbour {
         }
     }
     fn reads(&self, names: &View) -> Result<Reads> {
-        let key = &self.0.key;
-        Ok(Reads::one(key.encode_get(key.index(names)?)))
+        read_entry(&self.0, names)
     }
     /// ENOENT: there was no such proxy entry.
     fn absent(&self, error: &Error) -> bool {
-        error.errno() == Some(libc::ENOENT)
+        no_entry(error)
     }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         Ok(self.0.encode(self.0.key.index(names)?, false))
@@ -81,12 +80,11 @@ impl Step for ReplaceNeighbour {
         Undo::Restore
     }
     fn reads(&self, names: &View) -> Result<Reads> {
-        let key = &self.0.key;
-        Ok(Reads::one(key.encode_get(key.index(names)?)))
+        read_entry(&self.0, names)
     }
     /// ENOENT: there was no entry to replace.
     fn absent(&self, error: &Error) -> bool {
-        error.errno() == Some(libc::ENOENT)
+        no_entry(error)
     }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         Ok(self.0.encode(self.0.key.index(names)?, true))
@@ -98,6 +96,16 @@ impl Step for ReplaceNeighbour {
     fn undo_again(&self, names: &View, error: &Error) -> Option<UndoRequest> {
         self.0.key.delete_unspecified(names, error)
     }
+}
+
+/// The entry as it is before the item (RTM_GETNEIGH).
+fn read_entry(n: &Neighbour, names: &View) -> Result<Reads> {
+    Ok(Reads::one(n.key.encode_get(n.key.index(names)?)))
+}
+
+/// ENOENT: the read found no entry.
+fn no_entry(error: &Error) -> bool {
+    error.errno() == Some(libc::ENOENT)
 }
 
 /// Puts the entry back as it was read before the item (`before`), or deletes it when the read
