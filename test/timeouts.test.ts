@@ -86,6 +86,26 @@ describe('the handle timeout', () => {
     expect((await ns.link('bry')).info).toMatchObject({ mtu: 1500, txqlen: 1000, up: false });
   });
 
+  it('a rollback batch whose creations time out leaves none of them: a late answer that says done is undone', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    ns.setTimeout(1);
+    // The kernel makes the pairs inside one sendmsg, one after the other: most answers come
+    // after the 1 ms deadline, and say done.
+    const r = await ns.batch(
+      (b) => {
+        for (let i = 0; i < 200; i++) b.veth(`t${i}a`).peer(`t${i}b`);
+      },
+      { onError: 'rollback' },
+    );
+    ns.setTimeout(30_000);
+    expect(r.ok).toBe(false);
+    const late = [...r.errors.values()].filter((e) => e.code === 'ETIMEDOUT' && /late answer said it was done/.test(e.message));
+    expect(late.length).toBeGreaterThan(0);
+    expect(r.undoErrors).toEqual([]);
+    expect((await ns.links()).map((l) => l.name)).toEqual(['lo']);
+  });
+
   it('a bad timeout is refused naming it', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

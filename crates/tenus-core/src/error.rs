@@ -27,6 +27,9 @@ pub enum Error {
         op: String,
         link: Option<String>,
         millis: u64,
+        /// The kernel's answer came after the deadline after all and said the request was done:
+        /// it took effect, so a rollback undoes it as it would a request that succeeded.
+        applied: bool,
     },
     /// A dump kept being interrupted by concurrent changes (`NLM_F_DUMP_INTR`).
     DumpInterrupted { op: String, attempts: u32 },
@@ -203,12 +206,21 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Error::Timeout { op, link, millis } => {
+            Error::Timeout {
+                op,
+                link,
+                millis,
+                applied,
+            } => {
                 write!(f, "{op}")?;
                 if let Some(link) = link {
                     write!(f, " {link}")?;
                 }
-                write!(f, ": no reply from the kernel within {millis} ms")
+                write!(f, ": no reply from the kernel within {millis} ms")?;
+                if *applied {
+                    write!(f, " (its late answer said it was done)")?;
+                }
+                Ok(())
             }
             Error::DumpInterrupted { op, attempts } => write!(
                 f,

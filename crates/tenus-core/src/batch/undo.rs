@@ -47,7 +47,7 @@ pub(super) async fn rollback(
     let mut on_created: Vec<(usize, usize)> = Vec::new();
     for (i, item) in ops.iter().enumerate() {
         let Some(item) = item else { continue };
-        if outcomes[i] != Outcome::Done {
+        if !took_effect(&outcomes[i]) {
             continue;
         }
         let here = |l: &LinkRef| l.name().map(|n| (item.target, n.to_string()));
@@ -99,7 +99,7 @@ pub(super) async fn rollback(
         let failed_in_part = matches!(outcomes[i], Outcome::Failed(_))
             && item.op.restores_when_failed()
             && !before[i].is_empty();
-        if (outcomes[i] != Outcome::Done && !failed_in_part) || goes_with_link.contains(&i) {
+        if (!took_effect(&outcomes[i]) && !failed_in_part) || goes_with_link.contains(&i) {
             continue;
         }
         if !matches!(item.op.undo(), Undo::Inverse | Undo::Restore) {
@@ -170,12 +170,13 @@ pub(super) async fn rollback(
         let refs: Vec<LinkRef> = links.iter().map(|((_, n), _)| LinkRef::Name(n.clone())).collect();
         match handles[t].delete_links(&refs).await {
             Ok(()) => {
+                // A creation that timed out stays failed (its late answer said done).
                 for (_, origin) in &links {
-                    outcomes[*origin] = Outcome::Undone;
+                    undone(&mut outcomes[*origin]);
                     deleted.push(*origin);
                     for (i, o) in &on_created {
                         if o == origin {
-                            outcomes[*i] = Outcome::Undone;
+                            undone(&mut outcomes[*i]);
                         }
                     }
                 }
@@ -212,6 +213,23 @@ pub(super) async fn rollback(
         }
     }
     errors
+}
+
+/// Whether an item changed something a rollback must undo: it was done, or it timed out and
+/// its answer, come late, said done (`Error::Timeout::applied`).
+fn took_effect(outcome: &Outcome) -> bool {
+    match outcome {
+        Outcome::Done => true,
+        Outcome::Failed(Error::Timeout { applied, .. }) => *applied,
+        _ => false,
+    }
+}
+
+/// An item done is undone now; a failed one stays failed.
+fn undone(outcome: &mut Outcome) {
+    if *outcome == Outcome::Done {
+        *outcome = Outcome::Undone;
+    }
 }
 
 /// What an undo done alone gives back: a link under its old name, in a namespace, with its

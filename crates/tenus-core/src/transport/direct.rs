@@ -90,8 +90,12 @@ impl Direct {
             revents: 0,
         };
         let ms = left.as_millis().min(i32::MAX as u128) as i32;
-        // EINTR or a timeout alike: the loop reads again and deadlines are checked here.
-        unsafe { libc::poll(&mut fd, 1, ms.max(1)) };
+        // EINTR or a timeout alike: the loop reads again and deadlines are checked here. An
+        // answer waiting is read first, late or not: it says whether the request took effect.
+        let ready = unsafe { libc::poll(&mut fd, 1, ms.max(1)) };
+        if ready > 0 && fd.revents & libc::POLLIN != 0 {
+            return;
+        }
         self.pending.expire(Instant::now());
     }
 }

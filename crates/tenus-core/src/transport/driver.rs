@@ -244,6 +244,14 @@ impl Driver {
                 biased;
                 // Deadlines first: a socket that is always readable must not starve them.
                 _ = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                    // Answers queued already are read first: a late one still says whether the
+                    // request took effect (the kernel answers route requests inside sendmsg, so
+                    // a request sent has its answer queued), which a rollback needs to know.
+                    if self.pending.awaits_answers() {
+                        if let Err(e) = self.read_available(socket.get_ref().as_raw_fd()) {
+                            self.pending.fail_all(&e);
+                        }
+                    }
                     self.pending.expire(Instant::now());
                 }
                 ready = socket.readable(), if busy => match ready {
@@ -383,7 +391,8 @@ mod tests {
             Error::Timeout {
                 op: String::new(),
                 link: None,
-                millis: 50
+                millis: 50,
+                applied: false,
             }
         );
     }

@@ -195,10 +195,11 @@ impl Pending {
         Some(request)
     }
 
-    /// Answers a request: late answers (past the deadline) are timeouts, whatever they say.
+    /// Answers a request: late answers (past the deadline) are timeouts, whatever they say, but
+    /// one that says done is a timeout of a request that took effect (a rollback undoes it).
     fn answer(request: Request, result: Result<Reply>, now: Instant) {
         let result = if now > request.deadline {
-            Err(timeout(request.timeout))
+            Err(late(request.timeout, result.is_ok()))
         } else {
             result
         };
@@ -352,11 +353,18 @@ impl Pending {
     }
 }
 
+/// A request with no answer by its deadline (sent or not, nothing says it took effect).
 fn timeout(timeout: Duration) -> Error {
+    late(timeout, false)
+}
+
+/// A request whose answer came after its deadline; `applied`: the answer said done.
+fn late(timeout: Duration, applied: bool) -> Error {
     Error::Timeout {
         op: String::new(),
         link: None,
         millis: timeout.as_millis() as u64,
+        applied,
     }
 }
 
@@ -404,18 +412,34 @@ mod tests {
     }
 
     #[test]
-    fn an_answer_after_the_deadline_is_a_timeout() {
+    fn an_answer_after_the_deadline_is_a_timeout_that_says_whether_it_was_done() {
         let now = Instant::now();
         let mut p = Pending::new();
-        let (j, mut rx) = job(Expect::Ack, 1, now);
-        p.enqueue(j);
-        let (seq, _) = p.next_to_send(now).unwrap();
-        // The kernel answered, but 30 ms later (a slow request inside sendmsg, say).
-        answer(&mut p, &ack_for(seq, 0, None), now + Duration::from_millis(30));
-        assert!(matches!(
-            rx.try_recv().unwrap(),
-            Err(Error::Timeout { millis: 1, .. })
-        ));
+        let (done, mut r1) = job(Expect::Ack, 1, now);
+        let (refused, mut r2) = job(Expect::Ack, 1, now);
+        let (quiet, mut r3) = job(Expect::Quiet, 1, now);
+        let (last, mut r4) = job(Expect::Ack, 1, now);
+        for j in [done, refused, quiet, last] {
+            p.enqueue(j);
+        }
+        let seqs: Vec<u32> = (0..4).map(|_| p.next_to_send(now).unwrap().0).collect();
+        // The kernel answered, but 30 ms later (a slow request inside sendmsg, say); the quiet
+        // request is done by the answer to the one after it.
+        let later = now + Duration::from_millis(30);
+        answer(&mut p, &ack_for(seqs[0], 0, None), later);
+        answer(&mut p, &ack_for(seqs[1], 17, None), later);
+        answer(&mut p, &ack_for(seqs[3], 0, None), later);
+        for (rx, done) in [
+            (&mut r1, true),
+            (&mut r2, false),
+            (&mut r3, true),
+            (&mut r4, true),
+        ] {
+            assert!(matches!(
+                rx.try_recv().unwrap(),
+                Err(Error::Timeout { millis: 1, applied, .. }) if applied == done
+            ));
+        }
     }
 
     #[test]
