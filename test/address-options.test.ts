@@ -167,6 +167,19 @@ describe('addresses: replace, rollback, batches', () => {
     expect(await same(ns, 'br0')).toEqual(before);
   });
 
+  it('an IPv6 replace naming another prefix length changes the address there (the kernel keys it by address): undone from it', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').up();
+    await br.address('fd00:7::1/64', { nodad: true });
+    const before = await same(ns, 'br0');
+    const e = await rejection(
+      ns.link('br0').replaceAddress('fd00:7::1/80', { nodad: true, validLifetime: 50, preferredLifetime: 10 }).mtu(99999),
+    );
+    expect(e.undoErrors).toBeUndefined();
+    expect(await same(ns, 'br0')).toEqual(before);
+  });
+
   it('undoing the deletion of an IPv4 primary puts back the secondaries the kernel deleted with it, and its label', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

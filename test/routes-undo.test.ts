@@ -191,9 +191,11 @@ describe('routes: undo in rollback batches', () => {
     }
   });
 
-  // A deletion takes the first route it matches, and one without a gateway matches routes
-  // through one too (IPv6 compares no types): the undo must not take a route that was there.
-  describe('routes without a gateway on a key that holds others: the undo takes back only its own', () => {
+  // A deletion takes the first route it matches, comparing only what it gives: one without a
+  // gateway matches routes through one too (IPv6 compares no types), an IPv4 one through a
+  // gateway matches a route through it with an MTU or a source; IPv6 has no metric 0 (1024):
+  // the undo must not take a route that was there.
+  describe('routes on a key that holds others the deletion also matches: the undo takes back only its own', () => {
     const v6 = '2001:db8:140::/64';
     const v4 = '172.16.140.0/24';
     const viaIp = (ns: Netns, args: string[]): string => runIn(ns, 'ip', args);
@@ -220,6 +222,47 @@ describe('routes: undo in rollback batches', () => {
           b.route(v6).via('2001:db8:103::2').append();
           b.route(v6).dev('veth3').append();
         },
+      ],
+      [
+        'an IPv4 route appended after one through the same gateway with an MTU, a source, onlink (the deletion matches it)',
+        (ns: Netns) => {
+          viaIp(ns, ['route', 'add', v4, 'via', '172.16.101.2', 'mtu', '1300', 'proto', '116']);
+          viaIp(ns, ['route', 'append', v4, 'via', '172.16.101.2', 'src', '172.16.101.1', 'proto', '116']);
+          viaIp(ns, ['route', 'append', v4, 'via', '172.16.101.2', 'dev', 'veth1', 'onlink', 'proto', '116']);
+        },
+        (b: Builder) => void b.route(v4).via('172.16.101.2').append(),
+      ],
+      [
+        'an IPv4 multipath route appended after one with the same legs and other weights',
+        (ns: Netns) =>
+          void viaIp(ns, ['route', 'add', v4, 'proto', '116', 'nexthop', 'via', '172.16.101.2', 'nexthop', 'via', '172.16.103.2']),
+        (b: Builder) => void b.route(v4).multipath([{ via: '172.16.101.2', weight: 2 }, { via: '172.16.103.2' }]).append(),
+      ],
+      [
+        'an IPv4 route with protocol 0 appended after one of another protocol',
+        (ns: Netns) => void viaIp(ns, ['route', 'add', v4, 'via', '172.16.101.2', 'proto', '50']),
+        (b: Builder) => void b.route(v4).via('172.16.101.2').protocol(0).append(),
+      ],
+      [
+        'an IPv6 route added with metric 0 (filed under 1024) beside one of metric 1',
+        (ns: Netns) => void viaIp(ns, ['-6', 'route', 'add', v6, 'via', '2001:db8:101::2', 'metric', '1', 'proto', '50']),
+        (b: Builder) => void b.route(v6).via('2001:db8:101::2').metric(0),
+      ],
+      [
+        'an IPv6 route replaced with metric 0: the route of metric 1024 comes back',
+        (ns: Netns) => {
+          viaIp(ns, ['-6', 'route', 'add', v6, 'via', '2001:db8:101::2', 'metric', '1', 'proto', '50']);
+          viaIp(ns, ['-6', 'route', 'add', v6, 'via', '2001:db8:101::3', 'proto', '51']);
+        },
+        (b: Builder) => void b.route(v6).via('2001:db8:103::2').metric(0).replace(),
+      ],
+      [
+        'an IPv6 deletion with metric 0 (any metric): the route it took comes back',
+        (ns: Netns) => {
+          viaIp(ns, ['-6', 'route', 'add', v6, 'via', '2001:db8:101::2', 'metric', '1', 'proto', '50']);
+          viaIp(ns, ['-6', 'route', 'add', v6, 'via', '2001:db8:101::3', 'proto', '51']);
+        },
+        (b: Builder) => void b.route(v6).metric(0).delete(),
       ],
       [
         'an IPv4 route on a link, scope global, appended after one through a gateway on it',

@@ -579,6 +579,10 @@ describe('routes: bad input is refused before anything is sent, naming the argum
       [() => ns.route('10.0.0.0/33').dev('v0'), 'dst', 'ERR_INVALID_ARG_VALUE'],
       [() => ns.route('fd00::/129').dev('v0'), 'dst', 'ERR_INVALID_ARG_VALUE'],
       [() => ns.route('10.0.1.1/24').dev('v0'), 'dst', 'ERR_INVALID_ARG_VALUE'],
+      // The kernel masks IPv6 host bits away: fd00::1/64 would name fd00::/64, the link's own.
+      [() => ns.route('fd00::1/64').dev('v0'), 'dst', 'ERR_INVALID_ARG_VALUE'],
+      [() => ns.route('fd00::1/64').delete(), 'dst', 'ERR_INVALID_ARG_VALUE'],
+      [() => ns.route('fd09::/64').from('fd99::1/64').dev('v0'), 'from', 'ERR_INVALID_ARG_VALUE'],
       [() => ns.route('fd00::/64').via('10.0.0.2'), 'via', 'ERR_INVALID_ARG_VALUE'],
       [() => ns.route('10.9.0.0/16').via('10.0.0.2').table(0), 'table', 'ERR_INVALID_ARG_VALUE'],
       [() => ns.route('10.9.0.0/16').via('10.0.0.2').table('mian' as 'main'), 'table', 'ERR_INVALID_ARG_VALUE'],

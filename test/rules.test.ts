@@ -265,6 +265,32 @@ describe('rules: undo in rollback batches, bad input', () => {
     expect(ipRules(ns)).toEqual(before);
   });
 
+  it('an added rule is taken back alone: not a rule of its priority its deletion also matches (iif, fwmark 0, protocol 0 match any)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await setup();
+    for (const rule of [
+      ['iif', 'dev0', 'lookup', String(RTABLE)],
+      ['fwmark', '0/0xff', 'lookup', String(RTABLE)],
+      ['iif', 'dev0', 'nop'],
+      ['fwmark', '3', 'lookup', String(RTABLE), 'proto', '50'],
+    ]) {
+      runIn(ns, 'ip', ['rule', 'add', 'pref', '100', ...rule]);
+    }
+    const before = ipRules(ns);
+    const r = await ns.batch(
+      (b) => {
+        b.rule({ fwmark: 0, table: RTABLE, priority: 100 });
+        b.rule({ action: 'nop', priority: 100 });
+        b.rule({ fwmark: 3, table: RTABLE, priority: 100 }).protocol(0);
+        b.rule({ priority: 12345 }).delete(); // no such rule: the batch fails here
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'undone', 'failed']);
+    expect(r.undoErrors).toEqual([]);
+    expect(ipRules(ns)).toEqual(before);
+  });
+
   it('a deleted rule comes back with what tenus has no option for: realms, tun_id', async (ctx) => {
     needRoot(ctx);
     const ns = await setup();

@@ -158,3 +158,56 @@ describe('rules, nexthops, neighbours and FDB entries', () => {
     await w.close();
   });
 });
+
+describe('what the kernel announces in its own way', () => {
+  it("a VXLAN remote replaced: the kernel announces only the new one, and it is the same entry, 'changed'", async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.vxlan('vx0', { vni: 42, port: 4789, local: '10.0.0.1' }).up();
+    await ns.fdb('02:00:00:00:00:b1', { link: 'vx0', dst: '10.0.0.4' });
+    const w = ns.watch({ fdb: true });
+    await w.ready;
+    await ns.replaceFdb('02:00:00:00:00:b1', { link: 'vx0', dst: '10.0.0.5' });
+    const ofIt = (e: WatchEvent) => e.type === 'change' && (e.record as { mac: string }).mac === '02:00:00:00:00:b1';
+    const got = changes(await collect(w, ofIt), 'fdb').filter(ofIt);
+    expect(got.map((e) => [e.action, (e.record as { dst?: string }).dst])).toEqual([['changed', '10.0.0.5']]);
+    await w.close();
+  });
+
+  it("a deleted port's own FDB entries go with it (the kernel announces them under the bridge)", async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('br0').up();
+    const port = await ns.veth('p0').peer('q0').master('br0').up();
+    const w = ns.watch({ fdb: true, existing: true });
+    const existing = changes(await collect(w, (e) => e.type === 'ready'), 'fdb');
+    const own = existing.filter((e) => (e.record as { index: number }).index === port.index);
+    expect(own.length).toBeGreaterThan(0);
+    await ns.deleteLink('p0');
+    let left = own.length;
+    const gone = changes(
+      await collect(w, (e) => e.type === 'change' && e.action === 'deleted' && (e.record as { index: number }).index === port.index && --left === 0),
+      'fdb',
+    ).filter((e) => (e.record as { index: number }).index === port.index);
+    expect(gone.map((e) => e.record).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(
+      own.map((e) => e.record).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    );
+    await w.close();
+  });
+
+  it('an address whose lifetimes are renewed (a DHCP lease) is changed; seconds going by are not', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').up();
+    await br.address('10.0.43.1/24', { validLifetime: 100, preferredLifetime: 50 });
+    const w = ns.watch({ addresses: true });
+    await w.ready;
+    await br.replaceAddress('10.0.43.1/24', { validLifetime: 3600, preferredLifetime: 1800 });
+    const ofIt = (e: WatchEvent) => e.type === 'change' && (e.record as { address: string }).address === '10.0.43.1';
+    const got = changes(await collect(w, ofIt), 'address').filter(ofIt);
+    expect(got[0].action).toBe('changed');
+    expect(got[0].record).toMatchObject({ validLifetime: expect.any(Number), preferredLifetime: expect.any(Number) });
+    expect((got[0].record as { validLifetime: number }).validLifetime).toBeGreaterThan(3000);
+    await w.close();
+  });
+});

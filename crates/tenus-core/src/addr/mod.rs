@@ -608,12 +608,19 @@ fn family_of(addr: IpAddr) -> AddressFamily {
     }
 }
 
-/// The item's address (`addr/prefix`, and its peer) among listed messages.
+/// The item's address (`addr/prefix`, and its peer) among listed messages; an IPv6 address
+/// with any prefix length (the kernel keys IPv6 addresses by address: a replace with another
+/// prefix length changes the one there, which keeps its own).
 fn find_address(messages: &Messages, a: &OnLink) -> Option<AddressMessage> {
+    let any_prefix = a.addr.is_ipv6();
     messages
         .iter()
         .find_map(|bytes| match decode("address.replace", bytes) {
-            Ok(RouteNetlinkMessage::NewAddress(m)) if m.header.prefix_len == a.prefix && a.is(&m) => Some(m),
+            Ok(RouteNetlinkMessage::NewAddress(m))
+                if (any_prefix || m.header.prefix_len == a.prefix) && a.is(&m) =>
+            {
+                Some(m)
+            }
             _ => None,
         })
 }

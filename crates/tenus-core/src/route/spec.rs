@@ -291,25 +291,21 @@ pub enum Purpose {
     Delete,
 }
 
-/// A destination or source prefix, checked (IPv4 host bits refused, IPv6 masked).
+/// A destination or source prefix, checked: host bits are refused. The kernel refuses them
+/// for IPv4 ("Invalid prefix for given prefix length") and masks them away for IPv6, where
+/// `fd00::1/64` would then name the link's own prefix route (a delete would take it).
 pub(crate) fn prefix(arg: &str, text: &str) -> Result<Prefix> {
     let (addr, len) = args::cidr(arg, text)?;
-    let addr = match addr {
-        IpAddr::V4(a) => {
-            let host = u32::from(a) & !mask4(len);
-            if host != 0 {
-                // The kernel refuses these ("Invalid prefix for given prefix length").
-                let net = std::net::Ipv4Addr::from(u32::from(a) & mask4(len));
-                return Err(Error::invalid(
-                    arg,
-                    format!("{text:?} has host bits set; the prefix is {net}/{len}"),
-                ));
-            }
-            IpAddr::V4(a)
-        }
-        // The kernel masks IPv6 prefixes itself; masked here so records and undo agree.
+    let net = match addr {
+        IpAddr::V4(a) => IpAddr::V4((u32::from(a) & mask4(len)).into()),
         IpAddr::V6(a) => IpAddr::V6((u128::from(a) & mask6(len)).into()),
     };
+    if net != addr {
+        return Err(Error::invalid(
+            arg,
+            format!("{text:?} has host bits set; the prefix is {net}/{len}"),
+        ));
+    }
     Ok(Prefix { addr, len })
 }
 
@@ -510,6 +506,9 @@ impl Route {
             None => RT_TABLE_MAIN,
         };
         let metric = o.metric.map(|m| METRIC.check("metric", m)).transpose()?;
+        // IPv6 has no metric 0: the kernel files such a route under 1024 and deletes with it
+        // any route of the prefix, as when none is given (the undo's key must be the kernel's).
+        let metric = metric.filter(|m| *m != 0 || family == Family::Inet);
         let scope = o
             .scope
             .map(|s| SCOPE.check("scope", s.code()).map(|s| s as u8))
@@ -766,9 +765,11 @@ mod tests {
             (r.family, r.gateway),
             (Family::Inet, Some("fd00::1".parse().unwrap()))
         );
-        let r = parse(serde_json::json!({ "dst": "fd00::1:2/64", "dev": "eth0" })).unwrap();
+        let r = parse(serde_json::json!({ "dst": "fd00::/64", "dev": "eth0", "metric": 0 })).unwrap();
         assert_eq!(r.dst.unwrap().addr, "fd00::".parse::<IpAddr>().unwrap());
         assert_eq!(r.scope_for(Purpose::Install), 0);
+        // IPv6 has no metric 0: the kernel files the route under 1024.
+        assert_eq!((r.metric, r.effective_metric()), (None, 1024));
         let r = parse(serde_json::json!({ "dst": "10.1.0.0/24", "dev": "eth0" })).unwrap();
         assert_eq!(r.scope_for(Purpose::Install), 253);
     }
@@ -779,6 +780,7 @@ mod tests {
         assert_eq!(arg_of(parse(json!({ "dst": "10.0.0.0/33", "dev": "e" }))), "dst");
         assert_eq!(arg_of(parse(json!({ "dst": "10.0.0.1/24", "dev": "e" }))), "dst");
         assert_eq!(arg_of(parse(json!({ "dst": "fd00::/129", "dev": "e" }))), "dst");
+        assert_eq!(arg_of(parse(json!({ "dst": "fd00::1:2/64", "dev": "e" }))), "dst");
         assert_eq!(
             arg_of(parse(json!({ "dst": "fd00::/64", "via": "10.0.0.1" }))),
             "via"

@@ -4,9 +4,11 @@
 //! - add, append, prepend: undone by deleting exactly the route they added (same prefix,
 //!   table, metric, type, protocol, gateways and links; on IPv6 an appended leg that the
 //!   kernel merged into a multipath route is removed from it alone). A deletion takes the
-//!   first route it matches, and one without a gateway also matches routes through one (IPv6
-//!   does not even compare types): where the key already held such a route, read before the
-//!   append, the key is emptied and what it held appended again, in order (`restore_key`).
+//!   first route it matches, comparing only what it gives: one without a gateway also
+//!   matches routes through one (IPv6 does not even compare types), an IPv4 one through a
+//!   gateway matches a route through it with another MTU, source, realm or weight. Where the
+//!   key already held such a route, read before the append, the key is emptied and what it
+//!   held appended again, in order (`restore_key`).
 //! - replace, change: the routes of the table are read just before (a dump filtered by table:
 //!   no request reads one route by its key) and the one with the same key (prefix, TOS,
 //!   metric; IPv6: prefix, source prefix, metric) is put back with a replace (of several with
@@ -108,11 +110,15 @@ impl<V: RouteVerb> RouteItem<V> {
     }
 
     /// The undo of an append or prepend: deleting what it added, unless that deletion would
-    /// match a route the key held before it (one without a gateway, nexthop legs or object
-    /// matches any route on its link): the kernel might take that one instead.
+    /// match a route the key held before it: the kernel might take that one instead. IPv4
+    /// compares only what a deletion gives (one without a gateway matches any route on its
+    /// link; one through a gateway, a route through it with another MTU, source or realm), and
+    /// takes the first match; an IPv6 deletion through a gateway takes that leg alone (the
+    /// kernel refuses one gateway twice in a key).
     fn undo_addition(&self, names: &View, before: &Before) -> Result<Vec<Vec<u8>>> {
         let r = &self.route;
-        let precise = r.gateway.is_some() || !r.multipath.is_empty() || r.nexthop.is_some();
+        let precise = r.family == Family::Inet6
+            && (r.gateway.is_some() || !r.multipath.is_empty() || r.nexthop.is_some());
         let key: Vec<Route> = Self::read_before(before)
             .into_iter()
             .filter(|k| k.same_key(r))

@@ -1,7 +1,11 @@
 //! Policy rules (`ip rule add|del|show`): options and checks (`spec.rs`), requests and rules
 //! read back (`encode.rs`), and the batch items, with their undo (below).
 //!
-//! - add: undone by deleting it (the same selectors and priority).
+//! - add: undone by deleting it (the same selectors and priority). A deletion matches what it
+//!   leaves out with anything (no `iif`, fwmark 0 and protocol 0 match any), and takes the
+//!   first rule it matches; the kernel adds a rule after those of its priority. In rollback
+//!   mode the rules of that priority are read before the add: when the deletion would match
+//!   one of them, the priority is emptied and what it held added again, in order.
 //! - delete: the family's rules are read just before (rule dumps take no filter but the
 //!   family) and the first one the deletion matches — the one the kernel deletes — is added
 //!   back with its priority, and the rules of that priority that stood behind it are put back
@@ -50,13 +54,66 @@ impl Step for AddRule {
         Some(self.0.label())
     }
     fn undo(&self) -> Undo {
-        Undo::Inverse
+        match self.shared_priority() {
+            Some(_) => Undo::Restore,
+            None => Undo::Inverse,
+        }
+    }
+    // The rules of its priority, for an undo that must not take one of them instead. Without
+    // a priority (the kernel picks one) or at 0 (the local rule's) it reads nothing.
+    fn reads(&self, _: &View) -> Result<Reads> {
+        match self.shared_priority() {
+            Some(_) => Ok(Reads {
+                requests: vec![Read {
+                    message: dump_request(self.0.family),
+                    dump: true,
+                }],
+                follow_up: false,
+            }),
+            None => Ok(Reads::default()),
+        }
+    }
+    fn read_key(&self, _: &View) -> Option<ReadKey> {
+        let p = self.shared_priority()?;
+        Some(read_key(self.0.family?, p))
+    }
+    fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
+        read_rule(message).and_then(|r| Some(read_key(r.family?, r.priority.unwrap_or(0))))
     }
     fn encode(&self, _: &View) -> Result<Vec<u8>> {
         Ok(encode_rule(&self.0, false))
     }
-    fn encode_undo(&self, names: &View, _: &Before) -> Result<Vec<UndoRequest>> {
-        Ok(vec![(names.target, encode_rule(&self.0, true))])
+    fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+        let t = names.target;
+        let Some(priority) = self.shared_priority() else {
+            return Ok(vec![(t, encode_rule(&self.0, true))]);
+        };
+        let held: Vec<Rule> = before
+            .first()
+            .map(|m| m.iter().filter_map(read_rule).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.family == self.0.family && r.priority == Some(priority))
+            .collect();
+        if !held.iter().any(|r| self.0.deletes(r)) {
+            return Ok(vec![(t, encode_rule(&self.0, true))]);
+        }
+        // Each deletion naming the priority alone takes its first rule.
+        let any = Rule {
+            family: self.0.family,
+            priority: Some(priority),
+            ..Rule::default()
+        };
+        let mut undo = vec![(t, encode_rule(&any, true)); held.len() + 1];
+        undo.extend(held.iter().map(|r| (t, encode_rule(&r.as_request(), false))));
+        Ok(undo)
+    }
+}
+
+impl AddRule {
+    /// The priority whose rules its undo reads: one given, not 0.
+    fn shared_priority(&self) -> Option<u32> {
+        self.0.priority.filter(|p| *p != 0)
     }
 }
 

@@ -229,7 +229,7 @@ mod tests {
     }
 
     #[test]
-    fn an_address_lifetime_counting_down_is_no_change_but_becoming_finite_is() {
+    fn an_address_lifetime_counting_down_is_no_change_but_growing_or_becoming_forever_is() {
         let with = |valid: Option<u32>| {
             let (key, r) = addr(2, 1);
             let Record::Address(mut a) = (*r).clone() else {
@@ -242,6 +242,16 @@ mod tests {
         let mut v = View::default();
         assert!(v.apply(d(with(Some(300)), false)).is_some());
         assert_eq!(v.apply(d(with(Some(290)), false)), None, "seconds went by");
+        assert!(
+            matches!(
+                v.apply(d(with(Some(3600)), false)),
+                Some(Event::Change {
+                    action: WatchAction::Changed,
+                    ..
+                })
+            ),
+            "renewed"
+        );
         assert!(matches!(
             v.apply(d(with(None), false)),
             Some(Event::Change {

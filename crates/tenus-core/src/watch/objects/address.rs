@@ -71,12 +71,19 @@ impl Object for Addresses {
         })
     }
 
-    /// Lifetimes count down between two reads without the kernel announcing it, so only
-    /// whether each is finite counts (a change to or from `forever` comes with a notification,
-    /// and so does the deprecation a preferred lifetime's end brings, as a flag).
+    /// Lifetimes count down between two reads without the kernel announcing it: a lifetime
+    /// that did not grow (`b` is the newer record) is the same one. One that grew was renewed
+    /// (a DHCP lease: the kernel announces it), and a change to or from `forever` is a change
+    /// (the deprecation a preferred lifetime's end brings comes as a flag). A lifetime
+    /// shortened by more than the time between the reads is not told from its countdown.
     fn same(a: &AddressRecord, b: &AddressRecord) -> bool {
-        let finite = |r: &AddressRecord| (r.valid_lifetime.is_some(), r.preferred_lifetime.is_some());
-        finite(a) == finite(b)
+        let counted_down = |old: Option<u32>, new: Option<u32>| match (old, new) {
+            (None, None) => true,
+            (Some(old), Some(new)) => new <= old,
+            _ => false,
+        };
+        counted_down(a.valid_lifetime, b.valid_lifetime)
+            && counted_down(a.preferred_lifetime, b.preferred_lifetime)
             && AddressRecord {
                 valid_lifetime: None,
                 preferred_lifetime: None,
