@@ -174,7 +174,7 @@ export class WaitFor {
       const record = o.address(index, wanted, prefixLen);
       if (!record) return undefined;
       if (record.flags.includes('dadfailed')) {
-        throw new TenusError(`tenus: ${op} ${label(ref)}: duplicate address detection failed for ${record.cidr}`, {
+        throw new TenusError(`${op} ${label(ref)}: duplicate address detection failed for ${record.cidr}`, {
           kind: 'kernel',
           code: 'EADDRINUSE',
           errno: constants.errno.EADDRINUSE,
@@ -248,7 +248,7 @@ export class WaitFor {
         if (found) return found.value;
       }
       if (timedOut) {
-        throw new TenusError(`tenus: ${op}${link ? ` ${link}` : ''}: not so after ${timeout} ms`, {
+        throw new TenusError(`${op}${link ? ` ${link}` : ''}: not so after ${timeout} ms`, {
           kind: 'timeout',
           code: 'ETIMEDOUT',
           errno: 110,
@@ -256,7 +256,7 @@ export class WaitFor {
           link,
         });
       }
-      throw new TenusError(`tenus: ${op}: the namespace handle was closed`, { kind: 'closed', code: 'EBADF', errno: 9, op, link });
+      throw new TenusError(`${op}: the namespace handle was closed`, { kind: 'closed', code: 'EBADF', errno: 9, op, link });
     } finally {
       clearTimeout(timer);
       await watcher.close();

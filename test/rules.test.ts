@@ -81,6 +81,8 @@ describe('rules: every selector, checked against ip -j rule', () => {
       { action: 'nop', priority: 1006 },
       { goto: 1008, priority: 1007 },
       { table: 5000, fwmark: 7, priority: 1008, protocol: 'static' },
+      // The kernel sends no mark for 0: ip shows `fwmark 0/0xff`, and so do the records.
+      { fwmark: 0, fwmask: 0xff, table: RTABLE, priority: 1009 },
     ];
     for (const r of rules) await ns.rule(r);
     const listed = await agreed(ns);
@@ -94,6 +96,7 @@ describe('rules: every selector, checked against ip -j rule', () => {
     expect(byPriority.get(1006)).toMatchObject({ action: 'nop' });
     expect(byPriority.get(1007)).toMatchObject({ action: 'goto', goto: 1008 });
     expect(byPriority.get(1008)).toMatchObject({ table: 5000, protocol: 'static' });
+    expect(byPriority.get(1009)).toMatchObject({ fwmark: 0, fwmask: 255 });
     expect((await rejection(ns.rule(rules[0]))).code).toBe('EEXIST');
 
     for (const r of rules) await ns.rule({ priority: r.priority }).delete();

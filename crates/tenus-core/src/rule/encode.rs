@@ -288,7 +288,9 @@ impl Rule {
             to: self.to.map(|p| p.to_string()),
             iif: self.iif.clone(),
             oif: self.oif.clone(),
-            fwmark: self.fwmark,
+            // A mask without a mark is a mark of 0 (the kernel sends no FRA_FWMARK for 0): shown
+            // as `ip rule` shows it, `fwmark 0/0xff`.
+            fwmark: self.fwmark.or(self.fwmask.filter(|m| *m != 0).map(|_| 0)),
             // All ones is what a mark without a mask gets: shown as `ip rule` shows it, without.
             fwmask: self.fwmask.filter(|m| *m != u32::MAX),
             tos: (self.tos != 0).then_some(u32::from(self.tos)),
