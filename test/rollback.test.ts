@@ -210,6 +210,39 @@ describe('a failed chain undoes what the kernel did as a consequence of its step
     expect(ipAddrs(ns, 'br0').filter((a) => !a.startsWith('fe80')).sort()).toEqual(addrs.sort());
   });
 
+  it("a port below 1280 takes its bridge below too (the bridge's IPv6 addresses go): they are back", async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').up();
+    await ns.veth('p0').peer('p1').master('br0').up();
+    await ns.veth('x0').peer('x1').mtu(1000);
+    await br.address('fd00:7::1/64', { nodad: true }).address('10.7.0.1/24');
+    const addrs = (): string[] => ipAddrs(ns, 'br0').filter((a) => !a.startsWith('fe80')).sort();
+    const routes = (): unknown[] => JSON.parse(runIn(ns, 'ip', ['-6', '-j', 'route', 'show', 'table', 'all']));
+    const before = { addrs: addrs(), routes: routes(), mtu: ipLink(ns, 'br0').mtu };
+    for (const [what, chain, code] of [
+      ['a port lowering its MTU', () => ns.link('p0').mtu(1000).mtu(70000), 'EINVAL'],
+      ['a link below 1280 joining it', () => ns.link('x0').master('br0').mtu(70000), 'EINVAL'],
+      ['a link made below 1280 on it', () => ns.veth('n0', { master: 'br0', mtu: 1000 }).peer('n1').master('no-such-link'), 'ENODEV'],
+    ] as const) {
+      const e = await rejection(chain());
+      expect(e.code, what).toBe(code);
+      expect(e.undoErrors, what).toBeUndefined();
+      expect({ addrs: addrs(), routes: routes(), mtu: ipLink(ns, 'br0').mtu }, what).toEqual(before);
+    }
+  });
+
+  it("lo taken down and up again: the ::1 the kernel makes again is not written again (it would get a route in table main)", async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.link('lo').up();
+    const routes = (): unknown[] => JSON.parse(runIn(ns, 'ip', ['-6', '-j', 'route', 'show', 'table', 'all']));
+    const before = { routes: routes(), addrs: ipAddrs(ns, 'lo') };
+    const e = await rejection(ns.link('lo').down().address('127.0.0.1/8'));
+    expect(e.code).toBe('EEXIST');
+    expect({ routes: routes(), addrs: ipAddrs(ns, 'lo') }).toEqual(before);
+  });
+
   it('lowering a link\'s MTU lowers its macvlans\': they get theirs back', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

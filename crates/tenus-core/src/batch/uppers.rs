@@ -6,6 +6,9 @@
 //! 1,600-link dump. Now one dump serves a run of them: indexed once by parent (`IFLA_LINK`),
 //! each item given only the links on top of its own.
 //!
+//! A bridge port's MTU also sets its bridge's (the least of its ports'): the bridge a link is a
+//! port of is served with its upper links, and changing any of its ports makes it stale.
+//!
 //! The dump shows a link's upper links as they are as long as nothing sent since changed them:
 //! only link changes that keep the links' structure (no master, no name) may be sent in
 //! between, and a change to link L may change L, the links on top of L and theirs (MTUs follow
@@ -36,6 +39,9 @@ struct Dump {
     parent_of: HashMap<u32, u32>,
     /// The indexes of the links on top of each link (kept when `by_parent`'s are taken).
     uppers: HashMap<u32, Vec<u32>>,
+    /// Each bridge port's bridge, and the bridges' messages.
+    bridge_of: HashMap<u32, u32>,
+    bridges: HashMap<u32, Vec<u8>>,
     /// Links whose upper links may have changed since the dump.
     changed: HashSet<u32>,
 }
@@ -45,11 +51,16 @@ impl UpperLinks {
     /// Taken, not copied: the item asking is about to change `link`.
     pub(super) fn take(&mut self, target: usize, link: u32) -> Option<Messages> {
         let d = self.0.as_mut()?;
-        if d.target != target || d.changed.contains(&link) {
+        let bridge = d.bridge_of.get(&link).copied();
+        if d.target != target || d.changed.contains(&link) || bridge.is_some_and(|b| d.changed.contains(&b)) {
             return None;
         }
         d.changed.insert(link);
-        Some(d.by_parent.remove(&link).unwrap_or_default())
+        let mut found = d.by_parent.remove(&link).unwrap_or_default();
+        if let Some(message) = bridge.and_then(|b| d.bridges.get(&b)) {
+            found.push(message);
+        }
+        Some(found)
     }
 
     /// Keeps a links dump read in `target`.
@@ -57,8 +68,16 @@ impl UpperLinks {
         let mut by_parent: HashMap<u32, Messages> = HashMap::new();
         let mut parent_of = HashMap::new();
         let mut uppers: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut bridge_of = HashMap::new();
+        let mut bridges = HashMap::new();
         for message in answer {
             let Some(link) = read_link(message) else { continue };
+            if link.kind.as_deref() == Some("bridge") {
+                bridges.insert(link.index, message.to_vec());
+            }
+            if let Some(master) = link.master.filter(|m| *m != 0) {
+                bridge_of.insert(link.index, master);
+            }
             match link.parent {
                 Some(parent) if parent != 0 && parent != link.index => {
                     by_parent.entry(parent).or_default().push(message);
@@ -73,6 +92,11 @@ impl UpperLinks {
             by_parent,
             parent_of,
             uppers,
+            bridge_of: bridge_of
+                .into_iter()
+                .filter(|(_, b)| bridges.contains_key(b))
+                .collect(),
+            bridges,
             changed: HashSet::new(),
         });
     }
@@ -98,6 +122,10 @@ impl Dump {
     fn changed_from(&mut self, link: u32) {
         if let Some(parent) = self.parent_of.get(&link) {
             self.changed.insert(*parent);
+        }
+        // Its bridge's MTU follows its ports'.
+        if let Some(bridge) = self.bridge_of.get(&link) {
+            self.changed.insert(*bridge);
         }
         let mut seen = HashSet::new();
         let mut next = vec![link];

@@ -8,7 +8,10 @@ use crate::error::{Error, Result};
 use crate::handle::Handle;
 
 use super::build::{encode_new_link, Resolved};
-use super::set::{read_master, restore_bridge_mtu};
+use super::fast::read_link;
+use super::set::{
+    drags_bridge_v6, read_ipv6_addresses, read_master, readd_ipv6, restore_bridge_mtu, IPV6_MIN_MTU,
+};
 use super::spec::{LinkRef, LinkSpec};
 use super::LinkRecord;
 
@@ -130,6 +133,9 @@ impl Step for AddLink {
     fn reads(&self, names: &View) -> Result<Reads> {
         let resolved = self.resolved(names)?;
         let mut requests: Vec<Read> = resolved.master.map(read_master).into_iter().collect();
+        if let Some(master) = resolved.master.filter(|_| self.drops_master_v6()) {
+            requests.push(read_ipv6_addresses(master));
+        }
         requests.extend(self.spec.kind.reads_before_create(&resolved));
         Ok(Reads {
             requests,
@@ -144,12 +150,23 @@ impl Step for AddLink {
     /// Sent once a rollback has deleted the link: what its creation changed on other links —
     /// the MTU of the bridge it joined, and what the kind changed (`Kind::restore_after_delete`).
     fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
-        let (master, kind) =
-            before.split_at(usize::from(self.spec.common.master.is_some()).min(before.len()));
+        let has_master = self.spec.common.master.is_some();
+        let (master, rest) = before.split_at(usize::from(has_master).min(before.len()));
+        let (v6, kind) = rest.split_at(usize::from(has_master && self.drops_master_v6()).min(rest.len()));
         // The link is gone: no index of a bridge is its own.
         let bridge = master.first().and_then(|m| restore_bridge_mtu(m, 0));
+        // A bridge it took below 1280 lost its IPv6 addresses: added again once its MTU is back.
+        let lost: Vec<u32> = master
+            .first()
+            .and_then(|m| m.iter().find_map(read_link))
+            .filter(|b| drags_bridge_v6(b, self.spec.common.mtu))
+            .map(|b| b.index)
+            .into_iter()
+            .collect();
+        let readd = v6.first().map(|a| readd_ipv6(&lost, a)).unwrap_or_default();
         Ok(bridge
             .into_iter()
+            .chain(readd)
             .chain(self.spec.kind.restore_after_delete(kind))
             .map(|m| (names.target, m))
             .collect())
@@ -157,6 +174,14 @@ impl Step for AddLink {
 
     fn effect(&self) -> Effect<'_> {
         Effect::Creates(&self.names.name, self.peer_target.zip(self.names.peer.as_deref()))
+    }
+}
+
+impl AddLink {
+    /// Whether the link is made with an MTU that would take a bridge it joins below 1280 (the
+    /// bridge then loses its IPv6 addresses): they are read before.
+    fn drops_master_v6(&self) -> bool {
+        self.spec.common.mtu.is_some_and(|m| m < IPV6_MIN_MTU)
     }
 }
 

@@ -52,7 +52,9 @@ use super::{LinkRecord, LinkRef};
 
 const IFLA_IFALIAS: u16 = 20;
 /// Below this MTU the kernel turns IPv6 off on a link and drops its addresses.
-const IPV6_MIN_MTU: u32 = 1280;
+pub(crate) const IPV6_MIN_MTU: u32 = 1280;
+/// The loopback link's index in every network namespace.
+const LOOPBACK_INDEX: u32 = 1;
 
 /// `ip link set` options as JavaScript passes them; absent fields are left alone.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -304,14 +306,26 @@ impl SetLink {
             return Vec::new();
         };
         let mut out = Vec::new();
+        // Links whose IPv6 addresses the change made the kernel drop: this one, upper links it
+        // took below 1280, and a bridge its ports took below 1280.
+        let mut lost_v6 = vec![was.index];
         if self.attaches() {
             let bridge = before.get(self.slot(Slot::Master));
             out.extend(bridge.and_then(|b| restore_bridge_mtu(b, was.index)));
+            let joined = bridge.and_then(|b| b.iter().find_map(read_link));
+            if let Some(b) = joined.filter(|b| drags_bridge_v6(b, self.change.mtu.or(was.mtu))) {
+                lost_v6.push(b.index);
+            }
         }
-        // Links whose IPv6 addresses the change made the kernel drop: this one, and upper
-        // links it took below 1280.
-        let mut lost_v6 = vec![was.index];
         if let (Some(new), Some(links)) = (self.change.mtu, before.get(self.slot(Slot::Links))) {
+            // The bridge it is a port of follows its least port's MTU (not once set by hand).
+            let bridge = links
+                .iter()
+                .filter_map(read_link)
+                .find(|b| Some(b.index) == was.master && was.index != b.index);
+            if bridge.is_some_and(|b| drags_bridge_v6(&b, Some(new))) && self.lowers_mtu(&was) {
+                lost_v6.extend(was.master);
+            }
             // Upper links the kernel lowered with it get their MTU back.
             for upper in links.iter().filter_map(read_link) {
                 let upper_mtu = upper.mtu.unwrap_or_default();
@@ -439,14 +453,22 @@ impl Step for SetLink {
         };
         let master_changes =
             self.change.master.is_some() && new_master.as_ref().map(|m| m.index) != before.master;
+        let drags_bridge = new_master
+            .as_ref()
+            .is_some_and(|m| drags_bridge_v6(m, self.change.mtu.or(before.mtu)));
         let joins_vrf = master_changes && new_master.is_some_and(|m| m.kind.as_deref() == Some("vrf"));
         let leaves_vrf = master_changes && before.port_kind.as_deref() == Some("vrf");
-        if mtu_drops_v6 || up_changes || joins_vrf || leaves_vrf {
-            // Below 1280 the upper links that follow the MTU down lose theirs too: then every
-            // link's (the undo picks), else this link's only.
+        if mtu_drops_v6 || drags_bridge || up_changes || joins_vrf || leaves_vrf {
+            // Below 1280 the upper links that follow the MTU down, and the bridge it is (or
+            // becomes) a port of, lose theirs too: then every link's (the undo picks), else this
+            // link's only.
             let mut msg = AddressMessage::default();
             msg.header.family = AddressFamily::Inet6;
-            msg.header.index = if mtu_drops_v6 { 0 } else { before.index };
+            msg.header.index = if mtu_drops_v6 || drags_bridge {
+                0
+            } else {
+                before.index
+            };
             reads.requests.push(Read {
                 message: encode(RouteNetlinkMessage::GetAddress(msg), Flags::Dump),
                 dump: true,
@@ -526,11 +548,30 @@ pub(crate) fn restore_bridge_mtu(read: &Messages, port: u32) -> Option<Vec<u8>> 
     ))
 }
 
+/// A dump of one link's IPv6 addresses.
+pub(crate) fn read_ipv6_addresses(index: u32) -> Read {
+    let mut msg = AddressMessage::default();
+    msg.header.family = AddressFamily::Inet6;
+    msg.header.index = index;
+    Read {
+        message: encode(RouteNetlinkMessage::GetAddress(msg), Flags::Dump),
+        dump: true,
+    }
+}
+
+/// Whether a port with MTU `port_mtu` takes `bridge` below 1280, where the kernel drops the
+/// bridge's IPv6 addresses (a bridge's MTU follows its least port's: `br_mtu_auto_adjust`).
+pub(crate) fn drags_bridge_v6(bridge: &LinkRecord, port_mtu: Option<u32>) -> bool {
+    bridge.kind.as_deref() == Some("bridge")
+        && bridge.mtu.is_some_and(|m| m >= IPV6_MIN_MTU)
+        && port_mtu.is_some_and(|m| m < IPV6_MIN_MTU)
+}
+
 /// Requests that put back the IPv6 addresses of the links `lost` that were read before the
 /// change, as they were read (flags such as `nodad`, metric, lifetimes left: `encode_addr_restore`;
 /// a replace, as the kernel may have made the link-local ones again already), in the order
 /// that makes the kernel list them as it did (`readd_order`: the reverse of the order read).
-fn readd_ipv6(lost: &[u32], addresses: &Messages) -> Vec<Vec<u8>> {
+pub(crate) fn readd_ipv6(lost: &[u32], addresses: &Messages) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for bytes in addresses {
         let Ok(RouteNetlinkMessage::NewAddress(m)) = decode("link.set", bytes) else {
@@ -540,7 +581,13 @@ fn readd_ipv6(lost: &[u32], addresses: &Messages) -> Vec<Vec<u8>> {
             .attributes
             .iter()
             .any(|a| matches!(a, AddressAttribute::Address(IpAddr::V6(_))));
-        if lost.contains(&m.header.index) && v6 {
+        // The loopback's ::1 the kernel makes again as IPv6 comes back on `lo` (index 1 in
+        // every namespace); written again, it would get a prefix route in table main.
+        let loopback = m.header.index == LOOPBACK_INDEX
+            && m.attributes
+                .iter()
+                .any(|a| matches!(a, AddressAttribute::Address(IpAddr::V6(a)) if a.is_loopback()));
+        if lost.contains(&m.header.index) && v6 && !loopback {
             out.push(encode_addr_restore(&m));
         }
     }
