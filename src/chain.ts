@@ -58,6 +58,8 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   private readonly steps: Step[] = [];
   /** Whether a step changes the link itself (then it is read back at the end). */
   private changesLink = false;
+  /** Whether a step moves or renames the link (`Link.relocation`). */
+  private relocates = false;
   private error?: unknown;
   private running?: Promise<L>;
   /** @internal Creation options, checked (for `create` starts). */
@@ -118,6 +120,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     const at = this.at;
     this.guard(() => {
       change = args.options(arg, fields(), { master: args.linkIn(at) });
+      if (typeof change.name === 'string') this.relocates = true;
     });
     return this.step((c) => {
       c.add([OP.linkSet, c.ref, change]);
@@ -329,6 +332,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
       to = netnsArg('target', target);
       name = args.optionalName('name', args.options('options', options, {}, ['name']).name);
       this.at = to;
+      this.relocates = true;
     });
     return this.step((c) => {
       const n = c.run.peer(to);
@@ -363,6 +367,24 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
    * for them more than for the kernel's work).
    */
   private execute(): Promise<L> {
+    const link = 'link' in this.start ? this.start.link : undefined;
+    // A chain started before from the same Link that moves or renames it: this one acts on the
+    // link where that one leaves it.
+    const earlier = link?.relocation;
+    const now = (): Promise<L> => this.executeNow();
+    const running = earlier === undefined ? now() : earlier.then(now, now);
+    if (link !== undefined && this.relocates) {
+      const settled = running.then(noop, noop);
+      link.relocation = settled;
+      void settled.then(() => {
+        if (link.relocation === settled) link.relocation = undefined;
+      });
+    }
+    return running;
+  }
+
+  /** Runs the chain now. */
+  private executeNow(): Promise<L> {
     if (this.error !== undefined) return Promise.reject(this.error);
     const start = this.start;
     if (this.lone !== undefined && this.steps.length === 1 && 'link' in start && start.link.ns === this.ns && !this.ns.closed) {
@@ -381,7 +403,9 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 
   /** Compiles the steps into one run and sends it; `name`: the link's, read first for a move. */
   private send(name: string | undefined): Promise<L> {
-    const run = new Run(this.ns);
+    // A Link's chain runs from where the link is now (it may have moved since the chain was
+    // built): its items act there until a step moves it.
+    const run = new Run('link' in this.start ? this.start.link.ns : this.ns);
     const c = new Cursor(run, 0, name, 0);
     const start = this.start;
     let created: number | undefined;
@@ -532,3 +556,5 @@ function failure(report: Report, names: (string | undefined)[], last: string | u
   }
   return e;
 }
+
+function noop(): void {}

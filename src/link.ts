@@ -256,6 +256,13 @@ export class Link extends LinkOps {
     return this.ns.chainOn(this);
   }
 
+  /**
+   * @internal The last chain started from this Link that moves or renames the link, settled
+   * (either way) when it is done: chains started after it wait for it, then act on the link
+   * where it is (their items name it by its namespace, index and name).
+   */
+  relocation?: Promise<void>;
+
   /** @internal Where the link is now, after a chain moved, renamed or changed it. */
   follow(ns: Netns, info: LinkRecord): void {
     this.ns = ns;

@@ -384,6 +384,24 @@ describe('IPv6 addresses the kernel drops are back after a rollback, as they wer
 });
 
 describe('a handle follows its link', () => {
+  it('a chain run after another from the same Link moved or renamed it acts on the link where it went', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const o = await lab();
+    const a = await ns.veth('a0').peer('a1');
+    const moving = a.moveTo(o, { name: 'b0' });
+    const later = a.mtu(1400).alias('after-the-move'); // built before the move, run after it
+    await moving;
+    await later;
+    expect(ipLink(o, 'b0')).toMatchObject({ mtu: 1400, ifalias: 'after-the-move' });
+    // Started together: each waits for the moves and renames started before it from the Link.
+    const c = await ns.veth('c0').peer('c1');
+    await Promise.all([c.moveTo(o), c.mtu(1300), c.rename('c9'), c.alias('moved')]);
+    expect(ipLink(o, 'c9')).toMatchObject({ mtu: 1300, ifalias: 'moved' });
+    expect([c.ns === o, c.name]).toEqual([true, 'c9']);
+    expect(JSON.parse(runIn(ns, 'ip', ['-j', 'link', 'show'])).map((l: { ifname: string }) => l.ifname).sort()).toEqual(['a1', 'c1', 'lo']);
+  });
+
   it('across moves and renames made through tenus, and errors name it', async (ctx) => {
     needRoot(ctx);
     const [a, b] = [await lab(), await lab()];
