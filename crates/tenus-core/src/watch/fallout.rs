@@ -31,16 +31,23 @@ use std::sync::Arc;
 use crate::link::LinkRecord;
 use crate::nexthop::spec::GroupMember;
 use crate::route::record::NexthopLegRecord;
+use crate::rule::RuleRecord;
 
 use super::objects::nexthop::WatchedNexthop;
 use super::objects::route::WatchedRoute;
 use super::objects::{Decoded, Key, Record};
 use super::view::View;
 
-/// The changes the kernel made silently along with `d` (which `view` already holds), to be
-/// applied after it, in order.
-pub fn after(view: &View, d: &Decoded) -> Vec<Decoded> {
-    let mut out = gone_with(view, d);
+/// The changes the kernel made silently along with `d` (which `view` already holds; `was`: what
+/// it held before), to be applied after it, in order.
+pub fn after(view: &View, d: &Decoded, was: Option<&Record>) -> Vec<Decoded> {
+    let mut out = gone_with(view, d, was);
+    // A link come or gone attaches or detaches the rules naming it.
+    if let Record::Link(link) = &*d.record {
+        if d.gone || was.is_none() {
+            out.extend(attached(view, &[link.name.as_str()]));
+        }
+    }
     out.extend(veth_peer(view, d));
     out.extend(veth_peer_moved(view, d));
     out
@@ -77,6 +84,38 @@ pub fn renamed(view: &View, old: &str, new: &str) -> Vec<Decoded> {
             Some(Decoded {
                 key: key.clone(),
                 record: Arc::new(record),
+                gone: false,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out.extend(attached(view, &[old, new]));
+    out
+}
+
+/// Rules naming a link by `names` (`iif`, `oif`) as the kernel now has them: detached while
+/// no link has the name, attached again when one comes, unannounced (`attach_rules`).
+fn attached(view: &View, names: &[&str]) -> Vec<Decoded> {
+    let exists = |n: &String| {
+        view.iter()
+            .any(|(_, r)| matches!(&**r, Record::Link(l) if &l.name == n))
+    };
+    let mut out: Vec<Decoded> = view
+        .iter()
+        .filter_map(|(key, record)| {
+            let Record::Rule(r) = &**record else { return None };
+            let named = |n: &Option<String>| n.as_deref().is_some_and(|n| names.contains(&n));
+            if !named(&r.iif) && !named(&r.oif) {
+                return None;
+            }
+            let detached =
+                r.iif.as_ref().is_some_and(|n| !exists(n)) || r.oif.as_ref().is_some_and(|n| !exists(n));
+            (r.detached.is_some() != detached).then(|| Decoded {
+                key: key.clone(),
+                record: Arc::new(Record::Rule(RuleRecord {
+                    detached: detached.then_some(true),
+                    ..r.clone()
+                })),
                 gone: false,
             })
         })
@@ -164,10 +203,14 @@ fn veth_peer(view: &View, d: &Decoded) -> Option<Decoded> {
 
 /// What goes silently with a link going down or away, a nexthop or the last IPv4 address of a
 /// link.
-fn gone_with(view: &View, d: &Decoded) -> Vec<Decoded> {
+fn gone_with(view: &View, d: &Decoded, was: Option<&Record>) -> Vec<Decoded> {
+    let lost_carrier =
+        |link: &LinkRecord| !has_carrier(link) && matches!(was, Some(Record::Link(old)) if has_carrier(old));
     match (&d.key, &*d.record) {
-        (Key::Link(index), Record::Link(link)) if d.gone || !link.up => {
+        (Key::Link(index), Record::Link(link)) if d.gone || !link.up || lost_carrier(link) => {
             let index = *index;
+            // Its nexthop objects go when it goes down or away, and when it loses carrier
+            // (`nh_netdev_event`: neither RUNNING nor LOWER_UP).
             let nexthops: HashSet<u32> = view
                 .iter()
                 .filter_map(|(k, r)| match (k, &**r) {
@@ -176,13 +219,18 @@ fn gone_with(view: &View, d: &Decoded) -> Vec<Decoded> {
                 })
                 .collect();
             let gone = d.gone;
+            let down = gone || !link.up;
+            let links_down = links_where(view, |l| !l.up);
             // A link going away takes every IPv4 route with a leg on it (multipath included);
-            // going down, those whose every leg is on it, but its addresses' local routes.
+            // going down, those with a leg on it whose every leg is now on a link that is down,
+            // but its addresses' local routes. Losing carrier leaves the routes (`linkdown`).
             let dead = |r: &WatchedRoute| {
                 if gone {
                     r.links.contains(&index)
                 } else {
-                    !r.host && r.links.iter().all(|l| *l == index)
+                    down && !r.host
+                        && r.links.contains(&index)
+                        && r.links.iter().all(|l| *l == index || links_down.contains(l))
                 }
             };
             let mut out = removals(view, |_| false, nexthops, dead);
@@ -198,12 +246,28 @@ fn gone_with(view: &View, d: &Decoded) -> Vec<Decoded> {
                 .iter()
                 .any(|(_, r)| matches!(&**r, Record::Address(o) if o.index == index && o.family == "inet"));
             if last {
-                // The address's own routes (protocol kernel) go announced, just before.
+                // Its IPv4 routes go, those with a leg on it whose every leg is on a link now
+                // down or without IPv4 addresses (their legs died the same way). The address's
+                // own routes (protocol kernel, in tables main and local) go announced, just
+                // before; a copy of one elsewhere goes unannounced.
+                let unaddressed = links_where(view, |l| {
+                    !l.up
+                        || !view.iter().any(
+                            |(_, r)| matches!(&**r, Record::Address(o) if o.index == l.index && o.family == "inet"),
+                        )
+                });
+                let own =
+                    |r: &WatchedRoute| r.kernel && matches!(r.record.table, RT_TABLE_MAIN | RT_TABLE_LOCAL);
                 removals(
                     view,
                     |_| false,
                     HashSet::new(),
-                    |r: &WatchedRoute| !r.kernel && r.links.iter().all(|l| *l == index),
+                    |r: &WatchedRoute| {
+                        r.ipv4
+                            && !own(r)
+                            && r.links.contains(&index)
+                            && r.links.iter().all(|l| *l == index || unaddressed.contains(l))
+                    },
                 )
             } else {
                 Vec::new()
@@ -211,6 +275,24 @@ fn gone_with(view: &View, d: &Decoded) -> Vec<Decoded> {
         }
         _ => Vec::new(),
     }
+}
+
+const RT_TABLE_MAIN: u32 = 254;
+const RT_TABLE_LOCAL: u32 = 255;
+
+/// Whether a link has carrier as the kernel's nexthop code asks (RUNNING or LOWER_UP).
+fn has_carrier(l: &LinkRecord) -> bool {
+    l.flags.iter().any(|f| *f == "RUNNING" || *f == "LOWER_UP")
+}
+
+/// The indexes of the links in the view that `pick` picks.
+fn links_where(view: &View, pick: impl Fn(&LinkRecord) -> bool) -> HashSet<u32> {
+    view.iter()
+        .filter_map(|(_, r)| match &**r {
+            Record::Link(l) if pick(l) => Some(l.index),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Brings a view made of dumps in line with the rules: no IPv4 route and no nexthop on a link
@@ -367,7 +449,8 @@ fn on_members(view: &View, route: &WatchedRoute, left: &[GroupMember]) -> Option
     let mut r = route.clone();
     r.links = members.iter().filter_map(|(_, n)| n.link).collect();
     match members.as_slice() {
-        [(_, n)] => {
+        // An IPv6 route on a group is listed with legs, even one (IPv4's with one, without).
+        [(_, n)] if r.ipv4 => {
             r.record.via = n.record.via.clone();
             r.record.dev = n.record.dev.clone();
             r.record.multipath = None;
@@ -436,7 +519,7 @@ mod tests {
     fn moved(moved_to: Option<LinkMove>) -> Vec<Decoded> {
         let mut gone = veth(2, Some(3), None);
         gone.moved_to = moved_to;
-        after(&view(&[veth(3, Some(2), None)]), &decoded(gone, true))
+        after(&view(&[veth(3, Some(2), None)]), &decoded(gone, true), None)
     }
 
     #[test]
@@ -477,7 +560,7 @@ mod tests {
     #[test]
     fn a_peer_back_from_elsewhere_is_named_here_again() {
         let stays = veth(3, Some(7), Some(4));
-        let out = after(&view(&[stays]), &decoded(veth(2, Some(3), None), false));
+        let out = after(&view(&[stays]), &decoded(veth(2, Some(3), None), false), None);
         assert_eq!(out.len(), 1);
         let now = link_of(&out[0]);
         assert_eq!((now.index, now.parent, now.link_netnsid), (3, Some(2), None));
@@ -487,7 +570,7 @@ mod tests {
     fn a_veth_naming_a_peer_elsewhere_is_left_alone() {
         // Link 2's peer is elsewhere: link 3 here, which it happens to name by index, is not it.
         let here = veth(3, None, None);
-        let out = after(&view(&[here]), &decoded(veth(2, Some(3), Some(1)), false));
+        let out = after(&view(&[here]), &decoded(veth(2, Some(3), Some(1)), false), None);
         assert!(out.is_empty());
     }
 }

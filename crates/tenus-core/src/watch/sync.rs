@@ -25,6 +25,7 @@
 //! another drain.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 
 use super::event::{Event, ResyncReason};
 use super::fallout;
@@ -365,12 +366,14 @@ impl Sync {
     }
 
     fn stream(&mut self, d: Decoded) {
+        let d = self.folded(d);
         // What the kernel did silently along with it follows it (`fallout.rs`).
         let probe = (self.infer && self.live.changes(&d)).then(|| d.clone());
         let renamed = probe.as_ref().and_then(|p| self.rename_of(p));
+        let was = probe.as_ref().and_then(|p| self.live.get(&p.key).cloned());
         self.apply(d);
         if let Some(probe) = probe {
-            for silent in fallout::after(&self.live, &probe) {
+            for silent in fallout::after(&self.live, &probe, was.as_deref()) {
                 self.apply(silent);
             }
         }
@@ -378,6 +381,24 @@ impl Sync {
             for silent in fallout::renamed(&self.live, &old, &new) {
                 self.apply(silent);
             }
+        }
+    }
+
+    /// An IPv6 multipath route's leg, folded into the route the view holds
+    /// (`objects::route::fold_legs`).
+    fn folded(&self, d: Decoded) -> Decoded {
+        let (Record::Route(new), Some(Record::Route(old))) =
+            (&*d.record, self.live.get(&d.key).map(|r| &**r))
+        else {
+            return d;
+        };
+        match super::objects::route::fold_legs(old, new, d.gone) {
+            Some((route, gone)) => Decoded {
+                key: d.key,
+                record: Arc::new(Record::Route(route)),
+                gone,
+            },
+            None => d,
         }
     }
 

@@ -12,6 +12,7 @@ use crate::route::encode::RTM_DELROUTE;
 use crate::route::list::{dump_request, RouteFilter};
 use crate::route::record::read_route_message;
 use crate::route::spec::{Family, Prefix};
+use crate::route::record::NexthopLegRecord;
 use crate::route::RouteRecord;
 use crate::watch::object::{Object, Read};
 use crate::watch::objects::Names;
@@ -21,10 +22,14 @@ const RTNLGRP_IPV6_ROUTE: u32 = 11;
 const RTM_NEWROUTE: u16 = 24;
 const RT_SCOPE_HOST: u8 = 254;
 const RTPROT_KERNEL: u8 = 2;
+/// Routes from router advertisements: the kernel does not merge them into multipath routes.
+const RTPROT_RA: u8 = 9;
 
 /// A route as the kernel tells one from another: its table, destination and source prefixes,
-/// TOS and metric; for IPv6, also its (first leg's) link and gateway: IPv6 keeps a route to the
-/// same prefix with the same metric on each link (every link's fe80::/64). Not followed here:
+/// TOS and metric; for an IPv6 route without a gateway, also its link: IPv6 keeps a route to
+/// the same prefix with the same metric on each link (every link's fe80::/64). IPv6 routes
+/// through gateways with one key are the legs of one multipath route (`fold_legs`), and a
+/// route on a nexthop object is that object's (its legs change with it). Not followed here:
 /// IPv4 routes appended beside one with the same key (`ip route append`) are one object, and
 /// an IPv6 `ip route replace` that moves a route to another link or gateway leaves the old
 /// one in the view until the next resync (the kernel announces the new route only).
@@ -102,8 +107,15 @@ impl Object for Routes {
             .chain(r.multipath.iter().map(|l| index(&l.dev)))
             .flatten()
             .collect();
+        // IPv6 routes through gateways to one prefix and metric are legs of one multipath route
+        // (`fold_legs`); a route on a nexthop object is that object's (its legs change with it).
+        let ecmp = r.family == Family::Inet6
+            && r.protocol != RTPROT_RA
+            && (r.gateway.is_some() && r.multipath.is_empty()
+                || !r.multipath.is_empty() && r.multipath.iter().all(|l| l.gateway.is_some()));
         let leg = match (r.family, r.multipath.first()) {
             (Family::Inet, _) => None,
+            (Family::Inet6, _) if r.nexthop.is_some() || ecmp => None,
             (Family::Inet6, Some(l)) => Some((index(&l.dev).unwrap_or(0), l.gateway)),
             (Family::Inet6, None) => Some((index(&r.dev).unwrap_or(0), r.gateway)),
         };
@@ -149,4 +161,93 @@ impl Object for Routes {
                 .flatten()
                 .map(|l| without_silent(&l.flags)))
     }
+}
+
+/// One leg of a route, and the index of its link when known.
+type Leg = (NexthopLegRecord, Option<u32>);
+
+/// The legs of a route: its multipath legs, or itself as one leg.
+fn legs(r: &WatchedRoute) -> Vec<Leg> {
+    match &r.record.multipath {
+        Some(legs) => {
+            let links: Vec<Option<u32>> = if r.links.len() == legs.len() {
+                r.links.iter().copied().map(Some).collect()
+            } else {
+                vec![None; legs.len()]
+            };
+            legs.iter().cloned().zip(links).collect()
+        }
+        None => vec![(
+            NexthopLegRecord {
+                via: r.record.via.clone(),
+                dev: r.record.dev.clone(),
+                weight: 1,
+                flags: r.record.flags.clone(),
+            },
+            r.links.first().copied(),
+        )],
+    }
+}
+
+fn same_leg(a: &NexthopLegRecord, b: &NexthopLegRecord) -> bool {
+    a.via == b.via && a.dev == b.dev
+}
+
+/// `route` with these legs, as the kernel lists it: one leg is a plain route (its gateway and
+/// link on the route), more are a multipath route.
+fn with_legs(route: &WatchedRoute, legs: Vec<Leg>) -> WatchedRoute {
+    let mut r = route.clone();
+    r.links = legs.iter().filter_map(|(_, i)| *i).collect();
+    if let [(leg, _)] = legs.as_slice() {
+        r.record.via = leg.via.clone();
+        r.record.dev = leg.dev.clone();
+        r.record.flags = leg.flags.clone();
+        r.record.multipath = None;
+    } else {
+        if r.record.multipath.is_none() {
+            r.record.flags = None; // a plain route's flags were its leg's
+        }
+        r.record.via = None;
+        r.record.dev = None;
+        r.record.multipath = Some(legs.into_iter().map(|(l, _)| l).collect());
+    }
+    r
+}
+
+/// An IPv6 multipath route as the kernel announces it, a leg at a time: a leg appended comes
+/// as the whole route with the new leg first (listed last: it went after the others), a leg
+/// deleted (by its gateway, or with its link) as that leg alone. Folded into the route `old`
+/// the watcher holds: the route with its legs now, and whether it is gone. None where the
+/// message stands as it is (no route held; a replace, which announces the route whole).
+pub fn fold_legs(old: &WatchedRoute, new: &WatchedRoute, gone: bool) -> Option<(WatchedRoute, bool)> {
+    if new.ipv4 || new.record.nexthop.is_some() {
+        return None;
+    }
+    let (was, said) = (legs(old), legs(new));
+    if gone {
+        let left: Vec<Leg> = was
+            .iter()
+            .filter(|(l, _)| !said.iter().any(|(s, _)| same_leg(l, s)))
+            .cloned()
+            .collect();
+        return match left.len() {
+            n if n == was.len() => None, // not a leg it holds: the message as it is
+            0 => Some((old.clone(), true)),
+            _ => Some((with_legs(old, left), false)),
+        };
+    }
+    let appended = said.len() > was.len() && was.iter().all(|(l, _)| said.iter().any(|(s, _)| same_leg(l, s)));
+    if !appended {
+        return None;
+    }
+    // The legs held, as now announced (weights, flags), in their order; then the new ones.
+    let mut merged: Vec<Leg> = was
+        .iter()
+        .map(|(l, i)| {
+            let now = said.iter().find(|(s, _)| same_leg(l, s));
+            now.map_or((l.clone(), *i), |(s, j)| (s.clone(), j.or(*i)))
+        })
+        .collect();
+    merged.extend(said.into_iter().filter(|(s, _)| !was.iter().any(|(l, _)| same_leg(l, s))));
+    Some((with_legs(old, merged), false))
 }
