@@ -26,8 +26,14 @@ function norm(r: Rec, keyOnly = false): string {
   return JSON.stringify(c, Object.keys(flat(c)).sort());
 }
 
+/** Every key of `o`, at any depth (JSON.stringify's list of keys to write, sorted). */
 function flat(o: unknown, into: Rec = {}): Rec {
-  if (o && typeof o === 'object') for (const [k, v] of Object.entries(o)) ((into[k] = true), flat(v, into));
+  if (o && typeof o === 'object') {
+    for (const [k, v] of Object.entries(o)) {
+      into[k] = true;
+      flat(v, into);
+    }
+  }
   return into;
 }
 
