@@ -502,6 +502,9 @@ export class VethChain extends LinkChain<VethLink> {
     return this.guard(() => {
       this.options.peer = peerName(this.options.peer, name);
       const o = args.options('options', options, { in: netnsArg, mac: peerMac }, ['in', 'mac']);
+      if (o.mac !== undefined && this.options.peerMac !== undefined && this.options.peerMac !== o.mac) {
+        throw TenusError.invalid('peerMac', `${JSON.stringify(o.mac)}: the pair's peer has MAC ${JSON.stringify(this.options.peerMac)} already`);
+      }
       if (o.mac !== undefined) this.options.peerMac = o.mac;
       if (o.in !== undefined) this.peerIn = o.in as Netns;
     });

@@ -213,7 +213,8 @@ function validArb(d: Domain): fc.Arbitrary<unknown> {
     case 'int':
       return d.near ? fc.constantFrom(...d.near) : fc.integer({ min: d.min, max: d.max });
     case 'ifname':
-      return fc.oneof(fc.constantFrom('br0', 'v0'), fc.stringMatching(/^[a-z][a-z0-9]{0,6}$/));
+      // `all` and `default` are reserved (net.ipv4.conf.all, .default).
+      return fc.oneof(fc.constantFrom('br0', 'v0'), fc.stringMatching(/^[a-z][a-z0-9]{0,6}$/).filter((n) => n !== 'all' && n !== 'default'));
     case 'nsname':
       return fc.constant('blue');
     case 'mac':
@@ -271,7 +272,7 @@ function malformed(d: Domain): fc.Arbitrary<unknown> | undefined {
             fc.stringMatching(/^[a-z0-9]{0,5}$/),
           )
           .map(([a, c, b]) => a + c + b),
-        fc.constantFrom('.', '..', 'é'.repeat(8), 'eth%d'),
+        fc.constantFrom('.', '..', 'é'.repeat(8), 'eth%d', 'all', 'default'),
       );
     case 'nsname':
       return fc.oneof(fc.constantFrom('.', '..', 'a/b', '../x', 'x/'), fc.integer({ min: 256, max: 400 }).map((n) => 'n'.repeat(n)));

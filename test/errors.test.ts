@@ -36,6 +36,8 @@ describe('invalid interface names', () => {
     ['"."', '.'],
     ['".."', '..'],
     ['a % template', 'br%d'],
+    ['"all" (net.ipv4.conf.all)', 'all'],
+    ['"default"', 'default'],
   ];
 
   it.for(bad)('%s is refused as a link name', async ([, name], ctx) => {
@@ -218,6 +220,15 @@ describe('invalid attribute values', () => {
     const e = await expectInvalid(ns, (n) => n.bridge('br0', { mac }), 'mac');
     expect(e.message).toContain('multicast');
     await expectInvalid(ns, (n) => n.veth('v0').peer('v1', { mac }), 'peerMac');
+  });
+
+  it("a peer's MAC given twice, differently, is refused (as a peer's name is)", async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const e = await expectInvalid(ns, (n) => n.veth('v0', { peerMac: '02:00:00:00:00:0a' }).peer('v1', { mac: '02:00:00:00:00:0b' }), 'peerMac');
+    expect(e.message).toContain('02:00:00:00:00:0a');
+    const v = await ns.veth('v2', { peerMac: '02:00:00:00:00:0c' }).peer('v3', { mac: '02:00:00:00:00:0c' });
+    expect(v.peer.info.mac).toBe('02:00:00:00:00:0c');
   });
 
   it.for(['10.0.0.1/33', 'fd00::1/129', '10.0.0/24', '10.0.0.1/', '10.0.0.1/x', 'x', '10.0.0.1/+8', '', '10.0.0.1/24/1'])(

@@ -391,6 +391,14 @@ pub fn ifname(arg: &str, name: &str) -> Result<()> {
             format!("interface name {name:?} is reserved"),
         ));
     }
+    // /proc/sys/net/ipv{4,6}/conf/{all,default} are the settings of every link: the kernel
+    // refuses a link so named (EINVAL, without a word of why).
+    if name == "all" || name == "default" {
+        return Err(Error::invalid(
+            arg,
+            format!("interface name {name:?} is reserved (net.ipv4.conf.{name} is every link's settings)"),
+        ));
+    }
     if let Some(bad) = name
         .chars()
         .find(|c| matches!(c, '/' | ':' | '%') || c.is_whitespace() || c.is_control())
