@@ -966,7 +966,10 @@ export interface TunTapOptions {
   /** Owning group id. */
   group?: number
   multiQueue?: boolean
-  /** The MTU set right after the device is made (checked here, before it exists: 68..=65535). */
+  /**
+   * The MTU set right after the device is made (checked here, before it exists: 68..=65535
+   * for tun, 68..=65521 for tap).
+   */
   mtu?: number
 }
 

@@ -673,6 +673,16 @@ describe.each(['tun', 'tap'] as const)('tuntap %s', (mode) => {
     expect(await names(ns)).toEqual(before);
   });
 
+  it("the largest MTU is the kernel's for the mode (tap: 65535 less the Ethernet header)", async (ctx) => {
+    needTun(ctx);
+    const ns = await lab();
+    const max = mode === 'tap' ? 65521 : 65535;
+    await ns.tuntap(`${mode}1`, mode, { mtu: max });
+    expect(ipLink(ns, `${mode}1`).mtu).toBe(max);
+    const e = await rejection(ns.tuntap(`${mode}2`, mode, { mtu: max + 1 }));
+    expect([e.code, e.arg]).toEqual(['ERR_INVALID_ARG_VALUE', 'mtu']);
+  });
+
   it('an invalid name or mtu is refused, and no device is left', async (ctx) => {
     needTun(ctx);
     const ns = await lab();

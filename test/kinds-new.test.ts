@@ -71,6 +71,14 @@ describe('ifb', () => {
     await a.delete();
     expect((await ns.links()).map((l) => l.name)).toEqual(['lo', b.name]);
   });
+
+  it('takes the MTUs the kernel takes for it (ifb sets no bounds)', async (ctx) => {
+    await needKind(ctx, 'ifb');
+    const ns = await lab();
+    await ns.ifb('ifb1', { mtu: 70000 });
+    await ns.ifb('ifb2').mtu(40);
+    expect([ipLink(ns, 'ifb1').mtu, ipLink(ns, 'ifb2').mtu]).toEqual([70000, 40]);
+  });
 });
 
 describe('netkit (Linux ≥ 6.7)', () => {

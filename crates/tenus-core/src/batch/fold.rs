@@ -4,7 +4,8 @@
 //! link never exists without them. The folded items share the creation's outcome. Changes of a
 //! link the run creates are also where its MTU is checked with the created kinds' bounds.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::ops::RangeInclusive;
 
 use crate::args;
 use crate::error::{Error, Result};
@@ -73,20 +74,21 @@ fn made_mtus_refused<'a>(items: &'a [Result<Item>]) -> Vec<(usize, Error)> {
     if !items.iter().any(sets_mtu) {
         return Vec::new();
     }
-    // (namespace, name) of the links made so far, followed through renames and moves.
-    let mut made: HashSet<(usize, &str)> = HashSet::new();
+    // (namespace, name) of the links made so far, followed through renames and moves, with
+    // the MTUs their kind takes.
+    let mut made: HashMap<(usize, &str), RangeInclusive<u32>> = HashMap::new();
     let mut refused = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let Ok(Item { target, op }) = item else { continue };
         let here = |l: &'a LinkRef| l.name().map(|n| (*target, n));
         match op {
             Op::AddLink(add) => {
-                made.insert((*target, add.names.name.as_str()));
+                made.insert((*target, add.names.name.as_str()), add.spec.kind.mtu_range());
             }
             Op::SetLink(set) => {
                 if let (Some(link), Some(m)) = (here(&set.link), set.change.mtu) {
-                    if made.contains(&link) {
-                        refused.extend(args::mtu("mtu", m).err().map(|e| (i, e)));
+                    if let Some(range) = made.get(&link) {
+                        refused.extend(args::mtu_in("mtu", m, range.clone()).err().map(|e| (i, e)));
                     }
                 }
             }
@@ -94,14 +96,13 @@ fn made_mtus_refused<'a>(items: &'a [Result<Item>]) -> Vec<(usize, Error)> {
         }
         match op.effect() {
             Effect::Renames(l, to) => {
-                let renamed = here(l).is_some_and(|from| made.remove(&from));
-                if renamed {
-                    made.insert((*target, to));
+                if let Some(range) = here(l).and_then(|from| made.remove(&from)) {
+                    made.insert((*target, to), range);
                 }
             }
             Effect::Moves(l, to, there) => {
-                if let Some(from) = here(l).filter(|from| made.remove(from)) {
-                    made.insert((to, there.unwrap_or(from.1)));
+                if let Some((from, range)) = here(l).and_then(|from| Some((from, made.remove(&from)?))) {
+                    made.insert((to, there.unwrap_or(from.1)), range);
                 }
             }
             Effect::Removes(l) => {

@@ -45,7 +45,8 @@ pub struct TunTapOptions {
     /// Owning group id.
     pub group: Option<u32>,
     pub multi_queue: Option<bool>,
-    /// The MTU set right after the device is made (checked here, before it exists: 68..=65535).
+    /// The MTU set right after the device is made (checked here, before it exists: 68..=65535
+    /// for tun, 68..=65521 for tap).
     pub mtu: Option<u32>,
 }
 
@@ -66,7 +67,13 @@ impl TunTapSpec {
         let o: TunTapOptions = args::options("options", value)?;
         args::ifname("name", &o.name)?;
         if let Some(m) = o.mtu {
-            args::mtu("mtu", m)?;
+            // The kernel's max_mtu: 65535 less the link-layer header (tun_net_init).
+            let max = if o.mode == TunTapMode::Tap {
+                65535 - 14
+            } else {
+                65535
+            };
+            args::mtu_in("mtu", m, args::MTU_MIN..=max)?;
         }
         // (uid_t)-1 and (gid_t)-1 mean "none" to the kernel, which refuses them as an owner.
         for (arg, id) in [("owner", o.owner), ("group", o.group)] {

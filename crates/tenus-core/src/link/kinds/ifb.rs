@@ -28,4 +28,9 @@ impl Kind for Ifb {
     fn decode(_: Option<&InfoData>) -> Option<NoOptions> {
         Some(NoOptions {})
     }
+
+    /// ifb sets no bounds (min_mtu and max_mtu 0, ifb_setup); the MTU is an `int` there.
+    fn mtu_range(&self) -> std::ops::RangeInclusive<u32> {
+        0..=i32::MAX as u32
+    }
 }
