@@ -222,6 +222,21 @@ describe('invalid attribute values', () => {
     await expectInvalid(ns, (n) => n.veth('v0').peer('v1', { mac }), 'peerMac');
   });
 
+  it('a link named by a name no link has: ENODEV saying so, from gets and listings too', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    for (const call of [
+      () => ns.neighbourGet('10.9.9.9', { link: 'nope' }),
+      () => ns.fdbGet('02:00:00:00:00:01', { link: 'nope', master: true }),
+      () => ns.addresses('nope'),
+      () => ns.neighbour('10.9.9.9', { link: 'nope', mac: '02:00:00:00:00:01' }),
+    ]) {
+      const e = await rejection(call());
+      expect([e.code, e.extack]).toEqual(['ENODEV', 'no link named nope']);
+      expect(e.message).toContain('nope');
+    }
+  });
+
   it("a peer's MAC given twice, differently, is refused (as a peer's name is)", async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

@@ -93,11 +93,28 @@ impl Handle {
             })
     }
 
-    /// The index of a link named by index or name (no request for an index).
+    /// The index of a link named by index or name (no request for an index). A name no link
+    /// has is ENODEV saying so, as the batch engine's lookups say it (the kernel says nothing).
     pub async fn link_index(&self, link: &LinkRef) -> Result<u32> {
         match link {
             LinkRef::Index(i) => Ok(*i),
-            LinkRef::Name(_) => Ok(self.link_get(link).await?.index),
+            LinkRef::Name(name) => match self.link_get(link).await {
+                Ok(record) => Ok(record.index),
+                Err(Error::Kernel {
+                    errno: libc::ENODEV,
+                    op,
+                    link,
+                    extack: None,
+                    extack_offset,
+                }) => Err(Error::Kernel {
+                    errno: libc::ENODEV,
+                    op,
+                    link,
+                    extack: Some(format!("no link named {name}")),
+                    extack_offset,
+                }),
+                Err(e) => Err(e),
+            },
         }
     }
 
