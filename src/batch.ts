@@ -32,7 +32,11 @@ export interface BatchOptions {
   onError?: 'continue' | 'rollback';
   /** Requests in flight at once (default 256, at most 4096). */
   window?: number;
-  /** Called now and then (about every 1%) as items complete, always before the batch resolves. */
+  /**
+   * Called now and then (about every 1%) as items complete, always before the batch resolves.
+   * If it throws, it is called no more, and the batch, once run to its end, rejects with what
+   * it threw.
+   */
   onProgress?: (done: number, total: number) => void;
 }
 

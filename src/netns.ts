@@ -585,11 +585,24 @@ function sendBatch(run: Run, o: ReturnType<typeof batchOptions>): Promise<BatchR
   run.close();
   const total = run.length;
   const progress = o.onProgress;
+  // A callback that throws is called no more; the batch runs to its end, then rejects with
+  // what it threw (thrown into the addon's callback, it would only be a warning).
+  let thrown: { error: unknown } | undefined;
+  const onProgress =
+    progress &&
+    ((done: number): void => {
+      if (thrown) return;
+      try {
+        progress(done, total);
+      } catch (error) {
+        thrown = { error };
+      }
+    });
   return run
-    .run({
-      rollback: o.onError === 'rollback',
-      window: o.window,
-      onProgress: progress && ((done) => progress(done, total)),
+    .run({ rollback: o.onError === 'rollback', window: o.window, onProgress })
+    .then((report) => {
+      if (thrown) throw thrown.error;
+      return report;
     })
     .then((report) => ({
       items: report.items,

@@ -1067,7 +1067,8 @@ const KINDS: KindDef[] = [
       { key: 'df', arg: ARG.df, domain: enumOf('unset', 'set', 'inherit') },
     ],
   },
-  { method: 'ifb', make: call('ifb'), base: {}, options: common() },
+  // ifb sets no MTU bounds: any the kernel's int holds.
+  { method: 'ifb', make: call('ifb'), base: {}, options: common([], MTU_CHANGE) },
   {
     method: 'netkit',
     make: call('netkit'),
@@ -1091,7 +1092,8 @@ const KINDS: KindDef[] = [
       { key: 'owner', arg: ARG.owner, domain: UID },
       { key: 'group', arg: ARG.tunGroup, domain: UID },
       { key: 'multiQueue', arg: ARG.multiQueue, domain: BOOL },
-      { key: 'mtu', arg: ARG.mtu, domain: MTU },
+      // A tap's largest MTU: 65535 less the Ethernet header.
+      { key: 'mtu', arg: ARG.mtu, domain: int(68, 65521), alsoBad: [65535] },
       { key: 'up', arg: ARG.up, domain: BOOL },
     ],
   },

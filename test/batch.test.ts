@@ -657,6 +657,69 @@ describe('batch: progress', () => {
     expect(calls.at(-1)).toEqual([1000, 1000]);
   });
 
+  it('an onProgress that throws is called no more; the batch runs to its end, then rejects with it', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    let calls = 0;
+    const boom = new Error('progress failed');
+    const e = await ns
+      .batch(
+        (b) => {
+          for (let i = 0; i < 300; i++) b.veth(`q${i}a`).peer(`q${i}b`);
+        },
+        {
+          onProgress: () => {
+            calls++;
+            throw boom;
+          },
+        },
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    expect(e).toBe(boom);
+    expect(calls).toBe(1);
+    expect((await ns.links()).length).toBe(601);
+  });
+
+  it("'continue': a move or rename that failed leaves the link where it was for the items after it", async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const other = await lab();
+    await ns.veth('e0').peer('e1');
+    await other.veth('e0').peer('f1');
+    const r = await ns.batch((b) => {
+      b.moveTo('e0', other); // EEXIST: e0 is taken there
+      b.address('e0', '10.4.0.1/24');
+      b.set('e1', { name: 'lo' }); // EEXIST
+      b.address('e1', '10.4.1.1/24');
+    });
+    expect(r.items.map((i) => i.status)).toEqual(['failed', 'done', 'failed', 'done']);
+    expect([ipAddrs(ns, 'e0'), ipAddrs(ns, 'e1')].map((a) => a.filter((x) => x.startsWith('10.')))).toEqual([['10.4.0.1/24'], ['10.4.1.1/24']]);
+  });
+
+  it('a rollback deletes a link the batch made under a name a move freed before moving the link back under it', async (ctx) => {
+    needRoot(ctx);
+    for (const name of [undefined, 'x1']) {
+      const ns = await lab();
+      const other = await lab();
+      await ns.veth('m0').peer('m1');
+      const before = ipLinks(ns).map((l) => `${l.ifindex}:${l.ifname}`);
+      const r = await ns.batch(
+        (b) => {
+          b.moveTo('m1', other, name === undefined ? undefined : { name });
+          b.bridge('m1'); // the freed name
+          b.bridge('lo'); // EEXIST
+        },
+        { onError: 'rollback' },
+      );
+      expect(r.undoErrors, String(name)).toEqual([]);
+      expect(r.items.map((i) => i.status), String(name)).toEqual(['undone', 'undone', 'failed']);
+      expect(ipLinks(ns).map((l) => `${l.ifindex}:${l.ifname}`), String(name)).toEqual(before);
+    }
+  });
+
   it('onProgress reaches done === total when some items fail', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

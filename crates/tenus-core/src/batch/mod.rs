@@ -255,7 +255,11 @@ async fn run_kept(
                 break;
             }
             let result = mv.send(h, &handles[mv.to], tally.rollback).await;
-            names.note(item.target, op.effect());
+            // A move that failed left the link where it was, under its name (`mv.send` takes
+            // back a move the kernel made before refusing the rename).
+            if result.is_ok() {
+                names.note(item.target, op.effect());
+            }
             if tally.record(&ops, i, result, None) {
                 break;
             }
@@ -282,7 +286,9 @@ async fn run_kept(
                     break;
                 }
                 let result = set.send_alone(h, &view, bytes).await;
-                names.note(item.target, op.effect());
+                if result.is_ok() {
+                    names.note(item.target, op.effect());
+                }
                 if tally.record(&ops, i, result.map(drop), None) {
                     break;
                 }

@@ -88,6 +88,9 @@ pub(super) async fn rollback(
     }
     let goes_with_link: std::collections::HashSet<usize> = on_created.iter().map(|(i, _)| *i).collect();
 
+    // Created links deleted (their creations are undone after the loop, for what creating them
+    // changed on other links).
+    let mut deleted = Vec::new();
     // Everything else, newest first; requests pipelined per namespace, in order.
     let mut waits: Vec<Wait> = Vec::new();
     let mut target = None;
@@ -108,6 +111,33 @@ pub(super) async fn rollback(
         if let Some(alone) = undo_alone(handles, item, &before[i]) {
             // Not pipelined: these take more than one request and look at what they find.
             settle_all(&mut waits, handles, &*names, ops, outcomes, &mut errors).await;
+            // A link the batch made after this move or rename, under the name it freed, goes
+            // first (newest first): the link comes back under its name.
+            let freed = returns_to(item, &before[i]).and_then(|place| {
+                created
+                    .get(&place)
+                    .copied()
+                    .filter(|o| *o > i)
+                    .map(|o| (place, o))
+            });
+            if let Some((place, origin)) = freed {
+                match handles[place.0]
+                    .delete_links(&[LinkRef::Name(place.1.clone())])
+                    .await
+                {
+                    Ok(()) => {
+                        created.remove(&place);
+                        undone(&mut outcomes[origin]);
+                        for (j, o) in &on_created {
+                            if *o == origin {
+                                undone(&mut outcomes[*j]);
+                            }
+                        }
+                        deleted.push(origin);
+                    }
+                    Err(e) => errors.push(e.context("batch.undo", None)),
+                }
+            }
             match alone.await {
                 Ok((back, failed)) => {
                     // The link is known by its old name again, for the undos of the items
@@ -165,7 +195,6 @@ pub(super) async fn rollback(
     for (place, origin) in created {
         by_target.entry(place.0).or_default().push((place, origin));
     }
-    let mut deleted = Vec::new();
     for (t, links) in by_target {
         let refs: Vec<LinkRef> = links.iter().map(|((_, n), _)| LinkRef::Name(n.clone())).collect();
         match handles[t].delete_links(&refs).await {
@@ -213,6 +242,16 @@ pub(super) async fn rollback(
         }
     }
     errors
+}
+
+/// Where the undo of a move or a rename brings its link back: (namespace, name).
+fn returns_to(item: &Item, before: &[Messages]) -> Option<Place> {
+    let name = match &item.op {
+        Op::MoveLink(mv) => mv.name_before()?.to_string(),
+        Op::SetLink(set) if set.renames() => set.reverted(before)?.1.name?,
+        _ => return None,
+    };
+    Some((item.target, name))
 }
 
 /// Whether an item changed something a rollback must undo: it was done, or it timed out and
