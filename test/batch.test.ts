@@ -720,6 +720,26 @@ describe('batch: progress', () => {
     }
   });
 
+  it('a rollback deletes the links the batch made when it also deleted one of them', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const before = ipLinks(ns).map((l) => l.ifname);
+    const r = await ns.batch(
+      (b) => {
+        b.bridge('brn2');
+        b.veth('n0a').peer('n0b');
+        b.veth('n1a').peer('n1b');
+        b.delete('n0a');
+        b.delete('n1b'); // a veth's peer: the pair goes
+        b.bridge('lo'); // EEXIST
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.undoErrors).toEqual([]);
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'done', 'done', 'done', 'done', 'failed']);
+    expect(ipLinks(ns).map((l) => l.ifname)).toEqual(before);
+  });
+
   it('onProgress reaches done === total when some items fail', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

@@ -80,6 +80,12 @@ pub(super) async fn rollback(
                     }
                 }
             }
+            // Deleted by the batch itself: nothing left to delete.
+            Effect::Removes(l) => {
+                if let Some(place) = here(l) {
+                    created.remove(&place);
+                }
+            }
             _ => {}
         }
         if let Some(origin) = touches {
@@ -91,6 +97,8 @@ pub(super) async fn rollback(
     // Created links deleted (their creations are undone after the loop, for what creating them
     // changed on other links).
     let mut deleted = Vec::new();
+    // Undo requests that failed, to try again at the end (`settle_all`).
+    let mut later: Vec<Failed> = Vec::new();
     // Everything else, newest first; requests pipelined per namespace, in order.
     let mut waits: Vec<Wait> = Vec::new();
     let mut target = None;
@@ -110,7 +118,7 @@ pub(super) async fn rollback(
         }
         if let Some(alone) = undo_alone(handles, item, &before[i]) {
             // Not pipelined: these take more than one request and look at what they find.
-            settle_all(&mut waits, handles, &*names, ops, outcomes, &mut errors).await;
+            settle_all(&mut waits, handles, &*names, ops, outcomes, &mut later).await;
             // A link the batch made after this move or rename, under the name it freed, goes
             // first (newest first): the link comes back under its name.
             let freed = returns_to(item, &before[i]).and_then(|place| {
@@ -178,17 +186,28 @@ pub(super) async fn rollback(
         for (t, bytes) in requests {
             if target.is_some_and(|prev| prev != t) {
                 // Requests on different sockets are not ordered: finish one before the other.
-                settle_all(&mut waits, handles, &*names, ops, outcomes, &mut errors).await;
+                settle_all(&mut waits, handles, &*names, ops, outcomes, &mut later).await;
             }
             target = Some(t);
             let h = &handles[t];
+            let request = (t, bytes.clone());
             match h.connection().submit(bytes, Expect::Ack, h.timeout()) {
-                Ok(rx) => waits.push((i, rx)),
+                Ok(rx) => waits.push((i, request, rx)),
                 Err(e) => errors.push(e.context("batch.undo", item.op.label().as_deref())),
             }
         }
     }
-    settle_all(&mut waits, handles, &*names, ops, outcomes, &mut errors).await;
+    settle_all(&mut waits, handles, &*names, ops, outcomes, &mut later).await;
+    // Undo requests that failed are tried once more now that everything after them is undone:
+    // a route put back through a gateway an older item's undo made reachable again (its
+    // address, deleted by the batch) fails until then.
+    for (i, (t, bytes), first) in later {
+        let label = ops[i].and_then(|it| it.op.label());
+        match handles[t].ack("batch.undo", label.as_deref(), bytes).await {
+            Ok(_) => undone(&mut outcomes[i]),
+            Err(_) => errors.push(first.context("batch.undo", label.as_deref())),
+        }
+    }
 
     // Links the batch created, per namespace, in one group delete each.
     let mut by_target: HashMap<usize, Vec<(Place, usize)>> = HashMap::new();
@@ -197,11 +216,14 @@ pub(super) async fn rollback(
     }
     for (t, links) in by_target {
         let refs: Vec<LinkRef> = links.iter().map(|((_, n), _)| LinkRef::Name(n.clone())).collect();
-        match handles[t].delete_links(&refs).await {
-            Ok(()) => {
-                // A creation that timed out stays failed (its late answer said done).
-                for (_, origin) in &links {
-                    undone(&mut outcomes[*origin]);
+        match delete_made(&handles[t], &refs).await {
+            Ok(gone) => {
+                // A creation that timed out stays failed (its late answer said done); one whose
+                // link the batch deleted itself stays done.
+                for (at, (_, origin)) in links.iter().enumerate() {
+                    if !gone.contains(&at) {
+                        undone(&mut outcomes[*origin]);
+                    }
                     deleted.push(*origin);
                     for (i, o) in &on_created {
                         if o == origin {
@@ -242,6 +264,27 @@ pub(super) async fn rollback(
         }
     }
     errors
+}
+
+/// Deletes the links a batch made, at once; when that fails (one of them went with another:
+/// the peer of a veth pair the batch deleted), one by one, a link already gone being no error.
+/// Resolves to the positions of the links that were gone already.
+async fn delete_made(h: &Handle, links: &[LinkRef]) -> Result<Vec<usize>> {
+    let Err(first) = h.delete_links(links).await else {
+        return Ok(Vec::new());
+    };
+    if links.len() == 1 && first.errno() != Some(libc::ENODEV) {
+        return Err(first);
+    }
+    let mut gone = Vec::new();
+    for (at, link) in links.iter().enumerate() {
+        match h.delete_links(std::slice::from_ref(link)).await {
+            Err(e) if e.errno() == Some(libc::ENODEV) => gone.push(at),
+            Err(e) => return Err(e),
+            Ok(()) => {}
+        }
+    }
+    Ok(gone)
 }
 
 /// Where the undo of a move or a rename brings its link back: (namespace, name).
@@ -313,22 +356,47 @@ fn undo_alone<'a>(
     }
 }
 
-/// An undo request in flight, and the item it undoes.
-type Wait = (usize, oneshot::Receiver<Result<Reply>>);
+/// An undo request (the namespace it goes to, its bytes).
+type Request = (usize, Vec<u8>);
+
+/// An undo request in flight, with the item it undoes.
+type Wait = (usize, Request, oneshot::Receiver<Result<Reply>>);
+
+/// An undo request that failed, with its item and its error.
+type Failed = (usize, Request, Error);
+
+/// Whether a request deletes an object (RTM_DEL*: link, address, route, neighbour, rule,
+/// nexthop).
+fn is_deletion(request: &[u8]) -> bool {
+    let kind = request.get(4..6).map(|b| u16::from_ne_bytes([b[0], b[1]]));
+    matches!(kind, Some(17 | 21 | 25 | 29 | 33 | 105))
+}
+
+/// Whether an undo's deletion found nothing to delete: the kernel took the object already (a
+/// change it half-applied dropped the link's IPv6 addresses and the routes with them, say), so
+/// the undo's end is reached.
+fn gone_already(e: &Error) -> bool {
+    matches!(
+        e.errno(),
+        Some(libc::ENOENT | libc::ESRCH | libc::EADDRNOTAVAIL | libc::ENODEV)
+    )
+}
 
 /// Waits for undo requests; an item is undone when all its requests succeeded (a failed one
-/// is tried once more where the item has another request for it, `Step::undo_again`).
+/// is tried once more where the item has another request for it, `Step::undo_again`; a
+/// deletion that finds nothing is done; one still failing goes to `failed`, for the end).
 async fn settle_all(
     waits: &mut Vec<Wait>,
     handles: &[Handle],
     names: &Names,
     ops: &[Option<&Item>],
     outcomes: &mut [Outcome],
-    errors: &mut Vec<Error>,
+    failed: &mut Vec<Failed>,
 ) {
     let mut failed_items = std::collections::HashSet::new();
     let mut done_items = Vec::new();
-    for (i, rx) in waits.drain(..) {
+    for (i, request, rx) in waits.drain(..) {
+        let deletion = is_deletion(&request.1);
         let Err(e) = answer(rx).await else {
             done_items.push(i);
             continue;
@@ -341,17 +409,22 @@ async fn settle_all(
             };
             item.op.undo_again(&view, &e)
         });
-        let e = match again {
+        let gone = match again {
             Some((t, bytes)) => match handles[t].ack("batch.undo", label.as_deref(), bytes).await {
                 Ok(_) => {
                     done_items.push(i);
                     continue;
                 }
-                Err(_) => e, // the first error says what the undo was after
+                Err(second) => gone_already(&second),
             },
-            None => e,
+            None => true,
         };
-        errors.push(e.context("batch.undo", label.as_deref()));
+        // What a deletion was after is not there (both ways of naming it, when it has two).
+        if deletion && gone && gone_already(&e) {
+            done_items.push(i);
+            continue;
+        }
+        failed.push((i, request, e));
         failed_items.insert(i);
     }
     for i in done_items {
