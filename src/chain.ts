@@ -1,6 +1,6 @@
 import * as args from './args';
 import { TenusError } from './errors';
-import { linkOptions, netnsArg, peerMac, peerName } from './kinds';
+import { givenOnce, linkOptions, netnsArg, peerMac, peerName } from './kinds';
 import { Link, VethLink } from './link';
 import type { Netns } from './netns';
 import { OP, type Item, type WireLink } from './ops';
@@ -502,10 +502,7 @@ export class VethChain extends LinkChain<VethLink> {
     return this.guard(() => {
       this.options.peer = peerName(this.options.peer, name);
       const o = args.options('options', options, { in: netnsArg, mac: peerMac }, ['in', 'mac']);
-      if (o.mac !== undefined && this.options.peerMac !== undefined && this.options.peerMac !== o.mac) {
-        throw TenusError.invalid('peerMac', `${JSON.stringify(o.mac)}: the pair's peer has MAC ${JSON.stringify(this.options.peerMac)} already`);
-      }
-      if (o.mac !== undefined) this.options.peerMac = o.mac;
+      if (o.mac !== undefined) this.options.peerMac = givenOnce('peerMac', this.options.peerMac, o.mac, 'has MAC');
       if (o.in !== undefined) this.peerIn = o.in as Netns;
     });
   }

@@ -85,11 +85,18 @@ export function netnsArg(arg: string, value: unknown): Netns {
 
 /** `.peer(name)`: the peer's name, refused when the pair's peer was named otherwise already. */
 export function peerName(named: unknown, name: unknown): string {
-  const peer = args.text('peer', name);
-  if (named !== undefined && named !== peer) {
-    throw TenusError.invalid('peer', `${JSON.stringify(peer)}: the pair's peer is named ${JSON.stringify(named)} already`);
+  return givenOnce('peer', named, args.text('peer', name), 'is named');
+}
+
+/**
+ * What a pair's peer may be given twice (an option and `.peer(name, options)`): `given`, unless
+ * it had another value already (`had`), which is refused rather than dropped unsaid.
+ */
+export function givenOnce<T>(arg: string, had: unknown, given: T, what: string): T {
+  if (had !== undefined && had !== given) {
+    throw TenusError.invalid(arg, `${JSON.stringify(given)}: the pair's peer ${what} ${JSON.stringify(had)} already`);
   }
-  return peer;
+  return given;
 }
 
 /** `.peer(name, { mac })`: the peer's MAC, named as the option it becomes (`peerMac`). */

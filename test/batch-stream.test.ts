@@ -7,6 +7,7 @@
 // routes, rules and nexthops stream, their builder's changes chained as they are added kept.
 import { describe, expect, it } from 'vitest';
 import { TenusError, type Netns } from '../src';
+import { reason } from './helpers/check';
 import { lab, needRoot, runIn } from './helpers/lab';
 
 /** 10.2.x.y: the i-th neighbour address. */
@@ -93,18 +94,15 @@ describe('batch: streamed while filled', () => {
     await ns.neighbour('10.9.0.1', { link: 'ngh0', mac: '02:00:00:09:00:01' });
     const stop = new FillStopped('the fill gave up');
     let seenDuringFill = 0;
-    const err = await ns
-      .batch((b) => {
+    const err = await reason(
+      ns.batch((b) => {
         for (let i = 0; i < 4000; i++) b.neighbour(addr(i), { link: 'ngh0', mac: mac(i) });
         // Wait until some went, so that there is something to undo.
         const deadline = Date.now() + 10_000;
         while (seenDuringFill < 100 && Date.now() < deadline) seenDuringFill = ipPermanent(ns, 'ngh0').size - 1;
         throw stop;
-      })
-      .then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      }),
+    );
     expect(err).toBe(stop);
     expect(seenDuringFill).toBeGreaterThanOrEqual(100);
     expect([...ipPermanent(ns, 'ngh0').keys()]).toEqual(['10.9.0.1']);

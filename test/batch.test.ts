@@ -5,7 +5,7 @@
 // was there before.
 import { describe, expect, it } from 'vitest';
 import { TenusError, type BatchItemResult, type BatchLink, type Netns } from '../src';
-import { ipLinkNames, linkNames, rejection } from './helpers/check';
+import { ipLinkNames, linkNames, reason, rejection } from './helpers/check';
 import { ipAddrs, ipLink, ipLinks, lab, needRoot } from './helpers/lab';
 
 /** deleteLinks tags links with a group from here up (crates/tenus-core/src/batch/mod.rs). */
@@ -662,8 +662,8 @@ describe('batch: progress', () => {
     const ns = await lab();
     let calls = 0;
     const boom = new Error('progress failed');
-    const e = await ns
-      .batch(
+    const e = await reason(
+      ns.batch(
         (b) => {
           for (let i = 0; i < 300; i++) b.veth(`q${i}a`).peer(`q${i}b`);
         },
@@ -673,11 +673,8 @@ describe('batch: progress', () => {
             throw boom;
           },
         },
-      )
-      .then(
-        () => undefined,
-        (err: unknown) => err,
-      );
+      ),
+    );
     expect(e).toBe(boom);
     expect(calls).toBe(1);
     expect((await ns.links()).length).toBe(601);

@@ -4,6 +4,16 @@ import { TenusError, type LinkInfo, type LinkRecord, type Netns } from '../../sr
 import { ipLinks } from './lab';
 
 /** Awaits `p`, which must reject with a TenusError; returns that error for further checks. */
+/** What `p` rejects with, whatever it is (fails the test if it resolves). */
+export async function reason(p: PromiseLike<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection, but it resolved');
+}
+
 export async function rejection(p: PromiseLike<unknown>): Promise<TenusError> {
   let settled: unknown;
   try {

@@ -136,11 +136,7 @@ pub(super) async fn rollback(
                     Ok(()) => {
                         created.remove(&place);
                         undone(&mut outcomes[origin]);
-                        for (j, o) in &on_created {
-                            if *o == origin {
-                                undone(&mut outcomes[*j]);
-                            }
-                        }
+                        undone_with(origin, &on_created, outcomes);
                         deleted.push(origin);
                     }
                     Err(e) => errors.push(e.context("batch.undo", None)),
@@ -224,12 +220,8 @@ pub(super) async fn rollback(
                     if !gone.contains(&at) {
                         undone(&mut outcomes[*origin]);
                     }
+                    undone_with(*origin, &on_created, outcomes);
                     deleted.push(*origin);
-                    for (i, o) in &on_created {
-                        if o == origin {
-                            undone(&mut outcomes[*i]);
-                        }
-                    }
                 }
             }
             Err(e) => errors.push(e.context("batch.undo", None)),
@@ -307,6 +299,15 @@ fn took_effect(outcome: &Outcome) -> bool {
     }
 }
 
+/// The items that acted on the link `origin` made are undone with its deletion.
+fn undone_with(origin: usize, on_created: &[(usize, usize)], outcomes: &mut [Outcome]) {
+    for (i, o) in on_created {
+        if *o == origin {
+            undone(&mut outcomes[*i]);
+        }
+    }
+}
+
 /// An item done is undone now; a failed one stays failed.
 fn undone(outcome: &mut Outcome) {
     if *outcome == Outcome::Done {
@@ -368,8 +369,10 @@ type Failed = (usize, Request, Error);
 /// Whether a request deletes an object (RTM_DEL*: link, address, route, neighbour, rule,
 /// nexthop).
 fn is_deletion(request: &[u8]) -> bool {
-    let kind = request.get(4..6).map(|b| u16::from_ne_bytes([b[0], b[1]]));
-    matches!(kind, Some(17 | 21 | 25 | 29 | 33 | 105))
+    matches!(
+        crate::nla::message_type(request),
+        Some(17 | 21 | 25 | 29 | 33 | 105)
+    )
 }
 
 /// Whether an undo's deletion found nothing to delete: the kernel took the object already (a

@@ -462,17 +462,10 @@ impl Step for SetLink {
             // Below 1280 the upper links that follow the MTU down, and the bridge it is (or
             // becomes) a port of, lose theirs too: then every link's (the undo picks), else this
             // link's only.
-            let mut msg = AddressMessage::default();
-            msg.header.family = AddressFamily::Inet6;
-            msg.header.index = if mtu_drops_v6 || drags_bridge {
-                0
-            } else {
-                before.index
-            };
-            reads.requests.push(Read {
-                message: encode(RouteNetlinkMessage::GetAddress(msg), Flags::Dump),
-                dump: true,
-            });
+            let every_link = mtu_drops_v6 || drags_bridge;
+            reads
+                .requests
+                .push(read_ipv6_addresses(if every_link { 0 } else { before.index }));
         }
         Ok(reads)
     }
@@ -548,7 +541,7 @@ pub(crate) fn restore_bridge_mtu(read: &Messages, port: u32) -> Option<Vec<u8>> 
     ))
 }
 
-/// A dump of one link's IPv6 addresses.
+/// A dump of one link's IPv6 addresses (every link's: index 0).
 pub(crate) fn read_ipv6_addresses(index: u32) -> Read {
     let mut msg = AddressMessage::default();
     msg.header.family = AddressFamily::Inet6;
@@ -577,17 +570,14 @@ pub(crate) fn readd_ipv6(lost: &[u32], addresses: &Messages) -> Vec<Vec<u8>> {
         let Ok(RouteNetlinkMessage::NewAddress(m)) = decode("link.set", bytes) else {
             continue;
         };
-        let v6 = m
-            .attributes
-            .iter()
-            .any(|a| matches!(a, AddressAttribute::Address(IpAddr::V6(_))));
+        let v6 = m.attributes.iter().find_map(|a| match a {
+            AddressAttribute::Address(IpAddr::V6(a)) => Some(*a),
+            _ => None,
+        });
         // The loopback's ::1 the kernel makes again as IPv6 comes back on `lo` (index 1 in
         // every namespace); written again, it would get a prefix route in table main.
-        let loopback = m.header.index == LOOPBACK_INDEX
-            && m.attributes
-                .iter()
-                .any(|a| matches!(a, AddressAttribute::Address(IpAddr::V6(a)) if a.is_loopback()));
-        if lost.contains(&m.header.index) && v6 && !loopback {
+        let loopback = m.header.index == LOOPBACK_INDEX && v6.is_some_and(|a| a.is_loopback());
+        if lost.contains(&m.header.index) && v6.is_some() && !loopback {
             out.push(encode_addr_restore(&m));
         }
     }

@@ -62,23 +62,17 @@ impl Step for AddRule {
     // The rules of its priority, for an undo that must not take one of them instead. Without
     // a priority (the kernel picks one) or at 0 (the local rule's) it reads nothing.
     fn reads(&self, _: &View) -> Result<Reads> {
-        match self.shared_priority() {
-            Some(_) => Ok(Reads {
-                requests: vec![Read {
-                    message: dump_request(self.0.family),
-                    dump: true,
-                }],
-                follow_up: false,
-            }),
-            None => Ok(Reads::default()),
-        }
+        Ok(match self.shared_priority() {
+            Some(_) => read_rules(self.0.family),
+            None => Reads::default(),
+        })
     }
     fn read_key(&self, _: &View) -> Option<ReadKey> {
         let p = self.shared_priority()?;
         Some(read_key(self.0.family?, p))
     }
     fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
-        read_rule(message).and_then(|r| Some(read_key(r.family?, r.priority.unwrap_or(0))))
+        answer_key(message)
     }
     fn encode(&self, _: &View) -> Result<Vec<u8>> {
         Ok(encode_rule(&self.0, false))
@@ -90,9 +84,8 @@ impl Step for AddRule {
         };
         let held: Vec<Rule> = before
             .first()
-            .map(|m| m.iter().filter_map(read_rule).collect::<Vec<_>>())
-            .unwrap_or_default()
             .into_iter()
+            .flat_map(|m| m.iter().filter_map(read_rule))
             .filter(|r| r.family == self.0.family && r.priority == Some(priority))
             .collect();
         if !held.iter().any(|r| self.0.deletes(r)) {
@@ -130,13 +123,7 @@ impl Step for DeleteRule {
         Undo::Restore
     }
     fn reads(&self, _: &View) -> Result<Reads> {
-        Ok(Reads {
-            requests: vec![Read {
-                message: dump_request(self.0.family),
-                dump: true,
-            }],
-            follow_up: false,
-        })
+        Ok(read_rules(self.0.family))
     }
     // Keyed only by a priority given: without one the kernel deletes the first rule that
     // matches the selectors, whatever its priority. Priority 0 is not keyed either (whether
@@ -147,7 +134,7 @@ impl Step for DeleteRule {
         self.0.priority.filter(|p| *p != 0).map(|p| read_key(family, p))
     }
     fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
-        read_rule(message).and_then(|r| Some(read_key(r.family?, r.priority.unwrap_or(0))))
+        answer_key(message)
     }
     fn encode(&self, _: &View) -> Result<Vec<u8>> {
         Ok(encode_rule(&self.0, true))
@@ -174,6 +161,22 @@ impl Step for DeleteRule {
         }
         Ok(undo)
     }
+}
+
+/// A dump of a family's rules (rule dumps take no other filter), for an item's undo.
+fn read_rules(family: Option<Family>) -> Reads {
+    Reads {
+        requests: vec![Read {
+            message: dump_request(family),
+            dump: true,
+        }],
+        follow_up: false,
+    }
+}
+
+/// The key of a dumped rule (`read_key`).
+fn answer_key(message: &[u8]) -> Option<ReadKey> {
+    read_rule(message).and_then(|r| Some(read_key(r.family?, r.priority.unwrap_or(0))))
 }
 
 /// The rules of one family and priority (a dump's rules of a family are in priority order).

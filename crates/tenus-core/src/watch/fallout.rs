@@ -242,20 +242,20 @@ fn gone_with(view: &View, d: &Decoded, was: Option<&Record>) -> Vec<Decoded> {
         (Key::Nexthop(id), _) if d.gone => removals(view, |_| false, HashSet::from([*id]), |_| false),
         (Key::Address(_), Record::Address(a)) if d.gone && a.family == "inet" => {
             let index = a.index;
-            let last = !view
+            // The links with an IPv4 address left.
+            let addressed: HashSet<u32> = view
                 .iter()
-                .any(|(_, r)| matches!(&**r, Record::Address(o) if o.index == index && o.family == "inet"));
-            if last {
+                .filter_map(|(_, r)| match &**r {
+                    Record::Address(o) if o.family == "inet" => Some(o.index),
+                    _ => None,
+                })
+                .collect();
+            if !addressed.contains(&index) {
                 // Its IPv4 routes go, those with a leg on it whose every leg is on a link now
                 // down or without IPv4 addresses (their legs died the same way). The address's
                 // own routes (protocol kernel, in tables main and local) go announced, just
                 // before; a copy of one elsewhere goes unannounced.
-                let unaddressed = links_where(view, |l| {
-                    !l.up
-                        || !view.iter().any(
-                            |(_, r)| matches!(&**r, Record::Address(o) if o.index == l.index && o.family == "inet"),
-                        )
-                });
+                let unaddressed = links_where(view, |l| !l.up || !addressed.contains(&l.index));
                 let own =
                     |r: &WatchedRoute| r.kernel && matches!(r.record.table, RT_TABLE_MAIN | RT_TABLE_LOCAL);
                 removals(
