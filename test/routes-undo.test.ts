@@ -3,8 +3,8 @@
 // deleted routes added back — checked with `ip -j -d route` before and after.
 import { describe, expect, it } from 'vitest';
 import type { Netns } from '../src';
-import { needRoot, runIn } from './helpers/lab';
-import { allRoutes, routeSetup } from './helpers/routing';
+import { needKind, needRoot, runIn } from './helpers/lab';
+import { allRoutes, noLinkdown, routeSetup } from './helpers/routing';
 
 
 type Builder = Parameters<Parameters<Netns['batch']>[0]>[0];
@@ -316,5 +316,65 @@ describe('routes: undo in rollback batches', () => {
     });
     expect(statuses).toEqual(['undone', 'undone', 'failed']);
     expect(allRoutes(ns1)).toEqual(before);
+  });
+
+  describe('routes the kernel deletes with a link going down come back with the undo', () => {
+    /**
+     * Routes through veth1 of every sort the kernel deletes as it goes down — IPv4 and IPv6, a
+     * gateway and a link route, another table, a multipath route with every leg on it — and one
+     * it keeps (a leg elsewhere: it must not come back twice).
+     */
+    async function throughVeth1(ns1: Netns): Promise<string[]> {
+      await ns1.route('172.16.104.0/24').via('172.16.101.2').metric(20).protocol('static');
+      await ns1.route('172.16.105.0/24').dev('veth1').table(100);
+      await ns1.route('172.16.106.0/24').multipath([{ via: '172.16.101.2' }, { via: '172.16.101.3', weight: 2 }]);
+      await ns1.route('172.16.107.0/24').multipath([{ via: '172.16.101.2' }, { via: '172.16.103.2' }]);
+      await ns1.route('2001:db8:104::/64').via('2001:db8:101::2').metric(7);
+      await ns1.route('2001:db8:105::/64').dev('veth1').table(100);
+      return routeSet(ns1);
+    }
+
+    /**
+     * The routes, sorted: the kernel makes a link's own IPv6 routes (fe80::/64, ff00::/8) again
+     * as it comes up, after those of the other links with the same key.
+     */
+    function routeSet(ns: Netns): string[] {
+      return allRoutes(ns).split('\n').sort();
+    }
+
+    it('a down() in a rollback batch', async (ctx) => {
+      needRoot(ctx);
+      const { ns1, ns2 } = await routeSetup();
+      const before = await throughVeth1(ns1);
+      const statuses = await failing(ns1, (b) => b.set('veth1', { up: false }));
+      expect(statuses).toEqual(['undone', 'failed']);
+      await ns2.waitFor.carrier('veth2', { timeout: 5000 });
+      await noLinkdown(ns1);
+      expect(routeSet(ns1)).toEqual(before);
+    });
+
+    it('a down() in a chain that fails after it', async (ctx) => {
+      needRoot(ctx);
+      const { ns1 } = await routeSetup();
+      const before = await throughVeth1(ns1);
+      // The address is there: EEXIST, after the link went down.
+      await expect(ns1.link('veth1').down().address('172.16.101.1/24')).rejects.toMatchObject({ code: 'EEXIST' });
+      await ns1.waitFor.carrier('veth1', { timeout: 5000 });
+      await noLinkdown(ns1);
+      expect(routeSet(ns1)).toEqual(before);
+    });
+
+    it('a VRF joined (the kernel takes the link down and up)', async (ctx) => {
+      needRoot(ctx);
+      await needKind(ctx, 'vrf');
+      const { ns1 } = await routeSetup();
+      await ns1.vrf('vrf1', { table: 10 }).up();
+      const before = await throughVeth1(ns1);
+      const statuses = await failing(ns1, (b) => b.set('veth1', { master: 'vrf1' }));
+      expect(statuses).toEqual(['undone', 'failed']);
+      await ns1.waitFor.carrier('veth1', { timeout: 5000 });
+      await noLinkdown(ns1);
+      expect(routeSet(ns1)).toEqual(before);
+    });
   });
 });

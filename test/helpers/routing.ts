@@ -152,18 +152,22 @@ export async function routeSetup(): Promise<{ ns1: Netns; ns2: Netns }> {
     await ns1.waitFor.carrier(`veth${n}`, { timeout: 5000 });
     await ns2.waitFor.carrier(`veth${n + 1}`, { timeout: 5000 });
   }
-  // The kernel clears a route's linkdown flag later than the carrier shows (in its link-watch
-  // work, which may wait up to a second): wait for that too.
-  for (const ns of [ns1, ns2]) {
-    const deadline = Date.now() + 5000;
-    const linkdown = (): boolean =>
-      ['-4', '-6'].some((f) => runIn(ns, 'ip', [f, '-d', 'route', 'show', 'table', 'all']).includes('linkdown'));
-    while (linkdown()) {
-      if (Date.now() > deadline) throw new Error('routeSetup: routes still linkdown after 5 s');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  for (const ns of [ns1, ns2]) await noLinkdown(ns);
   return { ns1, ns2 };
+}
+
+/**
+ * Waits until no route of `ns` is listed `linkdown`: the kernel clears that flag later than the
+ * carrier shows (in its link-watch work, which may wait up to a second).
+ */
+export async function noLinkdown(ns: Netns): Promise<void> {
+  const deadline = Date.now() + 5000;
+  const linkdown = (): boolean =>
+    ['-4', '-6'].some((f) => runIn(ns, 'ip', [f, '-d', 'route', 'show', 'table', 'all']).includes('linkdown'));
+  while (linkdown()) {
+    if (Date.now() > deadline) throw new Error('routes still linkdown after 5 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Every route of both families in every table, as ip shows them (text: exact). */

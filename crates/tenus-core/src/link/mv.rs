@@ -30,10 +30,8 @@ use super::kinds::movable;
 use super::set::LinkChange;
 use super::{LinkRecord, LinkRef};
 use crate::addr::{encode_addr_readd, readd_order, AddressFilter};
-use crate::route::list::{dump_request as route_dump, RouteFilter};
-use crate::route::names::{Coded, RouteProtocol};
-use crate::route::record::read_route;
-use crate::route::spec::{Family, Route};
+use crate::route::dropped::{dropped, dump_through, Cause, FAMILIES};
+use crate::route::spec::Route;
 use crate::route::verbs::encode_readd;
 
 /// `[code, link, namespace, newName | null]`: moves `link` into the batch's `namespace`-th
@@ -60,27 +58,12 @@ struct Moved {
 }
 
 /// The routes through the link `index` (an output link of theirs, in any table) that moving it
-/// away deletes and moving it back does not bring back.
+/// away deletes and moving it back does not bring back (`route/dropped.rs`).
 async fn routes_through(h: &Handle, op: &str, index: u32) -> Result<Vec<Route>> {
-    // Routes the kernel made itself (prefix and local routes) come back with the addresses.
-    let kernel = RouteProtocol::Kernel.code() as u8;
     let mut routes = Vec::new();
-    // One dump per family: a dump of every family would also ask the multicast routing
-    // families, which refuse an output-link filter.
-    for family in [Family::Inet, Family::Inet6] {
-        let filter = RouteFilter {
-            family: Some(family),
-            oif: Some(index),
-            ..Default::default()
-        };
-        let messages = h.dump(op, route_dump(&filter)).await?;
-        routes.extend(
-            messages
-                .iter()
-                .filter_map(read_route)
-                // (A kernel without IPv6 would answer the IPv6 dump with every family.)
-                .filter(|r| r.family == family && r.protocol != kernel && r.nexthop.is_none()),
-        );
+    for family in FAMILIES {
+        let messages = h.dump(op, dump_through(family, index)).await?;
+        routes.extend(dropped(&messages, family, index, Cause::Leaves));
     }
     Ok(routes)
 }

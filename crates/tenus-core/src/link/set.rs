@@ -9,7 +9,9 @@
 //! (dumps: the item waits for them), and its undo puts them back after the link: the upper
 //! links' MTUs and the IPv6 addresses (re-added as they were read: flags such as `nodad`, or
 //! they would come back tentative, metric and the lifetimes left; the kernel makes link-local
-//! addresses again by itself). A change that also renames is undone the same way.
+//! addresses again by itself). A link that goes down also loses the routes through it: a change
+//! that takes it down (or into or out of a VRF) reads them, and its undo adds them again last
+//! (`route/dropped.rs`). A change that also renames is undone the same way.
 //!
 //! A bridge's MTU follows its ports: unless it was set on the bridge after its creation, the
 //! kernel sets it to the least MTU of its ports, or to 1500 when the last one leaves
@@ -44,6 +46,8 @@ use crate::batch::{links_dump, Before, Effect, Parsed, Read, Reads, Step, Undo, 
 use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::message::{decode, encode, Flags};
+use crate::route::dropped::{dropped, dump_through, Cause, FAMILIES};
+use crate::route::verbs::encode_readd;
 use crate::transport::Messages;
 
 use super::fast::read_link;
@@ -223,6 +227,8 @@ enum Slot {
     Master,
     Links,
     Addresses,
+    /// The routes through the link, one read per family (`route/dropped.rs`).
+    Routes(usize),
 }
 
 /// `ip link set DEV ...` as a batch item: `[code, link, change]`.
@@ -282,13 +288,15 @@ impl SetLink {
     }
 
     /// Where the reads before the change are in `Before`: the link (0), the master it attaches
-    /// to (1, when it `attaches`), then the follow-up reads: the links, and the IPv6 addresses.
+    /// to (1, when it `attaches`), then the follow-up reads: the links, the IPv6 addresses, and
+    /// the routes through the link of each family.
     fn slot(&self, read: Slot) -> usize {
         let first = 1 + usize::from(self.attaches());
         match read {
             Slot::Master => 1,
             Slot::Links => first,
             Slot::Addresses => first + 1,
+            Slot::Routes(family) => first + 2 + family,
         }
     }
 
@@ -343,6 +351,17 @@ impl SetLink {
         }
         if let Some(addresses) = before.get(self.slot(Slot::Addresses)) {
             out.extend(readd_ipv6(&lost_v6, addresses));
+        }
+        // Then the routes the kernel deleted as the link went down (read only then): their
+        // gateways are reachable again. One that cannot be encoded is left out (it was read
+        // from the kernel, so none is).
+        for (k, family) in FAMILIES.into_iter().enumerate() {
+            let Some(read) = before.get(self.slot(Slot::Routes(k))) else {
+                continue;
+            };
+            for route in dropped(read, family, was.index, Cause::GoesDown) {
+                out.extend(encode_readd(&route.as_request(), was.index).ok());
+            }
         }
         out
     }
@@ -458,14 +477,29 @@ impl Step for SetLink {
             .is_some_and(|m| drags_bridge_v6(m, self.change.mtu.or(before.mtu)));
         let joins_vrf = master_changes && new_master.is_some_and(|m| m.kind.as_deref() == Some("vrf"));
         let leaves_vrf = master_changes && before.port_kind.as_deref() == Some("vrf");
-        if mtu_drops_v6 || drags_bridge || up_changes || joins_vrf || leaves_vrf {
-            // Below 1280 the upper links that follow the MTU down, and the bridge it is (or
-            // becomes) a port of, lose theirs too: then every link's (the undo picks), else this
-            // link's only.
-            let every_link = mtu_drops_v6 || drags_bridge;
-            reads
-                .requests
-                .push(read_ipv6_addresses(if every_link { 0 } else { before.index }));
+        // Below 1280 the upper links that follow the MTU down, and the bridge it is (or
+        // becomes) a port of, lose theirs too: then every link's (the undo picks), else this
+        // link's only. (An empty read keeps the slots of the reads after it.)
+        let every_link = mtu_drops_v6 || drags_bridge;
+        let addresses = if every_link || up_changes || joins_vrf || leaves_vrf {
+            read_ipv6_addresses(if every_link { 0 } else { before.index })
+        } else {
+            Read {
+                message: Vec::new(),
+                dump: false,
+            }
+        };
+        reads.requests.push(addresses);
+        // A link that goes down loses the routes through it, and so does one a VRF it joins or
+        // leaves takes down and up: they are read to be put back (`route/dropped.rs`).
+        let goes_down = self.change.up == Some(false) || joins_vrf || leaves_vrf;
+        if before.up && goes_down {
+            for family in FAMILIES {
+                reads.requests.push(Read {
+                    message: dump_through(family, before.index),
+                    dump: true,
+                });
+            }
         }
         Ok(reads)
     }

@@ -1,10 +1,12 @@
 //! Routes (`ip route`), IPv4 and IPv6: options and checks (`spec.rs`), names of types, scopes,
 //! protocols and tables (`names.rs`), requests (`encode.rs`), routes read back (`record.rs`),
 //! the verbs as batch items with their undo (`verbs.rs`), listings (`list.rs`), FIB lookups
-//! (`get.rs`) and how listings reach JavaScript (`columns.rs`), and a link's default gateway
-//! (`gateway.rs`).
+//! (`get.rs`) and how listings reach JavaScript (`columns.rs`), a link's default gateway
+//! (`gateway.rs`), and the routes the kernel deletes with a link that moves or goes down
+//! (`dropped.rs`).
 
 pub mod columns;
+pub(crate) mod dropped;
 pub mod encode;
 pub mod gateway;
 pub mod get;
