@@ -318,7 +318,7 @@ describe('routes: undo in rollback batches', () => {
     expect(allRoutes(ns1)).toEqual(before);
   });
 
-  describe('routes the kernel deletes with a link going down come back with the undo', () => {
+  describe('routes the kernel deletes with a link going down, or with its IPv4 addresses, come back with the undo', () => {
     /**
      * Routes through veth1 of every sort the kernel deletes as it goes down — IPv4 and IPv6, a
      * gateway and a link route, another table, a multipath route with every leg on it — and one
@@ -362,6 +362,39 @@ describe('routes: undo in rollback batches', () => {
       await ns1.waitFor.carrier('veth1', { timeout: 5000 });
       await noLinkdown(ns1);
       expect(routeSet(ns1)).toEqual(before);
+    });
+
+    it("the link's last IPv4 address deleted in a rollback batch", async (ctx) => {
+      needRoot(ctx);
+      const { ns1 } = await routeSetup();
+      const before = await throughVeth1(ns1);
+      const statuses = await failing(ns1, (b) => b.deleteAddress('veth1', '172.16.101.1/24'));
+      expect(statuses).toEqual(['undone', 'failed']);
+      expect(routeSet(ns1)).toEqual(before);
+    });
+
+    it('an IPv4 address deleted that routes had as their preferred source (another stays)', async (ctx) => {
+      needRoot(ctx);
+      const { ns1 } = await routeSetup();
+      await ns1.link('veth1').address('172.16.111.1/24').address('172.16.111.9/24');
+      await ns1.route('172.16.112.0/24').dev('veth1').src('172.16.111.1');
+      await ns1.route('172.16.113.0/24').via('172.16.101.2').src('172.16.111.1').table(100);
+      await ns1.route('172.16.114.0/24').via('172.16.111.2').src('172.16.101.1');
+      const before = allRoutes(ns1);
+      // Deleting the primary takes its secondary (172.16.111.9) along: both come back, and
+      // the routes through 172.16.111.2 stay (the link keeps 172.16.101.1).
+      const statuses = await failing(ns1, (b) => b.deleteAddress('veth1', '172.16.111.1/24'));
+      expect(statuses).toEqual(['undone', 'failed']);
+      expect(allRoutes(ns1)).toEqual(before);
+      // Then the link's other address too (read from the dump the first deletion read): the
+      // last one takes every route through the link, one of them through a gateway only the
+      // first address reaches (put back once that address is, at the end of the undo).
+      const both = await failing(ns1, (b) => {
+        b.deleteAddress('veth1', '172.16.111.1/24');
+        b.deleteAddress('veth1', '172.16.101.1/24');
+      });
+      expect(both).toEqual(['undone', 'undone', 'failed']);
+      expect(allRoutes(ns1)).toEqual(before);
     });
 
     it('a VRF joined (the kernel takes the link down and up)', async (ctx) => {

@@ -20,6 +20,11 @@ use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::message::{decode, encode, Flags};
+use crate::route::dropped::{dropped, dump_through, Cause};
+use crate::route::names::{Coded, RouteProtocol, RouteType, RT_TABLE_LOCAL, RT_TABLE_MAIN};
+use crate::route::record::read_route;
+use crate::route::spec::{Family, Route};
+use crate::route::verbs::encode_readd;
 use crate::transport::Messages;
 
 pub use list::AddressFilter;
@@ -504,7 +509,7 @@ impl Step for DelAddr {
     /// IPv6: undone by adding it again with its prefix length. IPv4: put back as the link's
     /// addresses read just before showed it (label, lifetimes, flags), and when it was a
     /// primary, the secondaries of its subnet after it (the kernel deletes them with it unless
-    /// `promote_secondaries` is set).
+    /// `promote_secondaries` is set); then the routes the kernel deleted with them.
     fn undo(&self) -> Undo {
         if self.0.addr.is_ipv4() {
             Undo::Restore
@@ -512,15 +517,43 @@ impl Step for DelAddr {
             Undo::Inverse
         }
     }
-    shared_read!();
+    /// The link's addresses (shared with the items around it); for IPv4, then, the IPv4 routes
+    /// through the link (`reads_more`): the kernel deletes those with the link's last IPv4
+    /// address, and those with a deleted address as their preferred source.
+    fn reads(&self, names: &View) -> Result<Reads> {
+        let mut reads = self.0.read_link_addresses(names)?;
+        reads.follow_up = self.0.addr.is_ipv4();
+        Ok(reads)
+    }
+    fn reads_more(&self, names: &View, _: &Before) -> Result<Reads> {
+        Ok(Reads {
+            requests: vec![Read {
+                message: dump_through(Family::Inet, names.index_of(&self.0.link)?),
+                dump: true,
+            }],
+            follow_up: false,
+        })
+    }
+    fn read_key(&self, _: &View) -> Option<ReadKey> {
+        Some(read_key(self.0.addr, self.0.prefix))
+    }
+    fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
+        answer_key(message)
+    }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         let a = &self.0;
         Ok(a.encode_del(names.index_of(&a.link)?))
     }
     fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
         let a = &self.0;
-        let requests = match readd_deleted_v4(before, a) {
-            Some(requests) => requests,
+        let requests = match taken_v4(before, a) {
+            Some(taken) => {
+                let mut requests: Vec<Vec<u8>> = taken.addresses.iter().map(encode_addr_restore).collect();
+                if let Some(routes) = before.get(1) {
+                    requests.extend(readd_dropped_routes(routes, names.index_of(&a.link)?, &taken));
+                }
+                requests
+            }
             None => vec![encode_addr_add_with(
                 names.index_of(&a.link)?,
                 a.addr,
@@ -568,10 +601,15 @@ fn listed(message: &[u8]) -> Option<(IpAddr, u8)> {
     }
 }
 
-/// The requests that put back an IPv4 address a deletion took, as read before it, and (when it
-/// was a primary) the secondaries of its subnet the kernel deleted with it, after it. None when
-/// the read did not find it.
-fn readd_deleted_v4(before: &Before, a: &OnLink) -> Option<Vec<Vec<u8>>> {
+/// The IPv4 addresses a deletion took, as the addresses of their subnet on the link read
+/// before it showed them: the one it named, then, when that was a primary, the secondaries of
+/// its subnet (the kernel deletes them with it unless `promote_secondaries` is set).
+struct TakenV4 {
+    addresses: Vec<AddressMessage>,
+}
+
+/// What an IPv4 deletion took (`TakenV4`); None when the read did not find the address.
+fn taken_v4(before: &Before, a: &OnLink) -> Option<TakenV4> {
     let (addr, prefix) = (a.addr, a.prefix);
     let read: Vec<AddressMessage> = before
         .first()?
@@ -586,18 +624,60 @@ fn readd_deleted_v4(before: &Before, a: &OnLink) -> Option<Vec<Vec<u8>>> {
     let is = |m: &AddressMessage| m.header.prefix_len == prefix && a.is(m);
     let was = read.iter().find(|m| is(m))?;
     let subnet = read_key(addr, prefix);
-    let mut out = vec![encode_addr_restore(was)];
+    let mut addresses = vec![was.clone()];
     if !secondary(was) {
         for m in read.iter().filter(|m| !is(m) && secondary(m)) {
             let same = AddressRecord::from_message(m)
                 .and_then(|r| Some(read_key(r.address.parse().ok()?, r.prefix_len)))
                 .is_some_and(|k| k == subnet);
             if same {
-                out.push(encode_addr_restore(m));
+                addresses.push(m.clone());
             }
         }
     }
-    Some(out)
+    Some(TakenV4 { addresses })
+}
+
+/// The requests that put back the routes through the link `index` (read just before the
+/// deletion, `routes`) that the kernel deleted with the addresses `taken`: when they were the
+/// link's last IPv4 addresses, every route whose every leg is on the link; else those with a
+/// taken address as their preferred source (`route/dropped.rs`).
+fn readd_dropped_routes(routes: &Messages, index: u32, taken: &TakenV4) -> Vec<Vec<u8>> {
+    let locals: Vec<IpAddr> = taken
+        .addresses
+        .iter()
+        .filter_map(|m| AddressRecord::from_message(m)?.address.parse().ok())
+        .collect();
+    // The link's addresses then, as the local routes the kernel keeps for each (the read of
+    // its addresses before the item holds only those of the deleted one's subnet).
+    let kernel = RouteProtocol::Kernel.code() as u8;
+    let local = RouteType::Local.code() as u8;
+    let own: Vec<Route> = routes
+        .iter()
+        .filter_map(read_route)
+        .filter(|r| r.kind == local && r.protocol == kernel)
+        .collect();
+    let last = !own
+        .iter()
+        .any(|r| r.dst.is_some_and(|d| !locals.contains(&d.addr)));
+    // The kernel looks for routes with a deleted address as their source in one table: main,
+    // or the table of the VRF the link is in, where its local routes are too.
+    let table = own
+        .iter()
+        .find(|r| r.dst.is_some_and(|d| locals.contains(&d.addr)))
+        .map_or(RT_TABLE_MAIN, |r| {
+            if r.table == RT_TABLE_LOCAL {
+                RT_TABLE_MAIN
+            } else {
+                r.table
+            }
+        });
+    let cause = if last { Cause::GoesDown } else { Cause::Leaves };
+    dropped(routes, Family::Inet, index, cause)
+        .into_iter()
+        .filter(|r| last || (r.table == table && r.prefsrc.is_some_and(|p| locals.contains(&p))))
+        .filter_map(|r| encode_readd(&r.as_request(), index).ok())
+        .collect()
 }
 
 fn family_of(addr: IpAddr) -> AddressFamily {

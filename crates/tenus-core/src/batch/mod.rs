@@ -202,9 +202,14 @@ async fn run_kept(
             let read = match &sharing {
                 Some((key, request)) => {
                     let (at, what) = ((item.target, i), (key, request.as_slice()));
+                    // Reads that follow the shared one serve only an undo that may run: not
+                    // the last item's, unless it restores what it did when it fails.
+                    let more = i + 1 < ops.len() || op.restores_when_failed();
                     read_shared(
                         h,
                         op,
+                        &view,
+                        more,
                         at,
                         what,
                         &mut shared,
@@ -400,22 +405,26 @@ async fn read_before(
 }
 
 /// The key and dump request of an item that may share its read with the items around it
-/// (`shared.rs`): one that names the object it changes and whose one read is a dump.
+/// (`shared.rs`): one that names the object it changes and whose one first read is a dump (it
+/// may have follow-up reads of its own: `read_shared`).
 fn shareable(op: &Op, view: &View) -> Option<(ReadKey, Vec<u8>)> {
     let key = op.read_key(view)?;
     let reads = op.reads(view).ok()?;
     match <[Read; 1]>::try_from(reads.requests) {
-        Ok([read]) if read.dump && !reads.follow_up => Some((key, read.message)),
+        Ok([read]) if read.dump => Some((key, read.message)),
         _ => None,
     }
 }
 
 /// `read_before` through the shared dump: the dump runs only when the one kept no longer shows
-/// the item's object as it is.
+/// the item's object as it is. Then, when `more` and the item has follow-up reads
+/// (`Step::reads_more`), those, on their own.
 #[allow(clippy::too_many_arguments)]
 async fn read_shared(
     h: &Handle,
     op: &Op,
+    view: &View<'_>,
+    more: bool,
     (target, i): (usize, usize),
     (key, request): (&ReadKey, &[u8]),
     shared: &mut shared::SharedDump,
@@ -424,21 +433,31 @@ async fn read_shared(
     tally: &mut Tally<'_>,
     ops: &[Option<&Item>],
 ) -> std::result::Result<bool, bool> {
-    if let Some(found) = shared.take(target, request, key) {
-        before[i].push(found);
-        return Ok(true);
-    }
-    // As in `read_before`: what was sent before is answered first, then the dump.
-    if in_flight.drain(tally, ops, before).await {
+    let follow_up = more && op.reads(view).is_ok_and(|r| r.follow_up);
+    let found = shared.take(target, request, key);
+    // As in `read_before`: what was sent before is answered first, then the dumps.
+    if (found.is_none() || follow_up) && in_flight.drain(tally, ops, before).await {
         return Err(true);
     }
-    let answer = match h.dump("batch.read", request.to_vec()).await {
-        Ok(answer) => answer,
-        Err(e) if op.absent(&e) => Messages::default(),
-        Err(e) => return Err(tally.record(ops, i, Err(e), None)),
+    let found = match found {
+        Some(found) => found,
+        None => {
+            let answer = match h.dump("batch.read", request.to_vec()).await {
+                Ok(answer) => answer,
+                Err(e) if op.absent(&e) => Messages::default(),
+                Err(e) => return Err(tally.record(ops, i, Err(e), None)),
+            };
+            shared.keep(target, request.to_vec(), &answer, |m| op.answer_key(m));
+            shared.take(target, request, key).unwrap_or_default()
+        }
     };
-    shared.keep(target, request.to_vec(), &answer, |m| op.answer_key(m));
-    before[i].push(shared.take(target, request, key).unwrap_or_default());
+    before[i].push(found);
+    if follow_up {
+        let read = async { read_now(h, op, op.reads_more(view, &before[i])?, &mut before[i], None).await };
+        if let Err(e) = read.await {
+            return Err(tally.record(ops, i, Err(e), None));
+        }
+    }
     Ok(true)
 }
 
