@@ -167,6 +167,26 @@ describe('addresses: replace, rollback, batches', () => {
     expect(await same(ns, 'br0')).toEqual(before);
   });
 
+  it('an IPv6 address with a finite lifetime added and undone takes its prefix route with it, unless the prefix route was there', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').up();
+    await br.address('fd00:7::1/64', { nodad: true });
+    const routes = (): string => runIn(ns, 'ip', ['-6', 'route', 'show', 'table', 'all', 'dev', 'br0']);
+    const before = routes();
+    const e = await rejection(
+      br
+        .address('fd00:8::1/64', { validLifetime: 300, preferredLifetime: 200, nodad: true })
+        .address('fd00:9::1/64', { validLifetime: 300, metric: 9, nodad: true })
+        .address('fd00:7::2/64', { validLifetime: 300, nodad: true }) // the prefix route of fd00:7::1 stays
+        .address('fd00:8::1/64'), // EEXIST
+    );
+    expect(e.code).toBe('EEXIST');
+    expect(e.undoErrors ?? []).toEqual([]);
+    expect(routes()).toBe(before);
+    expect(ipAddrInfo(ns, 'br0').map((a) => a.local).filter((a) => !a.startsWith('fe80:'))).toEqual(['fd00:7::1']);
+  });
+
   it('an IPv6 replace naming another prefix length changes the address there (the kernel keys it by address): undone from it', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

@@ -4,6 +4,7 @@
 
 mod list;
 pub mod options;
+mod prefix_route;
 
 use std::net::IpAddr;
 
@@ -29,6 +30,7 @@ use crate::transport::Messages;
 
 pub use list::AddressFilter;
 pub use options::{AddressExtras, AddressOptions, FOREVER};
+use prefix_route::PrefixRoute;
 
 /// One address on a link, as `ip -j addr` reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -431,6 +433,13 @@ macro_rules! shared_read {
     };
 }
 
+impl AddAddr {
+    /// The prefix route it leaves behind when deleted again (`prefix_route.rs`).
+    fn prefix_route(&self) -> Option<PrefixRoute> {
+        PrefixRoute::left_by(self.0.addr, self.0.prefix, &self.0.extras)
+    }
+}
+
 impl Step for AddAddr {
     const OP: &'static str = "address.add";
 
@@ -443,17 +452,49 @@ impl Step for AddAddr {
     fn links(&self) -> Vec<&LinkRef> {
         vec![&self.0.link]
     }
+    /// Deleting the address takes it back; one that leaves its prefix route behind reads the
+    /// link's routes first, to delete that route too when it was not there.
     fn undo(&self) -> Undo {
-        Undo::Inverse
+        if self.prefix_route().is_some() {
+            Undo::Restore
+        } else {
+            Undo::Inverse
+        }
     }
-    // It reads nothing, but the dump of its link's addresses no longer shows this one as it is.
-    shared_read!();
+    // The others read nothing, but the dump of their link's addresses no longer shows them as
+    // they are (`read_key`: the key to forget; None forgets the whole dump).
+    fn reads(&self, names: &View) -> Result<Reads> {
+        if self.prefix_route().is_some() {
+            return Ok(Reads {
+                requests: vec![PrefixRoute::read(names.index_of(&self.0.link)?)],
+                follow_up: false,
+            });
+        }
+        self.0.read_link_addresses(names)
+    }
+    fn read_key(&self, _: &View) -> Option<ReadKey> {
+        self.prefix_route()
+            .is_none()
+            .then(|| read_key(self.0.addr, self.0.prefix))
+    }
+    fn answer_key(&self, message: &[u8]) -> Option<ReadKey> {
+        answer_key(message)
+    }
     fn encode(&self, names: &View) -> Result<Vec<u8>> {
         self.0.encode_add(names, false)
     }
-    fn encode_undo(&self, names: &View, _: &Before) -> Result<Vec<UndoRequest>> {
+    fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
         let a = &self.0;
-        Ok(vec![(names.target, a.encode_del(names.index_of(&a.link)?))])
+        let index = names.index_of(&a.link)?;
+        let mut out = vec![(names.target, a.encode_del(index))];
+        if let (Some(route), Some(read)) = (self.prefix_route(), before.first()) {
+            out.extend(
+                route
+                    .encode_del_unless_there(read, index)
+                    .map(|r| (names.target, r)),
+            );
+        }
+        Ok(out)
     }
 }
 
