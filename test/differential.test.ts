@@ -31,7 +31,7 @@ import { describe, expect, it } from 'vitest';
 import { Netns, type AddressRecord, type BatchBuilder, type BatchResult, type LinkChain, type LinkKind, type LinkRecord } from '../src';
 import { comparableFlags } from './helpers/check';
 import { dumpDiff, ipDump, sameDump, type IpDump } from './helpers/ipdump';
-import { isRoot, lab, needKind, needRoot } from './helpers/lab';
+import { isRoot, lab, needKind, needRoot, runIn } from './helpers/lab';
 
 const SEEDS = (process.env.TENUS_DIFF_SEEDS ?? '101,202,303')
   .split(',')
@@ -1267,5 +1267,20 @@ describe('side effects of a change that succeeds', () => {
     const before = await addrs('br0');
     await ns.link('br0').rename('br1');
     expect(await addrs('br1')).toEqual(before);
+  });
+
+  it('renaming a link that is up keeps the routes through it (Linux < 6.2: the down deletes them)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    quietIpv6(ns);
+    await ns.bridge('br0').address('10.7.0.1/24').address('fd00:7::1/64', { nodad: true }).up();
+    await ns.route('10.8.0.0/16').via('10.7.0.254');
+    await ns.route('10.9.0.0/16').dev('br0').table(100);
+    await ns.route('fd00:8::/64').via('fd00:7::254').metric(5);
+    const routes = (): string =>
+      ['-4', '-6'].map((f) => runIn(ns, 'ip', [f, 'route', 'show', 'table', 'all'])).join('').split('\n').filter((l) => !l.startsWith('local') && !l.startsWith('multicast')).sort().join('\n');
+    const before = routes().replaceAll('br0', 'br1');
+    await ns.link('br0').rename('br1');
+    expect(routes()).toBe(before);
   });
 });

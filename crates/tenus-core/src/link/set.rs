@@ -672,18 +672,17 @@ impl Handle {
             up: Some(up),
             ..Default::default()
         };
-        // Going down flushes the link's IPv6 addresses (unless keep_addr_on_down): they are read
-        // first and put back once it is up again, so the rename changes nothing else.
-        let mut v6 = AddressMessage::default();
-        v6.header.family = AddressFamily::Inet6;
-        v6.header.index = index;
-        let addresses = self
-            .dump(
-                "link.set",
-                encode(RouteNetlinkMessage::GetAddress(v6), Flags::Dump),
-            )
-            .await?;
-        let readd = readd_ipv6(&[index], &addresses);
+        // Going down flushes the link's IPv6 addresses (unless keep_addr_on_down) and the routes
+        // through it: they are read first and put back once it is up again, so the rename
+        // changes nothing else.
+        let addresses = self.dump("link.set", read_ipv6_addresses(index).message).await?;
+        let mut readd = readd_ipv6(&[index], &addresses);
+        for family in FAMILIES {
+            let routes = self.dump("link.set", dump_through(family, index)).await?;
+            for route in dropped(&routes, family, index, Cause::GoesDown) {
+                readd.extend(encode_readd(&route.as_request(), index).ok());
+            }
+        }
         let down = encode_link_set(&target, &flag(false), None, None);
         self.ack("link.set", Some(label), down).await?;
         let again = LinkChange {
