@@ -210,6 +210,33 @@ describe('a failed chain undoes what the kernel did as a consequence of its step
     expect(ipAddrs(ns, 'br0').filter((a) => !a.startsWith('fe80')).sort()).toEqual(addrs.sort());
   });
 
+  it('a down or a MAC change flushes the neighbours: those set by hand are back (learnt ones are learnt again)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const v = await ns.veth('n0').peer('n1').address('10.8.0.1/24').address('fd00:8::1/64', { nodad: true }).up();
+    await v.peer.up();
+    await ns.neighbour('10.8.0.2', { link: 'n0', mac: '02:00:00:00:08:02' });
+    await ns.neighbour('10.8.0.3', { link: 'n0', mac: '02:00:00:00:08:03', state: 'noarp' });
+    await ns.neighbour('fd00:8::2', { link: 'n0', mac: '02:00:00:00:08:04', router: true });
+    await ns.neighbour('10.8.0.9', { link: 'n0', mac: '02:00:00:00:08:09', state: 'stale' }); // as if learnt
+    const set = (): unknown[] =>
+      (JSON.parse(runIn(ns, 'ip', ['-j', 'neigh', 'show', 'dev', 'n0', 'nud', 'all'])) as { dst: string; state: string[] }[])
+        // Not the multicast entries the kernel makes (noarp) as it sends to them.
+        .filter((n) => (n.state.includes('PERMANENT') || n.state.includes('NOARP')) && !/^(ff|22[4-9]|23)/.test(n.dst))
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    const before = set();
+    expect(before).toHaveLength(3);
+    for (const [what, chain] of [
+      ['down', () => ns.link('n0').down().address('10.8.0.1/24')],
+      ['a MAC change', () => ns.link('n0').mac('02:00:00:00:08:aa').address('10.8.0.1/24')],
+    ] as const) {
+      const e = await rejection(chain()); // EEXIST after the change
+      expect(e.code, what).toBe('EEXIST');
+      expect(e.undoErrors, what).toBeUndefined();
+      expect(set(), what).toEqual(before);
+    }
+  });
+
   it("a port below 1280 takes its bridge below too (the bridge's IPv6 addresses go): they are back", async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

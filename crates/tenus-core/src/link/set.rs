@@ -9,9 +9,10 @@
 //! (dumps: the item waits for them), and its undo puts them back after the link: the upper
 //! links' MTUs and the IPv6 addresses (re-added as they were read: flags such as `nodad`, or
 //! they would come back tentative, metric and the lifetimes left; the kernel makes link-local
-//! addresses again by itself). A link that goes down also loses the routes through it: a change
-//! that takes it down (or into or out of a VRF) reads them, and its undo adds them again last
-//! (`route/dropped.rs`). A change that also renames is undone the same way.
+//! addresses again by itself). A link that goes down also loses the routes through it and its
+//! neighbours (a MAC change, the neighbours): a change that takes it down (or into or out of a
+//! VRF) or changes its MAC reads them, and its undo adds them again last (`route/dropped.rs`,
+//! `neigh/flushed.rs`). A change that also renames is undone the same way.
 //!
 //! A bridge's MTU follows its ports: unless it was set on the bridge after its creation, the
 //! kernel sets it to the least MTU of its ports, or to 1500 when the last one leaves
@@ -46,6 +47,7 @@ use crate::batch::{links_dump, Before, Effect, Parsed, Read, Reads, Step, Undo, 
 use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::message::{decode, encode, Flags};
+use crate::neigh::flushed as neigh_flushed;
 use crate::route::dropped::{dropped, dump_through, Cause, FAMILIES};
 use crate::route::verbs::encode_readd;
 use crate::transport::Messages;
@@ -229,6 +231,8 @@ enum Slot {
     Addresses,
     /// The routes through the link, one read per family (`route/dropped.rs`).
     Routes(usize),
+    /// The link's neighbours, one read per family (`neigh/flushed.rs`).
+    Neighbours(usize),
 }
 
 /// `ip link set DEV ...` as a batch item: `[code, link, change]`.
@@ -288,8 +292,8 @@ impl SetLink {
     }
 
     /// Where the reads before the change are in `Before`: the link (0), the master it attaches
-    /// to (1, when it `attaches`), then the follow-up reads: the links, the IPv6 addresses, and
-    /// the routes through the link of each family.
+    /// to (1, when it `attaches`), then the follow-up reads: the links, the IPv6 addresses, the
+    /// routes through the link and its neighbours of each family (empty where not needed).
     fn slot(&self, read: Slot) -> usize {
         let first = 1 + usize::from(self.attaches());
         match read {
@@ -297,6 +301,7 @@ impl SetLink {
             Slot::Links => first,
             Slot::Addresses => first + 1,
             Slot::Routes(family) => first + 2 + family,
+            Slot::Neighbours(family) => first + 4 + family,
         }
     }
 
@@ -363,6 +368,12 @@ impl SetLink {
                 out.extend(encode_readd(&route.as_request(), was.index).ok());
             }
         }
+        // And the neighbours set by hand the kernel flushed as it went down or changed its MAC.
+        for k in 0..neigh_flushed::FAMILIES.len() {
+            if let Some(read) = before.get(self.slot(Slot::Neighbours(k))) {
+                out.extend(neigh_flushed::readd_set(read));
+            }
+        }
         out
     }
 }
@@ -421,9 +432,9 @@ impl Step for SetLink {
         Undo::Restore
     }
 
-    /// The link itself, and the master it attaches to; for an MTU change also the links and
-    /// IPv6 addresses the kernel may change with it (read after the link, when the MTU turns
-    /// out to go down).
+    /// The link itself, and the master it attaches to; then, for a change of its MTU, up state,
+    /// master or MAC, what the kernel may change with it (`reads_more`: the links and IPv6
+    /// addresses, the routes through it, its neighbours), once the link tells which.
     fn reads(&self, names: &View) -> Result<Reads> {
         let get = |link: &LinkRef| {
             let mut get = selector(link);
@@ -437,8 +448,10 @@ impl Step for SetLink {
             reads.requests.push(read_master(names.index_of(master)?));
         }
         // A master change waits for these: whether a VRF is involved decides (`reads_more`).
-        reads.follow_up =
-            self.change.mtu.is_some() || self.change.up.is_some() || self.change.master.is_some();
+        reads.follow_up = self.change.mtu.is_some()
+            || self.change.up.is_some()
+            || self.change.master.is_some()
+            || self.change.mac.is_some();
         Ok(reads)
     }
 
@@ -490,16 +503,24 @@ impl Step for SetLink {
             }
         };
         reads.requests.push(addresses);
-        // A link that goes down loses the routes through it, and so does one a VRF it joins or
-        // leaves takes down and up: they are read to be put back (`route/dropped.rs`).
-        let goes_down = self.change.up == Some(false) || joins_vrf || leaves_vrf;
-        if before.up && goes_down {
-            for family in FAMILIES {
-                reads.requests.push(Read {
-                    message: dump_through(family, before.index),
-                    dump: true,
-                });
-            }
+        // A link that goes down loses the routes through it and its neighbours, and so does one
+        // a VRF it joins or leaves takes down and up; one whose MAC changes loses its
+        // neighbours: they are read to be put back (`route/dropped.rs`, `neigh/flushed.rs`).
+        let goes_down = before.up && (self.change.up == Some(false) || joins_vrf || leaves_vrf);
+        let was_mac = before.mac.as_deref().and_then(|m| args::mac("mac", m).ok());
+        let mac_changes = self.change.mac.is_some_and(|m| Some(m) != was_mac);
+        let dump = |wanted: bool, message: Vec<u8>| Read {
+            message: if wanted { message } else { Vec::new() },
+            dump: wanted,
+        };
+        for family in FAMILIES {
+            reads
+                .requests
+                .push(dump(goes_down, dump_through(family, before.index)));
+        }
+        for family in neigh_flushed::FAMILIES {
+            let message = neigh_flushed::dump_on(family, before.index);
+            reads.requests.push(dump(goes_down || mac_changes, message));
         }
         Ok(reads)
     }
@@ -682,6 +703,12 @@ impl Handle {
             for route in dropped(&routes, family, index, Cause::GoesDown) {
                 readd.extend(encode_readd(&route.as_request(), index).ok());
             }
+        }
+        for family in neigh_flushed::FAMILIES {
+            let neighbours = self
+                .dump("link.set", neigh_flushed::dump_on(family, index))
+                .await?;
+            readd.extend(neigh_flushed::readd_set(&neighbours));
         }
         let down = encode_link_set(&target, &flag(false), None, None);
         self.ack("link.set", Some(label), down).await?;

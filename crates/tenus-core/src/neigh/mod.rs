@@ -1,11 +1,13 @@
 //! Neighbours, the ARP (IPv4) and NDP (IPv6) entries of a link: `ip neigh add|replace|del|get|
 //! show|flush`. The record and the states are here; what a request names (`spec.rs`), one file
-//! per verb (`add.rs`, `del.rs`, `get.rs`, `flush.rs`). Bridge FDB entries travel in the same
+//! per verb (`add.rs`, `del.rs`, `get.rs`, `flush.rs`); what a link going down takes
+//! (`flushed.rs`). Bridge FDB entries travel in the same
 //! messages (family AF_BRIDGE) and live in `fdb/`.
 
 pub mod add;
 pub mod del;
 pub mod flush;
+pub(crate) mod flushed;
 pub mod get;
 pub mod spec;
 

@@ -1,0 +1,43 @@
+//! The neighbours the kernel flushes from a link that goes down or changes its MAC
+//! (`neigh_ifdown`, `neigh_changeaddr`): administratively set ones too. A link change that does
+//! either reads the link's entries before it, and its undo puts back the set ones (permanent
+//! and noarp) once the link is back; learnt entries are learnt again.
+
+use std::net::IpAddr;
+
+use netlink_packet_route::neighbour::{NeighbourAttribute, NeighbourFlags};
+use netlink_packet_route::AddressFamily;
+
+use crate::transport::Messages;
+
+use super::get::dump_request;
+use super::spec::encode_restore;
+use super::{messages, NeighbourRecord, NeighbourState};
+
+/// The families read, one dump each.
+pub(crate) const FAMILIES: [AddressFamily; 2] = [AddressFamily::Inet, AddressFamily::Inet6];
+
+/// The dump of the entries of `family` on the link `index`.
+pub(crate) fn dump_on(family: AddressFamily, index: u32) -> Vec<u8> {
+    dump_request(
+        family,
+        NeighbourFlags::empty(),
+        &[NeighbourAttribute::IfIndex(index)],
+    )
+}
+
+/// The requests that put back the set entries of such a dump's answer: not those for multicast
+/// addresses, which the kernel makes (noarp) as it sends to them.
+pub(crate) fn readd_set(read: &Messages) -> Vec<Vec<u8>> {
+    let set = NeighbourState::Permanent.bits() | NeighbourState::Noarp.bits();
+    messages("link.set", read)
+        .iter()
+        .filter(|m| u16::from(m.header.state) & set != 0 && !m.header.flags.contains(NeighbourFlags::Proxy))
+        .filter(|m| NeighbourRecord::from_message(m).is_some_and(|r| !is_multicast(&r.address)))
+        .map(encode_restore)
+        .collect()
+}
+
+fn is_multicast(address: &str) -> bool {
+    address.parse::<IpAddr>().is_ok_and(|a| a.is_multicast())
+}
