@@ -1269,7 +1269,7 @@ describe('side effects of a change that succeeds', () => {
     expect(await addrs('br1')).toEqual(before);
   });
 
-  it('renaming a link that is up keeps the routes through it (Linux < 6.2: the down deletes them)', async (ctx) => {
+  it('renaming a link that is up keeps the routes through it and its neighbours set by hand (Linux < 6.2: the down deletes them)', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();
     quietIpv6(ns);
@@ -1277,10 +1277,19 @@ describe('side effects of a change that succeeds', () => {
     await ns.route('10.8.0.0/16').via('10.7.0.254');
     await ns.route('10.9.0.0/16').dev('br0').table(100);
     await ns.route('fd00:8::/64').via('fd00:7::254').metric(5);
-    const routes = (): string =>
-      ['-4', '-6'].map((f) => runIn(ns, 'ip', [f, 'route', 'show', 'table', 'all'])).join('').split('\n').filter((l) => !l.startsWith('local') && !l.startsWith('multicast')).sort().join('\n');
-    const before = routes().replaceAll('br0', 'br1');
+    await ns.neighbour('10.7.0.254', { link: 'br0', mac: '02:00:00:00:07:fe' });
+    await ns.neighbour('fd00:7::254', { link: 'br0', mac: '02:00:00:00:07:ff', router: true });
+    const state = (): string =>
+      [['-4', 'route', 'show', 'table', 'all'], ['-6', 'route', 'show', 'table', 'all'], ['neigh', 'show', 'nud', 'permanent']]
+        .map((a) => runIn(ns, 'ip', a))
+        .join('')
+        .split('\n')
+        .filter((l) => !l.startsWith('local') && !l.startsWith('multicast'))
+        .sort()
+        .join('\n');
+    const before = state().replaceAll('br0', 'br1');
+    expect(before).toContain('10.7.0.254 dev br1 lladdr 02:00:00:00:07:fe PERMANENT');
     await ns.link('br0').rename('br1');
-    expect(routes()).toBe(before);
+    expect(state()).toBe(before);
   });
 });
