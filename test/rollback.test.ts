@@ -237,6 +237,34 @@ describe('a failed chain undoes what the kernel did as a consequence of its step
     }
   });
 
+  it("a port leaving its bridge takes the bridge's entries for it: those set by hand are back", async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('br0').up();
+    await ns.bridge('br1').up();
+    const p = await ns.veth('p0').peer('p1').master('br0').address('10.9.0.1/24').up();
+    await ns.fdb('02:00:00:00:09:01', { link: p, master: true, state: 'static' });
+    await ns.fdb('02:00:00:00:09:02', { link: p, master: true, state: 'permanent' });
+    await ns.fdb('02:00:00:00:09:03', { link: p, master: true, state: 'static', sticky: true });
+    const entries = (): unknown[] =>
+      (JSON.parse(runIn(ns, 'bridge', ['-j', 'fdb', 'show', 'br', 'br0'])) as { mac: string; state: string; updated?: number; used?: number }[])
+        .filter((e) => e.state === 'static' || e.state === 'permanent')
+        // Timers, which a put-back entry restarts.
+        .map((e) => ({ ...e, updated: undefined, used: undefined }))
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    const before = entries();
+    expect(before.filter((e) => JSON.stringify(e).includes('02:00:00:00:09'))).toHaveLength(3);
+    for (const [what, chain] of [
+      ['nomaster()', () => ns.link('p0').nomaster().address('10.9.0.1/24')],
+      ['another bridge', () => ns.link('p0').master('br1').address('10.9.0.1/24')],
+    ] as const) {
+      const e = await rejection(chain()); // EEXIST after the change
+      expect(e.code, what).toBe('EEXIST');
+      expect(e.undoErrors, what).toBeUndefined();
+      expect(entries(), what).toEqual(before);
+    }
+  });
+
   it("a port below 1280 takes its bridge below too (the bridge's IPv6 addresses go): they are back", async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

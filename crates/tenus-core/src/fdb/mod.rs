@@ -1,11 +1,13 @@
 //! The bridge forwarding database: `bridge fdb add|append|replace|del|show`, the entries a
 //! bridge forwards by and the remote VTEPs a VXLAN device sends to. They travel as neighbour
 //! messages of family AF_BRIDGE. The record and the states are here; what a request names
-//! (`spec.rs`), one file per verb (`add.rs`, `del.rs`, `get.rs`).
+//! (`spec.rs`), one file per verb (`add.rs`, `del.rs`, `get.rs`); what a port leaving its bridge
+//! takes (`left.rs`).
 
 pub mod add;
 pub mod del;
 pub mod get;
+pub(crate) mod left;
 pub mod spec;
 
 use netlink_packet_route::neighbour::{NeighbourAttribute, NeighbourFlags, NeighbourMessage};

@@ -45,6 +45,7 @@ use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
 use crate::batch::{links_dump, Before, Effect, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
 use crate::error::{Error, Result};
+use crate::fdb::left as fdb_left;
 use crate::handle::Handle;
 use crate::message::{decode, encode, Flags};
 use crate::neigh::flushed as neigh_flushed;
@@ -233,6 +234,8 @@ enum Slot {
     Routes(usize),
     /// The link's neighbours, one read per family (`neigh/flushed.rs`).
     Neighbours(usize),
+    /// The FDB entries of a port that leaves its bridge (`fdb/left.rs`).
+    Fdb,
 }
 
 /// `ip link set DEV ...` as a batch item: `[code, link, change]`.
@@ -293,7 +296,8 @@ impl SetLink {
 
     /// Where the reads before the change are in `Before`: the link (0), the master it attaches
     /// to (1, when it `attaches`), then the follow-up reads: the links, the IPv6 addresses, the
-    /// routes through the link and its neighbours of each family (empty where not needed).
+    /// routes through the link and its neighbours of each family, and its FDB entries (empty
+    /// where not needed).
     fn slot(&self, read: Slot) -> usize {
         let first = 1 + usize::from(self.attaches());
         match read {
@@ -302,6 +306,7 @@ impl SetLink {
             Slot::Addresses => first + 1,
             Slot::Routes(family) => first + 2 + family,
             Slot::Neighbours(family) => first + 4 + family,
+            Slot::Fdb => first + 6,
         }
     }
 
@@ -368,11 +373,15 @@ impl SetLink {
                 out.extend(encode_readd(&route.as_request(), was.index).ok());
             }
         }
-        // And the neighbours set by hand the kernel flushed as it went down or changed its MAC.
+        // And the neighbours set by hand the kernel flushed as it went down or changed its MAC,
+        // and the FDB entries set by hand its bridge had for it, if it left the bridge.
         for k in 0..neigh_flushed::FAMILIES.len() {
             if let Some(read) = before.get(self.slot(Slot::Neighbours(k))) {
                 out.extend(neigh_flushed::readd_set(read));
             }
+        }
+        if let (Some(read), Some(bridge)) = (before.get(self.slot(Slot::Fdb)), was.master) {
+            out.extend(fdb_left::readd_set(read, bridge, was.mac.as_deref()));
         }
         out
     }
@@ -522,6 +531,10 @@ impl Step for SetLink {
             let message = neigh_flushed::dump_on(family, before.index);
             reads.requests.push(dump(goes_down || mac_changes, message));
         }
+        // A port that leaves its bridge loses the bridge's entries for it (`fdb/left.rs`).
+        let leaves_bridge = master_changes && before.port_kind.as_deref() == Some("bridge");
+        let fdb = fdb_left::dump_of_port(before.index);
+        reads.requests.push(dump(leaves_bridge, fdb));
         Ok(reads)
     }
 
