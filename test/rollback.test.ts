@@ -253,7 +253,9 @@ describe('a failed chain undoes what the kernel did as a consequence of its step
         .map((e) => ({ ...e, updated: undefined, used: undefined }))
         .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     const before = entries();
-    expect(before.filter((e) => JSON.stringify(e).includes('02:00:00:00:09'))).toHaveLength(3);
+    // (Linux 6.1 lists some of them twice: compared as listed.)
+    const macs = new Set(before.map((e) => (e as { mac: string }).mac).filter((m) => m.startsWith('02:00:00:00:09')));
+    expect(macs.size).toBe(3);
     for (const [what, chain] of [
       ['nomaster()', () => ns.link('p0').nomaster().address('10.9.0.1/24')],
       ['another bridge', () => ns.link('p0').master('br1').address('10.9.0.1/24')],
@@ -435,6 +437,33 @@ describe('IPv6 addresses the kernel drops are back after a rollback, as they wer
     const valid = (v6(ns, 'v0') as any[]).find((a) => a.local === 'fd00:4::1').valid_life_time;
     expect(valid).toBeGreaterThan(4990);
     expect(valid).toBeLessThanOrEqual(5000);
+  });
+
+  it("a move in a failed chain puts back the link's neighbours and its bridge's FDB entries for it set by hand", async (ctx) => {
+    needRoot(ctx);
+    const [ns, other] = [await lab(), await lab()];
+    await ns.bridge('br0').up();
+    const v = await ns.veth('v0').peer('v1').master('br0').address('10.9.0.1/24').up();
+    await ns.fdb('02:00:00:00:09:01', { link: v, master: true, state: 'static' });
+    await ns.fdb('02:00:00:00:09:02', { link: v, master: true, state: 'permanent' });
+    await ns.neighbour('10.9.0.2', { link: v, mac: '02:00:00:00:09:03' });
+    const state = (): string[] =>
+      [
+        ...(JSON.parse(runIn(ns, 'bridge', ['-j', 'fdb', 'show', 'br', 'br0'])) as { state: string }[]).filter(
+          (e) => e.state === 'static' || e.state === 'permanent',
+        ),
+        ...(JSON.parse(runIn(ns, 'ip', ['-j', 'neigh', 'show', 'nud', 'permanent'])) as unknown[]),
+      ]
+        .map((e) => ({ ...(e as object), updated: undefined, used: undefined }))
+        .map((e) => JSON.stringify(e))
+        .sort();
+    const before = state();
+    expect(new Set(before.map((e) => (JSON.parse(e) as { mac?: string; lladdr?: string })).map((e) => e.mac ?? e.lladdr)).has('02:00:00:00:09:03')).toBe(true);
+    expect(before.filter((e) => e.includes('02:00:00:00:09')).length).toBeGreaterThanOrEqual(3);
+    const e = await rejection(v.moveTo(other).address('10.8.0.1/24').address('10.8.0.1/24')); // EEXIST
+    expect(e.code).toBe('EEXIST');
+    expect(e.undoErrors).toBeUndefined();
+    expect(state()).toEqual(before);
   });
 
   it('a move in a failed chain puts back a point-to-point address with its peer', async (ctx) => {

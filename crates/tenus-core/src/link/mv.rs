@@ -7,8 +7,8 @@
 //! namespace, the new name in the target — and if the kernel still moved without renaming,
 //! moves the link back before reporting the error. A rollback moves it back from the target,
 //! and puts back what the move took from it: its addresses, its master and its up state (a
-//! link arrives in a namespace down, detached and without addresses), and the routes through
-//! it that the kernel deleted as it left.
+//! link arrives in a namespace down, detached and without addresses), the routes through it
+//! that the kernel deleted as it left, and its neighbours and bridge FDB entries set by hand.
 
 use std::sync::OnceLock;
 
@@ -30,6 +30,8 @@ use super::kinds::movable;
 use super::set::LinkChange;
 use super::{LinkRecord, LinkRef};
 use crate::addr::{encode_addr_readd, readd_order, AddressFilter};
+use crate::fdb::left as fdb_left;
+use crate::neigh::flushed as neigh_flushed;
 use crate::route::dropped::{dropped, dump_through, Cause, FAMILIES};
 use crate::route::spec::Route;
 use crate::route::verbs::encode_readd;
@@ -55,6 +57,24 @@ struct Moved {
     /// The routes through the link that the kernel deletes as it leaves, other than its own
     /// (which come back with the addresses) and those on nexthop objects (which go with it).
     routes: Vec<Route>,
+    /// The requests that put back its neighbours set by hand and, for a bridge port, the FDB
+    /// entries set by hand its bridge had for it (`neigh/flushed.rs`, `fdb/left.rs`).
+    entries: Vec<Vec<u8>>,
+}
+
+/// What of the link's neighbours and bridge FDB entries set by hand a move takes and the way
+/// back must put back (see `Moved::entries`).
+async fn entries_of(h: &Handle, op: &str, link: &LinkRecord) -> Result<Vec<Vec<u8>>> {
+    let mut entries = Vec::new();
+    for family in neigh_flushed::FAMILIES {
+        let read = h.dump(op, neigh_flushed::dump_on(family, link.index)).await?;
+        entries.extend(neigh_flushed::readd_set(&read));
+    }
+    if let (Some("bridge"), Some(bridge)) = (link.port_kind.as_deref(), link.master) {
+        let read = h.dump(op, fdb_left::dump_of_port(link.index)).await?;
+        entries.extend(fdb_left::readd_set(&read, bridge, link.mac.as_deref()));
+    }
+    Ok(entries)
 }
 
 /// The routes through the link `index` (an output link of theirs, in any table) that moving it
@@ -81,6 +101,16 @@ fn renumbered(route: &Route, was: u32, now: u32) -> Route {
         swap(&mut leg.dev);
     }
     r
+}
+
+/// A neighbour or FDB request (its `ndmsg` names the link) for the link `was`, now `now`.
+fn renumbered_entry(mut request: Vec<u8>, was: u32, now: u32) -> Vec<u8> {
+    // nlmsghdr (16), then ndmsg: family, 3 pad bytes, ifindex.
+    const IFINDEX: std::ops::Range<usize> = 20..24;
+    if request.get(IFINDEX) == Some(&was.to_ne_bytes()[..]) {
+        request[IFINDEX].copy_from_slice(&now.to_ne_bytes());
+    }
+    request
 }
 
 /// `ip link set INDEX netns NS [name NEW]`, asking for the index `new_index` there when given
@@ -178,17 +208,22 @@ impl MoveLink {
         }
         // Only a rollback puts them back; a move into its own namespace is the kernel's no-op
         // (no route goes).
-        let routes = if same_namespace || !undoable {
-            Vec::new()
+        let (routes, entries) = if same_namespace || !undoable {
+            (Vec::new(), Vec::new())
         } else {
-            routes_through(from, op, link.index)
-                .await
-                .map_err(|e| e.context(op, Some(&label)))?
+            let read = async {
+                Ok::<_, Error>((
+                    routes_through(from, op, link.index).await?,
+                    entries_of(from, op, &link).await?,
+                ))
+            };
+            read.await.map_err(|e| e.context(op, Some(&label)))?
         };
         let _ = self.moved.set(Box::new(Moved {
             link: link.clone(),
             addresses,
             routes,
+            entries,
         }));
         let request = encode_move(link.index, to.namespace(), self.new_name.as_deref(), None);
         match from.ack(op, Some(&label), request).await {
@@ -225,6 +260,7 @@ impl MoveLink {
                 link: was,
                 addresses,
                 routes,
+                entries,
             }),
             Some(there),
         ) = (self.moved.get().map(|m| &**m), self.name_there())
@@ -263,6 +299,13 @@ impl MoveLink {
                 Ok(request) => from.ack("batch.undo", Some(&was.name), request).await.map(drop),
                 Err(e) => Err(e),
             };
+            failed.extend(sent.err());
+        }
+        // And its neighbours and bridge FDB entries set by hand (read under its index then:
+        // a link that came back renumbered is named by its new one).
+        for request in entries {
+            let request = renumbered_entry(request.clone(), was.index, back.index);
+            let sent = from.ack("batch.undo", Some(&was.name), request).await;
             failed.extend(sent.err());
         }
         Ok((back.index, failed))
