@@ -590,6 +590,7 @@ impl Step for DelAddr {
         let requests = match taken_v4(before, a) {
             Some(taken) => {
                 let mut requests: Vec<Vec<u8>> = taken.addresses.iter().map(encode_addr_restore).collect();
+                // The routes, read after the addresses (`reads_more`; not for a last item).
                 if let Some(routes) = before.get(1) {
                     requests.extend(readd_dropped_routes(routes, names.index_of(&a.link)?, &taken));
                 }

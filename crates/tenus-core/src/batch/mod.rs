@@ -200,11 +200,11 @@ async fn run_kept(
         };
         if reads {
             let read = match &sharing {
-                Some((key, request)) => {
+                Some((key, request, follow_up)) => {
                     let (at, what) = ((item.target, i), (key, request.as_slice()));
                     // Reads that follow the shared one serve only an undo that may run: not
                     // the last item's, unless it restores what it did when it fails.
-                    let more = i + 1 < ops.len() || op.restores_when_failed();
+                    let more = *follow_up && (i + 1 < ops.len() || op.restores_when_failed());
                     read_shared(
                         h,
                         op,
@@ -248,7 +248,7 @@ async fn run_kept(
             }
         }
         if !shared.is_empty() {
-            shared.sending(item.target, sharing.as_ref().map(|(k, r)| (k, r.as_slice())));
+            shared.sending(item.target, sharing.as_ref().map(|(k, r, _)| (k, r.as_slice())));
         }
         if !uppers.is_empty() {
             uppers.sending(item.target, op.changed_link(&before[i]));
@@ -405,26 +405,26 @@ async fn read_before(
 }
 
 /// The key and dump request of an item that may share its read with the items around it
-/// (`shared.rs`): one that names the object it changes and whose one first read is a dump (it
-/// may have follow-up reads of its own: `read_shared`).
-fn shareable(op: &Op, view: &View) -> Option<(ReadKey, Vec<u8>)> {
+/// (`shared.rs`): one that names the object it changes and whose one first read is a dump; and
+/// whether it has follow-up reads of its own (`read_shared`).
+fn shareable(op: &Op, view: &View) -> Option<(ReadKey, Vec<u8>, bool)> {
     let key = op.read_key(view)?;
     let reads = op.reads(view).ok()?;
     match <[Read; 1]>::try_from(reads.requests) {
-        Ok([read]) if read.dump => Some((key, read.message)),
+        Ok([read]) if read.dump => Some((key, read.message, reads.follow_up)),
         _ => None,
     }
 }
 
 /// `read_before` through the shared dump: the dump runs only when the one kept no longer shows
-/// the item's object as it is. Then, when `more` and the item has follow-up reads
-/// (`Step::reads_more`), those, on their own.
+/// the item's object as it is. Then, when `follow_up`, the item's follow-up reads
+/// (`Step::reads_more`), on their own.
 #[allow(clippy::too_many_arguments)]
 async fn read_shared(
     h: &Handle,
     op: &Op,
     view: &View<'_>,
-    more: bool,
+    follow_up: bool,
     (target, i): (usize, usize),
     (key, request): (&ReadKey, &[u8]),
     shared: &mut shared::SharedDump,
@@ -433,7 +433,6 @@ async fn read_shared(
     tally: &mut Tally<'_>,
     ops: &[Option<&Item>],
 ) -> std::result::Result<bool, bool> {
-    let follow_up = more && op.reads(view).is_ok_and(|r| r.follow_up);
     let found = shared.take(target, request, key);
     // As in `read_before`: what was sent before is answered first, then the dumps.
     if (found.is_none() || follow_up) && in_flight.drain(tally, ops, before).await {

@@ -32,7 +32,7 @@ use super::{LinkRecord, LinkRef};
 use crate::addr::{encode_addr_readd, readd_order, AddressFilter};
 use crate::fdb::left as fdb_left;
 use crate::neigh::flushed as neigh_flushed;
-use crate::route::dropped::{dropped, dump_through, Cause, FAMILIES};
+use crate::route::dropped::{read_dropped, Cause};
 use crate::route::spec::Route;
 use crate::route::verbs::encode_readd;
 
@@ -65,27 +65,12 @@ struct Moved {
 /// What of the link's neighbours and bridge FDB entries set by hand a move takes and the way
 /// back must put back (see `Moved::entries`).
 async fn entries_of(h: &Handle, op: &str, link: &LinkRecord) -> Result<Vec<Vec<u8>>> {
-    let mut entries = Vec::new();
-    for family in neigh_flushed::FAMILIES {
-        let read = h.dump(op, neigh_flushed::dump_on(family, link.index)).await?;
-        entries.extend(neigh_flushed::readd_set(&read));
-    }
+    let mut entries = neigh_flushed::read_set(h, op, link.index).await?;
     if let (Some("bridge"), Some(bridge)) = (link.port_kind.as_deref(), link.master) {
         let read = h.dump(op, fdb_left::dump_of_port(link.index)).await?;
         entries.extend(fdb_left::readd_set(&read, bridge, link.mac.as_deref()));
     }
     Ok(entries)
-}
-
-/// The routes through the link `index` (an output link of theirs, in any table) that moving it
-/// away deletes and moving it back does not bring back (`route/dropped.rs`).
-async fn routes_through(h: &Handle, op: &str, index: u32) -> Result<Vec<Route>> {
-    let mut routes = Vec::new();
-    for family in FAMILIES {
-        let messages = h.dump(op, dump_through(family, index)).await?;
-        routes.extend(dropped(&messages, family, index, Cause::Leaves));
-    }
-    Ok(routes)
 }
 
 /// `route` with the link's index `was` turned into `now` (the link may come back renumbered).
@@ -212,8 +197,9 @@ impl MoveLink {
             (Vec::new(), Vec::new())
         } else {
             let read = async {
+                // Every route through it, in any table (`route/dropped.rs`).
                 Ok::<_, Error>((
-                    routes_through(from, op, link.index).await?,
+                    read_dropped(from, op, link.index, Cause::Leaves).await?,
                     entries_of(from, op, &link).await?,
                 ))
             };

@@ -49,7 +49,7 @@ use crate::fdb::left as fdb_left;
 use crate::handle::Handle;
 use crate::message::{decode, encode, Flags};
 use crate::neigh::flushed as neigh_flushed;
-use crate::route::dropped::{dropped, dump_through, Cause, FAMILIES};
+use crate::route::dropped::{dropped, dump_through, read_dropped, Cause, FAMILIES};
 use crate::route::verbs::encode_readd;
 use crate::transport::Messages;
 
@@ -706,23 +706,15 @@ impl Handle {
             up: Some(up),
             ..Default::default()
         };
-        // Going down flushes the link's IPv6 addresses (unless keep_addr_on_down) and the routes
-        // through it: they are read first and put back once it is up again, so the rename
-        // changes nothing else.
+        // Going down flushes the link's IPv6 addresses (unless keep_addr_on_down), the routes
+        // through it and its neighbours: they are read first and put back once it is up again,
+        // in that order, so the rename changes nothing else.
         let addresses = self.dump("link.set", read_ipv6_addresses(index).message).await?;
         let mut readd = readd_ipv6(&[index], &addresses);
-        for family in FAMILIES {
-            let routes = self.dump("link.set", dump_through(family, index)).await?;
-            for route in dropped(&routes, family, index, Cause::GoesDown) {
-                readd.extend(encode_readd(&route.as_request(), index).ok());
-            }
+        for route in read_dropped(self, "link.set", index, Cause::GoesDown).await? {
+            readd.extend(encode_readd(&route.as_request(), index).ok());
         }
-        for family in neigh_flushed::FAMILIES {
-            let neighbours = self
-                .dump("link.set", neigh_flushed::dump_on(family, index))
-                .await?;
-            readd.extend(neigh_flushed::readd_set(&neighbours));
-        }
+        readd.extend(neigh_flushed::read_set(self, "link.set", index).await?);
         let down = encode_link_set(&target, &flag(false), None, None);
         self.ack("link.set", Some(label), down).await?;
         let again = LinkChange {

@@ -8,6 +8,8 @@ use std::net::IpAddr;
 use netlink_packet_route::neighbour::{NeighbourAttribute, NeighbourFlags};
 use netlink_packet_route::AddressFamily;
 
+use crate::error::Result;
+use crate::handle::Handle;
 use crate::transport::Messages;
 
 use super::get::dump_request;
@@ -40,4 +42,13 @@ pub(crate) fn readd_set(read: &Messages) -> Vec<Vec<u8>> {
 
 fn is_multicast(address: &str) -> bool {
     address.parse::<IpAddr>().is_ok_and(|a| a.is_multicast())
+}
+
+/// The requests that put back the set entries of the link `index`, read now (both families).
+pub(crate) async fn read_set(h: &Handle, op: &str, index: u32) -> Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    for family in FAMILIES {
+        out.extend(readd_set(&h.dump(op, dump_on(family, index)).await?));
+    }
+    Ok(out)
 }

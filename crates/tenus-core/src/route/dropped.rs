@@ -9,6 +9,8 @@
 //! link outlives a down (that leg is marked dead and comes back alive): only one whose every
 //! leg is on the link is deleted then.
 
+use crate::error::Result;
+use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::transport::Messages;
 
@@ -58,4 +60,14 @@ pub(crate) fn dropped(messages: &Messages, family: Family, index: u32, cause: Ca
                 }
         })
         .collect()
+}
+
+/// The routes through the link `index` that `cause` deletes, read now (both families).
+pub(crate) async fn read_dropped(h: &Handle, op: &str, index: u32, cause: Cause) -> Result<Vec<Route>> {
+    let mut routes = Vec::new();
+    for family in FAMILIES {
+        let messages = h.dump(op, dump_through(family, index)).await?;
+        routes.extend(dropped(&messages, family, index, cause));
+    }
+    Ok(routes)
 }
