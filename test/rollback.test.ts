@@ -198,6 +198,23 @@ describe('a rollback puts back what a step on a link it made changed elsewhere',
   });
 });
 
+/**
+ * Runs each chain, which fails with EEXIST after the change it is named by, and checks that its
+ * undo was whole: no undo error, and `state` as `before`.
+ */
+async function eachUndone(
+  chains: readonly (readonly [string, () => PromiseLike<unknown>])[],
+  state: () => unknown,
+  before: unknown,
+): Promise<void> {
+  for (const [what, chain] of chains) {
+    const e = await rejection(chain());
+    expect(e.code, what).toBe('EEXIST');
+    expect(e.undoErrors, what).toBeUndefined();
+    expect(state(), what).toEqual(before);
+  }
+}
+
 describe('a failed chain undoes what the kernel did as a consequence of its steps', () => {
   it('an MTU below 1280 drops the IPv6 addresses: they are back after the rollback', async (ctx) => {
     needRoot(ctx);
@@ -226,15 +243,14 @@ describe('a failed chain undoes what the kernel did as a consequence of its step
         .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     const before = set();
     expect(before).toHaveLength(3);
-    for (const [what, chain] of [
-      ['down', () => ns.link('n0').down().address('10.8.0.1/24')],
-      ['a MAC change', () => ns.link('n0').mac('02:00:00:00:08:aa').address('10.8.0.1/24')],
-    ] as const) {
-      const e = await rejection(chain()); // EEXIST after the change
-      expect(e.code, what).toBe('EEXIST');
-      expect(e.undoErrors, what).toBeUndefined();
-      expect(set(), what).toEqual(before);
-    }
+    await eachUndone(
+      [
+        ['down', () => ns.link('n0').down().address('10.8.0.1/24')],
+        ['a MAC change', () => ns.link('n0').mac('02:00:00:00:08:aa').address('10.8.0.1/24')],
+      ],
+      set,
+      before,
+    );
   });
 
   it("a port leaving its bridge takes the bridge's entries for it: those set by hand are back", async (ctx) => {
@@ -256,15 +272,14 @@ describe('a failed chain undoes what the kernel did as a consequence of its step
     // (Linux 6.1 lists some of them twice: compared as listed.)
     const macs = new Set(before.map((e) => (e as { mac: string }).mac).filter((m) => m.startsWith('02:00:00:00:09')));
     expect(macs.size).toBe(3);
-    for (const [what, chain] of [
-      ['nomaster()', () => ns.link('p0').nomaster().address('10.9.0.1/24')],
-      ['another bridge', () => ns.link('p0').master('br1').address('10.9.0.1/24')],
-    ] as const) {
-      const e = await rejection(chain()); // EEXIST after the change
-      expect(e.code, what).toBe('EEXIST');
-      expect(e.undoErrors, what).toBeUndefined();
-      expect(entries(), what).toEqual(before);
-    }
+    await eachUndone(
+      [
+        ['nomaster()', () => ns.link('p0').nomaster().address('10.9.0.1/24')],
+        ['another bridge', () => ns.link('p0').master('br1').address('10.9.0.1/24')],
+      ],
+      entries,
+      before,
+    );
   });
 
   it("a port below 1280 takes its bridge below too (the bridge's IPv6 addresses go): they are back", async (ctx) => {

@@ -342,15 +342,20 @@ describe('routes: undo in rollback batches', () => {
       return allRoutes(ns).split('\n').sort();
     }
 
+    /** `routeSet` once veth1 (back up) has its carrier and no route is listed `linkdown`. */
+    async function routeSetUp(ns1: Netns): Promise<string[]> {
+      await ns1.waitFor.carrier('veth1', { timeout: 5000 });
+      await noLinkdown(ns1);
+      return routeSet(ns1);
+    }
+
     it('a down() in a rollback batch', async (ctx) => {
       needRoot(ctx);
-      const { ns1, ns2 } = await routeSetup();
+      const { ns1 } = await routeSetup();
       const before = await throughVeth1(ns1);
       const statuses = await failing(ns1, (b) => b.set('veth1', { up: false }));
       expect(statuses).toEqual(['undone', 'failed']);
-      await ns2.waitFor.carrier('veth2', { timeout: 5000 });
-      await noLinkdown(ns1);
-      expect(routeSet(ns1)).toEqual(before);
+      expect(await routeSetUp(ns1)).toEqual(before);
     });
 
     it('a down() in a chain that fails after it', async (ctx) => {
@@ -359,9 +364,7 @@ describe('routes: undo in rollback batches', () => {
       const before = await throughVeth1(ns1);
       // The address is there: EEXIST, after the link went down.
       await expect(ns1.link('veth1').down().address('172.16.101.1/24')).rejects.toMatchObject({ code: 'EEXIST' });
-      await ns1.waitFor.carrier('veth1', { timeout: 5000 });
-      await noLinkdown(ns1);
-      expect(routeSet(ns1)).toEqual(before);
+      expect(await routeSetUp(ns1)).toEqual(before);
     });
 
     it("the link's last IPv4 address deleted in a rollback batch", async (ctx) => {
@@ -405,9 +408,7 @@ describe('routes: undo in rollback batches', () => {
       const before = await throughVeth1(ns1);
       const statuses = await failing(ns1, (b) => b.set('veth1', { master: 'vrf1' }));
       expect(statuses).toEqual(['undone', 'failed']);
-      await ns1.waitFor.carrier('veth1', { timeout: 5000 });
-      await noLinkdown(ns1);
-      expect(routeSet(ns1)).toEqual(before);
+      expect(await routeSetUp(ns1)).toEqual(before);
     });
   });
 });

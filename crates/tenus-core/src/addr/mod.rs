@@ -16,12 +16,12 @@ use serde::Serialize;
 
 use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
-use crate::batch::{Before, Parsed, Read, ReadKey, Reads, Step, Undo, UndoRequest, View};
+use crate::batch::{Before, Parsed, ReadKey, Reads, Step, Undo, UndoRequest, View};
 use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::message::{decode, encode, Flags};
-use crate::route::dropped::{dropped, dump_through, Cause};
+use crate::route::dropped::{dropped_of, dump_through, Cause};
 use crate::route::names::{Coded, RouteProtocol, RouteType, RT_TABLE_LOCAL, RT_TABLE_MAIN};
 use crate::route::record::read_route;
 use crate::route::spec::{Family, Route};
@@ -325,13 +325,10 @@ impl OnLink {
         let mut msg = AddressMessage::default();
         msg.header.family = family_of(self.addr);
         msg.header.index = names.index_of(&self.link)?;
-        Ok(Reads {
-            requests: vec![Read {
-                message: encode(RouteNetlinkMessage::GetAddress(msg), Flags::Dump),
-                dump: true,
-            }],
-            follow_up: false,
-        })
+        Ok(Reads::dump(encode(
+            RouteNetlinkMessage::GetAddress(msg),
+            Flags::Dump,
+        )))
     }
 
     /// Refuses the unspecified address for an addition: the kernel answers success and adds
@@ -465,10 +462,8 @@ impl Step for AddAddr {
     // they are (`read_key`: the key to forget; None forgets the whole dump).
     fn reads(&self, names: &View) -> Result<Reads> {
         if self.prefix_route().is_some() {
-            return Ok(Reads {
-                requests: vec![PrefixRoute::read(names.index_of(&self.0.link)?)],
-                follow_up: false,
-            });
+            let index = names.index_of(&self.0.link)?;
+            return Ok(Reads::dump(dump_through(Family::Inet6, index)));
         }
         self.0.read_link_addresses(names)
     }
@@ -567,13 +562,10 @@ impl Step for DelAddr {
         Ok(reads)
     }
     fn reads_more(&self, names: &View, _: &Before) -> Result<Reads> {
-        Ok(Reads {
-            requests: vec![Read {
-                message: dump_through(Family::Inet, names.index_of(&self.0.link)?),
-                dump: true,
-            }],
-            follow_up: false,
-        })
+        Ok(Reads::dump(dump_through(
+            Family::Inet,
+            names.index_of(&self.0.link)?,
+        )))
     }
     fn read_key(&self, _: &View) -> Option<ReadKey> {
         Some(read_key(self.0.addr, self.0.prefix))
@@ -694,9 +686,9 @@ fn readd_dropped_routes(routes: &Messages, index: u32, taken: &TakenV4) -> Vec<V
     // its addresses before the item holds only those of the deleted one's subnet).
     let kernel = RouteProtocol::Kernel.code() as u8;
     let local = RouteType::Local.code() as u8;
-    let own: Vec<Route> = routes
+    let routes: Vec<Route> = routes.iter().filter_map(read_route).collect();
+    let own: Vec<&Route> = routes
         .iter()
-        .filter_map(read_route)
         .filter(|r| r.kind == local && r.protocol == kernel)
         .collect();
     let last = !own
@@ -715,7 +707,7 @@ fn readd_dropped_routes(routes: &Messages, index: u32, taken: &TakenV4) -> Vec<V
             }
         });
     let cause = if last { Cause::GoesDown } else { Cause::Leaves };
-    dropped(routes, Family::Inet, index, cause)
+    dropped_of(routes, Family::Inet, index, cause)
         .into_iter()
         .filter(|r| last || (r.table == table && r.prefsrc.is_some_and(|p| locals.contains(&p))))
         .filter_map(|r| encode_readd(&r.as_request(), index).ok())

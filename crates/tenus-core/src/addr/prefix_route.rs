@@ -1,15 +1,13 @@
 //! The prefix route the kernel adds with an IPv6 address (`addrconf_prefix_route`) and deletes
 //! with it only when the address is permanent: an address with a finite valid lifetime leaves
 //! its prefix route behind, expiring with that lifetime. So the undo of such an addition reads
-//! the link's IPv6 routes before it, and once the address is deleted again, deletes the prefix
+//! the link's IPv6 routes before it (`dump_through`), and once the address is deleted again, deletes the prefix
 //! route too when it was not there before (another address of the prefix, a router
 //! advertisement, or a route added by hand keeps it).
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use crate::batch::Read;
 use crate::nla::{Writer, PLAIN};
-use crate::route::dropped::dump_through;
 use crate::route::encode::{rtmsg, RTA_DST, RTA_OIF, RTA_PRIORITY, RTA_TABLE, RTM_DELROUTE};
 use crate::route::names::{Coded, RouteProtocol, RouteType, RT_TABLE_MAIN};
 use crate::route::record::read_route;
@@ -45,14 +43,6 @@ impl PrefixRoute {
             len,
             metric: extras.metric.filter(|m| *m != 0).unwrap_or(ADDRCONF_METRIC),
         })
-    }
-
-    /// The read before the addition: the IPv6 routes of the link `index`.
-    pub(super) fn read(index: u32) -> Read {
-        Read {
-            message: dump_through(Family::Inet6, index),
-            dump: true,
-        }
     }
 
     /// The request that deletes it from the link `index`, when the read before the addition

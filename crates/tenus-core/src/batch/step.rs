@@ -45,10 +45,33 @@ pub struct Read {
     pub dump: bool,
 }
 
+impl Read {
+    /// A dump.
+    pub fn dump(message: Vec<u8>) -> Self {
+        Read { message, dump: true }
+    }
+
+    /// Nothing to read in this slot (see `message`).
+    pub fn none() -> Self {
+        Read {
+            message: Vec::new(),
+            dump: false,
+        }
+    }
+}
+
 impl Reads {
     pub fn one(message: Vec<u8>) -> Self {
         Reads {
             requests: vec![Read { message, dump: false }],
+            follow_up: false,
+        }
+    }
+
+    /// One dump.
+    pub fn dump(message: Vec<u8>) -> Self {
+        Reads {
+            requests: vec![Read::dump(message)],
             follow_up: false,
         }
     }

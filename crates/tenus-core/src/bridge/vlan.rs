@@ -14,7 +14,7 @@ use serde_json::value::RawValue;
 
 use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
-use crate::batch::{Before, Parsed, Read, ReadKey, Reads, Step, Undo, UndoRequest, View};
+use crate::batch::{Before, Parsed, ReadKey, Reads, Step, Undo, UndoRequest, View};
 use crate::error::{Error, Result};
 use crate::link::LinkRef;
 
@@ -80,13 +80,7 @@ impl BridgeVlan {
     }
 
     fn reads() -> Reads {
-        Reads {
-            requests: vec![Read {
-                message: dump_request(),
-                dump: true,
-            }],
-            follow_up: false,
-        }
+        Reads::dump(dump_request())
     }
 }
 

@@ -48,10 +48,7 @@ pub(crate) fn read_link_entries(entry: &FdbEntry, names: &View) -> Result<Reads>
         NeighbourFlags::empty(),
         &[NeighbourAttribute::IfIndex(index)],
     );
-    Ok(Reads {
-        requests: vec![Read { message, dump: true }],
-        follow_up: false,
-    })
+    Ok(Reads::dump(message))
 }
 
 /// An entry's key in a shared dump of its link's entries (`batch/shared.rs`): its MAC (an

@@ -475,10 +475,7 @@ impl Step for SetLink {
         } else {
             Vec::new()
         };
-        reads.requests.push(Read {
-            message: links,
-            dump: true,
-        });
+        reads.requests.push(Read::dump(links));
         let new = self.change.mtu.unwrap_or(u32::MAX);
         let mtu_drops_v6 = new < IPV6_MIN_MTU && before.mtu.is_some_and(|old| old >= IPV6_MIN_MTU);
         // Up or down, either way: the undo takes the link through a state that flushes them.
@@ -506,10 +503,7 @@ impl Step for SetLink {
         let addresses = if every_link || up_changes || joins_vrf || leaves_vrf {
             read_ipv6_addresses(if every_link { 0 } else { before.index })
         } else {
-            Read {
-                message: Vec::new(),
-                dump: false,
-            }
+            Read::none()
         };
         reads.requests.push(addresses);
         // A link that goes down loses the routes through it and its neighbours, and so does one
@@ -518,9 +512,12 @@ impl Step for SetLink {
         let goes_down = before.up && (self.change.up == Some(false) || joins_vrf || leaves_vrf);
         let was_mac = before.mac.as_deref().and_then(|m| args::mac("mac", m).ok());
         let mac_changes = self.change.mac.is_some_and(|m| Some(m) != was_mac);
-        let dump = |wanted: bool, message: Vec<u8>| Read {
-            message: if wanted { message } else { Vec::new() },
-            dump: wanted,
+        let dump = |wanted: bool, message: Vec<u8>| {
+            if wanted {
+                Read::dump(message)
+            } else {
+                Read::none()
+            }
         };
         for family in FAMILIES {
             reads
@@ -614,10 +611,7 @@ pub(crate) fn read_ipv6_addresses(index: u32) -> Read {
     let mut msg = AddressMessage::default();
     msg.header.family = AddressFamily::Inet6;
     msg.header.index = index;
-    Read {
-        message: encode(RouteNetlinkMessage::GetAddress(msg), Flags::Dump),
-        dump: true,
-    }
+    Read::dump(encode(RouteNetlinkMessage::GetAddress(msg), Flags::Dump))
 }
 
 /// Whether a port with MTU `port_mtu` takes `bridge` below 1280, where the kernel drops the

@@ -56,13 +56,7 @@ fn read_options<'de, A: SeqAccess<'de>>(seq: &mut A) -> Parsed<Nexthop, A::Error
 
 /// Every object, read before an item whose undo needs the old one.
 fn read_all() -> Reads {
-    Reads {
-        requests: vec![Read {
-            message: dump_request(None, false, false),
-            dump: true,
-        }],
-        follow_up: false,
-    }
+    Reads::dump(dump_request(None, false, false))
 }
 
 /// An object's key in a shared dump of every object (`batch/shared.rs`).
@@ -188,10 +182,7 @@ impl Step for DeleteNexthop {
                 family: Some(family),
                 ..Default::default()
             };
-            reads.requests.push(Read {
-                message: route_dump(&filter),
-                dump: true,
-            });
+            reads.requests.push(Read::dump(route_dump(&filter)));
         }
         Ok(reads)
     }

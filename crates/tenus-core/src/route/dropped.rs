@@ -44,11 +44,20 @@ pub(crate) enum Cause {
 /// The routes of a `dump_through(family, index)` answer that `cause` deletes and nothing brings
 /// back by itself.
 pub(crate) fn dropped(messages: &Messages, family: Family, index: u32, cause: Cause) -> Vec<Route> {
+    dropped_of(messages.iter().filter_map(read_route), family, index, cause)
+}
+
+/// `dropped`, of the answer's routes decoded already.
+pub(crate) fn dropped_of(
+    routes: impl IntoIterator<Item = Route>,
+    family: Family,
+    index: u32,
+    cause: Cause,
+) -> Vec<Route> {
     let kernel = RouteProtocol::Kernel.code() as u8;
     let on_link = |dev: &Option<LinkRef>| *dev == Some(LinkRef::Index(index));
-    messages
-        .iter()
-        .filter_map(read_route)
+    routes
+        .into_iter()
         // (A kernel without IPv6 would answer the IPv6 dump with every family.)
         .filter(move |r| r.family == family && r.protocol != kernel && r.nexthop.is_none())
         .filter(move |r| {

@@ -36,7 +36,7 @@ use serde_json::value::RawValue;
 
 use crate::args;
 use crate::batch::wire::{next, ReadContext};
-use crate::batch::{Before, Parsed, Read, ReadKey, Reads, Step, Undo, UndoRequest, View};
+use crate::batch::{Before, Parsed, ReadKey, Reads, Step, Undo, UndoRequest, View};
 use crate::error::Result;
 use crate::link::LinkRef;
 
@@ -243,13 +243,7 @@ impl<V: RouteVerb> Step for RouteItem<V> {
             table: Some(self.route.table),
             ..Default::default()
         };
-        Ok(Reads {
-            requests: vec![Read {
-                message: dump_request(&filter),
-                dump: true,
-            }],
-            follow_up: false,
-        })
+        Ok(Reads::dump(dump_request(&filter)))
     }
 
     /// A table that does not exist yet (strict dumps refuse it with ENOENT) has no routes.

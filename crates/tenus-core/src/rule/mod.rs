@@ -21,7 +21,7 @@ use serde_json::value::RawValue;
 
 use crate::args;
 use crate::batch::wire::{next, ReadContext};
-use crate::batch::{Before, Parsed, Read, ReadKey, Reads, Step, Undo, UndoRequest, View};
+use crate::batch::{Before, Parsed, ReadKey, Reads, Step, Undo, UndoRequest, View};
 use crate::error::Result;
 use crate::handle::Handle;
 use crate::route::spec::Family;
@@ -165,13 +165,7 @@ impl Step for DeleteRule {
 
 /// A dump of a family's rules (rule dumps take no other filter), for an item's undo.
 fn read_rules(family: Option<Family>) -> Reads {
-    Reads {
-        requests: vec![Read {
-            message: dump_request(family),
-            dump: true,
-        }],
-        follow_up: false,
-    }
+    Reads::dump(dump_request(family))
 }
 
 /// The key of a dumped rule (`read_key`).

@@ -133,10 +133,7 @@ impl Kind for Ipvlan {
                 message: encode(RouteNetlinkMessage::GetLink(get), Flags::Plain),
                 dump: false,
             },
-            Read {
-                message: encode(RouteNetlinkMessage::GetLink(dump), Flags::Dump),
-                dump: true,
-            },
+            Read::dump(encode(RouteNetlinkMessage::GetLink(dump), Flags::Dump)),
         ]
     }
 
