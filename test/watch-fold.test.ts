@@ -3,6 +3,7 @@
 // time, routes on nexthop objects that change, what the kernel removes unannounced (nexthops
 // of a link that lost carrier, IPv4 multipath routes whose last live leg went, a copy of a
 // connected route in another table), and rules whose `detached` flag the kernel changes.
+import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { ChangeEvent, Netns, WatchEvent, Watcher } from '../src';
 import { lab, needRoot, runIn } from './helpers/lab';
@@ -81,11 +82,22 @@ async function settled(last: () => number): Promise<void> {
   while (Date.now() - last() < 300) await new Promise((r) => setTimeout(r, 50));
 }
 
-async function agrees(ns: Netns, view: Record<Kind, Map<string, Rec>>, step: string): Promise<void> {
+/**
+ * The view equals the listings. A listing can be ahead of the events by one in flight (a route
+ * the kernel adds as a link-local address leaves DAD, listed before its event is folded), so a
+ * disagreement is looked at again after the events settle; an event the watcher missed makes
+ * every look disagree.
+ */
+async function agrees(ns: Netns, view: Record<Kind, Map<string, Rec>>, last: () => number, step: string, looks = 3): Promise<void> {
   for (const kind of ['route', 'nexthop', 'rule'] as const) {
     const listed = new Map((await LIST[kind](ns)).map((r) => [key(kind, r), norm(r)]));
     const seen = new Map([...view[kind]].map(([k, r]) => [k, norm(r)]));
-    expect(Object.fromEntries(seen), `${step}: ${kind}s`).toEqual(Object.fromEntries(listed));
+    const [a, b] = [Object.fromEntries(seen), Object.fromEntries(listed)];
+    if (looks > 1 && !isDeepStrictEqual(a, b)) {
+      await settled(last);
+      return agrees(ns, view, last, step, looks - 1);
+    }
+    expect(a, `${step}: ${kind}s`).toEqual(b);
   }
 }
 
@@ -174,11 +186,11 @@ describe('a watcher folded into a view agrees with the listings', () => {
       const { view, last, ready } = fold(w);
       await ready;
       await settled(last);
-      await agrees(ns, view, 'at first');
+      await agrees(ns, view, last, 'at first');
       for (const [step, ...cmds] of steps) {
         for (const cmd of cmds) ip(ns, cmd);
         await settled(last);
-        await agrees(ns, view, step);
+        await agrees(ns, view, last, step);
       }
       await w.close();
     });
