@@ -278,6 +278,63 @@ mod batch {
         assert_eq!(h.link_list().await.unwrap().len(), 2);
     }
 
+    /// What a rollback batch's last change reads for its undo, counted in requests: nothing
+    /// when it is applied or refused whole (its undo could not run), everything otherwise.
+    #[tokio::test]
+    async fn the_last_change_reads_only_what_an_undo_may_need() {
+        if !privileged() {
+            return;
+        }
+        let h = lab().await;
+        h.link_add(spec("veth", json!({"name": "r0", "peer": "r1", "up": true})))
+            .await
+            .unwrap();
+        let options = BatchOptions {
+            on_error: OnError::Rollback,
+            ..Default::default()
+        };
+        let requests = |ops: Vec<Value>| {
+            let (h, options) = (h.clone(), options.clone());
+            async move {
+                let before = h.connection().requests();
+                let report = h.batch(items(&h, ops), &options, &|_, _| {}).await;
+                assert!(
+                    report.outcomes.iter().all(|o| *o == Outcome::Done),
+                    "{:?}",
+                    report.outcomes
+                );
+                h.connection().requests() - before
+            }
+        };
+        let down = json!([code("link.set"), "r0", {"up": false}]);
+        let get = json!([code("link.get"), "r0"]);
+        // Alone, and followed by a read (a chain's read-back): the change and the read.
+        assert_eq!(requests(vec![down.clone()]).await, 1);
+        assert_eq!(requests(vec![down.clone(), get.clone()]).await, 2);
+        // An address names its link by index: the name is looked up first.
+        assert_eq!(requests(vec![address("r0", "10.4.0.1/24")]).await, 2);
+        let delete = json!([code("address.delete"), "r0", "10.4.0.1/24"]);
+        assert_eq!(requests(vec![delete]).await, 2);
+        // Before another change, its undo may run: what it changes is read first.
+        let up = json!([code("link.set"), "r0", {"up": true}]);
+        let mtu = json!([code("link.set"), "r0", {"mtu": 1400}]);
+        assert!(requests(vec![up, mtu]).await > 2);
+        // Two attributes may fail half-applied: read even when last.
+        let both = json!([code("link.set"), "r0", {"mtu": 1300, "alias": "x"}]);
+        assert!(requests(vec![both]).await > 1);
+        // A read after the last change fails: the change stays, and the report says so.
+        let missing = json!([code("link.get"), "nope0"]);
+        let report = h
+            .batch(items(&h, vec![down, missing]), &options, &|_, _| {})
+            .await;
+        assert_eq!(report.outcomes[0], Outcome::Done);
+        assert!(matches!(report.outcomes[1], Outcome::Failed(_)));
+        assert_eq!(report.undo_errors.len(), 1, "{:?}", report.undo_errors);
+        assert!(report.undo_errors[0].to_string().contains("stays done"));
+        let r0 = h.link_get(&LinkRef::Name("r0".into())).await.unwrap();
+        assert!(!r0.up);
+    }
+
     #[tokio::test]
     async fn rollback_undoes_what_the_batch_made_and_changed() {
         if !privileged() {

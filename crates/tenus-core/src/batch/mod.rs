@@ -149,6 +149,9 @@ async fn run_kept(
     let window = options.window.clamp(1, 4096);
     let mut target = 0;
 
+    let last_change = ops
+        .iter()
+        .rposition(|item| item.is_some_and(|item| item.op.undo() != step::Undo::Nothing));
     for (i, item) in ops.iter().enumerate() {
         let Some(item) = item else {
             tally.count();
@@ -190,7 +193,18 @@ async fn run_kept(
         // What an undo needs is read before the item: the state a change overwrites, and what
         // a creation changes on other links (`Kind::reads_before_create`); one dump serves a
         // run of items that each change one object of it (`shared.rs`).
-        let reads = tally.rollback && matches!(op.undo(), step::Undo::Restore | step::Undo::Created);
+        let wants_reads = tally.rollback && matches!(op.undo(), step::Undo::Restore | step::Undo::Created);
+        // Once what came before it is answered, only reads can follow the last change (a
+        // chain's read-back): its undo runs if it fails having done part of its work, and
+        // otherwise only if a read after it fails or its answer comes after the deadline saying
+        // done. A change that fails whole reads nothing (a lone `await link.down()` would dump
+        // every route and neighbour for that); in those two rare cases it stays done and the
+        // undo says so (undo.rs). What came before is waited for instead, as a read would be.
+        let last = wants_reads && Some(i) == last_change && op.fails_whole();
+        if last && in_flight.drain(&mut tally, &ops, &mut before).await {
+            break;
+        }
+        let reads = wants_reads && !last;
         // Worked out only where it counts (not per addition in a bulk batch): for a read, or
         // to tell the dump kept what this item changes.
         let sharing = if reads || !shared.is_empty() {
@@ -202,14 +216,11 @@ async fn run_kept(
             let read = match &sharing {
                 Some((key, request, follow_up)) => {
                     let (at, what) = ((item.target, i), (key, request.as_slice()));
-                    // Reads that follow the shared one serve only an undo that may run: not
-                    // the last item's, unless it restores what it did when it fails.
-                    let more = *follow_up && (i + 1 < ops.len() || op.restores_when_failed());
                     read_shared(
                         h,
                         op,
                         &view,
-                        more,
+                        *follow_up,
                         at,
                         what,
                         &mut shared,

@@ -65,6 +65,9 @@ macro_rules! ops {
             pub fn restores_when_failed(&self) -> bool {
                 match self { $(Op::$variant(s) => s.restores_when_failed(),)* }
             }
+            pub fn fails_whole(&self) -> bool {
+                match self { $(Op::$variant(s) => s.fails_whole(),)* }
+            }
             pub fn undo(&self) -> Undo {
                 match self { $(Op::$variant(s) => s.undo(),)* }
             }

@@ -134,6 +134,12 @@ pub trait Step: Sized + Send + Sync {
         false
     }
 
+    /// Whether, when it fails with the kernel's answer, none of it took effect (so that a
+    /// batch's last item, with nothing after it to fail, needs no read for an undo).
+    fn fails_whole(&self) -> bool {
+        !self.restores_when_failed()
+    }
+
     /// Every link it acts on or names (`overlap.rs`: which runs sent together must not
     /// overlap). By default those it names; an item on a link of its own says so.
     fn touches(&self) -> Vec<&LinkRef> {

@@ -310,6 +310,13 @@ impl Step for MoveLink {
         vec![&self.link]
     }
 
+    // Its undo needs what it read even after a move that went through: the read of the link
+    // in its new namespace may fail after it (a chain's), and moving it back without its
+    // addresses and routes would leave it half-made.
+    fn fails_whole(&self) -> bool {
+        false
+    }
+
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
         let link: WireLink = next(seq, "link")?;
         let to: u64 = next(seq, "namespace")?;

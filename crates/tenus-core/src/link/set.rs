@@ -402,6 +402,22 @@ impl Step for SetLink {
         true
     }
 
+    // One attribute alone is applied or refused as a whole; not a new master (joined after the
+    // old one is left) nor a rename (Linux < 6.2: down, rename, up).
+    fn fails_whole(&self) -> bool {
+        let c = &self.change;
+        let set = [
+            c.up.is_some(),
+            c.mtu.is_some(),
+            c.mac.is_some(),
+            c.alias.is_some(),
+            c.txqlen.is_some(),
+            c.group.is_some(),
+            c.promisc.is_some(),
+        ];
+        c.master.is_none() && c.name.is_none() && set.iter().filter(|s| **s).count() <= 1
+    }
+
     fn read<'de, A: SeqAccess<'de>>(seq: &mut A, cx: &mut ReadContext) -> Parsed<Self, A::Error> {
         let link: WireLink = next(seq, "link")?;
         let change: serde_json::Value = next(seq, "change")?;

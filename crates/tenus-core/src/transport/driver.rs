@@ -5,6 +5,7 @@
 
 use std::io;
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -97,6 +98,8 @@ pub struct Connection {
     jobs: mpsc::UnboundedSender<Job>,
     direct: Option<Arc<Mutex<Direct>>>,
     on_calling_thread: bool,
+    /// Requests submitted through this connection and its clones (`requests`).
+    submitted: Arc<AtomicU64>,
 }
 
 impl Connection {
@@ -112,6 +115,7 @@ impl Connection {
             jobs,
             direct: direct.map(|s| Arc::new(Mutex::new(Direct::new(s)))),
             on_calling_thread: false,
+            submitted: Arc::default(),
         })
     }
 
@@ -159,6 +163,12 @@ impl Connection {
         self.queue(message, Expect::Dump, timeout, Some(parts))
     }
 
+    /// How many requests were submitted so far (reads and dumps included): what an operation
+    /// costs in round trips, for tests.
+    pub fn requests(&self) -> u64 {
+        self.submitted.load(Ordering::Relaxed)
+    }
+
     fn queue(
         &self,
         message: Vec<u8>,
@@ -166,6 +176,7 @@ impl Connection {
         timeout: Duration,
         parts: Option<mpsc::UnboundedSender<Messages>>,
     ) -> Result<oneshot::Receiver<Result<Reply>>> {
+        self.submitted.fetch_add(1, Ordering::Relaxed);
         let (reply, rx) = oneshot::channel();
         let job = Job {
             message,
