@@ -149,9 +149,13 @@ async fn run_kept(
     let window = options.window.clamp(1, 4096);
     let mut target = 0;
 
-    let last_change = ops
-        .iter()
-        .rposition(|item| item.is_some_and(|item| item.op.undo() != step::Undo::Nothing));
+    // Where the last item that changes something is (a rollback's reads depend on it).
+    let last_change = if tally.rollback {
+        ops.iter()
+            .rposition(|item| item.is_some_and(|item| item.op.undo() != step::Undo::Nothing))
+    } else {
+        None
+    };
     for (i, item) in ops.iter().enumerate() {
         let Some(item) = item else {
             tally.count();

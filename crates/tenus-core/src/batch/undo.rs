@@ -302,8 +302,6 @@ fn returns_to(item: &Item, before: &[Messages]) -> Option<Place> {
     Some((item.target, name))
 }
 
-/// Whether an item changed something a rollback must undo: it was done, or it timed out and
-/// its answer, come late, said done (`Error::Timeout::applied`).
 /// Whether an item's undo reads anything before it (else an undo without reads is its own).
 fn reads_something(item: &Item, names: &Names) -> bool {
     let view = View {
@@ -313,6 +311,8 @@ fn reads_something(item: &Item, names: &Names) -> bool {
     item.op.reads(&view).is_ok_and(|r| !r.requests.is_empty())
 }
 
+/// Whether an item changed something a rollback must undo: it was done, or it timed out and
+/// its answer, come late, said done (`Error::Timeout::applied`).
 fn took_effect(outcome: &Outcome) -> bool {
     match outcome {
         Outcome::Done => true,
