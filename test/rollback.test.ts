@@ -215,6 +215,11 @@ async function eachUndone(
   }
 }
 
+/** Orders records by their JSON text: listings compared whatever order the kernel gives. */
+function byJson(a: unknown, b: unknown): number {
+  return JSON.stringify(a).localeCompare(JSON.stringify(b));
+}
+
 describe('a failed chain undoes what the kernel did as a consequence of its steps', () => {
   it('an MTU below 1280 drops the IPv6 addresses: they are back after the rollback', async (ctx) => {
     needRoot(ctx);
@@ -240,7 +245,7 @@ describe('a failed chain undoes what the kernel did as a consequence of its step
       (JSON.parse(runIn(ns, 'ip', ['-j', 'neigh', 'show', 'dev', 'n0', 'nud', 'all'])) as { dst: string; state: string[] }[])
         // Not the multicast entries the kernel makes (noarp) as it sends to them.
         .filter((n) => (n.state.includes('PERMANENT') || n.state.includes('NOARP')) && !/^(ff|22[4-9]|23)/.test(n.dst))
-        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+        .sort(byJson);
     const before = set();
     expect(before).toHaveLength(3);
     await eachUndone(
@@ -267,7 +272,7 @@ describe('a failed chain undoes what the kernel did as a consequence of its step
         .filter((e) => e.state === 'static' || e.state === 'permanent')
         // Timers, which a put-back entry restarts.
         .map((e) => ({ ...e, updated: undefined, used: undefined }))
-        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+        .sort(byJson);
     const before = entries();
     // (Linux 6.1 lists some of them twice: compared as listed.)
     const macs = new Set(before.map((e) => (e as { mac: string }).mac).filter((m) => m.startsWith('02:00:00:00:09')));

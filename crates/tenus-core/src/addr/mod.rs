@@ -21,11 +21,10 @@ use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::message::{decode, encode, Flags};
-use crate::route::dropped::{dropped_of, dump_through, Cause};
+use crate::route::dropped::{dropped_of, dump_through, readd, Cause};
 use crate::route::names::{Coded, RouteProtocol, RouteType, RT_TABLE_LOCAL, RT_TABLE_MAIN};
 use crate::route::record::read_route;
 use crate::route::spec::{Family, Route};
-use crate::route::verbs::encode_readd;
 use crate::transport::Messages;
 
 pub use list::AddressFilter;
@@ -707,11 +706,10 @@ fn readd_dropped_routes(routes: &Messages, index: u32, taken: &TakenV4) -> Vec<V
             }
         });
     let cause = if last { Cause::GoesDown } else { Cause::Leaves };
-    dropped_of(routes, Family::Inet, index, cause)
+    let dropped = dropped_of(routes, Family::Inet, index, cause)
         .into_iter()
-        .filter(|r| last || (r.table == table && r.prefsrc.is_some_and(|p| locals.contains(&p))))
-        .filter_map(|r| encode_readd(&r.as_request(), index).ok())
-        .collect()
+        .filter(|r| last || (r.table == table && r.prefsrc.is_some_and(|p| locals.contains(&p))));
+    readd(dropped, index).collect()
 }
 
 fn family_of(addr: IpAddr) -> AddressFamily {

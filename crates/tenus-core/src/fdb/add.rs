@@ -8,7 +8,6 @@
 //! addresses, `self` on a veth) answer EOPNOTSUPP: a replace there is undone by deleting.
 
 use netlink_packet_route::neighbour::NeighbourFlags;
-use netlink_packet_route::AddressFamily;
 use serde::de::SeqAccess;
 
 use crate::args;
@@ -20,7 +19,6 @@ use crate::link::get::encode_link_get;
 use crate::link::kinds::KindInfo;
 use crate::link::LinkRef;
 use crate::message::Flags;
-use crate::neigh::get::dump_request;
 use crate::transport::Messages;
 
 use super::spec::{encode_restore, FdbEntry};
@@ -41,14 +39,8 @@ pub struct ReplaceFdb(pub FdbEntry);
 
 /// A dump of one link's FDB entries (the bridge's for a port, and the link's own).
 pub(crate) fn read_link_entries(entry: &FdbEntry, names: &View) -> Result<Reads> {
-    use netlink_packet_route::neighbour::NeighbourAttribute;
     let index = names.index_of(&entry.link)?;
-    let message = dump_request(
-        AddressFamily::Bridge,
-        NeighbourFlags::empty(),
-        &[NeighbourAttribute::IfIndex(index)],
-    );
-    Ok(Reads::dump(message))
+    Ok(Reads::dump(super::left::dump_of_port(index)))
 }
 
 /// An entry's key in a shared dump of its link's entries (`batch/shared.rs`): its MAC (an

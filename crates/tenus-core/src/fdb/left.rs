@@ -4,11 +4,10 @@
 //! the static and permanent ones the bridge had for it; learnt entries are learnt again, and the
 //! entries for the port's own MAC the bridge makes again as it joins.
 
-use netlink_packet_route::neighbour::{NeighbourAttribute, NeighbourFlags};
 use netlink_packet_route::AddressFamily;
 
 use crate::message::Flags;
-use crate::neigh::get::dump_request;
+use crate::neigh::get::dump_of_link;
 use crate::neigh::messages;
 use crate::transport::Messages;
 
@@ -17,11 +16,7 @@ use super::{FdbRecord, FdbState};
 
 /// The dump of the FDB entries of the link `index` (the bridge's for it, and its own).
 pub(crate) fn dump_of_port(index: u32) -> Vec<u8> {
-    dump_request(
-        AddressFamily::Bridge,
-        NeighbourFlags::empty(),
-        &[NeighbourAttribute::IfIndex(index)],
-    )
+    dump_of_link(AddressFamily::Bridge, index)
 }
 
 /// The requests that put back the entries set by hand that the bridge `master` had for its

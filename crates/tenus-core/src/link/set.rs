@@ -49,8 +49,8 @@ use crate::fdb::left as fdb_left;
 use crate::handle::Handle;
 use crate::message::{decode, encode, Flags};
 use crate::neigh::flushed as neigh_flushed;
-use crate::route::dropped::{dropped, dump_through, read_dropped, Cause, FAMILIES};
-use crate::route::verbs::encode_readd;
+use crate::neigh::get::dump_of_link;
+use crate::route::dropped::{dropped, dump_through, read_dropped, readd, Cause, FAMILIES};
 use crate::transport::Messages;
 
 use super::fast::read_link;
@@ -363,14 +363,13 @@ impl SetLink {
             out.extend(readd_ipv6(&lost_v6, addresses));
         }
         // Then the routes the kernel deleted as the link went down (read only then): their
-        // gateways are reachable again. One that cannot be encoded is left out (it was read
-        // from the kernel, so none is).
+        // gateways are reachable again.
         for (k, family) in FAMILIES.into_iter().enumerate() {
-            let Some(read) = before.get(self.slot(Slot::Routes(k))) else {
-                continue;
-            };
-            for route in dropped(read, family, was.index, Cause::GoesDown) {
-                out.extend(encode_readd(&route.as_request(), was.index).ok());
+            if let Some(read) = before.get(self.slot(Slot::Routes(k))) {
+                out.extend(readd(
+                    dropped(read, family, was.index, Cause::GoesDown),
+                    was.index,
+                ));
             }
         }
         // And the neighbours set by hand the kernel flushed as it went down or changed its MAC,
@@ -541,7 +540,7 @@ impl Step for SetLink {
                 .push(dump(goes_down, dump_through(family, before.index)));
         }
         for family in neigh_flushed::FAMILIES {
-            let message = neigh_flushed::dump_on(family, before.index);
+            let message = dump_of_link(family, before.index);
             reads.requests.push(dump(goes_down || mac_changes, message));
         }
         // A port that leaves its bridge loses the bridge's entries for it (`fdb/left.rs`).
@@ -720,11 +719,12 @@ impl Handle {
         // through it and its neighbours: they are read first and put back once it is up again,
         // in that order, so the rename changes nothing else.
         let addresses = self.dump("link.set", read_ipv6_addresses(index).message).await?;
-        let mut readd = readd_ipv6(&[index], &addresses);
-        for route in read_dropped(self, "link.set", index, Cause::GoesDown).await? {
-            readd.extend(encode_readd(&route.as_request(), index).ok());
-        }
-        readd.extend(neigh_flushed::read_set(self, "link.set", index).await?);
+        let mut back = readd_ipv6(&[index], &addresses);
+        back.extend(readd(
+            read_dropped(self, "link.set", index, Cause::GoesDown).await?,
+            index,
+        ));
+        back.extend(neigh_flushed::read_set(self, "link.set", index).await?);
         let down = encode_link_set(&target, &flag(false), None, None);
         self.ack("link.set", Some(label), down).await?;
         let again = LinkChange {
@@ -742,7 +742,7 @@ impl Handle {
                 Err(e)
             }
         };
-        for request in readd {
+        for request in back {
             if let Err(e) = self.ack("link.set", Some(label), request).await {
                 return result.and(Err(e));
             }

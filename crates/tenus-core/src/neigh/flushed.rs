@@ -5,28 +5,19 @@
 
 use std::net::IpAddr;
 
-use netlink_packet_route::neighbour::{NeighbourAttribute, NeighbourFlags};
+use netlink_packet_route::neighbour::NeighbourFlags;
 use netlink_packet_route::AddressFamily;
 
 use crate::error::Result;
 use crate::handle::Handle;
 use crate::transport::Messages;
 
-use super::get::dump_request;
+use super::get::dump_of_link;
 use super::spec::encode_restore;
 use super::{messages, NeighbourRecord, NeighbourState};
 
 /// The families read, one dump each.
 pub(crate) const FAMILIES: [AddressFamily; 2] = [AddressFamily::Inet, AddressFamily::Inet6];
-
-/// The dump of the entries of `family` on the link `index`.
-pub(crate) fn dump_on(family: AddressFamily, index: u32) -> Vec<u8> {
-    dump_request(
-        family,
-        NeighbourFlags::empty(),
-        &[NeighbourAttribute::IfIndex(index)],
-    )
-}
 
 /// The requests that put back the set entries of such a dump's answer: not those for multicast
 /// addresses, which the kernel makes (noarp) as it sends to them.
@@ -48,7 +39,7 @@ fn is_multicast(address: &str) -> bool {
 pub(crate) async fn read_set(h: &Handle, op: &str, index: u32) -> Result<Vec<Vec<u8>>> {
     let mut out = Vec::new();
     for family in FAMILIES {
-        out.extend(readd_set(&h.dump(op, dump_on(family, index)).await?));
+        out.extend(readd_set(&h.dump(op, dump_of_link(family, index)).await?));
     }
     Ok(out)
 }

@@ -67,6 +67,15 @@ pub(crate) async fn dump_filters(
 }
 
 /// An RTM_GETNEIGH dump request for one family.
+/// The dump of the entries of `family` on the link `index` (AF_BRIDGE: its FDB entries).
+pub(crate) fn dump_of_link(family: AddressFamily, index: u32) -> Vec<u8> {
+    dump_request(
+        family,
+        NeighbourFlags::empty(),
+        &[NeighbourAttribute::IfIndex(index)],
+    )
+}
+
 pub(crate) fn dump_request(
     family: AddressFamily,
     flags: NeighbourFlags,

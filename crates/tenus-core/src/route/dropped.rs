@@ -18,6 +18,7 @@ use super::list::{dump_request, RouteFilter};
 use super::names::{Coded, RouteProtocol};
 use super::record::read_route;
 use super::spec::{Family, Route};
+use super::verbs::encode_readd;
 
 /// The families read: one dump each (a dump of every family would also ask the multicast
 /// routing families, which refuse an output-link filter).
@@ -69,6 +70,15 @@ pub(crate) fn dropped_of(
                 }
         })
         .collect()
+}
+
+/// The requests that add `routes` (through the link `index`) again, appended after the routes
+/// of their key (`encode_readd`); one that cannot be encoded is left out (they were read from
+/// the kernel, so none is).
+pub(crate) fn readd(routes: impl IntoIterator<Item = Route>, index: u32) -> impl Iterator<Item = Vec<u8>> {
+    routes
+        .into_iter()
+        .filter_map(move |r| encode_readd(&r.as_request(), index).ok())
 }
 
 /// The routes through the link `index` that `cause` deletes, read now (both families).
