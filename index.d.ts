@@ -658,6 +658,11 @@ export interface NexthopRecord {
   id: number
   family?: Family
   protocol: number | RouteProtocol
+  /**
+   * What the kernel made of it (`ip -d nexthop`'s scope): 'link' for a gateway, 'host' for a
+   * link alone, 'global' for a group or a blackhole.
+   */
+  scope: number | RouteScope
   via?: string
   /** The link's name. */
   dev?: string
@@ -838,6 +843,20 @@ export interface RouteRecord {
   realms?: Realms
   /** Seconds until an expiring route (IPv6, `ip -6 route ... expires N`) is removed. */
   expires?: number
+  /** `routeGet` only: the input link the lookup was made for (`iif`), by name. */
+  iif?: string
+  /** `routeGet` only: the firewall mark the lookup was made with. */
+  mark?: number
+  /**
+   * `routeGet` only: the user id the lookup was made for (the kernel answers with the
+   * caller's when none was given, as `ip route get` shows).
+   */
+  uid?: number
+  /**
+   * `routeGet` only: true when the answer is a route cache entry (`ip route get` shows
+   * `cache`), not a FIB route (`fibmatch` answers with the FIB's).
+   */
+  cached?: boolean
 }
 
 export type RouteScope = 'global' | 'site' | 'link' | 'host' | 'nowhere'
@@ -1039,7 +1058,7 @@ export interface VxlanInfo {
 export interface VxlanOptions {
   /** 24-bit VXLAN network identifier. */
   vni?: number
-  /** UDP destination port (IANA: 4789; the kernel's default is 8472). */
+  /** UDP destination port (IANA: 4789); 0 or none: the kernel's default, 8472. */
   port?: number
   local?: string
   /** Unicast remote endpoint. */

@@ -954,7 +954,8 @@ const LINK_KINDS = [
 const vxlanOptions = (): OptSpec[] => [
   ...common(),
   { key: 'vni', arg: ARG.vni, domain: int(0, 2 ** 24 - 1, [7]), required: true, alsoBad: [2 ** 32 + 7] },
-  { key: 'port', arg: ARG.port, domain: int(1, 65535) },
+  // 0 asks for the kernel's default port, as `ip ... dstport 0` does.
+  { key: 'port', arg: ARG.port, domain: int(0, 65535) },
   { key: 'local', arg: ARG.local, domain: IP },
   { key: 'remote', arg: ARG.remote, domain: IP, alsoBad: ['239.1.1.1'] },
   { key: 'multicastGroup', arg: ARG.multicastGroup, domain: IP, alsoBad: ['10.0.0.9'] },

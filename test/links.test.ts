@@ -256,6 +256,16 @@ describe('vxlan', () => {
     expect(data.link).toBe('under0');
   });
 
+  it('port 0 asks for the kernel default, as ip ... dstport 0 does', async (ctx) => {
+    needRoot(ctx);
+    await needKind(ctx, 'vxlan');
+    const ns = await lab();
+    const vx = await ns.vxlan('vx0', { vni: 7, port: 0 });
+    // Linux's default VXLAN port (the vxlan module's udp_port), not IANA's 4789.
+    expect(vx.info.info).toMatchObject({ kind: 'vxlan', vni: 7, port: 8472 });
+    expect(ipLink(ns, 'vx0').linkinfo.info_data.port).toBe(8472);
+  });
+
   it('the largest 24-bit vni and an IPv6 underlay', async (ctx) => {
     needRoot(ctx);
     await needKind(ctx, 'vxlan');

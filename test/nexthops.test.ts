@@ -43,6 +43,8 @@ function seenIp(n: any): Record<string, unknown> {
     fdb: 'fdb' in n ? true : undefined,
     group: n.group?.map((m: any) => ({ id: m.id, weight: m.weight ?? 1 })),
     resilient: n.type === 'resilient' ? true : undefined,
+    // ip shows a group's scope (global) with -d only.
+    scope: n.scope ?? 'global',
   };
 }
 
@@ -55,6 +57,7 @@ function seenTenus(n: NexthopRecord): Record<string, unknown> {
     fdb: n.fdb,
     group: n.group,
     resilient: n.groupType === 'resilient' ? true : undefined,
+    scope: n.scope,
   };
 }
 

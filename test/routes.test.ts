@@ -296,6 +296,24 @@ describe('routes: attributes', () => {
     expect(await ns1.routeGet('172.16.101.1', { fibmatch: true })).toMatchObject({ type: 'local', table: 255 });
   });
 
+  it('route get answers with the mark, uid and input link of the lookup, and says a cache entry is one (as ip route get)', async (ctx) => {
+    needRoot(ctx);
+    const { ns1 } = await routeSetup();
+    const ip = (args: string[]): Record<string, unknown> => (JSON.parse(runIn(ns1, 'ip', ['-j', 'route', 'get', ...args])) as Record<string, unknown>[])[0];
+    const marked = await ns1.routeGet('172.16.103.2', { mark: 5, uid: 7 });
+    expect(marked).toMatchObject({ dst: '172.16.103.2', dev: 'veth3', mark: 5, uid: 7, cached: true });
+    expect(ip(['172.16.103.2', 'mark', '5', 'uid', '7'])).toMatchObject({ dev: 'veth3', mark: 5, uid: 7, cache: [] });
+    // Forwarded in from veth1: the answer names the input link.
+    const forwarded = await ns1.routeGet('172.16.103.2', { from: '172.16.101.2', iif: 'veth1' });
+    expect(forwarded).toMatchObject({ dev: 'veth3', iif: 'veth1', cached: true });
+    expect(forwarded).not.toHaveProperty('uid');
+    expect(ip(['172.16.103.2', 'from', '172.16.101.2', 'iif', 'veth1'])).toMatchObject({ dev: 'veth3', iif: 'veth1' });
+    // A FIB entry is not a cache entry, and carries none of these.
+    const fib = await ns1.routeGet('172.16.103.2', { fibmatch: true, mark: 5 });
+    for (const key of ['cached', 'iif', 'mark']) expect(fib).not.toHaveProperty(key);
+    expect(ip(['172.16.103.2', 'fibmatch'])).not.toHaveProperty('cache');
+  });
+
   it('an IPv4 route via an IPv6 gateway (RTA_VIA), single and in a multipath route', async (ctx) => {
     needRoot(ctx);
     const { ns1 } = await routeSetup();

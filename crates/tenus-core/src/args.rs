@@ -64,6 +64,8 @@ pub const GROUP: Int = Int::new("link group", 0..=u32::MAX as u64);
 pub const VLAN_ID: Int = Int::new("VLAN id", 1..=4094);
 pub const VNI: Int = Int::new("VNI", 0..=(1 << 24) - 1);
 pub const UDP_PORT: Int = Int::new("UDP port", 1..=65535);
+/// A VXLAN device's port: 0 asks for the kernel's default (8472), as `ip ... dstport 0` does.
+pub const VXLAN_PORT: Int = Int::new("UDP port", 0..=65535);
 pub const TTL: Int = Int::new("TTL", 0..=255);
 pub const TABLE: Int = Int::new("routing table", 1..=u32::MAX as u64);
 pub const INDEX: Int = Int::new("interface index", 1..=i32::MAX as u64);

@@ -11,7 +11,7 @@ use crate::nla::{
     self, attrs, ip_bytes, ip_of, u16_of, u32_of, Writer, DUMP, NLA_F_NESTED, NLM_F_CREATE, NLM_F_EXCL,
     NLM_F_REPLACE, PLAIN,
 };
-use crate::route::names::{NameOr, RouteProtocol};
+use crate::route::names::{NameOr, RouteProtocol, RouteScope};
 use crate::route::spec::Family;
 use crate::transport::ack::NLMSG_HDRLEN;
 
@@ -238,6 +238,10 @@ pub struct NexthopRecord {
     pub family: Option<Family>,
     #[cfg_attr(feature = "napi", napi(ts_type = "number | RouteProtocol"))]
     pub protocol: NameOr<RouteProtocol>,
+    /// What the kernel made of it (`ip -d nexthop`'s scope): 'link' for a gateway, 'host' for a
+    /// link alone, 'global' for a group or a blackhole.
+    #[cfg_attr(feature = "napi", napi(ts_type = "number | RouteScope"))]
+    pub scope: NameOr<RouteScope>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<String>,
     /// The link's name.
@@ -267,6 +271,7 @@ impl Nexthop {
             id: self.id,
             family: self.family,
             protocol: NameOr::of(u32::from(self.protocol)),
+            scope: NameOr::of(u32::from(self.scope)),
             via: None,
             dev: None,
             blackhole: None,

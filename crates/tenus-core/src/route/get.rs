@@ -10,10 +10,11 @@ use crate::args::{self, Int};
 use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::link::LinkRef;
-use crate::nla::{ip_bytes, Writer, PLAIN};
+use crate::nla::{attrs, ip_bytes, u32_of, Writer, PLAIN};
+use crate::transport::ack::NLMSG_HDRLEN;
 
 use super::encode::*;
-use super::record::{read_route, RouteRecord};
+use super::record::{read_route, RouteRecord, RTMSG_LEN};
 use super::spec::{Family, TOS};
 
 pub const MARK: Int = Int::new("mark", 0..=u32::MAX as u64);
@@ -143,15 +144,47 @@ impl Handle {
         };
         let request = encode_get(dst, o, &index)?;
         let reply = self.ack("route.get", Some(&dst.to_string()), request).await?;
-        let route = reply
+        let (message, route) = reply
             .messages
             .iter()
-            .find_map(read_route)
+            .find_map(|m| Some((m, read_route(m)?)))
             .ok_or_else(|| Error::Protocol {
                 op: "route.get".into(),
                 detail: "no route in the answer".into(),
             })?;
         let names = self.link_names().await?;
-        Ok(route.record(&|i| names.get(&i).cloned()))
+        let name = |i: u32| names.get(&i).cloned();
+        let mut record = route.record(&name);
+        lookup_fields(message, &mut record, &name);
+        Ok(record)
+    }
+}
+
+/// RTM_F_CLONED: the answer is a route cache entry.
+const RTM_F_CLONED: u32 = 0x200;
+
+/// What only a lookup's answer carries: the input link, mark and uid it was made for, and
+/// whether it is a cache entry (as `ip route get` shows them).
+fn lookup_fields(message: &[u8], record: &mut RouteRecord, name: &dyn Fn(u32) -> Option<String>) {
+    let Some(body) = message.get(NLMSG_HDRLEN..) else {
+        return;
+    };
+    if body.len() < RTMSG_LEN {
+        return;
+    }
+    if body
+        .get(8..12)
+        .and_then(u32_of)
+        .is_some_and(|f| f & RTM_F_CLONED != 0)
+    {
+        record.cached = Some(true);
+    }
+    for (kind, v) in attrs(&body[RTMSG_LEN..]) {
+        match kind {
+            RTA_IIF => record.iif = u32_of(v).map(|i| name(i).unwrap_or_else(|| format!("#{i}"))),
+            RTA_MARK => record.mark = u32_of(v),
+            RTA_UID => record.uid = u32_of(v),
+            _ => {}
+        }
     }
 }

@@ -17,7 +17,7 @@ use super::spec::{
     RTNH_F_ONLINK, RTNH_F_TRAP,
 };
 
-const RTMSG_LEN: usize = 12;
+pub(super) const RTMSG_LEN: usize = 12;
 
 /// A route as `ip -j route` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -76,6 +76,20 @@ pub struct RouteRecord {
     /// Seconds until an expiring route (IPv6, `ip -6 route ... expires N`) is removed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires: Option<u32>,
+    /// `routeGet` only: the input link the lookup was made for (`iif`), by name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iif: Option<String>,
+    /// `routeGet` only: the firewall mark the lookup was made with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mark: Option<u32>,
+    /// `routeGet` only: the user id the lookup was made for (the kernel answers with the
+    /// caller's when none was given, as `ip route get` shows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    /// `routeGet` only: true when the answer is a route cache entry (`ip route get` shows
+    /// `cache`), not a FIB route (`fibmatch` answers with the FIB's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cached: Option<bool>,
 }
 
 /// RTA_FLOW, FRA_FLOW: the source realm (0: any) and the destination realm.
@@ -299,6 +313,10 @@ impl Route {
                 .and_then(u32_of)
                 .map(Realms::of),
             expires: self.expires,
+            iif: None,
+            mark: None,
+            uid: None,
+            cached: None,
         }
     }
 

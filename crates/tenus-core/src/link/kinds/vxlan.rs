@@ -24,7 +24,7 @@ use crate::link::spec::LinkRef;
 pub struct VxlanOptions {
     /// 24-bit VXLAN network identifier.
     pub vni: Option<u32>,
-    /// UDP destination port (IANA: 4789; the kernel's default is 8472).
+    /// UDP destination port (IANA: 4789); 0 or none: the kernel's default, 8472.
     pub port: Option<u32>,
     pub local: Option<String>,
     /// Unicast remote endpoint.
@@ -126,7 +126,10 @@ impl Kind for Vxlan {
         }
         Ok(Vxlan {
             vni,
-            port: o.port.map(|p| args::port("port", p)).transpose()?,
+            port: o
+                .port
+                .map(|p| args::VXLAN_PORT.check("port", p).map(|p| p as u16))
+                .transpose()?,
             local,
             peer,
             parent: o.parent,
