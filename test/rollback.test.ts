@@ -519,6 +519,10 @@ describe('IPv6 addresses the kernel drops are back after a rollback, as they wer
     // put back beside it (an IPv6 replace would overwrite it).
     await ns.route('fd32::/64').via('fd00:6::9');
     await ns.route('fd32::/64').dev('v0').append();
+    // Routes through another link with the link's address as their preferred source: the
+    // kernel deletes those of table main as the address leaves with the link, not the others.
+    await ns.route('10.33.0.0/16').via('10.6.0.9').src('10.7.0.1');
+    await ns.route('10.34.0.0/16').dev('w0').src('10.7.0.1').table(100);
     // Sorted: the kernel lists the links' own fe80::/64 routes in the order the links came up.
     const routes = (): string[] =>
       ['-4', '-6']

@@ -400,6 +400,32 @@ describe('routes: undo in rollback batches', () => {
       expect(allRoutes(ns1)).toEqual(before);
     });
 
+    it('an IPv4 address deleted that routes through another link had as their preferred source', async (ctx) => {
+      needRoot(ctx);
+      const { ns1 } = await routeSetup();
+      // Through veth3, naming veth1's address: the kernel deletes those of table main (every
+      // leg: a multipath route goes whole) with the address, not the one in table 100.
+      await ns1.route('172.16.115.0/24').via('172.16.103.2').src('172.16.101.1');
+      await ns1.route('172.16.116.0/24').dev('veth3').src('172.16.101.1').table(100);
+      await ns1.route('172.16.118.0/24').multipath([{ via: '172.16.103.2' }, { via: '172.16.103.3' }]).src('172.16.101.1');
+      const before = allRoutes(ns1);
+      for (const keep of [false, true]) {
+        // With another address on veth1 the deleted one is not its last (its routes stay).
+        if (keep) await ns1.link('veth1').address('172.16.117.1/24');
+        const deleting = keep ? allRoutes(ns1) : before;
+        const r = await ns1.batch(
+          (b) => {
+            b.deleteAddress('veth1', '172.16.101.1/24');
+            b.route('10.99.0.0/16').via('172.16.199.1'); // unreachable gateway: fails
+          },
+          { onError: 'rollback' },
+        );
+        expect(r.items.map((i) => i.status)).toEqual(['undone', 'failed']);
+        expect(r.undoErrors).toEqual([]);
+        expect(allRoutes(ns1)).toEqual(deleting);
+      }
+    });
+
     it('a VRF joined (the kernel takes the link down and up)', async (ctx) => {
       needRoot(ctx);
       await needKind(ctx, 'vrf');

@@ -21,8 +21,8 @@ use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::message::{decode, encode, Flags};
-use crate::route::dropped::{dropped_of, dump_through, readd, Cause};
-use crate::route::names::{Coded, RouteProtocol, RouteType, RT_TABLE_LOCAL, RT_TABLE_MAIN};
+use crate::route::dropped::{by_source, dropped_of, dump_inet, dump_through, only_through, readd, Cause};
+use crate::route::names::{Coded, RouteProtocol, RouteType};
 use crate::route::record::read_route;
 use crate::route::spec::{Family, Route};
 use crate::transport::Messages;
@@ -552,19 +552,16 @@ impl Step for DelAddr {
             Undo::Inverse
         }
     }
-    /// The link's addresses (shared with the items around it); for IPv4, then, the IPv4 routes
-    /// through the link (`reads_more`): the kernel deletes those with the link's last IPv4
-    /// address, and those with a deleted address as their preferred source.
+    /// The link's addresses (shared with the items around it); for IPv4, then, every IPv4
+    /// route (`reads_more`): the kernel deletes those through the link with its last IPv4
+    /// address, and those through any link with a deleted address as their preferred source.
     fn reads(&self, names: &View) -> Result<Reads> {
         let mut reads = self.0.read_link_addresses(names)?;
         reads.follow_up = self.0.addr.is_ipv4();
         Ok(reads)
     }
-    fn reads_more(&self, names: &View, _: &Before) -> Result<Reads> {
-        Ok(Reads::dump(dump_through(
-            Family::Inet,
-            names.index_of(&self.0.link)?,
-        )))
+    fn reads_more(&self, _: &View, _: &Before) -> Result<Reads> {
+        Ok(Reads::dump(dump_inet()))
     }
     fn read_key(&self, _: &View) -> Option<ReadKey> {
         Some(read_key(self.0.addr, self.0.prefix))
@@ -671,44 +668,38 @@ fn taken_v4(before: &Before, a: &OnLink) -> Option<TakenV4> {
     Some(TakenV4 { addresses })
 }
 
-/// The requests that put back the routes through the link `index` (read just before the
-/// deletion, `routes`) that the kernel deleted with the addresses `taken`: when they were the
-/// link's last IPv4 addresses, every route whose every leg is on the link; else those with a
-/// taken address as their preferred source (`route/dropped.rs`).
+/// The requests that put back the IPv4 routes the kernel deleted with the addresses `taken`
+/// from the link `index` (`routes`: every IPv4 route, read just before the deletion): when
+/// they were the link's last IPv4 addresses, every route whose every leg is on the link; and
+/// those, through any link, with a taken address as their preferred source
+/// (`route/dropped.rs`).
 fn readd_dropped_routes(routes: &Messages, index: u32, taken: &TakenV4) -> Vec<Vec<u8>> {
     let locals: Vec<IpAddr> = taken
         .addresses
         .iter()
         .filter_map(|m| AddressRecord::from_message(m)?.address.parse().ok())
         .collect();
-    // The link's addresses then, as the local routes the kernel keeps for each (the read of
-    // its addresses before the item holds only those of the deleted one's subnet).
+    let routes: Vec<Route> = routes.iter().filter_map(read_route).collect();
+    // The link's addresses then, as the local routes the kernel keeps for each on it (the
+    // read of its addresses before the item holds only those of the deleted one's subnet).
     let kernel = RouteProtocol::Kernel.code() as u8;
     let local = RouteType::Local.code() as u8;
-    let routes: Vec<Route> = routes.iter().filter_map(read_route).collect();
-    let own: Vec<&Route> = routes
-        .iter()
-        .filter(|r| r.kind == local && r.protocol == kernel)
-        .collect();
-    let last = !own
-        .iter()
-        .any(|r| r.dst.is_some_and(|d| !locals.contains(&d.addr)));
-    // The kernel looks for routes with a deleted address as their source in one table: main,
-    // or the table of the VRF the link is in, where its local routes are too.
-    let table = own
-        .iter()
-        .find(|r| r.dst.is_some_and(|d| locals.contains(&d.addr)))
-        .map_or(RT_TABLE_MAIN, |r| {
-            if r.table == RT_TABLE_LOCAL {
-                RT_TABLE_MAIN
-            } else {
-                r.table
-            }
-        });
-    let cause = if last { Cause::GoesDown } else { Cause::Leaves };
-    let dropped = dropped_of(routes, Family::Inet, index, cause)
-        .into_iter()
-        .filter(|r| last || (r.table == table && r.prefsrc.is_some_and(|p| locals.contains(&p))));
+    let last = !routes.iter().any(|r| {
+        r.kind == local
+            && r.protocol == kernel
+            && r.dev == Some(LinkRef::Index(index))
+            && r.dst.is_some_and(|d| !locals.contains(&d.addr))
+    });
+    let mut dropped = if last {
+        dropped_of(routes.iter().cloned(), Family::Inet, index, Cause::GoesDown)
+    } else {
+        Vec::new()
+    };
+    dropped.extend(
+        by_source(&routes, index, &locals)
+            .into_iter()
+            .filter(|r| !(last && only_through(r, index))),
+    );
     readd(dropped, index).collect()
 }
 

@@ -10,6 +10,7 @@
 //! link arrives in a namespace down, detached and without addresses), the routes through it
 //! that the kernel deleted as it left, and its neighbours and bridge FDB entries set by hand.
 
+use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use netlink_packet_route::address::AddressMessage;
@@ -29,10 +30,11 @@ use super::get::selector;
 use super::kinds::movable;
 use super::set::LinkChange;
 use super::{LinkRecord, LinkRef};
-use crate::addr::{encode_addr_readd, readd_order, AddressFilter};
+use crate::addr::{encode_addr_readd, readd_order, AddressFilter, AddressRecord};
 use crate::fdb::left as fdb_left;
 use crate::neigh::flushed as neigh_flushed;
-use crate::route::dropped::{read_dropped, Cause};
+use crate::route::dropped::{by_source_elsewhere, dump_inet, read_dropped, Cause};
+use crate::route::record::read_route;
 use crate::route::spec::Route;
 use crate::route::verbs::encode_readd;
 
@@ -60,6 +62,27 @@ struct Moved {
     /// The requests that put back its neighbours set by hand and, for a bridge port, the FDB
     /// entries set by hand its bridge had for it (`neigh/flushed.rs`, `fdb/left.rs`).
     entries: Vec<Vec<u8>>,
+}
+
+/// The routes through other links that the kernel deletes as the link `index` leaves with its
+/// IPv4 `addresses`: those with one of them as their preferred source (`by_source_elsewhere`).
+/// Nothing is read for a link without IPv4 addresses.
+async fn by_source_of(h: &Handle, op: &str, index: u32, addresses: &[AddressMessage]) -> Result<Vec<Route>> {
+    let locals: Vec<IpAddr> = addresses
+        .iter()
+        .filter(|a| a.header.family == AddressFamily::Inet)
+        .filter_map(|a| AddressRecord::from_message(a)?.address.parse().ok())
+        .collect();
+    if locals.is_empty() {
+        return Ok(Vec::new());
+    }
+    let routes: Vec<Route> = h
+        .dump(op, dump_inet())
+        .await?
+        .iter()
+        .filter_map(read_route)
+        .collect();
+    Ok(by_source_elsewhere(&routes, index, &locals))
 }
 
 /// What of the link's neighbours and bridge FDB entries set by hand a move takes and the way
@@ -197,11 +220,11 @@ impl MoveLink {
             (Vec::new(), Vec::new())
         } else {
             let read = async {
-                // Every route through it, in any table (`route/dropped.rs`).
-                Ok::<_, Error>((
-                    read_dropped(from, op, link.index, Cause::Leaves).await?,
-                    entries_of(from, op, &link).await?,
-                ))
+                // Every route through it, in any table, and those through other links that
+                // have one of its IPv4 addresses as their preferred source (`route/dropped.rs`).
+                let mut routes = read_dropped(from, op, link.index, Cause::Leaves).await?;
+                routes.extend(by_source_of(from, op, link.index, &addresses).await?);
+                Ok::<_, Error>((routes, entries_of(from, op, &link).await?))
             };
             read.await.map_err(|e| e.context(op, Some(&label)))?
         };

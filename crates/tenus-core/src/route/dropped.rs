@@ -9,13 +9,15 @@
 //! link outlives a down (that leg is marked dead and comes back alive): only one whose every
 //! leg is on the link is deleted then.
 
+use std::net::IpAddr;
+
 use crate::error::Result;
 use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::transport::Messages;
 
 use super::list::{dump_request, RouteFilter};
-use super::names::{Coded, RouteProtocol};
+use super::names::{Coded, RouteProtocol, RouteType, RT_TABLE_LOCAL, RT_TABLE_MAIN};
 use super::record::read_route;
 use super::spec::{Family, Route};
 use super::verbs::encode_readd;
@@ -56,20 +58,82 @@ pub(crate) fn dropped_of(
     cause: Cause,
 ) -> Vec<Route> {
     let kernel = RouteProtocol::Kernel.code() as u8;
-    let on_link = |dev: &Option<LinkRef>| *dev == Some(LinkRef::Index(index));
     routes
         .into_iter()
         // (A kernel without IPv6 would answer the IPv6 dump with every family.)
         .filter(move |r| r.family == family && r.protocol != kernel && r.nexthop.is_none())
-        .filter(move |r| {
-            cause == Cause::Leaves
-                || if r.multipath.is_empty() {
-                    on_link(&r.dev)
-                } else {
-                    r.multipath.iter().all(|leg| on_link(&leg.dev))
-                }
-        })
+        .filter(move |r| cause == Cause::Leaves || only_through(r, index))
         .collect()
+}
+
+/// Whether every leg of `r` is on the link `index`.
+pub(crate) fn only_through(r: &Route, index: u32) -> bool {
+    let on_link = |dev: &Option<LinkRef>| *dev == Some(LinkRef::Index(index));
+    if r.multipath.is_empty() {
+        on_link(&r.dev)
+    } else {
+        r.multipath.iter().all(|leg| on_link(&leg.dev))
+    }
+}
+
+/// Whether any leg of `r` is on the link `index`.
+fn any_through(r: &Route, index: u32) -> bool {
+    r.dev == Some(LinkRef::Index(index))
+        || r.multipath
+            .iter()
+            .any(|leg| leg.dev == Some(LinkRef::Index(index)))
+}
+
+/// The dump of every IPv4 route, every table: what reading the routes that name an address
+/// as their preferred source needs (no kernel filter selects them).
+pub(crate) fn dump_inet() -> Vec<u8> {
+    dump_request(&RouteFilter {
+        family: Some(Family::Inet),
+        ..Default::default()
+    })
+}
+
+/// The IPv4 routes the kernel deletes when the addresses `locals` leave the link `index`,
+/// for having one as their preferred source (`fib_sync_down_addr`), through any link: those
+/// of the one table it looks in (main, or the table of the VRF the link is in, where the link's
+/// local routes are), unless the address is still another link's. `routes`: every IPv4 route
+/// of every table (`dump_inet`), read before; the kernel's own are not among those returned.
+pub(crate) fn by_source(routes: &[Route], index: u32, locals: &[IpAddr]) -> Vec<Route> {
+    let kernel = RouteProtocol::Kernel.code() as u8;
+    let local = RouteType::Local.code() as u8;
+    let local_of = |r: &Route, a: &IpAddr| {
+        r.kind == local && r.protocol == kernel && r.dst.is_some_and(|d| d.addr == *a)
+    };
+    let table = routes
+        .iter()
+        .find(|r| r.dev == Some(LinkRef::Index(index)) && locals.iter().any(|a| local_of(r, a)))
+        .map_or(RT_TABLE_MAIN, |r| {
+            if r.table == RT_TABLE_LOCAL {
+                RT_TABLE_MAIN
+            } else {
+                r.table
+            }
+        });
+    let gone: Vec<IpAddr> = locals
+        .iter()
+        .filter(|a| {
+            !routes
+                .iter()
+                .any(|r| local_of(r, a) && r.dev != Some(LinkRef::Index(index)))
+        })
+        .copied()
+        .collect();
+    dropped_of(routes.iter().cloned(), Family::Inet, index, Cause::Leaves)
+        .into_iter()
+        .filter(|r| r.table == table && r.prefsrc.is_some_and(|p| gone.contains(&p)))
+        .collect()
+}
+
+/// `by_source`, of the routes through other links than `index` only.
+pub(crate) fn by_source_elsewhere(routes: &[Route], index: u32, locals: &[IpAddr]) -> Vec<Route> {
+    let mut found = by_source(routes, index, locals);
+    found.retain(|r| !any_through(r, index));
+    found
 }
 
 /// The requests that add `routes` (through the link `index`) again, appended after the routes
