@@ -287,6 +287,40 @@ describe('a failed chain undoes what the kernel did as a consequence of its step
     );
   });
 
+  it('a port leaving its bridge, or moved away, loses its VLANs: they are back, before the FDB entries of a VLAN', async (ctx) => {
+    needRoot(ctx);
+    const [ns, other] = [await lab(), await lab()];
+    try {
+      await ns.bridge('br0', { vlanFiltering: true }).up();
+    } catch (e) {
+      // A kernel without bridge VLAN filtering has no VLANs to lose.
+      if ((e as { code?: string }).code === 'EOPNOTSUPP') return ctx.skip();
+      throw e;
+    }
+    await ns.bridge('br1').up();
+    const p = await ns.veth('p0').peer('p1').master('br0').address('10.9.0.1/24').up();
+    // Not the default (PVID 1, which a joining port gets): PVID 10, 20-22 tagged, 30 untagged.
+    await p.vlan(10, { pvid: true, untagged: true }).vlan([20, 22]).vlan(30, { untagged: true }).deleteVlan(1);
+    await ns.fdb('02:00:00:00:09:01', { link: p, master: true, state: 'static', vlan: 21 });
+    const state = (): unknown[] => [
+      JSON.parse(runIn(ns, 'bridge', ['-j', 'vlan', 'show', 'dev', 'p0'])) as unknown,
+      ...(JSON.parse(runIn(ns, 'bridge', ['-j', 'fdb', 'show', 'br', 'br0'])) as { mac: string }[])
+        .filter((e) => e.mac === '02:00:00:00:09:01')
+        .map((e) => ({ ...e, updated: undefined, used: undefined })),
+    ];
+    const before = state();
+    expect(JSON.stringify(before)).toContain('"vlan":21');
+    await eachUndone(
+      [
+        ['nomaster()', () => ns.link('p0').nomaster().address('10.9.0.1/24')],
+        ['another bridge', () => ns.link('p0').master('br1').address('10.9.0.1/24')],
+        ['a move', () => ns.link('p0').moveTo(other).address('10.8.0.1/24').address('10.8.0.1/24')],
+      ],
+      state,
+      before,
+    );
+  });
+
   it("a port below 1280 takes its bridge below too (the bridge's IPv6 addresses go): they are back", async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

@@ -3,6 +3,7 @@
 //! itself (`bridge vlan add|del|show`, `vlan.rs` and `list.rs`). The request's VLANs, checked,
 //! are here. (The bridge's FDB is `fdb/`; creating a bridge is the `bridge` link kind.)
 
+pub(crate) mod left;
 pub mod list;
 pub mod settings;
 pub mod vlan;

@@ -8,7 +8,8 @@
 //! moves the link back before reporting the error. A rollback moves it back from the target,
 //! and puts back what the move took from it: its addresses, its master and its up state (a
 //! link arrives in a namespace down, detached and without addresses), the routes through it
-//! that the kernel deleted as it left, and its neighbours and bridge FDB entries set by hand.
+//! that the kernel deleted as it left, and its neighbours, bridge VLANs and bridge FDB entries
+//! set by hand.
 
 use std::net::IpAddr;
 use std::sync::OnceLock;
@@ -31,6 +32,7 @@ use super::kinds::movable;
 use super::set::LinkChange;
 use super::{LinkRecord, LinkRef};
 use crate::addr::{encode_addr_readd, readd_order, AddressFilter, AddressRecord};
+use crate::bridge::left as bridge_left;
 use crate::fdb::left as fdb_left;
 use crate::neigh::flushed as neigh_flushed;
 use crate::route::dropped::{by_source_elsewhere, dump_inet, read_dropped, Cause};
@@ -85,11 +87,14 @@ async fn by_source_of(h: &Handle, op: &str, index: u32, addresses: &[AddressMess
     Ok(by_source_elsewhere(&routes, index, &locals))
 }
 
-/// What of the link's neighbours and bridge FDB entries set by hand a move takes and the way
-/// back must put back (see `Moved::entries`).
+/// What of the link's neighbours, bridge VLANs and bridge FDB entries set by hand a move takes
+/// and the way back must put back (see `Moved::entries`).
 async fn entries_of(h: &Handle, op: &str, link: &LinkRecord) -> Result<Vec<Vec<u8>>> {
     let mut entries = neigh_flushed::read_set(h, op, link.index).await?;
     if let (Some("bridge"), Some(bridge)) = (link.port_kind.as_deref(), link.master) {
+        // Its VLANs first: an FDB entry of a VLAN needs the VLAN on the port.
+        let vlans = h.dump(op, bridge_left::dump_request()).await?;
+        entries.extend(bridge_left::readd_port_vlans(&vlans, link.index));
         let read = h.dump(op, fdb_left::dump_of_port(link.index)).await?;
         entries.extend(fdb_left::readd_set(&read, bridge, link.mac.as_deref()));
     }
@@ -113,7 +118,8 @@ fn renumbered(route: &Route, was: u32, now: u32) -> Route {
 
 /// A neighbour or FDB request (its `ndmsg` names the link) for the link `was`, now `now`.
 fn renumbered_entry(mut request: Vec<u8>, was: u32, now: u32) -> Vec<u8> {
-    // nlmsghdr (16), then ndmsg: family, 3 pad bytes, ifindex.
+    // nlmsghdr (16), then ndmsg (family, 3 pad bytes, ifindex) or, for VLANs, ifinfomsg
+    // (family, pad, type, index): the index at the same place.
     const IFINDEX: std::ops::Range<usize> = 20..24;
     if request.get(IFINDEX) == Some(&was.to_ne_bytes()[..]) {
         request[IFINDEX].copy_from_slice(&now.to_ne_bytes());

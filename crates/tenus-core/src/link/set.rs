@@ -44,6 +44,7 @@ use crate::addr::{encode_addr_restore, readd_order};
 use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
 use crate::batch::{links_dump, Before, Effect, Parsed, Read, Reads, Step, Undo, UndoRequest, View};
+use crate::bridge::left as bridge_left;
 use crate::error::{Error, Result};
 use crate::fdb::left as fdb_left;
 use crate::handle::Handle;
@@ -236,6 +237,8 @@ enum Slot {
     Neighbours(usize),
     /// The FDB entries of a port that leaves its bridge (`fdb/left.rs`).
     Fdb,
+    /// The bridges' VLANs, for those of a port that leaves its bridge (`bridge/left.rs`).
+    Vlans,
 }
 
 /// `ip link set DEV ...` as a batch item: `[code, link, change]`.
@@ -307,6 +310,7 @@ impl SetLink {
             Slot::Routes(family) => first + 2 + family,
             Slot::Neighbours(family) => first + 4 + family,
             Slot::Fdb => first + 6,
+            Slot::Vlans => first + 7,
         }
     }
 
@@ -378,6 +382,10 @@ impl SetLink {
             if let Some(read) = before.get(self.slot(Slot::Neighbours(k))) {
                 out.extend(neigh_flushed::readd_set(read));
             }
+        }
+        // Its VLANs first: an FDB entry of a VLAN needs the VLAN on the port.
+        if let Some(read) = before.get(self.slot(Slot::Vlans)) {
+            out.extend(bridge_left::readd_port_vlans(read, was.index));
         }
         if let (Some(read), Some(bridge)) = (before.get(self.slot(Slot::Fdb)), was.master) {
             out.extend(fdb_left::readd_set(read, bridge, was.mac.as_deref()));
@@ -547,6 +555,10 @@ impl Step for SetLink {
         let leaves_bridge = master_changes && before.port_kind.as_deref() == Some("bridge");
         let fdb = fdb_left::dump_of_port(before.index);
         reads.requests.push(dump(leaves_bridge, fdb));
+        // And its VLANs (`bridge/left.rs`).
+        reads
+            .requests
+            .push(dump(leaves_bridge, bridge_left::dump_request()));
         Ok(reads)
     }
 
