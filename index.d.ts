@@ -60,8 +60,10 @@ export interface AddressOptions {
   autojoin?: boolean
   /**
    * The other end of a point-to-point address (`ip addr add LOCAL peer PEER/LEN`): the
-   * address given is the local one, and its prefix length is the peer's. Records carry it
-   * as `peer`; deleting such an address needs it too (`deleteAddress(cidr, { peer })`).
+   * address given is the local one, and the prefix length is the peer's, given on either
+   * (`address('10.0.0.1/24', { peer: '10.0.0.2' })` or `address('10.0.0.1', { peer:
+   * '10.0.0.2/24' })`). Records carry it as `peer`; deleting such an address needs it too
+   * (`deleteAddress(cidr, { peer })`).
    */
   peer?: string
 }

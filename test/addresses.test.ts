@@ -339,11 +339,36 @@ describe('point-to-point addresses (a peer)', () => {
     expect(ipPeers(ns, '-4')).toEqual(['10.0.0.1 peer 10.0.0.3/32']);
   });
 
+  it('the prefix length given on the peer (ip addr add LOCAL peer PEER/LEN), as ip takes it', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0').up();
+    await br.address('10.0.1.1', { peer: '10.0.1.2/24' }).address('fd00:1::1', { peer: 'fd00:1::2/64' });
+    runIn(ns, 'ip', ['addr', 'add', '10.0.1.5', 'peer', '10.0.1.6/24', 'dev', 'br0']);
+    // Given on both, the same length: as given on one.
+    await br.address('10.0.1.7/24', { peer: '10.0.1.8/24' });
+    expect(ipPeers(ns, '-4')).toEqual(['10.0.1.1 peer 10.0.1.2/24', '10.0.1.5 peer 10.0.1.6/24', '10.0.1.7 peer 10.0.1.8/24']);
+    expect(ipPeers(ns, '-6')).toEqual(['fd00:1::1 peer fd00:1::2/64']);
+    expect((await br.addresses()).filter((a) => a.peer !== undefined).map((a) => [a.cidr, a.peer]).sort()).toEqual([
+      ['10.0.1.1/24', '10.0.1.2'],
+      ['10.0.1.5/24', '10.0.1.6'],
+      ['10.0.1.7/24', '10.0.1.8'],
+      ['fd00:1::1/64', 'fd00:1::2'],
+    ]);
+    // Deleted the same way (and as the record names it).
+    await br.deleteAddress('10.0.1.5', { peer: '10.0.1.6/24' }).deleteAddress('10.0.1.7/24', { peer: '10.0.1.8' });
+    expect(ipPeers(ns, '-4')).toEqual(['10.0.1.1 peer 10.0.1.2/24']);
+  });
+
   it('refused by name: a peer of the other family, other delete options', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();
     const br = await ns.bridge('br0');
     expect(await rejection(br.address('10.0.0.1/32', { peer: 'fd00::2' }))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'peer' });
+    // Two prefix lengths, or one too long for the family.
+    expect(await rejection(br.address('10.0.0.1/32', { peer: '10.0.0.2/24' }))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'peer' });
+    expect(await rejection(br.address('10.0.0.1', { peer: '10.0.0.2/33' }))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'peer' });
+    expect(await rejection(br.deleteAddress('10.0.0.1/32', { peer: '10.0.0.2/24' }))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'peer' });
     expect(await rejection(br.deleteAddress('10.0.0.1/32', { label: 'br0:1' } as never))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'label' });
     expect(ipAddrs(ns, 'br0')).toEqual([]);
   });

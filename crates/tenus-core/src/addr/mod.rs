@@ -356,6 +356,7 @@ impl OnLink {
                 Some(raw) => AddressExtras::parse(args::options_raw("options", raw)?, addr)?,
                 None => AddressExtras::default(),
             };
+            let prefix = extras.prefix_of(&cidr, prefix)?;
             if let Some(name) = link.name() {
                 extras.check_label(name)?;
             }

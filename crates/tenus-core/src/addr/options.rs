@@ -46,8 +46,10 @@ pub struct AddressOptions {
     /// A multicast address: join the group with it.
     pub autojoin: Option<bool>,
     /// The other end of a point-to-point address (`ip addr add LOCAL peer PEER/LEN`): the
-    /// address given is the local one, and its prefix length is the peer's. Records carry it
-    /// as `peer`; deleting such an address needs it too (`deleteAddress(cidr, { peer })`).
+    /// address given is the local one, and the prefix length is the peer's, given on either
+    /// (`address('10.0.0.1/24', { peer: '10.0.0.2' })` or `address('10.0.0.1', { peer:
+    /// '10.0.0.2/24' })`). Records carry it as `peer`; deleting such an address needs it too
+    /// (`deleteAddress(cidr, { peer })`).
     pub peer: Option<String>,
 }
 
@@ -61,6 +63,8 @@ pub struct AddressExtras {
     pub flags: AddressFlags,
     /// IFA_ADDRESS when it is not the local address (a point-to-point peer).
     pub peer: Option<IpAddr>,
+    /// The prefix length the peer was given with (`PEER/LEN`), as `ip` takes it.
+    pub peer_prefix: Option<u8>,
 }
 
 impl Default for AddressExtras {
@@ -71,6 +75,7 @@ impl Default for AddressExtras {
             label: None,
             flags: AddressFlags::empty(),
             peer: None,
+            peer_prefix: None,
         }
     }
 }
@@ -126,7 +131,14 @@ impl AddressExtras {
             }
             args::text("label", label, LABEL_MAX_BYTES)?;
         }
-        let peer = o.peer.as_deref().map(|p| args::ip("peer", p)).transpose()?;
+        let (peer, peer_prefix) = match o.peer.as_deref() {
+            None => (None, None),
+            Some(p) if p.contains('/') => {
+                let (ip, len) = args::cidr("peer", p)?;
+                (Some(ip), Some(len))
+            }
+            Some(p) => (Some(args::ip("peer", p)?), None),
+        };
         if let Some(p) = peer {
             if p.is_ipv4() != address.is_ipv4() {
                 return Err(Error::invalid(
@@ -144,7 +156,24 @@ impl AddressExtras {
             label: o.label,
             flags,
             peer,
+            peer_prefix,
         })
+    }
+
+    /// The prefix length of an address given as `cidr` (parsed: `prefix`) with these options:
+    /// the peer's when it was given one (`ip addr add LOCAL peer PEER/LEN`), which the address
+    /// may then not contradict.
+    pub fn prefix_of(&self, cidr: &str, prefix: u8) -> Result<u8> {
+        match self.peer_prefix {
+            Some(len) if cidr.contains('/') && len != prefix => Err(Error::invalid(
+                "peer",
+                format!(
+                    "the prefix length is given twice, /{prefix} on {cidr} and /{len} on the peer: give it once (ip takes the peer's)"
+                ),
+            )),
+            Some(len) => Ok(len),
+            None => Ok(prefix),
+        }
     }
 
     /// Refuses a label that is not the link's name or `NAME:...`, as `ip` does (the kernel
