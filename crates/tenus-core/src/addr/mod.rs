@@ -692,7 +692,8 @@ fn readd_dropped_routes(routes: &Messages, index: u32, taken: &TakenV4) -> Vec<V
             && r.dst.is_some_and(|d| !locals.contains(&d.addr))
     });
     let mut dropped = if last {
-        dropped_of(routes.iter().cloned(), Family::Inet, index, Cause::GoesDown)
+        let through = routes.iter().filter(|r| only_through(r, index));
+        dropped_of(through.cloned(), Family::Inet, index, Cause::GoesDown)
     } else {
         Vec::new()
     };

@@ -198,17 +198,14 @@ async fn run_kept(
         // a creation changes on other links (`Kind::reads_before_create`); one dump serves a
         // run of items that each change one object of it (`shared.rs`).
         let wants_reads = tally.rollback && matches!(op.undo(), step::Undo::Restore | step::Undo::Created);
-        // Once what came before it is answered, only reads can follow the last change (a
-        // chain's read-back): its undo runs if it fails having done part of its work, and
-        // otherwise only if a read after it fails or its answer comes after the deadline saying
-        // done. A change that fails whole reads nothing (a lone `await link.down()` would dump
-        // every route and neighbour for that); in those two rare cases it stays done and the
-        // undo says so (undo.rs). What came before is waited for instead, as a read would be.
+        // Only reads can follow the last change (a chain's read-back): its undo runs if it
+        // fails having done part of its work, and otherwise only if a read after it fails or
+        // its answer comes after the deadline saying done. A change that fails whole reads only
+        // its object then (the link, pipelined with it), not what the kernel changes with it
+        // (a lone `await link.down()` would dump every route and neighbour for that): in those
+        // two rare cases its undo puts the object back, not those.
         let last = wants_reads && Some(i) == last_change && op.fails_whole();
-        if last && in_flight.drain(&mut tally, &ops, &mut before).await {
-            break;
-        }
-        let reads = wants_reads && !last;
+        let reads = wants_reads;
         // Worked out only where it counts (not per addition in a bulk batch): for a read, or
         // to tell the dump kept what this item changes.
         let sharing = if reads || !shared.is_empty() {
@@ -224,7 +221,7 @@ async fn run_kept(
                         h,
                         op,
                         &view,
-                        *follow_up,
+                        *follow_up && !last,
                         at,
                         what,
                         &mut shared,
@@ -241,7 +238,7 @@ async fn run_kept(
                         h,
                         op,
                         &view,
-                        i,
+                        (i, last),
                         kept,
                         &mut in_flight,
                         &mut before,
@@ -370,13 +367,13 @@ fn named_links<'a>(ops: &[Option<&'a Item>]) -> Vec<(usize, &'a str)> {
 
 /// Sends (or, when they are dumps, runs) the reads an item's undo needs. Ok(true): go on and
 /// send the item; Ok(false): the item failed and was recorded; Err(stop): the batch stops
-/// when `stop`.
+/// when `stop`. `last`: the item is the last change, which has no follow-up reads.
 #[allow(clippy::too_many_arguments)]
 async fn read_before(
     h: &Handle,
     op: &Op,
     view: &View<'_>,
-    i: usize,
+    (i, last): (usize, bool),
     uppers: &mut uppers::UpperLinks,
     in_flight: &mut InFlight,
     before: &mut [Vec<Messages>],
@@ -384,6 +381,10 @@ async fn read_before(
     ops: &[Option<&Item>],
 ) -> std::result::Result<bool, bool> {
     let reads = match op.reads(view) {
+        Ok(r) if last => Reads {
+            follow_up: false,
+            ..r
+        },
         Ok(r) => r,
         Err(e) => return Err(tally.record(ops, i, Err(e), None)),
     };

@@ -116,19 +116,6 @@ pub(super) async fn rollback(
         if !matches!(item.op.undo(), Undo::Inverse | Undo::Restore) {
             continue;
         }
-        if item.op.undo() == Undo::Restore && before[i].is_empty() && reads_something(item, names) {
-            // A batch's last change reads nothing (mod.rs): only a read after it that failed,
-            // or its own answer coming after the deadline and saying done, lead here.
-            errors.push(Error::Refused {
-                code: "ERR_INVALID_STATE",
-                op: "batch.undo".into(),
-                message: format!(
-                    "{} stays done: as the last change it read nothing to put back",
-                    item.op.label().unwrap_or_else(|| item.op.name().to_string())
-                ),
-            });
-            continue;
-        }
         if let Some(alone) = undo_alone(handles, item, &before[i]) {
             // Not pipelined: these take more than one request and look at what they find.
             settle_all(&mut waits, handles, &*names, ops, outcomes, &mut later).await;
@@ -300,15 +287,6 @@ fn returns_to(item: &Item, before: &[Messages]) -> Option<Place> {
         _ => return None,
     };
     Some((item.target, name))
-}
-
-/// Whether an item's undo reads anything before it (else an undo without reads is its own).
-fn reads_something(item: &Item, names: &Names) -> bool {
-    let view = View {
-        names,
-        target: item.target,
-    };
-    item.op.reads(&view).is_ok_and(|r| !r.requests.is_empty())
 }
 
 /// Whether an item changed something a rollback must undo: it was done, or it timed out and

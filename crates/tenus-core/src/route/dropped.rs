@@ -123,10 +123,10 @@ pub(crate) fn by_source(routes: &[Route], index: u32, locals: &[IpAddr]) -> Vec<
         })
         .copied()
         .collect();
-    dropped_of(routes.iter().cloned(), Family::Inet, index, Cause::Leaves)
-        .into_iter()
-        .filter(|r| r.table == table && r.prefsrc.is_some_and(|p| gone.contains(&p)))
-        .collect()
+    let named = routes
+        .iter()
+        .filter(|r| r.table == table && r.prefsrc.is_some_and(|p| gone.contains(&p)));
+    dropped_of(named.cloned(), Family::Inet, index, Cause::Leaves)
 }
 
 /// `by_source`, of the routes through other links than `index` only.

@@ -43,6 +43,8 @@ pub const RTA_NH_ID: u16 = 30;
 
 pub const RTM_F_LOOKUP_TABLE: u32 = 0x1000;
 pub const RTM_F_FIB_MATCH: u32 = 0x2000;
+/// In a lookup's answer: a route cache entry (`ip route get` shows `cache`).
+pub const RTM_F_CLONED: u32 = 0x200;
 
 /// The request flags of each verb (`ip route add|replace|append|prepend|change`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -160,9 +160,6 @@ impl Handle {
     }
 }
 
-/// RTM_F_CLONED: the answer is a route cache entry.
-const RTM_F_CLONED: u32 = 0x200;
-
 /// What only a lookup's answer carries: the input link, mark and uid it was made for, and
 /// whether it is a cache entry (as `ip route get` shows them).
 fn lookup_fields(message: &[u8], record: &mut RouteRecord, name: &dyn Fn(u32) -> Option<String>) {
