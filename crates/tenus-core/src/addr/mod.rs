@@ -21,8 +21,9 @@ use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::message::{decode, encode, Flags};
-use crate::route::dropped::{by_source, dropped_of, dump_inet, dump_through, only_through, readd, Cause};
-use crate::route::names::{Coded, RouteProtocol, RouteType};
+use crate::route::dropped::{
+    by_source, dropped_of, dump_inet, dump_through, local_address, only_through, readd, Cause,
+};
 use crate::route::record::read_route;
 use crate::route::spec::{Family, Route};
 use crate::transport::Messages;
@@ -675,21 +676,12 @@ fn taken_v4(before: &Before, a: &OnLink) -> Option<TakenV4> {
 /// those, through any link, with a taken address as their preferred source
 /// (`route/dropped.rs`).
 fn readd_dropped_routes(routes: &Messages, index: u32, taken: &TakenV4) -> Vec<Vec<u8>> {
-    let locals: Vec<IpAddr> = taken
-        .addresses
-        .iter()
-        .filter_map(|m| AddressRecord::from_message(m)?.address.parse().ok())
-        .collect();
+    let locals = local_ips(&taken.addresses);
     let routes: Vec<Route> = routes.iter().filter_map(read_route).collect();
     // The link's addresses then, as the local routes the kernel keeps for each on it (the
     // read of its addresses before the item holds only those of the deleted one's subnet).
-    let kernel = RouteProtocol::Kernel.code() as u8;
-    let local = RouteType::Local.code() as u8;
     let last = !routes.iter().any(|r| {
-        r.kind == local
-            && r.protocol == kernel
-            && r.dev == Some(LinkRef::Index(index))
-            && r.dst.is_some_and(|d| !locals.contains(&d.addr))
+        r.dev == Some(LinkRef::Index(index)) && local_address(r).is_some_and(|a| !locals.contains(&a))
     });
     let mut dropped = if last {
         let through = routes.iter().filter(|r| only_through(r, index));
@@ -703,6 +695,14 @@ fn readd_dropped_routes(routes: &Messages, index: u32, taken: &TakenV4) -> Vec<V
             .filter(|r| !(last && only_through(r, index))),
     );
     readd(dropped, index).collect()
+}
+
+/// The local addresses of address messages (IFA_LOCAL, else IFA_ADDRESS).
+pub(crate) fn local_ips<'a>(messages: impl IntoIterator<Item = &'a AddressMessage>) -> Vec<IpAddr> {
+    messages
+        .into_iter()
+        .filter_map(|m| AddressRecord::from_message(m)?.address.parse().ok())
+        .collect()
 }
 
 fn family_of(addr: IpAddr) -> AddressFamily {

@@ -197,15 +197,14 @@ async fn run_kept(
         // What an undo needs is read before the item: the state a change overwrites, and what
         // a creation changes on other links (`Kind::reads_before_create`); one dump serves a
         // run of items that each change one object of it (`shared.rs`).
-        let wants_reads = tally.rollback && matches!(op.undo(), step::Undo::Restore | step::Undo::Created);
+        let reads = tally.rollback && matches!(op.undo(), step::Undo::Restore | step::Undo::Created);
         // Only reads can follow the last change (a chain's read-back): its undo runs if it
         // fails having done part of its work, and otherwise only if a read after it fails or
         // its answer comes after the deadline saying done. A change that fails whole reads only
         // its object then (the link, pipelined with it), not what the kernel changes with it
         // (a lone `await link.down()` would dump every route and neighbour for that): in those
         // two rare cases its undo puts the object back, not those.
-        let last = wants_reads && Some(i) == last_change && op.fails_whole();
-        let reads = wants_reads;
+        let last = reads && Some(i) == last_change && op.fails_whole();
         // Worked out only where it counts (not per addition in a bulk batch): for a read, or
         // to tell the dump kept what this item changes.
         let sharing = if reads || !shared.is_empty() {

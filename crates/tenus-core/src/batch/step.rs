@@ -135,7 +135,8 @@ pub trait Step: Sized + Send + Sync {
     }
 
     /// Whether, when it fails with the kernel's answer, none of it took effect (so that a
-    /// batch's last change, with no change after it to fail, needs no read for an undo).
+    /// batch's last change, with no change after it to fail, reads only its object, not its
+    /// follow-up reads: `batch/mod.rs`).
     fn fails_whole(&self) -> bool {
         !self.restores_when_failed()
     }

@@ -11,7 +11,6 @@
 //! that the kernel deleted as it left, and its neighbours, bridge VLANs and bridge FDB entries
 //! set by hand.
 
-use std::net::IpAddr;
 use std::sync::OnceLock;
 
 use netlink_packet_route::address::AddressMessage;
@@ -31,12 +30,15 @@ use super::get::selector;
 use super::kinds::movable;
 use super::set::LinkChange;
 use super::{LinkRecord, LinkRef};
-use crate::addr::{encode_addr_readd, readd_order, AddressFilter, AddressRecord};
+use crate::addr::{encode_addr_readd, local_ips, readd_order, AddressFilter};
 use crate::bridge::left as bridge_left;
 use crate::fdb::left as fdb_left;
 use crate::neigh::flushed as neigh_flushed;
-use crate::route::dropped::{by_source_elsewhere, dump_inet, read_dropped, Cause};
+use crate::route::dropped::{
+    any_through, by_source_elsewhere, dropped, dropped_of, dump_inet, dump_through, read_dropped, Cause,
+};
 use crate::route::record::read_route;
+use crate::route::spec::Family;
 use crate::route::spec::Route;
 use crate::route::verbs::encode_readd;
 
@@ -66,25 +68,31 @@ struct Moved {
     entries: Vec<Vec<u8>>,
 }
 
-/// The routes through other links that the kernel deletes as the link `index` leaves with its
-/// IPv4 `addresses`: those with one of them as their preferred source (`by_source_elsewhere`).
-/// Nothing is read for a link without IPv4 addresses.
-async fn by_source_of(h: &Handle, op: &str, index: u32, addresses: &[AddressMessage]) -> Result<Vec<Route>> {
-    let locals: Vec<IpAddr> = addresses
-        .iter()
-        .filter(|a| a.header.family == AddressFamily::Inet)
-        .filter_map(|a| AddressRecord::from_message(a)?.address.parse().ok())
-        .collect();
+/// The routes the kernel deletes as the link `index` leaves with its `addresses`: every route
+/// through it (`route/dropped.rs`), and, when it has IPv4 addresses, those through other links
+/// with one of them as their preferred source (`by_source_elsewhere`). The IPv4 routes are then
+/// read whole, once, for both (no kernel filter selects by preferred source).
+async fn routes_taken(h: &Handle, op: &str, index: u32, addresses: &[AddressMessage]) -> Result<Vec<Route>> {
+    let locals = local_ips(
+        addresses
+            .iter()
+            .filter(|a| a.header.family == AddressFamily::Inet),
+    );
     if locals.is_empty() {
-        return Ok(Vec::new());
+        return read_dropped(h, op, index, Cause::Leaves).await;
     }
-    let routes: Vec<Route> = h
+    let inet: Vec<Route> = h
         .dump(op, dump_inet())
         .await?
         .iter()
         .filter_map(read_route)
         .collect();
-    Ok(by_source_elsewhere(&routes, index, &locals))
+    let through = inet.iter().filter(|r| any_through(r, index)).cloned();
+    let mut routes = dropped_of(through, Family::Inet, index, Cause::Leaves);
+    routes.extend(by_source_elsewhere(&inet, index, &locals));
+    let inet6 = h.dump(op, dump_through(Family::Inet6, index)).await?;
+    routes.extend(dropped(&inet6, Family::Inet6, index, Cause::Leaves));
+    Ok(routes)
 }
 
 /// What of the link's neighbours, bridge VLANs and bridge FDB entries set by hand a move takes
@@ -227,10 +235,11 @@ impl MoveLink {
         } else {
             let read = async {
                 // Every route through it, in any table, and those through other links that
-                // have one of its IPv4 addresses as their preferred source (`route/dropped.rs`).
-                let mut routes = read_dropped(from, op, link.index, Cause::Leaves).await?;
-                routes.extend(by_source_of(from, op, link.index, &addresses).await?);
-                Ok::<_, Error>((routes, entries_of(from, op, &link).await?))
+                // have one of its IPv4 addresses as their preferred source.
+                Ok::<_, Error>((
+                    routes_taken(from, op, link.index, &addresses).await?,
+                    entries_of(from, op, &link).await?,
+                ))
             };
             read.await.map_err(|e| e.context(op, Some(&label)))?
         };

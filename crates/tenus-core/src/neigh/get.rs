@@ -66,7 +66,6 @@ pub(crate) async fn dump_filters(
     Ok(attrs)
 }
 
-/// An RTM_GETNEIGH dump request for one family.
 /// The dump of the entries of `family` on the link `index` (AF_BRIDGE: its FDB entries).
 pub(crate) fn dump_of_link(family: AddressFamily, index: u32) -> Vec<u8> {
     dump_request(
@@ -76,6 +75,7 @@ pub(crate) fn dump_of_link(family: AddressFamily, index: u32) -> Vec<u8> {
     )
 }
 
+/// An RTM_GETNEIGH dump request for one family.
 pub(crate) fn dump_request(
     family: AddressFamily,
     flags: NeighbourFlags,

@@ -77,11 +77,22 @@ pub(crate) fn only_through(r: &Route, index: u32) -> bool {
 }
 
 /// Whether any leg of `r` is on the link `index`.
-fn any_through(r: &Route, index: u32) -> bool {
+pub(crate) fn any_through(r: &Route, index: u32) -> bool {
     r.dev == Some(LinkRef::Index(index))
         || r.multipath
             .iter()
             .any(|leg| leg.dev == Some(LinkRef::Index(index)))
+}
+
+/// The address a route is the kernel's local route of (one per address of a link, in table
+/// local or the link's VRF table), if it is one.
+pub(crate) fn local_address(r: &Route) -> Option<IpAddr> {
+    let kernel = RouteProtocol::Kernel.code() as u8;
+    let local = RouteType::Local.code() as u8;
+    (r.kind == local && r.protocol == kernel)
+        .then_some(r.dst)
+        .flatten()
+        .map(|d| d.addr)
 }
 
 /// The dump of every IPv4 route, every table: what reading the routes that name an address
@@ -99,11 +110,7 @@ pub(crate) fn dump_inet() -> Vec<u8> {
 /// local routes are), unless the address is still another link's. `routes`: every IPv4 route
 /// of every table (`dump_inet`), read before; the kernel's own are not among those returned.
 pub(crate) fn by_source(routes: &[Route], index: u32, locals: &[IpAddr]) -> Vec<Route> {
-    let kernel = RouteProtocol::Kernel.code() as u8;
-    let local = RouteType::Local.code() as u8;
-    let local_of = |r: &Route, a: &IpAddr| {
-        r.kind == local && r.protocol == kernel && r.dst.is_some_and(|d| d.addr == *a)
-    };
+    let local_of = |r: &Route, a: &IpAddr| local_address(r) == Some(*a);
     let table = routes
         .iter()
         .find(|r| r.dev == Some(LinkRef::Index(index)) && locals.iter().any(|a| local_of(r, a)))
