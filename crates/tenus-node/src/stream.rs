@@ -1,11 +1,15 @@
-//! `NativeBatchStream`: a batch handed over in parts while JavaScript fills it; each part is
-//! read and run on the I/O thread, in order, while the next is built (core `batch/stream.rs`).
+//! `NativeBatchStream`: a batch handed over in parts while JavaScript fills it; each part runs
+//! on the I/O thread, in order, while the next is built (core `batch/stream.rs`). Parts that run
+//! at once are read here, on the JS thread, while the I/O thread runs the ones before; from the
+//! first part held for the end, the I/O thread reads them.
+
+use std::cell::RefCell;
 
 use napi::bindgen_prelude::{ClassInstance, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 use tenus_core::batch::overlap::{Ticket, Touches};
-use tenus_core::batch::{BatchReport, Stream};
+use tenus_core::batch::{runs_at_once, BatchReport, Part, Reader, Stream};
 use tenus_core::{Error, Handle};
 use tokio::sync::{mpsc, oneshot};
 
@@ -15,9 +19,11 @@ use crate::promise::{spawn, spawn_task};
 use crate::run::{report_json, window_of, BATCH};
 
 /// What the JS thread hands the batch's task.
-enum Part {
-    Items(String),
-    Finish(String, Vec<Handle>, oneshot::Sender<Result<BatchReport, Error>>),
+enum ToTask {
+    Part(Part),
+    /// The reader, with what it read so far: the task reads the parts from now on.
+    Reader(Reader),
+    Finish(Part, Vec<Handle>, oneshot::Sender<Result<BatchReport, Error>>),
     Abandon(oneshot::Sender<Vec<Error>>),
 }
 
@@ -25,7 +31,9 @@ enum Part {
 /// @internal
 #[napi]
 pub struct NativeBatchStream {
-    parts: mpsc::UnboundedSender<Part>,
+    parts: mpsc::UnboundedSender<ToTask>,
+    /// Reads parts on this thread until one is held for the end (then the task has it).
+    reader: RefCell<Option<Reader>>,
 }
 
 #[napi]
@@ -40,8 +48,12 @@ impl NativeNetns {
         let (parts, rx) = mpsc::unbounded_channel();
         // Its place among the handle's runs (run.rs): a batch may touch any link.
         let ticket = self.order.enter(Touches::everything());
-        spawn_task(serve(Stream::new(handle, window), rx, ticket));
-        Ok(NativeBatchStream { parts })
+        let (stream, reader) = Stream::new(handle, window);
+        spawn_task(serve(stream, rx, ticket));
+        Ok(NativeBatchStream {
+            parts,
+            reader: RefCell::new(Some(reader)),
+        })
     }
 }
 
@@ -50,7 +62,20 @@ impl NativeBatchStream {
     /// Hands over the next items (a JSON array, as `NativeNetns.run` takes them).
     #[napi]
     pub fn push(&self, items_json: String) -> napi::Result<()> {
-        self.send(Part::Items(items_json))
+        let mut reader = self.reader.borrow_mut();
+        let Some(read_here) = reader.as_mut() else {
+            return self.send(ToTask::Part(Part::Json(items_json)));
+        };
+        let items = read_here.read(&items_json);
+        let held = !runs_at_once(&items);
+        self.send(ToTask::Part(Part::Read(items)))?;
+        match reader.take() {
+            Some(to_task) if held => self.send(ToTask::Reader(to_task)),
+            kept => {
+                *reader = kept;
+                Ok(())
+            }
+        }
     }
 
     /// Hands over the last items, with the namespaces `[IN, n]` items act in, and resolves to
@@ -68,14 +93,21 @@ impl NativeBatchStream {
             .collect::<Result<Vec<_>, _>>();
         let end = match peers {
             Ok(peers) => {
+                let last = match self.reader.borrow_mut().as_mut() {
+                    Some(reader) => {
+                        reader.add_peers(&peers);
+                        Part::Read(reader.read(&items_json))
+                    }
+                    None => Part::Json(items_json),
+                };
                 let (done, report) = oneshot::channel();
-                self.send(Part::Finish(items_json, peers, done))?;
+                self.send(ToTask::Finish(last, peers, done))?;
                 Ok(report)
             }
             // A namespace of the batch is gone: what its parts did is undone, then it fails.
             Err(e) => {
                 let (done, undone) = oneshot::channel();
-                self.send(Part::Abandon(done))?;
+                self.send(ToTask::Abandon(done))?;
                 Err((e, undone))
             }
         };
@@ -95,15 +127,15 @@ impl NativeBatchStream {
     #[napi(ts_return_type = "Promise<string>")]
     pub fn abandon<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, String>> {
         let (done, errors) = oneshot::channel();
-        self.send(Part::Abandon(done))?;
+        self.send(ToTask::Abandon(done))?;
         spawn(env, BATCH, async move {
             let errors = errors.await.map_err(|_| closed())?;
             Ok(serde_json::Value::Array(errors.iter().map(error_doc).collect()).to_string())
         })
     }
 
-    fn send(&self, part: Part) -> napi::Result<()> {
-        self.parts.send(part).map_err(|_| to_napi(closed()))
+    fn send(&self, message: ToTask) -> napi::Result<()> {
+        self.parts.send(message).map_err(|_| to_napi(closed()))
     }
 }
 
@@ -112,16 +144,17 @@ fn closed() -> Error {
 }
 
 /// The batch's task on the I/O thread: its parts in order, then its end.
-async fn serve(mut stream: Stream, mut parts: mpsc::UnboundedReceiver<Part>, mut ticket: Ticket) {
+async fn serve(mut stream: Stream, mut parts: mpsc::UnboundedReceiver<ToTask>, mut ticket: Ticket) {
     ticket.ready().await;
-    while let Some(part) = parts.recv().await {
-        match part {
-            Part::Items(json) => stream.part(&json).await,
-            Part::Finish(json, peers, done) => {
-                let _ = done.send(stream.finish(&json, peers).await);
+    while let Some(message) = parts.recv().await {
+        match message {
+            ToTask::Part(part) => stream.part(part).await,
+            ToTask::Reader(reader) => stream.take_reader(reader),
+            ToTask::Finish(last, peers, done) => {
+                let _ = done.send(stream.finish(last, peers).await);
                 return;
             }
-            Part::Abandon(done) => {
+            ToTask::Abandon(done) => {
                 let _ = done.send(stream.abandon().await);
                 return;
             }

@@ -42,7 +42,7 @@ use crate::transport::{header, Expect, Messages, Reply};
 pub use names::{Names, View};
 pub use ops::{Op, OP_CODES};
 pub use step::{Before, Effect, Parsed, Read, ReadKey, Reads, Step, Undo, UndoRequest};
-pub use stream::Stream;
+pub use stream::{runs_at_once, Part, Reader, Stream};
 pub(crate) use uppers::links_dump;
 pub use wire::{Item, Items, ReadContext};
 

@@ -13,6 +13,11 @@
 //! is abandoned: what its parts did is undone, newest first, and nothing else is sent — as
 //! when a fill throws before anything crossed.
 //!
+//! Who reads a part's JSON: while parts run at once, the filling thread (`Reader`), since the
+//! I/O thread is busy running the parts before (reading was a fifth of its time in a
+//! 10,000-neighbour batch, on the path every item waits on); from the first part held for the
+//! end, the I/O thread (`Stream::take_reader`), which only waits for the end then.
+//!
 //! Items are read with one `ReadContext` for the whole batch, so positions (and references to
 //! links created earlier in it) are the batch's; the report is the batch's too, one outcome
 //! per item in order, whatever part it came in.
@@ -25,10 +30,42 @@ use super::step::Undo;
 use super::wire::{Item, Items, ReadContext};
 use super::{named_links, run_kept, undo, BatchOptions, BatchReport, OnError, Op};
 
+/// Reads a streamed batch's parts, on whichever side holds it (see the module's comment).
+pub struct Reader {
+    cx: ReadContext,
+}
+
+impl Reader {
+    /// One part's items (an item whose arguments were refused holds its error), or why the
+    /// part could not be read at all (the batch then fails as a whole).
+    pub fn read(&mut self, json: &str) -> Result<Vec<Result<Item>>> {
+        Items::parse(json, &mut self.cx).map(|items| items.items)
+    }
+
+    /// The batch's other namespaces, which the last part's items number after its own.
+    pub fn add_peers(&mut self, peers: &[Handle]) {
+        self.cx.add_peers(peers.iter().map(|h| h.namespace().clone()));
+    }
+}
+
+/// A part as it is handed over.
+pub enum Part {
+    /// Its JSON, for the stream's own reader (`Stream::take_reader`).
+    Json(String),
+    /// What a `Reader` on the filling side made of it.
+    Read(Result<Vec<Result<Item>>>),
+}
+
+/// Whether a part read runs at once (rather than being held for the end).
+pub fn runs_at_once(items: &Result<Vec<Result<Item>>>) -> bool {
+    items.as_ref().is_ok_and(|items| items.iter().all(undone_alone))
+}
+
 /// A batch being filled and run at the same time.
 pub struct Stream {
     handles: Vec<Handle>,
-    cx: ReadContext,
+    /// Reads parts handed over as JSON: none while the filling side reads them.
+    reader: Option<Reader>,
     options: BatchOptions,
     /// The parts that ran, kept for the undo of an abandoned batch: each part's items stay
     /// where they were read (gathering them in one vector moved and re-grew every item: a
@@ -43,13 +80,16 @@ pub struct Stream {
 }
 
 impl Stream {
-    /// A streamed batch in `handle`'s namespace. Its parts always continue past errors
-    /// (rollback batches are not streamed: their first failure must stop everything).
-    pub fn new(handle: Handle, window: usize) -> Self {
-        let cx = ReadContext::new(vec![handle.namespace().clone()]);
-        Stream {
+    /// A streamed batch in `handle`'s namespace, and the reader of its parts for the filling
+    /// side. Its parts always continue past errors (rollback batches are not streamed: their
+    /// first failure must stop everything).
+    pub fn new(handle: Handle, window: usize) -> (Self, Reader) {
+        let reader = Reader {
+            cx: ReadContext::new(vec![handle.namespace().clone()]),
+        };
+        let stream = Stream {
             handles: vec![handle],
-            cx,
+            reader: None,
             options: BatchOptions {
                 on_error: OnError::Continue,
                 window,
@@ -58,16 +98,33 @@ impl Stream {
             report: BatchReport::default(),
             held: None,
             broken: None,
-        }
+        };
+        (stream, reader)
     }
 
-    /// Reads one part of the items and runs it now, or holds it for the end.
-    pub async fn part(&mut self, json: &str) {
+    /// From now on parts come as JSON: the stream reads them (the filling side's reader, with
+    /// what it read so far).
+    pub fn take_reader(&mut self, reader: Reader) {
+        self.reader = Some(reader);
+    }
+
+    /// Runs one part of the items now, or holds it for the end.
+    pub async fn part(&mut self, part: Part) {
         if self.broken.is_some() {
             return;
         }
-        let items = match Items::parse(json, &mut self.cx) {
-            Ok(items) => items.items,
+        let read = match part {
+            Part::Read(read) => read,
+            Part::Json(json) => match &mut self.reader {
+                Some(reader) => reader.read(&json),
+                None => Err(Error::Protocol {
+                    op: "batch".into(),
+                    detail: "a part came as JSON with no reader for it".into(),
+                }),
+            },
+        };
+        let items = match read {
+            Ok(items) => items,
             Err(e) => {
                 self.broken = Some(e);
                 return;
@@ -87,14 +144,17 @@ impl Stream {
         }
     }
 
-    /// Reads the last part (whose items may act in `peers` too, the batch's other namespaces
-    /// in the order the items number them) and runs what is left: the batch's report.
-    pub async fn finish(mut self, json: &str, peers: Vec<Handle>) -> Result<BatchReport> {
-        self.cx.add_peers(peers.iter().map(|h| h.namespace().clone()));
+    /// Takes the last part (whose items may act in `peers` too, the batch's other namespaces
+    /// in the order the items number them; a `Reader` that read it knew them) and runs what is
+    /// left: the batch's report.
+    pub async fn finish(mut self, last: Part, peers: Vec<Handle>) -> Result<BatchReport> {
+        if let Some(reader) = &mut self.reader {
+            reader.add_peers(&peers);
+        }
         self.handles.extend(peers);
         // The last part joins what is held (or is held alone): it runs with the rest, below.
         self.held.get_or_insert_with(Vec::new);
-        self.part(json).await;
+        self.part(last).await;
         if let Some(e) = self.broken.take() {
             self.abandon().await;
             return Err(e);
