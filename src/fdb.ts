@@ -11,15 +11,15 @@ export interface FdbSpec<Ref = LinkLike> extends FdbOptions {
   link: Ref;
 }
 
-/** FDB options that name links. */
-const VIA: ReadonlySet<string> = new Set(['via']);
+/** The options of an FDB entry that name a link besides `link`. */
+export const FDB_LINKS: ReadonlySet<string> = new Set(['via']);
 
 const CODES = { add: OP.fdbAdd, append: OP.fdbAppend, replace: OP.fdbReplace, delete: OP.fdbDelete };
 
 /** `bridge fdb add|append|replace|del` with the link among the options, as an item. */
 export function fdbItem(verb: 'add' | 'append' | 'replace' | 'delete', mac: unknown, options: unknown, name: LinkNamer): Item {
   // Indexed rather than destructured: cold, destructuring runs the iterator protocol per item.
-  const split = splitLink('an FDB entry', options, name, VIA);
+  const split = splitLink('an FDB entry', options, name, FDB_LINKS);
   return [CODES[verb], split[0], args.text('mac', mac), split[1]];
 }
 

@@ -9,15 +9,14 @@ import type { WireLink } from './ops';
 /** How the caller names links in items: a chain by name or index, a batch also by earlier items. */
 export type LinkNamer = (arg: string, like: LinkLike) => WireLink;
 
-const NO_LINKS: ReadonlySet<string> = new Set();
+/** No option names a link besides `link` (neighbours, bridge VLANs). */
+export const NO_LINKS: ReadonlySet<string> = new Set();
 
 /**
  * Splits `options` into the link the item acts on (required: `what` names the object in the
  * error) and the rest, checked as `args.options` checks them; the options in `links` name
- * links too. Batches of thousands come through here: a plain object of strings, numbers and
- * booleans takes a short way (what it lets through, Rust checks and names as the long way
- * would: formats, ranges, unknown options); anything else (getters, nested values, NaN, a
- * missing link) takes the long way, which names what is wrong.
+ * links too. (A batch takes a shorter way for the plain options of thousands of items:
+ * `BatchBuilder.plainOnLink`.)
  */
 export function splitLink(
   what: string,
@@ -25,10 +24,6 @@ export function splitLink(
   name: LinkNamer,
   links: ReadonlySet<string> = NO_LINKS,
 ): [WireLink, Record<string, unknown>] {
-  if (typeof options === 'object' && options !== null && Object.getPrototypeOf(options) === Object.prototype) {
-    const fast = plain(options as Record<string, unknown>, name, links);
-    if (fast !== undefined) return fast;
-  }
   if (typeof options !== 'object' || options === null) {
     throw TenusError.invalidType('options', `${what} needs its options, with the link it is on ({ link: ... })`);
   }
@@ -37,27 +32,4 @@ export function splitLink(
   const { link, ...rest } = args.options('options', options, convert);
   if (link === undefined) throw TenusError.invalidType('link', `${what} needs the link it is on`);
   return [name('link', link as LinkLike), rest];
-}
-
-/** The short way of `splitLink`, or undefined when the options need the long one. */
-function plain(
-  options: Record<string, unknown>,
-  name: LinkNamer,
-  links: ReadonlySet<string>,
-): [WireLink, Record<string, unknown>] | undefined {
-  let link: WireLink | undefined;
-  const rest: Record<string, unknown> = {};
-  try {
-    for (const key in options) {
-      const v = options[key];
-      if (v === undefined) continue;
-      if (key === 'link') link = name('link', v as LinkLike);
-      else if (links.has(key)) rest[key] = name(key, v as LinkLike);
-      else if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) rest[key] = v;
-      else return undefined;
-    }
-  } catch {
-    return undefined;
-  }
-  return link === undefined ? undefined : [link, rest];
 }
