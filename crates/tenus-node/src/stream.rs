@@ -67,14 +67,11 @@ impl NativeBatchStream {
             return self.send(ToTask::Part(Part::Json(items_json)));
         };
         let items = read_here.read(&items_json);
-        let held = !runs_at_once(&items);
+        let held = !items.as_deref().is_ok_and(runs_at_once);
         self.send(ToTask::Part(Part::Read(items)))?;
         match reader.take() {
             Some(to_task) if held => self.send(ToTask::Reader(to_task)),
-            kept => {
-                *reader = kept;
-                Ok(())
-            }
+            _ => Ok(()),
         }
     }
 

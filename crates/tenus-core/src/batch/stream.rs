@@ -56,9 +56,9 @@ pub enum Part {
     Read(Result<Vec<Result<Item>>>),
 }
 
-/// Whether a part read runs at once (rather than being held for the end).
-pub fn runs_at_once(items: &Result<Vec<Result<Item>>>) -> bool {
-    items.as_ref().is_ok_and(|items| items.iter().all(undone_alone))
+/// Whether a part's items run at once (rather than being held for the end).
+pub fn runs_at_once(items: &[Result<Item>]) -> bool {
+    items.iter().all(undone_alone)
 }
 
 /// A batch being filled and run at the same time.
@@ -136,7 +136,7 @@ impl Stream {
             } else {
                 held.extend(items);
             }
-        } else if items.iter().all(undone_alone) {
+        } else if runs_at_once(&items) {
             let items = self.run_part(items).await;
             self.ran.push(items);
         } else {
