@@ -69,9 +69,10 @@ impl NativeBatchStream {
         let items = read_here.read(&items_json);
         let held = !items.as_deref().is_ok_and(runs_at_once);
         self.send(ToTask::Part(Part::Read(items)))?;
-        match reader.take() {
-            Some(to_task) if held => self.send(ToTask::Reader(to_task)),
-            _ => Ok(()),
+        // Held for the end: the task reads the parts from here on (it only waits now).
+        match reader.take_if(|_| held) {
+            Some(to_task) => self.send(ToTask::Reader(to_task)),
+            None => Ok(()),
         }
     }
 
