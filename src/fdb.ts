@@ -7,8 +7,10 @@ import type { Netns } from './netns';
 import { OP, type Item, type WireLink } from './ops';
 
 /** `bridge fdb add MAC dev LINK ...`: the link, and the entry (`FdbOptions`). */
-export interface FdbSpec<Ref = LinkLike> extends FdbOptions {
+export interface FdbSpec<Ref = LinkLike> extends Omit<FdbOptions, 'via'> {
   link: Ref;
+  /** The link a VXLAN entry's packets leave by (`via`); in a batch, also a link it makes. */
+  via?: Ref;
 }
 
 /** The options of an FDB entry that name a link besides `link`. */

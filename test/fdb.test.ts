@@ -101,6 +101,41 @@ describe('FDB: VXLAN remotes and bridge entries, as bridge sees them', () => {
     expect((await ns.fdbGet('02:00:00:00:00:bb', { link: 'v0', master: true })).sticky).toBe(true);
   });
 
+  it('a batch makes the same entries whichever way `via` names its link: a name, a Link, a link the batch makes; a bad one is named', async (ctx) => {
+    needRoot(ctx);
+    const ns = await overlay();
+    const v1 = await ns.link('v1');
+    const r = await ns.batch((b) => {
+      const v9 = b.veth('v9').peer('v10');
+      b.fdb('02:00:00:00:00:c1', { link: 'vx0', dst: '10.0.0.4', via: 'v1' });
+      b.fdb('02:00:00:00:00:c2', { link: 'vx0', dst: '10.0.0.4', via: v1 });
+      b.fdb('02:00:00:00:00:c3', { link: 'vx0', dst: '10.0.0.4', via: v9 });
+      b.fdb('02:00:00:00:00:c4', { link: 'vx0', dst: '10.0.0.4', via: v1.index, port: 4790 });
+      b.fdb('02:00:00:00:00:c5', { link: 'vx0', dst: '10.0.0.4', via: 'v1', vni: Number.NaN }); // Rust names it
+    });
+    expect(r.items.map((x) => x.status)).toEqual(['done', 'done', 'done', 'done', 'done', 'failed']);
+    expect(r.errors.get(5)?.message).toContain('vni');
+    const via = new Map(
+      ipFdb(ns, 'dev', 'vx0')
+        .filter((e) => e.mac.startsWith('02:00:00:00:00:c'))
+        .map((e) => [e.mac, [e.dst, e.viaIf, e.port ?? null]]),
+    );
+    expect(Object.fromEntries(via)).toEqual({
+      '02:00:00:00:00:c1': ['10.0.0.4', 'v1', null],
+      '02:00:00:00:00:c2': ['10.0.0.4', 'v1', null],
+      '02:00:00:00:00:c3': ['10.0.0.4', 'v9', null],
+      '02:00:00:00:00:c4': ['10.0.0.4', 'v1', 4790],
+    });
+    // A link of another namespace is refused while the batch is filled, naming `via`: the batch
+    // rejects, sending nothing; a name no link can have fails its item (Rust names it).
+    const other = await (await lab()).link('lo');
+    const e = await rejection(ns.batch((b) => b.fdb('02:00:00:00:00:c6', { link: 'vx0', dst: '10.0.0.4', via: other })));
+    expect(e).toMatchObject({ arg: 'via' });
+    const long = await ns.batch((b) => b.fdb('02:00:00:00:00:c6', { link: 'vx0', dst: '10.0.0.4', via: 'x'.repeat(16) }));
+    expect(long.errors.get(0)).toMatchObject({ arg: 'via' });
+    expect(ipFdb(ns, 'dev', 'vx0').some((e) => e.mac === '02:00:00:00:00:c6')).toBe(false);
+  });
+
   it('entries on a VXLAN port are found by bridge, port and self (rtnetlink.sh kci_test_fdb_get)', async (ctx) => {
     needRoot(ctx);
     const ns = await overlay();
