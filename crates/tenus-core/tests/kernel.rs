@@ -278,8 +278,9 @@ mod batch {
         assert_eq!(h.link_list().await.unwrap().len(), 2);
     }
 
-    /// What a rollback batch's last change reads for its undo, counted in requests: nothing
-    /// when it is applied or refused whole (its undo could not run), everything otherwise.
+    /// What a rollback batch's last change reads for its undo, counted in requests: only its
+    /// object when it is applied or refused whole (not what the kernel changes with it), and
+    /// what it changes is put back from that read when a read after it fails.
     #[tokio::test]
     async fn the_last_change_reads_only_its_object() {
         if !privileged() {

@@ -38,8 +38,7 @@ use crate::route::dropped::{
     any_through, by_source_elsewhere, dropped, dropped_of, dump_inet, dump_through, read_dropped, Cause,
 };
 use crate::route::record::read_route;
-use crate::route::spec::Family;
-use crate::route::spec::Route;
+use crate::route::spec::{Family, Route};
 use crate::route::verbs::encode_readd;
 
 /// `[code, link, namespace, newName | null]`: moves `link` into the batch's `namespace`-th
