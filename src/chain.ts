@@ -97,8 +97,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 
   /** @internal Records the first invalid argument; the chain then rejects with it when awaited. */
   protected guard(fn: () => void): this {
-    if (this.running) throw TenusError.invalidState('this chain has already started; build a new one');
-    if (this.error !== undefined) return this;
+    if (!this.building()) return this;
     try {
       fn();
     } catch (e) {
@@ -107,11 +106,22 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     return this;
   }
 
+  /**
+   * Whether a step may be added: not after an invalid argument (the chain rejects with it);
+   * throws once the chain has started. The steps an awaited call makes use it without a
+   * closure for `guard` (cold, a closure per step cost ~0.5 µs a call).
+   */
+  private building(): boolean {
+    if (this.running) throw TenusError.invalidState('this chain has already started; build a new one');
+    return this.error === undefined;
+  }
+
   private step(step: Step, changesLink: boolean): this {
-    return this.guard(() => {
+    if (this.building()) {
       this.steps.push(step);
       this.changesLink ||= changesLink;
-    });
+    }
+    return this;
   }
 
   /** `ip link set` with the changes given (checked now). */
@@ -234,10 +244,14 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   private onLink(op: number, arg: string, value: string, options?: AddressOptions, check = addressOptions): this {
     let checked = '';
     let extra: Record<string, unknown> | undefined;
-    this.guard(() => {
-      checked = args.text(arg, value);
-      extra = check(options);
-    });
+    if (this.building()) {
+      try {
+        checked = args.text(arg, value);
+        extra = check(options);
+      } catch (e) {
+        this.error = TenusError.from(e);
+      }
+    }
     // A label is checked against the name here where the link goes by index (Rust checks it
     // against a name it is sent).
     const on = (ref: WireLink, name: string | undefined): Item => {
@@ -371,8 +385,13 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     // A chain started before from the same Link that moves or renames it: this one acts on the
     // link where that one leaves it.
     const earlier = link?.relocation;
-    const now = (): Promise<L> => this.executeNow();
-    const running = earlier === undefined ? now() : earlier.then(now, now);
+    let running: Promise<L>;
+    if (earlier === undefined) {
+      running = this.executeNow();
+    } else {
+      const now = (): Promise<L> => this.executeNow();
+      running = earlier.then(now, now);
+    }
     if (link !== undefined && this.relocates) {
       const settled = running.then(noop, noop);
       link.relocation = settled;

@@ -57,12 +57,16 @@ pub(super) struct ReadBacks {
 }
 
 impl ReadBacks {
+    /// A run that creates no link has none: nothing is allocated for it (most awaited calls).
     pub(super) fn new(items: &[Option<&Item>], folded: &[Option<usize>]) -> Self {
-        let answered_by = if worth_asking() {
-            read_backs(items, folded)
-        } else {
-            vec![None; items.len()]
-        };
+        let creates = items
+            .iter()
+            .flatten()
+            .any(|item| matches!(item.op, Op::AddLink(_)));
+        if !creates || !worth_asking() {
+            return ReadBacks::default();
+        }
+        let answered_by = read_backs(items, folded);
         let mut wanted = vec![false; items.len()];
         for k in answered_by.iter().flatten() {
             wanted[*k] = true;
@@ -79,13 +83,16 @@ impl ReadBacks {
     /// Whether creation `k` asks for its echo (some read-back right after it wants it); the
     /// caller sets NLM_F_ECHO and waits for the ACK.
     pub(super) fn ask(&mut self, k: usize) -> bool {
-        self.asked[k] = self.wanted[k];
-        self.asked[k]
+        let wanted = self.wanted.get(k).copied().unwrap_or(false);
+        if wanted {
+            self.asked[k] = true;
+        }
+        wanted
     }
 
     /// Whether read-back `g` is left unsent, to be answered by its creation's echo.
     pub(super) fn leave_unsent(&mut self, g: usize) -> bool {
-        match self.answered_by[g] {
+        match self.answered_by.get(g).copied().flatten() {
             Some(k) if self.asked[k] && kernel_echoes() => {
                 self.answers[k] = Some(g);
                 true
@@ -97,7 +104,7 @@ impl ReadBacks {
     /// Creation `k` succeeded: the read-back its echo answers, with the link it echoed (None
     /// when the kernel sent none: the read-back goes into `missing`).
     pub(super) fn created(&mut self, k: usize, reply: &Messages) -> Option<(usize, LinkRecord)> {
-        if !self.asked[k] {
+        if !self.asked.get(k).copied().unwrap_or(false) {
             return None;
         }
         let echo = reply.iter().find_map(fast::read_link);

@@ -92,7 +92,21 @@ pub struct Order {
 struct Entry {
     id: u64,
     touches: Touches,
-    over: Shared<oneshot::Receiver<()>>,
+    /// Made when a later run first waits for this one: most runs overlap with none, and an
+    /// awaited call paid for the channel's allocations. Dropping the entry (the run is over)
+    /// drops the sender, which ends the wait.
+    over: Option<(oneshot::Sender<()>, Shared<oneshot::Receiver<()>>)>,
+}
+
+impl Entry {
+    /// What a later run waits on until this one is over.
+    fn over(&mut self) -> Shared<oneshot::Receiver<()>> {
+        let (_, rx) = self.over.get_or_insert_with(|| {
+            let (tx, rx) = oneshot::channel();
+            (tx, rx.shared())
+        });
+        rx.clone()
+    }
 }
 
 /// A run's place in its handle's `Order`, taken when the run is made: `ready` waits for the
@@ -101,30 +115,27 @@ pub struct Ticket {
     order: Arc<Order>,
     id: u64,
     before: Vec<Shared<oneshot::Receiver<()>>>,
-    _over: oneshot::Sender<()>,
 }
 
 impl Order {
     /// Takes the next place for a run touching `touches`.
     pub fn enter(self: &Arc<Self>, touches: Touches) -> Ticket {
-        let (tx, rx) = oneshot::channel();
         let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
         let before = in_flight
-            .iter()
+            .iter_mut()
             .filter(|e| e.touches.conflicts(&touches))
-            .map(|e| e.over.clone())
+            .map(Entry::over)
             .collect();
         let id = in_flight.last().map_or(0, |e| e.id + 1);
         in_flight.push(Entry {
             id,
             touches,
-            over: rx.shared(),
+            over: None,
         });
         Ticket {
             order: Arc::clone(self),
             id,
             before,
-            _over: tx,
         }
     }
 }
@@ -142,8 +153,13 @@ impl Ticket {
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        let mut in_flight = self.order.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        in_flight.retain(|e| e.id != self.id);
+        let gone = {
+            let mut in_flight = self.order.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            let at = in_flight.iter().position(|e| e.id == self.id);
+            at.map(|at| in_flight.remove(at))
+        };
+        // Dropped once the lock is released: its sender wakes the runs waiting for this one.
+        drop(gone);
     }
 }
 
@@ -205,6 +221,25 @@ mod tests {
             touches(&[], &[3], false),
         ];
         assert_eq!(waits(runs), vec![0, 1, 1]);
+    }
+
+    #[test]
+    fn what_a_run_is_waited_on_by_is_made_only_when_a_later_run_waits() {
+        let order = Arc::new(Order::default());
+        let first = order.enter(touches(&["a"], &[], true));
+        let other = order.enter(touches(&["b"], &[], true));
+        assert!(order.in_flight.lock().unwrap().iter().all(|e| e.over.is_none()));
+        let second = order.enter(touches(&["a"], &[], true));
+        let made: Vec<bool> = order
+            .in_flight
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| e.over.is_some())
+            .collect();
+        assert_eq!(made, vec![true, false, false]);
+        assert_eq!(second.before.len(), 1);
+        drop((first, other));
     }
 
     #[tokio::test]
