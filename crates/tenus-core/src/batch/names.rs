@@ -43,6 +43,9 @@ impl Names {
 
     /// Looks up, in one pipelined round per namespace, every name in `wanted`.
     pub(crate) async fn lookup(&mut self, handles: &[Handle], wanted: Vec<(usize, &str)>) {
+        if wanted.is_empty() {
+            return; // most awaited calls name their link by index
+        }
         let mut seen = FxHashSet::default();
         let wanted: Vec<(usize, LinkRef)> = wanted
             .into_iter()
