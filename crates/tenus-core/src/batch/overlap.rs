@@ -99,8 +99,8 @@ struct Entry {
 }
 
 impl Entry {
-    /// What a later run waits on until this one is over.
-    fn over(&mut self) -> Shared<oneshot::Receiver<()>> {
+    /// What a later run waits on until this one is over (made on the first such run).
+    fn waited_on(&mut self) -> Shared<oneshot::Receiver<()>> {
         let (_, rx) = self.over.get_or_insert_with(|| {
             let (tx, rx) = oneshot::channel();
             (tx, rx.shared())
@@ -124,7 +124,7 @@ impl Order {
         let before = in_flight
             .iter_mut()
             .filter(|e| e.touches.conflicts(&touches))
-            .map(Entry::over)
+            .map(Entry::waited_on)
             .collect();
         let id = in_flight.last().map_or(0, |e| e.id + 1);
         in_flight.push(Entry {
@@ -224,7 +224,7 @@ mod tests {
     }
 
     #[test]
-    fn what_a_run_is_waited_on_by_is_made_only_when_a_later_run_waits() {
+    fn the_channel_a_run_is_waited_on_by_is_made_only_when_a_later_run_waits() {
         let order = Arc::new(Order::default());
         let first = order.enter(touches(&["a"], &[], true));
         let other = order.enter(touches(&["b"], &[], true));
