@@ -33,7 +33,7 @@
 //! Every `unsafe` block of the binding is in this file.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::ffi::c_void;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -111,8 +111,9 @@ struct Bridge {
     detached: std::cell::Cell<u32>,
     /// When the current run of answers settled in place began.
     streak: std::cell::Cell<Option<Instant>>,
-    /// Recent time to answer, by operation (µs, moving average).
-    latency: RefCell<HashMap<&'static str, f64>>,
+    /// Recent time to answer, by operation (µs, moving average): a few operations, looked up
+    /// on every call, so a list compared by name rather than a hashed map.
+    latency: RefCell<Vec<(&'static str, f64)>>,
     /// Settlements waiting for a turn of the event loop (`after_turn`), each under the number
     /// its `setImmediate` call was given (oldest first).
     after_turn: RefCell<VecDeque<(u32, Settle)>>,
@@ -239,7 +240,7 @@ impl Bridge {
 
     /// Whether to wait in place for an answer to `op`: not when it usually takes longer.
     fn should_wait(&self, op: &'static str, wait: Duration) -> bool {
-        let usual = self.latency.borrow().get(op).copied();
+        let usual = self.usual(op);
         !wait.is_zero() && usual.is_none_or(|us| us <= wait.as_micros() as f64)
     }
 
@@ -248,14 +249,25 @@ impl Bridge {
     /// never measured goes to the I/O thread first).
     fn may_run_here(&self, op: &'static str) -> bool {
         let limit = run_here_limit().as_micros() as f64;
-        self.detached.get() == 0 && self.latency.borrow().get(op).is_some_and(|us| *us <= limit)
+        self.detached.get() == 0 && self.usual(op).is_some_and(|us| us <= limit)
+    }
+
+    /// How long `op` usually takes to answer (µs), once measured.
+    fn usual(&self, op: &'static str) -> Option<f64> {
+        self.latency
+            .borrow()
+            .iter()
+            .find(|(o, _)| *o == op)
+            .map(|(_, us)| *us)
     }
 
     fn note(&self, op: &'static str, took: Duration) {
         let us = took.as_micros() as f64;
         let mut latency = self.latency.borrow_mut();
-        let avg = latency.entry(op).or_insert(us);
-        *avg = 0.8 * *avg + 0.2 * us;
+        match latency.iter_mut().find(|(o, _)| *o == op) {
+            Some((_, avg)) => *avg = 0.8 * *avg + 0.2 * us,
+            None => latency.push((op, us)),
+        }
     }
 
     fn settled_in_place(&self) {
