@@ -85,13 +85,17 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     this.at = 'link' in start ? start.link.ns : ns;
     if ('refused' in start) this.error = start.refused;
     if ('create' in start) {
-      this.guard(() => {
-        this.options = linkOptions(ns, start.name, start.options, (ns) => {
-          this.peerIn = ns;
-          return 0;
-        });
-        delete this.options.peerNetns;
-      });
+      // Not through `guard`: no closure made for the most common chain of all.
+      try {
+        const options = linkOptions(ns, start.name, start.options);
+        if (options.peerIn !== undefined) {
+          this.peerIn = options.peerIn as Netns;
+          delete options.peerIn;
+        }
+        this.options = options;
+      } catch (e) {
+        this.error = TenusError.from(e);
+      }
     }
   }
 
@@ -409,6 +413,9 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     if (this.lone !== undefined && this.steps.length === 1 && 'link' in start && start.link.ns === this.ns && !this.ns.closed) {
       return this.sendLone(start.link, this.lone);
     }
+    if ('create' in start && this.steps.length === 0 && this.peerIn === undefined && !this.ns.closed) {
+      return this.sendMade(start.create);
+    }
     if ('ref' in start && typeof start.ref === 'number' && this.steps.length > 0 && this.changesLink) {
       // A move needs the name (the index changes with the namespace).
       return this.ns.readLink(start.ref).then((rec) => this.send(rec.name));
@@ -493,6 +500,45 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     }, named);
   }
 
+  /**
+   * Sends a creation with no further steps (`await ns.macvlan(name, options)`): what `send`
+   * does for it, without a run to compile — the creation, its read-back and (a pair's) the
+   * peer's, all in this namespace.
+   */
+  private sendMade(kind: LinkKind): Promise<L> {
+    const options = this.options;
+    const name = typeof options.name === 'string' ? options.name : undefined;
+    const items: Item[] = this.makesPair() ? [[OP.linkAdd, kind, options], READ_CREATED, READ_PEER] : [[OP.linkAdd, kind, options], READ_CREATED];
+    let answer: Promise<string>;
+    try {
+      answer = gather(this.ns.native, JSON.stringify(items), true);
+    } catch (e) {
+      return Promise.reject(TenusError.from(e));
+    }
+    const start = this.start;
+    const peer = items.length === 3 ? { at: 2, ns: this.ns } : undefined;
+    const named = (e: unknown): never => {
+      const error = TenusError.from(e);
+      if (error instanceof TenusError && name !== undefined) error.nameLink(name, undefined);
+      throw error;
+    };
+    return answer.then((json) => {
+      let report: Report;
+      try {
+        report = readRunReport(json, items.length);
+      } catch (e) {
+        return named(e);
+      }
+      if (!report.ok) throw failure(report, [name, name, name], name, undefined);
+      return this.result(this.ns, record(report, 1), report, peer, start);
+    }, named);
+  }
+
+  /** @internal Whether the chain makes a pair whose peer is read back too (VethChain). */
+  protected makesPair(): boolean {
+    return false;
+  }
+
   /** @internal Reads a pair's peer back at the end (VethChain). */
   protected peerStep(_run: Run, _c: Cursor, _created: number | undefined): { at: number; ns: Netns } | undefined {
     return undefined;
@@ -501,7 +547,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   /** @internal The chain's value: the created link, or the link it started from, followed. */
   protected result(
     ns: Netns,
-    rec: LinkRecord | undefined,
+    rec: LinkRecord | string | undefined,
     _report: Report,
     _peer: { at: number; ns: Netns } | undefined,
     start: Start,
@@ -510,7 +556,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
       if (rec) start.link.follow(ns, rec);
       return start.link as L;
     }
-    return new Link(ns, rec as LinkRecord) as L;
+    return new Link(ns, rec as LinkRecord | string) as L;
   }
 }
 
@@ -527,6 +573,11 @@ export class VethChain extends LinkChain<VethLink> {
   }
 
   /** @internal */
+  protected override makesPair(): boolean {
+    return true;
+  }
+
+  /** @internal */
   protected override peerStep(run: Run, c: Cursor, created: number | undefined): { at: number; ns: Netns } | undefined {
     if (created === undefined) return undefined;
     const n = run.peer(this.peerIn ?? this.ns);
@@ -537,17 +588,21 @@ export class VethChain extends LinkChain<VethLink> {
   /** @internal */
   protected override result(
     ns: Netns,
-    rec: LinkRecord | undefined,
+    rec: LinkRecord | string | undefined,
     report: Report,
     peer: { at: number; ns: Netns } | undefined,
   ): VethLink {
     const peerLink = new Link(peer?.ns ?? ns, record(report, peer?.at ?? -1));
-    return new VethLink(ns, rec as LinkRecord, peerLink);
+    return new VethLink(ns, rec as LinkRecord | string, peerLink);
   }
 }
 
+/** A creation's read-back, and its peer's, as the items of `sendMade`. */
+const READ_CREATED: Item = [OP.linkGet, { created: 0 }];
+const READ_PEER: Item = [OP.linkGet, { peerOf: 0 }];
+
 /** The record an item read back. */
-function record(report: Report, at: number): LinkRecord {
+function record(report: Report, at: number): LinkRecord | string {
   const rec = report.records.get(at);
   if (!rec) throw new TenusError(`tenus: no link record for item ${at}`, { kind: 'protocol', code: 'EPROTO' });
   return rec;

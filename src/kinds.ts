@@ -36,21 +36,39 @@ function linkConverters(link: LinkCheck): args.Converters {
 }
 
 /**
+ * The converters of options naming links of a namespace, made once per namespace: a chain
+ * creating a link is most often awaited on its own, and cold, every object and closure made
+ * per call costs.
+ */
+const ownLinks = new WeakMap<Netns, args.Converters>();
+
+function ownLinkConverters(ns: Netns): args.Converters {
+  let converters = ownLinks.get(ns);
+  if (converters === undefined) {
+    converters = linkConverters(args.linkIn(ns));
+    ownLinks.set(ns, converters);
+  }
+  return converters;
+}
+
+/**
  * The options of a new link as they cross into Rust: checked for what only JavaScript values
  * can get wrong (args.ts), links turned into names or indexes, `peerIn` into the number of the
- * namespace in the run. `link` checks `parent` and `master` (by default: a link of `ns`).
+ * namespace in the run (`peer`; without it, `peerIn` stays, checked, for the caller to take).
+ * `link` checks `parent` and `master` (by default: a link of `ns`).
  */
 export function linkOptions(
   ns: Netns,
   name: unknown,
   options: unknown,
-  peer: (ns: Netns) => number,
-  link: LinkCheck = args.linkIn(ns),
+  peer?: (ns: Netns) => number,
+  link?: LinkCheck,
 ): Record<string, unknown> {
+  const converters = link === undefined ? ownLinkConverters(ns) : linkConverters(link);
   const out =
     options instanceof Required
-      ? args.requiredOptions('options', options.options, linkConverters(link))
-      : args.options('options', options, linkConverters(link));
+      ? args.requiredOptions('options', options.options, converters)
+      : args.options('options', options, converters);
   const given = args.optionalName('name', name);
   if (given !== undefined) {
     // One name only: an option beside the argument would be dropped without a word.
@@ -62,7 +80,7 @@ export function linkOptions(
   if (out.peerNetns !== undefined) {
     throw TenusError.invalid('peerNetns', 'is not an option: give the peer\'s namespace as peerIn (a Netns)');
   }
-  if (out.peerIn !== undefined) {
+  if (out.peerIn !== undefined && peer !== undefined) {
     out.peerNetns = peer(out.peerIn as Netns);
     delete out.peerIn;
   }

@@ -22,8 +22,8 @@ export interface Report {
   done: number;
   failed: number;
   errors: Map<number, TenusError>;
-  /** Link records items read or made, by item position. */
-  records: Map<number, LinkRecord>;
+  /** Link records items read or made, by item position: decoded, or their JSON (`Link` decodes it when read). */
+  records: Map<number, LinkRecord | string>;
   undoErrors: TenusError[];
 }
 
@@ -298,12 +298,22 @@ const SHARED: Record<string, BatchItemResult> = {
 /** @internal Turns the addon's JSON report (or its status letters alone) into per-item results. */
 export function readReport(json: string): Report {
   if (json.charCodeAt(0) !== 123 /* "{" */) {
-    // Every item done, nothing read: the letters alone.
-    if (json !== 'd'.repeat(json.length)) {
+    // Every item done: the letters alone, then a line with the position and a line with the
+    // JSON of each record items read, left for `Link` to decode when read.
+    let at = json.indexOf('\n');
+    const count = at < 0 ? json.length : at;
+    if (json.slice(0, count) !== 'd'.repeat(count)) {
       throw new TenusError(`unknown batch report ${JSON.stringify(json.slice(0, 20))}`, { kind: 'protocol', code: 'EPROTO' });
     }
-    const items = new Array<BatchItemResult>(json.length).fill(SHARED.d);
-    return { items, ok: true, done: items.length, failed: 0, errors: new Map(), records: new Map(), undoErrors: [] };
+    const records = new Map<number, LinkRecord | string>();
+    while (at >= 0) {
+      const line = json.indexOf('\n', at + 1);
+      const next = json.indexOf('\n', line + 1);
+      records.set(Number(json.slice(at + 1, line)), json.slice(line + 1, next < 0 ? json.length : next));
+      at = next;
+    }
+    const items = new Array<BatchItemResult>(count).fill(SHARED.d);
+    return { items, ok: true, done: count, failed: 0, errors: new Map(), records, undoErrors: [] };
   }
   const report = JSON.parse(json) as {
     status: string;
@@ -316,7 +326,7 @@ export function readReport(json: string): Report {
   if (report.error) throw TenusError.fromDoc(report.error);
   const errors = new Map<number, TenusError>();
   for (const i in report.errors) errors.set(Number(i), TenusError.fromDoc(report.errors[i]));
-  const records = new Map<number, LinkRecord>();
+  const records = new Map<number, LinkRecord | string>();
   for (const i in report.records) records.set(Number(i), report.records[i]);
   const { status } = report;
   let items: BatchItemResult[];

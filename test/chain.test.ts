@@ -1,6 +1,7 @@
 // The fluent chain: `await ns.bridge('br0').mtu(9000).address(...).up()` runs its steps in
 // order when awaited; a failing step rejects with its own error and undoes the steps before
 // it; invalid arguments reject before anything is sent.
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Link, LinkChain, VethLink } from '../src';
 import { ipLinkNames, linkNames, rejection } from './helpers/check';
@@ -48,6 +49,26 @@ describe('a chain that succeeds', () => {
     }
     expect(made.filter((l) => l.name.startsWith('p')).every((l) => l.info.master === br.index)).toBe(true);
     expect(made.map((l) => l.info.mtu)).toEqual([1400, 1450, 1450, 1500, 1401, 1450, 1450, 1500]);
+  });
+
+  it("shows a created link's record however it is looked at (it is decoded when first read)", async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const pair = await ns.veth('v0a').peer('v0b');
+    const mv = await ns.macvlan('mv0', { parent: pair, mode: 'private' });
+    // Not read yet: console.log, JSON and a copy of the record see it all the same.
+    const shown = inspect(mv, { depth: 3 });
+    expect(shown).toMatch(/^Link \{/);
+    expect(shown).toContain("name: 'mv0'");
+    expect(shown).not.toContain('recordJson');
+    expect(JSON.parse(JSON.stringify(pair))).toMatchObject({ name: 'v0a', kind: 'veth' });
+    expect(inspect(pair, { depth: 3 })).toMatch(/^VethLink \{[^]*peer: Link \{[^]*name: 'v0b'/);
+    expect(pair.peer.index).toBe((await ns.link('v0b')).index);
+    expect(mv.info).toMatchObject({ name: 'mv0', kind: 'macvlan', parent: pair.index, info: { kind: 'macvlan', mode: 'private' } });
+    // A record set (a chain that moved or changed the link) replaces the one not read yet.
+    const again = await ns.macvlan('mv1', { parent: pair, mode: 'bridge' });
+    await again.mtu(1400);
+    expect(again.info).toMatchObject({ name: 'mv1', mtu: 1400 });
   });
 
   it('resolves to the link as it is after the last step', async (ctx) => {

@@ -18,12 +18,21 @@ use crate::promise::{js, run_here, spawn, spawn_with, Callback};
 
 /// The report: a status letter per item (d: done, f: failed, n: not run, u: undone), the
 /// errors by position, the link records items read, and the errors met while undoing. When
-/// every item is done and nothing was read, the letters alone (no JSON to build or parse: the
-/// common case of an awaited change).
+/// every item is done, the letters alone (no JSON to build or parse: the common case of an
+/// awaited change), then for each record items read a line with its position and a line with
+/// its JSON (`dd\n1\n{...}`: an awaited creation and its read-back), which JavaScript keeps
+/// undecoded until the record is read (JSON has no raw line breaks).
 pub(crate) fn report_json(report: BatchReport) -> String {
     let all_done = report.outcomes.iter().all(|o| matches!(o, Outcome::Done));
-    if all_done && report.records.is_empty() && report.undo_errors.is_empty() {
-        return "d".repeat(report.outcomes.len());
+    if all_done && report.undo_errors.is_empty() {
+        let mut letters = "d".repeat(report.outcomes.len());
+        for (i, record) in &report.records {
+            letters.push('\n');
+            letters.push_str(&i.to_string());
+            letters.push('\n');
+            letters.push_str(&serde_json::to_string(record).expect("a record serializes"));
+        }
+        return letters;
     }
     let mut status = String::with_capacity(report.outcomes.len());
     let mut errors = BTreeMap::new();
@@ -226,8 +235,9 @@ const SMALL_RUN: usize = 16;
 fn label(items_json: &str) -> &'static str {
     let rest = items_json.strip_prefix("[[").unwrap_or_default();
     let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(0);
-    // An upper bound on the items (nested arrays count too): enough to tell a chain.
-    let small = items_json.matches("],[").count() < SMALL_RUN;
+    // An upper bound on the items (each ends with a `]`, as does the document): enough to tell
+    // a chain.
+    let small = items_json.bytes().filter(|b| *b == b']').count() <= SMALL_RUN + 1;
     match (rest[..digits].parse::<u8>(), small) {
         (Ok(code), true) => batch::OP_CODES
             .iter()

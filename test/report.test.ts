@@ -1,0 +1,44 @@
+// The engine's report as JavaScript reads it (src/run.ts `readReport`): the short form when
+// every item is done (status letters, then a position line and a JSON line per record read),
+// the JSON document otherwise.
+import { describe, expect, it } from 'vitest';
+import { readReport } from '../src/run';
+
+describe('the report of a run', () => {
+  it('every item done, nothing read: the letters alone', () => {
+    const r = readReport('ddd');
+    expect(r).toMatchObject({ ok: true, done: 3, failed: 0, undoErrors: [] });
+    expect(r.items.map((i) => i.status)).toEqual(['done', 'done', 'done']);
+    expect(r.records.size).toBe(0);
+  });
+
+  it('every item done, records read: their JSON kept by position, undecoded', () => {
+    const a = '{"index":4,"name":"a b\\nc","kind":"veth"}';
+    const b = '{"index":5,"name":"peer","kind":"veth"}';
+    const r = readReport(`ddd\n1\n${a}\n2\n${b}`);
+    expect(r).toMatchObject({ ok: true, done: 3 });
+    expect([...r.records.keys()]).toEqual([1, 2]);
+    expect(r.records.get(1)).toBe(a);
+    expect(JSON.parse(r.records.get(1) as string)).toMatchObject({ name: 'a b\nc' });
+    expect(r.records.get(2)).toBe(b);
+  });
+
+  it('a failure: the JSON document, records decoded', () => {
+    const r = readReport(
+      JSON.stringify({
+        status: 'fn',
+        errors: { 0: { message: 'File exists', kind: 'kernel', code: 'EEXIST', errno: 17, op: 'link.add' } },
+        records: {},
+        undoErrors: [],
+      }),
+    );
+    expect(r).toMatchObject({ ok: false, done: 0, failed: 1 });
+    expect(r.items.map((i) => i.status)).toEqual(['failed', 'not-run']);
+    expect(r.errors.get(0)).toMatchObject({ code: 'EEXIST', op: 'link.add' });
+  });
+
+  it('anything else is a protocol error', () => {
+    expect(() => readReport('dxd')).toThrow(expect.objectContaining({ code: 'EPROTO' }));
+    expect(() => readReport('dx\n1\n{}')).toThrow(expect.objectContaining({ code: 'EPROTO' }));
+  });
+});
