@@ -308,8 +308,12 @@ export function readReport(json: string): Report {
     const records = new Map<number, LinkRecord | string>();
     while (at >= 0) {
       const line = json.indexOf('\n', at + 1);
+      const digits = json.slice(at + 1, line);
+      if (line < 0 || !/^\d{1,9}$/.test(digits)) {
+        throw new TenusError(`unknown batch report record ${JSON.stringify(json.slice(at + 1, at + 21))}`, { kind: 'protocol', code: 'EPROTO' });
+      }
       const next = json.indexOf('\n', line + 1);
-      records.set(Number(json.slice(at + 1, line)), json.slice(line + 1, next < 0 ? json.length : next));
+      records.set(Number(digits), json.slice(line + 1, next < 0 ? json.length : next));
       at = next;
     }
     const items = new Array<BatchItemResult>(count).fill(SHARED.d);

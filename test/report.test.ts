@@ -40,5 +40,9 @@ describe('the report of a run', () => {
   it('anything else is a protocol error', () => {
     expect(() => readReport('dxd')).toThrow(expect.objectContaining({ code: 'EPROTO' }));
     expect(() => readReport('dx\n1\n{}')).toThrow(expect.objectContaining({ code: 'EPROTO' }));
+    // A record's position without its JSON line, or no position: refused, not looped over.
+    expect(() => readReport('dd\n1')).toThrow(expect.objectContaining({ code: 'EPROTO' }));
+    expect(() => readReport('dd\n\n{}')).toThrow(expect.objectContaining({ code: 'EPROTO' }));
+    expect(() => readReport('dd\nx\n{}')).toThrow(expect.objectContaining({ code: 'EPROTO' }));
   });
 });
