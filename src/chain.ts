@@ -471,33 +471,12 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 
   /**
    * Sends a chain's lone item on `link` (see `lone`): what `send` does for it, without a run to
-   * compile; an answer of every item done (`"d"`) resolves to the link with no report read.
+   * compile.
    */
   private sendLone(link: Link, lone: (index: number, name: string) => Item): Promise<L> {
     const index = link.index;
     const name = link.name;
-    let answer: Promise<string>;
-    try {
-      answer = gather(this.ns.native, JSON.stringify([lone(index, name)]), true);
-    } catch (e) {
-      return Promise.reject(TenusError.from(e));
-    }
-    const named = (e: unknown): never => {
-      const error = TenusError.from(e);
-      if (error instanceof TenusError) error.nameLink(name, index);
-      throw error;
-    };
-    return answer.then((json) => {
-      if (json === 'd') return link as L;
-      let report: Report;
-      try {
-        report = readRunReport(json, 1);
-      } catch (e) {
-        return named(e);
-      }
-      if (!report.ok) throw failure(report, [name], name, index);
-      return link as L;
-    }, named);
+    return sendItems(this.ns, () => [lone(index, name)], name, index, () => link as L);
   }
 
   /**
@@ -508,30 +487,11 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   private sendMade(kind: LinkKind): Promise<L> {
     const options = this.options;
     const name = typeof options.name === 'string' ? options.name : undefined;
-    const items: Item[] = this.makesPair() ? [[OP.linkAdd, kind, options], READ_CREATED, READ_PEER] : [[OP.linkAdd, kind, options], READ_CREATED];
-    let answer: Promise<string>;
-    try {
-      answer = gather(this.ns.native, JSON.stringify(items), true);
-    } catch (e) {
-      return Promise.reject(TenusError.from(e));
-    }
+    const peer = this.makesPair() ? { at: 2, ns: this.ns } : undefined;
+    const created: Item = [OP.linkAdd, kind, options];
+    const items = (): Item[] => (peer ? [created, READ_CREATED, READ_PEER] : [created, READ_CREATED]);
     const start = this.start;
-    const peer = items.length === 3 ? { at: 2, ns: this.ns } : undefined;
-    const named = (e: unknown): never => {
-      const error = TenusError.from(e);
-      if (error instanceof TenusError && name !== undefined) error.nameLink(name, undefined);
-      throw error;
-    };
-    return answer.then((json) => {
-      let report: Report;
-      try {
-        report = readRunReport(json, items.length);
-      } catch (e) {
-        return named(e);
-      }
-      if (!report.ok) throw failure(report, [name, name, name], name, undefined);
-      return this.result(this.ns, record(report, 1), report, peer, start);
-    }, named);
+    return sendItems(this.ns, items, name, undefined, (report) => this.result(this.ns, record(report, 1), report, peer, start));
   }
 
   /** @internal Whether the chain makes a pair whose peer is read back too (VethChain). */
@@ -548,7 +508,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   protected result(
     ns: Netns,
     rec: LinkRecord | string | undefined,
-    _report: Report,
+    _report: Report | undefined,
     _peer: { at: number; ns: Netns } | undefined,
     start: Start,
   ): L {
@@ -589,7 +549,7 @@ export class VethChain extends LinkChain<VethLink> {
   protected override result(
     ns: Netns,
     rec: LinkRecord | string | undefined,
-    report: Report,
+    report: Report | undefined,
     peer: { at: number; ns: Netns } | undefined,
   ): VethLink {
     const peerLink = new Link(peer?.ns ?? ns, record(report, peer?.at ?? -1));
@@ -601,9 +561,47 @@ export class VethChain extends LinkChain<VethLink> {
 const READ_CREATED: Item = [OP.linkGet, { created: 0 }];
 const READ_PEER: Item = [OP.linkGet, { peerOf: 0 }];
 
+/**
+ * Sends `items()` (of one namespace) as one run without compiling it (`sendLone`, `sendMade`);
+ * `use` makes the chain's value from the report, none when the answer is one item done and
+ * nothing read (`"d"`: not read at all). Errors name the link (`name`, `index`).
+ */
+function sendItems<T>(
+  ns: Netns,
+  items: () => Item[],
+  name: string | undefined,
+  index: number | undefined,
+  use: (report: Report | undefined) => T,
+): Promise<T> {
+  let sent: Item[];
+  let answer: Promise<string>;
+  try {
+    sent = items();
+    answer = gather(ns.native, JSON.stringify(sent), true);
+  } catch (e) {
+    return Promise.reject(TenusError.from(e));
+  }
+  const named = (e: unknown): never => {
+    const error = TenusError.from(e);
+    if (error instanceof TenusError && name !== undefined) error.nameLink(name, index);
+    throw error;
+  };
+  return answer.then((json) => {
+    if (json === 'd') return use(undefined);
+    let report: Report;
+    try {
+      report = readRunReport(json, sent.length);
+    } catch (e) {
+      return named(e);
+    }
+    if (!report.ok) throw failure(report, sent.map(() => name), name, index);
+    return use(report);
+  }, named);
+}
+
 /** The record an item read back. */
-function record(report: Report, at: number): LinkRecord | string {
-  const rec = report.records.get(at);
+function record(report: Report | undefined, at: number): LinkRecord | string {
+  const rec = report?.records.get(at);
   if (!rec) throw new TenusError(`tenus: no link record for item ${at}`, { kind: 'protocol', code: 'EPROTO' });
   return rec;
 }

@@ -247,8 +247,13 @@ export class Link extends LinkOps {
     info: LinkRecord | string,
   ) {
     super();
-    if (typeof info === 'string') this.recordJson = info;
-    else this.record = info;
+    this.hold(info);
+  }
+
+  /** Keeps a record, or its JSON to decode when first read. */
+  private hold(info: LinkRecord | string): void {
+    this.record = typeof info === 'string' ? undefined : info;
+    this.recordJson = typeof info === 'string' ? info : undefined;
   }
 
   /** The kernel's report when the link was last read. */
@@ -261,8 +266,7 @@ export class Link extends LinkOps {
   }
 
   set info(info: LinkRecord) {
-    this.record = info;
-    this.recordJson = undefined;
+    this.hold(info);
   }
 
   get index(): number {
@@ -291,12 +295,7 @@ export class Link extends LinkOps {
   /** @internal Where the link is now, after a chain moved, renamed or changed it. */
   follow(ns: Netns, info: LinkRecord | string): void {
     this.ns = ns;
-    if (typeof info === 'string') {
-      this.record = undefined;
-      this.recordJson = info;
-    } else {
-      this.info = info;
-    }
+    this.hold(info);
   }
 
   protected target(): { ns: Netns; link: number; name: string } {
