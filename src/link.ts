@@ -231,10 +231,8 @@ export abstract class LinkOps {
  * and what it is now.
  */
 export class Link extends LinkOps {
-  /** `info`, once decoded. */
-  private record: LinkRecord | undefined;
-  /** `info` as JSON, until first read. */
-  private recordJson: string | undefined;
+  /** `info`: the record, or its JSON until first read. */
+  private record: LinkRecord | string;
 
   constructor(
     /** The namespace the link is in. */
@@ -247,26 +245,17 @@ export class Link extends LinkOps {
     info: LinkRecord | string,
   ) {
     super();
-    this.hold(info);
-  }
-
-  /** Keeps a record, or its JSON to decode when first read. */
-  private hold(info: LinkRecord | string): void {
-    this.record = typeof info === 'string' ? undefined : info;
-    this.recordJson = typeof info === 'string' ? info : undefined;
+    this.record = info;
   }
 
   /** The kernel's report when the link was last read. */
   get info(): LinkRecord {
-    if (this.record === undefined) {
-      this.record = JSON.parse(this.recordJson as string) as LinkRecord;
-      this.recordJson = undefined;
-    }
+    if (typeof this.record === 'string') this.record = JSON.parse(this.record) as LinkRecord;
     return this.record;
   }
 
   set info(info: LinkRecord) {
-    this.hold(info);
+    this.record = info;
   }
 
   get index(): number {
@@ -295,7 +284,7 @@ export class Link extends LinkOps {
   /** @internal Where the link is now, after a chain moved, renamed or changed it. */
   follow(ns: Netns, info: LinkRecord | string): void {
     this.ns = ns;
-    this.hold(info);
+    this.record = info;
   }
 
   protected target(): { ns: Netns; link: number; name: string } {

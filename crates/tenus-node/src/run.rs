@@ -236,8 +236,12 @@ fn label(items_json: &str) -> &'static str {
     let rest = items_json.strip_prefix("[[").unwrap_or_default();
     let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(0);
     // An upper bound on the items (each ends with a `]`, as does the document): enough to tell
-    // a chain.
-    let small = items_json.bytes().filter(|b| *b == b']').count() <= SMALL_RUN + 1;
+    // a chain, and counted no further than that (a batch's JSON may be megabytes).
+    let small = items_json
+        .bytes()
+        .filter(|b| *b == b']')
+        .nth(SMALL_RUN + 1)
+        .is_none();
     match (rest[..digits].parse::<u8>(), small) {
         (Ok(code), true) => batch::OP_CODES
             .iter()
