@@ -46,6 +46,9 @@ class Cursor {
 
 type Step = (c: Cursor) => void;
 
+/** The item of a step that acts on the link without changing it, given how items name the link and its name. */
+type OnLink = (ref: WireLink, name: string | undefined) => Item;
+
 /**
  * A fluent, awaitable sequence of operations on one link: `await ns.bridge('br0').mtu(9000)
  * .address('10.0.41.1/16').up()`. Arguments are checked as the chain is built, so a bad one
@@ -55,6 +58,7 @@ type Step = (c: Cursor) => void;
  * a moved link is moved back — and the chain rejects with the failing step's error.
  */
 export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
+  /** The steps after `lone`, or all of them when the first changes the link. */
   private readonly steps: Step[] = [];
   /** Whether a step changes the link itself (then it is read back at the end). */
   private changesLink = false;
@@ -69,12 +73,13 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   /** The namespace the link is in at this point of the chain (moveTo changes it). */
   private at: Netns;
   /**
-   * The item of the first step when it acts on the link without changing it (an address, a
-   * neighbour...), given the link's index and name: a chain of that step alone on a `Link`
-   * (`await link.address(cidr)`, most of what users await in a loop) is sent as it is, without
-   * compiling a run (`sendLone`).
+   * The first step, when it acts on the link without changing it (an address, a neighbour...):
+   * kept as its item's builder rather than as a step, so that a chain of that step alone on a
+   * `Link` (`await link.address(cidr)`, most of what users await in a loop) is sent as it is,
+   * without compiling a run (`sendLone`), and without a step made for it (cold, that closure
+   * cost the awaited call ~1 µs).
    */
-  private lone?: (index: number, name: string) => Item;
+  private lone?: OnLink;
 
   /** @internal Use `Netns.bridge()` and friends, `Link.chain()` or `Netns.link()`. */
   constructor(
@@ -246,29 +251,35 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 
   /** An item `[op, link, text]`, or `[op, link, text, options]`. */
   private onLink(op: number, arg: string, value: string, options?: AddressOptions, check = addressOptions): this {
-    let checked = '';
+    if (!this.building()) return this;
+    let checked: string;
     let extra: Record<string, unknown> | undefined;
-    if (this.building()) {
-      try {
-        checked = args.text(arg, value);
-        extra = check(options);
-      } catch (e) {
-        this.error = TenusError.from(e);
-      }
+    try {
+      checked = args.text(arg, value);
+      extra = check(options);
+    } catch (e) {
+      this.error = TenusError.from(e);
+      return this;
     }
     // A label is checked against the name here where the link goes by index (Rust checks it
     // against a name it is sent).
-    const on = (ref: WireLink, name: string | undefined): Item => {
+    return this.onLinkStep((ref, name) => {
       if (typeof ref === 'number') checkLabel(extra, name);
       return extra ? [op, ref, checked, extra] : [op, ref, checked];
-    };
-    this.loneStep(on);
-    return this.step((c) => c.add(on(c.ref, c.name)), false);
+    });
   }
 
-  /** Keeps `item` as the chain's lone item when the step being added is its first. */
-  private loneStep(item: (index: number, name: string) => Item): void {
-    if (this.steps.length === 0 && this.error === undefined) this.lone = item;
+  /** Adds a step acting on the link without changing it: as `lone` when it is the first. */
+  private onLinkStep(item: OnLink): this {
+    if (!this.building()) return this;
+    if (this.lone === undefined && this.steps.length === 0) this.lone = item;
+    else this.steps.push((c) => c.add(item(c.ref, c.name)));
+    return this;
+  }
+
+  /** Whether the chain has no steps (it resolves to its link as it is). */
+  private empty(): boolean {
+    return this.lone === undefined && this.steps.length === 0;
   }
 
   // Issue 13, part B: bridge VLANs and settings on this link (bridge-vlan.ts).
@@ -335,8 +346,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     let item: Item = [0];
     this.guard(() => (item = build(0)));
     const on = (ref: WireLink): Item => [item[0], ref, ...item.slice(2)];
-    if (!changesLink) this.loneStep(on);
-    return this.step((c) => c.add(on(c.ref)), changesLink);
+    return changesLink ? this.step((c) => c.add(on(c.ref)), true) : this.onLinkStep(on);
   }
 
   /**
@@ -410,13 +420,13 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   private executeNow(): Promise<L> {
     if (this.error !== undefined) return Promise.reject(this.error);
     const start = this.start;
-    if (this.lone !== undefined && this.steps.length === 1 && 'link' in start && start.link.ns === this.ns && !this.ns.closed) {
+    if (this.lone !== undefined && this.steps.length === 0 && 'link' in start && start.link.ns === this.ns && !this.ns.closed) {
       return this.sendLone(start.link, this.lone);
     }
-    if ('create' in start && this.steps.length === 0 && this.peerIn === undefined && !this.ns.closed) {
+    if ('create' in start && this.empty() && this.peerIn === undefined && !this.ns.closed) {
       return this.sendMade(start.create);
     }
-    if ('ref' in start && typeof start.ref === 'number' && this.steps.length > 0 && this.changesLink) {
+    if ('ref' in start && typeof start.ref === 'number' && this.changesLink) {
       // A move needs the name (the index changes with the namespace).
       return this.ns.readLink(start.ref).then((rec) => this.send(rec.name));
     }
@@ -449,10 +459,11 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
       c.ref = start.ref;
       if (typeof start.ref === 'string') c.name = start.ref;
     }
+    if (this.lone !== undefined) c.add(this.lone(c.ref, c.name));
     for (const step of this.steps) step(c);
     // Read back what changed, and what an empty chain resolves to; addresses and routes do
     // not change the link's record.
-    const read = created !== undefined || this.changesLink || 'ref' in start || this.steps.length === 0;
+    const read = created !== undefined || this.changesLink || 'ref' in start || this.empty();
     const got = read ? c.add([OP.linkGet, c.ref]) : undefined;
     const peer = this.peerStep(run, c, created);
     return run.run(
@@ -473,7 +484,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
    * Sends a chain's lone item on `link` (see `lone`): what `send` does for it, without a run to
    * compile.
    */
-  private sendLone(link: Link, lone: (index: number, name: string) => Item): Promise<L> {
+  private sendLone(link: Link, lone: OnLink): Promise<L> {
     const index = link.index;
     const name = link.name;
     return sendItems(this.ns, () => [lone(index, name)], name, index, () => link as L);

@@ -100,6 +100,20 @@ describe('a chain that succeeds', () => {
     expect(ipAddrs(ns, 'br0')).toContain('10.0.0.1/24');
   });
 
+  it('on an existing link, an address first and changes after it, in order', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    const changed = await br.address('10.0.0.1/24').neighbour('10.0.0.9', { mac: '02:00:00:00:00:09' }).mtu(1400).address('10.0.0.2/24');
+    expect(changed.info.mtu).toBe(1400);
+    expect(ipAddrs(ns, 'br0')).toEqual(['10.0.0.1/24', '10.0.0.2/24']);
+    expect((await ns.neighbours({ link: br })).map((n) => n.address)).toEqual(['10.0.0.9']);
+    // The first step fails: nothing after it runs.
+    const e = await rejection(br.address('10.0.0.1/24').mtu(1300));
+    expect(e).toMatchObject({ code: 'EEXIST', op: 'address.add' });
+    expect(ipLink(ns, 'br0').mtu).toBe(1400);
+  });
+
   it('on a link named by ns.link(), without reading it first', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();
@@ -220,6 +234,17 @@ describe('undo on failure, for a chain on an existing link', () => {
     const now = await ns.link('br0');
     expect(now.info.mtu).toBe(1500);
     expect(await now.addresses()).toEqual([]);
+    expect(ipLink(ns, 'br0').mtu).toBe(1500);
+    expect(ipAddrs(ns, 'br0')).toEqual([]);
+  });
+
+  it('removes the address of its first step when a later step fails', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    const e = await rejection(br.address('10.0.0.5/24').mtu(1400).address('10.0.0.5/24'));
+    expect(e).toMatchObject({ code: 'EEXIST', op: 'address.add' });
+    expect(e.undoErrors).toBeUndefined();
     expect(ipLink(ns, 'br0').mtu).toBe(1500);
     expect(ipAddrs(ns, 'br0')).toEqual([]);
   });
