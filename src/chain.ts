@@ -473,10 +473,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
         const where = run.namespace(c.target);
         return this.result(where, got === undefined ? undefined : record(report, got), report, peer, start);
       },
-      (e) => {
-        if (e instanceof TenusError && c.name !== undefined) e.nameLink(c.name, startIndex(start));
-        throw e;
-      },
+      namingLink(c.name, startIndex(start)),
     );
   }
 
@@ -592,11 +589,7 @@ function sendItems<T>(
   } catch (e) {
     return Promise.reject(TenusError.from(e));
   }
-  const named = (e: unknown): never => {
-    const error = TenusError.from(e);
-    if (error instanceof TenusError && name !== undefined) error.nameLink(name, index);
-    throw error;
-  };
+  const named = namingLink(name, index);
   return answer.then((json) => {
     if (json === 'd') return use(undefined);
     let report: Report;
@@ -608,6 +601,15 @@ function sendItems<T>(
     if (!report.ok) throw failure(report, sent.map(() => name), name, index);
     return use(report);
   }, named);
+}
+
+/** What rejects a chain's run: its error, naming the link (`name`, `index`) when it has a name. */
+function namingLink(name: string | undefined, index: number | undefined): (e: unknown) => never {
+  return (e) => {
+    const error = TenusError.from(e);
+    if (error instanceof TenusError && name !== undefined) error.nameLink(name, index);
+    throw error;
+  };
 }
 
 /** The record an item read back. */
