@@ -8,8 +8,7 @@ import type { LinkChangeOptions, LinkKind, LinkLike } from './types';
 // Routing (issue 13 part A).
 import { BatchNexthop, type BatchNexthopSettings } from './nexthop';
 import { BatchRoute, type BatchRouteSettings } from './route';
-import { BatchRule } from './rule';
-import type { RuleOptions } from './native';
+import { BatchRule, type RuleSettings } from './rule';
 import { addressDeleteOptions, addressOptions, checkLabel, type AddressDeleteOptions } from './address';
 import { bridgeSetItem, vlanItem, type BridgeVlanSpec, type Vids } from './bridge-vlan';
 import { FDB_LINKS, fdbItem, type FdbSpec } from './fdb';
@@ -340,7 +339,7 @@ export class BatchBuilder extends LinkMakers<BatchLink, BatchLink, BatchLinkLike
   }
 
   /** `ip rule add ...`; `.delete()` deletes instead. */
-  rule(options?: RuleOptions): BatchRule {
+  rule(options?: RuleSettings): BatchRule {
     return new BatchRule(this.run, options);
   }
 

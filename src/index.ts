@@ -30,7 +30,7 @@ export type * from './cni/types';
 export type * from './types';
 // Routing (issue 13 part A).
 export { RouteBuilder, RouteChain, BatchRoute, type RouteSettings, type BatchRouteSettings, type BatchNexthopLeg } from './route';
-export { RuleBuilder, RuleChain, BatchRule, type RuleListOptions } from './rule';
+export { RuleBuilder, RuleChain, BatchRule, type RuleListOptions, type RuleSettings, type RangeLike } from './rule';
 export { NexthopBuilder, NexthopChain, BatchNexthop, type NexthopSettings, type BatchNexthopSettings } from './nexthop';
 // Issue 13, part B: neighbours, the bridge FDB, bridge VLANs, addresses completed, statistics.
 export { Changes } from './changes';

@@ -16,7 +16,7 @@ import { closeWatchers, Watcher, type WatchOptions } from './watch';
 // Routing (issue 13 part A).
 import { getNexthop, listNexthops, NexthopChain, type NexthopSettings } from './nexthop';
 import { flushRoutes, getRoute, listRoutes, RouteChain, type RouteSettings } from './route';
-import { listRules, RuleChain, type RuleListOptions } from './rule';
+import { listRules, RuleChain, type RuleListOptions, type RuleSettings } from './rule';
 // Issue 13, part B: neighbours, the bridge FDB, bridge VLANs, addresses completed, statistics.
 import { listAddresses, waitForDad, type DadOptions } from './address';
 import { listVlans, type BridgeVlanSpec, type Vids } from './bridge-vlan';
@@ -39,7 +39,6 @@ import type {
   RouteGetOptions,
   RouteListOptions,
   RouteRecord,
-  RuleOptions,
   RuleRecord,
 } from './native';
 
@@ -418,7 +417,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   }
 
   /** A policy rule, added when awaited: `await ns.rule({ from, fwmark }).table(100).priority(1000)`. */
-  rule(options?: RuleOptions): RuleChain {
+  rule(options?: RuleSettings): RuleChain {
     return new RuleChain(this, options);
   }
 

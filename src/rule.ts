@@ -8,11 +8,31 @@ import { call } from './native';
 import type { Netns } from './netns';
 import { OP, type Item } from './ops';
 import type { Run } from './run';
-import type { Family, IpProtocol, RouteProtocol, RouteTableName, RuleAction, RuleOptions, RuleRecord } from './native';
+import type { Family, IpProtocol, Range, RouteProtocol, RouteTableName, RuleAction, RuleOptions, RuleRecord } from './native';
 
-/** A number or a `{ start, end }` range. */
+/** A uid or port range: one value, `{ start, end }`, or `[start, end]` (as bridge VLAN ranges are given). */
+export type RangeLike = number | Range | readonly [number, number];
+
+/** `ip rule` selectors and action as `ns.rule()`, `b.rule()` and `set()` take them: ranges in any `RangeLike` shape. */
+export type RuleSettings = Omit<RuleOptions, 'uidrange' | 'sport' | 'dport'> & {
+  /** User ids `start` to `end` (`uidrange 100-200`). */
+  uidrange?: RangeLike;
+  /** Source ports `start` to `end` (`sport 1000-2000`). */
+  sport?: RangeLike;
+  /** Destination ports `start` to `end`. */
+  dport?: RangeLike;
+};
+
+/** A number, a `{ start, end }` range or a `[start, end]` one, as `{ start, end }` (ranges: Rust). */
 function rangeArg(arg: string, value: unknown): unknown {
   if (typeof value === 'number') return args.uint(arg, value);
+  if (Array.isArray(value)) {
+    if (value.length !== 2) throw TenusError.invalidType(arg, `a range is [start, end], not ${value.length} values`);
+    return { start: args.uint(`${arg}[0]`, value[0]), end: args.uint(`${arg}[1]`, value[1]) };
+  }
+  if (typeof value !== 'object' || value === null) {
+    throw TenusError.invalidType(arg, `must be a number, { start, end } or [start, end], not ${value === null ? 'null' : typeof value}`);
+  }
   return args.options(arg, value);
 }
 
@@ -136,7 +156,7 @@ export abstract class RuleBuilder extends ItemBuilder {
   }
 
   /** Several options at once. */
-  set(options: RuleOptions): this {
+  set(options: RuleSettings): this {
     return this.put(() => Object.assign(this.o, ruleOptions(options)));
   }
 
@@ -149,7 +169,7 @@ export abstract class RuleBuilder extends ItemBuilder {
 /** A rule to add (or, after `.delete()`, delete) in a namespace; runs when awaited. */
 export class RuleChain extends RuleBuilder implements PromiseLike<void> {
   /** @internal Use `Netns.rule()`. */
-  constructor(ns: Netns, options?: RuleOptions) {
+  constructor(ns: Netns, options?: RuleSettings) {
     super(ns, [OP.ruleAdd, {}]);
     this.put(() => this.setOptions(ruleOptions(options)));
   }
@@ -173,7 +193,7 @@ export class RuleChain extends RuleBuilder implements PromiseLike<void> {
 /** A rule in a batch (`b.rule(...)`); its methods check their arguments at once. */
 export class BatchRule extends RuleBuilder {
   /** @internal Use `BatchBuilder.rule()`. */
-  constructor(run: Run, options?: RuleOptions) {
+  constructor(run: Run, options?: RuleSettings) {
     const item: Item = [OP.ruleAdd, ruleOptions(options)];
     super(run, item);
     this.place(run);

@@ -2,7 +2,7 @@
 // kernel's fib_rule_tests.sh ported: each selector makes `ip route get` with the same selector
 // answer from the rule's table (IPv4 and IPv6). Undo of rules in rollback batches; bad input.
 import { describe, expect, it } from 'vitest';
-import type { Netns, RuleOptions, RuleRecord } from '../src';
+import type { Netns, RuleOptions, RuleRecord, RuleSettings } from '../src';
 import { rejection } from './helpers/check';
 import { lab, needRoot, runIn } from './helpers/lab';
 import { ipRules, noDad, sysctl } from './helpers/routing';
@@ -147,6 +147,23 @@ describe('rules: every selector, checked against ip -j rule', () => {
     const listed = await agreed(ns, 'inet6');
     expect(listed.filter((r) => r.table === RTABLE).map((r) => r.family)).toEqual(['inet6', 'inet6']);
     expect((await ns.rules()).length).toBe((await ns.rules({ family: 'inet' })).length + listed.length);
+  });
+
+  it('ranges given as [start, end] make the same rules as { start, end }: awaited, in set(), in a batch', async (ctx) => {
+    needRoot(ctx);
+    const ns = await setup();
+    await ns.rule({ uidrange: [100, 200], sport: [1000, 2000], dport: [80, 80], ipproto: 'tcp', table: RTABLE, priority: 1100 });
+    await ns.rule({ uidrange: { start: 100, end: 200 }, sport: { start: 1000, end: 2000 }, dport: 80, ipproto: 'tcp', table: RTABLE, priority: 1101 });
+    await ns.rule({ table: RTABLE, priority: 1102 }).set({ sport: [5, 6], dport: [7, 8] });
+    const r = await ns.batch((b) => b.rule({ uidrange: [300, 301], table: RTABLE, priority: 1103 }));
+    expect(r.ok).toBe(true);
+    const byPriority = new Map((await agreed(ns)).map((rule) => [rule.priority, rule]));
+    const { priority: _a, ...tuple } = byPriority.get(1100)!;
+    const { priority: _b, ...object } = byPriority.get(1101)!;
+    expect(tuple).toEqual(object);
+    expect(tuple).toMatchObject({ uidrange: { start: 100, end: 200 }, sport: { start: 1000, end: 2000 }, dport: { start: 80, end: 80 } });
+    expect(byPriority.get(1102)).toMatchObject({ sport: { start: 5, end: 6 }, dport: { start: 7, end: 8 } });
+    expect(byPriority.get(1103)).toMatchObject({ uidrange: { start: 300, end: 301 } });
   });
 });
 
@@ -334,10 +351,14 @@ describe('rules: undo in rollback batches, bad input', () => {
     needRoot(ctx);
     const ns = await setup();
     const before = ipRules(ns);
-    const cases: [RuleOptions, string][] = [
+    const cases: [RuleSettings, string][] = [
       [{ table: 0 }, 'table'],
       [{ from: '10.0.0.0/8' }, 'table'],
       [{ table: 5, sport: { start: 2000, end: 1000 } }, 'sport'],
+      [{ table: 5, sport: [2000, 1000] }, 'sport'],
+      [{ table: 5, sport: [1, 2, 3] as unknown as [number, number] }, 'sport'],
+      [{ table: 5, dport: [1, -1] }, 'dport[1]'],
+      [{ table: 5, uidrange: '100-200' as unknown as number }, 'uidrange'],
       [{ table: 5, dport: { start: 80, end: 70000 } }, 'dport.end'],
       [{ table: 5, from: '10.0.0.0/33' }, 'from'],
       [{ table: 5, from: '10.0.0.0/8', to: 'fd00::/8' }, 'to'],
