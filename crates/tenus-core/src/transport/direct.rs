@@ -10,9 +10,15 @@
 //! read each other's answers; requests on it are not ordered with the driver's, which is why
 //! callers use it only when nothing of theirs is waiting on the driver. The same `Pending`
 //! state decides what an answer means, so timeouts, dumps and errors behave as on the driver.
+//!
+//! The requests themselves are sent by another thread when it is awake (relay.rs), so that
+//! the work the kernel defers to the sending CPU does not stand between this thread and the
+//! answer; this thread reads the answer meanwhile.
 
 use std::io;
 use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::time::Duration;
 
 use netlink_sys::Socket;
 use tokio::time::Instant;
@@ -21,29 +27,51 @@ use super::ack::NLM_F_ACK;
 use super::driver::recv_now;
 use super::header;
 use super::pending::{Job, Pending};
+use super::relay::{self, Sent, State};
 use crate::error::{Error, Result};
 
 /// A dump part is at most 32 KiB; an ACK with its extended-ACK text far less.
 const RECV_BUFFER: usize = 64 * 1024;
 
+/// How long this thread polls the socket without sleeping while a relayed request is being
+/// sent (the kernel may sleep in it: a veth pair waits for RCU grace periods, ~0.3 ms); then
+/// it sleeps in `poll`, waking every `RELAYED_POLL` to see whether the send failed.
+const RELAYED_SPIN: Duration = Duration::from_millis(1);
+const RELAYED_POLL: Duration = Duration::from_millis(1);
+/// A request the sending thread has not taken up within this (~1 µs when it is awake on
+/// another CPU) is taken back and sent from here: that thread is busy, or waits for this CPU.
+const TAKE_BACK_AFTER: Duration = Duration::from_micros(10);
+
 pub(super) struct Direct {
-    socket: Socket,
+    /// Shared with the sending thread while it sends on it.
+    socket: Arc<Socket>,
     pending: Pending,
     inbuf: Vec<u8>,
+    /// Whether requests go through the sending thread (relay.rs).
+    relay: bool,
+    /// The relayed requests not known to be sent yet.
+    relayed: Vec<Sent>,
 }
 
 impl Direct {
     pub(super) fn new(socket: Socket) -> Self {
+        Self::with_relay(socket, relay::enabled())
+    }
+
+    fn with_relay(socket: Socket, relay: bool) -> Self {
         Direct {
-            socket,
+            socket: Arc::new(socket),
             pending: Pending::new(),
             inbuf: vec![0; RECV_BUFFER],
+            relay,
+            relayed: Vec::new(),
         }
     }
 
     /// Sends `job` and reads until it is answered (its reply sent) or its deadline passed.
     pub(super) fn run(&mut self, job: Job) {
         self.pending.enqueue(job);
+        let mut spinning_since = None;
         // A dump abandoned at its deadline is read to its end too: the next dump needs that.
         while !self.pending.is_idle() {
             let now = Instant::now();
@@ -55,35 +83,87 @@ impl Direct {
                 Ok(Some(n)) => {
                     self.pending.on_datagram(&self.inbuf[..n], Instant::now());
                 }
-                Ok(None) => self.wait_readable(),
+                Ok(None) => match self.relayed_state() {
+                    Err(e) => self.pending.fail_all(&e),
+                    Ok(None) => self.wait_readable(None),
+                    // Not taken up by the sending thread (busy, or on this CPU): sent from here.
+                    Ok(Some(State::Queued(at)))
+                        if at.elapsed() > TAKE_BACK_AFTER && self.relayed.len() == 1 =>
+                    {
+                        if let Some(message) = self.relayed[0].take_back() {
+                            relay::slow();
+                            let sent = send(self.socket.as_raw_fd(), message);
+                            self.relayed.clear();
+                            if let Err(e) = sent {
+                                self.pending.fail_all(&e);
+                            }
+                        }
+                    }
+                    // Being sent: the answer comes as soon as the kernel has handled it.
+                    Ok(Some(_)) if now.duration_since(*spinning_since.get_or_insert(now)) < RELAYED_SPIN => {
+                        std::hint::spin_loop()
+                    }
+                    Ok(Some(_)) => self.wait_readable(Some(RELAYED_POLL)),
+                },
                 Err(e) => self.pending.fail_all(&e),
             }
         }
     }
 
-    /// Sends every request that may go now, one per `sendmsg`, each asking for its ACK.
+    /// Where the oldest relayed request not sent yet stands (None: all are sent); the error of
+    /// one that failed.
+    fn relayed_state(&mut self) -> Result<Option<State>> {
+        let mut failed = None;
+        self.relayed.retain(|request| match request.state() {
+            State::Sent => false,
+            State::Failed(errno) => {
+                failed.get_or_insert(errno);
+                false
+            }
+            _ => true,
+        });
+        match failed {
+            Some(errno) => Err(Error::os(
+                "netlink.send",
+                "sendmsg",
+                &io::Error::from_raw_os_error(errno),
+            )),
+            None => Ok(self.relayed.first().map(Sent::state)),
+        }
+    }
+
+    /// Sends every request that may go now, one per `sendmsg`, each asking for its ACK (through
+    /// the sending thread when it is awake).
     fn send_ready(&mut self, now: Instant) -> Result<()> {
         while let Some((seq, mut message)) = self.pending.next_to_send(now) {
             if self.pending.ask_ack(seq) {
                 header::add_flags(&mut message, NLM_F_ACK);
             }
-            let fd = self.socket.as_raw_fd();
-            let n = unsafe { libc::send(fd, message.as_ptr().cast(), message.len(), 0) };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                return Err(Error::os("netlink.send", "sendmsg", &e));
+            if self.relay {
+                self.relayed.retain(|sent| sent.state() != State::Sent);
+                // Behind a request of ours still queued there, this one must be queued too.
+                let queue = !self.relayed.is_empty();
+                match relay::try_send(&self.socket, message, queue) {
+                    Ok(sent) => {
+                        self.relayed.push(sent);
+                        continue;
+                    }
+                    Err(unsent) => message = unsent,
+                }
             }
+            send(self.socket.as_raw_fd(), &message)?;
         }
         Ok(())
     }
 
     /// Nothing queued yet (the kernel answers inside `sendmsg`, so rarely): waits for the socket
-    /// until the earliest deadline, and times out what is late.
-    fn wait_readable(&mut self) {
+    /// until the earliest deadline, or at most `at_most`, and times out what is late.
+    fn wait_readable(&mut self, at_most: Option<Duration>) {
         let Some(deadline) = self.pending.next_deadline() else {
             return;
         };
         let left = deadline.saturating_duration_since(Instant::now());
+        let left = at_most.map_or(left, |most| left.min(most));
         let mut fd = libc::pollfd {
             fd: self.socket.as_raw_fd(),
             events: libc::POLLIN,
@@ -98,6 +178,16 @@ impl Direct {
         }
         self.pending.expire(Instant::now());
     }
+}
+
+/// One request, one `sendmsg`.
+fn send(fd: std::os::fd::RawFd, message: &[u8]) -> Result<()> {
+    let n = unsafe { libc::send(fd, message.as_ptr().cast(), message.len(), 0) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        return Err(Error::os("netlink.send", "sendmsg", &e));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -153,6 +243,46 @@ mod tests {
         ));
         let flags = answering.join().unwrap();
         assert!(flags.iter().all(|f| f & NLM_F_ACK != 0), "{flags:?}");
+    }
+
+    #[test]
+    fn through_the_sending_thread_requests_are_answered_in_order_and_a_failed_send_fails_at_once() {
+        let (sock, peer) = pair();
+        let mut direct = Direct::with_relay(sock, true);
+        const JOBS: usize = 200;
+        // Answers at once, as the kernel does: most requests after the first find the sending
+        // thread awake and go through it.
+        let answering = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 4096];
+            let mut seqs = Vec::new();
+            while seqs.len() < JOBS {
+                let n = peer.recv(&mut buf).unwrap();
+                for (seq, _) in requests(&buf[..n]) {
+                    seqs.push(seq);
+                    peer.send(&ack_for(seq, 0, None)).unwrap();
+                }
+            }
+            (seqs, peer)
+        });
+        for _ in 0..JOBS {
+            let (j, mut rx) = job(Expect::Ack, Duration::from_secs(5));
+            direct.run(j);
+            assert!(rx.try_recv().unwrap().is_ok());
+        }
+        let (seqs, peer) = answering.join().unwrap();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+        drop(peer);
+        let (j, mut rx) = job(Expect::Ack, Duration::from_secs(5));
+        let started = std::time::Instant::now();
+        direct.run(j);
+        assert!(matches!(
+            rx.try_recv().unwrap(),
+            Err(Error::Os {
+                errno: libc::ECONNREFUSED,
+                ..
+            })
+        ));
+        assert!(started.elapsed() < Duration::from_secs(1));
     }
 
     #[test]
