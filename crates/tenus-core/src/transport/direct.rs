@@ -27,7 +27,8 @@ use super::ack::NLM_F_ACK;
 use super::driver::recv_now;
 use super::header;
 use super::pending::{Job, Pending};
-use super::relay::{self, Sent, State};
+use super::relay::{self, Relayed, State};
+use super::socket::send_one;
 use crate::error::{Error, Result};
 
 /// A dump part is at most 32 KiB; an ACK with its extended-ACK text far less.
@@ -50,7 +51,7 @@ pub(super) struct Direct {
     /// Whether requests go through the sending thread (relay.rs).
     relay: bool,
     /// The relayed requests not known to be sent yet.
-    relayed: Vec<Sent>,
+    relayed: Vec<Relayed>,
 }
 
 impl Direct {
@@ -91,8 +92,8 @@ impl Direct {
                         if at.elapsed() > TAKE_BACK_AFTER && self.relayed.len() == 1 =>
                     {
                         if let Some(message) = self.relayed[0].take_back() {
-                            relay::slow();
-                            let sent = send(self.socket.as_raw_fd(), message);
+                            relay::too_slow();
+                            let sent = send(&self.socket, message);
                             self.relayed.clear();
                             if let Err(e) = sent {
                                 self.pending.fail_all(&e);
@@ -128,7 +129,7 @@ impl Direct {
                 "sendmsg",
                 &io::Error::from_raw_os_error(errno),
             )),
-            None => Ok(self.relayed.first().map(Sent::state)),
+            None => Ok(self.relayed.first().map(Relayed::state)),
         }
     }
 
@@ -151,7 +152,7 @@ impl Direct {
                     Err(unsent) => message = unsent,
                 }
             }
-            send(self.socket.as_raw_fd(), &message)?;
+            send(&self.socket, &message)?;
         }
         Ok(())
     }
@@ -181,13 +182,8 @@ impl Direct {
 }
 
 /// One request, one `sendmsg`.
-fn send(fd: std::os::fd::RawFd, message: &[u8]) -> Result<()> {
-    let n = unsafe { libc::send(fd, message.as_ptr().cast(), message.len(), 0) };
-    if n < 0 {
-        let e = io::Error::last_os_error();
-        return Err(Error::os("netlink.send", "sendmsg", &e));
-    }
-    Ok(())
+fn send(socket: &Socket, message: &[u8]) -> Result<()> {
+    send_one(socket, message).map_err(|e| Error::os("netlink.send", "sendmsg", &e))
 }
 
 #[cfg(test)]

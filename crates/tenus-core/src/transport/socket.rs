@@ -1,4 +1,5 @@
-//! Creating the NETLINK_ROUTE socket with the options the driver relies on.
+//! Creating the NETLINK_ROUTE socket with the options the driver relies on, and sending one
+//! message on it.
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -37,4 +38,13 @@ fn set_receive_buffer(socket: &Socket) {
     if set(libc::SO_RCVBUFFORCE) != 0 {
         set(libc::SO_RCVBUF);
     }
+}
+
+/// One message, one `sendmsg` (a netlink datagram goes whole or not at all).
+pub(super) fn send_one(socket: &Socket, message: &[u8]) -> io::Result<()> {
+    let n = unsafe { libc::send(socket.as_raw_fd(), message.as_ptr().cast(), message.len(), 0) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
