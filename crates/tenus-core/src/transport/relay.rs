@@ -6,18 +6,25 @@
 //! plus two context switches, on the critical path of every awaited addition). Sent from this
 //! thread, such work runs on this thread's CPU while the caller, on its own, reads the answer as
 //! soon as the kernel has queued it; the kernel's work no longer evicts the caller's caches
-//! either. Measured on 1,000 calls awaited one at a time (fresh processes, medians): address
-//! additions 28.8 → 24.3 ms, macvlans 192 → 159 ms, veth pairs 410 → 386 ms.
+//! either.
 //!
 //! It takes a request only while awake: after its last send it spins for `TENUS_SPIN_US`
 //! (default 300 µs, as the I/O thread does) and then parks. Waking a parked thread costs more
 //! than it saves, so a request that finds it parked is sent by the caller, which wakes it for
 //! the requests that follow; so is one it has not taken up within 10 µs (direct.rs: it is
 //! busy, or waits for the caller's own CPU). Once it finds itself taken off its CPU while
-//! spinning (every core busy), or a request had to be taken back, requests are sent by their
-//! callers for 10 ms: spinning there would take CPU time from the threads it serves (8 busy
-//! loops on 2 cores: 1,000 awaited addresses 309 ms without that rule, 121–159 ms with it,
-//! 152–158 ms not relayed at all). `TENUS_RELAY=0` turns it off.
+//! spinning, or a request had to be taken back, requests are sent by their callers for a pause
+//! that doubles each time (1 to 128 ms) until the thread has sent 64 requests without losing
+//! its CPU: a burst of other work rides out in a millisecond, while on a machine whose cores
+//! are all busy it stops spinning for the CPU time of the threads it serves. It keeps itself
+//! off its callers' CPU (`Placement`). `TENUS_RELAY=0` turns it off.
+//!
+//! Measured with the bench's own program (1,000 calls awaited one at a time, fresh processes,
+//! 6–10 runs, medians, off → on): address additions 30.6 → 22.1 ms, macvlans 189 → 158 ms,
+//! veth pairs 431 → 395 ms; 64 additions in flight 16.0 → 14.2 ms (not on this path: noise);
+//! with 8 busy loops on the 2 cores, 140 → 160 ms (runs spread 100–232 ms). A fixed 10 ms
+//! pause, before, lost most of the gain (28.7 ms: runs split ~23/~31 ms), none at all did
+//! worse under load (309 vs 154 ms).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
@@ -33,8 +40,13 @@ const DEFAULT_SPIN: Duration = Duration::from_micros(300);
 /// A turn of the spinning loop takes well under a microsecond: a gap this long means the thread
 /// was taken off its CPU.
 const DESCHEDULED: Duration = Duration::from_micros(200);
-/// How long requests are sent by their callers once the machine was found busy.
-const COOL_DOWN: Duration = Duration::from_millis(10);
+/// How long requests are sent by their callers once the machine was found busy: doubled each
+/// time it is found busy again, back to the shortest once the thread has sent `CALM` requests
+/// without losing its CPU. A short pause rides out a burst (V8 compiling on the other CPU);
+/// a long one keeps a thread that can never get a CPU in time from spinning at all.
+const COOL_DOWN_MIN: Duration = Duration::from_millis(1);
+const COOL_DOWN_MAX: Duration = Duration::from_millis(128);
+const CALM: u32 = 64;
 
 /// Where one relayed request stands, as the calling thread sees it.
 #[derive(Debug, PartialEq, Eq)]
@@ -120,6 +132,10 @@ struct Relay {
     /// Until when (µs since `started`) requests are not relayed: the thread found every core
     /// busy, or was too slow to take a request up.
     cool_until_us: AtomicU64,
+    /// The next pause's length, µs (`COOL_DOWN_MIN` to `COOL_DOWN_MAX`).
+    cool_us: AtomicU64,
+    /// The CPU the last caller ran on (-1: none yet).
+    caller_cpu: AtomicI32,
 }
 
 /// Whether direct requests are relayed: not with `TENUS_RELAY=0`, nor with `TENUS_SPIN_US=0`
@@ -154,17 +170,23 @@ fn relay() -> &'static Relay {
             spin: spin_from_env(),
             started: Instant::now(),
             cool_until_us: AtomicU64::new(0),
+            cool_us: AtomicU64::new(COOL_DOWN_MIN.as_micros() as u64),
+            caller_cpu: AtomicI32::new(-1),
         }
     })
 }
 
 impl Relay {
     fn serve(&self) {
+        let mut placement = Placement::new();
         // Starts parked (see `parked`'s initial value) until a first request wakes it.
         self.sleep();
         let mut last = Instant::now();
         let mut turn = last;
+        // Requests sent since the thread last lost its CPU.
+        let mut served = 0u32;
         loop {
+            placement.keep_off(self.caller_cpu.load(Ordering::Relaxed));
             if self.has_work.swap(false, Ordering::AcqRel) {
                 let jobs: Vec<Job> = self
                     .queue
@@ -174,6 +196,10 @@ impl Relay {
                     .collect();
                 for job in jobs {
                     job.send();
+                }
+                served += 1;
+                if served == CALM {
+                    self.calm();
                 }
                 last = Instant::now();
                 turn = last;
@@ -186,6 +212,7 @@ impl Relay {
             turn = now;
             if descheduled {
                 self.cool_down();
+                served = 0;
             }
             if descheduled || now.duration_since(last) > self.spin {
                 self.parked.store(true, Ordering::SeqCst);
@@ -207,8 +234,16 @@ impl Relay {
     }
 
     fn cool_down(&self) {
-        self.cool_until_us
-            .store(self.now_us() + COOL_DOWN.as_micros() as u64, Ordering::Relaxed);
+        let pause = self.cool_us.load(Ordering::Relaxed);
+        self.cool_until_us.store(self.now_us() + pause, Ordering::Relaxed);
+        let longest = COOL_DOWN_MAX.as_micros() as u64;
+        self.cool_us.store((pause * 2).min(longest), Ordering::Relaxed);
+    }
+
+    /// Sent `CALM` requests in a row without losing its CPU: the next pause is the shortest.
+    fn calm(&self) {
+        self.cool_us
+            .store(COOL_DOWN_MIN.as_micros() as u64, Ordering::Relaxed);
     }
 
     /// Parks until a request is queued or a caller wakes it (clearing `parked`).
@@ -226,6 +261,8 @@ impl Relay {
 /// for the caller to send, and wakes the thread for the requests that follow.
 pub(super) fn try_send(socket: &Arc<Socket>, message: Vec<u8>, queue: bool) -> Result<Relayed, Vec<u8>> {
     let r = relay();
+    r.caller_cpu
+        .store(unsafe { libc::sched_getcpu() }, Ordering::Relaxed);
     if !queue && r.cooling() {
         return Err(message);
     }
@@ -250,6 +287,47 @@ pub(super) fn try_send(socket: &Arc<Socket>, message: Vec<u8>, queue: bool) -> R
         r.thread.unpark();
     }
     Ok(sent)
+}
+
+/// Keeps the sending thread off the CPU its callers run on: woken by a caller, the scheduler
+/// tends to place it on the caller's CPU, where the two take turns instead of working side by
+/// side (1,000 awaited addresses, 10–12 fresh processes: 30.3 ms without this, 25.7–27.8 ms
+/// with it, both with the fixed pause). Only this thread's own affinity changes, within the
+/// CPUs it was allowed when it started.
+struct Placement {
+    /// The CPUs this thread may run on, as it started.
+    allowed: Option<libc::cpu_set_t>,
+    /// The CPU excluded now (-1: none).
+    avoiding: i32,
+}
+
+impl Placement {
+    fn new() -> Self {
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        let ok = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } == 0;
+        let count = unsafe { libc::CPU_COUNT(&set) };
+        Placement {
+            allowed: (ok && count >= 2).then_some(set),
+            avoiding: -1,
+        }
+    }
+
+    /// Moves off `cpu` if this thread runs on it (and may run elsewhere).
+    fn keep_off(&mut self, cpu: i32) {
+        let Some(allowed) = self.allowed else { return };
+        if cpu < 0 || cpu == self.avoiding || unsafe { libc::sched_getcpu() } != cpu {
+            return;
+        }
+        let at = cpu as usize;
+        if !unsafe { libc::CPU_ISSET(at, &allowed) } {
+            return;
+        }
+        let mut set = allowed;
+        unsafe { libc::CPU_CLR(at, &mut set) };
+        if unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) } == 0 {
+            self.avoiding = cpu;
+        }
+    }
 }
 
 /// A caller had to take a request back: the thread is not getting a CPU in time, so callers
@@ -330,6 +408,25 @@ mod tests {
                 .collect::<Vec<_>>(),
             [9]
         );
+    }
+
+    #[test]
+    fn placement_moves_the_thread_off_the_callers_cpu() {
+        std::thread::spawn(|| {
+            let mut placement = Placement::new();
+            if placement.allowed.is_none() {
+                return; // one CPU: nowhere to go
+            }
+            let here = unsafe { libc::sched_getcpu() };
+            placement.keep_off(here);
+            assert_ne!(unsafe { libc::sched_getcpu() }, here, "still on the caller's CPU");
+            assert_eq!(placement.avoiding, here);
+            let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+            unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+            assert!(!unsafe { libc::CPU_ISSET(here as usize, &set) });
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]
