@@ -141,9 +141,8 @@ impl Direct {
                 header::add_flags(&mut message, NLM_F_ACK);
             }
             if self.relay {
-                self.relayed.retain(|sent| sent.state() != State::Sent);
                 // Behind a request of ours still queued there, this one must be queued too.
-                let queue = !self.relayed.is_empty();
+                let queue = self.relayed_state()?.is_some();
                 match relay::try_send(&self.socket, message, queue) {
                     Ok(sent) => {
                         self.relayed.push(sent);
