@@ -7,6 +7,7 @@ mod direct;
 mod driver;
 pub mod header;
 mod pending;
+mod placement;
 mod relay;
 mod socket;
 #[cfg(test)]

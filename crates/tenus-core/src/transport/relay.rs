@@ -17,7 +17,7 @@
 //! that doubles each time (1 to 128 ms) until the thread has sent 64 requests without losing
 //! its CPU: a burst of other work rides out in a millisecond, while on a machine whose cores
 //! are all busy it stops spinning for the CPU time of the threads it serves. It keeps itself
-//! off its callers' CPU (`Placement`). `TENUS_RELAY=0` turns it off.
+//! off its callers' CPU (placement.rs). `TENUS_RELAY=0` turns it off.
 //!
 //! Measured with the bench's own program (1,000 calls awaited one at a time, fresh processes,
 //! 6–10 runs, medians, off → on): address additions 30.6 → 22.1 ms, macvlans 189 → 158 ms,
@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use netlink_sys::Socket;
 
+use super::placement::{CallerCpu, Placement};
 use super::socket::send_one;
 
 const DEFAULT_SPIN: Duration = Duration::from_micros(300);
@@ -134,8 +135,8 @@ struct Relay {
     cool_until_us: AtomicU64,
     /// The next pause's length, µs (`COOL_DOWN_MIN` to `COOL_DOWN_MAX`).
     cool_us: AtomicU64,
-    /// The CPU the last caller ran on (-1: none yet).
-    caller_cpu: AtomicI32,
+    /// The CPU the last caller ran on: the thread keeps off it.
+    caller_cpu: CallerCpu,
 }
 
 /// Whether direct requests are relayed: not with `TENUS_RELAY=0`, nor with `TENUS_SPIN_US=0`
@@ -171,7 +172,7 @@ fn relay() -> &'static Relay {
             started: Instant::now(),
             cool_until_us: AtomicU64::new(0),
             cool_us: AtomicU64::new(COOL_DOWN_MIN.as_micros() as u64),
-            caller_cpu: AtomicI32::new(-1),
+            caller_cpu: CallerCpu::new(),
         }
     })
 }
@@ -186,7 +187,7 @@ impl Relay {
         // Requests sent since the thread last lost its CPU.
         let mut served = 0u32;
         loop {
-            placement.keep_off(self.caller_cpu.load(Ordering::Relaxed));
+            placement.keep_off(self.caller_cpu.get());
             if self.has_work.swap(false, Ordering::AcqRel) {
                 let jobs: Vec<Job> = self
                     .queue
@@ -261,8 +262,7 @@ impl Relay {
 /// for the caller to send, and wakes the thread for the requests that follow.
 pub(super) fn try_send(socket: &Arc<Socket>, message: Vec<u8>, queue: bool) -> Result<Relayed, Vec<u8>> {
     let r = relay();
-    r.caller_cpu
-        .store(unsafe { libc::sched_getcpu() }, Ordering::Relaxed);
+    r.caller_cpu.note();
     if !queue && r.cooling() {
         return Err(message);
     }
@@ -287,47 +287,6 @@ pub(super) fn try_send(socket: &Arc<Socket>, message: Vec<u8>, queue: bool) -> R
         r.thread.unpark();
     }
     Ok(sent)
-}
-
-/// Keeps the sending thread off the CPU its callers run on: woken by a caller, the scheduler
-/// tends to place it on the caller's CPU, where the two take turns instead of working side by
-/// side (1,000 awaited addresses, 10–12 fresh processes: 30.3 ms without this, 25.7–27.8 ms
-/// with it, both with the fixed pause). Only this thread's own affinity changes, within the
-/// CPUs it was allowed when it started.
-struct Placement {
-    /// The CPUs this thread may run on, as it started.
-    allowed: Option<libc::cpu_set_t>,
-    /// The CPU excluded now (-1: none).
-    avoiding: i32,
-}
-
-impl Placement {
-    fn new() -> Self {
-        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-        let ok = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } == 0;
-        let count = unsafe { libc::CPU_COUNT(&set) };
-        Placement {
-            allowed: (ok && count >= 2).then_some(set),
-            avoiding: -1,
-        }
-    }
-
-    /// Moves off `cpu` if this thread runs on it (and may run elsewhere).
-    fn keep_off(&mut self, cpu: i32) {
-        let Some(allowed) = self.allowed else { return };
-        if cpu < 0 || cpu == self.avoiding || unsafe { libc::sched_getcpu() } != cpu {
-            return;
-        }
-        let at = cpu as usize;
-        if !unsafe { libc::CPU_ISSET(at, &allowed) } {
-            return;
-        }
-        let mut set = allowed;
-        unsafe { libc::CPU_CLR(at, &mut set) };
-        if unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) } == 0 {
-            self.avoiding = cpu;
-        }
-    }
 }
 
 /// A caller had to take a request back: the thread is not getting a CPU in time, so callers
@@ -408,25 +367,6 @@ mod tests {
                 .collect::<Vec<_>>(),
             [9]
         );
-    }
-
-    #[test]
-    fn placement_moves_the_thread_off_the_callers_cpu() {
-        std::thread::spawn(|| {
-            let mut placement = Placement::new();
-            if placement.allowed.is_none() {
-                return; // one CPU: nowhere to go
-            }
-            let here = unsafe { libc::sched_getcpu() };
-            placement.keep_off(here);
-            assert_ne!(unsafe { libc::sched_getcpu() }, here, "still on the caller's CPU");
-            assert_eq!(placement.avoiding, here);
-            let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-            unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
-            assert!(!unsafe { libc::CPU_ISSET(here as usize, &set) });
-        })
-        .join()
-        .unwrap();
     }
 
     #[test]
