@@ -228,9 +228,10 @@ impl Driver {
                 }
             }
             let before = self.pending.in_flight();
-            if let Err(e) = self.flush(&socket).await {
+            let more = self.flush(&socket).await.unwrap_or_else(|e| {
                 self.pending.fail_all(&e);
-            }
+                false
+            });
             // The kernel handles route requests inside sendmsg: the answers are usually queued
             // already, so read them now instead of waiting for the poller to say so.
             if self.pending.in_flight() > before {
@@ -239,6 +240,11 @@ impl Driver {
                     Ok(true) => {}
                     Ok(false) => tokio::task::yield_now().await,
                     Err(e) => self.pending.fail_all(&e),
+                }
+                if more {
+                    // Let the tasks whose answers came settle before the next sendmsg.
+                    tokio::task::yield_now().await;
+                    continue;
                 }
                 // Something finished (a dump, say): queued requests may go now.
                 if self.pending.in_flight() < sent && self.pending.queued() > 0 {
@@ -288,15 +294,24 @@ impl Driver {
         }
     }
 
-    /// Moves queued jobs into flight, up to the window, and writes them in large sendmsg calls.
-    async fn flush(&mut self, socket: &AsyncFd<Socket>) -> Result<()> {
-        let mut in_chunk = 0;
+    /// Moves queued jobs into flight, up to the window, and writes one large `sendmsg` of them.
+    /// Returns whether more are ready (the next one starts the next `sendmsg`'s buffer): the
+    /// driver reads the answers queued meanwhile and lets the tasks they complete run before it
+    /// calls this again, so that the callers of the first requests hear of them while the
+    /// kernel works on the rest. Before, everything queued went first: 64 awaited address
+    /// additions in flight (four runs of 16 crossing together) were all answered at once,
+    /// after both `sendmsg` calls, and JavaScript and the kernel took turns (1,000 of them,
+    /// 16 fresh processes each: 16.7 → 15.6 ms, medians; batches unchanged).
+    async fn flush(&mut self, socket: &AsyncFd<Socket>) -> Result<bool> {
+        // The buffer holds at most the request the last call carried over.
+        let mut in_chunk = usize::from(!self.out.is_empty());
         while let Some((seq, message)) = self.pending.next_to_send(Instant::now()) {
-            if (self.out.len() + message.len() > SEND_CHUNK || in_chunk == SEND_MAX_MESSAGES)
-                && !self.out.is_empty()
-            {
+            let full = self.out.len() + message.len() > SEND_CHUNK || in_chunk == SEND_MAX_MESSAGES;
+            if full && !self.out.is_empty() {
                 self.send_out(socket).await?;
-                in_chunk = 0;
+                self.last_out = Some((0, seq));
+                self.out.extend_from_slice(&message);
+                return Ok(true);
             }
             self.last_out = Some((self.out.len(), seq));
             self.out.extend_from_slice(&message);
@@ -305,7 +320,7 @@ impl Driver {
         if !self.out.is_empty() {
             self.send_out(socket).await?;
         }
-        Ok(())
+        Ok(false)
     }
 
     /// The last request of a `sendmsg` asks for an ACK (see `Expect::Quiet`).
@@ -452,6 +467,51 @@ mod tests {
         unique.dedup();
         assert_eq!(unique.len(), n, "sequence numbers must be distinct");
         expect_failures(&outcomes, |i| i % 10 == 0);
+    }
+
+    #[tokio::test]
+    async fn the_first_requests_are_answered_before_the_next_sendmsg() {
+        let (sock, peer) = pair();
+        peer.set_nonblocking(true).unwrap();
+        // The kernel answers inside sendmsg: here the answers to the first sendmsg's requests
+        // (sequence numbers 1 to 32) are queued before anything is sent.
+        for seq in 1..=SEND_MAX_MESSAGES as u32 {
+            peer.send(&ack_for(seq, 0, None)).unwrap();
+        }
+        let conn = Connection::spawn(sock, None).unwrap();
+        let receivers: Vec<_> = (0..2 * SEND_MAX_MESSAGES)
+            .map(|_| {
+                conn.submit(request(), Expect::Ack, Duration::from_secs(5))
+                    .unwrap()
+            })
+            .collect();
+        let mut receivers = receivers.into_iter();
+        let first = receivers.next().unwrap().await.unwrap();
+        assert!(first.is_ok());
+        // Its caller runs before the driver writes the second sendmsg.
+        let mut buf = vec![0u8; 1 << 20];
+        let len = peer.recv(&mut buf).expect("the first sendmsg");
+        assert_eq!(requests(&buf[..len]).len(), SEND_MAX_MESSAGES);
+        assert_eq!(
+            peer.recv(&mut buf).map_err(|e| e.kind()),
+            Err(io::ErrorKind::WouldBlock),
+            "the second sendmsg went before the first requests' callers ran"
+        );
+        // The rest go on.
+        let len = loop {
+            match peer.recv(&mut buf) {
+                Ok(len) => break len,
+                Err(_) => tokio::task::yield_now().await,
+            }
+        };
+        let rest = requests(&buf[..len]);
+        assert_eq!(rest.len(), SEND_MAX_MESSAGES);
+        for (seq, _) in rest {
+            peer.send(&ack_for(seq, 0, None)).unwrap();
+        }
+        for rx in receivers {
+            assert!(rx.await.unwrap().is_ok());
+        }
     }
 
     /// Every request succeeded but those `failed` picks, which got EEXIST with the text "exists".
