@@ -100,6 +100,13 @@ const COLUMNS: Column[] = [
   { id: 'floor', label: 'floor', family: 'floor', how: 'Rust, netlink-sys raw socket, 128 requests per sendmsg, ACKs read after each' },
   { id: 'floor-reqack', label: 'floor, request→ACK', family: 'floor', how: 'the same program sending one request and waiting for its ACK before the next: the floor of an awaited call' },
   {
+    id: 'floor-echo',
+    label: 'floor, request→echo+ACK',
+    family: 'floor',
+    how: 'the request→ACK program with NLM_F_ECHO on each request: the kernel sends back the object it made before the ACK, as a chain reads what it made (the awaited workloads only)',
+    named: true,
+  },
+  {
     id: 'floor-node',
     label: 'floor, Node addon request→ACK',
     family: 'floor',
@@ -172,7 +179,7 @@ function externalArgv(family: Family, variant: string, workload: string, n: numb
   switch (family) {
     case 'floor':
       if (variant === 'node') return [...NODE_TOOL('node-floor'), workload, String(n), ...rest];
-      return [FLOOR, variant === 'reqack' ? `${workload}-reqack` : workload, String(n), ...rest];
+      return [FLOOR, variant === '' ? workload : `${workload}-${variant}`, String(n), ...rest];
     case 'go':
       return [GO, workload, String(n), ...rest];
     case 'pyroute2':
@@ -190,6 +197,7 @@ function externalArgv(family: Family, variant: string, workload: string, n: numb
 const VARIANT: Record<string, string> = {
   floor: '',
   'floor-reqack': 'reqack',
+  'floor-echo': 'reqecho',
   'floor-node': 'node',
   'ip-batch': 'batch',
   'ip-perop': 'perop',
@@ -200,9 +208,9 @@ const VARIANT: Record<string, string> = {
   go: '',
 };
 
-/** A create workload (veth, macvlan, addr) across every column. */
-function createCells(workload: string, n: number): Cell[] {
-  return COLUMNS.filter((c) => !c.named).map((c) => {
+/** A create workload across every column (`awaited`: the ones with awaited targets, veth, macvlan, addr). */
+function createCells(workload: string, n: number, awaited = false): Cell[] {
+  return COLUMNS.filter((c) => !c.named || (awaited && c.id === 'floor-echo')).map((c) => {
     if (c.family === 'tenus') {
       const variant = c.id.slice('tenus-'.length);
       return { column: c.id, n, ownNamespace: true, argv: () => tenusArgv(variant, workload, n) };
@@ -268,7 +276,7 @@ function workloads(o: Options): Workload[] {
     { column: 'go', n: count, runs: peerRuns, argv: () => externalArgv('go', '', workload, count) },
   ];
   return [
-    { id: 'veth', title: `create ${n} veth pairs`, unit: 'pairs', one: 'pair', n, cells: createCells('veth', n), ratio: true, runs: o.targetRuns },
+    { id: 'veth', title: `create ${n} veth pairs`, unit: 'pairs', one: 'pair', n, cells: createCells('veth', n, true), ratio: true, runs: o.targetRuns },
     {
       id: 'macvlan',
       title: `create ${n} macvlans on one parent`,
@@ -276,7 +284,7 @@ function workloads(o: Options): Workload[] {
       one: 'link',
       n,
       prepare: async (ns) => void (await ns.veth('par0').peer('par1')),
-      cells: createCells('macvlan', n),
+      cells: createCells('macvlan', n, true),
       ratio: true,
       runs: o.targetRuns,
     },
@@ -287,7 +295,7 @@ function workloads(o: Options): Workload[] {
       one: 'address',
       n,
       prepare: async (ns) => void (await ns.veth('adr0').peer('adr1')),
-      cells: createCells('addr', n),
+      cells: createCells('addr', n, true),
       ratio: true,
       runs: o.targetRuns,
     },
@@ -1058,12 +1066,16 @@ function targets(report: Report): TargetRow[] {
       return;
     }
     const r = t.med / f.med;
-    // Against the C floor, also what any Node addon pays: the Node floor's own ratio to it.
-    const node = base === 'floor-reqack' ? stat(find(report, w, 'floor-node')) : undefined;
-    const nodeNote = node ? `; ${column('floor-node').label} ${fmtMs(node.med)} ms: ${fmtRatio(node.med / f.med)}` : '';
+    // Against the C floor, also what any Node addon pays, and what reading back what was made
+    // costs the C program: each one's own ratio to it.
+    const beside = (id: string): string => {
+      const other = base === 'floor-reqack' ? stat(find(report, w, id)) : undefined;
+      return other ? `; ${column(id).label} ${fmtMs(other.med)} ms: ${fmtRatio(other.med / f.med)}` : '';
+    };
+    const besides = beside('floor-echo') + beside('floor-node');
     rows.push({
       target: label,
-      measured: `${column(col).label} ${fmtMs(t.med)} ms, ${column(base).label} ${fmtMs(f.med)} ms: ${fmtRatio(r)} (best runs: ${fmtRatio(t.min / f.min)})${cpuNote(w, col, base)}${nodeNote}`,
+      measured: `${column(col).label} ${fmtMs(t.med)} ms, ${column(base).label} ${fmtMs(f.med)} ms: ${fmtRatio(r)} (best runs: ${fmtRatio(t.min / f.min)})${cpuNote(w, col, base)}${besides}`,
       met: r <= limit ? 'met' : 'not met',
     });
   };

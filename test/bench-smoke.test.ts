@@ -63,6 +63,13 @@ describe.skipIf(!root)('benchmark harness (quick mode, tenus + floor)', () => {
     for (const w of ['delete', 'netns', 'eld', 'rss']) expect(has(w, 'tenus-batch'), w).toBe(true);
     // The create workloads also run the Node addon floor (benches/node-floor).
     for (const w of ['veth', 'macvlan', 'addr', 'neigh', 'fdb']) expect(has(w, 'floor-node'), w).toBe(true);
+    // The awaited workloads also run the C floor that reads back what it made (NLM_F_ECHO), and
+    // their targets show it.
+    for (const w of ['veth', 'macvlan', 'addr']) expect(has(w, 'floor-echo'), w).toBe(true);
+    for (const w of ['neigh', 'fdb']) expect(has(w, 'floor-echo'), w).toBe(false);
+    for (const t of report.targets.filter((t) => t.target.includes('each awaited (chain)'))) {
+      expect(t.measured).toMatch(/floor, request→echo\+ACK [\d.]+ ms: [\d.]+×/);
+    }
     const steps = report.cells.find((c) => c.workload === 'steps' && c.column === 'floor') as Cell;
     expect((steps.runs[0].data.steps as number[]).length).toBe(4);
     const eld = report.cells.find((c) => c.workload === 'eld' && c.column === 'tenus-batch') as Cell;

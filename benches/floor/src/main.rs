@@ -21,7 +21,9 @@
 //! LIST is a comma-separated list of pair numbers i (link v{i}a).
 //!
 //! `veth-reqack`, `macvlan-reqack`, `addr-reqack`: the same requests one at a time, each sent
-//! alone and its ACK awaited before the next — the floor for an awaited call.
+//! alone and its ACK awaited before the next — the floor for an awaited call. `-reqecho`
+//! instead: the same with NLM_F_ECHO, the kernel sending back what it made before the ACK —
+//! the floor for an awaited call that reads back its result.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -151,12 +153,17 @@ fn main() {
         fail("usage: tenus-bench-floor WORKLOAD N [ARG]");
     }
     let full = args[1].as_str();
-    let workload = full.strip_suffix("-reqack").unwrap_or(full);
+    let echo = full.ends_with("-reqecho");
+    let workload = full
+        .strip_suffix("-reqack")
+        .or(full.strip_suffix("-reqecho"))
+        .unwrap_or(full);
     let n: usize = args[2].parse().unwrap_or_else(|_| fail("N must be a number"));
     let mut nl = Nl::open();
     if workload != full {
         nl.per_send = 1;
     }
+    nl.echo = echo;
     let mut extra = String::new();
     let cpu_start = cpu_seconds();
     let seconds = match workload {

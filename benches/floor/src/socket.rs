@@ -12,6 +12,8 @@ pub struct Nl {
     seq: u32,
     /// Requests per sendmsg (1: request, then wait for its ACK).
     pub per_send: usize,
+    /// Requests carry NLM_F_ECHO: the kernel sends back what each made (read and dropped).
+    pub echo: bool,
     out: Vec<u8>,
     inbuf: Vec<u8>,
 }
@@ -40,6 +42,7 @@ impl Nl {
             sock,
             seq: 0,
             per_send: PER_SEND,
+            echo: false,
             out: Vec::with_capacity(64 * 1024),
             inbuf: vec![0; 64 * 1024],
         })
@@ -69,6 +72,9 @@ impl Nl {
     pub fn stamp(&mut self, msg: &mut [u8]) {
         self.seq += 1;
         msg[8..12].copy_from_slice(&self.seq.to_ne_bytes());
+        if self.echo {
+            msg[6] |= 0x08; // NLM_F_ECHO
+        }
     }
 
     /// Sends `msgs`, `per_send` per sendmsg, reading each batch's ACKs after the send.
