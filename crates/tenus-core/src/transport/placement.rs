@@ -77,6 +77,20 @@ mod tests {
         set
     }
 
+    /// Has `placement` keep off the CPU a caller notes on this thread, the way a worker is
+    /// told it; returns that CPU. Retried: the thread may move between noting and checking.
+    fn keep_off_this_cpu(placement: &mut Placement) -> i32 {
+        let caller = CallerCpu::new();
+        for _ in 0..1000 {
+            caller.note();
+            placement.keep_off(caller.get());
+            if placement.avoiding == caller.get() {
+                return caller.get();
+            }
+        }
+        panic!("never moved off the caller's CPU");
+    }
+
     #[test]
     fn a_worker_moves_off_its_callers_cpu_and_back_onto_it_when_the_caller_moves() {
         std::thread::spawn(|| {
@@ -84,19 +98,13 @@ mod tests {
             if placement.allowed.is_none() {
                 return; // one CPU: nowhere to go
             }
-            let caller = CallerCpu::new();
-            caller.note();
-            let here = caller.get();
-            assert_eq!(here, unsafe { libc::sched_getcpu() });
-            placement.keep_off(caller.get());
+            let here = keep_off_this_cpu(&mut placement);
             assert_ne!(unsafe { libc::sched_getcpu() }, here, "still on the caller's CPU");
-            assert_eq!(placement.avoiding, here);
             assert!(!unsafe { libc::CPU_ISSET(here as usize, &affinity()) });
 
             // The caller is now where the worker went: the worker leaves that CPU and may
             // use the first one again.
-            let there = unsafe { libc::sched_getcpu() };
-            placement.keep_off(there);
+            let there = keep_off_this_cpu(&mut placement);
             assert_ne!(unsafe { libc::sched_getcpu() }, there);
             assert!(unsafe { libc::CPU_ISSET(here as usize, &affinity()) });
             assert!(!unsafe { libc::CPU_ISSET(there as usize, &affinity()) });
