@@ -18,6 +18,7 @@ use super::ack::NLM_F_ACK;
 use super::direct::Direct;
 use super::header;
 use super::pending::{Job, Pending, Received};
+use super::socket::send_one;
 use crate::error::{Error, Result};
 
 /// Upper bound on bytes handed to one `sendmsg` (the default netlink send buffer is 208 KiB).
@@ -335,31 +336,19 @@ impl Driver {
 
     async fn send_out(&mut self, socket: &AsyncFd<Socket>) -> Result<()> {
         self.ack_last_out();
-        let mut sent = 0;
-        while sent < self.out.len() {
-            let mut guard = socket
-                .writable()
-                .await
-                .map_err(|e| Error::os("netlink.send", "poll", &e))?;
-            let rest = &self.out[sent..];
-            match guard.try_io(|s| {
-                let n = unsafe { libc::send(s.get_ref().as_raw_fd(), rest.as_ptr().cast(), rest.len(), 0) };
-                if n < 0 {
-                    Err(io::Error::last_os_error())
-                } else {
-                    Ok(n as usize)
-                }
-            }) {
-                Ok(Ok(n)) => sent += n,
-                Ok(Err(e)) => {
-                    self.out.clear();
-                    return Err(Error::os("netlink.send", "sendmsg", &e));
-                }
+        // A netlink datagram goes whole or not at all (`send_one`).
+        let sent = loop {
+            let mut guard = match socket.writable().await {
+                Ok(guard) => guard,
+                Err(e) => break Err(Error::os("netlink.send", "poll", &e)),
+            };
+            match guard.try_io(|s| send_one(s.get_ref(), &self.out)) {
+                Ok(sent) => break sent.map_err(|e| Error::os("netlink.send", "sendmsg", &e)),
                 Err(_would_block) => continue,
             }
-        }
+        };
         self.out.clear();
-        Ok(())
+        sent
     }
 
     /// Reads until the socket is empty (true) or a streamed dump handed a part over (false).

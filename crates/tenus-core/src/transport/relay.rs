@@ -42,8 +42,8 @@ const DEFAULT_SPIN: Duration = Duration::from_micros(300);
 /// was taken off its CPU.
 const DESCHEDULED: Duration = Duration::from_micros(200);
 /// How long requests are sent by their callers once the machine was found busy: doubled each
-/// time it is found busy again, back to the shortest once the thread has sent `CALM` requests
-/// without losing its CPU. A short pause rides out a burst (V8 compiling on the other CPU);
+/// time it is found busy again, back to the shortest once the thread has sent `CALM` turns of
+/// requests (usually one each) without losing its CPU. A short pause rides out a burst (V8 compiling on the other CPU);
 /// a long one keeps a thread that can never get a CPU in time from spinning at all.
 const COOL_DOWN_MIN: Duration = Duration::from_millis(1);
 const COOL_DOWN_MAX: Duration = Duration::from_millis(128);
@@ -184,7 +184,7 @@ impl Relay {
         self.sleep();
         let mut last = Instant::now();
         let mut turn = last;
-        // Requests sent since the thread last lost its CPU.
+        // Turns with requests to send (usually one each) since the thread last lost its CPU.
         let mut served = 0u32;
         loop {
             placement.keep_off(self.caller_cpu.get());
