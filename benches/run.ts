@@ -208,9 +208,9 @@ const VARIANT: Record<string, string> = {
   go: '',
 };
 
-/** A create workload across every column (`awaited`: the ones with awaited targets, veth, macvlan, addr). */
-function createCells(workload: string, n: number, awaited = false): Cell[] {
-  return COLUMNS.filter((c) => !c.named || (awaited && c.id === 'floor-echo')).map((c) => {
+/** A create workload across every column, and the named ones it lists. */
+function createCells(workload: string, n: number, ...named: string[]): Cell[] {
+  return COLUMNS.filter((c) => !c.named || named.includes(c.id)).map((c) => {
     if (c.family === 'tenus') {
       const variant = c.id.slice('tenus-'.length);
       return { column: c.id, n, ownNamespace: true, argv: () => tenusArgv(variant, workload, n) };
@@ -276,7 +276,7 @@ function workloads(o: Options): Workload[] {
     { column: 'go', n: count, runs: peerRuns, argv: () => externalArgv('go', '', workload, count) },
   ];
   return [
-    { id: 'veth', title: `create ${n} veth pairs`, unit: 'pairs', one: 'pair', n, cells: createCells('veth', n, true), ratio: true, runs: o.targetRuns },
+    { id: 'veth', title: `create ${n} veth pairs`, unit: 'pairs', one: 'pair', n, cells: createCells('veth', n, 'floor-echo'), ratio: true, runs: o.targetRuns },
     {
       id: 'macvlan',
       title: `create ${n} macvlans on one parent`,
@@ -284,7 +284,7 @@ function workloads(o: Options): Workload[] {
       one: 'link',
       n,
       prepare: async (ns) => void (await ns.veth('par0').peer('par1')),
-      cells: createCells('macvlan', n, true),
+      cells: createCells('macvlan', n, 'floor-echo'),
       ratio: true,
       runs: o.targetRuns,
     },
@@ -295,7 +295,7 @@ function workloads(o: Options): Workload[] {
       one: 'address',
       n,
       prepare: async (ns) => void (await ns.veth('adr0').peer('adr1')),
-      cells: createCells('addr', n, true),
+      cells: createCells('addr', n, 'floor-echo'),
       ratio: true,
       runs: o.targetRuns,
     },
