@@ -479,12 +479,29 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
 
   /**
    * Sends a chain's lone item on `link` (see `lone`): what `send` does for it, without a run to
-   * compile.
+   * compile. An answer of every item done (`"d"`) resolves to the link with no report read.
+   *
+   * This and `sendMade` send their items themselves rather than through a shared helper taking
+   * closures: V8 optimises a method as small as a call to that helper early ("small function"),
+   * inlining all it calls, and that compile (7–9 ms on a background thread) took a core from
+   * the I/O thread on two-core machines. 1,000 address additions in fresh processes, medians:
+   * 64 awaited in flight 15.8 → 15.0 ms (24 runs; 13.6 in another sitting of 32) with the runs
+   * near 10.8 ms back (1 in 24 → 4), one at a time 21.6 → 20.1 ms (10 runs).
    */
   private sendLone(link: Link, lone: OnLink): Promise<L> {
     const index = link.index;
     const name = link.name;
-    return sendItems(this.ns, () => [lone(index, name)], name, index, () => link as L);
+    let answer: Promise<string>;
+    try {
+      answer = gather(this.ns.native, JSON.stringify([lone(index, name)]), true);
+    } catch (e) {
+      return Promise.reject(TenusError.from(e));
+    }
+    const named = namingLink(name, index);
+    return answer.then((json) => {
+      if (json !== 'd') checkedReport(json, 1, name, index);
+      return link as L;
+    }, named);
   }
 
   /**
@@ -497,9 +514,18 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     const name = typeof options.name === 'string' ? options.name : undefined;
     const peer = this.makesPair() ? { at: 2, ns: this.ns } : undefined;
     const created: Item = [OP.linkAdd, kind, options];
-    const items = (): Item[] => (peer ? [created, READ_CREATED, READ_PEER] : [created, READ_CREATED]);
+    const count = peer ? 3 : 2;
+    let answer: Promise<string>;
+    try {
+      answer = gather(this.ns.native, JSON.stringify(peer ? [created, READ_CREATED, READ_PEER] : [created, READ_CREATED]), true);
+    } catch (e) {
+      return Promise.reject(TenusError.from(e));
+    }
     const start = this.start;
-    return sendItems(this.ns, items, name, undefined, (report) => this.result(this.ns, record(report, 1), report, peer, start));
+    return answer.then((json) => {
+      const report = checkedReport(json, count, name, undefined);
+      return this.result(this.ns, record(report, 1), report, peer, start);
+    }, namingLink(name, undefined));
   }
 
   /** @internal Whether the chain makes a pair whose peer is read back too (VethChain). */
@@ -516,7 +542,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
   protected result(
     ns: Netns,
     rec: LinkRecord | string | undefined,
-    _report: Report | undefined,
+    _report: Report,
     _peer: { at: number; ns: Netns } | undefined,
     start: Start,
   ): L {
@@ -557,7 +583,7 @@ export class VethChain extends LinkChain<VethLink> {
   protected override result(
     ns: Netns,
     rec: LinkRecord | string | undefined,
-    report: Report | undefined,
+    report: Report,
     peer: { at: number; ns: Netns } | undefined,
   ): VethLink {
     const peerLink = new Link(peer?.ns ?? ns, record(report, peer?.at ?? -1));
@@ -570,37 +596,18 @@ const READ_CREATED: Item = [OP.linkGet, { created: 0 }];
 const READ_PEER: Item = [OP.linkGet, { peerOf: 0 }];
 
 /**
- * Sends `items()` (of one namespace) as one run without compiling it (`sendLone`, `sendMade`);
- * `use` makes the chain's value from the report, none when the answer is one item done and
- * nothing read (`"d"`: not read at all). Errors name the link (`name`, `index`).
+ * The report of a run of `count` items sent without compiling (`sendLone`, `sendMade`),
+ * every item done; otherwise throws the failed item's error, naming the link (`name`, `index`).
  */
-function sendItems<T>(
-  ns: Netns,
-  items: () => Item[],
-  name: string | undefined,
-  index: number | undefined,
-  use: (report: Report | undefined) => T,
-): Promise<T> {
-  let sent: Item[];
-  let answer: Promise<string>;
+function checkedReport(json: string, count: number, name: string | undefined, index: number | undefined): Report {
+  let report: Report;
   try {
-    sent = items();
-    answer = gather(ns.native, JSON.stringify(sent), true);
+    report = readRunReport(json, count);
   } catch (e) {
-    return Promise.reject(TenusError.from(e));
+    return namingLink(name, index)(e);
   }
-  const named = namingLink(name, index);
-  return answer.then((json) => {
-    if (json === 'd') return use(undefined);
-    let report: Report;
-    try {
-      report = readRunReport(json, sent.length);
-    } catch (e) {
-      return named(e);
-    }
-    if (!report.ok) throw failure(report, sent.map(() => name), name, index);
-    return use(report);
-  }, named);
+  if (!report.ok) throw failure(report, new Array<string | undefined>(count).fill(name), name, index);
+  return report;
 }
 
 /** What rejects a chain's run: its error, naming the link (`name`, `index`) when it has a name. */
@@ -613,8 +620,8 @@ function namingLink(name: string | undefined, index: number | undefined): (e: un
 }
 
 /** The record an item read back. */
-function record(report: Report | undefined, at: number): LinkRecord | string {
-  const rec = report?.records.get(at);
+function record(report: Report, at: number): LinkRecord | string {
+  const rec = report.records.get(at);
   if (!rec) throw new TenusError(`tenus: no link record for item ${at}`, { kind: 'protocol', code: 'EPROTO' });
   return rec;
 }
