@@ -153,11 +153,11 @@ fn main() {
         fail("usage: tenus-bench-floor WORKLOAD N [ARG]");
     }
     let full = args[1].as_str();
-    let echo = full.ends_with("-reqecho");
-    let workload = full
-        .strip_suffix("-reqack")
-        .or(full.strip_suffix("-reqecho"))
-        .unwrap_or(full);
+    // One request at a time (`-reqack`), also asking for an echo (`-reqecho`), or pipelined.
+    let (workload, echo) = match full.strip_suffix("-reqecho") {
+        Some(workload) => (workload, true),
+        None => (full.strip_suffix("-reqack").unwrap_or(full), false),
+    };
     let n: usize = args[2].parse().unwrap_or_else(|_| fail("N must be a number"));
     let mut nl = Nl::open();
     if workload != full {

@@ -237,14 +237,19 @@ impl Driver {
             // already, so read them now instead of waiting for the poller to say so.
             if self.pending.in_flight() > before {
                 let sent = self.pending.in_flight();
-                match self.read_available(socket.get_ref().as_raw_fd()) {
-                    Ok(true) => {}
-                    Ok(false) => tokio::task::yield_now().await,
-                    Err(e) => self.pending.fail_all(&e),
+                let handed_over = match self.read_available(socket.get_ref().as_raw_fd()) {
+                    Ok(read_all) => !read_all,
+                    Err(e) => {
+                        self.pending.fail_all(&e);
+                        false
+                    }
+                };
+                // A dump's part handed over, or (more to send) the tasks whose answers came:
+                // they run before the driver goes on (one yield for both).
+                if handed_over || more {
+                    tokio::task::yield_now().await;
                 }
                 if more {
-                    // Let the tasks whose answers came settle before the next sendmsg.
-                    tokio::task::yield_now().await;
                     continue;
                 }
                 // Something finished (a dump, say): queued requests may go now.

@@ -39,11 +39,8 @@ pub(super) struct Placement {
 
 impl Placement {
     pub(super) fn new() -> Self {
-        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-        let ok = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } == 0;
-        let count = unsafe { libc::CPU_COUNT(&set) };
         Placement {
-            allowed: (ok && count >= 2).then_some(set),
+            allowed: affinity().filter(|set| unsafe { libc::CPU_COUNT(set) } >= 2),
             avoiding: -1,
         }
     }
@@ -67,14 +64,19 @@ impl Placement {
     }
 }
 
+/// The CPUs the calling thread may run on (None if they cannot be read).
+fn affinity() -> Option<libc::cpu_set_t> {
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) } == 0;
+    ok.then_some(set)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn affinity() -> libc::cpu_set_t {
-        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
-        set
+        super::affinity().expect("this thread's affinity")
     }
 
     /// Has `placement` keep off the CPU a caller notes on this thread, the way a worker is

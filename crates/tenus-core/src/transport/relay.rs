@@ -43,8 +43,9 @@ const DEFAULT_SPIN: Duration = Duration::from_micros(300);
 const DESCHEDULED: Duration = Duration::from_micros(200);
 /// How long requests are sent by their callers once the machine was found busy: doubled each
 /// time it is found busy again, back to the shortest once the thread has sent `CALM` turns of
-/// requests (usually one each) without losing its CPU. A short pause rides out a burst (V8 compiling on the other CPU);
-/// a long one keeps a thread that can never get a CPU in time from spinning at all.
+/// requests (usually one each) without losing its CPU. A short pause rides out a burst (V8
+/// compiling on the other CPU); a long one keeps a thread that can never get a CPU in time
+/// from spinning at all.
 const COOL_DOWN_MIN: Duration = Duration::from_millis(1);
 const COOL_DOWN_MAX: Duration = Duration::from_millis(128);
 const CALM: u32 = 64;
