@@ -101,7 +101,10 @@ export function linkIn(ns: object): (arg: string, value: unknown) => number | st
 
 /** Refuses options other than `names` (where a typo would silently mean the default). */
 export function known(arg: string, options: Record<string, unknown>, names: readonly string[]): void {
-  for (const key of Object.keys(options)) {
+  // Indexed, as in `bag`.
+  const keys = Object.keys(options);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
     if (!names.includes(key)) {
       const of = arg === 'options' ? '' : ` of ${arg}`;
       const meant = closest(key, names);
@@ -222,7 +225,15 @@ function bag(arg: string, value: unknown, convert: Converters, outer: string | u
     throw wrongType(arg, 'an object of options', value);
   }
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
+  // An indexed loop, not `for...of`: the iterator protocol's bytecode (and the try/finally
+  // that closes the iterator) made this the hottest function of an awaited creation, which V8
+  // optimised within the first 1,000 calls: an 8 ms compile on a background thread, taking a
+  // core from the calls themselves on two cores. 1,000 awaited macvlans in fresh processes,
+  // medians of 40 interleaved runs: 181.8 -> 171.6 ms (C request->ACK floor 135.4); in a
+  // noisier sitting, no difference.
+  const keys = Object.keys(value);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
     const c = Object.hasOwn(convert, key) ? convert[key] : undefined;
     const name = outer ?? c?.arg ?? key;
     const v = read(name, value, key);
