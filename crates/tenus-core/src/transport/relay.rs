@@ -12,12 +12,11 @@
 //! (default 300 µs, as the I/O thread does) and then parks. Waking a parked thread costs more
 //! than it saves, so a request that finds it parked is sent by the caller, which wakes it for
 //! the requests that follow; so is one it has not taken up within 10 µs (direct.rs: it is
-//! busy, or waits for the caller's own CPU). Once it finds itself taken off its CPU while
-//! spinning, or a request had to be taken back, requests are sent by their callers for a pause
-//! that doubles each time (1 to 128 ms) until the thread has sent 64 requests without losing
-//! its CPU: a burst of other work rides out in a millisecond, while on a machine whose cores
-//! are all busy it stops spinning for the CPU time of the threads it serves. It keeps itself
-//! off its callers' CPU (placement.rs). `TENUS_RELAY=0` turns it off.
+//! busy, or waits for the caller's own CPU). When it finds itself taken off its CPU while
+//! spinning, or a request had to be taken back, more than once in a while, requests are sent
+//! by their callers for a pause (pauses.rs): on a machine whose cores are all busy it stops
+//! spinning for the CPU time of the threads it serves. It keeps itself off its callers' CPU
+//! (placement.rs). `TENUS_RELAY=0` turns it off.
 //!
 //! Measured with the bench's own program (1,000 calls awaited one at a time, fresh processes,
 //! 6–10 runs, medians, off → on): address additions 30.6 → 22.1 ms, macvlans 189 → 158 ms,
@@ -27,13 +26,14 @@
 //! worse under load (309 vs 154 ms).
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use netlink_sys::Socket;
 
+use super::pauses::Pauses;
 use super::placement::{CallerCpu, Placement};
 use super::socket::send_one;
 
@@ -41,14 +41,6 @@ const DEFAULT_SPIN: Duration = Duration::from_micros(300);
 /// A turn of the spinning loop takes well under a microsecond: a gap this long means the thread
 /// was taken off its CPU.
 const DESCHEDULED: Duration = Duration::from_micros(200);
-/// How long requests are sent by their callers once the machine was found busy: doubled each
-/// time it is found busy again, back to the shortest once the thread has sent `CALM` turns of
-/// requests (usually one each) without losing its CPU. A short pause rides out a burst (V8
-/// compiling on the other CPU); a long one keeps a thread that can never get a CPU in time
-/// from spinning at all.
-const COOL_DOWN_MIN: Duration = Duration::from_millis(1);
-const COOL_DOWN_MAX: Duration = Duration::from_millis(128);
-const CALM: u32 = 64;
 
 /// Where one relayed request stands, as the calling thread sees it.
 #[derive(Debug, PartialEq, Eq)]
@@ -130,12 +122,9 @@ struct Relay {
     parked: AtomicBool,
     thread: Thread,
     spin: Duration,
-    started: Instant,
-    /// Until when (µs since `started`) requests are not relayed: the thread found every core
-    /// busy, or was too slow to take a request up.
-    cool_until_us: AtomicU64,
-    /// The next pause's length, µs (`COOL_DOWN_MIN` to `COOL_DOWN_MAX`).
-    cool_us: AtomicU64,
+    /// When callers send their own requests: the thread found every core busy, or was too
+    /// slow to take requests up.
+    pauses: Pauses,
     /// The CPU the last caller ran on: the thread keeps off it.
     caller_cpu: CallerCpu,
 }
@@ -170,9 +159,7 @@ fn relay() -> &'static Relay {
             parked: AtomicBool::new(true),
             thread: handle.thread().clone(),
             spin: spin_from_env(),
-            started: Instant::now(),
-            cool_until_us: AtomicU64::new(0),
-            cool_us: AtomicU64::new(COOL_DOWN_MIN.as_micros() as u64),
+            pauses: Pauses::new(),
             caller_cpu: CallerCpu::new(),
         }
     })
@@ -185,8 +172,6 @@ impl Relay {
         self.sleep();
         let mut last = Instant::now();
         let mut turn = last;
-        // Turns with requests to send (usually one each) since the thread last lost its CPU.
-        let mut served = 0u32;
         loop {
             placement.keep_off(self.caller_cpu.get());
             if self.has_work.swap(false, Ordering::AcqRel) {
@@ -199,10 +184,7 @@ impl Relay {
                 for job in jobs {
                     job.send();
                 }
-                served += 1;
-                if served == CALM {
-                    self.calm();
-                }
+                self.pauses.served();
                 last = Instant::now();
                 turn = last;
                 continue;
@@ -213,8 +195,7 @@ impl Relay {
             let descheduled = now.duration_since(turn) > DESCHEDULED;
             turn = now;
             if descheduled {
-                self.cool_down();
-                served = 0;
+                self.pauses.trouble();
             }
             if descheduled || now.duration_since(last) > self.spin {
                 self.parked.store(true, Ordering::SeqCst);
@@ -225,27 +206,6 @@ impl Relay {
                 std::hint::spin_loop();
             }
         }
-    }
-
-    fn now_us(&self) -> u64 {
-        self.started.elapsed().as_micros() as u64
-    }
-
-    fn cooling(&self) -> bool {
-        self.now_us() < self.cool_until_us.load(Ordering::Relaxed)
-    }
-
-    fn cool_down(&self) {
-        let pause = self.cool_us.load(Ordering::Relaxed);
-        self.cool_until_us.store(self.now_us() + pause, Ordering::Relaxed);
-        let longest = COOL_DOWN_MAX.as_micros() as u64;
-        self.cool_us.store((pause * 2).min(longest), Ordering::Relaxed);
-    }
-
-    /// Sent `CALM` requests in a row without losing its CPU: the next pause is the shortest.
-    fn calm(&self) {
-        self.cool_us
-            .store(COOL_DOWN_MIN.as_micros() as u64, Ordering::Relaxed);
     }
 
     /// Parks until a request is queued or a caller wakes it (clearing `parked`).
@@ -264,7 +224,7 @@ impl Relay {
 pub(super) fn try_send(socket: &Arc<Socket>, message: Vec<u8>, queue: bool) -> Result<Relayed, Vec<u8>> {
     let r = relay();
     r.caller_cpu.note();
-    if !queue && r.cooling() {
+    if !queue && r.pauses.paused() {
         return Err(message);
     }
     if !queue && r.parked.load(Ordering::SeqCst) {
@@ -290,10 +250,10 @@ pub(super) fn try_send(socket: &Arc<Socket>, message: Vec<u8>, queue: bool) -> R
     Ok(sent)
 }
 
-/// A caller had to take a request back: the thread is not getting a CPU in time, so callers
-/// send their own requests for a while.
+/// A caller had to take a request back: the thread is not getting a CPU in time; when that
+/// happens again soon, callers send their own requests for a while.
 pub(super) fn too_slow() {
-    relay().cool_down();
+    relay().pauses.trouble();
 }
 
 #[cfg(test)]
