@@ -51,7 +51,7 @@ impl Pauses {
     }
 
     /// The thread sent a turn of requests.
-    pub(super) fn served(&self) {
+    pub(super) fn sent_turn(&self) {
         if self.served.fetch_add(1, Ordering::Relaxed) + 1 == CALM {
             self.next_us.store(SHORTEST.as_micros() as u64, Ordering::Relaxed);
         }
@@ -93,7 +93,7 @@ mod tests {
 
     fn serve(p: &Pauses, turns: u32) {
         for _ in 0..turns {
-            p.served();
+            p.sent_turn();
         }
     }
 

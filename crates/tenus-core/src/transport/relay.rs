@@ -184,7 +184,7 @@ impl Relay {
                 for job in jobs {
                     job.send();
                 }
-                self.pauses.served();
+                self.pauses.sent_turn();
                 last = Instant::now();
                 turn = last;
                 continue;
