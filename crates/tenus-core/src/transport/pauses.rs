@@ -52,7 +52,13 @@ impl Pauses {
 
     /// The thread sent a turn of requests.
     pub(super) fn sent_turn(&self) {
-        if self.served.fetch_add(1, Ordering::Relaxed) + 1 == CALM {
+        // Counted up to `CALM` only: a thread that runs for weeks never wraps around to trouble.
+        let counted = self
+            .served
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < CALM).then_some(n + 1)
+            });
+        if counted == Ok(CALM - 1) {
             self.next_us.store(SHORTEST.as_micros() as u64, Ordering::Relaxed);
         }
     }
@@ -126,7 +132,8 @@ mod tests {
         for i in 1..=4 {
             pause_after_trouble(&p, i * 1_000_000);
         }
-        serve(&p, CALM);
+        serve(&p, CALM + 10);
+        assert_eq!(p.served.load(Ordering::Relaxed), CALM);
         assert_eq!(pause_after_trouble(&p, 10_000_000), 0);
         assert_eq!(pause_after_trouble(&p, 11_000_000), 1_000);
     }
