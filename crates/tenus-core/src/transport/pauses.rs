@@ -30,7 +30,7 @@ pub(super) struct Pauses {
     until_us: AtomicU64,
     /// The next pause's length, µs.
     next_us: AtomicU64,
-    /// Turns served since the last trouble.
+    /// Turns served since the last trouble, counted up to `CALM`.
     served: AtomicU32,
 }
 

@@ -13,9 +13,9 @@
 //! than it saves, so a request that finds it parked is sent by the caller, which wakes it for
 //! the requests that follow; so is one it has not taken up within 10 µs (direct.rs: it is
 //! busy, or waits for the caller's own CPU). When it finds itself taken off its CPU while
-//! spinning, or a request had to be taken back, more than once in a while, requests are sent
-//! by their callers for a pause (pauses.rs): on a machine whose cores are all busy it stops
-//! spinning for the CPU time of the threads it serves. It keeps itself off its callers' CPU
+//! spinning, or a request had to be taken back, twice within 64 turns of requests, requests
+//! are sent by their callers for a pause (pauses.rs): on a machine whose cores are all busy it
+//! stops spinning for the CPU time of the threads it serves. It keeps itself off its callers' CPU
 //! (placement.rs). `TENUS_RELAY=0` turns it off.
 //!
 //! Measured with the bench's own program (1,000 calls awaited one at a time, fresh processes,
