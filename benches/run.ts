@@ -107,6 +107,13 @@ const COLUMNS: Column[] = [
     named: true,
   },
   {
+    id: 'floor-relay',
+    label: 'floor, request→echo+ACK from a second thread',
+    family: 'floor',
+    how: "the request→echo+ACK program with each request sent by a second thread that spins waiting for it, kept off the caller's CPU, while the caller polls the socket for the answer (benches/floor/src/relay.rs): the shape of tenus' awaited call (its sending thread), with nothing of tenus in it (the link workloads only)",
+    named: true,
+  },
+  {
     id: 'floor-node',
     label: 'floor, Node addon request→ACK',
     family: 'floor',
@@ -198,6 +205,7 @@ const VARIANT: Record<string, string> = {
   floor: '',
   'floor-reqack': 'reqack',
   'floor-echo': 'reqecho',
+  'floor-relay': 'relayecho',
   'floor-node': 'node',
   'ip-batch': 'batch',
   'ip-perop': 'perop',
@@ -276,7 +284,7 @@ function workloads(o: Options): Workload[] {
     { column: 'go', n: count, runs: peerRuns, argv: () => externalArgv('go', '', workload, count) },
   ];
   return [
-    { id: 'veth', title: `create ${n} veth pairs`, unit: 'pairs', one: 'pair', n, cells: createCells('veth', n, 'floor-echo'), ratio: true, runs: o.targetRuns },
+    { id: 'veth', title: `create ${n} veth pairs`, unit: 'pairs', one: 'pair', n, cells: createCells('veth', n, 'floor-echo', 'floor-relay'), ratio: true, runs: o.targetRuns },
     {
       id: 'macvlan',
       title: `create ${n} macvlans on one parent`,
@@ -284,7 +292,7 @@ function workloads(o: Options): Workload[] {
       one: 'link',
       n,
       prepare: async (ns) => void (await ns.veth('par0').peer('par1')),
-      cells: createCells('macvlan', n, 'floor-echo'),
+      cells: createCells('macvlan', n, 'floor-echo', 'floor-relay'),
       ratio: true,
       runs: o.targetRuns,
     },
@@ -1066,13 +1074,14 @@ function targets(report: Report): TargetRow[] {
       return;
     }
     const r = t.med / f.med;
-    // Against the C floor, also what any Node addon pays, and what reading back what was made
-    // costs the C program: each one's own ratio to it.
+    // Against the C floor, also what any Node addon pays, what reading back what was made
+    // costs the C program, and what sending from a second thread adds to that: each one's
+    // own ratio to it.
     const beside = (id: string): string => {
       const other = base === 'floor-reqack' ? stat(find(report, w, id)) : undefined;
       return other ? `; ${column(id).label} ${fmtMs(other.med)} ms: ${fmtRatio(other.med / f.med)}` : '';
     };
-    const besides = beside('floor-echo') + beside('floor-node');
+    const besides = beside('floor-echo') + beside('floor-relay') + beside('floor-node');
     rows.push({
       target: label,
       measured: `${column(col).label} ${fmtMs(t.med)} ms, ${column(base).label} ${fmtMs(f.med)} ms: ${fmtRatio(r)} (best runs: ${fmtRatio(t.min / f.min)})${cpuNote(w, col, base)}${besides}`,

@@ -70,6 +70,12 @@ describe.skipIf(!root)('benchmark harness (quick mode, tenus + floor)', () => {
     for (const t of report.targets.filter((t) => t.target.includes('each awaited (chain)'))) {
       expect(t.measured).toMatch(/floor, request→echo\+ACK [\d.]+ ms: [\d.]+×/);
     }
+    // The link creations also run it from a second thread (tenus' shape, benches/floor/src/relay.rs).
+    for (const w of ['veth', 'macvlan']) expect(has(w, 'floor-relay'), w).toBe(true);
+    expect(has('addr', 'floor-relay')).toBe(false);
+    for (const t of report.targets.filter((t) => /(veth pairs|macvlans), each awaited/.test(t.target))) {
+      expect(t.measured).toMatch(/floor, request→echo\+ACK from a second thread [\d.]+ ms: [\d.]+×/);
+    }
     const steps = report.cells.find((c) => c.workload === 'steps' && c.column === 'floor') as Cell;
     expect((steps.runs[0].data.steps as number[]).length).toBe(4);
     const eld = report.cells.find((c) => c.workload === 'eld' && c.column === 'tenus-batch') as Cell;

@@ -2,4 +2,5 @@
 //! (`benches/node-floor`): the requests, built by hand, and the socket they go over.
 
 pub mod messages;
+pub mod relay;
 pub mod socket;

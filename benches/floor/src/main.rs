@@ -23,7 +23,9 @@
 //! `veth-reqack`, `macvlan-reqack`, `addr-reqack`: the same requests one at a time, each sent
 //! alone and its ACK awaited before the next — the floor for an awaited call. `-reqecho`
 //! instead: the same with NLM_F_ECHO, the kernel sending back what it made before the ACK —
-//! the floor for an awaited call that reads back its result.
+//! the floor for an awaited call that reads back its result. `-relayecho`: that, each request
+//! sent by a second thread while this one polls for the answer (relay.rs): the shape of
+//! tenus' awaited call with nothing of tenus in it.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -153,10 +155,14 @@ fn main() {
         fail("usage: tenus-bench-floor WORKLOAD N [ARG]");
     }
     let full = args[1].as_str();
-    // One request at a time (`-reqack`), also asking for an echo (`-reqecho`), or pipelined.
-    let (workload, echo) = match full.strip_suffix("-reqecho") {
-        Some(workload) => (workload, true),
-        None => (full.strip_suffix("-reqack").unwrap_or(full), false),
+    // One request at a time (`-reqack`), also asking for an echo (`-reqecho`), that sent by a
+    // second thread (`-relayecho`), or pipelined.
+    let (workload, echo, relay) = if let Some(w) = full.strip_suffix("-relayecho") {
+        (w, true, true)
+    } else if let Some(w) = full.strip_suffix("-reqecho") {
+        (w, true, false)
+    } else {
+        (full.strip_suffix("-reqack").unwrap_or(full), false, false)
     };
     let n: usize = args[2].parse().unwrap_or_else(|_| fail("N must be a number"));
     let mut nl = Nl::open();
@@ -164,6 +170,9 @@ fn main() {
         nl.per_send = 1;
     }
     nl.echo = echo;
+    if relay {
+        nl.relay();
+    }
     let mut extra = String::new();
     let cpu_start = cpu_seconds();
     let seconds = match workload {

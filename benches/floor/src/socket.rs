@@ -2,9 +2,12 @@
 
 use std::process::exit;
 
+use std::os::fd::AsRawFd;
+
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
 
 use crate::messages::*;
+use crate::relay::Relay;
 
 /// The socket, its sequence numbers and buffers.
 pub struct Nl {
@@ -14,6 +17,8 @@ pub struct Nl {
     pub per_send: usize,
     /// Requests carry NLM_F_ECHO: the kernel sends back what each made (read and dropped).
     pub echo: bool,
+    /// Requests sent one at a time by a second thread, the answers polled for here (relay.rs).
+    relay: Option<Relay>,
     out: Vec<u8>,
     inbuf: Vec<u8>,
 }
@@ -43,6 +48,7 @@ impl Nl {
             seq: 0,
             per_send: PER_SEND,
             echo: false,
+            relay: None,
             out: Vec::with_capacity(64 * 1024),
             inbuf: vec![0; 64 * 1024],
         })
@@ -77,8 +83,22 @@ impl Nl {
         }
     }
 
+    /// Sends each request alone from a second thread from now on (relay.rs).
+    pub fn relay(&mut self) {
+        self.per_send = 1;
+        self.relay = Some(Relay::start(self.sock.as_raw_fd()));
+    }
+
     /// Sends `msgs`, `per_send` per sendmsg, reading each batch's ACKs after the send.
     pub fn pipelined(&mut self, mut msgs: Vec<Vec<u8>>) {
+        if self.relay.is_some() {
+            for m in msgs.iter_mut() {
+                self.stamp(m);
+                self.relay.as_ref().unwrap().send(m);
+                self.read_acks_polling();
+            }
+            return;
+        }
         let per_send = self.per_send;
         for chunk in msgs.chunks_mut(per_send) {
             self.out.clear();
@@ -110,6 +130,36 @@ impl Nl {
                         ));
                     }
                     want -= 1;
+                }
+                true
+            });
+        }
+    }
+
+    /// Reads one request's answer, polling the socket without sleeping (as tenus' calling
+    /// thread does while its request is being sent).
+    fn read_acks_polling(&mut self) {
+        let mut acked = false;
+        while !acked {
+            let mut slice: &mut [u8] = &mut self.inbuf[..];
+            let n = match self.sock.recv(&mut slice, libc::MSG_DONTWAIT) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::hint::spin_loop();
+                    continue;
+                }
+                Err(e) => fail(&format!("recv: {e}")),
+            };
+            messages(&self.inbuf[..n], |kind, msg| {
+                if kind == NLMSG_ERROR {
+                    let code = i32::from_ne_bytes(msg[16..20].try_into().unwrap());
+                    if code != 0 {
+                        fail(&format!(
+                            "request failed: {}",
+                            std::io::Error::from_raw_os_error(-code)
+                        ));
+                    }
+                    acked = true;
                 }
                 true
             });
