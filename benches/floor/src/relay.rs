@@ -91,13 +91,19 @@ fn set_affinity(set: &libc::cpu_set_t) {
 impl Shared {
     fn serve(&self) {
         let mut sent = 0;
+        // Copied out of the slot, so that the caller can hand over the next request while
+        // this one's `send` is still returning (its answer came before).
+        let mut message = Vec::new();
         while !self.stop.load(Ordering::Relaxed) {
             if self.posted.load(Ordering::Acquire) == sent {
                 std::hint::spin_loop();
                 continue;
             }
             sent += 1;
-            let message = self.message.lock().unwrap();
+            message.clear();
+            message.extend_from_slice(&self.message.lock().unwrap());
+            // SAFETY: a valid buffer and its length; the caller keeps `fd` open until it drops
+            // the Relay, which stops this loop first.
             let n = unsafe { libc::send(self.fd, message.as_ptr().cast(), message.len(), 0) };
             if n != message.len() as isize {
                 fail(&format!("send: {}", std::io::Error::last_os_error()));

@@ -1,8 +1,7 @@
 //! The floor's one NETLINK_ROUTE socket (`netlink-sys`), with the socket options tenus uses.
 
-use std::process::exit;
-
 use std::os::fd::AsRawFd;
+use std::process::exit;
 
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
 
@@ -11,14 +10,15 @@ use crate::relay::Relay;
 
 /// The socket, its sequence numbers and buffers.
 pub struct Nl {
+    /// Requests sent one at a time by a second thread, the answers polled for here (relay.rs).
+    /// Before `sock`: fields drop in order, and the thread stops before the socket closes.
+    relay: Option<Relay>,
     sock: Socket,
     seq: u32,
     /// Requests per sendmsg (1: request, then wait for its ACK).
     pub per_send: usize,
     /// Requests carry NLM_F_ECHO: the kernel sends back what each made (read and dropped).
     pub echo: bool,
-    /// Requests sent one at a time by a second thread, the answers polled for here (relay.rs).
-    relay: Option<Relay>,
     out: Vec<u8>,
     inbuf: Vec<u8>,
 }
@@ -44,11 +44,11 @@ impl Nl {
         sock.set_netlink_get_strict_chk(true)
             .map_err(named("strict_chk"))?;
         Ok(Nl {
+            relay: None,
             sock,
             seq: 0,
             per_send: PER_SEND,
             echo: false,
-            relay: None,
             out: Vec::with_capacity(64 * 1024),
             inbuf: vec![0; 64 * 1024],
         })
@@ -91,12 +91,13 @@ impl Nl {
 
     /// Sends `msgs`, `per_send` per sendmsg, reading each batch's ACKs after the send.
     pub fn pipelined(&mut self, mut msgs: Vec<Vec<u8>>) {
-        if self.relay.is_some() {
+        if let Some(relay) = self.relay.take() {
             for m in msgs.iter_mut() {
                 self.stamp(m);
-                self.relay.as_ref().unwrap().send(m);
+                relay.send(m);
                 self.read_acks_polling();
             }
+            self.relay = Some(relay);
             return;
         }
         let per_send = self.per_send;
