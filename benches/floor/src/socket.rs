@@ -121,49 +121,21 @@ impl Nl {
     pub fn read_acks(&mut self, mut want: usize) {
         while want > 0 {
             let n = self.recv();
-            messages(&self.inbuf[..n], |kind, msg| {
-                if kind == NLMSG_ERROR {
-                    let code = i32::from_ne_bytes(msg[16..20].try_into().unwrap());
-                    if code != 0 {
-                        fail(&format!(
-                            "request failed: {}",
-                            std::io::Error::from_raw_os_error(-code)
-                        ));
-                    }
-                    want -= 1;
-                }
-                true
-            });
+            want -= acks(&self.inbuf[..n]);
         }
     }
 
     /// Reads one request's answer, polling the socket without sleeping (as tenus' calling
     /// thread does while its request is being sent).
     fn read_acks_polling(&mut self) {
-        let mut acked = false;
-        while !acked {
+        loop {
             let mut slice: &mut [u8] = &mut self.inbuf[..];
-            let n = match self.sock.recv(&mut slice, libc::MSG_DONTWAIT) {
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    std::hint::spin_loop();
-                    continue;
-                }
+            match self.sock.recv(&mut slice, libc::MSG_DONTWAIT) {
+                Ok(n) if acks(&self.inbuf[..n]) > 0 => return,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::hint::spin_loop(),
                 Err(e) => fail(&format!("recv: {e}")),
-            };
-            messages(&self.inbuf[..n], |kind, msg| {
-                if kind == NLMSG_ERROR {
-                    let code = i32::from_ne_bytes(msg[16..20].try_into().unwrap());
-                    if code != 0 {
-                        fail(&format!(
-                            "request failed: {}",
-                            std::io::Error::from_raw_os_error(-code)
-                        ));
-                    }
-                    acked = true;
-                }
-                true
-            });
+            }
         }
     }
 
@@ -229,6 +201,25 @@ pub fn messages(buf: &[u8], mut each: impl FnMut(u16, &[u8]) -> bool) {
         }
         off += (len + 3) & !3;
     }
+}
+
+/// The ACKs in a datagram (an echo before them is skipped); exits on one carrying an error.
+fn acks(buf: &[u8]) -> usize {
+    let mut acked = 0;
+    messages(buf, |kind, msg| {
+        if kind == NLMSG_ERROR {
+            let code = i32::from_ne_bytes(msg[16..20].try_into().unwrap());
+            if code != 0 {
+                fail(&format!(
+                    "request failed: {}",
+                    std::io::Error::from_raw_os_error(-code)
+                ));
+            }
+            acked += 1;
+        }
+        true
+    });
+    acked
 }
 
 /// `e`, saying which step of opening the socket met it.
