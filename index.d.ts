@@ -1242,6 +1242,12 @@ export declare class NativeNetns {
    */
   run(itemsJson: string, rollback: boolean, window: number | undefined | null, peers: Array<NativeNetns>, progress?: ((done: number) => void) | undefined | null): Promise<string>
   /**
+   * `run(itemsJson, rollback)` for a few items in this namespace alone (a chain, an awaited
+   * call): the report itself when it is answered within this call, else a promise of it.
+   * Errors of a run that could not start are thrown, or reject the promise.
+   */
+  runNow(itemsJson: string, rollback: boolean): string | Promise<string>
+  /**
    * Runs several item documents at once in this namespace alone, pipelined together on its
    * socket as if each had been `run` without waiting for the others (JavaScript gathers the
    * calls made in one turn of the event loop here). Resolves to one report each, in order;

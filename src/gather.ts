@@ -82,12 +82,14 @@ export function inOrder<T>(natives: readonly NativeNetns[], send: () => Promise<
 
 /**
  * Runs `json` (items of one namespace, no progress callback). The first run of a turn crosses
- * at once, so that a single awaited call pays nothing here; the others of the same turn (and
- * the first, while gathered runs are unanswered) wait for the end of it and cross together.
- * The addon's errors are left for the caller to convert (`TenusError.from`), without a promise
- * more per call.
+ * at once, so that a single awaited call pays nothing here, and its report comes back as it is
+ * when the addon had it answered within the call (`runNow`: no promise made, resolved and read
+ * in a reaction for it); the others of the same turn (and the first, while gathered runs are
+ * unanswered) wait for the end of it and cross together. The addon's errors, thrown or
+ * rejecting, are left for the caller to convert (`TenusError.from`), without a promise more
+ * per call.
  */
-export function gather(native: NativeNetns, json: string, rollback: boolean): Promise<string> {
+export function gather(native: NativeNetns, json: string, rollback: boolean): string | Promise<string> {
   if (spanning.size !== 0) {
     const before = spanning.get(native);
     if (before !== undefined) return before.then(() => gather(native, json, rollback));
@@ -100,7 +102,7 @@ export function gather(native: NativeNetns, json: string, rollback: boolean): Pr
   if (waiting === undefined) {
     if (!started.includes(native)) {
       started.push(native);
-      if (unanswered.size === 0 || !unanswered.has(native)) return native.run(json, rollback, undefined, NO_PEERS, undefined);
+      if (unanswered.size === 0 || !unanswered.has(native)) return native.runNow(json, rollback);
     }
     waiting = [];
     gathered.set(native, waiting);

@@ -224,7 +224,7 @@ export class Run {
     const native = this.ns.native;
     const peers = alone ? NO_PEERS : this.peers.map((p) => p.native);
     const items = JSON.stringify(this.items);
-    let answer: Promise<string>;
+    let answer: string | Promise<string>;
     const stream = this.stream;
     if (stream) {
       this.stream = undefined;
@@ -240,18 +240,29 @@ export class Run {
       const send = (): Promise<string> => call(() => native.run(items, options.rollback, options.window, peers, options.onProgress));
       answer = inOrder(alone ? [native] : [native, ...peers], send);
     }
-    return answer.then(
-      (json) => {
-        let report: Report;
-        try {
-          report = readRunReport(json, this.count);
-        } catch (e) {
-          return failed(e);
-        }
-        return use === undefined ? report : use(report);
-      },
-      (e: unknown) => failed(TenusError.from(e)),
-    );
+    const read = (json: string): T | Report => {
+      let report: Report;
+      try {
+        report = readRunReport(json, this.count);
+      } catch (e) {
+        return failed(e);
+      }
+      return use === undefined ? report : use(report);
+    };
+    if (typeof answer === 'string') return inHand(answer, read);
+    return answer.then(read, (e: unknown) => failed(TenusError.from(e)));
+  }
+}
+
+/**
+ * A promise of what `read` makes of an answer in hand (`gather`: answered within the call):
+ * read now, rejecting with what it throws.
+ */
+export function inHand<T>(json: string, read: (json: string) => T): Promise<T> {
+  try {
+    return Promise.resolve(read(json));
+  } catch (e) {
+    return Promise.reject(e);
   }
 }
 

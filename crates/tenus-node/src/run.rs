@@ -5,16 +5,16 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use napi::bindgen_prelude::{ClassInstance, PromiseRaw, Unknown};
+use napi::bindgen_prelude::{ClassInstance, Either, PromiseRaw, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
-use tenus_core::batch::overlap::Touches;
+use tenus_core::batch::overlap::{Ticket, Touches};
 use tenus_core::batch::{self, BatchOptions, BatchReport, Item, Items, OnError, Outcome, ReadContext};
 use tenus_core::{args, Error, Handle, LinkRecord};
 
 use crate::error::error_doc;
 use crate::netns::NativeNetns;
-use crate::promise::{js, run_here, spawn, spawn_with, Callback};
+use crate::promise::{js, run_here, run_now, spawn, spawn_with, Callback};
 
 /// The report: a status letter per item (d: done, f: failed, n: not run, u: undone), the
 /// errors by position, the link records items read, and the errors met while undoing. When
@@ -92,40 +92,34 @@ impl NativeNetns {
         let handles: Result<Vec<_>, Error> = std::iter::once(self.get("batch"))
             .chain(peers.iter().map(|p| p.get("batch")))
             .collect();
-        let op = label(&items_json);
-        // Its place among this handle's runs, taken now, in the order runs are made: it waits
-        // for the earlier ones in flight it conflicts with (batch/overlap.rs). A chain is read
-        // here to tell; a large batch, or a run across namespaces (JavaScript orders those),
-        // may touch anything.
-        let parsed = match &handles {
-            Ok(h) if op != BATCH && peers.is_empty() => Some(parse_items(h, &items_json)),
-            _ => None,
-        };
-        let mut ticket = self.order.enter(touches_of(parsed.as_ref()));
-        let work = move |callback: Option<Callback>, here: bool| async move {
-            let mut handles = handles?;
-            if here {
-                // Answered inside this call (promise/settle.rs `run_here`).
-                for h in &mut handles {
-                    if let Some(direct) = h.on_calling_thread() {
-                        *h = direct;
-                    }
-                }
-            }
-            let window = window_of(window)?;
-            let items = match parsed {
-                Some(items) => items?,
-                None => parse_items(&handles, &items_json)?,
-            };
-            ticket.ready().await;
-            run_checked(&handles, items, rollback, window, callback).await
-        };
+        let run = self.enter(items_json, rollback, window, handles, peers.is_empty());
         match progress {
             // A few items with no progress to report: maybe on this thread.
-            None if op != BATCH => run_here(env, op, |here| work(None, here)),
-            progress => spawn_with(env, op, progress.map(|p| p.raw()), |callback| {
-                work(callback, false)
+            None if run.op != BATCH => run_here(env, run.op, |here| run.work(None, here)),
+            progress => spawn_with(env, run.op, progress.map(|p| p.raw()), |callback| {
+                run.work(callback, false)
             }),
+        }
+    }
+
+    /// `run(itemsJson, rollback)` for a few items in this namespace alone (a chain, an awaited
+    /// call): the report itself when it is answered within this call, else a promise of it.
+    /// Errors of a run that could not start are thrown, or reject the promise.
+    #[napi(ts_return_type = "string | Promise<string>")]
+    pub fn run_now<'env>(
+        &self,
+        env: &'env Env,
+        items_json: String,
+        rollback: bool,
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
+        let handles = self.get("batch").map(|h| vec![h]);
+        let run = self.enter(items_json, rollback, None, handles, true);
+        if run.op == BATCH {
+            return spawn(env, BATCH, run.work(None, false)).map(Either::B);
+        }
+        match run_now(env, run.op, |here| run.work(None, here))? {
+            Either::A(outcome) => outcome.map(Either::A),
+            Either::B(promise) => Ok(Either::B(promise)),
         }
     }
 
@@ -172,6 +166,72 @@ impl NativeNetns {
             });
             Ok(futures::future::join_all(runs).await)
         })
+    }
+}
+
+/// A run taken in: read when it is a chain in this namespace alone, its place taken among the
+/// handle's runs (`NativeNetns::enter`).
+struct Entered {
+    /// What the run is called (`label`).
+    op: &'static str,
+    handles: Result<Vec<Handle>, Error>,
+    items_json: String,
+    parsed: Option<Result<Vec<Result<Item, Error>>, Error>>,
+    ticket: Ticket,
+    rollback: bool,
+    window: Option<f64>,
+}
+
+impl NativeNetns {
+    /// Takes a run in: its place among this handle's runs, taken now, in the order runs are
+    /// made: it waits for the earlier ones in flight it conflicts with (batch/overlap.rs). A
+    /// chain is read here to tell; a large batch, or a run across namespaces (JavaScript orders
+    /// those), may touch anything. `alone`: no peers.
+    fn enter(
+        &self,
+        items_json: String,
+        rollback: bool,
+        window: Option<f64>,
+        handles: Result<Vec<Handle>, Error>,
+        alone: bool,
+    ) -> Entered {
+        let op = label(&items_json);
+        let parsed = match &handles {
+            Ok(h) if op != BATCH && alone => Some(parse_items(h, &items_json)),
+            _ => None,
+        };
+        let ticket = self.order.enter(touches_of(parsed.as_ref()));
+        Entered {
+            op,
+            handles,
+            items_json,
+            parsed,
+            ticket,
+            rollback,
+            window,
+        }
+    }
+}
+
+impl Entered {
+    /// Runs it, once the runs before it that it conflicts with are over; `here`: answered on the
+    /// calling thread (promise/settle.rs `run_here`).
+    async fn work(mut self, callback: Option<Callback>, here: bool) -> Result<String, Error> {
+        let mut handles = self.handles?;
+        if here {
+            for h in &mut handles {
+                if let Some(direct) = h.on_calling_thread() {
+                    *h = direct;
+                }
+            }
+        }
+        let window = window_of(self.window)?;
+        let items = match self.parsed {
+            Some(items) => items?,
+            None => parse_items(&handles, &self.items_json)?,
+        };
+        self.ticket.ready().await;
+        run_checked(&handles, items, self.rollback, window, callback).await
     }
 }
 

@@ -7,7 +7,7 @@ mod runtime;
 mod settle;
 mod slot;
 
-pub(crate) use settle::{js, run_here, spawn, spawn_with, Callback};
+pub(crate) use settle::{js, run_here, run_now, spawn, spawn_with, Callback};
 
 /// Runs `fut` on the I/O thread with no promise of its own: a task that outlives the call
 /// that started it (a streamed batch, whose parts come in later calls).

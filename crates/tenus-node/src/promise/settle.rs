@@ -44,7 +44,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use futures::FutureExt;
-use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::{Either, PromiseRaw, ToNapiValue};
 use napi::{check_status, sys, Env, JsError};
 use tenus_core::Error;
 
@@ -53,7 +53,7 @@ use super::{micros_from_env, runtime};
 use crate::error::{from_panic, to_napi};
 
 /// What settles a promise: a value, or the error it rejects with.
-type Outcome<T> = Result<T, napi::Error>;
+pub(crate) type Outcome<T> = Result<T, napi::Error>;
 
 const DEFAULT_INLINE_WAIT: Duration = Duration::from_micros(100);
 const DEFAULT_RUN_HERE_LIMIT: Duration = Duration::from_micros(1000);
@@ -462,12 +462,34 @@ where
     T: 'static + Send + ToNapiValue,
     F: 'static + Send + Future<Output = Result<T, Error>>,
 {
+    match run_now(env, op, make)? {
+        Either::A(outcome) => {
+            let raw = env.raw();
+            let (deferred, promise) = new_promise(raw)?;
+            unsafe { settle(raw, deferred, outcome) };
+            Ok(PromiseRaw::new(raw, promise))
+        }
+        Either::B(promise) => Ok(promise),
+    }
+}
+
+/// `run_here` without a promise for an answer settled in place: the outcome itself, for the
+/// caller to return (an awaited call then pays for no promise made and resolved here, nor for
+/// the reaction reading it); otherwise the promise, settled as `run_here` settles it.
+pub(crate) fn run_now<'env, T, F>(
+    env: &'env Env,
+    op: &'static str,
+    make: impl FnOnce(bool) -> F,
+) -> napi::Result<Either<Outcome<T>, PromiseRaw<'env, T>>>
+where
+    T: 'static + Send + ToNapiValue,
+    F: 'static + Send + Future<Output = Result<T, Error>>,
+{
     let raw = env.raw();
     let bridge = Bridge::get(raw)?;
     if !bridge.may_run_here(op) {
-        return spawn(env, op, make(false));
+        return spawn(env, op, make(false)).map(Either::B);
     }
-    let (deferred, promise) = new_promise(raw)?;
     let started = Instant::now();
     let mut fut = Box::pin(AssertUnwindSafe(make(true)).catch_unwind());
     let polled = {
@@ -479,16 +501,19 @@ where
         // event loop (through the queue), as on the I/O thread's side.
         Poll::Ready(result) if bridge.streak_over() => {
             bridge.note(op, started.elapsed());
+            let (deferred, promise) = new_promise(raw)?;
             bridge.detach();
             let outcome = outcome_of(op, result);
             after_turn(raw, &bridge, later(op, None, Deferred(deferred), outcome, None));
+            Ok(Either::B(PromiseRaw::new(raw, promise)))
         }
         Poll::Ready(result) => {
             bridge.note(op, started.elapsed());
             bridge.settled_in_place();
-            unsafe { settle(raw, deferred, outcome_of(op, result)) };
+            Ok(Either::A(outcome_of(op, result)))
         }
         Poll::Pending => {
+            let (deferred, promise) = new_promise(raw)?;
             bridge.detach();
             let channel = bridge.channel.clone();
             let carried = Deferred(deferred);
@@ -496,9 +521,9 @@ where
                 let outcome = outcome_of(op, fut.await);
                 channel.send(later(op, Some(started), carried, outcome, None));
             });
+            Ok(Either::B(PromiseRaw::new(raw, promise)))
         }
     }
-    Ok(PromiseRaw::new(raw, promise))
 }
 
 /// Settles from a `setImmediate` callback: after the event loop's poll phase (timers, I/O,
