@@ -524,7 +524,8 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     try {
       // The reads' JSON made once: JSON.stringify of the whole was a tenth of the JavaScript
       // an awaited creation runs (Node 20, cold).
-      const items = `[[${OP.linkAdd},${JSON.stringify(kind)},${JSON.stringify(options)}]${peer ? READS_OF_PAIR : READ_OF_CREATED}]`;
+      // (A kind is one of the kind table's names: a JSON string as it is.)
+      const items = `[[${OP.linkAdd},"${kind}",${JSON.stringify(options)}]${peer ? READS_OF_PAIR : READ_OF_CREATED}]`;
       answer = gather(this.ns.native, items, true);
     } catch (e) {
       return Promise.reject(namingLink(name, undefined, e));

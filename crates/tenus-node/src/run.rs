@@ -2,6 +2,7 @@
 //! and batches alike) and resolves to a JSON report.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 
 use serde::Serialize;
 
@@ -25,14 +26,15 @@ use crate::promise::{js, run_here, run_now, spawn, spawn_with, Callback};
 pub(crate) fn report_json(report: BatchReport) -> String {
     let all_done = report.outcomes.iter().all(|o| matches!(o, Outcome::Done));
     if all_done && report.undo_errors.is_empty() {
-        let mut letters = "d".repeat(report.outcomes.len());
+        // Written into one buffer (a record's JSON is most of it), sized for a creation's
+        // read-back and, for a pair, its peer's.
+        let mut out = Vec::with_capacity(report.outcomes.len() + 1024 * report.records.len());
+        out.resize(report.outcomes.len(), b'd');
         for (i, record) in &report.records {
-            letters.push('\n');
-            letters.push_str(&i.to_string());
-            letters.push('\n');
-            letters.push_str(&serde_json::to_string(record).expect("a record serializes"));
+            write!(out, "\n{i}\n").expect("a Vec takes what is written");
+            serde_json::to_writer(&mut out, record).expect("a record serializes");
         }
-        return letters;
+        return String::from_utf8(out).expect("JSON is UTF-8");
     }
     let mut status = String::with_capacity(report.outcomes.len());
     let mut errors = BTreeMap::new();

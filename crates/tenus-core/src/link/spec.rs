@@ -142,8 +142,8 @@ impl LinkSpec {
         };
         let mut common = serde_json::Map::new();
         for key in COMMON {
-            if let Some(v) = all.remove(key) {
-                common.insert(key.to_string(), v);
+            if let Some((key, v)) = all.remove_entry(key) {
+                common.insert(key, v);
             }
         }
         let common: CommonOptions = args::options("options", serde_json::Value::Object(common))?;
