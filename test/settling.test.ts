@@ -37,14 +37,14 @@ describe('settling promises', () => {
     setImmediate(tick);
     for (let i = 0; i < 3000; i++) await br.address(`10.77.${i >> 8}.${i & 255}/32`);
     looping = false;
-    // Answers settled in place keep the loop waiting for at most a millisecond at a time: a
+    // Answers settled in place keep the loop waiting for at most 2 ms at a time: a
     // few thousand changes cannot all fit in a handful of turns.
     expect(turns).toBeGreaterThan(10);
     expect((await br.addresses()).length).toBe(3000);
   });
 
   it('timers fire during a long run of awaited changes made on the calling thread', async (ctx) => {
-    // After a millisecond of answers settled in place, the next is settled after a turn of the
+    // After 2 ms of answers settled in place, the next is settled after a turn of the
     // event loop (setImmediate). Settled from the threadsafe function's queue instead, it was
     // drained with the calls the settled code made, up to 1,000 at a time: a 5 ms interval did
     // not fire once in a second of awaited changes.
