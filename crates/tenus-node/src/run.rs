@@ -1,5 +1,6 @@
 //! `NativeNetns.run`: hands a JSON document of items to the core's transaction engine (chains
-//! and batches alike) and resolves to a JSON report.
+//! and batches alike) and resolves to a JSON report; `runNow`, for a chain or an awaited call,
+//! returns the report itself when it was answered within the call.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
