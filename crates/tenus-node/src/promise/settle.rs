@@ -442,14 +442,11 @@ where
                 .send(later(op, Some(started), Deferred(deferred), outcome, function));
         }
         // Answered already, but the event loop must turn first.
-        Some(outcome) => {
-            bridge.detach();
-            after_turn(
-                raw,
-                &bridge,
-                later(op, Some(started), Deferred(deferred), outcome, None),
-            );
-        }
+        Some(outcome) => after_turn(
+            raw,
+            &bridge,
+            settled(op, Some(started), Deferred(deferred), outcome, None),
+        ),
         None => bridge.detach(),
     }
     Ok(PromiseRaw::new(raw, promise))
@@ -507,9 +504,8 @@ where
         Poll::Ready(result) if bridge.streak_over() => {
             bridge.note(op, started.elapsed());
             let (deferred, promise) = new_promise(raw)?;
-            bridge.detach();
             let outcome = outcome_of(op, result);
-            after_turn(raw, &bridge, later(op, None, Deferred(deferred), outcome, None));
+            after_turn(raw, &bridge, settled(op, None, Deferred(deferred), outcome, None));
             Ok(Either::B(PromiseRaw::new(raw, promise)))
         }
         Poll::Ready(result) => {
@@ -536,7 +532,10 @@ where
 /// back to the queue if `setImmediate` cannot be called.
 ///
 /// Each settlement waits under a number given to its `setImmediate` call as the callback's
-/// argument, so a callback that never runs (fake timers cleared, say) loses only its own.
+/// argument, so a callback that never runs (fake timers cleared, say) loses only its own. Such
+/// a settlement is not counted as waiting on the I/O thread (`detached`): its answer is in, and
+/// `setImmediate` keeps the event loop alive for it; a lost one must not keep later calls off
+/// the calling thread (nor the event loop alive) for the rest of the process.
 fn after_turn(env: sys::napi_env, bridge: &Bridge, settle: Settle) {
     let id = bridge.next_turn.get();
     bridge.next_turn.set(id.wrapping_add(1));
@@ -556,7 +555,8 @@ fn after_turn(env: sys::napi_env, bridge: &Bridge, settle: Settle) {
     };
     if !scheduled {
         if let Some(settle) = bridge.take_turn(id) {
-            bridge.channel.send(settle);
+            bridge.detach();
+            bridge.channel.send(reattaching(settle));
         }
     }
 }
@@ -608,9 +608,8 @@ fn outcome_of<T>(op: &'static str, caught: std::thread::Result<Result<T, Error>>
     }
 }
 
-/// Settling through the threadsafe function, on a later turn of the event loop.
-/// The callback's reference, if any, goes with it.
-/// `started` is None when the call's time was noted already.
+/// Settling through the threadsafe function, on a later turn of the event loop, for a call
+/// counted as waiting on the I/O thread (`Bridge::detach`).
 fn later<T: ToNapiValue + Send + 'static>(
     op: &'static str,
     started: Option<Instant>,
@@ -618,12 +617,31 @@ fn later<T: ToNapiValue + Send + 'static>(
     outcome: Outcome<T>,
     function: Option<FunctionRef>,
 ) -> Settle {
+    reattaching(settled(op, started, deferred, outcome, function))
+}
+
+/// `settle`, once the call it settles no longer counts as waiting on the I/O thread.
+fn reattaching(settle: Settle) -> Settle {
     Box::new(move |env| {
         if let Ok(bridge) = Bridge::get(env) {
-            if let Some(started) = started {
-                bridge.note(op, started.elapsed());
-            }
             bridge.reattach();
+        }
+        settle(env);
+    })
+}
+
+/// Settling on a later turn of the event loop: notes the call's time (`started`; None when
+/// noted already) and settles; the callback's reference, if any, goes with it.
+fn settled<T: ToNapiValue + Send + 'static>(
+    op: &'static str,
+    started: Option<Instant>,
+    deferred: Deferred,
+    outcome: Outcome<T>,
+    function: Option<FunctionRef>,
+) -> Settle {
+    Box::new(move |env| {
+        if let (Some(started), Ok(bridge)) = (started, Bridge::get(env)) {
+            bridge.note(op, started.elapsed());
         }
         unsafe { settle(env, deferred.into_raw(), outcome) };
         if let Some(f) = function {
