@@ -249,18 +249,19 @@ export class Run {
       }
       return use === undefined ? report : use(report);
     };
-    if (typeof answer === 'string') return inHand(answer, read);
-    return answer.then(read, (e: unknown) => failed(TenusError.from(e)));
+    return reading(answer, read, (e: unknown) => failed(TenusError.from(e)));
   }
 }
 
 /**
- * A promise of what `read` makes of an answer in hand (`gather`: answered within the call):
- * read now, rejecting with what it throws.
+ * A promise of what `read` makes of a run's answer, or of what `fail` makes of its error. An
+ * answer in hand (`gather`: answered within the call) is read now, rejecting with what `read`
+ * throws; a promised one when it comes.
  */
-export function inHand<T>(json: string, read: (json: string) => T): Promise<T> {
+export function reading<T>(answer: string | Promise<string>, read: (json: string) => T, fail: (e: unknown) => T): Promise<T> {
+  if (typeof answer !== 'string') return answer.then(read, fail);
   try {
-    return Promise.resolve(read(json));
+    return Promise.resolve(read(answer));
   } catch (e) {
     return Promise.reject(e);
   }
@@ -310,21 +311,26 @@ const SHARED: Record<string, BatchItemResult> = {
 export function readReport(json: string): Report {
   if (json.charCodeAt(0) !== 123 /* "{" */) {
     // Every item done: the letters alone, then a line with the position and a line with the
-    // JSON of each record items read, left for `Link` to decode when read.
+    // JSON of each record items read, left for `Link` to decode when read. Read a character
+    // at a time (no regular expression, no string made to compare): an awaited creation reads
+    // one of these per call.
     let at = json.indexOf('\n');
     const count = at < 0 ? json.length : at;
-    if (json.slice(0, count) !== 'd'.repeat(count)) {
-      throw new TenusError(`unknown batch report ${JSON.stringify(json.slice(0, 20))}`, { kind: 'protocol', code: 'EPROTO' });
+    for (let i = 0; i < count; i++) {
+      if (json.charCodeAt(i) !== 100 /* "d" */) {
+        throw new TenusError(`unknown batch report ${JSON.stringify(json.slice(0, 20))}`, { kind: 'protocol', code: 'EPROTO' });
+      }
     }
     const records = new Map<number, LinkRecord | string>();
     while (at >= 0) {
       const line = json.indexOf('\n', at + 1);
-      const digits = json.slice(at + 1, line);
-      if (line < 0 || !/^\d{1,9}$/.test(digits)) {
+      const position = line < 0 ? -1 : positionAt(json, at + 1, line);
+      if (position < 0) {
         throw new TenusError(`unknown batch report record ${JSON.stringify(json.slice(at + 1, at + 21))}`, { kind: 'protocol', code: 'EPROTO' });
       }
+      // JSON has no raw line breaks: the next one ends the record.
       const next = json.indexOf('\n', line + 1);
-      records.set(Number(digits), json.slice(line + 1, next < 0 ? json.length : next));
+      records.set(position, json.slice(line + 1, next < 0 ? json.length : next));
       at = next;
     }
     const items = new Array<BatchItemResult>(count).fill(SHARED.d);
@@ -370,4 +376,16 @@ export function readReport(json: string): Report {
     records,
     undoErrors: report.undoErrors.map((d) => TenusError.fromDoc(d)),
   };
+}
+
+/** The item position written in `json` from `start` to `end` (1–9 decimal digits), or -1. */
+function positionAt(json: string, start: number, end: number): number {
+  if (end <= start || end - start > 9) return -1;
+  let position = 0;
+  for (let i = start; i < end; i++) {
+    const digit = json.charCodeAt(i) - 48; /* "0" */
+    if (digit < 0 || digit > 9) return -1;
+    position = position * 10 + digit;
+  }
+  return position;
 }

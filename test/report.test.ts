@@ -21,6 +21,8 @@ describe('the report of a run', () => {
     expect(r.records.get(1)).toBe(a);
     expect(JSON.parse(r.records.get(1) as string)).toMatchObject({ name: 'a b\nc' });
     expect(r.records.get(2)).toBe(b);
+    // Positions of several digits, read in full.
+    expect([...readReport(`dd\n12\n${a}\n305\n${b}`).records.keys()]).toEqual([12, 305]);
   });
 
   it('a failure: the JSON document, records decoded', () => {
@@ -44,5 +46,7 @@ describe('the report of a run', () => {
     expect(() => readReport('dd\n1')).toThrow(expect.objectContaining({ code: 'EPROTO' }));
     expect(() => readReport('dd\n\n{}')).toThrow(expect.objectContaining({ code: 'EPROTO' }));
     expect(() => readReport('dd\nx\n{}')).toThrow(expect.objectContaining({ code: 'EPROTO' }));
+    expect(() => readReport('dd\n1x\n{}')).toThrow(expect.objectContaining({ code: 'EPROTO' }));
+    expect(() => readReport('dd\n1234567890\n{}')).toThrow(expect.objectContaining({ code: 'EPROTO' }));
   });
 });
