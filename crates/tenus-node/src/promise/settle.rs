@@ -416,7 +416,7 @@ where
     runtime::spawn(async move {
         let outcome = outcome_of(op, AssertUnwindSafe(fut).catch_unwind().await);
         if let Some(outcome) = answer.offer(outcome) {
-            channel.send(later(op, Some(started), carried, outcome, function));
+            channel.send(later(settled(op, Some(started), carried, outcome, function)));
         }
     });
 
@@ -437,9 +437,13 @@ where
         // from the queue.
         Some(outcome) if function.is_some() => {
             bridge.detach();
-            bridge
-                .channel
-                .send(later(op, Some(started), Deferred(deferred), outcome, function));
+            bridge.channel.send(later(settled(
+                op,
+                Some(started),
+                Deferred(deferred),
+                outcome,
+                function,
+            )));
         }
         // Answered already, but the event loop must turn first.
         Some(outcome) => after_turn(
@@ -520,7 +524,7 @@ where
             let carried = Deferred(deferred);
             runtime::spawn(async move {
                 let outcome = outcome_of(op, fut.await);
-                channel.send(later(op, Some(started), carried, outcome, None));
+                channel.send(later(settled(op, Some(started), carried, outcome, None)));
             });
             Ok(Either::B(PromiseRaw::new(raw, promise)))
         }
@@ -556,7 +560,7 @@ fn after_turn(env: sys::napi_env, bridge: &Bridge, settle: Settle) {
     if !scheduled {
         if let Some(settle) = bridge.take_turn(id) {
             bridge.detach();
-            bridge.channel.send(reattaching(settle));
+            bridge.channel.send(later(settle));
         }
     }
 }
@@ -608,20 +612,9 @@ fn outcome_of<T>(op: &'static str, caught: std::thread::Result<Result<T, Error>>
     }
 }
 
-/// Settling through the threadsafe function, on a later turn of the event loop, for a call
-/// counted as waiting on the I/O thread (`Bridge::detach`).
-fn later<T: ToNapiValue + Send + 'static>(
-    op: &'static str,
-    started: Option<Instant>,
-    deferred: Deferred,
-    outcome: Outcome<T>,
-    function: Option<FunctionRef>,
-) -> Settle {
-    reattaching(settled(op, started, deferred, outcome, function))
-}
-
-/// `settle`, once the call it settles no longer counts as waiting on the I/O thread.
-fn reattaching(settle: Settle) -> Settle {
+/// `settle`, for a call counted as waiting on the I/O thread (`Bridge::detach`): sent through
+/// the threadsafe function, it no longer counts once it runs.
+fn later(settle: Settle) -> Settle {
     Box::new(move |env| {
         if let Ok(bridge) = Bridge::get(env) {
             bridge.reattach();
