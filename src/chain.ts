@@ -487,10 +487,11 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
    * This and `sendMade` build and send their items themselves rather than through a shared
    * sending helper taking closures: V8 optimises a method as small as a call to that helper
    * early ("small function"), inlining all it calls, and that compile (7–9 ms on a background
-   * thread) took a core from the I/O thread on two-core machines (`reading`, which only reads
-   * the answer, is not optimised within 2,000 calls: `--trace-opt`). 1,000 address additions in fresh processes, medians:
-   * 64 awaited in flight 15.8 → 15.0 ms (24 runs; 13.6 in another sitting of 32) with the runs
-   * near 10.8 ms back (1 in 24 → 4), one at a time 21.6 → 20.1 ms (10 runs).
+   * thread) took a core from the I/O thread on two-core machines. 1,000 address additions in
+   * fresh processes, medians: 64 awaited in flight 15.8 → 15.0 ms (24 runs; 13.6 in another
+   * sitting of 32) with the runs near 10.8 ms back (1 in 24 → 4), one at a time 21.6 → 20.1 ms
+   * (10 runs). (`reading`, which only reads the answer, is not optimised within 2,000 calls:
+   * `--trace-opt`.)
    */
   private sendLone(link: Link, lone: OnLink): Promise<L> {
     const index = link.index;
