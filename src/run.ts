@@ -312,8 +312,8 @@ export function readReport(json: string): Report {
   if (json.charCodeAt(0) !== 123 /* "{" */) {
     // Every item done: the letters alone, then a line with the position and a line with the
     // JSON of each record items read, left for `Link` to decode when read. Read a character
-    // at a time (no regular expression, no string made to compare): an awaited creation reads
-    // one of these per call.
+    // at a time (no regular expression, no string made to compare): an awaited chain reads one
+    // of these per call (a creation alone reads its records itself: `madeRecords`, chain.ts).
     let at = json.indexOf('\n');
     const count = at < 0 ? json.length : at;
     for (let i = 0; i < count; i++) {
