@@ -112,6 +112,10 @@ pub fn alias(arg: &str, value: &str) -> Result<()> {
 
 /// Reads a JSON object of options into `T`, naming the option serde could not read.
 pub fn options<T: DeserializeOwned>(arg: &str, value: serde_json::Value) -> Result<T> {
+    // Read plainly first, as `options_raw` does: the path is only needed to name what is wrong.
+    if let Ok(options) = T::deserialize(&value) {
+        return Ok(options);
+    }
     serde_path_to_error::deserialize(&value).map_err(|e| named(arg, e, Some(&value)))
 }
 
