@@ -533,11 +533,10 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     }
     const start = this.start;
     const made = (json: string): L => {
-      // Every item done: the records read straight from the answer (`dd\n1\n{...}`).
-      const records = madeRecords(json, count);
-      if (records !== undefined) return this.result(this.ns, records[0], peer ? new Link(this.ns, records[1]) : undefined, start);
-      const report = checkedReport(json, count, name, undefined);
-      return this.result(this.ns, record(report, 1), peer ? new Link(this.ns, record(report, 2)) : undefined, start);
+      // Every item done: the records read straight from the answer (`dd\n1\n{...}`); any
+      // other answer through its report, which throws the failed item's error.
+      const records = madeRecords(json, count) ?? reportedRecords(checkedReport(json, count, name, undefined), peer);
+      return this.result(this.ns, records[0], peer ? new Link(this.ns, records[1]) : undefined, start);
     };
     return reading(answer, made, (e: unknown) => {
       throw namingLink(name, undefined, e);
@@ -608,9 +607,11 @@ const READS_OF_PAIR = `,${JSON.stringify(READ_CREATED)},${JSON.stringify(READ_PE
  * undefined for any other answer (an error, say), which `checkedReport` reads. A second reader
  * of that form, kept for what it saves: reading these answers through `readReport` (a report,
  * its maps and arrays made for two records) cost an awaited macvlan ~5 µs more, cold (1,000 in
- * fresh processes, 8 interleaved runs: medians 202.7 against 197.5 ms).
+ * fresh processes, 8 interleaved runs: medians 202.7 against 197.5 ms). A pair's second
+ * record is its peer's; a lone creation's is `''`.
+ * @internal
  */
-function madeRecords(json: string, count: number): [string, string] | undefined {
+export function madeRecords(json: string, count: number): [string, string] | undefined {
   const head = count === 2 ? 'dd\n1\n' : 'ddd\n1\n';
   if (!json.startsWith(head)) return undefined;
   // JSON has no raw line breaks: the next one ends the record.
@@ -618,6 +619,11 @@ function madeRecords(json: string, count: number): [string, string] | undefined 
   if (count === 2) return end < 0 ? [json.slice(head.length), ''] : undefined;
   if (end < 0 || !json.startsWith('\n2\n', end) || json.indexOf('\n', end + 3) >= 0) return undefined;
   return [json.slice(head.length, end), json.slice(end + 3)];
+}
+
+/** The records of `sendMade`'s report: the created link's and (`peer`) its peer's, else `''`. */
+function reportedRecords(report: Report, peer: boolean): [LinkRecord | string, LinkRecord | string] {
+  return [record(report, 1), peer ? record(report, 2) : ''];
 }
 
 /**

@@ -2,6 +2,7 @@
 // every item is done (status letters, then a position line and a JSON line per record read),
 // the JSON document otherwise.
 import { describe, expect, it } from 'vitest';
+import { madeRecords } from '../src/chain';
 import { readReport } from '../src/run';
 
 describe('the report of a run', () => {
@@ -48,5 +49,21 @@ describe('the report of a run', () => {
     expect(() => readReport('dd\nx\n{}')).toThrow(expect.objectContaining({ code: 'EPROTO' }));
     expect(() => readReport('dd\n1x\n{}')).toThrow(expect.objectContaining({ code: 'EPROTO' }));
     expect(() => readReport('dd\n1234567890\n{}')).toThrow(expect.objectContaining({ code: 'EPROTO' }));
+  });
+
+  // What an awaited creation reads its records from when every item is done (chain.ts
+  // `madeRecords`); anything else goes to `readReport` through undefined.
+  it('a creation alone: its record, and a pair\'s two, read straight from the short form', () => {
+    const a = '{"index":4,"name":"a b\\nc","kind":"veth"}';
+    const b = '{"index":5,"name":"peer","kind":"veth"}';
+    expect(madeRecords(`dd\n1\n${a}`, 2)).toEqual([a, '']);
+    expect(madeRecords(`ddd\n1\n${a}\n2\n${b}`, 3)).toEqual([a, b]);
+    // Not the form of all done with these records: left to the report.
+    expect(madeRecords(`dd\n1\n${a}\n2\n${b}`, 2)).toBeUndefined();
+    expect(madeRecords(`ddd\n1\n${a}`, 3)).toBeUndefined();
+    expect(madeRecords(`ddd\n1\n${a}\n3\n${b}`, 3)).toBeUndefined();
+    expect(madeRecords(`ddd\n1\n${a}\n2\n${b}\n3\n${b}`, 3)).toBeUndefined();
+    expect(madeRecords(`df\n1\n${a}`, 2)).toBeUndefined();
+    expect(madeRecords(JSON.stringify({ status: 'df', errors: {}, records: {}, undoErrors: [] }), 2)).toBeUndefined();
   });
 });
