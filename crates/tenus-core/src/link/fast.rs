@@ -12,6 +12,7 @@ use crate::args::format_lladdr;
 use crate::transport::ack::{align4, NLMSG_HDRLEN};
 
 use super::record::{flag_names, operstate_name, LinkMove, LinkRecord, LinkStats};
+use super::KindInfo;
 
 const RTM_NEWLINK: u16 = 16;
 const IFINFO_LEN: usize = 16;
@@ -122,8 +123,37 @@ pub fn read_ifinfo(msg: &[u8]) -> Option<LinkRecord> {
     Some(r)
 }
 
-/// Parses the IFLA_LINKINFO nest with `netlink-packet-route`, wrapped in a minimal message.
+const IFLA_INFO_KIND: u16 = 1;
+const IFLA_INFO_DATA: u16 = 2;
+const IFLA_INFO_SLAVE_KIND: u16 = 4;
+
+/// Reads the IFLA_LINKINFO nest: its names directly when it carries no kind details (veth,
+/// and every link of a kind that reports none), else all of it with `netlink-packet-route`.
 fn read_link_info(r: &mut LinkRecord, ifinfo: &[u8], nla: &[u8]) {
+    let (mut kind, mut port_kind) = (None, None);
+    let mut nest = nla.get(4..).unwrap_or_default();
+    while nest.len() >= 4 {
+        let len = u16::from_ne_bytes([nest[0], nest[1]]) as usize;
+        if len < 4 || len > nest.len() {
+            break;
+        }
+        match u16::from_ne_bytes([nest[2], nest[3]]) & 0x3fff {
+            IFLA_INFO_KIND => kind = Some(&nest[4..len]),
+            IFLA_INFO_SLAVE_KIND => port_kind = Some(&nest[4..len]),
+            IFLA_INFO_DATA => return read_link_info_parsed(r, ifinfo, nla),
+            _ => {}
+        }
+        nest = &nest[align4(len).min(nest.len())..];
+    }
+    r.kind = kind.map(text);
+    r.port_kind = port_kind.map(text);
+    if let Some(kind) = &r.kind {
+        r.info = KindInfo::decode(kind, None);
+    }
+}
+
+/// Parses the IFLA_LINKINFO nest with `netlink-packet-route`, wrapped in a minimal message.
+fn read_link_info_parsed(r: &mut LinkRecord, ifinfo: &[u8], nla: &[u8]) {
     let mut buf = Vec::with_capacity(IFINFO_LEN + nla.len() + 3);
     buf.extend_from_slice(ifinfo);
     buf.extend_from_slice(nla);
@@ -132,6 +162,52 @@ fn read_link_info(r: &mut LinkRecord, ifinfo: &[u8], nla: &[u8]) {
         for attr in &msg.attributes {
             if let LinkAttribute::LinkInfo(infos) = attr {
                 r.read_link_info(infos);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use netlink_packet_route::link::{InfoData, InfoKind, InfoPortKind, InfoVxlan, LinkInfo};
+    use netlink_packet_route::RouteNetlinkMessage;
+
+    use super::*;
+    use crate::message::{encode, Flags};
+
+    /// Both readers of a link message: this one (listings, events) and `netlink-packet-route`'s
+    /// (single replies) make the same record, whichever way the link details are read.
+    #[test]
+    fn link_details_read_directly_are_those_netlink_packet_route_reads() {
+        let cases = [
+            vec![LinkInfo::Kind(InfoKind::Veth)],
+            vec![
+                LinkInfo::Kind(InfoKind::MacVtap),
+                LinkInfo::PortKind(InfoPortKind::Bridge),
+            ],
+            vec![LinkInfo::Kind(InfoKind::Other("netkit".into()))],
+            vec![LinkInfo::PortKind(InfoPortKind::Bond)],
+            vec![
+                LinkInfo::Kind(InfoKind::Dummy),
+                LinkInfo::PortKind(InfoPortKind::Other("team".into())),
+            ],
+            // Details: read by netlink-packet-route.
+            vec![
+                LinkInfo::Kind(InfoKind::Vxlan),
+                LinkInfo::Data(InfoData::Vxlan(vec![InfoVxlan::Id(42), InfoVxlan::Port(4789)])),
+            ],
+            vec![],
+        ];
+        for infos in cases {
+            let mut msg = LinkMessage::default();
+            msg.header.index = 7;
+            msg.attributes.push(LinkAttribute::IfName("x0".into()));
+            msg.attributes.push(LinkAttribute::LinkInfo(infos.clone()));
+            let bytes = encode(RouteNetlinkMessage::NewLink(msg.clone()), Flags::Plain);
+            let direct = read_link(&bytes).expect("an RTM_NEWLINK");
+            assert_eq!(direct, LinkRecord::from_message(&msg), "{infos:?}");
+            if matches!(infos.first(), Some(LinkInfo::Kind(_))) {
+                assert!(direct.kind.is_some(), "{infos:?}: the kind is read");
             }
         }
     }
