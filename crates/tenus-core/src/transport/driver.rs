@@ -655,8 +655,8 @@ mod tests {
         }
         assert_eq!(
             sizes,
-            vec![super::super::pending::PART_MESSAGES; 2],
-            "full parts, in order"
+            vec![32, 64, 128, 256],
+            "small parts first, then full ones, in order"
         );
         numbers.extend(
             reply

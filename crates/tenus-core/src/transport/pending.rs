@@ -18,8 +18,12 @@ use crate::error::{Error, Result};
 
 /// Requests in flight at once. Each ACK costs the receive queue about 1 KiB of skb truesize.
 pub const WINDOW: usize = 256;
-/// A streamed dump hands its data messages over this many at a time.
+/// A streamed dump hands its data messages over this many at a time,
 pub const PART_MESSAGES: usize = 256;
+/// after a first part this small, each next one twice the last: its consumer (JavaScript,
+/// building records) starts while the kernel is still filling the dump's first datagrams,
+/// instead of waiting for a full part.
+pub const FIRST_PART_MESSAGES: usize = 32;
 
 /// A request as a caller hands it in.
 pub struct Job {
@@ -43,6 +47,8 @@ struct Request {
     collected: Reply,
     /// Where a streamed dump's messages go as they arrive (the reply then holds the rest).
     parts: Option<mpsc::UnboundedSender<Messages>>,
+    /// How many messages the next part holds.
+    part_size: usize,
 }
 
 /// What happened to the answer a message brought.
@@ -156,6 +162,7 @@ impl Pending {
                     reply: job.reply,
                     collected: Reply::default(),
                     parts: job.parts,
+                    part_size: FIRST_PART_MESSAGES,
                 },
             );
             out = Some((seq, message));
@@ -261,8 +268,9 @@ impl Pending {
             _ => {
                 request.collected.messages.push(msg);
                 match &request.parts {
-                    Some(parts) if request.collected.messages.len() >= PART_MESSAGES => {
+                    Some(parts) if request.collected.messages.len() >= request.part_size => {
                         let _ = parts.send(std::mem::take(&mut request.collected.messages));
+                        request.part_size = (request.part_size * 2).min(PART_MESSAGES);
                         Received::HandedOver
                     }
                     _ => Received::Nothing,
