@@ -2,7 +2,7 @@
 //! megabytes of attributes (per-link IPv4/IPv6 settings, statistics, ...); decoding all of it
 //! into `netlink-packet-route` types costs more than the kernel takes to send it. This reads
 //! only what a `LinkRecord` holds, and hands the small IFLA_LINKINFO nest to
-//! `netlink-packet-route` for the kind details.
+//! `netlink-packet-route` only when it carries kind details (IFLA_INFO_DATA).
 
 use netlink_packet_route::link::{LinkAttribute, LinkMessage, State};
 

@@ -18,11 +18,12 @@ use crate::error::{Error, Result};
 
 /// Requests in flight at once. Each ACK costs the receive queue about 1 KiB of skb truesize.
 pub const WINDOW: usize = 256;
-/// A streamed dump hands its data messages over this many at a time,
+/// A streamed dump hands its data messages over this many at a time, once its parts have grown
+/// to it from `FIRST_PART_MESSAGES`.
 pub const PART_MESSAGES: usize = 256;
-/// after a first part this small, each next one twice the last: its consumer (JavaScript,
-/// building records) starts while the kernel is still filling the dump's first datagrams,
-/// instead of waiting for a full part.
+/// A streamed dump's first part; each next one holds twice as many, up to `PART_MESSAGES`. The
+/// consumer (JavaScript, building records) then starts while the kernel is still filling the
+/// dump's first datagrams, instead of waiting for a full part.
 pub const FIRST_PART_MESSAGES: usize = 32;
 
 /// A request as a caller hands it in.
