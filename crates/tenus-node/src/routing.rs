@@ -49,10 +49,11 @@ impl NativeNetns {
                 let filter = options::<RouteListOptions>("filter", &filter_json)?
                     .filter(&h)
                     .await?;
-                // Columns are made on the JS thread: this one goes back to reading the dump.
+                // Columns are made here, on the I/O thread: the JS thread, which builds the
+                // records from them, is the busier one.
                 h.route_list_messages(&filter, |attempt, messages, names| {
+                    let part = route_columns(&messages, &names);
                     callback.call(move |env| {
-                        let part = route_columns(&messages, &names);
                         Ok(vec![
                             js(env, attempt)?,
                             js(env, part.values)?,
