@@ -9,6 +9,7 @@ use netlink_packet_route::link::{LinkAttribute, LinkMessage, State};
 use netlink_packet_core::Parseable;
 
 use crate::args::format_lladdr;
+use crate::nla::attrs;
 use crate::transport::ack::{align4, NLMSG_HDRLEN};
 
 use super::record::{flag_names, operstate_name, LinkMove, LinkRecord, LinkStats};
@@ -131,19 +132,13 @@ const IFLA_INFO_SLAVE_KIND: u16 = 4;
 /// and every link of a kind that reports none), else all of it with `netlink-packet-route`.
 fn read_link_info(r: &mut LinkRecord, ifinfo: &[u8], nla: &[u8]) {
     let (mut kind, mut port_kind) = (None, None);
-    let mut nest = nla.get(4..).unwrap_or_default();
-    while nest.len() >= 4 {
-        let len = u16::from_ne_bytes([nest[0], nest[1]]) as usize;
-        if len < 4 || len > nest.len() {
-            break;
-        }
-        match u16::from_ne_bytes([nest[2], nest[3]]) & 0x3fff {
-            IFLA_INFO_KIND => kind = Some(&nest[4..len]),
-            IFLA_INFO_SLAVE_KIND => port_kind = Some(&nest[4..len]),
+    for (attr, value) in attrs(nla.get(4..).unwrap_or_default()) {
+        match attr {
+            IFLA_INFO_KIND => kind = Some(value),
+            IFLA_INFO_SLAVE_KIND => port_kind = Some(value),
             IFLA_INFO_DATA => return read_link_info_parsed(r, ifinfo, nla),
             _ => {}
         }
-        nest = &nest[align4(len).min(nest.len())..];
     }
     r.kind = kind.map(text);
     r.port_kind = port_kind.map(text);
