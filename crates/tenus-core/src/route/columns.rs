@@ -10,14 +10,14 @@
 //! into the JSON array, except the table), then a bit set of which optional fields follow, and
 //! metric, via, dev, src, from, tos, nexthop, pref, extra.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use crate::link::LinkRef;
 
 use super::names::{Coded, RouteProtocol, RouteScope, RouteType};
-use super::spec::{Prefix, Route};
+use super::spec::{Family, Prefix, Route};
 
 pub const WIDTH: usize = 16;
 
@@ -50,11 +50,13 @@ pub struct ColumnWriter<'a> {
     types: [u32; 256],
     protocols: [u32; 256],
     scopes: [u32; 256],
-    strings: HashMap<&'static str, u32>,
-    ips: HashMap<IpAddr, u32>,
+    /// Index in `values` of 'inet' and 'inet6' (NONE: not there yet): every route names one.
+    families: [u32; 2],
+    strings: FxHashMap<&'static str, u32>,
+    ips: FxHashMap<IpAddr, u32>,
     last_ip: Option<(IpAddr, u32)>,
     /// Links by index: where their name is in `values` (None: no such link).
-    devs: HashMap<u32, Option<u32>>,
+    devs: FxHashMap<u32, Option<u32>>,
     last_dev: Option<(u32, Option<u32>)>,
     name: &'a dyn Fn(u32) -> Option<String>,
 }
@@ -71,13 +73,22 @@ impl<'a> ColumnWriter<'a> {
             types: [NONE; 256],
             protocols: [NONE; 256],
             scopes: [NONE; 256],
-            strings: HashMap::new(),
-            ips: HashMap::new(),
+            families: [NONE; 2],
+            strings: FxHashMap::default(),
+            ips: FxHashMap::default(),
             last_ip: None,
-            devs: HashMap::new(),
+            devs: FxHashMap::default(),
             last_dev: None,
             name,
         }
+    }
+
+    /// Makes room for `routes` more routes: the part's size is known, and growing the buffers
+    /// route by route copied them over and over.
+    pub fn reserve(&mut self, routes: usize) {
+        self.out.cols.reserve(routes * WIDTH);
+        // A route's own value is its prefix, `"203.0.113.0/24",` (IPv6 ones are longer).
+        self.out.values.reserve(routes * 18);
     }
 
     /// Appends a value to the JSON array; its index.
@@ -163,12 +174,24 @@ impl<'a> ColumnWriter<'a> {
         i
     }
 
+    fn family(&mut self, family: Family) -> u32 {
+        let at = match family {
+            Family::Inet => 0,
+            Family::Inet6 => 1,
+        };
+        if self.families[at] == NONE {
+            self.families[at] = self.string(family.as_str());
+        }
+        self.families[at]
+    }
+
     fn prefix(&mut self, p: &Prefix) -> u32 {
         self.push_raw(|v| {
             v.push('"');
             write_ip(v, &p.addr);
             if p.len != if p.addr.is_ipv4() { 32 } else { 128 } {
-                let _ = write!(v, "/{}", p.len);
+                v.push('/');
+                write_decimal(v, p.len);
             }
             v.push('"');
         })
@@ -176,7 +199,7 @@ impl<'a> ColumnWriter<'a> {
 
     /// Adds one route.
     pub fn push(&mut self, r: &Route) {
-        let family = self.string(r.family.as_str());
+        let family = self.family(r.family);
         let kind = self.named::<RouteType>(|w| &mut w.types, r.kind);
         let dst = match &r.dst {
             Some(p) => self.prefix(p),
@@ -256,20 +279,24 @@ fn write_ip(v: &mut String, ip: &IpAddr) {
                 if k > 0 {
                     v.push('.');
                 }
-                let o = *octet;
-                if o >= 100 {
-                    v.push(char::from(b'0' + o / 100));
-                }
-                if o >= 10 {
-                    v.push(char::from(b'0' + (o / 10) % 10));
-                }
-                v.push(char::from(b'0' + o % 10));
+                write_decimal(v, *octet);
             }
         }
         IpAddr::V6(a) => {
             let _ = write!(v, "{a}");
         }
     }
+}
+
+/// `n` in decimal, as `{n}` writes it, without the formatting machinery.
+fn write_decimal(v: &mut String, n: u8) {
+    if n >= 100 {
+        v.push(char::from(b'0' + n / 100));
+    }
+    if n >= 10 {
+        v.push(char::from(b'0' + (n / 10) % 10));
+    }
+    v.push(char::from(b'0' + n % 10));
 }
 
 fn pref_name(p: u8) -> &'static str {
@@ -371,6 +398,11 @@ mod tests {
             serde_json::json!({ "dst": "10.2.0.0/24", "nexthop": 9, "tos": 16 }),
             serde_json::json!({ "dst": "default", "type": "unreachable", "family": "inet6" }),
             serde_json::json!({ "dst": "10.9.0.0/16", "via": "10.0.0.1", "dev": 3, "table": 1000, "metric": 6 }),
+            // Prefix lengths of one, two and three digits, and whole addresses (no length).
+            serde_json::json!({ "dst": "10.0.0.0/8", "dev": 2 }),
+            serde_json::json!({ "dst": "fd00:1::/100", "dev": 2 }),
+            serde_json::json!({ "dst": "10.5.5.5/32", "dev": 2 }),
+            serde_json::json!({ "dst": "fd00::5/128", "dev": 2 }),
         ] {
             let r = Route::parse(crate::args::options("route", json).unwrap(), Purpose::Install).unwrap();
             let mut msg = encode_route(&r, Verb::Add, |l| match l {

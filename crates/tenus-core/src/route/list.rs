@@ -166,8 +166,15 @@ impl RouteListOptions {
 pub fn route_columns(parts: &[Messages], names: &HashMap<u32, String>) -> RouteColumns {
     let name = |i: u32| names.get(&i).cloned();
     let mut w = ColumnWriter::new(&name);
-    for r in parts.iter().flat_map(|m| m.iter()).filter_map(read_route) {
-        w.push(&r);
+    w.reserve(parts.iter().map(Messages::len).sum());
+    // Plain loops: through an iterator chain each decoded `Route` (a few hundred bytes) was
+    // copied from adapter to adapter, a tenth of the I/O thread's time in a large listing.
+    for messages in parts {
+        for message in messages.iter() {
+            if let Some(r) = read_route(message) {
+                w.push(&r);
+            }
+        }
     }
     w.finish()
 }
