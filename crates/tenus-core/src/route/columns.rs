@@ -83,8 +83,8 @@ impl<'a> ColumnWriter<'a> {
         }
     }
 
-    /// Makes room for `routes` more routes: the part's size is known, and growing the buffers
-    /// route by route copied them over and over.
+    /// Makes room for `routes` more routes: the part's size is known, and buffers grown route
+    /// by route were copied at each doubling.
     pub fn reserve(&mut self, routes: usize) {
         self.out.cols.reserve(routes * WIDTH);
         // A route's own value is its prefix, `"203.0.113.0/24",` (IPv6 ones are longer).
@@ -174,6 +174,7 @@ impl<'a> ColumnWriter<'a> {
         i
     }
 
+    /// Where 'inet' or 'inet6' is in `values`.
     fn family(&mut self, family: Family) -> u32 {
         let at = match family {
             Family::Inet => 0,
