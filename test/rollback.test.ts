@@ -232,6 +232,75 @@ describe('a failed chain undoes what the kernel did as a consequence of its step
     expect(ipAddrs(ns, 'br0').filter((a) => !a.startsWith('fe80')).sort()).toEqual(addrs.sort());
   });
 
+  it("an MTU below 1280 turns IPv6 off on the link: its IPv6 routes, in every table, and its IPv6 neighbours set by hand are back", async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('w0').peer('w1');
+    await ns.link('w0').up();
+    await ns.link('w1').address('fd01::1/64', { nodad: true }).address('10.0.42.1/24').up();
+    await ns.route('fd09::/64').via('fd01::254');
+    await ns.route('fd0a::/64', { table: 100 }).via('fd01::254');
+    await ns.neighbour('fd01::7', { link: 'w1', mac: '02:00:00:00:00:17' });
+    await ns.neighbour('fd01::8', { link: 'w1', mac: '02:00:00:00:00:18', state: 'noarp' });
+    await ns.neighbour('10.0.42.7', { link: 'w1', mac: '02:00:00:00:00:07' });
+    const state = (): unknown => ({
+      routes: (JSON.parse(runIn(ns, 'ip', ['-6', '-j', 'route', 'show', 'table', 'all', 'dev', 'w1'])) as { protocol?: string }[])
+        .filter((r) => r.protocol !== 'kernel')
+        .sort(byJson),
+      neighbours: (JSON.parse(runIn(ns, 'ip', ['-j', 'neigh', 'show', 'dev', 'w1', 'nud', 'all'])) as { dst: string; state: string[] }[])
+        .filter((n) => (n.state.includes('PERMANENT') || n.state.includes('NOARP')) && !/^(ff|22[4-9]|23)/.test(n.dst))
+        .sort(byJson),
+      v6: ipAddrs(ns, 'w1').filter((a) => !a.startsWith('fe80')).sort(),
+    });
+    const before = state();
+    expect(before).toMatchObject({ routes: [{}, {}], neighbours: [{}, {}, {}] });
+    await eachUndone([['a chain', () => ns.link('w1').mtu(1200).address('10.0.42.1/24')]], state, before);
+    const r = await ns.batch(
+      (b) => {
+        b.set('w1', { mtu: 1200 });
+        b.address('w1', '10.0.42.1/24'); // EEXIST
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'failed']);
+    expect(state()).toEqual(before);
+  });
+
+  it("deleting a link's last IPv4 address flushes its ARP entries: those set by hand are back", async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('w0').peer('w1');
+    await ns.link('w1').address('10.0.43.1/24').address('10.0.43.2/24').up(); // a primary and its secondary
+    await ns.neighbour('10.0.43.7', { link: 'w1', mac: '02:00:00:00:00:07' });
+    await ns.neighbour('10.0.43.8', { link: 'w1', mac: '02:00:00:00:00:08', state: 'noarp' });
+    const state = (): unknown => ({
+      neighbours: (JSON.parse(runIn(ns, 'ip', ['-4', '-j', 'neigh', 'show', 'dev', 'w1', 'nud', 'all'])) as { dst: string; state: string[] }[])
+        .filter((n) => n.state.includes('PERMANENT') || n.state.includes('NOARP'))
+        .sort(byJson),
+      v4: ipAddrs(ns, 'w1').filter((a) => a.includes('.')).sort(),
+    });
+    const before = state();
+    expect(before).toMatchObject({ neighbours: [{}, {}], v4: ['10.0.43.1/24', '10.0.43.2/24'] });
+    await eachUndone(
+      [
+        ['the last one', () => ns.link('w1').deleteAddress('10.0.43.2/24').deleteAddress('10.0.43.1/24').address('10.0.43.1/24').address('10.0.43.1/24')],
+        ['a primary, which takes its secondary', () => ns.link('w1').deleteAddress('10.0.43.1/24').address('10.0.43.9/24').address('10.0.43.9/24')],
+      ],
+      state,
+      before,
+    );
+    const r = await ns.batch(
+      (b) => {
+        b.deleteAddress('w1', '10.0.43.1/24');
+        b.address('w1', '10.0.43.9/24');
+        b.address('w1', '10.0.43.9/24'); // EEXIST
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'undone', 'failed']);
+    expect(state()).toEqual(before);
+  });
+
   it('a down or a MAC change flushes the neighbours: those set by hand are back (learnt ones are learnt again)', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

@@ -16,11 +16,13 @@ use serde::Serialize;
 
 use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
-use crate::batch::{Before, Parsed, ReadKey, Reads, Step, Undo, UndoRequest, View};
+use crate::batch::{Before, Parsed, Read, ReadKey, Reads, Step, Undo, UndoRequest, View};
 use crate::error::{Error, Result};
 use crate::handle::Handle;
 use crate::link::LinkRef;
 use crate::message::{decode, encode, Flags};
+use crate::neigh::flushed as neigh_flushed;
+use crate::neigh::get::dump_of_link;
 use crate::route::dropped::{
     by_source, dropped_of, dump_inet, dump_through, local_address, only_through, readd, Cause,
 };
@@ -555,15 +557,22 @@ impl Step for DelAddr {
         }
     }
     /// The link's addresses (shared with the items around it); for IPv4, then, every IPv4
-    /// route (`reads_more`): the kernel deletes those through the link with its last IPv4
-    /// address, and those through any link with a deleted address as their preferred source.
+    /// route and the link's IPv4 neighbours (`reads_more`): with its last IPv4 address the
+    /// kernel deletes the routes through the link and flushes its ARP entries, set ones too
+    /// (`fib_disable_ip`), and with a deleted address the routes through any link that have it
+    /// as their preferred source.
     fn reads(&self, names: &View) -> Result<Reads> {
         let mut reads = self.0.read_link_addresses(names)?;
         reads.follow_up = self.0.addr.is_ipv4();
         Ok(reads)
     }
-    fn reads_more(&self, _: &View, _: &Before) -> Result<Reads> {
-        Ok(Reads::dump(dump_inet()))
+    fn reads_more(&self, names: &View, _: &Before) -> Result<Reads> {
+        let index = names.index_of(&self.0.link)?;
+        let mut reads = Reads::dump(dump_inet());
+        reads
+            .requests
+            .push(Read::dump(dump_of_link(AddressFamily::Inet, index)));
+        Ok(reads)
     }
     fn read_key(&self, _: &View) -> Option<ReadKey> {
         Some(read_key(self.0.addr, self.0.prefix))
@@ -580,9 +589,16 @@ impl Step for DelAddr {
         let requests = match taken_v4(before, a) {
             Some(taken) => {
                 let mut requests: Vec<Vec<u8>> = taken.addresses.iter().map(encode_addr_restore).collect();
-                // The routes, read after the addresses (`reads_more`; not for a last item).
+                // The routes and the neighbours, read after the addresses (`reads_more`; not for
+                // a last item).
                 if let Some(routes) = before.get(1) {
-                    requests.extend(readd_dropped_routes(routes, names.index_of(&a.link)?, &taken));
+                    let index = names.index_of(&a.link)?;
+                    let routes: Vec<Route> = routes.iter().filter_map(read_route).collect();
+                    let last = took_last(&routes, index, &taken);
+                    requests.extend(readd_dropped_routes(&routes, index, &taken, last));
+                    if let (true, Some(neighbours)) = (last, before.get(2)) {
+                        requests.extend(neigh_flushed::readd_set(neighbours));
+                    }
                 }
                 requests
             }
@@ -672,17 +688,11 @@ fn taken_v4(before: &Before, a: &OnLink) -> Option<TakenV4> {
 
 /// The requests that put back the IPv4 routes the kernel deleted with the addresses `taken`
 /// from the link `index` (`routes`: every IPv4 route, read just before the deletion): when
-/// they were the link's last IPv4 addresses, every route whose every leg is on the link; and
+/// they were the link's `last` IPv4 addresses, every route whose every leg is on the link; and
 /// those, through any link, with a taken address as their preferred source
 /// (`route/dropped.rs`).
-fn readd_dropped_routes(routes: &Messages, index: u32, taken: &TakenV4) -> Vec<Vec<u8>> {
+fn readd_dropped_routes(routes: &[Route], index: u32, taken: &TakenV4, last: bool) -> Vec<Vec<u8>> {
     let locals = local_ips(&taken.addresses);
-    let routes: Vec<Route> = routes.iter().filter_map(read_route).collect();
-    // The link's addresses then, as the local routes the kernel keeps for each on it (the
-    // read of its addresses before the item holds only those of the deleted one's subnet).
-    let last = !routes.iter().any(|r| {
-        r.dev == Some(LinkRef::Index(index)) && local_address(r).is_some_and(|a| !locals.contains(&a))
-    });
     let mut dropped = if last {
         let through = routes.iter().filter(|r| only_through(r, index));
         dropped_of(through.cloned(), Family::Inet, index, Cause::GoesDown)
@@ -690,11 +700,22 @@ fn readd_dropped_routes(routes: &Messages, index: u32, taken: &TakenV4) -> Vec<V
         Vec::new()
     };
     dropped.extend(
-        by_source(&routes, index, &locals)
+        by_source(routes, index, &locals)
             .into_iter()
             .filter(|r| !(last && only_through(r, index))),
     );
     readd(dropped, index).collect()
+}
+
+/// Whether the addresses `taken` were the last IPv4 addresses of the link `index`, as the
+/// local routes the kernel keeps for each address of a link show (`routes`: every IPv4 route,
+/// read before; the read of the link's addresses before the item holds only those of the
+/// deleted one's subnet).
+fn took_last(routes: &[Route], index: u32, taken: &TakenV4) -> bool {
+    let locals = local_ips(&taken.addresses);
+    !routes.iter().any(|r| {
+        r.dev == Some(LinkRef::Index(index)) && local_address(r).is_some_and(|a| !locals.contains(&a))
+    })
 }
 
 /// The local addresses of address messages (IFA_LOCAL, else IFA_ADDRESS).

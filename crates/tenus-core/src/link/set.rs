@@ -51,7 +51,11 @@ use crate::handle::Handle;
 use crate::message::{decode, encode, Flags};
 use crate::neigh::flushed as neigh_flushed;
 use crate::neigh::get::dump_of_link;
-use crate::route::dropped::{dropped, dump_through, read_dropped, readd, Cause, FAMILIES};
+use crate::route::dropped::{
+    any_through, dropped, dropped_of, dump_family, dump_through, read_dropped, readd, Cause, FAMILIES,
+};
+use crate::route::record::read_route;
+use crate::route::spec::Family;
 use crate::transport::Messages;
 
 use super::fast::read_link;
@@ -348,10 +352,16 @@ impl SetLink {
             if bridge.is_some_and(|b| drags_bridge_v6(&b, Some(new))) && self.lowers_mtu(&was) {
                 lost_v6.extend(was.master);
             }
-            // Upper links the kernel lowered with it get their MTU back.
+            // Upper links the kernel lowered with it get their MTU back: those of the kinds
+            // that follow their lower link's MTU down (a veth's parent is its peer, which
+            // keeps its own).
             for upper in links.iter().filter_map(read_link) {
                 let upper_mtu = upper.mtu.unwrap_or_default();
-                if upper.parent == Some(was.index) && upper.index != was.index && upper_mtu > new {
+                let follows = matches!(
+                    upper.kind.as_deref(),
+                    Some("macvlan" | "macvtap" | "vlan" | "ipvlan" | "ipvtap")
+                );
+                if follows && upper.parent == Some(was.index) && upper.index != was.index && upper_mtu > new {
                     let change = LinkChange {
                         mtu: Some(upper_mtu),
                         ..Default::default()
@@ -366,10 +376,33 @@ impl SetLink {
         if let Some(addresses) = before.get(self.slot(Slot::Addresses)) {
             out.extend(readd_ipv6(&lost_v6, addresses));
         }
-        // Then the routes the kernel deleted as the link went down (read only then): their
-        // gateways are reachable again.
+        // The links IPv6 was turned off on (below 1280): this one, and those it took below.
+        let mut v6_off: Vec<u32> = lost_v6[1..].to_vec();
+        if self.change.mtu.is_some_and(|m| m < IPV6_MIN_MTU) && was.mtu.is_some_and(|m| m >= IPV6_MIN_MTU) {
+            v6_off.push(was.index);
+        }
+        v6_off.sort_unstable();
+        v6_off.dedup();
+        // Then the routes the kernel deleted as the link went down (read only then), or as IPv6
+        // was turned off on links (every link's IPv6 routes read then): their gateways are
+        // reachable again.
         for (k, family) in FAMILIES.into_iter().enumerate() {
-            if let Some(read) = before.get(self.slot(Slot::Routes(k))) {
+            let Some(read) = before.get(self.slot(Slot::Routes(k))) else {
+                continue;
+            };
+            let off = if family == Family::Inet6 {
+                v6_off.as_slice()
+            } else {
+                &[]
+            };
+            for index in off {
+                let through = read
+                    .iter()
+                    .filter_map(read_route)
+                    .filter(|r| any_through(r, *index));
+                out.extend(readd(dropped_of(through, family, *index, Cause::Leaves), *index));
+            }
+            if !off.contains(&was.index) {
                 out.extend(readd(
                     dropped(read, family, was.index, Cause::GoesDown),
                     was.index,
@@ -377,10 +410,15 @@ impl SetLink {
             }
         }
         // And the neighbours set by hand the kernel flushed as it went down or changed its MAC,
-        // and the FDB entries set by hand its bridge had for it, if it left the bridge.
-        for k in 0..neigh_flushed::FAMILIES.len() {
+        // or as IPv6 was turned off (every link's IPv6 ones read then: those of the links it
+        // was turned off on), and the FDB entries set by hand its bridge had for it, if it left
+        // the bridge.
+        for (k, family) in neigh_flushed::FAMILIES.into_iter().enumerate() {
             if let Some(read) = before.get(self.slot(Slot::Neighbours(k))) {
-                out.extend(neigh_flushed::readd_set(read));
+                let every_link = family == AddressFamily::Inet6 && !v6_off.is_empty();
+                out.extend(neigh_flushed::readd_set_on(read, |i| {
+                    !every_link || i == was.index || v6_off.contains(&i)
+                }));
             }
         }
         // Its VLANs first: an FDB entry of a VLAN needs the VLAN on the port.
@@ -542,14 +580,22 @@ impl Step for SetLink {
                 Read::none()
             }
         };
+        // Below 1280 the kernel turns IPv6 off on the link and on those that follow it below
+        // (`addrconf_ifdown`): their IPv6 routes and neighbours go too, every link's are read.
         for family in FAMILIES {
-            reads
-                .requests
-                .push(dump(goes_down, dump_through(family, before.index)));
+            let message = match family {
+                Family::Inet6 if every_link => dump_family(family),
+                _ => dump_through(family, before.index),
+            };
+            let v6_off = every_link && family == Family::Inet6;
+            reads.requests.push(dump(goes_down || v6_off, message));
         }
         for family in neigh_flushed::FAMILIES {
-            let message = dump_of_link(family, before.index);
-            reads.requests.push(dump(goes_down || mac_changes, message));
+            let v6_off = every_link && family == AddressFamily::Inet6;
+            let message = dump_of_link(family, if v6_off { 0 } else { before.index });
+            reads
+                .requests
+                .push(dump(goes_down || mac_changes || v6_off, message));
         }
         // A port that leaves its bridge loses the bridge's entries for it (`fdb/left.rs`).
         let leaves_bridge = master_changes && before.port_kind.as_deref() == Some("bridge");

@@ -1,5 +1,6 @@
 //! The neighbours the kernel flushes from a link that goes down or changes its MAC
-//! (`neigh_ifdown`, `neigh_changeaddr`): administratively set ones too. A link change that does
+//! (`neigh_ifdown`, `neigh_changeaddr`), and the IPv6 ones of a link whose MTU goes below 1280
+//! (`addrconf_ifdown`): administratively set ones too. A link change that does
 //! either reads the link's entries before it, and its undo puts back the set ones (permanent
 //! and noarp) once the link is back; learnt entries are learnt again.
 
@@ -22,9 +23,15 @@ pub(crate) const FAMILIES: [AddressFamily; 2] = [AddressFamily::Inet, AddressFam
 /// The requests that put back the set entries of such a dump's answer: not those for multicast
 /// addresses, which the kernel makes (noarp) as it sends to them.
 pub(crate) fn readd_set(read: &Messages) -> Vec<Vec<u8>> {
+    readd_set_on(read, |_| true)
+}
+
+/// `readd_set`, of the entries on the links `on` accepts (the answer of a dump of every link's).
+pub(crate) fn readd_set_on(read: &Messages, on: impl Fn(u32) -> bool) -> Vec<Vec<u8>> {
     let set = NeighbourState::Permanent.bits() | NeighbourState::Noarp.bits();
     messages("link.set", read)
         .iter()
+        .filter(|m| on(m.header.ifindex))
         .filter(|m| u16::from(m.header.state) & set != 0 && !m.header.flags.contains(NeighbourFlags::Proxy))
         .filter(|m| NeighbourRecord::from_message(m).is_some_and(|r| !is_multicast(&r.address)))
         .map(encode_restore)

@@ -35,10 +35,19 @@ pub(crate) fn dump_through(family: Family, index: u32) -> Vec<u8> {
     })
 }
 
+/// The dump of the routes of `family` through any link, in every table.
+pub(crate) fn dump_family(family: Family) -> Vec<u8> {
+    dump_request(&RouteFilter {
+        family: Some(family),
+        ..Default::default()
+    })
+}
+
 /// What deletes the routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Cause {
-    /// The link leaves the namespace: every route through it.
+    /// The link leaves the namespace, or IPv6 is turned off on it (an MTU below 1280): every
+    /// route through it (of an IPv6 multipath route, the legs on it).
     Leaves,
     /// The link goes down: routes whose every leg is on it.
     GoesDown,
@@ -98,10 +107,7 @@ pub(crate) fn local_address(r: &Route) -> Option<IpAddr> {
 /// The dump of every IPv4 route, every table: what reading the routes that name an address
 /// as their preferred source needs (no kernel filter selects them).
 pub(crate) fn dump_inet() -> Vec<u8> {
-    dump_request(&RouteFilter {
-        family: Some(Family::Inet),
-        ..Default::default()
-    })
+    dump_family(Family::Inet)
 }
 
 /// The IPv4 routes the kernel deletes when the addresses `locals` leave the link `index`,
