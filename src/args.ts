@@ -37,7 +37,7 @@ function show(value: unknown): string {
   }
 }
 
-function wrongType(arg: string, want: string, value: unknown): TenusError {
+export function wrongType(arg: string, want: string, value: unknown): TenusError {
   return TenusError.invalidType(arg, `must be ${want}, not ${show(value)}`);
 }
 

@@ -68,7 +68,7 @@ export function routeOptions(options: unknown, link: LinkCheck): Record<string, 
   const out: Record<string, unknown> = {};
   if (options === undefined) return out;
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw args.invalidChoice('options', options, ['an object of route options']);
+    throw args.wrongType('options', 'an object of route options', options);
   }
   const given = options as Record<string, unknown>;
   for (const key in given) {

@@ -104,7 +104,8 @@ type Found<T> = { value: T } | undefined;
 /**
  * Waiting helpers of a namespace (`ns.waitFor`). Each resolves as soon as its condition holds
  * — at once when it already does — and rejects with 'ETIMEDOUT' after `timeout`, with the
- * signal's reason when `signal` aborts, and with code 'EBADF' when the handle is closed.
+ * signal's reason when `signal` aborts, and with code 'EBADF' when the handle is closed; a bad
+ * argument rejects too (it is never thrown).
  */
 export class WaitFor {
   /** @internal Use `ns.waitFor`. */
@@ -114,7 +115,7 @@ export class WaitFor {
    * Until the link (a name, an index or a Link) exists and `until` holds of its record;
    * resolves to that record. A name means whichever link has that name at the time.
    */
-  link(link: LinkLike, until: (record: LinkRecord) => boolean = () => true, options: WaitOptions = {}): Promise<LinkRecord> {
+  async link(link: LinkLike, until: (record: LinkRecord) => boolean = () => true, options: WaitOptions = {}): Promise<LinkRecord> {
     const ref = this.linkArg(link);
     const holds = args.fn('until', until) as (record: LinkRecord) => boolean;
     return this.until('waitFor.link', label(ref), { links: true }, options, (o) => {
@@ -164,7 +165,7 @@ export class WaitFor {
    * address is 'dadfailed'). On a link that is down, IPv6 detection has not begun: the wait
    * goes on until the link is up and detection is over.
    */
-  address(link: LinkLike, address: string, options: WaitOptions = {}): Promise<AddressRecord> {
+  async address(link: LinkLike, address: string, options: WaitOptions = {}): Promise<AddressRecord> {
     const ref = this.linkArg(link);
     const { address: wanted, prefixLen } = addressArg(args.text('address', address));
     const op = 'waitFor.address';
@@ -191,7 +192,7 @@ export class WaitFor {
    * the table (default 'main'), with the link, gateway and anything else asked for; resolves
    * to its record.
    */
-  route(dst: string, options: RouteWaitOptions = {}): Promise<RouteRecord> {
+  async route(dst: string, options: RouteWaitOptions = {}): Promise<RouteRecord> {
     const want = routeDst(args.text('dst', dst));
     const o = args.options('options', options, { signal: args.signal, until: args.fn, dev: args.linkIn(this.ns) }, ['table', 'dev', 'via', 'until', 'timeout', 'signal']);
     const table = tableArg(o.table);

@@ -622,6 +622,9 @@ describe('routes: bad input is refused before anything is sent, naming the argum
       [() => ns.route('10.9.0.0/16').via('10.0.0.2').metrics({ lock: ['mtu'] }), 'metrics.lock', 'ERR_INVALID_ARG_TYPE'],
       [() => ns.route('10.9.0.0/16').via('10.0.0.2').metrics({ mtu: 1400, lock: ['mtu', 'advmss'] }), 'metrics.lock', 'ERR_INVALID_ARG_TYPE'],
       [() => ns.route('10.9.0.0/16', { via: '10.0.0.2', gateway: '10.0.0.3' } as object), 'gateway', 'ERR_INVALID_ARG_VALUE'],
+      // Options that are no object: a wrong type, as for every other builder's options.
+      [() => ns.route('10.9.0.0/16', 'via 10.0.0.2' as unknown as object), 'options', 'ERR_INVALID_ARG_TYPE'],
+      [() => ns.route('10.9.0.0/16', 5 as unknown as object), 'options', 'ERR_INVALID_ARG_TYPE'],
       [() => ns.routeGet('10.9.0.300'), 'dst', 'ERR_INVALID_ARG_VALUE'],
       [() => ns.routes({ table: 0 }), 'table', 'ERR_INVALID_ARG_VALUE'],
       // The kernel reads protocol 0 in a dump request as "any": refused rather than listing all.
