@@ -266,6 +266,28 @@ describe('a failed chain undoes what the kernel did as a consequence of its step
     expect(state()).toEqual(before);
   });
 
+  it('an MTU below 1280 that a macvlan on the link follows turns IPv6 off on the macvlan too: its IPv6 routes and neighbours are back', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('w0').peer('w1');
+    await ns.link('w0').up();
+    await ns.link('w1').address('10.0.44.1/24').up();
+    await ns.macvlan('m0', { parent: 'w1', mode: 'bridge' }).address('fd03::1/64', { nodad: true }).up();
+    await ns.route('fd0b::/64').via('fd03::254');
+    await ns.neighbour('fd03::7', { link: 'm0', mac: '02:00:00:00:00:37' });
+    const state = (): unknown => ({
+      routes: (JSON.parse(runIn(ns, 'ip', ['-6', '-j', 'route', 'show', 'table', 'all', 'dev', 'm0'])) as { protocol?: string }[])
+        .filter((r) => r.protocol !== 'kernel')
+        .sort(byJson),
+      neighbours: (JSON.parse(runIn(ns, 'ip', ['-6', '-j', 'neigh', 'show', 'dev', 'm0', 'nud', 'permanent'])) as unknown[]).sort(byJson),
+      v6: ipAddrs(ns, 'm0').filter((a) => a.includes(':') && !a.startsWith('fe80')),
+      mtu: ipLink(ns, 'm0').mtu,
+    });
+    const before = state();
+    expect(before).toMatchObject({ routes: [{}], neighbours: [{}], v6: ['fd03::1/64'], mtu: 1500 });
+    await eachUndone([['a chain on its lower link', () => ns.link('w1').mtu(1200).address('10.0.44.1/24')]], state, before);
+  });
+
   it("deleting a link's last IPv4 address flushes its ARP entries: those set by hand are back", async (ctx) => {
     needRoot(ctx);
     const ns = await lab();
