@@ -3,7 +3,8 @@
 //!
 //! A change is undone from the link as it was read just before it. The kernel also changes
 //! things on its own: when an MTU goes down, links on top of this one (macvlan, vlan, ipvlan)
-//! that had a larger MTU follow it down, and below 1280 the link loses its IPv6 addresses; and
+//! that had a larger MTU follow it down, and below 1280 the kernel turns IPv6 off on the link
+//! (and on those that followed it): it loses its IPv6 addresses, routes and neighbours; and
 //! a link that goes down loses its IPv6 addresses (unless keep_addr_on_down), which an undo
 //! that brings it down again or up again would not bring back. So such a change reads those too
 //! (dumps: the item waits for them), and its undo puts them back after the link: the upper
@@ -11,8 +12,9 @@
 //! they would come back tentative, metric and the lifetimes left; the kernel makes link-local
 //! addresses again by itself). A link that goes down also loses the routes through it and its
 //! neighbours (a MAC change, the neighbours): a change that takes it down (or into or out of a
-//! VRF) or changes its MAC reads them, and its undo adds them again last (`route/dropped.rs`,
-//! `neigh/flushed.rs`). A change that also renames is undone the same way.
+//! VRF), changes its MAC or turns IPv6 off (every link's IPv6 ones then) reads them, and its
+//! undo adds them again last (`route/dropped.rs`, `neigh/flushed.rs`). A change that also
+//! renames is undone the same way.
 //!
 //! A bridge's MTU follows its ports: unless it was set on the bridge after its creation, the
 //! kernel sets it to the least MTU of its ports, or to 1500 when the last one leaves

@@ -1,8 +1,9 @@
 //! The neighbours the kernel flushes from a link that goes down or changes its MAC
 //! (`neigh_ifdown`, `neigh_changeaddr`), and the IPv6 ones of a link whose MTU goes below 1280
-//! (`addrconf_ifdown`): administratively set ones too. A link change that does
-//! either reads the link's entries before it, and its undo puts back the set ones (permanent
-//! and noarp) once the link is back; learnt entries are learnt again.
+//! (`addrconf_ifdown`), and the IPv4 ones of a link that loses its last IPv4 address
+//! (`fib_disable_ip`): administratively set ones too. What does any of these reads the entries
+//! before it, and its undo puts back the set ones (permanent and noarp) once the link is back;
+//! learnt entries are learnt again.
 
 use std::net::IpAddr;
 
