@@ -292,6 +292,10 @@ describe('a failed chain undoes what the kernel did as a consequence of its step
     needRoot(ctx);
     const ns = await lab();
     await ns.veth('w0').peer('w1');
+    // The peer up first: w1 has carrier as it comes up. Without, the kernel's deferred
+    // carrier-down event (linkwatch, up to a second later) flushes its non-permanent entries,
+    // the noarp one too, at a moment a snapshot can fall on either side of.
+    await ns.link('w0').up();
     await ns.link('w1').address('10.0.43.1/24').address('10.0.43.2/24').up(); // a primary and its secondary
     await ns.neighbour('10.0.43.7', { link: 'w1', mac: '02:00:00:00:00:07' });
     await ns.neighbour('10.0.43.8', { link: 'w1', mac: '02:00:00:00:00:08', state: 'noarp' });
