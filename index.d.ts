@@ -1179,10 +1179,10 @@ export declare class NativeNetns {
   /**
    * Every link, streamed: `onPart(attempt, json)` gets JSON arrays of link records a few
    * hundred at a time while the dump is still arriving, so JavaScript parses one part while
-   * the kernel produces the next (the records are serialised on the JS thread, so the I/O
-   * thread goes back to reading sooner). A new `attempt` number means the kernel said the
-   * dump changed underway and it is being read again: earlier parts are stale. Every part
-   * arrives before the promise settles.
+   * the kernel produces the next (the I/O thread writes the JSON straight from the kernel's
+   * messages). A new `attempt` number means the kernel said the dump changed underway and
+   * it is being read again: earlier parts are stale. Every part arrives before the promise
+   * settles.
    */
   linkList(stats: boolean, onPart: (attempt: number, json: string) => void): Promise<void>
   /** One link by index or name (one targeted request), as JSON. */

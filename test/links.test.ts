@@ -493,6 +493,30 @@ describe('listing', () => {
   });
 });
 
+describe('listing, written as JSON straight from the kernel\'s messages', () => {
+  it('gives each link the record a single read of it gives, odd names and aliases included', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    // Names and aliases the JSON must escape or carry as UTF-8, kind details, a port, a MAC.
+    const br = await ns.bridge('br"\\é☺', { group: 7 }).alias('say "hi"\\ \u00e9\u263a\t{"x"}');
+    await ns.veth('v[0]', { peer: 'v{1}', master: br, mac: '02:00:00:00:00:0a' }).alias('a\nb');
+    await ns.vxlan('vx0', { vni: 19, remote: '10.9.9.9', port: 4790 });
+    await ns.macvlan('mv0', { parent: 'v{1}', mode: 'bridge' });
+    for (const stats of [true, false]) {
+      const links = await ns.links({ stats });
+      expect(links.map((l) => l.name).sort()).toEqual(ipLinks(ns).map((l) => l.ifname).sort());
+      for (const l of links) {
+        // The links are down and idle: their counters stay as they were.
+        const single = (await ns.link(l.index)).info;
+        expect(l, l.name).toEqual(stats ? single : { ...single, stats: undefined });
+        expect(ipLink(ns, l.name).ifalias, l.name).toBe(l.alias);
+      }
+    }
+    const named = (await ns.links()).find((l) => l.index === br.index);
+    expect(named).toMatchObject({ name: 'br"\\é☺', alias: 'say "hi"\\ é☺\t{"x"}', kind: 'bridge', group: 7 });
+  });
+});
+
 describe('a LinkRef (ns.link(name)) reads and deletes as a Link does, without reading the link first', () => {
   it('addresses, neighbours, FDB entries, delete; a refused reference rejects each', async (ctx) => {
     needRoot(ctx);

@@ -15,10 +15,10 @@ use crate::promise::{js, spawn, spawn_with};
 impl NativeNetns {
     /// Every link, streamed: `onPart(attempt, json)` gets JSON arrays of link records a few
     /// hundred at a time while the dump is still arriving, so JavaScript parses one part while
-    /// the kernel produces the next (the records are serialised on the JS thread, so the I/O
-    /// thread goes back to reading sooner). A new `attempt` number means the kernel said the
-    /// dump changed underway and it is being read again: earlier parts are stale. Every part
-    /// arrives before the promise settles.
+    /// the kernel produces the next (the I/O thread writes the JSON straight from the kernel's
+    /// messages). A new `attempt` number means the kernel said the dump changed underway and
+    /// it is being read again: earlier parts are stale. Every part arrives before the promise
+    /// settles.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn link_list<'env>(
         &self,
@@ -33,12 +33,8 @@ impl NativeNetns {
             Some(on_part.raw()),
             move |callback| async move {
                 let callback = callback.expect("a callback was given");
-                h?.link_list_parts(stats, |attempt, links| {
-                    callback.call(move |env| {
-                        let json = serde_json::to_string(&links)
-                            .map_err(|e| napi::Error::from_reason(format!("tenus: link.list: {e}")))?;
-                        Ok(vec![js(env, attempt)?, js(env, json)?])
-                    })
+                h?.link_list_parts(stats, |attempt, json| {
+                    callback.call(move |env| Ok(vec![js(env, attempt)?, js(env, json)?]))
                 })
                 .await
             },

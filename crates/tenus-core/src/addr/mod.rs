@@ -654,6 +654,8 @@ fn listed(message: &[u8]) -> Option<(IpAddr, u8)> {
 /// its subnet (the kernel deletes them with it unless `promote_secondaries` is set).
 struct TakenV4 {
     addresses: Vec<AddressMessage>,
+    /// Their local addresses.
+    locals: Vec<IpAddr>,
 }
 
 /// What an IPv4 deletion took (`TakenV4`); None when the read did not find the address.
@@ -683,7 +685,8 @@ fn taken_v4(before: &Before, a: &OnLink) -> Option<TakenV4> {
             }
         }
     }
-    Some(TakenV4 { addresses })
+    let locals = local_ips(&addresses);
+    Some(TakenV4 { addresses, locals })
 }
 
 /// The requests that put back the IPv4 routes the kernel deleted with the addresses `taken`
@@ -692,7 +695,6 @@ fn taken_v4(before: &Before, a: &OnLink) -> Option<TakenV4> {
 /// those, through any link, with a taken address as their preferred source
 /// (`route/dropped.rs`).
 fn readd_dropped_routes(routes: &[Route], index: u32, taken: &TakenV4, last: bool) -> Vec<Vec<u8>> {
-    let locals = local_ips(&taken.addresses);
     let mut dropped = if last {
         let through = routes.iter().filter(|r| only_through(r, index));
         dropped_of(through.cloned(), Family::Inet, index, Cause::GoesDown)
@@ -700,7 +702,7 @@ fn readd_dropped_routes(routes: &[Route], index: u32, taken: &TakenV4, last: boo
         Vec::new()
     };
     dropped.extend(
-        by_source(routes, index, &locals)
+        by_source(routes, index, &taken.locals)
             .into_iter()
             .filter(|r| !(last && only_through(r, index))),
     );
@@ -712,9 +714,8 @@ fn readd_dropped_routes(routes: &[Route], index: u32, taken: &TakenV4, last: boo
 /// read before; the read of the link's addresses before the item holds only those of the
 /// deleted one's subnet).
 fn took_last(routes: &[Route], index: u32, taken: &TakenV4) -> bool {
-    let locals = local_ips(&taken.addresses);
     !routes.iter().any(|r| {
-        r.dev == Some(LinkRef::Index(index)) && local_address(r).is_some_and(|a| !locals.contains(&a))
+        r.dev == Some(LinkRef::Index(index)) && local_address(r).is_some_and(|a| !taken.locals.contains(&a))
     })
 }
 

@@ -15,32 +15,32 @@ use crate::transport::ack::{align4, NLMSG_HDRLEN};
 use super::record::{flag_names, operstate_name, LinkMove, LinkRecord, LinkStats};
 use super::KindInfo;
 
-const RTM_NEWLINK: u16 = 16;
-const IFINFO_LEN: usize = 16;
+pub(super) const RTM_NEWLINK: u16 = 16;
+pub(super) const IFINFO_LEN: usize = 16;
 
-const IFLA_ADDRESS: u16 = 1;
-const IFLA_BROADCAST: u16 = 2;
-const IFLA_IFNAME: u16 = 3;
-const IFLA_MTU: u16 = 4;
-const IFLA_LINK: u16 = 5;
-const IFLA_MASTER: u16 = 10;
-const IFLA_TXQLEN: u16 = 13;
-const IFLA_OPERSTATE: u16 = 16;
-const IFLA_LINKINFO: u16 = 18;
-const IFLA_IFALIAS: u16 = 20;
-const IFLA_STATS64: u16 = 23;
-const IFLA_GROUP: u16 = 27;
-const IFLA_LINK_NETNSID: u16 = 37;
-const IFLA_NEW_NETNSID: u16 = 45;
-const IFLA_NEW_IFINDEX: u16 = 49;
-const IFLA_MIN_MTU: u16 = 50;
-const IFLA_MAX_MTU: u16 = 51;
+pub(super) const IFLA_ADDRESS: u16 = 1;
+pub(super) const IFLA_BROADCAST: u16 = 2;
+pub(super) const IFLA_IFNAME: u16 = 3;
+pub(super) const IFLA_MTU: u16 = 4;
+pub(super) const IFLA_LINK: u16 = 5;
+pub(super) const IFLA_MASTER: u16 = 10;
+pub(super) const IFLA_TXQLEN: u16 = 13;
+pub(super) const IFLA_OPERSTATE: u16 = 16;
+pub(super) const IFLA_LINKINFO: u16 = 18;
+pub(super) const IFLA_IFALIAS: u16 = 20;
+pub(super) const IFLA_STATS64: u16 = 23;
+pub(super) const IFLA_GROUP: u16 = 27;
+pub(super) const IFLA_LINK_NETNSID: u16 = 37;
+pub(super) const IFLA_NEW_NETNSID: u16 = 45;
+pub(super) const IFLA_NEW_IFINDEX: u16 = 49;
+pub(super) const IFLA_MIN_MTU: u16 = 50;
+pub(super) const IFLA_MAX_MTU: u16 = 51;
 
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+pub(super) fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
-fn u64_at(b: &[u8], at: usize) -> u64 {
+pub(super) fn u64_at(b: &[u8], at: usize) -> u64 {
     b.get(at..at + 8)
         .and_then(|s| s.try_into().ok())
         .map(u64::from_ne_bytes)
@@ -124,13 +124,13 @@ pub fn read_ifinfo(msg: &[u8]) -> Option<LinkRecord> {
     Some(r)
 }
 
-const IFLA_INFO_KIND: u16 = 1;
-const IFLA_INFO_DATA: u16 = 2;
-const IFLA_INFO_SLAVE_KIND: u16 = 4;
+pub(super) const IFLA_INFO_KIND: u16 = 1;
+pub(super) const IFLA_INFO_DATA: u16 = 2;
+pub(super) const IFLA_INFO_SLAVE_KIND: u16 = 4;
 
 /// Reads the IFLA_LINKINFO nest: its names directly when it carries no kind details (veth,
 /// and every link of a kind that reports none), else all of it with `netlink-packet-route`.
-fn read_link_info(r: &mut LinkRecord, ifinfo: &[u8], nla: &[u8]) {
+pub(super) fn read_link_info(r: &mut LinkRecord, ifinfo: &[u8], nla: &[u8]) {
     let (mut kind, mut port_kind) = (None, None);
     for (attr, value) in attrs(nla.get(4..).unwrap_or_default()) {
         match attr {

@@ -128,15 +128,19 @@ impl Handle {
         Ok(listed(&messages, stats))
     }
 
-    /// Every link, handed to `part(attempt, links)` a few hundred at a time as the dump
-    /// arrives (see `Handle::dump_parts`: parts of an earlier attempt are stale).
-    pub async fn link_list_parts(
-        &self,
-        stats: bool,
-        mut part: impl FnMut(u32, Vec<LinkRecord>),
-    ) -> Result<()> {
+    /// Every link, handed to `part(attempt, json)` a few hundred at a time as the dump arrives,
+    /// each part a JSON array of records (see `Handle::dump_parts`: parts of an earlier attempt
+    /// are stale). The JSON is written straight from the messages (`json.rs`): a listing is
+    /// bound by reading and parsing, and this spares both the records.
+    pub async fn link_list_parts(&self, stats: bool, mut part: impl FnMut(u32, String)) -> Result<()> {
         self.dump_parts("link.list", list_request(stats), |attempt, messages| {
-            part(attempt, listed(&messages, stats))
+            // A link's JSON is a fraction of its message (most of that is per-family settings).
+            let mut json = Vec::with_capacity(messages.byte_len() / 4 + 64);
+            super::json::write_links(&mut json, messages.iter(), stats);
+            // Every piece written is UTF-8 (ASCII, serde's output, or lossily decoded text).
+            let json = String::from_utf8(json)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            part(attempt, json)
         })
         .await
     }

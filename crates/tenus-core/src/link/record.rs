@@ -116,7 +116,7 @@ impl LinkMove {
     }
 }
 
-const FLAG_NAMES: [(u32, &str); 19] = [
+pub(super) const FLAG_NAMES: [(u32, &str); 19] = [
     (1 << 0, "UP"),
     (1 << 1, "BROADCAST"),
     (1 << 2, "DEBUG"),

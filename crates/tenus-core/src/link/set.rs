@@ -325,6 +325,11 @@ impl SetLink {
         matches!((self.change.mtu, before.mtu), (Some(new), Some(old)) if new < old)
     }
 
+    /// Whether the MTU crosses below 1280, where the kernel turns IPv6 off on the link.
+    fn drops_v6(&self, before: &LinkRecord) -> bool {
+        self.change.mtu.is_some_and(|m| m < IPV6_MIN_MTU) && before.mtu.is_some_and(|m| m >= IPV6_MIN_MTU)
+    }
+
     /// The requests that put back, once the link itself is, what the kernel changed with it
     /// (see the module's comment): the MTU of the bridge it attached to, the MTUs of upper
     /// links that followed it down, and the IPv6 addresses the change made the kernel drop.
@@ -380,7 +385,7 @@ impl SetLink {
         }
         // The links IPv6 was turned off on (below 1280): this one, and those it took below.
         let mut v6_off: Vec<u32> = lost_v6[1..].to_vec();
-        if self.change.mtu.is_some_and(|m| m < IPV6_MIN_MTU) && was.mtu.is_some_and(|m| m >= IPV6_MIN_MTU) {
+        if self.drops_v6(&was) {
             v6_off.push(was.index);
         }
         v6_off.sort_unstable();
@@ -539,8 +544,6 @@ impl Step for SetLink {
             Vec::new()
         };
         reads.requests.push(Read::dump(links));
-        let new = self.change.mtu.unwrap_or(u32::MAX);
-        let mtu_drops_v6 = new < IPV6_MIN_MTU && before.mtu.is_some_and(|old| old >= IPV6_MIN_MTU);
         // Up or down, either way: the undo takes the link through a state that flushes them.
         let up_changes = self.change.up.is_some_and(|up| up != before.up);
         // So does a VRF the link joins or leaves (addrconf flushes a link linked to or
@@ -562,7 +565,7 @@ impl Step for SetLink {
         // Below 1280 the upper links that follow the MTU down, and the bridge it is (or
         // becomes) a port of, lose theirs too: then every link's (the undo picks), else this
         // link's only. (An empty read keeps the slots of the reads after it.)
-        let every_link = mtu_drops_v6 || drags_bridge;
+        let every_link = self.drops_v6(&before) || drags_bridge;
         let addresses = if every_link || up_changes || joins_vrf || leaves_vrf {
             read_ipv6_addresses(if every_link { 0 } else { before.index })
         } else {

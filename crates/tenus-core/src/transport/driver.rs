@@ -65,6 +65,11 @@ impl Messages {
         self.ends.is_empty()
     }
 
+    /// The messages' bytes, all together.
+    pub fn byte_len(&self) -> usize {
+        self.data.len()
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
         starts
