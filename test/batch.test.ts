@@ -365,6 +365,32 @@ describe("batch: 'rollback' mode", () => {
     expect((await ns.links()).filter((l) => l.group >= TAG_GROUP_FLOOR)).toEqual([]);
   });
 
+  it('a rollback does not try to undo changes to a link the batch then deleted', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.bridge('pre0');
+    await ns.bridge('pre1');
+    await ns.bridge('keep0', { mtu: 1500 });
+    const r = await ns.batch(
+      (b) => {
+        b.set('pre0', { mtu: 1400, up: true }); // 0: a link that was there, deleted by 1
+        b.delete('pre0'); // 1: deletions are not undone
+        b.set('pre1', { name: 'pre2' }); // 2: renamed, then deleted under its new name by 4
+        b.address('pre2', '10.5.0.1/24'); // 3
+        b.delete('pre2'); // 4
+        b.set('keep0', { mtu: 1300 }); // 5: undone
+        b.bridge('keep0'); // 6: EEXIST
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items[6].status).toBe('failed');
+    // Before, each undo of 0, 2 and 3 added an ENODEV here.
+    expect(r.undoErrors).toEqual([]);
+    expect(statuses(r.items).slice(0, 6)).toEqual(['done', 'done', 'done', 'done', 'done', 'undone']);
+    expect(ipLinks(ns).map((l) => l.ifname).sort()).toEqual(['keep0', 'lo']);
+    expect(ipLink(ns, 'keep0').mtu).toBe(1500);
+  });
+
   it('a link the batch made and then renamed is removed by the rollback too', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

@@ -522,7 +522,10 @@ pub fn cidr(arg: &str, text: &str) -> Result<(IpAddr, u8)> {
     let addr = addr_text.parse::<IpAddr>().map_err(|_| {
         Error::invalid(
             arg,
-            format!("{text:?} is not a CIDR address (like 10.0.0.1/24 or fd00::1/64)"),
+            format!(
+                "{text:?} is not an address with an optional prefix length (like 10.0.0.1/24, \
+                 fd00::1/64, or 10.0.0.1 for a /32)"
+            ),
         )
     })?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
@@ -743,6 +746,12 @@ mod tests {
         ] {
             assert!(cidr("a", bad).is_err(), "{bad:?}");
         }
+        // The prefix may be left out: the message says so, not that one is required.
+        let e = cidr("address", "10.0.0").unwrap_err().to_string();
+        assert!(
+            e.contains("optional prefix length") && e.contains("for a /32"),
+            "{e}"
+        );
     }
 
     #[test]

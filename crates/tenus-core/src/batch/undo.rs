@@ -93,6 +93,7 @@ pub(super) async fn rollback(
         }
     }
     let goes_with_link: std::collections::HashSet<usize> = on_created.iter().map(|(i, _)| *i).collect();
+    let on_deleted = on_links_deleted_later(ops, outcomes);
 
     // Created links deleted (their creations are undone after the loop, for what creating them
     // changed on other links).
@@ -110,7 +111,10 @@ pub(super) async fn rollback(
         let failed_in_part = matches!(outcomes[i], Outcome::Failed(_))
             && item.op.restores_when_failed()
             && !before[i].is_empty();
-        if (!took_effect(&outcomes[i]) && !failed_in_part) || goes_with_link.contains(&i) {
+        if (!took_effect(&outcomes[i]) && !failed_in_part)
+            || goes_with_link.contains(&i)
+            || on_deleted.contains(&i)
+        {
             continue;
         }
         if !matches!(item.op.undo(), Undo::Inverse | Undo::Restore) {
@@ -300,6 +304,59 @@ fn took_effect(outcome: &Outcome) -> bool {
 }
 
 /// The items that acted on the link `origin` made are undone with its deletion.
+/// The items that changed a link a later item of the batch deleted (followed back through
+/// renames and moves): what they changed went with it, and deletions are not undone, so their
+/// undo has nothing to act on. Links are followed by name, as created ones are.
+fn on_links_deleted_later(ops: &[Option<&Item>], outcomes: &[Outcome]) -> std::collections::HashSet<usize> {
+    let mut gone: std::collections::HashSet<Place> = std::collections::HashSet::new();
+    let mut on_gone = std::collections::HashSet::new();
+    for (i, item) in ops.iter().enumerate().rev() {
+        let Some(item) = item else { continue };
+        if !took_effect(&outcomes[i]) {
+            continue;
+        }
+        let here = |l: &LinkRef| l.name().map(|n| (item.target, n.to_string()));
+        match item.op.effect() {
+            Effect::Removes(l) => {
+                if let Some(place) = here(l) {
+                    gone.insert(place);
+                }
+                continue;
+            }
+            // Before this creation the name was another link's, or no link's.
+            Effect::Creates(name, _) => {
+                gone.remove(&(item.target, name.to_string()));
+            }
+            Effect::Renames(l, to) => {
+                if let Some(from) = here(l) {
+                    if gone.remove(&(item.target, to.to_string())) {
+                        gone.insert(from);
+                    }
+                }
+            }
+            Effect::Moves(l, to, there) => {
+                if let Some(from) = here(l) {
+                    let name = there.map_or(from.1.clone(), str::to_string);
+                    if gone.remove(&(to, name)) {
+                        gone.insert(from);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if item
+            .op
+            .goes_with()
+            .into_iter()
+            .filter_map(here)
+            .any(|p| gone.contains(&p))
+        {
+            on_gone.insert(i);
+        }
+    }
+    on_gone
+}
+
 fn undone_with(origin: usize, on_created: &[(usize, usize)], outcomes: &mut [Outcome]) {
     for (i, o) in on_created {
         if *o == origin {
