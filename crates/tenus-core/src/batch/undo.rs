@@ -4,7 +4,7 @@
 //! from what was read before it where it needs that. Deletions are not undone: in rollback
 //! mode they were sent only after everything before them had succeeded.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tokio::sync::oneshot;
 
@@ -92,7 +92,7 @@ pub(super) async fn rollback(
             on_created.push((i, origin));
         }
     }
-    let goes_with_link: std::collections::HashSet<usize> = on_created.iter().map(|(i, _)| *i).collect();
+    let goes_with_link: HashSet<usize> = on_created.iter().map(|(i, _)| *i).collect();
     let on_deleted = on_links_deleted_later(ops, outcomes);
 
     // Created links deleted (their creations are undone after the loop, for what creating them
@@ -303,13 +303,12 @@ fn took_effect(outcome: &Outcome) -> bool {
     }
 }
 
-/// The items that acted on the link `origin` made are undone with its deletion.
 /// The items that changed a link a later item of the batch deleted (followed back through
 /// renames and moves): what they changed went with it, and deletions are not undone, so their
 /// undo has nothing to act on. Links are followed by name, as created ones are.
-fn on_links_deleted_later(ops: &[Option<&Item>], outcomes: &[Outcome]) -> std::collections::HashSet<usize> {
-    let mut gone: std::collections::HashSet<Place> = std::collections::HashSet::new();
-    let mut on_gone = std::collections::HashSet::new();
+fn on_links_deleted_later(ops: &[Option<&Item>], outcomes: &[Outcome]) -> HashSet<usize> {
+    let mut gone: HashSet<Place> = HashSet::new();
+    let mut on_gone = HashSet::new();
     for (i, item) in ops.iter().enumerate().rev() {
         let Some(item) = item else { continue };
         if !took_effect(&outcomes[i]) {
@@ -357,6 +356,7 @@ fn on_links_deleted_later(ops: &[Option<&Item>], outcomes: &[Outcome]) -> std::c
     on_gone
 }
 
+/// The items that acted on the link `origin` made are undone with its deletion.
 fn undone_with(origin: usize, on_created: &[(usize, usize)], outcomes: &mut [Outcome]) {
     for (i, o) in on_created {
         if *o == origin {
@@ -453,7 +453,7 @@ async fn settle_all(
     outcomes: &mut [Outcome],
     failed: &mut Vec<Failed>,
 ) {
-    let mut failed_items = std::collections::HashSet::new();
+    let mut failed_items = HashSet::new();
     let mut done_items = Vec::new();
     for (i, request, rx) in waits.drain(..) {
         let deletion = is_deletion(&request.1);
