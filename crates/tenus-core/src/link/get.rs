@@ -122,7 +122,8 @@ impl Handle {
         self.link_list_with(true).await
     }
 
-    /// Every link; without `stats` the kernel leaves the counters out (RTEXT_FILTER_SKIP_STATS).
+    /// Every link; without `stats` the records leave the counters out (the kernel, asked to skip
+    /// its per-protocol statistics, still sends the link's own: see `list_request`).
     pub async fn link_list_with(&self, stats: bool) -> Result<Vec<LinkRecord>> {
         let messages = self.dump("link.list", list_request(stats)).await?;
         Ok(listed(&messages, stats))
