@@ -493,16 +493,22 @@ pub fn format_lladdr(bytes: &[u8]) -> String {
 
 /// `aa:bb:cc:...`, written into one string (listings format thousands of these).
 pub fn format_mac(bytes: &[u8]) -> String {
+    let mut out = Vec::with_capacity(bytes.len() * 3);
+    write_mac(&mut out, bytes);
+    // Hex digits and colons only.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends `aa:bb:cc:...` to `out` (`link/json.rs` writes it straight into a listing).
+pub fn write_mac(out: &mut Vec<u8>, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 3);
     for (i, b) in bytes.iter().enumerate() {
         if i > 0 {
-            out.push(':');
+            out.push(b':');
         }
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
+        out.push(HEX[(b >> 4) as usize]);
+        out.push(HEX[(b & 15) as usize]);
     }
-    out
 }
 
 pub fn ip(arg: &str, text: &str) -> Result<IpAddr> {

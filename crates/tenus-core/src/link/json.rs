@@ -7,7 +7,7 @@
 
 use netlink_packet_route::link::State;
 
-use crate::args::format_lladdr;
+use crate::args::{format_lladdr, write_mac};
 use crate::transport::ack::{align4, NLMSG_HDRLEN};
 
 use super::fast::*;
@@ -221,18 +221,11 @@ impl Writer<'_> {
 
     /// A hardware address, as `format_lladdr` writes it (tunnels carry IP addresses here).
     fn lladdr(&mut self, bytes: &[u8]) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         if matches!(bytes.len(), 4 | 16) {
             return self.serde(&format_lladdr(bytes));
         }
         self.0.push(b'"');
-        for (i, b) in bytes.iter().enumerate() {
-            if i > 0 {
-                self.0.push(b':');
-            }
-            self.0.push(HEX[(b >> 4) as usize]);
-            self.0.push(HEX[(b & 15) as usize]);
-        }
+        write_mac(self.0, bytes);
         self.0.push(b'"');
     }
 }
