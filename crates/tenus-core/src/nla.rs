@@ -116,7 +116,12 @@ pub fn nest(buf: &mut Vec<u8>, kind: u16, fill: impl FnOnce(&mut Vec<u8>)) {
 }
 
 /// The attributes in `buf`, as (type without flag bits, value); a malformed one ends the walk.
-pub fn attrs(mut buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+pub fn attrs(buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    whole_attrs(buf).map(|(kind, attr)| (kind, &attr[4..]))
+}
+
+/// The attributes in `buf`, as (type without flag bits, the attribute with its header).
+pub fn whole_attrs(mut buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
     std::iter::from_fn(move || {
         if buf.len() < 4 {
             return None;
@@ -126,9 +131,9 @@ pub fn attrs(mut buf: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
         if len < 4 || len > buf.len() {
             return None;
         }
-        let value = &buf[4..len];
+        let attr = &buf[..len];
         buf = &buf[align4(len).min(buf.len())..];
-        Some((kind, value))
+        Some((kind, attr))
     })
 }
 

@@ -65,18 +65,10 @@ pub(super) async fn rollback(
             Effect::Creates(name, _) if item.op.undo() == Undo::Created => {
                 created.insert((item.target, name.to_string()), i);
             }
-            Effect::Renames(l, to) => {
-                if let Some(from) = here(l) {
+            Effect::Renames(..) | Effect::Moves(..) => {
+                if let Some((from, to)) = relocation(item) {
                     if let Some(origin) = created.remove(&from) {
-                        created.insert((item.target, to.to_string()), origin);
-                    }
-                }
-            }
-            Effect::Moves(l, to, there) => {
-                if let Some(from) = here(l) {
-                    if let Some(origin) = created.remove(&from) {
-                        let name = there.map_or(from.1.clone(), str::to_string);
-                        created.insert((to, name), origin);
+                        created.insert(to, origin);
                     }
                 }
             }
@@ -303,6 +295,20 @@ fn took_effect(outcome: &Outcome) -> bool {
     }
 }
 
+/// Where a rename or a move named by name takes its link: (from, to).
+fn relocation(item: &Item) -> Option<(Place, Place)> {
+    let here = |l: &LinkRef| l.name().map(|n| (item.target, n.to_string()));
+    match item.op.effect() {
+        Effect::Renames(l, to) => Some((here(l)?, (item.target, to.to_string()))),
+        Effect::Moves(l, to, there) => {
+            let from = here(l)?;
+            let name = there.map_or(from.1.clone(), str::to_string);
+            Some((from, (to, name)))
+        }
+        _ => None,
+    }
+}
+
 /// The items that changed a link a later item of the batch deleted (followed back through
 /// renames and moves): what they changed went with it, and deletions are not undone, so their
 /// undo has nothing to act on. Links are followed by name, as created ones are.
@@ -326,17 +332,9 @@ fn on_links_deleted_later(ops: &[Option<&Item>], outcomes: &[Outcome]) -> HashSe
             Effect::Creates(name, _) => {
                 gone.remove(&(item.target, name.to_string()));
             }
-            Effect::Renames(l, to) => {
-                if let Some(from) = here(l) {
-                    if gone.remove(&(item.target, to.to_string())) {
-                        gone.insert(from);
-                    }
-                }
-            }
-            Effect::Moves(l, to, there) => {
-                if let Some(from) = here(l) {
-                    let name = there.map_or(from.1.clone(), str::to_string);
-                    if gone.remove(&(to, name)) {
+            Effect::Renames(..) | Effect::Moves(..) => {
+                if let Some((from, to)) = relocation(item) {
+                    if gone.remove(&to) {
                         gone.insert(from);
                     }
                 }

@@ -102,7 +102,7 @@ pub fn read_ifinfo(msg: &[u8]) -> Option<LinkRecord> {
             IFLA_GROUP => r.group = u32_at(v, 0).unwrap_or(0),
             IFLA_IFALIAS => r.alias = Some(text(v)).filter(|a| !a.is_empty()),
             IFLA_TXQLEN => r.txqlen = u32_at(v, 0),
-            IFLA_OPERSTATE if !v.is_empty() => r.operstate = operstate_name(&State::from(v[0])),
+            IFLA_OPERSTATE if !v.is_empty() => r.operstate = operstate_name(&State::from(v[0])).into_owned(),
             IFLA_STATS64 if v.len() >= 64 => {
                 r.stats = Some(LinkStats {
                     rx_packets: u64_at(v, 0),

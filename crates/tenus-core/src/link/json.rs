@@ -8,10 +8,11 @@
 use netlink_packet_route::link::State;
 
 use crate::args::{format_lladdr, write_mac};
-use crate::transport::ack::{align4, NLMSG_HDRLEN};
+use crate::nla::whole_attrs;
+use crate::transport::ack::NLMSG_HDRLEN;
 
 use super::fast::*;
-use super::record::{operstate_name, LinkRecord, FLAG_NAMES};
+use super::record::{flags_named, operstate_name, LinkRecord};
 
 /// Every top-level attribute of one message by type, the last of each (the kernel sends each
 /// once), so that the record's fields can then be written in the record's order.
@@ -24,17 +25,10 @@ impl<'m> Slots<'m> {
     /// The attributes of `body`, each with its header (IFLA_LINKINFO is read as a nest).
     fn of(body: &'m [u8]) -> Self {
         let mut slots = Slots([None; SLOTS]);
-        let mut rest = body;
-        while rest.len() >= 4 {
-            let len = u16::from_ne_bytes([rest[0], rest[1]]) as usize;
-            let kind = (u16::from_ne_bytes([rest[2], rest[3]]) & 0x3fff) as usize;
-            if len < 4 || len > rest.len() {
-                break;
+        for (kind, attr) in whole_attrs(body) {
+            if let Some(slot) = slots.0.get_mut(kind as usize) {
+                *slot = Some(attr);
             }
-            if kind < SLOTS {
-                slots.0[kind] = Some(&rest[..len]);
-            }
-            rest = &rest[align4(len).min(rest.len())..];
         }
         slots
     }
@@ -76,17 +70,13 @@ pub fn write_link(out: &mut Vec<u8>, msg: &[u8], stats: bool) -> bool {
         w.serde(kind);
     }
     w.raw(b",\"flags\":[");
-    let mut first = true;
-    for (bit, name) in FLAG_NAMES {
-        if flags & bit != 0 {
-            if !first {
-                w.raw(b",");
-            }
-            first = false;
-            w.raw(b"\"");
-            w.raw(name.as_bytes());
-            w.raw(b"\"");
+    for (i, name) in flags_named(flags).enumerate() {
+        if i > 0 {
+            w.raw(b",");
         }
+        w.raw(b"\"");
+        w.raw(name.as_bytes());
+        w.raw(b"\"");
     }
     w.raw(if flags & 1 != 0 {
         b"],\"up\":true"

@@ -2,6 +2,8 @@
 
 use netlink_packet_route::link::{LinkAttribute, LinkInfo, LinkMessage, State};
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::args::format_lladdr;
@@ -116,7 +118,7 @@ impl LinkMove {
     }
 }
 
-pub(super) const FLAG_NAMES: [(u32, &str); 19] = [
+const FLAG_NAMES: [(u32, &str); 19] = [
     (1 << 0, "UP"),
     (1 << 1, "BROADCAST"),
     (1 << 2, "DEBUG"),
@@ -139,14 +141,19 @@ pub(super) const FLAG_NAMES: [(u32, &str); 19] = [
 ];
 
 pub fn flag_names(bits: u32) -> Vec<&'static str> {
-    FLAG_NAMES
-        .iter()
-        .filter(|(b, _)| bits & b != 0)
-        .map(|(_, n)| *n)
-        .collect()
+    flags_named(bits).collect()
 }
 
-pub(crate) fn operstate_name(s: &State) -> String {
+/// The names of the IFF_* flags set in `bits`, in bit order.
+pub(super) fn flags_named(bits: u32) -> impl Iterator<Item = &'static str> {
+    FLAG_NAMES
+        .iter()
+        .filter(move |(b, _)| bits & b != 0)
+        .map(|(_, n)| *n)
+}
+
+/// Borrowed for the states iproute2 names (a listing writes thousands), else made up.
+pub(crate) fn operstate_name(s: &State) -> Cow<'static, str> {
     match s {
         State::Unknown => "UNKNOWN".into(),
         State::NotPresent => "NOTPRESENT".into(),
@@ -155,7 +162,7 @@ pub(crate) fn operstate_name(s: &State) -> String {
         State::Testing => "TESTING".into(),
         State::Dormant => "DORMANT".into(),
         State::Up => "UP".into(),
-        other => format!("{other:?}").to_uppercase(),
+        other => format!("{other:?}").to_uppercase().into(),
     }
 }
 
@@ -188,7 +195,7 @@ impl LinkRecord {
                 LinkAttribute::Group(g) => r.group = *g,
                 LinkAttribute::IfAlias(a) if !a.is_empty() => r.alias = Some(a.clone()),
                 LinkAttribute::TxQueueLen(q) => r.txqlen = Some(*q),
-                LinkAttribute::OperState(s) => r.operstate = operstate_name(s),
+                LinkAttribute::OperState(s) => r.operstate = operstate_name(s).into_owned(),
                 LinkAttribute::Stats64(s) => {
                     r.stats = Some(LinkStats {
                         rx_bytes: s.rx_bytes,
