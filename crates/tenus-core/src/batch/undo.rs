@@ -17,7 +17,7 @@ use super::names::{Names, View};
 use super::step::{Effect, Undo};
 use super::{answer, Item, Op, Outcome};
 
-/// Where a link this batch created is now: (namespace, name).
+/// Where a link is, by name: (namespace, name).
 type Place = (usize, String);
 
 pub(super) async fn rollback(
@@ -50,7 +50,7 @@ pub(super) async fn rollback(
         if !took_effect(&outcomes[i]) {
             continue;
         }
-        let here = |l: &LinkRef| l.name().map(|n| (item.target, n.to_string()));
+        let here = |l: &LinkRef| named(item, l);
         let touches = item
             .op
             .goes_with()
@@ -295,13 +295,17 @@ fn took_effect(outcome: &Outcome) -> bool {
     }
 }
 
+/// The place of a link `item` names by name (links referred to by index are not followed).
+fn named(item: &Item, l: &LinkRef) -> Option<Place> {
+    l.name().map(|n| (item.target, n.to_string()))
+}
+
 /// Where a rename or a move named by name takes its link: (from, to).
 fn relocation(item: &Item) -> Option<(Place, Place)> {
-    let here = |l: &LinkRef| l.name().map(|n| (item.target, n.to_string()));
     match item.op.effect() {
-        Effect::Renames(l, to) => Some((here(l)?, (item.target, to.to_string()))),
+        Effect::Renames(l, to) => Some((named(item, l)?, (item.target, to.to_string()))),
         Effect::Moves(l, to, there) => {
-            let from = here(l)?;
+            let from = named(item, l)?;
             let name = there.map_or(from.1.clone(), str::to_string);
             Some((from, (to, name)))
         }
@@ -320,7 +324,7 @@ fn on_links_deleted_later(ops: &[Option<&Item>], outcomes: &[Outcome]) -> HashSe
         if !took_effect(&outcomes[i]) {
             continue;
         }
-        let here = |l: &LinkRef| l.name().map(|n| (item.target, n.to_string()));
+        let here = |l: &LinkRef| named(item, l);
         match item.op.effect() {
             Effect::Removes(l) => {
                 if let Some(place) = here(l) {

@@ -9,14 +9,14 @@ use netlink_packet_route::link::{LinkAttribute, LinkMessage, State};
 use netlink_packet_core::Parseable;
 
 use crate::args::format_lladdr;
-use crate::nla::attrs;
+use crate::nla::{attrs, whole_attrs};
 use crate::transport::ack::{align4, NLMSG_HDRLEN};
 
 use super::record::{flag_names, operstate_name, LinkMove, LinkRecord, LinkStats};
 use super::KindInfo;
 
-pub(super) const RTM_NEWLINK: u16 = 16;
-pub(super) const IFINFO_LEN: usize = 16;
+const RTM_NEWLINK: u16 = 16;
+const IFINFO_LEN: usize = 16;
 
 pub(super) const IFLA_ADDRESS: u16 = 1;
 pub(super) const IFLA_BROADCAST: u16 = 2;
@@ -52,21 +52,30 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(&b[..end]).into_owned()
 }
 
-/// Reads one netlink message; None unless it is an RTM_NEWLINK.
-pub fn read_link(msg: &[u8]) -> Option<LinkRecord> {
-    if msg.len() < NLMSG_HDRLEN + IFINFO_LEN || u16::from_ne_bytes([msg[4], msg[5]]) != RTM_NEWLINK {
+/// An RTM_NEWLINK's struct ifinfomsg and the attributes after it; None for any other message.
+pub(super) fn new_link_parts(msg: &[u8]) -> Option<(&[u8], &[u8])> {
+    if crate::nla::message_type(msg)? != RTM_NEWLINK {
         return None;
     }
+    ifinfo_parts(msg)
+}
+
+/// A link message's struct ifinfomsg and the attributes after it, whatever its type.
+fn ifinfo_parts(msg: &[u8]) -> Option<(&[u8], &[u8])> {
+    let body = msg.get(NLMSG_HDRLEN..)?;
+    (body.len() >= IFINFO_LEN).then(|| body.split_at(IFINFO_LEN))
+}
+
+/// Reads one netlink message; None unless it is an RTM_NEWLINK.
+pub fn read_link(msg: &[u8]) -> Option<LinkRecord> {
+    new_link_parts(msg)?;
     read_ifinfo(msg)
 }
 
 /// Reads the link an RTM_NEWLINK or RTM_DELLINK message describes (the type is not checked:
 /// change events come as both).
 pub fn read_ifinfo(msg: &[u8]) -> Option<LinkRecord> {
-    if msg.len() < NLMSG_HDRLEN + IFINFO_LEN {
-        return None;
-    }
-    let ifinfo = &msg[NLMSG_HDRLEN..NLMSG_HDRLEN + IFINFO_LEN];
+    let (ifinfo, attributes) = ifinfo_parts(msg)?;
     let index = u32_at(ifinfo, 4)?;
     let flags = u32_at(ifinfo, 8)?;
     let mut r = LinkRecord {
@@ -79,14 +88,8 @@ pub fn read_ifinfo(msg: &[u8]) -> Option<LinkRecord> {
     // A move's removal event says where the link went: the namespace always, the index since
     // Linux 4.16.
     let (mut new_netnsid, mut new_index) = (None, None);
-    let mut attrs = &msg[NLMSG_HDRLEN + IFINFO_LEN..];
-    while attrs.len() >= 4 {
-        let len = u16::from_ne_bytes([attrs[0], attrs[1]]) as usize;
-        let kind = u16::from_ne_bytes([attrs[2], attrs[3]]) & 0x3fff;
-        if len < 4 || len > attrs.len() {
-            break;
-        }
-        let v = &attrs[4..len];
+    for (kind, attr) in whole_attrs(attributes) {
+        let v = &attr[4..];
         match kind {
             IFLA_IFNAME => r.name = text(v),
             IFLA_MTU => r.mtu = u32_at(v, 0),
@@ -115,10 +118,9 @@ pub fn read_ifinfo(msg: &[u8]) -> Option<LinkRecord> {
                     tx_dropped: u64_at(v, 56),
                 })
             }
-            IFLA_LINKINFO => read_link_info(&mut r, ifinfo, &attrs[..len]),
+            IFLA_LINKINFO => read_link_info(&mut r, ifinfo, attr),
             _ => {}
         }
-        attrs = &attrs[align4(len).min(attrs.len())..];
     }
     r.moved_to = LinkMove::of(new_netnsid, new_index);
     Some(r)

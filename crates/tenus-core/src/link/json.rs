@@ -9,7 +9,6 @@ use netlink_packet_route::link::State;
 
 use crate::args::{format_lladdr, write_mac};
 use crate::nla::whole_attrs;
-use crate::transport::ack::NLMSG_HDRLEN;
 
 use super::fast::*;
 use super::record::{flags_named, operstate_name, LinkRecord};
@@ -47,14 +46,13 @@ impl<'m> Slots<'m> {
 /// `fast::read_link(msg)` would (without `stats` the counters are left out). False, with
 /// nothing written, when the message is not an RTM_NEWLINK.
 pub fn write_link(out: &mut Vec<u8>, msg: &[u8], stats: bool) -> bool {
-    if msg.len() < NLMSG_HDRLEN + IFINFO_LEN || u16::from_ne_bytes([msg[4], msg[5]]) != RTM_NEWLINK {
+    let Some((ifinfo, attributes)) = new_link_parts(msg) else {
         return false;
-    }
-    let ifinfo = &msg[NLMSG_HDRLEN..NLMSG_HDRLEN + IFINFO_LEN];
+    };
     let (Some(index), Some(flags)) = (u32_at(ifinfo, 4), u32_at(ifinfo, 8)) else {
         return false;
     };
-    let at = Slots::of(&msg[NLMSG_HDRLEN + IFINFO_LEN..]);
+    let at = Slots::of(attributes);
     let mut w = Writer(out);
     w.raw(b"{\"index\":");
     w.number(index);
@@ -256,10 +254,7 @@ mod tests {
         msg.attributes = attributes;
         let mut bytes = encode(RouteNetlinkMessage::NewLink(msg), Flags::Plain);
         for (kind, value) in raw {
-            bytes.extend_from_slice(&((4 + value.len()) as u16).to_ne_bytes());
-            bytes.extend_from_slice(&kind.to_ne_bytes());
-            bytes.extend_from_slice(value);
-            bytes.resize(crate::transport::ack::align4(bytes.len()), 0);
+            crate::nla::attr(&mut bytes, *kind, value);
         }
         let len = bytes.len() as u32;
         bytes[..4].copy_from_slice(&len.to_ne_bytes());
