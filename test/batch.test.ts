@@ -391,6 +391,36 @@ describe("batch: 'rollback' mode", () => {
     expect(ipLink(ns, 'keep0').mtu).toBe(1500);
   });
 
+  it('a rollback does not try to undo changes to a link the batch then deleted, named by index (a Link)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const pre0 = await ns.bridge('pre0');
+    const pre1 = await ns.bridge('pre1');
+    await ns.bridge('pre3');
+    await ns.bridge('keep0', { mtu: 1500 });
+    const r = await ns.batch(
+      (b) => {
+        b.set(pre0, { mtu: 1400 }); // 0: by index, deleted by index by 2
+        b.address(pre0, '10.5.0.1/24'); // 1: by index
+        b.delete(pre0); // 2
+        b.set(pre1, { mtu: 1400 }); // 3: by index, renamed by 4 and deleted under its new name by 5
+        b.set(pre1, { name: 'pre2' }); // 4
+        b.delete('pre2'); // 5
+        b.set('pre3', { mtu: 1400 }); // 6: by name, kept: undone
+        b.set('keep0', { mtu: 1300 }); // 7: undone
+        b.bridge('keep0'); // 8: EEXIST
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items[8].status).toBe('failed');
+    // Before, each undo of 0, 1 and 3 added an ENODEV here.
+    expect(r.undoErrors).toEqual([]);
+    expect(statuses(r.items).slice(0, 8)).toEqual(['done', 'done', 'done', 'done', 'done', 'done', 'undone', 'undone']);
+    expect(ipLinks(ns).map((l) => l.ifname).sort()).toEqual(['keep0', 'lo', 'pre3']);
+    expect(ipLink(ns, 'keep0').mtu).toBe(1500);
+    expect(ipLink(ns, 'pre3').mtu).toBe(1500);
+  });
+
   it('a link the batch made and then renamed is removed by the rollback too', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

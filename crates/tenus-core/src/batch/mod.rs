@@ -122,6 +122,7 @@ async fn run_kept(
         rollback: options.on_error == OnError::Rollback,
         progress,
         read_backs: echo::ReadBacks::default(),
+        removed: Vec::new(),
     };
     // Arguments were checked as the items were read; with rollback, one bad item stops all.
     let mut ops: Vec<Option<&Item>> = Vec::with_capacity(total);
@@ -311,6 +312,14 @@ async fn run_kept(
                 continue;
             }
         }
+        if tally.rollback {
+            if let Effect::Removes(link) = op.effect() {
+                // Its index, for the undo of earlier items that name the link by it.
+                if let Ok(index) = view.index_of(link) {
+                    tally.removed.push((i, index));
+                }
+            }
+        }
         names.note(item.target, op.effect());
         let expect = if op.returns_data() || echo {
             Expect::Ack
@@ -338,7 +347,8 @@ async fn run_kept(
 
     let mut undo_errors = Vec::new();
     if tally.rollback && tally.any_failed() {
-        undo_errors = undo::rollback(handles, &ops, &before, &mut tally.outcomes, &mut names).await;
+        let removed = std::mem::take(&mut tally.removed);
+        undo_errors = undo::rollback(handles, &ops, &before, &mut tally.outcomes, &mut names, &removed).await;
     }
     for (i, origin) in folded.iter().enumerate() {
         if let Some(k) = origin {
@@ -561,6 +571,8 @@ struct Tally<'a> {
     rollback: bool,
     progress: &'a (dyn Fn(usize, usize) + Send + Sync),
     read_backs: echo::ReadBacks,
+    /// With rollback, the deletions sent: (item, the index of the link it deleted).
+    removed: Vec<(usize, u32)>,
 }
 
 impl Tally<'_> {

@@ -181,6 +181,7 @@ impl Stream {
             &before,
             &mut self.report.outcomes,
             &mut names,
+            &[],
         )
         .await
     }

@@ -26,6 +26,7 @@ pub(super) async fn rollback(
     before: &[Vec<Messages>],
     outcomes: &mut [Outcome],
     names: &mut Names,
+    removed: &[(usize, u32)],
 ) -> Vec<Error> {
     // The undo is what leaves nothing half-made: it gets at least the default deadline, whatever
     // shorter one the run had (a run that timed out, its socket still busy, would otherwise see
@@ -85,7 +86,7 @@ pub(super) async fn rollback(
         }
     }
     let goes_with_link: HashSet<usize> = on_created.iter().map(|(i, _)| *i).collect();
-    let on_deleted = on_links_deleted_later(ops, outcomes);
+    let on_deleted = on_links_deleted_later(ops, outcomes, removed);
 
     // Created links deleted (their creations are undone after the loop, for what creating them
     // changed on other links).
@@ -313,11 +314,31 @@ fn relocation(item: &Item) -> Option<(Place, Place)> {
     }
 }
 
+/// Where a rename or a move of a link named by index takes it, when it has a name there: (its
+/// index before, to).
+fn index_relocation(item: &Item) -> Option<(u32, Place)> {
+    match item.op.effect() {
+        Effect::Renames(LinkRef::Index(index), to) => Some((*index, (item.target, to.to_string()))),
+        Effect::Moves(LinkRef::Index(index), to, Some(there)) => Some((*index, (to, there.to_string()))),
+        _ => None,
+    }
+}
+
 /// The items that changed a link a later item of the batch deleted (followed back through
 /// renames and moves): what they changed went with it, and deletions are not undone, so their
-/// undo has nothing to act on. Links are followed by name, as created ones are.
-fn on_links_deleted_later(ops: &[Option<&Item>], outcomes: &[Outcome]) -> HashSet<usize> {
+/// undo has nothing to act on. Links named by name are followed by name, as created ones are;
+/// those named by index, by the index each deletion took (`removed`: item, index, where it was
+/// known) and through renames and moves that name them by index (a move without a new name,
+/// or a deletion by index after a move, is not followed back: the index changes with the
+/// namespace).
+fn on_links_deleted_later(
+    ops: &[Option<&Item>],
+    outcomes: &[Outcome],
+    removed: &[(usize, u32)],
+) -> HashSet<usize> {
+    let removed: HashMap<usize, u32> = removed.iter().copied().collect();
     let mut gone: HashSet<Place> = HashSet::new();
+    let mut gone_index: HashSet<(usize, u32)> = HashSet::new();
     let mut on_gone = HashSet::new();
     for (i, item) in ops.iter().enumerate().rev() {
         let Some(item) = item else { continue };
@@ -330,6 +351,9 @@ fn on_links_deleted_later(ops: &[Option<&Item>], outcomes: &[Outcome]) -> HashSe
                 if let Some(place) = here(l) {
                     gone.insert(place);
                 }
+                if let Some(index) = removed.get(&i) {
+                    gone_index.insert((item.target, *index));
+                }
                 continue;
             }
             // Before this creation the name was another link's, or no link's.
@@ -341,17 +365,19 @@ fn on_links_deleted_later(ops: &[Option<&Item>], outcomes: &[Outcome]) -> HashSe
                     if gone.remove(&to) {
                         gone.insert(from);
                     }
+                } else if let Some((index, to)) = index_relocation(item) {
+                    if gone.contains(&to) {
+                        gone_index.insert((item.target, index));
+                    }
                 }
             }
             _ => {}
         }
-        if item
-            .op
-            .goes_with()
-            .into_iter()
-            .filter_map(here)
-            .any(|p| gone.contains(&p))
-        {
+        let deleted_later = |l: &LinkRef| match l {
+            LinkRef::Index(index) => gone_index.contains(&(item.target, *index)),
+            LinkRef::Name(_) => here(l).is_some_and(|p| gone.contains(&p)),
+        };
+        if item.op.goes_with().into_iter().any(deleted_later) {
             on_gone.insert(i);
         }
     }
