@@ -330,7 +330,8 @@ fn index_relocation(item: &Item) -> Option<(u32, Place)> {
 /// those named by index, by the index each deletion took (`removed`: item, index, where it was
 /// known) and through renames and moves that name them by index (a move without a new name,
 /// or a deletion by index after a move, is not followed back: the index changes with the
-/// namespace).
+/// namespace). Created links get indexes never used before; only a link moved in can take a
+/// freed one.
 fn on_links_deleted_later(
     ops: &[Option<&Item>],
     outcomes: &[Outcome],
@@ -361,6 +362,11 @@ fn on_links_deleted_later(
                 gone.remove(&(item.target, name.to_string()));
             }
             Effect::Renames(..) | Effect::Moves(..) => {
+                if let Effect::Moves(_, to, _) = item.op.effect() {
+                    // A link moved in keeps its index when it is free there: the indexes
+                    // deleted after this may have been its own, which no earlier item named.
+                    gone_index.retain(|(t, _)| *t != to);
+                }
                 if let Some((from, to)) = relocation(item) {
                     if gone.remove(&to) {
                         gone.insert(from);
