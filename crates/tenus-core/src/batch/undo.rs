@@ -528,3 +528,75 @@ async fn settle_all(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::batch::wire::IN;
+    use crate::batch::{Items, ReadContext, OP_CODES};
+    use crate::netns::Namespace;
+
+    fn code(op: &str) -> u8 {
+        OP_CODES.iter().find(|(n, _)| *n == op).unwrap().1
+    }
+
+    /// Items of a batch in this namespace with one peer (the same namespace, for parsing).
+    fn items(json: serde_json::Value) -> Vec<Item> {
+        let here = Namespace::current().unwrap();
+        let mut cx = ReadContext::new(vec![here.clone(), here]);
+        let parsed = Items::parse(&json.to_string(), &mut cx).unwrap().items;
+        parsed.into_iter().map(Result::unwrap).collect()
+    }
+
+    fn on_deleted(items: &[Item], removed: &[(usize, u32)]) -> Vec<usize> {
+        let ops: Vec<Option<&Item>> = items.iter().map(Some).collect();
+        let done = vec![Outcome::Done; items.len()];
+        let mut found: Vec<usize> = on_links_deleted_later(&ops, &done, removed).into_iter().collect();
+        found.sort_unstable();
+        found
+    }
+
+    #[test]
+    fn changes_by_index_to_a_link_deleted_later_are_not_undone() {
+        let (set, addr, del) = (code("link.set"), code("address.add"), code("link.delete"));
+        let batch = items(json!([
+            [set, 7, {"mtu": 1400}],
+            [addr, 7, "10.0.0.1/24"],
+            [set, 8, {"mtu": 1400}],
+            [del, 7],
+        ]));
+        assert_eq!(on_deleted(&batch, &[(3, 7)]), [0, 1]);
+        // A deletion whose index was not known follows nothing by index.
+        assert_eq!(on_deleted(&batch, &[]), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn a_rename_by_index_is_followed_back_to_the_index() {
+        let (set, del) = (code("link.set"), code("link.delete"));
+        let batch = items(json!([
+            [set, 3, {"mtu": 1400}],
+            [set, 3, {"name": "x0"}],
+            [del, "x0"],
+        ]));
+        assert_eq!(on_deleted(&batch, &[]), [0, 1]);
+    }
+
+    #[test]
+    fn an_index_freed_before_a_link_moved_in_is_not_matched_before_the_move() {
+        let (set, mv, del) = (code("link.set"), code("link.move"), code("link.delete"));
+        // Item 1 moves a link of the peer into this namespace, where it may keep index 7
+        // (freed when item 0's link left): item 3 may delete that one, not item 0's.
+        let batch = items(json!([
+            [set, 7, {"mtu": 1400}],
+            [mv, 7, 1, null],
+            [IN, 1],
+            [mv, "y0", 0, null],
+            [IN, 0],
+            [del, 7],
+        ]));
+        assert_eq!(batch.len(), 4);
+        assert_eq!(on_deleted(&batch, &[(3, 7)]), Vec::<usize>::new());
+    }
+}
