@@ -357,22 +357,32 @@ fn on_links_deleted_later(
                 }
                 continue;
             }
-            // Before this creation the name was another link's, or no link's.
-            Effect::Creates(name, _) => {
+            // Before this creation the names were other links', or no link's (a pair's peer's
+            // too).
+            Effect::Creates(name, peer) => {
                 gone.remove(&(item.target, name.to_string()));
+                if let Some((t, peer)) = peer {
+                    gone.remove(&(t, peer.to_string()));
+                }
             }
             Effect::Renames(..) | Effect::Moves(..) => {
-                if let Effect::Moves(_, to, _) = item.op.effect() {
+                if let Effect::Moves(l, to, there) = item.op.effect() {
                     // A link moved in keeps its index when it is free there: the indexes
                     // deleted after this may have been its own, which no earlier item named.
                     gone_index.retain(|(t, _)| *t != to);
+                    if matches!((l, there), (LinkRef::Index(_), None)) {
+                        // It keeps its name too, which is not known here: any name deleted
+                        // there after this may have been its own.
+                        gone.retain(|(t, _)| *t != to);
+                    }
                 }
                 if let Some((from, to)) = relocation(item) {
                     if gone.remove(&to) {
                         gone.insert(from);
                     }
                 } else if let Some((index, to)) = index_relocation(item) {
-                    if gone.contains(&to) {
+                    // Before this the name was another link's, or no link's.
+                    if gone.remove(&to) {
                         gone_index.insert((item.target, index));
                     }
                 }
@@ -581,6 +591,37 @@ mod tests {
             [del, "x0"],
         ]));
         assert_eq!(on_deleted(&batch, &[]), [0, 1]);
+    }
+
+    #[test]
+    fn a_name_taken_by_a_rename_by_index_or_a_peer_was_another_links_before() {
+        let (add, set, del) = (code("link.add"), code("link.set"), code("link.delete"));
+        // x0 and p0 are renamed away (1, 4) before other links take their names (2, 5): the
+        // deletions (3, 6) are of those others.
+        let batch = items(json!([
+            [set, "x0", {"mtu": 1400}],
+            [set, "x0", {"name": "old0"}],
+            [set, 3, {"name": "x0"}],
+            [del, "x0"],
+            [set, "p0", {"name": "old1"}],
+            [add, "veth", {"name": "v0", "peer": "p0"}],
+            [del, "p0"],
+        ]));
+        assert_eq!(on_deleted(&batch, &[]), [2]);
+    }
+
+    #[test]
+    fn a_name_deleted_after_a_link_moved_in_by_index_may_be_its_own() {
+        let (set, mv, del) = (code("link.set"), code("link.move"), code("link.delete"));
+        let batch = items(json!([
+            [IN, 1],
+            [set, "y0", {"mtu": 1400}],
+            [IN, 0],
+            [mv, 9, 1, null],
+            [IN, 1],
+            [del, "y0"],
+        ]));
+        assert_eq!(on_deleted(&batch, &[]), Vec::<usize>::new());
     }
 
     #[test]
