@@ -347,8 +347,15 @@ async fn run_kept(
 
     let mut undo_errors = Vec::new();
     if tally.rollback && tally.any_failed() {
-        let removed = std::mem::take(&mut tally.removed);
-        undo_errors = undo::rollback(handles, &ops, &before, &mut tally.outcomes, &mut names, &removed).await;
+        undo_errors = undo::rollback(
+            handles,
+            &ops,
+            &before,
+            &mut tally.outcomes,
+            &mut names,
+            &tally.removed,
+        )
+        .await;
     }
     for (i, origin) in folded.iter().enumerate() {
         if let Some(k) = origin {

@@ -68,7 +68,7 @@ pub(super) async fn rollback(
             }
             Effect::Renames(..) | Effect::Moves(..) => {
                 if let Some((from, to)) = relocation(item) {
-                    if let Some(origin) = created.remove(&from) {
+                    if let Some(origin) = here(from).and_then(|from| created.remove(&from)) {
                         created.insert(to, origin);
                     }
                 }
@@ -301,25 +301,13 @@ fn named(item: &Item, l: &LinkRef) -> Option<Place> {
     l.name().map(|n| (item.target, n.to_string()))
 }
 
-/// Where a rename or a move named by name takes its link: (from, to).
-fn relocation(item: &Item) -> Option<(Place, Place)> {
+/// Where a rename or a move takes its link: the link as the item names it (by name or by
+/// index), and its place after (None for a link named by index that moves under its own name,
+/// which is not known here).
+fn relocation(item: &Item) -> Option<(&LinkRef, Place)> {
     match item.op.effect() {
-        Effect::Renames(l, to) => Some((named(item, l)?, (item.target, to.to_string()))),
-        Effect::Moves(l, to, there) => {
-            let from = named(item, l)?;
-            let name = there.map_or(from.1.clone(), str::to_string);
-            Some((from, (to, name)))
-        }
-        _ => None,
-    }
-}
-
-/// Where a rename or a move of a link named by index takes it, when it has a name there: (its
-/// index before, to).
-fn index_relocation(item: &Item) -> Option<(u32, Place)> {
-    match item.op.effect() {
-        Effect::Renames(LinkRef::Index(index), to) => Some((*index, (item.target, to.to_string()))),
-        Effect::Moves(LinkRef::Index(index), to, Some(there)) => Some((*index, (to, there.to_string()))),
+        Effect::Renames(l, to) => Some((l, (item.target, to.to_string()))),
+        Effect::Moves(l, to, there) => Some((l, (to, there.or(l.name())?.to_string()))),
         _ => None,
     }
 }
@@ -376,14 +364,15 @@ fn on_links_deleted_later(
                         gone.retain(|(t, _)| *t != to);
                     }
                 }
+                // Before this the name it takes was another link's, or no link's.
                 if let Some((from, to)) = relocation(item) {
                     if gone.remove(&to) {
-                        gone.insert(from);
-                    }
-                } else if let Some((index, to)) = index_relocation(item) {
-                    // Before this the name was another link's, or no link's.
-                    if gone.remove(&to) {
-                        gone_index.insert((item.target, index));
+                        match from {
+                            LinkRef::Index(index) => {
+                                gone_index.insert((item.target, *index));
+                            }
+                            LinkRef::Name(_) => gone.extend(here(from)),
+                        }
                     }
                 }
             }

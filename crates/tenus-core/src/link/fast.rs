@@ -68,14 +68,19 @@ fn ifinfo_parts(msg: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// Reads one netlink message; None unless it is an RTM_NEWLINK.
 pub fn read_link(msg: &[u8]) -> Option<LinkRecord> {
-    new_link_parts(msg)?;
-    read_ifinfo(msg)
+    let (ifinfo, attributes) = new_link_parts(msg)?;
+    read_parts(ifinfo, attributes)
 }
 
 /// Reads the link an RTM_NEWLINK or RTM_DELLINK message describes (the type is not checked:
 /// change events come as both).
 pub fn read_ifinfo(msg: &[u8]) -> Option<LinkRecord> {
     let (ifinfo, attributes) = ifinfo_parts(msg)?;
+    read_parts(ifinfo, attributes)
+}
+
+/// The record of a link message's struct ifinfomsg and attributes.
+fn read_parts(ifinfo: &[u8], attributes: &[u8]) -> Option<LinkRecord> {
     let index = u32_at(ifinfo, 4)?;
     let flags = u32_at(ifinfo, 8)?;
     let mut r = LinkRecord {
