@@ -94,7 +94,7 @@ pub type ReadKey = Vec<u8>;
 pub type Parsed<T, E> = std::result::Result<Result<T>, E>;
 
 /// What sending an item changes about the names a batch refers to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Effect<'a> {
     None,
     /// A new link with this name, and for pairs the peer's namespace (the batch's n-th) and name.

@@ -52,22 +52,23 @@ pub(super) async fn rollback(
             continue;
         }
         let here = |l: &LinkRef| named(item, l);
+        let effect = item.op.effect();
         let touches = item
             .op
             .goes_with()
             .into_iter()
             .filter_map(here)
-            .chain(match item.op.effect() {
+            .chain(match effect {
                 Effect::Renames(l, _) | Effect::Moves(l, _, _) | Effect::Removes(l) => here(l),
                 _ => None,
             })
             .find_map(|p| created.get(&p).copied());
-        match item.op.effect() {
+        match effect {
             Effect::Creates(name, _) if item.op.undo() == Undo::Created => {
                 created.insert((item.target, name.to_string()), i);
             }
             Effect::Renames(..) | Effect::Moves(..) => {
-                if let Some((from, to)) = relocation(item) {
+                if let Some((from, to)) = relocation(item.target, effect) {
                     if let Some(origin) = here(from).and_then(|from| created.remove(&from)) {
                         created.insert(to, origin);
                     }
@@ -301,12 +302,12 @@ fn named(item: &Item, l: &LinkRef) -> Option<Place> {
     l.name().map(|n| (item.target, n.to_string()))
 }
 
-/// Where a rename or a move takes its link: the link as the item names it (by name or by
-/// index), and its place after (None for a link named by index that moves under its own name,
-/// which is not known here).
-fn relocation(item: &Item) -> Option<(&LinkRef, Place)> {
-    match item.op.effect() {
-        Effect::Renames(l, to) => Some((l, (item.target, to.to_string()))),
+/// Where a rename or a move (`effect`, of an item acting in `target`) takes its link: the link
+/// as the item names it (by name or by index), and its place after (None for a link named by
+/// index that moves under its own name, which is not known here).
+fn relocation(target: usize, effect: Effect<'_>) -> Option<(&LinkRef, Place)> {
+    match effect {
+        Effect::Renames(l, to) => Some((l, (target, to.to_string()))),
         Effect::Moves(l, to, there) => Some((l, (to, there.or(l.name())?.to_string()))),
         _ => None,
     }
@@ -335,7 +336,8 @@ fn on_links_deleted_later(
             continue;
         }
         let here = |l: &LinkRef| named(item, l);
-        match item.op.effect() {
+        let effect = item.op.effect();
+        match effect {
             Effect::Removes(l) => {
                 if let Some(place) = here(l) {
                     gone.insert(place);
@@ -354,7 +356,7 @@ fn on_links_deleted_later(
                 }
             }
             Effect::Renames(..) | Effect::Moves(..) => {
-                if let Effect::Moves(l, to, there) = item.op.effect() {
+                if let Effect::Moves(l, to, there) = effect {
                     // A link moved in keeps its index when it is free there: the indexes
                     // deleted after this may have been its own, which no earlier item named.
                     gone_index.retain(|(t, _)| *t != to);
@@ -365,7 +367,7 @@ fn on_links_deleted_later(
                     }
                 }
                 // Before this the name it takes was another link's, or no link's.
-                if let Some((from, to)) = relocation(item) {
+                if let Some((from, to)) = relocation(item.target, effect) {
                     if gone.remove(&to) {
                         match from {
                             LinkRef::Index(index) => {
