@@ -1169,13 +1169,13 @@ export declare class NativeBatchStream {
  */
 export declare class NativeNetns {
   /** `bridge fdb get MAC dev LINK ...` (link and `FdbOptions` as JSON): the record as JSON. */
-  fdbGet(linkJson: string, mac: string, optionsJson: string): Promise<string>
+  fdbGet(linkJson: string, mac: string, optionsJson: string): string | Promise<string>
   /** `bridge fdb show` with a filter (`FdbFilter` as JSON): records as JSON. */
   fdbList(filterJson: string): Promise<string>
   /** `bridge vlan show` with a filter (`BridgeVlanFilter` as JSON): records as JSON. */
   bridgeVlanList(filterJson: string): Promise<string>
   /** One link's 64-bit counters (the link as JSON), in one request: `LinkStats64` as JSON. */
-  linkStats(linkJson: string): Promise<string>
+  linkStats(linkJson: string): string | Promise<string>
   /**
    * Every link, streamed: `onPart(attempt, json)` gets JSON arrays of link records a few
    * hundred at a time while the dump is still arriving, so JavaScript parses one part while
@@ -1186,7 +1186,7 @@ export declare class NativeNetns {
    */
   linkList(stats: boolean, onPart: (attempt: number, json: string) => void): Promise<void>
   /** One link by index or name (one targeted request), as JSON. */
-  linkGet(linkJson: string): Promise<string>
+  linkGet(linkJson: string): string | Promise<string>
   /** `ip addr show` with a filter (`AddressFilter` as JSON): records as JSON. */
   addrList(filterJson: string): Promise<string>
   /**
@@ -1195,7 +1195,7 @@ export declare class NativeNetns {
    */
   linkDeleteMany(linksJson: string): Promise<void>
   /** `ip neigh get ADDRESS dev LINK [proxy]` (link and options as JSON): the record as JSON. */
-  neighbourGet(linkJson: string, address: string, optionsJson: string): Promise<string>
+  neighbourGet(linkJson: string, address: string, optionsJson: string): string | Promise<string>
   /** `ip neigh show` with a filter (`NeighbourFilter` as JSON): records as JSON. */
   neighbourList(filterJson: string): Promise<string>
   /** `ip neigh flush` with a filter (`NeighbourFilter` as JSON): how many were deleted. */
@@ -1220,7 +1220,7 @@ export declare class NativeNetns {
    */
   routeList(filterJson: string, onPart: (attempt: number, values: string, columns: Uint32Array) => void): Promise<void>
   /** `ip route get DST ...` (JSON `RouteGetOptions`): the chosen route as JSON. */
-  routeGet(dst: string, optionsJson: string): Promise<string>
+  routeGet(dst: string, optionsJson: string): string | Promise<string>
   /** Deletes every route a filter selects (`ip route flush`); resolves to how many. */
   routeFlush(filterJson: string): Promise<number>
   /** `ip rule show` (family 'inet', 'inet6' or null for both), as JSON. */
@@ -1228,7 +1228,7 @@ export declare class NativeNetns {
   /** `ip nexthop show [dev DEV] [groups] [fdb]` (JSON `NexthopListOptions`), as JSON. */
   nexthopList(filterJson: string): Promise<string>
   /** `ip nexthop get id ID`, as JSON (ENOENT when there is none). */
-  nexthopGet(id: number): Promise<string>
+  nexthopGet(id: number): string | Promise<string>
   /**
    * Runs items given as a JSON array `[[code, ...arguments], ...]` (codes: `opCodes()`);
    * `rollback`: undo what was done when an item fails (else go on and report per item);

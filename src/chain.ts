@@ -426,9 +426,10 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     if ('create' in start && this.empty() && this.peerIn === undefined && !this.ns.closed) {
       return this.sendMade(start.create);
     }
-    if ('ref' in start && typeof start.ref === 'number' && this.changesLink) {
-      // A move needs the name (the index changes with the namespace).
-      return this.ns.readLink(start.ref).then((rec) => this.send(rec.name));
+    if ('ref' in start && typeof start.ref === 'number' && this.relocates) {
+      // A move needs the name (the index changes with the namespace); other chains on an
+      // index send it as it is, and their errors name the link `#index`.
+      return this.ns.readLink(start.ref).then((link) => this.send(link.name));
     }
     try {
       return this.send(undefined);

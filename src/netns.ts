@@ -7,7 +7,7 @@ import { TenusError } from './errors';
 import { LinkMakers } from './kinds';
 import { Link, LinkRef } from './link';
 import { sendGathered } from './gather';
-import { addon, call, check, type NativeNetns } from './native';
+import { addon, call, callThen, check, type NativeNetns } from './native';
 import { OP } from './ops';
 import { Run, runItem } from './run';
 import type { AddressRecord, LinkKind, LinkLike, LinkRecord, TunTapOptions } from './types';
@@ -277,10 +277,12 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     }
   }
 
-  /** @internal Reads one link. */
-  async readLink(ref: number | string): Promise<Link> {
-    const json = await call(() => this.native.linkGet(JSON.stringify(ref)));
-    return new Link(this, JSON.parse(json) as LinkRecord);
+  /** @internal Reads one link (its record decoded when first read: `Link.info`). */
+  readLink(ref: number | string): Promise<Link> {
+    return callThen(
+      () => this.native.linkGet(JSON.stringify(ref)),
+      (json) => new Link(this, json),
+    );
   }
 
   /** @internal A chain on an existing link (or on a refused argument: it rejects with it). */

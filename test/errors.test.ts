@@ -587,6 +587,11 @@ describe('kernel errors', () => {
     const byIndex = await rejection(ns.link(4242));
     expect(byIndex).toMatchObject({ code: 'ENODEV', op: 'link.get' });
     expect(byIndex.link).toContain('4242');
+    // A change of a missing link is the change's error, not the read's: only a move reads the
+    // link's name before it.
+    await expect(ns.link(4242).mtu(1400)).rejects.toMatchObject({ code: 'ENODEV', op: 'link.set', link: '#4242' });
+    await expect(ns.link('nosuch0').mtu(1400)).rejects.toMatchObject({ code: 'ENODEV', op: 'link.set', link: 'nosuch0' });
+    await expect(ns.link('nosuch0').address('10.9.0.1/24')).rejects.toMatchObject({ code: 'ENODEV', op: 'address.add', link: '10.9.0.1/24 dev nosuch0' });
   });
 
   it('a kind this kernel lacks is EOPNOTSUPP with extack "Unknown device type"', async (ctx) => {

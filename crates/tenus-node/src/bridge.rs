@@ -1,6 +1,6 @@
 //! Bridge FDB and VLAN listings, and a link's counters: one crossing each, JSON in and out.
 
-use napi::bindgen_prelude::PromiseRaw;
+use napi::bindgen_prelude::{Either, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 use tenus_core::args;
@@ -11,24 +11,24 @@ use tenus_core::LinkRef;
 
 use crate::neigh::json;
 use crate::netns::NativeNetns;
-use crate::promise::spawn;
+use crate::promise::{read_now, spawn};
 
 #[napi]
 impl NativeNetns {
     /// `bridge fdb get MAC dev LINK ...` (link and `FdbOptions` as JSON): the record as JSON.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "string | Promise<string>")]
     pub fn fdb_get<'env>(
         &self,
         env: &'env Env,
         link_json: String,
         mac: String,
         options_json: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
         let h = self.get("fdb.get");
-        spawn(env, "fdb.get", async move {
+        read_now(env, "fdb.get", h, move |h| async move {
             let link: LinkRef = args::options("link", json(&link_json))?;
             let options: FdbOptions = args::options("options", json(&options_json))?;
-            let record = h?.fdb_get(&FdbEntry::parse(link, &mac, options)?).await?;
+            let record = h.fdb_get(&FdbEntry::parse(link, &mac, options)?).await?;
             Ok(serde_json::to_string(&record).unwrap_or_default())
         })
     }
@@ -64,16 +64,16 @@ impl NativeNetns {
     }
 
     /// One link's 64-bit counters (the link as JSON), in one request: `LinkStats64` as JSON.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "string | Promise<string>")]
     pub fn link_stats<'env>(
         &self,
         env: &'env Env,
         link_json: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
         let h = self.get("link.stats");
-        spawn(env, "link.stats", async move {
+        read_now(env, "link.stats", h, move |h| async move {
             let link: LinkRef = args::options("link", json(&link_json))?;
-            let stats = h?.link_stats(&link).await?;
+            let stats = h.link_stats(&link).await?;
             Ok(serde_json::to_string(&stats).unwrap_or_default())
         })
     }

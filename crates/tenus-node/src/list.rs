@@ -1,6 +1,6 @@
 //! Listings: the kernel's dumps, streamed to JavaScript as JSON parts while they arrive.
 
-use napi::bindgen_prelude::{PromiseRaw, Unknown};
+use napi::bindgen_prelude::{Either, PromiseRaw, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 
@@ -9,7 +9,7 @@ use tenus_core::args;
 
 use crate::neigh::json;
 use crate::netns::NativeNetns;
-use crate::promise::{js, spawn, spawn_with};
+use crate::promise::{js, read_now, spawn, spawn_with};
 
 #[napi]
 impl NativeNetns {
@@ -42,17 +42,17 @@ impl NativeNetns {
     }
 
     /// One link by index or name (one targeted request), as JSON.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "string | Promise<string>")]
     pub fn link_get<'env>(
         &self,
         env: &'env Env,
         link_json: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
         let h = self.get("link.get");
-        spawn(env, "link.get", async move {
+        read_now(env, "link.get", h, move |h| async move {
             let link =
                 tenus_core::args::options("link", serde_json::from_str(&link_json).unwrap_or_default())?;
-            let record = h?.link_get(&link).await?;
+            let record = h.link_get(&link).await?;
             Ok(serde_json::to_string(&record).unwrap_or_default())
         })
     }

@@ -1,7 +1,7 @@
 //! Neighbours: one entry, a listing and a flush, each one crossing with JSON in and out
 //! (changes go through `NativeNetns.run`, as every change does).
 
-use napi::bindgen_prelude::PromiseRaw;
+use napi::bindgen_prelude::{Either, PromiseRaw};
 use napi::Env;
 use napi_derive::napi;
 use tenus_core::args;
@@ -11,7 +11,7 @@ use tenus_core::neigh::NeighbourKey;
 use tenus_core::LinkRef;
 
 use crate::netns::NativeNetns;
-use crate::promise::spawn;
+use crate::promise::{read_now, spawn};
 
 /// A JSON document from JavaScript (its own layer wrote it: `null` when unparsable).
 pub(crate) fn json(text: &str) -> serde_json::Value {
@@ -21,19 +21,19 @@ pub(crate) fn json(text: &str) -> serde_json::Value {
 #[napi]
 impl NativeNetns {
     /// `ip neigh get ADDRESS dev LINK [proxy]` (link and options as JSON): the record as JSON.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "string | Promise<string>")]
     pub fn neighbour_get<'env>(
         &self,
         env: &'env Env,
         link_json: String,
         address: String,
         options_json: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
         let h = self.get("neighbour.get");
-        spawn(env, "neighbour.get", async move {
+        read_now(env, "neighbour.get", h, move |h| async move {
             let link: LinkRef = args::options("link", json(&link_json))?;
             let options: NeighbourKeyOptions = args::options("options", json(&options_json))?;
-            let record = h?
+            let record = h
                 .neigh_get(&NeighbourKey::parse(link, &address, options)?)
                 .await?;
             Ok(serde_json::to_string(&record).unwrap_or_default())

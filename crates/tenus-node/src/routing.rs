@@ -2,7 +2,7 @@
 //! rules and nexthop objects; and deleting the routes a filter selects. Changes go through
 //! `NativeNetns.run` like every other change (route, rule and nexthop batch items).
 
-use napi::bindgen_prelude::{PromiseRaw, Uint32Array, Unknown};
+use napi::bindgen_prelude::{Either, PromiseRaw, Uint32Array, Unknown};
 use napi::{Env, JsValue};
 use napi_derive::napi;
 use tenus_core::args;
@@ -12,7 +12,7 @@ use tenus_core::route::{RouteGetOptions, RouteListOptions};
 use tenus_core::Error;
 
 use crate::netns::NativeNetns;
-use crate::promise::{js, spawn, spawn_with};
+use crate::promise::{js, read_now, spawn, spawn_with};
 
 /// Reads an option bag given as JSON text (`null` for none).
 fn options<T: serde::de::DeserializeOwned + Default>(arg: &str, json: &str) -> Result<T, Error> {
@@ -67,17 +67,17 @@ impl NativeNetns {
     }
 
     /// `ip route get DST ...` (JSON `RouteGetOptions`): the chosen route as JSON.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "string | Promise<string>")]
     pub fn route_get<'env>(
         &self,
         env: &'env Env,
         dst: String,
         options_json: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
         let h = self.get("route.get");
-        spawn(env, "route.get", async move {
+        read_now(env, "route.get", h, move |h| async move {
             let o: RouteGetOptions = options("options", &options_json)?;
-            let record = h?.route_get(&dst, &o).await?;
+            let record = h.route_get(&dst, &o).await?;
             Ok(serde_json::to_string(&record).unwrap_or_default())
         })
     }
@@ -130,11 +130,15 @@ impl NativeNetns {
     }
 
     /// `ip nexthop get id ID`, as JSON (ENOENT when there is none).
-    #[napi(ts_return_type = "Promise<string>")]
-    pub fn nexthop_get<'env>(&self, env: &'env Env, id: u32) -> napi::Result<PromiseRaw<'env, String>> {
+    #[napi(ts_return_type = "string | Promise<string>")]
+    pub fn nexthop_get<'env>(
+        &self,
+        env: &'env Env,
+        id: u32,
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
         let h = self.get("nexthop.get");
-        spawn(env, "nexthop.get", async move {
-            let record = h?.nexthop_get(id).await?;
+        read_now(env, "nexthop.get", h, move |h| async move {
+            let record = h.nexthop_get(id).await?;
             Ok(serde_json::to_string(&record).unwrap_or_default())
         })
     }

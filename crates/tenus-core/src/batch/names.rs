@@ -41,7 +41,8 @@ impl Names {
         &mut self.known[target]
     }
 
-    /// Looks up, in one pipelined round per namespace, every name in `wanted`.
+    /// Looks up every name in `wanted`: by ioctl, or where that cannot answer, by requests
+    /// pipelined in one round per namespace (`Handle::link_index`).
     pub(crate) async fn lookup(&mut self, handles: &[Handle], wanted: Vec<(usize, &str)>) {
         if wanted.is_empty() {
             return; // most awaited calls name their link by index
@@ -52,15 +53,15 @@ impl Names {
             .filter(|(t, n)| seen.insert((*t, *n)))
             .map(|(t, n)| (t, LinkRef::Name(n.to_string())))
             .collect();
-        let results = futures::future::join_all(wanted.iter().map(|(t, l)| handles[*t].link_get(l))).await;
+        let results = futures::future::join_all(wanted.iter().map(|(t, l)| handles[*t].link_index(l))).await;
         for ((t, link), result) in wanted.into_iter().zip(results) {
             let LinkRef::Name(name) = link else { continue };
             let known = self.known_mut(t);
             known.pending.remove(&name);
             match result {
-                Ok(rec) => {
+                Ok(index) => {
                     known.missing.remove(&name);
-                    known.index.insert(name, rec.index);
+                    known.index.insert(name, index);
                 }
                 Err(e) => {
                     known.missing.insert(name, e);

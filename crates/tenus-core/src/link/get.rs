@@ -93,28 +93,34 @@ impl Handle {
             })
     }
 
-    /// The index of a link named by index or name (no request for an index). A name no link
-    /// has is ENODEV saying so, as the batch engine's lookups say it (the kernel says nothing).
+    /// The index of a link named by index or name: no request for an index, an ioctl for a
+    /// name (transport/ifindex.rs), a RTM_GETLINK where that cannot answer. A name no link has
+    /// is ENODEV saying so, as the batch engine's lookups say it (the kernel says nothing).
     pub async fn link_index(&self, link: &LinkRef) -> Result<u32> {
-        match link {
-            LinkRef::Index(i) => Ok(*i),
-            LinkRef::Name(name) => match self.link_get(link).await {
-                Ok(record) => Ok(record.index),
-                Err(Error::Kernel {
-                    errno: libc::ENODEV,
-                    op,
-                    link,
-                    extack: None,
-                    extack_offset,
-                }) => Err(Error::Kernel {
-                    errno: libc::ENODEV,
-                    op,
-                    link,
-                    extack: Some(format!("no link named {name}")),
-                    extack_offset,
-                }),
-                Err(e) => Err(e),
-            },
+        let name = match link {
+            LinkRef::Index(i) => return Ok(*i),
+            LinkRef::Name(name) => name,
+        };
+        let missing = || Error::Kernel {
+            errno: libc::ENODEV,
+            op: "link.get".into(),
+            link: Some(name.clone()),
+            extack: Some(format!("no link named {name}")),
+            extack_offset: None,
+        };
+        match self.connection().index_of_name(name) {
+            Some(Ok(index)) => return Ok(index),
+            Some(Err(e)) if e.raw_os_error() == Some(libc::ENODEV) => return Err(missing()),
+            _ => {}
+        }
+        match self.link_get(link).await {
+            Ok(record) => Ok(record.index),
+            Err(Error::Kernel {
+                errno: libc::ENODEV,
+                extack: None,
+                ..
+            }) => Err(missing()),
+            Err(e) => Err(e),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod ack;
 mod direct;
 mod driver;
 pub mod header;
+mod ifindex;
 mod pauses;
 mod pending;
 mod placement;

@@ -1,12 +1,15 @@
 //! How native work becomes a JavaScript promise: the I/O thread it runs on (`runtime.rs`), the
 //! hand-over of an answer to a JS thread waiting in place (`slot.rs`, pure and unit-tested),
 //! and settling through one ordered queue per JS environment, callback calls included
-//! (`settle.rs`, where all of the binding's unsafe code is).
+//! (`settle.rs`, where all of the binding's unsafe code is); reads of one object answered on the
+//! calling thread (`read.rs`).
 
+mod read;
 mod runtime;
 mod settle;
 mod slot;
 
+pub(crate) use read::read_now;
 pub(crate) use settle::{js, run_here, run_now, spawn, spawn_with, Callback};
 
 /// Runs `fut` on the I/O thread with no promise of its own: a task that outlives the call
