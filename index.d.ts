@@ -1171,9 +1171,9 @@ export declare class NativeNetns {
   /** `bridge fdb get MAC dev LINK ...` (link and `FdbOptions` as JSON): the record as JSON. */
   fdbGet(linkJson: string, mac: string, optionsJson: string): string | Promise<string>
   /** `bridge fdb show` with a filter (`FdbFilter` as JSON): records as JSON. */
-  fdbList(filterJson: string): Promise<string>
+  fdbList(filterJson: string): string | Promise<string>
   /** `bridge vlan show` with a filter (`BridgeVlanFilter` as JSON): records as JSON. */
-  bridgeVlanList(filterJson: string): Promise<string>
+  bridgeVlanList(filterJson: string): string | Promise<string>
   /** One link's 64-bit counters (the link as JSON), in one request: `LinkStats64` as JSON. */
   linkStats(linkJson: string): string | Promise<string>
   /**
@@ -1182,13 +1182,17 @@ export declare class NativeNetns {
    * the kernel produces the next (the I/O thread writes the JSON straight from the kernel's
    * messages). A new `attempt` number means the kernel said the dump changed underway and
    * it is being read again: earlier parts are stale. Every part arrives before the promise
-   * settles.
+   * settles, which then resolves to null.
+   *
+   * While listings here are usually quick (a few links), the listing runs on the calling
+   * thread instead (promise/read.rs) and its parts come back whole, as the array returned
+   * (or the promise's value, when it had to wait after all), with no call of `onPart`.
    */
-  linkList(stats: boolean, onPart: (attempt: number, json: string) => void): Promise<void>
+  linkList(stats: boolean, onPart: (attempt: number, json: string) => void): string[] | null | Promise<string[] | null>
   /** One link by index or name (one targeted request), as JSON. */
   linkGet(linkJson: string): string | Promise<string>
   /** `ip addr show` with a filter (`AddressFilter` as JSON): records as JSON. */
-  addrList(filterJson: string): Promise<string>
+  addrList(filterJson: string): string | Promise<string>
   /**
    * Deletes many links (a JSON array of indexes and names) fast: tagged with an unused
    * group, then deleted as that group.
@@ -1197,7 +1201,7 @@ export declare class NativeNetns {
   /** `ip neigh get ADDRESS dev LINK [proxy]` (link and options as JSON): the record as JSON. */
   neighbourGet(linkJson: string, address: string, optionsJson: string): string | Promise<string>
   /** `ip neigh show` with a filter (`NeighbourFilter` as JSON): records as JSON. */
-  neighbourList(filterJson: string): Promise<string>
+  neighbourList(filterJson: string): string | Promise<string>
   /** `ip neigh flush` with a filter (`NeighbourFilter` as JSON): how many were deleted. */
   neighbourFlush(filterJson: string): Promise<number>
   info(): NativeNetnsInfo
@@ -1216,17 +1220,19 @@ export declare class NativeNetns {
    * columns)` gets a few hundred routes at a time while the dump arrives, in columns
    * (tenus-core's route/columns.rs: a JSON array of values and `WIDTH` numbers per route,
    * turned into records by src/route.ts). A new `attempt` means earlier parts are stale (as
-   * for `linkList`). Every part arrives before the promise settles.
+   * for `linkList`). Every part arrives before the promise settles, which then resolves to
+   * null. While listings here are usually quick, the listing runs on the calling thread and
+   * its parts come back whole instead, with no call of `onPart` (as for `linkList`).
    */
-  routeList(filterJson: string, onPart: (attempt: number, values: string, columns: Uint32Array) => void): Promise<void>
+  routeList(filterJson: string, onPart: (attempt: number, values: string, columns: Uint32Array) => void): RoutePart[] | null | Promise<RoutePart[] | null>
   /** `ip route get DST ...` (JSON `RouteGetOptions`): the chosen route as JSON. */
   routeGet(dst: string, optionsJson: string): string | Promise<string>
   /** Deletes every route a filter selects (`ip route flush`); resolves to how many. */
   routeFlush(filterJson: string): Promise<number>
   /** `ip rule show` (family 'inet', 'inet6' or null for both), as JSON. */
-  ruleList(familyJson: string): Promise<string>
+  ruleList(familyJson: string): string | Promise<string>
   /** `ip nexthop show [dev DEV] [groups] [fdb]` (JSON `NexthopListOptions`), as JSON. */
-  nexthopList(filterJson: string): Promise<string>
+  nexthopList(filterJson: string): string | Promise<string>
   /** `ip nexthop get id ID`, as JSON (ENOENT when there is none). */
   nexthopGet(id: number): string | Promise<string>
   /**
@@ -1376,3 +1382,13 @@ export declare function netnsProcesses(inode: number): Promise<Array<number>>
  * @internal
  */
 export declare function opCodes(): Array<[string, number]>
+
+/**
+ * A part of a route listing gathered whole (`routeList` answered on the calling thread): the
+ * arguments `onPart` would have had.
+ * @internal
+ */
+export interface RoutePart {
+  values: string
+  columns: Uint32Array
+}

@@ -249,10 +249,11 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     const o = args.options('options', options, {}, ['stats']);
     const stats = o.stats === undefined ? true : args.bool('stats', o.stats);
     // The dump arrives in parts, parsed here while the kernel produces the next ones; every
-    // part arrives before the promise settles.
+    // part arrives before the promise settles. A listing answered on this thread (a few
+    // links) comes back whole instead.
     let attempt = 0;
     let parts: LinkRecord[][] = [];
-    await call(() =>
+    const whole = await call(() =>
       this.native.linkList(stats, (partAttempt: number, json: string) => {
         if (partAttempt !== attempt) {
           // The kernel said the dump changed underway; it is being read again from the start.
@@ -262,6 +263,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
         parts.push(JSON.parse(json) as LinkRecord[]);
       }),
     );
+    if (whole) parts = whole.map((json) => JSON.parse(json) as LinkRecord[]);
     return parts.length === 1 ? parts[0] : parts.flat();
   }
 

@@ -380,7 +380,7 @@ export async function listRoutes(ns: Netns, filter?: RouteListOptions): Promise<
   const f = JSON.stringify(args.options('filter', filter, { dev: args.linkIn(ns), table: numberOrName, protocol: numberOrName }));
   let attempt = 0;
   let out: RouteRecord[] = [];
-  await call(() =>
+  const whole = await call(() =>
     ns.native.routeList(f, (partAttempt: number, values: string, columns: Uint32Array) => {
       if (partAttempt !== attempt) {
         // The kernel said the dump changed underway; it is being read again from the start.
@@ -390,6 +390,8 @@ export async function listRoutes(ns: Netns, filter?: RouteListOptions): Promise<
       fromColumns(values, columns, out);
     }),
   );
+  // A listing answered on this thread (a small table) comes back whole, not through onPart.
+  if (whole) for (const part of whole) fromColumns(part.values, part.columns, out);
   return out;
 }
 

@@ -11,7 +11,7 @@ use tenus_core::LinkRef;
 
 use crate::neigh::json;
 use crate::netns::NativeNetns;
-use crate::promise::{read_now, spawn};
+use crate::promise::read_now;
 
 #[napi]
 impl NativeNetns {
@@ -34,31 +34,31 @@ impl NativeNetns {
     }
 
     /// `bridge fdb show` with a filter (`FdbFilter` as JSON): records as JSON.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "string | Promise<string>")]
     pub fn fdb_list<'env>(
         &self,
         env: &'env Env,
         filter_json: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
         let h = self.get("fdb.list");
-        spawn(env, "fdb.list", async move {
+        read_now(env, "fdb.list", h, move |h| async move {
             let filter: FdbFilter = args::options("filter", json(&filter_json))?;
-            let records = h?.fdb_list(&filter).await?;
+            let records = h.fdb_list(&filter).await?;
             Ok(serde_json::to_string(&records).unwrap_or_default())
         })
     }
 
     /// `bridge vlan show` with a filter (`BridgeVlanFilter` as JSON): records as JSON.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "string | Promise<string>")]
     pub fn bridge_vlan_list<'env>(
         &self,
         env: &'env Env,
         filter_json: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
         let h = self.get("bridge.vlan.list");
-        spawn(env, "bridge.vlan.list", async move {
+        read_now(env, "bridge.vlan.list", h, move |h| async move {
             let filter: BridgeVlanFilter = args::options("filter", json(&filter_json))?;
-            let records = h?.bridge_vlan_list(&filter).await?;
+            let records = h.bridge_vlan_list(&filter).await?;
             Ok(serde_json::to_string(&records).unwrap_or_default())
         })
     }

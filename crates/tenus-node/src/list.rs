@@ -9,7 +9,10 @@ use tenus_core::args;
 
 use crate::neigh::json;
 use crate::netns::NativeNetns;
-use crate::promise::{js, read_now, spawn, spawn_with};
+use crate::promise::{js, read_now, spawn, spawn_with, would_run_here};
+
+/// A listing's JSON parts, when it was gathered whole rather than streamed (`linkList`).
+type WholeParts = Option<Vec<String>>;
 
 #[napi]
 impl NativeNetns {
@@ -18,15 +21,34 @@ impl NativeNetns {
     /// the kernel produces the next (the I/O thread writes the JSON straight from the kernel's
     /// messages). A new `attempt` number means the kernel said the dump changed underway and
     /// it is being read again: earlier parts are stale. Every part arrives before the promise
-    /// settles.
-    #[napi(ts_return_type = "Promise<void>")]
+    /// settles, which then resolves to null.
+    ///
+    /// While listings here are usually quick (a few links), the listing runs on the calling
+    /// thread instead (promise/read.rs) and its parts come back whole, as the array returned
+    /// (or the promise's value, when it had to wait after all), with no call of `onPart`.
+    #[napi(ts_return_type = "string[] | null | Promise<string[] | null>")]
     pub fn link_list<'env>(
         &self,
         env: &'env Env,
         stats: bool,
         #[napi(ts_arg_type = "(attempt: number, json: string) => void")] on_part: Unknown<'env>,
-    ) -> napi::Result<PromiseRaw<'env, ()>> {
+    ) -> napi::Result<Either<WholeParts, PromiseRaw<'env, WholeParts>>> {
         let h = self.get("link.list");
+        if would_run_here(env, "link.list")? {
+            return read_now(env, "link.list", h, move |h| async move {
+                let mut parts = Vec::new();
+                let mut current = 0;
+                h.link_list_parts(stats, |attempt, json| {
+                    if attempt != current {
+                        current = attempt;
+                        parts.clear();
+                    }
+                    parts.push(json);
+                })
+                .await?;
+                Ok(Some(parts))
+            });
+        }
         spawn_with(
             env,
             "link.list",
@@ -36,9 +58,11 @@ impl NativeNetns {
                 h?.link_list_parts(stats, |attempt, json| {
                     callback.call(move |env| Ok(vec![js(env, attempt)?, js(env, json)?]))
                 })
-                .await
+                .await?;
+                Ok(None)
             },
         )
+        .map(Either::B)
     }
 
     /// One link by index or name (one targeted request), as JSON.
@@ -58,16 +82,16 @@ impl NativeNetns {
     }
 
     /// `ip addr show` with a filter (`AddressFilter` as JSON): records as JSON.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "string | Promise<string>")]
     pub fn addr_list<'env>(
         &self,
         env: &'env Env,
         filter_json: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
         let h = self.get("address.list");
-        spawn(env, "address.list", async move {
+        read_now(env, "address.list", h, move |h| async move {
             let filter: AddressFilter = args::options("filter", json(&filter_json))?;
-            let records = h?.addr_list_filtered(&filter).await?;
+            let records = h.addr_list_filtered(&filter).await?;
             Ok(serde_json::to_string(&records).unwrap_or_default())
         })
     }

@@ -41,16 +41,16 @@ impl NativeNetns {
     }
 
     /// `ip neigh show` with a filter (`NeighbourFilter` as JSON): records as JSON.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "string | Promise<string>")]
     pub fn neighbour_list<'env>(
         &self,
         env: &'env Env,
         filter_json: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
         let h = self.get("neighbour.list");
-        spawn(env, "neighbour.list", async move {
+        read_now(env, "neighbour.list", h, move |h| async move {
             let filter: NeighbourFilter = args::options("filter", json(&filter_json))?;
-            let records = h?.neigh_list(&filter).await?;
+            let records = h.neigh_list(&filter).await?;
             Ok(serde_json::to_string(&records).unwrap_or_default())
         })
     }

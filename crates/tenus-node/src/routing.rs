@@ -12,7 +12,19 @@ use tenus_core::route::{RouteGetOptions, RouteListOptions};
 use tenus_core::Error;
 
 use crate::netns::NativeNetns;
-use crate::promise::{js, read_now, spawn, spawn_with};
+use crate::promise::{js, read_now, spawn, spawn_with, would_run_here};
+
+/// A part of a route listing gathered whole (`routeList` answered on the calling thread): the
+/// arguments `onPart` would have had.
+/// @internal
+#[napi(object)]
+pub struct RoutePart {
+    pub values: String,
+    pub columns: Uint32Array,
+}
+
+/// A listing's parts, when it was gathered whole rather than streamed.
+type WholeParts = Option<Vec<RoutePart>>;
 
 /// Reads an option bag given as JSON text (`null` for none).
 fn options<T: serde::de::DeserializeOwned + Default>(arg: &str, json: &str) -> Result<T, Error> {
@@ -29,16 +41,40 @@ impl NativeNetns {
     /// columns)` gets a few hundred routes at a time while the dump arrives, in columns
     /// (tenus-core's route/columns.rs: a JSON array of values and `WIDTH` numbers per route,
     /// turned into records by src/route.ts). A new `attempt` means earlier parts are stale (as
-    /// for `linkList`). Every part arrives before the promise settles.
-    #[napi(ts_return_type = "Promise<void>")]
+    /// for `linkList`). Every part arrives before the promise settles, which then resolves to
+    /// null. While listings here are usually quick, the listing runs on the calling thread and
+    /// its parts come back whole instead, with no call of `onPart` (as for `linkList`).
+    #[napi(ts_return_type = "RoutePart[] | null | Promise<RoutePart[] | null>")]
     pub fn route_list<'env>(
         &self,
         env: &'env Env,
         filter_json: String,
         #[napi(ts_arg_type = "(attempt: number, values: string, columns: Uint32Array) => void")]
         on_part: Unknown<'env>,
-    ) -> napi::Result<PromiseRaw<'env, ()>> {
+    ) -> napi::Result<Either<WholeParts, PromiseRaw<'env, WholeParts>>> {
         let h = self.get("route.list");
+        if would_run_here(env, "route.list")? {
+            return read_now(env, "route.list", h, move |h| async move {
+                let filter = options::<RouteListOptions>("filter", &filter_json)?
+                    .filter(&h)
+                    .await?;
+                let mut parts = Vec::new();
+                let mut current = 0;
+                h.route_list_messages(&filter, |attempt, messages, names| {
+                    if attempt != current {
+                        current = attempt;
+                        parts.clear();
+                    }
+                    let part = route_columns(&messages, &names);
+                    parts.push(RoutePart {
+                        values: part.values,
+                        columns: Uint32Array::new(part.cols),
+                    });
+                })
+                .await?;
+                Ok(Some(parts))
+            });
+        }
         spawn_with(
             env,
             "route.list",
@@ -61,9 +97,11 @@ impl NativeNetns {
                         ])
                     })
                 })
-                .await
+                .await?;
+                Ok(None)
             },
         )
+        .map(Either::B)
     }
 
     /// `ip route get DST ...` (JSON `RouteGetOptions`): the chosen route as JSON.
@@ -100,31 +138,31 @@ impl NativeNetns {
     }
 
     /// `ip rule show` (family 'inet', 'inet6' or null for both), as JSON.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "string | Promise<string>")]
     pub fn rule_list<'env>(
         &self,
         env: &'env Env,
         family_json: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
         let h = self.get("rule.list");
-        spawn(env, "rule.list", async move {
+        read_now(env, "rule.list", h, move |h| async move {
             let family = options::<Option<tenus_core::route::spec::Family>>("family", &family_json)?;
-            let records = h?.rule_list(family).await?;
+            let records = h.rule_list(family).await?;
             Ok(serde_json::to_string(&records).unwrap_or_default())
         })
     }
 
     /// `ip nexthop show [dev DEV] [groups] [fdb]` (JSON `NexthopListOptions`), as JSON.
-    #[napi(ts_return_type = "Promise<string>")]
+    #[napi(ts_return_type = "string | Promise<string>")]
     pub fn nexthop_list<'env>(
         &self,
         env: &'env Env,
         filter_json: String,
-    ) -> napi::Result<PromiseRaw<'env, String>> {
+    ) -> napi::Result<Either<String, PromiseRaw<'env, String>>> {
         let h = self.get("nexthop.list");
-        spawn(env, "nexthop.list", async move {
+        read_now(env, "nexthop.list", h, move |h| async move {
             let o: NexthopListOptions = options("filter", &filter_json)?;
-            let records = h?.nexthop_list(&o).await?;
+            let records = h.nexthop_list(&o).await?;
             Ok(serde_json::to_string(&records).unwrap_or_default())
         })
     }

@@ -10,7 +10,7 @@ mod settle;
 mod slot;
 
 pub(crate) use read::read_now;
-pub(crate) use settle::{js, run_here, run_now, spawn, spawn_with, Callback};
+pub(crate) use settle::{js, run_here, run_now, spawn, spawn_with, would_run_here, Callback};
 
 /// Runs `fut` on the I/O thread with no promise of its own: a task that outlives the call
 /// that started it (a streamed batch, whose parts come in later calls).

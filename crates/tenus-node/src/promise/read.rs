@@ -6,7 +6,7 @@
 
 use std::future::Future;
 
-use napi::bindgen_prelude::{Either, PromiseRaw};
+use napi::bindgen_prelude::{Either, PromiseRaw, ToNapiValue};
 use napi::Env;
 use tenus_core::{Error, Handle};
 
@@ -15,15 +15,16 @@ use super::settle::run_now;
 /// Runs `read` on `handle` on the calling thread when `op` usually answers quickly and nothing
 /// of this environment waits on the I/O thread (settle.rs `run_now`): the answer itself, no
 /// promise made. Otherwise on the I/O thread: a promise of it.
-pub(crate) fn read_now<'env, F, Fut>(
+pub(crate) fn read_now<'env, T, F, Fut>(
     env: &'env Env,
     op: &'static str,
     handle: Result<Handle, Error>,
     read: F,
-) -> napi::Result<Either<String, PromiseRaw<'env, String>>>
+) -> napi::Result<Either<T, PromiseRaw<'env, T>>>
 where
+    T: 'static + Send + ToNapiValue,
     F: 'static + Send + FnOnce(Handle) -> Fut,
-    Fut: 'static + Send + Future<Output = Result<String, Error>>,
+    Fut: 'static + Send + Future<Output = Result<T, Error>>,
 {
     let answered = run_now(env, op, move |here| async move {
         let handle = handle?;

@@ -479,6 +479,12 @@ where
     }
 }
 
+/// Whether a call of `op` made now would run on this thread (`run_now`): for a call that
+/// works differently there (a listing gathered whole rather than streamed).
+pub(crate) fn would_run_here(env: &Env, op: &'static str) -> napi::Result<bool> {
+    Ok(Bridge::get(env.raw())?.may_run_here(op))
+}
+
 /// `run_here` without a promise for an answer settled in place: the outcome itself, for the
 /// caller to return (an awaited call then pays for no promise made and resolved here, nor for
 /// the reaction reading it); otherwise the promise, settled as `run_here` settles it.
