@@ -426,6 +426,16 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     if ('create' in start && this.empty() && this.peerIn === undefined && !this.ns.closed) {
       return this.sendMade(start.create);
     }
+    if ('ref' in start && typeof start.ref === 'string' && !this.changesLink && !this.empty() && !this.ns.closed) {
+      // `ns.link('eth1').address(cidr)`: the link read first is both the name's look-up and the
+      // Link the chain resolves to (its steps leave the link's record as it is), one request
+      // fewer than a look-up and a read-back; the steps then act on it by index. A link the
+      // read does not find is left to the steps to report (their operation, as named).
+      return this.ns.readLink(start.ref).then(
+        (link) => this.runOn(link),
+        () => this.send(undefined),
+      );
+    }
     if ('ref' in start && typeof start.ref === 'number' && this.relocates) {
       // A move needs the name (the index changes with the namespace); other chains on an
       // index send it as it is, and their errors name the link `#index`.
@@ -438,13 +448,21 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     }
   }
 
-  /** Compiles the steps into one run and sends it; `name`: the link's, read first for a move. */
-  private send(name: string | undefined): Promise<L> {
+  /** Runs the steps on `link`, read just before: as the chain would, started from it. */
+  private runOn(link: Link): Promise<L> {
+    if (this.lone !== undefined && this.steps.length === 0) return this.sendLone(link, this.lone);
+    return this.send(undefined, { link });
+  }
+
+  /**
+   * Compiles the steps into one run and sends it; `name`: the link's, read first for a move;
+   * `start`: where the steps start (the chain's own start, or the Link read for it).
+   */
+  private send(name: string | undefined, start: Start = this.start): Promise<L> {
     // A Link's chain runs from where the link is now (it may have moved since the chain was
     // built): its items act there until a step moves it.
-    const run = new Run('link' in this.start ? this.start.link.ns : this.ns);
+    const run = new Run('link' in start ? start.link.ns : this.ns);
     const c = new Cursor(run, 0, name, 0);
-    const start = this.start;
     let created: number | undefined;
     if ('create' in start) {
       const options = { ...this.options };

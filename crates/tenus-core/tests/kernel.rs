@@ -313,12 +313,12 @@ mod batch {
         // routes and neighbours a down takes), the change, and the read.
         assert_eq!(requests(vec![down.clone()]).await, 2);
         assert_eq!(requests(vec![down.clone(), get.clone()]).await, 3);
-        // An address names its link by index: the name is looked up first, by an ioctl (no
-        // request); an addition's undo needs no read.
-        assert_eq!(requests(vec![address("r0", "10.4.0.1/24")]).await, 1);
+        // An address names its link by index: the name is looked up first; an addition's undo
+        // needs no read.
+        assert_eq!(requests(vec![address("r0", "10.4.0.1/24")]).await, 2);
         // A deletion reads the link's addresses (not the routes they take).
         let delete = json!([code("address.delete"), "r0", "10.4.0.1/24"]);
-        assert_eq!(requests(vec![delete]).await, 2);
+        assert_eq!(requests(vec![delete]).await, 3);
         // Before another change, its undo may run: what it changes is read first.
         let up = json!([code("link.set"), "r0", {"up": true}]);
         let mtu = json!([code("link.set"), "r0", {"mtu": 1400}]);

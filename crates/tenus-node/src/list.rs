@@ -1,4 +1,5 @@
-//! Listings: the kernel's dumps, streamed to JavaScript as JSON parts while they arrive.
+//! Listings: the kernel's dumps, streamed to JavaScript as JSON parts while they arrive, or
+//! gathered whole on the calling thread while they are quick (promise/read.rs).
 
 use napi::bindgen_prelude::{Either, PromiseRaw, Unknown};
 use napi::{Env, JsValue};

@@ -41,8 +41,8 @@ impl Names {
         &mut self.known[target]
     }
 
-    /// Looks up every name in `wanted`: by ioctl, or where that cannot answer, by requests
-    /// pipelined in one round per namespace (`Handle::link_index`).
+    /// Looks up, in one pipelined round per namespace, every name in `wanted` (for its index
+    /// alone: `Handle::link_index`).
     pub(crate) async fn lookup(&mut self, handles: &[Handle], wanted: Vec<(usize, &str)>) {
         if wanted.is_empty() {
             return; // most awaited calls name their link by index

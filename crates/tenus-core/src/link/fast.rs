@@ -66,6 +66,12 @@ fn ifinfo_parts(msg: &[u8]) -> Option<(&[u8], &[u8])> {
     (body.len() >= IFINFO_LEN).then(|| body.split_at(IFINFO_LEN))
 }
 
+/// The index an RTM_NEWLINK describes, nothing else read; None for any other message.
+pub(super) fn new_link_index(msg: &[u8]) -> Option<u32> {
+    let (ifinfo, _) = new_link_parts(msg)?;
+    u32_at(ifinfo, 4)
+}
+
 /// Reads one netlink message; None unless it is an RTM_NEWLINK.
 pub fn read_link(msg: &[u8]) -> Option<LinkRecord> {
     let (ifinfo, attributes) = new_link_parts(msg)?;

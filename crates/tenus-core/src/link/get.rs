@@ -93,33 +93,41 @@ impl Handle {
             })
     }
 
-    /// The index of a link named by index or name: no request for an index, an ioctl for a
-    /// name (transport/ifindex.rs), a RTM_GETLINK where that cannot answer. A name no link has
-    /// is ENODEV saying so, as the batch engine's lookups say it (the kernel says nothing).
+    /// The index of a link named by index or name: no request for an index; for a name, a
+    /// RTM_GETLINK read for the index alone (no record decoded). A name no link has is ENODEV
+    /// saying so, as the batch engine's lookups say it (the kernel says nothing).
+    ///
+    /// Not `SIOCGIFINDEX`, one system call: for a name no link has, the kernel's `dev_load`
+    /// then has modprobe load a module of that name, as root, and one may create links in
+    /// every namespace, the machine's own too (`gre0` loads ip_gre, `dummy` makes dummy0).
     pub async fn link_index(&self, link: &LinkRef) -> Result<u32> {
         let name = match link {
             LinkRef::Index(i) => return Ok(*i),
             LinkRef::Name(name) => name,
         };
-        let missing = || Error::Kernel {
-            errno: libc::ENODEV,
-            op: "link.get".into(),
-            link: Some(name.clone()),
-            extack: Some(format!("no link named {name}")),
-            extack_offset: None,
-        };
-        match self.connection().index_of_name(name) {
-            Some(Ok(index)) => return Ok(index),
-            Some(Err(e)) if e.raw_os_error() == Some(libc::ENODEV) => return Err(missing()),
-            _ => {}
-        }
-        match self.link_get(link).await {
-            Ok(record) => Ok(record.index),
+        link.validate("link")?;
+        match self.ack("link.get", Some(name), encode_link_get(link)).await {
+            Ok(reply) => reply
+                .messages
+                .iter()
+                .find_map(super::fast::new_link_index)
+                .ok_or_else(|| Error::Protocol {
+                    op: "link.get".into(),
+                    detail: "no link in the reply".into(),
+                }),
             Err(Error::Kernel {
                 errno: libc::ENODEV,
+                op,
+                link,
                 extack: None,
-                ..
-            }) => Err(missing()),
+                extack_offset,
+            }) => Err(Error::Kernel {
+                errno: libc::ENODEV,
+                op,
+                link,
+                extack: Some(format!("no link named {name}")),
+                extack_offset,
+            }),
             Err(e) => Err(e),
         }
     }

@@ -55,13 +55,13 @@ pub(super) struct Direct {
 }
 
 impl Direct {
-    pub(super) fn new(socket: Arc<Socket>) -> Self {
+    pub(super) fn new(socket: Socket) -> Self {
         Self::with_relay(socket, relay::enabled())
     }
 
-    fn with_relay(socket: Arc<Socket>, relay: bool) -> Self {
+    fn with_relay(socket: Socket, relay: bool) -> Self {
         Direct {
-            socket,
+            socket: Arc::new(socket),
             pending: Pending::new(),
             inbuf: vec![0; RECV_BUFFER],
             relay,
@@ -213,7 +213,7 @@ mod tests {
     #[test]
     fn a_request_is_answered_before_run_returns_and_a_quiet_one_asks_for_its_ack() {
         let (sock, peer) = pair();
-        let mut direct = Direct::new(Arc::new(sock));
+        let mut direct = Direct::new(sock);
         // The peer answers from another thread, as late as it likes.
         let answering = std::thread::spawn(move || {
             let mut buf = vec![0u8; 4096];
@@ -243,7 +243,7 @@ mod tests {
     #[test]
     fn through_the_sending_thread_requests_are_answered_in_order_and_a_failed_send_fails_at_once() {
         let (sock, peer) = pair();
-        let mut direct = Direct::with_relay(Arc::new(sock), true);
+        let mut direct = Direct::with_relay(sock, true);
         const JOBS: usize = 200;
         // Answers at once, as the kernel does: most requests after the first find the sending
         // thread awake and go through it.
@@ -283,7 +283,7 @@ mod tests {
     #[test]
     fn an_answer_that_never_comes_times_out_at_the_deadline() {
         let (sock, _peer) = pair();
-        let mut direct = Direct::new(Arc::new(sock));
+        let mut direct = Direct::new(sock);
         let (j, mut rx) = job(Expect::Ack, Duration::from_millis(20));
         let started = std::time::Instant::now();
         direct.run(j);

@@ -17,7 +17,6 @@ use tokio::time::Instant;
 use super::ack::NLM_F_ACK;
 use super::direct::Direct;
 use super::header;
-use super::ifindex;
 use super::pending::{Job, Pending, Received};
 use super::socket::send_one;
 use crate::error::{Error, Result};
@@ -107,8 +106,6 @@ pub struct Connection {
     on_calling_thread: bool,
     /// Requests submitted through this connection and its clones (`requests`).
     submitted: Arc<AtomicU64>,
-    /// The direct socket, also where names are looked up without a request (`index_of_name`).
-    probe: Option<Arc<Socket>>,
 }
 
 impl Connection {
@@ -120,21 +117,12 @@ impl Connection {
         let fd = unsafe { AsyncFd::register(socket) }.map_err(|e| e.into_parts().1)?;
         let (jobs, rx) = mpsc::unbounded_channel();
         tokio::spawn(Driver::new().run(fd, rx));
-        let probe = direct.map(Arc::new);
         Ok(Connection {
             jobs,
-            direct: probe.clone().map(|s| Arc::new(Mutex::new(Direct::new(s)))),
+            direct: direct.map(|s| Arc::new(Mutex::new(Direct::new(s)))),
             on_calling_thread: false,
             submitted: Arc::default(),
-            probe,
         })
-    }
-
-    /// The index of the link named `name` in this socket's namespace, by ioctl, not a request
-    /// (ifindex.rs): ENODEV when there is none; None for a name it cannot look up, which takes
-    /// a RTM_GETLINK.
-    pub fn index_of_name(&self, name: &str) -> Option<io::Result<u32>> {
-        ifindex::index_of(self.probe.as_deref()?, name)
     }
 
     /// A clone whose requests are sent and answered on the thread that submits them, before

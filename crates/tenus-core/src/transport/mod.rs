@@ -6,7 +6,6 @@ pub mod ack;
 mod direct;
 mod driver;
 pub mod header;
-mod ifindex;
 mod pauses;
 mod pending;
 mod placement;

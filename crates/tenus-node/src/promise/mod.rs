@@ -1,8 +1,8 @@
 //! How native work becomes a JavaScript promise: the I/O thread it runs on (`runtime.rs`), the
 //! hand-over of an answer to a JS thread waiting in place (`slot.rs`, pure and unit-tested),
 //! and settling through one ordered queue per JS environment, callback calls included
-//! (`settle.rs`, where all of the binding's unsafe code is); reads of one object answered on the
-//! calling thread (`read.rs`).
+//! (`settle.rs`, where all of the binding's unsafe code is); reads answered on the calling
+//! thread (`read.rs`).
 
 mod read;
 mod runtime;

@@ -1,5 +1,5 @@
-//! Reads of one object (`ns.link('eth1')`, a route's `get`, a link's counters), answered on the
-//! calling thread when they can be, as an awaited change is.
+//! Reads (one object: `ns.link('eth1')`, a route's `get`, a link's counters; or a listing),
+//! answered on the calling thread when they can be, as an awaited change is.
 //!
 //! A read through the I/O thread paid two thread hops for one request the kernel answers in a
 //! few microseconds: `await ns.link('eth1')` took ~50 µs where a raw socket takes ~7.
@@ -28,9 +28,9 @@ where
 {
     let answered = run_now(env, op, move |here| async move {
         let handle = handle?;
-        let handle = match here.then(|| handle.on_calling_thread()).flatten() {
-            Some(direct) => direct,
-            None => handle,
+        let handle = match here {
+            true => handle.on_calling_thread().unwrap_or(handle),
+            false => handle,
         };
         read(handle).await
     })?;
