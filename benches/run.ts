@@ -8,7 +8,8 @@
 //   options: --runs=N --no-build --out=FILE.md --json=FILE.json --settle=MS
 //
 // Tools: floor, tenus, iproute2, npm-netlink, pyroute2, go. Workloads: veth, macvlan, addr,
-// neigh, fdb, dump, steps, delete, netns, eld, rss, load, netns-bench, routes, route-dump, route-replace.
+// neigh, fdb, dump, get, steps, delete, netns, eld, rss, load, netns-bench, routes, route-dump,
+// route-replace.
 //
 // Safety: never touches this machine's own network namespace. Run as root; when not already in
 // a private network namespace, it builds what it needs (which may download), then runs itself
@@ -355,6 +356,23 @@ function workloads(o: Options): Workload[] {
       ],
       ratio: true,
       runs: o.targetRuns,
+    },
+    {
+      id: 'get',
+      title: `read one link by name ${n} times, awaited one at a time`,
+      unit: 'reads',
+      one: 'read',
+      n,
+      prepare: async (ns) => void (await ns.veth('get0').peer('get1')),
+      cells: [
+        { column: 'floor', n, argv: () => externalArgv('floor', '', 'get', n), note: 'RTM_GETLINK by name (no ACK asked), the answer read into a struct' },
+        { column: 'tenus-chain', n, ownNamespace: true, argv: () => tenusArgv('chain', 'get', n), note: "`(await ns.link('get0')).info`" },
+        { column: 'ip-perop', n, runs: peerRuns, argv: () => externalArgv('iproute2', 'perop', 'get', n), note: '`ip -j -d link show get0` + JSON.parse' },
+        { column: 'netlink-await', n, argv: () => externalArgv('npm-netlink', 'await', 'get', n), note: "getLink({}, { ifname: 'get0' }) mapped to a record" },
+        { column: 'pyroute2', n, runs: peerRuns, argv: () => externalArgv('pyroute2', 'iproute', 'get', n), note: "link('get', ifname='get0') mapped to a dict" },
+        { column: 'go', n, argv: () => externalArgv('go', '', 'get', n), note: 'LinkByName("get0")' },
+      ],
+      ratio: true,
     },
     {
       id: 'steps',

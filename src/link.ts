@@ -333,7 +333,9 @@ export class VethLink extends Link {
 
 /**
  * A link named by name or index, not read yet: `await ns.link('eth1')` reads it (one targeted
- * request), `ns.link('eth1').address(cidr)` changes it without reading it first.
+ * request); `ns.link('eth1').mtu(1400)` chains on it without a `Link` in hand (a chain whose
+ * steps leave the link's record as it is, `.address(cidr)`, reads it first: the read names the
+ * link by index for the steps and is what the chain resolves to).
  */
 export class LinkRef extends LinkOps implements PromiseLike<Link> {
   /** @internal */

@@ -8,6 +8,7 @@
 //	go-bench neigh 10000              add permanent neighbours 10.2.x.y on ngh0
 //	go-bench fdb 10000                add VXLAN FDB entries 02:00:00:xx:xx:xx dst 10.3.x.y on fdb0 (self)
 //	go-bench dump 0                   LinkList into []netlink.Link
+//	go-bench get 1000                 LinkByName("get0"), one call at a time
 //	go-bench steps 10000 1000         create v{i}a/v{i}b in steps, each step timed
 //	go-bench delete-each 100 LIST     delete the listed pairs (v{i}a) one by one
 //	go-bench routes 100000            RouteAdd route(i) via 10.0.0.2 dev rt0 table 100
@@ -161,6 +162,14 @@ func main() {
 			}
 			if err := h.NeighAdd(entry); err != nil {
 				fail("fdb %d: %v", i, err)
+			}
+		}
+		r.Seconds = time.Since(t).Seconds()
+	case "get":
+		t := time.Now()
+		for i := 0; i < n; i++ {
+			if _, err := h.LinkByName("get0"); err != nil {
+				fail("get %d: %v", i, err)
 			}
 		}
 		r.Seconds = time.Since(t).Seconds()

@@ -9,9 +9,10 @@ compiles the requests; they are sent 128 per sendmsg on a plain netlink socket a
 read after each send, as IPBatch's documentation suggests).
 WORKLOAD: veth (v{i}a/v{i}b), macvlan (mv{i} on par0), addr (10.1.x.y/32 on adr0), neigh
 (permanent 10.2.x.y on ngh0), fdb (VXLAN entries 02:00:00:xx:xx:xx dst 10.3.x.y on fdb0), dump,
-delete-each (pairs v{i}a listed in ARG, comma-separated), routes (route(i) via 10.0.0.2 dev rt0
-table 100), route-replace (the same, via 10.0.0.3, replacing), route-dump (table 100 into
-dicts). route(i) is the i-th /24 from 11.0.0.0 up.
+get (get0 read by name into a dict, one call at a time), delete-each (pairs v{i}a listed in ARG,
+comma-separated), routes (route(i) via 10.0.0.2 dev rt0 table 100), route-replace (the same, via
+10.0.0.3, replacing), route-dump (table 100 into dicts). route(i) is the i-th /24 from 11.0.0.0
+up.
 """
 
 import json
@@ -158,6 +159,11 @@ def main():
                 'add', ifindex=index, lladdr=mac(i), dst=vtep(i), state=NUD_PERMANENT | NUD_NOARP, flags=NTF_SELF
             )
         )
+    elif workload == 'get':
+        t = time.perf_counter()
+        for _ in range(n):
+            record(ipr.link('get', ifname='get0')[0])
+        out['seconds'] = time.perf_counter() - t
     elif workload == 'dump':
         t = time.perf_counter()
         links = [record(m) for m in ipr.get_links()]

@@ -70,6 +70,15 @@ async function main(): Promise<void> {
         'bridge',
       );
       break;
+    case 'get': {
+      const t = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) {
+        const { stdout } = await run('ip', ['-j', '-d', 'link', 'show', 'get0']);
+        if ((JSON.parse(stdout) as { ifname: string }[])[0]?.ifname !== 'get0') throw new Error('no link get0');
+      }
+      out.seconds = seconds(t);
+      break;
+    }
     case 'dump': {
       const t = process.hrtime.bigint();
       const { stdout } = await run('ip', ['-j', '-d', 'link', 'show'], { maxBuffer: 1 << 30 });

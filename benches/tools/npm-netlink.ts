@@ -73,6 +73,25 @@ function mac(b: Buffer | undefined): string | undefined {
   return b ? [...b].map((x) => x.toString(16).padStart(2, '0')).join(':') : undefined;
 }
 
+/** A link message as a record (what the dump and the reads keep; the kind parsed from the raw linkinfo). */
+function linkRecord(l: LinkMessage): Record<string, unknown> {
+  return {
+    index: l.data.index,
+    name: l.attrs.ifname,
+    kind: kindOf(l.attrs.linkinfo),
+    flags: l.data.flags,
+    mtu: l.attrs.mtu,
+    mac: mac(l.attrs.address),
+    master: l.attrs.master,
+    parent: l.attrs.link?.readUInt32LE(0),
+    group: l.attrs.group,
+    operstate: l.attrs.operstate,
+    txqlen: l.attrs.txqlen,
+  };
+}
+
+type LinkMessage = Awaited<ReturnType<RtNetlinkSocket['getLinks']>>[number];
+
 async function run(count: number, op: (i: number) => Promise<unknown>): Promise<void> {
   if (variant === 'await') {
     for (let i = 0; i < count; i++) await op(i);
@@ -160,21 +179,19 @@ async function main(): Promise<void> {
     }
     case 'dump': {
       t = process.hrtime.bigint();
-      const links = (await sock.getLinks()).map((l) => ({
-        index: l.data.index,
-        name: l.attrs.ifname,
-        kind: kindOf(l.attrs.linkinfo),
-        flags: l.data.flags,
-        mtu: l.attrs.mtu,
-        mac: mac(l.attrs.address),
-        master: l.attrs.master,
-        parent: l.attrs.link?.readUInt32LE(0),
-        group: l.attrs.group,
-        operstate: l.attrs.operstate,
-        txqlen: l.attrs.txqlen,
-      }));
+      const links = (await sock.getLinks()).map(linkRecord);
       out.seconds = seconds(t);
       out.count = links.length;
+      break;
+    }
+    case 'get': {
+      // One request awaited at a time, whatever the variant: a read is awaited for its answer.
+      t = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) {
+        const [link] = await sock.getLink({}, { ifname: 'get0' });
+        if (link === undefined || linkRecord(link).name !== 'get0') throw new Error('no link get0');
+      }
+      out.seconds = seconds(t);
       break;
     }
     case 'routes':

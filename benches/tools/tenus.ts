@@ -21,6 +21,7 @@
 //   neigh N           N permanent IPv4 neighbours on ngh0 (10.2.x.y, MAC 02:00:00:xx:xx:xx)
 //   fdb N             N VXLAN FDB entries on fdb0 (MAC 02:00:00:xx:xx:xx, dst 10.3.x.y, self)
 //   dump N            (after creating N pairs) ns.links()
+//   get N             N awaited reads of get0 by name (`await ns.link('get0')`, its `info` read)
 //   steps N ARG       N pairs in steps of ARG, each step timed
 //   delete N ARG POOL (POOL pairs made first) delete the pairs listed in ARG:
 //                     VARIANT many = ns.deleteLinks(names), each = await ns.deleteLink(name)
@@ -201,6 +202,16 @@ async function main(): Promise<void> {
           (i) => link.address(`${address(i)}/32`),
         ),
       );
+      break;
+    }
+    case 'get': {
+      await ns.veth('get0').peer('get1');
+      // `await ns.link(name)`, its record read (`info` is decoded when first read).
+      let mtu = 0;
+      out.seconds = await timed(async () => {
+        for (let i = 0; i < n; i++) mtu += (await ns.link('get0')).info.mtu ?? 0;
+      });
+      if (mtu !== 1500 * n) throw new Error(`get: read ${mtu} for ${n} reads of MTU 1500`);
       break;
     }
     case 'neigh': {

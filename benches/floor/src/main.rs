@@ -10,6 +10,7 @@
 //! tenus-bench-floor neigh 10000            add permanent neighbours 10.2.x.y (02:00:00:xx:xx:xx) on ngh0
 //! tenus-bench-floor fdb 10000              add VXLAN FDB entries 02:00:00:xx:xx:xx dst 10.3.x.y on fdb0
 //! tenus-bench-floor dump 0                 dump every link into structs
+//! tenus-bench-floor get 1000               read get0 by name into a struct, one request at a time
 //! tenus-bench-floor steps 10000 1000       create v{i}a/v{i}b in steps, each step timed
 //! tenus-bench-floor delete-group 1000 LIST tag the listed pairs with a group, delete the group
 //! tenus-bench-floor delete-each 100 LIST   delete the listed pairs one by one (pipelined)
@@ -223,6 +224,18 @@ fn main() {
             extra = format!(",\"count\":{}", links.len());
             black_box(links);
             s
+        }
+        "get" => {
+            // RTM_GETLINK by IFLA_IFNAME without NLM_F_ACK: the kernel answers with the link
+            // alone, read into the struct a dump's links go into; the next request after it.
+            let t = Instant::now();
+            for _ in 0..n {
+                let mut req = by_name(RTM_GETLINK, NLM_F_REQUEST, "get0").finish();
+                nl.stamp(&mut req);
+                let link = nl.answer(req, parse_link);
+                black_box(link.unwrap_or_else(|| fail("no link get0")));
+            }
+            t.elapsed().as_secs_f64()
         }
         "steps" => {
             let step: usize = args.get(3).map(|s| s.parse().unwrap()).unwrap_or(1000);

@@ -169,6 +169,16 @@ impl Nl {
         }
     }
 
+    /// Sends one stamped request and reads its one answer (no ACK asked): `read` of its
+    /// message, None for an error.
+    pub fn answer<T>(&mut self, msg: Vec<u8>, read: impl FnOnce(&[u8]) -> Option<T>) -> Option<T> {
+        self.sock
+            .send(&msg, 0)
+            .unwrap_or_else(|e| fail(&format!("send: {e}")));
+        let n = self.recv();
+        read(&self.inbuf[..n])
+    }
+
     pub fn index_of(&mut self, name: &str) -> u32 {
         let mut msg = by_name(RTM_GETLINK, PLAIN, name).finish();
         self.stamp(&mut msg);

@@ -71,6 +71,15 @@ impl Handle {
             .map_err(|e| e.context(op, link))
     }
 
+    /// Sends a request the kernel answers with one message (a `get` of one object), without
+    /// asking for the ACK after it (`Expect::Reply`); errors get `op` and `link` attached.
+    pub async fn reply(&self, op: &str, link: Option<&str>, message: Vec<u8>) -> Result<Reply> {
+        self.conn
+            .request(message, Expect::Reply, self.timeout)
+            .await
+            .map_err(|e| e.context(op, link))
+    }
+
     /// Runs a dump, handing its messages to `part(attempt, messages)` a few hundred at a time
     /// as they arrive, so that the caller can work on one part while the kernel produces the
     /// next. When the kernel says the dump changed underway it is read again from the start

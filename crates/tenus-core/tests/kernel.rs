@@ -551,4 +551,10 @@ async fn streamed_listing_matches_the_whole_one() {
             serde_json::to_value(&whole).unwrap().as_array().unwrap().clone()
         );
     }
+    // One link read as JSON written from its message is its record's JSON, text for text.
+    for link in [LinkRef::Name("va7".into()), LinkRef::Name("lo".into())] {
+        let json = h.link_get_json(&link).await.unwrap();
+        let record = h.link_get(&link).await.unwrap();
+        assert_eq!(json, serde_json::to_string(&record).unwrap());
+    }
 }

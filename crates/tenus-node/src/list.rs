@@ -77,8 +77,7 @@ impl NativeNetns {
         read_now(env, "link.get", h, move |h| async move {
             let link =
                 tenus_core::args::options("link", serde_json::from_str(&link_json).unwrap_or_default())?;
-            let record = h.link_get(&link).await?;
-            Ok(serde_json::to_string(&record).unwrap_or_default())
+            h.link_get_json(&link).await
         })
     }
 

@@ -49,7 +49,7 @@ impl Handle {
             names: &names,
             target: 0,
         })?;
-        let reply = self.ack(op, Some(&label), request).await?;
+        let reply = self.reply(op, Some(&label), request).await?;
         crate::neigh::messages(op, &reply.messages)
             .iter()
             .find_map(FdbRecord::from_message)

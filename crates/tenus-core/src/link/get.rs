@@ -74,23 +74,43 @@ pub(crate) fn selector(link: &LinkRef) -> LinkMessage {
     msg
 }
 
+fn no_link() -> Error {
+    Error::Protocol {
+        op: "link.get".into(),
+        detail: "no link in the reply".into(),
+    }
+}
+
 fn records(messages: &Messages) -> Vec<LinkRecord> {
     messages.iter().filter_map(super::fast::read_link).collect()
 }
 
 impl Handle {
     pub async fn link_get(&self, link: &LinkRef) -> Result<LinkRecord> {
+        let reply = self.link_get_reply(link).await?;
+        records(&reply.messages).into_iter().next().ok_or_else(no_link)
+    }
+
+    /// `link_get` as the record's JSON, written straight from the kernel's message (json.rs),
+    /// with no record built and serialised in between: what JavaScript reads.
+    pub async fn link_get_json(&self, link: &LinkRef) -> Result<String> {
+        let reply = self.link_get_reply(link).await?;
+        let mut out = Vec::with_capacity(1024);
+        if !reply
+            .messages
+            .iter()
+            .any(|m| super::json::write_link(&mut out, m, true))
+        {
+            return Err(no_link());
+        }
+        // Every piece written is UTF-8 (ASCII, serde's output, or lossily decoded text).
+        Ok(String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    }
+
+    async fn link_get_reply(&self, link: &LinkRef) -> Result<crate::transport::Reply> {
         link.validate("link")?;
-        let reply = self
-            .ack("link.get", Some(&link.describe()), encode_link_get(link))
-            .await?;
-        records(&reply.messages)
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::Protocol {
-                op: "link.get".into(),
-                detail: "no link in the reply".into(),
-            })
+        self.reply("link.get", Some(&link.describe()), encode_link_get(link))
+            .await
     }
 
     /// The index of a link named by index or name: no request for an index; for a name, a
@@ -106,15 +126,12 @@ impl Handle {
             LinkRef::Name(name) => name,
         };
         link.validate("link")?;
-        match self.ack("link.get", Some(name), encode_link_get(link)).await {
+        match self.reply("link.get", Some(name), encode_link_get(link)).await {
             Ok(reply) => reply
                 .messages
                 .iter()
                 .find_map(super::fast::new_link_index)
-                .ok_or_else(|| Error::Protocol {
-                    op: "link.get".into(),
-                    detail: "no link in the reply".into(),
-                }),
+                .ok_or_else(no_link),
             Err(Error::Kernel {
                 errno: libc::ENODEV,
                 op,

@@ -132,7 +132,7 @@ impl Handle {
             ),
             LinkRef::Name(_) => (encode_link_get(link), RTM_NEWLINK, IFINFOMSG_LEN, IFLA_STATS64),
         };
-        let reply = self.ack("link.stats", Some(&label), request).await?;
+        let reply = self.reply("link.stats", Some(&label), request).await?;
         let stats = reply
             .messages
             .iter()

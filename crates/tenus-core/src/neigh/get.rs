@@ -98,7 +98,7 @@ impl Handle {
             .await
             .map_err(|e| e.context("neighbour.get", Some(&label)))?;
         let reply = self
-            .ack("neighbour.get", Some(&label), key.encode_get(index))
+            .reply("neighbour.get", Some(&label), key.encode_get(index))
             .await?;
         messages("neighbour.get", &reply.messages)
             .iter()

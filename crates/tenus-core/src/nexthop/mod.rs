@@ -282,7 +282,7 @@ impl Handle {
     pub async fn nexthop_get(&self, id: u32) -> Result<NexthopRecord> {
         NEXTHOP_ID.check("id", id)?;
         let reply = self
-            .ack("nexthop.get", Some(&format!("nexthop {id}")), encode_get(id))
+            .reply("nexthop.get", Some(&format!("nexthop {id}")), encode_get(id))
             .await?;
         let nh = reply
             .messages

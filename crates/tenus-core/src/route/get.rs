@@ -143,7 +143,7 @@ impl Handle {
             Ok(indexes.iter().find(|(a, _)| *a == arg).map_or(0, |(_, i)| *i))
         };
         let request = encode_get(dst, o, &index)?;
-        let reply = self.ack("route.get", Some(&dst.to_string()), request).await?;
+        let reply = self.reply("route.get", Some(&dst.to_string()), request).await?;
         let (message, route) = reply
             .messages
             .iter()

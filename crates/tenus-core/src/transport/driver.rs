@@ -35,6 +35,10 @@ pub enum Expect {
     Ack,
     /// A dump: done at NLMSG_DONE.
     Dump,
+    /// A request the kernel answers with one message (a `get` of one object), sent without
+    /// NLM_F_ACK: done at that message, or at the NLMSG_ERROR saying why there is none. The
+    /// ACK after the answer, a second message to queue and read, is not asked for.
+    Reply,
     /// A request sent without NLM_F_ACK: the kernel answers it only if it fails. It is done
     /// (successfully) once a request sent after it is answered, since the kernel handles a
     /// socket's requests in order; the driver asks for an ACK on the last request of every

@@ -144,7 +144,7 @@ impl Pending {
             }
             let seq = self.take_seq();
             header::set_seq(&mut message, seq);
-            if job.expect == Expect::Quiet {
+            if matches!(job.expect, Expect::Quiet | Expect::Reply) {
                 header::clear_flags(&mut message, ack::NLM_F_ACK);
             }
             self.dump_running |= job.expect == Expect::Dump;
@@ -264,6 +264,11 @@ impl Pending {
             }
             NLMSG_DONE if request.expect == Expect::Dump => {
                 self.complete(hdr.seq, ack::parse_done(msg, hdr), now);
+                Received::Nothing
+            }
+            _ if request.expect == Expect::Reply => {
+                request.collected.messages.push(msg);
+                self.complete(hdr.seq, ack::Ack::default(), now);
                 Received::Nothing
             }
             _ => {
@@ -512,6 +517,40 @@ mod tests {
         answer(&mut p, &ack_for(seqs[4], 0, None), now);
         let results: Vec<bool> = rx.iter_mut().map(|r| r.try_recv().unwrap().is_ok()).collect();
         assert_eq!(results, [true, false, true, true, true]);
+        assert!(p.is_idle());
+    }
+
+    #[test]
+    fn a_reply_request_asks_for_no_ack_and_is_done_at_its_answer_or_its_error() {
+        let now = Instant::now();
+        let mut p = Pending::new();
+        let (quiet, mut rq) = job(Expect::Quiet, 1000, now);
+        let (found, mut r1) = job(Expect::Reply, 1000, now);
+        let (missing, mut r2) = job(Expect::Reply, 1000, now);
+        for j in [quiet, found, missing] {
+            p.enqueue(j);
+        }
+        let sent: Vec<(u32, Vec<u8>)> = (0..3).map(|_| p.next_to_send(now).unwrap()).collect();
+        assert_eq!(header::flags(&sent[1].1) & ack::NLM_F_ACK, 0);
+        assert!(!p.ask_ack(sent[2].0), "a reply comes without an ACK");
+        // The object (an RTM_NEWLINK) answers the first: done, and the quiet one before it too.
+        let object = message(16, 0, sent[1].0, &[0; 16]);
+        answer(&mut p, &object, now);
+        let reply = r1.try_recv().unwrap().unwrap();
+        assert_eq!(
+            reply.messages.iter().map(<[u8]>::to_vec).collect::<Vec<_>>(),
+            vec![object]
+        );
+        assert!(rq.try_recv().unwrap().is_ok());
+        // The second has no object: the kernel says why.
+        answer(&mut p, &ack_for(sent[2].0, libc::ENODEV, None), now);
+        assert!(matches!(
+            r2.try_recv().unwrap(),
+            Err(Error::Kernel {
+                errno: libc::ENODEV,
+                ..
+            })
+        ));
         assert!(p.is_idle());
     }
 
