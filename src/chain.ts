@@ -429,12 +429,12 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     if ('ref' in start && typeof start.ref === 'string' && !this.changesLink && !this.empty() && !this.ns.closed) {
       // `ns.link('eth1').address(cidr)`: the link read first is both the name's look-up and the
       // Link the chain resolves to (its steps leave the link's record as it is), one request
-      // fewer than a look-up and a read-back; the steps then act on it by index. A link the
-      // read does not find is left to the steps to report (their operation, as named).
-      return this.ns.readLink(start.ref).then(
-        (link) => this.runOn(link),
-        () => this.send(undefined),
-      );
+      // fewer than a look-up and a read-back; the steps then act on it by index, sent at once,
+      // so that no call made after this one reaches the kernel before them. Only a read
+      // answered within the call will do; otherwise (and when the read fails: the steps
+      // report a missing link as their own error) the chain goes as it would have.
+      const link = this.ns.readLinkNow(start.ref);
+      if (link !== undefined) return this.runOn(link);
     }
     if ('ref' in start && typeof start.ref === 'number' && this.relocates) {
       // A move needs the name (the index changes with the namespace); other chains on an

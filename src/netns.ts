@@ -279,6 +279,24 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     }
   }
 
+  /**
+   * @internal Reads one link when the addon can answer within the call (on this thread);
+   * undefined when it cannot, or the read failed. A read that went to the I/O thread instead
+   * finishes unused.
+   */
+  readLinkNow(ref: number | string): Link | undefined {
+    let answer: string | Promise<string>;
+    try {
+      sendGathered();
+      answer = this.native.linkGet(JSON.stringify(ref));
+    } catch {
+      return undefined;
+    }
+    if (typeof answer === 'string') return new Link(this, answer);
+    answer.catch(() => {});
+    return undefined;
+  }
+
   /** @internal Reads one link (its record decoded when first read: `Link.info`). */
   readLink(ref: number | string): Promise<Link> {
     return callThen(
