@@ -1185,8 +1185,10 @@ export declare class NativeNetns {
    * settles, which then resolves to null.
    *
    * While listings here are usually quick (a few links), the listing runs on the calling
-   * thread instead (promise/read.rs) and its parts come back whole, as the array returned
-   * (or the promise's value, when it had to wait after all), with no call of `onPart`.
+   * thread instead (promise/parts.rs) and its parts come back whole, as the array returned
+   * (or the promise's value, when it had to wait for a turn of the event loop), with no call
+   * of `onPart`; a dump too long for the calling thread goes on elsewhere, and its parts,
+   * those read so far first, come through `onPart` as above.
    */
   linkList(stats: boolean, onPart: (attempt: number, json: string) => void): string[] | null | Promise<string[] | null>
   /** One link by index or name (one targeted request), as JSON. */
@@ -1222,7 +1224,8 @@ export declare class NativeNetns {
    * turned into records by src/route.ts). A new `attempt` means earlier parts are stale (as
    * for `linkList`). Every part arrives before the promise settles, which then resolves to
    * null. While listings here are usually quick, the listing runs on the calling thread and
-   * its parts come back whole instead, with no call of `onPart` (as for `linkList`).
+   * its parts come back whole instead, with no call of `onPart`, unless it is too long for
+   * that thread (as for `linkList`).
    */
   routeList(filterJson: string, onPart: (attempt: number, values: string, columns: Uint32Array) => void): RoutePart[] | null | Promise<RoutePart[] | null>
   /** `ip route get DST ...` (JSON `RouteGetOptions`): the chosen route as JSON. */

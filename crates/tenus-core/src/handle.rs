@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use futures::FutureExt;
 use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
@@ -96,12 +97,26 @@ impl Handle {
                 .conn
                 .submit_streamed(message.clone(), self.timeout, tx)
                 .map_err(|e| e.context(op, None))?;
-            let reply = loop {
-                tokio::select! {
-                    biased;
-                    Some(messages) = rx.recv() => part(attempt, messages),
-                    reply = &mut done => break reply,
+            // Answered on the calling thread, a dump is either read whole when `submit_streamed`
+            // returns, or left for another thread to finish (too long for this one: direct.rs).
+            // Then this future goes on elsewhere too, rather than turning the parts that thread
+            // reads into the caller's on the calling thread.
+            let mut answered = None;
+            if self.conn.answers_here() {
+                answered = (&mut done).now_or_never();
+                if answered.is_none() {
+                    tokio::task::yield_now().await;
                 }
+            }
+            let reply = match answered {
+                Some(reply) => reply,
+                None => loop {
+                    tokio::select! {
+                        biased;
+                        Some(messages) = rx.recv() => part(attempt, messages),
+                        reply = &mut done => break reply,
+                    }
+                },
             };
             // Parts are sent before the reply completes: whatever is left is waiting here.
             while let Ok(messages) = rx.try_recv() {

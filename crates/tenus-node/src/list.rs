@@ -1,8 +1,8 @@
 //! Listings: the kernel's dumps, streamed to JavaScript as JSON parts while they arrive, or
-//! gathered whole on the calling thread while they are quick (promise/read.rs).
+//! gathered whole on the calling thread while they are quick (promise/parts.rs).
 
 use napi::bindgen_prelude::{Either, PromiseRaw, Unknown};
-use napi::{Env, JsValue};
+use napi::Env;
 use napi_derive::napi;
 
 use tenus_core::addr::AddressFilter;
@@ -10,10 +10,7 @@ use tenus_core::args;
 
 use crate::neigh::json;
 use crate::netns::NativeNetns;
-use crate::promise::{js, read_now, spawn, spawn_with, would_run_here};
-
-/// A listing's JSON parts, when it was gathered whole rather than streamed (`linkList`).
-type WholeParts = Option<Vec<String>>;
+use crate::promise::{js, list_now, read_now, spawn, WholeParts};
 
 #[napi]
 impl NativeNetns {
@@ -25,45 +22,29 @@ impl NativeNetns {
     /// settles, which then resolves to null.
     ///
     /// While listings here are usually quick (a few links), the listing runs on the calling
-    /// thread instead (promise/read.rs) and its parts come back whole, as the array returned
-    /// (or the promise's value, when it had to wait after all), with no call of `onPart`.
+    /// thread instead (promise/parts.rs) and its parts come back whole, as the array returned
+    /// (or the promise's value, when it had to wait for a turn of the event loop), with no call
+    /// of `onPart`; a dump too long for the calling thread goes on elsewhere, and its parts,
+    /// those read so far first, come through `onPart` as above.
     #[napi(ts_return_type = "string[] | null | Promise<string[] | null>")]
     pub fn link_list<'env>(
         &self,
         env: &'env Env,
         stats: bool,
         #[napi(ts_arg_type = "(attempt: number, json: string) => void")] on_part: Unknown<'env>,
-    ) -> napi::Result<Either<WholeParts, PromiseRaw<'env, WholeParts>>> {
-        let h = self.get("link.list");
-        if would_run_here(env, "link.list")? {
-            return read_now(env, "link.list", h, move |h| async move {
-                let mut parts = Vec::new();
-                let mut current = 0;
-                h.link_list_parts(stats, |attempt, json| {
-                    if attempt != current {
-                        current = attempt;
-                        parts.clear();
-                    }
-                    parts.push(json);
-                })
-                .await?;
-                Ok(Some(parts))
-            });
-        }
-        spawn_with(
+    ) -> napi::Result<Either<WholeParts<String>, PromiseRaw<'env, WholeParts<String>>>> {
+        list_now(
             env,
             "link.list",
-            Some(on_part.raw()),
-            move |callback| async move {
-                let callback = callback.expect("a callback was given");
-                h?.link_list_parts(stats, |attempt, json| {
-                    callback.call(move |env| Ok(vec![js(env, attempt)?, js(env, json)?]))
-                })
-                .await?;
-                Ok(None)
+            self.get("link.list"),
+            on_part,
+            |env, attempt, json: String| Ok(vec![js(env, attempt)?, js(env, json)?]),
+            move |h, mut parts| async move {
+                h.link_list_parts(stats, |attempt, json| parts.push(attempt, json))
+                    .await?;
+                Ok(parts)
             },
         )
-        .map(Either::B)
     }
 
     /// One link by index or name (one targeted request), as JSON.

@@ -3,7 +3,7 @@
 //! `NativeNetns.run` like every other change (route, rule and nexthop batch items).
 
 use napi::bindgen_prelude::{Either, PromiseRaw, Uint32Array, Unknown};
-use napi::{Env, JsValue};
+use napi::Env;
 use napi_derive::napi;
 use tenus_core::args;
 use tenus_core::nexthop::NexthopListOptions;
@@ -12,7 +12,7 @@ use tenus_core::route::{RouteGetOptions, RouteListOptions};
 use tenus_core::Error;
 
 use crate::netns::NativeNetns;
-use crate::promise::{js, read_now, spawn, spawn_with, would_run_here};
+use crate::promise::{js, list_now, read_now, spawn, WholeParts};
 
 /// A part of a route listing gathered whole (`routeList` answered on the calling thread): the
 /// arguments `onPart` would have had.
@@ -22,9 +22,6 @@ pub struct RoutePart {
     pub values: String,
     pub columns: Uint32Array,
 }
-
-/// A listing's parts, when it was gathered whole rather than streamed.
-type WholeParts = Option<Vec<RoutePart>>;
 
 /// Reads an option bag given as JSON text (`null` for none).
 fn options<T: serde::de::DeserializeOwned + Default>(arg: &str, json: &str) -> Result<T, Error> {
@@ -43,7 +40,8 @@ impl NativeNetns {
     /// turned into records by src/route.ts). A new `attempt` means earlier parts are stale (as
     /// for `linkList`). Every part arrives before the promise settles, which then resolves to
     /// null. While listings here are usually quick, the listing runs on the calling thread and
-    /// its parts come back whole instead, with no call of `onPart` (as for `linkList`).
+    /// its parts come back whole instead, with no call of `onPart`, unless it is too long for
+    /// that thread (as for `linkList`).
     #[napi(ts_return_type = "RoutePart[] | null | Promise<RoutePart[] | null>")]
     pub fn route_list<'env>(
         &self,
@@ -51,57 +49,39 @@ impl NativeNetns {
         filter_json: String,
         #[napi(ts_arg_type = "(attempt: number, values: string, columns: Uint32Array) => void")]
         on_part: Unknown<'env>,
-    ) -> napi::Result<Either<WholeParts, PromiseRaw<'env, WholeParts>>> {
-        let h = self.get("route.list");
-        if would_run_here(env, "route.list")? {
-            return read_now(env, "route.list", h, move |h| async move {
-                let filter = options::<RouteListOptions>("filter", &filter_json)?
-                    .filter(&h)
-                    .await?;
-                let mut parts = Vec::new();
-                let mut current = 0;
-                h.route_list_messages(&filter, |attempt, messages, names| {
-                    if attempt != current {
-                        current = attempt;
-                        parts.clear();
-                    }
-                    let part = route_columns(&messages, &names);
-                    parts.push(RoutePart {
-                        values: part.values,
-                        columns: Uint32Array::new(part.cols),
-                    });
-                })
-                .await?;
-                Ok(Some(parts))
-            });
-        }
-        spawn_with(
+    ) -> napi::Result<Either<WholeParts<RoutePart>, PromiseRaw<'env, WholeParts<RoutePart>>>> {
+        list_now(
             env,
             "route.list",
-            Some(on_part.raw()),
-            move |callback| async move {
-                let callback = callback.expect("a callback was given");
-                let h = h?;
+            self.get("route.list"),
+            on_part,
+            |env, attempt, part: RoutePart| {
+                Ok(vec![
+                    js(env, attempt)?,
+                    js(env, part.values)?,
+                    js(env, part.columns)?,
+                ])
+            },
+            move |h, mut parts| async move {
                 let filter = options::<RouteListOptions>("filter", &filter_json)?
                     .filter(&h)
                     .await?;
-                // Columns are made here, on the I/O thread: the JS thread, which builds the
-                // records from them, is the busier one.
+                // Columns are made where the dump is read (the I/O thread, for a large one):
+                // the JS thread, which builds the records from them, is the busier one.
                 h.route_list_messages(&filter, |attempt, messages, names| {
                     let part = route_columns(&messages, &names);
-                    callback.call(move |env| {
-                        Ok(vec![
-                            js(env, attempt)?,
-                            js(env, part.values)?,
-                            js(env, Uint32Array::new(part.cols))?,
-                        ])
-                    })
+                    parts.push(
+                        attempt,
+                        RoutePart {
+                            values: part.values,
+                            columns: Uint32Array::new(part.cols),
+                        },
+                    );
                 })
                 .await?;
-                Ok(None)
+                Ok(parts)
             },
         )
-        .map(Either::B)
     }
 
     /// `ip route get DST ...` (JSON `RouteGetOptions`): the chosen route as JSON.

@@ -14,6 +14,11 @@
 //! The requests themselves are sent by another thread when it is awake (relay.rs), so that
 //! the work the kernel defers to the sending CPU does not stand between this thread and the
 //! answer; this thread reads the answer meanwhile.
+//!
+//! A dump is read here for `IN_PLACE_DUMP` at most: the calling thread is a JavaScript thread,
+//! whose event loop a table of 100,000 routes held for ~75 ms. `run` then leaves the rest
+//! (`Ran::DumpUnfinished`) for `finish`, which its caller runs on another thread; the parts
+//! read so far are already with the dump's consumer, and the rest follow as they are read.
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -24,7 +29,7 @@ use netlink_sys::Socket;
 use tokio::time::Instant;
 
 use super::ack::NLM_F_ACK;
-use super::driver::recv_now;
+use super::driver::{recv_now, Expect};
 use super::header;
 use super::pending::{Job, Pending};
 use super::relay::{self, Relayed, State};
@@ -42,6 +47,19 @@ const RELAYED_POLL: Duration = Duration::from_millis(1);
 /// A request the sending thread has not taken up within this (~1 µs when it is awake on
 /// another CPU) is taken back and sent from here: that thread is busy, or waits for this CPU.
 const TAKE_BACK_AFTER: Duration = Duration::from_micros(10);
+/// How long a dump is read on the calling thread before the rest is left to `finish`: the
+/// event loop of the thread calling goes without a turn for no longer than a run of answers
+/// settled in place does (the binding's settle.rs).
+const IN_PLACE_DUMP: Duration = Duration::from_millis(2);
+
+/// What `Direct::run` leaves to do.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Ran {
+    /// Every request answered (or timed out).
+    Done,
+    /// A dump read here for `IN_PLACE_DUMP` and not done yet: its rest is for `finish`.
+    DumpUnfinished,
+}
 
 pub(super) struct Direct {
     /// Shared with the sending thread while it sends on it.
@@ -69,16 +87,31 @@ impl Direct {
         }
     }
 
-    /// Sends `job` and reads until it is answered (its reply sent) or its deadline passed.
-    pub(super) fn run(&mut self, job: Job) {
+    /// Sends `job` and reads until it is answered (its reply sent) or its deadline passed; a
+    /// dump, for `IN_PLACE_DUMP` at most.
+    pub(super) fn run(&mut self, job: Job) -> Ran {
+        let dump_until = (job.expect == Expect::Dump).then(|| Instant::now() + IN_PLACE_DUMP);
         self.pending.enqueue(job);
+        self.serve(dump_until)
+    }
+
+    /// Reads until every request is answered: the rest of a dump `run` left.
+    pub(super) fn finish(&mut self) {
+        self.serve(None);
+    }
+
+    /// Sends and reads until every request is answered or its deadline passed, or `until`.
+    fn serve(&mut self, until: Option<Instant>) -> Ran {
         let mut spinning_since = None;
         // A dump abandoned at its deadline is read to its end too: the next dump needs that.
         while !self.pending.is_idle() {
             let now = Instant::now();
+            if until.is_some_and(|until| now >= until) {
+                return Ran::DumpUnfinished;
+            }
             if let Err(e) = self.send_ready(now) {
                 self.pending.fail_all(&e);
-                return;
+                return Ran::Done;
             }
             match recv_now(self.socket.as_raw_fd(), &mut self.inbuf) {
                 Ok(Some(n)) => {
@@ -109,6 +142,7 @@ impl Direct {
                 Err(e) => self.pending.fail_all(&e),
             }
         }
+        Ran::Done
     }
 
     /// Where the oldest relayed request not sent yet stands (None: all are sent); the error of
@@ -228,7 +262,8 @@ mod tests {
             flags
         });
         let (quiet, mut r1) = job(Expect::Quiet, Duration::from_secs(5));
-        direct.run(quiet);
+        // Not a dump: read to its answer, however long that takes.
+        assert_eq!(direct.run(quiet), Ran::Done);
         assert!(r1.try_recv().unwrap().is_ok());
         let (ack, mut r2) = job(Expect::Ack, Duration::from_secs(5));
         direct.run(ack);
@@ -278,6 +313,32 @@ mod tests {
             })
         ));
         assert!(started.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn a_dump_longer_than_its_time_here_is_left_unfinished_and_finished_elsewhere() {
+        let (sock, peer) = pair();
+        let mut direct = Direct::new(sock);
+        const PARTS: usize = 10;
+        // Parts 1 ms apart: the dump takes several times its time on the calling thread.
+        let answering = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 4096];
+            let n = peer.recv(&mut buf).unwrap();
+            let (seq, _) = requests(&buf[..n])[0];
+            for _ in 0..PARTS {
+                std::thread::sleep(Duration::from_millis(1));
+                peer.send(&message(16, 0x2, seq, &[0; 16])).unwrap();
+            }
+            peer.send(&message(3, 0x2, seq, &[0; 4])).unwrap();
+            peer
+        });
+        let (dump, mut rx) = job(Expect::Dump, Duration::from_secs(5));
+        assert_eq!(direct.run(dump), Ran::DumpUnfinished);
+        assert!(rx.try_recv().is_err(), "answered before its last part");
+        direct.finish();
+        let reply = rx.try_recv().unwrap().unwrap();
+        assert_eq!(reply.messages.iter().count(), PARTS);
+        answering.join().unwrap();
     }
 
     #[test]

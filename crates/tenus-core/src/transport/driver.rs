@@ -6,7 +6,7 @@
 use std::io;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use netlink_sys::Socket;
@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::ack::NLM_F_ACK;
-use super::direct::Direct;
+use super::direct::{Direct, Ran};
 use super::header;
 use super::pending::{Job, Pending, Received};
 use super::socket::send_one;
@@ -140,6 +140,11 @@ impl Connection {
         })
     }
 
+    /// Whether requests are answered on the thread that submits them (`on_calling_thread`).
+    pub fn answers_here(&self) -> bool {
+        self.on_calling_thread && self.direct.is_some()
+    }
+
     /// Sends one serialized message (its sequence number is filled in here) and waits for
     /// its completion or the timeout.
     pub async fn request(&self, message: Vec<u8>, expect: Expect, timeout: Duration) -> Result<Reply> {
@@ -199,13 +204,34 @@ impl Connection {
         // Another thread using the direct socket right now: the driver takes this one.
         let direct = self.direct.as_ref().filter(|_| self.on_calling_thread);
         if let Some(mut direct) = direct.and_then(|d| d.try_lock().ok()) {
-            direct.run(job);
+            if direct.run(job) == Ran::DumpUnfinished {
+                drop(direct);
+                self.finish_direct();
+            }
             return Ok(rx);
         }
         self.jobs
             .send(job)
             .map_err(|_| Error::Closed { op: String::new() })?;
         Ok(rx)
+    }
+}
+
+impl Connection {
+    /// Reads the rest of a dump the calling thread left (`Ran::DumpUnfinished`) on a thread of
+    /// the runtime's blocking pool: its consumer, a future that moves on to the runtime, gets
+    /// the parts as they are read. Outside a runtime, here.
+    fn finish_direct(&self) {
+        let Some(direct) = self.direct.clone() else {
+            return;
+        };
+        // Another caller that takes the socket first reads the rest itself (`run` serves every
+        // request pending): then there is nothing left to finish.
+        let finish = move || direct.lock().unwrap_or_else(PoisonError::into_inner).finish();
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(finish)),
+            Err(_) => finish(),
+        }
     }
 }
 

@@ -2,15 +2,17 @@
 //! hand-over of an answer to a JS thread waiting in place (`slot.rs`, pure and unit-tested),
 //! and settling through one ordered queue per JS environment, callback calls included
 //! (`settle.rs`, where all of the binding's unsafe code is); reads answered on the calling
-//! thread (`read.rs`).
+//! thread (`read.rs`), and listings' parts, gathered there or streamed (`parts.rs`).
 
+mod parts;
 mod read;
 mod runtime;
 mod settle;
 mod slot;
 
+pub(crate) use parts::{list_now, WholeParts};
 pub(crate) use read::read_now;
-pub(crate) use settle::{js, run_here, run_now, spawn, spawn_with, would_run_here, Callback};
+pub(crate) use settle::{js, run_here, run_now, spawn, spawn_with, Callback};
 
 /// Runs `fut` on the I/O thread with no promise of its own: a task that outlives the call
 /// that started it (a streamed batch, whose parts come in later calls).

@@ -26,16 +26,21 @@ where
     F: 'static + Send + FnOnce(Handle) -> Fut,
     Fut: 'static + Send + Future<Output = Result<T, Error>>,
 {
-    let answered = run_now(env, op, move |here| async move {
-        let handle = handle?;
-        let handle = match here {
-            true => handle.on_calling_thread().unwrap_or(handle),
-            false => handle,
-        };
-        read(handle).await
-    })?;
+    let answered = run_now(
+        env,
+        op,
+        move |here| async move { read(serving(handle?, here)).await },
+    )?;
     match answered {
         Either::A(outcome) => outcome.map(Either::A),
         Either::B(promise) => Ok(Either::B(promise)),
+    }
+}
+
+/// `handle`, answered on the calling thread when the work runs `here` (settle.rs `run_now`).
+pub(super) fn serving(handle: Handle, here: bool) -> Handle {
+    match here {
+        true => handle.on_calling_thread().unwrap_or(handle),
+        false => handle,
     }
 }

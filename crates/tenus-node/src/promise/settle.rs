@@ -390,20 +390,7 @@ where
 {
     let raw = env.raw();
     let bridge = Bridge::get(raw)?;
-    let callback = match function {
-        Some(f) => {
-            let mut reference = null_mut();
-            check_status!(
-                unsafe { sys::napi_create_reference(raw, f, 1, &mut reference) },
-                "tenus: settling promises"
-            )?;
-            Some(Callback {
-                channel: bridge.channel.clone(),
-                function: FunctionRef(reference),
-            })
-        }
-        None => None,
-    };
+    let callback = callback_for(raw, &bridge, function)?;
     let function = callback.as_ref().map(|c| c.function);
     let fut = make(callback);
     let (deferred, promise) = new_promise(raw)?;
@@ -456,6 +443,26 @@ where
     Ok(PromiseRaw::new(raw, promise))
 }
 
+/// The `Callback` calling `function` (referenced until the call's settlement).
+fn callback_for(
+    raw: sys::napi_env,
+    bridge: &Bridge,
+    function: Option<sys::napi_value>,
+) -> napi::Result<Option<Callback>> {
+    let Some(f) = function else {
+        return Ok(None);
+    };
+    let mut reference = null_mut();
+    check_status!(
+        unsafe { sys::napi_create_reference(raw, f, 1, &mut reference) },
+        "tenus: settling promises"
+    )?;
+    Ok(Some(Callback {
+        channel: bridge.channel.clone(),
+        function: FunctionRef(reference),
+    }))
+}
+
 /// Runs the future `make(true)` makes on this thread when `op` qualifies (`may_run_here`),
 /// settling the promise before returning; a future that must wait after all continues on the
 /// I/O thread. Otherwise it is `spawn(make(false))`.
@@ -479,12 +486,6 @@ where
     }
 }
 
-/// Whether a call of `op` made now would run on this thread (`run_now`): for a call that
-/// works differently there (a listing gathered whole rather than streamed).
-pub(crate) fn would_run_here(env: &Env, op: &'static str) -> napi::Result<bool> {
-    Ok(Bridge::get(env.raw())?.may_run_here(op))
-}
-
 /// `run_here` without a promise for an answer settled in place: the outcome itself, for the
 /// caller to return (an awaited call then pays for no promise made and resolved here, nor for
 /// the reaction reading it); otherwise the promise, settled as `run_here` settles it.
@@ -497,13 +498,32 @@ where
     T: 'static + Send + ToNapiValue,
     F: 'static + Send + Future<Output = Result<T, Error>>,
 {
+    run_now_with(env, op, None, |here, _| make(here))
+}
+
+/// `run_now` with a JavaScript function the work may call (`Callback`, as `spawn_with`) once it
+/// runs on the I/O thread. Not while it is polled here: what it makes on this thread is
+/// returned with its answer (`Parts` gathers it), since an answer settled in place would
+/// overtake the calls queued for the function.
+pub(crate) fn run_now_with<'env, T, F>(
+    env: &'env Env,
+    op: &'static str,
+    function: Option<sys::napi_value>,
+    make: impl FnOnce(bool, Option<Callback>) -> F,
+) -> napi::Result<Either<Outcome<T>, PromiseRaw<'env, T>>>
+where
+    T: 'static + Send + ToNapiValue,
+    F: 'static + Send + Future<Output = Result<T, Error>>,
+{
     let raw = env.raw();
     let bridge = Bridge::get(raw)?;
     if !bridge.may_run_here(op) {
-        return spawn(env, op, make(false)).map(Either::B);
+        return spawn_with(env, op, function, |callback| make(false, callback)).map(Either::B);
     }
+    let callback = callback_for(raw, &bridge, function)?;
+    let function = callback.as_ref().map(|c| c.function);
     let started = Instant::now();
-    let mut fut = Box::pin(AssertUnwindSafe(make(true)).catch_unwind());
+    let mut fut = Box::pin(AssertUnwindSafe(make(true, callback)).catch_unwind());
     let polled = {
         let _runtime = runtime::enter();
         fut.as_mut().poll(&mut Context::from_waker(Waker::noop()))
@@ -515,12 +535,20 @@ where
             bridge.note(op, started.elapsed());
             let (deferred, promise) = new_promise(raw)?;
             let outcome = outcome_of(op, result);
-            after_turn(raw, &bridge, settled(op, None, Deferred(deferred), outcome, None));
+            after_turn(
+                raw,
+                &bridge,
+                settled(op, None, Deferred(deferred), outcome, function),
+            );
             Ok(Either::B(PromiseRaw::new(raw, promise)))
         }
         Poll::Ready(result) => {
             bridge.note(op, started.elapsed());
             bridge.settled_in_place();
+            if let Some(f) = function {
+                // Never called: the work was done here.
+                unsafe { sys::napi_delete_reference(raw, f.0) };
+            }
             Ok(Either::A(outcome_of(op, result)))
         }
         Poll::Pending => {
@@ -530,7 +558,7 @@ where
             let carried = Deferred(deferred);
             runtime::spawn(async move {
                 let outcome = outcome_of(op, fut.await);
-                channel.send(later(settled(op, Some(started), carried, outcome, None)));
+                channel.send(later(settled(op, Some(started), carried, outcome, function)));
             });
             Ok(Either::B(PromiseRaw::new(raw, promise)))
         }
