@@ -7,6 +7,7 @@ import { TenusError } from './errors';
 import { LinkMakers } from './kinds';
 import { Link, LinkRef } from './link';
 import { sendGathered } from './gather';
+import { Slices } from './slices';
 import { addon, call, callThen, check, type NativeNetns } from './native';
 import { OP } from './ops';
 import { Run, runItem } from './run';
@@ -248,22 +249,25 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
   async links(options: { stats?: boolean } = {}): Promise<LinkRecord[]> {
     const o = args.options('options', options, {}, ['stats']);
     const stats = o.stats === undefined ? true : args.bool('stats', o.stats);
-    // The dump arrives in parts, parsed here while the kernel produces the next ones; every
-    // part arrives before the promise settles. A listing answered on this thread (a few
-    // links) comes back whole instead.
+    // The dump arrives in parts, parsed here while the kernel produces the next ones (in slices
+    // of the event loop: slices.ts); every part arrives before the promise settles. A listing
+    // answered on this thread (a few links) comes back whole instead.
     let attempt = 0;
     let parts: LinkRecord[][] = [];
+    const streamed = new Slices((json: string) => parts.push(JSON.parse(json) as LinkRecord[]));
     const whole = await call(() =>
       this.native.linkList(stats, (partAttempt: number, json: string) => {
         if (partAttempt !== attempt) {
           // The kernel said the dump changed underway; it is being read again from the start.
           attempt = partAttempt;
           parts = [];
+          streamed.clear();
         }
-        parts.push(JSON.parse(json) as LinkRecord[]);
+        streamed.add(json);
       }),
     );
     if (whole) parts = whole.map((json) => JSON.parse(json) as LinkRecord[]);
+    else await streamed.done();
     return parts.length === 1 ? parts[0] : parts.flat();
   }
 

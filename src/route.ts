@@ -4,7 +4,8 @@
 import * as args from './args';
 import { TenusError } from './errors';
 import { ItemBuilder, numberOrName } from './item';
-import { call } from './native';
+import { call, type RoutePart } from './native';
+import { Slices } from './slices';
 import type { Netns } from './netns';
 import { OP, type Item } from './ops';
 import type { Run } from './run';
@@ -380,18 +381,22 @@ export async function listRoutes(ns: Netns, filter?: RouteListOptions): Promise<
   const f = JSON.stringify(args.options('filter', filter, { dev: args.linkIn(ns), table: numberOrName, protocol: numberOrName }));
   let attempt = 0;
   let out: RouteRecord[] = [];
+  // Parts turned into records in slices of the event loop (slices.ts).
+  const streamed = new Slices((part: RoutePart) => fromColumns(part.values, part.columns, out));
   const whole = await call(() =>
     ns.native.routeList(f, (partAttempt: number, values: string, columns: Uint32Array) => {
       if (partAttempt !== attempt) {
         // The kernel said the dump changed underway; it is being read again from the start.
         attempt = partAttempt;
         out = [];
+        streamed.clear();
       }
-      fromColumns(values, columns, out);
+      streamed.add({ values, columns });
     }),
   );
   // A listing answered on this thread (a small table) comes back whole, not through onPart.
   if (whole) for (const part of whole) fromColumns(part.values, part.columns, out);
+  else await streamed.done();
   return out;
 }
 

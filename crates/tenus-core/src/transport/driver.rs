@@ -215,9 +215,7 @@ impl Connection {
             .map_err(|_| Error::Closed { op: String::new() })?;
         Ok(rx)
     }
-}
 
-impl Connection {
     /// Reads the rest of a dump the calling thread left (`Ran::DumpUnfinished`) on a thread of
     /// the runtime's blocking pool: its consumer, a future that moves on to the runtime, gets
     /// the parts as they are read. Outside a runtime, here.
