@@ -29,7 +29,8 @@
 //! A call may also take a JavaScript callback (a listing's parts, a batch's progress): the I/O
 //! thread calls it through the same queue the promise is settled by, so every call made before
 //! the work ends reaches JavaScript before the promise settles, with no waiting on either side.
-//! Such calls never settle in place.
+//! Such calls settle in place only when they ran here without calling it (`run_now_with`: a
+//! listing answered within the call returns its parts instead, parts.rs).
 //!
 //! Every `unsafe` block of the binding is in this file.
 
