@@ -113,6 +113,15 @@ export function gather(native: NativeNetns, json: string, rollback: boolean): st
   });
 }
 
+/**
+ * Whether runs are gathered or unanswered (in any namespace): a read made now would not be
+ * answered within the call (the addon answers in place only while nothing waits on its I/O
+ * thread), and would send the gathered runs ahead of the end of the turn.
+ */
+export function runsPending(): boolean {
+  return gathered.size !== 0 || unanswered.size !== 0;
+}
+
 /** Sends everything gathered so far: before any other call into the addon. */
 export function sendGathered(): void {
   if (gathered.size === 0) return;

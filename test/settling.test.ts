@@ -278,6 +278,39 @@ describe('settling promises', () => {
     expect(out.trim().split('\n')).toEqual(['true null true', '50000 true']);
   });
 
+  it('chains on a link given by name, started together or many in flight, resolve to it and keep their order', async (ctx) => {
+    // Such a chain reads the link first only when that read is answered in place: not while
+    // runs are gathered or unanswered (it would go to the I/O thread and finish unused). Either
+    // way each resolves to the link, and calls reach the kernel in the order made.
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('e0').peer('e1');
+    for (let i = 0; i < 5; i++) await ns.link('e0').address(`10.83.9.${i}/32`);
+    const together = await Promise.all(Array.from({ length: 40 }, (_, i) => ns.link('e0').address(`10.83.0.${i}/32`)));
+    expect(together.map((l) => l.name)).toEqual(Array(40).fill('e0'));
+    expect(new Set(together.map((l) => l.index)).size).toBe(1);
+    // Added, then deleted, then added again with another prefix: started together, in that order.
+    await Promise.all([
+      ns.link('e0').address('10.83.1.1/32'),
+      ns.link('e0').deleteAddress('10.83.1.1/32'),
+      ns.link('e0').address('10.83.1.1/24'),
+    ]);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < 200) {
+          const i = next++;
+          const link = await ns.link('e0').address(`10.84.${i >> 8}.${i & 255}/32`);
+          expect(link.name).toBe('e0');
+        }
+      }),
+    );
+    const cidrs = (await ns.addresses({ link: 'e0', family: 'inet' })).map((a) => a.cidr);
+    expect(cidrs.filter((c) => c.startsWith('10.83.0.'))).toHaveLength(40);
+    expect(cidrs.filter((c) => c.startsWith('10.84.'))).toHaveLength(200);
+    expect(cidrs.filter((c) => c.startsWith('10.83.1.'))).toEqual(['10.83.1.1/24']);
+  });
+
   it('changes started together cross together, each with its own answer, in the order made', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();
