@@ -10,7 +10,7 @@ import { bridgeSetItem, vlanItemOn, type Vids } from './bridge-vlan';
 import { fdbItemOn } from './fdb';
 import { neighbourItemOn } from './neighbour';
 import type { AddressOptions, BridgeOptions, BridgeVlanOptions, FdbOptions, NeighbourKeyOptions, NeighbourOptions } from './native';
-import { gather, runsPending } from './gather';
+import { gather } from './gather';
 import { reading, readRunReport, Run, type Report } from './run';
 import type { LinkChangeOptions, LinkKind, LinkLike, LinkRecord } from './types';
 
@@ -426,15 +426,13 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     if ('create' in start && this.empty() && this.peerIn === undefined && !this.ns.closed) {
       return this.sendMade(start.create);
     }
-    if ('ref' in start && typeof start.ref === 'string' && !this.changesLink && !this.empty() && !this.ns.closed && !runsPending()) {
+    if ('ref' in start && typeof start.ref === 'string' && !this.changesLink && !this.empty() && !this.ns.closed) {
       // `ns.link('eth1').address(cidr)`: the link read first is both the name's look-up and the
       // Link the chain resolves to (its steps leave the link's record as it is), one request
       // fewer than a look-up and a read-back; the steps then act on it by index, sent at once,
       // so that no call made after this one reaches the kernel before them. Only a read
       // answered within the call will do; otherwise (and when the read fails: the steps
-      // report a missing link as their own error) the chain goes as it would have. Not tried
-      // while runs wait on the I/O thread or for the end of the turn: it could not be answered
-      // in place, and would finish unused (64 chains in flight by name: one request more each).
+      // report a missing link as their own error) the chain goes as it would have.
       const link = this.ns.readLinkNow(start.ref);
       if (link !== undefined) return this.runOn(link);
     }

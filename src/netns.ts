@@ -6,7 +6,7 @@ import { containerPid, type DockerOptions } from './docker';
 import { TenusError } from './errors';
 import { LinkMakers } from './kinds';
 import { Link, LinkRef } from './link';
-import { sendGathered } from './gather';
+import { runsPending, sendGathered } from './gather';
 import { Slices } from './slices';
 import { addon, call, callThen, check, type NativeNetns } from './native';
 import { OP } from './ops';
@@ -285,13 +285,15 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
 
   /**
    * @internal Reads one link when the addon can answer within the call (on this thread);
-   * undefined when it cannot, or the read failed. A read that went to the I/O thread instead
-   * finishes unused.
+   * undefined when it cannot, or the read failed. Not tried while runs are gathered or
+   * unanswered (the addon answers nothing in place then: the read would finish unused, one
+   * request more for each of 64 chains in flight); a read that went to the I/O thread all the
+   * same (the first of a process) finishes unused.
    */
   readLinkNow(ref: number | string): Link | undefined {
+    if (runsPending()) return undefined;
     let answer: string | Promise<string>;
     try {
-      sendGathered();
       answer = this.native.linkGet(JSON.stringify(ref));
     } catch {
       return undefined;

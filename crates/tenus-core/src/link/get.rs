@@ -81,6 +81,12 @@ fn no_link() -> Error {
     }
 }
 
+/// JSON that json.rs wrote, as text: every piece it writes is UTF-8 (ASCII, serde's output, or
+/// lossily decoded text).
+fn json_text(json: Vec<u8>) -> String {
+    String::from_utf8(json).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 fn records(messages: &Messages) -> Vec<LinkRecord> {
     messages.iter().filter_map(super::fast::read_link).collect()
 }
@@ -103,8 +109,7 @@ impl Handle {
         {
             return Err(no_link());
         }
-        // Every piece written is UTF-8 (ASCII, serde's output, or lossily decoded text).
-        Ok(String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+        Ok(json_text(out))
     }
 
     async fn link_get_reply(&self, link: &LinkRef) -> Result<crate::transport::Reply> {
@@ -169,10 +174,7 @@ impl Handle {
             // A link's JSON is a fraction of its message (most of that is per-family settings).
             let mut json = Vec::with_capacity(messages.byte_len() / 4 + 64);
             super::json::write_links(&mut json, messages.iter(), stats);
-            // Every piece written is UTF-8 (ASCII, serde's output, or lossily decoded text).
-            let json = String::from_utf8(json)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-            part(attempt, json)
+            part(attempt, json_text(json))
         })
         .await
     }
