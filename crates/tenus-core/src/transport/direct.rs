@@ -15,10 +15,12 @@
 //! the work the kernel defers to the sending CPU does not stand between this thread and the
 //! answer; this thread reads the answer meanwhile.
 //!
-//! A dump is read here for `IN_PLACE_DUMP` at most: the calling thread is a JavaScript thread,
-//! whose event loop a table of 100,000 routes held for ~75 ms. `run` then leaves the rest
-//! (`Ran::DumpUnfinished`) for `finish`, which its caller runs on another thread; the parts
-//! read so far are already with the dump's consumer, and the rest follow as they are read.
+//! A request is served here for `IN_PLACE` at most: the calling thread is a JavaScript thread,
+//! whose event loop a table of 100,000 routes held for ~75 ms, and a link's MTU change 250 ms
+//! while another process deleted a group of 1,000 veth pairs (the kernel's RTNL lock held all
+//! along). `run` then leaves the rest (`Ran::Unfinished`) for `finish`, which its caller runs
+//! on another thread (driver.rs `finish_direct`); a dump's parts read so far are already with
+//! its consumer, and the rest follow as they are read.
 
 use std::io;
 use std::os::fd::AsRawFd;
@@ -29,7 +31,8 @@ use netlink_sys::Socket;
 use tokio::time::Instant;
 
 use super::ack::NLM_F_ACK;
-use super::driver::{recv_now, Expect};
+use super::contended;
+use super::driver::recv_now;
 use super::header;
 use super::pending::{Job, Pending};
 use super::relay::{self, Relayed, State};
@@ -47,18 +50,19 @@ const RELAYED_POLL: Duration = Duration::from_millis(1);
 /// A request the sending thread has not taken up within this (~1 µs when it is awake on
 /// another CPU) is taken back and sent from here: that thread is busy, or waits for this CPU.
 const TAKE_BACK_AFTER: Duration = Duration::from_micros(10);
-/// How long a dump is read on the calling thread before the rest is left to `finish`: the
-/// event loop of the thread calling goes without a turn for no longer than a run of answers
-/// settled in place does (the binding's settle.rs).
-const IN_PLACE_DUMP: Duration = Duration::from_millis(2);
+/// How long a request is served on the calling thread before the rest is left to `finish`:
+/// the event loop of the thread calling goes without a turn for no longer than a run of
+/// answers settled in place does (the binding's settle.rs). Requests the kernel usually takes
+/// longer over are not run here at all (settle.rs `may_run_here`).
+pub(super) const IN_PLACE: Duration = Duration::from_millis(2);
 
 /// What `Direct::run` leaves to do.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Ran {
     /// Every request answered (or timed out).
     Done,
-    /// A dump read here for `IN_PLACE_DUMP` and not done yet: its rest is for `finish`.
-    DumpUnfinished,
+    /// Served here for `IN_PLACE` and not answered yet: the rest is for `finish`.
+    Unfinished,
 }
 
 pub(super) struct Direct {
@@ -87,15 +91,14 @@ impl Direct {
         }
     }
 
-    /// Sends `job` and reads until it is answered (its reply sent) or its deadline passed; a
-    /// dump, for `IN_PLACE_DUMP` at most.
+    /// Sends `job` and reads until it is answered (its reply sent) or its deadline passed, for
+    /// `IN_PLACE` at most.
     pub(super) fn run(&mut self, job: Job) -> Ran {
-        let dump_until = (job.expect == Expect::Dump).then(|| Instant::now() + IN_PLACE_DUMP);
         self.pending.enqueue(job);
-        self.serve(dump_until)
+        self.serve(Some(Instant::now() + IN_PLACE))
     }
 
-    /// Reads until every request is answered: the rest of a dump `run` left.
+    /// Reads until every request is answered: the rest of what `run` left.
     pub(super) fn finish(&mut self) {
         self.serve(None);
     }
@@ -103,13 +106,21 @@ impl Direct {
     /// Sends and reads until every request is answered or its deadline passed, or `until`.
     fn serve(&mut self, until: Option<Instant>) -> Ran {
         let mut spinning_since = None;
+        // The calling thread (`until` set) sends nothing itself while the kernel has lately
+        // been slow to take requests in (contended.rs): the sending thread does, or else
+        // `finish`'s thread.
+        let shy = until.is_some() && contended::lately();
+        if shy && !self.relay && self.pending.queued() > 0 {
+            return Ran::Unfinished;
+        }
         // A dump abandoned at its deadline is read to its end too: the next dump needs that.
         while !self.pending.is_idle() {
             let now = Instant::now();
             if until.is_some_and(|until| now >= until) {
-                return Ran::DumpUnfinished;
+                return Ran::Unfinished;
             }
-            if let Err(e) = self.send_ready(now) {
+            let left_here = until.map(|until| until - now);
+            if let Err(e) = self.send_ready(now, shy) {
                 self.pending.fail_all(&e);
                 return Ran::Done;
             }
@@ -119,10 +130,10 @@ impl Direct {
                 }
                 Ok(None) => match self.relayed_state() {
                     Err(e) => self.pending.fail_all(&e),
-                    Ok(None) => self.wait_readable(None),
+                    Ok(None) => self.wait_readable(left_here),
                     // Not taken up by the sending thread (busy, or on this CPU): sent from here.
                     Ok(Some(State::Queued(at)))
-                        if at.elapsed() > TAKE_BACK_AFTER && self.relayed.len() == 1 =>
+                        if !shy && at.elapsed() > TAKE_BACK_AFTER && self.relayed.len() == 1 =>
                     {
                         if let Some(message) = self.relayed[0].take_back() {
                             relay::too_slow();
@@ -137,7 +148,9 @@ impl Direct {
                     Ok(Some(_)) if now.duration_since(*spinning_since.get_or_insert(now)) < RELAYED_SPIN => {
                         std::hint::spin_loop()
                     }
-                    Ok(Some(_)) => self.wait_readable(Some(RELAYED_POLL)),
+                    Ok(Some(_)) => {
+                        self.wait_readable(Some(left_here.map_or(RELAYED_POLL, |l| l.min(RELAYED_POLL))))
+                    }
                 },
                 Err(e) => self.pending.fail_all(&e),
             }
@@ -168,15 +181,15 @@ impl Direct {
     }
 
     /// Sends every request that may go now, one per `sendmsg`, each asking for its ACK (through
-    /// the sending thread when it is awake).
-    fn send_ready(&mut self, now: Instant) -> Result<()> {
+    /// the sending thread when it is awake, or always when `shy`).
+    fn send_ready(&mut self, now: Instant, shy: bool) -> Result<()> {
         while let Some((seq, mut message)) = self.pending.next_to_send(now) {
             if self.pending.ask_ack(seq) {
                 header::add_flags(&mut message, NLM_F_ACK);
             }
             if self.relay {
                 // Behind a request of ours still queued there, this one must be queued too.
-                let queue = self.relayed_state()?.is_some();
+                let queue = shy || self.relayed_state()?.is_some();
                 match relay::try_send(&self.socket, message, queue) {
                     Ok(sent) => {
                         self.relayed.push(sent);
@@ -216,7 +229,7 @@ impl Direct {
 
 /// One request, one `sendmsg`.
 fn send(socket: &Socket, message: &[u8]) -> Result<()> {
-    send_one(socket, message).map_err(|e| Error::os("netlink.send", "sendmsg", &e))
+    contended::timed(|| send_one(socket, message)).map_err(|e| Error::os("netlink.send", "sendmsg", &e))
 }
 
 #[cfg(test)]
@@ -244,11 +257,19 @@ mod tests {
         )
     }
 
+    /// `run`, and `finish` when it left the job unanswered (a busy machine can take longer
+    /// than `IN_PLACE` to schedule the peer's thread).
+    fn run_to_end(direct: &mut Direct, job: Job) {
+        if direct.run(job) == Ran::Unfinished {
+            direct.finish();
+        }
+    }
+
     #[test]
-    fn a_request_is_answered_before_run_returns_and_a_quiet_one_asks_for_its_ack() {
+    fn a_request_is_answered_and_a_quiet_one_asks_for_its_ack() {
         let (sock, peer) = pair();
         let mut direct = Direct::new(sock);
-        // The peer answers from another thread, as late as it likes.
+        // The peer answers from another thread.
         let answering = std::thread::spawn(move || {
             let mut buf = vec![0u8; 4096];
             let mut flags = Vec::new();
@@ -256,17 +277,15 @@ mod tests {
                 let n = peer.recv(&mut buf).unwrap();
                 let (seq, f) = requests(&buf[..n])[0];
                 flags.push(f);
-                std::thread::sleep(Duration::from_millis(5));
                 peer.send(&ack_for(seq, errno, Some("exists"))).unwrap();
             }
             flags
         });
         let (quiet, mut r1) = job(Expect::Quiet, Duration::from_secs(5));
-        // Not a dump: read to its answer, however long that takes.
-        assert_eq!(direct.run(quiet), Ran::Done);
+        run_to_end(&mut direct, quiet);
         assert!(r1.try_recv().unwrap().is_ok());
         let (ack, mut r2) = job(Expect::Ack, Duration::from_secs(5));
-        direct.run(ack);
+        run_to_end(&mut direct, ack);
         assert!(matches!(
             r2.try_recv().unwrap(),
             Err(Error::Kernel { errno: 17, extack: Some(t), .. }) if t == "exists"
@@ -296,7 +315,7 @@ mod tests {
         });
         for _ in 0..JOBS {
             let (j, mut rx) = job(Expect::Ack, Duration::from_secs(5));
-            direct.run(j);
+            run_to_end(&mut direct, j);
             assert!(rx.try_recv().unwrap().is_ok());
         }
         let (seqs, peer) = answering.join().unwrap();
@@ -304,7 +323,7 @@ mod tests {
         drop(peer);
         let (j, mut rx) = job(Expect::Ack, Duration::from_secs(5));
         let started = std::time::Instant::now();
-        direct.run(j);
+        run_to_end(&mut direct, j);
         assert!(matches!(
             rx.try_recv().unwrap(),
             Err(Error::Os {
@@ -333,11 +352,33 @@ mod tests {
             peer
         });
         let (dump, mut rx) = job(Expect::Dump, Duration::from_secs(5));
-        assert_eq!(direct.run(dump), Ran::DumpUnfinished);
+        assert_eq!(direct.run(dump), Ran::Unfinished);
         assert!(rx.try_recv().is_err(), "answered before its last part");
         direct.finish();
         let reply = rx.try_recv().unwrap().unwrap();
         assert_eq!(reply.messages.iter().count(), PARTS);
+        answering.join().unwrap();
+    }
+
+    #[test]
+    fn a_change_unanswered_in_its_time_here_is_left_unfinished_and_finished_elsewhere() {
+        let (sock, peer) = pair();
+        let mut direct = Direct::new(sock);
+        // The kernel waiting for its lock, held by another process.
+        let answering = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 4096];
+            let n = peer.recv(&mut buf).unwrap();
+            let (seq, _) = requests(&buf[..n])[0];
+            std::thread::sleep(IN_PLACE * 10);
+            peer.send(&ack_for(seq, 0, None)).unwrap();
+            peer
+        });
+        let (change, mut rx) = job(Expect::Ack, Duration::from_secs(5));
+        // Returns before the answer comes (IN_PLACE × 10 later).
+        assert_eq!(direct.run(change), Ran::Unfinished);
+        assert!(rx.try_recv().is_err(), "answered before the peer answered");
+        direct.finish();
+        assert!(rx.try_recv().unwrap().is_ok());
         answering.join().unwrap();
     }
 
@@ -347,7 +388,7 @@ mod tests {
         let mut direct = Direct::new(sock);
         let (j, mut rx) = job(Expect::Ack, Duration::from_millis(20));
         let started = std::time::Instant::now();
-        direct.run(j);
+        run_to_end(&mut direct, j);
         assert!(matches!(
             rx.try_recv().unwrap(),
             Err(Error::Timeout { millis: 20, .. })

@@ -105,7 +105,7 @@ pub struct Reply {
 /// `on_calling_thread`) to a second socket served on the calling thread (`direct.rs`).
 #[derive(Clone)]
 pub struct Connection {
-    jobs: mpsc::UnboundedSender<Job>,
+    jobs: mpsc::UnboundedSender<Queued>,
     direct: Option<Arc<Mutex<Direct>>>,
     on_calling_thread: bool,
     /// Requests submitted through this connection and its clones (`requests`).
@@ -204,33 +204,57 @@ impl Connection {
         // Another thread using the direct socket right now: the driver takes this one.
         let direct = self.direct.as_ref().filter(|_| self.on_calling_thread);
         if let Some(mut direct) = direct.and_then(|d| d.try_lock().ok()) {
-            if direct.run(job) == Ran::DumpUnfinished {
+            let change = job.expect != Expect::Dump;
+            if direct.run(job) == Ran::Unfinished {
                 drop(direct);
-                self.finish_direct();
+                self.finish_direct(change);
             }
             return Ok(rx);
         }
         self.jobs
-            .send(job)
+            .send(Queued::Job(job))
             .map_err(|_| Error::Closed { op: String::new() })?;
         Ok(rx)
     }
 
-    /// Reads the rest of a dump the calling thread left (`Ran::DumpUnfinished`) on a thread of
-    /// the runtime's blocking pool: its consumer, a future that moves on to the runtime, gets
-    /// the parts as they are read. Outside a runtime, here.
-    fn finish_direct(&self) {
+    /// Serves what the calling thread left unanswered (`Ran::Unfinished`) on a thread of the
+    /// runtime's blocking pool: its caller, a future that moves on to the runtime, gets the
+    /// answer (a dump's parts) as it is read. Outside a runtime, here.
+    ///
+    /// A `change` left so is still ahead of every later request in the kernel's eyes: the
+    /// driver sends nothing submitted after it until it is answered (`Queued::After`). Without
+    /// that, a later request, sent on the driver's socket while this one waits for the RTNL
+    /// lock in the sending thread's `sendmsg`, could take the lock first. A dump is read part
+    /// by part as it is; later requests do not wait for its end.
+    fn finish_direct(&self, change: bool) {
         let Some(direct) = self.direct.clone() else {
             return;
         };
-        // Another caller that takes the socket first reads the rest itself (`run` serves every
-        // request pending): then there is nothing left to finish.
-        let finish = move || direct.lock().unwrap_or_else(PoisonError::into_inner).finish();
+        let answered = change.then(|| {
+            let (answered, after) = oneshot::channel();
+            // A closed driver has nothing to hold back.
+            let _ = self.jobs.send(Queued::After(after));
+            answered
+        });
+        // Another caller that takes the socket first serves the rest itself (`run` serves
+        // every request pending): then there is nothing left to finish.
+        let finish = move || {
+            direct.lock().unwrap_or_else(PoisonError::into_inner).finish();
+            drop(answered);
+        };
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => drop(runtime.spawn_blocking(finish)),
             Err(_) => finish(),
         }
     }
+}
+
+/// What the driver's queue carries.
+enum Queued {
+    Job(Job),
+    /// Nothing queued after this is sent before it completes (or its sender is dropped): a
+    /// change the calling thread left unanswered is ahead of them (`finish_direct`).
+    After(oneshot::Receiver<()>),
 }
 
 struct Driver {
@@ -251,12 +275,14 @@ impl Driver {
         }
     }
 
-    async fn run(mut self, socket: AsyncFd<Socket>, mut jobs: mpsc::UnboundedReceiver<Job>) {
+    async fn run(mut self, socket: AsyncFd<Socket>, mut jobs: mpsc::UnboundedReceiver<Queued>) {
         let mut open = true;
+        // Jobs queued behind this wait in the channel until it completes (`Queued::After`).
+        let mut held: Option<oneshot::Receiver<()>> = None;
         loop {
-            while open && self.pending.has_room() {
+            while open && held.is_none() && self.pending.has_room() {
                 match jobs.try_recv() {
-                    Ok(job) => self.pending.enqueue(job),
+                    Ok(queued) => self.take(queued, &mut held),
                     Err(mpsc::error::TryRecvError::Empty) => break,
                     Err(mpsc::error::TryRecvError::Disconnected) => open = false,
                 }
@@ -325,11 +351,19 @@ impl Driver {
                     },
                     Err(e) => self.pending.fail_all(&Error::os("netlink.recv", "poll", &e)),
                 },
-                job = jobs.recv(), if open && room => match job {
-                    Some(job) => self.pending.enqueue(job),
+                queued = jobs.recv(), if open && room && held.is_none() => match queued {
+                    Some(queued) => self.take(queued, &mut held),
                     None => open = false,
                 },
+                () = released(&mut held), if held.is_some() => {}
             }
+        }
+    }
+
+    fn take(&mut self, queued: Queued, held: &mut Option<oneshot::Receiver<()>>) {
+        match queued {
+            Queued::Job(job) => self.pending.enqueue(job),
+            Queued::After(after) => *held = Some(after),
         }
     }
 
@@ -402,6 +436,15 @@ impl Driver {
             }
         }
     }
+}
+
+/// Completes once what holds the driver's queue back (`Queued::After`) is done; then nothing does.
+async fn released(held: &mut Option<oneshot::Receiver<()>>) {
+    if let Some(after) = held {
+        // Answered or dropped alike: the change it stood for is over.
+        let _ = after.await;
+    }
+    *held = None;
 }
 
 /// One datagram if one is queued (None when the socket is empty).
@@ -727,6 +770,47 @@ mod tests {
             .await
             .unwrap();
         second.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_change_the_calling_thread_left_unanswered_lands_before_later_requests() {
+        let (sock, peer) = pair();
+        let (direct_sock, direct_peer) = pair();
+        let peer = async_peer(peer);
+        let conn = Connection::spawn(sock, Some(direct_sock)).unwrap();
+        let timeout = Duration::from_secs(5);
+        // The direct socket's peer answers late: the kernel waiting for its lock.
+        let (answer, answer_now) = std::sync::mpsc::channel::<()>();
+        let late = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 4096];
+            let n = direct_peer.recv(&mut buf).unwrap();
+            let (seq, _) = requests(&buf[..n])[0];
+            answer_now.recv().unwrap();
+            direct_peer.send(&ack_for(seq, 0, None)).unwrap();
+            direct_peer
+        });
+        let here = conn.on_calling_thread().unwrap();
+        let mut first = here.submit(request(), Expect::Ack, timeout).unwrap();
+        assert!(first.try_recv().is_err(), "answered before its peer answered");
+        // Submitted after it, through the driver: held back until the first is answered.
+        let second = conn.submit(request(), Expect::Ack, timeout).unwrap();
+        let mut buf = vec![0u8; 4096];
+        let early = tokio::time::timeout(Duration::from_millis(50), peer.recv(&mut buf)).await;
+        assert!(
+            early.is_err(),
+            "a later request went out before the first was answered"
+        );
+        answer.send(()).unwrap();
+        first.await.unwrap().unwrap();
+        let (seq, _) = read_requests(&peer, 1).await[0];
+        peer.send(&ack_for(seq, 0, None)).await.unwrap();
+        second.await.unwrap().unwrap();
+        // Nothing holds the queue any longer: the next request goes out at once.
+        let third = conn.submit(request(), Expect::Ack, timeout).unwrap();
+        let (seq, _) = read_requests(&peer, 1).await[0];
+        peer.send(&ack_for(seq, 0, None)).await.unwrap();
+        third.await.unwrap().unwrap();
+        late.join().unwrap();
     }
 
     #[tokio::test]

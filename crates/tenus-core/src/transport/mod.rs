@@ -3,6 +3,7 @@
 //! dumps are checked for `NLM_F_DUMP_INTR`, and every request has a deadline.
 
 pub mod ack;
+mod contended;
 mod direct;
 mod driver;
 pub mod header;

@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 
 use netlink_sys::Socket;
 
+use super::contended;
 use super::pauses::Pauses;
 use super::placement::{CallerCpu, Placement};
 use super::socket::send_one;
@@ -108,7 +109,7 @@ impl Job {
         {
             return;
         }
-        let code = match send_one(&self.socket, &request.message) {
+        let code = match contended::timed(|| send_one(&self.socket, &request.message)) {
             Ok(()) => SENT,
             Err(e) => -e.raw_os_error().unwrap_or(libc::EIO),
         };

@@ -22,8 +22,8 @@
 //! `recvmsg`, as in C. Only calls measured (on earlier calls) to take under
 //! `TENUS_RUN_HERE_US` (default 1000 µs; 0 turns it off) run so; once the streak limit is
 //! reached, such a call's answer is settled after a turn of the event loop, as above.
-//! A future that has to wait after all (a namespace thread, a busy socket) moves on to the I/O
-//! thread where it left off. `run_now` hands an answer settled so back as it is, with no
+//! A future that has to wait after all (a namespace thread, a busy socket, an answer the
+//! kernel has not given within 2 ms) moves on to the I/O thread where it left off. `run_now` hands an answer settled so back as it is, with no
 //! promise at all (`runNow`: an awaited call reads it at once).
 //!
 //! A call may also take a JavaScript callback (a listing's parts, a batch's progress): the I/O
