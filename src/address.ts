@@ -28,17 +28,6 @@ export function addressOptions(options: AddressOptions | undefined): Record<stri
 }
 
 /**
- * Refuses an IPv4 label that is not the link's name or NAME:..., as `ip` does. Rust checks it
- * where an item names its link by name (`crates/tenus-core/src/addr/options.rs`); this is for
- * a link sent by index whose name is known here (a `Link`, a chain's link).
- */
-export function checkLabel(options: Record<string, unknown> | undefined, name: string | undefined): void {
-  const label = options?.label;
-  if (typeof label !== 'string' || name === undefined || label === name || label.startsWith(`${name}:`)) return;
-  throw TenusError.invalid('label', `${JSON.stringify(label)} is not ${name} or ${name}:...: an address's label is its link's name, or starts with it and a colon`);
-}
-
-/**
  * What names an address to delete besides its CIDR: the peer of a point-to-point address
  * (`ip addr del LOCAL peer PEER/LEN`), as its record's `peer` says.
  */

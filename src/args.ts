@@ -17,6 +17,19 @@ const NON_FINITE = new Map<unknown, string>([
 ]);
 
 /** How a value is shown in an error message. */
+/** An object in an error: a plain one, or one of a named class (`a Map`). */
+function objectShown(value: object): string {
+  try {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto === null || Object.getPrototypeOf(proto) === null) return 'an object';
+    const name = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+    if (typeof name !== 'string' || name === '' || name === 'Object') return 'an object with a prototype';
+    return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
+  } catch {
+    return 'an object';
+  }
+}
+
 function show(value: unknown): string {
   switch (typeof value) {
     case 'number':
@@ -31,14 +44,14 @@ function show(value: unknown): string {
     case 'function':
       return 'a function';
     case 'object':
-      return value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object';
+      return value === null ? 'null' : Array.isArray(value) ? 'an array' : objectShown(value);
     default:
       return String(value);
   }
 }
 
-export function wrongType(arg: string, want: string, value: unknown): TenusError {
-  return TenusError.invalidType(arg, `must be ${want}, not ${show(value)}`);
+export function wrongType(arg: string, want: string, value: unknown, why?: string): TenusError {
+  return TenusError.invalidType(arg, `must be ${want}, not ${show(value)}${why === undefined ? '' : `: ${why}`}`);
 }
 
 /** An AbortSignal. */
@@ -148,8 +161,13 @@ function index(arg: string, value: unknown): number {
 
 /** Reads one property, turning a getter that throws into an error naming the argument. */
 function read(arg: string, from: object, key: string): unknown {
+  return guarded(arg, () => (from as Record<string, unknown>)[key]);
+}
+
+/** `look()`, whose throwing (a getter's, a Proxy's trap) becomes an error naming `arg`. */
+function guarded<T>(arg: string, look: () => T): T {
   try {
-    return (from as Record<string, unknown>)[key];
+    return look();
   } catch (e) {
     throw TenusError.invalid(arg, `reading it threw: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -224,6 +242,18 @@ function bag(arg: string, value: unknown, convert: Converters, outer: string | u
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw wrongType(arg, 'an object of options', value);
   }
+  // Own enumerable properties are what is read: a Map, a Date or a class's instance given as
+  // the options would lose them without a word (a Map's entries, getters on a prototype,
+  // inherited properties). A plain object of any realm has a prototype whose own prototype is
+  // null (or none at all). (A value inside the options is an option's: an unknown name is
+  // refused by that name first, `known`.)
+  const plain =
+    outer !== undefined ||
+    guarded(arg, () => {
+      const proto: unknown = Object.getPrototypeOf(value);
+      return proto === null || Object.getPrototypeOf(proto) === null;
+    });
+  if (!plain) throw wrongType(arg, 'a plain object of options', value, 'only its own properties would be read');
   const out: Record<string, unknown> = {};
   // An indexed loop, not `for...of`: the iterator protocol's bytecode (and the try/finally
   // that closes the iterator) made this the hottest function of an awaited creation, which V8
@@ -231,7 +261,7 @@ function bag(arg: string, value: unknown, convert: Converters, outer: string | u
   // core from the calls themselves on two cores. 1,000 awaited macvlans in fresh processes,
   // medians of 40 interleaved runs: 181.8 -> 171.6 ms (C request->ACK floor 135.4); in a
   // noisier sitting, no difference.
-  const keys = Object.keys(value);
+  const keys = guarded(arg, () => Object.keys(value));
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     const c = Object.hasOwn(convert, key) ? convert[key] : undefined;

@@ -9,7 +9,7 @@ import type { LinkChangeOptions, LinkKind, LinkLike } from './types';
 import { BatchNexthop, type BatchNexthopSettings } from './nexthop';
 import { BatchRoute, type BatchRouteSettings } from './route';
 import { BatchRule, type RuleSettings } from './rule';
-import { addressDeleteOptions, addressOptions, checkLabel, type AddressDeleteOptions } from './address';
+import { addressDeleteOptions, addressOptions, type AddressDeleteOptions } from './address';
 import { bridgeSetItem, vlanItem, type BridgeVlanSpec, type Vids } from './bridge-vlan';
 import { FDB_LINKS, fdbItem, type FdbSpec } from './fdb';
 import { NO_LINKS } from './items';
@@ -229,8 +229,6 @@ export class BatchBuilder extends LinkMakers<BatchLink, BatchLink, BatchLinkLike
   private onLink(op: number, link: BatchLinkLike, arg: string, value: string, options?: AddressOptions, check = addressOptions): this {
     const extra = check(options);
     const ref = this.ref(link, 'link');
-    // A link sent by index: its name, when the object given has one (a Link, a record).
-    if (typeof ref === 'number' && typeof link === 'object') checkLabel(extra, nameOf(link));
     this.run.push(extra ? [op, ref, args.text(arg, value), extra] : [op, ref, args.text(arg, value)], 'final');
     return this;
   }
@@ -361,10 +359,4 @@ export function batchOptions(options: unknown): Required<Pick<BatchOptions, 'onE
     window: o.window === undefined ? undefined : args.uint('window', o.window),
     onProgress: o.onProgress as BatchOptions['onProgress'],
   };
-}
-
-/** The name an object given as a link carries, if any. */
-function nameOf(link: object): string | undefined {
-  const name = (link as { name?: unknown }).name;
-  return typeof name === 'string' ? name : undefined;
 }

@@ -5,7 +5,7 @@ import { Link, VethLink } from './link';
 import type { Netns } from './netns';
 import { OP, type Item, type WireLink } from './ops';
 import { routeOptions, type RouteSettings } from './route';
-import { addressDeleteOptions, addressOptions, checkLabel, type AddressDeleteOptions } from './address';
+import { addressDeleteOptions, addressOptions, type AddressDeleteOptions } from './address';
 import { bridgeSetItem, vlanItemOn, type Vids } from './bridge-vlan';
 import { fdbItemOn } from './fdb';
 import { neighbourItemOn } from './neighbour';
@@ -46,8 +46,8 @@ class Cursor {
 
 type Step = (c: Cursor) => void;
 
-/** The item of a step that acts on the link without changing it, given how items name the link and its name. */
-type OnLink = (ref: WireLink, name: string | undefined) => Item;
+/** The item of a step that acts on the link without changing it, given how items name the link. */
+type OnLink = (ref: WireLink) => Item;
 
 /**
  * A fluent, awaitable sequence of operations on one link: `await ns.bridge('br0').mtu(9000)
@@ -261,19 +261,14 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
       this.error = TenusError.from(e);
       return this;
     }
-    // A label is checked against the name here where the link goes by index (Rust checks it
-    // against a name it is sent).
-    return this.onLinkStep((ref, name) => {
-      if (typeof ref === 'number') checkLabel(extra, name);
-      return extra ? [op, ref, checked, extra] : [op, ref, checked];
-    });
+    return this.onLinkStep((ref) => (extra ? [op, ref, checked, extra] : [op, ref, checked]));
   }
 
   /** Adds a step acting on the link without changing it: as `lone` when it is the first. */
   private onLinkStep(item: OnLink): this {
     if (!this.building()) return this;
     if (this.lone === undefined && this.steps.length === 0) this.lone = item;
-    else this.steps.push((c) => c.add(item(c.ref, c.name)));
+    else this.steps.push((c) => c.add(item(c.ref)));
     return this;
   }
 
@@ -478,7 +473,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
       c.ref = start.ref;
       if (typeof start.ref === 'string') c.name = start.ref;
     }
-    if (this.lone !== undefined) c.add(this.lone(c.ref, c.name));
+    if (this.lone !== undefined) c.add(this.lone(c.ref));
     for (const step of this.steps) step(c);
     // Read back what changed, and what an empty chain resolves to; addresses and routes do
     // not change the link's record.
@@ -517,7 +512,7 @@ export class LinkChain<L extends Link = Link> implements PromiseLike<L> {
     const name = link.name;
     let answer: string | Promise<string>;
     try {
-      answer = gather(this.ns.native, JSON.stringify([lone(index, name)]), true);
+      answer = gather(this.ns.native, JSON.stringify([lone(index)]), true);
     } catch (e) {
       return Promise.reject(namingLink(name, index, e));
     }

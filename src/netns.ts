@@ -227,6 +227,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    */
   async delete(options: { force?: boolean } = {}): Promise<number[]> {
     const force = forceOption(options);
+    if (this.closed) throw TenusError.closed('netns.delete', { op: 'netns.delete' });
     const { origin, path, inode } = this.info;
     if (origin !== 'named' || path === undefined) {
       this.close();

@@ -5,6 +5,7 @@ import * as args from './args';
 import { TenusError } from './errors';
 import { ItemBuilder, numberOrName } from './item';
 import { call } from './native';
+import type { LinkCheck } from './kinds';
 import type { Netns } from './netns';
 import { OP, type Item } from './ops';
 import type { Run } from './run';
@@ -38,10 +39,14 @@ function rangeArg(arg: string, value: unknown): unknown {
 
 /**
  * A rule's `iif` / `oif`: the kernel matches links by name (FRA_IIFNAME), which need not exist
- * yet, so a name or a `Link` (its name); an index names no link a rule can keep.
+ * yet, so a name or a `Link` (its name; one of the rule's namespace, as `link` checks); an index
+ * names no link a rule can keep.
  */
-function linkName(arg: string, value: unknown): string {
-  if (typeof value === 'object' && value !== null && 'name' in value && typeof value.name === 'string') return args.text(arg, value.name);
+function linkName(arg: string, value: unknown, link: LinkCheck): string {
+  if (typeof value === 'object' && value !== null && 'name' in value && typeof value.name === 'string') {
+    link(arg, value);
+    return args.text(arg, value.name);
+  }
   if (typeof value === 'number') {
     throw TenusError.invalidType(arg, `${value}: a rule names its link by name (the link need not exist yet): give the name or a Link`);
   }
@@ -49,8 +54,6 @@ function linkName(arg: string, value: unknown): string {
 }
 
 const CONVERT: args.Converters = {
-  iif: linkName,
-  oif: linkName,
   table: numberOrName,
   protocol: numberOrName,
   ipproto: numberOrName,
@@ -59,9 +62,13 @@ const CONVERT: args.Converters = {
   dport: rangeArg,
 };
 
-/** Rule options as they cross into Rust (what only JavaScript values get wrong is checked here). */
-export function ruleOptions(options: unknown): Record<string, unknown> {
-  return args.options('options', options, CONVERT);
+/**
+ * Rule options as they cross into Rust (what only JavaScript values get wrong is checked here);
+ * `link` checks a `Link` given as `iif` / `oif` (one of the rule's namespace).
+ */
+export function ruleOptions(options: unknown, link: LinkCheck): Record<string, unknown> {
+  const name = (arg: string, value: unknown): string => linkName(arg, value, link);
+  return args.options('options', options, { ...CONVERT, iif: name, oif: name });
 }
 
 /** The methods of a rule builder, awaited or in a batch. */
@@ -96,12 +103,12 @@ export abstract class RuleBuilder extends ItemBuilder {
 
   /** Incoming link, by name (it need not exist yet): a name or a `Link`. */
   iif(link: string | { readonly name: string }): this {
-    return this.field('iif', () => linkName('iif', link));
+    return this.field('iif', () => linkName('iif', link, this.link));
   }
 
   /** Outgoing link, by name (it need not exist yet): a name or a `Link`. */
   oif(link: string | { readonly name: string }): this {
-    return this.field('oif', () => linkName('oif', link));
+    return this.field('oif', () => linkName('oif', link, this.link));
   }
 
   /** `fwmark MARK[/MASK]`. */
@@ -157,7 +164,7 @@ export abstract class RuleBuilder extends ItemBuilder {
 
   /** Several options at once. */
   set(options: RuleSettings): this {
-    return this.put(() => Object.assign(this.o, ruleOptions(options)));
+    return this.put(() => Object.assign(this.o, ruleOptions(options, this.link)));
   }
 
   /** `ip rule del`: the first rule matching what is given. */
@@ -171,7 +178,7 @@ export class RuleChain extends RuleBuilder implements PromiseLike<void> {
   /** @internal Use `Netns.rule()`. */
   constructor(ns: Netns, options?: RuleSettings) {
     super(ns, [OP.ruleAdd, {}]);
-    this.put(() => this.setOptions(ruleOptions(options)));
+    this.put(() => this.setOptions(ruleOptions(options, this.link)));
   }
 
   then<R1 = void, R2 = never>(
@@ -194,7 +201,7 @@ export class RuleChain extends RuleBuilder implements PromiseLike<void> {
 export class BatchRule extends RuleBuilder {
   /** @internal Use `BatchBuilder.rule()`. */
   constructor(run: Run, options?: RuleSettings) {
-    const item: Item = [OP.ruleAdd, ruleOptions(options)];
+    const item: Item = [OP.ruleAdd, ruleOptions(options, args.linkIn(run.ns))];
     super(run, item);
     this.place(run);
   }

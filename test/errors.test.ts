@@ -428,6 +428,39 @@ describe('invalid attribute values', () => {
     }
   });
 
+  it('options that are not a plain object are refused, not read for their own properties only', async (ctx) => {
+    // A Map's entries, a class's getters and inherited options were not read: the bridge was
+    // made without them, with no word.
+    needRoot(ctx);
+    const ns = await lab();
+    class Opts {
+      get stp(): boolean {
+        return true;
+      }
+    }
+    const bags: [string, unknown, string][] = [
+      ['Map', new Map([['stp', true]]), 'a Map'],
+      ['Date', new Date(), 'a Date'],
+      ['class instance', new Opts(), 'an Opts'],
+      ['inherited', Object.create({ stp: true }), 'an object with a prototype'],
+    ];
+    for (const [what, options, shown] of bags) {
+      await expect(Promise.resolve().then(() => ns.bridge('ob0', options as object)), what).rejects.toMatchObject({
+        code: 'ERR_INVALID_ARG_TYPE',
+        arg: 'options',
+        message: expect.stringContaining(`must be a plain object of options, not ${shown}`),
+      });
+      await expect(ns.batch((b) => void b.bridge('ob0', options as object)), what).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'options' });
+    }
+    // A plain object of no prototype, or of another realm, is one.
+    await ns.bridge('ob1', Object.assign(Object.create(null) as object, { stp: true }));
+    expect((await ns.link('ob1')).info.info).toMatchObject({ stp: true });
+    // A Proxy whose trap throws: an error naming the options, not the trap's own.
+    const trap = new Proxy({}, { ownKeys: () => { throw new Error('trap'); } });
+    await expect(Promise.resolve().then(() => ns.bridge('ob2', trap))).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'options' });
+    expect(ipLinkNames(ns)).toEqual(['lo', 'ob1']);
+  });
+
   it('unknown options of the other option bags are refused too, named by the option', async (ctx) => {
     // A typo must not pass silently: { onerror: 'rollback' } would run a batch in 'continue' mode.
     needRoot(ctx);
@@ -609,6 +642,20 @@ describe('kernel errors', () => {
     expect(e.extack).toBe('Unknown device type');
     expect(e.message).toContain('Unknown device type');
     expect(ipLinkNames(ns)).toEqual(['lo']);
+  });
+
+  it('a rename to a name taken, and a master that takes no ports, say so where the kernel does not', async (ctx) => {
+    // The kernel answers only EEXIST and EOPNOTSUPP, with no text.
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('e0').peer('e1');
+    await expect(ns.link('e0').rename('e1')).rejects.toMatchObject({ code: 'EEXIST', op: 'link.set', link: 'e0', extack: 'a link named e1 exists' });
+    await expect(ns.batch((b) => void b.set('e0', { name: 'e1' })).then((r) => r.errors.get(0))).resolves.toMatchObject({ code: 'EEXIST', extack: 'a link named e1 exists' });
+    const e = await rejection(ns.link('e0').master('e1'));
+    expect(e).toMatchObject({ code: 'EOPNOTSUPP', op: 'link.set', link: 'e0' });
+    expect(e.extack).toBe('e1 takes no ports (bridges, bonds, VRFs and teams do)');
+    expect(e.message).toContain('e1 takes no ports');
+    expect(ipLinkNames(ns)).toEqual(['e0', 'e1', 'lo']);
   });
 
   it('a kernel refusal carries its extack text (a bridge enslaved to a bridge)', async (ctx) => {

@@ -546,3 +546,26 @@ describe('a LinkRef (ns.link(name)) reads and deletes as a Link does, without re
     }
   });
 });
+
+describe('a listing and the changes started after it', () => {
+  it('changes started after a listing wait for its end: it lists what was there, uninterrupted', async (ctx) => {
+    // A change sent while a dump runs makes the kernel flag the dump as interrupted, and it is
+    // read again from the start: 50 deletions started after a listing of 300 pairs interrupted
+    // every attempt, and the listing failed with EINTR (transport/pending.rs).
+    needRoot(ctx);
+    const ns = await lab();
+    const r = await ns.batch((b) => {
+      for (let i = 0; i < 300; i++) b.veth(`la${i}`).peer(`lb${i}`);
+    });
+    expect(r.ok).toBe(true);
+    for (let round = 0; round < 3; round++) {
+      const listing = ns.links();
+      const deletions = Array.from({ length: 50 }, (_, i) => ns.deleteLink(`la${round * 50 + i}`));
+      const listed = await listing;
+      await Promise.all(deletions);
+      // Made before the deletions, the listing has every link they deleted.
+      expect(listed).toHaveLength(1 + 2 * (300 - round * 50));
+      expect(ipLinks(ns)).toHaveLength(1 + 2 * (300 - (round + 1) * 50));
+    }
+  }, 120_000);
+});

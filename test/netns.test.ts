@@ -1,5 +1,6 @@
 // Namespace handles: anonymous namespaces, the current one, opening by path and pid, lifetime
 // (a namespace goes with its last handle), disposal, timeouts, and many at once.
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Netns, netns } from '../src';
 import { eventually, ipLinkNames, linkNames, rejection } from './helpers/check';
@@ -109,8 +110,19 @@ describe('named namespaces (ip netns)', () => {
 
     expect(await blue.delete()).toEqual([]);
     expect(blue.closed).toBe(true);
+    // Deleted (and closed) already: the error names the call.
+    await expect(blue.delete()).rejects.toMatchObject({ code: 'EBADF', op: 'netns.delete' });
     expect(await Netns.list()).not.toContain(name);
     await expect(Netns.fromName(name)).rejects.toMatchObject({ code: 'ENOENT' });
+    // A file under that name that is no namespace: refused, naming the name given.
+    writeFileSync(`/run/netns/${name}`, 'not a namespace');
+    try {
+      const e = await rejection(Netns.fromName(name));
+      expect(e).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'name' });
+      expect(e.message).toContain(`${JSON.stringify(name)}: /run/netns/${name} is not a namespace file`);
+    } finally {
+      unlinkSync(`/run/netns/${name}`);
+    }
     // The other handle still holds the namespace itself.
     expect(await linkNames(again)).toEqual(['br0', 'lo']);
   });

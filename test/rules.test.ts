@@ -390,4 +390,26 @@ describe('rules: undo in rollback batches, bad input', () => {
       { priority: 311, iif: 'rbr1', oif: 'rbr0', table: '100' },
     ]);
   });
+
+  it('a Link of another namespace as iif or oif is refused before sending, in every form', async (ctx) => {
+    // Its name would have been matched against this namespace's links (a rule keeps names).
+    needRoot(ctx);
+    const ns = await setup();
+    const elsewhere = await lab();
+    const foreign = await elsewhere.bridge('rbr0');
+    const before = ipRules(ns).length;
+    const tries: [string, () => PromiseLike<unknown>][] = [
+      ['iif option', () => ns.rule({ iif: foreign, table: 100, priority: 320 })],
+      ['oif option', () => ns.rule({ oif: foreign, table: 100, priority: 320 })],
+      ['iif()', () => ns.rule({ table: 100, priority: 320 }).iif(foreign)],
+      ['oif()', () => ns.rule({ table: 100, priority: 320 }).oif(foreign)],
+      ['set()', () => ns.rule({ table: 100, priority: 320 }).set({ iif: foreign })],
+      ['batch option', () => ns.batch((b) => void b.rule({ iif: foreign, table: 100, priority: 320 }))],
+      ['batch method', () => ns.batch((b) => void b.rule({ table: 100, priority: 320 }).oif(foreign))],
+    ];
+    for (const [how, attempt] of tries) {
+      await expect(Promise.resolve().then(attempt), how).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: how.startsWith('oif') || how === 'batch method' ? 'oif' : 'iif' });
+    }
+    expect(ipRules(ns)).toHaveLength(before);
+  });
 });

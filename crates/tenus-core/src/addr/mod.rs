@@ -360,9 +360,6 @@ impl OnLink {
                 None => AddressExtras::default(),
             };
             let prefix = extras.prefix_of(&cidr, prefix)?;
-            if let Some(name) = link.name() {
-                extras.check_label(name)?;
-            }
             Ok(OnLink {
                 link,
                 addr,

@@ -176,21 +176,6 @@ impl AddressExtras {
         }
     }
 
-    /// Refuses a label that is not the link's name or `NAME:...`, as `ip` does (the kernel
-    /// takes any). Checked where the item names its link by name; for a link sent by index,
-    /// the TypeScript side checks it when it knows the name (src/address.ts).
-    pub fn check_label(&self, link: &str) -> Result<()> {
-        match &self.label {
-            Some(label) if label != link && !label.starts_with(&format!("{link}:")) => Err(Error::invalid(
-                "label",
-                format!(
-                    "{label:?} is not {link} or {link}:...: an address's label is its link's name, or starts with it and a colon"
-                ),
-            )),
-            _ => Ok(()),
-        }
-    }
-
     /// The attributes, in the order `ip` sends them after the address.
     pub fn attributes(&self) -> Vec<AddressAttribute> {
         let mut out = Vec::new();
@@ -284,21 +269,5 @@ mod tests {
         let e = parse(serde_json::json!({"validLifetime": 100}), "fd00::1").unwrap();
         assert_eq!(e.lifetimes, Some((100, 100)));
         assert_eq!(parse(serde_json::json!({}), "fd00::1").unwrap().lifetimes, None);
-    }
-
-    #[test]
-    fn a_label_is_the_links_name_or_starts_with_it_and_a_colon() {
-        let with = |label: &str| parse(serde_json::json!({ "label": label }), "10.0.0.1").unwrap();
-        for ok in ["br0", "br0:", "br0:1", "br0:web"] {
-            assert!(with(ok).check_label("br0").is_ok(), "{ok}");
-        }
-        for bad in ["br", "br0x", "eth0", "x:br0", "br1:1"] {
-            assert_eq!(
-                with(bad).check_label("br0").unwrap_err().arg(),
-                Some("label"),
-                "{bad}"
-            );
-        }
-        assert!(AddressExtras::default().check_label("br0").is_ok());
     }
 }

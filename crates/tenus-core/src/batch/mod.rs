@@ -610,6 +610,10 @@ impl Tally<'_> {
             }
             Err(e) => {
                 let op = ops[i].map(|it| &it.op);
+                let e = match op {
+                    Some(op) => op.explain(e),
+                    None => e,
+                };
                 self.outcomes[i] = Outcome::Failed(
                     e.context(op.map_or("batch", Op::name), op.and_then(Op::label).as_deref()),
                 );

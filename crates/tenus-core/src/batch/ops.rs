@@ -53,6 +53,9 @@ macro_rules! ops {
             pub fn label(&self) -> Option<String> {
                 match self { $(Op::$variant(s) => s.label(),)* }
             }
+            pub fn explain(&self, error: Error) -> Error {
+                match self { $(Op::$variant(s) => s.explain(error),)* }
+            }
             pub fn links(&self) -> Vec<&LinkRef> {
                 match self { $(Op::$variant(s) => s.links(),)* }
             }

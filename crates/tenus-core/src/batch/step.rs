@@ -122,6 +122,12 @@ pub trait Step: Sized + Send + Sync {
     /// What the item is about, for errors (a link's name, an address, ...).
     fn label(&self) -> Option<String>;
 
+    /// Its kernel error, with what the kernel leaves unsaid (the name a rename found taken, the
+    /// kind a kernel has no module for); by default as it is.
+    fn explain(&self, error: Error) -> Error {
+        error
+    }
+
     /// Links it names whose index the request needs (in the namespace it acts in).
     fn links(&self) -> Vec<&LinkRef> {
         Vec::new()

@@ -484,6 +484,29 @@ impl Step for SetLink {
         Some(self.link.describe())
     }
 
+    /// The kernel says only "File exists" for a rename to a name taken, and "Operation not
+    /// supported" for a master that takes no ports.
+    fn explain(&self, error: Error) -> Error {
+        let change = &self.change;
+        match error.errno() {
+            Some(libc::EEXIST) => match &change.name {
+                Some(name) => {
+                    error.with_extack(|given| given.is_none().then(|| format!("a link named {name} exists")))
+                }
+                None => error,
+            },
+            Some(libc::EOPNOTSUPP) => match &change.master {
+                Some(Some(master)) => error.with_extack(|given| {
+                    given
+                        .is_none()
+                        .then(|| format!("{master} takes no ports (bridges, bonds, VRFs and teams do)"))
+                }),
+                _ => error,
+            },
+            _ => error,
+        }
+    }
+
     fn links(&self) -> Vec<&LinkRef> {
         let mut refs = Vec::new();
         if self.change.name.is_some() {

@@ -108,7 +108,19 @@ impl Namespace {
     /// A namespace named like `ip netns` names them (/run/netns/NAME).
     pub fn from_name(name: &str) -> Result<Self> {
         named::validate_name(name)?;
-        Self::open(&format!("{NETNS_RUN_DIR}/{name}"), Origin::Named)
+        // The caller gave a name: a file there that is no namespace is that name's fault.
+        Self::open(&format!("{NETNS_RUN_DIR}/{name}"), Origin::Named).map_err(|e| match e {
+            Error::InvalidArgument {
+                arg,
+                message,
+                problem,
+            } if arg == "path" => Error::InvalidArgument {
+                arg: "name".into(),
+                message: format!("{name:?}: {message}"),
+                problem,
+            },
+            other => other,
+        })
     }
 
     /// Creates a named namespace as `ip netns add NAME` does: a new namespace bind-mounted on

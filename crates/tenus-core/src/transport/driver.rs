@@ -204,10 +204,9 @@ impl Connection {
         // Another thread using the direct socket right now: the driver takes this one.
         let direct = self.direct.as_ref().filter(|_| self.on_calling_thread);
         if let Some(mut direct) = direct.and_then(|d| d.try_lock().ok()) {
-            let change = job.expect != Expect::Dump;
             if direct.run(job) == Ran::Unfinished {
                 drop(direct);
-                self.finish_direct(change);
+                self.finish_direct();
             }
             return Ok(rx);
         }
@@ -221,21 +220,18 @@ impl Connection {
     /// runtime's blocking pool: its caller, a future that moves on to the runtime, gets the
     /// answer (a dump's parts) as it is read. Outside a runtime, here.
     ///
-    /// A `change` left so is still ahead of every later request in the kernel's eyes: the
-    /// driver sends nothing submitted after it until it is answered (`Queued::After`). Without
-    /// that, a later request, sent on the driver's socket while this one waits for the RTNL
-    /// lock in the sending thread's `sendmsg`, could take the lock first. A dump is read part
-    /// by part as it is; later requests do not wait for its end.
-    fn finish_direct(&self, change: bool) {
+    /// What is left so is still ahead of every later request: the driver sends nothing
+    /// submitted after it until it is answered (`Queued::After`), as it holds requests behind a
+    /// dump of its own (pending.rs). Without that, a later change, sent on the driver's socket
+    /// while this one waits for the RTNL lock in the sending thread's `sendmsg`, could take the
+    /// lock first, or interrupt the dump.
+    fn finish_direct(&self) {
         let Some(direct) = self.direct.clone() else {
             return;
         };
-        let answered = change.then(|| {
-            let (answered, after) = oneshot::channel();
-            // A closed driver has nothing to hold back.
-            let _ = self.jobs.send(Queued::After(after));
-            answered
-        });
+        let (answered, after) = oneshot::channel::<()>();
+        // A closed driver has nothing to hold back.
+        let _ = self.jobs.send(Queued::After(after));
         // Another caller that takes the socket first serves the rest itself (`run` serves
         // every request pending): then there is nothing left to finish.
         let finish = move || {
@@ -252,8 +248,8 @@ impl Connection {
 /// What the driver's queue carries.
 enum Queued {
     Job(Job),
-    /// Nothing queued after this is sent before it completes (or its sender is dropped): a
-    /// change the calling thread left unanswered is ahead of them (`finish_direct`).
+    /// Nothing queued after this is sent before it completes (or its sender is dropped): what
+    /// the calling thread left unanswered is ahead of them (`finish_direct`).
     After(oneshot::Receiver<()>),
 }
 
@@ -744,29 +740,34 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn dumps_wait_for_each_other_but_other_requests_do_not() {
+    async fn a_dump_holds_back_what_was_submitted_after_it_until_its_end() {
         let (sock, peer) = pair();
         let peer = async_peer(peer);
         let conn = Connection::spawn(sock, None).unwrap();
         let timeout = Duration::from_secs(5);
         let dump = || message(18, 0x301, 0, &[0; 16]);
+        let before = conn.submit(request(), Expect::Ack, timeout).unwrap();
         let first = conn.submit(dump(), Expect::Dump, timeout).unwrap();
+        let after = conn.submit(request(), Expect::Ack, timeout).unwrap();
         let second = conn.submit(dump(), Expect::Dump, timeout).unwrap();
-        let plain = conn.submit(request(), Expect::Ack, timeout).unwrap();
-        // The first dump and the plain request go out; the second dump waits for the first.
+        // The request before the dump and the dump go out; the rest waits for the dump's end.
         let sent = read_requests(&peer, 2).await;
-        let (dump_seq, plain_seq) = (sent[0].0, sent[1].0);
+        let (before_seq, dump_seq) = (sent[0].0, sent[1].0);
         let mut buf = vec![0u8; 4096];
         let early = tokio::time::timeout(Duration::from_millis(100), peer.recv(&mut buf)).await;
-        assert!(early.is_err(), "a second dump was sent while the first ran");
-        peer.send(&ack_for(plain_seq, 0, None)).await.unwrap();
-        plain.await.unwrap().unwrap();
+        assert!(early.is_err(), "a request went out while the dump ran");
+        peer.send(&ack_for(before_seq, 0, None)).await.unwrap();
+        before.await.unwrap().unwrap();
         peer.send(&message(NLMSG_DONE, NLM_F_MULTI, dump_seq, &0i32.to_ne_bytes()))
             .await
             .unwrap();
         first.await.unwrap().unwrap();
-        let (second_seq, _) = read_requests(&peer, 1).await[0];
-        peer.send(&message(NLMSG_DONE, NLM_F_MULTI, second_seq, &0i32.to_ne_bytes()))
+        // Then the request submitted after it and the second dump, in that order.
+        let sent = read_requests(&peer, 2).await;
+        assert!(sent[0].0 < sent[1].0);
+        peer.send(&ack_for(sent[0].0, 0, None)).await.unwrap();
+        after.await.unwrap().unwrap();
+        peer.send(&message(NLMSG_DONE, NLM_F_MULTI, sent[1].0, &0i32.to_ne_bytes()))
             .await
             .unwrap();
         second.await.unwrap().unwrap();

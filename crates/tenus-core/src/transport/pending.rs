@@ -1,5 +1,5 @@
 //! The requests of one socket, from queued to answered: sequence numbers, the window, dumps
-//! one at a time, quiet requests (done by the answer to a later one), deadlines. Pure state:
+//! one at a time and nothing overtaking them, quiet requests (done by the answer to a later one), deadlines. Pure state:
 //! no socket, no clock of its own (callers pass `now`), so every rule is unit-tested here; the
 //! driver (`driver.rs`) moves bytes and calls in.
 
@@ -113,10 +113,19 @@ impl Pending {
     }
 
     /// The next request to send, with its sequence number stamped in (and NLM_F_ACK cleared
-    /// for a quiet one), or None when the window is full or nothing can go yet. Dumps wait for
-    /// the running one; requests behind a waiting dump go ahead of it.
+    /// for a quiet one), or None when the window is full or nothing can go yet.
+    ///
+    /// Requests go in the order they were queued, and a dump is one of them: nothing queued
+    /// after a dump goes until its end. A change sent while a dump runs makes the kernel flag
+    /// the dump's next part as interrupted (the table changed underway), and the dump is read
+    /// again: 50 link deletions started after a listing of 300 pairs interrupted it on every
+    /// attempt, and the listing failed with EINTR, all by the caller's own doing. A dump also
+    /// waits for the one before it, even abandoned at its deadline: the kernel runs one dump
+    /// per socket (a second gets EBUSY) until its NLMSG_DONE is read.
     pub fn next_to_send(&mut self, now: Instant) -> Option<(u32, Vec<u8>)> {
-        let mut waiting_dumps = VecDeque::new();
+        if self.dump_running && self.abandoned_dump.is_none() {
+            return None;
+        }
         let mut out = None;
         while let Some(job) = self.queue.pop_front() {
             if self.requests.len() >= WINDOW {
@@ -131,8 +140,8 @@ impl Pending {
                 continue;
             }
             if job.expect == Expect::Dump && self.dump_running {
-                waiting_dumps.push_back(job);
-                continue;
+                self.queue.push_front(job);
+                break;
             }
             let mut message = job.message;
             if message.len() < ack::NLMSG_HDRLEN {
@@ -168,9 +177,6 @@ impl Pending {
             );
             out = Some((seq, message));
             break;
-        }
-        while let Some(job) = waiting_dumps.pop_back() {
-            self.queue.push_front(job);
         }
         out
     }
@@ -552,6 +558,42 @@ mod tests {
             })
         ));
         assert!(p.is_idle());
+    }
+
+    #[test]
+    fn nothing_queued_after_a_dump_goes_before_its_end() {
+        let now = Instant::now();
+        let mut p = Pending::new();
+        let (before, _r0) = job(Expect::Ack, 1000, now);
+        let (dump, mut rd) = job(Expect::Dump, 1000, now);
+        let (after, _r1) = job(Expect::Ack, 1000, now);
+        let (second_dump, _r2) = job(Expect::Dump, 1000, now);
+        let (last, _r3) = job(Expect::Ack, 1000, now);
+        for j in [before, dump, after, second_dump, last] {
+            p.enqueue(j);
+        }
+        // What was queued before the dump goes with it; what came after waits.
+        let s0 = p.next_to_send(now).unwrap().0;
+        let sd = p.next_to_send(now).unwrap().0;
+        assert!(p.next_to_send(now).is_none(), "a request overtook a running dump");
+        answer(&mut p, &ack_for(s0, 0, None), now);
+        answer(&mut p, &message(16, 0x2, sd, &[0; 16]), now);
+        assert!(
+            p.next_to_send(now).is_none(),
+            "a request went out before the dump's end"
+        );
+        answer(&mut p, &message(NLMSG_DONE, 0x2, sd, &[0; 4]), now);
+        assert!(rd.try_recv().unwrap().is_ok());
+        // Then in order: the request, the second dump, and the last waits for that one.
+        let s1 = p.next_to_send(now).unwrap().0;
+        let sd2 = p.next_to_send(now).unwrap().0;
+        assert!(s1 < sd2);
+        assert!(
+            p.next_to_send(now).is_none(),
+            "a request overtook the second dump"
+        );
+        answer(&mut p, &message(NLMSG_DONE, 0x2, sd2, &[0; 4]), now);
+        assert!(p.next_to_send(now).is_some());
     }
 
     #[test]
