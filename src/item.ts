@@ -25,6 +25,8 @@ export abstract class ItemBuilder {
   private running?: Promise<void>;
   /** A batch builder's item's position in its batch. */
   private placed?: number;
+  /** The verb method called on it, if any (`verb`). */
+  private verbName?: string;
 
   /** @internal */
   protected constructor(
@@ -88,8 +90,13 @@ export abstract class ItemBuilder {
   }
 
   /** @internal Switches the item to another verb. */
-  protected verb(code: number): this {
+  protected verb(code: number, name: string): this {
     return this.put(() => {
+      // The last verb would win without a word: `.replace().delete()` sent only the deletion.
+      if (this.verbName !== undefined && this.verbName !== name) {
+        throw TenusError.invalidState(`${name}() after ${this.verbName}(): an item has one verb`);
+      }
+      this.verbName = name;
       this.item[0] = code;
     });
   }

@@ -306,6 +306,11 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
 
   /** @internal Reads one link (its record decoded when first read: `Link.info`). */
   readLink(ref: number | string): Promise<Link> {
+    if (this.closed) {
+      const e = TenusError.closed('link.get', { op: 'link.get' });
+      e.nameLink(typeof ref === 'string' ? ref : `#${ref}`);
+      return Promise.reject(e);
+    }
     return callThen(
       () => this.native.linkGet(JSON.stringify(ref)),
       (json) => new Link(this, json),

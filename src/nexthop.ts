@@ -97,12 +97,12 @@ export abstract class NexthopBuilder<Ref = LinkLike> extends ItemBuilder {
 
   /** `ip nexthop replace`: add it, or replace the object with this id. */
   replace(): this {
-    return this.verb(OP.nexthopReplace);
+    return this.verb(OP.nexthopReplace, 'replace');
   }
 
   /** `ip nexthop del id ID` (routes using it go with it; other options are ignored). */
   delete(): this {
-    return this.verb(OP.nexthopDelete);
+    return this.verb(OP.nexthopDelete, 'delete');
   }
 }
 

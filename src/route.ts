@@ -236,27 +236,27 @@ export abstract class RouteBuilder<Ref = LinkLike, Leg = NexthopLeg> extends Ite
 
   /** `ip route replace`: add it, or replace the route with the same key. */
   replace(): this {
-    return this.verb(OP.routeReplace);
+    return this.verb(OP.routeReplace, 'replace');
   }
 
   /** `ip route append`: add it after routes with the same key (IPv6 merges it into them). */
   append(): this {
-    return this.verb(OP.routeAppend);
+    return this.verb(OP.routeAppend, 'append');
   }
 
   /** `ip route prepend`: add it before routes with the same key. */
   prepend(): this {
-    return this.verb(OP.routePrepend);
+    return this.verb(OP.routePrepend, 'prepend');
   }
 
   /** `ip route change`: replace a route that must exist. */
   change(): this {
-    return this.verb(OP.routeChange);
+    return this.verb(OP.routeChange, 'change');
   }
 
   /** `ip route del`: what is left out matches any route. */
   delete(): this {
-    return this.verb(OP.routeDelete);
+    return this.verb(OP.routeDelete, 'delete');
   }
 }
 

@@ -169,7 +169,7 @@ export abstract class RuleBuilder extends ItemBuilder {
 
   /** `ip rule del`: the first rule matching what is given. */
   delete(): this {
-    return this.verb(OP.ruleDelete);
+    return this.verb(OP.ruleDelete, 'delete');
   }
 }
 

@@ -115,10 +115,15 @@ export class WaitFor {
    * Until the link (a name, an index or a Link) exists and `until` holds of its record;
    * resolves to that record. A name means whichever link has that name at the time.
    */
-  async link(link: LinkLike, until: (record: LinkRecord) => boolean = () => true, options: WaitOptions = {}): Promise<LinkRecord> {
+  link(link: LinkLike, until: (record: LinkRecord) => boolean = () => true, options: WaitOptions = {}): Promise<LinkRecord> {
+    return this.linkWhere('waitFor.link', link, until, options);
+  }
+
+  /** `link()`, its errors naming `op` (the helper the caller used). */
+  private async linkWhere(op: string, link: LinkLike, until: unknown, options: WaitOptions): Promise<LinkRecord> {
     const ref = this.linkArg(link);
     const holds = args.fn('until', until) as (record: LinkRecord) => boolean;
-    return this.until('waitFor.link', label(ref), { links: true }, options, (o) => {
+    return this.until(op, label(ref), { links: true }, options, (o) => {
       const record = o.link(ref);
       return record && holds(record) ? { value: record } : undefined;
     });
@@ -134,12 +139,12 @@ export class WaitFor {
 
   /** Until the link exists. */
   linkExists(link: LinkLike, options: WaitOptions = {}): Promise<LinkRecord> {
-    return this.link(link, () => true, options);
+    return this.linkWhere('waitFor.linkExists', link, () => true, options);
   }
 
   /** Until the link is administratively up (IFF_UP: what `ip link set DEV up` sets). */
   linkUp(link: LinkLike, options: WaitOptions = {}): Promise<LinkRecord> {
-    return this.link(link, (l) => l.up, options);
+    return this.linkWhere('waitFor.linkUp', link, (l: LinkRecord) => l.up, options);
   }
 
   /**
@@ -147,7 +152,7 @@ export class WaitFor {
    * a bridge with a port that has carrier).
    */
   carrier(link: LinkLike, options: WaitOptions = {}): Promise<LinkRecord> {
-    return this.link(link, (l) => l.flags.includes('LOWER_UP'), options);
+    return this.linkWhere('waitFor.carrier', link, (l: LinkRecord) => l.flags.includes('LOWER_UP'), options);
   }
 
   /** Until no link has this name (or this index). */
@@ -226,6 +231,11 @@ export class WaitFor {
     const timeout = o.timeout === undefined ? undefined : args.uint('timeout', o.timeout);
     if (timeout !== undefined && (timeout < 1 || timeout > TIMEOUT_MAX)) {
       throw TenusError.invalid('timeout', `${timeout} is out of range 1..=${TIMEOUT_MAX} (ms)`);
+    }
+    if (this.ns.closed) {
+      const e = TenusError.closed(op, { op });
+      if (link !== undefined) e.nameLink(link);
+      throw e;
     }
     const watcher = new Watcher(this.ns, { ...objects, existing: true, signal: o.signal as AbortSignal | undefined });
     let timedOut = false;

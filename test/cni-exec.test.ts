@@ -3,6 +3,7 @@
 // nothing else.
 import { describe, expect, it } from 'vitest';
 import { CniLab, needCni } from './helpers/cni';
+import { runIn } from './helpers/lab';
 
 /** stdout must be exactly one JSON document. */
 function doc(stdout: string): any {
@@ -98,6 +99,35 @@ describe('tenus-cni raw execution', () => {
       expect(del).toMatchObject({ code: 0, stdout: '' });
     }
     expect(l.reserved('n2')).toEqual([]);
+  });
+
+  it('DEL takes a configuration ADD refuses: the pod\'s link goes and its address is released', async (ctx) => {
+    // A runtime tears a pod down with the configuration it was set up with; a DEL failing on a
+    // field the plugin does not do kept the teardown stuck and the address reserved.
+    needCni(ctx);
+    const l = await CniLab.create();
+    const env = { CNI_CONTAINERID: 'c1', CNI_IFNAME: 'eth0', CNI_PATH: l.cniPath };
+    const bridge = { cniVersion: '1.1.0', name: 'n4', type: 'tenus-bridge', bridge: 'tb4', ipam: l.hostLocal('10.94.0.0/24') };
+    const ptp = { cniVersion: '1.1.0', name: 'n4', type: 'tenus-ptp', ipam: l.hostLocal('10.94.0.0/24') };
+    const refused: [object, object][] = [
+      [bridge, { ipMasq: true }],
+      [bridge, { hairpinMode: true, promiscMode: true }],
+      [bridge, { mtu: 70000 }],
+      [ptp, { ipMasq: true }],
+    ];
+    for (const [base, extra] of refused) {
+      const pod = await l.pod();
+      const type = (base as { type: string }).type;
+      const conf = { ...base, ...extra };
+      const what = `${type} ${JSON.stringify(extra)}`;
+      expect((await l.exec(type, { ...env, CNI_NETNS: pod.path, CNI_COMMAND: 'ADD' }, conf)).code, what).toBe(1);
+      expect((await l.exec(type, { ...env, CNI_NETNS: pod.path, CNI_COMMAND: 'ADD' }, base)).code, what).toBe(0);
+      expect(l.reserved('n4'), what).toHaveLength(1);
+      const del = await l.exec(type, { ...env, CNI_NETNS: pod.path, CNI_COMMAND: 'DEL' }, conf);
+      expect(del, what).toMatchObject({ code: 0, stdout: '' });
+      expect(l.reserved('n4'), what).toEqual([]);
+      expect(runIn(pod.ns, 'ip', ['-o', 'link', 'show']), what).not.toContain('eth0');
+    }
   });
 
   it('DEL with a CNI_NETNS that is no pod\'s namespace fails before releasing the address', async (ctx) => {

@@ -749,7 +749,8 @@ describe('closed namespace handles', () => {
     // for a change to a link, the link.
     const ops: [string, () => PromiseLike<unknown>, string | undefined, string | undefined][] = [
       ['links', () => ns.links(), 'link.list', undefined],
-      ['link', () => ns.link('br0'), undefined, undefined],
+      ['link', () => ns.link('br0'), 'link.get', 'br0'],
+      ['link by index', () => ns.link(7), 'link.get', '#7'],
       ['addresses', () => ns.addresses(), undefined, undefined],
       ['bridge', () => ns.bridge('br1'), 'link.add', 'br1'],
       ['veth', () => ns.veth('v0'), 'link.add', 'v0'],

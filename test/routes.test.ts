@@ -121,6 +121,21 @@ describe('routes: IPv4 replace and change (fib_tests ipv4_rt_replace)', () => {
     await ns1.route(P).via('172.16.103.2').change();
     expect(await agreed(ns1, P)).toMatchObject([gw('172.16.103.2', 'veth3')]);
   });
+
+  it('a second, different verb on one builder is refused before sending (the last won silently)', async (ctx) => {
+    needRoot(ctx);
+    const { ns1 } = await routeSetup();
+    await ns1.route(P).via('172.16.101.2');
+    const before = await agreed(ns1, P);
+    await expect(ns1.route(P).via('172.16.103.2').replace().delete()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE', message: expect.stringContaining('delete() after replace()') });
+    await expect(ns1.batch((b) => void b.route(P).via('172.16.103.2').change().append())).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    await expect(ns1.nexthop(7).dev('veth1').replace().delete()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    await expect(ns1.rule({ table: 100, priority: 330 }).delete().delete()).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await agreed(ns1, P)).toEqual(before);
+    // The same verb twice is that verb.
+    await ns1.route(P).via('172.16.103.2').replace().replace();
+    expect(await agreed(ns1, P)).toMatchObject([gw('172.16.103.2', 'veth3')]);
+  });
 });
 
 describe('routes: IPv6 add / append / replace (fib_tests ipv6_rt_add, ipv6_rt_replace)', () => {

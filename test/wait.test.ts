@@ -229,8 +229,11 @@ describe('waitFor gives up', () => {
     const start = Date.now();
     const e = await ns.waitFor.linkExists('never', { timeout: 200 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(TenusError);
-    expect(e).toMatchObject({ code: 'ETIMEDOUT', kind: 'timeout', op: 'waitFor.link', link: 'never' });
+    expect(e).toMatchObject({ code: 'ETIMEDOUT', kind: 'timeout', op: 'waitFor.linkExists', link: 'never' });
     expect(Date.now() - start).toBeGreaterThanOrEqual(190);
+    // Each helper names itself (they all wait on a link).
+    await expect(ns.waitFor.carrier('lo', { timeout: 50 })).rejects.toMatchObject({ code: 'ETIMEDOUT', op: 'waitFor.carrier', link: 'lo' });
+    await expect(ns.waitFor.link('lo', (l) => l.mtu === 1, { timeout: 50 })).rejects.toMatchObject({ code: 'ETIMEDOUT', op: 'waitFor.link', link: 'lo' });
   });
 
   it('when its signal aborts, with the signal’s reason; at once when aborted already', async (ctx) => {
@@ -250,7 +253,9 @@ describe('waitFor gives up', () => {
     const waiting = ns.waitFor.linkUp('never');
     expect(await pending(waiting)).toBe(true);
     ns.close();
-    await expect(waiting).rejects.toMatchObject({ code: 'EBADF', op: 'waitFor.link' });
+    await expect(waiting).rejects.toMatchObject({ code: 'EBADF', op: 'waitFor.linkUp' });
+    // Closed before: the same, not the watcher's own error.
+    await expect(ns.waitFor.linkExists('x')).rejects.toMatchObject({ code: 'EBADF', op: 'waitFor.linkExists', link: 'x' });
   });
 
   it('refuses bad arguments before waiting: each rejects (none is thrown, so .catch() sees it)', async (ctx) => {

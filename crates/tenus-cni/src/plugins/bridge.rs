@@ -629,8 +629,8 @@ async fn port_up(h: &Handle, name: &str) -> Result<LinkRecord> {
     }
 }
 
+/// DEL reads none of the type's own fields: see `delete_pod_link`.
 pub async fn del(conf: &NetConf, inv: &Invocation) -> Result<()> {
-    Conf::read(conf)?;
     super::delete_pod_link(conf, inv).await
 }
 

@@ -328,9 +328,8 @@ async fn attach(
     Ok(result)
 }
 
-pub async fn del(p: Plugin, conf: &NetConf, inv: &Invocation) -> Result<()> {
-    let c: Conf = conf.plugin()?;
-    kind(p, &c)?;
+/// DEL reads none of the type's own fields: see `delete_pod_link`.
+pub async fn del(_: Plugin, conf: &NetConf, inv: &Invocation) -> Result<()> {
     delete_pod_link(conf, inv).await
 }
 

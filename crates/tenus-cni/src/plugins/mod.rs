@@ -117,6 +117,11 @@ pub async fn or_release<T>(ipam: Option<&Ipam<'_>>, work: impl Future<Output = R
 /// (an RCU grace period), IPAM for a process. The first error is reported. A `CNI_NETNS` that
 /// is there but is no pod's namespace (not a namespace file, this process's own) is refused
 /// before anything is released: the pod would keep an address IPAM hands to another.
+///
+/// No plugin type's DEL reads its own fields: a runtime calls DEL with the configuration an
+/// ADD refused (an unsupported `ipMasq`, hairpin and promiscuous mode together, an MTU out of
+/// range), and a DEL failing on it would keep the pod's teardown stuck and its address
+/// reserved. The reference plugins check such fields in ADD only, too.
 pub async fn delete_pod_link(conf: &NetConf, inv: &Invocation) -> Result<()> {
     let pod = match inv.netns.is_empty() {
         true => None,
