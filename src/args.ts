@@ -161,16 +161,39 @@ function index(arg: string, value: unknown): number {
 
 /** Reads one property, turning a getter that throws into an error naming the argument. */
 function read(arg: string, from: object, key: string): unknown {
-  return guarded(arg, () => (from as Record<string, unknown>)[key]);
+  try {
+    return (from as Record<string, unknown>)[key];
+  } catch (e) {
+    throw readFailed(arg, e);
+  }
 }
 
-/** `look()`, whose throwing (a getter's, a Proxy's trap) becomes an error naming `arg`. */
-function guarded<T>(arg: string, look: () => T): T {
+/**
+ * The names of an options bag's options: its own enumerable properties, of a plain object only
+ * (`plainOnly`). A Map, a Date or a class's instance given as the options would lose them
+ * without a word (a Map's entries, getters on a prototype, inherited properties). A plain
+ * object of any realm has a prototype whose own prototype is null (or none at all).
+ */
+function optionKeys(arg: string, value: object, plainOnly: boolean): string[] {
+  let plain = true;
+  let keys: string[];
   try {
-    return look();
+    if (plainOnly) {
+      const proto: unknown = Object.getPrototypeOf(value);
+      plain = proto === null || Object.getPrototypeOf(proto) === null;
+    }
+    keys = Object.keys(value);
   } catch (e) {
-    throw TenusError.invalid(arg, `reading it threw: ${e instanceof Error ? e.message : String(e)}`);
+    // A Proxy's trap.
+    throw readFailed(arg, e);
   }
+  if (!plain) throw wrongType(arg, 'a plain object of options', value, 'only its own properties would be read');
+  return keys;
+}
+
+/** Reading `arg` threw `e` (a getter, a Proxy's trap). */
+function readFailed(arg: string, e: unknown): TenusError {
+  return TenusError.invalid(arg, `reading it threw: ${e instanceof Error ? e.message : String(e)}`);
 }
 
 /** Checks and converts one option (`link`, say); `arg`, when set, is what errors call it. */
@@ -242,18 +265,6 @@ function bag(arg: string, value: unknown, convert: Converters, outer: string | u
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw wrongType(arg, 'an object of options', value);
   }
-  // Own enumerable properties are what is read: a Map, a Date or a class's instance given as
-  // the options would lose them without a word (a Map's entries, getters on a prototype,
-  // inherited properties). A plain object of any realm has a prototype whose own prototype is
-  // null (or none at all). (A value inside the options is an option's: an unknown name is
-  // refused by that name first, `known`.)
-  const plain =
-    outer !== undefined ||
-    guarded(arg, () => {
-      const proto: unknown = Object.getPrototypeOf(value);
-      return proto === null || Object.getPrototypeOf(proto) === null;
-    });
-  if (!plain) throw wrongType(arg, 'a plain object of options', value, 'only its own properties would be read');
   const out: Record<string, unknown> = {};
   // An indexed loop, not `for...of`: the iterator protocol's bytecode (and the try/finally
   // that closes the iterator) made this the hottest function of an awaited creation, which V8
@@ -261,7 +272,9 @@ function bag(arg: string, value: unknown, convert: Converters, outer: string | u
   // core from the calls themselves on two cores. 1,000 awaited macvlans in fresh processes,
   // medians of 40 interleaved runs: 181.8 -> 171.6 ms (C request->ACK floor 135.4); in a
   // noisier sitting, no difference.
-  const keys = guarded(arg, () => Object.keys(value));
+  // (A value inside the options is an option's: an unknown name is refused by that name first,
+  // `known`, whatever the value.)
+  const keys = optionKeys(arg, value, outer === undefined);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     const c = Object.hasOwn(convert, key) ? convert[key] : undefined;
