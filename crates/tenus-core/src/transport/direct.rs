@@ -54,7 +54,7 @@ const TAKE_BACK_AFTER: Duration = Duration::from_micros(10);
 /// the event loop of the thread calling goes without a turn for no longer than a run of
 /// answers settled in place does (the binding's settle.rs). Requests the kernel usually takes
 /// longer over are not run here at all (settle.rs `may_run_here`).
-pub(super) const IN_PLACE: Duration = Duration::from_millis(2);
+const IN_PLACE: Duration = Duration::from_millis(2);
 
 /// What `Direct::run` leaves to do.
 #[derive(Debug, PartialEq, Eq)]
