@@ -16,13 +16,20 @@ const NON_FINITE = new Map<unknown, string>([
   [-Number.MAX_VALUE, '-Infinity'],
 ]);
 
-/** How a value is shown in an error message. */
+/**
+ * Whether `value` is a plain object: of any realm, its prototype's own prototype is null (or it
+ * has none at all). May throw (a Proxy's trap).
+ */
+function isPlain(value: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
 /** An object in an error: a plain one, or one of a named class (`a Map`). */
 function objectShown(value: object): string {
   try {
-    const proto: unknown = Object.getPrototypeOf(value);
-    if (proto === null || Object.getPrototypeOf(proto) === null) return 'an object';
-    const name = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+    if (isPlain(value)) return 'an object';
+    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } }).constructor?.name;
     if (typeof name !== 'string' || name === '' || name === 'Object') return 'an object with a prototype';
     return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
   } catch {
@@ -30,6 +37,7 @@ function objectShown(value: object): string {
   }
 }
 
+/** How a value is shown in an error message. */
 function show(value: unknown): string {
   switch (typeof value) {
     case 'number':
@@ -171,17 +179,13 @@ function read(arg: string, from: object, key: string): unknown {
 /**
  * The names of an options bag's options: its own enumerable properties, of a plain object only
  * (`plainOnly`). A Map, a Date or a class's instance given as the options would lose them
- * without a word (a Map's entries, getters on a prototype, inherited properties). A plain
- * object of any realm has a prototype whose own prototype is null (or none at all).
+ * without a word (a Map's entries, getters on a prototype, inherited properties).
  */
 function optionKeys(arg: string, value: object, plainOnly: boolean): string[] {
   let plain = true;
   let keys: string[];
   try {
-    if (plainOnly) {
-      const proto: unknown = Object.getPrototypeOf(value);
-      plain = proto === null || Object.getPrototypeOf(proto) === null;
-    }
+    if (plainOnly) plain = isPlain(value);
     keys = Object.keys(value);
   } catch (e) {
     // A Proxy's trap.

@@ -136,7 +136,6 @@ impl Error {
         }
     }
 
-    /// Fills in the operation and link for errors raised below the level that knows them.
     /// A kernel error whose text becomes `text(the kernel's)` where that gives one: what tenus
     /// knows of an error the kernel explains poorly or not at all.
     pub(crate) fn with_extack(mut self, text: impl FnOnce(Option<&str>) -> Option<String>) -> Self {
@@ -148,6 +147,7 @@ impl Error {
         self
     }
 
+    /// Fills in the operation and link for errors raised below the level that knows them.
     pub fn context(mut self, new_op: &str, new_link: Option<&str>) -> Self {
         match &mut self {
             Error::Kernel { op, link, .. } | Error::Timeout { op, link, .. } => {

@@ -122,8 +122,8 @@ pub trait Step: Sized + Send + Sync {
     /// What the item is about, for errors (a link's name, an address, ...).
     fn label(&self) -> Option<String>;
 
-    /// Its kernel error, with what the kernel leaves unsaid (the name a rename found taken, the
-    /// kind a kernel has no module for); by default as it is.
+    /// Its kernel error, with what the kernel leaves unsaid (the name a rename found taken, a
+    /// master that takes no ports); by default as it is.
     fn explain(&self, error: Error) -> Error {
         error
     }
