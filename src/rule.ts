@@ -7,7 +7,7 @@ import { ItemBuilder, numberOrName } from './item';
 import { call } from './native';
 import type { LinkCheck } from './kinds';
 import type { Netns } from './netns';
-import { OP, type Item } from './ops';
+import { OP } from './ops';
 import type { Run } from './run';
 import type { Family, IpProtocol, Range, RouteProtocol, RouteTableName, RuleAction, RuleOptions, RuleRecord } from './native';
 
@@ -201,8 +201,9 @@ export class RuleChain extends RuleBuilder implements PromiseLike<void> {
 export class BatchRule extends RuleBuilder {
   /** @internal Use `BatchBuilder.rule()`. */
   constructor(run: Run, options?: RuleSettings) {
-    const item: Item = [OP.ruleAdd, ruleOptions(options, args.linkIn(run.ns))];
-    super(run, item);
+    super(run, [OP.ruleAdd, {}]);
+    // Checked before the item joins the batch: a bad option throws and leaves nothing in it.
+    this.setOptions(ruleOptions(options, this.link));
     this.place(run);
   }
 }

@@ -23,8 +23,9 @@
 //! `TENUS_RUN_HERE_US` (default 1000 µs; 0 turns it off) run so; once the streak limit is
 //! reached, such a call's answer is settled after a turn of the event loop, as above.
 //! A future that has to wait after all (a namespace thread, a busy socket, an answer the
-//! kernel has not given within 2 ms) moves on to the I/O thread where it left off. `run_now` hands an answer settled so back as it is, with no
-//! promise at all (`runNow`: an awaited call reads it at once).
+//! kernel has not given within 2 ms) moves on to the I/O thread where it left off. `run_now`
+//! hands an answer settled so back as it is, with no promise at all (`runNow`: an awaited call
+//! reads it at once).
 //!
 //! A call may also take a JavaScript callback (a listing's parts, a batch's progress): the I/O
 //! thread calls it through the same queue the promise is settled by, so every call made before
