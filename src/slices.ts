@@ -20,6 +20,8 @@ export class Slices<P> {
   private sliceStart = -1;
   /** Settles `done()`'s promise: with nothing once every part is worked on, or the error of one. */
   private drained?: (error?: unknown) => void;
+  /** A part's error from a turn before `done()` was asked for: `done()` rejects with it. */
+  private failure?: { error: unknown };
 
   constructor(
     /** What is done with a part. */
@@ -36,13 +38,15 @@ export class Slices<P> {
     else this.waiting.push(part);
   }
 
-  /** Forgets the parts waiting (the dump is being read again from the start). */
+  /** Forgets the parts waiting, and a part's failure (the dump is being read again from the start). */
   clear(): void {
     this.waiting.length = 0;
+    this.failure = undefined;
   }
 
   /** Resolves once every part added has been worked on (undefined when none waits). */
   done(): Promise<void> | undefined {
+    if (this.failure !== undefined) return Promise.reject(this.failure.error);
     if (this.waiting.length === 0) return undefined;
     return new Promise((resolve, reject) => {
       this.drained = (error) => (error === undefined ? resolve() : reject(error));
@@ -75,7 +79,8 @@ export class Slices<P> {
     if (this.waiting.length === 0) {
       const drained = this.drained;
       this.drained = undefined;
-      drained?.(error);
+      if (drained !== undefined) drained(error);
+      else if (error !== undefined) this.failure = { error };
     }
   };
 }

@@ -74,4 +74,14 @@ describe('slices of the event loop', () => {
     await expect(done).rejects.toThrow('bad part -1');
     expect(worked).toEqual([0, 10, 11]);
   });
+
+  it('a part failing on a turn before done() is asked for still rejects done()', async () => {
+    // Its error was dropped: the listing resolved with the records of the parts before it.
+    const { slices, worked, turns } = played(5);
+    slices.add(0);
+    slices.add(-1);
+    turn(turns);
+    expect(worked).toEqual([0]);
+    await expect(slices.done()).rejects.toThrow('bad part -1');
+  });
 });
