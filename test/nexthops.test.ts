@@ -2,12 +2,12 @@
 // checked against `ip -j nexthop`, with the behaviours of the kernel's fib_nexthops.sh ported
 // (ipv4/ipv6 _fcnal, _grp_fcnal, _fdb_grp_fcnal): routes that use them, groups that follow
 // their members, admin down. Resilient groups where the kernel has them (detected). Undo in
-// rollback batches; bad input.
+// rollback batches, and of a down() that took a link's objects; bad input.
 import { describe, expect, it } from 'vitest';
 import type { Netns, NexthopRecord } from '../src';
 import { rejection } from './helpers/check';
 import { lab, needRoot, runIn } from './helpers/lab';
-import { allRoutes, ipNexthops, ipRoutes, noDad, sysctl } from './helpers/routing';
+import { allRoutes, ipNexthops, ipRoutes, noDad, noLinkdown, sysctl } from './helpers/routing';
 
 /**
  * fib_nexthops.sh's setup: `me` with veth1 (172.16.1.1/24, 2001:db8:91::1/64) and veth3
@@ -325,6 +325,60 @@ describe('nexthops: undo, bad input', () => {
     expect(routes()).toEqual(before);
     expect(runIn(me, 'ip', ['route', 'get', '10.66.1.1'])).toContain('dev veth1');
   });
+
+  for (const how of ['chain', 'batch'] as const) {
+    it(`a down() undone (${how}) puts back the link's objects, their places in groups and the routes on them`, async (ctx) => {
+      // The kernel deletes every object on a link that goes down but blackholes
+      // (nexthop_flush_dev): groups lose them (101, 102 made of them alone go too), and the
+      // routes on them or on such a group go with them; 100 keeps its leg on veth3.
+      needRoot(ctx);
+      const { me } = await setup();
+      await me.nexthop(10).via('172.16.1.2').dev('veth1');
+      await me.nexthop(11).dev('veth1').family('inet');
+      await me.nexthop(12).via('2001:db8:91::2').dev('veth1').protocol('static');
+      await me.nexthop(13).via('172.16.2.2').dev('veth3');
+      await me.nexthop(14).blackhole();
+      await me.nexthop(15).via('172.16.9.9').dev('veth1').onlink();
+      await me.nexthop(100).group([{ id: 10, weight: 2 }, { id: 13, weight: 3 }]);
+      await me.nexthop(101).group([{ id: 10 }, { id: 11 }, { id: 15, weight: 4 }]);
+      await me.nexthop(102).group([{ id: 12 }]);
+      await me.route('10.80.0.0/24').nexthop(10);
+      await me.route('10.81.0.0/24').nexthop(100).table(300);
+      await me.route('10.82.0.0/24').nexthop(101).metric(5);
+      await me.route('10.83.0.0/24').nexthop(13);
+      await me.route('10.84.0.0/24').nexthop(14);
+      await me.route('2001:db8:180::/64').nexthop(102);
+      await me.route('2001:db8:181::/64').nexthop(12).table(300);
+      const objects = (): unknown[] =>
+        JSON.parse(runIn(me, 'ip', ['-j', '-d', 'nexthop', 'show'])).map((n: object) => ({ ...n, flags: undefined }));
+      const routes = async (): Promise<string[]> => {
+        await me.waitFor.carrier('veth1', { timeout: 5000 });
+        await noLinkdown(me);
+        return allRoutes(me).split('\n').sort();
+      };
+      const objectsBefore = objects();
+      const routesBefore = await routes();
+      expect(routesBefore.join('\n')).toContain('10.82.0.0/24 nhid 101');
+
+      if (how === 'chain') {
+        // The address is there: EEXIST, after the link went down.
+        await expect(me.link('veth1').down().address('172.16.1.1/24')).rejects.toMatchObject({ code: 'EEXIST' });
+      } else {
+        const r = await me.batch(
+          (b) => {
+            b.set('veth1', { up: false });
+            b.route('10.99.0.0/16').via('172.16.199.1'); // unreachable gateway: fails
+          },
+          { onError: 'rollback' },
+        );
+        expect(r.undoErrors).toEqual([]);
+        expect(r.items.map((i) => i.status)).toEqual(['undone', 'failed']);
+      }
+      expect(objects()).toEqual(objectsBefore);
+      expect(await routes()).toEqual(routesBefore);
+      expect(runIn(me, 'ip', ['route', 'get', '10.82.0.1'])).toContain('dev veth1');
+    });
+  }
 
   it('refuses bad input before sending, naming the argument', async (ctx) => {
     needRoot(ctx);

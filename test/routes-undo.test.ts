@@ -367,6 +367,40 @@ describe('routes: undo in rollback batches', () => {
       expect(await routeSetUp(ns1)).toEqual(before);
     });
 
+    it('they come back where they stood among the routes of their key (the first one is used)', async (ctx) => {
+      needRoot(ctx);
+      const { ns1 } = await routeSetup();
+      // veth1's route first, then one appended through veth3: in main and table 100, and IPv6
+      // beside a route on veth3 with the same metric.
+      await ns1.route('10.50.0.0/16').via('172.16.101.2');
+      runIn(ns1, 'ip', ['route', 'append', '10.50.0.0/16', 'via', '172.16.103.2']);
+      await ns1.route('10.51.0.0/16').via('172.16.101.2').table(100);
+      runIn(ns1, 'ip', ['route', 'append', '10.51.0.0/16', 'via', '172.16.103.2', 'table', '100']);
+      await ns1.route('2001:db8:150::/64').dev('veth1');
+      runIn(ns1, 'ip', ['-6', 'route', 'append', '2001:db8:150::/64', 'dev', 'veth3']);
+      const keys = async (): Promise<string[]> => {
+        await ns1.waitFor.carrier('veth1', { timeout: 5000 });
+        await noLinkdown(ns1);
+        return ['-4', '-6'].flatMap((f) =>
+          runIn(ns1, 'ip', [f, 'route', 'show', 'table', 'all'])
+            .split('\n')
+            .filter((l) => /^(10\.5[01]\.|2001:db8:150::)/.test(l)),
+        );
+      };
+      const before = await keys();
+      expect(before).toHaveLength(6);
+      const undos: [string, () => Promise<unknown>][] = [
+        ['down() in a chain', () => expect(ns1.link('veth1').down().address('172.16.101.1/24')).rejects.toMatchObject({ code: 'EEXIST' })],
+        ['down in a batch', async () => expect(await failing(ns1, (b) => b.set('veth1', { up: false }))).toEqual(['undone', 'failed'])],
+        ['last IPv4 address', async () => expect(await failing(ns1, (b) => b.deleteAddress('veth1', '172.16.101.1/24'))).toEqual(['undone', 'failed'])],
+      ];
+      for (const [what, undo] of undos) {
+        await undo();
+        expect({ what, keys: await keys() }).toEqual({ what, keys: before });
+        expect((await ns1.routeGet('10.50.1.1')).dev).toBe('veth1');
+      }
+    });
+
     it("the link's last IPv4 address deleted in a rollback batch", async (ctx) => {
       needRoot(ctx);
       const { ns1 } = await routeSetup();

@@ -24,10 +24,11 @@ use crate::message::{decode, encode, Flags};
 use crate::neigh::flushed as neigh_flushed;
 use crate::neigh::get::dump_of_link;
 use crate::route::dropped::{
-    by_source, dropped_of, dump_inet, dump_through, local_address, only_through, readd, Cause,
+    by_source, dropped_of, dump_inet, dump_through, local_address, only_through, Cause,
 };
 use crate::route::record::read_route;
 use crate::route::spec::{Family, Route};
+use crate::route::verbs::readd_in_order;
 use crate::transport::Messages;
 
 pub use list::AddressFilter;
@@ -690,7 +691,7 @@ fn taken_v4(before: &Before, a: &OnLink) -> Option<TakenV4> {
 /// from the link `index` (`routes`: every IPv4 route, read just before the deletion): when
 /// they were the link's `last` IPv4 addresses, every route whose every leg is on the link; and
 /// those, through any link, with a taken address as their preferred source
-/// (`route/dropped.rs`).
+/// (`route/dropped.rs`), each where it stood among the routes of its key (the first is used).
 fn readd_dropped_routes(routes: &[Route], index: u32, taken: &TakenV4, last: bool) -> Vec<Vec<u8>> {
     let mut dropped = if last {
         let through = routes.iter().filter(|r| only_through(r, index));
@@ -703,7 +704,8 @@ fn readd_dropped_routes(routes: &[Route], index: u32, taken: &TakenV4, last: boo
             .into_iter()
             .filter(|r| !(last && only_through(r, index))),
     );
-    readd(dropped, index).collect()
+    // Built from the kernel's own answers (links by index): encoding cannot fail.
+    readd_in_order(routes, |r| dropped.contains(r)).unwrap_or_default()
 }
 
 /// Whether the addresses `taken` were the last IPv4 addresses of the link `index`, as the

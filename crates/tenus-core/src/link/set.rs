@@ -13,8 +13,9 @@
 //! addresses again by itself). A link that goes down also loses the routes through it and its
 //! neighbours (a MAC change, the neighbours): a change that takes it down (or into or out of a
 //! VRF), changes its MAC or turns IPv6 off (every link's IPv6 ones then) reads them, and its
-//! undo adds them again last (`route/dropped.rs`, `neigh/flushed.rs`). A change that also
-//! renames is undone the same way.
+//! undo adds them again last (`route/dropped.rs`, `neigh/flushed.rs`); going down also deletes
+//! the nexthop objects on the link, which come back with their places in groups and the routes
+//! on them (`nexthop/flushed.rs`). A change that also renames is undone the same way.
 //!
 //! A bridge's MTU follows its ports: unless it was set on the bridge after its creation, the
 //! kernel sets it to the least MTU of its ports, or to 1500 when the last one leaves
@@ -53,11 +54,13 @@ use crate::handle::Handle;
 use crate::message::{decode, encode, Flags};
 use crate::neigh::flushed as neigh_flushed;
 use crate::neigh::get::dump_of_link;
+use crate::nexthop::flushed as nexthop_flushed;
 use crate::route::dropped::{
-    any_through, dropped, dropped_of, dump_family, dump_through, read_dropped, readd, Cause, FAMILIES,
+    any_through, dropped_of, dump_family, dump_through, read_dropped, readd, Cause, FAMILIES,
 };
 use crate::route::record::read_route;
-use crate::route::spec::Family;
+use crate::route::spec::{Family, Route};
+use crate::route::verbs::readd_in_order;
 use crate::transport::Messages;
 
 use super::fast::read_link;
@@ -245,6 +248,8 @@ enum Slot {
     Fdb,
     /// The bridges' VLANs, for those of a port that leaves its bridge (`bridge/left.rs`).
     Vlans,
+    /// Every nexthop object, for those on a link that goes down (`nexthop/flushed.rs`).
+    Nexthops,
 }
 
 /// `ip link set DEV ...` as a batch item: `[code, link, change]`.
@@ -305,8 +310,8 @@ impl SetLink {
 
     /// Where the reads before the change are in `Before`: the link (0), the master it attaches
     /// to (1, when it `attaches`), then the follow-up reads: the links, the IPv6 addresses, the
-    /// routes through the link and its neighbours of each family, and its FDB entries (empty
-    /// where not needed).
+    /// routes through the link and its neighbours of each family, its FDB entries, the bridges'
+    /// VLANs and every nexthop object (empty where not needed).
     fn slot(&self, read: Slot) -> usize {
         let first = 1 + usize::from(self.attaches());
         match read {
@@ -317,6 +322,7 @@ impl SetLink {
             Slot::Neighbours(family) => first + 4 + family,
             Slot::Fdb => first + 6,
             Slot::Vlans => first + 7,
+            Slot::Nexthops => first + 8,
         }
     }
 
@@ -390,9 +396,19 @@ impl SetLink {
         }
         v6_off.sort_unstable();
         v6_off.dedup();
-        // Then the routes the kernel deleted as the link went down (read only then), or as IPv6
-        // was turned off on links (every link's IPv6 routes read then): their gateways are
-        // reachable again.
+        // Then the nexthop objects on the link the kernel deleted as it went down, with their
+        // places in groups (the routes on them go back with the others, below).
+        let (objects, objects_went) = match before.get(self.slot(Slot::Nexthops)) {
+            // Built from the kernel's own answers (links by index): encoding cannot fail.
+            Some(read) => {
+                nexthop_flushed::readd(read, &nexthop_flushed::on_link(read, was.index)).unwrap_or_default()
+            }
+            None => Default::default(),
+        };
+        out.extend(objects);
+        // Then the routes the kernel deleted as the link went down (every route read then),
+        // or as IPv6 was turned off on links (every link's IPv6 routes read then): their
+        // gateways are reachable again.
         for (k, family) in FAMILIES.into_iter().enumerate() {
             let Some(read) = before.get(self.slot(Slot::Routes(k))) else {
                 continue;
@@ -410,10 +426,11 @@ impl SetLink {
                 out.extend(readd(dropped_of(through, family, *index, Cause::Leaves), *index));
             }
             if !off.contains(&was.index) {
-                out.extend(readd(
-                    dropped(read, family, was.index, Cause::GoesDown),
-                    was.index,
-                ));
+                // Where they stood among the routes of their key: the first one is used.
+                let routes: Vec<Route> = read.iter().filter_map(read_route).collect();
+                let dropped = dropped_of(routes.iter().cloned(), family, was.index, Cause::GoesDown);
+                let went = |r: &Route| dropped.contains(r) || nexthop_flushed::on_any(r, &objects_went);
+                out.extend(readd_in_order(&routes, went).unwrap_or_default());
             }
         }
         // And the neighbours set by hand the kernel flushed as it went down or changed its MAC,
@@ -532,6 +549,11 @@ impl Step for SetLink {
         Undo::Restore
     }
 
+    // A kernel before 5.3 has no nexthop objects and refuses their dump: none to put back.
+    fn absent(&self, error: &Error) -> bool {
+        error.errno() == Some(libc::EOPNOTSUPP)
+    }
+
     /// The link itself, and the master it attaches to; then, for a change of its MTU, up state,
     /// master or MAC, what the kernel may change with it (`reads_more`: the links and IPv6
     /// addresses, the routes through it, its neighbours), once the link tells which.
@@ -610,9 +632,12 @@ impl Step for SetLink {
         };
         // Below 1280 the kernel turns IPv6 off on the link and on those that follow it below
         // (`addrconf_ifdown`): their IPv6 routes and neighbours go too, every link's are read.
+        // Going down, every route is read: those that go come back where they stood among the
+        // other routes of their key.
         for family in FAMILIES {
             let message = match family {
                 Family::Inet6 if every_link => dump_family(family),
+                _ if goes_down => dump_family(family),
                 _ => dump_through(family, before.index),
             };
             let v6_off = every_link && family == Family::Inet6;
@@ -633,6 +658,11 @@ impl Step for SetLink {
         reads
             .requests
             .push(dump(leaves_bridge, bridge_left::dump_request()));
+        // A link that goes down loses its nexthop objects, and they their places in groups:
+        // every object is read (`nexthop/flushed.rs`).
+        reads
+            .requests
+            .push(dump(goes_down, nexthop_flushed::dump_every()));
         Ok(reads)
     }
 

@@ -10,9 +10,11 @@
 //! - delete: read the same way and added back, with what the kernel took away with it: the
 //!   object is taken out of its groups (a group left empty goes too) and the routes that use
 //!   it or such a group are deleted. So the routes of every table are read before as well;
-//!   the groups are put back as read, then those routes.
+//!   the groups are put back as read, then those routes (`flushed.rs`, which a link's going
+//!   down uses too).
 
 pub mod encode;
+pub(crate) mod flushed;
 pub mod spec;
 
 use serde::de::SeqAccess;
@@ -31,7 +33,6 @@ use crate::route::spec::{Family, Route, NEXTHOP_ID};
 use crate::route::verbs::readd_in_order;
 
 pub use encode::NexthopRecord;
-use spec::Kind;
 pub use spec::{GroupMember, GroupType, Nexthop, NexthopOptions, Resilience};
 
 use encode::{dump_request, encode_delete, encode_get, encode_nexthop, read_nexthop, Verb};
@@ -56,7 +57,7 @@ fn read_options<'de, A: SeqAccess<'de>>(seq: &mut A) -> Parsed<Nexthop, A::Error
 
 /// Every object, read before an item whose undo needs the old one.
 fn read_all() -> Reads {
-    Reads::dump(dump_request(None, false, false))
+    Reads::dump(flushed::dump_every())
 }
 
 /// An object's key in a shared dump of every object (`batch/shared.rs`).
@@ -190,41 +191,16 @@ impl Step for DeleteNexthop {
         Ok(encode_delete(self.0))
     }
     fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
-        let Some(n) = was(before, self.0) else {
+        let (Some(objects), Some(_)) = (before.first(), was(before, self.0)) else {
             return Ok(Vec::new());
         };
-        let mut requests = vec![encode_nexthop(&n.as_request(), Verb::Add, index_only)?];
-        // Its groups, as they were; one it was the only member of went with it.
-        let mut gone = vec![self.0];
-        let objects = before
-            .first()
-            .into_iter()
-            .flat_map(|m| m.iter().filter_map(read_nexthop));
-        for group in objects {
-            let Kind::Group { members, .. } = &group.kind else {
-                continue;
-            };
-            if !members.iter().any(|(id, _)| *id == self.0) {
-                continue;
-            }
-            let verb = if members.len() == 1 {
-                gone.push(group.id);
-                Verb::Add
-            } else {
-                Verb::Replace
-            };
-            requests.push(encode_nexthop(&group.as_request(), verb, index_only)?);
-        }
-        // The routes on it or on a group that went, which the kernel deleted: put back where
-        // they stood among the routes of their key.
         let routes: Vec<Route> = before
             .iter()
             .skip(1)
             .flat_map(|m| m.iter().filter_map(read_route))
             .collect();
-        requests.extend(readd_in_order(&routes, |r| {
-            r.nexthop.is_some_and(|id| gone.contains(&id))
-        })?);
+        let (mut requests, went) = flushed::readd(objects, &[self.0])?;
+        requests.extend(readd_in_order(&routes, |r| flushed::on_any(r, &went))?);
         Ok(requests.into_iter().map(|r| (names.target, r)).collect())
     }
 }

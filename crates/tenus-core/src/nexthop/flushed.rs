@@ -1,0 +1,71 @@
+//! Nexthop objects the kernel deletes along with something else, and what goes with them: an
+//! object taken by `ip nexthop del`, or every object on a link that goes down
+//! (`nexthop_flush_dev` on NETDEV_DOWN: a `down()`, a VRF the link joins or leaves). The kernel
+//! takes each out of its groups (a group left empty goes too) and deletes the routes on it or
+//! on such a group. Every object is read before (the groups hold the places), and the routes;
+//! the undo adds the objects back, then their groups as they were, then those routes where they
+//! stood among the routes of their key.
+
+use crate::error::Result;
+use crate::link::LinkRef;
+use crate::route::spec::Route;
+use crate::route::verbs::index_only;
+use crate::transport::Messages;
+
+use super::encode::{dump_request, encode_nexthop, read_nexthop, Verb};
+use super::spec::{Kind, Nexthop};
+
+/// The dump of every object, groups included.
+pub(crate) fn dump_every() -> Vec<u8> {
+    dump_request(None, false, false)
+}
+
+/// The objects of `objects` (a `dump_every` answer).
+fn read(objects: &Messages) -> impl Iterator<Item = Nexthop> + '_ {
+    objects.iter().filter_map(read_nexthop)
+}
+
+/// The ids of the objects on the link `index` that its going down deletes: every one with the
+/// link as its `dev` but blackholes (which the kernel keeps, on the loopback).
+pub(crate) fn on_link(objects: &Messages, index: u32) -> Vec<u32> {
+    read(objects)
+        .filter(|n| matches!(&n.kind, Kind::Path { dev: Some(LinkRef::Index(i)), .. } if *i == index))
+        .map(|n| n.id)
+        .collect()
+}
+
+/// The requests that put back the objects `gone` (as `objects` had them), then their places in
+/// their groups (a group they alone made up is added again); and every id that went: theirs and
+/// those groups'. The routes on any of them went too: the caller puts them back after these
+/// (`readd_in_order`), from the routes it read.
+pub(crate) fn readd(objects: &Messages, gone: &[u32]) -> Result<(Vec<Vec<u8>>, Vec<u32>)> {
+    let mut out = Vec::new();
+    let mut went = gone.to_vec();
+    if gone.is_empty() {
+        return Ok((out, went));
+    }
+    for n in read(objects).filter(|n| gone.contains(&n.id)) {
+        out.push(encode_nexthop(&n.as_request(), Verb::Add, index_only)?);
+    }
+    for group in read(objects) {
+        let Kind::Group { members, .. } = &group.kind else {
+            continue;
+        };
+        if !members.iter().any(|(id, _)| gone.contains(id)) {
+            continue;
+        }
+        let verb = if members.iter().all(|(id, _)| gone.contains(id)) {
+            went.push(group.id);
+            Verb::Add
+        } else {
+            Verb::Replace
+        };
+        out.push(encode_nexthop(&group.as_request(), verb, index_only)?);
+    }
+    Ok((out, went))
+}
+
+/// Whether `route` is on one of the objects `went`.
+pub(crate) fn on_any(route: &Route, went: &[u32]) -> bool {
+    route.nexthop.is_some_and(|id| went.contains(&id))
+}
