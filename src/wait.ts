@@ -32,7 +32,7 @@ export interface RouteWaitOptions extends WaitOptions {
   table?: number | 'main' | 'local' | 'default' | 'all';
   /** Its output link (of one of its legs, for a multipath route). */
   dev?: LinkLike;
-  /** Its gateway (of one of its legs). */
+  /** Its gateway (of one of its legs; with `dev`, of the same leg). */
   via?: string;
   /** Anything else the route must satisfy. */
   until?: (record: RouteRecord) => boolean;
@@ -210,10 +210,10 @@ export class WaitFor {
       if (dev !== undefined && devName === undefined) return undefined;
       for (const r of objects.routes.values()) {
         if (r.dst !== want || (table !== undefined && r.table !== table)) continue;
+        // Both given: one leg has both (a multipath route through s0 and via u0's gateway is neither).
         const legs = r.multipath ?? [{ dev: r.dev, via: r.via }];
-        if (devName !== undefined && !legs.some((l) => l.dev === devName)) continue;
-        if (via !== undefined && !legs.some((l) => l.via === via)) continue;
-        if (until(r)) return { value: r };
+        const leg = legs.some((l) => (devName === undefined || l.dev === devName) && (via === undefined || l.via === via));
+        if (leg && until(r)) return { value: r };
       }
       return undefined;
     });

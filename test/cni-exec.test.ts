@@ -130,6 +130,22 @@ describe('tenus-cni raw execution', () => {
     }
   });
 
+  it('an interface name the kernel reads as a pattern: ADD refuses it (code 4) before IPAM, DEL succeeds', async (ctx) => {
+    // "e%d" would make e0: a DEL of "e%d" could never find it, and failed for good.
+    needCni(ctx);
+    const l = await CniLab.create();
+    const pod = await l.pod();
+    const env = { CNI_CONTAINERID: 'c1', CNI_NETNS: pod.path, CNI_IFNAME: 'e%d', CNI_PATH: l.cniPath };
+    for (const type of ['tenus-bridge', 'tenus-ptp', 'tenus-macvlan']) {
+      const conf = { cniVersion: '1.1.0', name: 'n5', type, bridge: 'tb5', master: 'lo', ipam: l.hostLocal('10.95.0.0/24') };
+      const add = await l.exec(type, { ...env, CNI_COMMAND: 'ADD' }, conf);
+      expect(add.code, type).toBe(1);
+      expect(doc(add.stdout), type).toMatchObject({ code: 4 });
+      expect(await l.exec(type, { ...env, CNI_COMMAND: 'DEL' }, conf), type).toMatchObject({ code: 0, stdout: '' });
+      expect(l.reserved('n5'), type).toEqual([]);
+    }
+  });
+
   it('DEL with a CNI_NETNS that is no pod\'s namespace fails before releasing the address', async (ctx) => {
     // The pod keeps its address; released, IPAM would hand it to another pod.
     needCni(ctx);

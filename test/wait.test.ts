@@ -219,6 +219,14 @@ describe('waitFor.address and waitFor.route resolve whenever the condition becam
     expect((await host).dst).toBe('10.6.0.9');
     await ns.route('default', { via: '10.0.0.2', metric: 9 });
     expect((await metric).metric).toBe(9);
+
+    // dev and via together: of one leg of a multipath route.
+    await ns.veth('a1').peer('b1').address('10.1.0.1/24').up();
+    const leg = ns.waitFor.route('10.9.0.0/16', { dev: 'a0', via: '10.1.0.2', timeout: 10_000 });
+    await ns.route('10.9.0.0/16').multipath([{ via: '10.0.0.2', dev: 'a0' }, { via: '10.1.0.2', dev: 'a1' }]);
+    expect(await pending(leg)).toBe(true);
+    await ns.route('10.9.0.0/16').multipath([{ via: '10.0.0.2', dev: 'a0' }, { via: '10.1.0.2', dev: 'a0', onlink: true }]).replace();
+    expect((await leg).multipath).toHaveLength(2);
   });
 });
 

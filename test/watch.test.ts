@@ -81,6 +81,24 @@ describe('events', () => {
     await w.close();
   });
 
+  it('a veth pair deleted while up: each end is announced without its peer, then gone; nothing puts the peer back', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('pa1').peer('pb1').up();
+    await ns.link('pb1').up();
+    const w = ns.watch({ links: true });
+    await w.ready;
+    await ns.deleteLink('pb1');
+    await ns.bridge('done1');
+    const events = await collect(w, (e) => e.type === 'change' && e.object === 'link' && e.record.name === 'done1');
+    const pair = changes(events).filter((e) => e.object === 'link' && e.record.name !== 'done1');
+    // The kernel's own messages (`ip monitor`: pb1@NONE, pa1@NONE, then both deletions): a
+    // `changed` naming the peer again would describe a pair already taken apart.
+    for (const e of pair) if (e.action === 'changed' && e.object === 'link') expect(e.record.parent, e.record.name).toBeUndefined();
+    expect(pair.filter((e) => e.action === 'deleted').map((e) => (e.object === 'link' ? e.record.name : '')).sort()).toEqual(['pa1', 'pb1']);
+    await w.close();
+  });
+
   it('a veth end moved away and back: its removal says where it went, the end that stays names it there, then here again', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

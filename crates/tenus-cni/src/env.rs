@@ -97,7 +97,7 @@ pub fn read(get: &dyn Fn(&str) -> Option<String>) -> Result<(Command, Invocation
     };
     if matches!(cmd, Add | Check | Del) {
         container_id(&inv.container_id)?;
-        interface_name(&inv.ifname)?;
+        interface_name(&inv.ifname, cmd)?;
     }
     Ok((cmd, inv))
 }
@@ -126,7 +126,7 @@ fn container_id(id: &str) -> Result<()> {
     Ok(())
 }
 
-fn interface_name(name: &str) -> Result<()> {
+fn interface_name(name: &str, cmd: Command) -> Result<()> {
     let bad = |msg: &str| {
         CniError::new(INVALID_ENVIRONMENT, msg.to_string()).with_details(format!("CNI_IFNAME={name:?}"))
     };
@@ -138,6 +138,11 @@ fn interface_name(name: &str) -> Result<()> {
     }
     if name.chars().any(|c| c == '/' || c == ':' || c.is_whitespace()) {
         return Err(bad("interface name contains / or : or whitespace characters"));
+    }
+    // The kernel reads a '%' as a pattern to number ("e%d" makes e0), and a control character
+    // would be sent as it is: no link is named so, which DEL takes as "gone" (it must succeed).
+    if cmd != Command::Del && name.chars().any(|c| c == '%' || c.is_control()) {
+        return Err(bad("interface name contains % or control characters"));
     }
     Ok(())
 }
@@ -197,5 +202,25 @@ mod tests {
         assert_eq!(base("abc", "a234567890123456").unwrap_err().code, 4);
         assert_eq!(base("abc", "a/b").unwrap_err().code, 4);
         assert_eq!(base("abc", "..").unwrap_err().code, 4);
+    }
+
+    #[test]
+    fn a_pattern_name_is_refused_by_add_and_check_not_del() {
+        let with = |cmd: &'static str, ifname: &'static str| {
+            run(&[
+                ("CNI_COMMAND", cmd),
+                ("CNI_CONTAINERID", "abc"),
+                ("CNI_NETNS", "/x"),
+                ("CNI_IFNAME", ifname),
+                ("CNI_PATH", "/x"),
+            ])
+        };
+        for cmd in ["ADD", "CHECK"] {
+            for name in ["e%d", "e\u{1}"] {
+                let e = with(cmd, name).unwrap_err();
+                assert_eq!((e.code, e.msg.contains('%')), (4, true), "{cmd} {name}");
+            }
+        }
+        assert!(with("DEL", "e%d").is_ok());
     }
 }

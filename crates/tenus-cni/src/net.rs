@@ -95,7 +95,12 @@ pub fn random_veth_name() -> String {
 
 /// Deletes `name` in `h` if it is there (DEL and the clean-up after a failed ADD).
 pub async fn delete_if_present(h: &Handle, name: &str) -> Result<bool> {
-    match h.link_del(&LinkRef::Name(name.to_string())).await {
+    let link = LinkRef::Name(name.to_string());
+    // A name no link can have (DEL takes any CNI_IFNAME the spec allows: `env.rs`) is gone.
+    if link.validate("ifname").is_err() {
+        return Ok(false);
+    }
+    match h.link_del(&link).await {
         Ok(()) => Ok(true),
         Err(e) if e.errno() == Some(libc::ENODEV) => Ok(false),
         Err(e) => Err(CniError::netlink(format!("failed to delete {name:?}"), e)),

@@ -48,7 +48,7 @@ pub fn after(view: &View, d: &Decoded, was: Option<&Record>) -> Vec<Decoded> {
             out.extend(attached(view, &[link.name.as_str()]));
         }
     }
-    out.extend(veth_peer(view, d));
+    out.extend(veth_peer(view, d, was));
     out.extend(veth_peer_moved(view, d));
     out
 }
@@ -162,7 +162,10 @@ fn veth_peer_moved(view: &View, d: &Decoded) -> Option<Decoded> {
 
 /// A veth pair's end without a `parent` or naming one in another namespace, which the other
 /// end of a new or changed veth in this namespace names (or names this one), given its parent.
-fn veth_peer(view: &View, d: &Decoded) -> Option<Decoded> {
+/// Not an end that was joined here (`was`) and lost its parent: a pair being deleted while up
+/// announces each end without its peer (the pair is taken apart first), and the other end is
+/// still joined in the view until its own announcement.
+fn veth_peer(view: &View, d: &Decoded, was: Option<&Record>) -> Option<Decoded> {
     let (Key::Link(index), Record::Link(link)) = (&d.key, &*d.record) else {
         return None;
     };
@@ -172,6 +175,10 @@ fn veth_peer(view: &View, d: &Decoded) -> Option<Decoded> {
     let (lone, parent) = match link.parent {
         // This end names its peer: the peer may lack its parent.
         Some(peer) => (peer, *index),
+        // Taken apart (see above).
+        None if matches!(was, Some(Record::Link(w)) if same_namespace_veth(w) && w.parent.is_some()) => {
+            return None
+        }
         // This end lacks its parent: the end that names it is its peer.
         None => {
             let peer = view.iter().find_map(|(_, r)| match &**r {
@@ -572,5 +579,29 @@ mod tests {
         let here = veth(3, None, None);
         let out = after(&view(&[here]), &decoded(veth(2, Some(3), Some(1)), false), None);
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn an_end_announced_before_its_pair_is_joined_gets_its_parent_a_pair_taken_apart_does_not() {
+        // Created: end 2 came without a parent, end 3 names it (either order).
+        let first = veth(2, None, None);
+        let out = after(
+            &view(&[first.clone(), veth(3, Some(2), None)]),
+            &decoded(first.clone(), false),
+            None,
+        );
+        assert_eq!(
+            out.iter().map(|d| link_of(d).parent).collect::<Vec<_>>(),
+            [Some(3)]
+        );
+        // Deleted while up: each end is announced without its peer before it goes, the other
+        // still joined in the view.
+        let was = Record::Link(veth(2, Some(3), None));
+        let out = after(
+            &view(&[first.clone(), veth(3, Some(2), None)]),
+            &decoded(first, false),
+            Some(&was),
+        );
+        assert!(out.is_empty(), "{out:?}");
     }
 }
