@@ -208,6 +208,17 @@ describe('what the kernel announces in its own way', () => {
     expect(got[0].action).toBe('changed');
     expect(got[0].record).toMatchObject({ validLifetime: expect.any(Number), preferredLifetime: expect.any(Number) });
     expect((got[0].record as { validLifetime: number }).validLifetime).toBeGreaterThan(3000);
+    // Shortened (a lease cut): the kernel announces it, and it is no countdown; IPv6 too.
+    // (Each waits for the event before: events not taken yet are folded into one.)
+    const v6 = (e: WatchEvent) => e.type === 'change' && (e.record as { address: string }).address === '2001:db8:43::1';
+    await br.address('2001:db8:43::1/64', { validLifetime: 300, preferredLifetime: 200, nodad: true });
+    await collect(w, v6);
+    await br.replaceAddress('10.0.43.1/24', { validLifetime: 20, preferredLifetime: 10 });
+    await br.replaceAddress('2001:db8:43::1/64', { validLifetime: 30, preferredLifetime: 20, nodad: true });
+    const short = changes(await collect(w, v6), 'address');
+    const lifetime = (e: ChangeEvent) => (e.record as { validLifetime: number }).validLifetime;
+    expect(short.filter(ofIt).map((e) => [e.action, lifetime(e) <= 20])).toEqual([['changed', true]]);
+    expect(short.filter(v6).map((e) => [e.action, lifetime(e) <= 30])).toEqual([['changed', true]]);
     await w.close();
   });
 });

@@ -147,7 +147,7 @@ mod tests {
             metric: None,
             peer: None,
         };
-        (Key::Address(key), Arc::new(Record::Address(r)))
+        (Key::Address(key), Arc::new(Record::Address(r.into())))
     }
 
     fn d((key, record): (Key, Arc<Record>), gone: bool) -> Decoded {
@@ -230,15 +230,17 @@ mod tests {
 
     #[test]
     fn an_address_lifetime_counting_down_is_no_change_but_growing_or_becoming_forever_is() {
-        let with = |valid: Option<u32>| {
+        let set_at = |valid: Option<u32>, updated: Option<u32>| {
             let (key, r) = addr(2, 1);
             let Record::Address(mut a) = (*r).clone() else {
                 unreachable!()
             };
-            a.valid_lifetime = valid;
-            a.preferred_lifetime = valid;
+            a.record.valid_lifetime = valid;
+            a.record.preferred_lifetime = valid;
+            a.updated = updated;
             (key, Arc::new(Record::Address(a)))
         };
+        let with = |valid: Option<u32>| set_at(valid, None);
         let mut v = View::default();
         assert!(v.apply(d(with(Some(300)), false)).is_some());
         assert_eq!(v.apply(d(with(Some(290)), false)), None, "seconds went by");
@@ -259,6 +261,46 @@ mod tests {
                 ..
             })
         ));
+
+        // With the time they were set: shorter ones set anew are a change, a countdown is not;
+        // `forever` set again is none.
+        let mut v = View::default();
+        assert!(v.apply(d(set_at(Some(200), Some(1000)), false)).is_some());
+        assert_eq!(
+            v.apply(d(set_at(Some(190), Some(1000)), false)),
+            None,
+            "seconds went by"
+        );
+        assert!(
+            v.apply(d(set_at(Some(20), Some(2000)), false)).is_some(),
+            "shortened"
+        );
+        assert!(
+            v.apply(d(set_at(None, Some(3000)), false)).is_some(),
+            "made forever"
+        );
+        assert_eq!(v.apply(d(set_at(None, Some(4000)), false)), None, "forever again");
+
+        // Set twice within one stamp (a hundredth of a second): read a moment apart, a
+        // lifetime shorter by more than that moment is set anew.
+        let now = std::time::Instant::now();
+        let read_at = |valid: u32, seen: std::time::Instant| {
+            let (key, r) = set_at(Some(valid), Some(5000));
+            let Record::Address(mut a) = (*r).clone() else {
+                unreachable!()
+            };
+            a.seen = Some(seen);
+            (key, Arc::new(Record::Address(a)))
+        };
+        let mut v = View::default();
+        assert!(v.apply(d(read_at(3600, now), false)).is_some());
+        let later = now + std::time::Duration::from_millis(1500);
+        assert_eq!(
+            v.apply(d(read_at(3598, later), false)),
+            None,
+            "a second and a half"
+        );
+        assert!(v.apply(d(read_at(20, later), false)).is_some(), "shortened");
     }
 
     #[test]

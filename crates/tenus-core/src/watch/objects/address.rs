@@ -2,9 +2,12 @@
 //! as the kernel tells them apart.
 
 use std::net::IpAddr;
+use std::ops::Deref;
+use std::time::Instant;
 
 use netlink_packet_core::Parseable;
-use netlink_packet_route::address::AddressMessage;
+use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use serde::Serialize;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
 use crate::addr::{ends, AddressRecord};
@@ -30,6 +33,43 @@ pub struct AddressKey {
     pub peer: Option<IpAddr>,
 }
 
+/// An address's record, when its lifetimes were last set (IFA_CACHEINFO's `tstamp`, in
+/// hundredths of a second since boot) and when it was read: what tells a lifetime counting
+/// down from one set anew (`Addresses::same`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(transparent)]
+pub struct WatchedAddress {
+    pub record: AddressRecord,
+    #[serde(skip)]
+    pub updated: Option<u32>,
+    #[serde(skip)]
+    pub seen: Option<Instant>,
+}
+
+/// The same record set at the same time, whenever read.
+impl PartialEq for WatchedAddress {
+    fn eq(&self, other: &Self) -> bool {
+        self.record == other.record && self.updated == other.updated
+    }
+}
+
+impl Deref for WatchedAddress {
+    type Target = AddressRecord;
+    fn deref(&self) -> &AddressRecord {
+        &self.record
+    }
+}
+
+impl From<AddressRecord> for WatchedAddress {
+    fn from(record: AddressRecord) -> Self {
+        WatchedAddress {
+            record,
+            updated: None,
+            seen: None,
+        }
+    }
+}
+
 pub struct Addresses;
 
 impl Object for Addresses {
@@ -38,7 +78,7 @@ impl Object for Addresses {
     const TYPES: &'static [u16] = &[RTM_NEWADDR, RTM_DELADDR];
 
     type Key = AddressKey;
-    type Record = AddressRecord;
+    type Record = WatchedAddress;
     type Js = AddressRecord;
 
     /// `ip addr show`: every family's addresses in one dump.
@@ -49,14 +89,22 @@ impl Object for Addresses {
         )
     }
 
-    fn read(msg: &[u8], _: &Names) -> Option<Read<AddressKey, AddressRecord>> {
+    fn read(msg: &[u8], _: &Names) -> Option<Read<AddressKey, WatchedAddress>> {
         let m = AddressMessage::parse(msg.get(NLMSG_HDRLEN..)?).ok()?;
         let v4 = match m.header.family {
             AddressFamily::Inet => true,
             AddressFamily::Inet6 => false,
             _ => return None,
         };
-        let record = AddressRecord::from_message(&m)?;
+        let updated = m.attributes.iter().find_map(|a| match a {
+            AddressAttribute::CacheInfo(c) => Some(c.tstamp),
+            _ => None,
+        });
+        let record = WatchedAddress {
+            record: AddressRecord::from_message(&m)?,
+            updated,
+            seen: Some(Instant::now()),
+        };
         let (local, peer) = ends(&m)?;
         let key = AddressKey {
             index: m.header.index,
@@ -71,15 +119,27 @@ impl Object for Addresses {
         })
     }
 
-    /// Lifetimes count down between two reads without the kernel announcing it: a lifetime
-    /// that did not grow (`b` is the newer record) is the same one. One that grew was renewed
-    /// (a DHCP lease: the kernel announces it), and a change to or from `forever` is a change
-    /// (the deprecation a preferred lifetime's end brings comes as a flag). A lifetime
-    /// shortened by more than the time between the reads is not told from its countdown.
-    fn same(a: &AddressRecord, b: &AddressRecord) -> bool {
+    /// Lifetimes count down between two reads without the kernel announcing it: lifetimes set
+    /// at the same time (`updated`) that did not grow (`b` is the newer record) by more than
+    /// the time between the reads (a second more: the kernel rounds down) are the same ones.
+    /// Set anew (a DHCP lease renewed, or shortened), they are a change unless both are
+    /// `forever`; a change to or from `forever` is one too (the deprecation a preferred
+    /// lifetime's end brings comes as a flag). The kernel's stamp counts hundredths of a
+    /// second: two settings within one share it, and the time between the reads tells them.
+    fn same(a: &WatchedAddress, b: &WatchedAddress) -> bool {
+        let forever = |r: &AddressRecord| r.valid_lifetime.is_none() && r.preferred_lifetime.is_none();
+        let set_anew = matches!((a.updated, b.updated), (Some(x), Some(y)) if x != y);
+        if set_anew && !(forever(a) && forever(b)) {
+            return false;
+        }
+        // Whole seconds that may have gone by between the reads (unknown: any).
+        let went_by = match (a.seen, b.seen) {
+            (Some(x), Some(y)) => y.saturating_duration_since(x).as_secs().saturating_add(1),
+            _ => u64::MAX,
+        };
         let counted_down = |old: Option<u32>, new: Option<u32>| match (old, new) {
             (None, None) => true,
-            (Some(old), Some(new)) => new <= old,
+            (Some(old), Some(new)) => new <= old && u64::from(old - new) <= went_by,
             _ => false,
         };
         counted_down(a.valid_lifetime, b.valid_lifetime)
@@ -87,11 +147,11 @@ impl Object for Addresses {
             && AddressRecord {
                 valid_lifetime: None,
                 preferred_lifetime: None,
-                ..a.clone()
+                ..a.record.clone()
             } == AddressRecord {
                 valid_lifetime: None,
                 preferred_lifetime: None,
-                ..b.clone()
+                ..b.record.clone()
             }
     }
 }
