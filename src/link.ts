@@ -277,7 +277,7 @@ export class Link extends LinkOps {
   /**
    * @internal The last chain started from this Link that moves or renames the link, settled
    * (either way) when it is done: chains started after it wait for it, then act on the link
-   * where it is (their items name it by its namespace, index and name).
+   * where it is (their items name it by its namespace and index; the name is for messages).
    */
   relocation?: Promise<void>;
 
