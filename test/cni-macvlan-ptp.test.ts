@@ -58,7 +58,14 @@ describe('tenus-macvlan with cnitool', () => {
   it('refuses an MTU above its master\'s, and a master that does not exist (ADD 7, STATUS 50)', async (ctx) => {
     needCni(ctx);
     const l = await CniLab.create();
+    // Without `master`, the default route's link: STATUS says 50 until there is one.
+    l.conflist('dflt', [{ type: 'tenus-macvlan', ipam: l.hostLocal('10.94.0.0/24') }]);
+    const first = await l.pod();
+    const none = await l.cnitool('status', 'dflt', first.path);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/no default route interface found/);
     await uplink(l);
+    expect((await l.cnitool('status', 'dflt', first.path)).code).toBe(0);
     const ipam = l.hostLocal('10.94.0.0/24');
     l.conflist('big', [{ type: 'tenus-macvlan', master: 'up0', mtu: 9000, ipam }]);
     l.conflist('gone', [{ type: 'tenus-macvlan', master: 'nope0', ipam }]);

@@ -374,19 +374,27 @@ pub async fn check(p: Plugin, conf: &NetConf, inv: &Invocation) -> Result<()> {
     validate::expected_routes(net.pod(), &prev.routes).await
 }
 
-/// STATUS: IPAM's, and the lower link must be there (else no ADD can be served: 50).
+/// STATUS: IPAM's, and the lower link must be there, or without `master` a default route's
+/// (else no ADD can be served: 50).
 pub async fn status(p: Plugin, conf: &NetConf, inv: &Invocation) -> Result<()> {
     let c: Conf = conf.plugin()?;
     kind(p, &c)?;
     ipam_status(conf, inv).await?;
-    if c.link_in_container || c.master.is_empty() {
-        return Ok(()); // found per pod (its namespace, its default route): nothing to check now
+    if c.link_in_container {
+        return Ok(()); // found in each pod's namespace: nothing to check now
     }
     let own = tenus_core::netns::Namespace::current()
         .map_err(|e| CniError::netlink("cannot open the plugin's own netns", e))?;
     let h = Handle::open(own)
         .await
         .map_err(|e| CniError::netlink("cannot open a netlink socket", e))?;
+    if c.master.is_empty() {
+        // The link of the host's default route, as ADD finds it.
+        return default_route_link(&h).await.map(drop).map_err(|e| {
+            CniError::new(NOT_AVAILABLE, "no master given, and no default route interface found")
+                .with_details(e.msg)
+        });
+    }
     match h.link_get(&LinkRef::Name(c.master.clone())).await {
         Ok(_) => Ok(()),
         Err(e) => Err(
