@@ -115,6 +115,10 @@ fn lower_ns<'a>(net: &'a Net, c: &Conf) -> &'a Handle {
     }
 }
 
+/// The reference vlan plugin's words for a config without `master`.
+const VLAN_NEEDS_MASTER: &str =
+    "\"master\" field is required. It specifies the host interface name to create the VLAN for";
+
 /// The link the default route goes out of (the master when the config names none).
 async fn default_route_link(h: &Handle) -> Result<String> {
     for family in [
@@ -153,9 +157,7 @@ async fn resolve(p: Plugin, conf: &NetConf, net: &Net) -> Result<(Conf, Kind)> {
     let k = kind(p, &c)?;
     if c.master.is_empty() {
         if p == Plugin::Vlan {
-            return Err(CniError::config(
-                "\"master\" field is required. It specifies the host interface name to create the VLAN for",
-            ));
+            return Err(CniError::config(VLAN_NEEDS_MASTER));
         }
         let chained = conf.prev_result()?;
         c.master = match chained {
@@ -388,11 +390,20 @@ pub async fn status(p: Plugin, conf: &NetConf, inv: &Invocation) -> Result<()> {
     let h = Handle::open(own)
         .await
         .map_err(|e| CniError::netlink("cannot open a netlink socket", e))?;
+    if c.master.is_empty() && p == Plugin::Ipvlan {
+        return Ok(()); // it may come from each ADD's prevResult: nothing to check now
+    }
+    if c.master.is_empty() && p == Plugin::Vlan {
+        return Err(CniError::config(VLAN_NEEDS_MASTER));
+    }
     if c.master.is_empty() {
         // The link of the host's default route, as ADD finds it.
         return default_route_link(&h).await.map(drop).map_err(|e| {
-            CniError::new(NOT_AVAILABLE, "no master given, and no default route interface found")
-                .with_details(e.msg)
+            CniError::new(
+                NOT_AVAILABLE,
+                "no master given, and no default route interface found",
+            )
+            .with_details(e.msg)
         });
     }
     match h.link_get(&LinkRef::Name(c.master.clone())).await {
