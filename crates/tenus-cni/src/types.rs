@@ -205,7 +205,11 @@ impl CniResult {
             .ok_or_else(|| bad("a result must be an object".into()))?;
         let ver = obj.get("cniVersion").and_then(Value::as_str).unwrap_or("");
         if !ver.is_empty() {
-            version::check(ver)?;
+            // Said of the result, not of the configuration.
+            version::check(ver).map_err(|e| {
+                let details = e.details.replacen("config is", "result is", 1);
+                e.with_details(details)
+            })?;
         }
         let field = |name: &str| obj.get(name).cloned().filter(|v| !v.is_null());
         let take = |name: &str| -> Result<Value> { Ok(field(name).unwrap_or(Value::Array(Vec::new()))) };
@@ -325,7 +329,8 @@ mod tests {
         .unwrap();
         assert_eq!(r.ips[0].interface, None);
         assert!(r.interfaces.is_empty());
-        assert!(CniResult::from_value(&json!({"cniVersion": "0.2.0", "ip4": {}})).is_err());
+        let e = CniResult::from_value(&json!({"cniVersion": "0.2.0", "ip4": {}})).unwrap_err();
+        assert!(e.details.starts_with("result is \"0.2.0\""), "{}", e.details);
         assert!(CniResult::from_value(&json!({"ips": [{"address": "nope"}]})).is_err());
     }
 
