@@ -8,6 +8,7 @@
  * ```
  * @packageDocumentation
  */
+import { addon } from './loader';
 export { Netns, netns, type NetnsInfo, type TunTapExtra } from './netns';
 export { containerPid, DEFAULT_DOCKER_SOCKET, type DockerOptions } from './docker';
 export { Link, VethLink, LinkRef, LinkOps } from './link';
@@ -38,3 +39,9 @@ export type { NeighbourSpec, NeighbourSelector } from './neighbour';
 export type { FdbSpec, FdbSelector } from './fdb';
 export type { BridgeVlanSpec, Vids } from './bridge-vlan';
 export type { AddressDeleteOptions, DadOptions } from './address';
+
+/**
+ * Which binary napi's loader loaded: `'native'` for the native addon (the prebuilt package of
+ * this platform, or one built from source), else the WASI flavor it fell back to.
+ */
+export const __napiBindingTarget = addon.__napiBindingTarget;

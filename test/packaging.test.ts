@@ -36,6 +36,12 @@ describe.skipIf(!built)('package entry points (needs npm run build)', () => {
     expect(JSON.parse(esmKeys)).toEqual(cjs.filter((k) => k !== '__esModule' && k !== 'default'));
   });
 
+  it('says which binary the loader loaded, both ways (the API reference lists it)', () => {
+    const cjs = node(['-e', 'console.log(require("tenus").__napiBindingTarget)']);
+    const esm = node(['--input-type=module', '-e', 'const { __napiBindingTarget } = await import("tenus"); console.log(__napiBindingTarget)']);
+    expect([cjs.trim(), esm.trim()]).toEqual(['native', 'native']);
+  });
+
   it('the ESM default export is the CommonJS module object', () => {
     const out = node([
       '--input-type=module',
