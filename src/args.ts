@@ -128,12 +128,35 @@ export function known(arg: string, options: Record<string, unknown>, names: read
     const key = keys[i];
     if (!names.includes(key)) {
       const of = arg === 'options' ? '' : ` of ${arg}`;
-      const meant = closest(key, names);
-      const hint = meant === undefined ? '' : `; did you mean ${meant}?`;
+      const meant = SYNONYMS.find(([other, ours]) => other === key && names.includes(ours))?.[1] ?? closest(key, names);
+      const hint = meant === undefined ? '' : `; did you mean \`${meant}\`?`;
       throw TenusError.invalid(key, `is not an option${of} (expected ${names.join(', ')})${hint}`);
     }
   }
 }
+
+/**
+ * Other tools' words for options (`ip`'s, pyroute2's), with the option meant: the same table as
+ * `SYNONYMS` in crates/tenus-core/src/args.rs, for the options checked here (a test keeps the
+ * two equal).
+ */
+export const SYNONYMS: readonly (readonly [string, string])[] = [
+  ['txqueuelen', 'txqlen'],
+  ['qlen', 'txqlen'],
+  ['gateway', 'via'],
+  ['gw', 'via'],
+  ['priority', 'metric'],
+  ['preference', 'metric'],
+  ['device', 'dev'],
+  ['interface', 'dev'],
+  ['iface', 'dev'],
+  ['device', 'link'],
+  ['interface', 'link'],
+  ['iface', 'link'],
+  ['lladdr', 'mac'],
+  ['hwaddr', 'mac'],
+  ['address', 'mac'],
+];
 
 /**
  * The name a typo meant: two edits at most, and at most half the name (as the addon suggests

@@ -1,7 +1,10 @@
 // Errors: arguments refused before anything reaches the kernel (ERR_INVALID_ARG_VALUE with
 // `arg`), kernel errors (errno, op, link, extack), closed handles, bad namespace paths.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Netns, TenusError, errnoCode, type Link, type MacvlanMode, type VlanOptions } from '../src';
+import { SYNONYMS } from '../src/args';
 import { ipLinkNames, linkNames, rejection } from './helpers/check';
 import { ipLink, ipRoutes, lab, needRoot } from './helpers/lab';
 
@@ -506,10 +509,19 @@ describe('invalid attribute values', () => {
     expect(await message(ns.route('10.9.0.0/16', { gateway: '10.0.0.1' } as object), 'gateway')).toMatch(/did you mean `via`\?$/);
     expect(await message(ns.macvlan('m0', { parent, mode: 'brigde' as MacvlanMode }), 'mode')).toMatch(/did you mean `bridge`\?$/);
     // Checked in JavaScript.
-    expect(await message(ns.batch(() => undefined, { onerror: 'rollback' } as object), 'onerror')).toMatch(/did you mean onError\?$/);
+    expect(await message(ns.batch(() => undefined, { onerror: 'rollback' } as object), 'onerror')).toMatch(/did you mean `onError`\?$/);
+    expect(await message(ns.waitFor.route('default', { gateway: '10.0.0.1' } as object), 'gateway')).toMatch(/did you mean `via`\?$/);
     // Nothing close: no guess.
     expect(await message(ns.route('10.9.0.0/16', { colour: 'red' } as object), 'colour')).not.toMatch(/did you mean/);
     expect(ipLinkNames(ns)).toEqual(['lo', 'p0', 'p1']);
+  });
+
+  it('the synonyms JavaScript checks are the addon\'s (crates/tenus-core/src/args.rs)', () => {
+    const rust = readFileSync(join(__dirname, '..', 'crates', 'tenus-core', 'src', 'args.rs'), 'utf8');
+    const table = rust.slice(rust.indexOf('const SYNONYMS'), rust.indexOf('];', rust.indexOf('const SYNONYMS')));
+    const pairs = [...table.matchAll(/\("(\w+)", "(\w+)"\)/g)].map((m) => [m[1], m[2]]);
+    expect(pairs.length).toBeGreaterThan(10);
+    expect(SYNONYMS).toEqual(pairs);
   });
 
   it('setTimeout refuses values that are not a positive whole number of milliseconds', async (ctx) => {
