@@ -803,7 +803,14 @@ export interface RouteOptions {
   multipath?: Array<NexthopLeg>
   /** A nexthop object's id (`nhid`): the route uses it instead of a gateway or link. */
   nexthop?: number
+  /**
+   * IPv6 router preference (`pref low|medium|high`): among routes with one prefix and
+   * metric, the kernel prefers a higher one. Default 'medium'.
+   */
+  pref?: RoutePref
 }
+
+export type RoutePref = 'low' | 'medium' | 'high'
 
 export type RouteProtocol = 'unspec' | 'redirect' | 'kernel' | 'boot' | 'static' | 'gated' | 'ra' | 'mrt' | 'zebra' | 'bird' | 'dnrouted' | 'xorp' | 'ntk' | 'dhcp' | 'keepalived' | 'babel' | 'openr' | 'tenus' | 'bgp' | 'isis' | 'ospf' | 'rip' | 'eigrp'
 

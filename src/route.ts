@@ -19,6 +19,7 @@ import type {
   RouteListOptions,
   RouteMetrics,
   RouteOptions,
+  RoutePref,
   RouteProtocol,
   RouteRecord,
   RouteScope,
@@ -58,6 +59,7 @@ const CHECKS: Record<string, (arg: string, v: unknown, link: LinkCheck) => unkno
   metrics: (a, v) => args.options(a, v),
   multipath: legs,
   nexthop: args.uint,
+  pref: args.text,
 };
 
 /**
@@ -227,6 +229,11 @@ export abstract class RouteBuilder<Ref = LinkLike, Leg = NexthopLeg> extends Ite
   /** Use a nexthop object (`nhid ID`) instead of a gateway or link. */
   nexthop(id: number): this {
     return this.field('nexthop', () => args.uint('nexthop', id));
+  }
+
+  /** IPv6 router preference (`pref low|medium|high`): among routes with one prefix and metric, the higher is used. */
+  pref(pref: RoutePref): this {
+    return this.field('pref', () => args.text('pref', pref));
   }
 
   /** Several options at once. */

@@ -376,6 +376,22 @@ describe('routes: attributes', () => {
     const defaults = (await ns1.routes({ family: 'inet6' })).filter((r) => r.dst === 'default');
     expect(defaults).toMatchObject([{ via: '2001:db8:101::2', dev: 'veth1' }]);
   });
+
+  it('IPv6 router preference (pref): set, read back as ip shows it, kept by a record given back; refused for IPv4', async (ctx) => {
+    needRoot(ctx);
+    const { ns1 } = await routeSetup();
+    await ns1.route('2001:db8:120::/64').via('2001:db8:101::2').pref('high');
+    await ns1.route('2001:db8:121::/64', { via: '2001:db8:103::2', pref: 'low' });
+    const ip = (dst: string) => ipRoutes(ns1, '-6').find((r) => r.dst === dst)?.pref;
+    expect([ip('2001:db8:120::/64'), ip('2001:db8:121::/64')]).toEqual(['high', 'low']);
+    const [rec] = (await ns1.routes({ family: 'inet6' })).filter((r) => r.dst === '2001:db8:121::/64');
+    expect(rec.pref).toBe('low');
+    // Its record's destination, gateway, link and preference, given back to another prefix.
+    await ns1.route('2001:db8:122::/64', { via: rec.via, dev: rec.dev, pref: rec.pref as 'low' });
+    expect(ip('2001:db8:122::/64')).toBe('low');
+    await expect(ns1.route('10.120.0.0/16', { via: '172.16.101.2', pref: 'high' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'pref' });
+    await expect(ns1.route('2001:db8:123::/64', { via: '2001:db8:101::2', pref: 'highest' as 'high' })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'pref' });
+  });
 });
 
 describe('routes: the kernel takes routes away (fib_tests unregister, down, carrier)', () => {

@@ -16,7 +16,7 @@ use std::net::IpAddr;
 
 use crate::link::LinkRef;
 
-use super::names::{Coded, RouteProtocol, RouteScope, RouteType};
+use super::names::{Coded, RoutePref, RouteProtocol, RouteScope, RouteType};
 use super::spec::{Family, Prefix, Route};
 
 pub const WIDTH: usize = 16;
@@ -300,13 +300,9 @@ fn write_decimal(v: &mut String, n: u8) {
     v.push(char::from(b'0' + n % 10));
 }
 
-fn pref_name(p: u8) -> &'static str {
-    match p {
-        0 => "medium",
-        1 => "high",
-        3 => "low",
-        _ => "invalid",
-    }
+/// A router preference's name (`ip`'s; 'invalid' for ICMPV6_ROUTER_PREF_INVALID, 2).
+pub(crate) fn pref_name(p: u8) -> &'static str {
+    RoutePref::from_code(u32::from(p)).map_or("invalid", RoutePref::name)
 }
 
 #[derive(serde::Serialize)]

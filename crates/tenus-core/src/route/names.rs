@@ -119,6 +119,14 @@ coded!(RouteTableName, "routing table" {
     Local = "local" = 255,
 });
 
+// IPv6 router preference (RFC 4191, ICMPV6_ROUTER_PREF_*): the kernel ranks routes of one
+// prefix and metric by it.
+coded!(RoutePref, "router preference" {
+    Low = "low" = 3,
+    Medium = "medium" = 0,
+    High = "high" = 1,
+});
+
 pub const RT_TABLE_MAIN: u32 = 254;
 pub const RT_TABLE_LOCAL: u32 = 255;
 

@@ -11,6 +11,7 @@ use crate::nla::{attrs, ip_of, u32_of};
 use crate::transport::ack::NLMSG_HDRLEN;
 
 use super::encode::*;
+use super::columns::pref_name;
 use super::names::{NameOr, RouteProtocol, RouteScope, RouteType};
 use super::spec::{
     Family, Leg, Metrics, Prefix, Route, RouteMetrics, RTNH_F_DEAD, RTNH_F_LINKDOWN, RTNH_F_OFFLOAD,
@@ -300,15 +301,7 @@ impl Route {
                     .collect()
             }),
             nexthop: self.nexthop,
-            pref: self.pref.map(|p| {
-                match p {
-                    0 => "medium",
-                    1 => "high",
-                    3 => "low",
-                    _ => "invalid",
-                }
-                .to_string()
-            }),
+            pref: self.pref.map(|p| pref_name(p).to_string()),
             realms: crate::nla::kept(&self.kept, RTA_FLOW)
                 .and_then(u32_of)
                 .map(Realms::of),

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::link::LinkRef;
 
 use super::names::{
-    Coded, NameOr, RouteProtocol, RouteScope, RouteTableName, RouteType, RT_TABLE_LOCAL, RT_TABLE_MAIN,
+    Coded, NameOr, RoutePref, RouteProtocol, RouteScope, RouteTableName, RouteType, RT_TABLE_LOCAL, RT_TABLE_MAIN,
     TENUS_PROTOCOL,
 };
 
@@ -184,6 +184,9 @@ pub struct RouteOptions {
     pub multipath: Option<Vec<NexthopLeg>>,
     /// A nexthop object's id (`nhid`): the route uses it instead of a gateway or link.
     pub nexthop: Option<u32>,
+    /// IPv6 router preference (`pref low|medium|high`): among routes with one prefix and
+    /// metric, the kernel prefers a higher one. Default 'medium'.
+    pub pref: Option<RoutePref>,
 }
 
 /// An address prefix.
@@ -527,6 +530,12 @@ impl Route {
             }
             None => 0,
         };
+        let pref = match o.pref {
+            Some(_) if family == Family::Inet => {
+                return Err(Error::invalid("pref", "IPv4 routes have no router preference"))
+            }
+            p => p.map(|p| p.code() as u8),
+        };
         let metrics = o
             .metrics
             .as_ref()
@@ -666,7 +675,7 @@ impl Route {
             metrics,
             multipath: legs,
             nexthop: o.nexthop,
-            pref: None,
+            pref,
             expires: None,
             kept: Vec::new(),
         })
