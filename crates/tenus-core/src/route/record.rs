@@ -10,8 +10,8 @@ use crate::link::LinkRef;
 use crate::nla::{attrs, ip_of, u32_of};
 use crate::transport::ack::NLMSG_HDRLEN;
 
-use super::encode::*;
 use super::columns::pref_name;
+use super::encode::*;
 use super::names::{NameOr, RouteProtocol, RouteScope, RouteType};
 use super::spec::{
     Family, Leg, Metrics, Prefix, Route, RouteMetrics, RTNH_F_DEAD, RTNH_F_LINKDOWN, RTNH_F_OFFLOAD,

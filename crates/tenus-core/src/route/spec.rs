@@ -11,8 +11,8 @@ use crate::error::{Error, Result};
 use crate::link::LinkRef;
 
 use super::names::{
-    Coded, NameOr, RoutePref, RouteProtocol, RouteScope, RouteTableName, RouteType, RT_TABLE_LOCAL, RT_TABLE_MAIN,
-    TENUS_PROTOCOL,
+    Coded, NameOr, RoutePref, RouteProtocol, RouteScope, RouteTableName, RouteType, RT_TABLE_LOCAL,
+    RT_TABLE_MAIN, TENUS_PROTOCOL,
 };
 
 crate::js_enum!(Family { Inet = "inet", Inet6 = "inet6" });
