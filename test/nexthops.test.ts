@@ -380,6 +380,44 @@ describe('nexthops: undo, bad input', () => {
     });
   }
 
+  it("a move undone puts back the link's objects, their places in groups and the routes on them", async (ctx) => {
+    // A link leaving its namespace takes its objects with it (nexthop_flush_dev on
+    // NETDEV_UNREGISTER), as a down does.
+    needRoot(ctx);
+    const { me } = await setup();
+    const away = await lab();
+    await me.nexthop(10).via('172.16.1.2').dev('veth1');
+    await me.nexthop(11).dev('veth1').family('inet');
+    await me.nexthop(12).via('2001:db8:91::2').dev('veth1');
+    await me.nexthop(13).via('172.16.2.2').dev('veth3');
+    await me.nexthop(100).group([{ id: 10, weight: 2 }, { id: 13, weight: 3 }]);
+    await me.nexthop(101).group([{ id: 10 }, { id: 11 }]);
+    await me.route('10.80.0.0/24').nexthop(10);
+    await me.route('10.81.0.0/24').nexthop(100).table(300);
+    await me.route('10.82.0.0/24').nexthop(101);
+    await me.route('2001:db8:180::/64').nexthop(12);
+    const objects = (): unknown[] =>
+      JSON.parse(runIn(me, 'ip', ['-j', '-d', 'nexthop', 'show'])).map((n: object) => ({ ...n, flags: undefined }));
+    const routes = async (): Promise<string[]> => {
+      await me.waitFor.carrier('veth1', { timeout: 5000 });
+      await noLinkdown(me);
+      return allRoutes(me).split('\n').sort();
+    };
+    const objectsBefore = objects();
+    const routesBefore = await routes();
+    const r = await me.batch(
+      (b) => {
+        b.moveTo('veth1', away);
+        b.route('10.99.0.0/16').via('172.16.199.1'); // unreachable gateway: fails
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.undoErrors).toEqual([]);
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'failed']);
+    expect(objects()).toEqual(objectsBefore);
+    expect(await routes()).toEqual(routesBefore);
+  });
+
   it('refuses bad input before sending, naming the argument', async (ctx) => {
     needRoot(ctx);
     const { me } = await setup();

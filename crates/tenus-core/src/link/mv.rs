@@ -8,8 +8,8 @@
 //! moves the link back before reporting the error. A rollback moves it back from the target,
 //! and puts back what the move took from it: its addresses, its master and its up state (a
 //! link arrives in a namespace down, detached and without addresses), the routes through it
-//! that the kernel deleted as it left, and its neighbours, bridge VLANs and bridge FDB entries
-//! set by hand.
+//! that the kernel deleted as it left, its nexthop objects (with their places in groups, and
+//! the routes on them), and its neighbours, bridge VLANs and bridge FDB entries set by hand.
 
 use std::sync::OnceLock;
 
@@ -34,12 +34,16 @@ use crate::addr::{encode_addr_readd, local_ips, readd_order, AddressFilter};
 use crate::bridge::left as bridge_left;
 use crate::fdb::left as fdb_left;
 use crate::neigh::flushed as neigh_flushed;
+use crate::nexthop::flushed as nexthop_flushed;
 use crate::route::dropped::{
-    any_through, by_source_elsewhere, dropped, dropped_of, dump_inet, dump_through, read_dropped, Cause,
+    any_through, by_source_elsewhere, dropped, dropped_of, dump_family, dump_inet, dump_through,
+    read_dropped, Cause, FAMILIES,
 };
+use crate::route::encode::{encode_route, Verb as RouteVerb};
 use crate::route::record::read_route;
 use crate::route::spec::{Family, Route};
-use crate::route::verbs::encode_readd;
+use crate::route::verbs::{encode_readd, index_only};
+use crate::transport::Messages;
 
 /// `[code, link, namespace, newName | null]`: moves `link` into the batch's `namespace`-th
 /// namespace; the items after it that act on it say `[IN, namespace]` first.
@@ -65,6 +69,47 @@ struct Moved {
     /// The requests that put back its neighbours set by hand and, for a bridge port, the FDB
     /// entries set by hand its bridge had for it (`neigh/flushed.rs`, `fdb/left.rs`).
     entries: Vec<Vec<u8>>,
+    /// Its nexthop objects, which go with it (None: it had none).
+    nexthops: Option<NexthopsTaken>,
+}
+
+/// The nexthop objects on a link that leaves (`nexthop/flushed.rs`): every object as read (the
+/// groups hold their places), the ids of those on the link, and the routes on any object that
+/// goes with them (on them, or on a group they alone made up).
+#[derive(Debug)]
+struct NexthopsTaken {
+    objects: Messages,
+    gone: Vec<u32>,
+    routes: Vec<Route>,
+}
+
+/// The nexthop objects the link `index` takes with it as it leaves, read before (None: none).
+async fn nexthops_taken(h: &Handle, op: &str, index: u32) -> Result<Option<NexthopsTaken>> {
+    let objects = match h.dump(op, nexthop_flushed::dump_every()).await {
+        Ok(objects) => objects,
+        // A kernel before 5.3 has no nexthop objects, and refuses their dump.
+        Err(e) if e.errno() == Some(libc::EOPNOTSUPP) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let gone = nexthop_flushed::on_link(&objects, index);
+    if gone.is_empty() {
+        return Ok(None);
+    }
+    let (_, went) = nexthop_flushed::readd(&objects, &gone)?;
+    let mut routes = Vec::new();
+    for family in FAMILIES {
+        let read = h.dump(op, dump_family(family)).await?;
+        routes.extend(
+            read.iter()
+                .filter_map(read_route)
+                .filter(|r| nexthop_flushed::on_any(r, &went)),
+        );
+    }
+    Ok(Some(NexthopsTaken {
+        objects,
+        gone,
+        routes,
+    }))
 }
 
 /// The routes the kernel deletes as the link `index` leaves with its `addresses`: every route
@@ -229,8 +274,8 @@ impl MoveLink {
         }
         // Only a rollback puts them back; a move into its own namespace is the kernel's no-op
         // (no route goes).
-        let (routes, entries) = if same_namespace || !undoable {
-            (Vec::new(), Vec::new())
+        let (routes, entries, nexthops) = if same_namespace || !undoable {
+            (Vec::new(), Vec::new(), None)
         } else {
             let read = async {
                 // Every route through it, in any table, and those through other links that
@@ -238,6 +283,7 @@ impl MoveLink {
                 Ok::<_, Error>((
                     routes_taken(from, op, link.index, &addresses).await?,
                     entries_of(from, op, &link).await?,
+                    nexthops_taken(from, op, link.index).await?,
                 ))
             };
             read.await.map_err(|e| e.context(op, Some(&label)))?
@@ -247,6 +293,7 @@ impl MoveLink {
             addresses,
             routes,
             entries,
+            nexthops,
         }));
         let request = encode_move(link.index, to.namespace(), self.new_name.as_deref(), None);
         match from.ack(op, Some(&label), request).await {
@@ -284,6 +331,7 @@ impl MoveLink {
                 addresses,
                 routes,
                 entries,
+                nexthops,
             }),
             Some(there),
         ) = (self.moved.get().map(|m| &**m), self.name_there())
@@ -330,6 +378,23 @@ impl MoveLink {
             let request = renumbered_entry(request.clone(), was.index, back.index);
             let sent = from.ack("batch.undo", Some(&was.name), request).await;
             failed.extend(sent.err());
+        }
+        // And its nexthop objects, their places in groups, then the routes on them (appended
+        // to their keys, as the routes above).
+        if let Some(taken) = nexthops {
+            let renumber = |i: u32| if i == was.index { back.index } else { i };
+            let (objects, _) = nexthop_flushed::readd_renumbered(&taken.objects, &taken.gone, renumber)?;
+            let routes = taken
+                .routes
+                .iter()
+                .map(|r| encode_route(&r.as_request(), RouteVerb::Append, index_only));
+            for request in objects.into_iter().map(Ok).chain(routes) {
+                let sent = match request {
+                    Ok(request) => from.ack("batch.undo", Some(&was.name), request).await.map(drop),
+                    Err(e) => Err(e),
+                };
+                failed.extend(sent.err());
+            }
         }
         Ok((back.index, failed))
     }

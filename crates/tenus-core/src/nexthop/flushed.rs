@@ -1,6 +1,7 @@
 //! Nexthop objects the kernel deletes along with something else, and what goes with them: an
-//! object taken by `ip nexthop del`, or every object on a link that goes down
-//! (`nexthop_flush_dev` on NETDEV_DOWN: a `down()`, a VRF the link joins or leaves). The kernel
+//! object taken by `ip nexthop del`, or every object on a link that goes down or away
+//! (`nexthop_flush_dev` on NETDEV_DOWN, NETDEV_UNREGISTER: a `down()`, a VRF the link joins or
+//! leaves, a move to another namespace). The kernel
 //! takes each out of its groups (a group left empty goes too) and deletes the routes on it or
 //! on such a group. Every object is read before (the groups hold the places), and the routes;
 //! the undo adds the objects back, then their groups as they were, then those routes where they
@@ -25,8 +26,9 @@ fn read(objects: &Messages) -> impl Iterator<Item = Nexthop> + '_ {
     objects.iter().filter_map(read_nexthop)
 }
 
-/// The ids of the objects on the link `index` that its going down deletes: every one with the
-/// link as its `dev` but blackholes (which the kernel keeps, on the loopback).
+/// The ids of the objects on the link `index` that its going down or away deletes: every one
+/// with the link as its `dev` (not blackholes, which have none: the kernel puts them on the
+/// loopback, and keeps them).
 pub(crate) fn on_link(objects: &Messages, index: u32) -> Vec<u32> {
     read(objects)
         .filter(|n| matches!(&n.kind, Kind::Path { dev: Some(LinkRef::Index(i)), .. } if *i == index))
@@ -39,13 +41,30 @@ pub(crate) fn on_link(objects: &Messages, index: u32) -> Vec<u32> {
 /// those groups'. The routes on any of them went too: the caller puts them back after these
 /// (`readd_in_order`), from the routes it read.
 pub(crate) fn readd(objects: &Messages, gone: &[u32]) -> Result<(Vec<Vec<u8>>, Vec<u32>)> {
+    readd_renumbered(objects, gone, |index| index)
+}
+
+/// `readd`, for objects whose link came back under another index (`now` of the old one).
+pub(crate) fn readd_renumbered(
+    objects: &Messages,
+    gone: &[u32],
+    now: impl Fn(u32) -> u32,
+) -> Result<(Vec<Vec<u8>>, Vec<u32>)> {
     let mut out = Vec::new();
     let mut went = gone.to_vec();
     if gone.is_empty() {
         return Ok((out, went));
     }
     for n in read(objects).filter(|n| gone.contains(&n.id)) {
-        out.push(encode_nexthop(&n.as_request(), Verb::Add, index_only)?);
+        let mut n = n.as_request();
+        if let Kind::Path {
+            dev: Some(LinkRef::Index(i)),
+            ..
+        } = &mut n.kind
+        {
+            *i = now(*i);
+        }
+        out.push(encode_nexthop(&n, Verb::Add, index_only)?);
     }
     for group in read(objects) {
         let Kind::Group { members, .. } = &group.kind else {
