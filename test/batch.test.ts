@@ -752,6 +752,30 @@ describe('batch: progress', () => {
     expect([ipAddrs(ns, 'e0'), ipAddrs(ns, 'e1')].map((a) => a.filter((x) => x.startsWith('10.')))).toEqual([['10.4.0.1/24'], ['10.4.1.1/24']]);
   });
 
+  it("'continue': the items on a link whose creation (or rename) failed fail unsent, and leave the link that had the name alone", async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('taken').peer('takenp');
+    await ns.bridge('br0');
+    await ns.veth('x9').peer('y9');
+    const before = ipLink(ns, 'taken');
+    const r = await ns.batch((b) => {
+      const v = b.veth('taken').peer('newpeer'); // EEXIST
+      b.address(v, '10.7.0.1/24');
+      b.set(v, { mtu: 1300, up: true, master: 'br0' });
+      b.delete('taken');
+      b.set('x9', { name: 'takenp' }); // EEXIST
+      b.address('takenp', '10.7.1.1/24');
+      b.address('y9', '10.7.2.1/24'); // unrelated: done
+    });
+    expect(statuses(r.items)).toEqual(['failed', 'failed', 'failed', 'failed', 'failed', 'failed', 'done']);
+    const notMade = r.items[1].status === 'failed' ? r.items[1].error : undefined;
+    expect(notMade).toMatchObject({ code: 'ENODEV', op: 'address.add' });
+    expect(notMade?.extack).toMatch(/item 0, .* failed/);
+    expect(ipLink(ns, 'taken')).toEqual(before);
+    expect([ipAddrs(ns, 'taken'), ipAddrs(ns, 'takenp')].map((a) => a.filter((x) => x.startsWith('10.')))).toEqual([[], []]);
+  });
+
   it('a rollback deletes a link the batch made under a name a move freed before moving the link back under it', async (ctx) => {
     needRoot(ctx);
     for (const name of [undefined, 'x1']) {

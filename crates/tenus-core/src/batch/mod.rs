@@ -20,6 +20,7 @@
 
 mod echo;
 mod fold;
+mod given;
 mod names;
 pub mod ops;
 pub mod overlap;
@@ -142,6 +143,7 @@ async fn run_kept(
 
     let mut names = Names::default();
     names.lookup(handles, named_links(&ops)).await;
+    let mut given = given::Given::default();
 
     let mut before: Vec<Vec<Messages>> = (0..total).map(|_| Vec::new()).collect();
     let mut shared = shared::SharedDump::default();
@@ -170,6 +172,38 @@ async fn run_kept(
         }
         let op = &item.op;
         let h = &handles[item.target];
+        // A change to a link an earlier item makes (or names): wait for that item, and fail
+        // unsent if it did (`given.rs`). Not a read (a chain's read-back of a pair's peer goes
+        // out with the creation).
+        let givers: Vec<(usize, &str)> = if given.is_empty() || op.undo() == step::Undo::Nothing {
+            Vec::new() // most batches make and rename no link: nothing to look up per item
+        } else {
+            op.touches()
+                .into_iter()
+                .filter_map(|l| given.giver(item.target, l))
+                .collect()
+        };
+        if !givers.is_empty() {
+            let unanswered = givers
+                .iter()
+                .any(|(k, _)| matches!(tally.outcomes[*k], Outcome::NotRun));
+            if unanswered && in_flight.drain(&mut tally, &ops, &mut before).await {
+                break;
+            }
+            let failed = givers
+                .iter()
+                .find(|(k, _)| matches!(tally.outcomes[*k], Outcome::Failed(_)));
+            if let Some((k, name)) = failed {
+                let e = given::not_made(*k, name);
+                // What it would have named is not made either.
+                given.note(i, item.target, op.effect());
+                if tally.record(&ops, i, Err(e), None) {
+                    break;
+                }
+                continue;
+            }
+        }
+        given.note(i, item.target, op.effect());
         // Requests on different sockets are not ordered: finish one namespace's before the next.
         let switching = item.target != target;
         let barrier = tally.rollback && op.undo() == step::Undo::Irreversible;
