@@ -253,6 +253,14 @@ pub(super) async fn rollback(
             }
         }
     }
+    // A link the batch deleted took others with it (a veth's peer, the macvlans and vlans on
+    // it): the undo of a change to one of those finds no link, and has nothing to undo.
+    let deleted_links = ops.iter().zip(outcomes.iter()).any(|(item, outcome)| {
+        item.is_some_and(|it| matches!(it.op.effect(), Effect::Removes(_))) && took_effect(outcome)
+    });
+    if deleted_links {
+        errors.retain(|e| e.errno() != Some(libc::ENODEV));
+    }
     errors
 }
 
