@@ -177,8 +177,8 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    * from when the request is sent: an answer that comes later is a timeout even when the
    * kernel did the work (the operation may then have taken effect).
    */
-  setTimeout(millis: number): void {
-    const ms = args.uint('timeout', millis);
+  setTimeout(timeout: number): void {
+    const ms = args.uint('timeout', timeout);
     check(() => this.native.setTimeout(ms));
   }
 

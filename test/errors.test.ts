@@ -308,6 +308,17 @@ describe('invalid attribute values', () => {
     expect(e.message).toContain('bogus');
   });
 
+  it('a link made with itself as master is refused, naming master (the kernel would say there is no such link)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    for (const make of [() => ns.bridge('br5').master('br5'), () => ns.bridge('br5', { master: 'br5' })]) {
+      const e = await rejection(make());
+      expect(e).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'master' });
+      expect(e.message).toContain('its own master');
+    }
+    expect(ipLinkNames(ns)).toEqual(['lo']);
+  });
+
   it.for([2 ** 24, 2 ** 32 - 1])('vxlan vni %i (>= 2^24) is refused', async (vni, ctx) => {
     needRoot(ctx);
     const ns = await lab();

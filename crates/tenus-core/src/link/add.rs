@@ -35,6 +35,16 @@ impl AddLink {
     }
 
     fn resolved(&self, names: &View) -> Result<Resolved> {
+        // Looked up before the link exists, it would be "no link named" it.
+        if self.spec.common.master.as_ref() == Some(&LinkRef::Name(self.names.name.clone())) {
+            return Err(Error::invalid(
+                "master",
+                format!(
+                    "{} is the link itself: a link cannot be its own master",
+                    self.names.name
+                ),
+            ));
+        }
         let mut r = self.names.clone();
         r.parent = self.spec.kind.parent().map(|p| names.index_of(p)).transpose()?;
         r.master = self
