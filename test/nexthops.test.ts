@@ -61,6 +61,18 @@ function seenTenus(n: NexthopRecord): Record<string, unknown> {
   };
 }
 
+/** Every object as `ip -j -d` shows it, without flags (linkdown comes and goes with carrier). */
+function objectsSeen(ns: Netns): unknown[] {
+  return JSON.parse(runIn(ns, 'ip', ['-j', '-d', 'nexthop', 'show'])).map((n: object) => ({ ...n, flags: undefined }));
+}
+
+/** Every route, sorted, once veth1 has its carrier back and no route is listed linkdown. */
+async function routesOnceUp(ns: Netns): Promise<string[]> {
+  await ns.waitFor.carrier('veth1', { timeout: 5000 });
+  await noLinkdown(ns);
+  return allRoutes(ns).split('\n').sort();
+}
+
 async function agreed(ns: Netns): Promise<NexthopRecord[]> {
   const tenus = await ns.nexthops();
   expect(tenus.map(seenTenus)).toEqual(ipNexthops(ns).map(seenIp));
@@ -349,13 +361,8 @@ describe('nexthops: undo, bad input', () => {
       await me.route('10.84.0.0/24').nexthop(14);
       await me.route('2001:db8:180::/64').nexthop(102);
       await me.route('2001:db8:181::/64').nexthop(12).table(300);
-      const objects = (): unknown[] =>
-        JSON.parse(runIn(me, 'ip', ['-j', '-d', 'nexthop', 'show'])).map((n: object) => ({ ...n, flags: undefined }));
-      const routes = async (): Promise<string[]> => {
-        await me.waitFor.carrier('veth1', { timeout: 5000 });
-        await noLinkdown(me);
-        return allRoutes(me).split('\n').sort();
-      };
+      const objects = (): unknown[] => objectsSeen(me);
+      const routes = (): Promise<string[]> => routesOnceUp(me);
       const objectsBefore = objects();
       const routesBefore = await routes();
       expect(routesBefore.join('\n')).toContain('10.82.0.0/24 nhid 101');
@@ -396,13 +403,8 @@ describe('nexthops: undo, bad input', () => {
     await me.route('10.81.0.0/24').nexthop(100).table(300);
     await me.route('10.82.0.0/24').nexthop(101);
     await me.route('2001:db8:180::/64').nexthop(12);
-    const objects = (): unknown[] =>
-      JSON.parse(runIn(me, 'ip', ['-j', '-d', 'nexthop', 'show'])).map((n: object) => ({ ...n, flags: undefined }));
-    const routes = async (): Promise<string[]> => {
-      await me.waitFor.carrier('veth1', { timeout: 5000 });
-      await noLinkdown(me);
-      return allRoutes(me).split('\n').sort();
-    };
+    const objects = (): unknown[] => objectsSeen(me);
+    const routes = (): Promise<string[]> => routesOnceUp(me);
     const objectsBefore = objects();
     const routesBefore = await routes();
     const r = await me.batch(

@@ -95,7 +95,7 @@ async fn nexthops_taken(h: &Handle, op: &str, index: u32) -> Result<Option<Nexth
     if gone.is_empty() {
         return Ok(None);
     }
-    let (_, went) = nexthop_flushed::readd(&objects, &gone)?;
+    let went = nexthop_flushed::went(&objects, &gone);
     let mut routes = Vec::new();
     for family in FAMILIES {
         let read = h.dump(op, dump_family(family)).await?;

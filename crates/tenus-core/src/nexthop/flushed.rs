@@ -51,7 +51,7 @@ pub(crate) fn readd_renumbered(
     now: impl Fn(u32) -> u32,
 ) -> Result<(Vec<Vec<u8>>, Vec<u32>)> {
     let mut out = Vec::new();
-    let mut went = gone.to_vec();
+    let went = went(objects, gone);
     if gone.is_empty() {
         return Ok((out, went));
     }
@@ -73,8 +73,7 @@ pub(crate) fn readd_renumbered(
         if !members.iter().any(|(id, _)| gone.contains(id)) {
             continue;
         }
-        let verb = if members.iter().all(|(id, _)| gone.contains(id)) {
-            went.push(group.id);
+        let verb = if went.contains(&group.id) {
             Verb::Add
         } else {
             Verb::Replace
@@ -82,6 +81,20 @@ pub(crate) fn readd_renumbered(
         out.push(encode_nexthop(&group.as_request(), verb, index_only)?);
     }
     Ok((out, went))
+}
+
+/// The objects `gone`, and the groups they alone made up (which the kernel deletes with them):
+/// every id whose routes go too.
+pub(crate) fn went(objects: &Messages, gone: &[u32]) -> Vec<u32> {
+    let mut went = gone.to_vec();
+    for group in read(objects) {
+        if let Kind::Group { members, .. } = &group.kind {
+            if !members.is_empty() && members.iter().all(|(id, _)| gone.contains(id)) {
+                went.push(group.id);
+            }
+        }
+    }
+    went
 }
 
 /// Whether `route` is on one of the objects `went`.
