@@ -66,6 +66,18 @@ export interface AddressOptions {
    * (`deleteAddress(cidr, { peer })`).
    */
   peer?: string
+  /**
+   * IPv4 only: the broadcast address (`ip addr add ... broadcast ADDR`). Left out, tenus
+   * gives a prefix up to /30 the one whose host bits are all ones, as `brd +` does.
+   */
+  broadcast?: string
+  /**
+   * `ip addr add ... scope host|link|site|global|N`. IPv4: left out, 'host' for 127.0.0.0/8
+   * and 'global' otherwise, as `ip` chooses. IPv6: the kernel gives an address the scope of
+   * its prefix ('link' for fe80::/10, 'host' for ::1, ...); given, it must be that one (so a
+   * record's `scope` may be passed back).
+   */
+  scope?: number | RouteScope
 }
 
 /** One address on a link, as `ip -j addr` reports it. */
@@ -610,6 +622,11 @@ export interface NexthopLeg {
   weight?: number
   /** The gateway is on the link even if no address says so. */
   onlink?: boolean
+  /**
+   * A record's flags, so that a listed leg can be given back: 'onlink' is `onlink`; the
+   * others are states the kernel reports ('dead', 'linkdown', 'offload', 'trap'), ignored.
+   */
+  flags?: Array<RouteFlag>
 }
 
 /** One leg of a multipath route. */
@@ -617,7 +634,7 @@ export interface NexthopLegRecord {
   via?: string
   dev?: string
   weight: number
-  flags?: Array<string>
+  flags?: Array<RouteFlag>
 }
 
 /** Which objects a listing wants (`ns.nexthops(filter)`), filtered by the kernel. */
@@ -653,6 +670,16 @@ export interface NexthopOptions {
   resilient?: Resilience
   /** Who owns it; tenus marks its own 'tenus' (116) unless told otherwise. */
   protocol?: number | RouteProtocol
+  /**
+   * A record's: the scope the kernel gave the object. The kernel's to say (a request
+   * carries none); ignored, so that a listed object can be given back.
+   */
+  scope?: number | RouteScope
+  /**
+   * A record's flags: 'onlink' is `onlink`; 'dead' and 'linkdown' are states the kernel
+   * reports, ignored.
+   */
+  flags?: Array<RouteFlag>
 }
 
 /** A nexthop object as `ip -j nexthop` shows it. */
@@ -676,7 +703,7 @@ export interface NexthopRecord {
   groupType?: GroupType
   resilient?: Resilience
   /** 'dead', 'linkdown'. */
-  flags?: Array<string>
+  flags?: Array<RouteFlag>
 }
 
 /** A kind with no options and nothing to report beyond its name (dummy, ifb, wireguard). */
@@ -696,6 +723,17 @@ export interface Realms {
   to: number
 }
 
+/**
+ * Realms (`ip route ... realm TO`, `realms FROM/TO`), each 0..=65535 (RTA_FLOW holds 16 bits
+ * of each).
+ */
+export interface RealmsOptions {
+  /** The source realm (default 0: any). */
+  from?: number
+  /** The destination realm. */
+  to: number
+}
+
 /** A resilient group's hash table (kernel 5.13 and later). */
 export interface Resilience {
   /** Hash buckets (default 128). */
@@ -707,6 +745,8 @@ export interface Resilience {
 }
 
 export type ResyncReason = 'overrun' | 'slow-consumer'
+
+export type RouteFlag = 'onlink' | 'dead' | 'linkdown' | 'offload' | 'trap'
 
 /** What the lookup is for, besides the destination. */
 export interface RouteGetOptions {
@@ -794,8 +834,8 @@ export interface RouteOptions {
   scope?: number | RouteScope
   /** Who owns the route; tenus marks its own 'tenus' (116) unless told otherwise. */
   protocol?: number | RouteProtocol
-  /** Default 'unicast'. */
-  type?: RouteType
+  /** Default 'unicast'; a number is a type's (RTN_*), as records say an unnamed one. */
+  type?: number | RouteType
   /** IPv4 type of service the route applies to. */
   tos?: number
   metrics?: RouteMetrics
@@ -808,6 +848,18 @@ export interface RouteOptions {
    * metric, the kernel prefers a higher one. Default 'medium'.
    */
   pref?: RoutePref
+  /**
+   * IPv4 only: realms (`realm TO`, `realms FROM/TO`), which `route` classifiers and realm
+   * counters match.
+   */
+  realms?: RealmsOptions
+  /** IPv6 only: seconds until the kernel removes the route (`expires N`). */
+  expires?: number
+  /**
+   * A record's flags, so that a listed route can be given back: 'onlink' is `onlink`; the
+   * others are states the kernel reports ('dead', 'linkdown', 'offload', 'trap'), ignored.
+   */
+  flags?: Array<RouteFlag>
 }
 
 export type RoutePref = 'low' | 'medium' | 'high'
@@ -837,18 +889,18 @@ export interface RouteRecord {
   dev?: string
   /** Preferred source address. */
   src?: string
-  /** 'onlink', 'dead', 'linkdown', 'offload', 'trap'. */
-  flags?: Array<string>
+  /**
+   * 'onlink', 'dead', 'linkdown', 'offload', 'trap' (a route given back with them is
+   * onlink when they say so; the others are the kernel's to say).
+   */
+  flags?: Array<RouteFlag>
   metrics?: RouteMetrics
   multipath?: Array<NexthopLegRecord>
   /** The nexthop object's id. */
   nexthop?: number
   /** IPv6 router preference: 'low', 'medium', 'high'. */
-  pref?: string
-  /**
-   * Realms (`ip route ... realm TO` / `realms FROM/TO`), set by other tools: tenus has no
-   * option for them, and puts them back when it restores the route.
-   */
+  pref?: RoutePref
+  /** Realms (`ip route ... realm TO` / `realms FROM/TO`): the `realms` option. */
   realms?: Realms
   /** Seconds until an expiring route (IPv6, `ip -6 route ... expires N`) is removed. */
   expires?: number
@@ -921,6 +973,15 @@ export interface RuleOptions {
   protocol?: number | RouteProtocol
   /** Look up in the table of the VRF the packet belongs to. */
   l3mdev?: boolean
+  /** IPv4 only: match these realms (`realms FROM/TO`): `{ to }` or `{ from, to }`. */
+  realms?: RealmsOptions
+  /** Match this tunnel id (`tun_id N`: the id of the metadata tunnel a packet came in by). */
+  tunId?: number
+  /**
+   * A record's: whether `iif` or `oif` names no link yet. The kernel's to say; ignored, so
+   * that a listed rule can be given back.
+   */
+  detached?: boolean
 }
 
 /** A rule as `ip -j rule` shows it. */
@@ -950,12 +1011,9 @@ export interface RuleRecord {
   l3mdev?: boolean
   /** The link `iif` or `oif` names does not exist (the rule waits for it). */
   detached?: boolean
-  /**
-   * Realms matched (`ip rule ... realms FROM/TO`), set by other tools: tenus has no option
-   * for them, but a rule that has them matches only that traffic.
-   */
+  /** Realms matched (`ip rule ... realms FROM/TO`): the `realms` option. */
   realms?: Realms
-  /** The tunnel id matched (`ip rule ... tun_id N`), set by other tools (as `realms`). */
+  /** The tunnel id matched (`ip rule ... tun_id N`): the `tunId` option. */
   tunId?: number
 }
 

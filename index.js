@@ -849,6 +849,7 @@ module.exports.NeighbourState = nativeBinding.NeighbourState
 module.exports.NetkitMode = nativeBinding.NetkitMode
 module.exports.NetkitPolicy = nativeBinding.NetkitPolicy
 module.exports.ResyncReason = nativeBinding.ResyncReason
+module.exports.RouteFlag = nativeBinding.RouteFlag
 module.exports.RoutePref = nativeBinding.RoutePref
 module.exports.RouteProtocol = nativeBinding.RouteProtocol
 module.exports.RouteScope = nativeBinding.RouteScope

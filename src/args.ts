@@ -156,6 +156,23 @@ export const SYNONYMS: readonly (readonly [string, string])[] = [
   ['lladdr', 'mac'],
   ['hwaddr', 'mac'],
   ['address', 'mac'],
+  ['oif', 'dev'],
+  ['proto', 'protocol'],
+  ['prefsrc', 'src'],
+  ['prio', 'priority'],
+  ['prio', 'metric'],
+  ['pref', 'priority'],
+  ['lookup', 'table'],
+  ['src', 'from'],
+  ['nud', 'state'],
+  ['valid_lft', 'validLifetime'],
+  ['preferred_lft', 'preferredLifetime'],
+  ['stp_state', 'stp'],
+  ['id', 'vni'],
+  ['dstport', 'port'],
+  ['dev', 'link'],
+  ['dev', 'parent'],
+  ['link', 'parent'],
 ];
 
 /**

@@ -30,6 +30,10 @@ export function splitLink(
   const convert: Record<string, (arg: string, value: unknown) => unknown> = { link: (_arg, v) => v };
   for (const key of links) convert[key] = (arg, v) => name(arg, v as LinkLike);
   const { link, ...rest } = args.options('options', options, convert);
-  if (link === undefined) throw TenusError.invalidType('link', `${what} needs the link it is on`);
+  if (link === undefined) {
+    // `ip neigh` and `bridge fdb` say `dev`.
+    const hint = 'dev' in rest ? ' (`link`, which ip calls `dev`)' : ' (`link`)';
+    throw TenusError.invalidType('link', `${what} needs the link it is on${hint}`);
+  }
   return [name('link', link as LinkLike), rest];
 }

@@ -19,6 +19,7 @@ import type {
   RouteListOptions,
   RouteMetrics,
   RouteOptions,
+  RealmsOptions,
   RoutePref,
   RouteProtocol,
   RouteRecord,
@@ -42,8 +43,15 @@ function legs(arg: string, value: unknown, link: LinkCheck): unknown {
   return value.map((leg, i) => args.options(`${arg}[${i}]`, leg, { dev: link }));
 }
 
+/** A record's `flags` given back: an array of names (which Rust knows). */
+function flagList(arg: string, value: unknown): unknown {
+  if (!Array.isArray(value)) throw args.invalidChoice(arg, value, ['an array of route flags']);
+  return value.map((flag, i) => args.text(`${arg}[${i}]`, flag));
+}
+
 /** Each option's check in JavaScript (ranges, formats and names are Rust's); `link` checks links. */
 const CHECKS: Record<string, (arg: string, v: unknown, link: LinkCheck) => unknown> = {
+  dst: args.text,
   family: args.text,
   via: args.text,
   dev: (a, v, link) => link(a, v),
@@ -54,13 +62,19 @@ const CHECKS: Record<string, (arg: string, v: unknown, link: LinkCheck) => unkno
   metric: args.uint,
   scope: numberOrName,
   protocol: numberOrName,
-  type: args.text,
+  type: numberOrName,
   tos: args.uint,
   metrics: (a, v) => args.options(a, v),
   multipath: legs,
   nexthop: args.uint,
   pref: args.text,
+  realms: (a, v) => args.options(a, v),
+  expires: args.uint,
+  flags: flagList,
 };
+
+/** Every route option, `dst` too (a record given back has it; Rust holds it to the destination). */
+const ROUTE_KEYS = Object.keys(CHECKS);
 
 /**
  * Route options as they cross into Rust (the destination goes beside them): each known option
@@ -78,7 +92,11 @@ export function routeOptions(options: unknown, link: LinkCheck): Record<string, 
     const v = given[key];
     if (v === undefined) continue;
     const check = CHECKS[key];
-    out[key] = check ? check(key, v, link) : args.options('options', { [key]: v })[key];
+    if (check === undefined) {
+      args.known('options', { [key]: v }, ROUTE_KEYS); // throws: not a route option
+      continue;
+    }
+    out[key] = check(key, v, link);
   }
   return out;
 }
@@ -236,6 +254,16 @@ export abstract class RouteBuilder<Ref = LinkLike, Leg = NexthopLeg> extends Ite
     return this.field('pref', () => args.text('pref', pref));
   }
 
+  /** IPv4 realms (`realm TO`, `realms FROM/TO`): `{ to }` or `{ from, to }`. */
+  realms(realms: RealmsOptions): this {
+    return this.field('realms', () => args.options('realms', realms));
+  }
+
+  /** IPv6: the kernel removes the route after this many seconds (`expires N`). */
+  expires(seconds: number): this {
+    return this.field('expires', () => args.uint('expires', seconds));
+  }
+
   /** Several options at once. */
   set(options: RouteSettings): this {
     return this.put(() => Object.assign(this.o, routeOptions(options, this.link)));
@@ -378,7 +406,7 @@ function addFields(r: RouteRecord, has: number, v: Value[], c: Uint32Array, k: n
   if (has & HAS_FROM) r.from = v[c[k + 11]] as string;
   if (has & HAS_TOS) r.tos = c[k + 12];
   if (has & HAS_NEXTHOP) r.nexthop = c[k + 13];
-  if (has & HAS_PREF) r.pref = v[c[k + 14]] as string;
+  if (has & HAS_PREF) r.pref = v[c[k + 14]] as RoutePref;
   // Flags, metrics, multipath legs: one object per route that has them (not shared).
   if (has & HAS_EXTRA) Object.assign(r, v[c[k + 15]]);
 }

@@ -9,7 +9,7 @@ import type { LinkCheck } from './kinds';
 import type { Netns } from './netns';
 import { OP } from './ops';
 import type { Run } from './run';
-import type { Family, IpProtocol, Range, RouteProtocol, RouteTableName, RuleAction, RuleOptions, RuleRecord } from './native';
+import type { Family, IpProtocol, Range, RealmsOptions, RouteProtocol, RouteTableName, RuleAction, RuleOptions, RuleRecord } from './native';
 
 /** A uid or port range: one value, `{ start, end }`, or `[start, end]` (as bridge VLAN ranges are given). */
 export type RangeLike = number | Range | readonly [number, number];
@@ -160,6 +160,16 @@ export abstract class RuleBuilder extends ItemBuilder {
   /** Needed only when no prefix says the family. */
   family(family: Family): this {
     return this.field('family', () => args.text('family', family));
+  }
+
+  /** IPv4: match these realms (`realms FROM/TO`): `{ to }` or `{ from, to }`. */
+  realms(realms: RealmsOptions): this {
+    return this.field('realms', () => args.options('realms', realms));
+  }
+
+  /** Match the id of the metadata tunnel a packet came in by (`tun_id N`). */
+  tunId(id: number): this {
+    return this.field('tunId', () => args.uint('tunId', id));
   }
 
   /** Several options at once. */

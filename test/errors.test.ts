@@ -519,6 +519,29 @@ describe('invalid attribute values', () => {
     expect(await message(ns.route('10.9.0.0/16', { metirc: 5 } as object), 'metirc')).toMatch(/did you mean `metric`\?$/);
     expect(await message(ns.route('10.9.0.0/16', { gateway: '10.0.0.1' } as object), 'gateway')).toMatch(/did you mean `via`\?$/);
     expect(await message(ns.macvlan('m0', { parent, mode: 'brigde' as MacvlanMode }), 'mode')).toMatch(/did you mean `bridge`\?$/);
+    // ip's words for what tenus names otherwise, each where it means one option.
+    const words: Array<[PromiseLike<unknown>, string, string]> = [
+      [ns.route('10.9.0.0/16', { oif: 'p0' } as object), 'oif', 'dev'],
+      [ns.route('10.9.0.0/16', { dev: 'p0', proto: 'static' } as object), 'proto', 'protocol'],
+      [ns.route('10.9.0.0/16', { dev: 'p0', prefsrc: '10.0.0.1' } as object), 'prefsrc', 'src'],
+      [ns.route('10.9.0.0/16', { dev: 'p0', prio: 5 } as object), 'prio', 'metric'],
+      [ns.rule({ prio: 5, table: 100 } as object), 'prio', 'priority'],
+      [ns.rule({ pref: 5, table: 100 } as object), 'pref', 'priority'],
+      [ns.rule({ lookup: 100 } as object), 'lookup', 'table'],
+      [ns.rule({ src: '10.0.0.0/8', table: 100 } as object), 'src', 'from'],
+      [ns.neighbour('10.0.0.9', { link: 'p0', mac: '02:00:00:00:00:09', nud: 'permanent' } as { link: string }), 'nud', 'state'],
+      [parent.address('10.0.0.1/24', { valid_lft: 60 } as object), 'valid_lft', 'validLifetime'],
+      [ns.bridge('b0', { stp_state: true } as object), 'stp_state', 'stp'],
+      [ns.vxlan('x0', { id: 42 } as unknown as { vni: number }), 'id', 'vni'],
+      [ns.vxlan('x0', { vni: 42, dstport: 4789 } as { vni: number }), 'dstport', 'port'],
+      [ns.vxlan('x0', { vni: 42, dev: 'p0' } as { vni: number }), 'dev', 'parent'],
+      [ns.macvlan('m0', { link: 'p0' } as unknown as { parent: string }), 'link', 'parent'],
+    ];
+    for (const [p, arg, meant] of words) expect(await message(p, arg)).toMatch(new RegExp(`did you mean \`${meant}\`\\?$`));
+    // A neighbour given ip's `dev` for its link: the refusal says so.
+    const e = await rejection(ns.neighbour('10.0.0.9', { dev: 'p0', mac: '02:00:00:00:00:09' } as unknown as { link: string }));
+    expect(e).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'link' });
+    expect(e.message).toMatch(/which ip calls `dev`/);
     // Checked in JavaScript.
     expect(await message(ns.batch(() => undefined, { onerror: 'rollback' } as object), 'onerror')).toMatch(/did you mean `onError`\?$/);
     expect(await message(ns.waitFor.route('default', { gateway: '10.0.0.1' } as object), 'gateway')).toMatch(/did you mean `via`\?$/);

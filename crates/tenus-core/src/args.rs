@@ -334,6 +334,23 @@ const SYNONYMS: &[(&str, &str)] = &[
     ("lladdr", "mac"),
     ("hwaddr", "mac"),
     ("address", "mac"),
+    ("oif", "dev"),
+    ("proto", "protocol"),
+    ("prefsrc", "src"),
+    ("prio", "priority"),
+    ("prio", "metric"),
+    ("pref", "priority"),
+    ("lookup", "table"),
+    ("src", "from"),
+    ("nud", "state"),
+    ("valid_lft", "validLifetime"),
+    ("preferred_lft", "preferredLifetime"),
+    ("stp_state", "stp"),
+    ("id", "vni"),
+    ("dstport", "port"),
+    ("dev", "link"),
+    ("dev", "parent"),
+    ("link", "parent"),
 ];
 
 /// For "unknown field `x`, expected one of `a`, `b`" (or a variant): the name meant, when a

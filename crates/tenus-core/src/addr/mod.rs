@@ -208,7 +208,8 @@ pub fn encode_addr_add(index: u32, addr: IpAddr, prefix: u8, replace: bool) -> V
     encode_addr_add_with(index, addr, prefix, replace, &AddressExtras::default())
 }
 
-/// `ip addr add|replace CIDR dev INDEX [valid_lft ...] [metric ...] [label ...] [flags]`.
+/// `ip addr add|replace CIDR dev INDEX [valid_lft ...] [metric ...] [label ...] [broadcast ...]
+/// [scope ...] [flags]`.
 pub fn encode_addr_add_with(
     index: u32,
     addr: IpAddr,
@@ -218,6 +219,12 @@ pub fn encode_addr_add_with(
 ) -> Vec<u8> {
     let flags = if replace { Flags::Replace } else { Flags::Create };
     let mut m = message_for(index, addr, prefix, extras.peer);
+    m.header.scope = AddressScope::from(extras.scope_for(addr));
+    if let Some(b) = extras.broadcast {
+        m.attributes
+            .retain(|a| !matches!(a, AddressAttribute::Broadcast(_)));
+        m.attributes.push(AddressAttribute::Broadcast(b));
+    }
     m.attributes.extend(extras.attributes());
     encode(RouteNetlinkMessage::NewAddress(m), flags)
 }
@@ -271,13 +278,23 @@ pub(crate) fn readd_order<T>(read: Vec<T>, is_v6: impl Fn(&T) -> bool) -> Vec<T>
 /// (`was`), to put it back where the link lost it (a move): IPv4 addresses get their label back,
 /// which a later change cannot set (the kernel keeps an address's label on NLM_F_REPLACE), and
 /// every address the flags a caller can set (without `nodad` an IPv6 one would come back
-/// tentative), its metric and the lifetimes it had left. Unlike `encode_addr_restore`, the
-/// scope and broadcast are the kernel's defaults for a new address, as for `ip addr add`.
+/// tentative), its metric and the lifetimes it had left; an IPv4 one its scope and broadcast
+/// address (or none, as it had).
 /// None for a message without an address.
 pub(crate) fn encode_addr_readd(index: u32, was: &AddressMessage) -> Option<Vec<u8>> {
     let (addr, peer) = ends(was)?;
     let mut msg = message_for(index, addr, was.header.prefix_len, peer);
     let v6 = addr.is_ipv6();
+    if !v6 {
+        msg.header.scope = was.header.scope;
+        msg.attributes
+            .retain(|a| !matches!(a, AddressAttribute::Broadcast(_)));
+        let broadcast = was
+            .attributes
+            .iter()
+            .find(|a| matches!(a, AddressAttribute::Broadcast(_)));
+        msg.attributes.extend(broadcast.cloned());
+    }
     let mut extras = AddressExtras {
         flags: flags_of(was) & SETTABLE,
         peer,
@@ -803,7 +820,7 @@ mod tests {
     #[test]
     fn a_listed_address_is_added_back_with_its_peer_label_metric_settable_flags_and_lifetimes() {
         // IPv4 point-to-point, lifetimes forever: the peer stays IFA_ADDRESS, the label comes
-        // back, of the flags only those a request may set; no cache info; the kernel's scope.
+        // back, of the flags only those a request may set; no cache info; its scope.
         let local: IpAddr = "10.0.0.1".parse().unwrap();
         let mut was = peer_message(2, local, "10.0.0.2".parse().unwrap(), 32);
         was.header.scope = AddressScope::Link;
@@ -816,7 +833,7 @@ mod tests {
         let m = readd(&was);
         assert_eq!(
             (m.header.index, m.header.prefix_len, m.header.scope),
-            (9, 32, AddressScope::Universe)
+            (9, 32, AddressScope::Link)
         );
         let mut want = peer_message(9, local, "10.0.0.2".parse().unwrap(), 32).attributes;
         want.extend([

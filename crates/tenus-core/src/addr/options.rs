@@ -1,15 +1,18 @@
 //! What `ip addr add|replace` takes besides the address: `valid_lft`, `preferred_lft`,
-//! `metric`, `label`, and the flags `noprefixroute`, `nodad`, `optimistic`, `home`,
-//! `mngtmpaddr`, `autojoin`; checked once, and sent as ip sends them (IFA_CACHEINFO,
-//! IFA_RT_PRIORITY, IFA_LABEL, IFA_FLAGS). Also the flag names records report.
+//! `metric`, `label`, `broadcast`, `scope`, and the flags `noprefixroute`, `nodad`,
+//! `optimistic`, `home`, `mngtmpaddr`, `autojoin`; checked once, and sent as ip sends them
+//! (IFA_CACHEINFO, IFA_RT_PRIORITY, IFA_LABEL, IFA_BROADCAST, the header's scope, IFA_FLAGS).
+//! Also the flag names records report.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, CacheInfo};
 use serde::Deserialize;
 
 use crate::args;
 use crate::error::{Error, Result};
+use crate::route::names::{Coded, NameOr, RouteScope};
+use crate::route::spec::SCOPE;
 
 /// The kernel's "forever" (INFINITY_LIFE_TIME).
 pub const FOREVER: u32 = u32::MAX;
@@ -51,6 +54,15 @@ pub struct AddressOptions {
     /// '10.0.0.2/24' })`). Records carry it as `peer`; deleting such an address needs it too
     /// (`deleteAddress(cidr, { peer })`).
     pub peer: Option<String>,
+    /// IPv4 only: the broadcast address (`ip addr add ... broadcast ADDR`). Left out, tenus
+    /// gives a prefix up to /30 the one whose host bits are all ones, as `brd +` does.
+    pub broadcast: Option<String>,
+    /// `ip addr add ... scope host|link|site|global|N`. IPv4: left out, 'host' for 127.0.0.0/8
+    /// and 'global' otherwise, as `ip` chooses. IPv6: the kernel gives an address the scope of
+    /// its prefix ('link' for fe80::/10, 'host' for ::1, ...); given, it must be that one (so a
+    /// record's `scope` may be passed back).
+    #[cfg_attr(feature = "napi", napi(ts_type = "number | RouteScope"))]
+    pub scope: Option<NameOr<RouteScope>>,
 }
 
 /// Checked options, as the request carries them.
@@ -65,6 +77,10 @@ pub struct AddressExtras {
     pub peer: Option<IpAddr>,
     /// The prefix length the peer was given with (`PEER/LEN`), as `ip` takes it.
     pub peer_prefix: Option<u8>,
+    /// IFA_BROADCAST in place of the one the request would carry.
+    pub broadcast: Option<Ipv4Addr>,
+    /// The header's scope (RT_SCOPE_*), when given.
+    pub scope: Option<u8>,
 }
 
 impl Default for AddressExtras {
@@ -76,6 +92,8 @@ impl Default for AddressExtras {
             flags: AddressFlags::empty(),
             peer: None,
             peer_prefix: None,
+            broadcast: None,
+            scope: None,
         }
     }
 }
@@ -150,6 +168,43 @@ impl AddressExtras {
                 return Err(Error::invalid("peer", "a multicast address has no peer"));
             }
         }
+        let broadcast = match o.broadcast.as_deref() {
+            None => None,
+            Some(_) if v6 => {
+                return Err(Error::invalid(
+                    "broadcast",
+                    "IPv6 addresses have no broadcast address",
+                ))
+            }
+            Some(text) => match args::ip("broadcast", text)? {
+                IpAddr::V4(b) => Some(b),
+                IpAddr::V6(b) => {
+                    return Err(Error::invalid(
+                        "broadcast",
+                        format!("{b} is not an IPv4 address, as {address} is"),
+                    ))
+                }
+            },
+        };
+        let scope = match o.scope {
+            None => None,
+            Some(s) => {
+                let scope = SCOPE.check("scope", s.code())? as u8;
+                if let IpAddr::V6(a) = address {
+                    let kernel = v6_scope(&a);
+                    if u32::from(scope) != kernel.code() {
+                        return Err(Error::invalid(
+                            "scope",
+                            format!(
+                                "the kernel gives {a} the scope of its prefix, '{}'",
+                                kernel.name()
+                            ),
+                        ));
+                    }
+                }
+                Some(scope)
+            }
+        };
         Ok(AddressExtras {
             lifetimes,
             metric: o.metric,
@@ -157,7 +212,19 @@ impl AddressExtras {
             flags,
             peer,
             peer_prefix,
+            broadcast,
+            scope,
         })
+    }
+
+    /// The scope a request for `address` carries: the one given, else `ip`'s choice ('host'
+    /// for an IPv4 loopback address; the kernel sets an IPv6 address's own).
+    pub fn scope_for(&self, address: IpAddr) -> u8 {
+        match (self.scope, address) {
+            (Some(s), _) => s,
+            (None, IpAddr::V4(a)) if a.is_loopback() => RouteScope::Host.code() as u8,
+            (None, _) => RouteScope::Global.code() as u8,
+        }
     }
 
     /// The prefix length of an address given as `cidr` (parsed: `prefix`) with these options:
@@ -195,6 +262,22 @@ impl AddressExtras {
             out.push(AddressAttribute::CacheInfo(c));
         }
         out
+    }
+}
+
+/// The scope the kernel gives an IPv6 address (`ipv6_addr_scope`): that of its prefix, or of a
+/// multicast address's scope field.
+fn v6_scope(a: &Ipv6Addr) -> RouteScope {
+    let first = a.segments()[0];
+    let mc_scope = (first & 0xff00 == 0xff00).then_some(first & 0x000f);
+    if a.is_loopback() || mc_scope == Some(1) {
+        RouteScope::Host
+    } else if first & 0xffc0 == 0xfe80 || mc_scope == Some(2) {
+        RouteScope::Link
+    } else if first & 0xffc0 == 0xfec0 || mc_scope == Some(5) {
+        RouteScope::Site
+    } else {
+        RouteScope::Global
     }
 }
 

@@ -262,6 +262,7 @@ pub struct NexthopRecord {
     pub resilient: Option<Resilience>,
     /// 'dead', 'linkdown'.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "napi", napi(ts_type = "Array<RouteFlag>"))]
     pub flags: Option<Vec<String>>,
 }
 

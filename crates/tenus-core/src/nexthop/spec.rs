@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::args::{self, Int};
 use crate::error::{Error, Result};
 use crate::link::LinkRef;
-use crate::route::names::{NameOr, RouteProtocol, TENUS_PROTOCOL};
-use crate::route::spec::{Family, NEXTHOP_ID, PROTOCOL, WEIGHT};
+use crate::route::names::{NameOr, RouteProtocol, RouteScope, TENUS_PROTOCOL};
+use crate::route::spec::{onlink_of, Family, RouteFlag, NEXTHOP_ID, PROTOCOL, SCOPE, WEIGHT};
 
 /// One member of a group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -80,6 +80,13 @@ pub struct NexthopOptions {
     /// Who owns it; tenus marks its own 'tenus' (116) unless told otherwise.
     #[cfg_attr(feature = "napi", napi(ts_type = "number | RouteProtocol"))]
     pub protocol: Option<NameOr<RouteProtocol>>,
+    /// A record's: the scope the kernel gave the object. The kernel's to say (a request
+    /// carries none); ignored, so that a listed object can be given back.
+    #[cfg_attr(feature = "napi", napi(ts_type = "number | RouteScope"))]
+    pub scope: Option<NameOr<RouteScope>>,
+    /// A record's flags: 'onlink' is `onlink`; 'dead' and 'linkdown' are states the kernel
+    /// reports, ignored.
+    pub flags: Option<Vec<RouteFlag>>,
 }
 
 /// What a nexthop object is.
@@ -128,7 +135,10 @@ impl Nexthop {
             Some(p) => PROTOCOL.check("protocol", p.code())? as u8,
             None => TENUS_PROTOCOL,
         };
-        let onlink = o.onlink.unwrap_or(false);
+        let onlink = onlink_of("onlink", o.onlink, o.flags.as_deref())?;
+        if let Some(s) = o.scope {
+            SCOPE.check("scope", s.code())?;
+        }
         let fdb = o.fdb.unwrap_or(false);
         let blackhole = o.blackhole.unwrap_or(false);
         if let Some(d) = &o.dev {

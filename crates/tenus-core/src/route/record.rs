@@ -57,8 +57,10 @@ pub struct RouteRecord {
     /// Preferred source address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub src: Option<String>,
-    /// 'onlink', 'dead', 'linkdown', 'offload', 'trap'.
+    /// 'onlink', 'dead', 'linkdown', 'offload', 'trap' (a route given back with them is
+    /// onlink when they say so; the others are the kernel's to say).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "napi", napi(ts_type = "Array<RouteFlag>"))]
     pub flags: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metrics: Option<RouteMetrics>,
@@ -69,9 +71,9 @@ pub struct RouteRecord {
     pub nexthop: Option<u32>,
     /// IPv6 router preference: 'low', 'medium', 'high'.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "napi", napi(ts_type = "RoutePref"))]
     pub pref: Option<String>,
-    /// Realms (`ip route ... realm TO` / `realms FROM/TO`), set by other tools: tenus has no
-    /// option for them, and puts them back when it restores the route.
+    /// Realms (`ip route ... realm TO` / `realms FROM/TO`): the `realms` option.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub realms: Option<Realms>,
     /// Seconds until an expiring route (IPv6, `ip -6 route ... expires N`) is removed.
@@ -130,6 +132,7 @@ pub struct NexthopLegRecord {
     pub dev: Option<String>,
     pub weight: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "napi", napi(ts_type = "Array<RouteFlag>"))]
     pub flags: Option<Vec<String>>,
 }
 

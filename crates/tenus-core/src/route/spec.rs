@@ -135,6 +135,69 @@ pub struct NexthopLeg {
     pub weight: Option<u32>,
     /// The gateway is on the link even if no address says so.
     pub onlink: Option<bool>,
+    /// A record's flags, so that a listed leg can be given back: 'onlink' is `onlink`; the
+    /// others are states the kernel reports ('dead', 'linkdown', 'offload', 'trap'), ignored.
+    pub flags: Option<Vec<RouteFlag>>,
+}
+
+crate::js_enum!(RouteFlag {
+    Onlink = "onlink",
+    Dead = "dead",
+    Linkdown = "linkdown",
+    Offload = "offload",
+    Trap = "trap",
+});
+
+impl RouteFlag {
+    /// RTNH_F_*.
+    pub fn bit(self) -> u8 {
+        match self {
+            RouteFlag::Onlink => RTNH_F_ONLINK,
+            RouteFlag::Dead => RTNH_F_DEAD,
+            RouteFlag::Linkdown => RTNH_F_LINKDOWN,
+            RouteFlag::Offload => RTNH_F_OFFLOAD,
+            RouteFlag::Trap => RTNH_F_TRAP,
+        }
+    }
+}
+
+/// Whether a route or a leg is onlink, by its `onlink` option and its `flags` (a record's,
+/// given back), which may not say otherwise.
+pub(crate) fn onlink_of(arg: &str, onlink: Option<bool>, flags: Option<&[RouteFlag]>) -> Result<bool> {
+    let flagged = flags.is_some_and(|f| f.contains(&RouteFlag::Onlink));
+    if onlink == Some(false) && flagged {
+        return Err(Error::invalid(
+            arg,
+            "onlink is false but flags has 'onlink': give one of them",
+        ));
+    }
+    Ok(onlink.unwrap_or(false) || flagged)
+}
+
+/// Realms (`ip route ... realm TO`, `realms FROM/TO`), each 0..=65535 (RTA_FLOW holds 16 bits
+/// of each).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "napi",
+    napi_derive::napi(object, object_to_js = false, object_from_js = false)
+)]
+pub struct RealmsOptions {
+    /// The source realm (default 0: any).
+    pub from: Option<u32>,
+    /// The destination realm.
+    pub to: u32,
+}
+
+pub const REALM: Int = Int::new("realm", 0..=65535);
+
+impl RealmsOptions {
+    /// RTA_FLOW, FRA_FLOW: the source realm in the high 16 bits.
+    pub fn flow(&self, arg: &str) -> Result<u32> {
+        let from = REALM.check(&format!("{arg}.from"), self.from.unwrap_or(0))?;
+        let to = REALM.check(&format!("{arg}.to"), self.to)?;
+        Ok(((from as u32) << 16) | to as u32)
+    }
 }
 
 /// A route (`ip route add|replace|append|prepend|change|del ...`).
@@ -173,10 +236,10 @@ pub struct RouteOptions {
     /// Who owns the route; tenus marks its own 'tenus' (116) unless told otherwise.
     #[cfg_attr(feature = "napi", napi(ts_type = "number | RouteProtocol"))]
     pub protocol: Option<NameOr<RouteProtocol>>,
-    /// Default 'unicast'.
+    /// Default 'unicast'; a number is a type's (RTN_*), as records say an unnamed one.
     #[serde(rename = "type")]
-    #[cfg_attr(feature = "napi", napi(js_name = "type"))]
-    pub kind: Option<RouteType>,
+    #[cfg_attr(feature = "napi", napi(js_name = "type", ts_type = "number | RouteType"))]
+    pub kind: Option<NameOr<RouteType>>,
     /// IPv4 type of service the route applies to.
     pub tos: Option<u32>,
     pub metrics: Option<RouteMetrics>,
@@ -187,6 +250,14 @@ pub struct RouteOptions {
     /// IPv6 router preference (`pref low|medium|high`): among routes with one prefix and
     /// metric, the kernel prefers a higher one. Default 'medium'.
     pub pref: Option<RoutePref>,
+    /// IPv4 only: realms (`realm TO`, `realms FROM/TO`), which `route` classifiers and realm
+    /// counters match.
+    pub realms: Option<RealmsOptions>,
+    /// IPv6 only: seconds until the kernel removes the route (`expires N`).
+    pub expires: Option<u32>,
+    /// A record's flags, so that a listed route can be given back: 'onlink' is `onlink`; the
+    /// others are states the kernel reports ('dead', 'linkdown', 'offload', 'trap'), ignored.
+    pub flags: Option<Vec<RouteFlag>>,
 }
 
 /// An address prefix.
@@ -476,7 +547,10 @@ impl Route {
             (None, None) => hint.unwrap_or(Family::Inet),
         };
         let kind = match o.kind {
-            Some(k) => Some(k),
+            Some(NameOr::Name(k)) => Some(k),
+            Some(NameOr::Number(n)) => Some(RouteType::from_code(n).ok_or_else(|| {
+                Error::invalid("type", format!("{n} is not a route type tenus knows (1..=9)"))
+            })?),
             None if install => Some(RouteType::Unicast),
             None => None,
         };
@@ -536,6 +610,21 @@ impl Route {
             }
             p => p.map(|p| p.code() as u8),
         };
+        let mut kept = Kept::new();
+        if let Some(r) = &o.realms {
+            if family == Family::Inet6 {
+                return Err(Error::invalid("realms", "IPv6 routes have no realms"));
+            }
+            let flow = r.flow("realms")?;
+            kept.push((super::encode::RTA_FLOW, flow.to_ne_bytes().to_vec()));
+        }
+        let expires = match o.expires {
+            Some(_) if family == Family::Inet => {
+                return Err(Error::invalid("expires", "IPv4 routes do not expire"))
+            }
+            Some(0) => return Err(Error::invalid("expires", "0 s: give at least 1")),
+            e => e,
+        };
         let metrics = o
             .metrics
             .as_ref()
@@ -568,7 +657,7 @@ impl Route {
                     ));
                 }
                 let weight = WEIGHT.check(&arg("weight"), leg.weight.unwrap_or(1))? as u16;
-                let onlink = leg.onlink.unwrap_or(false);
+                let onlink = onlink_of(&arg("onlink"), leg.onlink, leg.flags.as_deref())?;
                 if onlink && gateway.is_none() {
                     return Err(Error::invalid(&arg("onlink"), "onlink needs a gateway (via)"));
                 }
@@ -595,7 +684,7 @@ impl Route {
             ));
         }
 
-        let onlink = o.onlink.unwrap_or(false);
+        let onlink = onlink_of("onlink", o.onlink, o.flags.as_deref())?;
         let exclusive = |a: &str, b: &str| Error::invalid(a, format!("{a} and {b} are exclusive"));
         if !legs.is_empty() {
             if o.via.is_some() {
@@ -676,8 +765,8 @@ impl Route {
             multipath: legs,
             nexthop: o.nexthop,
             pref,
-            expires: None,
-            kept: Vec::new(),
+            expires,
+            kept,
         })
     }
 

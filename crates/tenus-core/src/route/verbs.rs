@@ -447,14 +447,23 @@ fn parse_item(dst: String, raw: &RawValue, purpose: Purpose) -> Result<Route> {
         return Ok(route);
     }
     let mut o: RouteOptions = args::options_raw("route", raw)?;
-    if !o.dst.is_empty() {
+    // A record given back carries its `dst`: the same as the item's, or refused. Such options
+    // are not kept as a template (the next item's destination would go unchecked against it).
+    let given = !o.dst.is_empty();
+    if given && o.dst != dst {
         return Err(crate::error::Error::invalid(
             "dst",
-            "the destination goes before the options",
+            format!(
+                "{:?} in the options is not the destination given before them ({dst:?})",
+                o.dst
+            ),
         ));
     }
     o.dst = dst;
     let route = Route::parse(o, purpose)?;
+    if given {
+        return Ok(route);
+    }
     LAST.with(|last| {
         *last.borrow_mut() = Some(Template {
             text: raw.get().to_string(),

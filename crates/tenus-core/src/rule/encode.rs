@@ -25,8 +25,8 @@ const FRA_IIFNAME: u16 = 3;
 const FRA_GOTO: u16 = 4;
 const FRA_PRIORITY: u16 = 6;
 const FRA_FWMARK: u16 = 10;
-const FRA_FLOW: u16 = 11;
-const FRA_TUN_ID: u16 = 12;
+pub(crate) const FRA_FLOW: u16 = 11;
+pub(crate) const FRA_TUN_ID: u16 = 12;
 const FRA_SUPPRESS_IFGROUP: u16 = 13;
 const FRA_SUPPRESS_PREFIXLEN: u16 = 14;
 const FRA_TABLE: u16 = 15;
@@ -265,11 +265,10 @@ pub struct RuleRecord {
     /// The link `iif` or `oif` names does not exist (the rule waits for it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detached: Option<bool>,
-    /// Realms matched (`ip rule ... realms FROM/TO`), set by other tools: tenus has no option
-    /// for them, but a rule that has them matches only that traffic.
+    /// Realms matched (`ip rule ... realms FROM/TO`): the `realms` option.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub realms: Option<Realms>,
-    /// The tunnel id matched (`ip rule ... tun_id N`), set by other tools (as `realms`).
+    /// The tunnel id matched (`ip rule ... tun_id N`): the `tunId` option.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "napi", napi(ts_type = "number"))]
     pub tun_id: Option<u64>,

@@ -8,10 +8,11 @@ use std::fmt;
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
+use super::encode::{FRA_FLOW, FRA_TUN_ID};
 use crate::args::{self, Int};
 use crate::error::{Error, Result};
 use crate::route::names::{Coded, NameOr, RouteProtocol, RouteTableName, TENUS_PROTOCOL};
-use crate::route::spec::{Family, Prefix, PROTOCOL, TOS};
+use crate::route::spec::{Family, Prefix, RealmsOptions, PROTOCOL, TOS};
 
 crate::js_enum!(RuleAction {
     To = "to",
@@ -191,6 +192,14 @@ pub struct RuleOptions {
     /// Look up in the table of the VRF the packet belongs to.
     #[cfg_attr(feature = "napi", napi(js_name = "l3mdev"))]
     pub l3mdev: Option<bool>,
+    /// IPv4 only: match these realms (`realms FROM/TO`): `{ to }` or `{ from, to }`.
+    pub realms: Option<RealmsOptions>,
+    /// Match this tunnel id (`tun_id N`: the id of the metadata tunnel a packet came in by).
+    #[cfg_attr(feature = "napi", napi(ts_type = "number"))]
+    pub tun_id: Option<u64>,
+    /// A record's: whether `iif` or `oif` names no link yet. The kernel's to say; ignored, so
+    /// that a listed rule can be given back.
+    pub detached: Option<bool>,
 }
 
 impl RuleOptions {
@@ -219,6 +228,9 @@ impl RuleOptions {
             not,
             protocol,
             l3mdev,
+            realms,
+            tun_id,
+            detached: _,
         } = self;
         priority.is_none()
             && table.is_none()
@@ -241,6 +253,8 @@ impl RuleOptions {
             && not.is_none()
             && protocol.is_none()
             && l3mdev.is_none()
+            && realms.is_none()
+            && tun_id.is_none()
     }
 }
 
@@ -390,6 +404,16 @@ impl Rule {
             None if install => TENUS_PROTOCOL,
             None => 0,
         };
+        let mut kept = Vec::new();
+        if let Some(r) = &o.realms {
+            if family == Family::Inet6 {
+                return Err(Error::invalid("realms", "IPv6 rules have no realms"));
+            }
+            kept.push((FRA_FLOW, r.flow("realms")?.to_ne_bytes().to_vec()));
+        }
+        if let Some(id) = o.tun_id {
+            kept.push((FRA_TUN_ID, id.to_be_bytes().to_vec()));
+        }
         let max = u32::from(family.max_prefix());
         let suppress_prefixlength = o
             .suppress_prefixlength
@@ -433,7 +457,7 @@ impl Rule {
             },
             protocol,
             l3mdev,
-            kept: Vec::new(),
+            kept,
         })
     }
 
