@@ -39,7 +39,12 @@ export function vlanItem(verb: 'add' | 'delete', vid: unknown, options: unknown,
 
 /** `ip link set BR type bridge ...` as an item. */
 export function bridgeSetItem(link: WireLink, options: BridgeOptions): Item {
-  return [OP.bridgeSet, link, args.options('options', options)];
+  const settings = options === undefined ? {} : args.options('options', options);
+  // Nothing to set would still send a request, which a link of any kind answers with success.
+  if (Object.values(settings).every((v) => v === undefined)) {
+    throw TenusError.invalidType('options', 'setBridge needs a setting to change (stp, vlanFiltering, vlanDefaultPvid, vlanProtocol, forwardDelay)');
+  }
+  return [OP.bridgeSet, link, settings];
 }
 
 /** `bridge vlan show` with a filter. */

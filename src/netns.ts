@@ -407,6 +407,9 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     const n = args.text('name', name);
     if (mode !== 'tun' && mode !== 'tap') throw args.invalidChoice('mode', mode, ['tun', 'tap']);
     const { up, ...rest } = args.options('options', options);
+    for (const key of ['name', 'mode'] as const) {
+      if (key in rest) throw TenusError.invalid(key, `the ${key} is an argument of tuntap(name, mode, options), not an option`);
+    }
     const { mtu } = rest;
     // Checked before the device exists (the MTU by the addon, with the other options).
     if (mtu !== undefined) args.uint('mtu', mtu);

@@ -202,7 +202,7 @@ export class WaitFor {
     const o = args.options('options', options, { signal: args.signal, until: args.fn, dev: args.linkIn(this.ns) }, ['table', 'dev', 'via', 'until', 'timeout', 'signal']);
     const table = tableArg(o.table);
     const dev = o.dev === undefined ? undefined : linkName('dev', o.dev as number | string);
-    const via = o.via === undefined ? undefined : addressArg(args.text('via', o.via)).address;
+    const via = o.via === undefined ? undefined : addressArg(args.text('via', o.via), 'via').address;
     const until = (o.until ?? (() => true)) as (r: RouteRecord) => boolean;
     const wait: WaitOptions = { timeout: o.timeout as number | undefined, signal: o.signal as AbortSignal | undefined };
     return this.until('waitFor.route', undefined, { links: dev !== undefined, routes: true }, wait, (objects) => {
@@ -297,13 +297,14 @@ function isIP(text: string): number {
 }
 
 /** An address as the kernel's records spell it (IPv6 lowercase, zeros compressed), and its prefix length if given. */
-function addressArg(text: string): { address: string; prefixLen?: number } {
+function addressArg(text: string, arg = 'address'): { address: string; prefixLen?: number } {
   const [bare, len, ...rest] = text.split('/');
   const family = isIP(bare);
   const max = family === 4 ? 32 : 128;
   const prefixLen = len === undefined ? undefined : Number(len);
-  if (family === 0 || rest.length > 0 || (prefixLen !== undefined && !(/^\d+$/.test(len) && prefixLen <= max))) {
-    throw TenusError.invalid('address', `${JSON.stringify(text)} is not an IP address (with or without /prefix)`);
+  // A zone id (`fe80::1%eth0`) is no part of an address record: node:net takes it, URL does not.
+  if (family === 0 || bare.includes('%') || rest.length > 0 || (prefixLen !== undefined && !(/^\d+$/.test(len) && prefixLen <= max))) {
+    throw TenusError.invalid(arg, `${JSON.stringify(text)} is not an IP address (with or without /prefix; no zone id)`);
   }
   const address = family === 4 ? bare : new URL(`http://[${bare}]`).hostname.slice(1, -1);
   return { address, prefixLen };

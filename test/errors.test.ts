@@ -584,6 +584,27 @@ describe('invalid attribute values', () => {
   });
 });
 
+describe('calls that would send nothing meant, or drop an option, are refused', () => {
+  it('setBridge without a setting, tuntap given its name or mode as options, waitFor given a zone id', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    const cases: Array<[PromiseLike<unknown>, string, string]> = [
+      [ns.setBridge('br0', undefined as unknown as object), 'options', 'ERR_INVALID_ARG_TYPE'],
+      [ns.setBridge('br0', {}), 'options', 'ERR_INVALID_ARG_TYPE'],
+      [br.setBridge({ stp: undefined }), 'options', 'ERR_INVALID_ARG_TYPE'],
+      [ns.batch((b) => b.setBridge('br0', {})), 'options', 'ERR_INVALID_ARG_TYPE'],
+      [ns.tuntap('t1', 'tun', { mode: 'tap' } as object), 'mode', 'ERR_INVALID_ARG_VALUE'],
+      [ns.tuntap('t1', 'tun', { name: 'zz' } as object), 'name', 'ERR_INVALID_ARG_VALUE'],
+      [ns.waitFor.address('br0', 'fe80::1%br0', { timeout: 50 }), 'address', 'ERR_INVALID_ARG_VALUE'],
+      [ns.waitFor.route('fd00::/64', { via: 'fe80::1%br0', timeout: 50 }), 'via', 'ERR_INVALID_ARG_VALUE'],
+      [ns.waitFor.route('fd00::/64', { via: 'nope', timeout: 50 }), 'via', 'ERR_INVALID_ARG_VALUE'],
+    ];
+    for (const [p, arg, code] of cases) expect(await rejection(p)).toMatchObject({ arg, code });
+    expect(ipLinkNames(ns)).toEqual(['br0', 'lo']);
+  });
+});
+
 describe('kernel errors', () => {
   it('a duplicate name is EEXIST (errno 17) from link.add, naming the link', async (ctx) => {
     needRoot(ctx);
