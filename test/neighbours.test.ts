@@ -268,7 +268,7 @@ describe('neighbours: rollback and batches', () => {
     await ns.neighbour('10.0.42.1', { link: 'lo', mac: '02:00:00:00:00:01' });
     expect(ipNeigh(ns, 'dev', 'lo').map((n) => n.dst)).toEqual(['0.0.0.0']);
     expect(() => runIn(ns, 'ip', ['neigh', 'del', '10.0.42.1', 'dev', 'lo'])).toThrow();
-    await ns.flushNeighbours({ link: 'lo' });
+    runIn(ns, 'ip', ['neigh', 'del', '0.0.0.0', 'dev', 'lo']);
 
     const r = await ns.batch(
       (b) => {
@@ -289,6 +289,31 @@ describe('neighbours: rollback and batches', () => {
     );
     expect(e.undoErrors).toBeUndefined();
     expect(ipNeigh(ns, 'dev', 'tun0')).toEqual([]);
+  });
+
+  it('on lo, where an IPv4 addition overwrites the one entry the kernel keeps under 0.0.0.0, a rollback puts that entry back', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.link('lo').up();
+    await ns.neighbour('10.0.43.1', { link: 'lo', mac: '02:00:00:00:00:09' });
+    const before = ipNeigh(ns, 'dev', 'lo');
+    expect(before.map((n) => [n.dst, n.lladdr])).toEqual([['0.0.0.0', '02:00:00:00:00:09']]);
+    const r = await ns.batch(
+      (b) => {
+        b.neighbour('10.0.43.2', { link: 'lo', mac: '02:00:00:00:00:0a' });
+        b.neighbour('10.0.43.4', { link: 'missing0', mac: '02:00:00:00:00:04' });
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'failed']);
+    expect(r.undoErrors).toEqual([]);
+    expect(ipNeigh(ns, 'dev', 'lo')).toEqual(before);
+    // A chain, and a replace: the same.
+    const missing = { link: 'missing0', mac: '02:00:00:00:00:06' };
+    await rejection(ns.neighbour('10.0.43.3', { link: 'lo', mac: '02:00:00:00:00:0b' }).neighbour('10.0.43.6', missing));
+    expect(ipNeigh(ns, 'dev', 'lo')).toEqual(before);
+    await rejection(ns.replaceNeighbour('10.0.43.3', { link: 'lo', mac: '02:00:00:00:00:0c' }).neighbour('10.0.43.6', missing));
+    expect(ipNeigh(ns, 'dev', 'lo')).toEqual(before);
   });
 
   it('an entry the kernel would refuse for want of a MAC is refused before sending: no stub is left, in a chain, a rollback batch or a replace', async (ctx) => {

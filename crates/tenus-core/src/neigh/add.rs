@@ -2,7 +2,8 @@
 //!
 //! Undo: an added entry is deleted. A replaced one is put back as it was read just before
 //! (RTM_GETNEIGH), or deleted when the read found none; so is an added proxy entry (the kernel
-//! answers an addition of one that is there with success, not EEXIST). An entry the kernel had learnt
+//! answers an addition of one that is there with success, not EEXIST), and an IPv4 one on `lo`
+//! (filed under 0.0.0.0, the one entry of the link, which an addition overwrites). An entry the kernel had learnt
 //! (reachable, stale, ...) comes back as an administratively set entry in the same state: the
 //! kernel's timers and probes for it start over.
 
@@ -36,7 +37,7 @@ impl Step for AddNeighbour {
         vec![&self.0.key.link]
     }
     fn undo(&self) -> Undo {
-        if self.0.key.proxy {
+        if self.0.key.proxy || self.0.key.on_loopback() {
             Undo::Restore
         } else {
             Undo::Inverse
@@ -54,7 +55,7 @@ impl Step for AddNeighbour {
     }
     fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
         let key = &self.0.key;
-        if key.proxy {
+        if key.proxy || key.on_loopback() {
             return restore_or_delete(&self.0, Self::OP, names, before);
         }
         Ok(vec![(names.target, key.encode_del(key.index(names)?))])
@@ -98,9 +99,9 @@ impl Step for ReplaceNeighbour {
     }
 }
 
-/// The entry as it is before the item (RTM_GETNEIGH).
+/// The entry as it is before the item (RTM_GETNEIGH), under the key the kernel files it by.
 fn read_entry(n: &Neighbour, names: &View) -> Result<Reads> {
-    Ok(Reads::one(n.key.encode_get(n.key.index(names)?)))
+    Ok(Reads::one(n.key.filed().encode_get(n.key.index(names)?)))
 }
 
 /// ENOENT: the read found no entry.
@@ -117,7 +118,7 @@ fn restore_or_delete(n: &Neighbour, op: &str, names: &View, before: &Before) -> 
         names.target,
         match was.first() {
             Some(m) => encode_restore(m),
-            None => key.encode_del(key.index(names)?),
+            None => key.filed().encode_del(key.index(names)?),
         },
     )])
 }

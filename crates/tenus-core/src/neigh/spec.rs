@@ -118,6 +118,26 @@ impl NeighbourKey {
         encode(RouteNetlinkMessage::DelNeighbour(m), Flags::Plain)
     }
 
+    /// An IPv4 neighbour on `lo` (every namespace's index 1), which the kernel files under
+    /// 0.0.0.0 (see `delete_unspecified`): an addition there overwrites the one entry the link
+    /// has instead of failing with EEXIST, so its undo must put that entry back.
+    pub(crate) fn on_loopback(&self) -> bool {
+        let lo = match &self.link {
+            LinkRef::Index(i) => *i == 1,
+            LinkRef::Name(n) => n == "lo",
+        };
+        lo && self.address.is_ipv4() && !self.proxy
+    }
+
+    /// The key the kernel files the entry under: 0.0.0.0 on `lo`, else this one.
+    pub(crate) fn filed(&self) -> NeighbourKey {
+        let mut key = self.clone();
+        if self.on_loopback() {
+            key.address = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+        }
+        key
+    }
+
     /// The undo of an IPv4 entry whose delete found none (ENOENT): the kernel keeps the IPv4
     /// neighbours of loopback and point-to-point links under 0.0.0.0 (ARP has no use for the
     /// address there), so `ip neigh del ADDRESS dev lo` cannot find the one just added. An
