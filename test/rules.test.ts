@@ -370,6 +370,10 @@ describe('rules: undo in rollback batches, bad input', () => {
       [{ table: 5, oif: 2 as unknown as string }, 'oif'],
       [{ table: 5, fwmask: 0xff }, 'fwmark'],
       [{ table: 5, priority: -1 }, 'priority'],
+      // Ranges the kernel refuses ("Invalid sport range", "Invalid uid range").
+      [{ table: 5, sport: 0 }, 'sport.start'],
+      [{ table: 5, dport: [1, 65535] }, 'dport.end'],
+      [{ table: 5, uidrange: [0, 2 ** 32 - 1] }, 'uidrange.end'],
     ];
     for (const [options, arg] of cases) {
       const e = await rejection(ns.rule(options));

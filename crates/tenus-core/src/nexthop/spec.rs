@@ -241,6 +241,12 @@ impl Nexthop {
                         "onlink needs a gateway (via) and a link (dev)",
                     ));
                 }
+                if !fdb && o.dev.is_none() {
+                    return Err(Error::invalid_type(
+                        "dev",
+                        "a nexthop object with a gateway needs its link (dev), unless it is an fdb one",
+                    ));
+                }
                 Kind::Path {
                     gateway: o.via.as_deref().map(|t| args::ip("via", t)).transpose()?,
                     dev: o.dev,
@@ -369,6 +375,9 @@ mod tests {
             arg_of(parse(json!({ "id": 1, "via": "10.0.0.1", "onlink": true }))),
             "onlink"
         );
+        // The kernel's "Device attribute required for non-blackhole and non-fdb nexthops".
+        assert_eq!(arg_of(parse(json!({ "id": 1, "via": "10.0.0.1" }))), "dev");
+        assert!(parse(json!({ "id": 1, "via": "10.0.0.1", "fdb": true })).is_ok());
         assert_eq!(
             arg_of(parse(
                 json!({ "id": 1, "group": [{ "id": 2 }], "resilient": { "buckets": 0 } })
@@ -376,7 +385,9 @@ mod tests {
             "resilient.buckets"
         );
         assert_eq!(
-            arg_of(parse(json!({ "id": 1, "via": "10.0.0.1", "family": "inet6" }))),
+            arg_of(parse(
+                json!({ "id": 1, "via": "10.0.0.1", "dev": "e", "family": "inet6" })
+            )),
             "family"
         );
         assert_eq!(

@@ -81,8 +81,10 @@ pub const PRIORITY: Int = Int::new("rule priority", 0..=u32::MAX as u64);
 pub const IP_PROTO: Int = Int::new("IP protocol", 0..=255);
 pub const PREFIXLEN: Int = Int::new("prefix length", 0..=128);
 pub const GROUP: Int = Int::new("link group", 0..=i32::MAX as u64);
-pub const PORT: Int = Int::new("port", 0..=65535);
-pub const UID: Int = Int::new("uid", 0..=u32::MAX as u64);
+/// The kernel matches no range that starts at 0 or ends at 65535 ("Invalid sport range").
+pub const PORT: Int = Int::new("port", 1..=65534);
+/// u32::MAX is INVALID_UID ("Invalid uid range").
+pub const UID: Int = Int::new("uid", 0..=(u32::MAX - 1) as u64);
 
 /// A range `start..=end` (ports, uids); a single number is a range of one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
