@@ -694,7 +694,7 @@ describe('kernel errors', () => {
     await expect(ns.link('nosuch0').address('10.9.0.1/24')).rejects.toMatchObject({ code: 'ENODEV', op: 'address.add', link: '10.9.0.1/24 dev nosuch0' });
   });
 
-  it('a kind this kernel lacks is EOPNOTSUPP with extack "Unknown device type"', async (ctx) => {
+  it('a kind this kernel lacks is EOPNOTSUPP with extack "Unknown device type", which says which kind', async (ctx) => {
     needRoot(ctx);
     if (await Netns.kernelSupports('dummy')) {
       ctx.skip('this kernel has the dummy module; the extack of a real kernel error is checked below');
@@ -706,8 +706,12 @@ describe('kernel errors', () => {
     expect(e.errno).toBe(95);
     expect(e.op).toBe('link.add');
     expect(e.link).toBe('d0');
-    expect(e.extack).toBe('Unknown device type');
+    expect(e.extack).toBe("Unknown device type: this kernel cannot make dummy links (no dummy module; Netns.kernelSupports('dummy') tells before trying)");
     expect(e.message).toContain('Unknown device type');
+    // In a batch too, and a chain.
+    const r = await ns.batch((b) => b.dummy('d1'));
+    expect(r.errors.get(0)?.extack).toBe(e.extack?.replace(/d0/g, 'd1'));
+    expect((await rejection(ns.dummy('d2').up().mtu(1400))).extack).toMatch(/cannot make dummy links/);
     expect(ipLinkNames(ns)).toEqual(['lo']);
   });
 

@@ -124,6 +124,21 @@ impl Step for AddLink {
         Some(self.names.name.clone())
     }
 
+    /// A kernel without the kind's module answers only "Unknown device type".
+    fn explain(&self, error: Error) -> Error {
+        if error.errno() != Some(libc::EOPNOTSUPP) {
+            return error;
+        }
+        let kind = self.spec.kind.name();
+        error.with_extack(|given| {
+            (given == Some("Unknown device type")).then(|| {
+                format!(
+                    "Unknown device type: this kernel cannot make {kind} links (no {kind} module; Netns.kernelSupports('{kind}') tells before trying)"
+                )
+            })
+        })
+    }
+
     fn links(&self) -> Vec<&LinkRef> {
         self.spec
             .kind
