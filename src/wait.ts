@@ -202,7 +202,7 @@ export class WaitFor {
     const o = args.options('options', options, { signal: args.signal, until: args.fn, dev: args.linkIn(this.ns) }, ['table', 'dev', 'via', 'until', 'timeout', 'signal']);
     const table = tableArg(o.table);
     const dev = o.dev === undefined ? undefined : linkName('dev', o.dev as number | string);
-    const via = o.via === undefined ? undefined : addressArg(args.text('via', o.via), 'via').address;
+    const via = o.via === undefined ? undefined : gatewayArg(args.text('via', o.via));
     const until = (o.until ?? (() => true)) as (r: RouteRecord) => boolean;
     const wait: WaitOptions = { timeout: o.timeout as number | undefined, signal: o.signal as AbortSignal | undefined };
     return this.until('waitFor.route', undefined, { links: dev !== undefined, routes: true }, wait, (objects) => {
@@ -310,7 +310,17 @@ function addressArg(text: string, arg = 'address'): { address: string; prefixLen
   return { address, prefixLen };
 }
 
-/** A destination as route records spell it: 'default', or a prefix without a whole-address length. */
+/** A gateway: an address, without a prefix length (records have none). */
+function gatewayArg(text: string): string {
+  const parsed = addressArg(text, 'via');
+  if (parsed.prefixLen !== undefined) throw TenusError.invalid('via', `${JSON.stringify(text)}: a gateway is an address, without /prefix`);
+  return parsed.address;
+}
+
+/**
+ * A destination as route records spell it: 'default', or a prefix without a whole-address
+ * length. Host bits are refused, as `route()` refuses them: no route record has them.
+ */
 function routeDst(text: string): string {
   if (text === 'default') return text;
   let parsed;
@@ -321,7 +331,31 @@ function routeDst(text: string): string {
   }
   const whole = parsed.address.includes(':') ? 128 : 32;
   const len = parsed.prefixLen ?? whole;
+  if (len < whole && hostBits(parsed.address, len)) {
+    throw TenusError.invalid('dst', `${JSON.stringify(text)} has host bits set (no route's destination does)`);
+  }
   return len === whole ? parsed.address : `${parsed.address}/${len}`;
+}
+
+/** Whether `address` (as the kernel spells it) has bits set past its first `len`. */
+function hostBits(address: string, len: number): boolean {
+  const bits = address.includes(':') ? v6Bits(address) : address.split('.').map((o) => Number(o).toString(2).padStart(8, '0')).join('');
+  return bits.slice(len).includes('1');
+}
+
+/** The 128 bits of an IPv6 address (compressed or not; an embedded IPv4 tail included). */
+function v6Bits(address: string): string {
+  let text = address;
+  const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (tail) {
+    const [a, b, c, d] = tail[1].split('.').map(Number);
+    text = `${text.slice(0, tail.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, rest] = text.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = rest === undefined || rest === '' ? [] : rest.split(':');
+  const groups = rest === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.map((g) => parseInt(g, 16).toString(2).padStart(16, '0')).join('');
 }
 
 /** A table option: its number, or undefined for 'all'. */
@@ -333,5 +367,8 @@ function tableArg(value: unknown): number | undefined {
     if (t === undefined) throw TenusError.invalid('table', `${JSON.stringify(value)} is not a table (main, local, default, all or a number)`);
     return t;
   }
-  return args.uint('table', value);
+  const table = args.uint('table', value);
+  // No route is ever in table 0 (`ip route` refuses it): waiting for one would never end.
+  if (table === 0) throw TenusError.invalid('table', '0 is no table (1..=4294967295, main, local, default or all)');
+  return table;
 }

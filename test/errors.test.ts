@@ -599,6 +599,11 @@ describe('calls that would send nothing meant, or drop an option, are refused', 
       [ns.waitFor.address('br0', 'fe80::1%br0', { timeout: 50 }), 'address', 'ERR_INVALID_ARG_VALUE'],
       [ns.waitFor.route('fd00::/64', { via: 'fe80::1%br0', timeout: 50 }), 'via', 'ERR_INVALID_ARG_VALUE'],
       [ns.waitFor.route('fd00::/64', { via: 'nope', timeout: 50 }), 'via', 'ERR_INVALID_ARG_VALUE'],
+      // What no route record can match would wait for ever: refused as route() refuses it.
+      [ns.waitFor.route('10.9.0.1/16', { timeout: 50 }), 'dst', 'ERR_INVALID_ARG_VALUE'],
+      [ns.waitFor.route('fd00::1/64', { timeout: 50 }), 'dst', 'ERR_INVALID_ARG_VALUE'],
+      [ns.waitFor.route('10.9.0.0/16', { table: 0, timeout: 50 }), 'table', 'ERR_INVALID_ARG_VALUE'],
+      [ns.waitFor.route('10.9.0.0/16', { via: '10.0.0.1/24', timeout: 50 }), 'via', 'ERR_INVALID_ARG_VALUE'],
     ];
     for (const [p, arg, code] of cases) expect(await rejection(p)).toMatchObject({ arg, code });
     expect(ipLinkNames(ns)).toEqual(['br0', 'lo']);
