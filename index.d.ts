@@ -1042,7 +1042,7 @@ export interface TunInfo {
 
 export type TunTapMode = 'tun' | 'tap'
 
-/** `ip tuntap add NAME mode tun|tap [user U] [group G] [multi_queue]` options. */
+/** `ip tuntap add NAME mode tun|tap [user U] [group G] [multi_queue] [pi] [vnet_hdr]` options. */
 export interface TunTapOptions {
   name: string
   /** 'tun' (IP packets) or 'tap' (Ethernet frames). */
@@ -1052,6 +1052,10 @@ export interface TunTapOptions {
   /** Owning group id. */
   group?: number
   multiQueue?: boolean
+  /** Packets carry the 4-byte packet information header (`pi`; default off, IFF_NO_PI). */
+  pi?: boolean
+  /** Packets carry a virtio-net header (`vnet_hdr`, IFF_VNET_HDR; default off). */
+  vnetHdr?: boolean
   /**
    * The MTU set right after the device is made (checked here, before it exists: 68..=65535
    * for tun, 68..=65521 for tap).

@@ -599,6 +599,17 @@ describe.each(['tun', 'tap'] as const)('tuntap %s', (mode) => {
     expect(read.info).toMatchObject({ kind: 'tun', mode, owner: uid, group: gid, multiQueue: true, persist: true });
   });
 
+  it('with pi and vnetHdr, as ip tuntap add ... pi vnet_hdr; its record given back makes the same device', async (ctx) => {
+    needTun(ctx);
+    const ns = await lab();
+    const t = await ns.tuntap(`${mode}0`, mode, { pi: true, vnetHdr: true });
+    expect(ipLink(ns, `${mode}0`).linkinfo.info_data).toMatchObject({ type: mode, pi: true, vnet_hdr: true });
+    expect(t.info.info).toMatchObject({ pi: true, vnetHdr: true });
+    const { pi, vnetHdr, multiQueue } = t.info.info as { pi: boolean; vnetHdr: boolean; multiQueue: boolean };
+    await ns.tuntap(`${mode}1`, mode, { pi, vnetHdr, multiQueue });
+    expect(ipLink(ns, `${mode}1`).linkinfo.info_data).toMatchObject({ pi: true, vnet_hdr: true });
+  });
+
   it('with owner 0 and group 0 (root)', async (ctx) => {
     needTun(ctx);
     const ns = await lab();

@@ -26,10 +26,11 @@ const IFF_TUN: libc::c_short = 0x0001;
 const IFF_TAP: libc::c_short = 0x0002;
 const IFF_MULTI_QUEUE: libc::c_short = 0x0100;
 const IFF_NO_PI: libc::c_short = 0x1000;
+const IFF_VNET_HDR: libc::c_short = 0x4000;
 
 crate::js_enum!(TunTapMode { Tun = "tun", Tap = "tap" });
 
-/// `ip tuntap add NAME mode tun|tap [user U] [group G] [multi_queue]` options.
+/// `ip tuntap add NAME mode tun|tap [user U] [group G] [multi_queue] [pi] [vnet_hdr]` options.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[cfg_attr(
@@ -45,6 +46,10 @@ pub struct TunTapOptions {
     /// Owning group id.
     pub group: Option<u32>,
     pub multi_queue: Option<bool>,
+    /// Packets carry the 4-byte packet information header (`pi`; default off, IFF_NO_PI).
+    pub pi: Option<bool>,
+    /// Packets carry a virtio-net header (`vnet_hdr`, IFF_VNET_HDR; default off).
+    pub vnet_hdr: Option<bool>,
     /// The MTU set right after the device is made (checked here, before it exists: 68..=65535
     /// for tun, 68..=65521 for tap).
     pub mtu: Option<u32>,
@@ -58,6 +63,8 @@ pub struct TunTapSpec {
     pub owner: Option<u32>,
     pub group: Option<u32>,
     pub multi_queue: bool,
+    pub pi: bool,
+    pub vnet_hdr: bool,
 }
 
 impl TunTapSpec {
@@ -90,6 +97,8 @@ impl TunTapSpec {
             owner: o.owner,
             group: o.group,
             multi_queue: o.multi_queue.unwrap_or(false),
+            pi: o.pi.unwrap_or(false),
+            vnet_hdr: o.vnet_hdr.unwrap_or(false),
         })
     }
 }
@@ -218,7 +227,13 @@ fn create(spec: &TunTapSpec) -> Result<()> {
         _pad: [0; 22],
     };
     req.name[..spec.name.len()].copy_from_slice(spec.name.as_bytes());
-    req.flags = if spec.tap { IFF_TAP } else { IFF_TUN } | IFF_NO_PI;
+    req.flags = if spec.tap { IFF_TAP } else { IFF_TUN };
+    if !spec.pi {
+        req.flags |= IFF_NO_PI;
+    }
+    if spec.vnet_hdr {
+        req.flags |= IFF_VNET_HDR;
+    }
     if spec.multi_queue {
         req.flags |= IFF_MULTI_QUEUE;
     }
