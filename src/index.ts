@@ -9,7 +9,7 @@
  * @packageDocumentation
  */
 import { addon } from './loader';
-export { Netns, netns, type NetnsInfo, type TunTapExtra } from './netns';
+export { Netns, netns, type LinkListOptions, type NetnsInfo, type TunTapExtra } from './netns';
 export { containerPid, DEFAULT_DOCKER_SOCKET, type DockerOptions } from './docker';
 export { Link, VethLink, LinkRef, LinkOps } from './link';
 export { LinkChain, VethChain } from './chain';

@@ -58,6 +58,18 @@ export interface NetnsInfo {
   inode: number;
 }
 
+/** `ns.links()` options: what to keep of the dump (`ip link show [type KIND] [master M] [group G]`). */
+export interface LinkListOptions {
+  /** With their counters (default true). */
+  stats?: boolean;
+  /** Links of this kind only ('bridge', 'veth', 'tun', ...: the record's `kind`). */
+  kind?: string;
+  /** The ports of this master only (a name, an index or a Link). */
+  master?: LinkLike;
+  /** The links of this group only. */
+  group?: number;
+}
+
 /** tun/tap options besides the name and mode, and settings applied right after. */
 export interface TunTapExtra extends Omit<TunTapOptions, 'name' | 'mode'> {
   up?: boolean;
@@ -245,11 +257,39 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
 
   /**
    * Every link (`ip link show`), as plain records. `{ stats: false }` leaves the counters out
-   * of the records (and asks the kernel to skip its per-protocol statistics).
+   * of the records (and asks the kernel to skip its per-protocol statistics); `kind`,
+   * `master` and `group` keep the links of that kind, that master's ports, that group's links
+   * (`ip link show type bridge`, `master br0`, `group 7`; a master no link is is ENODEV).
    */
-  async links(options: { stats?: boolean } = {}): Promise<LinkRecord[]> {
-    const o = args.options('options', options, {}, ['stats']);
+  async links(options: LinkListOptions = {}): Promise<LinkRecord[]> {
+    const o = args.options('options', options, { master: args.linkIn(this) }, ['stats', 'kind', 'master', 'group']);
     const stats = o.stats === undefined ? true : args.bool('stats', o.stats);
+    const kind = o.kind === undefined ? undefined : args.text('kind', o.kind);
+    const master = o.master as number | string | undefined;
+    const group = o.group === undefined ? undefined : args.uint('group', o.group);
+    const all = await this.allLinks(stats);
+    if (kind === undefined && master === undefined && group === undefined) return all;
+    let masterIndex: number | undefined;
+    if (typeof master === 'string') {
+      masterIndex = all.find((l) => l.name === master)?.index;
+      if (masterIndex === undefined) {
+        throw new TenusError(`link.list: no link named ${master} (master)`, {
+          kind: 'kernel',
+          code: 'ENODEV',
+          errno: 19,
+          op: 'link.list',
+          link: master,
+          extack: `no link named ${master}`,
+        });
+      }
+    } else masterIndex = master;
+    return all.filter(
+      (l) => (kind === undefined || l.kind === kind) && (masterIndex === undefined || l.master === masterIndex) && (group === undefined || l.group === group),
+    );
+  }
+
+  /** Every link's record: the dump, streamed (see `links`). */
+  private async allLinks(stats: boolean): Promise<LinkRecord[]> {
     // The dump arrives in parts, parsed here while the kernel produces the next ones (in slices
     // of the event loop: slices.ts); every part arrives before the promise settles. A listing
     // answered on this thread (a few links) comes back whole instead.

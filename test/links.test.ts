@@ -3,8 +3,8 @@
 // symmetric.
 import { describe, expect, it } from 'vitest';
 import { Link, TenusError, VethLink, type LinkRecord, type MacvlanMode } from '../src';
-import { comparableFlags, ipGroup, kindInfo, operstate } from './helpers/check';
-import { ipLink, ipLinks, lab, needKind, needRoot } from './helpers/lab';
+import { comparableFlags, ipGroup, kindInfo, operstate, rejection } from './helpers/check';
+import { ipLink, ipLinks, lab, needKind, needRoot, runIn } from './helpers/lab';
 
 const MODES: MacvlanMode[] = ['private', 'vepa', 'bridge', 'passthru', 'source'];
 const IFNAMSIZ_MAX = 15;
@@ -490,6 +490,34 @@ describe('listing', () => {
     expect(JSON.parse(JSON.stringify(br))).toEqual(br.info);
     expect(JSON.parse(JSON.stringify(v))).toEqual(v.info);
     expect(JSON.parse(JSON.stringify(await ns.addresses()))).toEqual(await ns.addresses());
+  });
+});
+
+describe('listing with filters (ip link show type / master / group)', () => {
+  it('keeps the links of a kind, a master\'s ports, a group\'s links, as ip does', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0');
+    await ns.veth('a0').peer('a1').master(br);
+    await ns.veth('b0').peer('b1').master('br0').group(7);
+    await ns.bridge('br1');
+    // (ip -j prints an empty object for each link a group filter leaves out.)
+    const ip = (...filter: string[]): string[] =>
+      (JSON.parse(runIn(ns, 'ip', ['-j', 'link', 'show', ...filter])) as Array<{ ifname?: string }>)
+        .flatMap((l) => (l.ifname === undefined ? [] : [l.ifname]))
+        .sort();
+    const names = (list: LinkRecord[]): string[] => list.map((l) => l.name).sort();
+    expect(names(await ns.links({ kind: 'bridge' }))).toEqual(ip('type', 'bridge'));
+    expect(names(await ns.links({ kind: 'veth' }))).toEqual(['a0', 'a1', 'b0', 'b1']);
+    expect(names(await ns.links({ master: 'br0' }))).toEqual(ip('master', 'br0'));
+    expect(names(await ns.links({ master: br }))).toEqual(['a0', 'b0']);
+    expect(names(await ns.links({ master: br.index, group: 7 }))).toEqual(['b0']);
+    expect(names(await ns.links({ group: 7 }))).toEqual(ip('group', '7'));
+    expect(await ns.links({ kind: 'vxlan' })).toEqual([]);
+    expect(await ns.links({ master: 'br1' })).toEqual([]);
+    expect(await rejection(ns.links({ master: 'nosuch0' }))).toMatchObject({ code: 'ENODEV', op: 'link.list', extack: 'no link named nosuch0' });
+    expect(await rejection(ns.links({ kind: 5 } as object))).toMatchObject({ code: 'ERR_INVALID_ARG_TYPE', arg: 'kind' });
+    expect(await rejection(ns.links({ type: 'bridge' } as object))).toMatchObject({ code: 'ERR_INVALID_ARG_VALUE', arg: 'type' });
   });
 });
 
