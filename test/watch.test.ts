@@ -86,6 +86,13 @@ describe('events', () => {
     const ns = await lab();
     await ns.veth('pa1').peer('pb1').up();
     await ns.link('pb1').up();
+    // The kernel announces each end's carrier (with its peer) from its link-watch work, up to a
+    // second later: wait for both ends' operstate, which that work sets just before it does.
+    for (let i = 0; i < 300; i++) {
+      const states = await Promise.all(['pa1', 'pb1'].map(async (n) => (await ns.link(n)).info.operstate));
+      if (states.every((s) => s === 'UP')) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const w = ns.watch({ links: true });
     await w.ready;
     await ns.deleteLink('pb1');
