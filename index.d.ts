@@ -1110,6 +1110,8 @@ export interface VrfOptions {
   table?: number
 }
 
+export type VxlanDfMode = 'unset' | 'set' | 'inherit'
+
 /** What a vxlan reports. */
 export interface VxlanInfo {
   vni: number
@@ -1123,6 +1125,24 @@ export interface VxlanInfo {
   parent?: number
   ttl?: number
   learning: boolean
+  /** Present when set (so for the options below: what a record leaves out is the default). */
+  ttlInherit?: boolean
+  tos?: number
+  /** Present when not 'unset'. */
+  df?: VxlanDfMode
+  flowLabel?: number
+  srcPortRange?: Range
+  proxy?: boolean
+  l2Miss?: boolean
+  l3Miss?: boolean
+  /** Present when false (`noudpcsum`). */
+  udpCsum?: boolean
+  gbp?: boolean
+  /** Present when not the kernel's 300. */
+  ageing?: number
+  maxAddresses?: number
+  external?: boolean
+  vnifilter?: boolean
 }
 
 /** `ip link add NAME type vxlan id VNI ...` options. */
@@ -1141,6 +1161,34 @@ export interface VxlanOptions {
   ttl?: number
   /** MAC learning; default true, as with iproute2. */
   learning?: boolean
+  /** The outer TTL is the inner packet's (`ttl inherit`; not with `ttl`). */
+  ttlInherit?: boolean
+  /** Outer TOS, 0..=255 (1: the inner packet's, as `tos inherit`). */
+  tos?: number
+  /** The outer IPv4 header's don't-fragment bit (default 'unset'). */
+  df?: VxlanDfMode
+  /** IPv6 only: the outer flow label (20 bits). */
+  flowLabel?: number
+  /** UDP source ports to choose from (`srcport MIN MAX`). */
+  srcPortRange?: Range
+  /** Answer ARP / neighbour solicitations from the FDB (`proxy`). */
+  proxy?: boolean
+  /** Tell user space of unknown destination MACs (`l2miss`). */
+  l2Miss?: boolean
+  /** Tell user space of unknown destination IPs (`l3miss`). */
+  l3Miss?: boolean
+  /** UDP checksums over IPv4 (false: `noudpcsum`). */
+  udpCsum?: boolean
+  /** Group Policy extension (`gbp`). */
+  gbp?: boolean
+  /** Seconds a learnt FDB entry lives (`ageing`; the kernel's default 300). */
+  ageing?: number
+  /** Most FDB entries (`maxaddress`; 0: no limit). */
+  maxAddresses?: number
+  /** Collect metadata: the VNI and remote come per packet (`external`; no `vni`). */
+  external?: boolean
+  /** With `external`: VNIs filtered per device (`vnifilter`, Linux 5.18). */
+  vnifilter?: boolean
 }
 
 export type WatchAction = 'new' | 'changed' | 'deleted'

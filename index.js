@@ -858,6 +858,7 @@ module.exports.RouteType = nativeBinding.RouteType
 module.exports.RuleAction = nativeBinding.RuleAction
 module.exports.TunTapMode = nativeBinding.TunTapMode
 module.exports.VlanProtocolName = nativeBinding.VlanProtocolName
+module.exports.VxlanDfMode = nativeBinding.VxlanDfMode
 module.exports.WatchAction = nativeBinding.WatchAction
 module.exports.NativeBatchStream = nativeBinding.NativeBatchStream
 module.exports.NativeNetns = nativeBinding.NativeNetns

@@ -159,8 +159,8 @@ export abstract class LinkMakers<R, V = R, Ref = T.LinkLike> {
     return this.make('vlan', name, need(options));
   }
 
-  /** `ip link add NAME type vxlan id VNI [dstport P] [local IP] [remote IP | group IP] [dev PARENT]` */
-  vxlan(name: string | undefined, options: Needs<With<T.VxlanOptions, Ref>, 'vni'>): R {
+  /** `ip link add NAME type vxlan id VNI [dstport P] [local IP] [remote IP | group IP] [dev PARENT] [...]`, or `external` without `id` */
+  vxlan(name: string | undefined, options: Needs<With<T.VxlanOptions, Ref>, 'vni'> | (With<T.VxlanOptions, Ref> & { external: true })): R {
     return this.make('vxlan', name, need(options));
   }
 

@@ -2,7 +2,7 @@
 // and through iproute2 (`ip -d -j link show`), so an encode/decode bug cannot hide by being
 // symmetric.
 import { describe, expect, it } from 'vitest';
-import { Link, TenusError, VethLink, type LinkRecord, type MacvlanMode } from '../src';
+import { Link, TenusError, VethLink, type LinkRecord, type MacvlanMode, type VxlanInfo } from '../src';
 import { comparableFlags, ipGroup, kindInfo, operstate, rejection } from './helpers/check';
 import { ipLink, ipLinks, lab, needKind, needRoot, runIn } from './helpers/lab';
 
@@ -254,6 +254,46 @@ describe('vxlan', () => {
     expect(data.local).toBe('10.1.1.1');
     expect(data.remote).toBe('10.1.1.2');
     expect(data.link).toBe('under0');
+  });
+
+  it('with tos, df, source ports, proxy, l2miss, l3miss, noudpcsum, gbp, ageing, maxaddress, ttl inherit, external and vnifilter, as ip sets them; its record given back makes the same vxlan', async (ctx) => {
+    needRoot(ctx);
+    await needKind(ctx, 'vxlan');
+    const ns = await lab();
+    const all = {
+      vni: 100, port: 4789, srcPortRange: { start: 1000, end: 2000 }, tos: 0x10, ttl: 5, df: 'set' as const, proxy: true,
+      l2miss: true, l3miss: true, udpCsum: false, gbp: true, ageing: 60, maxAddresses: 10,
+    };
+    const a = await ns.vxlan('vxa', all);
+    expect(ipLink(ns, 'vxa').linkinfo.info_data).toMatchObject({
+      id: 100, port_range: { low: 1000, high: 2000 }, tos: '0x10', ttl: 5, df: 'set', proxy: true, l2miss: true, l3miss: true,
+      udp_csum: false, gbp: true, ageing: 60, limit: 10,
+    });
+    expect(a.info.info).toEqual({ kind: 'vxlan', learning: true, ...all });
+    const inherit = await ns.vxlan('vxi', { vni: 7, port: 4791, ttlInherit: true, tos: 1 });
+    expect(ipLink(ns, 'vxi').linkinfo.info_data).toMatchObject({ tos: '0x1' });
+    expect(runIn(ns, 'ip', ['-d', 'link', 'show', 'vxi'])).toMatch(/ttl inherit/);
+    expect(inherit.info.info).toMatchObject({ ttlInherit: true, tos: 1 });
+    const ext = await ns.vxlan('vxe', { external: true, vnifilter: true, port: 4790 });
+    expect(ipLink(ns, 'vxe').linkinfo.info_data).toMatchObject({ external: true, vnifilter: true, id: 0 });
+    expect(ext.info.info).toMatchObject({ external: true, vnifilter: true, vni: 0 });
+    // The records given back: equal copies.
+    for (const [from, to] of [['vxa', 'vxa2'], ['vxi', 'vxi2'], ['vxe', 'vxe2']] as const) {
+      const { kind: _kind, vni, ...rest } = (await ns.link(from)).info.info as VxlanInfo & { kind: 'vxlan' };
+      const port = (rest.port ?? 0) + 100;
+      const copy = await ns.vxlan(to, { ...rest, port, ...(rest.external ? {} : { vni }) } as { vni: number });
+      expect(copy.info.info).toEqual({ ...(await ns.link(from)).info.info, port });
+    }
+    // Checked before sending.
+    const refused: Array<[PromiseLike<unknown>, string]> = [
+      [ns.vxlan('vb0', { vni: 1, ttl: 5, ttlInherit: true }), 'ttlInherit'],
+      [ns.vxlan('vb1', { vni: 1, flowLabel: 5, local: '10.0.0.1' }), 'flowLabel'],
+      [ns.vxlan('vb2', { vni: 1, srcPortRange: { start: 2000, end: 1000 } }), 'srcPortRange'],
+      [ns.vxlan('vb3', { vni: 1, external: true }), 'vni'],
+      [ns.vxlan('vb4', { vni: 1, vnifilter: true }), 'vnifilter'],
+      [ns.vxlan('vb5', { vni: 1, tos: 256 }), 'tos'],
+    ];
+    for (const [p, arg] of refused) expect((await rejection(p)).arg).toBe(arg);
   });
 
   it('port 0 asks for the kernel default, as ip ... dstport 0 does', async (ctx) => {
