@@ -222,6 +222,14 @@ pub trait Step: Sized + Send + Sync {
         Ok(Vec::new())
     }
 
+    /// Requests that undo it when it failed having done part of its work
+    /// (`restores_when_failed`): by default those of `encode_undo`. An item whose undo, once
+    /// done, would also take what it did not do (an FDB add with `self` and `master`, whose
+    /// `self` half failed: the device's own entry may have been there) says less.
+    fn encode_undo_failed(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+        self.encode_undo(names, before)
+    }
+
     /// One more undo request, for when its undo failed with `error`: the kernel may keep the
     /// object under another key than the one the item named.
     fn undo_again(&self, _names: &View, _error: &Error) -> Option<UndoRequest> {

@@ -167,7 +167,13 @@ pub(super) async fn rollback(
             names: &*names,
             target: item.target,
         };
-        let requests = match item.op.encode_undo(&view, &before[i]) {
+        // One that failed (its late answer did not say done) is undone as far as it went.
+        let undo = if failed_in_part && !took_effect(&outcomes[i]) {
+            item.op.encode_undo_failed(&view, &before[i])
+        } else {
+            item.op.encode_undo(&view, &before[i])
+        };
+        let requests = match undo {
             Ok(r) => r,
             Err(e) => {
                 errors.push(e.context("batch.undo", item.op.label().as_deref()));
