@@ -558,7 +558,11 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
     return new Changes(this).fdb(mac, options);
   }
 
-  /** `bridge fdb append MAC dev LINK dst IP ...`: one more remote for a VXLAN entry. */
+  /**
+   * `bridge fdb append MAC dev LINK dst IP ...`: one more remote for a VXLAN entry of a
+   * multicast or all-zero MAC (a unicast MAC with `dst` is refused, naming `mac`); on a bridge's
+   * table (`master`), an add-or-update.
+   */
   appendFdb(mac: string, options: FdbSpec): Changes {
     return new Changes(this).appendFdb(mac, options);
   }

@@ -149,7 +149,54 @@ impl FdbEntry {
         if let Some(d) = self.dst {
             s.push_str(&format!(" dst {d}"));
         }
+        if let Some(v) = self.vni {
+            s.push_str(&format!(" vni {v}"));
+        }
+        // As `bridge fdb` says it: `self` is the default, said only beside `master`.
+        match (self.own, self.master) {
+            (true, true) => s.push_str(" self master"),
+            (false, true) => s.push_str(" master"),
+            _ => {}
+        }
         s
+    }
+
+    /// The entry in one table only: the bridge's (`master`) or the device's own.
+    pub(crate) fn half(&self, master: bool) -> FdbEntry {
+        FdbEntry {
+            master,
+            own: !master,
+            ..self.clone()
+        }
+    }
+
+    /// Whether it names both tables (the kernel applies the bridge's half first, then the
+    /// device's own, and stops at the first that fails).
+    pub(crate) fn both(&self) -> bool {
+        self.own && self.master
+    }
+
+    /// Whether its MAC is a multicast or the all-zero one (a VXLAN entry with a list of
+    /// remotes, the only kind an append adds a remote to).
+    pub(crate) fn takes_remotes(&self) -> bool {
+        self.mac[0] & 1 == 1 || self.mac == [0; 6]
+    }
+
+    /// `bridge fdb append` to a device's own table naming a VXLAN remote (`dst`) for a unicast
+    /// MAC is refused: the kernel appends remotes to multicast and all-zero MACs only, and for
+    /// a unicast MAC that has an entry it answers success having added nothing (it rewrites the
+    /// entry's state and flags); without an entry it adds one, as `fdb()` does.
+    pub(crate) fn check_append(self) -> Result<Self> {
+        if self.own && self.dst.is_some() && !self.takes_remotes() {
+            return Err(Error::invalid(
+                "mac",
+                format!(
+                    "{} is a unicast MAC: a VXLAN device appends remotes only to multicast and all-zero MACs (for a unicast MAC the kernel adds nothing to an entry that is there); use fdb() to add the entry or replaceFdb() to change its remote",
+                    args::format_mac(&self.mac)
+                ),
+            ));
+        }
+        Ok(self)
     }
 
     /// The links it names: its own and `via`.
@@ -168,22 +215,28 @@ impl FdbEntry {
         f
     }
 
+    /// Its NTF_ flags: its tables, `sticky`, `router`, `extern_learn`.
+    pub(crate) fn flags(&self) -> NeighbourFlags {
+        let mut f = self.side();
+        if self.sticky {
+            f |= NeighbourFlags::Sticky;
+        }
+        if self.router {
+            f |= NeighbourFlags::Router;
+        }
+        if self.extern_learn {
+            f |= NeighbourFlags::ExtLearned;
+        }
+        f
+    }
+
     /// The entry as a neighbour message (for RTM_NEWNEIGH and RTM_DELNEIGH alike).
     fn message(&self, names: &View) -> Result<NeighbourMessage> {
         let mut m = NeighbourMessage::default();
         m.header.family = AddressFamily::Bridge;
         m.header.ifindex = names.index_of(&self.link)?;
         m.header.state = self.state.bits().into();
-        m.header.flags = self.side();
-        if self.sticky {
-            m.header.flags |= NeighbourFlags::Sticky;
-        }
-        if self.router {
-            m.header.flags |= NeighbourFlags::Router;
-        }
-        if self.extern_learn {
-            m.header.flags |= NeighbourFlags::ExtLearned;
-        }
+        m.header.flags = self.flags();
         let a = &mut m.attributes;
         a.push(NeighbourAttribute::LinkLayerAddress(self.mac.to_vec()));
         if let Some(d) = self.dst {
@@ -264,7 +317,7 @@ impl FdbEntry {
     }
 
     /// Same MAC, same table (a bridge's or the device's own).
-    fn same_entry(&self, r: &FdbRecord) -> bool {
+    pub(crate) fn same_entry(&self, r: &FdbRecord) -> bool {
         r.mac == args::format_mac(&self.mac) && r.master.is_some() == self.master
     }
 
@@ -365,6 +418,50 @@ mod tests {
         }
         let e = FdbEntry::parse(LinkRef::Index(3), "02:00:00:00:00", FdbOptions::default()).unwrap_err();
         assert_eq!(e.arg(), Some("mac"));
+    }
+
+    #[test]
+    fn appends_of_a_remote_to_a_unicast_mac_are_refused_naming_mac() {
+        let append = |mac: &str, o: serde_json::Value| {
+            FdbEntry::parse(LinkRef::Index(3), mac, args::options("options", o).unwrap())
+                .unwrap()
+                .check_append()
+        };
+        let e = append("02:00:00:00:00:aa", serde_json::json!({"dst": "10.0.0.6"})).unwrap_err();
+        assert_eq!(e.arg(), Some("mac"));
+        let e = append(
+            "02:00:00:00:00:aa",
+            serde_json::json!({"dst": "10.0.0.6", "master": true, "self": true}),
+        );
+        assert_eq!(e.unwrap_err().arg(), Some("mac"));
+        for (mac, o) in [
+            ("00:00:00:00:00:00", serde_json::json!({"dst": "10.0.0.6"})),
+            ("01:00:5e:00:00:01", serde_json::json!({"dst": "10.0.0.6"})),
+            ("33:33:00:00:00:01", serde_json::json!({"dst": "fd00::1"})),
+            // A bridge's table (add-or-update), and a device's own without a remote.
+            ("02:00:00:00:00:aa", serde_json::json!({"master": true})),
+            ("02:00:00:00:00:aa", serde_json::json!({})),
+        ] {
+            assert!(append(mac, o.clone()).is_ok(), "{mac} {o}");
+        }
+    }
+
+    #[test]
+    fn labels_say_the_vni_and_the_tables() {
+        let label = |o: serde_json::Value| parse(o).unwrap().label();
+        assert_eq!(label(serde_json::json!({})), "02:00:00:00:00:01 dev vx0");
+        assert_eq!(
+            label(serde_json::json!({"dst": "10.0.0.5", "vni": 43, "vlan": 5})),
+            "02:00:00:00:00:01 dev vx0 vlan 5 dst 10.0.0.5 vni 43"
+        );
+        assert_eq!(
+            label(serde_json::json!({"master": true})),
+            "02:00:00:00:00:01 dev vx0 master"
+        );
+        assert_eq!(
+            label(serde_json::json!({"master": true, "self": true})),
+            "02:00:00:00:00:01 dev vx0 self master"
+        );
     }
 
     #[test]
