@@ -69,6 +69,26 @@ describe('bridge', () => {
     expect(ipLink(ns, 'br0').linkinfo.info_data.vlan_filtering).toBe(1);
   });
 
+  it("a bridge's record goes back in as options, on a kernel with or without VLAN filtering", async (ctx) => {
+    // The record says vlanFiltering: false, the default at creation: not sent then (a kernel
+    // without CONFIG_BRIDGE_VLAN_FILTERING refuses even vlan_filtering 0).
+    needRoot(ctx);
+    const ns = await lab();
+    const br = await ns.bridge('br0', { stp: true, forwardDelay: 400 });
+    const { kind, ...o } = kindInfo((await ns.link('br0')).info, 'bridge');
+    expect([kind, o.vlanFiltering]).toEqual(['bridge', false]);
+    const copy = await ns.bridge('brc2', o);
+    expect(kindInfo(copy.info, 'bridge')).toEqual(kindInfo(br.info, 'bridge'));
+    const [a, b] = [ipLink(ns, 'br0').linkinfo.info_data, ipLink(ns, 'brc2').linkinfo.info_data];
+    expect([b.stp_state, b.forward_delay, b.vlan_filtering]).toEqual([a.stp_state, a.forward_delay, a.vlan_filtering]);
+    // Fed back as it is read by a batch too, and with stp off.
+    const { kind: k2, ...off } = kindInfo((await ns.bridge('br1')).info, 'bridge');
+    expect(k2).toBe('bridge');
+    const r = await ns.batch((bt) => void bt.bridge('brc3', off));
+    expect(r.ok).toBe(true);
+    expect(ipLink(ns, 'brc3').linkinfo.info_data.stp_state).toBe(0);
+  });
+
   it('gets a generated name "br" + 8 hex digits when none is given', async (ctx) => {
     needRoot(ctx);
     const ns = await lab();

@@ -15,7 +15,6 @@ use crate::args;
 use crate::batch::wire::{next, ReadContext, WireLink};
 use crate::batch::{Before, Parsed, Reads, Step, Undo, UndoRequest, View};
 use crate::error::{Error, Result};
-use crate::link::build::Resolved;
 use crate::link::fast::read_link;
 use crate::link::get::{encode_link_get, selector};
 use crate::link::kind::{Kind, ParseContext};
@@ -45,7 +44,7 @@ impl ParseContext for NoPeers {
 
 /// RTM_NEWLINK for an existing bridge with `bridge`'s settings.
 fn encode_settings(link: &LinkRef, bridge: &Bridge) -> Result<Vec<u8>> {
-    let (kind, data) = bridge.info(&Resolved::default())?;
+    let (kind, data) = bridge.settings();
     let mut info = vec![LinkInfo::Kind(kind)];
     info.extend(data.map(LinkInfo::Data));
     let mut m = selector(link);

@@ -58,6 +58,43 @@ pub struct Bridge {
     forward_delay: Option<u32>,
 }
 
+impl Bridge {
+    /// IFLA_INFO_KIND and IFLA_INFO_DATA for `ip link set BR type bridge ...` on an existing
+    /// bridge: every setting given, `vlanFiltering: false` too (it turns filtering off).
+    pub fn settings(&self) -> (InfoKind, Option<InfoData>) {
+        self.data(false)
+    }
+
+    /// The settings given, in the order iproute2 sends them; `creating`: leave out what is the
+    /// kernel's default at creation and some kernels refuse (`vlanFiltering: false`).
+    fn data(&self, creating: bool) -> (InfoKind, Option<InfoData>) {
+        let mut data = Vec::new();
+        if let Some(stp) = self.stp {
+            data.push(InfoBridge::StpState(if stp {
+                BridgeStpState::KernelStp
+            } else {
+                BridgeStpState::Disabled
+            }));
+        }
+        if let Some(v) = self.vlan_filtering.filter(|v| *v || !creating) {
+            data.push(InfoBridge::VlanFiltering(v));
+        }
+        if let Some(p) = self.vlan_default_pvid {
+            data.push(InfoBridge::VlanDefaultPvid(p));
+        }
+        if let Some(p) = self.vlan_protocol {
+            data.push(InfoBridge::VlanProtocol(p));
+        }
+        if let Some(d) = self.forward_delay {
+            data.push(InfoBridge::ForwardDelay(d));
+        }
+        (
+            InfoKind::Bridge,
+            (!data.is_empty()).then_some(InfoData::Bridge(data)),
+        )
+    }
+}
+
 impl Kind for Bridge {
     const NAME: &'static str = "bridge";
     const PREFIX: &'static str = "br";
@@ -82,31 +119,12 @@ impl Kind for Bridge {
         })
     }
 
+    /// At creation `vlanFiltering: false` is the kernel's default and is not sent: a kernel
+    /// built without CONFIG_BRIDGE_VLAN_FILTERING refuses IFLA_BR_VLAN_FILTERING whatever its
+    /// value (EOPNOTSUPP), and a bridge's record, which says `vlanFiltering: false`, must go
+    /// back in as options there (`settings` sends it: a change of an existing bridge).
     fn info(&self, _: &Resolved) -> Result<(InfoKind, Option<InfoData>)> {
-        let mut data = Vec::new();
-        if let Some(stp) = self.stp {
-            data.push(InfoBridge::StpState(if stp {
-                BridgeStpState::KernelStp
-            } else {
-                BridgeStpState::Disabled
-            }));
-        }
-        if let Some(v) = self.vlan_filtering {
-            data.push(InfoBridge::VlanFiltering(v));
-        }
-        if let Some(p) = self.vlan_default_pvid {
-            data.push(InfoBridge::VlanDefaultPvid(p));
-        }
-        if let Some(p) = self.vlan_protocol {
-            data.push(InfoBridge::VlanProtocol(p));
-        }
-        if let Some(d) = self.forward_delay {
-            data.push(InfoBridge::ForwardDelay(d));
-        }
-        Ok((
-            InfoKind::Bridge,
-            (!data.is_empty()).then_some(InfoData::Bridge(data)),
-        ))
+        Ok(self.data(true))
     }
 
     /// The kernel keeps bridges in their namespace ("The interface netns is immutable").
@@ -130,5 +148,38 @@ impl Kind for Bridge {
             }
         }
         Some(info)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::kind::tests::NoContext;
+
+    fn bridge(o: serde_json::Value) -> Bridge {
+        Bridge::parse(serde_json::from_value(o).unwrap(), &mut NoContext).unwrap()
+    }
+
+    #[test]
+    fn vlan_filtering_off_is_left_out_at_creation_and_sent_to_an_existing_bridge() {
+        let off = bridge(serde_json::json!({"stp": false, "vlanFiltering": false}));
+        let (_, made) = off.info(&Resolved::default()).unwrap();
+        assert_eq!(
+            made,
+            Some(InfoData::Bridge(vec![InfoBridge::StpState(BridgeStpState::Disabled)]))
+        );
+        let (_, changed) = off.settings();
+        assert_eq!(
+            changed,
+            Some(InfoData::Bridge(vec![
+                InfoBridge::StpState(BridgeStpState::Disabled),
+                InfoBridge::VlanFiltering(false)
+            ]))
+        );
+        let on = bridge(serde_json::json!({"vlanFiltering": true}));
+        let (_, made) = on.info(&Resolved::default()).unwrap();
+        assert_eq!(made, Some(InfoData::Bridge(vec![InfoBridge::VlanFiltering(true)])));
+        let (_, none) = bridge(serde_json::json!({"vlanFiltering": false})).info(&Resolved::default()).unwrap();
+        assert_eq!(none, None);
     }
 }
