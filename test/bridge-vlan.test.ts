@@ -90,6 +90,43 @@ describe('bridge settings on an existing bridge', () => {
     expect(ipLink(ns, 'br0').linkinfo.info_data).toMatchObject({ stp_state: 1, forward_delay: 400 });
   });
 
+  it('a setBridge the kernel refuses after applying part of it leaves the settings as they were (chain, rollback batch)', async (ctx) => {
+    // The kernel applies stp_state, then refuses vlan_filtering (EOPNOTSUPP, no
+    // CONFIG_BRIDGE_VLAN_FILTERING): STP was on until the undo put it back.
+    needRoot(ctx);
+    if (await kernelFilters()) ctx.skip('this kernel has VLAN filtering: nothing is refused');
+    const ns = await lab();
+    const br = await ns.bridge('br0', { forwardDelay: 300 });
+    await ns.veth('v0').peer('v1');
+    const settings = (): unknown[] => {
+      const d = ipLink(ns, 'br0').linkinfo.info_data;
+      return [d.stp_state, d.forward_delay, d.vlan_filtering];
+    };
+    const before = settings();
+    for (const call of [
+      () => ns.setBridge('br0', { stp: true, vlanFiltering: true }),
+      () => br.setBridge({ forwardDelay: 500, stp: true, vlanFiltering: true }),
+    ]) {
+      const e = await rejection(call());
+      expect([e.code, e.op]).toEqual(['EOPNOTSUPP', 'bridge.set']);
+      expect(e.message).toContain('vlanFiltering');
+      expect(e.undoErrors).toBeUndefined();
+      expect(settings()).toEqual(before);
+    }
+    const r = await ns.batch(
+      (b) => {
+        b.set('v0', { mtu: 1280 });
+        b.setBridge('br0', { stp: true, vlanFiltering: true });
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'failed']);
+    expect(r.undoErrors).toEqual([]);
+    expect(r.errors.get(1)?.message).toContain('vlanFiltering');
+    expect(settings()).toEqual(before);
+    expect(ipLink(ns, 'v0').mtu).toBe(1500);
+  });
+
   it('a failing chain sets the settings back', async (ctx) => {
     await needFiltering(ctx);
     const ns = await lab();

@@ -104,8 +104,8 @@ macro_rules! ops {
             pub fn encode_undo(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
                 match self { $(Op::$variant(s) => s.encode_undo(names, before),)* }
             }
-            pub fn encode_undo_failed(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
-                match self { $(Op::$variant(s) => s.encode_undo_failed(names, before),)* }
+            pub fn encode_undo_failed(&self, names: &View, before: &Before, error: &Error) -> Result<Vec<UndoRequest>> {
+                match self { $(Op::$variant(s) => s.encode_undo_failed(names, before, error),)* }
             }
             pub fn undo_again(&self, names: &View, error: &Error) -> Option<UndoRequest> {
                 match self { $(Op::$variant(s) => s.undo_again(names, error),)* }

@@ -222,11 +222,13 @@ pub trait Step: Sized + Send + Sync {
         Ok(Vec::new())
     }
 
-    /// Requests that undo it when it failed having done part of its work
-    /// (`restores_when_failed`): by default those of `encode_undo`. An item whose undo, once
-    /// done, would also take what it did not do (an FDB add with `self` and `master`, whose
-    /// `self` half failed: the device's own entry may have been there) says less.
-    fn encode_undo_failed(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+    /// Requests that undo it when it failed with `error` having been applied in part
+    /// (`restores_when_failed`): by default those of `encode_undo`. An item whose error tells
+    /// how far the kernel got puts back only what it applied (a setting the kernel refused may
+    /// be one it refuses in the undo too), and one whose undo, once done, would also take what
+    /// it did not do (an FDB add with `self` and `master`, whose `self` half failed: the
+    /// device's own entry may have been there) says less.
+    fn encode_undo_failed(&self, names: &View, before: &Before, _error: &Error) -> Result<Vec<UndoRequest>> {
         self.encode_undo(names, before)
     }
 

@@ -168,12 +168,13 @@ pub(super) async fn rollback(
             target: item.target,
         };
         // One that failed (its late answer did not say done) is undone as far as it went.
-        let undo = if failed_in_part && !took_effect(&outcomes[i]) {
-            item.op.encode_undo_failed(&view, &before[i])
-        } else {
-            item.op.encode_undo(&view, &before[i])
+        let requests = match &outcomes[i] {
+            Outcome::Failed(e) if failed_in_part && !took_effect(&outcomes[i]) => {
+                item.op.encode_undo_failed(&view, &before[i], e)
+            }
+            _ => item.op.encode_undo(&view, &before[i]),
         };
-        let requests = match undo {
+        let requests = match requests {
             Ok(r) => r,
             Err(e) => {
                 errors.push(e.context("batch.undo", item.op.label().as_deref()));

@@ -210,7 +210,7 @@ impl Step for AddFdb {
     }
     /// The bridge's half, when it was not there before (an add that found it there failed
     /// with EEXIST before the device's half).
-    fn encode_undo_failed(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+    fn encode_undo_failed(&self, names: &View, before: &Before, _error: &Error) -> Result<Vec<UndoRequest>> {
         if !listed(Self::OP, before).is_empty() {
             return Ok(Vec::new());
         }
@@ -285,12 +285,19 @@ impl Step for AppendFdb {
             undo.extend(append_undone(&self.0.half(false), names, &listed, own)?);
         }
         if self.0.master {
-            undo.extend(self.encode_undo_failed(names, before)?);
+            undo.extend(self.bridge_half_undone(names, before)?);
         }
         Ok(undo)
     }
     /// The bridge's half (the device's was not appended).
-    fn encode_undo_failed(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+    fn encode_undo_failed(&self, names: &View, before: &Before, _error: &Error) -> Result<Vec<UndoRequest>> {
+        self.bridge_half_undone(names, before)
+    }
+}
+
+impl AppendFdb {
+    /// The bridge's half put back as it was read before, or deleted.
+    fn bridge_half_undone(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
         let was = listed(Self::OP, before);
         put_back(&self.0.half(true), names, was.first().map(|(_, m)| m))
     }
@@ -322,7 +329,7 @@ impl Step for ReplaceFdb {
         put_back(&self.0, names, was.first().map(|(_, m)| m))
     }
     /// The bridge's half (the device's was not replaced).
-    fn encode_undo_failed(&self, names: &View, before: &Before) -> Result<Vec<UndoRequest>> {
+    fn encode_undo_failed(&self, names: &View, before: &Before, _error: &Error) -> Result<Vec<UndoRequest>> {
         let was = listed(Self::OP, before);
         put_back(&self.0.half(true), names, was.first().map(|(_, m)| m))
     }
