@@ -3,7 +3,7 @@
 // symmetric.
 import { describe, expect, it } from 'vitest';
 import { Link, TenusError, VethLink, type LinkRecord, type MacvlanMode, type VxlanInfo } from '../src';
-import { comparableFlags, ipGroup, kindInfo, operstate, rejection } from './helpers/check';
+import { comparableFlags, ipGroup, ipLinkNames, kindInfo, operstate, rejection } from './helpers/check';
 import { ipLink, ipLinks, lab, needKind, needRoot, runIn } from './helpers/lab';
 
 const MODES: MacvlanMode[] = ['private', 'vepa', 'bridge', 'passthru', 'source'];
@@ -353,6 +353,73 @@ describe('vxlan', () => {
     const data = ipLink(ns, 'vxg').linkinfo.info_data;
     expect(data.group).toBe('239.1.1.1');
     expect(data.link).toBe('under0');
+  });
+
+  it('an MTU above what its parent allows fails, naming the cap, and leaves nothing (chain and option)', async (ctx) => {
+    // The kernel caps the MTU of a vxlan on a parent at creation (vxlan_config_apply) instead
+    // of refusing it, as it refuses `ip link set vx1 mtu 1500` after.
+    needRoot(ctx);
+    await needKind(ctx, 'vxlan');
+    const ns = await lab();
+    await ns.veth('up0').peer('up1');
+    const before = ipLinkNames(ns);
+    const calls = [
+      () => ns.vxlan('vx1', { vni: 1, parent: 'up0' }).mtu(1500),
+      () => ns.vxlan('vx2', { vni: 2, parent: 'up0', mtu: 9000 }),
+      () => ns.vxlan('vx3', { vni: 3, parent: 'up0' }).mtu(1500).up().address('10.0.0.1/24'),
+    ];
+    for (const call of calls) {
+      const e = await rejection(call());
+      expect([e.code, e.op], e.message).toEqual(['EINVAL', 'link.add']);
+      expect(e.message).toContain('the kernel capped the MTU at 1450 (a vxlan on up0 takes at most 1450)');
+      expect(e.undoErrors).toBeUndefined();
+      expect(ipLinkNames(ns)).toEqual(before);
+    }
+    // What the parent allows is made as asked.
+    const ok = await ns.vxlan('vx4', { vni: 4, parent: 'up0' }).mtu(1450);
+    expect([ok.info.mtu, ipLink(ns, 'vx4').mtu]).toEqual([1450, 1450]);
+  });
+
+  it('an MTU above what its parent allows fails in a batch, rollback and continue, leaving nothing of it', async (ctx) => {
+    needRoot(ctx);
+    await needKind(ctx, 'vxlan');
+    const ns = await lab();
+    await ns.veth('up0').peer('up1');
+    const before = ipLinkNames(ns);
+    const r = await ns.batch(
+      (b) => {
+        b.set('up1', { mtu: 1400 });
+        b.vxlan('vx1', { vni: 1, parent: 'up0' }).mtu(1500);
+      },
+      { onError: 'rollback' },
+    );
+    expect(r.items.map((i) => i.status)).toEqual(['undone', 'failed']);
+    expect(r.undoErrors).toEqual([]);
+    expect(r.errors.get(1)?.message).toContain('the kernel capped the MTU at 1450');
+    expect(ipLinkNames(ns)).toEqual(before);
+    expect(ipLink(ns, 'up1').mtu).toBe(1500);
+
+    const c = await ns.batch((b) => {
+      b.vxlan('vx1', { vni: 1, parent: 'up0' }).mtu(1500);
+      b.set('vx1', { alias: 'on the capped one' });
+      b.vxlan('vx2', { vni: 2, parent: 'up0', mtu: 1400 });
+      b.vxlan('vx3', { vni: 3, parent: 'up0', mtu: 9000 });
+    });
+    expect(c.items.map((i) => i.status)).toEqual(['failed', 'failed', 'done', 'failed']);
+    expect(c.errors.get(0)?.code).toBe('EINVAL');
+    expect(c.errors.get(3)?.message).toContain('the kernel capped the MTU at 1450 (a vxlan on up0 takes at most 1450)');
+    expect(ipLinkNames(ns)).toEqual([...before, 'vx2'].sort());
+    expect(ipLink(ns, 'vx2').mtu).toBe(1400);
+  });
+
+  it('a bridge made with an MTU keeps what the kernel makes of it (ports lower it later)', async (ctx) => {
+    needRoot(ctx);
+    const ns = await lab();
+    await ns.veth('p0').peer('p1').mtu(1400);
+    const br = await ns.bridge('br0', { mtu: 9000 });
+    expect(br.info.mtu).toBe(9000);
+    await ns.link('p0').master('br0');
+    expect(ipLink(ns, 'br0').mtu).toBe(1400);
   });
 
   it('learning off and a ttl reach the kernel', async (ctx) => {

@@ -32,13 +32,21 @@ fn kernel_echoes() -> bool {
 }
 
 /// Whether creations should ask for the echo (not once the kernel is known to ignore it).
-fn worth_asking() -> bool {
+pub(super) fn worth_asking() -> bool {
     NEWLINK_ECHO.load(Ordering::Relaxed) != SILENT
 }
 
 /// What a creation sent with NLM_F_ECHO says about this kernel.
 fn learn(echoed: bool) {
     NEWLINK_ECHO.store(if echoed { ECHOES } else { SILENT }, Ordering::Relaxed);
+}
+
+/// What a creation whose MTU is checked (`AddLink::capped`) says about this kernel: asked
+/// for its echo while it was worth asking, it got one or not.
+pub(super) fn learn_from_check(echoed: bool) {
+    if worth_asking() {
+        learn(echoed);
+    }
 }
 
 /// The read-backs of one run that creations' echoes answer.

@@ -37,7 +37,7 @@ use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
 use crate::handle::Handle;
-use crate::link::LinkRecord;
+use crate::link::{fast, LinkRecord};
 use crate::transport::{header, Expect, Messages, Reply};
 
 pub use names::{Names, View};
@@ -124,6 +124,8 @@ async fn run_kept(
         progress,
         read_backs: echo::ReadBacks::default(),
         removed: Vec::new(),
+        unverified: Vec::new(),
+        not_as_asked: Vec::new(),
     };
     // Arguments were checked as the items were read; with rollback, one bad item stops all.
     let mut ops: Vec<Option<&Item>> = Vec::with_capacity(total);
@@ -160,6 +162,9 @@ async fn run_kept(
         None
     };
     for (i, item) in ops.iter().enumerate() {
+        if !tally.unverified.is_empty() && verify_made(handles, &ops, &mut tally).await {
+            break;
+        }
         let Some(item) = item else {
             tally.count();
             continue;
@@ -325,7 +330,13 @@ async fn run_kept(
                 continue;
             }
         };
-        let echo = matches!(op, Op::AddLink(_)) && tally.read_backs.ask(i);
+        // A creation with an MTU is compared with what the kernel made (`AddLink::capped`): from
+        // its echo, or, where the kernel sends none, read once it is answered.
+        let check = matches!(op, Op::AddLink(add) if add.mtu_to_check().is_some());
+        let echo = matches!(op, Op::AddLink(_)) && {
+            let wanted = tally.read_backs.ask(i);
+            wanted || (check && echo::worth_asking())
+        };
         if echo {
             header::add_flags(&mut bytes, echo::NLM_F_ECHO);
         }
@@ -367,6 +378,10 @@ async fn run_kept(
                 break;
             }
         }
+        // Not echoed: read before anything after it is sent (the top of the loop).
+        if check && !echo && in_flight.drain(&mut tally, &ops, &mut before).await {
+            break;
+        }
         if in_flight.len() >= window {
             if let Some((j, slot, result)) = in_flight.next().await {
                 if settle(&mut tally, &ops, &mut before, j, slot, result) {
@@ -376,6 +391,7 @@ async fn run_kept(
         }
     }
     in_flight.drain(&mut tally, &ops, &mut before).await;
+    verify_made(handles, &ops, &mut tally).await;
     read_missing(handles, &names, &ops, &mut tally).await;
     name_clashes(handles, &ops, &mut tally.outcomes).await;
 
@@ -388,6 +404,25 @@ async fn run_kept(
             &mut tally.outcomes,
             &mut names,
             &tally.removed,
+            &tally.not_as_asked,
+        )
+        .await;
+    } else if !tally.not_as_asked.is_empty() {
+        // 'continue': a creation that failed leaves nothing; the items on its link failed
+        // unsent, waiting for it (`given.rs`).
+        let only: Vec<Option<&Item>> = ops
+            .iter()
+            .enumerate()
+            .map(|(i, item)| item.filter(|_| tally.not_as_asked.contains(&i)))
+            .collect();
+        undo_errors = undo::rollback(
+            handles,
+            &only,
+            &before,
+            &mut tally.outcomes,
+            &mut names,
+            &[],
+            &tally.not_as_asked,
         )
         .await;
     }
@@ -544,6 +579,38 @@ async fn read_missing(handles: &[Handle], names: &Names, ops: &[Option<&Item>], 
     }
 }
 
+/// Reads the links of creations done whose echo did not come (`Tally::unverified`), and fails
+/// those the kernel made otherwise than asked, as their echo would have (`AddLink::capped`);
+/// true when the batch must stop.
+async fn verify_made(handles: &[Handle], ops: &[Option<&Item>], tally: &mut Tally<'_>) -> bool {
+    let mut stop = false;
+    for i in std::mem::take(&mut tally.unverified) {
+        let Some(Item {
+            op: Op::AddLink(add),
+            target,
+        }) = ops[i]
+        else {
+            continue;
+        };
+        if tally.outcomes[i] != Outcome::Done {
+            continue;
+        }
+        let made = handles[*target]
+            .link_get(&crate::link::LinkRef::Name(add.names.name.clone()))
+            .await;
+        // Not found (a later item moved or deleted it): nothing to compare.
+        let Some(e) = made.ok().and_then(|m| add.capped(&m)) else {
+            continue;
+        };
+        tally.not_as_asked.push(i);
+        tally.records.retain(|(k, _)| *k != i);
+        let op = &ops[i].expect("checked above").op;
+        tally.outcomes[i] = Outcome::Failed(e.context(op.name(), op.label().as_deref()));
+        stop |= tally.rollback;
+    }
+    stop
+}
+
 /// Names the end of each pair that failed because its name is taken (`AddLink::name_clash`,
 /// which decides whether the error is a clash; a chain's `link_add` calls it too, but has a
 /// handle only for a peer born in its own namespace): looked up after the failures, before
@@ -614,6 +681,12 @@ struct Tally<'a> {
     read_backs: echo::ReadBacks,
     /// With rollback, the deletions sent: (item, the index of the link it deleted).
     removed: Vec<(usize, u32)>,
+    /// Creations done whose MTU is still to be compared with the one asked (the kernel sent
+    /// no echo of the link: `verify_made`).
+    unverified: Vec<usize>,
+    /// Creations failed because the kernel made the link otherwise than asked (`AddLink::capped`):
+    /// the link is there, and is deleted as a done creation's is.
+    not_as_asked: Vec<usize>,
 }
 
 impl Tally<'_> {
@@ -656,6 +729,16 @@ impl Tally<'_> {
         };
         self.count();
         stop
+    }
+
+    /// Creation `i` made its link otherwise than asked (`AddLink::capped`): it fails with `e`,
+    /// and so does the read-back its echo answers; true when the batch must stop.
+    fn not_made_as_asked(&mut self, ops: &[Option<&Item>], i: usize, e: Error) -> bool {
+        self.not_as_asked.push(i);
+        if let Some(g) = self.read_backs.answer_of(i) {
+            self.record(ops, g, Err(e.clone()), None);
+        }
+        self.record(ops, i, Err(e), None)
     }
 
     fn any_failed(&self) -> bool {
@@ -714,6 +797,21 @@ fn settle(
             stop
         }
         (Slot::Main, Ok(reply)) => {
+            if let Some(Op::AddLink(add)) = ops[i].map(|it| &it.op) {
+                if add.mtu_to_check().is_some() {
+                    let made = reply
+                        .messages
+                        .iter()
+                        .filter_map(fast::read_link)
+                        .find(|l| l.name == add.names.name);
+                    echo::learn_from_check(made.is_some());
+                    match made.as_ref().and_then(|m| add.capped(m)) {
+                        Some(e) => return tally.not_made_as_asked(ops, i, e),
+                        None if made.is_none() => tally.unverified.push(i),
+                        None => {}
+                    }
+                }
+            }
             let record = ops[i].and_then(|it| it.op.record(&reply.messages));
             let echoed = tally.read_backs.created(i, &reply.messages);
             let stop = tally.record(ops, i, Ok(()), record);

@@ -182,6 +182,7 @@ impl Stream {
             &mut self.report.outcomes,
             &mut names,
             &[],
+            &[],
         )
         .await
     }

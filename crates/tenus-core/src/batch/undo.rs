@@ -27,6 +27,7 @@ pub(super) async fn rollback(
     outcomes: &mut [Outcome],
     names: &mut Names,
     removed: &[(usize, u32)],
+    not_as_asked: &[usize],
 ) -> Vec<Error> {
     // The undo is what leaves nothing half-made: it gets at least the default deadline, whatever
     // shorter one the run had (a run that timed out, its socket still busy, would otherwise see
@@ -48,7 +49,8 @@ pub(super) async fn rollback(
     let mut on_created: Vec<(usize, usize)> = Vec::new();
     for (i, item) in ops.iter().enumerate() {
         let Some(item) = item else { continue };
-        if !took_effect(&outcomes[i]) {
+        // A creation failed for the link it made (`AddLink::capped`) made it all the same.
+        if !took_effect(&outcomes[i]) && !not_as_asked.contains(&i) {
             continue;
         }
         let here = |l: &LinkRef| named(item, l);

@@ -203,6 +203,45 @@ impl Step for AddLink {
 }
 
 impl AddLink {
+    /// The MTU the link is asked to have, where the kernel should make it with that one (not a
+    /// bridge's: `Kind::creation_mtu_is_set_by_user`). What it made is compared with it
+    /// (`capped`).
+    pub(crate) fn mtu_to_check(&self) -> Option<u32> {
+        self.spec
+            .common
+            .mtu
+            .filter(|_| self.spec.kind.creation_mtu_is_set_by_user())
+    }
+
+    /// The error for a link the kernel made with another MTU than the one asked, if it did. Some
+    /// kinds cap the MTU at creation where `ip link set DEV mtu N` after is refused (a vxlan on
+    /// a parent: `vxlan_config_apply`, at the parent's MTU less the headers): the creation
+    /// fails as the change would (EINVAL), and the link is deleted (a rollback, or the item's
+    /// own undo in 'continue' mode: `batch/mod.rs`).
+    pub(crate) fn capped(&self, made: &LinkRecord) -> Option<Error> {
+        let asked = self.mtu_to_check()?;
+        let got = made.mtu?;
+        if got == asked {
+            return None;
+        }
+        let kind = self.spec.kind.name();
+        let text = match self.spec.kind.parent() {
+            _ if got > asked => format!("the kernel made the MTU {got}, not the {asked} asked"),
+            Some(parent) => format!(
+                "the kernel capped the MTU at {got} (a {kind} on {} takes at most {got})",
+                parent.describe()
+            ),
+            None => format!("the kernel capped the MTU at {got} (a {kind} takes at most {got})"),
+        };
+        Some(Error::Kernel {
+            errno: libc::EINVAL,
+            op: Self::OP.to_string(),
+            link: Some(self.names.name.clone()),
+            extack: Some(text),
+            extack_offset: None,
+        })
+    }
+
     /// Whether the link is made with an MTU that would take a bridge it joins below 1280 (the
     /// bridge then loses its IPv6 addresses): they are read before.
     fn drops_master_v6(&self) -> bool {
@@ -243,6 +282,57 @@ impl Handle {
                 e
             });
         }
-        self.link_get(&LinkRef::Name(label)).await
+        let made = self.link_get(&LinkRef::Name(label.clone())).await?;
+        if let Some(e) = add.capped(&made) {
+            // Not made as asked: nothing is left of it.
+            return Err(match self.delete_links(&[LinkRef::Index(made.index)]).await {
+                Ok(()) => e,
+                Err(undo) => {
+                    e.with_extack(|t| Some(format!("{}; deleting it failed: {undo}", t.unwrap_or_default())))
+                }
+            });
+        }
+        Ok(made)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::kind::tests::NoContext;
+
+    fn add(kind: &str, options: serde_json::Value) -> AddLink {
+        AddLink::new(LinkSpec::from_json(kind, options, &mut NoContext).unwrap())
+    }
+
+    fn made(mtu: u32) -> LinkRecord {
+        LinkRecord {
+            mtu: Some(mtu),
+            ..LinkRecord::default()
+        }
+    }
+
+    #[test]
+    fn a_creation_made_with_another_mtu_than_asked_is_an_einval_naming_the_cap() {
+        let vx = add(
+            "vxlan",
+            serde_json::json!({"name": "vx1", "vni": 1, "parent": "up0", "mtu": 1500}),
+        );
+        assert!(vx.capped(&made(1500)).is_none());
+        let e = vx.capped(&made(1450)).expect("capped");
+        assert_eq!(e.errno(), Some(libc::EINVAL));
+        assert!(
+            e.message()
+                .contains("the kernel capped the MTU at 1450 (a vxlan on up0 takes at most 1450)"),
+            "{}",
+            e.message()
+        );
+        // Nothing asked, nothing compared; a bridge's creation MTU is not the user's.
+        assert!(add("vxlan", serde_json::json!({"vni": 1}))
+            .capped(&made(1450))
+            .is_none());
+        assert!(add("bridge", serde_json::json!({"mtu": 9000}))
+            .capped(&made(1500))
+            .is_none());
     }
 }
