@@ -259,7 +259,7 @@ export class Netns extends LinkMakers<LinkChain<Link>, VethChain> {
    * Every link (`ip link show`), as plain records. `{ stats: false }` leaves the counters out
    * of the records (and asks the kernel to skip its per-protocol statistics); `kind`,
    * `master` and `group` keep the links of that kind, that master's ports, that group's links
-   * (`ip link show type bridge`, `master br0`, `group 7`; a master no link is is ENODEV).
+   * (`ip link show type bridge`, `master br0`, `group 7`; a master that names no link is ENODEV).
    */
   async links(options: LinkListOptions = {}): Promise<LinkRecord[]> {
     const o = args.options('options', options, { master: args.linkIn(this) }, ['stats', 'kind', 'master', 'group']);
